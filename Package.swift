@@ -1,0 +1,61 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Layers, bottom to top; each module imports only modules above it in this list.
+//   C system libraries: CZstd, COpenSSL
+//   thin wrappers:      SnapCompression, SnapCrypto
+//   core types:         SnapCore
+//   primitives:         SnapChunker
+//   storage:            SnapStorage (the Backend protocol, local and in-memory backends)
+//   repository format:  SnapRepository (keys, config, blobs, packs, index)
+//   engine:             SnapEngine (trees, snapshots, backup, restore)
+//   composition:        SnapComposition (location string -> backend stack)
+//   CLI:                snap
+let package = Package(
+    name: "snap",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "snap", targets: ["snap"]),
+        .library(name: "SnapEngine", targets: ["SnapEngine"]),
+        .library(name: "SnapRepository", targets: ["SnapRepository"]),
+        .library(name: "SnapChunker", targets: ["SnapChunker"]),
+        .library(name: "SnapCrypto", targets: ["SnapCrypto"]),
+        .library(name: "SnapCompression", targets: ["SnapCompression"]),
+        .library(name: "SnapStorage", targets: ["SnapStorage"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .target(name: "SnapCompression", dependencies: ["CZstd"]),
+        .target(name: "SnapCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "SnapCore"),
+        .target(name: "SnapChunker", dependencies: ["SnapCore"]),
+        .target(name: "SnapStorage", dependencies: ["SnapCore"]),
+        .target(name: "SnapRepository", dependencies: ["SnapCore", "SnapCrypto", "SnapCompression", "SnapStorage", "SnapChunker"]),
+        .target(name: "SnapEngine", dependencies: ["SnapCore", "SnapRepository", "SnapChunker", "SnapStorage"]),
+        .target(name: "SnapComposition", dependencies: ["SnapStorage", "SnapRepository", "SnapEngine"]),
+        .executableTarget(name: "snap", dependencies: [
+            "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+
+        .target(name: "SnapTestSupport", dependencies: ["SnapCore", "SnapStorage"], path: "Tests/SnapTestSupport"),
+        .testTarget(name: "SnapCryptoTests", dependencies: ["SnapCrypto"]),
+        .testTarget(name: "SnapCompressionTests", dependencies: ["SnapCompression"]),
+        .testTarget(name: "SnapCoreTests", dependencies: ["SnapCore"]),
+        .testTarget(name: "SnapChunkerTests", dependencies: ["SnapChunker", "SnapCore"]),
+        .testTarget(name: "SnapStorageTests", dependencies: ["SnapStorage", "SnapTestSupport"]),
+        .testTarget(name: "SnapRepositoryTests", dependencies: ["SnapRepository", "SnapStorage", "SnapCrypto", "SnapTestSupport"]),
+        .testTarget(name: "SnapEngineTests", dependencies: ["SnapEngine", "SnapRepository", "SnapStorage", "SnapTestSupport"]),
+        .testTarget(name: "SnapCLITests", dependencies: ["SnapTestSupport"]),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    target.swiftSettings = settings
+}

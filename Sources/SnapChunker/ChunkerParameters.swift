@@ -1,0 +1,24 @@
+/// Chunk size bounds, fixed for a repository at `init` (changing them would defeat deduplication).
+public struct ChunkerParameters: Sendable, Codable, Equatable {
+    /// No chunk is shorter than this, except the last chunk of a file.
+    public var minSize: Int
+    /// The size the cut-point masks aim for; must be a power of two.
+    public var averageSize: Int
+    /// No chunk is longer than this.
+    public var maxSize: Int
+
+    public init(minSize: Int, averageSize: Int, maxSize: Int) {
+        self.minSize = minSize; self.averageSize = averageSize; self.maxSize = maxSize
+    }
+
+    /// 512 KiB / 1 MiB / 8 MiB.
+    public static let `default` = ChunkerParameters(minSize: 512 << 10, averageSize: 1 << 20, maxSize: 8 << 20)
+
+    /// A description of what is wrong with these bounds, or `nil` when they are usable.
+    public var problem: String? {
+        if averageSize < 256 || averageSize.nonzeroBitCount != 1 { return "average chunk size must be a power of two of at least 256 bytes" }
+        if minSize < 64 || minSize >= averageSize { return "minimum chunk size must be at least 64 bytes and below the average" }
+        if maxSize <= averageSize || maxSize > 1 << 30 { return "maximum chunk size must exceed the average and be at most 1 GiB" }
+        return nil
+    }
+}

@@ -1,0 +1,97 @@
+import CZstd
+
+/// Failures of zstd compression or decompression.
+public enum CompressionError: Error, Equatable, CustomStringConvertible {
+    /// zstd reported an error (corrupt input, or a size that does not match).
+    case zstd(operation: String, detail: String)
+    /// Decompression produced a different number of bytes than the recorded length.
+    case lengthMismatch(expected: Int, actual: Int)
+
+    public var description: String {
+        switch self {
+        case let .zstd(operation, detail): return "zstd \(operation) failed: \(detail)"
+        case let .lengthMismatch(expected, actual):
+            return "decompressed to \(actual) bytes, expected \(expected)"
+        }
+    }
+}
+
+private func check(_ code: Int, _ operation: String) throws -> Int {
+    if ZSTD_isError(code) != 0 {
+        throw CompressionError.zstd(operation: operation, detail: String(cString: ZSTD_getErrorName(code)))
+    }
+    return code
+}
+
+/// A zstd compressor with a reusable context (one per worker; not thread-safe).
+public final class ZstdCompressor {
+    private let context: OpaquePointer
+    /// The compression level (1…19 in practice; 3 is zstd's default).
+    public let level: Int32
+
+    public init(level: Int32) throws {
+        guard let ctx = ZSTD_createCCtx() else { throw CompressionError.zstd(operation: "ZSTD_createCCtx", detail: "out of memory") }
+        context = ctx
+        self.level = level
+    }
+
+    deinit { ZSTD_freeCCtx(context) }
+
+    /// Compresses `input` and appends the frame to `output`, unless the frame would be at
+    /// least `input.count` bytes long, in which case nothing is appended and `false` is returned.
+    public func compress(_ input: UnsafeRawBufferPointer, appendingTo output: inout [UInt8]) throws -> Bool {
+        let bound = ZSTD_compressBound(input.count)
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: bound))
+        let written: Int = try output.withUnsafeMutableBytes { out in
+            try check(ZSTD_compressCCtx(context, out.baseAddress! + start, bound,  // non-nil: bound > 0
+                                        input.baseAddress, input.count, level), "compress")
+        }
+        if written >= input.count {
+            output.removeSubrange(start...)
+            return false
+        }
+        output.removeSubrange((start + written)...)
+        return true
+    }
+
+    /// Compresses `input` into a new array (always, even when it does not get smaller).
+    public func compress(_ input: [UInt8]) throws -> [UInt8] {
+        let bound = ZSTD_compressBound(input.count)
+        var output = [UInt8](repeating: 0, count: bound)
+        let written: Int = try input.withUnsafeBytes { inp in
+            try output.withUnsafeMutableBytes { out in
+                try check(ZSTD_compressCCtx(context, out.baseAddress, bound, inp.baseAddress, inp.count, level), "compress")
+            }
+        }
+        output.removeSubrange(written...)
+        return output
+    }
+}
+
+/// A zstd decompressor with a reusable context (one per worker; not thread-safe).
+public final class ZstdDecompressor {
+    private let context: OpaquePointer
+
+    public init() throws {
+        guard let ctx = ZSTD_createDCtx() else { throw CompressionError.zstd(operation: "ZSTD_createDCtx", detail: "out of memory") }
+        context = ctx
+    }
+
+    deinit { ZSTD_freeDCtx(context) }
+
+    /// Decompresses one frame whose content is exactly `length` bytes long.
+    public func decompress(_ input: UnsafeRawBufferPointer, length: Int) throws -> [UInt8] {
+        var output = [UInt8](repeating: 0, count: length)
+        let written: Int = try output.withUnsafeMutableBytes { out in
+            try check(ZSTD_decompressDCtx(context, out.baseAddress, length, input.baseAddress, input.count), "decompress")
+        }
+        guard written == length else { throw CompressionError.lengthMismatch(expected: length, actual: written) }
+        return output
+    }
+
+    /// Decompresses one frame whose content is exactly `length` bytes long.
+    public func decompress(_ input: [UInt8], length: Int) throws -> [UInt8] {
+        try input.withUnsafeBytes { try decompress($0, length: length) }
+    }
+}

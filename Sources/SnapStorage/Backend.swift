@@ -1,0 +1,53 @@
+/// Storage for a repository's immutable named files. Every provider (local disk, S3,
+/// SFTP, REST) and every decorator (retry, mirror, fault injection) implements it.
+///
+/// Guarantees an implementation must give, checked by the conformance suite in
+/// `SnapTestSupport`:
+/// - `write` is atomic: a concurrent or later reader sees the whole file or none of it,
+///   never a prefix, also when the writer crashes. Writing a name that exists replaces it
+///   (callers only do so with identical content, since names are content hashes).
+/// - Read-after-write: once `write` returns, `read`, `stat` and `list` see the file.
+/// - `read` of a range returns exactly those bytes, or throws `invalidRange` when the
+///   range ends past the file; it never returns a short read.
+/// - `list` returns each file of the kind once, in no particular order, and never lists
+///   temporary or partial files.
+/// - `delete` of a missing file throws `notFound`.
+/// - Errors are `StorageError`s, classified as `notFound`, `invalidRange`, `transient`
+///   (worth retrying) or `permanent`.
+///
+/// Calls may come from several threads at once. Methods block until done: snap's engine
+/// runs them on its own worker threads, and blocking calls fit the C transfer libraries.
+public protocol Backend: AnyObject, Sendable {
+    /// Where the files are, for messages (for example `local:/srv/repo`).
+    var location: String { get }
+
+    /// Stores `data` under `file`, atomically.
+    func write(_ file: FileName, data: [UInt8]) throws
+
+    /// Returns the bytes of `file` in `range`, or the whole file when `range` is `nil`.
+    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8]
+
+    /// Returns the size of `file`.
+    func stat(_ file: FileName) throws -> FileInfo
+
+    /// Lists every file of `kind`.
+    func list(_ kind: FileKind) throws -> [FileInfo]
+
+    /// Removes `file`.
+    func delete(_ file: FileName) throws
+}
+
+extension Backend {
+    /// Reads the whole of `file`.
+    public func read(_ file: FileName) throws -> [UInt8] { try read(file, range: nil) }
+
+    /// Whether `file` exists.
+    public func exists(_ file: FileName) throws -> Bool {
+        do {
+            _ = try stat(file)
+            return true
+        } catch StorageError.notFound {
+            return false
+        }
+    }
+}

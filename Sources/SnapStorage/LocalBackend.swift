@@ -1,0 +1,168 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A repository in a folder of the local file system.
+///
+/// Layout: `config`, `keys/ID`, `index/ID`, `snapshots/ID`, `locks/ID` and
+/// `data/XX/ID`, where `XX` is the first two hex digits of the pack ID (256 folders keep
+/// directories small). Writes go to a temporary file in the target folder, are fsynced,
+/// renamed into place, and the folder is fsynced, so a crash leaves the old state or the
+/// new file, never a partial one. Temporary files start with `.tmp-` and are never listed.
+public final class LocalBackend: Backend {
+    public let root: String
+    public var location: String { "local:\(root)" }
+
+    public init(root: String) {
+        var root = root
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        self.root = root
+    }
+
+    /// The path of `file` under the root.
+    public func path(of file: FileName) -> String {
+        switch file.kind {
+        case .config: return root + "/config"
+        case .data: return "\(root)/data/\(file.name.prefix(2))/\(file.name)"
+        default: return "\(root)/\(file.kind.rawValue)/\(file.name)"
+        }
+    }
+
+    private func folder(of kind: FileKind) -> String { "\(root)/\(kind.rawValue)" }
+
+    private func fail(_ operation: String, _ file: FileName?, _ code: Int32) -> StorageError {
+        if code == ENOENT, let file { return .notFound(file, location: location) }
+        let detail = String(cString: strerror(code))
+        // Interrupted or temporarily unavailable calls may pass; everything else on a local disk will not.
+        if code == EINTR || code == EAGAIN || code == EIO {
+            return .transient(operation: operation, file: file, location: location, detail: detail)
+        }
+        return .permanent(operation: operation, file: file, location: location, detail: detail)
+    }
+
+    public func write(_ file: FileName, data: [UInt8]) throws {
+        let target = path(of: file)
+        let dir = String(target[..<(target.lastIndex(of: "/") ?? target.endIndex)])
+        try makeDirectories(dir, file: file)
+        let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+        let temp = "\(dir)/.tmp-\(file.name.prefix(16))-\(suffix)"
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw fail("write", file, errno) }
+        var failure: StorageError?
+        data.withUnsafeBytes { buf in
+            var done = 0
+            while done < buf.count {
+                let n = Glibc.write(fd, buf.baseAddress! + done, buf.count - done)  // count > 0, so non-nil
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = fail("write", file, errno)
+                    return
+                }
+                done += n
+            }
+        }
+        if failure == nil && fsync(fd) != 0 { failure = fail("fsync", file, errno) }
+        if close(fd) != 0 && failure == nil { failure = fail("close", file, errno) }
+        if failure == nil && rename(temp, target) != 0 { failure = fail("rename", file, errno) }
+        if let failure {
+            unlink(temp)
+            throw failure
+        }
+        syncDirectory(dir)
+    }
+
+    public func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
+        let fd = open(path(of: file), O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw fail("read", file, errno) }
+        defer { close(fd) }
+        var st = Glibc.stat()
+        guard fstat(fd, &st) == 0 else { throw fail("stat", file, errno) }
+        let size = Int(st.st_size)
+        let wanted = range ?? 0..<size
+        guard wanted.lowerBound >= 0, wanted.upperBound <= size else {
+            throw StorageError.invalidRange(file, range: wanted, size: size, location: location)
+        }
+        var out = [UInt8](repeating: 0, count: wanted.count)
+        var failure: StorageError?
+        out.withUnsafeMutableBytes { buf in
+            var done = 0
+            while done < buf.count {
+                let n = pread(fd, buf.baseAddress! + done, buf.count - done, off_t(wanted.lowerBound + done))  // count > 0
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 {
+                    failure = n == 0
+                        ? .transient(operation: "read", file: file, location: location, detail: "file shrank while reading")
+                        : fail("read", file, errno)
+                    return
+                }
+                done += n
+            }
+        }
+        if let failure { throw failure }
+        return out
+    }
+
+    public func stat(_ file: FileName) throws -> FileInfo {
+        guard let st = statPath(path(of: file)) else { throw fail("stat", file, errno) }
+        return FileInfo(file: file, size: Int(st.st_size))
+    }
+
+    public func list(_ kind: FileKind) throws -> [FileInfo] {
+        if kind == .config {
+            return try exists(.config) ? [try stat(.config)] : []
+        }
+        var result: [FileInfo] = []
+        let base = folder(of: kind)
+        let folders = kind == .data ? try entries(of: base).filter { $0.count == 2 }.map { "\(base)/\($0)" } : [base]
+        for dir in folders {
+            for name in try entries(of: dir) where !name.hasPrefix(".") {
+                guard let st = statPath("\(dir)/\(name)") else { continue }  // deleted since readdir
+                guard (st.st_mode & S_IFMT) == S_IFREG else { continue }
+                result.append(FileInfo(file: FileName(kind, name), size: Int(st.st_size)))
+            }
+        }
+        return result
+    }
+
+    public func delete(_ file: FileName) throws {
+        guard unlink(path(of: file)) == 0 else { throw fail("delete", file, errno) }
+    }
+
+    /// Names in a folder; an absent folder has none.
+    private func entries(of dir: String) throws -> [String] {
+        guard let handle = opendir(dir) else {
+            if errno == ENOENT { return [] }
+            throw fail("list", nil, errno)
+        }
+        defer { closedir(handle) }
+        var names: [String] = []
+        while let entry = readdir(handle) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    private func makeDirectories(_ dir: String, file: FileName) throws {
+        if access(dir, F_OK) == 0 { return }
+        let prefixes = dir.indices.filter { dir[$0] == "/" && $0 != dir.startIndex }.map { String(dir[..<$0]) } + [dir]
+        for prefix in prefixes where mkdir(prefix, 0o700) != 0 && errno != EEXIST {
+            throw fail("create folder for", file, errno)
+        }
+    }
+
+    private func syncDirectory(_ dir: String) {
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 { fsync(fd); close(fd) }
+    }
+}
+
+/// `stat(2)` of a path; `nil` with `errno` set on failure.
+private func statPath(_ path: String) -> stat? {
+    var st = stat()
+    return stat(path, &st) == 0 ? st : nil
+}

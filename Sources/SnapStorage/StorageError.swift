@@ -1,0 +1,30 @@
+/// The errors every backend throws, classified where they happen so that decorators
+/// (retry, mirroring) can act on the class and never on message text.
+public enum StorageError: Error, CustomStringConvertible {
+    /// The file does not exist. Never retried.
+    case notFound(FileName, location: String)
+    /// The requested range lies outside the file.
+    case invalidRange(FileName, range: Range<Int>, size: Int, location: String)
+    /// A failure that may pass: a timeout, a reset connection, a 5xx. Worth retrying.
+    case transient(operation: String, file: FileName?, location: String, detail: String)
+    /// A failure that will not pass by retrying: permission denied, full disk, bad credentials.
+    case permanent(operation: String, file: FileName?, location: String, detail: String)
+
+    /// Whether retrying the same call may succeed.
+    public var isTransient: Bool {
+        if case .transient = self { return true }
+        return false
+    }
+
+    public var description: String {
+        switch self {
+        case let .notFound(file, location):
+            return "\(file) not found in \(location)"
+        case let .invalidRange(file, range, size, location):
+            return "\(file) in \(location) is \(size) bytes, cannot read bytes \(range.lowerBound)..<\(range.upperBound)"
+        case let .transient(operation, file, location, detail), let .permanent(operation, file, location, detail):
+            let what = file.map { " \($0)" } ?? ""
+            return "cannot \(operation)\(what) in \(location): \(detail)"
+        }
+    }
+}
