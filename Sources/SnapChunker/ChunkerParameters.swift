@@ -11,6 +11,10 @@ public struct ChunkerParameters: Sendable, Codable, Equatable {
         self.minSize = minSize; self.averageSize = averageSize; self.maxSize = maxSize
     }
 
+    enum CodingKeys: String, CodingKey {
+        case minSize = "min", averageSize = "average", maxSize = "max"
+    }
+
     /// 512 KiB / 1 MiB / 8 MiB.
     public static let `default` = ChunkerParameters(minSize: 512 << 10, averageSize: 1 << 20, maxSize: 8 << 20)
 

@@ -1,0 +1,41 @@
+import SnapCompression
+import SnapCore
+import SnapCrypto
+
+/// Turns stored blob ciphertext back into verified plaintext.
+///
+/// One decoder per worker (it owns a zstd context). Every blob is authenticated twice:
+/// by its GCM tag, and by recomputing its ID from the plaintext.
+public final class BlobDecoder {
+    private let keys: MasterKeys
+    private let decompressor: ZstdDecompressor
+
+    public init(keys: MasterKeys) throws {
+        self.keys = keys
+        decompressor = try ZstdDecompressor()
+    }
+
+    /// Decrypts, decompresses and verifies one blob whose ciphertext is `sealed`.
+    ///
+    /// - Parameter salt: the pack's salt (from its index entry or trailer).
+    /// - Throws: `RepositoryError.blobDamaged` on any mismatch.
+    public func decode(_ sealed: UnsafeRawBufferPointer, entry: PackEntry, pack: PackID, salt: [UInt8]) throws -> [UInt8] {
+        func damaged(_ reason: String) -> RepositoryError { .blobDamaged(entry.id, pack: pack, reason: reason) }
+        guard sealed.count == Int(entry.length) else { throw damaged("read \(sealed.count) bytes, expected \(entry.length)") }
+        let body: [UInt8]
+        do {
+            body = try AESGCM(key: keys.subkey(salt: salt, purpose: .pack))
+                .open(sealed, nonce: PackFormat.nonce(header: false, offset: Int(entry.offset)))
+        } catch CryptoError.authenticationFailed {
+            throw damaged("authentication failed")
+        }
+        let plaintext: [UInt8]
+        if entry.isCompressed {
+            do { plaintext = try decompressor.decompress(body, length: Int(entry.rawLength)) } catch { throw damaged("\(error)") }
+        } else {
+            plaintext = body
+        }
+        guard keys.blobID(of: plaintext) == entry.id else { throw damaged("content does not match its ID") }
+        return plaintext
+    }
+}

@@ -1,0 +1,117 @@
+import SnapCore
+import Synchronization
+
+/// Where to find a blob: its pack and its entry in that pack.
+public struct BlobLocation: Sendable {
+    public let pack: PackID
+    public let salt: [UInt8]
+    public let entry: PackEntry
+}
+
+/// The in-memory index of every blob in the repository.
+///
+/// Each blob costs 48 bytes: a sorted array of fixed-size records (32-byte ID, pack
+/// number with the blob type in its top bit, offset, stored length, plaintext length),
+/// searched by binary search. Packs are stored once in a table (about 100 bytes each).
+/// Blobs added during a command go to a small hash map until the next `load`.
+/// Thread-safe.
+public final class BlobIndex: Sendable {
+    struct Record {
+        var id: RawID
+        var packAndType: UInt32
+        var offset: UInt32
+        var length: UInt32
+        var rawLength: UInt32
+    }
+
+    struct Pack {
+        var id: PackID
+        var salt: [UInt8]
+        var size: Int
+    }
+
+    struct State {
+        var sorted: [Record] = []
+        var added: [BlobID: Record] = [:]
+        var packs: [Pack] = []
+        var packNumbers: [PackID: UInt32] = [:]
+    }
+
+    private let state = Mutex(State())
+    private static let treeFlag: UInt32 = 1 << 31
+
+    public init() {}
+
+    /// Bytes of memory per indexed blob in the sorted table.
+    public static var bytesPerBlob: Int { MemoryLayout<Record>.stride }
+
+    /// Replaces the contents with the packs of `files` (all index files that are not superseded).
+    public func load(_ files: [IndexFile]) {
+        var fresh = State()
+        var records: [Record] = []
+        records.reserveCapacity(files.reduce(0) { $0 + $1.packs.reduce(0) { $0 + $1.entries.count } })
+        for file in files {
+            for pack in file.packs {
+                let number = Self.register(pack, in: &fresh)
+                for e in pack.entries { records.append(Self.record(e, pack: number)) }
+            }
+        }
+        records.sort { $0.id < $1.id }
+        fresh.sorted = records
+        state.withLock { $0 = fresh }
+    }
+
+    /// Adds the blobs of a pack that was just uploaded.
+    public func add(_ pack: IndexedPack) {
+        state.withLock { s in
+            let number = Self.register(pack, in: &s)
+            for e in pack.entries where Self.find(e.id.raw, in: s.sorted) == nil {
+                s.added[e.id] = Self.record(e, pack: number)
+            }
+        }
+    }
+
+    /// Whether any pack holds the blob.
+    public func contains(_ id: BlobID) -> Bool { lookup(id) != nil }
+
+    /// The blob's location, or `nil` when no index names it.
+    public func lookup(_ id: BlobID) -> BlobLocation? {
+        state.withLock { s in
+            guard let r = Self.find(id.raw, in: s.sorted).map({ s.sorted[$0] }) ?? s.added[id] else { return nil }
+            let pack = s.packs[Int(r.packAndType & ~Self.treeFlag)]
+            let type: BlobType = r.packAndType & Self.treeFlag != 0 ? .tree : .data
+            return BlobLocation(pack: pack.id, salt: pack.salt,
+                                entry: PackEntry(type: type, id: id, offset: r.offset, length: r.length, rawLength: r.rawLength))
+        }
+    }
+
+    /// Every indexed pack with its size.
+    public var packs: [(id: PackID, size: Int)] {
+        state.withLock { $0.packs.map { ($0.id, $0.size) } }
+    }
+
+    /// The number of distinct blobs indexed.
+    public var count: Int { state.withLock { $0.sorted.count + $0.added.count } }
+
+    private static func register(_ pack: IndexedPack, in s: inout State) -> UInt32 {
+        if let n = s.packNumbers[pack.id] { return n }
+        let n = UInt32(s.packs.count)
+        s.packs.append(Pack(id: pack.id, salt: pack.salt, size: pack.size))
+        s.packNumbers[pack.id] = n
+        return n
+    }
+
+    private static func record(_ e: PackEntry, pack: UInt32) -> Record {
+        Record(id: e.id.raw, packAndType: pack | (e.type == .tree ? treeFlag : 0),
+               offset: e.offset, length: e.length, rawLength: e.rawLength)
+    }
+
+    private static func find(_ id: RawID, in sorted: [Record]) -> Int? {
+        var low = 0, high = sorted.count
+        while low < high {
+            let mid = (low + high) / 2
+            if sorted[mid].id < id { low = mid + 1 } else { high = mid }
+        }
+        return low < sorted.count && sorted[low].id == id ? low : nil
+    }
+}

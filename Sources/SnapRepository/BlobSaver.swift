@@ -1,0 +1,133 @@
+import SnapCompression
+import SnapCore
+import SnapCrypto
+import SnapStorage
+import Synchronization
+
+/// Writes new blobs into packs, uploads full packs, and writes index files for them.
+///
+/// `save` may be called from several threads at once: compression runs on the caller's
+/// thread, encryption into the open pack is serialised, and the caller that fills a pack
+/// uploads it. Ordering (FORMAT.md, "Write order"): an index file only names packs whose
+/// upload has completed; `finish` returns only once every pack and index file is written.
+public final class BlobSaver: Sendable {
+    /// Counts for the backup summary.
+    public struct Statistics: Sendable {
+        public var blobs = 0
+        public var rawBytes = 0
+        public var storedBytes = 0
+        public var packs = 0
+        public var indexFiles = 0
+    }
+
+    private struct State {
+        var open: [BlobType: PackWriter] = [:]
+        var inFlight: Set<BlobID> = []
+        var unindexed: [IndexedPack] = []
+        var statistics = Statistics()
+    }
+
+    private let repository: Repository
+    private let level: Int32
+    private let state = Mutex<UncheckedBox<State>>(UncheckedBox(State()))
+    private let compressors = Mutex<[UncheckedBox<ZstdCompressor>]>([])
+    /// Write an index file after this many packs, so that a crash re-reads few pack headers.
+    private let packsPerIndex: Int
+
+    public init(repository: Repository, compressionLevel: Int? = nil, packsPerIndex: Int = 64) {
+        self.repository = repository
+        level = Int32(compressionLevel ?? repository.config.compression.level)
+        self.packsPerIndex = packsPerIndex
+    }
+
+    /// Claims the right to store blob `id`: `true` when it is in no pack and no other
+    /// caller is storing it, in which case the caller must follow with `save`.
+    public func reserve(_ id: BlobID) -> Bool {
+        if repository.index.contains(id) { return false }
+        return state.withLock { $0.value.inFlight.insert(id).inserted }
+    }
+
+    /// Compresses, encrypts and packs a blob reserved with `reserve`.
+    public func save(_ type: BlobType, id: BlobID, plaintext: UnsafeRawBufferPointer) throws {
+        let compressor = try checkoutCompressor()
+        var compressed: [UInt8] = []
+        let useCompressed = try compressor.value.compress(plaintext, appendingTo: &compressed)
+        compressors.withLock { $0.append(compressor) }
+
+        let full: UncheckedBox<PackWriter>? = try state.withLock { box in
+            let writer: PackWriter
+            if let w = box.value.open[type] {
+                writer = w
+            } else {
+                writer = try PackWriter(type: type, keys: repository.keys, capacity: repository.config.packSize + (1 << 20))
+                box.value.open[type] = writer
+            }
+            if useCompressed {
+                try compressed.withUnsafeBytes { try writer.add(id: id, body: $0, rawLength: plaintext.count) }
+            } else {
+                try writer.add(id: id, body: plaintext, rawLength: plaintext.count)
+            }
+            box.value.statistics.blobs += 1
+            box.value.statistics.rawBytes += plaintext.count
+            guard writer.size >= repository.config.packSize else { return nil }
+            box.value.open[type] = nil
+            return UncheckedBox(writer)
+        }
+        if let full { try upload(full.value) }
+    }
+
+    /// Convenience for `save` with an array.
+    public func save(_ type: BlobType, id: BlobID, plaintext: [UInt8]) throws {
+        try plaintext.withUnsafeBytes { try save(type, id: id, plaintext: $0) }
+    }
+
+    /// Uploads the packs still open and writes an index file for every pack not yet in one.
+    ///
+    /// - Returns: what was stored.
+    public func finish() throws -> Statistics {
+        let open = state.withLock { box -> UncheckedBox<[PackWriter]> in
+            defer { box.value.open = [:] }
+            return UncheckedBox(box.value.open.values.sorted { $0.type.rawValue < $1.type.rawValue })
+        }
+        for writer in open.value { try upload(writer) }
+        try writeIndex(force: true)
+        return state.withLock { $0.value.statistics }
+    }
+
+    private func upload(_ writer: PackWriter) throws {
+        let pack = try writer.finish(padding: Int.random(in: 0..<4096))
+        try repository.backend.write(FileName(.data, pack.id.hex), data: pack.bytes)
+        let indexed = IndexedPack(id: pack.id, salt: pack.salt, size: pack.bytes.count, entries: pack.entries)
+        repository.index.add(indexed)
+        state.withLock { box in
+            box.value.unindexed.append(indexed)
+            box.value.statistics.packs += 1
+            box.value.statistics.storedBytes += pack.bytes.count
+            for e in pack.entries { box.value.inFlight.remove(e.id) }
+        }
+        try writeIndex(force: false)
+    }
+
+    private func writeIndex(force: Bool) throws {
+        let packs: [IndexedPack] = state.withLock { box in
+            guard force ? !box.value.unindexed.isEmpty : box.value.unindexed.count >= packsPerIndex else { return [] }
+            defer { box.value.unindexed = [] }
+            return box.value.unindexed
+        }
+        guard !packs.isEmpty else { return }
+        _ = try repository.saveFile(.index, plaintext: IndexFile(packs: packs).encoded())
+        state.withLock { $0.value.statistics.indexFiles += 1 }
+    }
+
+    private func checkoutCompressor() throws -> UncheckedBox<ZstdCompressor> {
+        if let c = compressors.withLock({ $0.popLast() }) { return c }
+        return UncheckedBox(try ZstdCompressor(level: level))
+    }
+}
+
+/// Carries a non-Sendable value that is only ever touched by one thread at a time
+/// (inside a `Mutex`, or checked out of a pool by one caller).
+struct UncheckedBox<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
+}

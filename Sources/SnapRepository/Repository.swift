@@ -1,0 +1,170 @@
+import SnapChunker
+import SnapCore
+import SnapCrypto
+import SnapStorage
+
+/// An open, unlocked repository: its backend, keys, config and blob index.
+///
+/// Reading is thread-safe. Writing blobs goes through a `BlobSaver`.
+public final class Repository: Sendable {
+    public let backend: Backend
+    public let keys: MasterKeys
+    public let config: RepositoryConfig
+    public let index = BlobIndex()
+    /// The chunker with this repository's keyed gear table and size bounds.
+    public let chunker: Chunker
+
+    init(backend: Backend, keys: MasterKeys, config: RepositoryConfig) {
+        self.backend = backend
+        self.keys = keys
+        self.config = config
+        chunker = Chunker(gear: keys.gearTable(), parameters: config.chunker)
+    }
+
+    /// Options chosen once, at `init`.
+    public struct InitOptions: Sendable {
+        public var chunker = ChunkerParameters.default
+        public var compressionLevel = 3
+        public var packSize = RepositoryConfig.defaultPackSize
+        public var keyCost = KeyFile.defaultCost
+        public init() {}
+    }
+
+    /// Creates a repository at an empty location: master keys, a key file for `password`, and `config`.
+    ///
+    /// `config` is written last, so an interrupted init leaves no repository and can be rerun.
+    public static func initialize(backend: Backend, password: String, options: InitOptions = InitOptions(),
+                                  hostname: String, username: String, now: String) throws -> Repository {
+        if try backend.exists(.config) { throw RepositoryError.alreadyExists(location: backend.location) }
+        let id = Hex.encode(try SecureRandom.bytes(32))
+        let config = RepositoryConfig(id: id, chunker: options.chunker,
+                                      compression: .init(level: options.compressionLevel), packSize: options.packSize)
+        if let problem = config.problem { throw RepositoryError.invalidParameter(problem) }
+        let keys = try MasterKeys.random()
+        let repository = Repository(backend: backend, keys: keys, config: config)
+        _ = try repository.addKey(password: password, cost: options.keyCost, hostname: hostname, username: username, now: now)
+        try backend.write(.config, data: try EncryptedFile.seal(try JSONCoding.encode(config), kind: .config, keys: keys))
+        return repository
+    }
+
+    /// Opens the repository with the first key file that `password` unlocks.
+    ///
+    /// - Throws: `RepositoryError.notARepository` when there is no config or no key file,
+    ///   `.wrongPassword` when no key file opens.
+    public static func open(backend: Backend, password: String) throws -> Repository {
+        guard try backend.exists(.config) else { throw RepositoryError.notARepository(location: backend.location) }
+        let keyFiles = try backend.list(.keys)
+        guard !keyFiles.isEmpty else { throw RepositoryError.notARepository(location: backend.location) }
+        var firstDamage: Error?
+        for info in keyFiles.sorted(by: { $0.file.name < $1.file.name }) {
+            do {
+                let bytes = try backend.read(info.file)
+                guard SHA256.hash(bytes) == Hex.decode(info.file.name) else {
+                    throw RepositoryError.damaged(file: info.file.description, reason: "content does not match its name")
+                }
+                if let keys = try KeyFile.decode(bytes, name: info.file.name).unlock(password: password) {
+                    let configBytes = try EncryptedFile.open(try backend.read(.config), file: .config, keys: keys)
+                    let config = try JSONCoding.decode(RepositoryConfig.self, configBytes, file: "config")
+                    guard config.version == RepositoryConfig.currentVersion else {
+                        throw RepositoryError.unsupportedVersion(file: "config", version: config.version)
+                    }
+                    if let problem = config.problem { throw RepositoryError.damaged(file: "config", reason: problem) }
+                    return Repository(backend: backend, keys: keys, config: config)
+                }
+            } catch let error as RepositoryError {
+                if case .damaged = error, firstDamage == nil { firstDamage = error; continue }
+                throw error
+            }
+        }
+        // A damaged key file might have been the one for this password: say so rather than "wrong password".
+        if let firstDamage { throw firstDamage }
+        throw RepositoryError.wrongPassword(location: backend.location)
+    }
+
+    /// Writes a new key file holding the master keys under `password`.
+    public func addKey(password: String, cost: Scrypt.Parameters = KeyFile.defaultCost,
+                       hostname: String, username: String, now: String) throws -> KeyID {
+        let file = try KeyFile.create(keys: keys, password: password, cost: cost, hostname: hostname, username: username, created: now)
+        let bytes = try file.encoded()
+        let id = KeyID(raw: RawID(bytes: SHA256.hash(bytes))!)  // SHA-256 is 32 bytes
+        try backend.write(FileName(.keys, id.hex), data: bytes)
+        return id
+    }
+
+    // MARK: Encrypted files (index, snapshots)
+
+    /// Encrypts `plaintext`, names it by the SHA-256 of the result, and writes it under `kind`.
+    public func saveFile(_ kind: FileKind, plaintext: [UInt8]) throws -> RawID {
+        let bytes = try EncryptedFile.seal(plaintext, kind: kind, keys: keys)
+        let id = RawID(bytes: SHA256.hash(bytes))!  // SHA-256 is 32 bytes
+        try backend.write(FileName(kind, id.hex), data: bytes)
+        return id
+    }
+
+    /// Reads an encrypted file, checks that its bytes match its name, and decrypts it.
+    public func loadFile(_ file: FileName) throws -> [UInt8] {
+        let bytes = try backend.read(file)
+        guard SHA256.hash(bytes) == Hex.decode(file.name) else {
+            throw RepositoryError.damaged(file: file.description, reason: "content does not match its name")
+        }
+        return try EncryptedFile.open(bytes, file: file, keys: keys)
+    }
+
+    /// The decrypted `config` file as stored (for `snap cat config`).
+    public func loadConfigPlaintext() throws -> [UInt8] {
+        try EncryptedFile.open(try backend.read(.config), file: .config, keys: keys)
+    }
+
+    // MARK: Index
+
+    /// Reads one index file.
+    public func loadIndexFile(_ id: IndexID) throws -> IndexFile {
+        let file = FileName(.index, id.hex)
+        do {
+            return try IndexFile.decode(try loadFile(file))
+        } catch let e as DecodingFailure {
+            throw RepositoryError.damaged(file: file.description, reason: "\(e)")
+        }
+    }
+
+    /// Loads every index file that no other index file supersedes into `index`.
+    public func loadIndex() throws {
+        var files: [IndexID: IndexFile] = [:]
+        for info in try backend.list(.index) {
+            guard let id = IndexID(hex: info.file.name) else { continue }
+            files[id] = try loadIndexFile(id)
+        }
+        let superseded = Set(files.values.flatMap(\.supersedes))
+        index.load(files.filter { !superseded.contains($0.key) }.map(\.value))
+    }
+
+    /// Finds packs that no index names (left by an interrupted backup), reads their
+    /// headers, and writes an index file for them so their blobs are reused.
+    ///
+    /// - Returns: the number of packs indexed. Packs whose headers cannot be read are skipped.
+    @discardableResult
+    public func indexUnindexedPacks() throws -> Int {
+        let known = Set(index.packs.map(\.id))
+        var found: [IndexedPack] = []
+        for info in try backend.list(.data) {
+            guard let id = PackID(hex: info.file.name), !known.contains(id) else { continue }
+            guard let header = try? PackFormat.readHeader(of: id, size: info.size, from: backend, keys: keys) else { continue }
+            found.append(IndexedPack(id: id, salt: header.salt, size: info.size, entries: header.entries))
+        }
+        guard !found.isEmpty else { return 0 }
+        _ = try saveFile(.index, plaintext: IndexFile(packs: found).encoded())
+        for pack in found { index.add(pack) }
+        return found.count
+    }
+
+    // MARK: Blobs
+
+    /// Reads, authenticates and decodes a blob.
+    public func loadBlob(_ id: BlobID, decoder: BlobDecoder? = nil) throws -> [UInt8] {
+        guard let location = index.lookup(id) else { throw RepositoryError.blobNotFound(id) }
+        let e = location.entry
+        let sealed = try backend.read(FileName(.data, location.pack.hex), range: Int(e.offset)..<Int(e.offset + e.length))
+        let decoder = try decoder ?? BlobDecoder(keys: keys)
+        return try sealed.withUnsafeBytes { try decoder.decode($0, entry: e, pack: location.pack, salt: location.salt) }
+    }
+}

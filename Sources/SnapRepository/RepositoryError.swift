@@ -1,0 +1,43 @@
+import SnapCore
+import SnapStorage
+
+/// What can go wrong when reading or writing a repository, with the file or blob involved.
+public enum RepositoryError: Error, CustomStringConvertible {
+    /// No key file could be decrypted with the given password.
+    case wrongPassword(location: String)
+    /// The location holds no repository (no config or no keys).
+    case notARepository(location: String)
+    /// `init` found an existing repository.
+    case alreadyExists(location: String)
+    /// A file failed authentication: it was modified, truncated or is not what its name says.
+    case damaged(file: String, reason: String)
+    /// A blob named by a tree or snapshot is in no index.
+    case blobNotFound(BlobID)
+    /// A blob failed authentication or decoding.
+    case blobDamaged(BlobID, pack: PackID, reason: String)
+    /// The repository uses a format this version of snap does not read.
+    case unsupportedVersion(file: String, version: Int)
+    /// An argument that cannot be used (bad chunker parameters, compression level…).
+    case invalidParameter(String)
+
+    public var description: String {
+        switch self {
+        case let .wrongPassword(location):
+            return "wrong password, or no key in \(location) opens with it"
+        case let .notARepository(location):
+            return "\(location) is not a snap repository (run 'snap init' to create one)"
+        case let .alreadyExists(location):
+            return "\(location) already holds a repository"
+        case let .damaged(file, reason):
+            return "\(file) is damaged: \(reason)"
+        case let .blobNotFound(id):
+            return "blob \(id.short) is not in any index (run 'snap check')"
+        case let .blobDamaged(id, pack, reason):
+            return "blob \(id.short) in pack \(pack.short) is damaged: \(reason)"
+        case let .unsupportedVersion(file, version):
+            return "\(file) has format version \(version), which this snap does not read; upgrade snap"
+        case let .invalidParameter(text):
+            return text
+        }
+    }
+}
