@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, bottom to top; each module imports only modules above it in this list.
-//   C system libraries: CZstd, COpenSSL
+//   C system libraries: CZstd, COpenSSL, CPosix (headers Glibc's module lacks)
 //   thin wrappers:      SnapCompression, SnapCrypto
 //   core types:         SnapCore
 //   primitives:         SnapChunker
@@ -22,6 +22,7 @@ let package = Package(
         .library(name: "SnapCrypto", targets: ["SnapCrypto"]),
         .library(name: "SnapCompression", targets: ["SnapCompression"]),
         .library(name: "SnapStorage", targets: ["SnapStorage"]),
+        .library(name: "SnapCore", targets: ["SnapCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,13 +30,14 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CPosix"),
         .target(name: "SnapCompression", dependencies: ["CZstd"]),
         .target(name: "SnapCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SnapCore"),
         .target(name: "SnapChunker", dependencies: ["SnapCore"]),
         .target(name: "SnapStorage", dependencies: ["SnapCore"]),
         .target(name: "SnapRepository", dependencies: ["SnapCore", "SnapCrypto", "SnapCompression", "SnapStorage", "SnapChunker"]),
-        .target(name: "SnapEngine", dependencies: ["SnapCore", "SnapRepository", "SnapChunker", "SnapStorage"]),
+        .target(name: "SnapEngine", dependencies: ["CPosix", "SnapCore", "SnapRepository", "SnapChunker", "SnapStorage"]),
         .target(name: "SnapComposition", dependencies: ["SnapStorage", "SnapRepository", "SnapEngine"]),
         .executableTarget(name: "snap", dependencies: [
             "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore",

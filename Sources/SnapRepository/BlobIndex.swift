@@ -90,6 +90,11 @@ public final class BlobIndex: Sendable {
         state.withLock { $0.packs.map { ($0.id, $0.size) } }
     }
 
+    /// The IDs of every indexed blob (for resolving ID prefixes).
+    public func allBlobIDs() -> [BlobID] {
+        state.withLock { s in s.sorted.map { BlobID(raw: $0.id) } + Array(s.added.keys) }
+    }
+
     /// The number of distinct blobs indexed.
     public var count: Int { state.withLock { $0.sorted.count + $0.added.count } }
 

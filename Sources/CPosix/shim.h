@@ -1,0 +1,2 @@
+// POSIX and Linux headers that Glibc's Swift module does not export.
+#include <sys/xattr.h>

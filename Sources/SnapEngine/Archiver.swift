@@ -1,0 +1,305 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SnapCore
+import SnapRepository
+
+/// What to back up and how to label it.
+public struct BackupOptions: Sendable {
+    public var paths: [String]
+    public var tags: [String] = []
+    public var hostname: String
+    public var username: String
+    /// The snapshot's time; now when `nil`.
+    public var time: Timestamp?
+    public var excludes: [String] = []
+    /// The snapshot to compare against; when `nil`, the latest with the same host and paths.
+    public var parent: SnapshotID?
+    /// Overrides the repository's compression level.
+    public var compressionLevel: Int?
+    /// Compression/encryption worker threads.
+    public var workers = max(1, System.activeProcessorCount)
+
+    public init(paths: [String], hostname: String, username: String) {
+        self.paths = paths; self.hostname = hostname; self.username = username
+    }
+}
+
+/// The outcome of a backup.
+public struct BackupResult: Sendable {
+    public let id: SnapshotID
+    public let snapshot: Snapshot
+    /// Files and folders that could not be read; each was left out and named in a warning.
+    public let warnings: [String]
+}
+
+/// Backs up paths into a repository and writes a snapshot.
+///
+/// Write order (FORMAT.md, "Write order"): packs, then the index files naming them,
+/// then the snapshot. Killed at any point, the repository keeps only complete files;
+/// packs without an index are picked up by the next backup.
+public final class Archiver {
+    private let repository: Repository
+    private let options: BackupOptions
+    private let progress: BackupProgress
+    private let warn: @Sendable (String) -> Void
+    private let saver: BlobSaver
+    private let uploads: BlobUploadQueue
+    private let excludes: PathMatcher
+    private let owners = OwnerNames()
+    private let reader: ChunkReader
+    private var summary = Snapshot.Summary()
+    private var warnings: [String] = []
+    /// First snapshot path of each multiply-linked file, by (device, inode).
+    private var hardLinks: [HardLinkKey: Node] = [:]
+
+    public init(repository: Repository, options: BackupOptions, progress: BackupProgress = BackupProgress(),
+                warn: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.repository = repository
+        self.options = options
+        self.progress = progress
+        self.warn = warn
+        saver = BlobSaver(repository: repository, compressionLevel: options.compressionLevel)
+        uploads = BlobUploadQueue(saver: saver, limit: options.workers * 2)
+        excludes = PathMatcher(options.excludes)
+        reader = ChunkReader(chunker: repository.chunker)
+    }
+
+    /// Checks the sources, backs them up and saves the snapshot.
+    ///
+    /// - Throws: `EngineError.sourceUnavailable` before writing anything when a path does
+    ///   not exist; repository and storage errors, after which no snapshot is written.
+    public func run() throws -> BackupResult {
+        let start = Clock.now()
+        let sources = options.paths.map(SourceTrie.normalise)
+        for (given, path) in zip(options.paths, sources) {
+            do { _ = try FileSystem.lstat(path) } catch {
+                throw EngineError.sourceUnavailable(path: given, reason: error.code == ENOENT ? "does not exist" : error.description)
+            }
+        }
+        let trie = SourceTrie()
+        for path in sources { trie.insert(path) }
+        let paths = Set(sources.map { String(decoding: $0, as: UTF8.self) }).sorted()
+
+        try repository.loadIndex()
+        try repository.indexUnindexedPacks()
+        let parent = try findParent(paths: paths)
+        let parentRoot = parent.flatMap { loadTree($0.snapshot.tree) }
+
+        let root: BlobID
+        if trie.isTarget {
+            root = try archiveDirectory([PathBytes.slash], parent: parentRoot)
+        } else {
+            root = try archiveIntermediate(trie, path: [], parent: parentRoot)
+        }
+        try uploads.drain()
+        let stored = try saver.finish()
+
+        summary.bytesAdded = UInt64(stored.rawBytes)
+        summary.bytesStored = UInt64(stored.storedBytes)
+        summary.blobsAdded = stored.blobs
+        summary.warnings = warnings.count
+        summary.durationSeconds = Clock.now() - start
+        let time = options.time ?? WallClock.now
+        let snapshot = Snapshot(time: RFC3339.format(time, utcOffset: RFC3339.localOffset(at: time.seconds)),
+                                hostname: options.hostname, username: options.username,
+                                uid: getuid(), gid: getgid(), paths: paths, tags: options.tags,
+                                excludes: options.excludes, parent: parent?.id, tree: root,
+                                summary: summary, programVersion: snapVersion)
+        let id = try SnapshotStore.save(snapshot, in: repository)
+        return BackupResult(id: id, snapshot: snapshot, warnings: warnings)
+    }
+
+    private func findParent(paths: [String]) throws -> SnapshotRecord? {
+        if let explicit = options.parent {
+            return SnapshotRecord(id: explicit, snapshot: try SnapshotStore.load(explicit, from: repository))
+        }
+        return try SnapshotStore.all(in: repository).last {
+            $0.snapshot.hostname == options.hostname && $0.snapshot.paths == paths
+        }
+    }
+
+    private func loadTree(_ id: BlobID?) -> Tree? {
+        guard let id, let bytes = try? repository.loadBlob(id) else { return nil }
+        return try? Tree.decode(bytes)
+    }
+
+    private func warning(_ path: [UInt8], _ message: String) {
+        let text = "\(PathBytes.display(path)): \(message)"
+        warnings.append(text)
+        warn(text)
+    }
+
+    /// A folder on the way to a backed-up path: its own metadata, and only the children
+    /// that lead to targets.
+    private func archiveIntermediate(_ trie: SourceTrie, path: [UInt8], parent: Tree?) throws -> BlobID {
+        var nodes: [Node] = []
+        for (name, child) in trie.children.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
+            let childPath = PathBytes.join(path.isEmpty ? [PathBytes.slash] : path, name)
+            let parentNode = parent?.node(named: name)
+            if child.isTarget {
+                if let node = try archiveEntry(childPath, name: name, parent: parentNode) { nodes.append(node) }
+                continue
+            }
+            let st: stat
+            do { st = try FileSystem.lstat(childPath) } catch {
+                throw EngineError.sourceUnavailable(path: PathBytes.display(childPath), reason: error.description)
+            }
+            var node = Node(name: name, type: .directory, stat: st, owners: owners)
+            node.subtree = try archiveIntermediate(child, path: childPath,
+                                                   parent: parentNode?.type == .directory ? loadTree(parentNode?.subtree) : nil)
+            nodes.append(node)
+        }
+        return try saveTree(Tree(nodes: nodes))
+    }
+
+    private func archiveDirectory(_ path: [UInt8], parent: Tree?) throws -> BlobID {
+        var nodes: [Node] = []
+        let names: [[UInt8]]
+        do { names = try FileSystem.entries(path) } catch {
+            warning(path, "cannot list folder: \(error)")
+            names = []
+        }
+        for name in names {
+            let childPath = PathBytes.join(path, name)
+            if excludes.matches(path: childPath, name: name) { continue }
+            if let node = try archiveEntry(childPath, name: name, parent: parent?.node(named: name)) { nodes.append(node) }
+        }
+        summary.directories += 1
+        return try saveTree(Tree(nodes: nodes))
+    }
+
+    /// Backs up one entry; `nil` (with a warning) when it vanished or cannot be read.
+    private func archiveEntry(_ path: [UInt8], name: [UInt8], parent: Node?) throws -> Node? {
+        let st: stat
+        do { st = try FileSystem.lstat(path) } catch {
+            warning(path, error.code == ENOENT ? "vanished before it could be read" : "cannot stat: \(error)")
+            return nil
+        }
+        guard let type = FileSystem.nodeType(st.st_mode) else {
+            warning(path, "unknown file type, skipped")
+            return nil
+        }
+        var node = Node(name: name, type: type, stat: st, owners: owners)
+        do { node.xattrs = try FileSystem.xattrs(path) } catch {
+            warning(path, "cannot read extended attributes: \(error)")
+        }
+        switch type {
+        case .file:
+            return try archiveFile(path, node: node, parent: parent)
+        case .directory:
+            node.subtree = try archiveDirectory(path, parent: parent?.type == .directory ? loadTree(parent?.subtree) : nil)
+        case .symlink:
+            do { node.linkTarget = try FileSystem.readlink(path) } catch {
+                warning(path, "cannot read symlink: \(error)")
+                return nil
+            }
+        default:
+            break
+        }
+        return node
+    }
+
+    private func archiveFile(_ path: [UInt8], node: Node, parent: Node?) throws -> Node? {
+        var node = node
+        let key = HardLinkKey(device: node.device, inode: node.inode)
+        if node.links > 1, let first = hardLinks[key] {
+            node.type = .hardlink
+            node.linkTarget = first.linkTarget
+            node.content = first.content
+            node.size = first.size
+            progress.fileDone(bytes: 0)
+            return node
+        }
+        if let parent, parent.type == .file, parent.size == node.size, parent.mtime == node.mtime,
+           parent.ctime == node.ctime, parent.inode == node.inode,
+           parent.content.allSatisfy({ repository.index.contains($0) }) {
+            node.content = parent.content
+            summary.filesUnchanged += 1
+            summary.bytesProcessed += node.size
+        } else {
+            progress.setCurrent(PathBytes.display(path))
+            let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK) }
+            guard fd >= 0 else {
+                warning(path, errno == ENOENT ? "vanished before it could be read" : "cannot open: \(String(cString: strerror(errno)))")
+                return nil
+            }
+            defer { close(fd) }
+            var opened = stat()
+            guard fstat(fd, &opened) == 0, (opened.st_mode & S_IFMT) == S_IFREG else {
+                warning(path, "was replaced by something that is not a regular file while being read")
+                return nil
+            }
+            var content: [BlobID] = []
+            var total: UInt64 = 0
+            do {
+                total = try reader.read(fd) { chunk in
+                    let id = repository.keys.blobID(of: chunk)
+                    content.append(id)
+                    if saver.reserve(id) {
+                        try uploads.submit(.data, id: id, plaintext: Array(chunk))
+                    }
+                }
+            } catch let failure as FileSystem.Failure {
+                warning(path, "cannot read: \(failure)")
+                return nil
+            }
+            if total != node.size {
+                // The file changed while it was read: record what was read.
+                node.size = total
+            }
+            node.content = content
+            summary.bytesRead += total
+            summary.bytesProcessed += total
+            if parent?.type == .file { summary.filesChanged += 1 } else { summary.filesNew += 1 }
+        }
+        progress.fileDone(bytes: node.size)
+        if node.links > 1 {
+            var first = node
+            first.linkTarget = path
+            hardLinks[key] = first
+        }
+        return node
+    }
+
+    private func saveTree(_ tree: Tree) throws -> BlobID {
+        let bytes = tree.encoded()
+        let id = repository.keys.blobID(of: bytes)
+        if saver.reserve(id) { try uploads.submit(.tree, id: id, plaintext: bytes) }
+        return id
+    }
+}
+
+struct HardLinkKey: Hashable {
+    let device: UInt64
+    let inode: UInt64
+}
+
+/// The current time.
+public enum WallClock {
+    public static var now: Timestamp {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Timestamp(seconds: Int64(ts.tv_sec), nanoseconds: UInt32(ts.tv_nsec))
+    }
+
+    /// `now` as RFC 3339 in the local time zone.
+    public static var nowText: String {
+        let t = now
+        return RFC3339.format(t, utcOffset: RFC3339.localOffset(at: t.seconds))
+    }
+}
+
+/// Elapsed-time measurement.
+enum Clock {
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+}
+
+/// Facts about the machine.
+public enum System {
+    public static var activeProcessorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+}

@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SnapChunker
+
+/// Reads a file through one reusable buffer and hands out its chunks in order.
+///
+/// The buffer holds four maximum-size chunks, so the chunker always sees at least one
+/// maximum chunk ahead (or the end of the file) and bytes are moved at most once per
+/// three read.
+final class ChunkReader {
+    private let chunker: Chunker
+    private let buffer: UnsafeMutableRawBufferPointer
+
+    init(chunker: Chunker) {
+        self.chunker = chunker
+        buffer = .allocate(byteCount: chunker.parameters.maxSize * 4, alignment: 64)
+    }
+
+    deinit { buffer.deallocate() }
+
+    /// Calls `body` with each chunk of the open file `fd`; returns the number of bytes read.
+    ///
+    /// - Throws: `FileSystem.Failure` when a read fails; whatever `body` throws.
+    func read(_ fd: Int32, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> UInt64 {
+        let base = buffer.baseAddress!  // allocated with a non-zero size
+        let maxSize = chunker.parameters.maxSize
+        var start = 0, end = 0, total: UInt64 = 0
+        var atEnd = false
+        while true {
+            if !atEnd && end - start < maxSize {
+                if start > 0 {
+                    memmove(base, base + start, end - start)
+                    end -= start
+                    start = 0
+                }
+                while !atEnd && end < buffer.count {
+                    let n = Glibc.read(fd, base + end, buffer.count - end)
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        throw FileSystem.Failure(code: errno)
+                    }
+                    if n == 0 { atEnd = true } else { end += n; total += UInt64(n) }
+                }
+            }
+            if start == end { return total }
+            let length = chunker.cut(UnsafeRawBufferPointer(start: base + start, count: end - start), isFinal: atEnd)
+            try body(UnsafeRawBufferPointer(start: base + start, count: length))
+            start += length
+        }
+    }
+}

@@ -1,0 +1,19 @@
+/// Failures of backup, restore and snapshot selection that are not storage or format errors.
+public enum EngineError: Error, CustomStringConvertible {
+    /// A path given to backup does not exist or cannot be examined.
+    case sourceUnavailable(path: String, reason: String)
+    case snapshotNotFound(String)
+    /// A tree blob could not be decoded.
+    case treeDamaged(id: String, reason: String)
+    /// The restore target cannot be created or written.
+    case targetUnavailable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .sourceUnavailable(path, reason): return "\(path): \(reason)"
+        case let .snapshotNotFound(text): return text
+        case let .treeDamaged(id, reason): return "tree \(id) is damaged: \(reason)"
+        case let .targetUnavailable(path, reason): return "cannot restore into \(path): \(reason)"
+        }
+    }
+}

@@ -1,0 +1,131 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPosix
+import Synchronization
+
+/// The POSIX calls the archiver and restorer make, with errors as messages.
+enum FileSystem {
+    struct Failure: Error, CustomStringConvertible {
+        let code: Int32
+        var description: String { String(cString: strerror(code)) }
+    }
+
+    static func lstat(_ path: [UInt8]) throws(Failure) -> stat {
+        var st = stat()
+        let ok = PathBytes.withCString(path) { Glibc.lstat($0, &st) }
+        guard ok == 0 else { throw Failure(code: errno) }
+        return st
+    }
+
+    /// The raw names in a directory, sorted by bytes, without `.` and `..`.
+    static func entries(_ path: [UInt8]) throws(Failure) -> [[UInt8]] {
+        guard let dir = PathBytes.withCString(path, { opendir($0) }) else { throw Failure(code: errno) }
+        defer { closedir(dir) }
+        var names: [[UInt8]] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(dir) else {
+                if errno != 0 { throw Failure(code: errno) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+            if name == [46] || name == [46, 46] { continue }
+            names.append(name)
+        }
+        return names.sorted { $0.lexicographicallyPrecedes($1) }
+    }
+
+    static func readlink(_ path: [UInt8]) throws(Failure) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = PathBytes.withCString(path) { p in
+            buffer.withUnsafeMutableBufferPointer { Glibc.readlink(p, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) }
+        }
+        guard n >= 0 else { throw Failure(code: errno) }
+        return Array(buffer[..<n])
+    }
+
+    /// Extended attributes of `path` (not following symlinks), sorted by name.
+    static func xattrs(_ path: [UInt8]) throws(Failure) -> [ExtendedAttribute] {
+        let listSize = PathBytes.withCString(path) { llistxattr($0, nil, 0) }
+        if listSize < 0 {
+            if errno == ENOTSUP || errno == ENODATA { return [] }
+            throw Failure(code: errno)
+        }
+        if listSize == 0 { return [] }
+        var list = [UInt8](repeating: 0, count: listSize)
+        let got = PathBytes.withCString(path) { p in
+            list.withUnsafeMutableBufferPointer { llistxattr(p, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) }
+        }
+        guard got >= 0 else { throw Failure(code: errno) }
+        var result: [ExtendedAttribute] = []
+        for name in list[..<got].split(separator: 0) {
+            let nameBytes = Array(name)
+            let value: [UInt8]? = PathBytes.withCString(path) { p in
+                PathBytes.withCString(nameBytes) { n in
+                    let size = lgetxattr(p, n, nil, 0)
+                    guard size >= 0 else { return nil }
+                    var v = [UInt8](repeating: 0, count: size + 1)
+                    let read = v.withUnsafeMutableBytes { lgetxattr(p, n, $0.baseAddress, size + 1) }
+                    guard read >= 0 else { return nil }
+                    return Array(v[..<read])
+                }
+            }
+            if let value { result.append(ExtendedAttribute(name: nameBytes, value: value)) }
+        }
+        return result.sorted { $0.name.lexicographicallyPrecedes($1.name) }
+    }
+
+    static func nodeType(_ mode: mode_t) -> NodeType? {
+        switch mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink
+        case S_IFIFO: return .fifo
+        case S_IFCHR: return .characterDevice
+        case S_IFBLK: return .blockDevice
+        case S_IFSOCK: return .socket
+        default: return nil
+        }
+    }
+}
+
+/// Caches uid → user name and gid → group name look-ups.
+final class OwnerNames: Sendable {
+    private let users = Mutex<[UInt32: String]>([:])
+    private let groups = Mutex<[UInt32: String]>([:])
+
+    func user(_ uid: UInt32) -> String {
+        if let name = users.withLock({ $0[uid] }) { return name }
+        var pwd = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let name = getpwuid_r(uid, &pwd, &buffer, buffer.count, &result) == 0 && result != nil ? String(cString: pwd.pw_name) : ""
+        users.withLock { $0[uid] = name }
+        return name
+    }
+
+    func group(_ gid: UInt32) -> String {
+        if let name = groups.withLock({ $0[gid] }) { return name }
+        var grp = Glibc.group()
+        var result: UnsafeMutablePointer<Glibc.group>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let name = getgrgid_r(gid, &grp, &buffer, buffer.count, &result) == 0 && result != nil ? String(cString: grp.gr_name) : ""
+        groups.withLock { $0[gid] = name }
+        return name
+    }
+}
+
+extension Node {
+    /// A node for `name` from its `lstat` result, without content, subtree or link target.
+    init(name: [UInt8], type: NodeType, stat st: stat, owners: OwnerNames) {
+        self.init(name: name, type: type,
+                  mode: UInt32(st.st_mode) & 0o7777, uid: st.st_uid, gid: st.st_gid,
+                  user: owners.user(st.st_uid), group: owners.group(st.st_gid),
+                  mtime: Timestamp(seconds: Int64(st.st_mtim.tv_sec), nanoseconds: UInt32(st.st_mtim.tv_nsec)),
+                  ctime: Timestamp(seconds: Int64(st.st_ctim.tv_sec), nanoseconds: UInt32(st.st_ctim.tv_nsec)),
+                  inode: UInt64(st.st_ino), device: UInt64(st.st_dev), links: UInt64(st.st_nlink),
+                  rdev: type == .characterDevice || type == .blockDevice ? UInt64(st.st_rdev) : 0,
+                  size: type == .file ? UInt64(st.st_size) : 0)
+    }
+}

@@ -1,0 +1,109 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Formats and parses RFC 3339 times with nanoseconds and a UTC offset, as snapshots store them.
+public enum RFC3339 {
+    /// `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn±HH:MM`, in the given offset from UTC (in seconds).
+    public static func format(_ t: Timestamp, utcOffset: Int) -> String {
+        let local = t.seconds + Int64(utcOffset)
+        let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
+        let secondOfDay = local - days * 86_400
+        let (y, m, d) = civil(fromDays: days)
+        func two(_ v: Int64) -> String { String(v).leftPadded(to: 2) }
+        var text = "\(String(y).leftPadded(to: 4))-\(two(m))-\(two(d))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
+        if t.nanoseconds != 0 { text += "." + String(t.nanoseconds).leftPadded(to: 9) }
+        if utcOffset == 0 { return text + "Z" }
+        let sign = utcOffset < 0 ? "-" : "+"
+        let abs = Swift.abs(utcOffset)
+        return text + sign + two(Int64(abs / 3600)) + ":" + two(Int64(abs / 60 % 60))
+    }
+
+    /// Parses RFC 3339 (`T` or a space between date and time; `Z` or `±HH:MM`; optional
+    /// fraction). Without a zone, or given only a date (midnight), the time is local.
+    public static func parse(_ text: String) -> Timestamp? {
+        let b = Array(text.utf8)
+        func number(_ from: Int, _ count: Int) -> Int64? {
+            guard from + count <= b.count else { return nil }
+            var v: Int64 = 0
+            for c in b[from..<from + count] {
+                guard (48...57).contains(c) else { return nil }
+                v = v * 10 + Int64(c - 48)
+            }
+            return v
+        }
+        guard let y = number(0, 4), b.count >= 10, b[4] == 45, let mo = number(5, 2), b[7] == 45, let d = number(8, 2),
+              (1...12).contains(mo), (1...31).contains(d) else { return nil }
+        var hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0, nanos: Int64 = 0
+        var i = 10
+        if i < b.count {
+            guard b[i] == 84 || b[i] == 116 || b[i] == 32, let h = number(i + 1, 2), b.count > i + 3, b[i + 3] == 58,
+                  let mi = number(i + 4, 2) else { return nil }
+            hour = h; minute = mi; i += 6
+            if i < b.count && b[i] == 58 {
+                guard let s = number(i + 1, 2) else { return nil }
+                second = s; i += 3
+            }
+            if i < b.count && b[i] == 46 {
+                i += 1
+                var digits = 0
+                while i < b.count, (48...57).contains(b[i]) {
+                    if digits < 9 { nanos = nanos * 10 + Int64(b[i] - 48); digits += 1 }
+                    i += 1
+                }
+                guard digits > 0 else { return nil }
+                for _ in digits..<9 { nanos *= 10 }
+            }
+        }
+        guard hour < 24, minute < 60, second < 61 else { return nil }
+        let days = daysFromCivil(y, mo, d)
+        let wallSeconds = days * 86_400 + hour * 3600 + minute * 60 + second
+        if i == b.count {
+            // No zone: local time.
+            return Timestamp(seconds: wallSeconds - Int64(localOffset(forWallClock: wallSeconds)), nanoseconds: UInt32(nanos))
+        }
+        if (b[i] == 90 || b[i] == 122) && i + 1 == b.count {
+            return Timestamp(seconds: wallSeconds, nanoseconds: UInt32(nanos))
+        }
+        guard b[i] == 43 || b[i] == 45, let oh = number(i + 1, 2), b.count == i + 6, b[i + 3] == 58, let om = number(i + 4, 2) else { return nil }
+        let offset = (oh * 3600 + om * 60) * (b[i] == 45 ? -1 : 1)
+        return Timestamp(seconds: wallSeconds - offset, nanoseconds: UInt32(nanos))
+    }
+
+    /// The local time zone's offset from UTC at `seconds` (Unix time), in seconds.
+    public static func localOffset(at seconds: Int64) -> Int {
+        var t = time_t(seconds)
+        var parts = tm()
+        guard localtime_r(&t, &parts) != nil else { return 0 }
+        return Int(parts.tm_gmtoff)
+    }
+
+    private static func localOffset(forWallClock wall: Int64) -> Int {
+        // The offset at (wall - offset) is, outside a DST change, the offset at wall.
+        let guess = localOffset(at: wall)
+        return localOffset(at: wall - Int64(guess))
+    }
+
+    // Days since 1970-01-01 in the proleptic Gregorian calendar (Hinnant's algorithm).
+    static func daysFromCivil(_ year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}

@@ -1,0 +1,364 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPosix
+import Dispatch
+import SnapCore
+import SnapRepository
+import SnapStorage
+import Synchronization
+
+/// Where and what to restore.
+public struct RestoreOptions: Sendable {
+    /// Files come back under this folder at their snapshot paths (`/home/a/x` → `TARGET/home/a/x`).
+    public var target: String
+    public var includes: [String] = []
+    public var excludes: [String] = []
+    /// Set owners (needs root); by default only when running as root.
+    public var restoreOwnership = getuid() == 0
+    public var workers = max(1, System.activeProcessorCount)
+    public init(target: String) { self.target = target }
+}
+
+/// The outcome of a restore.
+public struct RestoreResult: Sendable {
+    public var files = 0
+    public var directories = 0
+    public var otherEntries = 0
+    public var bytes: UInt64 = 0
+    /// Problems with single entries (each names its path); the rest was restored.
+    public var errors: [String] = []
+    /// Blobs that were missing or failed authentication, with the snapshot paths of the files they belong to.
+    public var damagedBlobs: [(blob: BlobID, reason: String, files: [String])] = []
+
+    public var succeeded: Bool { errors.isEmpty && damagedBlobs.isEmpty }
+}
+
+/// Restores a snapshot's tree into a target folder.
+///
+/// Content is written pack by pack: each needed pack is read once, in one range read,
+/// by one of `workers` threads, and every blob is authenticated before it is written
+/// with `pwrite`. All-zero blobs are not written, so sparse files stay sparse.
+public final class Restorer {
+    private let repository: Repository
+    private let root: BlobID
+    private let options: RestoreOptions
+    private let warn: @Sendable (String) -> Void
+    private let includes: PathMatcher
+    private let excludes: PathMatcher
+    private var plan: [PlannedEntry] = []
+    private var result = RestoreResult()
+
+    struct PlannedEntry {
+        var target: [UInt8]
+        var snapshotPath: [UInt8]
+        var node: Node
+        /// For a hard link whose first name is restored too: that name's target path.
+        var linkTo: [UInt8]?
+        var created = false
+    }
+
+    public init(repository: Repository, tree: BlobID, options: RestoreOptions, warn: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.repository = repository
+        root = tree
+        self.options = options
+        self.warn = warn
+        includes = PathMatcher(options.includes)
+        excludes = PathMatcher(options.excludes)
+    }
+
+    /// Restores everything selected. Per-entry failures are collected in the result, not thrown.
+    ///
+    /// - Throws: when the target cannot be created or the root tree cannot be read.
+    public func run() throws -> RestoreResult {
+        let target = SourceTrie.normalise(options.target)
+        try makeTarget(target)
+        let rootTree = try loadTree(root)
+        var firstNames: [[UInt8]: [UInt8]] = [:]
+        _ = try planDirectory(rootTree, snapshotPath: [], target: target, selected: includes.isEmpty, firstNames: &firstNames)
+        createEntries()
+        writeContent()
+        applyMetadata()
+        return result
+    }
+
+    // MARK: Plan
+
+    private func loadTree(_ id: BlobID) throws -> Tree {
+        do {
+            return try Tree.decode(try repository.loadBlob(id))
+        } catch let e as DecodingFailure {
+            throw EngineError.treeDamaged(id: id.short, reason: "\(e)")
+        }
+    }
+
+    /// Adds the selected entries below a tree to the plan; returns whether anything was added.
+    private func planDirectory(_ tree: Tree, snapshotPath: [UInt8], target: [UInt8], selected: Bool,
+                               firstNames: inout [[UInt8]: [UInt8]]) throws -> Bool {
+        var added = false
+        for node in tree.nodes {
+            let path = PathBytes.join(snapshotPath.isEmpty ? [PathBytes.slash] : snapshotPath, node.name)
+            if excludes.matches(path: path, name: node.name) { continue }
+            let chosen = selected || includes.matches(path: path, name: node.name)
+            let entryTarget = PathBytes.join(target, node.name)
+            if node.type == .directory {
+                let index = plan.count
+                plan.append(PlannedEntry(target: entryTarget, snapshotPath: path, node: node))
+                var below = false
+                if let subtree = node.subtree {
+                    do {
+                        below = try planDirectory(try loadTree(subtree), snapshotPath: path, target: entryTarget,
+                                                  selected: chosen, firstNames: &firstNames)
+                    } catch {
+                        record("\(PathBytes.display(path)): cannot read folder contents: \(error)")
+                    }
+                }
+                if chosen || below { added = true } else { plan.removeSubrange(index...) }
+                continue
+            }
+            guard chosen else { continue }
+            var entry = PlannedEntry(target: entryTarget, snapshotPath: path, node: node)
+            if node.type == .hardlink, let first = firstNames[node.linkTarget] {
+                entry.linkTo = first
+            } else if node.type == .file || node.type == .hardlink {
+                firstNames[node.type == .file ? path : node.linkTarget] = entryTarget
+            }
+            plan.append(entry)
+            added = true
+        }
+        return added
+    }
+
+    // MARK: Create
+
+    private func makeTarget(_ target: [UInt8]) throws {
+        var prefix: [UInt8] = []
+        for component in PathBytes.components(target) {
+            prefix = PathBytes.join(prefix.isEmpty ? [PathBytes.slash] : prefix, component)
+            let ok = PathBytes.withCString(prefix) { mkdir($0, 0o755) }
+            if ok != 0 && errno != EEXIST {
+                throw EngineError.targetUnavailable(path: PathBytes.display(target), reason: String(cString: strerror(errno)))
+            }
+        }
+        if let st = try? FileSystem.lstat(target), (st.st_mode & S_IFMT) != S_IFDIR {
+            throw EngineError.targetUnavailable(path: PathBytes.display(target), reason: "not a folder")
+        }
+    }
+
+    private func record(_ message: String) {
+        result.errors.append(message)
+        warn(message)
+    }
+
+    private func createEntries() {
+        for i in plan.indices {
+            let e = plan[i]
+            let failed: Int32? = PathBytes.withCString(e.target) { path in
+                switch e.node.type {
+                case .directory:
+                    if mkdir(path, 0o700) == 0 { return nil }
+                    if errno == EEXIST, let st = try? FileSystem.lstat(e.target), (st.st_mode & S_IFMT) == S_IFDIR { return nil }
+                    return errno
+                case .file, .hardlink:
+                    if let first = e.linkTo {
+                        unlink(path)
+                        return PathBytes.withCString(first) { link($0, path) } == 0 ? nil : errno
+                    }
+                    var fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+                    if fd < 0 && (errno == ELOOP || errno == EISDIR || errno == ETXTBSY) {
+                        unlink(path)
+                        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+                    }
+                    guard fd >= 0 else { return errno }
+                    defer { close(fd) }
+                    // Size first: blobs that are all zeros are then simply not written (holes).
+                    return ftruncate(fd, off_t(e.node.size)) == 0 ? nil : errno
+                case .symlink:
+                    unlink(path)
+                    return PathBytes.withCString(e.node.linkTarget) { symlink($0, path) } == 0 ? nil : errno
+                case .fifo:
+                    unlink(path)
+                    return mkfifo(path, 0o600) == 0 ? nil : errno
+                case .socket:
+                    unlink(path)
+                    return mknod(path, S_IFSOCK | 0o600, 0) == 0 ? nil : errno
+                case .characterDevice, .blockDevice:
+                    unlink(path)
+                    let kind = e.node.type == .characterDevice ? S_IFCHR : S_IFBLK
+                    return mknod(path, kind | 0o600, dev_t(e.node.rdev)) == 0 ? nil : errno
+                }
+            }
+            if let failed {
+                record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))")
+                continue
+            }
+            plan[i].created = true
+            switch e.node.type {
+            case .directory: result.directories += 1
+            case .file, .hardlink: result.files += 1; if e.linkTo == nil { result.bytes += e.node.size }
+            default: result.otherEntries += 1
+            }
+        }
+    }
+
+    // MARK: Content
+
+    private struct BlobUse { let file: Int32; let offset: UInt64 }
+
+    private func writeContent() {
+        var uses: [BlobID: [BlobUse]] = [:]
+        for (i, e) in plan.enumerated() where e.created && e.linkTo == nil && (e.node.type == .file || e.node.type == .hardlink) {
+            var offset: UInt64 = 0
+            for id in e.node.content {
+                uses[id, default: []].append(BlobUse(file: Int32(i), offset: offset))
+                offset += UInt64(repository.index.lookup(id)?.entry.rawLength ?? 0)
+            }
+        }
+        var byPack: [PackID: [BlobLocation]] = [:]
+        var missing: [BlobID] = []
+        for id in uses.keys {
+            if let location = repository.index.lookup(id) { byPack[location.pack, default: []].append(location) } else { missing.append(id) }
+        }
+        let packs = byPack.map { ($0.key, $0.value.sorted { $0.entry.offset < $1.entry.offset }) }
+        let targets = plan.map(\.target)
+        let failures = Mutex<[(BlobID, String)]>(missing.map { ($0, "not in any index") })
+        let uses_ = uses
+        let backend = repository.backend
+        let keys = repository.keys
+        let workers = DispatchQueue(label: "snap.restore", attributes: .concurrent)
+        let group = DispatchGroup()
+        let slots = DispatchSemaphore(value: options.workers)
+        for (pack, blobs) in packs {
+            slots.wait()
+            group.enter()
+            workers.async {
+                defer { slots.signal(); group.leave() }
+                let damaged = Self.restorePack(pack, blobs: blobs, uses: uses_, targets: targets, backend: backend, keys: keys)
+                if !damaged.isEmpty { failures.withLock { $0 += damaged } }
+            }
+        }
+        group.wait()
+        for (blob, reason) in failures.withLock({ $0 }).sorted(by: { $0.0 < $1.0 }) {
+            let files = Set((uses[blob] ?? []).map { PathBytes.display(plan[Int($0.file)].snapshotPath) }).sorted()
+            result.damagedBlobs.append((blob, reason, files))
+            warn("blob \(blob.short) \(reason); affected: \(files.joined(separator: ", "))")
+        }
+    }
+
+    /// Reads the needed span of one pack and writes its blobs; returns the blobs that failed.
+    private static func restorePack(_ pack: PackID, blobs: [BlobLocation], uses: [BlobID: [BlobUse]], targets: [[UInt8]],
+                                    backend: Backend, keys: MasterKeys) -> [(BlobID, String)] {
+        guard let first = blobs.first, let last = blobs.last else { return [] }
+        let start = Int(first.entry.offset)
+        let end = Int(last.entry.offset + last.entry.length)
+        let span: [UInt8]
+        do {
+            span = try backend.read(FileName(.data, pack.hex), range: start..<end)
+        } catch {
+            return blobs.map { ($0.entry.id, "could not be read from pack \(pack.short): \(error)") }
+        }
+        var failed: [(BlobID, String)] = []
+        let decoder: BlobDecoder
+        do { decoder = try BlobDecoder(keys: keys) } catch { return blobs.map { ($0.entry.id, "\(error)") } }
+        for b in blobs {
+            let from = Int(b.entry.offset) - start
+            let plaintext: [UInt8]
+            do {
+                plaintext = try span.withUnsafeBytes {
+                    try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[from..<from + Int(b.entry.length)]),
+                                       entry: b.entry, pack: pack, salt: b.salt)
+                }
+            } catch {
+                failed.append((b.entry.id, "is damaged: \(error)"))
+                continue
+            }
+            if isAllZero(plaintext) { continue }
+            for use in uses[b.entry.id] ?? [] {
+                if let error = write(plaintext, to: targets[Int(use.file)], at: use.offset) {
+                    failed.append((b.entry.id, "could not be written: \(error)"))
+                }
+            }
+        }
+        return failed
+    }
+
+    private static func write(_ data: [UInt8], to path: [UInt8], at offset: UInt64) -> String? {
+        let fd = PathBytes.withCString(path) { open($0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        return data.withUnsafeBytes { buf -> String? in
+            var done = 0
+            while done < buf.count {
+                let n = pwrite(fd, buf.baseAddress! + done, buf.count - done, off_t(offset) + off_t(done))  // count > 0
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                done += n
+            }
+            return nil
+        }
+    }
+
+    static func isAllZero(_ data: [UInt8]) -> Bool {
+        data.withUnsafeBytes { raw in
+            var i = 0
+            let words = raw.count / 8
+            while i < words {
+                if raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) != 0 { return false }
+                i += 1
+            }
+            for j in (words * 8)..<raw.count where raw[j] != 0 { return false }
+            return true
+        }
+    }
+
+    // MARK: Metadata
+
+    /// Owners, extended attributes, modes and times; folders last and deepest first, so
+    /// that writing into them does not change their times and read-only folders stay writable until the end.
+    private func applyMetadata() {
+        let order = plan.indices.filter { plan[$0].node.type != .directory } + plan.indices.filter { plan[$0].node.type == .directory }.reversed()
+        for i in order where plan[i].created && plan[i].linkTo == nil {
+            let e = plan[i]
+            PathBytes.withCString(e.target) { path in
+                let isLink = e.node.type == .symlink
+                if options.restoreOwnership {
+                    let uid = ownerID(user: e.node.user) ?? e.node.uid
+                    let gid = groupID(group: e.node.group) ?? e.node.gid
+                    if lchown(path, uid, gid) != 0 { problem(e, "cannot set owner") }
+                }
+                for x in e.node.xattrs {
+                    let ok = PathBytes.withCString(x.name) { name in
+                        x.value.withUnsafeBytes { lsetxattr(path, name, $0.baseAddress, $0.count, 0) }
+                    }
+                    if ok != 0 { problem(e, "cannot set extended attribute \(PathBytes.display(x.name))") }
+                }
+                if !isLink && chmod(path, mode_t(e.node.mode)) != 0 { problem(e, "cannot set mode") }
+                let mtime = timespec(tv_sec: Int(e.node.mtime.seconds), tv_nsec: Int(e.node.mtime.nanoseconds))
+                let times = [mtime, mtime]
+                if utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) != 0 { problem(e, "cannot set times") }
+            }
+        }
+    }
+
+    private func problem(_ e: PlannedEntry, _ what: String) {
+        record("\(PathBytes.display(e.snapshotPath)): \(what): \(String(cString: strerror(errno)))")
+    }
+
+    private func ownerID(user: String) -> UInt32? {
+        guard !user.isEmpty else { return nil }
+        var pwd = passwd()
+        var found: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        return getpwnam_r(user, &pwd, &buffer, buffer.count, &found) == 0 && found != nil ? pwd.pw_uid : nil
+    }
+
+    private func groupID(group: String) -> UInt32? {
+        guard !group.isEmpty else { return nil }
+        var grp = Glibc.group()
+        var found: UnsafeMutablePointer<Glibc.group>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        return getgrnam_r(group, &grp, &buffer, buffer.count, &found) == 0 && found != nil ? grp.gr_gid : nil
+    }
+}

@@ -1,0 +1,62 @@
+import SnapCore
+
+/// A backup's record (`snapshots/ID`, encrypted JSON; FORMAT.md, "Snapshots").
+public struct Snapshot: Codable, Sendable, Equatable {
+    /// When the backup was taken (RFC 3339 with nanoseconds and the host's UTC offset).
+    public var time: String
+    public var hostname: String
+    public var username: String
+    public var uid: UInt32
+    public var gid: UInt32
+    /// The absolute paths that were backed up.
+    public var paths: [String]
+    public var tags: [String]
+    public var excludes: [String]
+    /// The snapshot used for change detection, if any.
+    public var parent: SnapshotID?
+    /// The root tree: its entries are the first components of `paths`.
+    public var tree: BlobID
+    public var summary: Summary?
+    public var programVersion: String
+
+    public struct Summary: Codable, Sendable, Equatable {
+        public var filesNew = 0
+        public var filesChanged = 0
+        public var filesUnchanged = 0
+        public var directories = 0
+        public var bytesRead: UInt64 = 0
+        public var bytesProcessed: UInt64 = 0
+        /// Plaintext bytes of blobs that were new to the repository.
+        public var bytesAdded: UInt64 = 0
+        /// Bytes written to storage (packs, after compression and encryption).
+        public var bytesStored: UInt64 = 0
+        public var blobsAdded = 0
+        public var warnings = 0
+        public var durationSeconds: Double = 0
+        public init() {}
+
+        enum CodingKeys: String, CodingKey {
+            case filesNew = "files_new", filesChanged = "files_changed", filesUnchanged = "files_unchanged"
+            case directories, bytesRead = "bytes_read", bytesProcessed = "bytes_processed", bytesAdded = "bytes_added"
+            case bytesStored = "bytes_stored", blobsAdded = "blobs_added", warnings, durationSeconds = "duration_seconds"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case time, hostname, username, uid, gid, paths, tags, excludes, parent, tree, summary
+        case programVersion = "program_version"
+    }
+
+    public init(time: String, hostname: String, username: String, uid: UInt32, gid: UInt32, paths: [String],
+                tags: [String], excludes: [String], parent: SnapshotID?, tree: BlobID, summary: Summary?, programVersion: String) {
+        self.time = time; self.hostname = hostname; self.username = username; self.uid = uid; self.gid = gid
+        self.paths = paths; self.tags = tags; self.excludes = excludes; self.parent = parent; self.tree = tree
+        self.summary = summary; self.programVersion = programVersion
+    }
+
+    /// `time` as a timestamp (the epoch if it does not parse, which sorts it first).
+    public var timestamp: Timestamp { RFC3339.parse(time) ?? Timestamp(seconds: 0, nanoseconds: 0) }
+}
+
+/// The version written into snapshots.
+public let snapVersion = "0.1.0"

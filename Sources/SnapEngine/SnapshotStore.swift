@@ -1,0 +1,76 @@
+import SnapCore
+import SnapRepository
+import SnapStorage
+
+/// A snapshot with its ID.
+public struct SnapshotRecord: Sendable {
+    public let id: SnapshotID
+    public let snapshot: Snapshot
+}
+
+/// Filters that narrow which snapshots a command considers (restic's `--host/--path/--tag`).
+public struct SnapshotFilter: Sendable {
+    public var hosts: [String] = []
+    public var paths: [String] = []
+    /// Each element is a comma-separated set that must all be present; any element may match.
+    public var tags: [String] = []
+    public init(hosts: [String] = [], paths: [String] = [], tags: [String] = []) {
+        self.hosts = hosts; self.paths = paths; self.tags = tags
+    }
+
+    public func matches(_ s: Snapshot) -> Bool {
+        if !hosts.isEmpty && !hosts.contains(s.hostname) { return false }
+        if !paths.isEmpty && Set(paths) != Set(s.paths) { return false }
+        if !tags.isEmpty {
+            let any = tags.contains { group in
+                group.split(separator: ",").allSatisfy { s.tags.contains(String($0)) }
+            }
+            if !any { return false }
+        }
+        return true
+    }
+}
+
+/// Reading, writing and selecting snapshots.
+public enum SnapshotStore {
+    public static func save(_ snapshot: Snapshot, in repository: Repository) throws -> SnapshotID {
+        SnapshotID(raw: try repository.saveFile(.snapshots, plaintext: try JSONCoding.encode(snapshot)))
+    }
+
+    public static func load(_ id: SnapshotID, from repository: Repository) throws -> Snapshot {
+        let file = FileName(.snapshots, id.hex)
+        return try JSONCoding.decode(Snapshot.self, try repository.loadFile(file), file: file.description)
+    }
+
+    /// Every snapshot, oldest first.
+    public static func all(in repository: Repository) throws -> [SnapshotRecord] {
+        var records: [SnapshotRecord] = []
+        for info in try repository.backend.list(.snapshots) {
+            guard let id = SnapshotID(hex: info.file.name) else { continue }
+            records.append(SnapshotRecord(id: id, snapshot: try load(id, from: repository)))
+        }
+        return records.sorted { ($0.snapshot.timestamp, $0.id) < ($1.snapshot.timestamp, $1.id) }
+    }
+
+    /// Resolves what a user typed: a full ID, a unique prefix of one, or `latest`.
+    ///
+    /// With `at`, picks the newest snapshot taken at or before that time. Filters apply to
+    /// `latest` and `at`.
+    public static func find(_ reference: String, at: Timestamp? = nil, filter: SnapshotFilter = SnapshotFilter(),
+                            in repository: Repository) throws -> SnapshotRecord {
+        if reference == "latest" {
+            let candidates = try all(in: repository).filter { filter.matches($0.snapshot) }
+            let chosen = at.map { limit in candidates.filter { $0.snapshot.timestamp <= limit } } ?? candidates
+            guard let last = chosen.last else {
+                throw EngineError.snapshotNotFound(at == nil ? "no snapshot matches" : "no snapshot was taken at or before that time")
+            }
+            return last
+        }
+        let prefix = reference.lowercased()
+        guard !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit) else { throw EngineError.snapshotNotFound("'\(reference)' is not a snapshot ID") }
+        let matches = try repository.backend.list(.snapshots).map(\.file.name).filter { $0.hasPrefix(prefix) }
+        guard matches.count <= 1 else { throw EngineError.snapshotNotFound("'\(reference)' matches \(matches.count) snapshots; give more digits") }
+        guard let name = matches.first, let id = SnapshotID(hex: name) else { throw EngineError.snapshotNotFound("no snapshot \(reference)") }
+        return SnapshotRecord(id: id, snapshot: try load(id, from: repository))
+    }
+}

@@ -1,0 +1,34 @@
+import SnapCore
+import SnapRepository
+
+/// Visits the entries of a snapshot's tree depth-first, in name order.
+public struct TreeWalker {
+    private let repository: Repository
+
+    public init(repository: Repository) { self.repository = repository }
+
+    /// Loads and decodes one tree blob.
+    public func tree(_ id: BlobID) throws -> Tree {
+        do {
+            return try Tree.decode(try repository.loadBlob(id))
+        } catch let e as DecodingFailure {
+            throw EngineError.treeDamaged(id: id.short, reason: "\(e)")
+        }
+    }
+
+    /// Calls `visit` with the absolute snapshot path and node of every entry below `root`
+    /// that lies under `prefix` (raw path bytes; `/` or empty for everything).
+    public func walk(_ root: BlobID, under prefix: [UInt8] = [], _ visit: ([UInt8], Node) throws -> Void) throws {
+        let wanted = PathBytes.components(prefix)
+        try walk(root, path: [], depth: 0, wanted: wanted, visit)
+    }
+
+    private func walk(_ id: BlobID, path: [UInt8], depth: Int, wanted: [[UInt8]], _ visit: ([UInt8], Node) throws -> Void) throws {
+        for node in try tree(id).nodes {
+            if depth < wanted.count && node.name != wanted[depth] { continue }
+            let nodePath = PathBytes.join(path.isEmpty ? [PathBytes.slash] : path, node.name)
+            if depth + 1 >= wanted.count { try visit(nodePath, node) }
+            if let subtree = node.subtree { try walk(subtree, path: nodePath, depth: depth + 1, wanted: wanted, visit) }
+        }
+    }
+}

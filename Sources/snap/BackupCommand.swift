@@ -1,0 +1,95 @@
+import ArgumentParser
+import Foundation
+import SnapCore
+import SnapEngine
+
+struct BackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "backup", abstract: "Back up files and folders into a new snapshot.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "Files and folders to back up.")
+    var paths: [String]
+
+    @Option(name: .customLong("tag"), help: "Tag the snapshot (repeatable; commas separate several).")
+    var tags: [String] = []
+
+    @Option(help: "Host name recorded in the snapshot (default: this host's).")
+    var host: String?
+
+    @Option(help: "Snapshot time, RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]] local time (default: now).")
+    var time: String?
+
+    @Option(name: .customLong("exclude"), help: "Leave out entries matching this pattern (repeatable).")
+    var excludes: [String] = []
+
+    @Option(help: "Compare against this snapshot instead of the latest one with the same host and paths.")
+    var parent: String?
+
+    @Option(help: "zstd level for this backup (default: the repository's).")
+    var compression: Int?
+
+    func validate() throws {
+        guard !paths.isEmpty else { throw ValidationError("give at least one path to back up") }
+        if let time, RFC3339.parse(time) == nil { throw ValidationError("--time '\(time)' is not a date and time (e.g. 2024-05-01T12:00:00Z)") }
+    }
+
+    func run() throws {
+        var warned = false
+        try reportingErrors {
+            let repository = try global.openRepository()
+            var options = BackupOptions(paths: paths, hostname: host ?? Identity.hostname, username: Identity.username)
+            options.tags = tags.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+            options.time = time.flatMap(RFC3339.parse)
+            options.excludes = excludes
+            options.compressionLevel = compression
+            if let parent {
+                options.parent = try SnapshotStore.find(parent, in: repository).id
+            }
+            let progress = BackupProgress()
+            let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? ProgressLine(progress: progress) : nil
+            if line != nil {
+                let (p, e) = (paths, excludes)
+                Thread.detachNewThread { Scanner.scan(paths: p, excludes: e, into: progress) }
+            }
+            let result: BackupResult
+            do {
+                result = try Archiver(repository: repository, options: options, progress: progress) { message in
+                    Output.error("warning: \(message)")
+                }.run()
+            } catch {
+                line?.stop()
+                throw error
+            }
+            line?.stop()
+            warned = !result.warnings.isEmpty
+            try printSummary(result)
+        }
+        if warned { throw ExitCode(Exit.partial) }
+    }
+
+    private func printSummary(_ result: BackupResult) throws {
+        let s = result.snapshot.summary ?? Snapshot.Summary()
+        if global.json {
+            try Output.json(BackupJSON(id: result.id.hex, shortID: result.id.short, summary: s, warnings: result.warnings))
+            return
+        }
+        guard !global.quiet else { return }
+        Output.line("Files:       \(s.filesNew) new, \(s.filesChanged) changed, \(s.filesUnchanged) unchanged")
+        Output.line("Folders:     \(s.directories)")
+        Output.line("Processed:   \(Output.bytes(s.bytesProcessed)) (read \(Output.bytes(s.bytesRead))) in \(Output.duration(s.durationSeconds))")
+        Output.line("Added:       \(Output.bytes(s.bytesAdded)) in \(s.blobsAdded) blobs, \(Output.bytes(s.bytesStored)) stored")
+        if !result.warnings.isEmpty {
+            Output.line("Warnings:    \(result.warnings.count) entries could not be read (see above); they are not in the snapshot")
+        }
+        Output.line("snapshot \(result.id.short) saved")
+    }
+
+    struct BackupJSON: Encodable {
+        let id: String
+        let shortID: String
+        let summary: Snapshot.Summary
+        let warnings: [String]
+        enum CodingKeys: String, CodingKey { case id, shortID = "short_id", summary, warnings }
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import Foundation
+import SnapCore
+import SnapEngine
+import SnapRepository
+import SnapStorage
+
+struct CatCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cat", abstract: "Print a repository object, decrypted, as JSON.",
+        discussion: "Objects: config | snapshot ID | tree ID | index ID | pack ID. IDs may be unique prefixes; 'snapshot latest' works too.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: "config, snapshot, tree, index or pack.")
+    var kind: String
+
+    @Argument(help: "The object's ID (not for config).")
+    var id: String?
+
+    func validate() throws {
+        guard ["config", "snapshot", "tree", "index", "pack"].contains(kind) else {
+            throw ValidationError("unknown object '\(kind)': use config, snapshot, tree, index or pack")
+        }
+        if kind != "config" && id == nil { throw ValidationError("'cat \(kind)' needs an ID") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let repository = try global.openRepository()
+            switch kind {
+            case "config":
+                let plaintext = try repository.loadConfigPlaintext()
+                let object = try JSONSerialization.jsonObject(with: Data(plaintext))
+                Output.line(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+            case "snapshot":
+                try Output.json(SnapshotJSON(try SnapshotStore.find(id ?? "", in: repository)))
+            case "tree":
+                try repository.loadIndex()
+                let blob = try resolve(id ?? "", in: repository.index.allBlobIDs(), what: "tree") { BlobID(hex: $0) }
+                let tree = try TreeWalker(repository: repository).tree(blob)
+                try Output.json(tree.nodes.map { NodeJSON($0, path: nil) })
+            case "index":
+                let names = try repository.backend.list(.index).map(\.file.name)
+                let index = try resolve(id ?? "", in: names.compactMap(IndexID.init(hex:)), what: "index") { IndexID(hex: $0) }
+                try Output.json(IndexJSON(try repository.loadIndexFile(index)))
+            default:
+                let infos = try repository.backend.list(.data)
+                let pack = try resolve(id ?? "", in: infos.compactMap { PackID(hex: $0.file.name) }, what: "pack") { PackID(hex: $0) }
+                let size = try repository.backend.stat(FileName(.data, pack.hex)).size
+                let header = try PackFormat.readHeader(of: pack, size: size, from: repository.backend, keys: repository.keys)
+                try Output.json(IndexJSON.Pack(IndexedPack(id: pack, salt: header.salt, size: size, entries: header.entries)))
+            }
+        }
+    }
+
+    /// Finds the one ID that starts with `prefix`.
+    private func resolve<T: TypedID>(_ prefix: String, in ids: [T], what: String, parse: (String) -> T?) throws -> T {
+        if let exact = parse(prefix) { return exact }
+        let matches = ids.filter { $0.hex.hasPrefix(prefix.lowercased()) }
+        guard matches.count == 1, let match = matches.first else {
+            throw CLIError(matches.isEmpty ? "no \(what) \(prefix)" : "'\(prefix)' matches \(matches.count) objects; give more digits")
+        }
+        return match
+    }
+}

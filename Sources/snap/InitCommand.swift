@@ -1,0 +1,45 @@
+import ArgumentParser
+import SnapChunker
+import SnapEngine
+import SnapRepository
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a new repository.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(help: "Default zstd compression level for backups (-7…22).")
+    var compression = 3
+
+    @Option(name: .customLong("pack-size"), help: "Target pack size in MiB (1…1024).")
+    var packSizeMiB = 16
+
+    @Option(name: .customLong("chunk-min"), help: "Minimum chunk size in KiB.")
+    var chunkMin = 512
+
+    @Option(name: .customLong("chunk-avg"), help: "Average chunk size in KiB (a power of two).")
+    var chunkAverage = 1024
+
+    @Option(name: .customLong("chunk-max"), help: "Maximum chunk size in KiB.")
+    var chunkMax = 8192
+
+    func run() throws {
+        try reportingErrors {
+            let backend = try global.backend()
+            var options = Repository.InitOptions()
+            options.compressionLevel = compression
+            options.packSize = packSizeMiB << 20
+            options.chunker = ChunkerParameters(minSize: chunkMin << 10, averageSize: chunkAverage << 10, maxSize: chunkMax << 10)
+            let repository = try Repository.initialize(
+                backend: backend, password: try global.password(confirm: true), options: options,
+                hostname: Identity.hostname, username: Identity.username,
+                now: WallClock.nowText)
+            if global.json {
+                try Output.json(["id": repository.config.id, "location": backend.location])
+            } else if !global.quiet {
+                Output.line("created snap repository \(repository.config.id.prefix(10)) at \(backend.location)")
+                Output.line("Losing the password means losing the data: keep it somewhere safe.")
+            }
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where passwords come from besides the environment.
+enum PasswordSource {
+    static func run(command: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardInput = FileHandle.nullDevice
+        do { try process.run() } catch { throw CLIError("cannot run password command: \(error.localizedDescription)") }
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CLIError("password command exited with status \(process.terminationStatus)")
+        }
+        return try nonEmpty(stripNewline(String(decoding: data, as: UTF8.self)), source: "password command output")
+    }
+
+    static func read(file: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CLIError("cannot read password file \(file)")
+        }
+        return try nonEmpty(stripNewline(String(decoding: data, as: UTF8.self)), source: "password file \(file)")
+    }
+
+    /// Asks on the terminal with echo off; refuses when there is no terminal.
+    static func prompt(confirm: Bool) throws -> String {
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw CLIError("no password given: set SNAP_PASSWORD or SNAP_PASSWORD_FILE, or use --password-file or --password-command")
+        }
+        let first = try ask("enter password for repository: ")
+        if confirm, try ask("enter password again: ") != first { throw CLIError("passwords do not match") }
+        return try nonEmpty(first, source: "password")
+    }
+
+    private static func ask(_ prompt: String) throws -> String {
+        FileHandle.standardError.write(Data(prompt.utf8))
+        var saved = termios()
+        tcgetattr(STDIN_FILENO, &saved)
+        var silent = saved
+        silent.c_lflag &= ~tcflag_t(ECHO)
+        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        defer {
+            tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+            FileHandle.standardError.write(Data("\n".utf8))
+        }
+        guard let line = readLine(strippingNewline: true) else { throw CLIError("no password entered") }
+        return line
+    }
+
+    private static func stripNewline(_ s: String) -> String {
+        if s.hasSuffix("\r\n") { return String(s.dropLast(2)) }
+        if s.hasSuffix("\n") { return String(s.dropLast()) }
+        return s
+    }
+
+    private static func nonEmpty(_ s: String, source: String) throws -> String {
+        guard !s.isEmpty else { throw CLIError("\(source) is empty") }
+        return s
+    }
+}

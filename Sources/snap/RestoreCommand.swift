@@ -1,0 +1,73 @@
+import ArgumentParser
+import SnapCore
+import SnapEngine
+
+struct RestoreCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore", abstract: "Restore a snapshot, or the state at a point in time, into a folder.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filter: FilterOptions
+
+    @Argument(help: "Snapshot ID, unique ID prefix, or 'latest'.")
+    var snapshot = "latest"
+
+    @Option(name: .shortAndLong, help: "Folder to restore into; files come back at their full paths below it.")
+    var target: String
+
+    @Option(help: "Restore the newest snapshot taken at or before this time (with --host/--path/--tag).")
+    var at: String?
+
+    @Option(name: .customLong("include"), help: "Restore only entries matching this pattern, with what is below them (repeatable).")
+    var includes: [String] = []
+
+    @Option(name: .customLong("exclude"), help: "Do not restore entries matching this pattern (repeatable).")
+    var excludes: [String] = []
+
+    func validate() throws {
+        if at != nil && snapshot != "latest" { throw ValidationError("give either a snapshot ID or --at, not both") }
+        if let at, RFC3339.parse(at) == nil { throw ValidationError("--at '\(at)' is not a date and time (e.g. 2024-05-01T12:00:00Z)") }
+        if target.isEmpty { throw ValidationError("--target must not be empty") }
+    }
+
+    func run() throws {
+        var incomplete = false
+        try reportingErrors {
+            let repository = try global.openRepository()
+            let record = try SnapshotStore.find(snapshot, at: at.flatMap(RFC3339.parse), filter: filter.snapshotFilter, in: repository)
+            try repository.loadIndex()
+            var options = RestoreOptions(target: target)
+            options.includes = includes
+            options.excludes = excludes
+            if !global.quiet && !global.json {
+                Output.line("restoring snapshot \(record.id.short) of \(record.snapshot.paths.joined(separator: " ")) at \(record.snapshot.time) to \(target)")
+            }
+            let result = try Restorer(repository: repository, tree: record.snapshot.tree, options: options) { message in
+                Output.error("error: \(message)")
+            }.run()
+            if global.json {
+                try Output.json(RestoreJSON(snapshot: record.id.hex, files: result.files, directories: result.directories,
+                                            bytes: result.bytes, errors: result.errors,
+                                            damaged: result.damagedBlobs.map { .init(blob: $0.blob.hex, reason: $0.reason, files: $0.files) }))
+            } else if !global.quiet {
+                Output.line("restored \(result.files) files, \(result.directories) folders, \(result.otherEntries) other entries, \(Output.bytes(result.bytes))")
+            }
+            if !result.succeeded {
+                let damagedFiles = Set(result.damagedBlobs.flatMap(\.files)).count
+                Output.error("snap: restore incomplete: \(result.errors.count) entries failed, \(damagedFiles) files have damaged or missing data (named above)")
+                incomplete = true
+            }
+        }
+        if incomplete { throw ExitCode(Exit.fatal) }
+    }
+
+    struct RestoreJSON: Encodable {
+        struct Damaged: Encodable { let blob: String; let reason: String; let files: [String] }
+        let snapshot: String
+        let files: Int
+        let directories: Int
+        let bytes: UInt64
+        let errors: [String]
+        let damaged: [Damaged]
+    }
+}

@@ -1,0 +1,18 @@
+import ArgumentParser
+import SnapEngine
+
+@main
+struct Snap: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "snap",
+        abstract: "Deduplicating, encrypted, content-addressed backups.",
+        discussion: """
+        Exit codes: 0 success; 1 fatal error (nothing half-written is referenced); \
+        3 backup saved but some files could not be read; 64 invalid command-line usage.
+        Environment: SNAP_REPOSITORY, SNAP_PASSWORD, SNAP_PASSWORD_FILE, SNAP_PASSWORD_COMMAND.
+        """,
+        version: snapVersion,
+        subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self,
+                      RestoreCommand.self, CatCommand.self]
+    )
+}

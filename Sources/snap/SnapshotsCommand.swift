@@ -1,0 +1,106 @@
+import ArgumentParser
+import Foundation
+import SnapCore
+import SnapEngine
+
+struct SnapshotsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "snapshots", abstract: "List snapshots.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filter: FilterOptions
+
+    func run() throws {
+        try reportingErrors {
+            let repository = try global.openRepository()
+            let records = try SnapshotStore.all(in: repository).filter { filter.snapshotFilter.matches($0.snapshot) }
+            if global.json {
+                try Output.json(records.map(SnapshotJSON.init))
+                return
+            }
+            var rows = [["ID", "Time", "Host", "Tags", "Paths"]]
+            for r in records {
+                rows.append([r.id.short, LocalTime.display(r.snapshot.timestamp), r.snapshot.hostname,
+                             r.snapshot.tags.joined(separator: ","), r.snapshot.paths.joined(separator: " ")])
+            }
+            Table.print(rows)
+            if !global.quiet { Output.line("\(records.count) snapshots") }
+        }
+    }
+}
+
+/// The JSON shape of a snapshot in `snapshots --json` and `cat snapshot`.
+struct SnapshotJSON: Encodable {
+    let id: String
+    let shortID: String
+    let time: String
+    let hostname: String
+    let username: String
+    let uid: UInt32
+    let gid: UInt32
+    let paths: [String]
+    let tags: [String]
+    let excludes: [String]
+    let parent: String?
+    let tree: String
+    let summary: Snapshot.Summary?
+    let programVersion: String
+
+    init(_ r: SnapshotRecord) {
+        let s = r.snapshot
+        id = r.id.hex; shortID = r.id.short; time = s.time; hostname = s.hostname; username = s.username
+        uid = s.uid; gid = s.gid; paths = s.paths; tags = s.tags; excludes = s.excludes
+        parent = s.parent?.hex; tree = s.tree.hex; summary = s.summary; programVersion = s.programVersion
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, shortID = "short_id", time, hostname, username, uid, gid, paths, tags, excludes, parent, tree, summary
+        case programVersion = "program_version"
+    }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id); try c.encode(shortID, forKey: .shortID); try c.encode(time, forKey: .time)
+        try c.encode(hostname, forKey: .hostname); try c.encode(username, forKey: .username)
+        try c.encode(uid, forKey: .uid); try c.encode(gid, forKey: .gid)
+        try c.encode(paths, forKey: .paths); try c.encode(tags, forKey: .tags); try c.encode(excludes, forKey: .excludes)
+        try c.encode(parent, forKey: .parent)  // null when absent, so the key is always there
+        try c.encode(tree, forKey: .tree); try c.encodeIfPresent(summary, forKey: .summary)
+        try c.encode(programVersion, forKey: .programVersion)
+    }
+}
+
+/// `--host/--path/--tag` filters.
+struct FilterOptions: ParsableArguments {
+    @Option(name: .customLong("host"), help: "Only snapshots of this host (repeatable).")
+    var hosts: [String] = []
+    @Option(name: .customLong("path"), help: "Only snapshots of exactly these paths (repeatable).")
+    var paths: [String] = []
+    @Option(name: .customLong("tag"), help: "Only snapshots with these tags (repeatable; a,b means both).")
+    var tags: [String] = []
+
+    var snapshotFilter: SnapshotFilter { SnapshotFilter(hosts: hosts, paths: paths, tags: tags) }
+}
+
+/// Local-time display of timestamps.
+enum LocalTime {
+    static func display(_ t: Timestamp) -> String {
+        let text = RFC3339.format(Timestamp(seconds: t.seconds, nanoseconds: 0), utcOffset: RFC3339.localOffset(at: t.seconds))
+        return String(text.prefix(19)).replacingOccurrences(of: "T", with: " ")
+    }
+}
+
+/// Column-aligned text tables.
+enum Table {
+    static func print(_ rows: [[String]]) {
+        guard let header = rows.first else { return }
+        var widths = header.map(\.count)
+        for row in rows { for (i, cell) in row.enumerated() { widths[i] = max(widths[i], cell.count) } }
+        for (n, row) in rows.enumerated() {
+            let line = row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+            Output.line(line)
+            if n == 0 { Output.line(String(repeating: "-", count: widths.reduce(0, +) + 2 * (widths.count - 1))) }
+        }
+    }
+}

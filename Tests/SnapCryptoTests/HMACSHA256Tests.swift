@@ -1,0 +1,40 @@
+import XCTest
+import SnapCrypto
+
+final class HMACSHA256Tests: XCTestCase {
+    // RFC 4231 test case 1: 20-byte key of 0x0b, data "Hi There".
+    func testRFC4231Case1() {
+        let mac = HMACSHA256.authenticate(ascii("Hi There"), key: [UInt8](repeating: 0x0b, count: 20))
+        XCTAssertEqual(mac, hexBytes("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"))
+    }
+
+    // RFC 4231 test case 2: a key shorter than the output ("Jefe").
+    func testRFC4231Case2() {
+        let mac = HMACSHA256.authenticate(ascii("what do ya want for nothing?"), key: ascii("Jefe"))
+        XCTAssertEqual(mac, hexBytes("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"))
+    }
+
+    // RFC 4231 test case 6: a 131-byte key, longer than the block, is hashed first.
+    func testRFC4231Case6() {
+        let mac = HMACSHA256.authenticate(ascii("Test Using Larger Than Block-Size Key - Hash Key First"),
+                                          key: [UInt8](repeating: 0xaa, count: 131))
+        XCTAssertEqual(mac, hexBytes("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"))
+    }
+
+    // RFC 2104 pads short keys with zeros, so an empty key must equal a 64-byte zero key (and not fail silently).
+    func testEmptyKeyEqualsZeroPaddedKey() {
+        let data = ascii("message")
+        let zeroKey = HMACSHA256.authenticate(data, key: [UInt8](repeating: 0, count: 64))
+        XCTAssertEqual(HMACSHA256.authenticate(data, key: []), zeroKey)
+        XCTAssertNotEqual(zeroKey, [UInt8](repeating: 0, count: 32))
+    }
+
+    // Empty data is authenticated like any other message: the MAC depends on the key.
+    func testEmptyData() {
+        let a = HMACSHA256.authenticate([], key: ascii("key a"))
+        let b = HMACSHA256.authenticate([], key: ascii("key b"))
+        XCTAssertEqual(a.count, 32)
+        XCTAssertNotEqual(a, b)
+        XCTAssertEqual(a, HMACSHA256.authenticate([], key: ascii("key a")))
+    }
+}
