@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "SnapStorageTests", dependencies: ["SnapStorage", "SnapTestSupport"]),
         .testTarget(name: "SnapRepositoryTests", dependencies: ["SnapRepository", "SnapStorage", "SnapCrypto", "SnapTestSupport"]),
         .testTarget(name: "SnapEngineTests", dependencies: ["SnapEngine", "SnapRepository", "SnapStorage", "SnapTestSupport"]),
-        .testTarget(name: "SnapCLITests", dependencies: ["SnapTestSupport"]),
+        .testTarget(name: "SnapCLITests", dependencies: ["SnapTestSupport", "CPosix"]),
     ]
 )
 

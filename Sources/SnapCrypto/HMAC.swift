@@ -11,7 +11,9 @@ public enum HMACSHA256 {
                 // A nil data pointer is not accepted by HMAC() even for empty input.
                 withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 1) { empty in
                     let pointer = data.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? UnsafePointer(empty.baseAddress!)
-                    _ = HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), pointer, data.count, o.baseAddress, &length)
+                    let result = HMAC(EVP_sha256(), k.baseAddress, Int32(k.count), pointer, data.count, o.baseAddress, &length)
+                    // Fails only if libcrypto cannot allocate; a wrong MAC would silently corrupt IDs, so stop.
+                    precondition(result != nil && length == 32, "libcrypto HMAC-SHA256 failed")
                 }
             }
         }

@@ -9,7 +9,8 @@ public enum SHA256 {
     public static func hash(_ data: UnsafeRawBufferPointer) -> [UInt8] {
         var out = [UInt8](repeating: 0, count: digestLength)
         out.withUnsafeMutableBufferPointer { o in
-            _ = COpenSSL.SHA256(data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count, o.baseAddress)
+            let result = COpenSSL.SHA256(data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count, o.baseAddress)
+            precondition(result != nil, "libcrypto SHA-256 failed")  // a wrong digest would silently misname files
         }
         return out
     }
@@ -40,7 +41,7 @@ public final class SHA256Hasher {
     /// Feeds more bytes.
     public func update(_ data: UnsafeRawBufferPointer) {
         guard data.count > 0 else { return }
-        EVP_DigestUpdate(context, data.baseAddress, data.count)
+        precondition(EVP_DigestUpdate(context, data.baseAddress, data.count) == 1, "libcrypto SHA-256 update failed")
     }
 
     /// Feeds more bytes.
@@ -52,7 +53,8 @@ public final class SHA256Hasher {
     public func finalize() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: SHA256.digestLength)
         var length: UInt32 = 0
-        out.withUnsafeMutableBufferPointer { _ = EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
+        let ok = out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
+        precondition(ok == 1 && length == 32, "libcrypto SHA-256 final failed")
         return out
     }
 }

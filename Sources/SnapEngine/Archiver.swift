@@ -98,6 +98,7 @@ public final class Archiver {
         summary.bytesAdded = UInt64(stored.rawBytes)
         summary.bytesStored = UInt64(stored.storedBytes)
         summary.blobsAdded = stored.blobs
+        summary.dataBlobsAdded = stored.dataBlobs
         summary.warnings = warnings.count
         summary.durationSeconds = Clock.now() - start
         let time = options.time ?? WallClock.now

@@ -272,7 +272,6 @@ public final class Restorer {
                 failed.append((b.entry.id, "is damaged: \(error)"))
                 continue
             }
-            if isAllZero(plaintext) { continue }
             for use in uses[b.entry.id] ?? [] {
                 if let error = write(plaintext, to: targets[Int(use.file)], at: use.offset) {
                     failed.append((b.entry.id, "could not be written: \(error)"))
@@ -282,35 +281,48 @@ public final class Restorer {
         return failed
     }
 
+    /// Writes `data` at `offset`, skipping 4 KiB runs of zeros so that they stay holes
+    /// (the file was created at its full size, so unwritten ranges read as zeros).
     private static func write(_ data: [UInt8], to path: [UInt8], at offset: UInt64) -> String? {
         let fd = PathBytes.withCString(path) { open($0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
         guard fd >= 0 else { return String(cString: strerror(errno)) }
         defer { close(fd) }
-        return data.withUnsafeBytes { buf -> String? in
-            var done = 0
-            while done < buf.count {
-                let n = pwrite(fd, buf.baseAddress! + done, buf.count - done, off_t(offset) + off_t(done))  // count > 0
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return String(cString: strerror(errno))
+        return data.withUnsafeBytes { all -> String? in
+            let block = 4096
+            func zeroBlock(at i: Int) -> Bool {
+                isAllZero(UnsafeRawBufferPointer(rebasing: all[i..<min(i + block, all.count)]))
+            }
+            var i = 0
+            while i < all.count {
+                while i < all.count && zeroBlock(at: i) { i += block }
+                guard i < all.count else { break }
+                var end = i
+                while end < all.count && !zeroBlock(at: end) { end += block }
+                end = min(end, all.count)
+                var done = i
+                while done < end {
+                    let n = pwrite(fd, all.baseAddress! + done, end - done, off_t(offset) + off_t(done))  // non-empty range
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return String(cString: strerror(errno))
+                    }
+                    done += n
                 }
-                done += n
+                i = end
             }
             return nil
         }
     }
 
-    static func isAllZero(_ data: [UInt8]) -> Bool {
-        data.withUnsafeBytes { raw in
-            var i = 0
-            let words = raw.count / 8
-            while i < words {
-                if raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) != 0 { return false }
-                i += 1
-            }
-            for j in (words * 8)..<raw.count where raw[j] != 0 { return false }
-            return true
+    static func isAllZero(_ raw: UnsafeRawBufferPointer) -> Bool {
+        let words = raw.count / 8
+        var i = 0
+        while i < words {
+            if raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) != 0 { return false }
+            i += 1
         }
+        for j in (words * 8)..<raw.count where raw[j] != 0 { return false }
+        return true
     }
 
     // MARK: Metadata

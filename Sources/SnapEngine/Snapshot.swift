@@ -31,6 +31,8 @@ public struct Snapshot: Codable, Sendable, Equatable {
         /// Bytes written to storage (packs, after compression and encryption).
         public var bytesStored: UInt64 = 0
         public var blobsAdded = 0
+        /// Of `blobsAdded`, how many hold file content (the rest are trees).
+        public var dataBlobsAdded = 0
         public var warnings = 0
         public var durationSeconds: Double = 0
         public init() {}
@@ -38,7 +40,7 @@ public struct Snapshot: Codable, Sendable, Equatable {
         enum CodingKeys: String, CodingKey {
             case filesNew = "files_new", filesChanged = "files_changed", filesUnchanged = "files_unchanged"
             case directories, bytesRead = "bytes_read", bytesProcessed = "bytes_processed", bytesAdded = "bytes_added"
-            case bytesStored = "bytes_stored", blobsAdded = "blobs_added", warnings, durationSeconds = "duration_seconds"
+            case bytesStored = "bytes_stored", blobsAdded = "blobs_added", dataBlobsAdded = "data_blobs_added", warnings, durationSeconds = "duration_seconds"
         }
     }
 

@@ -14,6 +14,7 @@ public final class BlobSaver: Sendable {
     /// Counts for the backup summary.
     public struct Statistics: Sendable {
         public var blobs = 0
+        public var dataBlobs = 0
         public var rawBytes = 0
         public var storedBytes = 0
         public var packs = 0
@@ -68,6 +69,7 @@ public final class BlobSaver: Sendable {
                 try writer.add(id: id, body: plaintext, rawLength: plaintext.count)
             }
             box.value.statistics.blobs += 1
+            if type == .data { box.value.statistics.dataBlobs += 1 }
             box.value.statistics.rawBytes += plaintext.count
             guard writer.size >= repository.config.packSize else { return nil }
             box.value.open[type] = nil

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A repository in a folder of the local file system.
 ///
@@ -33,7 +29,10 @@ public final class LocalBackend: Backend {
     private func folder(of kind: FileKind) -> String { "\(root)/\(kind.rawValue)" }
 
     private func fail(_ operation: String, _ file: FileName?, _ code: Int32) -> StorageError {
-        if code == ENOENT, let file { return .notFound(file, location: location) }
+        // Only a missing file is "not found"; a folder vanishing under a write is a failure of the write.
+        if code == ENOENT, let file, operation != "write" && operation != "rename" && operation != "fsync" {
+            return .notFound(file, location: location)
+        }
         let detail = String(cString: strerror(code))
         // Interrupted or temporarily unavailable calls may pass; everything else on a local disk will not.
         if code == EINTR || code == EAGAIN || code == EIO {
@@ -115,7 +114,9 @@ public final class LocalBackend: Backend {
         }
         var result: [FileInfo] = []
         let base = folder(of: kind)
-        let folders = kind == .data ? try entries(of: base).filter { $0.count == 2 }.map { "\(base)/\($0)" } : [base]
+        let folders = kind == .data
+            ? try entries(of: base).filter { $0.count == 2 }.map { "\(base)/\($0)" }.filter { isFolder($0) }
+            : [base]
         for dir in folders {
             for name in try entries(of: dir) where !name.hasPrefix(".") {
                 guard let st = statPath("\(dir)/\(name)") else { continue }  // deleted since readdir
@@ -153,6 +154,11 @@ public final class LocalBackend: Backend {
         for prefix in prefixes where mkdir(prefix, 0o700) != 0 && errno != EEXIST {
             throw fail("create folder for", file, errno)
         }
+    }
+
+    private func isFolder(_ path: String) -> Bool {
+        guard let st = statPath(path) else { return false }
+        return (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     private func syncDirectory(_ dir: String) {

@@ -33,4 +33,22 @@ final class ScryptTests: XCTestCase {
     func testMemoryBytes() {
         XCTAssertEqual(Scrypt.Parameters(n: 1 << 15, r: 8, p: 1).memoryBytes, 128 * 8 * ((1 << 15) + 1 + 2))
     }
+
+    // memoryBytes saturates instead of wrapping when the formula does not fit in 64 bits.
+    func testMemoryBytesSaturates() {
+        XCTAssertEqual(Scrypt.Parameters(n: 1 << 57, r: 1, p: 1).memoryBytes, .max)
+        XCTAssertEqual(Scrypt.Parameters(n: 2, r: 1 << 60, p: 1).memoryBytes, .max)
+        XCTAssertEqual(Scrypt.Parameters(n: .max, r: 1, p: 1).memoryBytes, .max)
+    }
+
+    // Absurd cost parameters are refused with a thrown error; they used to trap on overflow (n = 2^56).
+    func testAbsurdParametersThrowInsteadOfTrapping() {
+        for parameters in [Scrypt.Parameters(n: 1 << 56, r: 1, p: 1),
+                           Scrypt.Parameters(n: 1 << 62, r: 8, p: 1),
+                           Scrypt.Parameters(n: 16, r: 1 << 60, p: 1),
+                           Scrypt.Parameters(n: 16, r: 1, p: .max)] {
+            XCTAssertThrowsError(try Scrypt.derive(password: ascii("pw"), salt: ascii("salt"),
+                                                   parameters: parameters, length: 32), "\(parameters)")
+        }
+    }
 }

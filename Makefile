@@ -1,0 +1,24 @@
+# snap — build, test and demo entry points (see README.md).
+SHELL := /bin/bash
+
+.PHONY: deps build release test demo clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	swift build
+
+release: deps
+	swift build -c release --product snap
+
+# Unit tests run in a debug build; the end-to-end tests drive the optimised binary.
+test: release
+	swift build --build-tests
+	SNAP_BINARY=$(CURDIR)/.build/release/snap swift test
+
+demo: release
+	scripts/demo.sh
+
+clean:
+	rm -rf .build

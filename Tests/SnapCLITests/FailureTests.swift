@@ -1,0 +1,134 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// End-to-end: bad input gives one clear line and the documented exit code.
+final class FailureTests: XCTestCase {
+    var work = ""
+    var snap = SnapProcess(environment: [:])
+
+    override func setUpWithError() throws {
+        work = try makeTemporaryFolder("fail")
+        snap = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/repo", "SNAP_PASSWORD": "right"])
+        try snap.expect(0, ["init"])
+        try FileManager.default.createDirectory(atPath: "\(work)/src", withIntermediateDirectories: false)
+        for i in 0..<5 {
+            try String(repeating: "file \(i) content\n", count: 5000).write(toFile: "\(work)/src/f\(i).txt", atomically: false, encoding: .utf8)
+        }
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    /// A wrong password is one line on stderr and exit 1.
+    func testWrongPassword() throws {
+        let result = try snap.run(["snapshots"], extraEnvironment: ["SNAP_PASSWORD": "wrong"])
+        XCTAssertEqual(result.status, 1)
+        let lines = result.stderr.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("wrong password"), result.stderr)
+    }
+
+    /// No password source and no terminal: a one-line error naming the ways to give one.
+    func testMissingPassword() throws {
+        let bare = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/repo"])
+        let result = try bare.run(["snapshots"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("SNAP_PASSWORD"), result.stderr)
+    }
+
+    /// Passwords come from a file and from a command too.
+    func testPasswordFileAndCommand() throws {
+        try "right\n".write(toFile: "\(work)/pw", atomically: false, encoding: .utf8)
+        let noEnv = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/repo"])
+        XCTAssertEqual(try noEnv.run(["snapshots", "--password-file", "\(work)/pw"]).status, 0)
+        XCTAssertEqual(try noEnv.run(["snapshots", "--password-command", "echo right"]).status, 0)
+        XCTAssertEqual(try noEnv.run(["snapshots"], extraEnvironment: ["SNAP_PASSWORD_FILE": "\(work)/pw"]).status, 0)
+    }
+
+    /// A path that does not exist fails before anything is written.
+    func testMissingSourcePath() throws {
+        let before = try repositoryFiles()
+        let result = try snap.run(["backup", "\(work)/src", "\(work)/does-not-exist"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("does-not-exist: does not exist"), result.stderr)
+        XCTAssertEqual(try repositoryFiles(), before)
+    }
+
+    /// A repository location with nothing in it says so and suggests init.
+    func testNotARepository() throws {
+        let result = try snap.run(["snapshots"], extraEnvironment: ["SNAP_REPOSITORY": "\(work)/nothing-here"])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("snap init"), result.stderr)
+    }
+
+    /// An unreadable file is skipped with a warning naming it; the snapshot is saved and the exit code is 3.
+    func testUnreadableFileGivesWarningAndExitThree() throws {
+        let secret = "\(work)/src/unreadable.txt"
+        try "secret".write(toFile: secret, atomically: false, encoding: .utf8)
+        XCTAssertEqual(chmod(secret, 0), 0)
+        var runner = snap
+        var prefix: [String] = []
+        if getuid() == 0 {
+            // Root reads anything: run snap as nobody, who can write this test's repository.
+            XCTAssertEqual(chownTree("\(work)/repo", uid: 65534, gid: 65534), 0)
+            prefix = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+            runner = SnapProcess(environment: snap.environment.merging(["HOME": work]) { $1 })
+        }
+        let result = try runner.run(["backup", "\(work)/src"], prefix: prefix)
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("unreadable.txt"), result.stderr)
+        let list = try runner.run(["ls", "latest"], prefix: prefix).stdout
+        XCTAssertTrue(list.contains("f0.txt"))
+        XCTAssertFalse(list.contains("unreadable.txt"))
+    }
+
+    /// A flipped byte in a pack: restore names the damaged file, restores the others, exits non-zero.
+    func testDamagedPackIsReportedWithFileName() throws {
+        try String(repeating: "damaged-to-be\n", count: 10_000).write(toFile: "\(work)/src/victim.txt", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["backup", "\(work)/src"])
+        // Find the data pack holding victim.txt and flip a byte inside that blob.
+        let nodes = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["ls", "latest", "\(work)/src/victim.txt", "--json"]).stdout.utf8)) as? [[String: Any]])
+        let blob = try XCTUnwrap((nodes.first?["content"] as? [String])?.first)
+        let packs = FileManager.default.enumerator(atPath: "\(work)/repo/data")?.compactMap { $0 as? String }.filter { $0.count == 67 } ?? []
+        var flipped = false
+        for pack in packs {
+            let header = try snap.expect(0, ["cat", "pack", String(pack.suffix(64))]).stdout
+            guard let json = try JSONSerialization.jsonObject(with: Data(header.utf8)) as? [String: Any],
+                  let blobs = json["blobs"] as? [[String: Any]],
+                  let entry = blobs.first(where: { $0["id"] as? String == blob }),
+                  let offset = entry["offset"] as? Int, let length = entry["length"] as? Int else { continue }
+            let path = "\(work)/repo/data/\(pack)"
+            var data = try Data(contentsOf: URL(fileURLWithPath: path))
+            data[offset + length / 2] ^= 0x01
+            try data.write(to: URL(fileURLWithPath: path))
+            flipped = true
+        }
+        XCTAssertTrue(flipped, "could not find the pack of victim.txt")
+        let result = try snap.run(["restore", "latest", "--target", "\(work)/out"])
+        XCTAssertNotEqual(result.status, 0)
+        XCTAssertTrue(result.stderr.contains("victim.txt"), result.stderr)
+        XCTAssertEqual(try String(contentsOfFile: "\(work)/out\(work)/src/f1.txt", encoding: .utf8),
+                       try String(contentsOfFile: "\(work)/src/f1.txt", encoding: .utf8))
+    }
+
+    /// Usage errors exit 64 with ArgumentParser's message.
+    func testUsageError() throws {
+        XCTAssertEqual(try snap.run(["restore", "--at", "not-a-time", "--target", "x"]).status, 64)
+    }
+
+    private func repositoryFiles() throws -> [String] {
+        (FileManager.default.enumerator(atPath: "\(work)/repo")?.compactMap { $0 as? String } ?? []).sorted()
+    }
+
+    private func chownTree(_ path: String, uid: uid_t, gid: gid_t) -> Int32 {
+        var status: Int32 = chown(path, uid, gid)
+        for item in FileManager.default.enumerator(atPath: path)?.compactMap({ $0 as? String }) ?? [] {
+            status |= lchown("\(path)/\(item)", uid, gid)
+        }
+        return status
+    }
+}

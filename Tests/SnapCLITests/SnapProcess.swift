@@ -1,0 +1,71 @@
+import Foundation
+import XCTest
+
+/// Runs the built `snap` binary: `$SNAP_BINARY` when set (the Makefile points it at the
+/// release build), otherwise the debug build next to the test bundle.
+struct SnapProcess {
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    let environment: [String: String]
+
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["SNAP_BINARY"], !path.isEmpty { return path }
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return packageRoot.appendingPathComponent(".build/debug/snap").path
+    }
+
+    /// Runs `snap ARGS` with the repository environment, and no standard input.
+    @discardableResult
+    func run(_ arguments: [String], prefix: [String] = [], extraEnvironment: [String: String] = [:]) throws -> Result {
+        let process = Process()
+        if prefix.isEmpty {
+            process.executableURL = URL(fileURLWithPath: Self.binary)
+            process.arguments = arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: prefix[0])
+            process.arguments = Array(prefix.dropFirst()) + [Self.binary] + arguments
+        }
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SNAP_") }
+        env.merge(environment) { $1 }
+        env.merge(extraEnvironment) { $1 }
+        env["TZ"] = env["TZ"] ?? "UTC"  // snapshot times print in the local zone; keep expectations stable
+        process.environment = env
+        process.standardInput = FileHandle.nullDevice
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes concurrently so that neither can fill up and block the child.
+        let group = DispatchGroup()
+        nonisolated(unsafe) var errData = Data()
+        group.enter()
+        DispatchQueue.global().async {
+            errData = err.fileHandleForReading.readDataToEndOfFile()
+            group.leave()
+        }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Runs and fails the test unless the exit status is `expected`.
+    @discardableResult
+    func expect(_ expected: Int32, _ arguments: [String], file: StaticString = #filePath, line: UInt = #line) throws -> Result {
+        let result = try run(arguments)
+        XCTAssertEqual(result.status, expected, "snap \(arguments.joined(separator: " ")) → \(result.status)\nstdout: \(result.stdout)\nstderr: \(result.stderr)", file: file, line: line)
+        return result
+    }
+}
+
+/// A fresh folder under /tmp, removed by `cleanUp`.
+func makeTemporaryFolder(_ label: String) throws -> String {
+    let path = "/tmp/snap-test-\(label)-\(UUID().uuidString.prefix(8))"
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+    return path
+}

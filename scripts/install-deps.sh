@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the Debian packages snap needs to build and test, if any are missing.
+set -euo pipefail
+packages=(libzstd-dev libssl-dev libcurl4-openssl-dev pkg-config attr util-linux)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "swift is not on PATH (install Swift 6.1 or newer)" >&2; exit 1; }
