@@ -211,7 +211,10 @@ public final class Restorer {
             var offset: UInt64 = 0
             for id in e.node.content {
                 uses[id, default: []].append(BlobUse(file: Int32(i), offset: offset))
-                offset += UInt64(repository.index.lookup(id)?.entry.rawLength ?? 0)
+                // Without an index entry the chunk's length is unknown, so later chunks
+                // cannot be placed: the file is reported damaged from here on.
+                guard let length = repository.index.lookup(id)?.entry.rawLength else { break }
+                offset += UInt64(length)
             }
         }
         var byPack: [PackID: [BlobLocation]] = [:]

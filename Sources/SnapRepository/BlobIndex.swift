@@ -57,6 +57,14 @@ public final class BlobIndex: Sendable {
             }
         }
         records.sort { $0.id < $1.id }
+        // A blob may be named by several index files (a pack indexed twice, or a blob stored
+        // again after a crash): keep one record per ID, so the index holds distinct blobs.
+        var kept = 0
+        for i in records.indices where kept == 0 || records[i].id != records[kept - 1].id {
+            records[kept] = records[i]
+            kept += 1
+        }
+        records.removeSubrange(kept...)
         fresh.sorted = records
         state.withLock { $0 = fresh }
     }

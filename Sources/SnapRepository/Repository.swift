@@ -163,7 +163,7 @@ public final class Repository: Sendable {
     public func loadBlob(_ id: BlobID, decoder: BlobDecoder? = nil) throws -> [UInt8] {
         guard let location = index.lookup(id) else { throw RepositoryError.blobNotFound(id) }
         let e = location.entry
-        let sealed = try backend.read(FileName(.data, location.pack.hex), range: Int(e.offset)..<Int(e.offset + e.length))
+        let sealed = try backend.read(FileName(.data, location.pack.hex), range: Int(e.offset)..<Int(e.offset) + Int(e.length))
         let decoder = try decoder ?? BlobDecoder(keys: keys)
         return try sealed.withUnsafeBytes { try decoder.decode($0, entry: e, pack: location.pack, salt: location.salt) }
     }
