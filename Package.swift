@@ -6,7 +6,9 @@ import PackageDescription
 //   thin wrappers:      SnapCompression, SnapCrypto
 //   core types:         SnapCore
 //   primitives:         SnapChunker
-//   storage:            SnapStorage (the Backend protocol, local and in-memory backends)
+//   thin wrappers:      SnapHTTP (libcurl transfers: HTTP(S) and SFTP)
+//   storage:            SnapStorage (the Backend protocol, local and in-memory backends, decorators)
+//   remote providers:   SnapRemote (S3, SFTP, REST over SnapHTTP)
 //   repository format:  SnapRepository (keys, config, blobs, packs, index)
 //   engine:             SnapEngine (trees, snapshots, backup, restore)
 //   composition:        SnapComposition (location string -> backend stack)
@@ -31,16 +33,20 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CPosix"),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        .target(name: "CCurlShim", dependencies: ["CCurl"]),
         .target(name: "SnapCompression", dependencies: ["CZstd"]),
         .target(name: "SnapCrypto", dependencies: ["COpenSSL"]),
+        .target(name: "SnapHTTP", dependencies: ["CCurlShim"]),
         .target(name: "SnapCore"),
         .target(name: "SnapChunker", dependencies: ["SnapCore"]),
         .target(name: "SnapStorage", dependencies: ["SnapCore"]),
+        .target(name: "SnapRemote", dependencies: ["SnapCore", "SnapStorage", "SnapHTTP", "SnapCrypto"]),
         .target(name: "SnapRepository", dependencies: ["SnapCore", "SnapCrypto", "SnapCompression", "SnapStorage", "SnapChunker"]),
         .target(name: "SnapEngine", dependencies: ["CPosix", "SnapCore", "SnapRepository", "SnapChunker", "SnapStorage"]),
-        .target(name: "SnapComposition", dependencies: ["SnapStorage", "SnapRepository", "SnapEngine"]),
+        .target(name: "SnapComposition", dependencies: ["SnapStorage", "SnapRemote", "SnapRepository", "SnapEngine"]),
         .executableTarget(name: "snap", dependencies: [
-            "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore",
+            "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -50,13 +56,16 @@ let package = Package(
         .testTarget(name: "SnapCoreTests", dependencies: ["SnapCore"]),
         .testTarget(name: "SnapChunkerTests", dependencies: ["SnapChunker", "SnapCore"]),
         .testTarget(name: "SnapStorageTests", dependencies: ["SnapStorage", "SnapTestSupport"]),
-        .testTarget(name: "SnapRepositoryTests", dependencies: ["SnapRepository", "SnapStorage", "SnapCrypto", "SnapTestSupport"]),
+        .testTarget(name: "SnapHTTPTests", dependencies: ["SnapHTTP"]),
+        .testTarget(name: "SnapRemoteTests", dependencies: ["SnapRemote", "SnapStorage", "SnapCrypto", "SnapTestSupport"]),
+        .testTarget(name: "SnapRepositoryTests", dependencies: ["SnapRepository", "SnapStorage", "SnapCrypto", "SnapTestSupport"],
+                    exclude: ["Fixtures"]),
         .testTarget(name: "SnapEngineTests", dependencies: ["SnapEngine", "SnapRepository", "SnapStorage", "SnapTestSupport"]),
         .testTarget(name: "SnapCLITests", dependencies: ["SnapTestSupport", "CPosix"]),
     ]
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CCurlShim" {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     target.swiftSettings = settings

@@ -33,7 +33,7 @@ public enum RFC3339 {
             return v
         }
         guard let y = number(0, 4), b.count >= 10, b[4] == 45, let mo = number(5, 2), b[7] == 45, let d = number(8, 2),
-              (1...12).contains(mo), (1...31).contains(d) else { return nil }
+              (1...12).contains(mo), d >= 1, d <= daysInMonth(y, mo) else { return nil }
         var hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0, nanos: Int64 = 0
         var i = 10
         if i < b.count {
@@ -65,7 +65,8 @@ public enum RFC3339 {
         if (b[i] == 90 || b[i] == 122) && i + 1 == b.count {
             return Timestamp(seconds: wallSeconds, nanoseconds: UInt32(nanos))
         }
-        guard b[i] == 43 || b[i] == 45, let oh = number(i + 1, 2), b.count == i + 6, b[i + 3] == 58, let om = number(i + 4, 2) else { return nil }
+        guard b[i] == 43 || b[i] == 45, let oh = number(i + 1, 2), b.count == i + 6, b[i + 3] == 58, let om = number(i + 4, 2),
+              oh < 24, om < 60 else { return nil }
         let offset = (oh * 3600 + om * 60) * (b[i] == 45 ? -1 : 1)
         return Timestamp(seconds: wallSeconds - offset, nanoseconds: UInt32(nanos))
     }
@@ -82,6 +83,11 @@ public enum RFC3339 {
         // The offset at (wall - offset) is, outside a DST change, the offset at wall.
         let guess = localOffset(at: wall)
         return localOffset(at: wall - Int64(guess))
+    }
+
+    static func daysInMonth(_ year: Int64, _ month: Int64) -> Int64 {
+        if month == 2 { return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28 }
+        return [4, 6, 9, 11].contains(month) ? 30 : 31
     }
 
     // Days since 1970-01-01 in the proleptic Gregorian calendar (Hinnant's algorithm).

@@ -151,8 +151,12 @@ public final class Restorer {
     }
 
     private func createEntries() {
+        var failedFolder: [UInt8]?
         for i in plan.indices {
             let e = plan[i]
+            // Entries are planned parents first: skip what lies inside a folder that failed.
+            if let failed = failedFolder, e.target.starts(with: failed + [PathBytes.slash]) { continue }
+            failedFolder = nil
             let failed: Int32? = PathBytes.withCString(e.target) { path in
                 switch e.node.type {
                 case .directory:
@@ -190,6 +194,7 @@ public final class Restorer {
             }
             if let failed {
                 record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))")
+                if e.node.type == .directory { failedFolder = e.target }
                 continue
             }
             plan[i].created = true

@@ -37,6 +37,23 @@ public struct Snapshot: Codable, Sendable, Equatable {
         public var durationSeconds: Double = 0
         public init() {}
 
+        /// Missing keys decode as zero, so summaries written by other versions still load.
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            filesNew = try c.decodeIfPresent(Int.self, forKey: .filesNew) ?? 0
+            filesChanged = try c.decodeIfPresent(Int.self, forKey: .filesChanged) ?? 0
+            filesUnchanged = try c.decodeIfPresent(Int.self, forKey: .filesUnchanged) ?? 0
+            directories = try c.decodeIfPresent(Int.self, forKey: .directories) ?? 0
+            bytesRead = try c.decodeIfPresent(UInt64.self, forKey: .bytesRead) ?? 0
+            bytesProcessed = try c.decodeIfPresent(UInt64.self, forKey: .bytesProcessed) ?? 0
+            bytesAdded = try c.decodeIfPresent(UInt64.self, forKey: .bytesAdded) ?? 0
+            bytesStored = try c.decodeIfPresent(UInt64.self, forKey: .bytesStored) ?? 0
+            blobsAdded = try c.decodeIfPresent(Int.self, forKey: .blobsAdded) ?? 0
+            dataBlobsAdded = try c.decodeIfPresent(Int.self, forKey: .dataBlobsAdded) ?? 0
+            warnings = try c.decodeIfPresent(Int.self, forKey: .warnings) ?? 0
+            durationSeconds = try c.decodeIfPresent(Double.self, forKey: .durationSeconds) ?? 0
+        }
+
         enum CodingKeys: String, CodingKey {
             case filesNew = "files_new", filesChanged = "files_changed", filesUnchanged = "files_unchanged"
             case directories, bytesRead = "bytes_read", bytesProcessed = "bytes_processed", bytesAdded = "bytes_added"

@@ -42,12 +42,21 @@ public enum SnapshotStore {
         return try JSONCoding.decode(Snapshot.self, try repository.loadFile(file), file: file.description)
     }
 
-    /// Every snapshot, oldest first.
-    public static func all(in repository: Repository) throws -> [SnapshotRecord] {
+    /// Every readable snapshot, oldest first. A snapshot that cannot be read or fails
+    /// authentication is passed to `skipped` and left out, so one damaged file does not
+    /// stop every command; storage errors other than a vanished file are thrown.
+    public static func all(in repository: Repository,
+                           skipped: (SnapshotID, Error) -> Void = { _, _ in }) throws -> [SnapshotRecord] {
         var records: [SnapshotRecord] = []
         for info in try repository.backend.list(.snapshots) {
             guard let id = SnapshotID(hex: info.file.name) else { continue }
-            records.append(SnapshotRecord(id: id, snapshot: try load(id, from: repository)))
+            do {
+                records.append(SnapshotRecord(id: id, snapshot: try load(id, from: repository)))
+            } catch let error as RepositoryError {
+                skipped(id, error)
+            } catch StorageError.notFound {
+                continue  // deleted since it was listed
+            }
         }
         return records.sorted { ($0.snapshot.timestamp, $0.id) < ($1.snapshot.timestamp, $1.id) }
     }

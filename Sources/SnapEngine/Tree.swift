@@ -66,7 +66,7 @@ public struct Tree: Sendable, Equatable {
         for _ in 0..<count {
             let start = r.offset
             let name = try r.data()
-            guard !name.isEmpty, !name.contains(0), !name.contains(UInt8(ascii: "/")) else {
+            guard !name.isEmpty, name != [46], name != [46, 46], !name.contains(0), !name.contains(UInt8(ascii: "/")) else {
                 throw DecodingFailure("invalid entry name", at: start)
             }
             if let last = nodes.last, !last.name.lexicographicallyPrecedes(name) {
@@ -89,7 +89,11 @@ public struct Tree: Sendable, Equatable {
             n.linkTarget = try r.data()
             let xattrCount = try r.count(limit: r.remaining / 2)
             for _ in 0..<xattrCount {
-                n.xattrs.append(ExtendedAttribute(name: try r.data(), value: try r.data()))
+                let x = ExtendedAttribute(name: try r.data(), value: try r.data())
+                if let last = n.xattrs.last, !last.name.lexicographicallyPrecedes(x.name) {
+                    throw DecodingFailure("extended attributes not sorted or not unique", at: start)
+                }
+                n.xattrs.append(x)
             }
             let contentCount = try r.count(limit: r.remaining / 32)
             n.content.reserveCapacity(contentCount)
@@ -98,6 +102,9 @@ public struct Tree: Sendable, Equatable {
             case 0: break
             case 1: n.subtree = BlobID(raw: try r.id())
             default: throw DecodingFailure("invalid subtree flag", at: r.offset - 1)
+            }
+            guard n.content.isEmpty || type == .file || type == .hardlink else {
+                throw DecodingFailure("content present on an entry that is not a file", at: start)
             }
             guard (type == .directory) == (n.subtree != nil) else {
                 throw DecodingFailure("subtree present exactly for directories", at: start)

@@ -23,7 +23,10 @@ public struct KeyFile: Codable, Sendable {
 
     /// Default scrypt cost: N = 2^15, r = 8, p = 1 (about 0.1 s and 32 MiB here).
     public static let defaultCost = Scrypt.Parameters(n: 1 << 15, r: 8, p: 1)
-    static let aad = Array("snap key v1".utf8)
+    /// Associated data: a fixed label and the file's descriptive fields, so they cannot be altered.
+    static func aad(created: String, hostname: String, username: String) -> [UInt8] {
+        Array("snap key v1".utf8) + [0] + Array(created.utf8) + [0] + Array(hostname.utf8) + [0] + Array(username.utf8)
+    }
     static let payloadVersion: UInt8 = 1
 
     /// Encrypts `keys` under `password`.
@@ -33,7 +36,7 @@ public struct KeyFile: Codable, Sendable {
         let kek = try Scrypt.derive(password: Array(password.utf8), salt: salt, parameters: cost, length: 32)
         let nonce = try SecureRandom.bytes(AESGCM.nonceLength)
         let payload = [payloadVersion] + keys.encryption + keys.id + keys.chunker
-        let sealed = try AESGCM(key: kek).seal(payload, nonce: nonce, aad: aad)
+        let sealed = try AESGCM(key: kek).seal(payload, nonce: nonce, aad: aad(created: created, hostname: hostname, username: username))
         return KeyFile(version: 1, created: created, hostname: hostname, username: username, kdf: "scrypt",
                        n: cost.n, r: cost.r, p: cost.p,
                        salt: Data(salt).base64EncodedString(), data: Data(nonce + sealed).base64EncodedString())
@@ -41,9 +44,8 @@ public struct KeyFile: Codable, Sendable {
 
     /// Decrypts the master keys; `nil` when the password is wrong (or the file was altered).
     public func unlock(password: String) throws -> MasterKeys? {
-        guard version == 1, kdf == "scrypt" else {
-            throw RepositoryError.unsupportedVersion(file: "key file", version: version)
-        }
+        guard version == 1 else { throw RepositoryError.unsupportedVersion(file: "key file", version: version) }
+        guard kdf == "scrypt" else { throw RepositoryError.damaged(file: "key file", reason: "unknown key derivation '\(kdf)'") }
         guard n > 1, n.nonzeroBitCount == 1, r > 0, p > 0, n <= 1 << 24, r <= 64, p <= 64,
               let salt = Data(base64Encoded: salt), let blob = Data(base64Encoded: data),
               blob.count == AESGCM.nonceLength + 1 + 96 + AESGCM.tagLength
@@ -53,7 +55,8 @@ public struct KeyFile: Codable, Sendable {
         let bytes = Array(blob)
         let payload: [UInt8]
         do {
-            payload = try AESGCM(key: kek).open(Array(bytes[AESGCM.nonceLength...]), nonce: Array(bytes[..<AESGCM.nonceLength]), aad: Self.aad)
+            payload = try AESGCM(key: kek).open(Array(bytes[AESGCM.nonceLength...]), nonce: Array(bytes[..<AESGCM.nonceLength]),
+                                                aad: Self.aad(created: created, hostname: hostname, username: username))
         } catch CryptoError.authenticationFailed {
             return nil
         }

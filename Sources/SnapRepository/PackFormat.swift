@@ -54,14 +54,21 @@ public enum PackFormat {
     ///   authentication; `StorageError` when the file cannot be read.
     public static func readHeader(of pack: PackID, size: Int, from backend: Backend, keys: MasterKeys) throws -> (salt: [UInt8], entries: [PackEntry]) {
         let file = FileName(.data, pack.hex)
+        return try readHeader(of: pack, size: size, keys: keys) { try backend.read(file, range: $0) }
+    }
+
+    /// Reads and authenticates a pack's header through `read`, which returns a byte range of the pack.
+    static func readHeader(of pack: PackID, size: Int, keys: MasterKeys,
+                           read: (Range<Int>) throws -> [UInt8]) throws -> (salt: [UInt8], entries: [PackEntry]) {
+        let file = FileName(.data, pack.hex)
         func damaged(_ reason: String) -> RepositoryError { .damaged(file: file.description, reason: reason) }
         guard size >= trailerLength + 16 else { throw damaged("only \(size) bytes long") }
-        let trailer = try backend.read(file, range: (size - trailerLength)..<size)
+        let trailer = try read((size - trailerLength)..<size)
         let salt = Array(trailer[..<saltLength])
         let headerLength = Int(trailer[saltLength...].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
         let headerOffset = size - trailerLength - headerLength
         guard headerLength >= 16, headerOffset >= 0 else { throw damaged("header length \(headerLength) does not fit") }
-        let sealed = try backend.read(file, range: headerOffset..<(size - trailerLength))
+        let sealed = try read(headerOffset..<(size - trailerLength))
         let plaintext: [UInt8]
         do {
             plaintext = try AESGCM(key: keys.subkey(salt: salt, purpose: .pack)).open(sealed, nonce: nonce(header: true, offset: headerOffset))

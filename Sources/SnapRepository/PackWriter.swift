@@ -27,13 +27,15 @@ final class PackWriter {
                                  rawLength: UInt32(rawLength)))
     }
 
-    /// Appends the encrypted header and trailer and returns the finished pack.
+    /// Appends random padding, the encrypted header and the trailer, and returns the finished pack.
     ///
-    /// - Parameter padding: zero bytes added to the header plaintext, to blur the exact
-    ///   sizes of the blobs (FORMAT.md, "Threat model").
+    /// - Parameter padding: random bytes placed between the last blob and the header, so
+    ///   that neither the pack's size nor its header length reveals the exact sum of the
+    ///   blob lengths (FORMAT.md, "Threat model").
     func finish(padding: Int) throws -> (id: PackID, bytes: [UInt8], salt: [UInt8], entries: [PackEntry]) {
+        if padding > 0 { bytes.append(contentsOf: try SecureRandom.bytes(padding)) }
         let headerOffset = bytes.count
-        let header = PackFormat.encodeHeader(entries, padding: padding)
+        let header = PackFormat.encodeHeader(entries, padding: 0)
         try header.withUnsafeBytes {
             try cipher.seal($0, nonce: PackFormat.nonce(header: true, offset: headerOffset), appendingTo: &bytes)
         }

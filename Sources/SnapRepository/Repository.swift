@@ -159,6 +159,28 @@ public final class Repository: Sendable {
 
     // MARK: Blobs
 
+    /// Downloads a whole pack and verifies everything in it: its bytes against its name
+    /// (SHA-256), its header, and every blob (authentication, decompression, blob ID).
+    ///
+    /// - Returns: the pack's entries.
+    /// - Throws: `RepositoryError.damaged` or `.blobDamaged` naming the first problem.
+    public func verifyPack(_ id: PackID) throws -> [PackEntry] {
+        let file = FileName(.data, id.hex)
+        let bytes = try backend.read(file)
+        guard SHA256.hash(bytes) == id.raw.bytes else {
+            throw RepositoryError.damaged(file: file.description, reason: "content does not match its name")
+        }
+        let header = try PackFormat.readHeader(of: id, size: bytes.count, keys: keys) { Array(bytes[$0]) }
+        let decoder = try BlobDecoder(keys: keys)
+        try bytes.withUnsafeBytes { all in
+            for e in header.entries {
+                let range = Int(e.offset)..<(Int(e.offset) + Int(e.length))
+                _ = try decoder.decode(UnsafeRawBufferPointer(rebasing: all[range]), entry: e, pack: id, salt: header.salt)
+            }
+        }
+        return header.entries
+    }
+
     /// Reads, authenticates and decodes a blob.
     public func loadBlob(_ id: BlobID, decoder: BlobDecoder? = nil) throws -> [UInt8] {
         guard let location = index.lookup(id) else { throw RepositoryError.blobNotFound(id) }

@@ -151,8 +151,13 @@ public final class LocalBackend: Backend {
     private func makeDirectories(_ dir: String, file: FileName) throws {
         if access(dir, F_OK) == 0 { return }
         let prefixes = dir.indices.filter { dir[$0] == "/" && $0 != dir.startIndex }.map { String(dir[..<$0]) } + [dir]
-        for prefix in prefixes where mkdir(prefix, 0o700) != 0 && errno != EEXIST {
-            throw fail("create folder for", file, errno)
+        for prefix in prefixes {
+            if mkdir(prefix, 0o700) == 0 {
+                // Make the new folder's entry durable, or a file in it could vanish on power loss.
+                syncDirectory(String(prefix[..<(prefix.lastIndex(of: "/") ?? prefix.endIndex)]))
+            } else if errno != EEXIST {
+                throw fail("create folder for", file, errno)
+            }
         }
     }
 

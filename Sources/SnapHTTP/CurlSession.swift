@@ -1,0 +1,187 @@
+import CCurlShim
+import Synchronization
+
+/// Performs transfers with a pool of reusable libcurl handles, so connections (and TLS
+/// and SSH sessions) are kept between calls. Thread-safe; at most `maxHandles` handles
+/// are kept idle.
+public final class CurlSession: Sendable {
+    private let idle = Mutex<[EasyHandle]>([])
+    private let maxHandles: Int
+    /// CA bundle for TLS verification, or `nil` for the system default.
+    private let caBundle: String?
+
+    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
+
+    public init(maxHandles: Int = 8, caBundle: String? = nil) {
+        _ = Self.globalInit
+        self.maxHandles = maxHandles
+        self.caBundle = caBundle
+    }
+
+    /// Runs `transfer` and returns the response. HTTP error statuses are results, not errors.
+    ///
+    /// - Throws: `TransferError` when no response arrived.
+    public func perform(_ transfer: Transfer) throws -> TransferResult {
+        let handle = try idle.withLock { $0.popLast() } ?? EasyHandle()
+        defer {
+            handle.reset()
+            idle.withLock { if $0.count < maxHandles { $0.append(handle) } }
+        }
+        return try handle.perform(transfer, caBundle: caBundle)
+    }
+}
+
+/// One libcurl easy handle. Used by one thread at a time (checked out of the pool).
+final class EasyHandle: @unchecked Sendable {
+    private let curl: UnsafeMutableRawPointer
+
+    init() throws {
+        guard let c = curl_easy_init() else {
+            throw TransferError(kind: .permanent, code: -1, message: "libcurl could not create a handle")
+        }
+        curl = c
+    }
+
+    deinit { curl_easy_cleanup(curl) }
+
+    func reset() { curl_easy_reset(curl) }
+
+    private var raw: UnsafeMutableRawPointer { curl }
+
+    func perform(_ t: Transfer, caBundle: String?) throws -> TransferResult {
+        let sink = ResponseSink()
+        let unmanaged = Unmanaged.passRetained(sink)
+        defer { unmanaged.release() }
+        var headerList: UnsafeMutablePointer<curl_slist>?
+        var quoteList: UnsafeMutablePointer<curl_slist>?
+        var postQuoteList: UnsafeMutablePointer<curl_slist>?
+        defer {
+            curl_slist_free_all(headerList)
+            curl_slist_free_all(quoteList)
+            curl_slist_free_all(postQuoteList)
+        }
+
+        try set(CURLOPT_URL, t.url)
+        try set(CURLOPT_NOSIGNAL, 1)
+        try set(CURLOPT_CONNECTTIMEOUT, t.connectTimeout)
+        if t.timeout > 0 { try set(CURLOPT_TIMEOUT, t.timeout) }
+        // Abort a transfer that stalls below 1 KiB/s for 60 s instead of hanging forever.
+        try set(CURLOPT_LOW_SPEED_LIMIT, 1024)
+        try set(CURLOPT_LOW_SPEED_TIME, 60)
+        if let caBundle { try set(CURLOPT_CAINFO, caBundle) }
+        try check(snap_curl_setopt_callback(raw, CURLOPT_WRITEFUNCTION, snapCurlWriteBody))
+        try check(snap_curl_setopt_pointer(raw, CURLOPT_WRITEDATA, unmanaged.toOpaque()))
+        try check(snap_curl_setopt_callback(raw, CURLOPT_HEADERFUNCTION, snapCurlWriteHeader))
+        try check(snap_curl_setopt_pointer(raw, CURLOPT_HEADERDATA, unmanaged.toOpaque()))
+
+        for h in t.headers { headerList = curl_slist_append(headerList, "\(h.name): \(h.value)") }
+        // A body is sent at once; "Expect: 100-continue" would only add a round trip.
+        if t.body != nil { headerList = curl_slist_append(headerList, "Expect:") }
+        if headerList != nil { try check(snap_curl_setopt_slist(raw, CURLOPT_HTTPHEADER, headerList)) }
+        for q in t.quote { quoteList = curl_slist_append(quoteList, q) }
+        if quoteList != nil { try check(snap_curl_setopt_slist(raw, CURLOPT_QUOTE, quoteList)) }
+        for q in t.postQuote { postQuoteList = curl_slist_append(postQuoteList, q) }
+        if postQuoteList != nil { try check(snap_curl_setopt_slist(raw, CURLOPT_POSTQUOTE, postQuoteList)) }
+        if t.listNamesOnly { try set(CURLOPT_DIRLISTONLY, 1) }
+        if t.createMissingFolders { try set(CURLOPT_FTP_CREATE_MISSING_DIRS, Int(CURLFTP_CREATE_DIR_RETRY.rawValue)) }
+        if let range = t.range { try set(CURLOPT_RANGE, "\(range.lowerBound)-\(range.upperBound - 1)") }
+        if let ssh = t.ssh {
+            try set(CURLOPT_USERNAME, ssh.user)
+            try set(CURLOPT_SSH_AUTH_TYPES, Int(CURLSSH_AUTH_PUBLICKEY))
+            try set(CURLOPT_SSH_PRIVATE_KEYFILE, ssh.privateKeyPath)
+            if let pub = ssh.publicKeyPath { try set(CURLOPT_SSH_PUBLIC_KEYFILE, pub) }
+            if let pin = ssh.hostKeySHA256 { try set(CURLOPT_SSH_HOST_PUBLIC_KEY_SHA256, pin) }
+            if let known = ssh.knownHostsPath { try set(CURLOPT_SSH_KNOWNHOSTS, known) }
+        }
+
+        let isSFTP = t.url.hasPrefix("sftp://")
+        if t.headOnly {
+            try set(CURLOPT_NOBODY, 1)
+        } else if !isSFTP && t.method != "GET" {
+            try set(CURLOPT_CUSTOMREQUEST, t.method)
+        }
+
+        let code: CURLcode = try withBody(t.body, isUpload: isSFTP) {
+            curl_easy_perform(raw)
+        }
+        guard code == CURLE_OK else { throw Self.classify(code, url: t.url, stderr: sink.errorText) }
+        var status = 0
+        try check(snap_curl_getinfo_long(raw, CURLINFO_RESPONSE_CODE, &status))
+        var length: curl_off_t = -1
+        _ = snap_curl_getinfo_offset(raw, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length)
+        return TransferResult(status: status, headers: sink.headers, body: sink.body, contentLength: Int(length))
+    }
+
+    /// Points libcurl at `body` for the duration of `perform`: as POST fields for HTTP
+    /// (any method), or through the read callback for SFTP uploads.
+    private func withBody(_ body: [UInt8]?, isUpload: Bool, _ perform: () -> CURLcode) throws -> CURLcode {
+        guard let body else { return perform() }
+        if isUpload {
+            let source = UploadSource(body)
+            let unmanaged = Unmanaged.passRetained(source)
+            defer { unmanaged.release() }
+            try set(CURLOPT_UPLOAD, 1)
+            try check(snap_curl_setopt_offset(raw, CURLOPT_INFILESIZE_LARGE, curl_off_t(body.count)))
+            try check(snap_curl_setopt_callback(raw, CURLOPT_READFUNCTION, snapCurlReadBody))
+            try check(snap_curl_setopt_pointer(raw, CURLOPT_READDATA, unmanaged.toOpaque()))
+            return perform()
+        }
+        return try body.withUnsafeBytes { bytes in
+            try check(snap_curl_setopt_offset(raw, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(bytes.count)))
+            // libcurl reads the bytes in place during perform; a zero-length body still needs a valid pointer.
+            var empty: UInt8 = 0
+            let pointer = bytes.baseAddress ?? withUnsafeMutablePointer(to: &empty) { UnsafeRawPointer($0) }
+            try check(snap_curl_setopt_pointer(raw, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: pointer)))
+            return perform()
+        }
+    }
+
+    private func set(_ option: CURLoption, _ value: Int) throws {
+        try check(snap_curl_setopt_long(raw, option, value))
+    }
+
+    private func set(_ option: CURLoption, _ value: String) throws {
+        try check(snap_curl_setopt_string(raw, option, value))
+    }
+
+    private func check(_ code: CURLcode) throws {
+        guard code == CURLE_OK else { throw Self.classify(code, url: nil, stderr: "") }
+    }
+
+    static func classify(_ code: CURLcode, url: String?, stderr: String) -> TransferError {
+        let text = String(cString: curl_easy_strerror(code))
+        let kind: TransferError.Kind
+        switch code {
+        case CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,
+             CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_SSL_CONNECT_ERROR, CURLE_AGAIN, CURLE_HTTP2,
+             CURLE_HTTP2_STREAM:
+            kind = .transient
+        case CURLE_REMOTE_FILE_NOT_FOUND:
+            kind = .notFound
+        default:
+            kind = .permanent
+        }
+        var message = text
+        if code == CURLE_SSH {
+            message += " (SSH handshake or key authentication failed; libssh2 1.10 signs RSA keys with SHA-1, which OpenSSH 8.8+ refuses: use an ed25519 or ECDSA key)"
+        }
+        if code == CURLE_PEER_FAILED_VERIFICATION {
+            message += " (the server's host key or certificate does not match what is trusted)"
+        }
+        return TransferError(kind: kind, code: Int(code.rawValue), message: message)
+    }
+}
+
+/// Collects the response of one transfer.
+final class ResponseSink {
+    var body: [UInt8] = []
+    var headers: [String: String] = [:]
+    var errorText = ""
+}
+
+/// Feeds an upload body to libcurl's read callback.
+final class UploadSource {
+    let bytes: [UInt8]
+    var offset = 0
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+}

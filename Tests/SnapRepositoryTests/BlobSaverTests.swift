@@ -1,0 +1,179 @@
+import XCTest
+import Dispatch
+import Synchronization
+import SnapCore
+import SnapCrypto
+import SnapStorage
+import SnapTestSupport
+@testable import SnapRepository
+
+final class BlobSaverTests: XCTestCase {
+    /// 96 distinct blobs: random and compressible halves, every fourth one a tree.
+    private func sampleBlobs() -> [(BlobType, [UInt8])] {
+        (0..<96).map { i in
+            let bytes = i % 2 == 0 ? seededBytes(count: 30_000 + i, seed: UInt64(i)) : compressibleBytes(count: 30_000 + i, seed: UInt8(i))
+            return (i % 4 == 3 ? .tree : .data, bytes)
+        }
+    }
+
+    // Saving from many threads (each blob offered twice) stores every blob exactly once, and a fresh open finds them all intact.
+    func testConcurrentSavesAreAllLoadableAfterReopen() throws {
+        let backend = MemoryBackend()
+        let repository = try makeRepository(on: backend, password: "pw", options: cheapOptions(packSize: 1 << 20))
+        let blobs = sampleBlobs()
+        let ids = blobs.map { repository.keys.blobID(of: $0.1) }
+        let saver = BlobSaver(repository: repository, packsPerIndex: 2)
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: blobs.count * 2) { i in
+            let n = i % blobs.count
+            guard saver.reserve(ids[n]) else { return }
+            do { try saver.save(blobs[n].0, id: ids[n], plaintext: blobs[n].1) } catch {
+                failures.withLock { $0.append("blob \(n): \(error)") }
+            }
+        }
+        XCTAssertEqual(failures.withLock { $0 }, [])
+        let stats = try saver.finish()
+        XCTAssertEqual(stats.blobs, blobs.count)
+        XCTAssertEqual(stats.dataBlobs, blobs.filter { $0.0 == .data }.count)
+        XCTAssertGreaterThanOrEqual(stats.packs, 3, "about 1.5 MiB of random data and the tree pack make at least three packs")
+        XCTAssertEqual(stats.packs, try backend.list(.data).count)
+        XCTAssertEqual(stats.indexFiles, try backend.list(.index).count)
+
+        var stored: [BlobID] = []
+        for info in try backend.list(.data) {
+            let packID = try XCTUnwrap(PackID(hex: info.file.name))
+            stored += try PackFormat.readHeader(of: packID, size: info.size, from: backend, keys: repository.keys).entries.map(\.id)
+        }
+        XCTAssertEqual(stored.count, blobs.count, "no blob is stored twice")
+        XCTAssertEqual(Set(stored), Set(ids))
+
+        let reopened = try Repository.open(backend: backend, password: "pw")
+        try reopened.loadIndex()
+        XCTAssertEqual(reopened.index.count, blobs.count)
+        let decoder = try BlobDecoder(keys: reopened.keys)
+        for (n, id) in ids.enumerated() {
+            XCTAssertTrue(sameBytes(try reopened.loadBlob(id, decoder: decoder), blobs[n].1), "blob \(n)")
+            XCTAssertEqual(reopened.index.lookup(id)?.entry.type, blobs[n].0, "blob \(n)")
+        }
+    }
+
+    // Concurrent reserve calls grant each ID exactly once; once stored, an ID is never granted again, even to a new saver.
+    func testReserveGrantsEachIDOnce() throws {
+        let repository = try makeRepository()
+        let saver = BlobSaver(repository: repository)
+        let ids = (0..<50).map { repository.keys.blobID(of: [UInt8($0)]) }
+        let grants = Mutex<[BlobID: Int]>([:])
+        DispatchQueue.concurrentPerform(iterations: 1000) { i in
+            let id = ids[i % ids.count]
+            if saver.reserve(id) { grants.withLock { $0[id, default: 0] += 1 } }
+        }
+        let counts = grants.withLock { $0 }
+        XCTAssertEqual(counts.count, ids.count)
+        XCTAssertTrue(counts.values.allSatisfy { $0 == 1 }, "\(counts.values.sorted())")
+
+        for (n, id) in ids.enumerated() { try saver.save(.data, id: id, plaintext: [UInt8(n)]) }
+        _ = try saver.finish()
+        XCTAssertFalse(ids.contains { saver.reserve($0) })
+        let other = BlobSaver(repository: repository)
+        XCTAssertFalse(ids.contains { other.reserve($0) })
+        XCTAssertTrue(other.reserve(repository.keys.blobID(of: [1, 2, 3])))
+    }
+
+    // Every index file is written after the packs it names, and every pack ends up named by an index file.
+    func testPacksAreWrittenBeforeTheirIndexFiles() throws {
+        let backend = RecordingBackend()
+        let repository = try makeRepository(on: backend, options: cheapOptions(packSize: 1 << 20))
+        let blobs: [(BlobType, [UInt8])] = (0..<48).map { (.data, seededBytes(count: 60_000, seed: UInt64(100 + $0))) }
+            + [(.tree, compressibleBytes(count: 500))]
+        try saveAndFinish(repository, blobs, packsPerIndex: 1)
+
+        let writes = backend.writes
+        let packWrites = writes.indices.filter { writes[$0].kind == .data }
+        let indexWrites = writes.indices.filter { writes[$0].kind == .index }
+        XCTAssertGreaterThanOrEqual(packWrites.count, 3)
+        XCTAssertEqual(indexWrites.count, packWrites.count, "packsPerIndex 1 gives one index file per pack")
+        var named: Set<String> = []
+        for position in indexWrites {
+            let file = try repository.loadIndexFile(try XCTUnwrap(IndexID(hex: writes[position].name)))
+            for pack in file.packs {
+                let written = try XCTUnwrap(writes.firstIndex(of: FileName(.data, pack.id.hex)), "index names an unwritten pack")
+                XCTAssertLessThan(written, position, "pack \(pack.id.short) written after the index naming it")
+                named.insert(pack.id.hex)
+            }
+        }
+        XCTAssertEqual(named, Set(packWrites.map { writes[$0].name }))
+    }
+
+    // Data and tree blobs go to different packs, as each pack header shows.
+    func testDataAndTreeBlobsGoToSeparatePacks() throws {
+        let backend = MemoryBackend()
+        let repository = try makeRepository(on: backend)
+        let blobs: [(BlobType, [UInt8])] = [(.data, [1]), (.tree, [2]), (.data, [3]), (.tree, [4]), (.data, [5])]
+        let ids = try saveAndFinish(repository, blobs)
+        let packs = try backend.list(.data)
+        XCTAssertEqual(packs.count, 2)
+        var typeOfBlob: [BlobID: BlobType] = [:]
+        for info in packs {
+            let header = try PackFormat.readHeader(of: try XCTUnwrap(PackID(hex: info.file.name)), size: info.size,
+                                                   from: backend, keys: repository.keys)
+            XCTAssertEqual(Set(header.entries.map(\.type)).count, 1, "a pack mixes blob types")
+            for e in header.entries { typeOfBlob[e.id] = e.type }
+        }
+        XCTAssertEqual(typeOfBlob, Dictionary(uniqueKeysWithValues: zip(ids, blobs.map(\.0))))
+    }
+
+    // Compressible blobs are stored zstd-compressed and shorter; random blobs are stored as they are.
+    func testOnlyCompressibleBlobsAreCompressed() throws {
+        let backend = MemoryBackend()
+        let repository = try makeRepository(on: backend)
+        let text = compressibleBytes(count: 20_000)
+        let noise = seededBytes(count: 20_000, seed: 7)
+        let ids = try saveAndFinish(repository, [(.data, text), (.data, noise)])
+        let fresh = try Repository.open(backend: backend, password: "correct horse")
+        try fresh.loadIndex()
+        let packed = try XCTUnwrap(fresh.index.lookup(ids[0])).entry
+        let plain = try XCTUnwrap(fresh.index.lookup(ids[1])).entry
+        XCTAssertTrue(packed.isCompressed)
+        XCTAssertLessThan(packed.length, 2_000)
+        XCTAssertEqual(packed.rawLength, 20_000)
+        XCTAssertFalse(plain.isCompressed)
+        XCTAssertEqual(plain.length, 20_000 + 16)
+        XCTAssertEqual(try fresh.loadBlob(ids[0]), text)
+        XCTAssertEqual(try fresh.loadBlob(ids[1]), noise)
+    }
+
+    // Packs, index files and files written with saveFile are named by the SHA-256 of their bytes.
+    func testFilesAreNamedBySHA256OfTheirBytes() throws {
+        let backend = MemoryBackend()
+        let repository = try makeRepository(on: backend)
+        try saveAndFinish(repository, [(.data, compressibleBytes(count: 3000)), (.tree, [9, 9, 9])])
+        let snapshot = try repository.saveFile(.snapshots, plaintext: Array("{\"time\":\"now\"}".utf8))
+        let files = try backend.list(.data) + backend.list(.index) + backend.list(.snapshots)
+        XCTAssertEqual(files.map(\.file.kind).filter { $0 == .data }.count, 2)
+        XCTAssertEqual(files.map(\.file.kind).filter { $0 == .index }.count, 1)
+        XCTAssertEqual(files.map(\.file.name).filter { $0 == snapshot.hex }.count, 1)
+        for info in files {
+            let bytes = try backend.read(info.file)
+            XCTAssertEqual(Hex.encode(SHA256.hash(bytes)), info.file.name, "\(info.file)")
+            XCTAssertEqual(bytes.count, info.size)
+        }
+        XCTAssertEqual(try repository.loadFile(FileName(.snapshots, snapshot.hex)), Array("{\"time\":\"now\"}".utf8))
+    }
+
+    // A blob saved earlier in the same command is loadable before finish only once its pack is uploaded.
+    func testFinishUploadsOpenPacks() throws {
+        let backend = MemoryBackend()
+        let repository = try makeRepository(on: backend)
+        let saver = BlobSaver(repository: repository)
+        let id = repository.keys.blobID(of: [42])
+        XCTAssertTrue(saver.reserve(id))
+        try saver.save(.data, id: id, plaintext: [42])
+        XCTAssertEqual(try backend.list(.data).count, 0, "a small pack stays open until finish")
+        guard case .blobNotFound? = errorThrown(by: { _ = try repository.loadBlob(id) }) as? RepositoryError else {
+            return XCTFail("an unwritten blob must not be found")
+        }
+        let stats = try saver.finish()
+        XCTAssertEqual([stats.packs, stats.indexFiles, stats.blobs], [1, 1, 1])
+        XCTAssertEqual(try repository.loadBlob(id), [42])
+    }
+}
