@@ -231,8 +231,7 @@ public final class Restorer {
         let targets = plan.map(\.target)
         let failures = Mutex<[(BlobID, String)]>(missing.map { ($0, "not in any index") })
         let uses_ = uses
-        let backend = repository.backend
-        let keys = repository.keys
+        let repository = self.repository
         let workers = DispatchQueue(label: "snap.restore", attributes: .concurrent)
         let group = DispatchGroup()
         let slots = DispatchSemaphore(value: options.workers)
@@ -241,7 +240,7 @@ public final class Restorer {
             group.enter()
             workers.async {
                 defer { slots.signal(); group.leave() }
-                let damaged = Self.restorePack(pack, blobs: blobs, uses: uses_, targets: targets, backend: backend, keys: keys)
+                let damaged = Self.restorePack(pack, blobs: blobs, uses: uses_, targets: targets, repository: repository)
                 if !damaged.isEmpty { failures.withLock { $0 += damaged } }
             }
         }
@@ -255,19 +254,19 @@ public final class Restorer {
 
     /// Reads the needed span of one pack and writes its blobs; returns the blobs that failed.
     private static func restorePack(_ pack: PackID, blobs: [BlobLocation], uses: [BlobID: [BlobUse]], targets: [[UInt8]],
-                                    backend: Backend, keys: MasterKeys) -> [(BlobID, String)] {
+                                    repository: Repository) -> [(BlobID, String)] {
         guard let first = blobs.first, let last = blobs.last else { return [] }
         let start = Int(first.entry.offset)
         let end = Int(last.entry.offset + last.entry.length)
         let span: [UInt8]
         do {
-            span = try backend.read(FileName(.data, pack.hex), range: start..<end)
+            span = try repository.backend.read(FileName(.data, pack.hex), range: start..<end)
         } catch {
             return blobs.map { ($0.entry.id, "could not be read from pack \(pack.short): \(error)") }
         }
         var failed: [(BlobID, String)] = []
         let decoder: BlobDecoder
-        do { decoder = try BlobDecoder(keys: keys) } catch { return blobs.map { ($0.entry.id, "\(error)") } }
+        do { decoder = try BlobDecoder(keys: repository.keys) } catch { return blobs.map { ($0.entry.id, "\(error)") } }
         for b in blobs {
             let from = Int(b.entry.offset) - start
             let plaintext: [UInt8]
@@ -277,8 +276,12 @@ public final class Restorer {
                                        entry: b.entry, pack: pack, salt: b.salt)
                 }
             } catch {
-                failed.append((b.entry.id, "is damaged: \(error)"))
-                continue
+                // Read the blob on its own: a mirror then tries its other replicas.
+                guard let again = try? repository.loadBlob(b.entry.id, decoder: decoder) else {
+                    failed.append((b.entry.id, "is damaged: \(error)"))
+                    continue
+                }
+                plaintext = again
             }
             for use in uses[b.entry.id] ?? [] {
                 if let error = write(plaintext, to: targets[Int(use.file)], at: use.offset) {

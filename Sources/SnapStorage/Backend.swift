@@ -35,9 +35,18 @@ public protocol Backend: AnyObject, Sendable {
 
     /// Removes `file`.
     func delete(_ file: FileName) throws
+
+    /// Reads like `read(_:range:)`; a backend that holds several copies (a mirror) tries
+    /// the next copy when `isValid` rejects the bytes, for example when a pack range fails
+    /// authentication. A single backend reads once and returns what it read.
+    func read(_ file: FileName, range: Range<Int>?, isValid: ([UInt8]) -> Bool) throws -> [UInt8]
 }
 
 extension Backend {
+    public func read(_ file: FileName, range: Range<Int>?, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
+        try read(file, range: range)
+    }
+
     /// Reads the whole of `file`.
     public func read(_ file: FileName) throws -> [UInt8] { try read(file, range: nil) }
 

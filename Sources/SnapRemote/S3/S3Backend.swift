@@ -240,7 +240,7 @@ public final class S3Backend: Backend {
     /// The object size in a `Content-Range` header (`bytes a-b/size` or `bytes */size`).
     static func totalSize(fromContentRange header: String?) -> Int? {
         guard let header, let slash = header.lastIndex(of: "/") else { return nil }
-        return Int(header[header.index(after: slash)...].trimmingSpaces())
+        return Int(String(header[header.index(after: slash)...]).trimmingSpaces())
     }
 
     /// The error for a response that is not a success.

@@ -1,0 +1,76 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How often and how patiently to retry transient failures.
+public struct RetryPolicy: Sendable {
+    /// Attempts in all, including the first.
+    public var attempts: Int
+    /// Delay before the first retry; doubles each time up to `maxDelay`.
+    public var baseDelay: Double
+    public var maxDelay: Double
+
+    public init(attempts: Int = 6, baseDelay: Double = 0.5, maxDelay: Double = 30) {
+        self.attempts = max(1, attempts); self.baseDelay = baseDelay; self.maxDelay = maxDelay
+    }
+
+    /// The delay before retry number `retry` (1-based): exponential with full jitter,
+    /// so that many clients failing together do not retry in lockstep.
+    public func delay(beforeRetry retry: Int) -> Double {
+        let ceiling = min(maxDelay, baseDelay * Double(1 << min(retry - 1, 20)))
+        return Double.random(in: 0...ceiling)
+    }
+}
+
+/// Retries calls that fail with a transient `StorageError` (timeouts, resets, 5xx),
+/// never those that fail with `notFound`, `invalidRange` or a permanent error.
+/// Safe for every method: files are immutable and named by content, so repeating a write
+/// or a delete cannot change the outcome.
+public final class RetryingBackend: Backend {
+    private let base: Backend
+    private let policy: RetryPolicy
+    private let report: @Sendable (String) -> Void
+
+    /// - Parameter report: told about each retry, for a warning line.
+    public init(_ base: Backend, policy: RetryPolicy = RetryPolicy(), report: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.base = base
+        self.policy = policy
+        self.report = report
+    }
+
+    public var location: String { base.location }
+
+    private func retrying<T>(_ what: String, _ call: () throws -> T) throws -> T {
+        var attempt = 1
+        while true {
+            do {
+                return try call()
+            } catch let error as StorageError where error.isTransient && attempt < policy.attempts {
+                let wait = policy.delay(beforeRetry: attempt)
+                report("\(what) failed (\(error)); retry \(attempt) of \(policy.attempts - 1) in \((wait * 10).rounded() / 10) s")
+                usleep(useconds_t(wait * 1_000_000))
+                attempt += 1
+            }
+        }
+    }
+
+    public func write(_ file: FileName, data: [UInt8]) throws {
+        try retrying("write \(file)") { try base.write(file, data: data) }
+    }
+
+    public func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
+        try retrying("read \(file)") { try base.read(file, range: range) }
+    }
+
+    public func stat(_ file: FileName) throws -> FileInfo {
+        try retrying("stat \(file)") { try base.stat(file) }
+    }
+
+    public func list(_ kind: FileKind) throws -> [FileInfo] {
+        try retrying("list \(kind.rawValue)") { try base.list(kind) }
+    }
+
+    public func delete(_ file: FileName) throws {
+        try retrying("delete \(file)") { try base.delete(file) }
+    }
+}
