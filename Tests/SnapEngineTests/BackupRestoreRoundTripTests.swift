@@ -1,0 +1,56 @@
+import XCTest
+import SnapCore
+import SnapEngine
+import SnapRepository
+
+final class BackupRestoreRoundTripTests: XCTestCase {
+    // Files of several chunks, an empty file and folder, symlinks, a hard link pair, a fifo and non-UTF-8 names
+    // come back with the same types, contents, modes and times.
+    func testRoundTripOfEveryKindOfEntry() throws {
+        let f = try BackupFixture()
+        let source = f.sourcePath(Disk.bytes("src"))
+        try SampleTree.build(at: source)
+        let backup = try f.backup([f.source("src")])
+        XCTAssertEqual(backup.warnings, [])
+
+        let restore = try f.restore(backup.snapshot.tree)
+        XCTAssertTrue(restore.succeeded, "errors: \(restore.errors), damaged: \(restore.damagedBlobs.map(\.reason))")
+        let restored = f.restored(source)
+        assertSameListing(try Disk.listing(restored), try Disk.listing(source))
+        XCTAssertEqual(try DiskEntry(at: restored), try DiskEntry(at: source), "the backed-up folder itself")
+
+        let first = try Disk.lstat(PathBytes.join(restored, Disk.bytes("hard-1")))
+        let second = try Disk.lstat(PathBytes.join(PathBytes.join(restored, Disk.bytes("docs")), Disk.bytes("hard-2")))
+        XCTAssertEqual(first.st_ino, second.st_ino, "the hard link pair is one file again")
+        XCTAssertEqual(first.st_nlink, 2)
+        XCTAssertEqual(restore.files, 8)
+        XCTAssertEqual(restore.directories, SampleTree.directories + PathBytes.components(Disk.bytes(f.sourceDirectory.path)).count)
+        XCTAssertEqual(restore.otherEntries, 3, "two symlinks and a fifo")
+    }
+
+    // Big files are stored as several chunks, and the second name of a hard link refers to the first.
+    func testSnapshotNodes() throws {
+        let f = try BackupFixture()
+        let source = f.sourcePath(Disk.bytes("src"))
+        try SampleTree.build(at: source)
+        let entries = try f.snapshotEntries(try f.backup([f.source("src")]).snapshot.tree)
+        func node(_ relative: String) throws -> Node { try XCTUnwrap(entries[source + Disk.bytes("/" + relative)], relative) }
+
+        let big = try node("big.bin")
+        XCTAssertEqual(big.type, .file)
+        XCTAssertEqual(big.size, UInt64(SampleTree.bigSize))
+        XCTAssertGreaterThan(big.content.count, 2, "200 kB at 16 KiB average chunks")
+        XCTAssertEqual(big.mtime, Timestamp(seconds: 1_600_000_000, nanoseconds: 123_456_789))
+        XCTAssertEqual(try node("empty.txt").content, [])
+        XCTAssertEqual(try node("link-to-readme").linkTarget, Disk.bytes("docs/readme.txt"))
+        XCTAssertEqual(try node("fifo").type, .fifo)
+        XCTAssertNotNil(try node("empty-dir").subtree)
+
+        let pair = [try node("hard-1"), try node("docs/hard-2")]
+        let link = try XCTUnwrap(pair.first { $0.type == .hardlink })
+        let target = try XCTUnwrap(pair.first { $0.type == .file })
+        XCTAssertEqual(link.linkTarget, entries.first { $0.value == target }?.key, "a hard link names the first path")
+        XCTAssertEqual(link.content, target.content)
+        XCTAssertEqual(link.size, UInt64(SampleTree.hardSize))
+    }
+}

@@ -1,0 +1,87 @@
+import XCTest
+import SnapCore
+import SnapEngine
+import SnapRepository
+import SnapStorage
+import SnapTestSupport
+
+final class RestoreDamageTests: XCTestCase {
+    // A corrupted data blob is reported with the file it belongs to; other files and the file's other chunks
+    // are restored, and the restore does not count as a success.
+    func testCorruptBlobNamesItsFileAndOthersAreRestored() throws {
+        let f = try BackupFixture()
+        let src = f.sourcePath(Disk.bytes("src"))
+        try Disk.mkdir(src)
+        let victim = PathBytes.join(src, Disk.bytes("victim.bin"))
+        let intact = PathBytes.join(src, Disk.bytes("intact.bin"))
+        let small = PathBytes.join(src, Disk.bytes("small.txt"))
+        try Disk.write(victim, seededBytes(count: 150_000, seed: 10))
+        try Disk.write(intact, seededBytes(count: 150_000, seed: 11))
+        try Disk.write(small, Array("small\n".utf8))
+        let backup = try f.backup([f.source("src")])
+
+        let node = try XCTUnwrap(try f.snapshotEntries(backup.snapshot.tree)[victim])
+        XCTAssertGreaterThan(node.content.count, 2)
+        let damagedIndex = 1
+        let damaged = node.content[damagedIndex]
+        let location = try XCTUnwrap(f.repository.index.lookup(damaged))
+        let packPath = Disk.bytes(f.backend.path(of: FileName(.data, location.pack.hex)))
+        var pack = try Disk.read(packPath)
+        pack[Int(location.entry.offset + location.entry.length / 2)] ^= 0x01
+        try Disk.write(packPath, pack)
+
+        let result = try f.restore(backup.snapshot.tree)
+        XCTAssertFalse(result.succeeded)
+        XCTAssertEqual(result.errors, [])
+        XCTAssertEqual(result.damagedBlobs.map(\.blob), [damaged])
+        XCTAssertEqual(result.damagedBlobs.first?.files, [PathBytes.display(victim)])
+        XCTAssertEqual(try Disk.read(f.restored(intact)), try Disk.read(intact))
+        XCTAssertEqual(try Disk.read(f.restored(small)), try Disk.read(small))
+
+        // The victim has its full size; every chunk but the damaged one is right, and that one reads as zeros.
+        let original = try Disk.read(victim)
+        let restored = try Disk.read(f.restored(victim))
+        XCTAssertEqual(restored.count, original.count)
+        var offset = 0
+        for (i, id) in node.content.enumerated() {
+            let length = Int(try XCTUnwrap(f.repository.index.lookup(id)).entry.rawLength)
+            let range = offset..<offset + length
+            if i == damagedIndex {
+                XCTAssertTrue(restored[range].allSatisfy { $0 == 0 }, "damaged chunk \(i) left as a hole")
+            } else {
+                XCTAssertTrue(restored[range].elementsEqual(original[range]), "chunk \(i)")
+            }
+            offset += length
+        }
+        XCTAssertEqual(offset, original.count)
+    }
+
+    // A blob that is in no index (its pack and index files gone) is reported for the file that needs it.
+    func testBlobMissingFromIndexIsReported() throws {
+        let f = try BackupFixture()
+        let src = f.sourcePath(Disk.bytes("src"))
+        try Disk.mkdir(src)
+        let first = PathBytes.join(src, Disk.bytes("first.bin"))
+        try Disk.write(first, seededBytes(count: 40_000, seed: 30))
+        let firstBackup = try f.backup([f.source("src")])
+        let lost = try XCTUnwrap(try f.snapshotEntries(firstBackup.snapshot.tree)[first]).content
+        let packsOfLost = Set(try lost.map { try XCTUnwrap(f.repository.index.lookup($0)).pack })
+        let indexFilesOfFirst = try f.backend.list(.index)
+
+        let second = PathBytes.join(src, Disk.bytes("second.bin"))
+        try Disk.write(second, seededBytes(count: 40_000, seed: 31))
+        let secondBackup = try f.backup([f.source("src")])
+        // Drop what the first backup wrote: its data pack and index file (the second backup's trees live elsewhere).
+        for pack in packsOfLost { try f.backend.delete(FileName(.data, pack.hex)) }
+        for info in indexFilesOfFirst { try f.backend.delete(info.file) }
+        XCTAssertThrowsError(try f.restore(firstBackup.snapshot.tree), "the first snapshot's trees are gone too")
+
+        let result = try f.restore(secondBackup.snapshot.tree)
+        XCTAssertFalse(result.succeeded)
+        // The first missing chunk must be reported; later ones may be too (their offsets are unknown without it).
+        XCTAssertTrue(result.damagedBlobs.contains { $0.blob == lost[0] }, "\(result.damagedBlobs)")
+        XCTAssertTrue(Set(result.damagedBlobs.map(\.blob)).isSubset(of: Set(lost)), "\(result.damagedBlobs)")
+        XCTAssertTrue(result.damagedBlobs.allSatisfy { $0.files == [PathBytes.display(first)] })
+        XCTAssertEqual(try Disk.read(f.restored(second)), try Disk.read(second))
+    }
+}

@@ -1,0 +1,43 @@
+import XCTest
+import SnapEngine
+
+final class SnapshotFilterTests: XCTestCase {
+    private func snapshot(host: String = "alpha", paths: [String] = ["/home"], tags: [String]) -> Snapshot {
+        Snapshot(time: "2024-01-01T00:00:00Z", hostname: host, username: "u", uid: 0, gid: 0, paths: paths, tags: tags,
+                 excludes: [], parent: nil, tree: TreeSamples.id(2), summary: nil, programVersion: snapVersion)
+    }
+
+    // A group "a,b" requires every tag in it.
+    func testGroupNeedsAllItsTags() {
+        let filter = SnapshotFilter(tags: ["a,b"])
+        XCTAssertTrue(filter.matches(snapshot(tags: ["a", "b"])))
+        XCTAssertTrue(filter.matches(snapshot(tags: ["c", "b", "a"])))
+        XCTAssertFalse(filter.matches(snapshot(tags: ["a"])))
+        XCTAssertFalse(filter.matches(snapshot(tags: ["b"])))
+        XCTAssertFalse(filter.matches(snapshot(tags: [])))
+        XCTAssertFalse(filter.matches(snapshot(tags: ["a,b"])), "a tag is not split on commas")
+    }
+
+    // Several groups match when any one group matches.
+    func testSeveralGroupsMeanAny() {
+        let filter = SnapshotFilter(tags: ["a,b", "c"])
+        XCTAssertTrue(filter.matches(snapshot(tags: ["c"])))
+        XCTAssertTrue(filter.matches(snapshot(tags: ["a", "b"])))
+        XCTAssertTrue(filter.matches(snapshot(tags: ["a", "c"])))
+        XCTAssertFalse(filter.matches(snapshot(tags: ["a"])))
+        XCTAssertFalse(filter.matches(snapshot(tags: ["b", "d"])))
+    }
+
+    // Hosts match any listed host; paths must equal the snapshot's set of paths; all filters must pass.
+    func testHostsPathsAndCombination() {
+        XCTAssertTrue(SnapshotFilter().matches(snapshot(tags: [])))
+        XCTAssertTrue(SnapshotFilter(hosts: ["beta", "alpha"]).matches(snapshot(tags: [])))
+        XCTAssertFalse(SnapshotFilter(hosts: ["beta"]).matches(snapshot(tags: [])))
+        XCTAssertTrue(SnapshotFilter(paths: ["/b", "/a"]).matches(snapshot(paths: ["/a", "/b"], tags: [])))
+        XCTAssertFalse(SnapshotFilter(paths: ["/a"]).matches(snapshot(paths: ["/a", "/b"], tags: [])), "a subset is not enough")
+        XCTAssertFalse(SnapshotFilter(paths: ["/a", "/b", "/c"]).matches(snapshot(paths: ["/a", "/b"], tags: [])))
+        XCTAssertFalse(SnapshotFilter(hosts: ["alpha"], tags: ["x"]).matches(snapshot(tags: ["y"])))
+        XCTAssertFalse(SnapshotFilter(hosts: ["beta"], tags: ["x"]).matches(snapshot(tags: ["x"])))
+        XCTAssertTrue(SnapshotFilter(hosts: ["alpha"], paths: ["/home"], tags: ["x"]).matches(snapshot(tags: ["x"])))
+    }
+}
