@@ -1,30 +1,146 @@
+import Foundation
+import SnapHTTP
+import SnapRemote
 import SnapStorage
+
+/// Choices that shape the backend stack, from command-line options.
+public struct BackendOptions: Sendable {
+    /// Calls allowed at once per backend (`--connections`).
+    public var connections = 5
+    public var retry = RetryPolicy()
+    /// S3: object-lock retention for every object written (`--s3-object-lock-days`/`-mode`).
+    public var objectLock: S3Backend.Options.ObjectLock?
+    /// S3: storage class for every object written (`--s3-storage-class`).
+    public var storageClass: String?
+    /// Where credentials and settings are looked up.
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// Told about retries and other recoverable trouble, for warning lines.
+    public var report: @Sendable (String) -> Void = { _ in }
+    public init() {}
+}
 
 /// Turns a repository location string into the backend stack every command uses.
 ///
-/// This is the only place that knows which providers and decorators exist.
+/// This is the only place that knows which providers and decorators exist. The stack is
+/// provider → fault injection (tests only, `SNAP_FAULT_INJECTION`) → retry → connection limit.
 public enum RepositoryLocation {
-    /// Errors in a location string.
+    /// Errors in a location string or in the settings it needs.
     public struct Invalid: Error, CustomStringConvertible {
         public let location: String
         public let reason: String
         public var description: String { "invalid repository location '\(location)': \(reason)" }
     }
 
-    /// Builds the backend for `location`: `local:/path` or a plain path.
-    public static func backend(for location: String) throws -> Backend {
-        if location.isEmpty {
-            throw Invalid(location: location, reason: "empty; give -r/--repo or set SNAP_REPOSITORY")
+    /// Builds the backend stack for `location`:
+    /// a path or `local:PATH`, `s3:…`, `sftp:…`, `rest:URL`, `rclone:REMOTE:PATH`.
+    public static func backend(for location: String, options: BackendOptions = BackendOptions()) throws -> Backend {
+        var stack = try provider(for: location, options: options)
+        if let faults = options.environment["SNAP_FAULT_INJECTION"], !faults.isEmpty {
+            stack = try FaultInjectionSetting.wrap(stack, setting: faults)
         }
+        stack = RetryingBackend(stack, policy: options.retry, report: options.report)
+        return LimitedBackend(stack, connections: options.connections)
+    }
+
+    /// Prepares a new repository's location where the provider needs it: creates the S3
+    /// bucket (with object lock when retention is asked for) or the REST repository.
+    public static func prepareForInit(location: String, options: BackendOptions = BackendOptions()) throws {
+        let backend = try provider(for: location, options: options)
+        if let s3 = backend as? S3Backend { try s3.createBucket(objectLock: options.objectLock != nil) }
+        if let rest = backend as? RESTBackend { try rest.create() }
+    }
+
+    /// Hides credentials embedded in a location (`user:password@`) for messages.
+    public static func redacted(_ location: String) -> String {
+        guard let schemeEnd = location.range(of: "://"), let at = location[schemeEnd.upperBound...].firstIndex(of: "@") else {
+            return location
+        }
+        let userInfo = location[schemeEnd.upperBound..<at]
+        guard let colon = userInfo.firstIndex(of: ":") else { return location }
+        return String(location[..<colon]) + ":***" + String(location[at...])
+    }
+
+    private static func provider(for location: String, options: BackendOptions) throws -> Backend {
+        let env = options.environment
+        func invalid(_ reason: String) -> Invalid { Invalid(location: redacted(location), reason: reason) }
+        if location.isEmpty { throw invalid("empty; give -r/--repo or set SNAP_REPOSITORY") }
         if location.hasPrefix("local:") {
             let path = String(location.dropFirst("local:".count))
-            guard !path.isEmpty else { throw Invalid(location: location, reason: "no path after 'local:'") }
+            guard !path.isEmpty else { throw invalid("no path after 'local:'") }
             return LocalBackend(root: path)
         }
-        if let colon = location.firstIndex(of: ":"), !location[..<colon].contains("/"),
-           ["s3", "sftp", "rest", "rclone"].contains(String(location[..<colon])) {
-            throw Invalid(location: location, reason: "the \(location[..<colon]) backend is not available in this version")
+        if location.hasPrefix("s3:") {
+            do {
+                let s3 = try S3Location.parse(location, environment: env)
+                var s3Options = S3Backend.Options()
+                s3Options.objectLock = options.objectLock
+                s3Options.storageClass = options.storageClass
+                return try S3Backend(location: s3, credentials: try S3Credentials.resolve(environment: env),
+                                     options: s3Options, session: CurlSession(maxHandles: options.connections, caBundle: env["SNAP_CA_BUNDLE"]))
+            } catch let error as S3ConfigurationError {
+                throw invalid(error.description)
+            }
+        }
+        if location.hasPrefix("sftp:") {
+            let target: SFTPLocation
+            do { target = try SFTPLocation(parsing: location) } catch { throw invalid("\(error)") }
+            return try SFTPBackend(location: target, ssh: try sshOptions(for: target, environment: env),
+                                   session: CurlSession(maxHandles: options.connections))
+        }
+        if location.hasPrefix("rest:") {
+            var url = String(location.dropFirst("rest:".count))
+            guard url.hasPrefix("http://") || url.hasPrefix("https://") else { throw invalid("expected rest:http(s)://HOST:PORT/PATH") }
+            var username = env["SNAP_REST_USERNAME"], password = env["SNAP_REST_PASSWORD"]
+            // Credentials written into the URL work too, but are moved out of it so they never appear in messages.
+            if let schemeEnd = url.range(of: "://"), let at = url[schemeEnd.upperBound...].firstIndex(of: "@") {
+                let userInfo = url[schemeEnd.upperBound..<at]
+                let parts = userInfo.split(separator: ":", maxSplits: 1).map { String($0).removingPercentEncoding ?? String($0) }
+                username = parts.first
+                password = parts.count > 1 ? parts[1] : password
+                url = String(url[..<schemeEnd.upperBound]) + String(url[url.index(after: at)...])
+            }
+            return RESTBackend(url: url, username: username, password: password, session: CurlSession(maxHandles: options.connections))
+        }
+        if location.hasPrefix("rclone:") {
+            let remote = String(location.dropFirst("rclone:".count))
+            guard remote.contains(":") || remote.hasPrefix("/") else { throw invalid("expected rclone:REMOTE:PATH") }
+            let server = try RcloneServer(remote: remote, rclone: env["SNAP_RCLONE_PROGRAM"] ?? "rclone")
+            return RESTBackend(url: server.url, session: CurlSession(maxHandles: options.connections))
         }
         return LocalBackend(root: location)
+    }
+
+    /// Key and host-key settings for SFTP, from the environment with OpenSSH's defaults.
+    private static func sshOptions(for target: SFTPLocation, environment env: [String: String]) throws -> SSHOptions {
+        let home = env["HOME"] ?? NSHomeDirectory()
+        let fm = FileManager.default
+        let key = env["SNAP_SFTP_KEY"] ?? ["id_ed25519", "id_ecdsa"].map { "\(home)/.ssh/\($0)" }.first { fm.fileExists(atPath: $0) }
+        guard let key else {
+            throw Invalid(location: "sftp:\(target.host)", reason: "no SSH key: set SNAP_SFTP_KEY or create ~/.ssh/id_ed25519 (RSA keys do not work with this libssh2)")
+        }
+        let publicKey = fm.fileExists(atPath: key + ".pub") ? key + ".pub" : nil
+        let knownHosts = env["SNAP_SFTP_KNOWN_HOSTS"] ?? (fm.fileExists(atPath: "\(home)/.ssh/known_hosts") ? "\(home)/.ssh/known_hosts" : nil)
+        let user = target.user ?? env["USER"] ?? "root"
+        return SSHOptions(user: user, privateKeyPath: key, publicKeyPath: publicKey,
+                          hostKeySHA256: env["SNAP_SFTP_HOST_KEY_SHA256"], knownHostsPath: knownHosts)
+    }
+}
+
+/// Parses `SNAP_FAULT_INJECTION` (for tests): `transient=0.2,seed=7[,methods=read+write]`.
+enum FaultInjectionSetting {
+    static func wrap(_ backend: Backend, setting: String) throws -> Backend {
+        var probability = 0.0, seed: UInt64 = 1
+        var methods = BackendMethod.allCases
+        for part in setting.split(separator: ",") {
+            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard kv.count == 2 else { throw RepositoryLocation.Invalid(location: backend.location, reason: "bad SNAP_FAULT_INJECTION '\(setting)'") }
+            switch kv[0] {
+            case "transient": probability = Double(kv[1]) ?? 0
+            case "seed": seed = UInt64(kv[1]) ?? 1
+            case "methods": methods = kv[1].split(separator: "+").compactMap { BackendMethod(rawValue: String($0)) }
+            default: throw RepositoryLocation.Invalid(location: backend.location, reason: "bad SNAP_FAULT_INJECTION key '\(kv[0])'")
+            }
+        }
+        return FaultInjectingBackend(backend, rules: methods.map { FaultRule($0, .transient, probability: probability) }, seed: seed)
     }
 }

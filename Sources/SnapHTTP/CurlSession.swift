@@ -156,7 +156,7 @@ final class EasyHandle: @unchecked Sendable {
              CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_SSL_CONNECT_ERROR, CURLE_AGAIN, CURLE_HTTP2,
              CURLE_HTTP2_STREAM:
             kind = .transient
-        case CURLE_REMOTE_FILE_NOT_FOUND:
+        case CURLE_REMOTE_FILE_NOT_FOUND, CURLE_FILE_COULDNT_READ_FILE:
             kind = .notFound
         default:
             kind = .permanent

@@ -18,11 +18,13 @@ usage() {
 }
 [ $# -eq 2 ] || usage
 action="$1"
+case "$action" in start | stop) ;; *) usage ;; esac
 case "$2" in *[[:space:]\"\'\$\\]*)
   echo "$0: STATE_DIR must not contain whitespace, quotes, \$ or \\ (the env file is not quoted)" >&2
   exit 2
   ;;
 esac
+[ "$action" != stop ] || [ -d "$2" ] || exit 0 # nothing was started there
 mkdir -p "$2"
 state="$(cd "$2" && pwd)"
 
@@ -47,34 +49,43 @@ random_string() { # $1 = length, characters from [A-Za-z0-9]
 ceph_cmd() { timeout "$cmd_timeout" ceph -c "$conf" --connect-timeout 20 "$@"; }
 rgw_admin() { timeout "$cmd_timeout" radosgw-admin -c "$conf" "$@"; }
 
-# Is the process in pid file $1 alive and one of ours (its command line names our config)?
+# Is process $1 alive and ours (its command line names our config)? A zombie has an empty one.
 pid_alive() {
-  local pid
-  [ -s "$1" ] || return 1
-  pid="$(cat "$1")"
-  [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$conf"
+  [ -n "$1" ] && [ -r "/proc/$1/cmdline" ] || return 1
+  tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF -- "$conf"
 }
 
+# Is process $1 running (not gone, not a zombie)? Used right after a spawn: while the forked shell
+# exec's setsid and the daemon, its command line is bash's or, for a moment, empty.
+running() {
+  local stat
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }" # the state letter follows "pid (comm) "
+  case "${stat%% *}" in Z | X | x) return 1 ;; esac
+}
+
+# Is the process named in pid file $1 alive and ours?
+pidfile_alive() { pid_alive "$(cat "$1" 2>/dev/null || true)"; }
+
 stop_pidfile() { # $1 = pid file; SIGTERM, wait up to 15 s, then SIGKILL
-  local pidfile="$1" pid i
-  if pid_alive "$pidfile"; then
-    pid="$(cat "$pidfile")"
+  local pid i
+  pid="$(cat "$1" 2>/dev/null || true)"
+  if pid_alive "$pid"; then
     kill -TERM "$pid" 2>/dev/null || true
     for ((i = 0; i < 150; i++)); do
-      pid_alive "$pidfile" || break
+      pid_alive "$pid" || break
       sleep 0.1
     done
-    if pid_alive "$pidfile"; then
+    if pid_alive "$pid"; then
       log "pid $pid did not exit after SIGTERM, sending SIGKILL"
       kill -KILL "$pid" 2>/dev/null || true
       for ((i = 0; i < 50; i++)); do
-        pid_alive "$pidfile" || break
+        pid_alive "$pid" || break
         sleep 0.1
       done
     fi
   fi
-  rm -f "$pidfile"
+  rm -f "$1"
 }
 
 stop_all() {
@@ -249,7 +260,7 @@ start() {
   for need in ceph-mon ceph-osd radosgw radosgw-admin ceph ceph-authtool monmaptool curl python3 setsid timeout; do
     command -v "$need" >/dev/null || { log "$need is missing: run scripts/test-servers/install.sh"; exit 1; }
   done
-  if pid_alive "$state/mon.pid" || pid_alive "$state/osd.pid" || pid_alive "$state/radosgw.pid"; then
+  if pidfile_alive "$state/mon.pid" || pidfile_alive "$state/osd.pid" || pidfile_alive "$state/radosgw.pid"; then
     log "already running in $state (run: $0 stop $state)"
     exit 1
   fi
@@ -300,8 +311,8 @@ start() {
   local deadline status=""
   deadline=$(($(date +%s) + wait_seconds))
   while :; do
-    pid_alive "$state/radosgw.pid" || fail "radosgw exited"
-    pid_alive "$state/osd.pid" || fail "ceph-osd exited"
+    running "$(cat "$state/radosgw.pid")" || fail "radosgw exited"
+    running "$(cat "$state/osd.pid")" || fail "ceph-osd exited"
     status="$(curl -s -o /dev/null -m 2 -w '%{http_code}' "http://127.0.0.1:$rgw_port/" || true)"
     [ -n "$status" ] && [ "$status" != 000 ] && break
     [ "$(date +%s)" -lt "$deadline" ] || fail "no HTTP answer from radosgw on 127.0.0.1:$rgw_port within ${wait_seconds}s"

@@ -2,8 +2,8 @@ import SnapStorage
 
 extension S3Backend {
     /// Creates the bucket if it does not exist (for `snap init`). A bucket this account
-    /// already owns is success; with `objectLock`, it must then already have Object Lock
-    /// enabled, which S3 can only switch on when a bucket is created.
+    /// already owns is success; with `objectLock`, the bucket must end up with Object Lock
+    /// enabled (checked afterwards), which S3 can only switch on when a bucket is created.
     ///
     /// - Parameter objectLock: creates the bucket with Object Lock (and so versioning) enabled.
     /// - Throws: `StorageError.permanent` when the name belongs to someone else, when an
@@ -21,7 +21,11 @@ extension S3Backend {
         }
         let operation = "create bucket"
         let result = try send(S3Request(method: "PUT", key: nil, headers: headers, body: body), operation: operation, file: nil)
-        if (200...299).contains(result.status) { return }
+        if (200...299).contains(result.status) {
+            // radosgw answers 200 to re-creating a bucket of one's own, Object Lock or not: check.
+            if objectLock { try requireObjectLock() }
+            return
+        }
         let code = S3ErrorBody(result.body)?.code
         guard result.status == 409, code == "BucketAlreadyOwnedByYou" || code == "BucketAlreadyExists" else {
             throw failure(result, operation: operation, file: nil)

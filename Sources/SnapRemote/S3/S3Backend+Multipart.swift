@@ -5,7 +5,19 @@ extension S3Backend {
     /// (each with its own `Content-MD5` and signed SHA-256), CompleteMultipartUpload. The
     /// object appears only when the upload completes; on any failure the upload is aborted
     /// so no parts are left behind, and the first error is thrown.
+    ///
+    /// With `Options.ifNoneMatch`, an existing object is looked for first: radosgw 16.2
+    /// ignores `If-None-Match` on CompleteMultipartUpload (Amazon S3 honours it, and gets it
+    /// too), so without the look a completed upload would silently replace the object.
     func writeMultipart(_ file: FileName, data: [UInt8]) throws {
+        if options.ifNoneMatch {
+            do {
+                try confirmExisting(file, size: data.count)
+                return
+            } catch StorageError.notFound {
+                // Not there yet: upload.
+            }
+        }
         let key = objectKey(file)
         // Grow the parts if the file would need more than S3's 10,000.
         let partSize = max(options.partSize, (data.count + Self.maximumParts - 1) / Self.maximumParts)

@@ -12,7 +12,7 @@ import SnapCrypto
 /// S3 differs from other services in one point: the canonical URI is the path encoded
 /// exactly once (no double encoding, no `.`/`..` normalisation), so `canonicalURI` is
 /// taken as given and must equal the path that goes on the wire.
-public struct SigV4: Sendable, CustomStringConvertible {
+public struct SigV4: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// What is signed. Header names may be in any case; values are normalised when signed
     /// (trimmed, runs of spaces collapsed) but should be sent as given.
     public struct Request: Sendable {
@@ -51,6 +51,9 @@ public struct SigV4: Sendable, CustomStringConvertible {
 
     /// Never shows the secret.
     public var description: String { "SigV4(\(accessKeyID), \(region), \(service))" }
+    public var debugDescription: String { description }
+    /// No children, so `dump` and debuggers cannot show the secret.
+    public var customMirror: Mirror { Mirror(self, children: [:]) }
 
     // MARK: - Canonical request
 
