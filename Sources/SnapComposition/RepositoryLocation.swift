@@ -8,8 +8,10 @@ public struct BackendOptions: Sendable {
     /// Calls allowed at once per backend (`--connections`).
     public var connections = 5
     public var retry = RetryPolicy()
-    /// S3: object-lock retention for every object written (`--s3-object-lock-days`/`-mode`).
-    public var objectLock: S3Backend.Options.ObjectLock?
+    /// S3: keep every object written locked for this many days (`--s3-object-lock-days`)…
+    public var objectLockDays: Int?
+    /// …in COMPLIANCE mode (nobody can shorten it) rather than GOVERNANCE (`--s3-object-lock-mode`).
+    public var objectLockCompliance = false
     /// S3: storage class for every object written (`--s3-storage-class`).
     public var storageClass: String?
     /// Where credentials and settings are looked up.
@@ -46,7 +48,7 @@ public enum RepositoryLocation {
     /// bucket (with object lock when retention is asked for) or the REST repository.
     public static func prepareForInit(location: String, options: BackendOptions = BackendOptions()) throws {
         let backend = try provider(for: location, options: options)
-        if let s3 = backend as? S3Backend { try s3.createBucket(objectLock: options.objectLock != nil) }
+        if let s3 = backend as? S3Backend { try s3.createBucket(objectLock: options.objectLockDays != nil) }
         if let rest = backend as? RESTBackend { try rest.create() }
     }
 
@@ -73,7 +75,7 @@ public enum RepositoryLocation {
             do {
                 let s3 = try S3Location.parse(location, environment: env)
                 var s3Options = S3Backend.Options()
-                s3Options.objectLock = options.objectLock
+                s3Options.objectLock = options.objectLockDays.map { .init(mode: options.objectLockCompliance ? .compliance : .governance, days: $0) }
                 s3Options.storageClass = options.storageClass
                 return try S3Backend(location: s3, credentials: try S3Credentials.resolve(environment: env),
                                      options: s3Options, session: CurlSession(maxHandles: options.connections, caBundle: env["SNAP_CA_BUNDLE"]))

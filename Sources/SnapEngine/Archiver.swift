@@ -81,7 +81,7 @@ public final class Archiver {
         for path in sources { trie.insert(path) }
         let paths = Set(sources.map { String(decoding: $0, as: UTF8.self) }).sorted()
 
-        try repository.loadIndex()
+        try repository.loadIndex { id, error in self.warn("index \(id.short) skipped: \(error)") }
         try repository.indexUnindexedPacks()
         let parent = try findParent(paths: paths)
         let parentRoot = parent.flatMap { loadTree($0.snapshot.tree) }

@@ -128,11 +128,21 @@ public final class Repository: Sendable {
     }
 
     /// Loads every index file that no other index file supersedes into `index`.
-    public func loadIndex() throws {
+    ///
+    /// An index file that is damaged (or still being written, on a server without atomic
+    /// writes) is passed to `skipped` and left out: its packs then look unindexed, so a
+    /// backup stores their blobs again and a restore names what it cannot find.
+    public func loadIndex(skipped: (IndexID, Error) -> Void = { _, _ in }) throws {
         var files: [IndexID: IndexFile] = [:]
         for info in try backend.list(.index) {
             guard let id = IndexID(hex: info.file.name) else { continue }
-            files[id] = try loadIndexFile(id)
+            do {
+                files[id] = try loadIndexFile(id)
+            } catch let error as RepositoryError {
+                skipped(id, error)
+            } catch StorageError.notFound {
+                continue  // deleted since it was listed
+            }
         }
         let superseded = Set(files.values.flatMap(\.supersedes))
         index.load(files.filter { !superseded.contains($0.key) }.map(\.value))

@@ -36,7 +36,7 @@ struct CatCommand: ParsableCommand {
             case "snapshot":
                 try Output.json(SnapshotJSON(try SnapshotStore.find(id ?? "", in: repository)))
             case "tree":
-                try repository.loadIndex()
+                try global.loadIndex(repository)
                 let blob = try resolve(id ?? "", in: repository.index.allBlobIDs(), what: "tree") { BlobID(hex: $0) }
                 let tree = try TreeWalker(repository: repository).tree(blob)
                 try Output.json(tree.nodes.map { NodeJSON($0, path: nil) })

@@ -1,5 +1,6 @@
 import ArgumentParser
 import SnapChunker
+import SnapComposition
 import SnapEngine
 import SnapRepository
 
@@ -25,6 +26,7 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
+            try RepositoryLocation.prepareForInit(location: try global.location(), options: global.backendOptions)
             let backend = try global.backend()
             var options = Repository.InitOptions()
             options.compressionLevel = compression

@@ -20,7 +20,7 @@ struct LsCommand: ParsableCommand {
         try reportingErrors {
             let repository = try global.openRepository()
             let record = try SnapshotStore.find(snapshot, in: repository)
-            try repository.loadIndex()
+            try global.loadIndex(repository)
             var nodes: [NodeJSON] = []
             try TreeWalker(repository: repository).walk(record.snapshot.tree, under: Array((path ?? "/").utf8)) { path, node in
                 if global.json { nodes.append(NodeJSON(node, path: path)); return }

@@ -35,7 +35,7 @@ struct RestoreCommand: ParsableCommand {
         try reportingErrors {
             let repository = try global.openRepository()
             let record = try SnapshotStore.find(snapshot, at: at.flatMap(RFC3339.parse), filter: filter.snapshotFilter, in: repository)
-            try repository.loadIndex()
+            try global.loadIndex(repository)
             var options = RestoreOptions(target: target)
             options.includes = includes
             options.excludes = excludes

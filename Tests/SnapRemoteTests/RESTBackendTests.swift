@@ -13,10 +13,16 @@ final class RESTBackendTests: XCTestCase {
         return backend
     }
 
-    // Every guarantee of the Backend contract holds against rclone's REST server.
+    // Every guarantee of the Backend contract holds against rclone's REST server, except one
+    // that the server cannot give: Debian's rclone 1.60 writes uploads to the local disk in
+    // place, so a reader racing a write can see a partial file (rclone 1.63+ writes a
+    // .partial file first; restic's rest-server renames too). snap detects such a file by
+    // its SHA-256 name; docs/backends.md records the limitation.
     func testConformance() throws {
         _ = try RemoteTestServers.require("REST_URL", server: "REST")
-        try BackendConformance.run(makeBackend: { try self.makeBackend() }, largeFileSize: 20 << 20)
+        let checks = Set(BackendConformance.checkNames).subtracting(["concurrentReadersSeeWholeFilesOnly"])
+        XCTAssertEqual(checks.count, BackendConformance.checkNames.count - 1)
+        try BackendConformance.run(makeBackend: { try self.makeBackend() }, largeFileSize: 20 << 20, only: checks)
     }
 
     // A server that is not there gives a transient error (worth retrying), naming the location.

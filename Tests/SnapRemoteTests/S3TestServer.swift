@@ -16,8 +16,9 @@ struct S3TestServer {
     struct Missing: Error, CustomStringConvertible {
         var description: String {
             "S3_ENDPOINT is not set: run the S3 server tests under scripts/test-servers "
-                + "(scripts/test-servers/radosgw.sh start DIR; set -a; . DIR/env; set +a; swift test --filter SnapRemoteTests; "
-                + "scripts/test-servers/radosgw.sh stop DIR), or set SNAP_SKIP_SERVER_TESTS=1 to skip them"
+                + "(scripts/with-test-servers.sh swift test --filter SnapRemoteTests; or by hand: scripts/test-servers/radosgw.sh start DIR; "
+                + "set -a; . DIR/env; set +a; swift test --filter SnapRemoteTests; scripts/test-servers/radosgw.sh stop DIR), "
+                + "or set SNAP_SKIP_SERVER_TESTS=1 to skip them"
         }
     }
 

@@ -336,7 +336,7 @@ start() {
 
   local rss=0 p
   for p in mon osd radosgw; do
-    rss=$((rss + $(awk '/^VmRSS:/ {print $2}' "/proc/$(cat "$state/$p.pid")/status")))
+    rss=$((rss + $(awk '/^VmRSS:/ {print $2}' "/proc/$(cat "$state/$p.pid")/status" 2>/dev/null || echo 0)))
   done
 
   cat >"$state/env" <<EOF

@@ -19,11 +19,12 @@ extension S3Backend {
             }
         }
         let key = objectKey(file)
+        let retainUntil = retainUntil()
         // Grow the parts if the file would need more than S3's 10,000.
         let partSize = max(options.partSize, (data.count + Self.maximumParts - 1) / Self.maximumParts)
 
         let started = try send(S3Request(method: "POST", key: key, query: [("uploads", "")],
-                                         headers: [("content-type", "application/octet-stream")] + creationHeaders(),
+                                         headers: [("content-type", "application/octet-stream")] + creationHeaders(retainUntil: retainUntil),
                                          body: []),
                                operation: "start multipart upload of", file: file)
         guard started.status == 200 else { throw failure(started, operation: "start multipart upload of", file: file) }
@@ -57,6 +58,23 @@ extension S3Backend {
             abortUpload(key: key, uploadID: uploadID)
             throw error
         }
+        if let lock = options.objectLock, let retainUntil {
+            try applyRetention(file, key: key, mode: lock.mode, until: retainUntil)
+        }
+    }
+
+    /// PutObjectRetention. radosgw 16.2 ignores the retention headers of CreateMultipartUpload
+    /// (Amazon S3 applies them), so a multipart object gets its retention set again, to the
+    /// same date, which both accept.
+    private func applyRetention(_ file: FileName, key: String, mode: Options.LockMode, until: String) throws {
+        let body = Array(("<Retention xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Mode>\(mode.rawValue)</Mode>"
+            + "<RetainUntilDate>\(until)</RetainUntilDate></Retention>").utf8)
+        let operation = "set retention of"
+        let result = try send(S3Request(method: "PUT", key: key, query: [("retention", "")],
+                                        headers: try integrityHeaders(for: body, file: file, contentType: "application/xml"),
+                                        body: body),
+                              operation: operation, file: file)
+        guard (200...299).contains(result.status) else { throw failure(result, operation: operation, file: file) }
     }
 
     /// CompleteMultipartUpload. S3 may answer 200 and still report an error in the body, so

@@ -129,7 +129,7 @@ public final class S3Backend: Backend {
             try writeMultipart(file, data: data)
             return
         }
-        var headers = try integrityHeaders(for: data, file: file) + creationHeaders()
+        var headers = try integrityHeaders(for: data, file: file) + creationHeaders(retainUntil: retainUntil())
         if options.ifNoneMatch { headers.append(("if-none-match", "*")) }
         let result = try send(S3Request(method: "PUT", key: objectKey(file), headers: headers, body: data),
                               operation: "write", file: file)
@@ -215,7 +215,8 @@ public final class S3Backend: Backend {
     }
 
     /// `Content-MD5` (base64) and `Content-Type` for a body.
-    func integrityHeaders(for body: [UInt8], file: FileName?) throws -> [(name: String, value: String)] {
+    func integrityHeaders(for body: [UInt8], file: FileName?, contentType: String = "application/octet-stream") throws
+        -> [(name: String, value: String)] {
         var md5: [UInt8]
         do {
             md5 = try MD5.hash(body)
@@ -223,16 +224,21 @@ public final class S3Backend: Backend {
             throw StorageError.permanent(operation: "write", file: file, location: location, detail: "cannot compute Content-MD5: \(error)")
         }
         if options.corruptContentMD5 { md5[0] ^= 0xff }
-        return [("content-md5", Data(md5).base64EncodedString()), ("content-type", "application/octet-stream")]
+        return [("content-md5", Data(md5).base64EncodedString()), ("content-type", contentType)]
+    }
+
+    /// The end of the retention for an object written now (ISO 8601), or `nil` without Object Lock.
+    func retainUntil() -> String? {
+        options.objectLock.map { S3Time.iso8601(S3Time.now() + Int64($0.days) * 86_400) }
     }
 
     /// Storage class and retention headers for a new object.
-    func creationHeaders() -> [(name: String, value: String)] {
+    func creationHeaders(retainUntil: String?) -> [(name: String, value: String)] {
         var headers: [(name: String, value: String)] = []
         if let storageClass = options.storageClass { headers.append(("x-amz-storage-class", storageClass)) }
-        if let lock = options.objectLock {
+        if let lock = options.objectLock, let retainUntil {
             headers.append(("x-amz-object-lock-mode", lock.mode.rawValue))
-            headers.append(("x-amz-object-lock-retain-until-date", S3Time.iso8601(S3Time.now() + Int64(lock.days) * 86_400)))
+            headers.append(("x-amz-object-lock-retain-until-date", retainUntil))
         }
         return headers
     }
@@ -290,7 +296,7 @@ public final class S3Backend: Backend {
         do {
             return try session.perform(transfer)
         } catch let error as TransferError {
-            throw S3ErrorMapping.error(error, operation: operation, file: file, location: location)
+            throw error.storageError(operation: operation, file: file, location: location)  // HTTPStatus.swift
         }
     }
 }

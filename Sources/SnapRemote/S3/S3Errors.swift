@@ -1,4 +1,3 @@
-import SnapHTTP
 import SnapStorage
 
 /// The `Code` and `Message` of an S3 error response body (`<Error><Code>…</Code>…</Error>`).
@@ -76,18 +75,5 @@ enum S3ErrorMapping {
             return permanent("\(label): the server redirected the request\(region)")
         }
         return permanent("\(label)\(serverText)")
-    }
-
-    /// Classifies a transfer that produced no response.
-    static func error(_ failure: TransferError, operation: String, file: FileName?, location: String) -> StorageError {
-        switch failure.kind {
-        case .transient:
-            return .transient(operation: operation, file: file, location: location, detail: failure.message)
-        case .notFound:
-            if let file { return .notFound(file, location: location) }
-            return .permanent(operation: operation, file: file, location: location, detail: failure.message)
-        case .permanent:
-            return .permanent(operation: operation, file: file, location: location, detail: failure.message)
-        }
     }
 }

@@ -95,10 +95,8 @@ public final class SFTPBackend: Backend {
         var t = transfer(relative(file))
         t.headOnly = true
         let r = try perform(t, "stat", file)
-        guard r.contentLength >= 0 else {
-            throw StorageError.permanent(operation: "stat", file: file, location: location, detail: "the server reported no size")
-        }
-        return FileInfo(file: file, size: r.contentLength)
+        // libcurl reports an empty file's size as unknown (-1); a missing file fails above.
+        return FileInfo(file: file, size: max(0, r.contentLength))
     }
 
     public func list(_ kind: FileKind) throws -> [FileInfo] {
