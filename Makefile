@@ -13,9 +13,10 @@ release: deps
 	swift build -c release --product snap
 
 # Unit tests run in a debug build; the end-to-end tests drive the optimised binary.
+# Storage tests talk to real servers (radosgw, sshd, rclone) started on 127.0.0.1.
 test: release
 	swift build --build-tests
-	SNAP_BINARY=$(CURDIR)/.build/release/snap swift test
+	SNAP_BINARY=$(CURDIR)/.build/release/snap scripts/with-test-servers.sh swift test
 
 demo: release
 	scripts/demo.sh
