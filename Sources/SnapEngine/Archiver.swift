@@ -15,6 +15,8 @@ public struct BackupOptions: Sendable {
     public var excludes: [String] = []
     /// The snapshot to compare against; when `nil`, the latest with the same host and paths.
     public var parent: SnapshotID?
+    /// Lock lifetimes (FORMAT.md, "Locks and deletion marks").
+    public var lockTiming = LockTiming()
     /// Overrides the repository's compression level.
     public var compressionLevel: Int?
     /// Compression/encryption worker threads.
@@ -52,6 +54,8 @@ public final class Archiver {
     private var warnings: [String] = []
     /// First snapshot path of each multiply-linked file, by (device, inode).
     private var hardLinks: [HardLinkKey: Node] = [:]
+    /// Every blob the snapshot will reference, for the dependency check before it is written.
+    private var usedBlobs: Set<BlobID> = []
 
     public init(repository: Repository, options: BackupOptions, progress: BackupProgress = BackupProgress(),
                 warn: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -81,8 +85,12 @@ public final class Archiver {
         for path in sources { trie.insert(path) }
         let paths = Set(sources.map { String(decoding: $0, as: UTF8.self) }).sorted()
 
+        // The lock comes before the index is read: a prune that condemns packs after this
+        // moment waits for this backup before deleting them.
+        let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: options.hostname, timing: options.lockTiming)
+        defer { lock.release() }
         try repository.loadIndex { id, error in self.warn("index \(id.short) skipped: \(error)") }
-        try repository.indexUnindexedPacks()
+        try repository.indexUnindexedPacks(excluding: try Self.condemnedPacks(in: repository))
         let parent = try findParent(paths: paths)
         let parentRoot = parent.flatMap { loadTree($0.snapshot.tree) }
 
@@ -107,8 +115,28 @@ public final class Archiver {
                                 uid: getuid(), gid: getgid(), paths: paths, tags: options.tags,
                                 excludes: options.excludes, parent: parent?.id, tree: root,
                                 summary: summary, programVersion: snapVersion)
+        try verifyDependencies(lock: lock)
         let id = try SnapshotStore.save(snapshot, in: repository)
         return BackupResult(id: id, snapshot: snapshot, warnings: warnings)
+    }
+
+    /// Packs that a prune has condemned (named in deletion marks).
+    static func condemnedPacks(in repository: Repository) throws -> Set<PackID> {
+        Set(try Coordination.all(in: repository).filter { $0.record.kind == .deletion }.flatMap { $0.record.packs ?? [] })
+    }
+
+    /// If this backup's lock may have looked dead to a prune (the host slept, or storage was
+    /// unreachable for a long time), checks that every pack the snapshot depends on is still
+    /// there and not condemned; otherwise the snapshot would name deleted data.
+    private func verifyDependencies(lock: RepositoryLock) throws {
+        let quiet = Double(WallClock.now.seconds - lock.lastRefresh.seconds)
+        guard quiet > options.lockTiming.staleAfter - options.lockTiming.refreshInterval else { return }
+        let present = Set(try repository.backend.list(.data).compactMap { PackID(hex: $0.file.name) })
+        let condemned = try Self.condemnedPacks(in: repository)
+        let needed = Set(usedBlobs.compactMap { repository.index.lookup($0)?.pack })
+        if let lost = needed.first(where: { !present.contains($0) || condemned.contains($0) }) {
+            throw EngineError.repositoryChanged("this backup could not refresh its lock for \(Int(quiet)) s and a prune has since condemned pack \(lost.short) it depends on; run the backup again")
+        }
     }
 
     private func findParent(paths: [String]) throws -> SnapshotRecord? {
@@ -216,6 +244,7 @@ public final class Archiver {
            parent.ctime == node.ctime, parent.inode == node.inode,
            parent.content.allSatisfy({ repository.index.contains($0) }) {
             node.content = parent.content
+            usedBlobs.formUnion(parent.content)
             summary.filesUnchanged += 1
             summary.bytesProcessed += node.size
         } else {
@@ -237,6 +266,7 @@ public final class Archiver {
                 total = try reader.read(fd) { chunk in
                     let id = repository.keys.blobID(of: chunk)
                     content.append(id)
+                    usedBlobs.insert(id)
                     if saver.reserve(id) {
                         try uploads.submit(.data, id: id, plaintext: Array(chunk))
                     }
@@ -266,6 +296,7 @@ public final class Archiver {
     private func saveTree(_ tree: Tree) throws -> BlobID {
         let bytes = tree.encoded()
         let id = repository.keys.blobID(of: bytes)
+        usedBlobs.insert(id)
         if saver.reserve(id) { try uploads.submit(.tree, id: id, plaintext: bytes) }
         return id
     }

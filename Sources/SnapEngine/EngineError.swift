@@ -7,6 +7,8 @@ public enum EngineError: Error, CustomStringConvertible {
     case treeDamaged(id: String, reason: String)
     /// The restore target cannot be created or written.
     case targetUnavailable(path: String, reason: String)
+    /// The repository changed in a way that makes this command's result unsafe to save.
+    case repositoryChanged(String)
 
     public var description: String {
         switch self {
@@ -14,6 +16,7 @@ public enum EngineError: Error, CustomStringConvertible {
         case let .snapshotNotFound(text): return text
         case let .treeDamaged(id, reason): return "tree \(id) is damaged: \(reason)"
         case let .targetUnavailable(path, reason): return "cannot restore into \(path): \(reason)"
+        case let .repositoryChanged(text): return text
         }
     }
 }

@@ -152,9 +152,11 @@ public final class Repository: Sendable {
     /// headers, and writes an index file for them so their blobs are reused.
     ///
     /// - Returns: the number of packs indexed. Packs whose headers cannot be read are skipped.
+    ///
+    /// - Parameter excluding: packs never to index (those a prune has condemned).
     @discardableResult
-    public func indexUnindexedPacks() throws -> Int {
-        let known = Set(index.packs.map(\.id))
+    public func indexUnindexedPacks(excluding: Set<PackID> = []) throws -> Int {
+        let known = Set(index.packs.map(\.id)).union(excluding)
         var found: [IndexedPack] = []
         for info in try backend.list(.data) {
             guard let id = PackID(hex: info.file.name), !known.contains(id) else { continue }

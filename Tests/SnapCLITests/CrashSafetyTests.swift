@@ -35,9 +35,11 @@ final class CrashSafetyTests: XCTestCase {
         var rng = SplitMix64(seed: 20_261_124)
         var killedMidway = 0
         for _ in 0..<12 {
-            // Later runs skip uploads that earlier ones finished, so they are quicker than
-            // the first full backup: aim the kills at its first 60 %.
-            let delay = Double(rng.next() % 1000) / 1000 * fullDuration * 0.6
+            // Kill when the backup has uploaded 0–3 new packs (seeded), plus a random delay of
+            // up to a fifth of a backup: kill points spread over the whole write phase.
+            let packTarget = Int(rng.next() % 4)
+            let delay = Double(rng.next() % 1000) / 1000 * fullDuration * 0.2
+            let packsBefore = packCount("\(work)/repo")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: SnapProcess.binary)
             process.arguments = ["backup", source, "-q"]
@@ -45,6 +47,7 @@ final class CrashSafetyTests: XCTestCase {
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
+            while process.isRunning && packCount("\(work)/repo") < packsBefore + packTarget { usleep(500) }
             usleep(useconds_t(delay * 1_000_000))
             if process.isRunning { kill(process.processIdentifier, SIGKILL); killedMidway += 1 }
             process.waitUntilExit()
@@ -64,5 +67,11 @@ final class CrashSafetyTests: XCTestCase {
         var comparison = TreeComparison()
         comparison.compare(Array(source.utf8), Array("\(work)/out\(source)".utf8), compareOwners: false)
         XCTAssertEqual(comparison.differences, [])
+    }
+
+    /// Complete pack files in a local repository (temporary files excluded).
+    private func packCount(_ repository: String) -> Int {
+        let names = FileManager.default.enumerator(atPath: "\(repository)/data")?.compactMap { $0 as? String } ?? []
+        return names.filter { $0.count == 67 && !$0.contains(".tmp") }.count
     }
 }

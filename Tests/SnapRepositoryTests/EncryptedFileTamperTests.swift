@@ -81,7 +81,10 @@ final class EncryptedFileTamperTests: XCTestCase {
         let asIndex = FileName(.index, Hex.encode(SHA256.hash(configBytes)))
         try backend.write(asIndex, data: configBytes)
         XCTAssertTrue(isDamaged(errorThrown { _ = try repository.loadFile(asIndex) }))
-        XCTAssertTrue(isDamaged(errorThrown { try repository.loadIndex() }), "loadIndex reports the foreign file")
+        var skipped: [(IndexID, Error)] = []
+        XCTAssertNoThrow(try repository.loadIndex { skipped.append(($0, $1)) }, "a damaged index file is skipped, not fatal")
+        XCTAssertEqual(skipped.map(\.0.hex), [asIndex.name], "loadIndex reports the foreign file")
+        XCTAssertTrue(skipped.allSatisfy { isDamaged($0.1) })
     }
 
     // A file of another repository (other keys) is damage, not garbage plaintext; so is a file shorter than the envelope.

@@ -1,0 +1,67 @@
+/// What prune may do.
+public struct PruneOptions: Sendable {
+    /// Repack packs whose unused share exceeds this fraction (0.05 = 5 %).
+    public var maxUnused = 0.05
+    /// Stop choosing packs to repack once their total size reaches this (nil: no cap).
+    public var maxRepackBytes: Int?
+    /// Report what would happen; write and delete nothing.
+    public var dryRun = false
+    public var timing = LockTiming()
+    public var hostname: String
+    public init(hostname: String) { self.hostname = hostname }
+}
+
+/// What prune found and did.
+public struct PruneResult: Sendable, Codable {
+    public var snapshots = 0
+    public var reachableBlobs = 0
+    public var packs = 0
+    public var packsKept = 0
+    public var packsRepacked = 0
+    public var blobsRepacked = 0
+    public var bytesRepacked = 0
+    /// Packs condemned by this run (unused, or replaced by repacking).
+    public var packsCondemned = 0
+    public var bytesCondemned = 0
+    /// Packs actually deleted by this run (condemned by this or an earlier run).
+    public var packsDeleted = 0
+    public var bytesDeleted = 0
+    /// Condemned packs left for a later prune, because a backup that may still use them is running.
+    public var packsDeferred = 0
+    /// Condemned packs kept after all, because a snapshot written meanwhile uses them.
+    public var packsResurrected = 0
+    /// Packs no index named, found and indexed because a snapshot uses them.
+    public var packsAdopted = 0
+    public var indexFilesWritten = 0
+    public var indexFilesDeleted = 0
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case snapshots, reachableBlobs = "reachable_blobs", packs, packsKept = "packs_kept", packsRepacked = "packs_repacked"
+        case blobsRepacked = "blobs_repacked", bytesRepacked = "bytes_repacked", packsCondemned = "packs_condemned"
+        case bytesCondemned = "bytes_condemned", packsDeleted = "packs_deleted", bytesDeleted = "bytes_deleted"
+        case packsDeferred = "packs_deferred", packsResurrected = "packs_resurrected", packsAdopted = "packs_adopted"
+        case indexFilesWritten = "index_files_written", indexFilesDeleted = "index_files_deleted"
+    }
+}
+
+/// Prune could not run safely.
+public enum PruneError: Error, CustomStringConvertible {
+    case anotherPruneRunning(host: String, pid: Int32)
+    case snapshotUnreadable(String)
+    case blobsMissing(count: Int, example: String)
+    case indexUnreadable(String)
+
+    public var description: String {
+        switch self {
+        case let .anotherPruneRunning(host, pid):
+            return "another prune is running (host \(host), pid \(pid)); wait for it, or remove its lock if that process is gone"
+        case let .snapshotUnreadable(detail):
+            return "cannot read every snapshot (\(detail)); prune needs them all to know what is used: run 'snap check' and 'snap repair snapshots'"
+        case let .blobsMissing(count, example):
+            return "\(count) blobs used by snapshots are in no pack (e.g. \(example)); run 'snap check' and 'snap repair'"
+        case let .indexUnreadable(detail):
+            return "cannot read the index (\(detail)); run 'snap repair index'"
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import SnapCore
+import SnapRepository
+
+/// The set of blobs that snapshots use: every tree reachable from a snapshot's root and
+/// every content blob those trees name. Each tree is loaded once however often it is shared.
+struct Reachability {
+    private(set) var blobs: Set<BlobID> = []
+    private(set) var snapshots: Set<SnapshotID> = []
+
+    /// Adds the blobs of every snapshot not added yet.
+    ///
+    /// - Throws: `PruneError.snapshotUnreadable` when a snapshot or one of its trees cannot
+    ///   be read: without it prune cannot know what is used.
+    mutating func add(snapshotsOf repository: Repository) throws {
+        var skipped: [String] = []
+        let records = try SnapshotStore.all(in: repository) { id, error in skipped.append("snapshot \(id.short): \(error)") }
+        if let first = skipped.first { throw PruneError.snapshotUnreadable(first) }
+        let walker = TreeWalker(repository: repository)
+        for record in records where !snapshots.contains(record.id) {
+            var pending = [record.snapshot.tree]
+            while let id = pending.popLast() {
+                guard blobs.insert(id).inserted else { continue }
+                let tree: Tree
+                do { tree = try walker.tree(id) } catch {
+                    throw PruneError.snapshotUnreadable("snapshot \(record.id.short), tree \(id.short): \(error)")
+                }
+                for node in tree.nodes {
+                    for blob in node.content { blobs.insert(blob) }
+                    if let subtree = node.subtree { pending.append(subtree) }
+                }
+            }
+            snapshots.insert(record.id)
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import ArgumentParser
+import SnapEngine
+import SnapRepository
+
+struct PruneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "prune", abstract: "Remove data that no snapshot uses; backups may keep running meanwhile.")
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .customLong("max-unused"), help: "Repack packs with more than this share unused, e.g. 5% or 0.")
+    var maxUnused = "5%"
+
+    @Option(name: .customLong("max-repack-size"), help: "Repack at most this much per run, e.g. 2G or 500M.")
+    var maxRepackSize: String?
+
+    @Flag(name: .customLong("dry-run"), help: "Only report what would be done.")
+    var dryRun = false
+
+    func validate() throws {
+        guard Self.fraction(maxUnused) != nil else { throw ValidationError("--max-unused must be a percentage from 0% to 100%") }
+        if let size = maxRepackSize, Self.bytes(size) == nil { throw ValidationError("--max-repack-size must be a size like 500M or 2G") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let repository = try global.openRepository()
+            let result = try prune(repository: repository, global: global, maxUnused: Self.fraction(maxUnused) ?? 0.05,
+                                   maxRepackBytes: maxRepackSize.flatMap(Self.bytes), dryRun: dryRun)
+            try PruneCommand.print(result, global: global, dryRun: dryRun)
+        }
+    }
+
+    static func print(_ r: PruneResult, global: GlobalOptions, dryRun: Bool) throws {
+        if global.json { try Output.json(r); return }
+        guard !global.quiet else { return }
+        let verb = dryRun ? "would" : "did"
+        Output.line("\(r.snapshots) snapshots use \(r.reachableBlobs) blobs in \(r.packs) packs")
+        Output.line("\(verb) repack \(r.packsRepacked) packs (\(Output.bytes(UInt64(r.bytesRepacked))), copying \(r.blobsRepacked) blobs)")
+        Output.line("\(verb) condemn \(r.packsCondemned) packs (\(Output.bytes(UInt64(r.bytesCondemned))))")
+        if !dryRun {
+            Output.line("deleted \(r.packsDeleted) packs, freeing \(Output.bytes(UInt64(r.bytesDeleted)))")
+            if r.packsDeferred > 0 {
+                Output.line("\(r.packsDeferred) condemned packs wait for running backups; a later prune deletes them")
+            }
+            if r.packsResurrected > 0 { Output.line("\(r.packsResurrected) condemned packs kept: snapshots written meanwhile use them") }
+        }
+    }
+
+    /// `5%`, `0.5%`, `0` → a fraction.
+    static func fraction(_ text: String) -> Double? {
+        let number = text.hasSuffix("%") ? String(text.dropLast()) : text
+        guard let v = Double(number), v >= 0, v <= 100 else { return nil }
+        return v / 100
+    }
+
+    /// `500M`, `2G`, `1024` → bytes.
+    static func bytes(_ text: String) -> Int? {
+        let units: [Character: Int] = ["K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40]
+        if let last = text.uppercased().last, let unit = units[last], let v = Double(text.dropLast()) { return Int(v * Double(unit)) }
+        return Int(text)
+    }
+}
+
+/// Runs prune with the CLI's settings (shared with `forget --prune`).
+func prune(repository: Repository, global: GlobalOptions, maxUnused: Double = 0.05, maxRepackBytes: Int? = nil, dryRun: Bool = false) throws -> PruneResult {
+    var options = PruneOptions(hostname: Identity.hostname)
+    options.maxUnused = maxUnused
+    options.maxRepackBytes = maxRepackBytes
+    options.dryRun = dryRun
+    let quiet = global.quiet
+    return try Pruner(repository: repository, options: options) { message in
+        if !quiet { Output.error("note: \(message)") }
+    }.run()
+}
