@@ -90,7 +90,10 @@ public final class Archiver {
         let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: options.hostname, timing: options.lockTiming)
         defer { lock.release() }
         try repository.loadIndex { id, error in self.warn("index \(id.short) skipped: \(error)") }
-        try repository.indexUnindexedPacks(excluding: try Self.condemnedPacks(in: repository))
+        // Condemned packs stay readable for restores, but new snapshots must not depend on them.
+        let condemned = try Self.condemnedPacks(in: repository)
+        repository.index.remove(packs: condemned)
+        try repository.indexUnindexedPacks(excluding: condemned)
         let parent = try findParent(paths: paths)
         let parentRoot = parent.flatMap { loadTree($0.snapshot.tree) }
 

@@ -79,6 +79,20 @@ public final class BlobIndex: Sendable {
         }
     }
 
+    /// Forgets the records that point into `packs`. Used by backups so that they do not
+    /// deduplicate against packs a prune has condemned; since the index keeps one record
+    /// per blob, a blob also held elsewhere may be forgotten too and is then stored again.
+    public func remove(packs: Set<PackID>) {
+        guard !packs.isEmpty else { return }
+        state.withLock { s in
+            let numbers = Set(packs.compactMap { s.packNumbers[$0] })
+            guard !numbers.isEmpty else { return }
+            let inRemoved = { (r: Record) in numbers.contains(r.packAndType & ~Self.treeFlag) }
+            s.sorted.removeAll(where: inRemoved)
+            s.added = s.added.filter { !inRemoved($0.value) }
+        }
+    }
+
     /// Whether any pack holds the blob.
     public func contains(_ id: BlobID) -> Bool { lookup(id) != nil }
 

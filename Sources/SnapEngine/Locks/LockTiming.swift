@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How long locks live, and how much clock difference between hosts is tolerated
 /// (FORMAT.md, "Locks and deletion marks").
 public struct LockTiming: Sendable {
@@ -11,7 +15,11 @@ public struct LockTiming: Sendable {
     public init() {}
 
     /// Whether `record` (a lock) is still alive at `now`, allowing for clock skew.
-    public func isAlive(_ record: CoordinationRecord, now: Timestamp) -> Bool {
-        Double(now.seconds - record.refreshedTime.seconds) < staleAfter + clockSkew
+    ///
+    /// A lock written on this host (`localHost`) by a process that no longer exists is dead
+    /// at once; other hosts' locks die when they have not been refreshed for `staleAfter`.
+    public func isAlive(_ record: CoordinationRecord, now: Timestamp, localHost: String) -> Bool {
+        if record.hostname == localHost && kill(record.pid, 0) != 0 && errno == ESRCH { return false }
+        return Double(now.seconds - record.refreshedTime.seconds) < staleAfter + clockSkew
     }
 }

@@ -6,6 +6,9 @@ import SnapStorage
 struct IndexState {
     /// Live (not superseded) index files.
     var fileIDs: [IndexID] = []
+    /// Every index file listed, superseded or not. A rewrite supersedes all of them, so a
+    /// file stays superseded even after the file that superseded it is deleted.
+    var allFileIDs: [IndexID] = []
     /// Every pack a live index names, once.
     var packs: [IndexedPack] = []
     /// Which live index file names each pack.
@@ -23,6 +26,7 @@ struct IndexState {
         }
         let superseded = Set(files.values.flatMap(\.supersedes))
         var state = IndexState()
+        state.allFileIDs = files.keys.sorted()
         for (id, file) in files.sorted(by: { $0.key < $1.key }) where !superseded.contains(id) {
             state.fileIDs.append(id)
             for pack in file.packs where state.packNames[pack.id] == nil {

@@ -5,12 +5,12 @@ import SnapStorage
 /// Removes data that no snapshot uses, without ever blocking backups
 /// (FORMAT.md, "Locks and deletion marks").
 ///
-/// Phase 1 rewrites the index without the condemned packs (unused ones, and those whose
-/// used blobs it copies into new packs) and records them in a deletion mark. Phase 2
-/// deletes a marked pack only when no backup that started before the mark (allowing for
-/// clock skew) is still alive, no snapshot uses any of its blobs (checked after the lock
-/// check, so snapshots of backups that finished meanwhile count), and no index file names
-/// it. Otherwise the pack waits for a later prune, or is kept after all.
+/// Phase 1 copies used blobs out of wasteful packs and records every pack without a used
+/// blob in a deletion mark. Marked packs stay indexed, so every snapshot stays readable,
+/// but backups no longer deduplicate against them. Phase 2 deletes the packs of a mark
+/// only once no backup that started before the mark (allowing for clock skew) is still
+/// alive, and only those that no snapshot uses (checked after the lock check); it first
+/// rewrites the index without them, then deletes them.
 public final class Pruner {
     private let repository: Repository
     private let options: PruneOptions
@@ -26,114 +26,165 @@ public final class Pruner {
         var result = PruneResult()
         let lock = options.dryRun ? nil : try RepositoryLock(kind: .prune, repository: repository, hostname: options.hostname, timing: options.timing)
         defer { lock?.release() }
-        let coordination = try Coordination.all(in: repository)
-        let now = WallClock.now
-        if let other = coordination.first(where: { $0.record.kind == .prune && options.timing.isAlive($0.record, now: now)
-                                                  && !($0.record.pid == getpidValue() && $0.record.hostname == options.hostname) }) {
-            throw PruneError.anotherPruneRunning(host: other.record.hostname, pid: other.record.pid)
-        }
-        let marks = coordination.filter { $0.record.kind == .deletion }
-        let marked = Set(marks.flatMap { $0.record.packs ?? [] })
+        let marks = try checkLocks()
 
         // What is used.
-        try repository.loadIndex { id, error in self.report("index \(id.short) skipped: \(error)") }
         var reachable = Reachability()
-        try reachable.add(snapshotsOf: repository)
+        try reachable.add(snapshotsOf: repository, report: report)
         result.snapshots = reachable.snapshots.count
         result.reachableBlobs = reachable.blobs.count
 
-        // What is stored: live index files, and packs no index names (with their headers).
+        // What is stored: packs live index files name, and packs no index names (by their headers).
         let index = try IndexState.load(from: repository)
-        let stored = Dictionary(try repository.backend.list(.data).compactMap { info in PackID(hex: info.file.name).map { ($0, info.size) } },
-                                uniquingKeysWith: { a, _ in a })
+        let stored = try storedPacks()
         var packs = index.packs.filter { stored[$0.id] != nil }
-        let orphans = stored.keys.filter { index.packNames[$0] == nil && !marked.contains($0) }.sorted()
-        for id in orphans {
+        for id in stored.keys.filter({ index.packNames[$0] == nil }).sorted() {
             guard let size = stored[id], let header = try? PackFormat.readHeader(of: id, size: size, from: repository.backend, keys: repository.keys) else {
                 continue  // unreadable: still being written, or damaged (check reports it)
             }
             packs.append(IndexedPack(id: id, salt: header.salt, size: size, entries: header.entries))
         }
-        // A marked pack that a live index names again is classified afresh: if still unused,
-        // it goes into this run's mark, and waits from this run's time on.
         let plan = PackClassification(packs: packs, used: reachable.blobs, options: options)
         if let example = plan.missing.first { throw PruneError.blobsMissing(count: plan.missing.count, example: example.short) }
+
+        let marked = Set(marks.flatMap { $0.record.packs ?? [] })
+        let condemned = plan.condemn + plan.repack.map(\.pack)
+        let newlyCondemned = condemned.filter { !marked.contains($0.id) }
+        let keptAgain = Set(plan.keep.map(\.id)).intersection(marked)
+        let adopted = plan.keep.filter { index.packNames[$0.id] == nil && !marked.contains($0.id) }
         result.packs = packs.count
         result.packsKept = plan.keep.count
         result.packsRepacked = plan.repack.count
         result.blobsRepacked = plan.repack.reduce(0) { $0 + $1.used.count }
         result.bytesRepacked = plan.repack.reduce(0) { $0 + $1.pack.size }
-        let condemned = plan.condemn + plan.repack.map(\.pack)
-        result.packsCondemned = condemned.count
-        result.bytesCondemned = condemned.reduce(0) { $0 + $1.size }
-        result.packsAdopted = plan.keep.filter { index.packNames[$0.id] == nil }.count
+        result.packsCondemned = newlyCondemned.count
+        result.bytesCondemned = newlyCondemned.reduce(0) { $0 + $1.size }
+        result.packsAdopted = adopted.count
         if options.dryRun { return result }
 
-        // Phase 1: copy used blobs out of packs being repacked, rewrite the index, mark.
+        // Phase 1: copy used blobs out of packs being repacked, index adopted packs, mark.
         let saver = BlobSaver(repository: repository)
         for (pack, used) in plan.repack {
             for (entry, plaintext) in try PackReader.blobs(of: pack, entries: used, repository: repository) {
                 try saver.save(entry.type, id: entry.id, plaintext: plaintext)
             }
         }
-        let saved = try saver.finish()
-        result.indexFilesWritten += saved.indexFiles
-        result.indexFilesWritten += try IndexState.rewrite(keeping: plan.keep, superseding: index.fileIDs, in: repository)
-        var markID: RawID?
-        if !condemned.isEmpty {
-            let text = WallClock.nowText
-            markID = try Coordination.write(CoordinationRecord(kind: .deletion, hostname: options.hostname, pid: getpidValue(),
-                                                               created: text, refreshed: text, packs: condemned.map(\.id)), in: repository)
+        result.indexFilesWritten += try saver.finish().indexFiles
+        if !adopted.isEmpty {
+            _ = try repository.saveFile(.index, plaintext: IndexFile(packs: adopted).encoded())
+            result.indexFilesWritten += 1
         }
-        for id in index.fileIDs {
-            do { try repository.backend.delete(FileName(.index, id.hex)); result.indexFilesDeleted += 1 } catch StorageError.notFound {}
-        }
+        var current = try updateMarks(marks, adding: newlyCondemned.map(\.id), keeping: keptAgain.union(marked.subtracting(stored.keys)))
+        result.packsResurrected += keptAgain.count
 
-        // Phase 2: delete what has become safe to delete.
-        var allMarks = marks
-        if let markID, let record = try Coordination.all(in: repository).first(where: { $0.id == markID }) { allMarks.append(record) }
-        try deleteCondemned(marks: allMarks, reachable: &reachable, result: &result)
+        // Phase 2.
+        current = try deleteSafely(marks: current, reachable: &reachable, result: &result)
+        _ = current
         return result
     }
 
-    private func deleteCondemned(marks: [CoordinationFile], reachable: inout Reachability, result: inout PruneResult) throws {
+    /// Refuses to run beside another live prune, removes dead locks, returns the deletion marks.
+    private func checkLocks() throws -> [CoordinationFile] {
+        let coordination = try Coordination.all(in: repository)
         let now = WallClock.now
-        let backups = try Coordination.all(in: repository).filter { $0.record.kind == .backup && options.timing.isAlive($0.record, now: now) }
-        let eligible = marks.filter { mark in
-            !backups.contains { Double($0.record.createdTime.seconds - mark.record.createdTime.seconds) <= options.timing.clockSkew }
+        let alive = { (f: CoordinationFile) in self.options.timing.isAlive(f.record, now: now, localHost: self.options.hostname) }
+        let mine = { (f: CoordinationFile) in f.record.pid == getpidValue() && f.record.hostname == self.options.hostname }
+        if let other = coordination.first(where: { $0.record.kind == .prune && alive($0) && !mine($0) }) {
+            throw PruneError.anotherPruneRunning(host: other.record.hostname, pid: other.record.pid)
         }
-        let waiting = Set(marks.filter { m in !eligible.contains { $0.id == m.id } }.flatMap { $0.record.packs ?? [] })
-        result.packsDeferred = waiting.count
-        guard !eligible.isEmpty else { return }
-        if !backups.isEmpty || !waiting.isEmpty { report("\(waiting.count) condemned packs wait until running backups finish") }
+        // Locks of dead processes block nothing; removing them keeps locks/ readable.
+        for dead in coordination where dead.record.kind != .deletion && !alive(dead) {
+            try? Coordination.remove(dead.id, in: repository)
+        }
+        return coordination.filter { $0.record.kind == .deletion }
+    }
 
-        // Checked after the locks: snapshots and index files written by backups that finished meanwhile.
-        try repository.loadIndex { _, _ in }
-        try reachable.add(snapshotsOf: repository)
-        let live = try IndexState.load(from: repository)
-        let named = live.packNames
-        let available = Set(live.packs.flatMap { $0.entries.map(\.id) })
-        var resurrect: [IndexedPack] = []
-        for mark in eligible {
-            for id in mark.record.packs ?? [] where !waiting.contains(id) {
-                let file = FileName(.data, id.hex)
-                guard let size = try? repository.backend.stat(file).size else { continue }  // already deleted
-                if named[id] != nil { continue }  // an index names it again: a later prune condemns it afresh
-                if let header = try? PackFormat.readHeader(of: id, size: size, from: repository.backend, keys: repository.keys),
-                   header.entries.contains(where: { reachable.blobs.contains($0.id) && !available.contains($0.id) }) {
-                    resurrect.append(IndexedPack(id: id, salt: header.salt, size: size, entries: header.entries))
-                    continue
-                }
-                do { try repository.backend.delete(file) } catch StorageError.notFound { continue }
-                result.packsDeleted += 1
-                result.bytesDeleted += size
+    private func storedPacks() throws -> [PackID: Int] {
+        Dictionary(try repository.backend.list(.data).compactMap { info in PackID(hex: info.file.name).map { ($0, info.size) } },
+                   uniquingKeysWith: { a, _ in a })
+    }
+
+    /// Writes a mark for newly condemned packs, and rewrites older marks without the packs
+    /// in `keeping` (used again, or gone), keeping each mark's original time.
+    private func updateMarks(_ marks: [CoordinationFile], adding: [PackID], keeping: Set<PackID>) throws -> [CoordinationFile] {
+        var result: [CoordinationFile] = []
+        for mark in marks {
+            let packs = mark.record.packs ?? []
+            let remaining = packs.filter { !keeping.contains($0) }
+            if remaining.count == packs.count { result.append(mark); continue }
+            if !remaining.isEmpty {
+                var record = mark.record
+                record.packs = remaining
+                result.append(CoordinationFile(id: try Coordination.write(record, in: repository), record: record))
             }
+            try Coordination.remove(mark.id, in: repository)
+        }
+        if !adding.isEmpty {
+            let now = WallClock.nowText
+            let record = CoordinationRecord(kind: .deletion, hostname: options.hostname, pid: getpidValue(),
+                                            created: now, refreshed: now, packs: adding)
+            result.append(CoordinationFile(id: try Coordination.write(record, in: repository), record: record))
+        }
+        return result
+    }
+
+    /// Phase 2: deletes the unused packs of every mark no running backup may depend on.
+    /// - Returns: the marks that remain.
+    private func deleteSafely(marks: [CoordinationFile], reachable: inout Reachability, result: inout PruneResult) throws -> [CoordinationFile] {
+        let now = WallClock.now
+        let backups = try Coordination.all(in: repository).filter {
+            $0.record.kind == .backup && options.timing.isAlive($0.record, now: now, localHost: options.hostname)
+        }
+        let isEligible = { (m: CoordinationFile) in
+            !backups.contains { Double($0.record.createdTime.seconds - m.record.createdTime.seconds) <= self.options.timing.clockSkew }
+        }
+        let eligible = marks.filter(isEligible)
+        let waiting = marks.filter { !isEligible($0) }
+        result.packsDeferred = waiting.reduce(0) { $0 + ($1.record.packs?.count ?? 0) }
+        if !waiting.isEmpty { report("\(result.packsDeferred) condemned packs wait until running backups finish; a later prune deletes them") }
+        guard !eligible.isEmpty else { return marks }
+
+        // Read after the lock check: snapshots and index files of backups that finished meanwhile count.
+        try reachable.add(snapshotsOf: repository) { _ in }
+        let live = try IndexState.load(from: repository)
+        let allMarked = Set(marks.flatMap { $0.record.packs ?? [] })
+        let available = Set(live.packs.filter { !allMarked.contains($0.id) }.flatMap { $0.entries.map(\.id) })
+        let entries = Dictionary(live.packs.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let stored = try storedPacks()
+
+        var doomed: [PackID: Int] = [:]
+        var resurrect: [IndexedPack] = []
+        for id in Set(eligible.flatMap { $0.record.packs ?? [] }) {
+            guard let size = stored[id] else { continue }  // already deleted
+            var pack = entries[id]
+            if pack == nil, let header = try? PackFormat.readHeader(of: id, size: size, from: repository.backend, keys: repository.keys) {
+                pack = IndexedPack(id: id, salt: header.salt, size: size, entries: header.entries)
+            }
+            if let pack, pack.entries.contains(where: { reachable.blobs.contains($0.id) && !available.contains($0.id) }) {
+                if entries[id] == nil { resurrect.append(pack) }  // used after all, and unindexed: index it
+                result.packsResurrected += 1
+                continue
+            }
+            doomed[id] = size
         }
         if !resurrect.isEmpty {
             _ = try repository.saveFile(.index, plaintext: IndexFile(packs: resurrect).encoded())
             result.indexFilesWritten += 1
-            result.packsResurrected = resurrect.count
+        }
+        if !doomed.isEmpty {
+            // First no index names the packs, then they go: readers never meet a named, missing pack.
+            result.indexFilesWritten += try IndexState.rewrite(keeping: live.packs.filter { doomed[$0.id] == nil },
+                                                              superseding: live.allFileIDs, in: repository)
+            for id in live.allFileIDs {
+                do { try repository.backend.delete(FileName(.index, id.hex)); result.indexFilesDeleted += 1 } catch StorageError.notFound {}
+            }
+            for (id, size) in doomed.sorted(by: { $0.key < $1.key }) {
+                do { try repository.backend.delete(FileName(.data, id.hex)) } catch StorageError.notFound { continue }
+                result.packsDeleted += 1
+                result.bytesDeleted += size
+            }
         }
         for mark in eligible { try Coordination.remove(mark.id, in: repository) }
+        return waiting
     }
 }

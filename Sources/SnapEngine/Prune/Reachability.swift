@@ -9,12 +9,15 @@ struct Reachability {
 
     /// Adds the blobs of every snapshot not added yet.
     ///
+    /// Snapshots are listed first and the index loaded after: a snapshot is written only
+    /// after the index files naming its blobs, so every listed snapshot's blobs are found.
     /// - Throws: `PruneError.snapshotUnreadable` when a snapshot or one of its trees cannot
     ///   be read: without it prune cannot know what is used.
-    mutating func add(snapshotsOf repository: Repository) throws {
+    mutating func add(snapshotsOf repository: Repository, report: (String) -> Void) throws {
         var skipped: [String] = []
         let records = try SnapshotStore.all(in: repository) { id, error in skipped.append("snapshot \(id.short): \(error)") }
         if let first = skipped.first { throw PruneError.snapshotUnreadable(first) }
+        try repository.loadIndex { id, error in report("index \(id.short) skipped: \(error)") }
         let walker = TreeWalker(repository: repository)
         for record in records where !snapshots.contains(record.id) {
             var pending = [record.snapshot.tree]
