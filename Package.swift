@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "SnapRemote", dependencies: ["SnapCore", "SnapStorage", "SnapHTTP", "SnapCrypto"]),
         .target(name: "SnapRepository", dependencies: ["SnapCore", "SnapCrypto", "SnapCompression", "SnapStorage", "SnapChunker"]),
         .target(name: "SnapEngine", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapRepository", "SnapChunker", "SnapStorage"]),
-        .target(name: "SnapComposition", dependencies: ["SnapStorage", "SnapRemote", "SnapRepository", "SnapEngine"]),
+        .target(name: "SnapComposition", dependencies: ["SnapCore", "SnapCrypto", "SnapStorage", "SnapRemote", "SnapRepository", "SnapEngine"]),
         .executableTarget(name: "snap", dependencies: [
             "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -1,4 +1,6 @@
 import Foundation
+import SnapCore
+import SnapCrypto
 import SnapHTTP
 import SnapRemote
 import SnapStorage
@@ -42,6 +44,23 @@ public enum RepositoryLocation {
         }
         stack = RetryingBackend(stack, policy: options.retry, report: options.report)
         return LimitedBackend(stack, connections: options.connections)
+    }
+
+    /// Whether `bytes` are the content that `file`'s name promises: the lower-case hex
+    /// SHA-256 of the bytes (key files, packs, index files, snapshots). A mirror uses it to
+    /// fail over from damaged copies, and `snap mirror` to check copies without the password.
+    public static let verifyName: NameVerifier = { file, bytes in
+        Hex.encode(SHA256.hash(bytes)) == file.name
+    }
+
+    /// The backend for a repository kept at `replicas`: the one replica's stack itself, or a
+    /// mirror over them all that checks whole files against their names.
+    ///
+    /// - Parameter report: told about lagging replicas, fail-overs and damaged copies.
+    public static func backend(for replicas: [Replica], policy: MirrorPolicy,
+                               report: @escaping @Sendable (String) -> Void) -> Backend {
+        if replicas.count == 1 { return replicas[0].backend }
+        return MirrorBackend(replicas: replicas, policy: policy, verifyName: verifyName, report: report)
     }
 
     /// Prepares a new repository's location where the provider needs it: creates the S3

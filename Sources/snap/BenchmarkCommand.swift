@@ -19,7 +19,7 @@ struct BenchmarkCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             var figures = try MachineBenchmark.cpu(levels: levels)
-            let location = global.repository ?? global.environment["SNAP_REPOSITORY"]
+            let location = try? global.location()
             if !noStorage, location != nil {
                 figures += try MachineBenchmark.backend(try global.backend(), connections: global.connections)
             }

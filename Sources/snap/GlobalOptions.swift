@@ -6,8 +6,18 @@ import SnapStorage
 
 /// Options every command accepts.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("repo")], help: "Repository location: a path or local:/path (default: $SNAP_REPOSITORY).")
-    var repository: String?
+    @Option(name: [.short, .customLong("repo")], help: ArgumentHelp(
+        "Repository location: a path, local:/path, s3:…, sftp:…, rest:… or rclone:… (default: $SNAP_REPOSITORY). "
+            + "Repeat to keep the repository at several locations (a mirror).", valueName: "location"))
+    var repositories: [String] = []
+
+    @Option(name: .customLong("repo-file"), help: ArgumentHelp(
+        "A JSON file naming the repository's replicas and where their credentials come from "
+            + "(default: $SNAP_REPOSITORY_FILE); see docs/mirroring.md.", valueName: "file"))
+    var repositoryFile: String?
+
+    @Option(name: .customLong("mirror-policy"), help: "With several replicas, how many must take each write: all, quorum (a strict majority, the default) or any.")
+    var mirrorPolicyOption: MirrorPolicy?
 
     @Option(name: .customLong("password-file"), help: "Read the password from this file (default: $SNAP_PASSWORD_FILE).")
     var passwordFile: String?
@@ -58,17 +68,86 @@ struct GlobalOptions: ParsableArguments {
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
 
-    /// The repository location as given.
-    func location() throws -> String {
-        guard let location = repository ?? environment["SNAP_REPOSITORY"], !location.isEmpty else {
-            throw CLIError("no repository given: use -r/--repo or set SNAP_REPOSITORY")
-        }
-        return location
+    /// One replica as named by `-r` or the repository file.
+    struct ReplicaSpec {
+        let location: String
+        /// Variables the provider reads → the variables of snap's environment that hold their values.
+        let env: [String: String]
     }
 
-    /// The backend stack for the chosen location.
+    /// The repository file: `{"replicas": [{"location": "…", "env": {"AWS_ACCESS_KEY_ID": "VAR", …}}], "policy": "quorum"}`.
+    private struct RepositoryFile: Decodable {
+        struct Entry: Decodable {
+            let location: String
+            let env: [String: String]?
+        }
+        let replicas: [Entry]
+        let policy: MirrorPolicy?
+    }
+
+    /// The repository file named by --repo-file, or by SNAP_REPOSITORY_FILE when no -r is given.
+    private func repositoryFileContents() throws -> RepositoryFile? {
+        guard let path = repositoryFile ?? (repositories.isEmpty ? environment["SNAP_REPOSITORY_FILE"] : nil), !path.isEmpty else {
+            return nil
+        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read repository file \(path)") }
+        let file: RepositoryFile
+        do {
+            file = try JSONDecoder().decode(RepositoryFile.self, from: data)
+        } catch {
+            throw CLIError("repository file \(path) is not valid: \(error)")
+        }
+        guard !file.replicas.isEmpty else { throw CLIError("repository file \(path) names no replicas") }
+        return file
+    }
+
+    /// The replicas, in the order reads try them: the repository file's, then each -r;
+    /// SNAP_REPOSITORY only when neither is given.
+    func replicaSpecs() throws -> [ReplicaSpec] {
+        var specs = try repositoryFileContents()?.replicas.map { ReplicaSpec(location: $0.location, env: $0.env ?? [:]) } ?? []
+        specs += repositories.map { ReplicaSpec(location: $0, env: [:]) }
+        if specs.isEmpty, let location = environment["SNAP_REPOSITORY"], !location.isEmpty {
+            specs = [ReplicaSpec(location: location, env: [:])]
+        }
+        guard !specs.isEmpty else {
+            throw CLIError("no repository given: use -r/--repo or --repo-file, or set SNAP_REPOSITORY or SNAP_REPOSITORY_FILE")
+        }
+        return specs
+    }
+
+    /// Backend settings for one replica, with its variables taken from where its `env` says.
+    func backendOptions(for spec: ReplicaSpec) throws -> BackendOptions {
+        var options = backendOptions
+        for (variable, source) in spec.env {
+            guard let value = environment[source] else {
+                throw CLIError("replica \(RepositoryLocation.redacted(spec.location)): \(variable) is to come from $\(source), which is not set")
+            }
+            options.environment[variable] = value
+        }
+        return options
+    }
+
+    /// One replica: its backend stack and its name for messages (the location without credentials).
+    func replica(_ spec: ReplicaSpec) throws -> Replica {
+        let backend = try RepositoryLocation.backend(for: spec.location, options: try backendOptions(for: spec))
+        return Replica(name: backend.location, backend: backend)
+    }
+
+    /// Every replica of the repository, in the order reads try them.
+    func replicas() throws -> [Replica] { try replicaSpecs().map(replica) }
+
+    /// How many replicas must take each write: --mirror-policy, else the repository file's policy, else quorum.
+    var mirrorPolicy: MirrorPolicy {
+        mirrorPolicyOption ?? (try? repositoryFileContents()?.policy) ?? .quorum
+    }
+
+    /// The (first) repository location as given.
+    func location() throws -> String { try replicaSpecs()[0].location }
+
+    /// The backend stack for the repository: one location's, or a mirror of all replicas.
+    /// Mirror warnings (a lagging replica, a damaged copy) are printed even with --quiet.
     func backend() throws -> Backend {
-        try RepositoryLocation.backend(for: try location(), options: backendOptions)
+        RepositoryLocation.backend(for: try replicas(), policy: mirrorPolicy) { Output.error("warning: \($0)") }
     }
 
     /// The password, from the first source that is set: command, file, environment, terminal.
@@ -99,3 +178,5 @@ struct GlobalOptions: ParsableArguments {
         return try Repository.open(backend: backend, password: try password())
     }
 }
+
+extension MirrorPolicy: ExpressibleByArgument {}

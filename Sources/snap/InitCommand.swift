@@ -26,7 +26,9 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            try RepositoryLocation.prepareForInit(location: try global.location(), options: global.backendOptions)
+            for spec in try global.replicaSpecs() {
+                try RepositoryLocation.prepareForInit(location: spec.location, options: try global.backendOptions(for: spec))
+            }
             let backend = try global.backend()
             var options = Repository.InitOptions()
             options.compressionLevel = compression

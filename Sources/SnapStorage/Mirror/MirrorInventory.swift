@@ -1,0 +1,108 @@
+/// The files of every replica, listed once, for `MirrorStatus` and `MirrorSync`.
+struct MirrorInventory: Sendable {
+    let replicas: [Replica]
+    /// Per replica, every file (of every kind) and its size; `nil` when the replica could not be listed.
+    let files: [[FileName: Int]?]
+    /// Per replica, why it could not be listed.
+    let errors: [String?]
+    /// Every file of a mirrored kind on any listed replica: the replicas that hold it and their sizes.
+    let union: [FileName: [Int: Int]]
+
+    /// Lists every kind on every replica, `width` replicas at a time.
+    static func take(_ replicas: [Replica], width: Int) -> MirrorInventory {
+        let listings = Parallel.map(replicas.count, width: width) { i -> Result<[FileName: Int], Error> in
+            Result {
+                var files: [FileName: Int] = [:]
+                for kind in FileKind.allCases {
+                    for info in try replicas[i].backend.list(kind) { files[info.file] = info.size }
+                }
+                return files
+            }
+        }
+        var files: [[FileName: Int]?] = []
+        var errors: [String?] = []
+        var union: [FileName: [Int: Int]] = [:]
+        for (i, listing) in listings.enumerated() {
+            switch listing {
+            case let .success(found):
+                files.append(found)
+                errors.append(nil)
+                for (file, size) in found where FileKind.mirrored.contains(file.kind) { union[file, default: [:]][i] = size }
+            case let .failure(error):
+                files.append(nil)
+                errors.append("\(error)")
+            }
+        }
+        return MirrorInventory(replicas: replicas, files: files, errors: errors, union: union)
+    }
+
+    /// The replicas that could be listed.
+    var reachable: [Int] { replicas.indices.filter { files[$0] != nil } }
+
+    /// The files of the union, in dependency order of kinds and then by name.
+    var orderedFiles: [FileName] {
+        union.keys.sorted { a, b in
+            let ka = FileKind.mirrored.firstIndex(of: a.kind) ?? 0, kb = FileKind.mirrored.firstIndex(of: b.kind) ?? 0
+            return ka != kb ? ka < kb : a.name < b.name
+        }
+    }
+}
+
+/// Which copies of the union's files are damaged.
+///
+/// A content-named file is read from a replica, and checked against its name, when its
+/// listed sizes differ between replicas, or for every copy with `verifyAll`. `config` is
+/// not named by its content: copies that differ in size (or, with `verifyAll`, in bytes)
+/// are a conflict that only a person can resolve.
+struct CopyCheck: Sendable {
+    /// Per file, the replicas whose copy does not match the file's name.
+    var bad: [FileName: Set<Int>] = [:]
+    /// Copies that could not be read to check them.
+    var unreadable: [String] = []
+    /// Whether replicas hold different `config` files.
+    var configConflict: String?
+    /// Copies read and checked.
+    var checked = 0
+
+    static func run(_ inventory: MirrorInventory, verifyAll: Bool, verifyName: @escaping NameVerifier, width: Int) -> CopyCheck {
+        var jobs: [(file: FileName, replica: Int)] = []
+        for file in inventory.orderedFiles {
+            let holders = inventory.union[file] ?? [:]
+            let sizesDiffer = Set(holders.values).count > 1
+            if file.kind == .config && !(verifyAll && holders.count > 1) { continue }
+            if sizesDiffer || verifyAll {
+                for i in holders.keys.sorted() { jobs.append((file, i)) }
+            }
+        }
+        enum Outcome: Sendable { case good, bad, unreadable(String), bytes([UInt8]) }
+        let replicas = inventory.replicas
+        let outcomes = Parallel.map(jobs.count, width: width) { [jobs] k -> Outcome in
+            let (file, i) = jobs[k]
+            do {
+                let bytes = try replicas[i].backend.read(file)
+                if !file.kind.isContentNamed { return .bytes(bytes) }
+                return verifyName(file, bytes) ? .good : .bad
+            } catch {
+                return .unreadable("\(error)")
+            }
+        }
+        var check = CopyCheck()
+        var configs: [(Int, [UInt8])] = []
+        for (k, outcome) in outcomes.enumerated() {
+            let (file, i) = jobs[k]
+            switch outcome {
+            case .good: check.checked += 1
+            case .bad: check.checked += 1; check.bad[file, default: []].insert(i)
+            case let .unreadable(error): check.unreadable.append("cannot read \(file) from \(replicas[i].name) to check it: \(error)")
+            case let .bytes(bytes): check.checked += 1; configs.append((i, bytes))
+            }
+        }
+        let configSizes = inventory.union[.config] ?? [:]
+        if Set(configSizes.values).count > 1 || Set(configs.map(\.1)).count > 1 {
+            let names = configSizes.keys.sorted().map { "\(replicas[$0].name) (\(configSizes[$0] ?? 0) bytes)" }
+            check.configConflict = "the replicas hold different config files (\(names.joined(separator: ", "))): "
+                + "they may be different repositories; open each alone (snap snapshots -r LOCATION) to find out"
+        }
+        return check
+    }
+}

@@ -1,0 +1,229 @@
+import XCTest
+import SnapStorage
+import SnapTestSupport
+
+/// A backend whose listings are empty, as if taken just before a concurrent write landed.
+private final class StaleListing: Backend {
+    private let base: Backend
+    init(_ base: Backend) { self.base = base }
+    var location: String { base.location }
+    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
+    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
+    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
+    func list(_ kind: FileKind) throws -> [FileInfo] { [] }
+    func delete(_ file: FileName) throws { try base.delete(file) }
+}
+
+final class MirrorWriteTests: XCTestCase {
+    // Policies count a strict majority for quorum (so 2 of 2) and one for any.
+    func testPolicyThresholds() {
+        XCTAssertEqual([1, 2, 3, 4, 5].map { MirrorPolicy.quorum.required(of: $0) }, [1, 2, 2, 3, 3])
+        XCTAssertEqual([1, 2, 3].map { MirrorPolicy.all.required(of: $0) }, [1, 2, 3])
+        XCTAssertEqual([1, 2, 3].map { MirrorPolicy.any.required(of: $0) }, [1, 1, 1])
+    }
+
+    // A write lands on every replica, and the location names them all.
+    func testWriteReachesEveryReplica() throws {
+        let stores = (0..<3).map { MemoryBackend(location: "memory:\($0)") }
+        let mirror = MirrorBackend(replicas: replicas(stores))
+        let (file, bytes) = namedFile(.data, seed: 1)
+        try mirror.write(file, data: bytes)
+        for store in stores { XCTAssertEqual(try store.read(file), bytes) }
+        XCTAssertEqual(mirror.location, "mirror(a, b, c)")
+    }
+
+    /// Runs one write through a mirror of `count` memory replicas whose last replica fails
+    /// every write with `fault`; returns the error, if any.
+    private func writeWithLastFailing(count: Int, policy: MirrorPolicy, fault: Fault) -> Error? {
+        var backends: [Backend] = (1..<count).map { _ in MemoryBackend() }
+        backends.append(FaultInjectingBackend(MemoryBackend(), rules: [FaultRule(.write, fault, probability: 1)]))
+        let mirror = MirrorBackend(replicas: replicas(backends), policy: policy)
+        let (file, bytes) = namedFile(.data, seed: 2)
+        do {
+            try mirror.write(file, data: bytes)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    // One replica of three down: all fails, quorum and any succeed; of two: all and quorum fail, any succeeds.
+    func testPolicyDecidesSuccessWithOneReplicaFailing() {
+        for fault in [Fault.permanent, .transient] {
+            XCTAssertNotNil(writeWithLastFailing(count: 3, policy: .all, fault: fault), "all of 3, \(fault)")
+            XCTAssertNil(writeWithLastFailing(count: 3, policy: .quorum, fault: fault), "quorum of 3, \(fault)")
+            XCTAssertNil(writeWithLastFailing(count: 3, policy: .any, fault: fault), "any of 3, \(fault)")
+            XCTAssertNotNil(writeWithLastFailing(count: 2, policy: .all, fault: fault), "all of 2, \(fault)")
+            XCTAssertNotNil(writeWithLastFailing(count: 2, policy: .quorum, fault: fault), "quorum of 2, \(fault)")
+            XCTAssertNil(writeWithLastFailing(count: 2, policy: .any, fault: fault), "any of 2, \(fault)")
+        }
+    }
+
+    // The error is transient only when every failure was, and it names the failed replica and the count.
+    func testPolicyFailureIsClassifiedAndNamesReplicas() throws {
+        let transient = try XCTUnwrap(writeWithLastFailing(count: 3, policy: .all, fault: .transient) as? StorageError)
+        XCTAssertTrue(transient.isTransient)
+        XCTAssertTrue(transient.description.contains("c: "), "\(transient)")
+        XCTAssertTrue(transient.description.contains("written to 2 of 3 replicas, and the all policy needs 3"), "\(transient)")
+        let permanent = try XCTUnwrap(writeWithLastFailing(count: 3, policy: .all, fault: .permanent) as? StorageError)
+        XCTAssertFalse(permanent.isTransient)
+
+        let mixed = MirrorBackend(replicas: replicas([
+            MemoryBackend(),
+            FaultInjectingBackend(MemoryBackend(), rules: [FaultRule(.write, .transient, probability: 1)]),
+            FaultInjectingBackend(MemoryBackend(), rules: [FaultRule(.write, .permanent, probability: 1)]),
+        ]), policy: .quorum)
+        let (file, bytes) = namedFile(.data, seed: 3)
+        XCTAssertThrowsError(try mixed.write(file, data: bytes)) { error in
+            guard let error = error as? StorageError else { return XCTFail("\(error)") }
+            XCTAssertFalse(error.isTransient)
+            XCTAssertTrue(error.description.contains("b: ") && error.description.contains("c: "), "\(error)")
+        }
+    }
+
+    // After a failed write a replica lags: it still gets packs, but no index, snapshot, key or
+    // config file, so it never names a pack it lacks; the warning names it and says to sync.
+    func testLaggingReplicaGetsPacksButNoLaterIndexOrSnapshots() throws {
+        let a = MemoryBackend(), b = MemoryBackend(), cStore = MemoryBackend()
+        let c = FaultInjectingBackend(cStore, rules: [FaultRule(.write, .permanent, calls: [1])])
+        let warnings = Warnings()
+        let mirror = MirrorBackend(replicas: replicas([a, b, c]), policy: .quorum, report: warnings.report)
+        let pack1 = namedFile(.data, seed: 10), pack2 = namedFile(.data, seed: 11)
+        let index = namedFile(.index, seed: 12), snapshot = namedFile(.snapshots, seed: 13), key = namedFile(.keys, seed: 14)
+        try mirror.write(pack1.file, data: pack1.bytes)
+        XCTAssertTrue(warnings.contain("replica c cannot write \(pack1.file)"), "\(warnings.all)")
+        XCTAssertTrue(warnings.contain("so it is lagging"), "\(warnings.all)")
+        XCTAssertTrue(warnings.contain("snap mirror sync"), "\(warnings.all)")
+        try mirror.write(pack2.file, data: pack2.bytes)
+        try mirror.write(index.file, data: index.bytes)
+        try mirror.write(snapshot.file, data: snapshot.bytes)
+        try mirror.write(key.file, data: key.bytes)
+        try mirror.write(.config, data: [1, 2, 3])
+
+        XCTAssertEqual(try fileSet(cStore), [pack2.file])
+        for store in [a, b] {
+            XCTAssertEqual(try fileSet(store), [pack1.file, pack2.file, index.file, snapshot.file, key.file, .config])
+        }
+        let state = mirror.replicaStates()[2]
+        XCTAssertTrue(state.lagging)
+        XCTAssertEqual(state.failedWrites, 1)
+        XCTAssertEqual(state.skippedWrites, 4)
+        XCTAssertFalse(mirror.replicaStates()[0].lagging)
+        XCTAssertEqual(warnings.all.filter { $0.contains("lagging") }.count, 1, "warned once")
+    }
+
+    // A replica that lagged in an earlier run and was not synced lacks index files the others
+    // have: listing the index (as every backup does first) marks it lagging, so it gets no new
+    // snapshot, whose trees its own index files might not cover.
+    func testListingFindsAReplicaThatLaggedInAnEarlierRun() throws {
+        let a = MemoryBackend(), b = MemoryBackend(), c = MemoryBackend()
+        let oldIndex = namedFile(.index, seed: 70), newSnapshot = namedFile(.snapshots, seed: 71)
+        try a.write(oldIndex.file, data: oldIndex.bytes)
+        try b.write(oldIndex.file, data: oldIndex.bytes)
+        let warnings = Warnings()
+        let mirror = MirrorBackend(replicas: replicas([a, b, c]), report: warnings.report)
+        XCTAssertEqual(try mirror.list(.index).map(\.file), [oldIndex.file])
+        XCTAssertTrue(mirror.replicaStates()[2].lagging)
+        XCTAssertTrue(warnings.contain("replica c lacks 1 index file that other replicas have (for example \(oldIndex.file))"),
+                      "\(warnings.all)")
+        try mirror.write(newSnapshot.file, data: newSnapshot.bytes)
+        XCTAssertFalse(try c.exists(newSnapshot.file))
+        XCTAssertEqual(mirror.replicaStates().map(\.lagging), [false, false, true])
+    }
+
+    // A file missing from one listing but found when looked up again (another process was
+    // writing it) does not make the replica lag; a replica that cannot list does.
+    func testListingRaceIsNotLagButListFailureIs() throws {
+        let a = MemoryBackend(), bStore = MemoryBackend()
+        let pack = namedFile(.data, seed: 80)
+        try a.write(pack.file, data: pack.bytes)
+        try bStore.write(pack.file, data: pack.bytes)
+        let b = StaleListing(bStore)
+        let c = FaultInjectingBackend(MemoryBackend(), rules: [FaultRule(.list, .transient, probability: 1)])
+        let mirror = MirrorBackend(replicas: replicas([a, b, c]))
+        XCTAssertEqual(try mirror.list(.data).count, 1)
+        XCTAssertEqual(mirror.replicaStates().map(\.lagging), [false, false, true])
+    }
+
+    // With two replicas, a lagging one no longer counts toward quorum for index writes: they fail.
+    func testSkippedLaggingReplicaCountsAgainstThePolicy() throws {
+        let c = FaultInjectingBackend(MemoryBackend(), rules: [FaultRule(.write, .permanent, calls: [1])])
+        let mirror = MirrorBackend(replicas: replicas([MemoryBackend(), c]), policy: .any)
+        let pack = namedFile(.data, seed: 20), index = namedFile(.index, seed: 21)
+        try mirror.write(pack.file, data: pack.bytes)
+        try mirror.write(index.file, data: index.bytes)
+
+        let strict = MirrorBackend(replicas: replicas([MemoryBackend(), FaultInjectingBackend(MemoryBackend(),
+            rules: [FaultRule(.write, .permanent, calls: [1])])]), policy: .all)
+        XCTAssertThrowsError(try strict.write(pack.file, data: pack.bytes))
+        XCTAssertThrowsError(try strict.write(index.file, data: index.bytes)) { error in
+            XCTAssertTrue("\(error)".contains("b: skipped: lagging (write \(pack.file)"), "\(error)")
+        }
+    }
+
+    // A write returns only after every replica answered, also under `any`, so a failure is
+    // known (and the replica lagging) before the caller writes files that depend on it.
+    func testWriteWaitsForTheSlowestReplica() throws {
+        let slow = MemoryBackend()
+        let mirror = MirrorBackend(replicas: replicas([
+            MemoryBackend(), FaultInjectingBackend(slow, rules: [FaultRule(.write, .delay(0.2), probability: 1)]),
+        ]), policy: .any)
+        let pack = namedFile(.data, seed: 30)
+        try mirror.write(pack.file, data: pack.bytes)
+        XCTAssertEqual(try slow.read(pack.file), pack.bytes)
+    }
+
+    // After `downAfter` failed writes in a row a replica gets no more calls.
+    func testReplicaFailingRepeatedlyGetsNoMoreWrites() throws {
+        let broken = FaultInjectingBackend(MemoryBackend(), rules: [FaultRule(.write, .transient, probability: 1)])
+        let warnings = Warnings()
+        let mirror = MirrorBackend(replicas: replicas([MemoryBackend(), MemoryBackend(), broken]), downAfter: 3,
+                                   report: warnings.report)
+        for seed in 40..<46 {
+            let pack = namedFile(.data, seed: UInt64(seed))
+            try mirror.write(pack.file, data: pack.bytes)
+        }
+        XCTAssertEqual(broken.calls(.write), 3)
+        XCTAssertTrue(mirror.replicaStates()[2].down)
+        XCTAssertEqual(mirror.replicaStates()[2].skippedWrites, 3)
+        XCTAssertTrue(warnings.contain("failed 3 writes in a row"), "\(warnings.all)")
+    }
+
+    // Delete removes from every replica; one that lacks the file counts as done; notFound only if none had it.
+    func testDeleteSemantics() throws {
+        let a = MemoryBackend(), b = MemoryBackend(), c = MemoryBackend()
+        let mirror = MirrorBackend(replicas: replicas([a, b, c]), policy: .all)
+        let snapshot = namedFile(.snapshots, seed: 50)
+        try a.write(snapshot.file, data: snapshot.bytes)
+        try c.write(snapshot.file, data: snapshot.bytes)
+        try mirror.delete(snapshot.file)
+        for store in [a, b, c] { XCTAssertFalse(try store.exists(snapshot.file)) }
+        XCTAssertThrowsError(try mirror.delete(snapshot.file)) { error in
+            guard case StorageError.notFound(let file, _)? = error as? StorageError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, snapshot.file)
+        }
+    }
+
+    // A failed delete makes the replica lag. A lagging replica keeps its packs (its own index
+    // may name them), index files (it got no superseding index) and key files (it got no new
+    // key), but snapshots and locks are still deleted there.
+    func testLaggingReplicaKeepsWhatItsSnapshotsNeedOnDelete() throws {
+        let a = MemoryBackend(), b = MemoryBackend(), cStore = MemoryBackend()
+        let c = FaultInjectingBackend(cStore, rules: [FaultRule(.delete, .permanent, calls: [1])])
+        let warnings = Warnings()
+        let mirror = MirrorBackend(replicas: replicas([a, b, c]), policy: .quorum, report: warnings.report)
+        let first = namedFile(.snapshots, seed: 60), second = namedFile(.snapshots, seed: 61)
+        let pack = namedFile(.data, seed: 62), index = namedFile(.index, seed: 63), key = namedFile(.keys, seed: 64)
+        let lock = namedFile(.locks, seed: 65)
+        for store in [a, b, cStore] {
+            for (file, bytes) in [first, second, pack, index, key, lock] { try store.write(file, data: bytes) }
+        }
+        try mirror.delete(first.file)
+        XCTAssertTrue(mirror.replicaStates()[2].lagging)
+        XCTAssertTrue(warnings.contain("replica c cannot delete \(first.file)"), "\(warnings.all)")
+        for file in [second.file, pack.file, index.file, key.file, lock.file] { try mirror.delete(file) }
+        XCTAssertEqual(try fileSet(cStore), [first.file, pack.file, index.file, key.file])
+        XCTAssertEqual(try cStore.list(.locks), [])
+        XCTAssertEqual(try fileSet(a), [])
+    }
+}
