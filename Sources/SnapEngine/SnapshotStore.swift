@@ -22,8 +22,9 @@ public struct SnapshotFilter: Sendable {
         if !hosts.isEmpty && !hosts.contains(s.hostname) { return false }
         if !paths.isEmpty && Set(paths) != Set(s.paths) { return false }
         if !tags.isEmpty {
+            // As in restic, an empty tag group ("--tag ''") matches snapshots without tags.
             let any = tags.contains { group in
-                group.split(separator: ",").allSatisfy { s.tags.contains(String($0)) }
+                group.isEmpty ? s.tags.isEmpty : group.split(separator: ",").allSatisfy { s.tags.contains(String($0)) }
             }
             if !any { return false }
         }

@@ -13,6 +13,6 @@ struct Snap: ParsableCommand {
         """,
         version: snapVersion,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self,
-                      RestoreCommand.self, PruneCommand.self, MirrorCommand.self, CatCommand.self, BenchmarkCommand.self]
+                      RestoreCommand.self, ForgetCommand.self, PruneCommand.self, MirrorCommand.self, CatCommand.self, BenchmarkCommand.self]
     )
 }

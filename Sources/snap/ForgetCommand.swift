@@ -1,0 +1,292 @@
+import ArgumentParser
+import SnapCore
+import SnapEngine
+import SnapRepository
+import SnapStorage
+
+struct ForgetCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forget", abstract: "Remove snapshots, given by ID or chosen by a retention policy.",
+        discussion: """
+        With IDs, removes exactly those snapshots. Otherwise snapshots (after --host/--path/--tag) are grouped \
+        by --group-by and the --keep-* policy is applied to each group; a snapshot is kept when any rule keeps it. \
+        Calendar rules use the wall clock of each snapshot's own UTC offset. Without a policy nothing is removed. \
+        Only snapshot files are deleted; run prune (or pass --prune) to free the data. See docs/retention.md.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filter: FilterOptions
+
+    @Argument(help: "Snapshots to remove: IDs, unique ID prefixes, or latest.")
+    var snapshots: [String] = []
+
+    @Option(name: [.customShort("l"), .customLong("keep-last")], parsing: .unconditional,
+            help: ArgumentHelp("Keep the N newest snapshots ('unlimited' keeps all).", valueName: "n"), transform: Self.count)
+    var keepLast = 0
+    @Option(name: [.customShort("H"), .customLong("keep-hourly")], parsing: .unconditional,
+            help: ArgumentHelp("Keep the newest snapshot of each of the last N hours that have one.", valueName: "n"), transform: Self.count)
+    var keepHourly = 0
+    @Option(name: [.customShort("d"), .customLong("keep-daily")], parsing: .unconditional,
+            help: ArgumentHelp("Keep the newest snapshot of each of the last N days that have one.", valueName: "n"), transform: Self.count)
+    var keepDaily = 0
+    @Option(name: [.customShort("w"), .customLong("keep-weekly")], parsing: .unconditional,
+            help: ArgumentHelp("Keep the newest snapshot of each of the last N weeks (Monday to Sunday) that have one.", valueName: "n"),
+            transform: Self.count)
+    var keepWeekly = 0
+    @Option(name: [.customShort("m"), .customLong("keep-monthly")], parsing: .unconditional,
+            help: ArgumentHelp("Keep the newest snapshot of each of the last N months that have one.", valueName: "n"), transform: Self.count)
+    var keepMonthly = 0
+    @Option(name: [.customShort("y"), .customLong("keep-yearly")], parsing: .unconditional,
+            help: ArgumentHelp("Keep the newest snapshot of each of the last N years that have one.", valueName: "n"), transform: Self.count)
+    var keepYearly = 0
+
+    @Option(name: .customLong("keep-within"),
+            help: ArgumentHelp("Keep every snapshot taken within this duration (e.g. 2y5m7d3h) before the newest.", valueName: "duration"),
+            transform: Self.duration)
+    var keepWithin = RetentionDuration.zero
+    @Option(name: .customLong("keep-within-hourly"), help: ArgumentHelp("Keep hourly snapshots within this duration.", valueName: "duration"),
+            transform: Self.duration)
+    var keepWithinHourly = RetentionDuration.zero
+    @Option(name: .customLong("keep-within-daily"), help: ArgumentHelp("Keep daily snapshots within this duration.", valueName: "duration"),
+            transform: Self.duration)
+    var keepWithinDaily = RetentionDuration.zero
+    @Option(name: .customLong("keep-within-weekly"), help: ArgumentHelp("Keep weekly snapshots within this duration.", valueName: "duration"),
+            transform: Self.duration)
+    var keepWithinWeekly = RetentionDuration.zero
+    @Option(name: .customLong("keep-within-monthly"), help: ArgumentHelp("Keep monthly snapshots within this duration.", valueName: "duration"),
+            transform: Self.duration)
+    var keepWithinMonthly = RetentionDuration.zero
+    @Option(name: .customLong("keep-within-yearly"), help: ArgumentHelp("Keep yearly snapshots within this duration.", valueName: "duration"),
+            transform: Self.duration)
+    var keepWithinYearly = RetentionDuration.zero
+
+    @Option(name: .customLong("keep-tag"), help: ArgumentHelp("Keep snapshots with these tags (repeatable; a,b means both; '' means untagged).", valueName: "tags"))
+    var keepTags: [String] = []
+
+    @Option(name: .customLong("group-by"), help: ArgumentHelp("Group by host, paths and/or tags, comma-separated; '' for one group (default: host,paths).", valueName: "group"),
+            transform: Self.grouping)
+    var groupBy: SnapshotGrouping?
+
+    @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "Only show what would be removed.")
+    var dryRun = false
+
+    @Flag(help: "Run prune afterwards if snapshots were removed.")
+    var prune = false
+
+    @Flag(name: .customLong("unsafe-allow-remove-all"), help: "Without a policy, remove every snapshot the --host/--path/--tag filters select.")
+    var unsafeAllowRemoveAll = false
+
+    var policy: RetentionPolicy {
+        var p = RetentionPolicy()
+        p.keepLast = keepLast; p.keepHourly = keepHourly; p.keepDaily = keepDaily
+        p.keepWeekly = keepWeekly; p.keepMonthly = keepMonthly; p.keepYearly = keepYearly
+        p.keepWithin = keepWithin; p.keepWithinHourly = keepWithinHourly; p.keepWithinDaily = keepWithinDaily
+        p.keepWithinWeekly = keepWithinWeekly; p.keepWithinMonthly = keepWithinMonthly; p.keepWithinYearly = keepWithinYearly
+        p.keepTags = keepTags
+        return p
+    }
+
+    private var hasFilter: Bool { !filter.hosts.isEmpty || !filter.paths.isEmpty || !filter.tags.isEmpty }
+
+    func validate() throws {
+        if !snapshots.isEmpty {
+            guard policy.isEmpty, !hasFilter, groupBy == nil, !unsafeAllowRemoveAll else {
+                throw ValidationError("snapshot IDs cannot be combined with a --keep-* policy, --host/--path/--tag, --group-by or --unsafe-allow-remove-all")
+            }
+            return
+        }
+        guard policy.isEmpty else { return }
+        guard unsafeAllowRemoveAll else { throw ValidationError("no policy was specified, no snapshots will be removed") }
+        guard hasFilter else {
+            throw ValidationError("--unsafe-allow-remove-all is not allowed unless a snapshot filter option (--host, --path, --tag) is specified")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let repository = try global.openRepository()
+            let plan = snapshots.isEmpty ? try planByPolicy(repository) : try planByID(repository)
+            try report(plan)
+            let doomed = plan.flatMap(\.remove)
+            if dryRun {
+                if prune && !doomed.isEmpty && !global.quiet && !global.json { Output.line("dry run: prune not started") }
+                return
+            }
+            try remove(doomed, from: repository, announceEach: !snapshots.isEmpty)
+            if snapshots.isEmpty && !global.quiet && !global.json { Output.line("removed \(doomed.count) snapshots") }
+            if prune && !doomed.isEmpty {
+                if !global.quiet && !global.json { Output.line("\(doomed.count) snapshots have been removed, running prune") }
+                try runPrune(global: global)
+            }
+        }
+    }
+
+    /// One group's decision, oldest first; `key` is nil when snapshots were named by ID.
+    struct Group {
+        let key: SnapshotGroupKey?
+        var keep: [(record: SnapshotRecord, reasons: [String])]
+        var remove: [SnapshotRecord]
+    }
+
+    private func planByID(_ repository: Repository) throws -> [Group] {
+        var seen = Set<SnapshotID>()
+        var records: [SnapshotRecord] = []
+        for reference in snapshots {
+            let record = try SnapshotStore.find(reference, in: repository)
+            if seen.insert(record.id).inserted { records.append(record) }
+        }
+        return [Group(key: nil, keep: [], remove: records)]
+    }
+
+    private func planByPolicy(_ repository: Repository) throws -> [Group] {
+        let records = try SnapshotStore.all(in: repository) { id, error in
+            Output.error("warning: snapshot \(id.short) skipped: \(error)")
+        }.filter { record in
+            // `--tag ''` selects untagged snapshots (restic); SnapshotFilter alone would let it match every snapshot.
+            filter.snapshotFilter.matches(record.snapshot)
+                && (filter.tags.isEmpty || filter.tags.contains(where: RetentionSnapshot(record).hasAllTags))
+        }
+        let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let candidates = records.map(RetentionSnapshot.init)
+        let grouping = groupBy ?? .hostAndPaths
+        let policy = self.policy
+        if policy.isEmpty {
+            // --unsafe-allow-remove-all (validate() refused every other empty policy).
+            return Retention.groups(of: candidates, by: grouping).map { group in
+                Group(key: group.key, keep: [], remove: group.snapshots.compactMap { byID[$0.id] })
+            }
+        }
+        if !global.quiet && !global.json { Output.line("Applying policy: \(policy)") }
+        return try Retention.plan(policy, for: candidates, groupedBy: grouping, now: WallClock.now).map { group in
+            if group.outcome.keep.isEmpty && !group.outcome.remove.isEmpty {
+                throw CLIError("refusing to delete last snapshot of snapshot group \"\(group.key)\"")
+            }
+            return Group(key: group.key,
+                         keep: group.outcome.keep.reversed().compactMap { kept in byID[kept.snapshot.id].map { ($0, kept.reasons) } },
+                         remove: group.outcome.remove.reversed().compactMap { byID[$0.id] })
+        }
+    }
+
+    private func report(_ plan: [Group]) throws {
+        if global.json {
+            try Output.json(plan.map(ForgetGroupJSON.init))
+            return
+        }
+        guard !global.quiet else { return }
+        guard snapshots.isEmpty else {
+            if dryRun { for record in plan.flatMap(\.remove) { Output.line("would remove snapshot \(record.id.short)") } }
+            return
+        }
+        for group in plan {
+            Output.line(group.key.map { "snapshots for (\($0)):" } ?? "snapshots:")
+            if !group.keep.isEmpty {
+                Output.line("keep \(group.keep.count) snapshots:")
+                Table.print(Self.rows(group.keep.map { ($0.record, $0.reasons) }))
+                Output.line("\(group.keep.count) snapshots")
+                Output.line("")
+            }
+            if !group.remove.isEmpty {
+                Output.line("remove \(group.remove.count) snapshots:")
+                Table.print(Self.rows(group.remove.map { ($0, nil) }))
+                Output.line("\(group.remove.count) snapshots")
+                Output.line("")
+            }
+        }
+        if dryRun { Output.line("would remove \(plan.reduce(0) { $0 + $1.remove.count }) snapshots (dry run)") }
+    }
+
+    /// Deletes the snapshot files. One that is already gone counts as removed; other
+    /// failures are reported one by one and make the command fail at the end.
+    private func remove(_ records: [SnapshotRecord], from repository: Repository, announceEach: Bool) throws {
+        var failed = 0
+        for record in records {
+            do {
+                try repository.backend.delete(FileName(.snapshots, record.id.hex))
+            } catch StorageError.notFound {
+                // Removed meanwhile by someone else: the outcome is the same.
+            } catch {
+                Output.error("warning: snapshot \(record.id.short) could not be removed: \(error)")
+                failed += 1
+                continue
+            }
+            if announceEach && !global.quiet && !global.json { Output.line("removed snapshot \(record.id.short)") }
+        }
+        if failed > 0 { throw CLIError("\(failed) of \(records.count) snapshots could not be removed") }
+    }
+
+    /// Table rows: ID, time, host, tags, reasons (when given), paths; further reasons and
+    /// paths go on lines of their own.
+    private static func rows(_ entries: [(SnapshotRecord, [String]?)]) -> [[String]] {
+        let withReasons = entries.contains { $0.1 != nil }
+        var rows = [["ID", "Time", "Host", "Tags"] + (withReasons ? ["Reasons"] : []) + ["Paths"]]
+        for (record, reasons) in entries {
+            let s = record.snapshot
+            let reasons = reasons ?? []
+            for line in 0..<max(1, s.paths.count, withReasons ? reasons.count : 0) {
+                var row = line == 0 ? [record.id.short, LocalTime.display(s.timestamp), s.hostname, s.tags.joined(separator: ",")]
+                                    : ["", "", "", ""]
+                if withReasons { row.append(line < reasons.count ? reasons[line] : "") }
+                row.append(line < s.paths.count ? s.paths[line] : "")
+                rows.append(row)
+            }
+        }
+        return rows
+    }
+
+    /// `N` (N ≥ 0), `unlimited` or `-1` (restic's older spelling of unlimited).
+    static func count(_ text: String) throws -> Int {
+        if text == "unlimited" { return -1 }
+        guard let value = Int(text), value >= -1 else {
+            throw ValidationError("'\(text)' is not a count: use a whole number of 0 or more, or 'unlimited'")
+        }
+        return value
+    }
+
+    static func duration(_ text: String) throws -> RetentionDuration {
+        do { return try RetentionDuration(parsing: text) } catch { throw ValidationError("\(error)") }
+    }
+
+    static func grouping(_ text: String) throws -> SnapshotGrouping {
+        do { return try SnapshotGrouping(parsing: text) } catch { throw ValidationError("\(error)") }
+    }
+}
+
+/// One group in `forget --json`: `{group_key: {hostname, paths, tags}, keep: [...], remove: [...]}`.
+/// `group_key` is null when snapshots were named by ID; a key part the grouping does not
+/// use is null. Kept snapshots carry `reasons`.
+struct ForgetGroupJSON: Encodable {
+    let group: ForgetCommand.Group
+
+    init(_ group: ForgetCommand.Group) { self.group = group }
+
+    struct KeyJSON: Encodable {
+        let key: SnapshotGroupKey
+        enum CodingKeys: String, CodingKey { case hostname, paths, tags }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(key.hostname, forKey: .hostname)
+            try c.encode(key.paths, forKey: .paths)
+            try c.encode(key.tags, forKey: .tags)
+        }
+    }
+
+    struct KeptJSON: Encodable {
+        let snapshot: SnapshotJSON
+        let reasons: [String]
+        enum CodingKeys: String, CodingKey { case reasons }
+        func encode(to encoder: Encoder) throws {
+            try snapshot.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(reasons, forKey: .reasons)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey { case groupKey = "group_key", keep, remove }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(group.key.map(KeyJSON.init), forKey: .groupKey)
+        try c.encode(group.keep.map { KeptJSON(snapshot: SnapshotJSON($0.record), reasons: $0.reasons) }, forKey: .keep)
+        try c.encode(group.remove.map(SnapshotJSON.init), forKey: .remove)
+    }
+}
