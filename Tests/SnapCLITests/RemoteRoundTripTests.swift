@@ -75,6 +75,21 @@ final class RemoteRoundTripTests: XCTestCase {
     // Backup and restore through rclone's REST server are byte-identical.
     func testRESTRoundTrip() throws { let (l, e) = try restLocation(); try roundTrip(l, e) }
 
+    // An rclone remote (here rclone's local filesystem remote): snap starts `rclone serve
+    // restic` as a child on a loopback port and stops it on exit.
+    func testRcloneRemoteRoundTrip() throws {
+        _ = try need("REST_URL")  // rclone is installed by the server scripts
+        try roundTrip("rclone:\(work)/rclone-repo", [:])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work)/rclone-repo/config"), "the repository lives where rclone put it")
+        let leftover = Process()
+        leftover.executableURL = URL(fileURLWithPath: "/usr/bin/pgrep")
+        leftover.arguments = ["-f", "serve restic --addr 127.0.0.1:0 \(work)/rclone-repo"]
+        leftover.standardOutput = FileHandle.nullDevice
+        try leftover.run()
+        leftover.waitUntilExit()
+        XCTAssertNotEqual(leftover.terminationStatus, 0, "no rclone child outlives snap")
+    }
+
     // With 20 % of backend calls failing transiently, backup and restore still succeed (retries absorb them).
     func testTransientFailuresAreRetried() throws {
         let (l, e) = try s3Location()
