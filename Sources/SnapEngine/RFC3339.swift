@@ -1,3 +1,4 @@
+import SnapCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,7 +10,7 @@ public enum RFC3339 {
         let local = t.seconds + Int64(utcOffset)
         let days = local >= 0 ? local / 86_400 : (local - 86_399) / 86_400
         let secondOfDay = local - days * 86_400
-        let (y, m, d) = civil(fromDays: days)
+        let (y, m, d) = CivilDate.date(days: days)
         func two(_ v: Int64) -> String { String(v).leftPadded(to: 2) }
         var text = "\(String(y).leftPadded(to: 4))-\(two(m))-\(two(d))T\(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60))"
         if t.nanoseconds != 0 { text += "." + String(t.nanoseconds).leftPadded(to: 9) }
@@ -56,7 +57,7 @@ public enum RFC3339 {
             }
         }
         guard hour < 24, minute < 60, second < 61 else { return nil }
-        let days = daysFromCivil(y, mo, d)
+        let days = CivilDate.days(year: y, month: mo, day: d)
         let wallSeconds = days * 86_400 + hour * 3600 + minute * 60 + second
         if i == b.count {
             // No zone: local time.
@@ -88,28 +89,5 @@ public enum RFC3339 {
     static func daysInMonth(_ year: Int64, _ month: Int64) -> Int64 {
         if month == 2 { return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28 }
         return [4, 6, 9, 11].contains(month) ? 30 : 31
-    }
-
-    // Days since 1970-01-01 in the proleptic Gregorian calendar (Hinnant's algorithm).
-    static func daysFromCivil(_ year: Int64, _ month: Int64, _ day: Int64) -> Int64 {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let mp = (month + 9) % 12
-        let doy = (153 * mp + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146_097 + doe - 719_468
-    }
-
-    static func civil(fromDays days: Int64) -> (Int64, Int64, Int64) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }

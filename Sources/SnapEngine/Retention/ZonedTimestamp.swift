@@ -1,3 +1,4 @@
+import SnapCore
 /// A moment together with the UTC offset it was recorded in.
 ///
 /// Retention puts a snapshot into an hour, day, week, month and year by the wall clock of
@@ -44,7 +45,7 @@ public struct ZonedTimestamp: Sendable, Hashable {
 
     /// The wall-clock date: year, month (1–12), day (1–31).
     var wallDate: (year: Int64, month: Int64, day: Int64) {
-        let (y, m, d) = RFC3339.civil(fromDays: wallDay)
+        let (y, m, d) = CivilDate.date(days: wallDay)
         return (y, m, d)
     }
 
@@ -61,7 +62,7 @@ public struct ZonedTimestamp: Sendable, Hashable {
         let monthIndex = month - 1 - Int64(duration.months)
         let targetYear = year - Int64(duration.years) + floorDivide(monthIndex, 12)
         let targetMonth = monthIndex - floorDivide(monthIndex, 12) * 12 + 1
-        let targetDay = RFC3339.daysFromCivil(targetYear, targetMonth, 1) + dayOfMonth - 1 - Int64(duration.days)
+        let targetDay = CivilDate.days(year: targetYear, month: targetMonth, day: 1) + dayOfMonth - 1 - Int64(duration.days)
         let wall = targetDay * 86_400 + secondOfDay
         return Timestamp(seconds: wall - Int64(utcOffset) - Int64(duration.hours) * 3600, nanoseconds: instant.nanoseconds)
     }
