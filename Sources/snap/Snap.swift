@@ -13,6 +13,7 @@ struct Snap: ParsableCommand {
         """,
         version: snapVersion,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self,
-                      RestoreCommand.self, ForgetCommand.self, PruneCommand.self, MirrorCommand.self, CatCommand.self, BenchmarkCommand.self]
+                      RestoreCommand.self, ForgetCommand.self, PruneCommand.self, MirrorCommand.self, CheckCommand.self, RepairCommand.self,
+                      CatCommand.self, BenchmarkCommand.self]
     )
 }

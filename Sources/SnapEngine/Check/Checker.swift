@@ -1,0 +1,268 @@
+import SnapCore
+import SnapRepository
+import SnapStorage
+
+/// What `Checker` examines beyond the structure.
+public struct CheckOptions: Sendable {
+    /// Packs to download and verify in full (`--read-data`, `--read-data-subset`); `nil`
+    /// checks the structure only (plus, always, every pack whose size is wrong).
+    public var readData: PackSubset?
+    /// Threads verifying packs; each holds one pack in memory.
+    public var workers = max(2, System.activeProcessorCount)
+    /// Walk the snapshots once more to name the files and folders each damaged blob affects.
+    public var locateDamage = true
+    /// Seed for choosing packs with `PackSubset.percent`; random when `nil`.
+    public var randomSeed: UInt64?
+    /// When set, a `backup` lock is held under this host name while checking, so that a
+    /// prune running meanwhile does not delete packs the check has seen in the index
+    /// (FORMAT.md, "Locks and deletion marks"). If the lock cannot be written (read-only
+    /// storage), the check runs without it and says so in an `info` finding.
+    public var lockHostname: String?
+    public init() {}
+}
+
+/// Checks a repository (`snap check`): index files, packs, snapshots and trees, and with
+/// `readData` the content of packs, and names what is damaged and which files it affects.
+///
+/// Order: index files, then the list of packs (present, right size), headers of packs no
+/// index names, snapshots, every tree reachable from a snapshot (each loaded once), the
+/// packs to verify in full, and finally, when something is damaged, the snapshot paths
+/// that use each damaged blob. `run` replaces the contents of `repository.index` with the
+/// packs that exist (so a blob stored twice is read from the copy that is still there) plus
+/// the packs no index names.
+///
+/// Not thread-safe; `run` uses `options.workers` threads of its own.
+public final class Checker {
+    let repository: Repository
+    private let options: CheckOptions
+    let progress: CheckProgress
+    private var report = CheckReport()
+
+    /// Packs the index names (the first description, when several index files name one).
+    var indexedPacks: [PackID: IndexedPack] = [:]
+    /// Packs in storage, with their sizes.
+    var stored: [PackID: Int] = [:]
+    /// Indexed packs whose stored size differs from the index: verified in full in any case.
+    var wrongSize: [PackID] = []
+    /// Packs in storage that no index names, whose headers could be read.
+    var unindexed: [PackID: IndexedPack] = [:]
+    /// Packs named by deletion marks: condemned by a prune, to be deleted.
+    var condemned: Set<PackID> = []
+    var neededUnindexed: Set<PackID> = []
+    /// Blobs whose every indexed pack is missing, with one of those packs.
+    var lostWithPack: [BlobID: PackID] = [:]
+    var damage: [BlobID: CheckReport.DamagedBlob] = [:]
+    var snapshots: [SnapshotRecord] = []
+    var checkedTrees: Set<BlobID> = []
+
+    public init(repository: Repository, options: CheckOptions = CheckOptions(), progress: CheckProgress = CheckProgress()) {
+        self.repository = repository
+        self.options = options
+        self.progress = progress
+    }
+
+    /// Runs the check. Problems found go into the report; only failures to list files throw.
+    ///
+    /// - Throws: `StorageError` when a folder cannot be listed (nothing can be checked then).
+    public func run() throws -> CheckReport {
+        report = CheckReport()
+        indexedPacks = [:]; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
+        neededUnindexed = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = []
+        let lock = takeLock()
+        defer { lock?.release() }
+        try checkIndexFiles()
+        try checkPacks()
+        readUnindexedHeaders()
+        loadBlobIndex()
+        try loadSnapshots()
+        checkTrees()
+        verifyPacks()
+        if options.locateDamage && !damage.isEmpty { locateDamage() }
+        report.damagedBlobs = damage.values.sorted { $0.id < $1.id }
+        report.unindexedPacks = unindexed.values.sorted { $0.id < $1.id }
+        report.neededUnindexedPacks = neededUnindexed
+        report.condemnedPacks = condemned
+        report.snapshots = snapshots
+        return report
+    }
+
+    private func takeLock() -> RepositoryLock? {
+        guard let hostname = options.lockHostname else { return nil }
+        do {
+            return try RepositoryLock(kind: .backup, repository: repository, hostname: hostname)
+        } catch {
+            finding(.info, .lockUnavailable, FileName(.locks, ""),
+                    "cannot write a lock (\(error)); if a prune runs meanwhile, packs it deletes may be reported missing")
+            return nil
+        }
+    }
+
+    // MARK: Index files and packs
+
+    private func checkIndexFiles() throws {
+        progress.start(.index)
+        let files = try IndexFileSet.load(from: repository)
+        report.statistics.indexFiles = files.all.count
+        for (id, error) in files.unreadable {
+            finding(.error, .indexUnreadable, FileName(.index, id.hex),
+                    "cannot be used: \(PackVerifier.reason(error)); the packs it names look unindexed (run 'snap repair index')")
+        }
+        for (id, error) in files.supersededUnreadable {
+            finding(.info, .supersededIndexUnreadable, FileName(.index, id.hex),
+                    "cannot be read (\(PackVerifier.reason(error))), but another index file supersedes it, so it is not needed")
+        }
+        var source: [PackID: IndexID] = [:]
+        var reported: Set<PackID> = []
+        for (id, file) in files.active {
+            for pack in file.packs {
+                guard let first = indexedPacks[pack.id] else {
+                    indexedPacks[pack.id] = pack
+                    source[pack.id] = id
+                    continue
+                }
+                let same = first.salt == pack.salt && first.size == pack.size
+                    && PackVerifier.compare(header: first.entries, index: pack.entries) == nil
+                if !same && reported.insert(pack.id).inserted {
+                    finding(.error, .packIndexedDifferently, FileName(.data, pack.id.hex),
+                            "index files \(source[pack.id]?.short ?? "?") and \(id.short) describe the pack differently (salt, size or entries)")
+                }
+            }
+        }
+        report.statistics.packs = indexedPacks.count
+    }
+
+    private func checkPacks() throws {
+        progress.start(.packs)
+        condemned = Set(try Coordination.all(in: repository).filter { $0.record.kind == .deletion }.flatMap { $0.record.packs ?? [] })
+        for info in try repository.backend.list(.data) {
+            guard let id = PackID(hex: info.file.name) else { continue }
+            stored[id] = info.size
+        }
+        var inMissing: [BlobID: PackID] = [:]
+        for (id, pack) in indexedPacks.sorted(by: { $0.key < $1.key }) {
+            guard let size = stored[id] else {
+                finding(.error, .packMissing, FileName(.data, id.hex),
+                        "named by the index but not in storage; it held \(pack.entries.count) \(pack.entries.first?.type.description ?? "") blobs")
+                for e in pack.entries { inMissing[e.id] = id }
+                continue
+            }
+            if size != pack.size {
+                finding(.error, .packSizeMismatch, FileName(.data, id.hex), "is \(size) bytes, the index says \(pack.size)")
+                wrongSize.append(id)
+            }
+        }
+        if !inMissing.isEmpty {
+            // A blob stored twice survives in the other pack.
+            for (id, pack) in indexedPacks where stored[id] != nil {
+                for e in pack.entries { inMissing[e.id] = nil }
+            }
+        }
+        lostWithPack = inMissing
+    }
+
+    private func readUnindexedHeaders() {
+        let ids = stored.keys.filter { indexedPacks[$0] == nil }.sorted()
+        report.statistics.unindexedPacks = ids.count
+        guard !ids.isEmpty else { return }
+        progress.start(.headers, total: ids.count)
+        let sizes = ids.map { stored[$0] ?? 0 }
+        let (repository, progress) = (self.repository, self.progress)
+        let headers = ParallelWork.map(ids.count, workers: options.workers) { i -> Result<IndexedPack, Error> in
+            defer { progress.step() }
+            return Result {
+                let header = try PackFormat.readHeader(of: ids[i], size: sizes[i], from: repository.backend, keys: repository.keys)
+                return IndexedPack(id: ids[i], salt: header.salt, size: sizes[i], entries: header.entries)
+            }
+        }
+        for (id, result) in zip(ids, headers) {
+            switch result {
+            case let .success(pack):
+                unindexed[id] = pack
+                let why = condemned.contains(id) ? "a prune condemned it and will delete it" : "left by an interrupted backup or prune"
+                finding(.info, .packUnindexed, FileName(.data, id.hex), "is in no index (\(why)); it holds \(pack.entries.count) blobs")
+            case .failure(StorageError.notFound):
+                stored[id] = nil  // deleted since it was listed, by prune
+            case let .failure(error):
+                finding(.info, .packUnindexed, FileName(.data, id.hex),
+                        "is in no index, and its header cannot be read: \(PackVerifier.reason(error))")
+            }
+        }
+    }
+
+    /// Fills `repository.index` with the packs that exist, then the unindexed packs for blobs no index has.
+    private func loadBlobIndex() {
+        let present = indexedPacks.values.filter { stored[$0.id] != nil }.sorted { $0.id < $1.id }
+        repository.index.load([IndexFile(packs: present)])
+        for pack in unindexed.values.sorted(by: { $0.id < $1.id }) { repository.index.add(pack) }
+    }
+
+    private func loadSnapshots() throws {
+        progress.start(.snapshots)
+        snapshots = try SnapshotStore.all(in: repository) { id, error in
+            finding(.error, .snapshotUnreadable, FileName(.snapshots, id.hex), "cannot be read: \(PackVerifier.reason(error))")
+        }
+        report.statistics.snapshots = snapshots.count
+    }
+
+    // MARK: Reading packs
+
+    private func verifyPacks() {
+        var chosen = Set(wrongSize)
+        if let subset = options.readData {
+            var random = PackSubsetRandom(seed: options.randomSeed ?? UInt64.random(in: .min ... .max))
+            chosen.formUnion(subset.select(from: indexedPacks.keys.filter { stored[$0] != nil }, using: &random))
+        }
+        let work: [(pack: IndexedPack, size: Int)] = chosen.sorted().compactMap { id in
+            guard let pack = indexedPacks[id], let size = stored[id] else { return nil }
+            return (pack, size)
+        }
+        report.packsRead = work.map(\.pack.id)
+        report.statistics.packsRead = work.count
+        guard !work.isEmpty else { return }
+        progress.start(.readData, total: work.count)
+        let verifier = PackVerifier(repository: repository)
+        let progress = self.progress
+        let verdicts = ParallelWork.map(work.count, workers: options.workers) { i in
+            let verdict = verifier.verify(work[i].pack, size: work[i].size)
+            progress.step(bytes: UInt64(verdict.bytes))
+            return verdict
+        }
+        for verdict in verdicts {
+            report.statistics.bytesRead += UInt64(verdict.bytes)
+            report.findings += verdict.findings
+            for (entry, reason) in verdict.damaged {
+                // When the index reads this blob from another pack, that copy serves it.
+                if let location = repository.index.lookup(entry.id), location.pack != verdict.pack { continue }
+                record(entry.id, entry.type, .damaged, pack: verdict.pack, reason)
+            }
+        }
+    }
+
+    // MARK: Recording
+
+    func finding(_ severity: CheckReport.Finding.Severity, _ kind: CheckReport.Finding.Kind, _ file: FileName, _ message: String) {
+        report.findings.append(.init(severity: severity, kind: kind, file: file.description, message: message))
+    }
+
+    /// Records a problem with a blob; the first one stays, except that finding the data
+    /// damaged replaces finding it merely unindexed.
+    func record(_ id: BlobID, _ type: BlobType, _ problem: CheckReport.DamagedBlob.Problem, pack: PackID?, _ reason: String) {
+        if let known = damage[id], !(known.problem == .unindexed && problem == .damaged) { return }
+        damage[id] = .init(id: id, type: type, problem: problem, pack: pack, reason: reason, uses: [])
+    }
+
+    func replaceFindings(where match: (CheckReport.Finding) -> Bool, with make: (CheckReport.Finding) -> CheckReport.Finding) {
+        report.findings = report.findings.map { match($0) ? make($0) : $0 }
+    }
+
+    func countTree() {
+        report.statistics.trees += 1
+        progress.step()
+    }
+
+    func countContent(_ n: Int) { report.statistics.contentReferences += n }
+
+    func addUse(_ id: BlobID, _ use: CheckReport.Use) {
+        damage[id]?.uses.append(use)
+    }
+}

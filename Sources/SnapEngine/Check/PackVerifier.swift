@@ -1,0 +1,150 @@
+import SnapCore
+import SnapRepository
+import SnapStorage
+
+/// Downloads one pack and verifies it against its name, its header and its index entry.
+///
+/// Thread-safe: each call holds one pack in memory and makes its own blob decoder.
+struct PackVerifier: Sendable {
+    let repository: Repository
+
+    /// What verifying one pack found.
+    struct Verdict: Sendable {
+        var pack: PackID
+        /// Problems with the pack as a whole.
+        var findings: [CheckReport.Finding] = []
+        /// Blobs of the index entry that cannot be read back intact, with the reason.
+        var damaged: [(entry: PackEntry, reason: String)] = []
+        /// Bytes downloaded.
+        var bytes = 0
+    }
+
+    /// Verifies `indexed.id`: SHA-256 of the content against the name, the header, every blob
+    /// (authentication, decompression, blob ID), and that the header lists exactly the entries
+    /// and salt the index gives. When anything is damaged, every blob the index names in the
+    /// pack is decoded on its own so the verdict names exactly the blobs that are damaged.
+    ///
+    /// A storage failure that is not damage (the backend cannot be reached, permission
+    /// denied; retries are done by the backend stack) gives a `packUnreadable` finding and
+    /// marks no blob damaged: nothing is known about them.
+    ///
+    /// - Parameter size: the pack's size as listed by the backend.
+    func verify(_ indexed: IndexedPack, size: Int) -> Verdict {
+        let file = FileName(.data, indexed.id.hex)
+        var verdict = Verdict(pack: indexed.id)
+        do {
+            let entries = try repository.verifyPack(indexed.id)
+            verdict.bytes = size
+            if let mismatch = Self.compare(header: entries, index: indexed.entries) {
+                verdict.findings.append(.init(severity: .error, kind: .packHeaderMismatch, file: file.description,
+                                              message: "the pack's header and the index disagree: \(mismatch)"))
+            }
+            // The header authenticated, so the trailer's salt is the pack's real salt.
+            let trailerSalt = try repository.backend.read(file, range: (size - PackFormat.trailerLength)..<(size - 4))
+            if trailerSalt != indexed.salt {
+                verdict.findings.append(.init(severity: .error, kind: .packHeaderMismatch, file: file.description,
+                                              message: "the index gives the pack a different salt, so none of its blobs can be read through the index"))
+                verdict.damaged = indexed.entries.map { ($0, "the index holds the wrong salt for pack \(indexed.id.short)") }
+            }
+            return verdict
+        } catch StorageError.notFound {
+            return missing(indexed, verdict)
+        } catch where Self.isDamage(error) {
+            return diagnose(indexed, firstProblem: error, verdict: verdict)
+        } catch {
+            verdict.findings.append(.init(severity: .error, kind: .packUnreadable, file: file.description, message: "cannot be read: \(error)"))
+            return verdict
+        }
+    }
+
+    private func missing(_ indexed: IndexedPack, _ verdict: Verdict) -> Verdict {
+        var verdict = verdict
+        verdict.findings.append(.init(severity: .error, kind: .packMissing, file: FileName(.data, indexed.id.hex).description,
+                                      message: "the pack vanished while it was being checked"))
+        verdict.damaged = indexed.entries.map { ($0, "pack \(indexed.id.short) is missing") }
+        return verdict
+    }
+
+    /// Reads the pack again and decodes each indexed blob on its own.
+    private func diagnose(_ indexed: IndexedPack, firstProblem: Error, verdict: Verdict) -> Verdict {
+        let file = FileName(.data, indexed.id.hex)
+        var verdict = verdict
+        let bytes: [UInt8]
+        do {
+            bytes = try repository.backend.read(file)
+        } catch StorageError.notFound {
+            return missing(indexed, verdict)
+        } catch {
+            verdict.findings.append(.init(severity: .error, kind: .packUnreadable, file: file.description,
+                                          message: "\(Self.reason(firstProblem)); then it could not be read again: \(error)"))
+            return verdict
+        }
+        verdict.bytes = bytes.count
+        var problems = [Self.reason(firstProblem)]
+        do {
+            let header = try PackFormat.readHeader(of: indexed.id, size: bytes.count, from: repository.backend, keys: repository.keys)
+            if let mismatch = Self.compare(header: header.entries, index: indexed.entries) {
+                problems.append("its header and the index disagree: \(mismatch)")
+            }
+        } catch {
+            problems.append("header: \(Self.reason(error))")
+        }
+        do {
+            let decoder = try BlobDecoder(keys: repository.keys)
+            bytes.withUnsafeBytes { all in
+                for e in indexed.entries {
+                    let end = Int(e.offset) + Int(e.length)
+                    guard end <= all.count else {
+                        verdict.damaged.append((e, "pack \(indexed.id.short) is truncated: the blob ends at byte \(end), the pack has \(all.count)"))
+                        continue
+                    }
+                    do {
+                        _ = try decoder.decode(UnsafeRawBufferPointer(rebasing: all[Int(e.offset)..<end]), entry: e,
+                                               pack: indexed.id, salt: indexed.salt)
+                    } catch {
+                        verdict.damaged.append((e, Self.reason(error)))
+                    }
+                }
+            }
+            problems.append("\(verdict.damaged.count) of \(indexed.entries.count) blobs damaged")
+        } catch {
+            problems.append("its blobs could not be examined: \(error)")
+        }
+        verdict.findings.append(.init(severity: .error, kind: .packDamaged, file: file.description, message: problems.joined(separator: "; ")))
+        return verdict
+    }
+
+    /// A description of how two entry lists differ, or `nil` when they hold the same entries.
+    static func compare(header: [PackEntry], index: [PackEntry]) -> String? {
+        struct Key: Hashable { let type: UInt8, id: BlobID, offset: UInt32, length: UInt32, rawLength: UInt32 }
+        func keys(_ entries: [PackEntry]) -> [Key] {
+            entries.map { Key(type: $0.type.rawValue, id: $0.id, offset: $0.offset, length: $0.length, rawLength: $0.rawLength) }
+        }
+        let h = keys(header), i = keys(index)
+        let hs = Set(h), iset = Set(i)
+        if hs == iset && h.count == i.count { return nil }
+        return "\(header.count) entries in the header, \(index.count) in the index; "
+            + "\(hs.subtracting(iset).count) only in the header, \(iset.subtracting(hs).count) only in the index"
+    }
+
+    /// Whether an error means the thing read is damaged or absent, as opposed to storage
+    /// that could not be reached (after the backend's retries), which says nothing about it.
+    static func isDamage(_ error: Error) -> Bool {
+        switch error {
+        case RepositoryError.damaged, RepositoryError.blobDamaged, RepositoryError.blobNotFound: return true
+        case StorageError.notFound, StorageError.invalidRange: return true
+        case is DecodingFailure: return true
+        case EngineError.treeDamaged: return true
+        default: return false
+        }
+    }
+
+    /// The reason part of a repository error, without the file name it repeats.
+    static func reason(_ error: Error) -> String {
+        switch error {
+        case let RepositoryError.damaged(_, reason): return reason
+        case let RepositoryError.blobDamaged(_, _, reason): return reason
+        default: return "\(error)"
+        }
+    }
+}

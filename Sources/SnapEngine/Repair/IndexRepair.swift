@@ -1,0 +1,137 @@
+import SnapCore
+import SnapRepository
+import SnapStorage
+
+/// What `Repairer.repairIndex` found and did.
+public struct IndexRepairResult: Sendable {
+    /// Packs the rebuilt index describes, and their blobs.
+    public var packs = 0
+    public var blobs = 0
+    /// Packs whose header cannot be read, left out of the index, with the reason.
+    public var unreadablePacks: [(pack: PackID, reason: String)] = []
+    /// Packs a prune condemned (deletion marks) that no index names: left out, as backups do.
+    public var condemnedPacks: [PackID] = []
+    /// Packs the old index named that the new one does not (missing, or header unreadable).
+    public var packsDropped: [PackID] = []
+    /// Packs the new index names that the old one did not.
+    public var packsAdded: [PackID] = []
+    /// Packs named by both whose description (salt, size or entries) changed.
+    public var packsCorrected: [PackID] = []
+    /// Index files that could not be read.
+    public var unreadableIndexFiles: [IndexID] = []
+    /// Index files the new ones supersede (and that were then deleted, unless `dryRun`).
+    public var supersededFiles: [IndexID] = []
+    /// Index files written (none with `dryRun`, or when the index was already complete).
+    public var writtenFiles: [IndexID] = []
+    /// How many index files the rebuilt index takes (written unless `dryRun`).
+    public var indexFiles = 0
+    /// Whether the index already described exactly the readable packs, so nothing was done.
+    public var wasComplete = false
+    public var dryRun = false
+}
+
+extension Repairer {
+    /// Packs per index file written.
+    static let packsPerIndexFile = 4096
+
+    /// Rebuilds the index from the packs' own headers.
+    ///
+    /// Reads the header of every pack in storage and writes index files naming every pack
+    /// whose header reads, the last of which supersedes **every** index file that existed
+    /// (readable or not); then deletes those. Packs whose header cannot be read are left out
+    /// and reported; so are packs condemned by a prune that no index names any more (as a
+    /// backup would). When the readable index files already name exactly these packs with
+    /// these entries, nothing is written: running it twice changes nothing.
+    ///
+    /// Write order: new index files first, the superseding one last, then the deletions.
+    /// Killed before the last file, old and new files coexist (duplicates are harmless);
+    /// after it, the old files are ignored even if their deletion was interrupted.
+    ///
+    /// - Throws: storage errors listing, reading (other than damage) or writing files, before
+    ///   anything is written when reading fails; `dryRun` writes nothing.
+    public func repairIndex(dryRun: Bool) throws -> IndexRepairResult {
+        var result = IndexRepairResult()
+        result.dryRun = dryRun
+        let lock = try lock(unless: dryRun)
+        defer { lock?.release() }
+
+        // Index files are listed before packs: any pack an index file names was uploaded
+        // before that file was written, so it is in the pack listing that follows.
+        progress.start(.index)
+        let files = try IndexFileSet.load(from: repository)
+        result.unreadableIndexFiles = files.unreadable.map(\.id)
+        var live: [PackID: [IndexedPack]] = [:]
+        for (_, file) in files.active { for pack in file.packs { live[pack.id, default: []].append(pack) } }
+        let condemned = try condemnedPacks()
+
+        progress.start(.packs)
+        var listed: [(id: PackID, size: Int)] = []
+        for info in try repository.backend.list(.data) {
+            guard let id = PackID(hex: info.file.name) else { continue }
+            if condemned.contains(id) && live[id] == nil {
+                result.condemnedPacks.append(id)
+            } else {
+                listed.append((id, info.size))
+            }
+        }
+        let candidates = listed.sorted { $0.id < $1.id }
+        result.condemnedPacks.sort()
+
+        progress.start(.headers, total: candidates.count)
+        let (repository, progress) = (self.repository, self.progress)
+        let headers = ParallelWork.map(candidates.count, workers: workers) { i -> Result<IndexedPack, Error> in
+            defer { progress.step() }
+            let (id, size) = candidates[i]
+            return Result {
+                let header = try PackFormat.readHeader(of: id, size: size, from: repository.backend, keys: repository.keys)
+                return IndexedPack(id: id, salt: header.salt, size: size, entries: header.entries)
+            }
+        }
+        var packs: [IndexedPack] = []
+        for (candidate, header) in zip(candidates, headers) {
+            switch header {
+            case let .success(pack): packs.append(pack)
+            case .failure(StorageError.notFound): continue  // deleted since it was listed
+            case let .failure(error) where PackVerifier.isDamage(error):
+                result.unreadablePacks.append((candidate.id, PackVerifier.reason(error)))
+            case let .failure(error):
+                // Storage trouble says nothing about the pack: dropping it would lose its blobs.
+                throw error
+            }
+        }
+        result.packs = packs.count
+        result.blobs = packs.reduce(0) { $0 + $1.entries.count }
+
+        let wanted = Dictionary(uniqueKeysWithValues: packs.map { ($0.id, $0) })
+        result.packsDropped = live.keys.filter { wanted[$0] == nil }.sorted()
+        result.packsAdded = wanted.keys.filter { live[$0] == nil }.sorted()
+        result.packsCorrected = live.compactMap { id, copies in
+            guard let pack = wanted[id] else { return nil }
+            return copies.allSatisfy { Self.describesSame($0, pack) } ? nil : id
+        }.sorted()
+        result.wasComplete = files.unreadable.isEmpty && result.packsDropped.isEmpty && result.packsAdded.isEmpty
+            && result.packsCorrected.isEmpty
+        if result.wasComplete { return result }
+        result.supersededFiles = files.all
+        result.indexFiles = max(1, (packs.count + Self.packsPerIndexFile - 1) / Self.packsPerIndexFile)
+        if dryRun { return result }
+
+        var start = 0
+        repeat {
+            let end = min(start + Self.packsPerIndexFile, packs.count)
+            let last = end == packs.count
+            let file = IndexFile(supersedes: last ? files.all : [], packs: Array(packs[start..<end]))
+            result.writtenFiles.append(IndexID(raw: try repository.saveFile(.index, plaintext: file.encoded())))
+            start = end
+        } while start < packs.count
+        for id in files.all {
+            do { try repository.backend.delete(FileName(.index, id.hex)) } catch StorageError.notFound {}
+        }
+        return result
+    }
+
+    /// Whether two descriptions of a pack agree (entries in any order).
+    static func describesSame(_ a: IndexedPack, _ b: IndexedPack) -> Bool {
+        a.id == b.id && a.salt == b.salt && a.size == b.size && PackVerifier.compare(header: a.entries, index: b.entries) == nil
+    }
+}

@@ -1,0 +1,68 @@
+import SnapCore
+import SnapRepository
+import SnapStorage
+
+/// Repairs a damaged repository: `repairIndex` rebuilds the index from the packs' headers,
+/// `repairSnapshots` rewrites snapshots whose trees need blobs that are lost.
+///
+/// Both are idempotent: run again on the result, they change nothing. Unless `dryRun` is
+/// set, both hold a `backup` lock while they run, so that a prune running meanwhile keeps
+/// the packs they rely on (FORMAT.md, "Locks and deletion marks").
+public struct Repairer {
+    let repository: Repository
+    let hostname: String
+    let workers: Int
+    let progress: CheckProgress
+    let timing: LockTiming
+
+    /// - Parameters:
+    ///   - hostname: recorded in the lock file.
+    ///   - workers: threads reading pack headers or verifying packs.
+    public init(repository: Repository, hostname: String, workers: Int = max(2, System.activeProcessorCount),
+                progress: CheckProgress = CheckProgress(), timing: LockTiming = LockTiming()) {
+        self.repository = repository
+        self.hostname = hostname
+        self.workers = workers
+        self.progress = progress
+        self.timing = timing
+    }
+
+    /// The tag every snapshot written by `repairSnapshots` carries.
+    public static let repairedTag = "repaired"
+
+    /// The suffix added to the name of a file or folder whose content is partly or wholly lost.
+    public static let damagedSuffix = Array(".damaged".utf8)
+
+    func lock(unless dryRun: Bool) throws -> RepositoryLock? {
+        dryRun ? nil : try RepositoryLock(kind: .backup, repository: repository, hostname: hostname, timing: timing)
+    }
+
+    /// Packs named by deletion marks.
+    func condemnedPacks() throws -> Set<PackID> {
+        Set(try Coordination.all(in: repository).filter { $0.record.kind == .deletion }.flatMap { $0.record.packs ?? [] })
+    }
+}
+
+/// Why a repair stopped without changing anything.
+public enum RepairError: Error, CustomStringConvertible {
+    /// Index files cannot be read: the blobs they name would look lost.
+    case indexUnreadable([IndexID])
+    /// The lock could not be refreshed for so long that a prune may have taken it for dead.
+    case lockStale(seconds: Int)
+    /// Storage failed while reading packs or trees, so what is lost is not known.
+    case readFailed([String])
+
+    public var description: String {
+        switch self {
+        case let .indexUnreadable(ids):
+            return "\(ids.count) index files cannot be read (\(ids.prefix(3).map(\.short).joined(separator: ", "))\(ids.count > 3 ? ", …" : "")); "
+                + "their blobs would look lost: run 'snap repair index' first"
+        case let .readFailed(messages):
+            return "storage failed while reading (\(messages.first ?? "")\(messages.count > 1 ? "; and \(messages.count - 1) more" : "")); "
+                + "what is lost is not known, so nothing was changed: try again"
+        case let .lockStale(seconds):
+            return "the repair's lock could not be refreshed for \(seconds) s, so a prune may have deleted data it relies on; nothing was written "
+                + "except unreferenced packs; run the repair again"
+        }
+    }
+}
