@@ -117,6 +117,11 @@ public final class BlobIndex: Sendable {
         state.withLock { s in s.sorted.map { BlobID(raw: $0.id) } + Array(s.added.keys) }
     }
 
+    /// The size of an indexed pack, if the index names it.
+    public func packSize(_ id: PackID) -> Int? {
+        state.withLock { s in s.packNumbers[id].map { s.packs[Int($0)].size } }
+    }
+
     /// The number of distinct blobs indexed.
     public var count: Int { state.withLock { $0.sorted.count + $0.added.count } }
 

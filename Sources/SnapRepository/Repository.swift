@@ -11,6 +11,7 @@ public final class Repository: Sendable {
     public let keys: MasterKeys
     public let config: RepositoryConfig
     public let index = BlobIndex()
+    private let treePacks = TreePackCache()
     /// The chunker with this repository's keyed gear table and size bounds.
     public let chunker: Chunker
 
@@ -200,6 +201,13 @@ public final class Repository: Sendable {
         let decoder = try decoder ?? BlobDecoder(keys: keys)
         func decode(_ sealed: [UInt8]) throws -> [UInt8] {
             try sealed.withUnsafeBytes { try decoder.decode($0, entry: e, pack: location.pack, salt: location.salt) }
+        }
+        // Trees are read in bursts (one per directory): fetch their packs whole, once.
+        if e.type == .tree, let size = index.packSize(location.pack), size <= treePacks.largestPack,
+           let pack = try? treePacks.bytes(of: location.pack, backend: backend),
+           Int(e.offset) + Int(e.length) <= pack.count,
+           let plaintext = try? decode(Array(pack[Int(e.offset)..<(Int(e.offset) + Int(e.length))])) {
+            return plaintext
         }
         var plaintext: [UInt8]?
         // A mirror tries its next replica when this copy does not authenticate.
