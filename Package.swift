@@ -46,7 +46,7 @@ let package = Package(
         .target(name: "SnapEngine", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapRepository", "SnapChunker", "SnapStorage"]),
         .target(name: "SnapComposition", dependencies: ["SnapCore", "SnapCrypto", "SnapStorage", "SnapRemote", "SnapRepository", "SnapEngine"]),
         .executableTarget(name: "snap", dependencies: [
-            "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker",
+            "CPosix", "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

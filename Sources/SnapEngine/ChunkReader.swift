@@ -5,16 +5,16 @@ import SnapChunker
 
 /// Reads a file through one reusable buffer and hands out its chunks in order.
 ///
-/// The buffer holds four maximum-size chunks, so the chunker always sees at least one
-/// maximum chunk ahead (or the end of the file) and bytes are moved at most once per
-/// three read.
+/// The buffer holds two maximum-size chunks: the chunker always sees at least one maximum
+/// chunk ahead (or the end of the file), and after moving the unchunked tail to the front
+/// there is room for at least one more maximum chunk of reading.
 final class ChunkReader {
     private let chunker: Chunker
     private let buffer: UnsafeMutableRawBufferPointer
 
     init(chunker: Chunker) {
         self.chunker = chunker
-        buffer = .allocate(byteCount: chunker.parameters.maxSize * 4, alignment: 64)
+        buffer = .allocate(byteCount: chunker.parameters.maxSize * 2, alignment: 64)
     }
 
     deinit { buffer.deallocate() }

@@ -60,7 +60,10 @@ public final class BlobSaver: Sendable {
             if let w = box.value.open[type] {
                 writer = w
             } else {
-                writer = try PackWriter(type: type, keys: repository.keys, capacity: repository.config.packSize + (1 << 20))
+                // Room for a pack just under the target plus one largest blob, header and
+                // padding, so that finishing a pack never reallocates (and doubles) its buffer.
+                writer = try PackWriter(type: type, keys: repository.keys,
+                                        capacity: repository.config.packSize + repository.config.chunker.maxSize + (256 << 10))
                 box.value.open[type] = writer
             }
             if useCompressed {
