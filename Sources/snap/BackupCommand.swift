@@ -47,7 +47,7 @@ struct BackupCommand: ParsableCommand {
                 options.parent = try SnapshotStore.find(parent, in: repository).id
             }
             let progress = BackupProgress()
-            let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? ProgressLine(progress: progress) : nil
+            let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? StatusLine.backup(progress) : nil
             if line != nil {
                 let (p, e) = (paths, excludes)
                 Thread.detachNewThread { Scanner.scan(paths: p, excludes: e, into: progress) }

@@ -38,7 +38,7 @@ struct CheckCommand: ParsableCommand {
             if let subset { options.readData = try PackSubset(parsing: subset) } else if readData { options.readData = .all }
             options.lockHostname = Identity.hostname
             let progress = CheckProgress()
-            let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? CheckProgressLine(progress: progress) : nil
+            let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? StatusLine.check(progress) : nil
             let report: CheckReport
             do {
                 report = try Checker(repository: repository, options: options, progress: progress).run()
@@ -182,39 +182,5 @@ struct CheckJSON: Encodable {
             paths[record.id].map { Affected(snapshot: record.id.hex, paths: $0.map(PathBytes.display)) }
         }
         packsRead = r.packsRead.map(\.hex)
-    }
-}
-
-/// Redraws one status line on the terminal while a check or repair runs.
-final class CheckProgressLine: Sendable {
-    private let progress: CheckProgress
-    private let stopped = Mutex(false)
-    private let finished = DispatchSemaphore(value: 0)
-    private let started = Date()
-
-    init(progress: CheckProgress) {
-        self.progress = progress
-        Thread.detachNewThread { [self] in
-            while !stopped.withLock({ $0 }) {
-                usleep(250_000)
-                draw()
-            }
-            finished.signal()
-        }
-    }
-
-    /// Stops redrawing and clears the line.
-    func stop() {
-        stopped.withLock { $0 = true }
-        finished.wait()
-        FileHandle.standardOutput.write(Data("\r\u{1b}[2K".utf8))
-    }
-
-    private func draw() {
-        let c = progress.snapshot
-        var text = "[\(Output.duration(Date().timeIntervalSince(started)))] \(c.phase.rawValue)"
-        if c.total > 0 { text += " \(c.done)/\(c.total)" } else if c.done > 0 { text += " \(c.done)" }
-        if c.phase == .readData { text += ", \(Output.bytes(c.bytes))" }
-        FileHandle.standardOutput.write(Data(("\r\u{1b}[2K" + text).utf8))
     }
 }
