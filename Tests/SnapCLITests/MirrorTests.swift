@@ -132,17 +132,21 @@ final class MirrorTests: XCTestCase {
         let healed = try status(replicas, snap, verify: true)
         XCTAssertEqual(healed["in_sync"] as? Bool, true, "\(healed)")
         for replica in [local, s3, rest] {
+            try snap.expect(0, ["check", "--read-data", "-q", "-r", replica])
             try restoreAndCompare(["-r", replica], snap, label: "restore from \(replica) alone")
         }
     }
 
-    // A pack damaged on one replica: restore fails over to a good copy and names the bad
-    // replica; status --verify finds it; sync --verify repairs it.
+    // Local + SFTP + S3: a pack damaged on one replica: restore fails over to a good copy and
+    // names the bad replica; status --verify and check find it; sync --verify repairs it.
     func testDamagedPackOnOneReplicaFailsOverAndIsRepaired() throws {
         let s3 = "s3:\(try need("S3_ENDPOINT"))/snap-mirror-\(UUID().uuidString.prefix(8).lowercased())/repo"
-        let first = "\(work)/first", second = "\(work)/second"
-        let replicas = ["-r", first, "-r", second, "-r", s3]
-        let snap = SnapProcess(environment: ["SNAP_PASSWORD": "mirror pw"])
+        let port = try need("SFTP_PORT"), root = try need("SFTP_ROOT"), user = try need("SFTP_USER")
+        let sftp = "sftp://\(user)@127.0.0.1:\(port)\(root)/mirror-\(UUID().uuidString.prefix(8))"
+        let first = "\(work)/first"
+        let replicas = ["-r", first, "-r", sftp, "-r", s3]
+        let snap = SnapProcess(environment: ["SNAP_PASSWORD": "mirror pw", "SNAP_SFTP_KEY": try need("SFTP_KEY"),
+                                             "SNAP_SFTP_KNOWN_HOSTS": try need("SFTP_KNOWN_HOSTS")])
         try snap.expect(0, ["init"] + replicas)
         try snap.expect(0, ["backup", "\(work)/src", "-q"] + replicas)
 
@@ -160,11 +164,15 @@ final class MirrorTests: XCTestCase {
         comparison.compare(Array("\(work)/src".utf8), Array("\(target)\(work)/src".utf8), compareOwners: false)
         XCTAssertEqual(comparison.differences, [])
 
+        let checked = try snap.run(["check", "--read-data", "-r", first])
+        XCTAssertEqual(checked.status, 1, "check of the damaged replica alone fails")
+        XCTAssertTrue((checked.stdout + checked.stderr).contains(String(victim.suffix(64)).prefix(8)), checked.stdout + checked.stderr)
         let found = try status(replicas, snap, verify: true)
         let firstStatus = (found["replicas"] as? [[String: Any]])?.first
         XCTAssertEqual((firstStatus?["damaged"] as? [String])?.contains { $0.contains(String(victim.suffix(64))) }, true, "\(found)")
         try snap.expect(0, ["mirror", "sync", "--verify"] + replicas)
         XCTAssertEqual(try status(replicas, snap, verify: true)["in_sync"] as? Bool, true)
+        try snap.expect(0, ["check", "--read-data", "-q", "-r", first])
         try restoreAndCompare(["-r", first], snap, label: "restore from the repaired replica alone")
     }
 }
