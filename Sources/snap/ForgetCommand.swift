@@ -116,7 +116,7 @@ struct ForgetCommand: ParsableCommand {
             if snapshots.isEmpty && !global.quiet && !global.json { Output.line("removed \(doomed.count) snapshots") }
             if prune && !doomed.isEmpty {
                 if !global.quiet && !global.json { Output.line("\(doomed.count) snapshots have been removed, running prune") }
-                try runPrune(global: global)
+                try runPrune(repository: repository, global: global)
             }
         }
     }

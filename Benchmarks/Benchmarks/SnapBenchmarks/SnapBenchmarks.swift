@@ -11,7 +11,10 @@ import Benchmark
 import SnapChunker
 import SnapCompression
 import SnapCrypto
+import SnapCore
+import SnapEngine
 import SnapRepository
+import SnapStorage
 
 // MARK: - Configuration
 
@@ -348,4 +351,66 @@ let benchmarks: @Sendable () -> Void = {
     } setup: { () -> IndexFixture in
         makeIndexFixture(blobCount: 1_000_000, probeCount: BenchmarkScalingFactor.kilo.rawValue, seed: 6)
     }
+
+    // Pack writing: 16 blobs of 1 MiB of text-like data through a BlobSaver into an in-memory
+    // backend (compress, encrypt, pack, SHA-256 name, index file), i.e. one full pack.
+    Benchmark("pack-write", configuration: configuration(timeMetrics)) { benchmark, fixture in
+        for _ in benchmark.scaledIterations {
+            let saver = BlobSaver(repository: fixture.repository)
+            for (id, blob) in fixture.blobs { try saver.save(.data, id: id, plaintext: blob) }
+            blackHole(try saver.finish().packs)
+        }
+    } setup: { () -> PackWriteFixture in
+        var options = Repository.InitOptions()
+        options.keyCost = .init(n: 1024, r: 8, p: 1)
+        let repository = try Repository.initialize(backend: MemoryBackend(), password: "bench", options: options,
+                                                   hostname: "bench", username: "bench", now: "2025-01-01T00:00:00Z")
+        let text = textLikeBytes(count: 16 * mebibyte, seed: 8)
+        let blobs = (0..<16).map { i -> (BlobID, [UInt8]) in
+            let blob = Array(text[(i * mebibyte)..<((i + 1) * mebibyte)])
+            return (repository.keys.blobID(of: blob), blob)
+        }
+        return PackWriteFixture(repository: repository, blobs: blobs)
+    }
+
+    // Tree encoding and decoding: a directory of 1000 files, each with two content blobs,
+    // as the archiver writes it and the restorer reads it.
+    Benchmark("tree-encode", configuration: configuration(timeMetrics)) { benchmark, fixture in
+        for _ in benchmark.scaledIterations {
+            let bytes = fixture.tree.encoded()
+            blackHole(try Tree.decode(bytes).nodes.count)
+        }
+    } setup: { () -> TreeFixture in
+        var nodes: [Node] = []
+        for i in 0..<1000 {
+            let seconds = Int64(1_700_000_000 + i)
+            let first = BlobID(raw: RawID(w0: UInt64(i), w1: 1, w2: 2, w3: 3))
+            let second = BlobID(raw: RawID(w0: UInt64(i), w1: 4, w2: 5, w3: 6))
+            var node = Node(name: Array("file-\(i).swift".utf8), type: .file)
+            node.mode = 0o644
+            node.uid = 1000
+            node.gid = 1000
+            node.user = "dev"
+            node.group = "dev"
+            node.mtime = Timestamp(seconds: seconds, nanoseconds: 123_456_789)
+            node.ctime = Timestamp(seconds: seconds, nanoseconds: 987_654_321)
+            node.inode = UInt64(1_000_000 + i)
+            node.device = 2049
+            node.size = UInt64(4096 * i)
+            node.content = [first, second]
+            nodes.append(node)
+        }
+        return TreeFixture(tree: Tree(nodes: nodes))
+    }
+}
+
+final class PackWriteFixture: @unchecked Sendable {
+    let repository: Repository
+    let blobs: [(BlobID, [UInt8])]
+    init(repository: Repository, blobs: [(BlobID, [UInt8])]) { self.repository = repository; self.blobs = blobs }
+}
+
+final class TreeFixture: @unchecked Sendable {
+    let tree: Tree
+    init(tree: Tree) { self.tree = tree }
 }

@@ -70,11 +70,12 @@ public final class Checker {
         neededUnindexed = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = []
         let lock = takeLock()
         defer { lock?.release() }
+        // Snapshots first, index after: a snapshot is written only after the index files naming its blobs.
+        try loadSnapshots()
         try checkIndexFiles()
         try checkPacks()
         readUnindexedHeaders()
         loadBlobIndex()
-        try loadSnapshots()
         checkTrees()
         verifyPacks()
         if options.locateDamage && !damage.isEmpty { locateDamage() }

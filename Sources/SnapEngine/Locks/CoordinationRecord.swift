@@ -55,7 +55,8 @@ public enum Coordination {
     public static func all(in repository: Repository) throws -> [CoordinationFile] {
         var result: [CoordinationFile] = []
         for info in try repository.backend.list(.locks) {
-            guard let id = RawID(hex: info.file.name) else { continue }
+            // Records are a few hundred bytes; anything large is not one (e.g. an interrupted benchmark's file).
+            guard let id = RawID(hex: info.file.name), info.size <= 1 << 20 else { continue }
             guard let bytes = try? repository.loadFile(info.file),
                   let record = try? JSONCoding.decode(CoordinationRecord.self, bytes, file: info.file.description) else { continue }
             result.append(CoordinationFile(id: id, record: record))

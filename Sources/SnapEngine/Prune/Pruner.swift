@@ -93,7 +93,7 @@ public final class Pruner {
             throw PruneError.anotherPruneRunning(host: other.record.hostname, pid: other.record.pid)
         }
         // Locks of dead processes block nothing; removing them keeps locks/ readable.
-        for dead in coordination where dead.record.kind != .deletion && !alive(dead) {
+        for dead in coordination where !options.dryRun && dead.record.kind != .deletion && !alive(dead) {
             try? Coordination.remove(dead.id, in: repository)
         }
         return coordination.filter { $0.record.kind == .deletion }

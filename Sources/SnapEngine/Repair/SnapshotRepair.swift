@@ -120,10 +120,9 @@ extension Repairer {
             let bytes = tree.encoded()
             let id = repository.keys.blobID(of: bytes)
             guard let saver, !written.contains(id) else { return id }
-            if let location = repository.index.lookup(id) {
-                let inUnindexed = unindexedPacks[location.pack] != nil
-                if !inUnindexed { return id }
-                if !check.condemnedPacks.contains(location.pack) { reused.insert(location.pack); return id }
+            if let location = repository.index.lookup(id), !check.condemnedPacks.contains(location.pack) {
+                if unindexedPacks[location.pack] != nil { reused.insert(location.pack) }
+                return id
             }
             try saver.save(.tree, id: id, plaintext: bytes)
             written.insert(id)
