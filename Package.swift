@@ -2,7 +2,8 @@
 import PackageDescription
 
 // Layers, bottom to top; each module imports only modules above it in this list.
-//   C system libraries: CZstd, COpenSSL, CPosix (headers Glibc's module lacks)
+//   C system libraries: CZstd, COpenSSL, CCurl (+ CCurlShim, typed front ends for curl's
+//                       variadic calls), CPosix (headers Glibc's module lacks)
 //   thin wrappers:      SnapCompression, SnapCrypto
 //   core types:         SnapCore
 //   primitives:         SnapChunker
@@ -44,7 +45,7 @@ let package = Package(
         .target(name: "SnapRemote", dependencies: ["SnapCore", "SnapStorage", "SnapHTTP", "SnapCrypto"]),
         .target(name: "SnapRepository", dependencies: ["SnapCore", "SnapCrypto", "SnapCompression", "SnapStorage", "SnapChunker"]),
         .target(name: "SnapEngine", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapRepository", "SnapChunker", "SnapStorage"]),
-        .target(name: "SnapComposition", dependencies: ["SnapCore", "SnapCrypto", "SnapStorage", "SnapRemote", "SnapRepository", "SnapEngine"]),
+        .target(name: "SnapComposition", dependencies: ["SnapCore", "SnapCrypto", "SnapStorage", "SnapHTTP", "SnapRemote"]),
         .executableTarget(name: "snap", dependencies: [
             "CPosix", "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
