@@ -74,12 +74,11 @@ public final class Pruner {
             _ = try repository.saveFile(.index, plaintext: IndexFile(packs: adopted).encoded())
             result.indexFilesWritten += 1
         }
-        var current = try updateMarks(marks, adding: newlyCondemned.map(\.id), keeping: keptAgain.union(marked.subtracting(stored.keys)))
+        let current = try updateMarks(marks, adding: newlyCondemned.map(\.id), keeping: keptAgain.union(marked.subtracting(stored.keys)))
         result.packsResurrected += keptAgain.count
 
         // Phase 2.
-        current = try deleteSafely(marks: current, reachable: &reachable, result: &result)
-        _ = current
+        try deleteSafely(marks: current, reachable: &reachable, result: &result)
         return result
     }
 
@@ -128,9 +127,9 @@ public final class Pruner {
         return result
     }
 
-    /// Phase 2: deletes the unused packs of every mark no running backup may depend on.
-    /// - Returns: the marks that remain.
-    private func deleteSafely(marks: [CoordinationFile], reachable: inout Reachability, result: inout PruneResult) throws -> [CoordinationFile] {
+    /// Phase 2: deletes the unused packs of every mark no running backup may depend on;
+    /// marks that are not yet eligible stay for a later prune.
+    private func deleteSafely(marks: [CoordinationFile], reachable: inout Reachability, result: inout PruneResult) throws {
         let now = WallClock.now
         let backups = try Coordination.all(in: repository).filter {
             $0.record.kind == .backup && options.timing.isAlive($0.record, now: now, localHost: options.hostname)
@@ -142,7 +141,7 @@ public final class Pruner {
         let waiting = marks.filter { !isEligible($0) }
         result.packsDeferred = waiting.reduce(0) { $0 + ($1.record.packs?.count ?? 0) }
         if !waiting.isEmpty { report("\(result.packsDeferred) condemned packs wait until running backups finish; a later prune deletes them") }
-        guard !eligible.isEmpty else { return marks }
+        guard !eligible.isEmpty else { return }
 
         // Read after the lock check: snapshots and index files of backups that finished meanwhile count.
         try reachable.add(snapshotsOf: repository) { _ in }
@@ -185,6 +184,5 @@ public final class Pruner {
             }
         }
         for mark in eligible { try Coordination.remove(mark.id, in: repository) }
-        return waiting
     }
 }
