@@ -23,3 +23,6 @@ public struct LockTiming: Sendable {
         return Double(now.seconds - record.refreshedTime.seconds) < staleAfter + clockSkew
     }
 }
+
+/// This process's ID, as recorded in locks.
+func getpidValue() -> Int32 { getpid() }

@@ -18,10 +18,3 @@ enum PackReader {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#endif
-
-/// This process's ID.
-func getpidValue() -> Int32 { getpid() }
