@@ -2,6 +2,7 @@
 """Turn the raw measurements of Benchmarks/compare/run.sh into results.md, results.json, chart.png.
 
     report.py --run RUN_DIR --out docs/benchmarks
+    report.py --from-json docs/benchmarks/results.json --out docs/benchmarks   # redo the Markdown/PNG
 
 RUN_DIR holds meta.json (machine, versions), records.jsonl (one line per timed command, plus
 notes and restore verifications) and, when snap has it, snap_benchmark.json.
@@ -418,10 +419,18 @@ def chart(summary, path):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--run", required=True)
+    ap.add_argument("--run")
+    ap.add_argument("--from-json", help="an earlier results.json instead of a run folder")
     ap.add_argument("--out", required=True)
     a = ap.parse_args()
-    meta, records, notes, verifies, bench = load(a.run)
+    if a.from_json:
+        old = json.load(open(a.from_json))
+        meta, records, notes = old["meta"], old["records"], old["notes"]
+        verifies, bench = old["restore_verification"], old["snap_benchmark"]
+    elif a.run:
+        meta, records, notes, verifies, bench = load(a.run)
+    else:
+        ap.error("give --run or --from-json")
     combined = combine(records)
     summary = summarise(combined)
     trows = targets(summary, bench)
