@@ -53,9 +53,9 @@ let package = Package(
 
         .target(name: "SnapTestSupport", dependencies: ["SnapCore", "SnapStorage"], path: "Tests/SnapTestSupport"),
         .testTarget(name: "SnapCryptoTests", dependencies: ["SnapCrypto"]),
-        .testTarget(name: "SnapCompressionTests", dependencies: ["SnapCompression"]),
+        .testTarget(name: "SnapCompressionTests", dependencies: ["SnapCompression", "SnapTestSupport"]),
         .testTarget(name: "SnapCoreTests", dependencies: ["SnapCore"]),
-        .testTarget(name: "SnapChunkerTests", dependencies: ["SnapChunker", "SnapCore"]),
+        .testTarget(name: "SnapChunkerTests", dependencies: ["SnapChunker", "SnapCore", "SnapTestSupport"]),
         .testTarget(name: "SnapStorageTests", dependencies: ["SnapStorage", "SnapTestSupport"]),
         .testTarget(name: "SnapHTTPTests", dependencies: ["SnapHTTP"]),
         .testTarget(name: "SnapRemoteTests", dependencies: ["SnapRemote", "SnapStorage", "SnapCrypto", "SnapTestSupport"]),

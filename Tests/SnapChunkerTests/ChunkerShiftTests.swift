@@ -1,3 +1,4 @@
+import SnapTestSupport
 import XCTest
 import SnapChunker
 
