@@ -7,8 +7,10 @@ import Synchronization
 /// Writes new blobs into packs, uploads full packs, and writes index files for them.
 ///
 /// `save` may be called from several threads at once: compression runs on the caller's
-/// thread, encryption into the open pack is serialised, and the caller that fills a pack
-/// uploads it. Ordering (FORMAT.md, "Write order"): an index file only names packs whose
+/// thread, encryption into the open pack is serialised, and full packs are uploaded on
+/// threads of their own, so that compression goes on while storage is busy (an fsync, a
+/// network round trip). At most `uploadThreads` packs upload and one more waits; `save`
+/// blocks beyond that, which bounds memory. Ordering (FORMAT.md, "Write order"): an index file only names packs whose
 /// upload has completed; `finish` returns only once every pack and index file is written.
 public final class BlobSaver: Sendable {
     /// Counts for the backup summary.
@@ -34,12 +36,17 @@ public final class BlobSaver: Sendable {
     private let compressors = Mutex<[UncheckedBox<ZstdCompressor>]>([])
     /// Write an index file after this many packs, so that a crash re-reads few pack headers.
     private let packsPerIndex: Int
+    private let uploaders: WorkerPool<Void>
+    private let uploadFailure = Mutex<(any Error)?>(nil)
 
-    public init(repository: Repository, compressionLevel: Int? = nil, packsPerIndex: Int = 64) {
+    public init(repository: Repository, compressionLevel: Int? = nil, packsPerIndex: Int = 64, uploadThreads: Int = 2) {
         self.repository = repository
         level = Int32(compressionLevel ?? repository.config.compression.level)
         self.packsPerIndex = packsPerIndex
+        uploaders = WorkerPool(threads: uploadThreads, capacity: 1, label: "snap.pack-upload") { () }
     }
+
+    deinit { uploaders.close() }
 
     /// Claims the right to store blob `id`: `true` when it is in no pack and no other
     /// caller is storing it, in which case the caller must follow with `save`.
@@ -78,7 +85,7 @@ public final class BlobSaver: Sendable {
             box.value.open[type] = nil
             return UncheckedBox(writer)
         }
-        if let full { try upload(full.value) }
+        if let full { try enqueue(full) }
     }
 
     /// Convenience for `save` with an array.
@@ -94,9 +101,23 @@ public final class BlobSaver: Sendable {
             defer { box.value.open = [:] }
             return UncheckedBox(box.value.open.values.sorted { $0.type.rawValue < $1.type.rawValue })
         }
-        for writer in open.value { try upload(writer) }
+        for writer in open.value { try enqueue(UncheckedBox(writer)) }
+        uploaders.close()
+        try rethrowUploadFailure()
         try writeIndex(force: true)
         return state.withLock { $0.value.statistics }
+    }
+
+    /// Hands a full pack to an upload thread. Throws the first failure of an earlier upload.
+    private func enqueue(_ writer: UncheckedBox<PackWriter>) throws {
+        try rethrowUploadFailure()
+        uploaders.submit { [self] _ in
+            do { try upload(writer.value) } catch { uploadFailure.withLock { if $0 == nil { $0 = error } } }
+        }
+    }
+
+    private func rethrowUploadFailure() throws {
+        if let error = uploadFailure.withLock({ $0 }) { throw error }
     }
 
     private func upload(_ writer: PackWriter) throws {

@@ -21,6 +21,9 @@ public struct BackupOptions: Sendable {
     public var compressionLevel: Int?
     /// Compression/encryption worker threads.
     public var workers = max(1, System.activeProcessorCount)
+    /// Threads that open, read, chunk and hash files. One more than the cores, so that the
+    /// cores stay busy while a reader waits for the disk or for the upload queue.
+    public var readers = max(1, System.activeProcessorCount) + 1
 
     public init(paths: [String], hostname: String, username: String) {
         self.paths = paths; self.hostname = hostname; self.username = username
@@ -37,36 +40,41 @@ public struct BackupResult: Sendable {
 
 /// Backs up paths into a repository and writes a snapshot.
 ///
+/// One thread walks the tree in name order, stats every entry and settles unchanged
+/// files from the parent snapshot; files whose content must be read go to `FileReader`'s
+/// threads, and their chunks to `BlobUploadQueue`'s. A folder's tree is written once all
+/// its entries are settled, so memory is bounded by the queues and the depth of the walk,
+/// not by the size of the tree.
+///
 /// Write order (FORMAT.md, "Write order"): packs, then the index files naming them,
 /// then the snapshot. Killed at any point, the repository keeps only complete files;
 /// packs without an index are picked up by the next backup.
 public final class Archiver {
+    private struct HardLinkFirst {
+        let path: [UInt8]
+        let node: Pending<Node?>
+    }
+
     private let repository: Repository
     private let options: BackupOptions
     private let progress: BackupProgress
-    private let warn: @Sendable (String) -> Void
+    private let record: BackupRecord
     private let saver: BlobSaver
     private let uploads: BlobUploadQueue
     private let excludes: PathMatcher
     private let owners = OwnerNames()
-    private let reader: ChunkReader
-    private var summary = Snapshot.Summary()
-    private var warnings: [String] = []
     /// First snapshot path of each multiply-linked file, by (device, inode).
-    private var hardLinks: [HardLinkKey: Node] = [:]
-    /// Every blob the snapshot will reference, for the dependency check before it is written.
-    private var usedBlobs: Set<BlobID> = []
+    private var hardLinks: [HardLinkKey: HardLinkFirst] = [:]
 
     public init(repository: Repository, options: BackupOptions, progress: BackupProgress = BackupProgress(),
                 warn: @escaping @Sendable (String) -> Void = { _ in }) {
         self.repository = repository
         self.options = options
         self.progress = progress
-        self.warn = warn
+        record = BackupRecord(report: warn)
         saver = BlobSaver(repository: repository, compressionLevel: options.compressionLevel)
         uploads = BlobUploadQueue(saver: saver, limit: options.workers * 2)
         excludes = PathMatcher(options.excludes)
-        reader = ChunkReader(chunker: repository.chunker)
     }
 
     /// Checks the sources, backs them up and saves the snapshot.
@@ -89,7 +97,7 @@ public final class Archiver {
         // moment waits for this backup before deleting them.
         let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: options.hostname, timing: options.lockTiming)
         defer { lock.release() }
-        try repository.loadIndex { id, error in self.warn("index \(id.short) skipped: \(error)") }
+        try repository.loadIndex { id, error in self.record.report("index \(id.short) skipped: \(error)") }
         // Condemned packs stay readable for restores, but new snapshots must not depend on them.
         let condemned = try Self.condemnedPacks(in: repository)
         repository.index.remove(packs: condemned)
@@ -97,20 +105,29 @@ public final class Archiver {
         let parent = try findParent(paths: paths)
         let parentRoot = parent.flatMap { loadTree($0.snapshot.tree) }
 
+        let files = FileReader(repository: repository, saver: saver, uploads: uploads, progress: progress,
+                               record: record, threads: options.readers)
+        let trees = TreeSaver(repository: repository, saver: saver, uploads: uploads, files: files,
+                              progress: progress, record: record)
         let root: BlobID
-        if trie.isTarget {
-            root = try archiveDirectory([PathBytes.slash], parent: parentRoot)
-        } else {
-            root = try archiveIntermediate(trie, path: [], parent: parentRoot)
+        do {
+            defer { trees.close(); files.close() }
+            let walk = Walk(files: files, trees: trees)
+            if trie.isTarget {
+                root = try archiveDirectory([PathBytes.slash], parent: parentRoot, walk: walk).wait()
+            } else {
+                root = try archiveIntermediate(trie, path: [], parent: parentRoot, walk: walk).wait()
+            }
         }
         try uploads.drain()
         let stored = try saver.finish()
 
+        var summary = record.summary
         summary.bytesAdded = UInt64(stored.rawBytes)
         summary.bytesStored = UInt64(stored.storedBytes)
         summary.blobsAdded = stored.blobs
         summary.dataBlobsAdded = stored.dataBlobs
-        summary.warnings = warnings.count
+        summary.warnings = record.warnings.count
         summary.durationSeconds = Clock.now() - start
         let time = options.time ?? WallClock.now
         let snapshot = Snapshot(time: RFC3339.format(time, utcOffset: RFC3339.localOffset(at: time.seconds)),
@@ -120,7 +137,7 @@ public final class Archiver {
                                 summary: summary, programVersion: snapVersion)
         try verifyDependencies(lock: lock)
         let id = try SnapshotStore.save(snapshot, in: repository)
-        return BackupResult(id: id, snapshot: snapshot, warnings: warnings)
+        return BackupResult(id: id, snapshot: snapshot, warnings: record.warnings)
     }
 
     /// Packs that a prune has condemned (named in deletion marks).
@@ -136,7 +153,7 @@ public final class Archiver {
         guard quiet > options.lockTiming.staleAfter - options.lockTiming.refreshInterval else { return }
         let present = Set(try repository.backend.list(.data).compactMap { PackID(hex: $0.file.name) })
         let condemned = try Self.condemnedPacks(in: repository)
-        let needed = Set(usedBlobs.compactMap { repository.index.lookup($0)?.pack })
+        let needed = Set(record.usedBlobs.compactMap { repository.index.lookup($0)?.pack })
         if let lost = needed.first(where: { !present.contains($0) || condemned.contains($0) }) {
             throw EngineError.repositoryChanged("this backup could not refresh its lock for \(Int(quiet)) s and a prune has since condemned pack \(lost.short) it depends on; run the backup again")
         }
@@ -156,153 +173,111 @@ public final class Archiver {
         return try? Tree.decode(bytes)
     }
 
-    private func warning(_ path: [UInt8], _ message: String) {
-        let text = "\(PathBytes.display(path)): \(message)"
-        warnings.append(text)
-        warn(text)
-    }
-
     /// A folder on the way to a backed-up path: its own metadata, and only the children
     /// that lead to targets.
-    private func archiveIntermediate(_ trie: SourceTrie, path: [UInt8], parent: Tree?) throws -> BlobID {
-        var nodes: [Node] = []
+    private func archiveIntermediate(_ trie: SourceTrie, path: [UInt8], parent: Tree?, walk: Walk) throws -> Pending<BlobID> {
+        var entries: [PendingEntry] = []
         for (name, child) in trie.children.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
             let childPath = PathBytes.join(path.isEmpty ? [PathBytes.slash] : path, name)
             let parentNode = parent?.node(named: name)
             if child.isTarget {
-                if let node = try archiveEntry(childPath, name: name, parent: parentNode) { nodes.append(node) }
+                if let entry = try archiveEntry(childPath, name: name, parent: parentNode, walk: walk) { entries.append(entry) }
                 continue
             }
             let st: stat
             do { st = try FileSystem.lstat(childPath) } catch {
                 throw EngineError.sourceUnavailable(path: PathBytes.display(childPath), reason: error.description)
             }
-            var node = Node(name: name, type: .directory, stat: st, owners: owners)
-            node.subtree = try archiveIntermediate(child, path: childPath,
-                                                   parent: parentNode?.type == .directory ? loadTree(parentNode?.subtree) : nil)
-            nodes.append(node)
+            let node = Node(name: name, type: .directory, stat: st, owners: owners)
+            let tree = try archiveIntermediate(child, path: childPath,
+                                               parent: parentNode?.type == .directory ? loadTree(parentNode?.subtree) : nil,
+                                               walk: walk)
+            entries.append(.directory(node, tree: tree))
         }
-        return try saveTree(Tree(nodes: nodes))
+        return walk.trees.submit(entries)
     }
 
-    private func archiveDirectory(_ path: [UInt8], parent: Tree?) throws -> BlobID {
-        var nodes: [Node] = []
+    private func archiveDirectory(_ path: [UInt8], parent: Tree?, walk: Walk) throws -> Pending<BlobID> {
+        var entries: [PendingEntry] = []
         let names: [[UInt8]]
         do { names = try FileSystem.entries(path) } catch {
-            warning(path, "cannot list folder: \(error)")
+            record.warn(path, "cannot list folder: \(error)")
             names = []
         }
         for name in names {
             let childPath = PathBytes.join(path, name)
             if excludes.matches(path: childPath, name: name) { continue }
-            if let node = try archiveEntry(childPath, name: name, parent: parent?.node(named: name)) { nodes.append(node) }
+            if let entry = try archiveEntry(childPath, name: name, parent: parent?.node(named: name), walk: walk) {
+                entries.append(entry)
+            }
         }
-        summary.directories += 1
-        return try saveTree(Tree(nodes: nodes))
+        record.count { $0.directories += 1 }
+        return walk.trees.submit(entries)
     }
 
     /// Backs up one entry; `nil` (with a warning) when it vanished or cannot be read.
-    private func archiveEntry(_ path: [UInt8], name: [UInt8], parent: Node?) throws -> Node? {
+    private func archiveEntry(_ path: [UInt8], name: [UInt8], parent: Node?, walk: Walk) throws -> PendingEntry? {
         let st: stat
         do { st = try FileSystem.lstat(path) } catch {
-            warning(path, error.code == ENOENT ? "vanished before it could be read" : "cannot stat: \(error)")
+            record.warn(path, error.code == ENOENT ? "vanished before it could be read" : "cannot stat: \(error)")
             return nil
         }
         guard let type = FileSystem.nodeType(st.st_mode) else {
-            warning(path, "unknown file type, skipped")
+            record.warn(path, "unknown file type, skipped")
             return nil
         }
         var node = Node(name: name, type: type, stat: st, owners: owners)
         do { node.xattrs = try FileSystem.xattrs(path) } catch {
-            warning(path, "cannot read extended attributes: \(error)")
+            record.warn(path, "cannot read extended attributes: \(error)")
         }
         switch type {
         case .file:
-            return try archiveFile(path, node: node, parent: parent)
+            return archiveFile(path, node: node, parent: parent, walk: walk)
         case .directory:
-            node.subtree = try archiveDirectory(path, parent: parent?.type == .directory ? loadTree(parent?.subtree) : nil)
+            let tree = try archiveDirectory(path, parent: parent?.type == .directory ? loadTree(parent?.subtree) : nil,
+                                            walk: walk)
+            return .directory(node, tree: tree)
         case .symlink:
             do { node.linkTarget = try FileSystem.readlink(path) } catch {
-                warning(path, "cannot read symlink: \(error)")
+                record.warn(path, "cannot read symlink: \(error)")
                 return nil
             }
         default:
             break
         }
-        return node
+        return .ready(node)
     }
 
-    private func archiveFile(_ path: [UInt8], node: Node, parent: Node?) throws -> Node? {
-        var node = node
+    private func archiveFile(_ path: [UInt8], node: Node, parent: Node?, walk: Walk) -> PendingEntry {
         let key = HardLinkKey(device: node.device, inode: node.inode)
         if node.links > 1, let first = hardLinks[key] {
-            node.type = .hardlink
-            node.linkTarget = first.linkTarget
-            node.content = first.content
-            node.size = first.size
-            progress.fileDone(bytes: 0)
-            return node
+            return .link(node, path: path, firstPath: first.path, first: first.node)
         }
+        let pending: Pending<Node?>
         if let parent, parent.type == .file, parent.size == node.size, parent.mtime == node.mtime,
            parent.ctime == node.ctime, parent.inode == node.inode,
            parent.content.allSatisfy({ repository.index.contains($0) }) {
+            var node = node
             node.content = parent.content
-            usedBlobs.formUnion(parent.content)
-            summary.filesUnchanged += 1
-            summary.bytesProcessed += node.size
+            record.use(parent.content)
+            record.count {
+                $0.filesUnchanged += 1
+                $0.bytesProcessed += node.size
+            }
+            progress.fileDone(bytes: node.size)
+            pending = Pending(node)
         } else {
-            progress.setCurrent(PathBytes.display(path))
-            let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK) }
-            guard fd >= 0 else {
-                warning(path, errno == ENOENT ? "vanished before it could be read" : "cannot open: \(String(cString: strerror(errno)))")
-                return nil
-            }
-            defer { close(fd) }
-            var opened = stat()
-            guard fstat(fd, &opened) == 0, (opened.st_mode & S_IFMT) == S_IFREG else {
-                warning(path, "was replaced by something that is not a regular file while being read")
-                return nil
-            }
-            var content: [BlobID] = []
-            var total: UInt64 = 0
-            do {
-                total = try reader.read(fd) { chunk in
-                    let id = repository.keys.blobID(of: chunk)
-                    content.append(id)
-                    usedBlobs.insert(id)
-                    if saver.reserve(id) {
-                        try uploads.submit(.data, id: id, plaintext: Array(chunk))
-                    }
-                }
-            } catch let failure as FileSystem.Failure {
-                warning(path, "cannot read: \(failure)")
-                return nil
-            }
-            if total != node.size {
-                // The file changed while it was read: record what was read.
-                node.size = total
-            }
-            node.content = content
-            summary.bytesRead += total
-            summary.bytesProcessed += total
-            if parent?.type == .file { summary.filesChanged += 1 } else { summary.filesNew += 1 }
+            pending = walk.files.submit(path, node: node, isChange: parent?.type == .file)
         }
-        progress.fileDone(bytes: node.size)
-        if node.links > 1 {
-            var first = node
-            first.linkTarget = path
-            hardLinks[key] = first
-        }
-        return node
+        if node.links > 1 { hardLinks[key] = HardLinkFirst(path: path, node: pending) }
+        return .file(pending)
     }
+}
 
-    private func saveTree(_ tree: Tree) throws -> BlobID {
-        let bytes = tree.encoded()
-        let id = repository.keys.blobID(of: bytes)
-        usedBlobs.insert(id)
-        if saver.reserve(id) { try uploads.submit(.tree, id: id, plaintext: bytes) }
-        return id
-    }
+/// The threads a backup's walk hands its work to.
+private struct Walk {
+    let files: FileReader
+    let trees: TreeSaver
 }
 
 struct HardLinkKey: Hashable {

@@ -1,0 +1,38 @@
+import SnapCore
+import Synchronization
+
+/// What a running backup has counted, warned about and referenced, shared by the walking
+/// thread and the file readers.
+final class BackupRecord: Sendable {
+    private struct State {
+        var summary = Snapshot.Summary()
+        var warnings: [String] = []
+        /// Every blob the snapshot will reference, for the dependency check before it is written.
+        var usedBlobs: Set<BlobID> = []
+    }
+
+    private let state = Mutex(State())
+    /// Passes a message to the user without counting it as a warning.
+    let report: @Sendable (String) -> Void
+
+    init(report: @escaping @Sendable (String) -> Void) { self.report = report }
+
+    /// Records a warning about `path` and passes it on to the user.
+    func warn(_ path: [UInt8], _ message: String) {
+        let text = "\(PathBytes.display(path)): \(message)"
+        state.withLock { $0.warnings.append(text) }
+        report(text)
+    }
+
+    func use<S: Sequence>(_ ids: S) where S.Element == BlobID {
+        state.withLock { $0.usedBlobs.formUnion(ids) }
+    }
+
+    func count(_ update: (inout Snapshot.Summary) -> Void) {
+        state.withLock { update(&$0.summary) }
+    }
+
+    var summary: Snapshot.Summary { state.withLock { $0.summary } }
+    var warnings: [String] { state.withLock { $0.warnings } }
+    var usedBlobs: Set<BlobID> { state.withLock { $0.usedBlobs } }
+}

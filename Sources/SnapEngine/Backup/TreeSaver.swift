@@ -1,0 +1,84 @@
+import SnapCore
+import SnapRepository
+
+/// A directory entry as the archiver's walk leaves it: settled, or still being produced
+/// on another thread.
+enum PendingEntry: Sendable {
+    case ready(Node)
+    /// A file being read; `nil` when it could not be (with a warning).
+    case file(Pending<Node?>)
+    /// A folder whose tree is still being written.
+    case directory(Node, tree: Pending<BlobID>)
+    /// A further name of a multiply-linked file whose first name is `firstPath`.
+    case link(Node, path: [UInt8], firstPath: [UInt8], first: Pending<Node?>)
+}
+
+/// Writes the archiver's folder trees on a thread of its own, once their entries are
+/// settled, so that the walk never waits for a file to be read.
+///
+/// Folders arrive children first (the walk is depth-first), and one thread takes them in
+/// that order: a folder's subfolders are always written before it is.
+final class TreeSaver: Sendable {
+    private let repository: Repository
+    private let saver: BlobSaver
+    private let uploads: BlobUploadQueue
+    private let files: FileReader
+    private let progress: BackupProgress
+    private let record: BackupRecord
+    private let pool: WorkerPool<Void>
+
+    init(repository: Repository, saver: BlobSaver, uploads: BlobUploadQueue, files: FileReader,
+         progress: BackupProgress, record: BackupRecord) {
+        self.repository = repository
+        self.saver = saver
+        self.uploads = uploads
+        self.files = files
+        self.progress = progress
+        self.record = record
+        // How many finished folders the walk may run ahead of the tree writer.
+        pool = WorkerPool(threads: 1, capacity: 256, label: "snap.trees") { () }
+    }
+
+    /// Queues a folder's entries; the pending ID is its tree's, or the first error met.
+    func submit(_ entries: [PendingEntry]) -> Pending<BlobID> {
+        let tree = Pending<BlobID>()
+        pool.submit { [self] _ in tree.fulfil(Result { try save(entries) }) }
+        return tree
+    }
+
+    /// Waits for every queued folder.
+    func close() { pool.close() }
+
+    private func save(_ entries: [PendingEntry]) throws -> BlobID {
+        var nodes: [Node] = []
+        nodes.reserveCapacity(entries.count)
+        for entry in entries {
+            switch entry {
+            case .ready(let node):
+                nodes.append(node)
+            case .file(let pending):
+                if let node = try pending.wait() { nodes.append(node) }
+            case .directory(var node, let tree):
+                node.subtree = try tree.wait()
+                nodes.append(node)
+            case .link(var node, let path, let firstPath, let first):
+                if let stored = try first.wait() {
+                    node.type = .hardlink
+                    node.linkTarget = firstPath
+                    node.content = stored.content
+                    node.size = stored.size
+                    progress.fileDone(bytes: 0)
+                    nodes.append(node)
+                } else if let read = try files.submit(path, node: node, isChange: false).wait() {
+                    // The first name could not be read: store this one in its own right.
+                    nodes.append(read)
+                }
+            }
+        }
+        let bytes = Tree(nodes: nodes).encoded()
+        let id = repository.keys.blobID(of: bytes)
+        record.use(CollectionOfOne(id))
+        if saver.reserve(id) { try uploads.submit(.tree, id: id, plaintext: bytes) }
+        return id
+    }
+}

@@ -1,0 +1,57 @@
+import Dispatch
+import Synchronization
+import XCTest
+import SnapCore
+
+final class WorkerPoolTests: XCTestCase {
+    // Every job runs exactly once, on the workers' own contexts, and close waits for all.
+    func testRunsEveryJobOnceBeforeCloseReturns() {
+        let seen = Mutex<[Int]>([])
+        let contexts = Mutex(0)
+        let pool = WorkerPool<Int>(threads: 3, capacity: 2, label: "test.pool") {
+            contexts.withLock { $0 += 1; return $0 }
+        }
+        for i in 0..<200 { pool.submit { _ in seen.withLock { $0.append(i) } } }
+        pool.close()
+        XCTAssertEqual(seen.withLock { $0.sorted() }, Array(0..<200))
+        XCTAssertEqual(contexts.withLock { $0 }, 3, "one context per thread")
+    }
+
+    // One thread runs jobs in submission order (the tree writer relies on it).
+    func testOneThreadKeepsSubmissionOrder() {
+        let seen = Mutex<[Int]>([])
+        let pool = WorkerPool<Void>(threads: 1, capacity: 4, label: "test.order") { () }
+        for i in 0..<100 { pool.submit { _ in seen.withLock { $0.append(i) } } }
+        pool.close()
+        XCTAssertEqual(seen.withLock { $0 }, Array(0..<100))
+    }
+
+    // submit blocks once `capacity` jobs wait: with the only worker held, the third submit
+    // (one running, one waiting) cannot return until the worker is released.
+    func testSubmitBlocksWhenTheQueueIsFull() {
+        let release = DispatchSemaphore(value: 0)
+        let started = DispatchSemaphore(value: 0)
+        let pool = WorkerPool<Void>(threads: 1, capacity: 1, label: "test.full") { () }
+        pool.submit { _ in started.signal(); release.wait() }
+        started.wait()
+        pool.submit { _ in }
+        let thirdReturned = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async { pool.submit { _ in }; thirdReturned.signal() }
+        XCTAssertEqual(thirdReturned.wait(timeout: .now() + 0.3), .timedOut, "submit returned while the queue was full")
+        release.signal()
+        XCTAssertEqual(thirdReturned.wait(timeout: .now() + 10), .success)
+        pool.close()
+    }
+
+    // A pending value hands its result, or its error, to every waiter.
+    func testPendingDeliversValueAndErrorToEveryWaiter() throws {
+        struct Boom: Error {}
+        let value = Pending<Int>()
+        let failed = Pending<Int>()
+        DispatchQueue.global().async { value.fulfil(.success(7)); failed.fulfil(.failure(Boom())) }
+        XCTAssertEqual(try value.wait(), 7)
+        XCTAssertEqual(try value.wait(), 7)
+        XCTAssertThrowsError(try failed.wait()) { XCTAssertTrue($0 is Boom) }
+        XCTAssertEqual(try Pending(3).wait(), 3)
+    }
+}
