@@ -48,6 +48,7 @@ public final class Restorer {
     private let excludes: PathMatcher
     private var plan: [PlannedEntry] = []
     private var result = RestoreResult()
+    private let metadata: MetadataWriter
 
     struct PlannedEntry {
         var target: [UInt8]
@@ -56,6 +57,10 @@ public final class Restorer {
         /// For a hard link whose first name is restored too: that name's target path.
         var linkTo: [UInt8]?
         var created = false
+
+        /// A file of exactly one chunk: created, written, given its metadata and closed
+        /// on one descriptor when its chunk arrives (one open per file, not four).
+        var isWholeBlob: Bool { linkTo == nil && (node.type == .file || node.type == .hardlink) && node.content.count == 1 }
     }
 
     public init(repository: Repository, tree: BlobID, options: RestoreOptions, warn: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -65,6 +70,7 @@ public final class Restorer {
         self.warn = warn
         includes = PathMatcher(options.includes)
         excludes = PathMatcher(options.excludes)
+        metadata = MetadataWriter(restoreOwnership: options.restoreOwnership)
     }
 
     /// Restores everything selected. Per-entry failures are collected in the result, not thrown.
@@ -77,8 +83,9 @@ public final class Restorer {
         var firstNames: [[UInt8]: [UInt8]] = [:]
         _ = try planDirectory(rootTree, snapshotPath: [], target: target, selected: includes.isEmpty, firstNames: &firstNames)
         createEntries()
-        writeContent()
-        applyMetadata()
+        let finished = writeContent()
+        createDeferred(finished)
+        applyMetadata(skipping: finished)
         return result
     }
 
@@ -157,6 +164,12 @@ public final class Restorer {
             // Entries are planned parents first: skip what lies inside a folder that failed.
             if let failed = failedFolder, e.target.starts(with: failed + [PathBytes.slash]) { continue }
             failedFolder = nil
+            // Created when their content is written; further names once their first exists.
+            if e.isWholeBlob || e.linkTo != nil {
+                plan[i].created = true
+                count(e)
+                continue
+            }
             let failed: Int32? = PathBytes.withCString(e.target) { path in
                 switch e.node.type {
                 case .directory:
@@ -164,15 +177,7 @@ public final class Restorer {
                     if errno == EEXIST, let st = try? FileSystem.lstat(e.target), (st.st_mode & S_IFMT) == S_IFDIR { return nil }
                     return errno
                 case .file, .hardlink:
-                    if let first = e.linkTo {
-                        unlink(path)
-                        return PathBytes.withCString(first) { link($0, path) } == 0 ? nil : errno
-                    }
-                    var fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-                    if fd < 0 && (errno == ELOOP || errno == EISDIR || errno == ETXTBSY) {
-                        unlink(path)
-                        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-                    }
+                    let fd = Self.createFile(path)
                     guard fd >= 0 else { return errno }
                     defer { close(fd) }
                     // Size first: blobs that are all zeros are then simply not written (holes).
@@ -198,11 +203,47 @@ public final class Restorer {
                 continue
             }
             plan[i].created = true
-            switch e.node.type {
-            case .directory: result.directories += 1
-            case .file, .hardlink: result.files += 1; if e.linkTo == nil { result.bytes += e.node.size }
-            default: result.otherEntries += 1
+            count(e)
+        }
+    }
+
+    private func count(_ e: PlannedEntry) {
+        switch e.node.type {
+        case .directory: result.directories += 1
+        case .file, .hardlink: result.files += 1; if e.linkTo == nil { result.bytes += e.node.size }
+        default: result.otherEntries += 1
+        }
+    }
+
+    /// Creates (or replaces) a regular file for writing; -1 with `errno` on failure.
+    private static func createFile(_ path: UnsafePointer<CChar>) -> Int32 {
+        var fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        if fd < 0 && (errno == ELOOP || errno == EISDIR || errno == ETXTBSY) {
+            unlink(path)
+            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+        }
+        return fd
+    }
+
+    /// Whole-blob files whose chunk could not be restored (created empty at their size, as
+    /// the others were), then further names of hard-linked files.
+    private func createDeferred(_ finished: Set<Int>) {
+        for (i, e) in plan.enumerated() where e.created && e.isWholeBlob && !finished.contains(i) {
+            let failed: Int32? = PathBytes.withCString(e.target) { path in
+                let fd = Self.createFile(path)
+                guard fd >= 0 else { return errno }
+                defer { close(fd) }
+                return ftruncate(fd, off_t(e.node.size)) == 0 ? nil : errno
             }
+            if let failed { record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))") }
+        }
+        for e in plan where e.created {
+            guard let first = e.linkTo else { continue }
+            let failed: Int32? = PathBytes.withCString(e.target) { path in
+                unlink(path)
+                return PathBytes.withCString(first) { link($0, path) } == 0 ? nil : errno
+            }
+            if let failed { record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))") }
         }
     }
 
@@ -210,7 +251,17 @@ public final class Restorer {
 
     private struct BlobUse { let file: Int32; let offset: UInt64 }
 
-    private func writeContent() {
+    /// What a restore worker needs to know about one planned file.
+    private struct FileTarget: Sendable {
+        let path: [UInt8]
+        let snapshotPath: [UInt8]
+        let node: Node
+        let isWholeBlob: Bool
+    }
+
+    /// Writes every needed blob, pack by pack on `workers` threads; returns the plan
+    /// indices of the whole-blob files that were written and given their metadata.
+    private func writeContent() -> Set<Int> {
         var uses: [BlobID: [BlobUse]] = [:]
         for (i, e) in plan.enumerated() where e.created && e.linkTo == nil && (e.node.type == .file || e.node.type == .hardlink) {
             var offset: UInt64 = 0
@@ -228,45 +279,48 @@ public final class Restorer {
             if let location = repository.index.lookup(id) { byPack[location.pack, default: []].append(location) } else { missing.append(id) }
         }
         let packs = byPack.map { ($0.key, $0.value.sorted { $0.entry.offset < $1.entry.offset }) }
-        let targets = plan.map(\.target)
+        let files = plan.map { FileTarget(path: $0.target, snapshotPath: $0.snapshotPath, node: $0.node, isWholeBlob: $0.isWholeBlob) }
         let failures = Mutex<[(BlobID, String)]>(missing.map { ($0, "not in any index") })
+        let finished = Mutex<Set<Int>>([])
+        let problems = Mutex<[String]>([])
         let uses_ = uses
         let repository = self.repository
-        let workers = DispatchQueue(label: "snap.restore", attributes: .concurrent)
-        let group = DispatchGroup()
-        let slots = DispatchSemaphore(value: options.workers)
-        for (pack, blobs) in packs {
-            slots.wait()
-            group.enter()
-            workers.async {
-                defer { slots.signal(); group.leave() }
-                let damaged = Self.restorePack(pack, blobs: blobs, uses: uses_, targets: targets, repository: repository)
-                if !damaged.isEmpty { failures.withLock { $0 += damaged } }
-            }
+        let metadata = self.metadata
+        ParallelWork.forEach(packs.count, workers: options.workers) { p in
+            let (pack, blobs) = packs[p]
+            let outcome = Self.restorePack(pack, blobs: blobs, uses: uses_, files: files, repository: repository, metadata: metadata)
+            if !outcome.failed.isEmpty { failures.withLock { $0 += outcome.failed } }
+            if !outcome.finished.isEmpty { finished.withLock { $0.formUnion(outcome.finished) } }
+            if !outcome.problems.isEmpty { problems.withLock { $0 += outcome.problems } }
         }
-        group.wait()
+        for message in problems.withLock({ $0 }) { record(message) }
         for (blob, reason) in failures.withLock({ $0 }).sorted(by: { $0.0 < $1.0 }) {
             let files = Set((uses[blob] ?? []).map { PathBytes.display(plan[Int($0.file)].snapshotPath) }).sorted()
             result.damagedBlobs.append((blob, reason, files))
             warn("blob \(blob.short) \(reason); affected: \(files.joined(separator: ", "))")
         }
+        return finished.withLock { $0 }
     }
 
-    /// Reads the needed span of one pack and writes its blobs; returns the blobs that failed.
-    private static func restorePack(_ pack: PackID, blobs: [BlobLocation], uses: [BlobID: [BlobUse]], targets: [[UInt8]],
-                                    repository: Repository) -> [(BlobID, String)] {
-        guard let first = blobs.first, let last = blobs.last else { return [] }
+    /// Reads the needed span of one pack and writes its blobs; returns the blobs that
+    /// failed, the whole-blob files finished, and metadata problems.
+    private static func restorePack(_ pack: PackID, blobs: [BlobLocation], uses: [BlobID: [BlobUse]], files: [FileTarget],
+                                    repository: Repository, metadata: MetadataWriter)
+        -> (failed: [(BlobID, String)], finished: [Int], problems: [String]) {
+        guard let first = blobs.first, let last = blobs.last else { return ([], [], []) }
         let start = Int(first.entry.offset)
         let end = Int(last.entry.offset + last.entry.length)
         let span: [UInt8]
         do {
             span = try repository.backend.read(FileName(.data, pack.hex), range: start..<end)
         } catch {
-            return blobs.map { ($0.entry.id, "could not be read from pack \(pack.short): \(error)") }
+            return (blobs.map { ($0.entry.id, "could not be read from pack \(pack.short): \(error)") }, [], [])
         }
         var failed: [(BlobID, String)] = []
+        var finished: [Int] = []
+        var problems: [String] = []
         let decoder: BlobDecoder
-        do { decoder = try BlobDecoder(keys: repository.keys) } catch { return blobs.map { ($0.entry.id, "\(error)") } }
+        do { decoder = try BlobDecoder(keys: repository.keys) } catch { return (blobs.map { ($0.entry.id, "\(error)") }, [], []) }
         for b in blobs {
             let from = Int(b.entry.offset) - start
             let plaintext: [UInt8]
@@ -284,26 +338,58 @@ public final class Restorer {
                 plaintext = again
             }
             for use in uses[b.entry.id] ?? [] {
-                if let error = write(plaintext, to: targets[Int(use.file)], at: use.offset) {
+                let file = files[Int(use.file)]
+                if file.isWholeBlob {
+                    switch writeWhole(plaintext, to: file, metadata: metadata) {
+                    case .success(let messages):
+                        finished.append(Int(use.file))
+                        problems += messages
+                    case .failure(let error):
+                        failed.append((b.entry.id, "could not be written: \(error)"))
+                    }
+                } else if let error = write(plaintext, to: file.path, at: use.offset) {
                     failed.append((b.entry.id, "could not be written: \(error)"))
                 }
             }
         }
-        return failed
+        return (failed, finished, problems)
     }
 
-    /// Writes `data` at `offset`, skipping 4 KiB runs of zeros so that they stay holes
-    /// (the file was created at its full size, so unwritten ranges read as zeros).
+    /// Creates a one-chunk file, writes it, and sets its metadata, all on one descriptor.
+    /// Returns the metadata problems (the content is written), or the write error.
+    private static func writeWhole(_ data: [UInt8], to file: FileTarget, metadata: MetadataWriter) -> Result<[String], FileSystem.Failure> {
+        PathBytes.withCString(file.path) { path in
+            let fd = createFile(path)
+            guard fd >= 0 else { return .failure(FileSystem.Failure(code: errno)) }
+            defer { close(fd) }
+            switch writeSkippingZeros(data, fd: fd, at: 0) {
+            case .failure(let error): return .failure(error)
+            case .success(let end):
+                if end < data.count && ftruncate(fd, off_t(data.count)) != 0 { return .failure(FileSystem.Failure(code: errno)) }
+            }
+            return .success(metadata.apply(file.node, snapshotPath: file.snapshotPath, path: path, fd: fd))
+        }
+    }
+
+    /// Writes `data` at `offset` of the file at `path` (already created at its full size).
     private static func write(_ data: [UInt8], to path: [UInt8], at offset: UInt64) -> String? {
         let fd = PathBytes.withCString(path) { open($0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
         guard fd >= 0 else { return String(cString: strerror(errno)) }
         defer { close(fd) }
-        return data.withUnsafeBytes { all -> String? in
+        if case .failure(let error) = writeSkippingZeros(data, fd: fd, at: offset) { return error.description }
+        return nil
+    }
+
+    /// Writes `data` at `offset`, skipping 4 KiB runs of zeros so that they stay holes.
+    /// Returns the end of the last byte written, relative to `offset`.
+    private static func writeSkippingZeros(_ data: [UInt8], fd: Int32, at offset: UInt64) -> Result<Int, FileSystem.Failure> {
+        data.withUnsafeBytes { all -> Result<Int, FileSystem.Failure> in
             let block = 4096
             func zeroBlock(at i: Int) -> Bool {
                 isAllZero(UnsafeRawBufferPointer(rebasing: all[i..<min(i + block, all.count)]))
             }
             var i = 0
+            var written = 0
             while i < all.count {
                 while i < all.count && zeroBlock(at: i) { i += block }
                 guard i < all.count else { break }
@@ -315,13 +401,14 @@ public final class Restorer {
                     let n = pwrite(fd, all.baseAddress! + done, end - done, off_t(offset) + off_t(done))  // non-empty range
                     if n < 0 {
                         if errno == EINTR { continue }
-                        return String(cString: strerror(errno))
+                        return .failure(FileSystem.Failure(code: errno))
                     }
                     done += n
                 }
+                written = end
                 i = end
             }
-            return nil
+            return .success(written)
         }
     }
 
@@ -338,50 +425,15 @@ public final class Restorer {
 
     // MARK: Metadata
 
-    /// Owners, extended attributes, modes and times; folders last and deepest first, so
-    /// that writing into them does not change their times and read-only folders stay writable until the end.
-    private func applyMetadata() {
+    /// Owners, extended attributes, modes and times of everything not finished with its
+    /// content; folders last and deepest first, so that writing into them does not change
+    /// their times and read-only folders stay writable until the end.
+    private func applyMetadata(skipping finished: Set<Int>) {
         let order = plan.indices.filter { plan[$0].node.type != .directory } + plan.indices.filter { plan[$0].node.type == .directory }.reversed()
-        for i in order where plan[i].created && plan[i].linkTo == nil {
+        for i in order where plan[i].created && plan[i].linkTo == nil && !finished.contains(i) {
             let e = plan[i]
-            PathBytes.withCString(e.target) { path in
-                let isLink = e.node.type == .symlink
-                if options.restoreOwnership {
-                    let uid = ownerID(user: e.node.user) ?? e.node.uid
-                    let gid = groupID(group: e.node.group) ?? e.node.gid
-                    if lchown(path, uid, gid) != 0 { problem(e, "cannot set owner") }
-                }
-                for x in e.node.xattrs {
-                    let ok = PathBytes.withCString(x.name) { name in
-                        x.value.withUnsafeBytes { lsetxattr(path, name, $0.baseAddress, $0.count, 0) }
-                    }
-                    if ok != 0 { problem(e, "cannot set extended attribute \(PathBytes.display(x.name))") }
-                }
-                if !isLink && chmod(path, mode_t(e.node.mode)) != 0 { problem(e, "cannot set mode") }
-                let mtime = timespec(tv_sec: Int(e.node.mtime.seconds), tv_nsec: Int(e.node.mtime.nanoseconds))
-                let times = [mtime, mtime]
-                if utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW) != 0 { problem(e, "cannot set times") }
-            }
+            let messages = PathBytes.withCString(e.target) { metadata.apply(e.node, snapshotPath: e.snapshotPath, path: $0, fd: nil) }
+            for message in messages { record(message) }
         }
-    }
-
-    private func problem(_ e: PlannedEntry, _ what: String) {
-        record("\(PathBytes.display(e.snapshotPath)): \(what): \(String(cString: strerror(errno)))")
-    }
-
-    private func ownerID(user: String) -> UInt32? {
-        guard !user.isEmpty else { return nil }
-        var pwd = passwd()
-        var found: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        return getpwnam_r(user, &pwd, &buffer, buffer.count, &found) == 0 && found != nil ? pwd.pw_uid : nil
-    }
-
-    private func groupID(group: String) -> UInt32? {
-        guard !group.isEmpty else { return nil }
-        var grp = Glibc.group()
-        var found: UnsafeMutablePointer<Glibc.group>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        return getgrnam_r(group, &grp, &buffer, buffer.count, &found) == 0 && found != nil ? grp.gr_gid : nil
     }
 }

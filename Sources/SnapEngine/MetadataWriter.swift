@@ -1,0 +1,73 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CPosix
+import Synchronization
+
+/// Sets a restored entry's owner, extended attributes, mode and times, on an open
+/// descriptor when there is one (no path look-ups) or by path otherwise.
+///
+/// Owner and group names are mapped to this host's IDs, each name looked up once.
+final class MetadataWriter: Sendable {
+    private let restoreOwnership: Bool
+    private let users = Mutex<[String: UInt32?]>([:])
+    private let groups = Mutex<[String: UInt32?]>([:])
+
+    init(restoreOwnership: Bool) { self.restoreOwnership = restoreOwnership }
+
+    /// Applies `node`'s metadata to `path` (or `fd`, open on it); returns one message per
+    /// failure, naming the entry by `snapshotPath`.
+    func apply(_ node: Node, snapshotPath: [UInt8], path: UnsafePointer<CChar>, fd: Int32?) -> [String] {
+        var problems: [String] = []
+        func problem(_ what: String) {
+            problems.append("\(PathBytes.display(snapshotPath)): \(what): \(String(cString: strerror(errno)))")
+        }
+        let isLink = node.type == .symlink
+        if restoreOwnership {
+            let uid = userID(node.user) ?? node.uid
+            let gid = groupID(node.group) ?? node.gid
+            let ok = fd.map { fchown($0, uid, gid) } ?? lchown(path, uid, gid)
+            if ok != 0 { problem("cannot set owner") }
+        }
+        for x in node.xattrs {
+            let ok = PathBytes.withCString(x.name) { name in
+                x.value.withUnsafeBytes { value in
+                    fd.map { fsetxattr($0, name, value.baseAddress, value.count, 0) }
+                        ?? lsetxattr(path, name, value.baseAddress, value.count, 0)
+                }
+            }
+            if ok != 0 { problem("cannot set extended attribute \(PathBytes.display(x.name))") }
+        }
+        if !isLink {
+            let ok = fd.map { fchmod($0, mode_t(node.mode)) } ?? chmod(path, mode_t(node.mode))
+            if ok != 0 { problem("cannot set mode") }
+        }
+        let mtime = timespec(tv_sec: Int(node.mtime.seconds), tv_nsec: Int(node.mtime.nanoseconds))
+        let times = [mtime, mtime]
+        let ok = fd.map { futimens($0, times) } ?? utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW)
+        if ok != 0 { problem("cannot set times") }
+        return problems
+    }
+
+    private func userID(_ name: String) -> UInt32? {
+        guard !name.isEmpty else { return nil }
+        if let known = users.withLock({ $0[name] }) { return known }
+        var pwd = passwd()
+        var found: UnsafeMutablePointer<passwd>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let id = getpwnam_r(name, &pwd, &buffer, buffer.count, &found) == 0 && found != nil ? pwd.pw_uid : nil
+        users.withLock { $0[name] = .some(id) }
+        return id
+    }
+
+    private func groupID(_ name: String) -> UInt32? {
+        guard !name.isEmpty else { return nil }
+        if let known = groups.withLock({ $0[name] }) { return known }
+        var grp = group()
+        var found: UnsafeMutablePointer<group>?
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let id = getgrnam_r(name, &grp, &buffer, buffer.count, &found) == 0 && found != nil ? grp.gr_gid : nil
+        groups.withLock { $0[name] = .some(id) }
+        return id
+    }
+}
