@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "SnapStorageTests", dependencies: ["SnapStorage", "SnapTestSupport"]),
         .testTarget(name: "SnapHTTPTests", dependencies: ["SnapHTTP"]),
         .testTarget(name: "SnapRemoteTests", dependencies: ["SnapRemote", "SnapStorage", "SnapCrypto", "SnapTestSupport"]),
-        .testTarget(name: "SnapRepositoryTests", dependencies: ["SnapRepository", "SnapStorage", "SnapCrypto", "SnapTestSupport"],
+        .testTarget(name: "SnapRepositoryTests", dependencies: ["SnapRepository", "SnapStorage", "SnapCrypto", "SnapChunker", "SnapTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SnapEngineTests", dependencies: ["SnapEngine", "SnapRepository", "SnapStorage", "SnapTestSupport"]),
         .testTarget(name: "SnapCLITests", dependencies: ["SnapTestSupport", "CPosix"]),

@@ -15,8 +15,9 @@ public struct ChunkerParameters: Sendable, Codable, Equatable {
         case minSize = "min", averageSize = "average", maxSize = "max"
     }
 
-    /// 512 KiB / 1 MiB / 8 MiB.
-    public static let `default` = ChunkerParameters(minSize: 512 << 10, averageSize: 1 << 20, maxSize: 8 << 20)
+    /// 128 KiB / 256 KiB / 4 MiB: chunks average about 300 KiB, so an edit in a large file
+    /// stores about that much again (FORMAT.md, "Parameters", says why these values).
+    public static let `default` = ChunkerParameters(minSize: 128 << 10, averageSize: 256 << 10, maxSize: 4 << 20)
 
     /// A description of what is wrong with these bounds, or `nil` when they are usable.
     public var problem: String? {

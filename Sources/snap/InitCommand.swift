@@ -16,13 +16,13 @@ struct InitCommand: ParsableCommand {
     var packSizeMiB = 16
 
     @Option(name: .customLong("chunk-min"), help: "Minimum chunk size in KiB.")
-    var chunkMin = 512
+    var chunkMin = 128
 
     @Option(name: .customLong("chunk-avg"), help: "Average chunk size in KiB (a power of two).")
-    var chunkAverage = 1024
+    var chunkAverage = 256
 
     @Option(name: .customLong("chunk-max"), help: "Maximum chunk size in KiB.")
-    var chunkMax = 8192
+    var chunkMax = 4096
 
     func run() throws {
         try reportingErrors {

@@ -1,6 +1,7 @@
 import XCTest
 import Foundation
 import SnapCore
+import SnapChunker
 import SnapCrypto
 import SnapStorage
 @testable import SnapRepository
@@ -46,7 +47,7 @@ final class FixtureRepositoryTests: XCTestCase {
         XCTAssertEqual(repository.config.version, 1)
         XCTAssertEqual(repository.config.packSize, 16 << 20)
         XCTAssertEqual(repository.config.compression, .init(algorithm: "zstd", level: 3))
-        XCTAssertEqual(repository.config.chunker, .default)
+        XCTAssertEqual(repository.config.chunker, ChunkerParameters(minSize: 512 << 10, averageSize: 1 << 20, maxSize: 8 << 20))
         try repository.loadIndex()
         XCTAssertEqual(repository.index.count, 2)
 
