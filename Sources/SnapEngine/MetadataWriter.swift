@@ -10,14 +10,25 @@ import Synchronization
 /// Owner and group names are mapped to this host's IDs, each name looked up once.
 final class MetadataWriter: Sendable {
     private let restoreOwnership: Bool
+    private let euid = geteuid()
+    private let egid = getegid()
     private let users = Mutex<[String: UInt32?]>([:])
     private let groups = Mutex<[String: UInt32?]>([:])
 
+    /// What is already true of a file this restore has just created.
+    struct NewFile {
+        /// It was created with the node's mode, and the umask did not change it.
+        let modeIsFinal: Bool
+        /// It belongs to this process's user and group (no set-group-ID parent).
+        let ownerIsOurs: Bool
+    }
+
     init(restoreOwnership: Bool) { self.restoreOwnership = restoreOwnership }
 
-    /// Applies `node`'s metadata to `path` (or `fd`, open on it); returns one message per
-    /// failure, naming the entry by `snapshotPath`.
-    func apply(_ node: Node, snapshotPath: [UInt8], path: UnsafePointer<CChar>, fd: Int32?) -> [String] {
+    /// Applies `node`'s metadata to `path` (or `fd`, open on it), leaving out what
+    /// `created` says is already so; returns one message per failure, naming the entry
+    /// by `snapshotPath`.
+    func apply(_ node: Node, snapshotPath: [UInt8], path: UnsafePointer<CChar>, fd: Int32?, created: NewFile? = nil) -> [String] {
         var problems: [String] = []
         func problem(_ what: String) {
             problems.append("\(PathBytes.display(snapshotPath)): \(what): \(String(cString: strerror(errno)))")
@@ -26,8 +37,10 @@ final class MetadataWriter: Sendable {
         if restoreOwnership {
             let uid = userID(node.user) ?? node.uid
             let gid = groupID(node.group) ?? node.gid
-            let ok = fd.map { fchown($0, uid, gid) } ?? lchown(path, uid, gid)
-            if ok != 0 { problem("cannot set owner") }
+            if !(created?.ownerIsOurs == true && uid == euid && gid == egid) {
+                let ok = fd.map { fchown($0, uid, gid) } ?? lchown(path, uid, gid)
+                if ok != 0 { problem("cannot set owner") }
+            }
         }
         for x in node.xattrs {
             let ok = PathBytes.withCString(x.name) { name in
@@ -38,7 +51,7 @@ final class MetadataWriter: Sendable {
             }
             if ok != 0 { problem("cannot set extended attribute \(PathBytes.display(x.name))") }
         }
-        if !isLink {
+        if !isLink && created?.modeIsFinal != true {
             let ok = fd.map { fchmod($0, mode_t(node.mode)) } ?? chmod(path, mode_t(node.mode))
             if ok != 0 { problem("cannot set mode") }
         }

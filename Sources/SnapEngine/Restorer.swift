@@ -17,6 +17,8 @@ public struct RestoreOptions: Sendable {
     /// Set owners (needs root); by default only when running as root.
     public var restoreOwnership = getuid() == 0
     public var workers = max(1, System.activeProcessorCount)
+    /// Entries restored per batch when there are no includes (see `Restorer`).
+    public var batchSize = 16_384
     public init(target: String) { self.target = target }
 }
 
@@ -36,9 +38,12 @@ public struct RestoreResult: Sendable {
 
 /// Restores a snapshot's tree into a target folder.
 ///
-/// Content is written pack by pack: each needed pack is read once, in one range read,
-/// by one of `workers` threads, and every blob is authenticated before it is written
-/// with `pwrite`. All-zero blobs are not written, so sparse files stay sparse.
+/// The tree is restored in batches of `RestoreOptions.batchSize` entries in walk order, so memory does
+/// not grow with the tree (with `includes`, whose selection is only known once a folder
+/// has been walked, the whole plan is made first). Within a batch, content is written
+/// pack by pack: each needed stretch of a pack is read once, by one of `workers` threads,
+/// and every blob is authenticated before it is written with `pwrite`. All-zero blocks
+/// are not written, so sparse files stay sparse. Folders get their metadata last.
 public final class Restorer {
     private let repository: Repository
     private let root: BlobID
@@ -46,9 +51,17 @@ public final class Restorer {
     private let warn: @Sendable (String) -> Void
     private let includes: PathMatcher
     private let excludes: PathMatcher
+    /// The batch being planned.
     private var plan: [PlannedEntry] = []
     private var result = RestoreResult()
     private let metadata: MetadataWriter
+    /// Folders created, in creation order, for their metadata at the end.
+    private var folders: [PlannedEntry] = []
+    /// A folder that could not be created: what lies inside is skipped.
+    private var failedFolder: [UInt8]?
+    /// Files created here get the group of a set-group-ID parent: then `chown` is never skipped.
+    private var groupMayBeInherited = false
+    private var umaskBits: mode_t = 0o022
 
     struct PlannedEntry {
         var target: [UInt8]
@@ -79,13 +92,14 @@ public final class Restorer {
     public func run() throws -> RestoreResult {
         let target = SourceTrie.normalise(options.target)
         try makeTarget(target)
+        if let st = try? FileSystem.lstat(target), st.st_mode & S_ISGID != 0 { groupMayBeInherited = true }
+        umaskBits = umask(0o022)
+        umask(umaskBits)
         let rootTree = try loadTree(root)
         var firstNames: [[UInt8]: [UInt8]] = [:]
         _ = try planDirectory(rootTree, snapshotPath: [], target: target, selected: includes.isEmpty, firstNames: &firstNames)
-        createEntries()
-        let finished = writeContent()
-        createDeferred(finished)
-        applyMetadata(skipping: finished)
+        restoreBatch()
+        applyFolderMetadata()
         return result
     }
 
@@ -127,13 +141,25 @@ public final class Restorer {
             var entry = PlannedEntry(target: entryTarget, snapshotPath: path, node: node)
             if node.type == .hardlink, let first = firstNames[node.linkTarget] {
                 entry.linkTo = first
-            } else if node.type == .file || node.type == .hardlink {
+            } else if node.type == .hardlink || (node.type == .file && node.links > 1) {
                 firstNames[node.type == .file ? path : node.linkTarget] = entryTarget
             }
             plan.append(entry)
             added = true
+            // Without includes nothing planned is taken back, so a full batch can go now.
+            if includes.isEmpty && plan.count >= options.batchSize { restoreBatch() }
         }
         return added
+    }
+
+    /// Restores the planned entries and starts a new batch.
+    private func restoreBatch() {
+        guard !plan.isEmpty else { return }
+        createEntries()
+        let finished = writeContent()
+        createDeferred(finished)
+        applyMetadata(skipping: finished)
+        plan.removeAll(keepingCapacity: true)
     }
 
     // MARK: Create
@@ -158,7 +184,6 @@ public final class Restorer {
     }
 
     private func createEntries() {
-        var failedFolder: [UInt8]?
         for i in plan.indices {
             let e = plan[i]
             // Entries are planned parents first: skip what lies inside a folder that failed.
@@ -174,7 +199,10 @@ public final class Restorer {
                 switch e.node.type {
                 case .directory:
                     if mkdir(path, 0o700) == 0 { return nil }
-                    if errno == EEXIST, let st = try? FileSystem.lstat(e.target), (st.st_mode & S_IFMT) == S_IFDIR { return nil }
+                    if errno == EEXIST, let st = try? FileSystem.lstat(e.target), (st.st_mode & S_IFMT) == S_IFDIR {
+                        if st.st_mode & S_ISGID != 0 { groupMayBeInherited = true }
+                        return nil
+                    }
                     return errno
                 case .file, .hardlink:
                     let fd = Self.createFile(path)
@@ -204,6 +232,7 @@ public final class Restorer {
             }
             plan[i].created = true
             count(e)
+            if e.node.type == .directory { folders.append(plan[i]) }
         }
     }
 
@@ -223,6 +252,16 @@ public final class Restorer {
             fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
         }
         return fd
+    }
+
+    /// Creates a new regular file with `mode`, replacing whatever non-folder has the name;
+    /// -1 with `errno` on failure.
+    private static func createNew(_ path: UnsafePointer<CChar>, mode: mode_t) -> Int32 {
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+        let fd = open(path, flags, mode)
+        guard fd < 0 && errno == EEXIST else { return fd }
+        unlink(path)
+        return open(path, flags, mode)
     }
 
     /// Whole-blob files whose chunk could not be restored (created empty at their size, as
@@ -278,17 +317,17 @@ public final class Restorer {
         for id in uses.keys {
             if let location = repository.index.lookup(id) { byPack[location.pack, default: []].append(location) } else { missing.append(id) }
         }
-        let packs = byPack.map { ($0.key, $0.value.sorted { $0.entry.offset < $1.entry.offset }) }
+        let packs = byPack.flatMap { pack, blobs in Self.stretches(blobs).map { (pack, $0) } }
         let files = plan.map { FileTarget(path: $0.target, snapshotPath: $0.snapshotPath, node: $0.node, isWholeBlob: $0.isWholeBlob) }
         let failures = Mutex<[(BlobID, String)]>(missing.map { ($0, "not in any index") })
         let finished = Mutex<Set<Int>>([])
         let problems = Mutex<[String]>([])
         let uses_ = uses
         let repository = self.repository
-        let metadata = self.metadata
+        let creation = Creation(umask: umaskBits, groupMayBeInherited: groupMayBeInherited, metadata: metadata)
         ParallelWork.forEach(packs.count, workers: options.workers) { p in
             let (pack, blobs) = packs[p]
-            let outcome = Self.restorePack(pack, blobs: blobs, uses: uses_, files: files, repository: repository, metadata: metadata)
+            let outcome = Self.restorePack(pack, blobs: blobs, uses: uses_, files: files, repository: repository, creation: creation)
             if !outcome.failed.isEmpty { failures.withLock { $0 += outcome.failed } }
             if !outcome.finished.isEmpty { finished.withLock { $0.formUnion(outcome.finished) } }
             if !outcome.problems.isEmpty { problems.withLock { $0 += outcome.problems } }
@@ -302,10 +341,39 @@ public final class Restorer {
         return finished.withLock { $0 }
     }
 
+    /// How this restore creates files, for deciding which metadata calls are redundant.
+    private struct Creation: Sendable {
+        let umask: mode_t
+        let groupMayBeInherited: Bool
+        let metadata: MetadataWriter
+    }
+
+    /// Splits a pack's needed blobs (sorted by offset) into stretches read in one request
+    /// each: a gap of more than 256 KiB of unneeded blobs, or 8 MiB read, starts a new one,
+    /// so a batch that needs a few blobs of a pack does not read all of it, and memory per
+    /// worker stays bounded.
+    private static func stretches(_ blobs: [BlobLocation]) -> [[BlobLocation]] {
+        var result: [[BlobLocation]] = []
+        var current: [BlobLocation] = []
+        for b in blobs.sorted(by: { $0.entry.offset < $1.entry.offset }) {
+            if let first = current.first, let last = current.last {
+                let gap = Int(b.entry.offset) - Int(last.entry.offset + last.entry.length)
+                let span = Int(b.entry.offset + b.entry.length) - Int(first.entry.offset)
+                if gap > 256 << 10 || span > 8 << 20 {
+                    result.append(current)
+                    current = []
+                }
+            }
+            current.append(b)
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
+    }
+
     /// Reads the needed span of one pack and writes its blobs; returns the blobs that
     /// failed, the whole-blob files finished, and metadata problems.
     private static func restorePack(_ pack: PackID, blobs: [BlobLocation], uses: [BlobID: [BlobUse]], files: [FileTarget],
-                                    repository: Repository, metadata: MetadataWriter)
+                                    repository: Repository, creation: Creation)
         -> (failed: [(BlobID, String)], finished: [Int], problems: [String]) {
         guard let first = blobs.first, let last = blobs.last else { return ([], [], []) }
         let start = Int(first.entry.offset)
@@ -340,7 +408,7 @@ public final class Restorer {
             for use in uses[b.entry.id] ?? [] {
                 let file = files[Int(use.file)]
                 if file.isWholeBlob {
-                    switch writeWhole(plaintext, to: file, metadata: metadata) {
+                    switch writeWhole(plaintext, to: file, creation: creation) {
                     case .success(let messages):
                         finished.append(Int(use.file))
                         problems += messages
@@ -357,9 +425,12 @@ public final class Restorer {
 
     /// Creates a one-chunk file, writes it, and sets its metadata, all on one descriptor.
     /// Returns the metadata problems (the content is written), or the write error.
-    private static func writeWhole(_ data: [UInt8], to file: FileTarget, metadata: MetadataWriter) -> Result<[String], FileSystem.Failure> {
-        PathBytes.withCString(file.path) { path in
-            let fd = createFile(path)
+    private static func writeWhole(_ data: [UInt8], to file: FileTarget, creation: Creation) -> Result<[String], FileSystem.Failure> {
+        // Created with its final mode when the umask leaves it alone: no chmod afterwards.
+        let mode = mode_t(file.node.mode)
+        let modeIsFinal = mode & ~mode_t(0o777) == 0 && mode & creation.umask == 0
+        return PathBytes.withCString(file.path) { path in
+            let fd = createNew(path, mode: modeIsFinal ? mode : 0o600)
             guard fd >= 0 else { return .failure(FileSystem.Failure(code: errno)) }
             defer { close(fd) }
             switch writeSkippingZeros(data, fd: fd, at: 0) {
@@ -367,7 +438,8 @@ public final class Restorer {
             case .success(let end):
                 if end < data.count && ftruncate(fd, off_t(data.count)) != 0 { return .failure(FileSystem.Failure(code: errno)) }
             }
-            return .success(metadata.apply(file.node, snapshotPath: file.snapshotPath, path: path, fd: fd))
+            let created = MetadataWriter.NewFile(modeIsFinal: modeIsFinal, ownerIsOurs: !creation.groupMayBeInherited)
+            return .success(creation.metadata.apply(file.node, snapshotPath: file.snapshotPath, path: path, fd: fd, created: created))
         }
     }
 
@@ -425,15 +497,22 @@ public final class Restorer {
 
     // MARK: Metadata
 
-    /// Owners, extended attributes, modes and times of everything not finished with its
-    /// content; folders last and deepest first, so that writing into them does not change
-    /// their times and read-only folders stay writable until the end.
+    /// Owners, extended attributes, modes and times of the batch's entries not finished
+    /// with their content, except folders.
     private func applyMetadata(skipping finished: Set<Int>) {
-        let order = plan.indices.filter { plan[$0].node.type != .directory } + plan.indices.filter { plan[$0].node.type == .directory }.reversed()
-        for i in order where plan[i].created && plan[i].linkTo == nil && !finished.contains(i) {
-            let e = plan[i]
-            let messages = PathBytes.withCString(e.target) { metadata.apply(e.node, snapshotPath: e.snapshotPath, path: $0, fd: nil) }
-            for message in messages { record(message) }
+        for (i, e) in plan.enumerated() where e.node.type != .directory && e.created && e.linkTo == nil && !finished.contains(i) {
+            apply(e)
         }
+    }
+
+    /// Folders last and deepest first, so that writing into them does not change their
+    /// times and read-only folders stay writable until the end.
+    private func applyFolderMetadata() {
+        for e in folders.reversed() { apply(e) }
+    }
+
+    private func apply(_ e: PlannedEntry) {
+        let messages = PathBytes.withCString(e.target) { metadata.apply(e.node, snapshotPath: e.snapshotPath, path: $0, fd: nil) }
+        for message in messages { record(message) }
     }
 }

@@ -28,6 +28,36 @@ final class BackupRestoreRoundTripTests: XCTestCase {
         XCTAssertEqual(restore.otherEntries, 3, "two symlinks and a fifo")
     }
 
+    // Restored two entries at a time (so hard-link pairs, folders and their contents fall in
+    // different batches), over a previous restore of the same tree, with modes the umask
+    // would change and set-ID bits: everything comes back as it was.
+    func testRoundTripInSmallBatchesOverAnEarlierRestore() throws {
+        let f = try BackupFixture()
+        let source = f.sourcePath(Disk.bytes("src"))
+        try SampleTree.build(at: source)
+        let writable = PathBytes.join(source, Disk.bytes("writable.txt"))
+        try Disk.write(writable, Array("group and others may write\n".utf8))
+        try Disk.chmod(writable, 0o666)
+        let setuid = PathBytes.join(source, Disk.bytes("setuid-tool"))
+        try Disk.write(setuid, Array("#!/bin/sh\n".utf8))
+        try Disk.chmod(setuid, 0o4755)
+        let backup = try f.backup([f.source("src")])
+        XCTAssertEqual(backup.warnings, [])
+
+        for round in 1...2 {
+            let restore = try f.restore(backup.snapshot.tree, batchSize: 2)
+            XCTAssertTrue(restore.succeeded, "round \(round): \(restore.errors) \(restore.damagedBlobs.map(\.reason))")
+            let restored = f.restored(source)
+            assertSameListing(try Disk.listing(restored), try Disk.listing(source), "round \(round)")
+            XCTAssertEqual(try DiskEntry(at: restored), try DiskEntry(at: source), "round \(round): the backed-up folder itself")
+            XCTAssertEqual(try Disk.lstat(PathBytes.join(restored, Disk.bytes("writable.txt"))).st_mode & 0o7777, 0o666)
+            XCTAssertEqual(try Disk.lstat(PathBytes.join(restored, Disk.bytes("setuid-tool"))).st_mode & 0o7777, 0o4755)
+            let first = try Disk.lstat(PathBytes.join(restored, Disk.bytes("hard-1")))
+            let second = try Disk.lstat(PathBytes.join(PathBytes.join(restored, Disk.bytes("docs")), Disk.bytes("hard-2")))
+            XCTAssertEqual(first.st_ino, second.st_ino, "round \(round): the hard link pair is one file again")
+        }
+    }
+
     // Big files are stored as several chunks, and the second name of a hard link refers to the first.
     func testSnapshotNodes() throws {
         let f = try BackupFixture()

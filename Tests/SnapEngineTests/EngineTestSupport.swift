@@ -70,13 +70,15 @@ final class BackupFixture {
     }
 
     /// Restores `tree` into the target folder (or `target`) with a freshly opened repository, so only what was stored counts.
-    func restore(_ tree: BlobID, includes: [String] = [], excludes: [String] = [], into target: String? = nil) throws -> RestoreResult {
+    func restore(_ tree: BlobID, includes: [String] = [], excludes: [String] = [], into target: String? = nil,
+                 batchSize: Int? = nil) throws -> RestoreResult {
         let reopened = try Repository.open(backend: LocalBackend(root: repositoryDirectory.path), password: testPassword)
         try reopened.loadIndex()
         var options = RestoreOptions(target: target ?? targetDirectory.path)
         options.includes = includes
         options.excludes = excludes
         options.workers = 2
+        if let batchSize { options.batchSize = batchSize }
         return try Restorer(repository: reopened, tree: tree, options: options).run()
     }
 
