@@ -19,6 +19,19 @@ final class ChunkReader {
 
     deinit { buffer.deallocate() }
 
+    /// After a large file, gives the buffer's pages beyond the first MiB back to the
+    /// kernel, so that a reader that met one large file does not keep 2 × max chunk
+    /// resident for the rest of the backup.
+    private func release(touched: Int) {
+        let keep = 1 << 20
+        guard touched > keep, buffer.count > keep, let base = buffer.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let from = (Int(bitPattern: base) + keep + page - 1) / page * page
+        let to = Int(bitPattern: base) + buffer.count
+        guard to > from, let start = UnsafeMutableRawPointer(bitPattern: from) else { return }
+        madvise(start, to - from, MADV_DONTNEED)
+    }
+
     /// Calls `body` with each chunk of the open file `fd`; returns the number of bytes read.
     ///
     /// - Throws: `FileSystem.Failure` when a read fails; whatever `body` throws.
@@ -43,7 +56,10 @@ final class ChunkReader {
                     if n == 0 { atEnd = true } else { end += n; total += UInt64(n) }
                 }
             }
-            if start == end { return total }
+            if start == end {
+                release(touched: end)
+                return total
+            }
             let length = chunker.cut(UnsafeRawBufferPointer(start: base + start, count: end - start), isFinal: atEnd)
             try body(UnsafeRawBufferPointer(start: base + start, count: length))
             start += length
