@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "SnapRemoteTests", dependencies: ["SnapRemote", "SnapStorage", "SnapCrypto", "SnapTestSupport"]),
         .testTarget(name: "SnapRepositoryTests", dependencies: ["SnapRepository", "SnapStorage", "SnapCrypto", "SnapChunker", "SnapTestSupport"],
                     exclude: ["Fixtures"]),
-        .testTarget(name: "SnapEngineTests", dependencies: ["SnapEngine", "SnapRepository", "SnapStorage", "SnapTestSupport"]),
+        .testTarget(name: "SnapEngineTests", dependencies: ["CPosix", "SnapEngine", "SnapRepository", "SnapStorage", "SnapTestSupport"]),
         .testTarget(name: "SnapCLITests", dependencies: ["SnapTestSupport", "CPosix"]),
     ]
 )

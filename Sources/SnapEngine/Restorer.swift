@@ -55,6 +55,8 @@ public final class Restorer {
     private var plan: [PlannedEntry] = []
     private var result = RestoreResult()
     private let metadata: MetadataWriter
+    /// Decodes trees on the planning thread (one decompression context, not one per folder).
+    private lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
     /// Folders created, in creation order, for their metadata at the end.
     private var folders: [PlannedEntry] = []
     /// A folder that could not be created: what lies inside is skipped.
@@ -107,7 +109,7 @@ public final class Restorer {
 
     private func loadTree(_ id: BlobID) throws -> Tree {
         do {
-            return try Tree.decode(try repository.loadBlob(id))
+            return try Tree.decode(try repository.loadBlob(id, decoder: treeDecoder))
         } catch let e as DecodingFailure {
             throw EngineError.treeDamaged(id: id.short, reason: "\(e)")
         }

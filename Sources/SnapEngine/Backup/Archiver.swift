@@ -63,6 +63,8 @@ public final class Archiver {
     private let uploads: BlobUploadQueue
     private let excludes: PathMatcher
     private let owners = OwnerNames()
+    /// Decodes the parent snapshot's trees on the walking thread (one decompression context, not one per folder).
+    private lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
     /// First snapshot path of each multiply-linked file, by (device, inode).
     private var hardLinks: [HardLinkKey: HardLinkFirst] = [:]
 
@@ -169,7 +171,7 @@ public final class Archiver {
     }
 
     private func loadTree(_ id: BlobID?) -> Tree? {
-        guard let id, let bytes = try? repository.loadBlob(id) else { return nil }
+        guard let id, let bytes = try? repository.loadBlob(id, decoder: treeDecoder) else { return nil }
         return try? Tree.decode(bytes)
     }
 
@@ -227,8 +229,13 @@ public final class Archiver {
             return nil
         }
         var node = Node(name: name, type: type, stat: st, owners: owners)
-        do { node.xattrs = try FileSystem.xattrs(path) } catch {
-            record.warn(path, "cannot read extended attributes: \(error)")
+        if let parent, parent.type == type, parent.inode == node.inode, parent.ctime == node.ctime {
+            // Changing an extended attribute changes the ctime: the parent's are still right.
+            node.xattrs = parent.xattrs
+        } else {
+            do { node.xattrs = try FileSystem.xattrs(path) } catch {
+                record.warn(path, "cannot read extended attributes: \(error)")
+            }
         }
         switch type {
         case .file:
