@@ -76,7 +76,27 @@ public final class BlobIndex: Sendable {
             for e in pack.entries where Self.find(e.id.raw, in: s.sorted) == nil {
                 s.added[e.id] = Self.record(e, pack: number)
             }
+            // A hash map costs about twice the sorted table per blob: a backup that adds
+            // many blobs folds them in as it goes, so memory stays near 48 bytes per blob.
+            if s.added.count >= max(1 << 16, s.sorted.count / 4) { Self.mergeAdded(into: &s) }
         }
+    }
+
+    /// Moves the added records into the sorted table (no ID is in both: `add` checks).
+    private static func mergeAdded(into s: inout State) {
+        let fresh = s.added.values.sorted { $0.id < $1.id }
+        var merged: [Record] = []
+        merged.reserveCapacity(s.sorted.count + fresh.count)
+        var i = 0, j = 0
+        while i < s.sorted.count || j < fresh.count {
+            if j == fresh.count || (i < s.sorted.count && s.sorted[i].id < fresh[j].id) {
+                merged.append(s.sorted[i]); i += 1
+            } else {
+                merged.append(fresh[j]); j += 1
+            }
+        }
+        s.sorted = merged
+        s.added = [:]
     }
 
     /// Forgets the records that point into `packs`. Used by backups so that they do not

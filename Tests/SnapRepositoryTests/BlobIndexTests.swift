@@ -77,6 +77,30 @@ final class BlobIndexTests: XCTestCase {
         XCTAssertEqual(index.packs.map(\.id), [loaded.id])
     }
 
+    // Adding more blobs than the merge threshold (65,536) folds them into the sorted table
+    // as it goes: every blob, loaded or added before or after a merge, is still found at
+    // its own location, a re-added blob keeps its first location, and the count is exact.
+    func testManyAddsAreMergedAndStayFindable() {
+        let loaded = syntheticPack(1, firstSeed: 10_000_000, count: 1000)
+        let index = BlobIndex()
+        index.load([IndexFile(packs: [loaded])])
+        var packs: [IndexedPack] = []
+        for p in 0..<70 {
+            let pack = syntheticPack(UInt64(100 + 2 * p), firstSeed: UInt64(p * 1000), count: 1000)
+            index.add(pack)
+            packs.append(pack)
+        }
+        let again = syntheticPack(99, firstSeed: 500, count: 1000)  // seeds 500..<1500: all added before
+        index.add(again)
+        XCTAssertEqual(index.count, 1000 + 70 * 1000, "the re-added blobs are not counted twice")
+        var mismatches = 0
+        for pack in [loaded] + packs {
+            for e in pack.entries where index.lookup(e.id)?.pack != pack.id || index.lookup(e.id)?.entry != e { mismatches += 1 }
+        }
+        XCTAssertEqual(mismatches, 0)
+        XCTAssertEqual(Set(index.allBlobIDs()).count, 71_000)
+    }
+
     // A blob named by two index files (say, recovered and then re-uploaded) is one distinct blob.
     func testDuplicateEntriesCountOnce() {
         let first = syntheticPack(1, firstSeed: 10, count: 5)

@@ -52,8 +52,22 @@ public struct BackupResult: Sendable {
 public final class Archiver {
     private struct HardLinkFirst {
         let path: [UInt8]
-        let node: Pending<Node?>
+        let node: PendingFile
     }
+
+    /// Files queued on the walking thread for one reader, sent off when full, and always
+    /// before the walk descends into a folder or hands a folder's tree over: a tree never
+    /// waits for a file that has not been sent to a reader.
+    private struct Batch {
+        var files: [FileReader.File] = []
+        var bytes: UInt64 = 0
+        var nodes = Pending<[Node?]>()
+    }
+
+    /// Files and bytes per batch: enough to make the hand-over cheap, few enough to keep
+    /// every reader busy.
+    private static let batchFiles = 16
+    private static let batchBytes: UInt64 = 1 << 20
 
     private let repository: Repository
     private let options: BackupOptions
@@ -67,6 +81,7 @@ public final class Archiver {
     private lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
     /// First snapshot path of each multiply-linked file, by (device, inode).
     private var hardLinks: [HardLinkKey: HardLinkFirst] = [:]
+    private var batch = Batch()
 
     public init(repository: Repository, options: BackupOptions, progress: BackupProgress = BackupProgress(),
                 warn: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -137,7 +152,7 @@ public final class Archiver {
                                 uid: getuid(), gid: getgid(), paths: paths, tags: options.tags,
                                 excludes: options.excludes, parent: parent?.id, tree: root,
                                 summary: summary, programVersion: snapVersion)
-        try verifyDependencies(lock: lock)
+        try verifyDependencies(of: root, lock: lock)
         let id = try SnapshotStore.save(snapshot, in: repository)
         return BackupResult(id: id, snapshot: snapshot, warnings: record.warnings)
     }
@@ -150,12 +165,25 @@ public final class Archiver {
     /// If this backup's lock may have looked dead to a prune (the host slept, or storage was
     /// unreachable for a long time), checks that every pack the snapshot depends on is still
     /// there and not condemned; otherwise the snapshot would name deleted data.
-    private func verifyDependencies(lock: RepositoryLock) throws {
+    ///
+    /// Rare, so the blobs are found by walking the new tree then rather than remembered
+    /// throughout the backup (which would cost memory per file).
+    private func verifyDependencies(of root: BlobID, lock: RepositoryLock) throws {
         let quiet = Double(WallClock.now.seconds - lock.lastRefresh.seconds)
         guard quiet > options.lockTiming.staleAfter - options.lockTiming.refreshInterval else { return }
         let present = Set(try repository.backend.list(.data).compactMap { PackID(hex: $0.file.name) })
         let condemned = try Self.condemnedPacks(in: repository)
-        let needed = Set(record.usedBlobs.compactMap { repository.index.lookup($0)?.pack })
+        var needed: Set<PackID> = []
+        func need(_ id: BlobID) { if let pack = repository.index.lookup(id)?.pack { needed.insert(pack) } }
+        do {
+            need(root)
+            try TreeWalker(repository: repository).walk(root) { _, node in
+                node.content.forEach(need)
+                if let subtree = node.subtree { need(subtree) }
+            }
+        } catch {
+            throw EngineError.repositoryChanged("this backup could not refresh its lock for \(Int(quiet)) s and its new snapshot's trees can no longer be read (\(error)); run the backup again")
+        }
         if let lost = needed.first(where: { !present.contains($0) || condemned.contains($0) }) {
             throw EngineError.repositoryChanged("this backup could not refresh its lock for \(Int(quiet)) s and a prune has since condemned pack \(lost.short) it depends on; run the backup again")
         }
@@ -191,11 +219,13 @@ public final class Archiver {
                 throw EngineError.sourceUnavailable(path: PathBytes.display(childPath), reason: error.description)
             }
             let node = Node(name: name, type: .directory, stat: st, owners: owners)
+            sendBatch(walk)
             let tree = try archiveIntermediate(child, path: childPath,
                                                parent: parentNode?.type == .directory ? loadTree(parentNode?.subtree) : nil,
                                                walk: walk)
             entries.append(.directory(node, tree: tree))
         }
+        sendBatch(walk)
         return walk.trees.submit(entries)
     }
 
@@ -214,6 +244,7 @@ public final class Archiver {
             }
         }
         record.count { $0.directories += 1 }
+        sendBatch(walk)
         return walk.trees.submit(entries)
     }
 
@@ -241,6 +272,7 @@ public final class Archiver {
         case .file:
             return archiveFile(path, node: node, parent: parent, walk: walk)
         case .directory:
+            sendBatch(walk)
             let tree = try archiveDirectory(path, parent: parent?.type == .directory ? loadTree(parent?.subtree) : nil,
                                             walk: walk)
             return .directory(node, tree: tree)
@@ -260,24 +292,33 @@ public final class Archiver {
         if node.links > 1, let first = hardLinks[key] {
             return .link(node, path: path, firstPath: first.path, first: first.node)
         }
-        let pending: Pending<Node?>
+        let pending: PendingFile
         if let parent, parent.type == .file, parent.size == node.size, parent.mtime == node.mtime,
            parent.ctime == node.ctime, parent.inode == node.inode,
            parent.content.allSatisfy({ repository.index.contains($0) }) {
             var node = node
             node.content = parent.content
-            record.use(parent.content)
             record.count {
                 $0.filesUnchanged += 1
                 $0.bytesProcessed += node.size
             }
             progress.fileDone(bytes: node.size)
-            pending = Pending(node)
+            pending = PendingFile(ready: node)
         } else {
-            pending = walk.files.submit(path, node: node, isChange: parent?.type == .file)
+            pending = PendingFile(batch: batch.nodes, index: batch.files.count)
+            batch.files.append(FileReader.File(path: path, node: node, isChange: parent?.type == .file))
+            batch.bytes += node.size
+            if batch.files.count >= Self.batchFiles || batch.bytes >= Self.batchBytes { sendBatch(walk) }
         }
         if node.links > 1 { hardLinks[key] = HardLinkFirst(path: path, node: pending) }
         return .file(pending)
+    }
+
+    /// Sends the open batch of files to the readers and opens a new one.
+    private func sendBatch(_ walk: Walk) {
+        guard !batch.files.isEmpty else { return }
+        walk.files.submit(batch.files, fulfilling: batch.nodes)
+        batch = Batch()
     }
 }
 

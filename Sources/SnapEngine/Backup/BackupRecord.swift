@@ -1,14 +1,12 @@
 import SnapCore
 import Synchronization
 
-/// What a running backup has counted, warned about and referenced, shared by the walking
-/// thread and the file readers.
+/// What a running backup has counted and warned about, shared by the walking thread, the
+/// file readers and the tree writer.
 final class BackupRecord: Sendable {
     private struct State {
         var summary = Snapshot.Summary()
         var warnings: [String] = []
-        /// Every blob the snapshot will reference, for the dependency check before it is written.
-        var usedBlobs: Set<BlobID> = []
     }
 
     private let state = Mutex(State())
@@ -24,15 +22,10 @@ final class BackupRecord: Sendable {
         report(text)
     }
 
-    func use<S: Sequence>(_ ids: S) where S.Element == BlobID {
-        state.withLock { $0.usedBlobs.formUnion(ids) }
-    }
-
     func count(_ update: (inout Snapshot.Summary) -> Void) {
         state.withLock { update(&$0.summary) }
     }
 
     var summary: Snapshot.Summary { state.withLock { $0.summary } }
     var warnings: [String] { state.withLock { $0.warnings } }
-    var usedBlobs: Set<BlobID> { state.withLock { $0.usedBlobs } }
 }

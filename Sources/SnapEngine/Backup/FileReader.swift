@@ -29,14 +29,28 @@ final class FileReader: Sendable {
         pool = WorkerPool(threads: threads, capacity: threads * 4, label: "snap.read") { ChunkReader(chunker: chunker) }
     }
 
-    /// Queues `path` for reading; the pending node is `nil` when the file could not be
-    /// read (with a warning), and fails only on repository or storage errors.
-    func submit(_ path: [UInt8], node: Node, isChange: Bool) -> Pending<Node?> {
-        let pending = Pending<Node?>()
+    /// A file to read: where it is, its node so far, and whether the parent snapshot had it.
+    struct File: Sendable {
+        let path: [UInt8]
+        let node: Node
+        let isChange: Bool
+    }
+
+    /// Queues files to be read one after the other by one thread (a batch of small files
+    /// costs one hand-over, not one each) and fulfils `nodes` with their nodes in order;
+    /// a node is `nil` when its file could not be read (with a warning). Fails only on
+    /// repository or storage errors.
+    func submit(_ files: [File], fulfilling nodes: Pending<[Node?]>) {
         pool.submit { [self] reader in
-            pending.fulfil(Result { try read(path, node: node, isChange: isChange, with: reader) })
+            nodes.fulfil(Result { try files.map { try read($0.path, node: $0.node, isChange: $0.isChange, with: reader) } })
         }
-        return pending
+    }
+
+    /// Reads one file and waits for it.
+    func read(_ file: File) throws -> Node? {
+        let nodes = Pending<[Node?]>()
+        submit([file], fulfilling: nodes)
+        return try nodes.wait()[0]
     }
 
     /// Waits for every queued file.
@@ -80,7 +94,6 @@ final class FileReader: Sendable {
         // A file that changed while it was read is recorded as it was read.
         node.size = total
         node.content = content
-        record.use(content)
         record.count {
             $0.bytesRead += total
             $0.bytesProcessed += total

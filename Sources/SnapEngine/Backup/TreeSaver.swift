@@ -5,12 +5,26 @@ import SnapRepository
 /// on another thread.
 enum PendingEntry: Sendable {
     case ready(Node)
-    /// A file being read; `nil` when it could not be (with a warning).
-    case file(Pending<Node?>)
+    /// A file being read.
+    case file(PendingFile)
     /// A folder whose tree is still being written.
     case directory(Node, tree: Pending<BlobID>)
     /// A further name of a multiply-linked file whose first name is `firstPath`.
-    case link(Node, path: [UInt8], firstPath: [UInt8], first: Pending<Node?>)
+    case link(Node, path: [UInt8], firstPath: [UInt8], first: PendingFile)
+}
+
+/// One file of a batch being read (`FileReader.submit`), or a file settled already.
+struct PendingFile: Sendable {
+    let batch: Pending<[Node?]>
+    let index: Int
+
+    /// A file whose node is known (unchanged since the parent snapshot).
+    init(ready node: Node) { batch = Pending([node]); index = 0 }
+
+    init(batch: Pending<[Node?]>, index: Int) { self.batch = batch; self.index = index }
+
+    /// The node, or `nil` when the file could not be read (with a warning).
+    func wait() throws -> Node? { try batch.wait()[index] }
 }
 
 /// Writes the archiver's folder trees on a thread of its own, once their entries are
@@ -69,7 +83,7 @@ final class TreeSaver: Sendable {
                     node.size = stored.size
                     progress.fileDone(bytes: 0)
                     nodes.append(node)
-                } else if let read = try files.submit(path, node: node, isChange: false).wait() {
+                } else if let read = try files.read(FileReader.File(path: path, node: node, isChange: false)) {
                     // The first name could not be read: store this one in its own right.
                     nodes.append(read)
                 }
@@ -77,7 +91,6 @@ final class TreeSaver: Sendable {
         }
         let bytes = Tree(nodes: nodes).encoded()
         let id = repository.keys.blobID(of: bytes)
-        record.use(CollectionOfOne(id))
         if saver.reserve(id) { try uploads.submit(.tree, id: id, plaintext: bytes) }
         return id
     }
