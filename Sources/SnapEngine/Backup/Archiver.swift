@@ -122,10 +122,9 @@ public final class Archiver {
         let parent = try findParent(paths: paths)
         let parentRoot = parent.flatMap { loadTree($0.snapshot.tree) }
 
-        let files = FileReader(repository: repository, saver: saver, uploads: uploads, progress: progress,
-                               record: record, threads: options.readers)
-        let trees = TreeSaver(repository: repository, saver: saver, uploads: uploads, files: files,
-                              progress: progress, record: record)
+        let context = BackupContext(repository: repository, saver: saver, uploads: uploads, progress: progress, record: record)
+        let files = FileReader(context: context, threads: options.readers)
+        let trees = TreeSaver(context: context, files: files)
         let root: BlobID
         do {
             defer { trees.close(); files.close() }

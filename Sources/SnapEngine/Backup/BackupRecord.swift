@@ -1,4 +1,5 @@
 import SnapCore
+import SnapRepository
 import Synchronization
 
 /// What a running backup has counted and warned about, shared by the walking thread, the
@@ -28,4 +29,24 @@ final class BackupRecord: Sendable {
 
     var summary: Snapshot.Summary { state.withLock { $0.summary } }
     var warnings: [String] { state.withLock { $0.warnings } }
+}
+
+/// What the backup's worker threads share: where blobs go and what is recorded.
+struct BackupContext: Sendable {
+    let repository: Repository
+    let saver: BlobSaver
+    let uploads: BlobUploadQueue
+    let progress: BackupProgress
+    let record: BackupRecord
+
+    /// Stores a blob unless the repository has it or another thread is storing it.
+    /// `inline` compresses and packs on this thread; otherwise the upload queue does.
+    func store(_ type: BlobType, id: BlobID, plaintext: UnsafeRawBufferPointer, inline: Bool) throws {
+        guard saver.reserve(id) else { return }
+        if inline {
+            try saver.save(type, id: id, plaintext: plaintext)
+        } else {
+            try uploads.submit(type, id: id, plaintext: Array(plaintext))
+        }
+    }
 }

@@ -10,21 +10,12 @@ import SnapRepository
 /// Only files whose content has to be read come here: unchanged files and other entries
 /// are settled by the archiver itself.
 final class FileReader: Sendable {
-    private let repository: Repository
-    private let saver: BlobSaver
-    private let uploads: BlobUploadQueue
-    private let progress: BackupProgress
-    private let record: BackupRecord
+    private let context: BackupContext
     private let pool: WorkerPool<ChunkReader>
 
-    init(repository: Repository, saver: BlobSaver, uploads: BlobUploadQueue, progress: BackupProgress,
-         record: BackupRecord, threads: Int) {
-        self.repository = repository
-        self.saver = saver
-        self.uploads = uploads
-        self.progress = progress
-        self.record = record
-        let chunker = repository.chunker
+    init(context: BackupContext, threads: Int) {
+        self.context = context
+        let chunker = context.repository.chunker
         // A few files queued per thread keep the readers busy while the archiver stats the next ones.
         pool = WorkerPool(threads: threads, capacity: threads * 4, label: "snap.read") { ChunkReader(chunker: chunker) }
     }
@@ -58,48 +49,43 @@ final class FileReader: Sendable {
 
     private func read(_ path: [UInt8], node: Node, isChange: Bool, with reader: ChunkReader) throws -> Node? {
         var node = node
-        progress.setCurrent(PathBytes.display(path))
+        context.progress.setCurrent(PathBytes.display(path))
         let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK) }
         guard fd >= 0 else {
-            record.warn(path, errno == ENOENT ? "vanished before it could be read" : "cannot open: \(String(cString: strerror(errno)))")
+            context.record.warn(path, errno == ENOENT ? "vanished before it could be read" : "cannot open: \(String(cString: strerror(errno)))")
             return nil
         }
         defer { Glibc.close(fd) }
         var opened = stat()
         guard fstat(fd, &opened) == 0, (opened.st_mode & S_IFMT) == S_IFREG else {
-            record.warn(path, "was replaced by something that is not a regular file while being read")
+            context.record.warn(path, "was replaced by something that is not a regular file while being read")
             return nil
         }
         var content: [BlobID] = []
         // A small file is one chunk: storing it here saves a hand-over to another thread,
         // and the readers keep the cores busy. A large file's chunks go to the upload
         // queue, so that one file is compressed on several cores.
-        let inline = node.size < UInt64(repository.config.chunker.minSize)
+        let inline = node.size < UInt64(context.repository.config.chunker.minSize)
         let total: UInt64
         do {
             total = try reader.read(fd) { chunk in
-                let id = repository.keys.blobID(of: chunk)
+                let id = context.repository.keys.blobID(of: chunk)
                 content.append(id)
-                guard saver.reserve(id) else { return }
-                if inline {
-                    try saver.save(.data, id: id, plaintext: chunk)
-                } else {
-                    try uploads.submit(.data, id: id, plaintext: Array(chunk))
-                }
+                try context.store(.data, id: id, plaintext: chunk, inline: inline)
             }
         } catch let failure as FileSystem.Failure {
-            record.warn(path, "cannot read: \(failure)")
+            context.record.warn(path, "cannot read: \(failure)")
             return nil
         }
         // A file that changed while it was read is recorded as it was read.
         node.size = total
         node.content = content
-        record.count {
+        context.record.count {
             $0.bytesRead += total
             $0.bytesProcessed += total
             if isChange { $0.filesChanged += 1 } else { $0.filesNew += 1 }
         }
-        progress.fileDone(bytes: total)
+        context.progress.fileDone(bytes: total)
         return node
     }
 }

@@ -33,22 +33,13 @@ struct PendingFile: Sendable {
 /// Folders arrive children first (the walk is depth-first), and one thread takes them in
 /// that order: a folder's subfolders are always written before it is.
 final class TreeSaver: Sendable {
-    private let repository: Repository
-    private let saver: BlobSaver
-    private let uploads: BlobUploadQueue
+    private let context: BackupContext
     private let files: FileReader
-    private let progress: BackupProgress
-    private let record: BackupRecord
     private let pool: WorkerPool<Void>
 
-    init(repository: Repository, saver: BlobSaver, uploads: BlobUploadQueue, files: FileReader,
-         progress: BackupProgress, record: BackupRecord) {
-        self.repository = repository
-        self.saver = saver
-        self.uploads = uploads
+    init(context: BackupContext, files: FileReader) {
+        self.context = context
         self.files = files
-        self.progress = progress
-        self.record = record
         // How many finished folders the walk may run ahead of the tree writer.
         pool = WorkerPool(threads: 1, capacity: 256, label: "snap.trees") { () }
     }
@@ -81,7 +72,7 @@ final class TreeSaver: Sendable {
                     node.linkTarget = firstPath
                     node.content = stored.content
                     node.size = stored.size
-                    progress.fileDone(bytes: 0)
+                    context.progress.fileDone(bytes: 0)
                     nodes.append(node)
                 } else if let read = try files.read(FileReader.File(path: path, node: node, isChange: false)) {
                     // The first name could not be read: store this one in its own right.
@@ -90,8 +81,8 @@ final class TreeSaver: Sendable {
             }
         }
         let bytes = Tree(nodes: nodes).encoded()
-        let id = repository.keys.blobID(of: bytes)
-        if saver.reserve(id) { try uploads.submit(.tree, id: id, plaintext: bytes) }
+        let id = context.repository.keys.blobID(of: bytes)
+        try bytes.withUnsafeBytes { try context.store(.tree, id: id, plaintext: $0, inline: false) }
         return id
     }
 }

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# snap vs restic on the remote backends both support (issue #5): S3 on a local Ceph radosgw,
+# SFTP on a local OpenSSH sshd, and the REST protocol on `rclone serve restic`. borg has
+# none of these three, so it is not in this comparison.
+#
+#   bash Benchmarks/compare/remotes.sh      # starts the servers itself (scripts/with-test-servers.sh)
+#
+# Environment:
+#   REPS=3                 repetitions (medians and min–max are reported)
+#   SOURCE=/tmp/linux/linux-source-6.1/drivers/net   tree to back up (136 MB, 3,300 files)
+#   OUT=docs/benchmarks    where remotes.md and remotes.json go
+#   SNAP_BUILD=0           do not run `swift build` (use the existing .build/release/snap)
+#
+# Per backend and repetition, tools in turns (snap, restic, snap, …): `init` (untimed), first
+# backup, full restore into a fresh folder. Each command runs under `/usr/bin/time`.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+REPS=${REPS:-3}
+OUT=${OUT:-$ROOT/docs/benchmarks}
+SOURCE=${SOURCE:-/tmp/linux/linux-source-6.1/drivers/net}
+SNAP_BUILD=${SNAP_BUILD:-1}
+
+log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# Servers first: rerun this script under them when they are not running yet.
+if [[ -z ${S3_ENDPOINT:-} || -z ${REST_URL:-} || -z ${SFTP_PORT:-} ]]; then
+    exec "$ROOT/scripts/with-test-servers.sh" bash "${BASH_SOURCE[0]}" "$@"
+fi
+
+missing=()
+command -v restic >/dev/null || missing+=(restic)
+[[ -x /usr/bin/time ]] || missing+=(time)
+if ((${#missing[@]})); then
+    log "installing ${missing[*]}"
+    if [[ $(id -u) == 0 ]]; then apt-get install -y -q "${missing[@]}" >&2; else sudo apt-get install -y -q "${missing[@]}" >&2; fi
+fi
+[[ -d $SOURCE ]] || die "no $SOURCE: run Benchmarks/compare/run.sh once (it extracts linux-source-6.1), or set SOURCE"
+if [[ $SNAP_BUILD == 1 ]]; then (cd "$ROOT" && swift build -c release --product snap >&2) || die "swift build failed"; fi
+
+RUN=$(mktemp -d /tmp/snap-remotes.XXXXXX)
+trap 'rm -rf "$RUN"' EXIT
+SNAP=$RUN/snap
+cp "$ROOT/.build/release/snap" "$SNAP"
+RECORDS=$RUN/records.jsonl
+: >"$RECORDS"
+export SNAP_PASSWORD=snap-compare-password RESTIC_PASSWORD=snap-compare-password
+export XDG_CACHE_HOME=$RUN/cache
+export SNAP_SFTP_KEY=$SFTP_KEY SNAP_SFTP_KNOWN_HOSTS=$SFTP_KNOWN_HOSTS
+SSH_CMD="ssh -p $SFTP_PORT -i $SFTP_KEY -o UserKnownHostsFile=$SFTP_KNOWN_HOSTS -o StrictHostKeyChecking=yes -o BatchMode=yes $SFTP_USER@127.0.0.1 -s sftp"
+
+repo() {  # BACKEND TOOL REP -> repository URL for that tool
+    local name="$2-$3"
+    case $1 in
+        s3) echo "s3:$S3_ENDPOINT/snap-compare/$name" ;;
+        sftp) [[ $2 == snap ]] && echo "sftp://$SFTP_USER@127.0.0.1:$SFTP_PORT$SFTP_ROOT/$name" \
+                             || echo "sftp:$SFTP_USER@127.0.0.1:$SFTP_ROOT/$name" ;;
+        rest) echo "rest:${REST_URL%/}/$name/" ;;
+    esac
+}
+tool_cmd() {  # TOOL BACKEND WORDS... -> CMD
+    local tool=$1 backend=$2; shift 2
+    if [[ $tool == snap ]]; then CMD=("$SNAP" "$@" -q); return; fi
+    CMD=(restic "$@" -q)
+    [[ $backend == sftp ]] && CMD+=(-o "sftp.command=$SSH_CMD")
+    return 0
+}
+measure() {  # BACKEND STEP TOOL REP -- COMMAND...
+    local backend=$1 step=$2 tool=$3 rep=$4; shift 5
+    local tf=$RUN/time.tmp rc=0
+    /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >"$RUN/last.log" 2>&1 || rc=$?
+    local wall user sys rss; read -r wall user sys rss < <(tail -n1 "$tf")
+    ((rc == 0)) || { log "warning: $tool $backend/$step rep $rep exited with $rc:"; tail -n3 "$RUN/last.log" >&2; }
+    printf '{"backend":"%s","step":"%s","tool":"%s","rep":%d,"wall":%s,"cpu":%s,"rss_kib":%s,"rc":%d}\n' \
+        "$backend" "$step" "$tool" "$rep" "$wall" "$(python3 -c "print($user+$sys)")" "$rss" "$rc" >>"$RECORDS"
+    log "  $backend/$step $tool #$rep: ${wall}s wall, $((rss / 1024)) MiB"
+}
+
+log "source: $SOURCE ($(du -sb "$SOURCE" | cut -f1) bytes, $(find "$SOURCE" -type f | wc -l) files); REPS=$REPS"
+tar cf - -C "$(dirname "$SOURCE")" "$(basename "$SOURCE")" | cat >/dev/null
+for backend in s3 sftp rest; do
+    for rep in $(seq 1 "$REPS"); do
+        for tool in snap restic; do
+            r=$(repo "$backend" "$tool" "$rep")
+            tool_cmd "$tool" "$backend" init -r "$r"; "${CMD[@]}" >/dev/null 2>"$RUN/last.log" || { cat "$RUN/last.log" >&2; die "$tool init $r failed"; }
+            tool_cmd "$tool" "$backend" backup -r "$r" "$SOURCE"
+            measure "$backend" backup "$tool" "$rep" -- "${CMD[@]}"
+            target=$RUN/restore-$backend-$tool-$rep
+            tool_cmd "$tool" "$backend" restore latest -r "$r" --target "$target"
+            measure "$backend" restore "$tool" "$rep" -- "${CMD[@]}"
+            if ((rep == 1)) && ! diff -rq "$SOURCE" "$target$SOURCE" >/dev/null; then
+                log "warning: $tool's restore from $backend differs from the source"
+            fi
+            rm -rf "$target"
+        done
+    done
+done
+
+mkdir -p "$OUT"
+python3 - "$RECORDS" "$OUT" "$SOURCE" "$REPS" <<'PY'
+import json, statistics, sys, datetime, platform
+records_path, out, source, reps = sys.argv[1:5]
+rows = [json.loads(l) for l in open(records_path)]
+json.dump({"source": source, "reps": int(reps), "records": rows}, open(f"{out}/remotes.json", "w"), indent=1)
+def med(backend, step, tool, key):
+    v = [r[key] for r in rows if r["backend"] == backend and r["step"] == step and r["tool"] == tool and r["rc"] == 0]
+    return statistics.median(v) if v else None
+lines = ["# snap vs restic on remote storage", "",
+         f"Produced by `Benchmarks/compare/remotes.sh` on {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC: "
+         f"medians of {reps} repetitions, tools in turns; raw data in `remotes.json`. Servers on 127.0.0.1, "
+         "started by `scripts/with-test-servers.sh`: Ceph radosgw 16.2 (memstore) for S3, OpenSSH for SFTP, "
+         "`rclone serve restic` 1.60 for REST. borg supports none of these. "
+         f"Data: `{source}`, first backup into a fresh repository, then a full restore.", "",
+         "| backend | step | snap (s) | restic (s) | snap ÷ restic | snap MiB | restic MiB |", "|---|---|---|---|---|---|---|"]
+for backend in ("s3", "sftp", "rest"):
+    for step in ("backup", "restore"):
+        s, r = med(backend, step, "snap", "wall"), med(backend, step, "restic", "wall")
+        sm, rm = med(backend, step, "snap", "rss_kib"), med(backend, step, "restic", "rss_kib")
+        ratio = f"{s / r:.2f}×" if s and r else "n/a"
+        fmt = lambda x: f"{x:.2f}" if x is not None else "failed"
+        mib = lambda x: f"{x / 1024:.0f}" if x is not None else "–"
+        lines.append(f"| {backend} | {step} | {fmt(s)} | {fmt(r)} | {ratio} | {mib(sm)} | {mib(rm)} |")
+failed = [r for r in rows if r["rc"] != 0]
+if failed:
+    lines += ["", f"{len(failed)} command(s) failed and are left out of the medians."]
+open(f"{out}/remotes.md", "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
