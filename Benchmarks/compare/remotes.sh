@@ -7,7 +7,7 @@
 #
 # Environment:
 #   REPS=3                 repetitions (medians and min–max are reported)
-#   SOURCE=/tmp/linux/linux-source-6.1/drivers/net   tree to back up (136 MB, 3,300 files)
+#   SOURCE=/tmp/linux/linux-source-6.1/drivers/gpu   tree to back up (461 MB, 5,300 files)
 #   OUT=docs/benchmarks    where remotes.md and remotes.json go
 #   SNAP_BUILD=0           do not run `swift build` (use the existing .build/release/snap)
 #
@@ -19,7 +19,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 REPS=${REPS:-3}
 OUT=${OUT:-$ROOT/docs/benchmarks}
-SOURCE=${SOURCE:-/tmp/linux/linux-source-6.1/drivers/net}
+SOURCE=${SOURCE:-/tmp/linux/linux-source-6.1/drivers/gpu}
+# radosgw's OSD keeps objects in memory: room for six repositories of SOURCE.
+export RADOSGW_MEMSTORE_BYTES=${RADOSGW_MEMSTORE_BYTES:-6442450944}
 SNAP_BUILD=${SNAP_BUILD:-1}
 
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
