@@ -7,7 +7,7 @@
 #
 # Environment:
 #   REPS=3                 repetitions (medians and min–max are reported)
-#   SOURCE=/tmp/linux/linux-source-6.1/drivers/gpu   tree to back up (461 MB, 5,300 files)
+#   SOURCE=/tmp/linux/linux-source-6.1/drivers/gpu   tree to back up (461 MB, 5,848 files)
 #   OUT=docs/benchmarks    where remotes.md and remotes.json go
 #   SNAP_BUILD=0           do not run `swift build` (use the existing .build/release/snap)
 #
