@@ -52,7 +52,7 @@ public struct BackupResult: Sendable {
 public final class Archiver {
     private struct HardLinkFirst {
         let path: [UInt8]
-        let node: PendingFile
+        let content: Pending<LinkedContent?>
     }
 
     /// Files queued on the walking thread for one reader, sent off when full, and always
@@ -289,9 +289,11 @@ public final class Archiver {
     private func archiveFile(_ path: [UInt8], node: Node, parent: Node?, walk: Walk) -> PendingEntry {
         let key = HardLinkKey(device: node.device, inode: node.inode)
         if node.links > 1, let first = hardLinks[key] {
-            return .link(node, path: path, firstPath: first.path, first: first.node)
+            return .link(node, path: path, firstPath: first.path, first: first.content)
         }
-        let pending: PendingFile
+        // Further names need only the first's content: not its whole node, nor its batch.
+        let linked: Pending<LinkedContent?>? = node.links > 1 ? Pending() : nil
+        if node.links > 1, let linked { hardLinks[key] = HardLinkFirst(path: path, content: linked) }
         if let parent, parent.type == .file, parent.size == node.size, parent.mtime == node.mtime,
            parent.ctime == node.ctime, parent.inode == node.inode,
            parent.content.allSatisfy({ repository.index.contains($0) }) {
@@ -302,14 +304,13 @@ public final class Archiver {
                 $0.bytesProcessed += node.size
             }
             progress.fileDone(bytes: node.size)
-            pending = PendingFile(ready: node)
-        } else {
-            pending = PendingFile(batch: batch.nodes, index: batch.files.count)
-            batch.files.append(FileReader.File(path: path, node: node, isChange: parent?.type == .file))
-            batch.bytes += node.size
-            if batch.files.count >= Self.batchFiles || batch.bytes >= Self.batchBytes { sendBatch(walk) }
+            linked?.fulfil(.success(LinkedContent(content: node.content, size: node.size)))
+            return .ready(node)
         }
-        if node.links > 1 { hardLinks[key] = HardLinkFirst(path: path, node: pending) }
+        let pending = PendingFile(batch: batch.nodes, index: batch.files.count)
+        batch.files.append(FileReader.File(path: path, node: node, isChange: parent?.type == .file, linked: linked))
+        batch.bytes += node.size
+        if batch.files.count >= Self.batchFiles || batch.bytes >= Self.batchBytes { sendBatch(walk) }
         return .file(pending)
     }
 

@@ -20,11 +20,13 @@ final class FileReader: Sendable {
         pool = WorkerPool(threads: threads, capacity: threads * 4, label: "snap.read") { ChunkReader(chunker: chunker) }
     }
 
-    /// A file to read: where it is, its node so far, and whether the parent snapshot had it.
+    /// A file to read: where it is, its node so far, whether the parent snapshot had it,
+    /// and, for a multiply-linked file, where its further names wait for its content.
     struct File: Sendable {
         let path: [UInt8]
         let node: Node
         let isChange: Bool
+        var linked: Pending<LinkedContent?>? = nil
     }
 
     /// Queues files to be read one after the other by one thread (a batch of small files
@@ -33,7 +35,19 @@ final class FileReader: Sendable {
     /// repository or storage errors.
     func submit(_ files: [File], fulfilling nodes: Pending<[Node?]>) {
         pool.submit { [self] reader in
-            nodes.fulfil(Result { try files.map { try read($0.path, node: $0.node, isChange: $0.isChange, with: reader) } })
+            var read: [Node?] = []
+            do {
+                for file in files {
+                    let node = try self.read(file.path, node: file.node, isChange: file.isChange, with: reader)
+                    file.linked?.fulfil(.success(node.map { LinkedContent(content: $0.content, size: $0.size) }))
+                    read.append(node)
+                }
+                nodes.fulfil(.success(read))
+            } catch {
+                // Nobody may wait forever: the rest of the batch fails with the same error.
+                for file in files.dropFirst(read.count) { file.linked?.fulfil(.failure(error)) }
+                nodes.fulfil(.failure(error))
+            }
         }
     }
 

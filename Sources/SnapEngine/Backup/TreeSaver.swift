@@ -10,16 +10,20 @@ enum PendingEntry: Sendable {
     /// A folder whose tree is still being written.
     case directory(Node, tree: Pending<BlobID>)
     /// A further name of a multiply-linked file whose first name is `firstPath`.
-    case link(Node, path: [UInt8], firstPath: [UInt8], first: PendingFile)
+    case link(Node, path: [UInt8], firstPath: [UInt8], first: Pending<LinkedContent?>)
 }
 
-/// One file of a batch being read (`FileReader.submit`), or a file settled already.
+/// What a further name of a multiply-linked file takes from the first: `nil` when the
+/// first could not be read.
+struct LinkedContent: Sendable {
+    let content: [BlobID]
+    let size: UInt64
+}
+
+/// One file of a batch being read (`FileReader.submit`).
 struct PendingFile: Sendable {
     let batch: Pending<[Node?]>
     let index: Int
-
-    /// A file whose node is known (unchanged since the parent snapshot).
-    init(ready node: Node) { batch = Pending([node]); index = 0 }
 
     init(batch: Pending<[Node?]>, index: Int) { self.batch = batch; self.index = index }
 
