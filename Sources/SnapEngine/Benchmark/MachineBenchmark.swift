@@ -35,7 +35,9 @@ public enum MachineBenchmark {
         let chunker = Chunker(gear: keys.gearTable(), parameters: .default)
         var chunks = 0
         let chunkTime = time { chunks = chunker.chunkLengths(of: random).count }
-        figures.append(.init(name: "chunker (FastCDC, 512K/1M/8M)", bytesPerSecond: Double(size) / chunkTime, note: "\(chunks) chunks"))
+        let p = chunker.parameters
+        let bounds = "\(p.minSize >> 10)K/\(p.averageSize >> 10)K/\(p.maxSize >> 20)M"
+        figures.append(.init(name: "chunker (FastCDC, \(bounds))", bytesPerSecond: Double(size) / chunkTime, note: "\(chunks) chunks"))
 
         let idTime = time {
             random.withUnsafeBytes { all in
