@@ -207,11 +207,8 @@ public final class Restorer {
                     }
                     return errno
                 case .file, .hardlink:
-                    let fd = Self.createFile(path)
-                    guard fd >= 0 else { return errno }
-                    defer { close(fd) }
                     // Size first: blobs that are all zeros are then simply not written (holes).
-                    return ftruncate(fd, off_t(e.node.size)) == 0 ? nil : errno
+                    return Self.createSized(path, size: e.node.size)
                 case .symlink:
                     unlink(path)
                     return PathBytes.withCString(e.node.linkTarget) { symlink($0, path) } == 0 ? nil : errno
@@ -246,14 +243,13 @@ public final class Restorer {
         }
     }
 
-    /// Creates (or replaces) a regular file for writing; -1 with `errno` on failure.
-    private static func createFile(_ path: UnsafePointer<CChar>) -> Int32 {
-        var fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        if fd < 0 && (errno == ELOOP || errno == EISDIR || errno == ETXTBSY) {
-            unlink(path)
-            fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
-        }
-        return fd
+    /// Creates (or replaces) an empty file of `size` bytes to be written into later;
+    /// `errno` on failure.
+    private static func createSized(_ path: UnsafePointer<CChar>, size: UInt64) -> Int32? {
+        let fd = createNew(path, mode: 0o600)
+        guard fd >= 0 else { return errno }
+        defer { close(fd) }
+        return ftruncate(fd, off_t(size)) == 0 ? nil : errno
     }
 
     /// Creates a new regular file with `mode`, replacing whatever non-folder has the name;
@@ -270,12 +266,7 @@ public final class Restorer {
     /// the others were), then further names of hard-linked files.
     private func createDeferred(_ finished: Set<Int>) {
         for (i, e) in plan.enumerated() where e.created && e.isWholeBlob && !finished.contains(i) {
-            let failed: Int32? = PathBytes.withCString(e.target) { path in
-                let fd = Self.createFile(path)
-                guard fd >= 0 else { return errno }
-                defer { close(fd) }
-                return ftruncate(fd, off_t(e.node.size)) == 0 ? nil : errno
-            }
+            let failed = PathBytes.withCString(e.target) { Self.createSized($0, size: e.node.size) }
             if let failed { record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))") }
         }
         for e in plan where e.created {
