@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "SnapCompressionTests", dependencies: ["SnapCompression", "SnapTestSupport"]),
         .testTarget(name: "SnapCoreTests", dependencies: ["SnapCore"]),
         .testTarget(name: "SnapChunkerTests", dependencies: ["SnapChunker", "SnapCore", "SnapTestSupport"]),
-        .testTarget(name: "SnapStorageTests", dependencies: ["SnapStorage", "SnapTestSupport"]),
+        .testTarget(name: "SnapStorageTests", dependencies: ["SnapStorage", "SnapCore", "SnapCrypto", "SnapTestSupport"]),
         .testTarget(name: "SnapHTTPTests", dependencies: ["SnapHTTP"]),
         .testTarget(name: "SnapRemoteTests", dependencies: ["SnapRemote", "SnapStorage", "SnapCrypto", "SnapTestSupport"]),
         .testTarget(name: "SnapRepositoryTests", dependencies: ["SnapRepository", "SnapStorage", "SnapCrypto", "SnapChunker", "SnapTestSupport"],

@@ -71,6 +71,11 @@ public enum RepositoryLocation {
         if let rest = backend as? RESTBackend { try rest.create() }
     }
 
+    /// Whether `location` names a folder on this machine (a path or `local:PATH`).
+    public static func isLocal(_ location: String) -> Bool {
+        !["s3:", "sftp:", "rest:", "rclone:"].contains { location.hasPrefix($0) }
+    }
+
     /// Hides credentials embedded in a location (`user:password@`) for messages.
     public static func redacted(_ location: String) -> String {
         guard let schemeEnd = location.range(of: "://"), let at = location[schemeEnd.upperBound...].firstIndex(of: "@") else {

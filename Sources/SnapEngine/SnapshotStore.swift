@@ -65,11 +65,12 @@ public enum SnapshotStore {
     /// Resolves what a user typed: a full ID, a unique prefix of one, or `latest`.
     ///
     /// With `at`, picks the newest snapshot taken at or before that time. Filters apply to
-    /// `latest` and `at`.
+    /// `latest` and `at`, which pass snapshots that cannot be read to `skipped`.
     public static func find(_ reference: String, at: Timestamp? = nil, filter: SnapshotFilter = SnapshotFilter(),
-                            in repository: Repository) throws -> SnapshotRecord {
+                            in repository: Repository,
+                            skipped: (SnapshotID, Error) -> Void = { _, _ in }) throws -> SnapshotRecord {
         if reference == "latest" {
-            let candidates = try all(in: repository).filter { filter.matches($0.snapshot) }
+            let candidates = try all(in: repository, skipped: skipped).filter { filter.matches($0.snapshot) }
             let chosen = at.map { limit in candidates.filter { $0.snapshot.timestamp <= limit } } ?? candidates
             guard let last = chosen.last else {
                 throw EngineError.snapshotNotFound(at == nil ? "no snapshot matches" : "no snapshot was taken at or before that time")

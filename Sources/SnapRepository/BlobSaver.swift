@@ -122,7 +122,13 @@ public final class BlobSaver: Sendable {
 
     private func upload(_ writer: PackWriter) throws {
         let pack = try writer.finish(padding: Int.random(in: 0..<4096))
-        try repository.backend.write(FileName(.data, pack.id.hex), data: pack.bytes)
+        let file = FileName(.data, pack.id.hex)
+        // Packs of trees are read again by the next backup, ls and restore: a cache keeps them.
+        if writer.type == .tree {
+            try repository.backend.writeMetadata(file, data: pack.bytes)
+        } else {
+            try repository.backend.write(file, data: pack.bytes)
+        }
         let indexed = IndexedPack(id: pack.id, salt: pack.salt, size: pack.bytes.count, entries: pack.entries)
         repository.index.add(indexed)
         state.withLock { box in

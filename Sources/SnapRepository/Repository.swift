@@ -50,9 +50,14 @@ public final class Repository: Sendable {
 
     /// Opens the repository with the first key file that `password` unlocks.
     ///
+    /// - Parameters:
+    ///   - cacheRoot: a folder for local copies of the repository's metadata (docs/cache.md);
+    ///     this repository's copies go in a subfolder named by its ID. `nil`: no cache.
+    ///   - report: told about trouble with the cache, for warning lines.
     /// - Throws: `RepositoryError.notARepository` when there is no config or no key file,
     ///   `.wrongPassword` when no key file opens.
-    public static func open(backend: Backend, password: String) throws -> Repository {
+    public static func open(backend: Backend, password: String, cacheRoot: String? = nil,
+                            report: @escaping @Sendable (String) -> Void = { _ in }) throws -> Repository {
         guard try backend.exists(.config) else { throw RepositoryError.notARepository(location: backend.location) }
         let keyFiles = try backend.list(.keys)
         guard !keyFiles.isEmpty else { throw RepositoryError.notARepository(location: backend.location) }
@@ -70,7 +75,11 @@ public final class Repository: Sendable {
                         throw RepositoryError.unsupportedVersion(file: "config", version: config.version)
                     }
                     if let problem = config.problem { throw RepositoryError.damaged(file: "config", reason: problem) }
-                    return Repository(backend: backend, keys: keys, config: config)
+                    guard let cacheRoot, config.id.count == 64, Hex.decode(config.id) != nil else {
+                        return Repository(backend: backend, keys: keys, config: config)
+                    }
+                    let cached = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", report: report)
+                    return Repository(backend: cached, keys: keys, config: config)
                 }
             } catch let error as RepositoryError {
                 if case .damaged = error, firstDamage == nil { firstDamage = error; continue }
@@ -98,18 +107,25 @@ public final class Repository: Sendable {
     public func saveFile(_ kind: FileKind, plaintext: [UInt8]) throws -> RawID {
         let bytes = try EncryptedFile.seal(plaintext, kind: kind, keys: keys)
         let id = RawID(bytes: SHA256.hash(bytes))!  // SHA-256 is 32 bytes
-        try backend.write(FileName(kind, id.hex), data: bytes)
+        let file = FileName(kind, id.hex)
+        if Self.isMetadata(kind) { try backend.writeMetadata(file, data: bytes) } else { try backend.write(file, data: bytes) }
         return id
     }
 
     /// Reads an encrypted file, checks that its bytes match its name, and decrypts it.
     public func loadFile(_ file: FileName) throws -> [UInt8] {
-        let bytes = try backend.read(file)
-        guard SHA256.hash(bytes) == Hex.decode(file.name) else {
+        let expected = Hex.decode(file.name)
+        let bytes = Self.isMetadata(file.kind)
+            ? try backend.readMetadata(file) { SHA256.hash($0) == expected }
+            : try backend.read(file)
+        guard SHA256.hash(bytes) == expected else {
             throw RepositoryError.damaged(file: file.description, reason: "content does not match its name")
         }
         return try EncryptedFile.open(bytes, file: file, keys: keys)
     }
+
+    /// Index files and snapshots are read again by later commands; locks are not.
+    private static func isMetadata(_ kind: FileKind) -> Bool { kind == .index || kind == .snapshots }
 
     /// The decrypted `config` file as stored (for `snap cat config`).
     public func loadConfigPlaintext() throws -> [UInt8] {

@@ -30,7 +30,7 @@ final class TreePackCache: Sendable {
     func bytes(of pack: PackID, backend: Backend) throws -> [UInt8]? {
         if let hit = state.withLock({ $0.packs[pack] }) { return hit }
         let expected = pack.raw.bytes
-        let data = try backend.read(FileName(.data, pack.hex), range: nil) { SHA256.hash($0) == expected }
+        let data = try backend.readMetadata(FileName(.data, pack.hex)) { SHA256.hash($0) == expected }
         guard SHA256.hash(data) == expected else { return nil }
         state.withLock { s in
             guard s.packs[pack] == nil else { return }

@@ -40,12 +40,27 @@ public protocol Backend: AnyObject, Sendable {
     /// the next copy when `isValid` rejects the bytes, for example when a pack range fails
     /// authentication. A single backend reads once and returns what it read.
     func read(_ file: FileName, range: Range<Int>?, isValid: ([UInt8]) -> Bool) throws -> [UInt8]
+
+    /// Reads the whole of `file`, which holds metadata that later commands read again (an
+    /// index file, a snapshot, a pack of trees). A caching decorator answers from, and keeps,
+    /// a local copy that `isValid` accepts; every other backend reads like `read`.
+    func readMetadata(_ file: FileName, isValid: ([UInt8]) -> Bool) throws -> [UInt8]
+
+    /// Writes like `write`; `file` holds metadata that later commands read again, so a
+    /// caching decorator keeps a local copy too.
+    func writeMetadata(_ file: FileName, data: [UInt8]) throws
 }
 
 extension Backend {
     public func read(_ file: FileName, range: Range<Int>?, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
         try read(file, range: range)
     }
+
+    public func readMetadata(_ file: FileName, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
+        try read(file, range: nil, isValid: isValid)
+    }
+
+    public func writeMetadata(_ file: FileName, data: [UInt8]) throws { try write(file, data: data) }
 
     /// Reads the whole of `file`.
     public func read(_ file: FileName) throws -> [UInt8] { try read(file, range: nil) }

@@ -10,11 +10,14 @@ import Glibc
 public final class LocalBackend: Backend {
     public let root: String
     public var location: String { "local:\(root)" }
+    /// Whether writes are fsynced; a cache of files checked on every read can do without.
+    private let durable: Bool
 
-    public init(root: String) {
+    public init(root: String, durable: Bool = true) {
         var root = root
         while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
         self.root = root
+        self.durable = durable
     }
 
     /// The path of `file` under the root.
@@ -62,14 +65,14 @@ public final class LocalBackend: Backend {
                 done += n
             }
         }
-        if failure == nil && fsync(fd) != 0 { failure = fail("fsync", file, errno) }
+        if failure == nil && durable && fsync(fd) != 0 { failure = fail("fsync", file, errno) }
         if close(fd) != 0 && failure == nil { failure = fail("close", file, errno) }
         if failure == nil && rename(temp, target) != 0 { failure = fail("rename", file, errno) }
         if let failure {
             unlink(temp)
             throw failure
         }
-        syncDirectory(dir)
+        if durable { syncDirectory(dir) }
     }
 
     public func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
@@ -154,7 +157,7 @@ public final class LocalBackend: Backend {
         for prefix in prefixes {
             if mkdir(prefix, 0o700) == 0 {
                 // Make the new folder's entry durable, or a file in it could vanish on power loss.
-                syncDirectory(String(prefix[..<(prefix.lastIndex(of: "/") ?? prefix.endIndex)]))
+                if durable { syncDirectory(String(prefix[..<(prefix.lastIndex(of: "/") ?? prefix.endIndex)])) }
             } else if errno != EEXIST {
                 throw fail("create folder for", file, errno)
             }

@@ -44,7 +44,7 @@ struct BackupCommand: ParsableCommand {
             options.excludes = excludes
             options.compressionLevel = compression
             if let parent {
-                options.parent = try SnapshotStore.find(parent, in: repository).id
+                options.parent = try SnapshotStore.find(parent, in: repository, skipped: global.snapshotSkipped).id
             }
             let progress = BackupProgress()
             let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? StatusLine.backup(progress) : nil

@@ -34,7 +34,7 @@ struct CatCommand: ParsableCommand {
                 let object = try JSONSerialization.jsonObject(with: Data(plaintext))
                 Output.line(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
             case "snapshot":
-                try Output.json(SnapshotJSON(try SnapshotStore.find(id ?? "", in: repository)))
+                try Output.json(SnapshotJSON(try SnapshotStore.find(id ?? "", in: repository, skipped: global.snapshotSkipped)))
             case "tree":
                 try global.loadIndex(repository)
                 let blob = try resolve(id ?? "", in: repository.index.allBlobIDs(), what: "tree") { BlobID(hex: $0) }

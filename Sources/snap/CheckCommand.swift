@@ -33,7 +33,7 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         var healthy = true
         try reportingErrors {
-            let repository = try global.openRepository()
+            let repository = try global.openRepository(cache: false)
             var options = CheckOptions()
             if let subset { options.readData = try PackSubset(parsing: subset) } else if readData { options.readData = .all }
             options.lockHostname = Identity.hostname

@@ -132,16 +132,14 @@ struct ForgetCommand: ParsableCommand {
         var seen = Set<SnapshotID>()
         var records: [SnapshotRecord] = []
         for reference in snapshots {
-            let record = try SnapshotStore.find(reference, in: repository)
+            let record = try SnapshotStore.find(reference, in: repository, skipped: global.snapshotSkipped)
             if seen.insert(record.id).inserted { records.append(record) }
         }
         return [Group(key: nil, keep: [], remove: records)]
     }
 
     private func planByPolicy(_ repository: Repository) throws -> [Group] {
-        let records = try SnapshotStore.all(in: repository) { id, error in
-            Output.error("warning: snapshot \(id.short) skipped: \(error)")
-        }.filter { record in
+        let records = try SnapshotStore.all(in: repository, skipped: global.snapshotSkipped).filter { record in
             // `--tag ''` selects untagged snapshots (restic); SnapshotFilter alone would let it match every snapshot.
             filter.snapshotFilter.matches(record.snapshot)
                 && (filter.tags.isEmpty || filter.tags.contains(where: RetentionSnapshot(record).hasAllTags))

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SnapComposition
+import SnapCore
 import SnapRepository
 import SnapStorage
 
@@ -45,6 +46,14 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: .customLong("s3-storage-class"), help: "S3: storage class for objects written (e.g. STANDARD_IA).")
     var storageClass: String?
+
+    @Option(name: .customLong("cache-dir"), help: ArgumentHelp(
+        "Keep local copies of the repository's index, snapshots and trees here (default: $SNAP_CACHE_DIR, "
+            + "else $XDG_CACHE_HOME/snap for repositories not on this machine); see docs/cache.md.", valueName: "dir"))
+    var cacheDirectory: String?
+
+    @Flag(name: .customLong("no-cache"), help: "Use no local cache: read all metadata from the repository.")
+    var noCache = false
 
     func validate() throws {
         guard connections >= 1 && connections <= 64 else { throw ValidationError("--connections must be between 1 and 64") }
@@ -165,6 +174,11 @@ struct GlobalOptions: ParsableArguments {
         return try PasswordSource.prompt(confirm: confirm)
     }
 
+    /// Warns about a snapshot file that cannot be read and is left out.
+    func snapshotSkipped(_ id: SnapshotID, _ error: Error) {
+        Output.error("warning: snapshot \(id.short) skipped: \(error)")
+    }
+
     /// Loads the repository's index, warning about index files that cannot be read.
     func loadIndex(_ repository: Repository) throws {
         try repository.loadIndex { id, error in
@@ -173,9 +187,16 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Opens the repository, loads nothing else.
-    func openRepository() throws -> Repository {
+    ///
+    /// - Parameter cache: whether to use the local metadata cache; `check` and `repair`
+    ///   judge the repository itself, so they do not.
+    func openRepository(cache: Bool = true) throws -> Repository {
         let backend = try backend()
-        return try Repository.open(backend: backend, password: try password())
+        let warn: @Sendable (String) -> Void = { Output.error("warning: \($0)") }
+        var root = cache ? CacheLocation.root(disabled: noCache, explicit: cacheDirectory,
+                                              locations: try replicaSpecs().map(\.location), environment: environment) : nil
+        if let dir = root, !CacheLocation.prepare(dir, report: warn) { root = nil }
+        return try Repository.open(backend: backend, password: try password(), cacheRoot: root, report: warn)
     }
 }
 

@@ -19,7 +19,7 @@ struct LsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let record = try SnapshotStore.find(snapshot, in: repository)
+            let record = try SnapshotStore.find(snapshot, in: repository, skipped: global.snapshotSkipped)
             try global.loadIndex(repository)
             var nodes: [NodeJSON] = []
             try TreeWalker(repository: repository).walk(record.snapshot.tree, under: Array((path ?? "/").utf8)) { path, node in

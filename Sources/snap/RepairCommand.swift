@@ -26,7 +26,7 @@ struct RepairIndexCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let repository = try global.openRepository()
+            let repository = try global.openRepository(cache: false)
             let progress = CheckProgress()
             let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? StatusLine.check(progress) : nil
             let result: IndexRepairResult
@@ -83,7 +83,7 @@ struct RepairSnapshotsCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let repository = try global.openRepository()
+            let repository = try global.openRepository(cache: false)
             var options = SnapshotRepairOptions()
             options.dryRun = dryRun
             options.forget = forget

@@ -34,7 +34,8 @@ struct RestoreCommand: ParsableCommand {
         var incomplete = false
         try reportingErrors {
             let repository = try global.openRepository()
-            let record = try SnapshotStore.find(snapshot, at: at.flatMap(RFC3339.parse), filter: filter.snapshotFilter, in: repository)
+            let record = try SnapshotStore.find(snapshot, at: at.flatMap(RFC3339.parse), filter: filter.snapshotFilter, in: repository,
+                                                    skipped: global.snapshotSkipped)
             try global.loadIndex(repository)
             var options = RestoreOptions(target: target)
             options.includes = includes

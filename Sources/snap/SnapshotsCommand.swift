@@ -12,9 +12,7 @@ struct SnapshotsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let records = try SnapshotStore.all(in: repository) { id, error in
-                Output.error("warning: snapshot \(id.short) skipped: \(error)")
-            }.filter { filter.snapshotFilter.matches($0.snapshot) }
+            let records = try SnapshotStore.all(in: repository, skipped: global.snapshotSkipped).filter { filter.snapshotFilter.matches($0.snapshot) }
             if global.json {
                 try Output.json(records.map(SnapshotJSON.init))
                 return

@@ -1,0 +1,38 @@
+import Foundation
+
+/// Where a command keeps its local copies of repository metadata (docs/cache.md).
+public enum CacheLocation {
+    /// The cache folder for a repository kept at `locations`, or `nil` for none.
+    ///
+    /// `--no-cache` wins; then `--cache-dir`, then `$SNAP_CACHE_DIR`. Without those, a
+    /// repository with any replica off this machine uses `$XDG_CACHE_HOME/snap` (else
+    /// `~/.cache/snap`), and one kept only on local disks uses none: it is its own cache.
+    public static func root(disabled: Bool, explicit: String?, locations: [String],
+                            environment env: [String: String]) -> String? {
+        if disabled { return nil }
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let dir = env["SNAP_CACHE_DIR"], !dir.isEmpty { return dir }
+        guard locations.contains(where: { !RepositoryLocation.isLocal($0) }) else { return nil }
+        if let xdg = env["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/snap" }
+        guard let home = env["HOME"], home.hasPrefix("/") else { return nil }
+        return home + "/.cache/snap"
+    }
+
+    /// Creates `root` with a `CACHEDIR.TAG`, so that backup tools that honour the tag
+    /// (restic, borg, tar) skip it. Returns `false`, with the reason in `report`, when it cannot.
+    public static func prepare(_ root: String, report: (String) -> Void) -> Bool {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let tag = root + "/CACHEDIR.TAG"
+            if !fm.fileExists(atPath: tag) {
+                let text = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by snap.\n"
+                try Data(text.utf8).write(to: URL(fileURLWithPath: tag), options: .atomic)
+            }
+            return true
+        } catch {
+            report("cannot use the cache folder \(root) (\(error.localizedDescription)); going on without a cache")
+            return false
+        }
+    }
+}

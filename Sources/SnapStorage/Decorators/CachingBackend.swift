@@ -1,0 +1,94 @@
+import Synchronization
+
+/// Keeps local copies of a repository's metadata (index files, snapshots, packs of trees)
+/// so that later commands against a remote repository do not download them again.
+///
+/// Only files read with `readMetadata` or written with `writeMetadata` are kept; data
+/// packs, locks, keys and the config always go to the repository. Copies are the
+/// repository's own bytes, encrypted as they are there, in `store` (a folder under
+/// `$XDG_CACHE_HOME/snap`). A copy is used only when the caller's check (its SHA-256
+/// against its name) accepts it; a rejected copy is dropped and the file is read again.
+/// Listing a kind drops the copies of files that are no longer in the repository.
+///
+/// The cache is an optimisation, never a source of failure: when the local disk refuses a
+/// copy (full, read-only), the command goes on without it and `report` hears once.
+/// Wrap it around the whole stack (retry, connection limit, mirror), so that hits cost no
+/// connection slot.
+public final class CachingBackend: Backend {
+    private let base: Backend
+    private let store: LocalBackend
+    private let report: @Sendable (String) -> Void
+    private let reportedFailure = Atomic<Bool>(false)
+
+    /// - Parameters:
+    ///   - directory: the folder of this repository's copies; created when first needed.
+    ///   - report: told once when the cache cannot be written, and about rejected copies.
+    public init(_ base: Backend, directory: String, report: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.base = base
+        store = LocalBackend(root: directory, durable: false)
+        self.report = report
+    }
+
+    public var location: String { base.location }
+    /// The folder holding the copies.
+    public var directory: String { store.root }
+
+    public func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
+
+    public func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
+
+    public func read(_ file: FileName, range: Range<Int>?, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
+        try base.read(file, range: range, isValid: isValid)
+    }
+
+    public func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
+
+    public func list(_ kind: FileKind) throws -> [FileInfo] {
+        let listed = try base.list(kind)
+        if Self.cachedKinds.contains(kind) { evict(kind, keeping: Set(listed.map(\.file))) }
+        return listed
+    }
+
+    public func delete(_ file: FileName) throws {
+        try base.delete(file)
+        try? store.delete(file)
+    }
+
+    public func readMetadata(_ file: FileName, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
+        if let copy = try? store.read(file, range: nil) {
+            if isValid(copy) { return copy }
+            report("the cached copy of \(file) in \(store.root) is damaged; reading it from the repository")
+            try? store.delete(file)
+        }
+        let bytes = try base.readMetadata(file, isValid: isValid)
+        if isValid(bytes) { keep(file, bytes) }
+        return bytes
+    }
+
+    public func writeMetadata(_ file: FileName, data: [UInt8]) throws {
+        try base.writeMetadata(file, data: data)
+        keep(file, data)
+    }
+
+    /// The kinds whose copies are kept.
+    static let cachedKinds: Set<FileKind> = [.index, .snapshots, .data]
+
+    private func keep(_ file: FileName, _ bytes: [UInt8]) {
+        guard Self.cachedKinds.contains(file.kind) else { return }
+        do {
+            try store.write(file, data: bytes)
+        } catch {
+            if !reportedFailure.exchange(true, ordering: .relaxed) {
+                report("cannot write to the cache in \(store.root) (\(error)); going on without it")
+            }
+        }
+    }
+
+    /// Drops copies of `kind` whose files the repository no longer has (pruned, forgotten).
+    private func evict(_ kind: FileKind, keeping present: Set<FileName>) {
+        guard let cached = try? store.list(kind) else { return }
+        for info in cached where !present.contains(info.file) {
+            try? store.delete(info.file)
+        }
+    }
+}

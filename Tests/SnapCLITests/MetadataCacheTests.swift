@@ -1,0 +1,98 @@
+import Foundation
+import SnapTestSupport
+import XCTest
+
+/// The local metadata cache (docs/cache.md), through the built binary against rclone's
+/// REST server: commands read index files, snapshots and tree packs from the cache, while
+/// `check` still judges the repository itself.
+final class MetadataCacheTests: XCTestCase {
+    private var work = ""
+
+    override func setUpWithError() throws {
+        work = try makeTemporaryFolder("cache")
+        try FileManager.default.createDirectory(atPath: "\(work)/src/sub", withIntermediateDirectories: true)
+        for i in 0..<6 {
+            try Data(seededBytes(count: 90_000 + i * 1013, seed: UInt64(40 + i))).write(to: URL(fileURLWithPath: "\(work)/src/sub/f\(i).bin"))
+        }
+        try "notes\n".write(toFile: "\(work)/src/notes.txt", atomically: false, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
+
+    private func need(_ key: String) throws -> String {
+        let env = ProcessInfo.processInfo.environment
+        if let v = env[key], !v.isEmpty { return v }
+        if env["SNAP_SKIP_SERVER_TESTS"] == "1" { throw XCTSkip("server tests skipped") }
+        throw RemoteRoundTripTests.ServerMissing(key: key)
+    }
+
+    /// Regular files under `folder`, recursively, as paths relative to it.
+    private func files(under folder: String) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
+        return walker.compactMap { $0 as? String }.filter { relative in
+            var isFolder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: "\(folder)/\(relative)", isDirectory: &isFolder) && !isFolder.boolValue
+        }.sorted()
+    }
+
+    /// Flips one byte of the file at `path`, keeping its size.
+    private func damage(_ path: String) throws {
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 0x5a
+        try bytes.write(to: URL(fileURLWithPath: path))
+    }
+
+    // A backup to a remote repository leaves copies of its index, snapshot and tree packs
+    // in $XDG_CACHE_HOME/snap/ID. With the repository's copies of exactly those files
+    // damaged, ls and restore still work from the cache, while --no-cache and check report
+    // the damage.
+    func testCommandsReadMetadataFromTheCache() throws {
+        let name = "cache-\(UUID().uuidString.prefix(8).lowercased())"
+        let repository = "\(try need("REST_DATA"))/\(name)"
+        let snap = SnapProcess(environment: ["SNAP_REPOSITORY": "rest:\(try need("REST_URL"))\(name)/",
+                                             "SNAP_PASSWORD": "cache pw", "XDG_CACHE_HOME": "\(work)/xdg"])
+        try snap.expect(0, ["init"])
+        try snap.expect(0, ["backup", "\(work)/src", "-q"])
+
+        let root = "\(work)/xdg/snap"
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(root)/CACHEDIR.TAG"))
+        let folders = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0 != "CACHEDIR.TAG" }
+        XCTAssertEqual(folders.count, 1, "one folder, named by the repository ID")
+        let cache = "\(root)/\(folders.first ?? "")"
+        let cached = files(under: cache)
+        XCTAssertEqual(cached.filter { $0.hasPrefix("snapshots/") }.count, 1)
+        XCTAssertGreaterThanOrEqual(cached.filter { $0.hasPrefix("index/") }.count, 1)
+        let treePacks = cached.filter { $0.hasPrefix("data/") }
+        XCTAssertEqual(treePacks.count, 1, "the one pack of trees, not the data packs: \(cached)")
+        XCTAssertGreaterThan(files(under: "\(repository)/data").count, treePacks.count)
+
+        for relative in cached { try damage("\(repository)/\(relative)") }
+
+        let listing = try snap.expect(0, ["ls", "latest"])
+        XCTAssertTrue(listing.stdout.contains("f5.bin"), listing.stdout)
+        try snap.expect(0, ["restore", "latest", "--target", "\(work)/out", "-q"])
+        var comparison = TreeComparison()
+        comparison.compare(Array("\(work)/src".utf8), Array("\(work)/out\(work)/src".utf8), compareOwners: false)
+        XCTAssertEqual(comparison.differences, [])
+
+        let uncached = try snap.run(["ls", "latest", "--no-cache"])
+        XCTAssertNotEqual(uncached.status, 0, "without the cache the damaged files are read: \(uncached.stdout)")
+        XCTAssertTrue(uncached.stderr.contains("does not match its name"), uncached.stderr)
+        let check = try snap.run(["check"])
+        XCTAssertNotEqual(check.status, 0, "check reads the repository, not the cache: \(check.stdout)")
+    }
+
+    // A repository on a local disk gets no cache unless one is asked for with --cache-dir.
+    func testLocalRepositoryUsesNoCacheByDefault() throws {
+        let snap = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/repo", "SNAP_PASSWORD": "cache pw",
+                                             "XDG_CACHE_HOME": "\(work)/xdg"])
+        try snap.expect(0, ["init"])
+        try snap.expect(0, ["backup", "\(work)/src", "-q"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/xdg/snap"))
+
+        try snap.expect(0, ["snapshots", "--cache-dir", "\(work)/chosen"])
+        let kept = files(under: "\(work)/chosen")
+        XCTAssertTrue(kept.contains("CACHEDIR.TAG"), "\(kept)")
+        XCTAssertEqual(kept.filter { $0.contains("/snapshots/") }.count, 1, "\(kept)")
+    }
+}

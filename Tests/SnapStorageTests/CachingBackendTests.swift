@@ -1,0 +1,144 @@
+import Foundation
+import SnapCore
+import SnapCrypto
+import SnapStorage
+import SnapTestSupport
+import Synchronization
+import XCTest
+
+/// Counts the whole-file reads that reach the backend it wraps.
+private final class CountingBackend: Backend {
+    let base = MemoryBackend()
+    private let counts = Mutex<[FileName: Int]>([:])
+    var location: String { base.location }
+
+    func reads(of file: FileName) -> Int { counts.withLock { $0[file] ?? 0 } }
+
+    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
+    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
+        counts.withLock { $0[file, default: 0] += 1 }
+        return try base.read(file, range: range)
+    }
+    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
+    func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind) }
+    func delete(_ file: FileName) throws { try base.delete(file) }
+}
+
+final class CachingBackendTests: XCTestCase {
+    private var directory: TemporaryDirectory!
+    private var remote: CountingBackend!
+
+    override func setUpWithError() throws {
+        directory = try TemporaryDirectory()
+        remote = CountingBackend()
+    }
+
+    override func tearDown() { directory.remove() }
+
+    private var cacheFolder: String { directory.appending("repo-id") }
+
+    private func cached(report: @escaping @Sendable (String) -> Void = { _ in }) -> CachingBackend {
+        CachingBackend(remote, directory: cacheFolder, report: report)
+    }
+
+    /// A file named by the SHA-256 of its bytes, as the repository names its files.
+    private func stored(_ kind: FileKind, seed: UInt64) throws -> (FileName, [UInt8]) {
+        let bytes = seededBytes(count: 3000 + Int(seed), seed: seed)
+        let file = FileName(kind, Hex.encode(SHA256.hash(bytes)))
+        try remote.write(file, data: bytes)
+        return (file, bytes)
+    }
+
+    private func matchesName(_ file: FileName) -> ([UInt8]) -> Bool {
+        { Hex.encode(SHA256.hash($0)) == file.name }
+    }
+
+    // A metadata file read once is served from the local copy afterwards, also by a later
+    // process (a new decorator over the same folder).
+    func testMetadataIsDownloadedOnce() throws {
+        let (file, bytes) = try stored(.index, seed: 1)
+        XCTAssertEqual(try cached().readMetadata(file, isValid: matchesName(file)), bytes)
+        XCTAssertEqual(try cached().readMetadata(file, isValid: matchesName(file)), bytes)
+        XCTAssertEqual(remote.reads(of: file), 1)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(cacheFolder)/index/\(file.name)"))
+    }
+
+    // Metadata written through the cache is never downloaded.
+    func testWrittenMetadataIsKept() throws {
+        let bytes = seededBytes(count: 5000, seed: 2)
+        let file = FileName(.snapshots, Hex.encode(SHA256.hash(bytes)))
+        try cached().writeMetadata(file, data: bytes)
+        XCTAssertEqual(try remote.base.read(file), bytes, "the repository has the file")
+        XCTAssertEqual(try cached().readMetadata(file, isValid: matchesName(file)), bytes)
+        XCTAssertEqual(remote.reads(of: file), 0)
+    }
+
+    // Ordinary reads and writes (data packs, ranges) bypass the cache.
+    func testPlainFilesAreNotKept() throws {
+        let (file, bytes) = try stored(.data, seed: 3)
+        let cache = cached()
+        XCTAssertEqual(try cache.read(file), bytes)
+        XCTAssertEqual(try cache.read(file, range: 10..<20), Array(bytes[10..<20]))
+        try cache.write(FileName(.data, String(repeating: "ab", count: 32)), data: [1, 2, 3])
+        XCTAssertEqual(try LocalBackend(root: cacheFolder).list(.data), [])
+        XCTAssertEqual(remote.reads(of: file), 2)
+    }
+
+    // A damaged local copy is reported, dropped and replaced by the repository's file.
+    func testDamagedCopyIsReplaced() throws {
+        let (file, bytes) = try stored(.data, seed: 4)
+        _ = try cached().readMetadata(file, isValid: matchesName(file))
+        let copy = LocalBackend(root: cacheFolder).path(of: file)
+        var damaged = bytes
+        damaged[100] ^= 1
+        try Data(damaged).write(to: URL(fileURLWithPath: copy))
+
+        let reports = Mutex<[String]>([])
+        XCTAssertEqual(try cached { m in reports.withLock { $0.append(m) } }.readMetadata(file, isValid: matchesName(file)), bytes)
+        XCTAssertEqual(remote.reads(of: file), 2)
+        XCTAssertEqual(reports.withLock { $0.count }, 1)
+        XCTAssertTrue(reports.withLock { $0.first?.contains(file.description) ?? false })
+        XCTAssertEqual(try LocalBackend(root: cacheFolder).read(file), bytes, "the copy is repaired")
+    }
+
+    // Bytes that fail the caller's check are returned (for the caller to report) but never kept.
+    func testInvalidDownloadIsNotKept() throws {
+        let (file, _) = try stored(.index, seed: 5)
+        remote.base.tamper(file) { $0[0] ^= 0xff }
+        _ = try cached().readMetadata(file, isValid: matchesName(file))
+        XCTAssertFalse(try LocalBackend(root: cacheFolder).exists(file))
+    }
+
+    // Listing a kind drops the copies of files the repository no longer has; deleting
+    // through the cache drops the copy at once.
+    func testCopiesFollowTheRepository() throws {
+        let (kept, _) = try stored(.snapshots, seed: 6)
+        let (forgotten, _) = try stored(.snapshots, seed: 7)
+        let (deleted, _) = try stored(.snapshots, seed: 8)
+        let cache = cached()
+        for file in [kept, forgotten, deleted] { _ = try cache.readMetadata(file, isValid: matchesName(file)) }
+        let store = LocalBackend(root: cacheFolder)
+
+        try cache.delete(deleted)
+        XCTAssertFalse(try store.exists(deleted))
+
+        try remote.delete(forgotten)  // by another machine
+        XCTAssertTrue(try store.exists(forgotten))
+        XCTAssertEqual(try cache.list(.snapshots).map(\.file), [kept])
+        XCTAssertEqual(try store.list(.snapshots).map(\.file), [kept])
+    }
+
+    // A cache that cannot be written is reported once and otherwise ignored.
+    func testUnwritableCacheIsReportedOnce() throws {
+        try Data("not a folder".utf8).write(to: URL(fileURLWithPath: cacheFolder))
+        let reports = Mutex<[String]>([])
+        let cache = cached { m in reports.withLock { $0.append(m) } }
+        let (a, bytesA) = try stored(.index, seed: 9)
+        let (b, bytesB) = try stored(.index, seed: 10)
+        XCTAssertEqual(try cache.readMetadata(a, isValid: matchesName(a)), bytesA)
+        XCTAssertEqual(try cache.readMetadata(b, isValid: matchesName(b)), bytesB)
+        try cache.writeMetadata(FileName(.index, String(repeating: "cd", count: 32)), data: [9])
+        XCTAssertEqual(reports.withLock { $0.count }, 1)
+        XCTAssertTrue(reports.withLock { $0.first?.contains("cannot write to the cache") ?? false })
+    }
+}
