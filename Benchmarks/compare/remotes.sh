@@ -12,7 +12,8 @@
 #   SNAP_BUILD=0           do not run `swift build` (use the existing .build/release/snap)
 #
 # Per backend and repetition, tools in turns (snap, restic, snap, …): `init` (untimed), first
-# backup, full restore into a fresh folder. Each command runs under `/usr/bin/time`.
+# backup, a second backup with nothing changed (both tools read metadata from their local
+# caches in $XDG_CACHE_HOME), full restore into a fresh folder. Each command runs under `/usr/bin/time`.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -89,6 +90,7 @@ for backend in s3 sftp rest; do
             tool_cmd "$tool" "$backend" init -r "$r"; "${CMD[@]}" >/dev/null 2>"$RUN/last.log" || { cat "$RUN/last.log" >&2; die "$tool init $r failed"; }
             tool_cmd "$tool" "$backend" backup -r "$r" "$SOURCE"
             measure "$backend" backup "$tool" "$rep" -- "${CMD[@]}"
+            measure "$backend" unchanged "$tool" "$rep" -- "${CMD[@]}"
             target=$RUN/restore-$backend-$tool-$rep
             tool_cmd "$tool" "$backend" restore latest -r "$r" --target "$target"
             measure "$backend" restore "$tool" "$rep" -- "${CMD[@]}"
@@ -114,10 +116,11 @@ lines = ["# snap vs restic on remote storage", "",
          f"medians of {reps} repetitions, tools in turns; raw data in `remotes.json`. Servers on 127.0.0.1, "
          "started by `scripts/with-test-servers.sh`: Ceph radosgw 16.2 (memstore) for S3, OpenSSH for SFTP, "
          "`rclone serve restic` 1.60 for REST. borg supports none of these. "
-         f"Data: `{source}`, first backup into a fresh repository, then a full restore.", "",
+         f"Data: `{source}`: first backup into a fresh repository, a second backup with nothing changed "
+         "(both tools keep metadata in a local cache), then a full restore.", "",
          "| backend | step | snap (s) | restic (s) | snap ÷ restic | snap MiB | restic MiB |", "|---|---|---|---|---|---|---|"]
 for backend in ("s3", "sftp", "rest"):
-    for step in ("backup", "restore"):
+    for step in ("backup", "unchanged", "restore"):
         s, r = med(backend, step, "snap", "wall"), med(backend, step, "restic", "wall")
         sm, rm = med(backend, step, "snap", "rss_kib"), med(backend, step, "restic", "rss_kib")
         ratio = f"{s / r:.2f}×" if s and r else "n/a"
