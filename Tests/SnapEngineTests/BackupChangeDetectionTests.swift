@@ -44,4 +44,36 @@ final class BackupChangeDetectionTests: XCTestCase {
         try tag(folder, "two")
         XCTAssertEqual(try values(f.backup([f.source("src")])), ["two", "two"], "an attribute changed after the parent")
     }
+
+    // A hard-linked pair that did not change since the parent snapshot: the first name is
+    // taken from the parent without reading, and the second still names it and shares its
+    // content; editing the file through one name shows in both.
+    func testUnchangedHardLinkPairStaysLinked() throws {
+        let f = try BackupFixture()
+        let source = f.sourcePath(Disk.bytes("src"))
+        try Disk.mkdir(source)
+        let first = PathBytes.join(source, Disk.bytes("a.bin")), second = PathBytes.join(source, Disk.bytes("b.bin"))
+        try Disk.write(first, Array(repeating: 7, count: 5000))
+        try Disk.link(first, second)
+        func pair(_ backup: BackupResult) throws -> (file: Node, link: Node) {
+            let entries = try f.snapshotEntries(backup.snapshot.tree)
+            return (try XCTUnwrap(entries[first]), try XCTUnwrap(entries[second]))
+        }
+        let initial = try pair(f.backup([f.source("src")]))
+
+        let unchanged = try f.backup([f.source("src")])
+        XCTAssertEqual(unchanged.snapshot.summary?.filesUnchanged, 1, "the first name, from the parent")
+        let (file, link) = try pair(unchanged)
+        XCTAssertEqual(file.content, initial.file.content)
+        XCTAssertEqual(link.type, .hardlink)
+        XCTAssertEqual(link.linkTarget, first)
+        XCTAssertEqual(link.content, file.content)
+        XCTAssertEqual(link.size, 5000)
+
+        try Disk.write(second, Array(repeating: 9, count: 6000))
+        let edited = try pair(f.backup([f.source("src")]))
+        XCTAssertNotEqual(edited.file.content, file.content)
+        XCTAssertEqual(edited.link.content, edited.file.content)
+        XCTAssertEqual(edited.link.size, 6000)
+    }
 }

@@ -52,7 +52,7 @@ public struct BackupResult: Sendable {
 public final class Archiver {
     private struct HardLinkFirst {
         let path: [UInt8]
-        let content: Pending<LinkedContent?>
+        let content: LinkSource
     }
 
     /// Files queued on the walking thread for one reader, sent off when full, and always
@@ -291,9 +291,6 @@ public final class Archiver {
         if node.links > 1, let first = hardLinks[key] {
             return .link(node, path: path, firstPath: first.path, first: first.content)
         }
-        // Further names need only the first's content: not its whole node, nor its batch.
-        let linked: Pending<LinkedContent?>? = node.links > 1 ? Pending() : nil
-        if node.links > 1, let linked { hardLinks[key] = HardLinkFirst(path: path, content: linked) }
         if let parent, parent.type == .file, parent.size == node.size, parent.mtime == node.mtime,
            parent.ctime == node.ctime, parent.inode == node.inode,
            parent.content.allSatisfy({ repository.index.contains($0) }) {
@@ -304,9 +301,14 @@ public final class Archiver {
                 $0.bytesProcessed += node.size
             }
             progress.fileDone(bytes: node.size)
-            linked?.fulfil(.success(LinkedContent(content: node.content, size: node.size)))
+            if node.links > 1 {
+                hardLinks[key] = HardLinkFirst(path: path, content: .known(LinkedContent(content: node.content, size: node.size)))
+            }
             return .ready(node)
         }
+        // Further names need only the first's content: not its whole node, nor its batch.
+        let linked: Pending<LinkedContent?>? = node.links > 1 ? Pending() : nil
+        if let linked { hardLinks[key] = HardLinkFirst(path: path, content: .pending(linked)) }
         let pending = PendingFile(batch: batch.nodes, index: batch.files.count)
         batch.files.append(FileReader.File(path: path, node: node, isChange: parent?.type == .file, linked: linked))
         batch.bytes += node.size

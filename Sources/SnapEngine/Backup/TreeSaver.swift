@@ -10,14 +10,28 @@ enum PendingEntry: Sendable {
     /// A folder whose tree is still being written.
     case directory(Node, tree: Pending<BlobID>)
     /// A further name of a multiply-linked file whose first name is `firstPath`.
-    case link(Node, path: [UInt8], firstPath: [UInt8], first: Pending<LinkedContent?>)
+    case link(Node, path: [UInt8], firstPath: [UInt8], first: LinkSource)
 }
 
-/// What a further name of a multiply-linked file takes from the first: `nil` when the
-/// first could not be read.
+/// What a further name of a multiply-linked file takes from the first.
 struct LinkedContent: Sendable {
     let content: [BlobID]
     let size: UInt64
+}
+
+/// The first name's content as a further name finds it: known at once (the first was
+/// unchanged since the parent snapshot, the common case, which then costs no `Pending`),
+/// or still being read. `nil` when the first could not be read.
+enum LinkSource: Sendable {
+    case known(LinkedContent)
+    case pending(Pending<LinkedContent?>)
+
+    func wait() throws -> LinkedContent? {
+        switch self {
+        case .known(let content): return content
+        case .pending(let pending): return try pending.wait()
+        }
+    }
 }
 
 /// One file of a batch being read (`FileReader.submit`).
