@@ -20,20 +20,47 @@ enum FileSystem {
 
     /// The raw names in a directory, sorted by bytes, without `.` and `..`.
     static func entries(_ path: [UInt8]) throws(Failure) -> [[UInt8]] {
-        guard let dir = PathBytes.withCString(path, { opendir($0) }) else { throw Failure(code: errno) }
-        defer { closedir(dir) }
-        var names: [[UInt8]] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(dir) else {
-                if errno != 0 { throw Failure(code: errno) }
-                break
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
-            if name == [46] || name == [46, 46] { continue }
-            names.append(name)
+        try Directory(path).names()
+    }
+
+    /// An open directory: its names, and `lstat` of its entries relative to it, which
+    /// spares the kernel a lookup of every component of the full path per entry.
+    /// Closed when released; keep it no longer than one folder's listing, so that a deep
+    /// tree does not hold a descriptor per level.
+    final class Directory {
+        private let dir: OpaquePointer
+
+        init(_ path: [UInt8]) throws(Failure) {
+            guard let dir = PathBytes.withCString(path, { opendir($0) }) else { throw Failure(code: errno) }
+            self.dir = dir
         }
-        return names.sorted { $0.lexicographicallyPrecedes($1) }
+
+        deinit { closedir(dir) }
+
+        /// The raw names, sorted by bytes, without `.` and `..`.
+        func names() throws(Failure) -> [[UInt8]] {
+            var names: [[UInt8]] = []
+            while true {
+                errno = 0
+                guard let entry = readdir(dir) else {
+                    if errno != 0 { throw Failure(code: errno) }
+                    break
+                }
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
+                if name == [46] || name == [46, 46] { continue }
+                names.append(name)
+            }
+            return names.sorted { $0.lexicographicallyPrecedes($1) }
+        }
+
+        /// `lstat` of the entry `name`.
+        func lstat(_ name: [UInt8]) throws(Failure) -> stat {
+            var st = stat()
+            let fd = dirfd(dir)
+            let ok = PathBytes.withCString(name) { fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) }
+            guard ok == 0 else { throw Failure(code: errno) }
+            return st
+        }
     }
 
     static func readlink(_ path: [UInt8]) throws(Failure) -> [UInt8] {

@@ -210,7 +210,10 @@ public final class Archiver {
             let childPath = PathBytes.join(path.isEmpty ? [PathBytes.slash] : path, name)
             let parentNode = parent?.node(named: name)
             if child.isTarget {
-                if let entry = try archiveEntry(childPath, name: name, parent: parentNode, walk: walk) { entries.append(entry) }
+                let st = Result { () throws(FileSystem.Failure) in try FileSystem.lstat(childPath) }
+                if let entry = try archiveEntry(childPath, name: name, lstat: st, parent: parentNode, walk: walk) {
+                    entries.append(entry)
+                }
                 continue
             }
             let st: stat
@@ -229,16 +232,23 @@ public final class Archiver {
     }
 
     private func archiveDirectory(_ path: [UInt8], parent: Tree?, walk: Walk) throws -> Pending<BlobID> {
-        var entries: [PendingEntry] = []
-        let names: [[UInt8]]
-        do { names = try FileSystem.entries(path) } catch {
+        // Every entry is looked at relative to the open folder first; the folder is closed
+        // before the walk descends, so a deep tree holds no descriptor per level.
+        var children: [(name: [UInt8], path: [UInt8], lstat: Result<stat, FileSystem.Failure>)] = []
+        do {
+            let directory = try FileSystem.Directory(path)
+            for name in try directory.names() {
+                let childPath = PathBytes.join(path, name)
+                if excludes.matches(path: childPath, name: name) { continue }
+                children.append((name, childPath, Result { () throws(FileSystem.Failure) in try directory.lstat(name) }))
+            }
+        } catch {
             record.warn(path, "cannot list folder: \(error)")
-            names = []
         }
-        for name in names {
-            let childPath = PathBytes.join(path, name)
-            if excludes.matches(path: childPath, name: name) { continue }
-            if let entry = try archiveEntry(childPath, name: name, parent: parent?.node(named: name), walk: walk) {
+        var entries: [PendingEntry] = []
+        for child in children {
+            if let entry = try archiveEntry(child.path, name: child.name, lstat: child.lstat, parent: parent?.node(named: child.name),
+                                            walk: walk) {
                 entries.append(entry)
             }
         }
@@ -247,10 +257,11 @@ public final class Archiver {
         return walk.trees.submit(entries)
     }
 
-    /// Backs up one entry; `nil` (with a warning) when it vanished or cannot be read.
-    private func archiveEntry(_ path: [UInt8], name: [UInt8], parent: Node?, walk: Walk) throws -> PendingEntry? {
+    /// Backs up one entry, given what `lstat` said of it; `nil` (with a warning) when it vanished or cannot be read.
+    private func archiveEntry(_ path: [UInt8], name: [UInt8], lstat: Result<stat, FileSystem.Failure>, parent: Node?,
+                              walk: Walk) throws -> PendingEntry? {
         let st: stat
-        do { st = try FileSystem.lstat(path) } catch {
+        do { st = try lstat.get() } catch {
             record.warn(path, error.code == ENOENT ? "vanished before it could be read" : "cannot stat: \(error)")
             return nil
         }
