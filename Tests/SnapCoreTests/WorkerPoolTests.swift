@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import Synchronization
 import XCTest
 import SnapCore
@@ -53,5 +54,33 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(try value.wait(), 7)
         XCTAssertThrowsError(try failed.wait()) { XCTAssertTrue($0 is Boom) }
         XCTAssertEqual(try Pending(3).wait(), 3)
+    }
+
+    // Values sharing one wake-up signal: four threads wait on 2,000 values fulfilled in a
+    // shuffled order by two other threads; every waiter gets its own value, none is left
+    // asleep (the group would time out).
+    func testManyPendingValuesWithConcurrentWaiters() {
+        let values = (0..<2000).map { _ in Pending<Int>() }
+        let received = Mutex([Int](repeating: -1, count: values.count))
+        let waiters = DispatchGroup()
+        // Threads of their own: blocked waiters would starve Dispatch's small global pool.
+        for w in 0..<4 {
+            waiters.enter()
+            Thread.detachNewThread {
+                for i in stride(from: w, to: values.count, by: 4) {
+                    let v = (try? values[i].wait()) ?? -2
+                    received.withLock { $0[i] = v }
+                }
+                waiters.leave()
+            }
+        }
+        let order = Array(0..<values.count).shuffled()
+        for half in 0..<2 {
+            Thread.detachNewThread {
+                for i in order[(half * 1000)..<(half * 1000 + 1000)] { values[i].fulfil(.success(i * 3)) }
+            }
+        }
+        XCTAssertEqual(waiters.wait(timeout: .now() + 30), .success, "a waiter was never woken")
+        XCTAssertEqual(received.withLock { $0 }, (0..<values.count).map { $0 * 3 })
     }
 }
