@@ -38,12 +38,18 @@ public final class BlobSaver: Sendable {
     private let packsPerIndex: Int
     private let uploaders: WorkerPool<Void>
     private let uploadFailure = Mutex<(any Error)?>(nil)
+    /// Memory of uploaded packs, reused for new ones: a pack's pages are touched once per
+    /// backup rather than once per pack, and the allocator never holds freed pack-sized
+    /// holes. At most `uploadThreads + 2` are kept (packs uploading, waiting, open).
+    private let spareBuffers = Mutex<[UncheckedBox<[UInt8]>]>([])
+    private let maxSpareBuffers: Int
 
     public init(repository: Repository, compressionLevel: Int? = nil, packsPerIndex: Int = 64, uploadThreads: Int = 2) {
         self.repository = repository
         level = Int32(compressionLevel ?? repository.config.compression.level)
         self.packsPerIndex = packsPerIndex
         uploaders = WorkerPool(threads: uploadThreads, capacity: 1, label: "snap.pack-upload") { () }
+        maxSpareBuffers = uploadThreads + 2
     }
 
     deinit { uploaders.close() }
@@ -69,7 +75,8 @@ public final class BlobSaver: Sendable {
             } else {
                 // Room for a pack just under the target plus one largest blob, header and
                 // padding, so that finishing a pack never reallocates (and doubles) its buffer.
-                writer = try PackWriter(type: type, keys: repository.keys,
+                let spare = spareBuffers.withLock { $0.popLast()?.value } ?? []
+                writer = try PackWriter(type: type, keys: repository.keys, buffer: spare,
                                         capacity: repository.config.packSize + repository.config.chunker.maxSize + (256 << 10))
                 box.value.open[type] = writer
             }
@@ -121,7 +128,7 @@ public final class BlobSaver: Sendable {
     }
 
     private func upload(_ writer: PackWriter) throws {
-        let pack = try writer.finish(padding: Int.random(in: 0..<4096))
+        var pack = try writer.finish(padding: Int.random(in: 0..<4096))
         let file = FileName(.data, pack.id.hex)
         // Packs of trees are read again by the next backup, ls and restore: a cache keeps them.
         if writer.type == .tree {
@@ -138,6 +145,19 @@ public final class BlobSaver: Sendable {
             for e in pack.entries { box.value.inFlight.remove(e.id) }
         }
         try writeIndex(force: false)
+        recycle(&pack.bytes)
+    }
+
+    /// Keeps a written pack's memory for the next pack. (Should a backend still hold the
+    /// bytes, a replica finishing in the background, emptying them copies nothing: the
+    /// spare is then fresh memory.)
+    private func recycle(_ bytes: inout [UInt8]) {
+        var buffer: [UInt8] = []
+        swap(&buffer, &bytes)
+        buffer.removeAll(keepingCapacity: true)
+        spareBuffers.withLock { spare in
+            if spare.count < maxSpareBuffers { spare.append(UncheckedBox(buffer)) }
+        }
     }
 
     private func writeIndex(force: Bool) throws {

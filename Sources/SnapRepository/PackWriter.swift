@@ -10,10 +10,14 @@ final class PackWriter {
     private(set) var bytes: [UInt8] = []
     private(set) var entries: [PackEntry] = []
 
-    init(type: BlobType, keys: MasterKeys, capacity: Int) throws {
+    /// - Parameter buffer: storage to build the pack in (emptied first), so that a saver
+    ///   can reuse the memory of packs already uploaded.
+    init(type: BlobType, keys: MasterKeys, buffer: [UInt8] = [], capacity: Int) throws {
         self.type = type
         salt = try SecureRandom.bytes(PackFormat.saltLength)
         cipher = try AESGCM(key: keys.subkey(salt: salt, purpose: .pack))
+        bytes = buffer
+        bytes.removeAll(keepingCapacity: true)
         bytes.reserveCapacity(capacity)
     }
 
@@ -43,6 +47,9 @@ final class PackWriter {
         bytes.append(contentsOf: salt)
         for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: headerLength >> UInt32(shift))) }
         let id = PackID(raw: RawID(bytes: SHA256.hash(bytes))!)  // SHA-256 is 32 bytes
-        return (id, bytes, salt, entries)
+        // Hand the bytes over, so that the caller holds the only reference and can reuse them.
+        var finished: [UInt8] = []
+        swap(&finished, &bytes)
+        return (id, finished, salt, entries)
     }
 }
