@@ -45,11 +45,18 @@ public final class WorkerPool<Context>: Sendable {
 
     /// Lets the workers finish every queued job, then waits for them to stop.
     public func close() {
+        release()
+        finished.wait()
+    }
+
+    /// Lets the workers finish every queued job and stop, without waiting for them: for an
+    /// owner's `deinit`, which may run on one of the workers (after its last job let go of
+    /// the owner), where waiting would wait for itself.
+    public func release() {
         for _ in 0..<threads {
             queue.withLock { $0.jobs.append(nil) }
             waiting.signal()
         }
-        finished.wait()
     }
 
     /// The next job, or `nil` when the pool is closing.

@@ -52,7 +52,7 @@ public final class BlobSaver: Sendable {
         maxSpareBuffers = uploadThreads + 2
     }
 
-    deinit { uploaders.close() }
+    deinit { uploaders.release() }
 
     /// Claims the right to store blob `id`: `true` when it is in no pack and no other
     /// caller is storing it, in which case the caller must follow with `save`.

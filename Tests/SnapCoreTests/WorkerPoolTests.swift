@@ -83,4 +83,26 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(waiters.wait(timeout: .now() + 30), .success, "a waiter was never woken")
         XCTAssertEqual(received.withLock { $0 }, (0..<values.count).map { $0 * 3 })
     }
+
+    // An owner whose last reference goes with its pool's last job stops the pool from its
+    // deinit, which then runs on a worker: `release` does not wait for that worker.
+    func testReleaseFromAWorkerDoesNotWaitForItself() {
+        final class Owner: Sendable {
+            let pool = WorkerPool<Void>(threads: 1, capacity: 1, label: "snap.test.owner") { () }
+            let gone: DispatchSemaphore
+            init(gone: DispatchSemaphore) { self.gone = gone }
+            deinit { pool.release(); gone.signal() }
+        }
+        let gone = DispatchSemaphore(value: 0), started = DispatchSemaphore(value: 0), proceed = DispatchSemaphore(value: 0)
+        var owner: Owner? = Owner(gone: gone)
+        owner?.pool.submit { [owner] _ in
+            started.signal()
+            proceed.wait()
+            _ = owner
+        }
+        started.wait()
+        owner = nil
+        proceed.signal()
+        XCTAssertEqual(gone.wait(timeout: .now() + 10), .success, "the owner's deinit did not finish")
+    }
 }

@@ -90,7 +90,7 @@ public final class Archiver {
         self.progress = progress
         record = BackupRecord(report: warn)
         saver = BlobSaver(repository: repository, compressionLevel: options.compressionLevel)
-        uploads = BlobUploadQueue(saver: saver, limit: options.workers * 2)
+        uploads = BlobUploadQueue(saver: saver, threads: options.workers, capacity: options.workers)
         excludes = PathMatcher(options.excludes)
     }
 

@@ -1,29 +1,26 @@
-import Dispatch
 import SnapCore
 import SnapRepository
 import Synchronization
 
-/// Hands blobs to worker threads that compress, encrypt and pack them, with at most
-/// `limit` blobs in flight so that memory stays bounded whatever the tree's size.
+/// Hands blobs (the chunks of large files) to worker threads that compress, encrypt and
+/// pack them, so that one large file keeps every core busy. At most `threads + capacity`
+/// blobs are in flight, so memory stays bounded whatever the tree's size.
 final class BlobUploadQueue: Sendable {
     private let saver: BlobSaver
-    private let slots: DispatchSemaphore
-    private let group = DispatchGroup()
-    private let queue = DispatchQueue(label: "snap.upload", attributes: .concurrent)
+    private let pool: WorkerPool<Void>
     private let failure = Mutex<(any Error)?>(nil)
 
-    init(saver: BlobSaver, limit: Int) {
+    init(saver: BlobSaver, threads: Int, capacity: Int) {
         self.saver = saver
-        slots = DispatchSemaphore(value: max(1, limit))
+        pool = WorkerPool(threads: threads, capacity: capacity, label: "snap.upload") { () }
     }
 
-    /// Queues a blob; blocks while `limit` blobs are in flight. Throws the first failure of an earlier blob.
+    deinit { pool.release() }
+
+    /// Queues a blob; blocks while the queue is full. Throws the first failure of an earlier blob.
     func submit(_ type: BlobType, id: BlobID, plaintext: [UInt8]) throws {
         try rethrowFailure()
-        slots.wait()
-        group.enter()
-        queue.async { [self] in
-            defer { slots.signal(); group.leave() }
+        pool.submit { [self] _ in
             do {
                 try saver.save(type, id: id, plaintext: plaintext)
             } catch {
@@ -32,9 +29,10 @@ final class BlobUploadQueue: Sendable {
         }
     }
 
-    /// Waits for every queued blob, then throws the first failure, if any.
+    /// Waits for every queued blob, then throws the first failure, if any. Nothing may be
+    /// submitted afterwards.
     func drain() throws {
-        group.wait()
+        pool.close()
         try rethrowFailure()
     }
 
