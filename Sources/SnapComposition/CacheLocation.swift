@@ -18,6 +18,25 @@ public enum CacheLocation {
         return home + "/.cache/snap"
     }
 
+    /// Repositories whose cache was not used for this long lose it (as with restic).
+    public static let staleAfterDays = 30
+
+    /// Removes the folders of repositories (named by 64 hex digits) that no command has
+    /// used for `staleAfterDays`; a command touches its repository's folder when it opens it.
+    /// Anything else in `root` is left alone.
+    public static func removeStale(in root: String, now: Date) {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: root) else { return }
+        let limit = now.addingTimeInterval(-Double(staleAfterDays) * 86_400)
+        for name in names where name.count == 64 && name.allSatisfy(\.isHexDigit) {
+            let path = "\(root)/\(name)"
+            guard let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < limit else {
+                continue
+            }
+            try? fm.removeItem(atPath: path)
+        }
+    }
+
     /// Creates `root` with a `CACHEDIR.TAG`, so that backup tools that honour the tag
     /// (restic, borg, tar) skip it. Returns `false`, with the reason in `report`, when it cannot.
     public static func prepare(_ root: String, report: (String) -> Void) -> Bool {
@@ -29,6 +48,7 @@ public enum CacheLocation {
                 let text = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by snap.\n"
                 try Data(text.utf8).write(to: URL(fileURLWithPath: tag), options: .atomic)
             }
+            removeStale(in: root, now: Date())
             return true
         } catch {
             report("cannot use the cache folder \(root) (\(error.localizedDescription)); going on without a cache")

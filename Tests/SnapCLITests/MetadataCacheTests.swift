@@ -82,7 +82,8 @@ final class MetadataCacheTests: XCTestCase {
         XCTAssertNotEqual(check.status, 0, "check reads the repository, not the cache: \(check.stdout)")
     }
 
-    // A repository on a local disk gets no cache unless one is asked for with --cache-dir.
+    // A repository on a local disk gets no cache unless one is asked for with --cache-dir;
+    // opening a cache removes those of repositories not used for 30 days.
     func testLocalRepositoryUsesNoCacheByDefault() throws {
         let snap = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/repo", "SNAP_PASSWORD": "cache pw",
                                              "XDG_CACHE_HOME": "\(work)/xdg"])
@@ -90,9 +91,22 @@ final class MetadataCacheTests: XCTestCase {
         try snap.expect(0, ["backup", "\(work)/src", "-q"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/xdg/snap"))
 
+        // Caches of other repositories: one unused for 40 days, one used yesterday.
+        let stale = String(repeating: "ab", count: 32), recent = String(repeating: "cd", count: 32)
+        for name in [stale, recent, "notes"] {
+            try FileManager.default.createDirectory(atPath: "\(work)/chosen/\(name)/index", withIntermediateDirectories: true)
+        }
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-40 * 86_400)],
+                                              ofItemAtPath: "\(work)/chosen/\(stale)")
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-86_400)],
+                                              ofItemAtPath: "\(work)/chosen/\(recent)")
+
         try snap.expect(0, ["snapshots", "--cache-dir", "\(work)/chosen"])
         let kept = files(under: "\(work)/chosen")
         XCTAssertTrue(kept.contains("CACHEDIR.TAG"), "\(kept)")
         XCTAssertEqual(kept.filter { $0.contains("/snapshots/") }.count, 1, "\(kept)")
+        let folders = Set(try FileManager.default.contentsOfDirectory(atPath: "\(work)/chosen"))
+        XCTAssertFalse(folders.contains(stale), "a cache unused for 30 days is removed")
+        XCTAssertTrue(folders.isSuperset(of: [recent, "notes"]), "\(folders)")
     }
 }

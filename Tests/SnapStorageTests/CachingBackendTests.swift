@@ -141,4 +141,14 @@ final class CachingBackendTests: XCTestCase {
         XCTAssertEqual(reports.withLock { $0.count }, 1)
         XCTAssertTrue(reports.withLock { $0.first?.contains("cannot write to the cache") ?? false })
     }
+
+    // Opening a cache marks it as in use (for the clean-up of stale caches).
+    func testOpeningTouchesTheFolder() throws {
+        try FileManager.default.createDirectory(atPath: cacheFolder, withIntermediateDirectories: true)
+        let old = Date().addingTimeInterval(-40 * 86_400)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: cacheFolder)
+        _ = cached()
+        let modified = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: cacheFolder)[.modificationDate] as? Date)
+        XCTAssertGreaterThan(modified, Date().addingTimeInterval(-3600))
+    }
 }

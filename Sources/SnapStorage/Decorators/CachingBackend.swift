@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Synchronization
 
 /// Keeps local copies of a repository's metadata (index files, snapshots, packs of trees)
@@ -27,6 +30,8 @@ public final class CachingBackend: Backend {
         self.base = base
         store = LocalBackend(root: directory, durable: false)
         self.report = report
+        // Marks the copies as in use, so that stale-cache clean-up leaves them alone.
+        utimes(directory, nil)
     }
 
     public var location: String { base.location }
