@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CPosix
-import Synchronization
 
 /// The POSIX calls the archiver and restorer make, with errors as messages.
 enum FileSystem {
@@ -117,38 +116,12 @@ enum FileSystem {
     }
 }
 
-/// Caches uid → user name and gid → group name look-ups.
-final class OwnerNames: Sendable {
-    private let users = Mutex<[UInt32: String]>([:])
-    private let groups = Mutex<[UInt32: String]>([:])
-
-    func user(_ uid: UInt32) -> String {
-        if let name = users.withLock({ $0[uid] }) { return name }
-        var pwd = passwd()
-        var result: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let name = getpwuid_r(uid, &pwd, &buffer, buffer.count, &result) == 0 && result != nil ? String(cString: pwd.pw_name) : ""
-        users.withLock { $0[uid] = name }
-        return name
-    }
-
-    func group(_ gid: UInt32) -> String {
-        if let name = groups.withLock({ $0[gid] }) { return name }
-        var grp = Glibc.group()
-        var result: UnsafeMutablePointer<Glibc.group>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let name = getgrgid_r(gid, &grp, &buffer, buffer.count, &result) == 0 && result != nil ? String(cString: grp.gr_name) : ""
-        groups.withLock { $0[gid] = name }
-        return name
-    }
-}
-
 extension Node {
     /// A node for `name` from its `lstat` result, without content, subtree or link target.
-    init(name: [UInt8], type: NodeType, stat st: stat, owners: OwnerNames) {
+    init(name: [UInt8], type: NodeType, stat st: stat, owners: UserDatabase) {
         self.init(name: name, type: type,
                   mode: UInt32(st.st_mode) & 0o7777, uid: st.st_uid, gid: st.st_gid,
-                  user: owners.user(st.st_uid), group: owners.group(st.st_gid),
+                  user: owners.userName(st.st_uid), group: owners.groupName(st.st_gid),
                   mtime: Timestamp(seconds: Int64(st.st_mtim.tv_sec), nanoseconds: UInt32(st.st_mtim.tv_nsec)),
                   ctime: Timestamp(seconds: Int64(st.st_ctim.tv_sec), nanoseconds: UInt32(st.st_ctim.tv_nsec)),
                   inode: UInt64(st.st_ino), device: UInt64(st.st_dev), links: UInt64(st.st_nlink),

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CPosix
-import Synchronization
 
 /// Sets a restored entry's owner, extended attributes, mode and times, on an open
 /// descriptor when there is one (no path look-ups) or by path otherwise.
@@ -12,8 +11,7 @@ final class MetadataWriter: Sendable {
     private let restoreOwnership: Bool
     private let euid = geteuid()
     private let egid = getegid()
-    private let users = Mutex<[String: UInt32?]>([:])
-    private let groups = Mutex<[String: UInt32?]>([:])
+    private let owners = UserDatabase()
 
     /// What is already true of a file this restore has just created.
     struct NewFile {
@@ -35,8 +33,8 @@ final class MetadataWriter: Sendable {
         }
         let isLink = node.type == .symlink
         if restoreOwnership {
-            let uid = userID(node.user) ?? node.uid
-            let gid = groupID(node.group) ?? node.gid
+            let uid = owners.userID(named: node.user) ?? node.uid
+            let gid = owners.groupID(named: node.group) ?? node.gid
             if !(created?.ownerIsOurs == true && uid == euid && gid == egid) {
                 let ok = fd.map { fchown($0, uid, gid) } ?? lchown(path, uid, gid)
                 if ok != 0 { problem("cannot set owner") }
@@ -60,27 +58,5 @@ final class MetadataWriter: Sendable {
         let ok = fd.map { futimens($0, times) } ?? utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW)
         if ok != 0 { problem("cannot set times") }
         return problems
-    }
-
-    private func userID(_ name: String) -> UInt32? {
-        guard !name.isEmpty else { return nil }
-        if let known = users.withLock({ $0[name] }) { return known }
-        var pwd = passwd()
-        var found: UnsafeMutablePointer<passwd>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let id = getpwnam_r(name, &pwd, &buffer, buffer.count, &found) == 0 && found != nil ? pwd.pw_uid : nil
-        users.withLock { $0[name] = .some(id) }
-        return id
-    }
-
-    private func groupID(_ name: String) -> UInt32? {
-        guard !name.isEmpty else { return nil }
-        if let known = groups.withLock({ $0[name] }) { return known }
-        var grp = group()
-        var found: UnsafeMutablePointer<group>?
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let id = getgrnam_r(name, &grp, &buffer, buffer.count, &found) == 0 && found != nil ? grp.gr_gid : nil
-        groups.withLock { $0[name] = .some(id) }
-        return id
     }
 }

@@ -76,7 +76,7 @@ public final class Archiver {
     private let saver: BlobSaver
     private let uploads: BlobUploadQueue
     private let excludes: PathMatcher
-    private let owners = OwnerNames()
+    private let owners = UserDatabase()
     /// Decodes the parent snapshot's trees on the walking thread (one decompression context, not one per folder).
     private lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
     /// First snapshot path of each multiply-linked file, by (device, inode).
