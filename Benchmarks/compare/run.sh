@@ -177,7 +177,8 @@ use_tree() {  # base | mod: put that tree at $CUR/$NAME
 base_tree_path() { if [[ $(cat "$DATA/cur.which") == base ]]; then echo "$CUR/$NAME"; else echo "$DATA/tree-base"; fi; }
 
 BIG=$DATA/big
-if (want bigfile || want bigfile_insert) && [[ ! -f $BIG/ready ]]; then
+# `ready` alone is not enough: files emptied to free disk space must be made again.
+if (want bigfile || want bigfile_insert) && [[ ! -f $BIG/ready || ! -s $BIG/orig.tar || ! -s $BIG/ins.tar ]]; then
     log "making the single large file (tar of $SOURCE) and its 50-insertion variant"
     mkdir -p "$BIG/cur"
     tar cf "$BIG/orig.tar" -C "$(dirname "$SOURCE")" "$NAME"
