@@ -8,10 +8,6 @@ struct Snap: ParsableCommand {
         // glibc gives every thread its own malloc arena, which multiplies peak memory for
         // snap's few worker threads; two arenas keep contention low and memory small.
         _ = mallopt(M_ARENA_MAX, 2)
-        // Blocks of 8 MiB and more come straight from the kernel and go back to it when
-        // freed, instead of growing glibc's adaptive threshold and lingering in the heap.
-        // Pack buffers, the only frequent blocks that large, are reused by `BlobSaver`.
-        _ = mallopt(M_MMAP_THRESHOLD, 8 << 20)
         do {
             var command = try parseAsRoot()
             try command.run()
