@@ -295,20 +295,21 @@ public final class Restorer {
     /// indices of the whole-blob files that were written and given their metadata.
     private func writeContent() -> Set<Int> {
         var uses: [BlobID: [BlobUse]] = [:]
+        var byPack: [PackID: [BlobLocation]] = [:]
+        var missing: [BlobID] = []
         for (i, e) in plan.enumerated() where e.created && e.linkTo == nil && (e.node.type == .file || e.node.type == .hardlink) {
             var offset: UInt64 = 0
             for id in e.node.content {
+                let location = repository.index.lookup(id)
+                if uses[id] == nil {
+                    if let location { byPack[location.pack, default: []].append(location) } else { missing.append(id) }
+                }
                 uses[id, default: []].append(BlobUse(file: Int32(i), offset: offset))
                 // Without an index entry the chunk's length is unknown, so later chunks
                 // cannot be placed: the file is reported damaged from here on.
-                guard let length = repository.index.lookup(id)?.entry.rawLength else { break }
+                guard let length = location?.entry.rawLength else { break }
                 offset += UInt64(length)
             }
-        }
-        var byPack: [PackID: [BlobLocation]] = [:]
-        var missing: [BlobID] = []
-        for id in uses.keys {
-            if let location = repository.index.lookup(id) { byPack[location.pack, default: []].append(location) } else { missing.append(id) }
         }
         let packs = byPack.flatMap { pack, blobs in Self.stretches(blobs).map { (pack, $0) } }
         let files = plan.map { FileTarget(path: $0.target, snapshotPath: $0.snapshotPath, node: $0.node, isWholeBlob: $0.isWholeBlob) }

@@ -16,13 +16,13 @@ struct InitCommand: ParsableCommand {
     var packSizeMiB = 16
 
     @Option(name: .customLong("chunk-min"), help: "Minimum chunk size in KiB.")
-    var chunkMin = 128
+    var chunkMin = ChunkerParameters.default.minSize >> 10
 
     @Option(name: .customLong("chunk-avg"), help: "Average chunk size in KiB (a power of two).")
-    var chunkAverage = 256
+    var chunkAverage = ChunkerParameters.default.averageSize >> 10
 
     @Option(name: .customLong("chunk-max"), help: "Maximum chunk size in KiB.")
-    var chunkMax = 4096
+    var chunkMax = ChunkerParameters.default.maxSize >> 10
 
     func run() throws {
         try reportingErrors {

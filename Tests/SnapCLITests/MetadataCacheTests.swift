@@ -19,13 +19,6 @@ final class MetadataCacheTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
 
-    private func need(_ key: String) throws -> String {
-        let env = ProcessInfo.processInfo.environment
-        if let v = env[key], !v.isEmpty { return v }
-        if env["SNAP_SKIP_SERVER_TESTS"] == "1" { throw XCTSkip("server tests skipped") }
-        throw RemoteRoundTripTests.ServerMissing(key: key)
-    }
-
     /// Regular files under `folder`, recursively, as paths relative to it.
     private func files(under folder: String) -> [String] {
         guard let walker = FileManager.default.enumerator(atPath: folder) else { return [] }
@@ -48,8 +41,8 @@ final class MetadataCacheTests: XCTestCase {
     // the damage.
     func testCommandsReadMetadataFromTheCache() throws {
         let name = "cache-\(UUID().uuidString.prefix(8).lowercased())"
-        let repository = "\(try need("REST_DATA"))/\(name)"
-        let snap = SnapProcess(environment: ["SNAP_REPOSITORY": "rest:\(try need("REST_URL"))\(name)/",
+        let repository = "\(try serverSetting("REST_DATA"))/\(name)"
+        let snap = SnapProcess(environment: ["SNAP_REPOSITORY": "rest:\(try serverSetting("REST_URL"))\(name)/",
                                              "SNAP_PASSWORD": "cache pw", "XDG_CACHE_HOME": "\(work)/xdg"])
         try snap.expect(0, ["init"])
         try snap.expect(0, ["backup", "\(work)/src", "-q"])

@@ -28,13 +28,6 @@ final class MirrorTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: work)
     }
 
-    private func need(_ key: String) throws -> String {
-        let env = ProcessInfo.processInfo.environment
-        if let v = env[key], !v.isEmpty { return v }
-        if env["SNAP_SKIP_SERVER_TESTS"] == "1" { throw XCTSkip("server tests skipped") }
-        throw RemoteRoundTripTests.ServerMissing(key: key)
-    }
-
     /// Starts rclone's REST server on `port` (chosen once), serving `work/rest`.
     private func startREST() throws {
         if port == 0 { port = try freePort() }
@@ -99,7 +92,7 @@ final class MirrorTests: XCTestCase {
     // names the lagging replica; mirror status shows the lag; mirror sync heals it; each
     // replica alone then restores the snapshot identical.
     func testReplicaOutageDuringBackupIsHealedBySync() throws {
-        let s3 = "s3:\(try need("S3_ENDPOINT"))/snap-mirror-\(UUID().uuidString.prefix(8).lowercased())/repo"
+        let s3 = "s3:\(try serverSetting("S3_ENDPOINT"))/snap-mirror-\(UUID().uuidString.prefix(8).lowercased())/repo"
         try startREST()
         let rest = "rest:http://127.0.0.1:\(port)/repo/"
         let local = "\(work)/local"
@@ -140,13 +133,13 @@ final class MirrorTests: XCTestCase {
     // Local + SFTP + S3: a pack damaged on one replica: restore fails over to a good copy and
     // names the bad replica; status --verify and check find it; sync --verify repairs it.
     func testDamagedPackOnOneReplicaFailsOverAndIsRepaired() throws {
-        let s3 = "s3:\(try need("S3_ENDPOINT"))/snap-mirror-\(UUID().uuidString.prefix(8).lowercased())/repo"
-        let port = try need("SFTP_PORT"), root = try need("SFTP_ROOT"), user = try need("SFTP_USER")
+        let s3 = "s3:\(try serverSetting("S3_ENDPOINT"))/snap-mirror-\(UUID().uuidString.prefix(8).lowercased())/repo"
+        let port = try serverSetting("SFTP_PORT"), root = try serverSetting("SFTP_ROOT"), user = try serverSetting("SFTP_USER")
         let sftp = "sftp://\(user)@127.0.0.1:\(port)\(root)/mirror-\(UUID().uuidString.prefix(8))"
         let first = "\(work)/first"
         let replicas = ["-r", first, "-r", sftp, "-r", s3]
-        let snap = SnapProcess(environment: ["SNAP_PASSWORD": "mirror pw", "SNAP_SFTP_KEY": try need("SFTP_KEY"),
-                                             "SNAP_SFTP_KNOWN_HOSTS": try need("SFTP_KNOWN_HOSTS")])
+        let snap = SnapProcess(environment: ["SNAP_PASSWORD": "mirror pw", "SNAP_SFTP_KEY": try serverSetting("SFTP_KEY"),
+                                             "SNAP_SFTP_KNOWN_HOSTS": try serverSetting("SFTP_KNOWN_HOSTS")])
         try snap.expect(0, ["init"] + replicas)
         try snap.expect(0, ["backup", "\(work)/src", "-q"] + replicas)
 

@@ -20,33 +20,20 @@ final class RemoteRoundTripTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
 
-    private var env: [String: String] { ProcessInfo.processInfo.environment }
-
-    private func need(_ key: String) throws -> String {
-        if let v = env[key], !v.isEmpty { return v }
-        if env["SNAP_SKIP_SERVER_TESTS"] == "1" { throw XCTSkip("server tests skipped") }
-        throw ServerMissing(key: key)
-    }
-
-    struct ServerMissing: Error, CustomStringConvertible {
-        let key: String
-        var description: String { "\(key) is not set: run under scripts/with-test-servers.sh (make test does)" }
-    }
-
     private func s3Location() throws -> (String, [String: String]) {
-        let endpoint = try need("S3_ENDPOINT")
+        let endpoint = try serverSetting("S3_ENDPOINT")
         let bucket = "snap-e2e-\(UUID().uuidString.prefix(8).lowercased())"
         return ("s3:\(endpoint)/\(bucket)/repo", [:])
     }
 
     private func sftpLocation() throws -> (String, [String: String]) {
-        let port = try need("SFTP_PORT"), root = try need("SFTP_ROOT"), user = try need("SFTP_USER")
+        let port = try serverSetting("SFTP_PORT"), root = try serverSetting("SFTP_ROOT"), user = try serverSetting("SFTP_USER")
         return ("sftp://\(user)@127.0.0.1:\(port)\(root)/e2e-\(UUID().uuidString.prefix(8))",
-                ["SNAP_SFTP_KEY": try need("SFTP_KEY"), "SNAP_SFTP_KNOWN_HOSTS": try need("SFTP_KNOWN_HOSTS")])
+                ["SNAP_SFTP_KEY": try serverSetting("SFTP_KEY"), "SNAP_SFTP_KNOWN_HOSTS": try serverSetting("SFTP_KNOWN_HOSTS")])
     }
 
     private func restLocation() throws -> (String, [String: String]) {
-        ("rest:\(try need("REST_URL"))e2e-\(UUID().uuidString.prefix(8).lowercased())/", [:])
+        ("rest:\(try serverSetting("REST_URL"))e2e-\(UUID().uuidString.prefix(8).lowercased())/", [:])
     }
 
     /// init, backup, a second backup, restore and compare, through one location.
@@ -78,7 +65,7 @@ final class RemoteRoundTripTests: XCTestCase {
     // An rclone remote (here rclone's local filesystem remote): snap starts `rclone serve
     // restic` as a child on a loopback port and stops it on exit.
     func testRcloneRemoteRoundTrip() throws {
-        _ = try need("REST_URL")  // rclone is installed by the server scripts
+        _ = try serverSetting("REST_URL")  // rclone is installed by the server scripts
         try roundTrip("rclone:\(work)/rclone-repo", [:])
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work)/rclone-repo/config"), "the repository lives where rclone put it")
         let leftover = Process()
@@ -102,7 +89,7 @@ final class RemoteRoundTripTests: XCTestCase {
     func testWrongSecretKeyFailsOnceAndClearly() throws {
         let (l, e) = try s3Location()
         try SnapProcess(environment: ["SNAP_REPOSITORY": l, "SNAP_PASSWORD": "pw"].merging(e) { $1 }).expect(0, ["init"])
-        let secret = try need("AWS_SECRET_ACCESS_KEY")
+        let secret = try serverSetting("AWS_SECRET_ACCESS_KEY")
         let wrong = String(secret.reversed())
         let result = try SnapProcess(environment: ["SNAP_REPOSITORY": l, "SNAP_PASSWORD": "pw", "AWS_SECRET_ACCESS_KEY": wrong])
             .run(["snapshots"])

@@ -69,3 +69,19 @@ func makeTemporaryFolder(_ label: String) throws -> String {
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
     return path
 }
+
+/// A setting of the test servers that scripts/with-test-servers.sh exports (`S3_ENDPOINT`,
+/// `REST_URL`, …). Skips the test when SNAP_SKIP_SERVER_TESTS=1; otherwise a missing
+/// setting fails it, so that server tests never pass by not running.
+func serverSetting(_ key: String) throws -> String {
+    let env = ProcessInfo.processInfo.environment
+    if let value = env[key], !value.isEmpty { return value }
+    if env["SNAP_SKIP_SERVER_TESTS"] == "1" { throw XCTSkip("server tests skipped") }
+    throw ServerMissing(key: key)
+}
+
+/// A test-server setting that is not there: the tests were not started by the servers' script.
+struct ServerMissing: Error, CustomStringConvertible {
+    let key: String
+    var description: String { "\(key) is not set: run under scripts/with-test-servers.sh (make test does)" }
+}

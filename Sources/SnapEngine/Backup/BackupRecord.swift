@@ -49,4 +49,11 @@ struct BackupContext: Sendable {
             try uploads.submit(type, id: id, plaintext: Array(plaintext))
         }
     }
+
+    /// Stores a blob already held in an array (an encoded tree) through the upload queue,
+    /// without copying it.
+    func store(_ type: BlobType, id: BlobID, bytes: [UInt8]) throws {
+        guard saver.reserve(id) else { return }
+        try uploads.submit(type, id: id, plaintext: bytes)
+    }
 }

@@ -100,7 +100,7 @@ final class TreeSaver: Sendable {
         }
         let bytes = Tree(nodes: nodes).encoded()
         let id = context.repository.keys.blobID(of: bytes)
-        try bytes.withUnsafeBytes { try context.store(.tree, id: id, plaintext: $0, inline: false) }
+        try context.store(.tree, id: id, bytes: bytes)
         return id
     }
 }
