@@ -1,3 +1,4 @@
+import SnapCore
 import Dispatch
 import Synchronization
 
@@ -31,5 +32,16 @@ enum ParallelWork {
         }
         // Every index in 0..<count was visited exactly once above.
         return results.withLock { $0.map { $0! } }
+    }
+
+    /// Starts `map` on a thread of its own and returns at once, so the caller can do other
+    /// work meanwhile; `wait()` on the result gives the values.
+    static func mapInBackground<T: Sendable>(_ count: Int, workers: Int, label: String,
+                                             _ body: @escaping @Sendable (Int) -> T) -> Pending<[T]> {
+        let pending = Pending<[T]>()
+        DispatchQueue(label: label).async {
+            pending.fulfil(.success(map(count, workers: workers, body)))
+        }
+        return pending
     }
 }

@@ -58,8 +58,10 @@ final class StatusLine: Sendable {
         StatusLine { elapsed in
             let c = progress.snapshot
             var text = "[\(Output.duration(elapsed))] \(c.phase.rawValue)"
+            let packs = "\(c.packsRead)/\(c.packTotal), \(Output.bytes(c.bytes))"
+            if c.phase == .readData { return text + " " + packs }
             if c.total > 0 { text += " \(c.done)/\(c.total)" } else if c.done > 0 { text += " \(c.done)" }
-            if c.phase == .readData { text += ", \(Output.bytes(c.bytes))" }
+            if c.packTotal > 0 { text += "; reading packs \(packs)" }
             return text
         }
     }

@@ -18,6 +18,9 @@ public final class CheckProgress: Sendable {
         public var done = 0
         /// Zero when the total is not known in advance (trees).
         public var total = 0
+        /// Packs verified in full so far, of `packTotal`; this runs beside the tree phase.
+        public var packsRead = 0
+        public var packTotal = 0
         public var bytes: UInt64 = 0
     }
 
@@ -27,6 +30,10 @@ public final class CheckProgress: Sendable {
 
     public var snapshot: Counts { counts.withLock { $0 } }
 
-    func start(_ phase: Phase, total: Int = 0) { counts.withLock { $0 = Counts(phase: phase, done: 0, total: total, bytes: $0.bytes) } }
-    func step(bytes: UInt64 = 0) { counts.withLock { $0.done += 1; $0.bytes += bytes } }
+    func start(_ phase: Phase, total: Int = 0) {
+        counts.withLock { $0.phase = phase; $0.done = 0; $0.total = total }
+    }
+    func step() { counts.withLock { $0.done += 1 } }
+    func startReadingPacks(total: Int) { counts.withLock { $0.packTotal = total } }
+    func packRead(bytes: UInt64) { counts.withLock { $0.packsRead += 1; $0.bytes += bytes } }
 }

@@ -25,9 +25,9 @@ public struct CheckOptions: Sendable {
 /// `readData` the content of packs, and names what is damaged and which files it affects.
 ///
 /// Order: index files, then the list of packs (present, right size), headers of packs no
-/// index names, snapshots, every tree reachable from a snapshot (each loaded once), the
-/// packs to verify in full, and finally, when something is damaged, the snapshot paths
-/// that use each damaged blob. `run` replaces the contents of `repository.index` with the
+/// index names, snapshots, every tree reachable from a snapshot (each loaded once) while
+/// the packs to verify in full are read beside it, and finally, when something is damaged,
+/// the snapshot paths that use each damaged blob. `run` replaces the contents of `repository.index` with the
 /// packs that exist (so a blob stored twice is read from the copy that is still there) plus
 /// the packs no index names.
 ///
@@ -76,8 +76,11 @@ public final class Checker {
         try checkPacks()
         readUnindexedHeaders()
         loadBlobIndex()
+        // Packs are read and verified while the trees are walked: the walk is one thread,
+        // the verification as many as `options.workers`.
+        let verification = startVerifyingPacks()
         checkTrees()
-        verifyPacks()
+        record(verification)
         if options.locateDamage && !damage.isEmpty { locateDamage() }
         report.damagedBlobs = damage.values.sorted { $0.id < $1.id }
         report.unindexedPacks = unindexed.values.sorted { $0.id < $1.id }
@@ -207,7 +210,9 @@ public final class Checker {
 
     // MARK: Reading packs
 
-    private func verifyPacks() {
+    /// Starts verifying in full, in the background, the packs `readData` chooses and those
+    /// whose size is wrong; `nil` when there are none.
+    private func startVerifyingPacks() -> Pending<[PackVerifier.Verdict]>? {
         var chosen = Set(wrongSize)
         if let subset = options.readData {
             var random = PackSubsetRandom(seed: options.randomSeed ?? UInt64.random(in: .min ... .max))
@@ -219,16 +224,27 @@ public final class Checker {
         }
         report.packsRead = work.map(\.pack.id)
         report.statistics.packsRead = work.count
-        guard !work.isEmpty else { return }
-        progress.start(.readData, total: work.count)
+        guard !work.isEmpty else { return nil }
+        progress.startReadingPacks(total: work.count)
+        // Largest first, so that the last pack to finish is a small one.
+        let order = work.indices.sorted { work[$0].size > work[$1].size }
         let verifier = PackVerifier(repository: repository)
         let progress = self.progress
-        let verdicts = ParallelWork.map(work.count, workers: options.workers) { i in
-            let verdict = verifier.verify(work[i].pack, size: work[i].size)
-            progress.step(bytes: UInt64(verdict.bytes))
+        return ParallelWork.mapInBackground(order.count, workers: options.workers, label: "snap.check.packs") { i in
+            let item = work[order[i]]
+            let verdict = verifier.verify(item.pack, size: item.size)
+            progress.packRead(bytes: UInt64(verdict.bytes))
             return verdict
         }
-        for verdict in verdicts {
+    }
+
+    /// Waits for the verification and records what it found.
+    private func record(_ verification: Pending<[PackVerifier.Verdict]>?) {
+        guard let verification else { return }
+        progress.start(.readData)
+        // `mapInBackground` never fails.
+        guard let verdicts = try? verification.wait() else { return }
+        for verdict in verdicts.sorted(by: { $0.pack < $1.pack }) {
             report.statistics.bytesRead += UInt64(verdict.bytes)
             report.findings += verdict.findings
             for (entry, reason) in verdict.damaged {
