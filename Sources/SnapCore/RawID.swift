@@ -29,6 +29,13 @@ public struct RawID: Hashable, Comparable, Sendable {
         self.init(w0: w.0, w1: w.1, w2: w.2, w3: w.3)
     }
 
+    /// Builds an ID from the first 32 bytes of `digest`, which must hold at least 32.
+    public init(digest: UnsafeRawBufferPointer) {
+        precondition(digest.count >= Self.byteCount, "an ID needs 32 bytes")
+        func word(_ i: Int) -> UInt64 { UInt64(bigEndian: digest.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self)) }
+        self.init(w0: word(0), w1: word(1), w2: word(2), w3: word(3))
+    }
+
     /// Parses 64 hexadecimal digits; `nil` for anything else.
     public init?(hex: String) {
         guard let bytes = Hex.decode(hex), let id = RawID(bytes: bytes) else { return nil }

@@ -12,6 +12,10 @@ public final class AESGCM {
 
     private let context: OpaquePointer
     private let key: [UInt8]
+    /// The direction the context holds the key schedule for: later calls in the same
+    /// direction only set the nonce.
+    private var keyedFor: Direction?
+    private enum Direction { case seal, open }
 
     public init(key: [UInt8]) throws {
         guard key.count == Self.keyLength else {
@@ -29,13 +33,7 @@ public final class AESGCM {
         try checkNonce(nonce)
         let start = output.count
         output.append(contentsOf: repeatElement(0, count: plaintext.count + Self.tagLength))
-        try key.withUnsafeBufferPointer { k in
-            try nonce.withUnsafeBufferPointer { iv in
-                guard EVP_EncryptInit_ex(context, EVP_aes_256_gcm(), nil, k.baseAddress, iv.baseAddress) == 1 else {
-                    throw libraryError("EVP_EncryptInit_ex")
-                }
-            }
-        }
+        try begin(.seal, nonce: nonce)
         var length: Int32 = 0
         if !aad.isEmpty {
             try aad.withUnsafeBufferPointer { a in
@@ -76,13 +74,7 @@ public final class AESGCM {
         try checkNonce(nonce)
         guard sealed.count >= Self.tagLength else { throw CryptoError.authenticationFailed }
         let bodyCount = sealed.count - Self.tagLength
-        try key.withUnsafeBufferPointer { k in
-            try nonce.withUnsafeBufferPointer { iv in
-                guard EVP_DecryptInit_ex(context, EVP_aes_256_gcm(), nil, k.baseAddress, iv.baseAddress) == 1 else {
-                    throw libraryError("EVP_DecryptInit_ex")
-                }
-            }
-        }
+        try begin(.open, nonce: nonce)
         var length: Int32 = 0
         if !aad.isEmpty {
             try aad.withUnsafeBufferPointer { a in
@@ -119,6 +111,24 @@ public final class AESGCM {
     /// Verifies and decrypts `sealed` (ciphertext followed by tag).
     public func open(_ sealed: [UInt8], nonce: [UInt8], aad: [UInt8] = []) throws -> [UInt8] {
         try sealed.withUnsafeBytes { try open($0, nonce: nonce, aad: aad) }
+    }
+
+    /// Starts a message: sets the key (only when the context does not hold it for this
+    /// direction yet; expanding it is most of the cost of a small message) and the nonce.
+    private func begin(_ direction: Direction, nonce: [UInt8]) throws {
+        let initialise = direction == .seal ? EVP_EncryptInit_ex : EVP_DecryptInit_ex
+        let name = direction == .seal ? "EVP_EncryptInit_ex" : "EVP_DecryptInit_ex"
+        if keyedFor != direction {
+            keyedFor = nil
+            let keyed = key.withUnsafeBufferPointer { initialise(context, EVP_aes_256_gcm(), nil, $0.baseAddress, nil) }
+            guard keyed == 1 else { throw libraryError(name) }
+            keyedFor = direction
+        }
+        let started = nonce.withUnsafeBufferPointer { initialise(context, nil, nil, nil, $0.baseAddress) }
+        guard started == 1 else {
+            keyedFor = nil
+            throw libraryError(name)
+        }
     }
 
     private func checkNonce(_ nonce: [UInt8]) throws {

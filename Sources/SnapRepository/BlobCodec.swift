@@ -9,10 +9,22 @@ import SnapCrypto
 public final class BlobDecoder {
     private let keys: MasterKeys
     private let decompressor: ZstdDecompressor
+    private let ids: BlobIDHasher
+    /// The cipher of the pack whose blobs were decoded last: blobs come pack by pack, and
+    /// deriving a pack's subkey costs more than opening a small blob.
+    private var cipher: (salt: [UInt8], cipher: AESGCM)?
 
     public init(keys: MasterKeys) throws {
         self.keys = keys
         decompressor = try ZstdDecompressor()
+        ids = BlobIDHasher(keys: keys)
+    }
+
+    private func cipher(salt: [UInt8]) throws -> AESGCM {
+        if let cached = cipher, cached.salt == salt { return cached.cipher }
+        let made = try AESGCM(key: keys.subkey(salt: salt, purpose: .pack))
+        cipher = (salt, made)
+        return made
     }
 
     /// Decrypts, decompresses and verifies one blob whose ciphertext is `sealed`.
@@ -24,8 +36,7 @@ public final class BlobDecoder {
         guard sealed.count == Int(entry.length) else { throw damaged("read \(sealed.count) bytes, expected \(entry.length)") }
         let body: [UInt8]
         do {
-            body = try AESGCM(key: keys.subkey(salt: salt, purpose: .pack))
-                .open(sealed, nonce: PackFormat.nonce(header: false, offset: Int(entry.offset)))
+            body = try cipher(salt: salt).open(sealed, nonce: PackFormat.nonce(header: false, offset: Int(entry.offset)))
         } catch CryptoError.authenticationFailed {
             throw damaged("authentication failed")
         }
@@ -35,7 +46,7 @@ public final class BlobDecoder {
         } else {
             plaintext = body
         }
-        guard keys.blobID(of: plaintext) == entry.id else { throw damaged("content does not match its ID") }
+        guard ids.id(of: plaintext) == entry.id else { throw damaged("content does not match its ID") }
         return plaintext
     }
 }

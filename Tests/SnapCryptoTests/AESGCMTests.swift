@@ -62,4 +62,27 @@ final class AESGCMTests: XCTestCase {
         _ = try gcm.open(first, nonce: iv)
         XCTAssertEqual(try gcm.seal(plaintext, nonce: iv), first)
     }
+
+    // The context keeps the key schedule between messages and only changes the nonce: a
+    // run of seals and opens in mixed order, under different nonces, gives exactly what a
+    // fresh context gives for each message, and a failed open does not spoil the next one.
+    func testReusedContextMatchesFreshContexts() throws {
+        let gcm = try AESGCM(key: key)
+        var nonces: [[UInt8]] = []
+        for i in 0..<4 { nonces.append([UInt8](repeating: 0, count: 11) + [UInt8(i)]) }
+        var sealed: [[UInt8]] = []
+        for (i, nonce) in nonces.enumerated() {
+            let message = [UInt8](repeating: UInt8(i), count: 10 + 70 * i)
+            let expected = try AESGCM(key: key).seal(message, nonce: nonce)
+            XCTAssertEqual(try gcm.seal(message, nonce: nonce), expected)
+            sealed.append(expected)
+            if i > 0 {
+                XCTAssertEqual(try gcm.open(sealed[i - 1], nonce: nonces[i - 1]),
+                               [UInt8](repeating: UInt8(i - 1), count: 10 + 70 * (i - 1)))
+            }
+        }
+        XCTAssertThrowsError(try gcm.open(sealed[1], nonce: nonces[2]))
+        XCTAssertEqual(try gcm.open(sealed[2], nonce: nonces[2]), [UInt8](repeating: 2, count: 150))
+        XCTAssertEqual(try gcm.open(sealed[3], nonce: nonces[3]), [UInt8](repeating: 3, count: 220))
+    }
 }

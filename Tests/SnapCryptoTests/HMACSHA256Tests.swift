@@ -37,4 +37,30 @@ final class HMACSHA256Tests: XCTestCase {
         XCTAssertNotEqual(a, b)
         XCTAssertEqual(a, HMACSHA256.authenticate([], key: ascii("key a")))
     }
+
+    // A reused context gives, message after message, the same MACs as the one-shot
+    // function: RFC 4231 case 2, then messages of other lengths (empty, one byte, more than
+    // a block), in an order where each follows a different one.
+    func testContextMatchesOneShotAcrossMessages() {
+        let key = ascii("Jefe")
+        let context = HMACSHA256Context(key: key)
+        XCTAssertEqual(ascii("what do ya want for nothing?").withUnsafeBytes { context.authenticate($0) },
+                       hexBytes("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"))
+        let messages: [[UInt8]] = [[], [7], [UInt8](repeating: 0x5a, count: 200), ascii("what do ya want for nothing?"), []]
+        for message in messages {
+            let expected = HMACSHA256.authenticate(message, key: key)
+            XCTAssertEqual(message.withUnsafeBytes { context.authenticate($0) }, expected, "\(message.count) bytes")
+        }
+    }
+
+    // The context keeps its own key: two contexts with different keys give different MACs.
+    func testContextsKeepTheirKeys() {
+        let a = HMACSHA256Context(key: ascii("key a")), b = HMACSHA256Context(key: ascii("key b"))
+        let data = ascii("message")
+        let macA = data.withUnsafeBytes { a.authenticate($0) }
+        let macB = data.withUnsafeBytes { b.authenticate($0) }
+        XCTAssertEqual(macA, HMACSHA256.authenticate(data, key: ascii("key a")))
+        XCTAssertEqual(macB, HMACSHA256.authenticate(data, key: ascii("key b")))
+        XCTAssertNotEqual(macA, macB)
+    }
 }

@@ -97,6 +97,16 @@ final class FormatKnownAnswerTests: XCTestCase {
                        "473545e29298b84ec7fad7ed5c87d2b7c5838674461a63693c287130e8a38304")
     }
 
+    // The per-thread hasher the backup and decoders use gives the same IDs, also when it
+    // is used again after another blob.
+    func testBlobIDHasherGivesTheSameIDs() {
+        let hasher = BlobIDHasher(keys: fixedKeys)
+        XCTAssertEqual(hasher.id(of: Array("abc".utf8)).hex, "473545e29298b84ec7fad7ed5c87d2b7c5838674461a63693c287130e8a38304")
+        for blob in [[], Array("hello".utf8), [UInt8](repeating: 9, count: 100_000), Array("abc".utf8)] {
+            XCTAssertEqual(hasher.id(of: blob), fixedKeys.blobID(of: blob), "\(blob.count) bytes")
+        }
+    }
+
     // The gear table is HKDF-SHA256(ikm = chunker key, salt = 32 zero bytes, info "snap gear table v1", L = 2048) as LE u64s.
     // Computed with: prk = hmac(bytes(32), bytes([3]*32)); T(i) = hmac(prk, T(i-1) + info + bytes([i])); okm = T(1)‖…‖T(64);
     // then struct.unpack("<Q", okm[8k:8k+8]) for k = 0, 1 and 255.

@@ -11,13 +11,21 @@ import SnapRepository
 /// are settled by the archiver itself.
 final class FileReader: Sendable {
     private let context: BackupContext
-    private let pool: WorkerPool<ChunkReader>
+    private let pool: WorkerPool<Worker>
+
+    /// What each reading thread keeps for itself.
+    struct Worker {
+        let reader: ChunkReader
+        let ids: BlobIDHasher
+    }
 
     init(context: BackupContext, threads: Int) {
         self.context = context
-        let chunker = context.repository.chunker
+        let (chunker, keys) = (context.repository.chunker, context.repository.keys)
         // A few files queued per thread keep the readers busy while the archiver stats the next ones.
-        pool = WorkerPool(threads: threads, capacity: threads * 4, label: "snap.read") { ChunkReader(chunker: chunker) }
+        pool = WorkerPool(threads: threads, capacity: threads * 4, label: "snap.read") {
+            Worker(reader: ChunkReader(chunker: chunker), ids: BlobIDHasher(keys: keys))
+        }
     }
 
     /// A file to read: where it is, its node so far, whether the parent snapshot had it,
@@ -34,11 +42,11 @@ final class FileReader: Sendable {
     /// a node is `nil` when its file could not be read (with a warning). Fails only on
     /// repository or storage errors.
     func submit(_ files: [File], fulfilling nodes: Pending<[Node?]>) {
-        pool.submit { [self] reader in
+        pool.submit { [self] worker in
             var read: [Node?] = []
             do {
                 for file in files {
-                    let node = try self.read(file.path, node: file.node, isChange: file.isChange, with: reader)
+                    let node = try self.read(file.path, node: file.node, isChange: file.isChange, with: worker)
                     file.linked?.fulfil(.success(node.map { LinkedContent(content: $0.content, size: $0.size) }))
                     read.append(node)
                 }
@@ -61,7 +69,7 @@ final class FileReader: Sendable {
     /// Waits for every queued file.
     func close() { pool.close() }
 
-    private func read(_ path: [UInt8], node: Node, isChange: Bool, with reader: ChunkReader) throws -> Node? {
+    private func read(_ path: [UInt8], node: Node, isChange: Bool, with worker: Worker) throws -> Node? {
         var node = node
         context.progress.setCurrent(PathBytes.display(path))
         let fd = PathBytes.withCString(path) { open($0, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK) }
@@ -82,8 +90,8 @@ final class FileReader: Sendable {
         let inline = node.size < UInt64(context.repository.config.chunker.minSize)
         let total: UInt64
         do {
-            total = try reader.read(fd) { chunk in
-                let id = context.repository.keys.blobID(of: chunk)
+            total = try worker.reader.read(fd) { chunk in
+                let id = worker.ids.id(of: chunk)
                 content.append(id)
                 try context.store(.data, id: id, plaintext: chunk, inline: inline)
             }
