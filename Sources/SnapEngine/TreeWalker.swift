@@ -2,15 +2,22 @@ import SnapCore
 import SnapRepository
 
 /// Visits the entries of a snapshot's tree depth-first, in name order.
+///
+/// Not thread-safe: it decodes every tree with one decoder of its own.
 public struct TreeWalker {
     private let repository: Repository
+    /// `nil` if it could not be made: `loadBlob` then makes one per tree.
+    private let decoder: BlobDecoder?
 
-    public init(repository: Repository) { self.repository = repository }
+    public init(repository: Repository) {
+        self.repository = repository
+        decoder = try? BlobDecoder(keys: repository.keys)
+    }
 
     /// Loads and decodes one tree blob.
     public func tree(_ id: BlobID) throws -> Tree {
         do {
-            return try Tree.decode(try repository.loadBlob(id))
+            return try Tree.decode(try repository.loadBlob(id, decoder: decoder))
         } catch let e as DecodingFailure {
             throw EngineError.treeDamaged(id: id.short, reason: "\(e)")
         }

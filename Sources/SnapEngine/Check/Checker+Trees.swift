@@ -52,7 +52,7 @@ extension Checker {
     /// Loads and decodes a tree; records the damage and returns `nil` when that fails.
     private func loadTree(_ id: BlobID) -> Tree? {
         do {
-            return try Tree.decode(try repository.loadBlob(id))
+            return try Tree.decode(try repository.loadBlob(id, decoder: treeDecoder))
         } catch let failure as DecodingFailure {
             record(id, .tree, .damaged, pack: repository.index.lookup(id)?.pack, "does not decode as a tree: \(failure)")
         } catch where PackVerifier.isDamage(error) {
@@ -90,7 +90,7 @@ extension Checker {
         var leadsToDamage: [BlobID: Bool] = [:]
 
         func load(_ id: BlobID) -> Tree? {
-            guard let bytes = try? repository.loadBlob(id) else { return nil }
+            guard let bytes = try? repository.loadBlob(id, decoder: treeDecoder) else { return nil }
             return try? Tree.decode(bytes)
         }
 

@@ -54,6 +54,8 @@ public final class Checker {
     var damage: [BlobID: CheckReport.DamagedBlob] = [:]
     var snapshots: [SnapshotRecord] = []
     var checkedTrees: Set<BlobID> = []
+    /// Decodes trees on the checking thread (one zstd and HMAC context, not one per tree).
+    lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
 
     public init(repository: Repository, options: CheckOptions = CheckOptions(), progress: CheckProgress = CheckProgress()) {
         self.repository = repository

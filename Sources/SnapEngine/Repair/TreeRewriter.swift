@@ -38,6 +38,7 @@ final class TreeRewriter {
     private let save: (Tree) throws -> BlobID
     private var outcomes: [BlobID: Outcome] = [:]
     private var intact: Set<BlobID> = []
+    private lazy var decoder = try? BlobDecoder(keys: repository.keys)
 
     init(repository: Repository, lost: [BlobID: String], save: @escaping (Tree) throws -> BlobID) {
         self.repository = repository
@@ -72,7 +73,7 @@ final class TreeRewriter {
         if let reason = lost[id] { return .unreadable(reason) }
         let tree: Tree
         do {
-            tree = try Tree.decode(try repository.loadBlob(id))
+            tree = try Tree.decode(try repository.loadBlob(id, decoder: decoder))
         } catch where PackVerifier.isDamage(error) {
             return .unreadable(PackVerifier.reason(error))
         }
