@@ -63,4 +63,13 @@ final class HMACSHA256Tests: XCTestCase {
         XCTAssertEqual(macB, HMACSHA256.authenticate(data, key: ascii("key b")))
         XCTAssertNotEqual(macA, macB)
     }
+
+    // An empty key (which libcrypto's MAC context does not take) still gives the RFC 2104
+    // MAC, the same as the one-shot function's, for each message in turn.
+    func testContextWithEmptyKeyMatchesOneShot() {
+        let context = HMACSHA256Context(key: [])
+        for message in [ascii("message"), [], ascii("message")] {
+            XCTAssertEqual(message.withUnsafeBytes { context.authenticate($0) }, HMACSHA256.authenticate(message, key: []))
+        }
+    }
 }

@@ -82,7 +82,7 @@ public final class Checker {
         // the verification as many as `options.workers`.
         let verification = startVerifyingPacks()
         checkTrees()
-        record(verification)
+        recordVerdicts(verification)
         if options.locateDamage && !damage.isEmpty { locateDamage() }
         report.damagedBlobs = damage.values.sorted { $0.id < $1.id }
         report.unindexedPacks = unindexed.values.sorted { $0.id < $1.id }
@@ -241,7 +241,7 @@ public final class Checker {
     }
 
     /// Waits for the verification and records what it found.
-    private func record(_ verification: Pending<[PackVerifier.Verdict]>?) {
+    private func recordVerdicts(_ verification: Pending<[PackVerifier.Verdict]>?) {
         guard let verification else { return }
         progress.start(.readData)
         // `mapInBackground` never fails.
