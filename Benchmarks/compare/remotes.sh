@@ -38,7 +38,7 @@ command -v restic >/dev/null || missing+=(restic)
 [[ -x /usr/bin/time ]] || missing+=(time)
 if ((${#missing[@]})); then
     log "installing ${missing[*]}"
-    if [[ $(id -u) == 0 ]]; then apt-get install -y -q "${missing[@]}" >&2; else sudo apt-get install -y -q "${missing[@]}" >&2; fi
+    if [[ $(id -u) == 0 ]]; then apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" >&2; else sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" >&2; fi
 fi
 [[ -d $SOURCE ]] || die "no $SOURCE: run Benchmarks/compare/run.sh once (it extracts linux-source-6.1), or set SOURCE"
 if [[ $SNAP_BUILD == 1 ]]; then (cd "$ROOT" && swift build -c release --product snap >&2) || die "swift build failed"; fi

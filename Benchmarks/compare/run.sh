@@ -76,8 +76,8 @@ want() { [[ -n ${WANT[$1]:-} ]]; }
 # ---------------------------------------------------------------- dependencies
 apt_install() {
     log "installing Debian packages: $*"
-    if [[ -z ${_APT_UPDATED:-} ]]; then apt-get update -qq; _APT_UPDATED=1; fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+    if [[ -z ${_APT_UPDATED:-} ]]; then apt-get -o DPkg::Lock::Timeout=600 update -qq; _APT_UPDATED=1; fi
+    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null
 }
 need=()
 command -v restic >/dev/null || need+=(restic)

@@ -28,11 +28,11 @@ quiet() {
 
 apt_install() {
   if [ "$updated" -eq 0 ]; then
-    quiet $sudo apt-get update -qq
+    quiet $sudo apt-get -o DPkg::Lock::Timeout=600 update -qq
     updated=1
   fi
   echo "installing: $*" >&2
-  quiet $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"
+  quiet $sudo env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "$@"
 }
 
 if ((${#missing[@]})); then
