@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "SnapChunker", dependencies: ["SnapCore"]),
         .target(name: "SnapStorage", dependencies: ["SnapCore"]),
         .target(name: "SnapRemote", dependencies: ["SnapCore", "SnapStorage", "SnapHTTP", "SnapCrypto"]),
-        .target(name: "SnapRepository", dependencies: ["SnapCore", "SnapCrypto", "SnapCompression", "SnapStorage", "SnapChunker"]),
+        .target(name: "SnapRepository", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapStorage", "SnapChunker"]),
         .target(name: "SnapEngine", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapRepository", "SnapChunker", "SnapStorage"]),
         .target(name: "SnapComposition", dependencies: ["SnapCore", "SnapCrypto", "SnapStorage", "SnapHTTP", "SnapRemote"]),
         .executableTarget(name: "snap", dependencies: [

@@ -1,3 +1,11 @@
 // POSIX and Linux headers that Glibc's Swift module does not export.
 #include <sys/xattr.h>
 #include <malloc.h>
+#include <stddef.h>
+
+// mremap is a GNU extension and variadic, which Swift cannot call: declared here (so that
+// no _GNU_SOURCE is needed) behind a fixed-argument front end.
+extern void *mremap(void *old_address, size_t old_size, size_t new_size, int flags, ...);
+static inline void *cposix_mremap_may_move(void *address, size_t old_size, size_t new_size) {
+    return mremap(address, old_size, new_size, 1 /* MREMAP_MAYMOVE */);
+}

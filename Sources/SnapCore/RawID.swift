@@ -2,7 +2,7 @@
 ///
 /// Stored as four big-endian words so that comparison, hashing and sorting are cheap and
 /// sort in the same order as the bytes.
-public struct RawID: Hashable, Comparable, Sendable {
+public struct RawID: Hashable, Comparable, Sendable, BitwiseCopyable {
     public var w0: UInt64, w1: UInt64, w2: UInt64, w3: UInt64
 
     /// The number of bytes in an ID.

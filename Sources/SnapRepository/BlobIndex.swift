@@ -10,10 +10,11 @@ public struct BlobLocation: Sendable {
 
 /// The in-memory index of every blob in the repository.
 ///
-/// Each blob costs 48 bytes: a sorted array of fixed-size records (32-byte ID, pack
+/// Each blob costs 48 bytes: a sorted table of fixed-size records (32-byte ID, pack
 /// number with the blob type in its top bit, offset, stored length, plaintext length),
-/// searched by binary search. Packs are stored once in a table (about 100 bytes each).
-/// Blobs added during a command go to a small hash map until the next `load`.
+/// searched by binary search, in memory that grows without a second copy (`RecordTable`).
+/// Packs are stored once in a table (about 100 bytes each). Blobs added during a command
+/// go to a small hash map, folded into the table whenever it holds an eighth as many.
 /// Thread-safe.
 public final class BlobIndex: Sendable {
     struct Record {
@@ -31,7 +32,7 @@ public final class BlobIndex: Sendable {
     }
 
     struct State {
-        var sorted: [Record] = []
+        var sorted = RecordTable<Record>()
         var added: [BlobID: Record] = [:]
         var packs: [Pack] = []
         var packNumbers: [PackID: UInt32] = [:]
@@ -48,24 +49,16 @@ public final class BlobIndex: Sendable {
     /// Replaces the contents with the packs of `files` (all index files that are not superseded).
     public func load(_ files: [IndexFile]) {
         var fresh = State()
-        var records: [Record] = []
-        records.reserveCapacity(files.reduce(0) { $0 + $1.packs.reduce(0) { $0 + $1.entries.count } })
+        fresh.sorted.reserve(files.reduce(0) { $0 + $1.packs.reduce(0) { $0 + $1.entries.count } })
         for file in files {
             for pack in file.packs {
                 let number = Self.register(pack, in: &fresh)
-                for e in pack.entries { records.append(Self.record(e, pack: number)) }
+                for e in pack.entries { fresh.sorted.append(Self.record(e, pack: number)) }
             }
         }
-        records.sort { $0.id < $1.id }
         // A blob may be named by several index files (a pack indexed twice, or a blob stored
         // again after a crash): keep one record per ID, so the index holds distinct blobs.
-        var kept = 0
-        for i in records.indices where kept == 0 || records[i].id != records[kept - 1].id {
-            records[kept] = records[i]
-            kept += 1
-        }
-        records.removeSubrange(kept...)
-        fresh.sorted = records
+        fresh.sorted.sortAndDeduplicate(by: { $0.id < $1.id }, dropping: { $0.id == $1.id })
         state.withLock { $0 = fresh }
     }
 
@@ -76,26 +69,15 @@ public final class BlobIndex: Sendable {
             for e in pack.entries where Self.find(e.id.raw, in: s.sorted) == nil {
                 s.added[e.id] = Self.record(e, pack: number)
             }
-            // A hash map costs about twice the sorted table per blob: a backup that adds
-            // many blobs folds them in as it goes, so memory stays near 48 bytes per blob.
-            if s.added.count >= max(1 << 16, s.sorted.count / 4) { Self.mergeAdded(into: &s) }
+            // A hash map costs two to three times the sorted table per blob: a backup that
+            // adds many blobs folds them in as it goes, so memory stays near 48 bytes per blob.
+            if s.added.count >= max(4096, s.sorted.count / 8) { Self.mergeAdded(into: &s) }
         }
     }
 
     /// Moves the added records into the sorted table (no ID is in both: `add` checks).
     private static func mergeAdded(into s: inout State) {
-        let fresh = s.added.values.sorted { $0.id < $1.id }
-        var merged: [Record] = []
-        merged.reserveCapacity(s.sorted.count + fresh.count)
-        var i = 0, j = 0
-        while i < s.sorted.count || j < fresh.count {
-            if j == fresh.count || (i < s.sorted.count && s.sorted[i].id < fresh[j].id) {
-                merged.append(s.sorted[i]); i += 1
-            } else {
-                merged.append(fresh[j]); j += 1
-            }
-        }
-        s.sorted = merged
+        s.sorted.merge(s.added.values.sorted { $0.id < $1.id }, by: { $0.id < $1.id })
         s.added = [:]
     }
 
@@ -134,7 +116,12 @@ public final class BlobIndex: Sendable {
 
     /// The IDs of every indexed blob (for resolving ID prefixes).
     public func allBlobIDs() -> [BlobID] {
-        state.withLock { s in s.sorted.map { BlobID(raw: $0.id) } + Array(s.added.keys) }
+        state.withLock { s in
+            var ids: [BlobID] = []
+            ids.reserveCapacity(s.sorted.count + s.added.count)
+            s.sorted.forEach { ids.append(BlobID(raw: $0.id)) }
+            return ids + s.added.keys
+        }
     }
 
     /// The size of an indexed pack, if the index names it.
@@ -158,12 +145,8 @@ public final class BlobIndex: Sendable {
                offset: e.offset, length: e.length, rawLength: e.rawLength)
     }
 
-    private static func find(_ id: RawID, in sorted: [Record]) -> Int? {
-        var low = 0, high = sorted.count
-        while low < high {
-            let mid = (low + high) / 2
-            if sorted[mid].id < id { low = mid + 1 } else { high = mid }
-        }
+    private static func find(_ id: RawID, in sorted: RecordTable<Record>) -> Int? {
+        let low = sorted.partitionPoint { $0.id < id }
         return low < sorted.count && sorted[low].id == id ? low : nil
     }
 }

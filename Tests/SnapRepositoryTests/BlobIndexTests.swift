@@ -77,8 +77,8 @@ final class BlobIndexTests: XCTestCase {
         XCTAssertEqual(index.packs.map(\.id), [loaded.id])
     }
 
-    // Adding more blobs than the merge threshold (65,536) folds them into the sorted table
-    // as it goes: every blob, loaded or added before or after a merge, is still found at
+    // Adding many more blobs than the merge threshold (4,096, or an eighth of the table)
+    // folds them into the sorted table again and again as it goes: every blob, loaded or added before or after a merge, is still found at
     // its own location, a re-added blob keeps its first location, and the count is exact.
     func testManyAddsAreMergedAndStayFindable() {
         let loaded = syntheticPack(1, firstSeed: 10_000_000, count: 1000)
