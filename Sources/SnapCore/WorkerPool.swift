@@ -76,28 +76,3 @@ public final class WorkerPool<Context>: Sendable {
         return job
     }
 }
-
-/// A value that another thread is producing; `wait` blocks until it is there.
-public final class Pending<Value: Sendable>: Sendable {
-    private let ready = DispatchSemaphore(value: 0)
-    private let result = Mutex<Result<Value, any Error>?>(nil)
-
-    public init() {}
-
-    /// A pending value that is already there.
-    public init(_ value: Value) { result.withLock { $0 = .success(value) }; ready.signal() }
-
-    public func fulfil(_ outcome: Result<Value, any Error>) {
-        result.withLock { $0 = outcome }
-        ready.signal()
-    }
-
-    /// The value, or the error it failed with; any number of threads may wait.
-    public func wait() throws -> Value {
-        ready.wait()
-        defer { ready.signal() }
-        // `ready` is signalled only after `result` is set.
-        guard let outcome = result.withLock({ $0 }) else { preconditionFailure("Pending signalled without a value") }
-        return try outcome.get()
-    }
-}
