@@ -76,4 +76,27 @@ final class BackupChangeDetectionTests: XCTestCase {
         XCTAssertEqual(edited.link.content, edited.file.content)
         XCTAssertEqual(edited.link.size, 6000)
     }
+
+    // Three names of one file, in the order the walk meets them: the first is stored as a
+    // file and each further one names it, in the first backup (content still being read)
+    // and in the next (content known at once). The archiver forgets the inode only after
+    // its last name, so the third is not stored as a file of its own.
+    func testEveryFurtherNameOfAThriceLinkedFileNamesTheFirst() throws {
+        let f = try BackupFixture()
+        let source = f.sourcePath(Disk.bytes("src"))
+        try Disk.mkdir(source)
+        let names = ["a.bin", "b.bin", "c.bin"].map { PathBytes.join(source, Disk.bytes($0)) }
+        try Disk.write(names[0], Array(repeating: 3, count: 9000))
+        for name in names.dropFirst() { try Disk.link(names[0], name) }
+        for run in ["first", "unchanged"] {
+            let entries = try f.snapshotEntries(f.backup([f.source("src")]).snapshot.tree)
+            let nodes = try names.map { try XCTUnwrap(entries[$0]) }
+            XCTAssertEqual(nodes.map(\.type), [.file, .hardlink, .hardlink], run)
+            for link in nodes.dropFirst() {
+                XCTAssertEqual(link.linkTarget, names[0], run)
+                XCTAssertEqual(link.content, nodes[0].content, run)
+                XCTAssertEqual(link.size, 9000, run)
+            }
+        }
+    }
 }

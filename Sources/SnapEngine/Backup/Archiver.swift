@@ -53,6 +53,9 @@ public final class Archiver {
     private struct HardLinkFirst {
         let path: [UInt8]
         let content: LinkSource
+        /// Names not seen yet: the entry is dropped when the last one is, so that a tree
+        /// whose links all lie inside the backup does not keep them to its end.
+        var unseen: UInt64
     }
 
     /// Files queued on the walking thread for one reader, sent off when full, and always
@@ -300,6 +303,7 @@ public final class Archiver {
     private func archiveFile(_ path: [UInt8], node: Node, parent: Node?, walk: Walk) -> PendingEntry {
         let key = HardLinkKey(device: node.device, inode: node.inode)
         if node.links > 1, let first = hardLinks[key] {
+            if first.unseen <= 1 { hardLinks[key] = nil } else { hardLinks[key]?.unseen -= 1 }
             return .link(node, path: path, firstPath: first.path, first: first.content)
         }
         if let parent, parent.type == .file, parent.size == node.size, parent.mtime == node.mtime,
@@ -313,13 +317,14 @@ public final class Archiver {
             }
             progress.fileDone(bytes: node.size)
             if node.links > 1 {
-                hardLinks[key] = HardLinkFirst(path: path, content: .known(LinkedContent(content: node.content, size: node.size)))
+                hardLinks[key] = HardLinkFirst(path: path, content: .known(LinkedContent(content: node.content, size: node.size)),
+                                               unseen: node.links - 1)
             }
             return .ready(node)
         }
         // Further names need only the first's content: not its whole node, nor its batch.
         let linked: Pending<LinkedContent?>? = node.links > 1 ? Pending() : nil
-        if let linked { hardLinks[key] = HardLinkFirst(path: path, content: .pending(linked)) }
+        if let linked { hardLinks[key] = HardLinkFirst(path: path, content: .pending(linked), unseen: node.links - 1) }
         let pending = PendingFile(batch: batch.nodes, index: batch.files.count)
         batch.files.append(FileReader.File(path: path, node: node, isChange: parent?.type == .file, linked: linked))
         batch.bytes += node.size
