@@ -7,7 +7,7 @@ import Synchronization
 /// a few condition variables that all pending values share (`PendingWaitRoom`). A backup
 /// keeps one for every file being read and for the first name of every multiply-linked
 /// file until the backup ends, and a semaphore of each one's own cost two allocations more
-/// (about 120 bytes) apiece.
+/// apiece (the Swift object and libdispatch's).
 public final class Pending<Value: Sendable>: Sendable {
     private let result = Mutex<Result<Value, any Error>?>(nil)
 

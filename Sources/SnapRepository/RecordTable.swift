@@ -1,6 +1,8 @@
 import CPosix
 import Glibc
 
+private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+
 /// A sorted table of fixed-size records in anonymous memory of its own.
 ///
 /// The table grows with `mremap`, which moves pages instead of copying them, and new
@@ -13,8 +15,6 @@ final class RecordTable<Record: BitwiseCopyable>: @unchecked Sendable {
     /// Mapped bytes (a whole number of pages; 0 when nothing is mapped).
     private var mappedBytes = 0
     private(set) var count = 0
-
-    private static var pageSize: Int { Int(sysconf(Int32(_SC_PAGESIZE))) }
 
     init() {}
 
@@ -100,12 +100,12 @@ final class RecordTable<Record: BitwiseCopyable>: @unchecked Sendable {
         let stride = MemoryLayout<Record>.stride
         guard capacity * stride > mappedBytes else { return }
         let wanted = max(capacity * stride, mappedBytes + mappedBytes / 2)
-        remap(to: (wanted + Self.pageSize - 1) / Self.pageSize * Self.pageSize)
+        remap(to: (wanted + pageSize - 1) / pageSize * pageSize)
     }
 
     /// Gives back the pages beyond the last record.
     private func shrinkToFit() {
-        let needed = (count * MemoryLayout<Record>.stride + Self.pageSize - 1) / Self.pageSize * Self.pageSize
+        let needed = (count * MemoryLayout<Record>.stride + pageSize - 1) / pageSize * pageSize
         if needed < mappedBytes { remap(to: needed) }
     }
 
