@@ -9,8 +9,9 @@ import Synchronization
 /// `save` may be called from several threads at once: compression runs on the caller's
 /// thread, encryption into the open pack is serialised, and full packs are uploaded on
 /// threads of their own, so that compression goes on while storage is busy (an fsync, a
-/// network round trip). At most `uploadThreads` packs upload and one more waits; `save`
-/// blocks beyond that, which bounds memory. Ordering (FORMAT.md, "Write order"): an index file only names packs whose
+/// network round trip). Packs are assembled in staged files, not in memory. At most
+/// `uploadThreads` packs upload and one more waits; `save` blocks beyond that, which bounds
+/// the staged bytes (and the memory of a backend that uploads from memory). Ordering (FORMAT.md, "Write order"): an index file only names packs whose
 /// upload has completed; `finish` returns only once every pack and index file is written.
 public final class BlobSaver: Sendable {
     /// Counts for the backup summary.
@@ -38,18 +39,12 @@ public final class BlobSaver: Sendable {
     private let packsPerIndex: Int
     private let uploaders: WorkerPool<Void>
     private let uploadFailure = Mutex<(any Error)?>(nil)
-    /// Memory of uploaded packs, reused for new ones: a pack's pages are touched once per
-    /// backup rather than once per pack, and the allocator never holds freed pack-sized
-    /// holes. At most `uploadThreads + 2` are kept (packs uploading, waiting, open).
-    private let spareBuffers = Mutex<[UncheckedBox<[UInt8]>]>([])
-    private let maxSpareBuffers: Int
 
     public init(repository: Repository, compressionLevel: Int? = nil, packsPerIndex: Int = 64, uploadThreads: Int = 2) {
         self.repository = repository
         level = Int32(compressionLevel ?? repository.config.compression.level)
         self.packsPerIndex = packsPerIndex
         uploaders = WorkerPool(threads: uploadThreads, capacity: 1, label: "snap.pack-upload") { () }
-        maxSpareBuffers = uploadThreads + 2
     }
 
     deinit { uploaders.release() }
@@ -73,11 +68,7 @@ public final class BlobSaver: Sendable {
             if let w = box.value.open[type] {
                 writer = w
             } else {
-                // Room for a pack just under the target plus one largest blob, header and
-                // padding, so that finishing a pack never reallocates (and doubles) its buffer.
-                let spare = spareBuffers.withLock { $0.popLast()?.value } ?? []
-                writer = try PackWriter(type: type, keys: repository.keys, buffer: spare,
-                                        capacity: repository.config.packSize + repository.config.chunker.maxSize + (256 << 10))
+                writer = try PackWriter(type: type, keys: repository.keys, file: repository.backend.makeStagedFile())
                 box.value.open[type] = writer
             }
             if useCompressed {
@@ -128,36 +119,23 @@ public final class BlobSaver: Sendable {
     }
 
     private func upload(_ writer: PackWriter) throws {
-        var pack = try writer.finish(padding: Int.random(in: 0..<4096))
+        let pack = try writer.finish(padding: Int.random(in: 0..<4096))
         let file = FileName(.data, pack.id.hex)
         // Packs of trees are read again by the next backup, ls and restore: a cache keeps them.
         if writer.type == .tree {
-            try repository.backend.writeMetadata(file, data: pack.bytes)
+            try repository.backend.writeMetadata(file, staged: pack.file)
         } else {
-            try repository.backend.write(file, data: pack.bytes)
+            try repository.backend.write(file, staged: pack.file)
         }
-        let indexed = IndexedPack(id: pack.id, salt: pack.salt, size: pack.bytes.count, entries: pack.entries)
+        let indexed = IndexedPack(id: pack.id, salt: pack.salt, size: pack.file.size, entries: pack.entries)
         repository.index.add(indexed)
         state.withLock { box in
             box.value.unindexed.append(indexed)
             box.value.statistics.packs += 1
-            box.value.statistics.storedBytes += pack.bytes.count
+            box.value.statistics.storedBytes += pack.file.size
             for e in pack.entries { box.value.inFlight.remove(e.id) }
         }
         try writeIndex(force: false)
-        recycle(&pack.bytes)
-    }
-
-    /// Keeps a written pack's memory for the next pack. (Should a backend still hold the
-    /// bytes, a replica finishing in the background, emptying them copies nothing: the
-    /// spare is then fresh memory.)
-    private func recycle(_ bytes: inout [UInt8]) {
-        var buffer: [UInt8] = []
-        swap(&buffer, &bytes)
-        buffer.removeAll(keepingCapacity: true)
-        spareBuffers.withLock { spare in
-            if spare.count < maxSpareBuffers { spare.append(UncheckedBox(buffer)) }
-        }
     }
 
     private func writeIndex(force: Bool) throws {

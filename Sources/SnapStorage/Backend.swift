@@ -49,6 +49,16 @@ public protocol Backend: AnyObject, Sendable {
     /// Writes like `write`; `file` holds metadata that later commands read again, so a
     /// caching decorator keeps a local copy too.
     func writeMetadata(_ file: FileName, data: [UInt8]) throws
+
+    /// An empty file to assemble a large file in (a pack) before `write(_:staged:)`. A local
+    /// backend makes it on its own file system, so that storing it is a link, not a copy.
+    func makeStagedFile() throws -> StagedFile
+
+    /// Stores the bytes of `staged` under `file`, atomically, like `write(_:data:)`.
+    func write(_ file: FileName, staged: StagedFile) throws
+
+    /// Writes like `write(_:staged:)`; `file` holds metadata, as for `writeMetadata(_:data:)`.
+    func writeMetadata(_ file: FileName, staged: StagedFile) throws
 }
 
 extension Backend {
@@ -61,6 +71,13 @@ extension Backend {
     }
 
     public func writeMetadata(_ file: FileName, data: [UInt8]) throws { try write(file, data: data) }
+
+    public func makeStagedFile() throws -> StagedFile { try StagedFile.temporary() }
+
+    /// Reads the staged bytes into memory: right for any backend, if not the leanest.
+    public func write(_ file: FileName, staged: StagedFile) throws { try write(file, data: staged.readAll()) }
+
+    public func writeMetadata(_ file: FileName, staged: StagedFile) throws { try write(file, staged: staged) }
 
     /// Reads the whole of `file`.
     public func read(_ file: FileName) throws -> [UInt8] { try read(file, range: nil) }

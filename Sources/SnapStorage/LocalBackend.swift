@@ -7,6 +7,7 @@ import Glibc
 /// directories small). Writes go to a temporary file in the target folder, are fsynced,
 /// renamed into place, and the folder is fsynced, so a crash leaves the old state or the
 /// new file, never a partial one. Temporary files start with `.tmp-` and are never listed.
+/// Packs are assembled in unnamed files in `data/` (`O_TMPFILE`), fsynced and linked into place.
 public final class LocalBackend: Backend {
     public let root: String
     public var location: String { "local:\(root)" }
@@ -45,6 +46,43 @@ public final class LocalBackend: Backend {
     }
 
     public func write(_ file: FileName, data: [UInt8]) throws {
+        try writeAtomically(file) { fd in try data.withUnsafeBytes { try writeAll(fd, $0, file) } }
+    }
+
+    /// A staged file in the data folder, so that `write(_:staged:)` links it into place.
+    public func makeStagedFile() throws -> StagedFile {
+        let dir = folder(of: .data)
+        try makeDirectories(dir, file: nil)
+        return try StagedFile.create(in: dir)
+    }
+
+    /// Links `staged` into place when this backend made it; copies it otherwise (a file made
+    /// by another replica is never shared with it through a hard link).
+    public func write(_ file: FileName, staged: StagedFile) throws {
+        if staged.linkableIn == folder(of: .data), try link(staged, as: file) { return }
+        try writeAtomically(file) { fd in
+            try staged.forEachPiece { try writeAll(fd, $0, file) }
+        }
+    }
+
+    /// Gives the unnamed `staged` the name of `file`; `false` when it cannot be linked here
+    /// (another file system, or the name is taken), so the caller copies instead.
+    private func link(_ staged: StagedFile, as file: FileName) throws -> Bool {
+        let target = path(of: file)
+        let dir = String(target[..<(target.lastIndex(of: "/") ?? target.endIndex)])
+        try makeDirectories(dir, file: file)
+        if durable { try staged.sync() }
+        guard linkat(AT_FDCWD, "/proc/self/fd/\(staged.descriptor)", AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0 else {
+            if errno == EXDEV || errno == EEXIST || errno == ENOENT || errno == EPERM { return false }
+            throw fail("link", file, errno)
+        }
+        if durable { syncDirectory(dir) }
+        return true
+    }
+
+    /// Creates a temporary file beside `file`'s place, lets `fill` write it, makes it durable
+    /// and renames it into place.
+    private func writeAtomically(_ file: FileName, fill: (Int32) throws -> Void) throws {
         let target = path(of: file)
         let dir = String(target[..<(target.lastIndex(of: "/") ?? target.endIndex)])
         try makeDirectories(dir, file: file)
@@ -52,19 +90,8 @@ public final class LocalBackend: Backend {
         let temp = "\(dir)/.tmp-\(file.name.prefix(16))-\(suffix)"
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw fail("write", file, errno) }
-        var failure: StorageError?
-        data.withUnsafeBytes { buf in
-            var done = 0
-            while done < buf.count {
-                let n = Glibc.write(fd, buf.baseAddress! + done, buf.count - done)  // count > 0, so non-nil
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = fail("write", file, errno)
-                    return
-                }
-                done += n
-            }
-        }
+        var failure: Error?
+        do { try fill(fd) } catch { failure = error }
         if failure == nil && durable && fsync(fd) != 0 { failure = fail("fsync", file, errno) }
         if close(fd) != 0 && failure == nil { failure = fail("close", file, errno) }
         if failure == nil && rename(temp, target) != 0 { failure = fail("rename", file, errno) }
@@ -73,6 +100,18 @@ public final class LocalBackend: Backend {
             throw failure
         }
         if durable { syncDirectory(dir) }
+    }
+
+    private func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer, _ file: FileName) throws {
+        var done = 0
+        while done < buf.count {
+            let n = Glibc.write(fd, buf.baseAddress! + done, buf.count - done)  // count > done, so non-nil
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw fail("write", file, errno)
+            }
+            done += n
+        }
     }
 
     public func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
@@ -151,7 +190,7 @@ public final class LocalBackend: Backend {
         return names
     }
 
-    private func makeDirectories(_ dir: String, file: FileName) throws {
+    private func makeDirectories(_ dir: String, file: FileName?) throws {
         if access(dir, F_OK) == 0 { return }
         let prefixes = dir.indices.filter { dir[$0] == "/" && $0 != dir.startIndex }.map { String(dir[..<$0]) } + [dir]
         for prefix in prefixes {

@@ -64,10 +64,11 @@ final class FormatKnownAnswerTests: XCTestCase {
 
     // A one-blob pack is blob ‖ header ‖ salt ‖ u32 LE header length, sealed under HKDF(encryption, salt, "snap pack v1").
     func testPackByteLayout() throws {
-        let writer = try PackWriter(type: .data, keys: fixedKeys, capacity: 0)
+        let writer = try PackWriter(type: .data, keys: fixedKeys, file: StagedFile.temporary())
         let id = fixedKeys.blobID(of: Array("hello".utf8))
         try Array("hello".utf8).withUnsafeBytes { try writer.add(id: id, body: $0, rawLength: 5) }
-        let pack = try writer.finish(padding: 0)
+        let finished = try writer.finish(padding: 0)
+        let pack = (id: finished.id, salt: finished.salt, bytes: try finished.file.readAll())
         // Blob: 5 bytes + 16 tag = 21. Header plaintext: 01 01 + entry (1 + 32 + 1 + 1 + 1 = 36) = 38, sealed 54 = 0x36.
         XCTAssertEqual(pack.bytes.count, 21 + 54 + 24 + 4)
         XCTAssertEqual(Array(pack.bytes.suffix(4)), hex("36000000"))

@@ -73,6 +73,26 @@ final class CachingBackendTests: XCTestCase {
         XCTAssertEqual(remote.reads(of: file), 0)
     }
 
+    // A pack of trees staged on disk and written as metadata is kept too; a staged plain write is not.
+    func testStagedMetadataIsKept() throws {
+        let bytes = seededBytes(count: 70_000, seed: 4)
+        let file = FileName(.data, Hex.encode(SHA256.hash(bytes)))
+        let cache = cached()
+        let staged = try cache.makeStagedFile()
+        try staged.append(bytes)
+        try cache.writeMetadata(file, staged: staged)
+        XCTAssertEqual(try remote.base.read(file), bytes, "the repository has the file")
+        XCTAssertEqual(try cached().readMetadata(file, isValid: matchesName(file)), bytes)
+        XCTAssertEqual(remote.reads(of: file), 0)
+
+        let plain = FileName(.data, BackendConformance.fileName(9))
+        let other = try cache.makeStagedFile()
+        try other.append(bytes)
+        try cache.write(plain, staged: other)
+        XCTAssertEqual(try remote.base.read(plain), bytes)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(cacheFolder)/data/\(plain.name.prefix(2))/\(plain.name)"))
+    }
+
     // Ordinary reads and writes (data packs, ranges) bypass the cache.
     func testPlainFilesAreNotKept() throws {
         let (file, bytes) = try stored(.data, seed: 3)

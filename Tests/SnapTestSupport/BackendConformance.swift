@@ -47,6 +47,7 @@ public enum BackendConformance {
         ("concurrentWritesAllLand", concurrentWritesAllLand),
         ("concurrentReadersSeeWholeFilesOnly", concurrentReadersSeeWholeFilesOnly),
         ("largeFileRoundTrip", largeFileRoundTrip),
+        ("stagedWritesStoreTheStagedBytes", stagedWritesStoreTheStagedBytes),
         ]
     }
 
@@ -288,6 +289,33 @@ public enum BackendConformance {
         if size > 0 {
             c.equal(try backend.read(file, range: size - 1..<size), [data[size - 1]], "last byte")
         }
+    }
+
+    /// A file staged in pieces (some of them 1-byte, crossing MiB boundaries) is stored
+    /// byte for byte by `write(_:staged:)` and `writeMetadata(_:staged:)`, listed with its
+    /// size, and replaced by a second staged write under the same name.
+    static func stagedWritesStoreTheStagedBytes(_ backend: any Backend, _ c: Context) throws {
+        let data = seededBytes(count: (3 << 20) + 12345, seed: 600)
+        func staged(_ bytes: [UInt8]) throws -> StagedFile {
+            let file = try backend.makeStagedFile()
+            var offset = 0
+            for piece in [1, 1 << 20, 1, 700_000] + [Int](repeating: 1 << 20, count: 3) where offset < bytes.count {
+                let end = min(bytes.count, offset + piece)
+                try file.append(Array(bytes[offset..<end]))
+                offset = end
+            }
+            try file.append(Array(bytes[offset...]))
+            c.equal(file.size, bytes.count, "staged size")
+            return file
+        }
+        let pack = FileName(.data, fileName(600)), metadata = FileName(.data, fileName(601))
+        try backend.write(pack, staged: try staged(data))
+        try backend.writeMetadata(metadata, staged: try staged(Array(data.prefix(5000))))
+        c.check(sameBytes(try backend.read(pack), data), "staged write read back differs")
+        c.equal(try backend.read(metadata), Array(data.prefix(5000)), "staged metadata write")
+        c.equal(Set(try backend.list(.data).map(\.size)), [data.count, 5000], "listed sizes")
+        try backend.write(pack, staged: try staged(data))
+        c.check(sameBytes(try backend.read(pack), data), "second staged write under the same name")
     }
 
     // MARK: - Helpers

@@ -75,6 +75,20 @@ public final class CachingBackend: Backend {
         keep(file, data)
     }
 
+    public func makeStagedFile() throws -> StagedFile { try base.makeStagedFile() }
+
+    public func write(_ file: FileName, staged: StagedFile) throws { try base.write(file, staged: staged) }
+
+    public func writeMetadata(_ file: FileName, staged: StagedFile) throws {
+        try base.writeMetadata(file, staged: staged)
+        guard Self.cachedKinds.contains(file.kind) else { return }
+        do {
+            try store.write(file, staged: staged)
+        } catch {
+            reportCacheWriteFailure(error)
+        }
+    }
+
     /// The kinds whose copies are kept.
     static let cachedKinds: Set<FileKind> = [.index, .snapshots, .data]
 
@@ -83,9 +97,14 @@ public final class CachingBackend: Backend {
         do {
             try store.write(file, data: bytes)
         } catch {
-            if !reportedFailure.exchange(true, ordering: .relaxed) {
-                report("cannot write to the cache in \(store.root) (\(error)); going on without it")
-            }
+            reportCacheWriteFailure(error)
+        }
+    }
+
+    /// Says once per command that the cache cannot be written; the command goes on without it.
+    private func reportCacheWriteFailure(_ error: Error) {
+        if !reportedFailure.exchange(true, ordering: .relaxed) {
+            report("cannot write to the cache in \(store.root) (\(error)); going on without it")
         }
     }
 

@@ -115,6 +115,18 @@ public final class FaultInjectingBackend: Backend {
         try base.write(file, data: Self.damage(data, f))
     }
 
+    public func makeStagedFile() throws -> StagedFile { try base.makeStagedFile() }
+
+    /// Counts as a `write`; a damaging fault stores damaged bytes read from `staged`.
+    public func write(_ file: FileName, staged: StagedFile) throws {
+        let f = fault(for: .write, kind: file.kind)
+        try apply(f, .write, file)
+        switch f {
+        case .truncate?, .corrupt?: try base.write(file, data: Self.damage(try staged.readAll(), f))
+        default: try base.write(file, staged: staged)
+        }
+    }
+
     public func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
         let f = fault(for: .read, kind: file.kind)
         try apply(f, .read, file)

@@ -58,6 +58,12 @@ public final class RetryingBackend: Backend {
         try retrying("write \(file)") { try base.write(file, data: data) }
     }
 
+    public func makeStagedFile() throws -> StagedFile { try base.makeStagedFile() }
+
+    public func write(_ file: FileName, staged: StagedFile) throws {
+        try retrying("write \(file)") { try base.write(file, staged: staged) }
+    }
+
     public func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
         try retrying("read \(file)") { try base.read(file, range: range) }
     }

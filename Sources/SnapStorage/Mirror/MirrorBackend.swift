@@ -70,12 +70,31 @@ public final class MirrorBackend: Backend {
     // MARK: Writes
 
     public func write(_ file: FileName, data: [UInt8]) throws {
+        try replicate(file) { try $0.write(file, data: data) }
+    }
+
+    /// A staged file of the first replica that can make one (a local replica links it
+    /// into place; the others copy it), else one in the temporary folder.
+    public func makeStagedFile() throws -> StagedFile {
+        for replica in replicas {
+            if let staged = try? replica.backend.makeStagedFile() { return staged }
+        }
+        return try StagedFile.temporary()
+    }
+
+    public func write(_ file: FileName, staged: StagedFile) throws {
+        try replicate(file) { try $0.write(file, staged: staged) }
+    }
+
+    /// Writes `file` to every replica that should have it, at once, and throws unless the
+    /// write policy is met.
+    private func replicate(_ file: FileName, _ write: @escaping @Sendable (Backend) throws -> Void) throws {
         let skips = skipReasons(skippingLagging: file.kind.isWithheldFromLaggingReplicas, suffix: "")
         let targets = replicas.indices.filter { skips[$0] == nil }
         let replicas = self.replicas
         let errors = Parallel.map(targets.count, width: targets.count) { k -> Error? in
             do {
-                try replicas[targets[k]].backend.write(file, data: data)
+                try write(replicas[targets[k]].backend)
                 return nil
             } catch {
                 return error

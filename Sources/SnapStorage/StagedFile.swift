@@ -1,0 +1,116 @@
+import Glibc
+
+/// A file assembled on local disk before it is stored (a pack being filled), so that its
+/// bytes wait in the page cache rather than in the process's memory.
+///
+/// It has no name (`O_TMPFILE`, or unlinked as soon as it is created), so a killed backup
+/// leaves nothing behind. One thread appends; once complete, any thread may read it, and a
+/// local backend in the same folder gives it a name instead of copying it.
+public final class StagedFile: @unchecked Sendable {
+    let descriptor: Int32
+    /// The folder it was made in, when it can be linked into that file system
+    /// (`O_TMPFILE`); `nil` for a file that can only be copied.
+    let linkableIn: String?
+    /// Where it lives, for messages.
+    private let location: String
+    /// The bytes appended so far.
+    public private(set) var size = 0
+
+    private init(descriptor: Int32, linkableIn: String?, location: String) {
+        self.descriptor = descriptor
+        self.linkableIn = linkableIn
+        self.location = location
+    }
+
+    deinit { close(descriptor) }
+
+    /// An empty file in `directory`; linkable there when the file system supports `O_TMPFILE`.
+    public static func create(in directory: String) throws -> StagedFile {
+        let location = "temporary folder \(directory)"
+        let fd = open(directory, oTmpfile | O_RDWR | O_CLOEXEC, 0o600)
+        if fd >= 0 { return StagedFile(descriptor: fd, linkableIn: directory, location: location) }
+        // File systems without O_TMPFILE: a named file, unlinked at once.
+        guard errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL else { throw failure("create", location, errno) }
+        let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+        let path = "\(directory)/.tmp-staged-\(suffix)"
+        let named = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard named >= 0 else { throw failure("create", location, errno) }
+        unlink(path)
+        return StagedFile(descriptor: named, linkableIn: nil, location: location)
+    }
+
+    /// An empty file in `$TMPDIR` (or `/tmp`), for backends that copy it elsewhere.
+    public static func temporary() throws -> StagedFile {
+        let directory = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        return try create(in: directory)
+    }
+
+    /// Appends `bytes` at the end.
+    public func append(_ bytes: UnsafeRawBufferPointer) throws {
+        var done = 0
+        while done < bytes.count {
+            // count > done, so the base address is non-nil
+            let n = pwrite(descriptor, bytes.baseAddress! + done, bytes.count - done, off_t(size + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw Self.failure("write", location, errno)
+            }
+            done += n
+        }
+        size += done
+    }
+
+    /// Appends `bytes` at the end.
+    public func append(_ bytes: [UInt8]) throws { try bytes.withUnsafeBytes { try append($0) } }
+
+    /// The bytes in `range`.
+    public func read(_ range: Range<Int>) throws -> [UInt8] {
+        precondition(range.lowerBound >= 0 && range.upperBound <= size, "read outside a staged file")
+        var out = [UInt8](repeating: 0, count: range.count)
+        try out.withUnsafeMutableBytes { try read(into: $0, at: range.lowerBound) }
+        return out
+    }
+
+    /// All its bytes.
+    public func readAll() throws -> [UInt8] { try read(0..<size) }
+
+    /// Calls `body` with its bytes in order, `pieceSize` at a time, from one reused buffer.
+    public func forEachPiece(pieceSize: Int = 1 << 20, _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var buffer = [UInt8](repeating: 0, count: min(pieceSize, max(size, 1)))
+        var offset = 0
+        while offset < size {
+            let count = min(buffer.count, size - offset)
+            try buffer.withUnsafeMutableBytes { raw in
+                let piece = UnsafeMutableRawBufferPointer(rebasing: raw[..<count])
+                try read(into: piece, at: offset)
+                try body(UnsafeRawBufferPointer(piece))
+            }
+            offset += count
+        }
+    }
+
+    /// Fills `buffer` from `offset`.
+    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(descriptor, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))  // count > done
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw Self.failure("read", location, n == 0 ? EIO : errno) }
+            done += n
+        }
+    }
+
+    /// Makes the bytes durable before the file is given a name.
+    func sync() throws {
+        guard fsync(descriptor) == 0 else { throw Self.failure("fsync", location, errno) }
+    }
+
+    private static func failure(_ operation: String, _ location: String, _ code: Int32) -> StorageError {
+        .permanent(operation: "\(operation) a staged file", file: nil, location: location,
+                   detail: String(cString: strerror(code)))
+    }
+}
+
+/// `O_TMPFILE`, which Glibc's Swift module leaves out (it needs `_GNU_SOURCE`):
+/// `__O_TMPFILE` is 0o20000000 in Linux's generic fcntl flags, used by x86-64 and arm64.
+private let oTmpfile: Int32 = 0o20000000 | O_DIRECTORY
