@@ -28,6 +28,7 @@ public final class BlobSaver: Sendable {
         var open: [BlobType: PackWriter] = [:]
         var inFlight: Set<BlobID> = []
         var unindexed: [IndexedPack] = []
+        var unindexedBlobs = 0
         var statistics = Statistics()
     }
 
@@ -35,15 +36,20 @@ public final class BlobSaver: Sendable {
     private let level: Int32
     private let state = Mutex<UncheckedBox<State>>(UncheckedBox(State()))
     private let compressors = Mutex<[UncheckedBox<ZstdCompressor>]>([])
-    /// Write an index file after this many packs, so that a crash re-reads few pack headers.
+    /// Write an index file after this many packs, or packs holding this many blobs, so that
+    /// a crash re-reads few pack headers and the entries waiting for an index file stay few
+    /// (they are also in the in-memory index).
     private let packsPerIndex: Int
+    private let blobsPerIndex: Int
     private let uploaders: WorkerPool<Void>
     private let uploadFailure = Mutex<(any Error)?>(nil)
 
-    public init(repository: Repository, compressionLevel: Int? = nil, packsPerIndex: Int = 64, uploadThreads: Int = 2) {
+    public init(repository: Repository, compressionLevel: Int? = nil, packsPerIndex: Int = 64, blobsPerIndex: Int = 50_000,
+                uploadThreads: Int = 2) {
         self.repository = repository
         level = Int32(compressionLevel ?? repository.config.compression.level)
         self.packsPerIndex = packsPerIndex
+        self.blobsPerIndex = blobsPerIndex
         uploaders = WorkerPool(threads: uploadThreads, capacity: 1, label: "snap.pack-upload") { () }
     }
 
@@ -131,6 +137,7 @@ public final class BlobSaver: Sendable {
         repository.index.add(indexed)
         state.withLock { box in
             box.value.unindexed.append(indexed)
+            box.value.unindexedBlobs += indexed.entries.count
             box.value.statistics.packs += 1
             box.value.statistics.storedBytes += pack.file.size
             for e in pack.entries { box.value.inFlight.remove(e.id) }
@@ -140,8 +147,12 @@ public final class BlobSaver: Sendable {
 
     private func writeIndex(force: Bool) throws {
         let packs: [IndexedPack] = state.withLock { box in
-            guard force ? !box.value.unindexed.isEmpty : box.value.unindexed.count >= packsPerIndex else { return [] }
-            defer { box.value.unindexed = [] }
+            let due = box.value.unindexed.count >= packsPerIndex || box.value.unindexedBlobs >= blobsPerIndex
+            guard force ? !box.value.unindexed.isEmpty : due else { return [] }
+            defer {
+                box.value.unindexed = []
+                box.value.unindexedBlobs = 0
+            }
             return box.value.unindexed
         }
         guard !packs.isEmpty else { return }

@@ -104,6 +104,24 @@ final class BlobSaverTests: XCTestCase {
         XCTAssertTrue(other.reserve(repository.keys.blobID(of: [1, 2, 3])))
     }
 
+    // Packs holding enough blobs get an index file before the pack count is reached: the
+    // entries waiting for an index file stay few even when blobs are small.
+    func testIndexFileIsDueAfterEnoughBlobs() throws {
+        let backend = RecordingBackend()
+        let repository = try makeRepository(on: backend, options: cheapOptions(packSize: 1 << 20))
+        let saver = BlobSaver(repository: repository, packsPerIndex: 64, blobsPerIndex: 100)
+        for n in 0..<600 {
+            let blob = seededBytes(count: 5000, seed: UInt64(1000 + n))
+            let id = repository.keys.blobID(of: blob)
+            if saver.reserve(id) { try saver.save(.data, id: id, plaintext: blob) }
+        }
+        let stats = try saver.finish()
+        let writes = backend.writes
+        XCTAssertEqual(stats.packs, 3, "600 blobs of 5 kB fill two 1 MiB packs and start a third")
+        XCTAssertEqual(writes.filter { $0.kind == .index }.count, 3, "every pack has over 100 blobs, so each gets its own index file")
+        XCTAssertEqual(stats.indexFiles, 3)
+    }
+
     // Every index file is written after the packs it names, and every pack ends up named by an index file.
     func testPacksAreWrittenBeforeTheirIndexFiles() throws {
         let backend = RecordingBackend()
