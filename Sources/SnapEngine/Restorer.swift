@@ -98,8 +98,8 @@ public final class Restorer {
         umaskBits = umask(0o022)
         umask(umaskBits)
         let rootTree = try loadTree(root)
-        var firstNames: [[UInt8]: [UInt8]] = [:]
-        _ = try planDirectory(rootTree, snapshotPath: [], target: target, selected: includes.isEmpty, firstNames: &firstNames)
+        var links = RestoredLinks(target: target)
+        _ = try planDirectory(rootTree, snapshotPath: [], target: target, selected: includes.isEmpty, links: &links)
         restoreBatch()
         applyFolderMetadata()
         return result
@@ -117,7 +117,7 @@ public final class Restorer {
 
     /// Adds the selected entries below a tree to the plan; returns whether anything was added.
     private func planDirectory(_ tree: Tree, snapshotPath: [UInt8], target: [UInt8], selected: Bool,
-                               firstNames: inout [[UInt8]: [UInt8]]) throws -> Bool {
+                               links: inout RestoredLinks) throws -> Bool {
         var added = false
         for node in tree.nodes {
             let path = PathBytes.join(snapshotPath.isEmpty ? [PathBytes.slash] : snapshotPath, node.name)
@@ -131,7 +131,7 @@ public final class Restorer {
                 if let subtree = node.subtree {
                     do {
                         below = try planDirectory(try loadTree(subtree), snapshotPath: path, target: entryTarget,
-                                                  selected: chosen, firstNames: &firstNames)
+                                                  selected: chosen, links: &links)
                     } catch {
                         record("\(PathBytes.display(path)): cannot read folder contents: \(error)")
                     }
@@ -141,10 +141,14 @@ public final class Restorer {
             }
             guard chosen else { continue }
             var entry = PlannedEntry(target: entryTarget, snapshotPath: path, node: node)
-            if node.type == .hardlink, let first = firstNames[node.linkTarget] {
-                entry.linkTo = first
-            } else if node.type == .hardlink || (node.type == .file && node.links > 1) {
-                firstNames[node.type == .file ? path : node.linkTarget] = entryTarget
+            if node.type == .hardlink {
+                if let first = links.linkTarget(forFurtherNameOf: node.linkTarget) {
+                    entry.linkTo = first
+                } else {
+                    links.restoredStandIn(for: node.linkTarget, at: entryTarget)
+                }
+            } else if node.type == .file {
+                links.restoredFirst(path, links: node.links)
             }
             plan.append(entry)
             added = true

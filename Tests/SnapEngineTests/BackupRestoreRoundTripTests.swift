@@ -28,6 +28,33 @@ final class BackupRestoreRoundTripTests: XCTestCase {
         XCTAssertEqual(restore.otherEntries, 3, "two symlinks and a fifo")
     }
 
+    // A file with three names in the backup comes back as one file with three names, in small
+    // batches too; a file whose second name lies outside the backup comes back as a plain file.
+    func testThreeNamesAndALinkFromOutside() throws {
+        let f = try BackupFixture()
+        let source = f.sourcePath(Disk.bytes("src"))
+        try Disk.mkdir(source)
+        let names = ["a", "b", "c"].map { PathBytes.join(source, Disk.bytes($0)) }
+        try Disk.write(names[0], Array("three names\n".utf8))
+        try Disk.link(names[0], names[1])
+        try Disk.link(names[0], names[2])
+        let inside = PathBytes.join(source, Disk.bytes("d"))
+        try Disk.write(inside, Array("one name inside\n".utf8))
+        try Disk.link(inside, f.sourcePath(Disk.bytes("outside")))
+        let backup = try f.backup([f.source("src")])
+        XCTAssertEqual(backup.warnings, [])
+
+        for batchSize in [16_384, 1] {
+            let restore = try f.restore(backup.snapshot.tree, batchSize: batchSize)
+            XCTAssertTrue(restore.succeeded, "batch \(batchSize): \(restore.errors)")
+            let restored = names.map { try? Disk.lstat(f.restored($0)) }
+            XCTAssertEqual(Set(restored.map { $0?.st_ino }).count, 1, "batch \(batchSize): three names, one file")
+            XCTAssertEqual(restored[0]?.st_nlink, 3, "batch \(batchSize)")
+            XCTAssertEqual(try Disk.lstat(f.restored(inside)).st_nlink, 1, "batch \(batchSize)")
+            XCTAssertEqual(try Disk.read(f.restored(names[2])), Array("three names\n".utf8))
+        }
+    }
+
     // Restored two entries at a time (so hard-link pairs, folders and their contents fall in
     // different batches), over a previous restore of the same tree, with modes the umask
     // would change and set-ID bits: everything comes back as it was.
