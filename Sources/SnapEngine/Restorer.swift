@@ -347,7 +347,7 @@ public final class Restorer {
     }
 
     /// Splits a pack's needed blobs (sorted by offset) into stretches read in one request
-    /// each: a gap of more than 256 KiB of unneeded blobs, or 8 MiB read, starts a new one,
+    /// each: a gap of more than 256 KiB of unneeded blobs, or 4 MiB read, starts a new one,
     /// so a batch that needs a few blobs of a pack does not read all of it, and memory per
     /// worker stays bounded.
     private static func stretches(_ blobs: [BlobLocation]) -> [[BlobLocation]] {
@@ -357,7 +357,7 @@ public final class Restorer {
             if let first = current.first, let last = current.last {
                 let gap = Int(b.entry.offset) - Int(last.entry.offset + last.entry.length)
                 let span = Int(b.entry.offset + b.entry.length) - Int(first.entry.offset)
-                if gap > 256 << 10 || span > 8 << 20 {
+                if gap > 256 << 10 || span > 4 << 20 {
                     result.append(current)
                     current = []
                 }
