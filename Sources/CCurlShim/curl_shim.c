@@ -24,6 +24,10 @@ CURLcode snap_curl_setopt_callback(CURL *handle, CURLoption option, snap_curl_da
     return curl_easy_setopt(handle, option, value);
 }
 
+CURLcode snap_curl_setopt_seek_callback(CURL *handle, CURLoption option, snap_curl_seek_callback value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 CURLcode snap_curl_getinfo_long(CURL *handle, CURLINFO info, long *value) {
     return curl_easy_getinfo(handle, info, value);
 }

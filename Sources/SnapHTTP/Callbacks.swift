@@ -1,4 +1,5 @@
 import CCurlShim
+import Glibc
 
 // libcurl's C callbacks. They live here, as global functions, because a C function
 // pointer cannot capture context: the context arrives as the `userdata` pointer.
@@ -35,6 +36,35 @@ func snapCurlReadBody(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ cou
     }
     source.offset += n
     return n
+}
+
+/// libcurl's `CURL_READFUNC_ABORT`, a macro Swift does not import.
+private let readAbort = 0x1000_0000
+
+func snapCurlReadFile(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ context: UnsafeMutableRawPointer?) -> Int {
+    guard let buffer, let context else { return readAbort }
+    let source = Unmanaged<FileUploadSource>.fromOpaque(context).takeUnretainedValue()
+    let wanted = min(size * count, source.file.count - source.offset)
+    guard wanted > 0 else { return 0 }
+    while true {
+        let n = pread(source.file.descriptor, buffer, wanted, off_t(source.offset))
+        if n < 0 && errno == EINTR { continue }
+        guard n > 0 else {
+            source.failure = n == 0 ? "the file ended \(source.file.count - source.offset) bytes early" : String(cString: strerror(errno))
+            return readAbort
+        }
+        source.offset += n
+        return n
+    }
+}
+
+/// Rewinds a file upload (libcurl does so to resend a body, as after a redirect).
+func snapCurlSeekFile(_ context: UnsafeMutableRawPointer?, _ offset: curl_off_t, _ origin: Int32) -> Int32 {
+    guard let context, origin == SEEK_SET else { return 2 }  // CURL_SEEKFUNC_CANTSEEK
+    let source = Unmanaged<FileUploadSource>.fromOpaque(context).takeUnretainedValue()
+    guard offset >= 0, offset <= source.file.count else { return 1 }  // CURL_SEEKFUNC_FAIL
+    source.offset = Int(offset)
+    return 0  // CURL_SEEKFUNC_OK
 }
 
 extension String {

@@ -76,7 +76,7 @@ final class EasyHandle: @unchecked Sendable {
 
         for h in t.headers { headerList = curl_slist_append(headerList, "\(h.name): \(h.value)") }
         // A body is sent at once; "Expect: 100-continue" would only add a round trip.
-        if t.body != nil { headerList = curl_slist_append(headerList, "Expect:") }
+        if t.body != nil || t.bodyFile != nil { headerList = curl_slist_append(headerList, "Expect:") }
         if headerList != nil { try check(snap_curl_setopt_slist(raw, CURLOPT_HTTPHEADER, headerList)) }
         for q in t.quote { quoteList = curl_slist_append(quoteList, q) }
         if quoteList != nil { try check(snap_curl_setopt_slist(raw, CURLOPT_QUOTE, quoteList)) }
@@ -101,8 +101,15 @@ final class EasyHandle: @unchecked Sendable {
             try set(CURLOPT_CUSTOMREQUEST, t.method)
         }
 
-        let code: CURLcode = try withBody(t.body, isUpload: isSFTP) {
-            curl_easy_perform(raw)
+        var fileFailure: String?
+        let code: CURLcode
+        if let file = t.bodyFile {
+            code = try withBody(file, failure: &fileFailure) { curl_easy_perform(raw) }
+        } else {
+            code = try withBody(t.body, isUpload: isSFTP) { curl_easy_perform(raw) }
+        }
+        if let fileFailure {
+            throw TransferError(kind: .permanent, code: Int(code.rawValue), message: "cannot read the file to upload: \(fileFailure)")
         }
         guard code == CURLE_OK else { throw Self.classify(code, url: t.url, stderr: sink.errorText) }
         var status = 0
@@ -134,6 +141,23 @@ final class EasyHandle: @unchecked Sendable {
             try check(snap_curl_setopt_pointer(raw, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: pointer)))
             return perform()
         }
+    }
+
+    /// Has libcurl read the upload from `file` through the read and seek callbacks, for
+    /// any method (HTTP PUT or POST, SFTP upload); `failure` says why the file could not be read.
+    private func withBody(_ file: FileBody, failure: inout String?, _ perform: () -> CURLcode) throws -> CURLcode {
+        let source = FileUploadSource(file)
+        let unmanaged = Unmanaged.passRetained(source)
+        defer { unmanaged.release() }
+        try set(CURLOPT_UPLOAD, 1)
+        try check(snap_curl_setopt_offset(raw, CURLOPT_INFILESIZE_LARGE, curl_off_t(file.count)))
+        try check(snap_curl_setopt_callback(raw, CURLOPT_READFUNCTION, snapCurlReadFile))
+        try check(snap_curl_setopt_pointer(raw, CURLOPT_READDATA, unmanaged.toOpaque()))
+        try check(snap_curl_setopt_seek_callback(raw, CURLOPT_SEEKFUNCTION, snapCurlSeekFile))
+        try check(snap_curl_setopt_pointer(raw, CURLOPT_SEEKDATA, unmanaged.toOpaque()))
+        let code = perform()
+        failure = source.failure
+        return code
     }
 
     private func set(_ option: CURLoption, _ value: Int) throws {
@@ -177,6 +201,15 @@ final class ResponseSink {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
     var errorText = ""
+}
+
+/// Feeds an upload read from a file to libcurl's read and seek callbacks.
+final class FileUploadSource {
+    let file: FileBody
+    var offset = 0
+    /// Why reading failed, if it did.
+    var failure: String?
+    init(_ file: FileBody) { self.file = file }
 }
 
 /// Feeds an upload body to libcurl's read callback.

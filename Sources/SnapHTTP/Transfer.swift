@@ -9,6 +9,9 @@ public struct Transfer: Sendable {
     public var headers: [(name: String, value: String)] = []
     /// Bytes to send (an HTTP body, or the content of an SFTP upload).
     public var body: [UInt8]?
+    /// Bytes to send read from an open file instead of `body`, so that a large upload
+    /// (a pack) is never held in memory.
+    public var bodyFile: FileBody?
     /// Byte range to fetch, inclusive start and exclusive end.
     public var range: Range<Int>?
     /// Fetch no body (HTTP HEAD, or SFTP stat).
@@ -27,6 +30,18 @@ public struct Transfer: Sendable {
     public var timeout = 0
 
     public init(url: String) { self.url = url }
+}
+
+/// An upload read from an open file: its first `count` bytes, read with `pread` (so the
+/// descriptor's offset is left alone, and a rewound upload reads them again).
+public struct FileBody: Sendable {
+    public let descriptor: Int32
+    public let count: Int
+
+    public init(descriptor: Int32, count: Int) {
+        self.descriptor = descriptor
+        self.count = count
+    }
 }
 
 /// How an SFTP transfer authenticates, and which host key it accepts.

@@ -7,7 +7,8 @@ import Glibc
 /// leaves nothing behind. One thread appends; once complete, any thread may read it, and a
 /// local backend in the same folder gives it a name instead of copying it.
 public final class StagedFile: @unchecked Sendable {
-    let descriptor: Int32
+    /// The open file, for a backend that sends it itself; read it with `pread` only.
+    public let descriptor: Int32
     /// The folder it was made in, when it can be linked into that file system
     /// (`O_TMPFILE`); `nil` for a file that can only be copied.
     let linkableIn: String?

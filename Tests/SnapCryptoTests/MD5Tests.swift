@@ -19,6 +19,17 @@ final class MD5Tests: XCTestCase {
         }
     }
 
+    // Fed in pieces of every split of the RFC's longest message, the incremental hasher gives its digest.
+    func testIncrementalHasherMatchesTheRFC() throws {
+        let message = ascii("12345678901234567890123456789012345678901234567890123456789012345678901234567890")
+        for split in [0, 1, 63, 64, 65, 80] {
+            let hasher = try MD5Hasher()
+            try message[..<split].withUnsafeBytes { try hasher.update($0) }
+            try message[split...].withUnsafeBytes { try hasher.update($0) }
+            XCTAssertEqual(try hasher.finalize(), hexBytes("57edf4a22be3c955ac49da2e2107b67a"), "split at \(split)")
+        }
+    }
+
     // The raw-buffer entry point with no base address (empty input) gives the empty digest.
     func testEmptyBufferWithoutPointer() throws {
         let digest = try MD5.hash(UnsafeRawBufferPointer(start: nil, count: 0))

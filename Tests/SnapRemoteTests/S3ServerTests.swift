@@ -179,6 +179,25 @@ final class S3ServerTests: XCTestCase {
         XCTAssertEqual(try good.stat(file).size, 1000)
     }
 
+    // A staged pack is sent from its file with its MD5 and SHA-256 read from that file: the
+    // server checks both, refuses a wrong MD5, and stores the right bytes.
+    func testStagedUploadIsCheckedByTheServer() throws {
+        let good = try fresh()
+        var options = S3Backend.Options()
+        options.corruptContentMD5 = true
+        let corrupt = try server.sibling(of: good, options: options)
+        let file = FileName(.data, id(41))
+        let bytes = seededBytes(count: (2 << 20) + 77, seed: 41)
+        let staged = try StagedFile.temporary()
+        try staged.append(bytes)
+        XCTAssertThrowsError(try corrupt.write(file, staged: staged)) { error in
+            XCTAssertTrue(String(describing: error).contains("BadDigest"), "\(error)")
+        }
+        XCTAssertFalse(try good.exists(file))
+        try good.write(file, staged: staged)
+        XCTAssertEqual(try good.read(file), bytes)
+    }
+
     // If-None-Match: * makes the server refuse to replace an object; snap accepts the refusal only
     // when the existing object has the size it meant to write.
     func testIfNoneMatchRefusesReplacement() throws {

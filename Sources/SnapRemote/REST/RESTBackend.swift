@@ -54,8 +54,17 @@ public final class RESTBackend: Backend {
     }
 
     public func write(_ file: FileName, data: [UInt8]) throws {
+        try write(file) { $0.body = data }
+    }
+
+    /// Sends a staged file straight from disk.
+    public func write(_ file: FileName, staged: StagedFile) throws {
+        try write(file) { $0.bodyFile = FileBody(descriptor: staged.descriptor, count: staged.size) }
+    }
+
+    private func write(_ file: FileName, body: (inout Transfer) -> Void) throws {
         var t = request("POST", url(file))
-        t.body = data
+        body(&t)
         t.headers.append(("Content-Type", "application/octet-stream"))
         let r = try perform(t, "write", file)
         guard (200..<300).contains(r.status) else { throw HTTPStatus.error(r, operation: "write", file: file, location: location) }

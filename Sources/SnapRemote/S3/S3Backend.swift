@@ -129,13 +129,42 @@ public final class S3Backend: Backend {
             try writeMultipart(file, data: data)
             return
         }
-        var headers = try integrityHeaders(for: data, file: file) + creationHeaders(retainUntil: retainUntil())
-        if options.ifNoneMatch { headers.append(("if-none-match", "*")) }
-        let result = try send(S3Request(method: "PUT", key: objectKey(file), headers: headers, body: data),
-                              operation: "write", file: file)
+        try put(file, S3Request(method: "PUT", key: objectKey(file), headers: try integrityHeaders(for: data, file: file), body: data),
+                size: data.count)
+    }
+
+    /// Uploads a staged file straight from disk: it is read once for its SHA-256 and MD5,
+    /// and again as it is sent. Above the multipart threshold it goes in parts, from memory.
+    public func write(_ file: FileName, staged: StagedFile) throws {
+        guard staged.size <= options.multipartThreshold else { return try write(file, data: staged.readAll()) }
+        let sha256 = try SHA256Hasher()
+        let md5: [UInt8]
+        do {
+            let hasher = try MD5Hasher()
+            try staged.forEachPiece {
+                sha256.update($0)
+                try hasher.update($0)
+            }
+            md5 = try hasher.finalize()
+        } catch let error as CryptoError {
+            throw StorageError.permanent(operation: "write", file: file, location: location, detail: "cannot compute Content-MD5: \(error)")
+        }
+        var request = S3Request(method: "PUT", key: objectKey(file), headers: integrityHeaders(md5: md5))
+        request.bodyFile = FileBody(descriptor: staged.descriptor, count: staged.size)
+        request.payloadHash = Hex.encode(sha256.finalize())
+        try put(file, request, size: staged.size)
+    }
+
+    /// Sends a single-request upload of `size` bytes with the creation headers (and
+    /// `If-None-Match`); an existing object of that size counts as written.
+    private func put(_ file: FileName, _ request: S3Request, size: Int) throws {
+        var request = request
+        request.headers += creationHeaders(retainUntil: retainUntil())
+        if options.ifNoneMatch { request.headers.append(("if-none-match", "*")) }
+        let result = try send(request, operation: "write", file: file)
         if (200...299).contains(result.status) { return }
         if result.status == 412 && options.ifNoneMatch {
-            try confirmExisting(file, size: data.count)
+            try confirmExisting(file, size: size)
             return
         }
         throw failure(result, operation: "write", file: file)
@@ -217,12 +246,18 @@ public final class S3Backend: Backend {
     /// `Content-MD5` (base64) and `Content-Type` for a body.
     func integrityHeaders(for body: [UInt8], file: FileName?, contentType: String = "application/octet-stream") throws
         -> [(name: String, value: String)] {
-        var md5: [UInt8]
+        let md5: [UInt8]
         do {
             md5 = try MD5.hash(body)
         } catch {
             throw StorageError.permanent(operation: "write", file: file, location: location, detail: "cannot compute Content-MD5: \(error)")
         }
+        return integrityHeaders(md5: md5, contentType: contentType)
+    }
+
+    /// `Content-MD5` (base64) and `Content-Type` for a body whose MD5 is `md5`.
+    func integrityHeaders(md5: [UInt8], contentType: String = "application/octet-stream") -> [(name: String, value: String)] {
+        var md5 = md5
         if options.corruptContentMD5 { md5[0] ^= 0xff }
         return [("content-md5", Data(md5).base64EncodedString()), ("content-type", contentType)]
     }
@@ -265,6 +300,9 @@ public final class S3Backend: Backend {
         var query: [(name: String, value: String)] = []
         var headers: [(name: String, value: String)] = []
         var body: [UInt8]?
+        /// A body read from a file instead, with its SHA-256 (hex) in `payloadHash`.
+        var bodyFile: FileBody?
+        var payloadHash: String?
 
         init(method: String, key: String?, query: [(name: String, value: String)] = [],
              headers: [(name: String, value: String)] = [], body: [UInt8]? = nil) {
@@ -277,7 +315,7 @@ public final class S3Backend: Backend {
     /// - Throws: `StorageError` when no response arrived.
     func send(_ request: S3Request, operation: String, file: FileName?) throws -> TransferResult {
         let amzDate = S3Time.amzDate(S3Time.now())
-        let payloadHash = request.body.map { Hex.encode(SHA256.hash($0)) } ?? SigV4.emptyPayloadHash
+        let payloadHash = request.payloadHash ?? request.body.map { Hex.encode(SHA256.hash($0)) } ?? SigV4.emptyPayloadHash
         var headers: [(name: String, value: String)] = [
             ("host", s3.hostHeader), ("x-amz-date", amzDate), ("x-amz-content-sha256", payloadHash),
         ]
@@ -291,6 +329,7 @@ public final class S3Backend: Backend {
         transfer.method = request.method
         transfer.headers = headers
         transfer.body = request.body
+        transfer.bodyFile = request.bodyFile
         transfer.headOnly = request.method == "HEAD"
         requestCount.add(1, ordering: .relaxed)
         do {

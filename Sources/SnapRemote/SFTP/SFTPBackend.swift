@@ -48,12 +48,22 @@ public final class SFTPBackend: Backend {
     }
 
     public func write(_ file: FileName, data: [UInt8]) throws {
+        try write(file) { $0.body = data }
+    }
+
+    /// Uploads a staged file straight from disk.
+    public func write(_ file: FileName, staged: StagedFile) throws {
+        try write(file) { $0.bodyFile = FileBody(descriptor: staged.descriptor, count: staged.size) }
+    }
+
+    /// Uploads to a temporary name beside the target and renames it into place.
+    private func write(_ file: FileName, body: (inout Transfer) -> Void) throws {
         let final = relative(file)
         let suffix = String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let folder = final.split(separator: "/").dropLast().joined(separator: "/")
         let temp = (folder.isEmpty ? "" : folder + "/") + ".tmp-\(file.name.prefix(16))-\(suffix)"
         var t = transfer(temp)
-        t.body = data
+        body(&t)
         t.createMissingFolders = true
         _ = try perform(t, "write", file)
         // SFTP v3 rename does not replace: an existing target already holds these bytes
