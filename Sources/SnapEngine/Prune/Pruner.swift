@@ -34,6 +34,18 @@ public final class Pruner {
         result.snapshots = reachable.snapshots.count
         result.reachableBlobs = reachable.blobs.count
 
+        // Phase 1 in a function of its own, so that its picture of the index is gone before
+        // phase 2 loads a fresh one.
+        guard let current = try condemn(marks: marks, reachable: reachable, result: &result) else { return result }
+
+        // Phase 2.
+        try deleteSafely(marks: current, reachable: &reachable, result: &result)
+        return result
+    }
+
+    /// Phase 1: copies used blobs out of packs being repacked, indexes adopted packs, and
+    /// marks the packs to delete; returns the marks, or `nil` for a dry run.
+    private func condemn(marks: [CoordinationFile], reachable: Reachability, result: inout PruneResult) throws -> [CoordinationFile]? {
         // What is stored: packs live index files name, and packs no index names (by their headers).
         let index = try IndexState.load(from: repository)
         let stored = try storedPacks()
@@ -60,9 +72,8 @@ public final class Pruner {
         result.packsCondemned = newlyCondemned.count
         result.bytesCondemned = newlyCondemned.reduce(0) { $0 + $1.size }
         result.packsAdopted = adopted.count
-        if options.dryRun { return result }
+        if options.dryRun { return nil }
 
-        // Phase 1: copy used blobs out of packs being repacked, index adopted packs, mark.
         let saver = BlobSaver(repository: repository)
         for (pack, used) in plan.repack {
             for (entry, plaintext) in try PackReader.blobs(of: pack, entries: used, repository: repository) {
@@ -76,10 +87,7 @@ public final class Pruner {
         }
         let current = try updateMarks(marks, adding: newlyCondemned.map(\.id), keeping: keptAgain.union(marked.subtracting(stored.keys)))
         result.packsResurrected += keptAgain.count
-
-        // Phase 2.
-        try deleteSafely(marks: current, reachable: &reachable, result: &result)
-        return result
+        return current
     }
 
     /// Refuses to run beside another live prune, removes dead locks, returns the deletion marks.
@@ -147,19 +155,33 @@ public final class Pruner {
         try reachable.add(snapshotsOf: repository) { _ in }
         let live = try IndexState.load(from: repository)
         let allMarked = Set(marks.flatMap { $0.record.packs ?? [] })
-        let available = Set(live.packs.filter { !allMarked.contains($0.id) }.flatMap { $0.entries.map(\.id) })
         let entries = Dictionary(live.packs.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let stored = try storedPacks()
 
-        var doomed: [PackID: Int] = [:]
-        var resurrect: [IndexedPack] = []
+        // Candidates, and the used blobs they hold: normally none, as they were unused when marked.
+        var candidates: [(pack: IndexedPack?, id: PackID, size: Int)] = []
+        var usedInCandidates: Set<BlobID> = []
         for id in Set(eligible.flatMap { $0.record.packs ?? [] }) {
             guard let size = stored[id] else { continue }  // already deleted
             var pack = entries[id]
             if pack == nil, let header = try? PackFormat.readHeader(of: id, size: size, from: repository.backend, keys: repository.keys) {
                 pack = IndexedPack(id: id, salt: header.salt, size: size, entries: header.entries)
             }
-            if let pack, pack.entries.contains(where: { reachable.blobs.contains($0.id) && !available.contains($0.id) }) {
+            for entry in pack?.entries ?? [] where reachable.blobs.contains(entry.id) { usedInCandidates.insert(entry.id) }
+            candidates.append((pack, id, size))
+        }
+        // Of those, the ones an unmarked pack holds too.
+        var available: Set<BlobID> = []
+        if !usedInCandidates.isEmpty {
+            for pack in live.packs where !allMarked.contains(pack.id) {
+                for entry in pack.entries where usedInCandidates.contains(entry.id) { available.insert(entry.id) }
+            }
+        }
+
+        var doomed: [PackID: Int] = [:]
+        var resurrect: [IndexedPack] = []
+        for (pack, id, size) in candidates {
+            if let pack, pack.entries.contains(where: { usedInCandidates.contains($0.id) && !available.contains($0.id) }) {
                 if entries[id] == nil { resurrect.append(pack) }  // used after all, and unindexed: index it
                 result.packsResurrected += 1
                 continue
