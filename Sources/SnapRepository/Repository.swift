@@ -191,9 +191,60 @@ public final class Repository: Sendable {
     /// Downloads a whole pack and verifies everything in it: its bytes against its name
     /// (SHA-256), its header, and every blob (authentication, decompression, blob ID).
     ///
+    /// The pack is read in pieces of about `pieceSize` bytes, cut at blob ends, so that
+    /// one verification holds a piece and a blob rather than the whole pack.
+    ///
+    /// - Parameter size: the pack's size, when the caller has listed it.
     /// - Returns: the pack's entries.
-    /// - Throws: `RepositoryError.damaged` or `.blobDamaged` naming the first problem.
-    public func verifyPack(_ id: PackID) throws -> [PackEntry] {
+    /// - Throws: `RepositoryError.damaged` or `.blobDamaged` naming the first problem; a pack
+    ///   whose bytes do not match its name is reported as that, whatever else is wrong.
+    public func verifyPack(_ id: PackID, size: Int? = nil, pieceSize: Int = 4 << 20) throws -> [PackEntry] {
+        let file = FileName(.data, id.hex)
+        let size = try size ?? backend.stat(file).size
+        let header: (salt: [UInt8], entries: [PackEntry])
+        do {
+            header = try PackFormat.readHeader(of: id, size: size, from: backend, keys: keys)
+        } catch is RepositoryError {
+            return try verifyWholePack(id)  // which says whether the bytes match the name
+        }
+        let entries = header.entries.sorted { $0.offset < $1.offset }
+        let hasher = try SHA256Hasher()
+        let decoder = try BlobDecoder(keys: keys)
+        var firstProblem: Error?
+        var position = 0, next = 0
+        while position < size {
+            // A piece ends at `pieceSize` or at the end of the last blob that starts before it.
+            var end = min(size, position + max(1, pieceSize))
+            let first = next
+            while next < entries.count, Int(entries[next].offset) < end {
+                end = max(end, Int(entries[next].offset) + Int(entries[next].length))
+                next += 1
+            }
+            let piece = try backend.read(file, range: position..<end)
+            guard piece.count == end - position else { throw RepositoryError.damaged(file: file.description, reason: "shorter than listed") }
+            hasher.update(piece)
+            piece.withUnsafeBytes { all in
+                for e in entries[first..<next] where firstProblem == nil {
+                    let from = Int(e.offset) - position
+                    do {
+                        _ = try decoder.decode(UnsafeRawBufferPointer(rebasing: all[from..<(from + Int(e.length))]), entry: e,
+                                               pack: id, salt: header.salt)
+                    } catch {
+                        firstProblem = error
+                    }
+                }
+            }
+            position = end
+        }
+        guard hasher.finalize() == id.raw.bytes else {
+            throw RepositoryError.damaged(file: file.description, reason: "content does not match its name")
+        }
+        if let firstProblem { throw firstProblem }
+        return header.entries
+    }
+
+    /// `verifyPack` on the pack read whole.
+    private func verifyWholePack(_ id: PackID) throws -> [PackEntry] {
         let file = FileName(.data, id.hex)
         let bytes = try backend.read(file)
         guard SHA256.hash(bytes) == id.raw.bytes else {

@@ -29,6 +29,21 @@ final class PackTamperTests: XCTestCase {
                          size: info.size, plaintexts: plaintexts, ids: ids)
     }
 
+    // A flip inside a blob, in the padding or in the header is reported as the pack's bytes not
+    // matching its name, whether the pack is read whole or in small pieces.
+    func testDamageIsReportedAsAMismatchWithTheName() throws {
+        let p = try makeSmallPack()
+        for position in [3, p.size - PackFormat.trailerLength - 20, p.size - 2] {
+            flipBit(p.backend, p.file, at: position)
+            for pieceSize in [4 << 20, 5] {
+                XCTAssertThrowsError(try p.repository.verifyPack(p.pack, pieceSize: pieceSize)) { error in
+                    XCTAssertTrue("\(error)".contains("content does not match its name"), "byte \(position), pieces of \(pieceSize): \(error)")
+                }
+            }
+            flipBit(p.backend, p.file, at: position)
+        }
+    }
+
     // Flipping any one bit anywhere in a pack never yields different plaintext or header; verifyPack
     // always reports it, and outside the random padding before the header some read fails on its own.
     func testEveryBitFlipInAPackIsDetected() throws {
@@ -37,6 +52,7 @@ final class PackTamperTests: XCTestCase {
         let decoder = try BlobDecoder(keys: p.repository.keys)
         for n in p.ids.indices { XCTAssertEqual(try p.repository.loadBlob(p.ids[n], decoder: decoder), p.plaintexts[n]) }
         XCTAssertEqual(try p.repository.verifyPack(p.pack), original.entries)
+        XCTAssertEqual(try p.repository.verifyPack(p.pack, pieceSize: 7), original.entries, "read in pieces cut at blob ends")
         // Bytes no entry covers: the padding between the last blob and the header.
         let blobsEnd = original.entries.map { Int($0.offset) + Int($0.length) }.max() ?? 0
         let headerLength = try p.backend.read(p.file, range: (p.size - 4)..<p.size).reversed().reduce(0) { $0 << 8 | Int($1) }
@@ -48,6 +64,7 @@ final class PackTamperTests: XCTestCase {
         for position in 0..<p.size {
             flipBit(p.backend, p.file, at: position)
             if (try? p.repository.verifyPack(p.pack)) != nil { unverified.append(position) }
+            if (try? p.repository.verifyPack(p.pack, size: p.size, pieceSize: 7)) != nil { unverified.append(position) }
             var failures = 0
             do {
                 let header = try PackFormat.readHeader(of: p.pack, size: p.size, from: p.backend, keys: p.repository.keys)

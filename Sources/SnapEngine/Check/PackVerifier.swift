@@ -4,7 +4,8 @@ import SnapStorage
 
 /// Downloads one pack and verifies it against its name, its header and its index entry.
 ///
-/// Thread-safe: each call holds one pack in memory and makes its own blob decoder.
+/// Thread-safe: each call holds a piece of one pack in memory (the whole pack only when
+/// it is damaged) and makes its own blob decoder.
 struct PackVerifier: Sendable {
     let repository: Repository
 
@@ -33,7 +34,7 @@ struct PackVerifier: Sendable {
         let file = FileName(.data, indexed.id.hex)
         var verdict = Verdict(pack: indexed.id)
         do {
-            let entries = try repository.verifyPack(indexed.id)
+            let entries = try repository.verifyPack(indexed.id, size: size)
             verdict.bytes = size
             if let mismatch = Self.compare(header: entries, index: indexed.entries) {
                 verdict.findings.append(.init(severity: .error, kind: .packHeaderMismatch, file: file.description,
