@@ -22,6 +22,9 @@ public final class Pending<Value: Sendable>: Sendable {
         PendingWaitRoom.shared.wakeAll(for: ObjectIdentifier(self))
     }
 
+    /// The value or the error if it is there yet, without waiting.
+    public var outcome: Result<Value, any Error>? { result.withLock { $0 } }
+
     /// The value, or the error it failed with; any number of threads may wait.
     public func wait() throws -> Value {
         if let outcome = result.withLock({ $0 }) { return try outcome.get() }

@@ -1,14 +1,27 @@
+import SnapCrypto
+
 /// The restored first names of hard-linked files, so that their further names are
 /// restored as links to them.
 ///
-/// A first name restored in its own place is remembered by its snapshot path alone (its
-/// target is the restore target followed by that path), with the count of names not yet
-/// met, and forgotten after the last: a tree whose links all lie inside the snapshot does
-/// not keep them to its end, and one whose links point outside keeps a path per file.
+/// A first name restored in its own place is remembered by a 128-bit digest of its
+/// snapshot path alone (its target is the restore target followed by that path), with the
+/// count of names not yet met, and forgotten after the last: a tree whose links point
+/// outside the snapshot keeps 16 bytes and a count per file, not two paths.
 struct RestoredLinks {
+    /// The first 16 bytes of a path's SHA-256: a collision would need a SHA-256 collision.
+    private struct PathDigest: Hashable {
+        let high: UInt64, low: UInt64
+
+        init(_ path: [UInt8]) {
+            let digest = SHA256.hash(path)
+            high = digest[0..<8].reduce(0) { $0 << 8 | UInt64($1) }
+            low = digest[8..<16].reduce(0) { $0 << 8 | UInt64($1) }
+        }
+    }
+
     private let target: [UInt8]
     /// Further names not yet met, by the first name's snapshot path.
-    private var unseen: [[UInt8]: UInt64] = [:]
+    private var unseen: [PathDigest: UInt64] = [:]
     /// Where a further name was restored in place of a first name that was not restored
     /// (excluded, or outside the includes), by that first name's snapshot path.
     private var standIns: [[UInt8]: [UInt8]] = [:]
@@ -23,7 +36,7 @@ struct RestoredLinks {
 
     /// A regular file with `links` names was restored at the target of `snapshotPath`.
     mutating func restoredFirst(_ snapshotPath: [UInt8], links: UInt64) {
-        if links > 1 { unseen[snapshotPath] = links - 1 }
+        if links > 1 { unseen[PathDigest(snapshotPath)] = links - 1 }
     }
 
     /// The hard link whose first name is `firstName` was restored as a file at `target`,
@@ -35,8 +48,9 @@ struct RestoredLinks {
     /// Where to link a further name whose first name is `firstName`, or `nil` when no
     /// name of that file has been restored; counts the name as met.
     mutating func linkTarget(forFurtherNameOf firstName: [UInt8]) -> [UInt8]? {
-        if let left = unseen[firstName] {
-            unseen[firstName] = left > 1 ? left - 1 : nil
+        let digest = PathDigest(firstName)
+        if let left = unseen[digest] {
+            unseen[digest] = left > 1 ? left - 1 : nil
             return targetPath(of: firstName)
         }
         return standIns[firstName]

@@ -38,7 +38,8 @@ final class PackWriter {
 
     private func flush() throws {
         try file.append(pending)
-        pending.removeAll(keepingCapacity: true)
+        // Keep a batch's worth of memory, not the largest blob's (up to the maximum chunk).
+        if pending.capacity > 2 * Self.batchSize { pending = [] } else { pending.removeAll(keepingCapacity: true) }
     }
 
     /// Appends random padding, the encrypted header and the trailer, and returns the finished

@@ -50,14 +50,6 @@ public struct BackupResult: Sendable {
 /// then the snapshot. Killed at any point, the repository keeps only complete files;
 /// packs without an index are picked up by the next backup.
 public final class Archiver {
-    private struct HardLinkFirst {
-        let path: [UInt8]
-        let content: LinkSource
-        /// Names not seen yet: the entry is dropped when the last one is, so that a tree
-        /// whose links all lie inside the backup does not keep them to its end.
-        var unseen: UInt64
-    }
-
     /// Files queued on the walking thread for one reader, sent off when full, and always
     /// before the walk descends into a folder or hands a folder's tree over: a tree never
     /// waits for a file that has not been sent to a reader.
@@ -82,8 +74,9 @@ public final class Archiver {
     private let owners = UserDatabase()
     /// Decodes the parent snapshot's trees on the walking thread (one decompression context, not one per folder).
     private lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
-    /// First snapshot path of each multiply-linked file, by (device, inode).
-    private var hardLinks: [HardLinkKey: HardLinkFirst] = [:]
+    /// First snapshot path and content of each multiply-linked file, by (device, inode),
+    /// until its last name is met.
+    private var hardLinks = HardLinkTable()
     private var batch = Batch()
 
     public init(repository: Repository, options: BackupOptions, progress: BackupProgress = BackupProgress(),
@@ -302,9 +295,8 @@ public final class Archiver {
 
     private func archiveFile(_ path: [UInt8], node: Node, parent: Node?, walk: Walk) -> PendingEntry {
         let key = HardLinkKey(device: node.device, inode: node.inode)
-        if node.links > 1, let first = hardLinks[key] {
-            if first.unseen <= 1 { hardLinks[key] = nil } else { hardLinks[key]?.unseen -= 1 }
-            return .link(node, path: path, firstPath: first.path, first: first.content)
+        if node.links > 1, let first = hardLinks.furtherName(key) {
+            return .link(node, path: path, firstPath: first.firstPath, first: first.content)
         }
         if let parent, parent.type == .file, parent.size == node.size, parent.mtime == node.mtime,
            parent.ctime == node.ctime, parent.inode == node.inode,
@@ -316,15 +308,12 @@ public final class Archiver {
                 $0.bytesProcessed += node.size
             }
             progress.fileDone(bytes: node.size)
-            if node.links > 1 {
-                hardLinks[key] = HardLinkFirst(path: path, content: .known(LinkedContent(content: node.content, size: node.size)),
-                                               unseen: node.links - 1)
-            }
+            hardLinks.addFirst(key, path: path, links: node.links, content: LinkedContent(content: node.content, size: node.size))
             return .ready(node)
         }
         // Further names need only the first's content: not its whole node, nor its batch.
         let linked: Pending<LinkedContent?>? = node.links > 1 ? Pending() : nil
-        if let linked { hardLinks[key] = HardLinkFirst(path: path, content: .pending(linked), unseen: node.links - 1) }
+        if let linked { hardLinks.addFirst(key, path: path, links: node.links, pending: linked) }
         let pending = PendingFile(batch: batch.nodes, index: batch.files.count)
         batch.files.append(FileReader.File(path: path, node: node, isChange: parent?.type == .file, linked: linked))
         batch.bytes += node.size
@@ -334,6 +323,7 @@ public final class Archiver {
 
     /// Sends the open batch of files to the readers and opens a new one.
     private func sendBatch(_ walk: Walk) {
+        hardLinks.settle()
         guard !batch.files.isEmpty else { return }
         walk.files.submit(batch.files, fulfilling: batch.nodes)
         batch = Batch()

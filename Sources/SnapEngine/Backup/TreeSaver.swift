@@ -19,17 +19,20 @@ struct LinkedContent: Sendable {
     let size: UInt64
 }
 
-/// The first name's content as a further name finds it: known at once (the first was
-/// unchanged since the parent snapshot, the common case, which then costs no `Pending`),
-/// or still being read. `nil` when the first could not be read.
+/// The first name's content as a further name finds it: known (the first was unchanged
+/// since the parent snapshot, or has been read), still being read, or unreadable (`wait`
+/// gives `nil`).
 enum LinkSource: Sendable {
     case known(LinkedContent)
     case pending(Pending<LinkedContent?>)
+    /// The first name was read and could not be.
+    case unreadable
 
     func wait() throws -> LinkedContent? {
         switch self {
         case .known(let content): return content
         case .pending(let pending): return try pending.wait()
+        case .unreadable: return nil
         }
     }
 }
