@@ -124,13 +124,9 @@ final class EasyHandle: @unchecked Sendable {
     private func withBody(_ body: [UInt8]?, isUpload: Bool, _ perform: () -> CURLcode) throws -> CURLcode {
         guard let body else { return perform() }
         if isUpload {
-            let source = UploadSource(body)
-            let unmanaged = Unmanaged.passRetained(source)
+            let unmanaged = Unmanaged.passRetained(UploadSource(body))
             defer { unmanaged.release() }
-            try set(CURLOPT_UPLOAD, 1)
-            try check(snap_curl_setopt_offset(raw, CURLOPT_INFILESIZE_LARGE, curl_off_t(body.count)))
-            try check(snap_curl_setopt_callback(raw, CURLOPT_READFUNCTION, snapCurlReadBody))
-            try check(snap_curl_setopt_pointer(raw, CURLOPT_READDATA, unmanaged.toOpaque()))
+            try setUpload(count: body.count, read: snapCurlReadBody, context: unmanaged.toOpaque())
             return perform()
         }
         return try body.withUnsafeBytes { bytes in
@@ -149,15 +145,20 @@ final class EasyHandle: @unchecked Sendable {
         let source = FileUploadSource(file)
         let unmanaged = Unmanaged.passRetained(source)
         defer { unmanaged.release() }
-        try set(CURLOPT_UPLOAD, 1)
-        try check(snap_curl_setopt_offset(raw, CURLOPT_INFILESIZE_LARGE, curl_off_t(file.count)))
-        try check(snap_curl_setopt_callback(raw, CURLOPT_READFUNCTION, snapCurlReadFile))
-        try check(snap_curl_setopt_pointer(raw, CURLOPT_READDATA, unmanaged.toOpaque()))
+        try setUpload(count: file.count, read: snapCurlReadFile, context: unmanaged.toOpaque())
         try check(snap_curl_setopt_seek_callback(raw, CURLOPT_SEEKFUNCTION, snapCurlSeekFile))
         try check(snap_curl_setopt_pointer(raw, CURLOPT_SEEKDATA, unmanaged.toOpaque()))
         let code = perform()
         failure = source.failure
         return code
+    }
+
+    /// An upload of `count` bytes that libcurl pulls through `read`, given `context`.
+    private func setUpload(count: Int, read: snap_curl_data_callback, context: UnsafeMutableRawPointer) throws {
+        try set(CURLOPT_UPLOAD, 1)
+        try check(snap_curl_setopt_offset(raw, CURLOPT_INFILESIZE_LARGE, curl_off_t(count)))
+        try check(snap_curl_setopt_callback(raw, CURLOPT_READFUNCTION, read))
+        try check(snap_curl_setopt_pointer(raw, CURLOPT_READDATA, context))
     }
 
     private func set(_ option: CURLoption, _ value: Int) throws {
