@@ -27,7 +27,7 @@ public final class StagedFile: @unchecked Sendable {
 
     /// An empty file in `directory`; linkable there when the file system supports `O_TMPFILE`.
     public static func create(in directory: String) throws -> StagedFile {
-        let location = "temporary folder \(directory)"
+        let location = directory
         let fd = open(directory, oTmpfile | O_RDWR | O_CLOEXEC, 0o600)
         if fd >= 0 { return StagedFile(descriptor: fd, linkableIn: directory, location: location) }
         // File systems without O_TMPFILE: a named file, unlinked at once.
