@@ -5,8 +5,8 @@ import Synchronization
 ///
 /// A pending value is its result behind a lock, and nothing more: waiters sleep on one of
 /// a few condition variables that all pending values share (`PendingWaitRoom`). A backup
-/// keeps one for every file being read and for the first name of every multiply-linked
-/// file until the backup ends, and a semaphore of each one's own cost two allocations more
+/// keeps one for every file being read (and a multiply-linked file's first name holds one
+/// until it is read), and a semaphore of each one's own would cost two allocations more
 /// apiece (the Swift object and libdispatch's).
 public final class Pending<Value: Sendable>: Sendable {
     private let result = Mutex<Result<Value, any Error>?>(nil)

@@ -38,32 +38,14 @@ public enum MD5 {
 ///
 /// Not thread-safe: one hasher belongs to one upload.
 public final class MD5Hasher {
-    private let context: OpaquePointer
+    private let digest: DigestContext
 
     /// - Throws: `CryptoError.library` when libcrypto refuses MD5.
-    public init() throws {
-        guard let ctx = EVP_MD_CTX_new() else { throw libraryError("EVP_MD_CTX_new") }
-        guard EVP_DigestInit_ex(ctx, EVP_md5(), nil) == 1 else {
-            EVP_MD_CTX_free(ctx)
-            throw libraryError("EVP_DigestInit_ex(MD5)")
-        }
-        context = ctx
-    }
-
-    deinit { EVP_MD_CTX_free(context) }
+    public init() throws { digest = try DigestContext(EVP_md5(), name: "MD5") }
 
     /// Feeds more bytes.
-    public func update(_ data: UnsafeRawBufferPointer) throws {
-        guard data.count > 0 else { return }
-        guard EVP_DigestUpdate(context, data.baseAddress, data.count) == 1 else { throw libraryError("EVP_DigestUpdate(MD5)") }
-    }
+    public func update(_ data: UnsafeRawBufferPointer) throws { try digest.update(data) }
 
     /// Returns the digest; the hasher must not be used afterwards.
-    public func finalize() throws -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: MD5.digestLength)
-        var length: UInt32 = 0
-        let ok = out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
-        guard ok == 1, length == UInt32(MD5.digestLength) else { throw libraryError("EVP_DigestFinal_ex(MD5)") }
-        return out
-    }
+    public func finalize() throws -> [UInt8] { try digest.finalize(length: MD5.digestLength) }
 }

@@ -25,23 +25,14 @@ public enum SHA256 {
 ///
 /// Not thread-safe: one hasher belongs to one writer.
 public final class SHA256Hasher {
-    private let context: OpaquePointer
+    private let digest: DigestContext
 
-    public init() throws {
-        guard let ctx = EVP_MD_CTX_new() else { throw libraryError("EVP_MD_CTX_new") }
-        guard EVP_DigestInit_ex(ctx, EVP_sha256(), nil) == 1 else {
-            EVP_MD_CTX_free(ctx)
-            throw libraryError("EVP_DigestInit_ex")
-        }
-        context = ctx
-    }
-
-    deinit { EVP_MD_CTX_free(context) }
+    public init() throws { digest = try DigestContext(EVP_sha256(), name: "SHA-256") }
 
     /// Feeds more bytes.
     public func update(_ data: UnsafeRawBufferPointer) {
-        guard data.count > 0 else { return }
-        precondition(EVP_DigestUpdate(context, data.baseAddress, data.count) == 1, "libcrypto SHA-256 update failed")
+        // A wrong digest would silently misname files.
+        do { try digest.update(data) } catch { preconditionFailure("libcrypto SHA-256 update failed") }
     }
 
     /// Feeds more bytes.
@@ -51,10 +42,6 @@ public final class SHA256Hasher {
 
     /// Returns the digest; the hasher must not be used afterwards.
     public func finalize() -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: SHA256.digestLength)
-        var length: UInt32 = 0
-        let ok = out.withUnsafeMutableBufferPointer { EVP_DigestFinal_ex(context, $0.baseAddress, &length) }
-        precondition(ok == 1 && length == 32, "libcrypto SHA-256 final failed")
-        return out
+        do { return try digest.finalize(length: SHA256.digestLength) } catch { preconditionFailure("libcrypto SHA-256 final failed") }
     }
 }

@@ -28,7 +28,6 @@ public final class BlobSaver: Sendable {
         var open: [BlobType: PackWriter] = [:]
         var inFlight: Set<BlobID> = []
         var unindexed: [IndexedPack] = []
-        var unindexedBlobs = 0
         var statistics = Statistics()
     }
 
@@ -137,7 +136,6 @@ public final class BlobSaver: Sendable {
         repository.index.add(indexed)
         state.withLock { box in
             box.value.unindexed.append(indexed)
-            box.value.unindexedBlobs += indexed.entries.count
             box.value.statistics.packs += 1
             box.value.statistics.storedBytes += pack.file.size
             for e in pack.entries { box.value.inFlight.remove(e.id) }
@@ -147,12 +145,10 @@ public final class BlobSaver: Sendable {
 
     private func writeIndex(force: Bool) throws {
         let packs: [IndexedPack] = state.withLock { box in
-            let due = box.value.unindexed.count >= packsPerIndex || box.value.unindexedBlobs >= blobsPerIndex
-            guard force ? !box.value.unindexed.isEmpty : due else { return [] }
-            defer {
-                box.value.unindexed = []
-                box.value.unindexedBlobs = 0
-            }
+            let unindexed = box.value.unindexed
+            let due = unindexed.count >= packsPerIndex || unindexed.reduce(0) { $0 + $1.entries.count } >= blobsPerIndex
+            guard force ? !unindexed.isEmpty : due else { return [] }
+            defer { box.value.unindexed = [] }
             return box.value.unindexed
         }
         guard !packs.isEmpty else { return }

@@ -62,7 +62,9 @@ final class PackWriter {
         pending = []
         let hasher = try SHA256Hasher()
         try file.forEachPiece { hasher.update($0) }
-        let id = PackID(raw: RawID(bytes: hasher.finalize())!)  // SHA-256 is 32 bytes
+        let digest = hasher.finalize()
+        file.sha256 = digest
+        let id = PackID(raw: RawID(bytes: digest)!)  // SHA-256 is 32 bytes
         return (id, file, salt, entries)
     }
 }

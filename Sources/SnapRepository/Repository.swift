@@ -195,10 +195,10 @@ public final class Repository: Sendable {
     /// one verification holds a piece and a blob rather than the whole pack.
     ///
     /// - Parameter size: the pack's size, when the caller has listed it.
-    /// - Returns: the pack's entries.
+    /// - Returns: the pack's salt and entries, as its authenticated header and trailer give them.
     /// - Throws: `RepositoryError.damaged` or `.blobDamaged` naming the first problem; a pack
     ///   whose bytes do not match its name is reported as that, whatever else is wrong.
-    public func verifyPack(_ id: PackID, size: Int? = nil, pieceSize: Int = 4 << 20) throws -> [PackEntry] {
+    public func verifyPack(_ id: PackID, size: Int? = nil, pieceSize: Int = 4 << 20) throws -> (salt: [UInt8], entries: [PackEntry]) {
         let file = FileName(.data, id.hex)
         let size = try size ?? backend.stat(file).size
         let header: (salt: [UInt8], entries: [PackEntry])
@@ -240,11 +240,11 @@ public final class Repository: Sendable {
             throw RepositoryError.damaged(file: file.description, reason: "content does not match its name")
         }
         if let firstProblem { throw firstProblem }
-        return header.entries
+        return header
     }
 
     /// `verifyPack` on the pack read whole.
-    private func verifyWholePack(_ id: PackID) throws -> [PackEntry] {
+    private func verifyWholePack(_ id: PackID) throws -> (salt: [UInt8], entries: [PackEntry]) {
         let file = FileName(.data, id.hex)
         let bytes = try backend.read(file)
         guard SHA256.hash(bytes) == id.raw.bytes else {
@@ -258,7 +258,7 @@ public final class Repository: Sendable {
                 _ = try decoder.decode(UnsafeRawBufferPointer(rebasing: all[range]), entry: e, pack: id, salt: header.salt)
             }
         }
-        return header.entries
+        return header
     }
 
     /// Reads, authenticates and decodes a blob.

@@ -16,6 +16,9 @@ public final class StagedFile: @unchecked Sendable {
     private let location: String
     /// The bytes appended so far.
     public private(set) var size = 0
+    /// The SHA-256 of the complete file, when its maker computed it (a pack's is its
+    /// name), so that a backend that needs it (S3 signs it) does not hash the file again.
+    public var sha256: [UInt8]?
 
     private init(descriptor: Int32, linkableIn: String?, location: String) {
         self.descriptor = descriptor

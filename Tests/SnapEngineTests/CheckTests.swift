@@ -270,6 +270,37 @@ final class CheckTests: XCTestCase {
         XCTAssertEqual(mismatch.file, "data/\(pack.hex)")
         XCTAssertTrue(mismatch.message.contains("1 only in the header, 0 only in the index"), mismatch.message)
     }
+
+    // An index that gives a pack the wrong salt is found by --read-data (the salt the pack's
+    // authenticated header was sealed under differs), and every blob of that pack is damaged.
+    func testIndexWithTheWrongSaltIsFound() throws {
+        let f = try CheckFixture()
+        try f.buildSource()
+        let backup = try f.backup()
+        let repository = try f.open()
+        let node = try XCTUnwrap(try f.entries(backup.snapshot.tree)[f.at("big-3.bin")])
+        let pack = try f.location(of: node.content[0]).pack
+        var files: [IndexFile] = []
+        for info in try f.backend.list(.index) {
+            files.append(try repository.loadIndexFile(try XCTUnwrap(IndexID(hex: info.file.name))))
+            try f.backend.delete(info.file)
+        }
+        var entries = 0
+        for var file in files {
+            for i in file.packs.indices where file.packs[i].id == pack {
+                file.packs[i].salt[0] ^= 1
+                entries = file.packs[i].entries.count
+            }
+            _ = try repository.saveFile(.index, plaintext: file.encoded())
+        }
+
+        let full = try f.check(readData: .all)
+        let mismatch = try XCTUnwrap(full.findings(.packHeaderMismatch).first, full.summary)
+        XCTAssertEqual(mismatch.file, "data/\(pack.hex)")
+        XCTAssertTrue(mismatch.message.contains("different salt"), mismatch.message)
+        XCTAssertEqual(full.damaged(node.content[0])?.reason.contains("wrong salt"), true, full.summary)
+        XCTAssertEqual(full.damagedBlobs.filter { $0.reason.contains("wrong salt") }.count, entries)
+    }
 }
 
 /// Reads a pack's header directly, as the truth to compare reports with.

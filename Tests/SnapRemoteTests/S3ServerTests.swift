@@ -1,4 +1,5 @@
 import XCTest
+import SnapCrypto
 import SnapStorage
 import SnapTestSupport
 @testable import SnapRemote
@@ -196,6 +197,18 @@ final class S3ServerTests: XCTestCase {
         XCTAssertFalse(try good.exists(file))
         try good.write(file, staged: staged)
         XCTAssertEqual(try good.read(file), bytes)
+
+        // A SHA-256 given with the file (a pack's name) is the one signed and sent: the server
+        // refuses a wrong one, and takes the right one.
+        let named = FileName(.data, id(42))
+        staged.sha256 = [UInt8](repeating: 0, count: 32)
+        XCTAssertThrowsError(try good.write(named, staged: staged)) { error in
+            XCTAssertTrue(String(describing: error).contains("SHA256"), "\(error)")
+        }
+        XCTAssertFalse(try good.exists(named))
+        staged.sha256 = SHA256.hash(bytes)
+        try good.write(named, staged: staged)
+        XCTAssertEqual(try good.read(named), bytes)
     }
 
     // If-None-Match: * makes the server refuse to replace an object; snap accepts the refusal only

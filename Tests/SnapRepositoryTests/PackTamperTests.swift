@@ -51,8 +51,8 @@ final class PackTamperTests: XCTestCase {
         let original = try PackFormat.readHeader(of: p.pack, size: p.size, from: p.backend, keys: p.repository.keys)
         let decoder = try BlobDecoder(keys: p.repository.keys)
         for n in p.ids.indices { XCTAssertEqual(try p.repository.loadBlob(p.ids[n], decoder: decoder), p.plaintexts[n]) }
-        XCTAssertEqual(try p.repository.verifyPack(p.pack), original.entries)
-        XCTAssertEqual(try p.repository.verifyPack(p.pack, pieceSize: 7), original.entries, "read in pieces cut at blob ends")
+        XCTAssertEqual(try p.repository.verifyPack(p.pack).entries, original.entries)
+        XCTAssertEqual(try p.repository.verifyPack(p.pack, pieceSize: 7).entries, original.entries, "read in pieces cut at blob ends")
         // Bytes no entry covers: the padding between the last blob and the header.
         let blobsEnd = original.entries.map { Int($0.offset) + Int($0.length) }.max() ?? 0
         let headerLength = try p.backend.read(p.file, range: (p.size - 4)..<p.size).reversed().reduce(0) { $0 << 8 | Int($1) }

@@ -34,15 +34,14 @@ struct PackVerifier: Sendable {
         let file = FileName(.data, indexed.id.hex)
         var verdict = Verdict(pack: indexed.id)
         do {
-            let entries = try repository.verifyPack(indexed.id, size: size)
+            let header = try repository.verifyPack(indexed.id, size: size)
             verdict.bytes = size
-            if let mismatch = Self.compare(header: entries, index: indexed.entries) {
+            if let mismatch = Self.compare(header: header.entries, index: indexed.entries) {
                 verdict.findings.append(.init(severity: .error, kind: .packHeaderMismatch, file: file.description,
                                               message: "the pack's header and the index disagree: \(mismatch)"))
             }
-            // The header authenticated, so the trailer's salt is the pack's real salt.
-            let trailerSalt = try repository.backend.read(file, range: (size - PackFormat.trailerLength)..<(size - 4))
-            if trailerSalt != indexed.salt {
+            // The header authenticated under the trailer's salt, so that is the pack's real salt.
+            if header.salt != indexed.salt {
                 verdict.findings.append(.init(severity: .error, kind: .packHeaderMismatch, file: file.description,
                                               message: "the index gives the pack a different salt, so none of its blobs can be read through the index"))
                 verdict.damaged = indexed.entries.map { ($0, "the index holds the wrong salt for pack \(indexed.id.short)") }

@@ -133,25 +133,28 @@ public final class S3Backend: Backend {
                 size: data.count)
     }
 
-    /// Uploads a staged file straight from disk: it is read once for its SHA-256 and MD5,
-    /// and again as it is sent. Above the multipart threshold it goes in parts, from memory.
+    /// Uploads a staged file straight from disk: it is read once for its MD5 (and its
+    /// SHA-256, unless its maker gave it), and again as it is sent. Above the multipart
+    /// threshold it goes in parts, from memory.
     public func write(_ file: FileName, staged: StagedFile) throws {
         guard staged.size <= options.multipartThreshold else { return try write(file, data: staged.readAll()) }
-        let sha256 = try SHA256Hasher()
+        var sha256 = staged.sha256
+        let sha256Hasher = sha256 == nil ? try SHA256Hasher() : nil
         let md5: [UInt8]
         do {
-            let hasher = try MD5Hasher()
+            let md5Hasher = try MD5Hasher()
             try staged.forEachPiece {
-                sha256.update($0)
-                try hasher.update($0)
+                sha256Hasher?.update($0)
+                try md5Hasher.update($0)
             }
-            md5 = try hasher.finalize()
+            md5 = try md5Hasher.finalize()
         } catch let error as CryptoError {
             throw StorageError.permanent(operation: "write", file: file, location: location, detail: "cannot compute Content-MD5: \(error)")
         }
         var request = S3Request(method: "PUT", key: objectKey(file), headers: integrityHeaders(md5: md5))
         request.bodyFile = FileBody(descriptor: staged.descriptor, count: staged.size)
-        request.payloadHash = Hex.encode(sha256.finalize())
+        if let sha256Hasher { sha256 = sha256Hasher.finalize() }
+        request.payloadHash = sha256.map { Hex.encode($0) }
         try put(file, request, size: staged.size)
     }
 
