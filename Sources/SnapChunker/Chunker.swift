@@ -2,7 +2,8 @@
 ///
 /// Cut points depend only on the bytes near them, so an insertion moves only the
 /// boundaries around it and identical content is cut identically wherever it appears.
-/// The chunker is a pure function of (gear table, parameters, bytes): `cut` is stateless.
+/// The chunker is a pure function of (gear table, parameters, bytes): `cut` and `boundary`
+/// are stateless.
 public struct Chunker: Sendable {
     public let parameters: ChunkerParameters
     private let gear: [UInt64]
@@ -20,6 +21,15 @@ public struct Chunker: Sendable {
         looseMask = ~UInt64(0) << UInt64(64 - max(bits - 2, 1))
     }
 
+    /// Where the chunk that starts at the beginning of a buffer ends, as far as the
+    /// buffer's bytes tell.
+    public enum Boundary: Equatable, Sendable {
+        /// The chunk is this many bytes long.
+        case at(Int)
+        /// No cut point among the bytes given; ask again with more bytes and this `checked`.
+        case beyond(checked: Int)
+    }
+
     /// The length of the chunk that starts at the beginning of `buffer`.
     ///
     /// - Parameters:
@@ -29,15 +39,46 @@ public struct Chunker: Sendable {
     /// - Returns: a length in `1...buffer.count` (0 only for an empty buffer).
     public func cut(_ buffer: UnsafeRawBufferPointer, isFinal: Bool) -> Int {
         precondition(isFinal || buffer.count >= parameters.maxSize, "chunker needs maxSize bytes unless at end of stream")
+        switch boundary(in: buffer, isFinal: isFinal) {
+        case .at(let length): return length
+        case .beyond(let checked): return checked  // not reached: the precondition rules it out
+        }
+    }
+
+    /// Looks for the end of the chunk that starts at the beginning of `buffer`, which may
+    /// hold less than a maximum chunk: a reader can then look again once more bytes have
+    /// come, without scanning the first ones again.
+    ///
+    /// The rolling hash at a position depends only on the 64 bytes before it, so resuming
+    /// at `checked` re-hashes at most 64 bytes and finds exactly the cut points of one
+    /// scan over the whole chunk.
+    ///
+    /// - Parameters:
+    ///   - buffer: the unchunked bytes, starting at a chunk boundary.
+    ///   - isFinal: `true` when `buffer` holds the rest of the stream.
+    ///   - checked: what an earlier call on a prefix of these bytes returned in
+    ///     `.beyond(checked:)`; 0 for a first look.
+    /// - Returns: `.at(length)` with a length in `1...buffer.count` once the chunk's end is
+    ///   known (always when `isFinal` or when `buffer` holds a maximum chunk), otherwise
+    ///   `.beyond(checked:)`.
+    public func boundary(in buffer: UnsafeRawBufferPointer, isFinal: Bool, checked: Int = 0) -> Boundary {
         let count = buffer.count
-        if count <= parameters.minSize { return count }
-        let limit = min(count, parameters.maxSize)
+        let (minSize, maxSize) = (parameters.minSize, parameters.maxSize)
+        let decided = isFinal || count >= maxSize
+        if count <= minSize { return decided ? .at(count) : .beyond(checked: count) }
+        let limit = min(count, maxSize)
         let normal = min(limit, parameters.averageSize)
-        guard let bytes = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
-        return gear.withUnsafeBufferPointer { table -> Int in
+        guard let bytes = buffer.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return .at(0) }
+        let end = gear.withUnsafeBufferPointer { table -> Int? in
             let g = table.baseAddress!  // 256 entries, never empty
             var hash: UInt64 = 0
-            var i = parameters.minSize
+            let resume = max(minSize, checked)
+            var i = max(minSize, resume - 64)
+            // Positions up to `resume` were checked before: only rebuild the hash there.
+            while i < resume {
+                hash = (hash << 1) &+ g[Int(bytes[i])]
+                i += 1
+            }
             while i < normal {
                 hash = (hash << 1) &+ g[Int(bytes[i])]
                 i += 1
@@ -48,8 +89,10 @@ public struct Chunker: Sendable {
                 i += 1
                 if hash & looseMask == 0 { return i }
             }
-            return limit
+            return nil
         }
+        if let end { return .at(end) }
+        return decided ? .at(limit) : .beyond(checked: limit)
     }
 
     /// Splits a whole in-memory buffer into chunk lengths (for tests and benchmarks).

@@ -67,20 +67,45 @@ final class HardLinkTableTests: XCTestCase {
         XCTAssertThrowsError(try served.wait())
     }
 
-    // Forgotten entries' space is reclaimed once it outweighs the live entries, and the live
-    // entries keep their paths and content through it.
-    func testCompactionKeepsLiveEntries() {
+    // Records go to the temporary file 64 KiB at a time: 30,000 live entries keep less
+    // than that in memory, and each is read back whole, from the file or from the buffer.
+    func testRecordsWaitOnDiskAndComeBackWhole() {
         var table = HardLinkTable()
         let longPath = [UInt8](repeating: 0x61, count: 100)
-        table.addFirst(key(0), path: bytes("/kept"), links: 2, content: LinkedContent(content: [blob(9)], size: 5))
-        for n in 1...30_000 {
-            table.addFirst(key(UInt64(n)), path: longPath + bytes("\(n)"), links: 2, content: LinkedContent(content: [blob(1)], size: 1))
-            XCTAssertEqual(table.furtherName(key(UInt64(n)))?.firstPath, longPath + bytes("\(n)"))
+        for n in 0..<30_000 {
+            let blobs = (0..<(n % 3)).map { blob(UInt8(truncatingIfNeeded: n + $0)) }
+            table.addFirst(key(UInt64(n)), path: longPath + bytes("\(n)"), links: 2, content: LinkedContent(content: blobs, size: UInt64(n)))
         }
-        XCTAssertLessThan(table.pathArenaBytes, 2 << 20, "3 MB of forgotten paths were reclaimed")
-        let kept = table.furtherName(key(0))
-        XCTAssertEqual(kept?.firstPath, bytes("/kept"))
-        XCTAssertEqual(known(kept?.content)?.content, [blob(9)])
+        XCTAssertLessThan(table.bufferedBytes, 64 << 10 + 256, "4 MB of records were written out")
+        for n in stride(from: 29_999, through: 0, by: -1) {
+            let first = table.furtherName(key(UInt64(n)))
+            XCTAssertEqual(first?.firstPath, longPath + bytes("\(n)"))
+            XCTAssertEqual(known(first?.content)?.content, (0..<(n % 3)).map { blob(UInt8(truncatingIfNeeded: n + $0)) })
+            XCTAssertEqual(known(first?.content)?.size, UInt64(n))
+        }
         XCTAssertEqual(table.count, 0)
+    }
+
+    // Where no temporary file can be made, records stay in memory after one warning, and
+    // the table works the same; an unreadable first name is remembered as such.
+    func testWithoutATemporaryFileRecordsStayInMemory() throws {
+        final class Warnings { var texts: [String] = [] }
+        let warnings = Warnings()
+        var table = HardLinkTable(directory: "/nonexistent-snap-test-folder") { warnings.texts.append($0) }
+        let path = [UInt8](repeating: 0x62, count: 200)
+        for n in 0..<1_000 {
+            table.addFirst(key(UInt64(n)), path: path, links: 2, content: LinkedContent(content: [blob(UInt8(n % 256))], size: 1))
+        }
+        let unreadable = Pending<LinkedContent?>()
+        table.addFirst(key(5_000), path: bytes("/gone"), links: 2, pending: unreadable)
+        unreadable.fulfil(.success(nil))
+        table.settle()
+        XCTAssertEqual(warnings.texts.count, 1, "\(warnings.texts)")
+        XCTAssertTrue(warnings.texts.first?.contains("kept in memory") ?? false, "\(warnings.texts)")
+        XCTAssertGreaterThan(table.bufferedBytes, 200_000)
+        XCTAssertEqual(known(table.furtherName(key(999))?.content)?.content, [blob(UInt8(999 % 256))])
+        let gone = table.furtherName(key(5_000))
+        XCTAssertEqual(gone?.firstPath, bytes("/gone"))
+        guard case .unreadable? = gone?.content else { return XCTFail("an unreadable first name") }
     }
 }

@@ -76,7 +76,7 @@ public final class Archiver {
     private lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
     /// First snapshot path and content of each multiply-linked file, by (device, inode),
     /// until its last name is met.
-    private var hardLinks = HardLinkTable()
+    private var hardLinks: HardLinkTable
     private var batch = Batch()
 
     public init(repository: Repository, options: BackupOptions, progress: BackupProgress = BackupProgress(),
@@ -85,6 +85,7 @@ public final class Archiver {
         self.options = options
         self.progress = progress
         record = BackupRecord(report: warn)
+        hardLinks = HardLinkTable(warn: warn)
         saver = BlobSaver(repository: repository, compressionLevel: options.compressionLevel)
         uploads = BlobUploadQueue(saver: saver, threads: options.workers, capacity: options.workers)
         excludes = PathMatcher(options.excludes)

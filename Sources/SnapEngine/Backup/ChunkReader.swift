@@ -5,29 +5,34 @@ import SnapChunker
 
 /// Reads a file through one reusable buffer and hands out its chunks in order.
 ///
-/// The buffer holds two maximum-size chunks: the chunker always sees at least one maximum
-/// chunk ahead (or the end of the file), and after moving the unchunked tail to the front
-/// there is room for at least one more maximum chunk of reading.
+/// The buffer holds one maximum-size chunk and 1 MiB more: a chunk must lie whole in
+/// it, and the chunker resumes where it stopped when more bytes come, so a partial chunk
+/// is moved to the front and read on, never scanned twice.
 final class ChunkReader {
     private let chunker: Chunker
     private let buffer: UnsafeMutableRawBufferPointer
 
     init(chunker: Chunker) {
         self.chunker = chunker
-        buffer = .allocate(byteCount: chunker.parameters.maxSize * 2, alignment: 64)
+        buffer = .allocate(byteCount: chunker.parameters.maxSize + (1 << 20), alignment: 64)
     }
 
     deinit { buffer.deallocate() }
 
-    /// After a large file, gives the buffer's pages beyond the first MiB back to the
-    /// kernel, so that a reader that met one large file does not keep 2 × max chunk
+    /// What a reader keeps resident between files: a file larger than this touches the
+    /// rest of the buffer, which is given back to the kernel afterwards.
+    static let residentBytes = 1 << 20
+
+    /// After a large file, gives the buffer's pages beyond `residentBytes` back to the
+    /// kernel, so that a reader that met one large file does not keep a maximum chunk
     /// resident for the rest of the backup.
     private func release(touched: Int) {
-        let keep = 1 << 20
+        let keep = Self.residentBytes
         guard touched > keep, buffer.count > keep, let base = buffer.baseAddress else { return }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         let from = (Int(bitPattern: base) + keep + page - 1) / page * page
-        let to = Int(bitPattern: base) + buffer.count
+        // Whole pages inside the buffer only: the page it ends in may hold another allocation.
+        let to = (Int(bitPattern: base) + buffer.count) / page * page
         guard to > from, let start = UnsafeMutableRawPointer(bitPattern: from) else { return }
         madvise(start, to - from, MADV_DONTNEED)
     }
@@ -37,32 +42,35 @@ final class ChunkReader {
     /// - Throws: `FileSystem.Failure` when a read fails; whatever `body` throws.
     func read(_ fd: Int32, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> UInt64 {
         let base = buffer.baseAddress!  // allocated with a non-zero size
-        let maxSize = chunker.parameters.maxSize
-        var start = 0, end = 0, total: UInt64 = 0
+        var start = 0, end = 0, checked = 0, touched = 0, total: UInt64 = 0
         var atEnd = false
+        defer { release(touched: touched) }
         while true {
-            if !atEnd && end - start < maxSize {
-                if start > 0 {
-                    memmove(base, base + start, end - start)
-                    end -= start
-                    start = 0
-                }
-                while !atEnd && end < buffer.count {
-                    let n = Glibc.read(fd, base + end, buffer.count - end)
-                    if n < 0 {
-                        if errno == EINTR { continue }
-                        throw FileSystem.Failure(code: errno)
-                    }
-                    if n == 0 { atEnd = true } else { end += n; total += UInt64(n) }
+            if start < end || atEnd {
+                if start == end { return total }
+                let unchunked = UnsafeRawBufferPointer(start: base + start, count: end - start)
+                switch chunker.boundary(in: unchunked, isFinal: atEnd, checked: checked) {
+                case .at(let length):
+                    try body(UnsafeRawBufferPointer(start: base + start, count: length))
+                    start += length
+                    checked = 0
+                    continue
+                case .beyond(let scanned):
+                    checked = scanned
                 }
             }
-            if start == end {
-                release(touched: end)
-                return total
+            // The chunk goes on past the bytes read: make room behind it, then read on.
+            if end == buffer.count {
+                memmove(base, base + start, end - start)
+                end -= start
+                start = 0
             }
-            let length = chunker.cut(UnsafeRawBufferPointer(start: base + start, count: end - start), isFinal: atEnd)
-            try body(UnsafeRawBufferPointer(start: base + start, count: length))
-            start += length
+            let n = Glibc.read(fd, base + end, buffer.count - end)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileSystem.Failure(code: errno)
+            }
+            if n == 0 { atEnd = true } else { end += n; total += UInt64(n); touched = max(touched, end) }
         }
     }
 }

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Dispatch
 import SnapCore
 import SnapRepository
 
@@ -12,6 +13,10 @@ import SnapRepository
 final class FileReader: Sendable {
     private let context: BackupContext
     private let pool: WorkerPool<Worker>
+    /// Held while a file larger than `ChunkReader.residentBytes` is read. One large file's
+    /// chunks keep every compression thread busy, and each more read at once would hold
+    /// another maximum chunk of buffer; small files go on beside it.
+    private let largeFile = DispatchSemaphore(value: 1)
 
     /// What each reading thread keeps for itself.
     struct Worker {
@@ -83,6 +88,9 @@ final class FileReader: Sendable {
             context.record.warn(path, "was replaced by something that is not a regular file while being read")
             return nil
         }
+        let large = opened.st_size > ChunkReader.residentBytes
+        if large { largeFile.wait() }
+        defer { if large { largeFile.signal() } }
         var content: [BlobID] = []
         // A small file is one chunk: storing it here saves a hand-over to another thread,
         // and the readers keep the cores busy. A large file's chunks go to the upload
