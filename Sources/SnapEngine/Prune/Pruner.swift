@@ -76,7 +76,7 @@ public final class Pruner {
 
         let saver = BlobSaver(repository: repository)
         for (pack, used) in plan.repack {
-            for (entry, plaintext) in try PackReader.blobs(of: pack, entries: used, repository: repository) {
+            try PackReader.forEachBlob(of: pack, entries: used, repository: repository) { entry, plaintext in
                 try saver.save(entry.type, id: entry.id, plaintext: plaintext)
             }
         }
