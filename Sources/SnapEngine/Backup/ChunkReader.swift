@@ -5,7 +5,7 @@ import SnapChunker
 
 /// Reads a file through one reusable buffer and hands out its chunks in order.
 ///
-/// The buffer holds one maximum-size chunk and 1 MiB more: a chunk must lie whole in
+/// The buffer holds one maximum-size chunk and 256 KiB more: a chunk must lie whole in
 /// it, and the chunker resumes where it stopped when more bytes come, so a partial chunk
 /// is moved to the front and read on, never scanned twice.
 final class ChunkReader {
@@ -14,7 +14,7 @@ final class ChunkReader {
 
     init(chunker: Chunker) {
         self.chunker = chunker
-        buffer = .allocate(byteCount: chunker.parameters.maxSize + (1 << 20), alignment: 64)
+        buffer = .allocate(byteCount: chunker.parameters.maxSize + (256 << 10), alignment: 64)
     }
 
     deinit { buffer.deallocate() }
