@@ -2,8 +2,9 @@
 import PackageDescription
 
 // Layers, bottom to top; each module imports only modules above it in this list.
-//   C system libraries: CZstd, COpenSSL, CCurl (+ CCurlShim, typed front ends for curl's
-//                       variadic calls), CPosix (headers Glibc's module lacks)
+//   C system libraries: CZstd, COpenSSL, CCurl (headers only: CCurlShim loads libcurl with
+//                       dlopen at the first remote transfer and gives typed front ends for
+//                       its variadic calls), CPosix (headers Glibc's module lacks)
 //   thin wrappers:      SnapCompression, SnapCrypto
 //   core types:         SnapCore
 //   primitives:         SnapChunker
@@ -34,7 +35,8 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CPosix"),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // No pkgConfig: it would link libcurl, which CCurlShim loads only when needed.
+        .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
         .target(name: "SnapCompression", dependencies: ["CZstd"]),
         .target(name: "SnapCrypto", dependencies: ["COpenSSL"]),

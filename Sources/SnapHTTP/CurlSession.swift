@@ -10,10 +10,7 @@ public final class CurlSession: Sendable {
     /// CA bundle for TLS verification, or `nil` for the system default.
     private let caBundle: String?
 
-    private static let globalInit: Void = { curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
-
     public init(maxHandles: Int = 8, caBundle: String? = nil) {
-        _ = Self.globalInit
         self.maxHandles = maxHandles
         self.caBundle = caBundle
     }
@@ -35,16 +32,27 @@ public final class CurlSession: Sendable {
 final class EasyHandle: @unchecked Sendable {
     private let curl: UnsafeMutableRawPointer
 
+    /// Why libcurl could not be loaded, or `nil` once it is (`snap_curl_load` runs once).
+    private static let loadFailure: String? = {
+        var reason = [CChar](repeating: 0, count: 512)
+        guard snap_curl_load(&reason, reason.count) != 0 else { return nil }
+        return String(decoding: reason.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
+
     init() throws {
-        guard let c = curl_easy_init() else {
+        if let reason = Self.loadFailure {
+            throw TransferError(kind: .permanent, code: -1,
+                                message: "cannot load libcurl, which remote repositories need (\(reason)); install Debian's libcurl4 package")
+        }
+        guard let c = snap_curl_easy_init() else {
             throw TransferError(kind: .permanent, code: -1, message: "libcurl could not create a handle")
         }
         curl = c
     }
 
-    deinit { curl_easy_cleanup(curl) }
+    deinit { snap_curl_easy_cleanup(curl) }
 
-    func reset() { curl_easy_reset(curl) }
+    func reset() { snap_curl_easy_reset(curl) }
 
     private var raw: UnsafeMutableRawPointer { curl }
 
@@ -56,9 +64,9 @@ final class EasyHandle: @unchecked Sendable {
         var quoteList: UnsafeMutablePointer<curl_slist>?
         var postQuoteList: UnsafeMutablePointer<curl_slist>?
         defer {
-            curl_slist_free_all(headerList)
-            curl_slist_free_all(quoteList)
-            curl_slist_free_all(postQuoteList)
+            snap_curl_slist_free_all(headerList)
+            snap_curl_slist_free_all(quoteList)
+            snap_curl_slist_free_all(postQuoteList)
         }
 
         try set(CURLOPT_URL, t.url)
@@ -74,13 +82,13 @@ final class EasyHandle: @unchecked Sendable {
         try check(snap_curl_setopt_callback(raw, CURLOPT_HEADERFUNCTION, snapCurlWriteHeader))
         try check(snap_curl_setopt_pointer(raw, CURLOPT_HEADERDATA, unmanaged.toOpaque()))
 
-        for h in t.headers { headerList = curl_slist_append(headerList, "\(h.name): \(h.value)") }
+        for h in t.headers { headerList = snap_curl_slist_append(headerList, "\(h.name): \(h.value)") }
         // A body is sent at once; "Expect: 100-continue" would only add a round trip.
-        if t.body != nil || t.bodyFile != nil { headerList = curl_slist_append(headerList, "Expect:") }
+        if t.body != nil || t.bodyFile != nil { headerList = snap_curl_slist_append(headerList, "Expect:") }
         if headerList != nil { try check(snap_curl_setopt_slist(raw, CURLOPT_HTTPHEADER, headerList)) }
-        for q in t.quote { quoteList = curl_slist_append(quoteList, q) }
+        for q in t.quote { quoteList = snap_curl_slist_append(quoteList, q) }
         if quoteList != nil { try check(snap_curl_setopt_slist(raw, CURLOPT_QUOTE, quoteList)) }
-        for q in t.postQuote { postQuoteList = curl_slist_append(postQuoteList, q) }
+        for q in t.postQuote { postQuoteList = snap_curl_slist_append(postQuoteList, q) }
         if postQuoteList != nil { try check(snap_curl_setopt_slist(raw, CURLOPT_POSTQUOTE, postQuoteList)) }
         if t.listNamesOnly { try set(CURLOPT_DIRLISTONLY, 1) }
         if t.createMissingFolders { try set(CURLOPT_FTP_CREATE_MISSING_DIRS, Int(CURLFTP_CREATE_DIR_RETRY.rawValue)) }
@@ -104,9 +112,9 @@ final class EasyHandle: @unchecked Sendable {
         var fileFailure: String?
         let code: CURLcode
         if let file = t.bodyFile {
-            code = try withBody(file, failure: &fileFailure) { curl_easy_perform(raw) }
+            code = try withBody(file, failure: &fileFailure) { snap_curl_easy_perform(raw) }
         } else {
-            code = try withBody(t.body, isUpload: isSFTP) { curl_easy_perform(raw) }
+            code = try withBody(t.body, isUpload: isSFTP) { snap_curl_easy_perform(raw) }
         }
         if let fileFailure {
             throw TransferError(kind: .permanent, code: Int(code.rawValue), message: "cannot read the file to upload: \(fileFailure)")
@@ -174,7 +182,7 @@ final class EasyHandle: @unchecked Sendable {
     }
 
     static func classify(_ code: CURLcode, url: String?, stderr: String) -> TransferError {
-        let text = String(cString: curl_easy_strerror(code))
+        let text = String(cString: snap_curl_easy_strerror(code))
         let kind: TransferError.Kind
         switch code {
         case CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,

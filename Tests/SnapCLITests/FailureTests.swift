@@ -49,6 +49,20 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(try noEnv.run(["snapshots"], extraEnvironment: ["SNAP_PASSWORD_FILE": "\(work)/pw"]).status, 0)
     }
 
+    /// libcurl is loaded at the first remote transfer only: a command on a local repository
+    /// maps neither it nor the TLS, SSH and Kerberos libraries it pulls in. (The password
+    /// command runs inside snap's session; its shell's parent is snap.)
+    func testLocalRepositoryDoesNotLoadLibcurl() throws {
+        let maps = "\(work)/maps"
+        let noEnv = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/repo"])
+        let result = try noEnv.run(["backup", "\(work)/src", "--password-command", "cat /proc/$PPID/maps > \(maps); echo right"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let mapped = try String(contentsOfFile: maps, encoding: .utf8)
+        XCTAssertTrue(mapped.contains("libcrypto"), "the maps of snap itself were read")
+        XCTAssertFalse(mapped.contains("libcurl"), mapped)
+        XCTAssertFalse(mapped.contains("libgnutls"), mapped)
+    }
+
     /// A path that does not exist fails before anything is written.
     func testMissingSourcePath() throws {
         let before = try repositoryFiles()
