@@ -127,6 +127,20 @@ final class CheckFixture {
 
     func delete(_ pack: PackID) throws { try backend.delete(FileName(.data, pack.hex)) }
 
+    /// Rewrites every index file, with `edit` applied to each listing of `pack`.
+    func rewriteIndex(of pack: PackID, _ edit: (inout IndexedPack) -> Void) throws {
+        let repository = try open()
+        var files: [IndexFile] = []
+        for info in try backend.list(.index) {
+            files.append(try repository.loadIndexFile(try XCTUnwrap(IndexID(hex: info.file.name))))
+            try backend.delete(info.file)
+        }
+        for var file in files {
+            for i in file.packs.indices where file.packs[i].id == pack { edit(&file.packs[i]) }
+            _ = try repository.saveFile(.index, plaintext: file.encoded())
+        }
+    }
+
     /// Every file name in the repository, by kind (to show that something wrote nothing).
     func files() throws -> [FileKind: Set<FileInfo>] { try allFiles(backend) }
 

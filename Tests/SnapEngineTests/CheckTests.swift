@@ -245,20 +245,9 @@ final class CheckTests: XCTestCase {
         let f = try CheckFixture()
         try f.buildSource()
         let backup = try f.backup()
-        let repository = try f.open()
         let node = try XCTUnwrap(try f.entries(backup.snapshot.tree)[f.at("big-3.bin")])
         let pack = try f.location(of: node.content[0]).pack
-        var files: [IndexFile] = []
-        for info in try f.backend.list(.index) {
-            files.append(try repository.loadIndexFile(try XCTUnwrap(IndexID(hex: info.file.name))))
-            try f.backend.delete(info.file)
-        }
-        for var file in files {
-            for i in file.packs.indices where file.packs[i].id == pack {
-                file.packs[i].entries.removeAll { $0.id == node.content[0] }
-            }
-            _ = try repository.saveFile(.index, plaintext: file.encoded())
-        }
+        try f.rewriteIndex(of: pack) { $0.entries.removeAll { $0.id == node.content[0] } }
 
         let structure = try f.check()
         XCTAssertEqual(structure.damaged(node.content[0])?.problem, .missing, structure.summary)
@@ -277,21 +266,12 @@ final class CheckTests: XCTestCase {
         let f = try CheckFixture()
         try f.buildSource()
         let backup = try f.backup()
-        let repository = try f.open()
         let node = try XCTUnwrap(try f.entries(backup.snapshot.tree)[f.at("big-3.bin")])
         let pack = try f.location(of: node.content[0]).pack
-        var files: [IndexFile] = []
-        for info in try f.backend.list(.index) {
-            files.append(try repository.loadIndexFile(try XCTUnwrap(IndexID(hex: info.file.name))))
-            try f.backend.delete(info.file)
-        }
         var entries = 0
-        for var file in files {
-            for i in file.packs.indices where file.packs[i].id == pack {
-                file.packs[i].salt[0] ^= 1
-                entries = file.packs[i].entries.count
-            }
-            _ = try repository.saveFile(.index, plaintext: file.encoded())
+        try f.rewriteIndex(of: pack) {
+            $0.salt[0] ^= 1
+            entries = $0.entries.count
         }
 
         let full = try f.check(readData: .all)
