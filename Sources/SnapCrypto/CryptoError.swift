@@ -4,6 +4,8 @@ public enum CryptoError: Error, Equatable, CustomStringConvertible {
     case authenticationFailed
     /// A key, nonce or tag had the wrong length.
     case invalidLength(what: String, expected: Int, actual: Int)
+    /// Parameters a primitive cannot work with (for example scrypt's N not a power of two).
+    case invalidParameters(String)
     /// libcrypto reported an error in the named operation.
     case library(operation: String, detail: String)
 
@@ -13,6 +15,8 @@ public enum CryptoError: Error, Equatable, CustomStringConvertible {
             return "authentication failed (data modified or wrong key)"
         case let .invalidLength(what, expected, actual):
             return "\(what) must be \(expected) bytes, got \(actual)"
+        case let .invalidParameters(reason):
+            return reason
         case let .library(operation, detail):
             return "libcrypto \(operation) failed: \(detail)"
         }
