@@ -11,7 +11,8 @@ public final class Repository: Sendable {
     public let keys: MasterKeys
     public let config: RepositoryConfig
     public let index = BlobIndex()
-    private let treePacks = TreePackCache()
+    /// Packs of trees larger than this are not kept whole in a metadata cache.
+    static let largestCachedTreePack = 64 << 20
     /// The chunker with this repository's keyed gear table and size bounds.
     public let chunker: Chunker
 
@@ -269,16 +270,23 @@ public final class Repository: Sendable {
         func decode(_ sealed: [UInt8]) throws -> [UInt8] {
             try sealed.withUnsafeBytes { try decoder.decode($0, entry: e, pack: location.pack, salt: location.salt) }
         }
-        // Trees are read in bursts (one per directory): fetch their packs whole, once.
-        if e.type == .tree, let size = index.packSize(location.pack), size <= treePacks.largestPack,
-           let pack = try? treePacks.bytes(of: location.pack, backend: backend),
-           Int(e.offset) + Int(e.length) <= pack.count,
-           let plaintext = try? decode(Array(pack[Int(e.offset)..<(Int(e.offset) + Int(e.length))])) {
-            return plaintext
+        let file = FileName(.data, location.pack.hex)
+        let range = Int(e.offset)..<Int(e.offset) + Int(e.length)
+        // Trees are read in bursts (one per directory): a metadata cache keeps their packs.
+        if e.type == .tree, let size = index.packSize(location.pack), size <= Self.largestCachedTreePack {
+            let matchesName = { (bytes: [UInt8]) in SHA256.hash(bytes) == location.pack.raw.bytes }
+            if let sealed = try? backend.readMetadata(file, range: range, isValid: matchesName), let plaintext = try? decode(sealed) {
+                return plaintext
+            }
+            // Read whole, a damaged cached copy fails the check and is replaced.
+            if let whole = try? backend.readMetadata(file, isValid: matchesName), matchesName(whole), range.upperBound <= whole.count,
+               let plaintext = try? decode(Array(whole[range])) {
+                return plaintext
+            }
         }
         var plaintext: [UInt8]?
         // A mirror tries its next replica when this copy does not authenticate.
-        let sealed = try backend.read(FileName(.data, location.pack.hex), range: Int(e.offset)..<Int(e.offset) + Int(e.length)) {
+        let sealed = try backend.read(file, range: range) {
             plaintext = try? decode($0)
             return plaintext != nil
         }

@@ -46,6 +46,12 @@ public protocol Backend: AnyObject, Sendable {
     /// a local copy that `isValid` accepts; every other backend reads like `read`.
     func readMetadata(_ file: FileName, isValid: ([UInt8]) -> Bool) throws -> [UInt8]
 
+    /// Reads `range` of `file`, a metadata file read a piece at a time (a pack of trees, one
+    /// directory per read). A caching decorator reads the whole file once, keeps it when
+    /// `isValid` accepts the whole, and answers from its copy; every other backend reads the
+    /// range like `read`.
+    func readMetadata(_ file: FileName, range: Range<Int>, isValid: ([UInt8]) -> Bool) throws -> [UInt8]
+
     /// Writes like `write`; `file` holds metadata that later commands read again, so a
     /// caching decorator keeps a local copy too.
     func writeMetadata(_ file: FileName, data: [UInt8]) throws
@@ -68,6 +74,10 @@ extension Backend {
 
     public func readMetadata(_ file: FileName, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
         try read(file, range: nil, isValid: isValid)
+    }
+
+    public func readMetadata(_ file: FileName, range: Range<Int>, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
+        try read(file, range: range)
     }
 
     public func writeMetadata(_ file: FileName, data: [UInt8]) throws { try write(file, data: data) }

@@ -93,6 +93,31 @@ final class CachingBackendTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(cacheFolder)/data/\(plain.name.prefix(2))/\(plain.name)"))
     }
 
+    // A range of a metadata file (a tree in a pack of trees) makes the cache fetch and keep
+    // the whole file once; later ranges, also in a later process, come from the copy.
+    // A range past the end is refused as invalid.
+    func testMetadataRangesComeFromTheWholeCopy() throws {
+        let (file, bytes) = try stored(.data, seed: 7)
+        XCTAssertEqual(try cached().readMetadata(file, range: 100..<900, isValid: matchesName(file)), Array(bytes[100..<900]))
+        XCTAssertEqual(try LocalBackend(root: cacheFolder).read(file), bytes, "kept whole")
+        let later = cached()
+        XCTAssertEqual(try later.readMetadata(file, range: 0..<10, isValid: matchesName(file)), Array(bytes[0..<10]))
+        XCTAssertEqual(try later.readMetadata(file, range: 2000..<bytes.count, isValid: matchesName(file)),
+                       Array(bytes[2000...]))
+        XCTAssertEqual(remote.reads(of: file), 1)
+        XCTAssertThrowsError(try later.readMetadata(file, range: 10..<(bytes.count + 1), isValid: matchesName(file))) { error in
+            guard case .invalidRange? = error as? StorageError else { return XCTFail("unexpected error \(error)") }
+        }
+    }
+
+    // Without a cache, a metadata range is an ordinary range read: the file is not read whole.
+    func testMetadataRangeWithoutCacheReadsTheRange() throws {
+        let (file, bytes) = try stored(.data, seed: 8)
+        XCTAssertEqual(try remote.readMetadata(file, range: 5..<50, isValid: { _ in XCTFail("no whole file to check"); return true }),
+                       Array(bytes[5..<50]))
+        XCTAssertEqual(remote.reads(of: file), 1)
+    }
+
     // Ordinary reads and writes (data packs, ranges) bypass the cache.
     func testPlainFilesAreNotKept() throws {
         let (file, bytes) = try stored(.data, seed: 3)

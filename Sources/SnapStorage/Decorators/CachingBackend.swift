@@ -70,6 +70,17 @@ public final class CachingBackend: Backend {
         return bytes
     }
 
+    /// A range of the local copy; without one, the whole file is read and kept first. The
+    /// range is not checked against `isValid` (the caller authenticates what it reads).
+    public func readMetadata(_ file: FileName, range: Range<Int>, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
+        if let part = try? store.read(file, range: range) { return part }
+        let whole = try readMetadata(file, isValid: isValid)
+        guard range.lowerBound >= 0, range.upperBound <= whole.count else {
+            throw StorageError.invalidRange(file, range: range, size: whole.count, location: location)
+        }
+        return Array(whole[range])
+    }
+
     public func writeMetadata(_ file: FileName, data: [UInt8]) throws {
         try base.writeMetadata(file, data: data)
         keep(file, data)
