@@ -52,8 +52,10 @@ public struct IndexFile: Sendable, Equatable {
             let id = PackID(raw: try r.id())
             let salt = try r.raw(PackFormat.saltLength)
             let size = try r.count(limit: PackFormat.maxPackSize)
+            let count = try r.count(limit: r.remaining / 36)
             var entries: [PackEntry] = []
-            for _ in 0..<(try r.count(limit: r.remaining / 36)) { entries.append(try PackEntry.decode(from: &r)) }
+            entries.reserveCapacity(count)  // exactly: check keeps every pack's entries
+            for _ in 0..<count { entries.append(try PackEntry.decode(from: &r)) }
             packs.append(IndexedPack(id: id, salt: salt, size: size, entries: entries))
         }
         guard r.isAtEnd else { throw DecodingFailure("\(r.remaining) trailing bytes", at: r.offset) }
