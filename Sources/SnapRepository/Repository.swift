@@ -199,7 +199,7 @@ public final class Repository: Sendable {
     /// - Returns: the pack's salt and entries, as its authenticated header and trailer give them.
     /// - Throws: `RepositoryError.damaged` or `.blobDamaged` naming the first problem; a pack
     ///   whose bytes do not match its name is reported as that, whatever else is wrong.
-    public func verifyPack(_ id: PackID, size: Int? = nil, pieceSize: Int = 4 << 20) throws -> (salt: [UInt8], entries: [PackEntry]) {
+    public func verifyPack(_ id: PackID, size: Int? = nil, pieceSize: Int = 2 << 20) throws -> (salt: [UInt8], entries: [PackEntry]) {
         let file = FileName(.data, id.hex)
         let size = try size ?? backend.stat(file).size
         let header: (salt: [UInt8], entries: [PackEntry])

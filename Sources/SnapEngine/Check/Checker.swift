@@ -7,7 +7,7 @@ public struct CheckOptions: Sendable {
     /// Packs to download and verify in full (`--read-data`, `--read-data-subset`); `nil`
     /// checks the structure only (plus, always, every pack whose size is wrong).
     public var readData: PackSubset?
-    /// Threads verifying packs; each holds one pack in memory.
+    /// Threads verifying packs; each holds one piece of a pack (about 2 MiB) and a blob.
     public var workers = max(2, System.activeProcessorCount)
     /// Walk the snapshots once more to name the files and folders each damaged blob affects.
     public var locateDamage = true
