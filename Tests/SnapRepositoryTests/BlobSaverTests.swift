@@ -82,6 +82,27 @@ final class BlobSaverTests: XCTestCase {
         }
     }
 
+    // Blobs larger than the pack writer's batch (after which it gives its buffer back) sit
+    // between small ones (batched in memory) in one pack: the pack verifies and every blob loads.
+    func testLargeAndSmallBlobsShareAPack() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let backend = LocalBackend(root: directory.path)
+        let repository = try makeRepository(on: backend)
+        let batch = PackWriter.batchSize
+        let sizes = [100, batch + 1, 50, 3 * batch + 17, batch, 10, batch - 5, 2 * batch]
+        let blobs = sizes.enumerated().map { seededBytes(count: $0.element, seed: UInt64(900 + $0.offset)) }
+        try saveAndFinish(repository, blobs.map { (.data, $0) })
+        let packs = try backend.list(.data)
+        XCTAssertEqual(packs.count, 1)
+        for info in packs {
+            XCTAssertEqual(try repository.verifyPack(try XCTUnwrap(PackID(hex: info.file.name))).entries.count, blobs.count)
+        }
+        for blob in blobs {
+            XCTAssertTrue(sameBytes(try repository.loadBlob(repository.keys.blobID(of: blob)), blob))
+        }
+    }
+
     // Concurrent reserve calls grant each ID exactly once; once stored, an ID is never granted again, even to a new saver.
     func testReserveGrantsEachIDOnce() throws {
         let repository = try makeRepository()
