@@ -8,6 +8,11 @@ struct Snap: ParsableCommand {
         // glibc gives every thread its own malloc arena, which multiplies peak memory for
         // snap's few worker threads; two arenas keep contention low and memory small.
         _ = mallopt(M_ARENA_MAX, 2)
+        // Buffers of 2 MiB and more (chunks, pack batches, reader buffers) get their own
+        // mappings, returned at free. glibc's default threshold rises to the largest block
+        // freed, after which such buffers fragment the arenas: a first backup of the Linux
+        // tree peaked 3.5 to 4.5 MiB higher (docs/benchmarks/analysis.md).
+        _ = mallopt(M_MMAP_THRESHOLD, 2 << 20)
         do {
             var command = try parseAsRoot()
             try command.run()
