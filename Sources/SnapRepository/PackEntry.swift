@@ -1,8 +1,10 @@
 import SnapCore
 
 /// Where a blob sits inside its pack: one row of a pack header or index file.
+///
+/// The type comes last so that it packs behind the lengths: 48 bytes a row, not 56
+/// (check holds every row of the index).
 public struct PackEntry: Sendable, Equatable {
-    public var type: BlobType
     public var id: BlobID
     /// Offset of the blob's ciphertext from the start of the pack.
     public var offset: UInt32
@@ -10,6 +12,7 @@ public struct PackEntry: Sendable, Equatable {
     public var length: UInt32
     /// Length of the plaintext.
     public var rawLength: UInt32
+    public var type: BlobType
 
     public init(type: BlobType, id: BlobID, offset: UInt32, length: UInt32, rawLength: UInt32) {
         self.type = type; self.id = id; self.offset = offset; self.length = length; self.rawLength = rawLength

@@ -208,7 +208,9 @@ public final class Repository: Sendable {
         } catch is RepositoryError {
             return try verifyWholePack(id)  // which says whether the bytes match the name
         }
-        let entries = header.entries.sorted { $0.offset < $1.offset }
+        // Packs list their blobs in order (snap writes them so): then no sorted copy is made.
+        let inOrder = zip(header.entries, header.entries.dropFirst()).allSatisfy { $0.offset < $1.offset }
+        let entries = inOrder ? header.entries : header.entries.sorted { $0.offset < $1.offset }
         let hasher = try SHA256Hasher()
         let decoder = try BlobDecoder(keys: keys)
         var firstProblem: Error?
@@ -278,8 +280,10 @@ public final class Repository: Sendable {
             if let sealed = try? backend.readMetadata(file, range: range, isValid: matchesName), let plaintext = try? decode(sealed) {
                 return plaintext
             }
-            // Read whole, a damaged cached copy fails the check and is replaced.
-            if let whole = try? backend.readMetadata(file, isValid: matchesName), matchesName(whole), range.upperBound <= whole.count,
+            // Read whole, a damaged cached copy fails the check and is replaced. (Without a
+            // cache that would read the whole pack for every damaged tree in it.)
+            if backend is CachingBackend,
+               let whole = try? backend.readMetadata(file, isValid: matchesName), matchesName(whole), range.upperBound <= whole.count,
                let plaintext = try? decode(Array(whole[range])) {
                 return plaintext
             }

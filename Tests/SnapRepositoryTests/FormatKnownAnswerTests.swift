@@ -42,6 +42,12 @@ final class FormatKnownAnswerTests: XCTestCase {
         XCTAssertTrue(entry.isCompressed, "300 − 16 tag = 284 stored bytes for 400 plaintext bytes")
     }
 
+    // In memory a row takes 48 bytes (check holds every row of the index): the one-byte
+    // type packs behind the lengths. The encoding above does not depend on field order.
+    func testPackEntryTakes48BytesInMemory() {
+        XCTAssertEqual(MemoryLayout<PackEntry>.stride, 48)
+    }
+
     // A superseded index ID is written right after the version, before the pack count.
     func testIndexFileSupersedesEncoding() throws {
         let old = IndexID(raw: RawID(bytes: [UInt8](repeating: 0x11, count: 32))!)
