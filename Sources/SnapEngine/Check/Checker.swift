@@ -39,7 +39,12 @@ public final class Checker {
     private var report = CheckReport()
 
     /// Packs the index names (the first description, when several index files name one).
+    /// Their entries are set aside once the blob index is loaded (`setAsideIndexEntries`).
     var indexedPacks: [PackID: IndexedPack] = [:]
+    /// The index file each of `indexedPacks` comes from.
+    var indexSource: [PackID: IndexID] = [:]
+    /// `PackVerifier.digest` of each indexed pack's entries, once they are set aside.
+    var entryDigests: [PackID: [UInt8]] = [:]
     /// Packs in storage, with their sizes.
     var stored: [PackID: Int] = [:]
     /// Indexed packs whose stored size differs from the index: verified in full in any case.
@@ -68,7 +73,7 @@ public final class Checker {
     /// - Throws: `StorageError` when a folder cannot be listed (nothing can be checked then).
     public func run() throws -> CheckReport {
         report = CheckReport()
-        indexedPacks = [:]; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
+        indexedPacks = [:]; indexSource = [:]; entryDigests = [:]; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
         neededUnindexed = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = []
         let lock = takeLock()
         defer { lock?.release() }
@@ -78,6 +83,7 @@ public final class Checker {
         try checkPacks()
         readUnindexedHeaders()
         loadBlobIndex()
+        setAsideIndexEntries()
         // Packs are read and verified while the trees are walked: the walk is one thread,
         // the verification as many as `options.workers`.
         let verification = startVerifyingPacks()
@@ -117,20 +123,19 @@ public final class Checker {
             finding(.info, .supersededIndexUnreadable, FileName(.index, id.hex),
                     "cannot be read (\(PackVerifier.reason(error))), but another index file supersedes it, so it is not needed")
         }
-        var source: [PackID: IndexID] = [:]
         var reported: Set<PackID> = []
         for (id, file) in files.active {
             for pack in file.packs {
                 guard let first = indexedPacks[pack.id] else {
                     indexedPacks[pack.id] = pack
-                    source[pack.id] = id
+                    indexSource[pack.id] = id
                     continue
                 }
                 let same = first.salt == pack.salt && first.size == pack.size
                     && PackVerifier.compare(header: first.entries, index: pack.entries) == nil
                 if !same && reported.insert(pack.id).inserted {
                     finding(.error, .packIndexedDifferently, FileName(.data, pack.id.hex),
-                            "index files \(source[pack.id]?.short ?? "?") and \(id.short) describe the pack differently (salt, size or entries)")
+                            "index files \(indexSource[pack.id]?.short ?? "?") and \(id.short) describe the pack differently (salt, size or entries)")
                 }
             }
         }
@@ -202,6 +207,17 @@ public final class Checker {
         for pack in unindexed.values.sorted(by: { $0.id < $1.id }) { repository.index.add(pack) }
     }
 
+    /// Keeps a digest of each indexed pack's entries instead of the entries (48 bytes a blob
+    /// for the whole run): verifying a pack compares digests, and reads the pack's index
+    /// file again only when its header disagrees or its blobs must be named.
+    private func setAsideIndexEntries() {
+        for id in Array(indexedPacks.keys) {
+            guard let entries = indexedPacks[id]?.entries else { continue }
+            entryDigests[id] = PackVerifier.digest(of: entries)
+            indexedPacks[id]?.entries = []
+        }
+    }
+
     private func loadSnapshots() throws {
         progress.start(.snapshots)
         snapshots = try SnapshotStore.all(in: repository) { id, error in
@@ -220,11 +236,13 @@ public final class Checker {
             var random = PackSubsetRandom(seed: options.randomSeed ?? UInt64.random(in: .min ... .max))
             chosen.formUnion(subset.select(from: indexedPacks.keys.filter { stored[$0] != nil }, using: &random))
         }
-        let work: [(pack: IndexedPack, size: Int)] = chosen.sorted().compactMap { id in
-            guard let pack = indexedPacks[id], let size = stored[id] else { return nil }
-            return (pack, size)
+        let work: [(pack: PackVerifier.Expected, size: Int)] = chosen.sorted().compactMap { id in
+            guard let pack = indexedPacks[id], let size = stored[id], let digest = entryDigests[id], let source = indexSource[id] else {
+                return nil
+            }
+            return (PackVerifier.Expected(pack: pack, entryDigest: digest, indexFile: source), size)
         }
-        report.packsRead = work.map(\.pack.id)
+        report.packsRead = work.map(\.pack.pack.id)
         report.statistics.packsRead = work.count
         guard !work.isEmpty else { return nil }
         progress.startReadingPacks(total: work.count)

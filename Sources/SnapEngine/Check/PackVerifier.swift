@@ -1,4 +1,5 @@
 import SnapCore
+import SnapCrypto
 import SnapRepository
 import SnapStorage
 
@@ -8,6 +9,15 @@ import SnapStorage
 /// it is damaged) and makes its own blob decoder.
 struct PackVerifier: Sendable {
     let repository: Repository
+
+    /// What the index says of one pack: its salt and size, and a digest of its entries,
+    /// which are read again from `indexFile` only when a report needs them.
+    struct Expected: Sendable {
+        /// The pack as indexed, its entries set aside (empty).
+        var pack: IndexedPack
+        var entryDigest: [UInt8]
+        var indexFile: IndexID
+    }
 
     /// What verifying one pack found.
     struct Verdict: Sendable {
@@ -20,7 +30,7 @@ struct PackVerifier: Sendable {
         var bytes = 0
     }
 
-    /// Verifies `indexed.id`: SHA-256 of the content against the name, the header, every blob
+    /// Verifies `expected.pack.id`: SHA-256 of the content against the name, the header, every blob
     /// (authentication, decompression, blob ID), and that the header lists exactly the entries
     /// and salt the index gives. When anything is damaged, every blob the index names in the
     /// pack is decoded on its own so the verdict names exactly the blobs that are damaged.
@@ -30,13 +40,19 @@ struct PackVerifier: Sendable {
     /// marks no blob damaged: nothing is known about them.
     ///
     /// - Parameter size: the pack's size as listed by the backend.
-    func verify(_ indexed: IndexedPack, size: Int) -> Verdict {
+    func verify(_ expected: Expected, size: Int) -> Verdict {
+        var indexed = expected.pack
         let file = FileName(.data, indexed.id.hex)
         var verdict = Verdict(pack: indexed.id)
+        // The index's entries for this pack, read again from its index file (empty if that fails).
+        let indexEntries = { [repository, id = indexed.id] () -> [PackEntry] in
+            (try? repository.loadIndexFile(expected.indexFile))?.packs.first { $0.id == id }?.entries ?? []
+        }
         do {
             let header = try repository.verifyPack(indexed.id, size: size)
             verdict.bytes = size
-            if let mismatch = Self.compare(header: header.entries, index: indexed.entries) {
+            if Self.digest(of: header.entries) != expected.entryDigest,
+               let mismatch = Self.compare(header: header.entries, index: indexEntries()) {
                 verdict.findings.append(.init(severity: .error, kind: .packHeaderMismatch, file: file.description,
                                               message: "the pack's header and the index disagree: \(mismatch)"))
             }
@@ -44,12 +60,14 @@ struct PackVerifier: Sendable {
             if header.salt != indexed.salt {
                 verdict.findings.append(.init(severity: .error, kind: .packHeaderMismatch, file: file.description,
                                               message: "the index gives the pack a different salt, so none of its blobs can be read through the index"))
-                verdict.damaged = indexed.entries.map { ($0, "the index holds the wrong salt for pack \(indexed.id.short)") }
+                verdict.damaged = indexEntries().map { ($0, "the index holds the wrong salt for pack \(indexed.id.short)") }
             }
             return verdict
         } catch StorageError.notFound {
+            indexed.entries = indexEntries()
             return missing(indexed, verdict)
         } catch where Self.isDamage(error) {
+            indexed.entries = indexEntries()
             return diagnose(indexed, firstProblem: error, verdict: verdict)
         } catch {
             verdict.findings.append(.init(severity: .error, kind: .packUnreadable, file: file.description, message: "cannot be read: \(error)"))
@@ -65,7 +83,7 @@ struct PackVerifier: Sendable {
         return verdict
     }
 
-    /// Reads the pack again and decodes each indexed blob on its own.
+    /// Reads the pack again and decodes each indexed blob on its own (`indexed` with its entries).
     private func diagnose(_ indexed: IndexedPack, firstProblem: Error, verdict: Verdict) -> Verdict {
         let file = FileName(.data, indexed.id.hex)
         var verdict = verdict
@@ -112,6 +130,21 @@ struct PackVerifier: Sendable {
         }
         verdict.findings.append(.init(severity: .error, kind: .packDamaged, file: file.description, message: problems.joined(separator: "; ")))
         return verdict
+    }
+
+    /// SHA-256 of `entries` in a fixed order: equal for two lists of the same entries.
+    static func digest(of entries: [PackEntry]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(entries.count * 45)
+        let sorted = entries.sorted { ($0.offset, $0.id) < ($1.offset, $1.id) }
+        for e in sorted {
+            bytes += e.id.raw.bytes
+            for value in [e.offset, e.length, e.rawLength] {
+                for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
+            }
+            bytes.append(e.type.rawValue)
+        }
+        return SHA256.hash(bytes)
     }
 
     /// A description of how two entry lists differ, or `nil` when they hold the same entries.
