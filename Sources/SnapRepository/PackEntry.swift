@@ -22,7 +22,8 @@ public struct PackEntry: Sendable, Equatable {
     /// than its plaintext (snap stores a blob uncompressed when compression does not help).
     public var isCompressed: Bool { length - 16 != rawLength }
 
-    func encode(into w: inout ByteWriter) {
+    /// Appends the row as index files and pack headers store it (FORMAT.md, "Index files").
+    public func encode(into w: inout ByteWriter) {
         w.u8(type.rawValue)
         w.id(id.raw)
         w.uvarint(UInt64(offset))

@@ -134,17 +134,9 @@ struct PackVerifier: Sendable {
 
     /// SHA-256 of `entries` in a fixed order: equal for two lists of the same entries.
     static func digest(of entries: [PackEntry]) -> [UInt8] {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(entries.count * 45)
-        let sorted = entries.sorted { ($0.offset, $0.id) < ($1.offset, $1.id) }
-        for e in sorted {
-            bytes += e.id.raw.bytes
-            for value in [e.offset, e.length, e.rawLength] {
-                for shift in stride(from: 0, to: 32, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt32(shift))) }
-            }
-            bytes.append(e.type.rawValue)
-        }
-        return SHA256.hash(bytes)
+        var w = ByteWriter(capacity: entries.count * 45)
+        for e in entries.sorted(by: { ($0.offset, $0.id) < ($1.offset, $1.id) }) { e.encode(into: &w) }
+        return SHA256.hash(w.bytes)
     }
 
     /// A description of how two entry lists differ, or `nil` when they hold the same entries.
