@@ -41,7 +41,10 @@ if ((${#missing[@]})); then
     if [[ $(id -u) == 0 ]]; then apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" >&2; else sudo apt-get -o DPkg::Lock::Timeout=600 install -y -q "${missing[@]}" >&2; fi
 fi
 [[ -d $SOURCE ]] || die "no $SOURCE: run Benchmarks/compare/run.sh once (it extracts linux-source-6.1), or set SOURCE"
-if [[ $SNAP_BUILD == 1 ]]; then (cd "$ROOT" && swift build -c release --product snap --static-swift-stdlib >&2) || die "swift build failed"; fi
+if [[ $SNAP_BUILD == 1 ]]; then
+    "$ROOT/scripts/install-deps.sh" >&2 || die "could not install snap's build dependencies (scripts/install-deps.sh)"
+    (cd "$ROOT" && swift build -c release --product snap --static-swift-stdlib >&2) || die "swift build failed"
+fi
 
 RUN=$(mktemp -d /tmp/snap-remotes.XXXXXX)
 trap 'rm -rf "$RUN"' EXIT

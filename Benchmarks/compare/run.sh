@@ -102,6 +102,7 @@ GEN=(python3 "$HERE/gen.py")
 # ---------------------------------------------------------------- snap binary
 if [[ $SNAP_BUILD == 1 ]]; then
     log "building snap (release)"
+    "$ROOT/scripts/install-deps.sh" >&2 || die "could not install snap's build dependencies (scripts/install-deps.sh)"
     if ! (cd "$ROOT" && swift build -c release --product snap --static-swift-stdlib >&2); then
         [[ -x $ROOT/.build/release/snap ]] || die "swift build failed"
         log "warning: swift build failed (the tree may be mid-edit); using the existing binary"
