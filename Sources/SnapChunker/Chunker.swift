@@ -79,20 +79,41 @@ public struct Chunker: Sendable {
                 hash = (hash << 1) &+ g[Int(bytes[i])]
                 i += 1
             }
-            while i < normal {
-                hash = (hash << 1) &+ g[Int(bytes[i])]
-                i += 1
-                if hash & strictMask == 0 { return i }
-            }
-            while i < limit {
-                hash = (hash << 1) &+ g[Int(bytes[i])]
-                i += 1
-                if hash & looseMask == 0 { return i }
-            }
+            if let end = Self.scan(bytes, from: &i, to: normal, hash: &hash, mask: strictMask, gear: g) { return end }
+            if let end = Self.scan(bytes, from: &i, to: limit, hash: &hash, mask: looseMask, gear: g) { return end }
             return nil
         }
         if let end { return .at(end) }
         return decided ? .at(limit) : .beyond(checked: limit)
+    }
+
+    /// Rolls the hash over `bytes[i..<end]` and returns the position just after the first
+    /// byte where `hash & mask == 0`; or `nil`, with `i` and `hash` moved on to `end`.
+    ///
+    /// Two bytes per step: the hash after both is `(hash << 2) + (g[a] << 1) + g[b]`, so the
+    /// chain from one step to the next is one shift and one add, and the table lookups run
+    /// beside it. The hash after the first byte is still tested, so the cuts are exactly
+    /// those of one byte at a time.
+    @inline(__always)
+    private static func scan(_ bytes: UnsafePointer<UInt8>, from i: inout Int, to end: Int, hash: inout UInt64,
+                             mask: UInt64, gear g: UnsafePointer<UInt64>) -> Int? {
+        var h = hash
+        var j = i
+        while j + 2 <= end {
+            let a = g[Int(bytes[j])], b = g[Int(bytes[j + 1])]
+            let first = (h << 1) &+ a
+            h = (h << 2) &+ ((a << 1) &+ b)
+            if first & mask == 0 { return j + 1 }
+            j += 2
+            if h & mask == 0 { return j }
+        }
+        if j < end {
+            h = (h << 1) &+ g[Int(bytes[j])]
+            j += 1
+            if h & mask == 0 { return j }
+        }
+        i = j; hash = h
+        return nil
     }
 
     /// Splits a whole in-memory buffer into chunk lengths (for tests and benchmarks).
