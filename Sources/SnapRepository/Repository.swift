@@ -274,26 +274,19 @@ public final class Repository: Sendable {
         }
         let file = FileName(.data, location.pack.hex)
         let range = Int(e.offset)..<Int(e.offset) + Int(e.length)
+        var plaintext: [UInt8]?
+        let authenticates = { (sealed: [UInt8]) in
+            plaintext = try? decode(sealed)
+            return plaintext != nil
+        }
         // Trees are read in bursts (one per directory): a metadata cache keeps their packs.
         if e.type == .tree, let size = index.packSize(location.pack), size <= Self.largestCachedTreePack {
             let matchesName = { (bytes: [UInt8]) in SHA256.hash(bytes) == location.pack.raw.bytes }
-            if let sealed = try? backend.readMetadata(file, range: range, isValid: matchesName), let plaintext = try? decode(sealed) {
-                return plaintext
-            }
-            // Read whole, a damaged cached copy fails the check and is replaced. (Without a
-            // cache that would read the whole pack for every damaged tree in it.)
-            if backend is CachingBackend,
-               let whole = try? backend.readMetadata(file, isValid: matchesName), matchesName(whole), range.upperBound <= whole.count,
-               let plaintext = try? decode(Array(whole[range])) {
-                return plaintext
-            }
+            let sealed = try backend.readMetadata(file, range: range, isValid: matchesName, rangeIsValid: authenticates)
+            return try plaintext ?? decode(sealed)
         }
-        var plaintext: [UInt8]?
         // A mirror tries its next replica when this copy does not authenticate.
-        let sealed = try backend.read(file, range: range) {
-            plaintext = try? decode($0)
-            return plaintext != nil
-        }
+        let sealed = try backend.read(file, range: range, isValid: authenticates)
         return try plaintext ?? decode(sealed)
     }
 }

@@ -47,10 +47,14 @@ public protocol Backend: AnyObject, Sendable {
     func readMetadata(_ file: FileName, isValid: ([UInt8]) -> Bool) throws -> [UInt8]
 
     /// Reads `range` of `file`, a metadata file read a piece at a time (a pack of trees, one
-    /// directory per read). A caching decorator reads the whole file once, keeps it when
-    /// `isValid` accepts the whole, and answers from its copy; every other backend reads the
-    /// range like `read`.
-    func readMetadata(_ file: FileName, range: Range<Int>, isValid: ([UInt8]) -> Bool) throws -> [UInt8]
+    /// directory per read). `isValid` judges the whole file, `rangeIsValid` the range.
+    ///
+    /// A caching decorator reads the whole file once, keeps it when `isValid` accepts it,
+    /// and answers from its copy; when a range of the copy fails `rangeIsValid`, it checks
+    /// the copy whole and replaces a damaged one. Every other backend reads the range like
+    /// `read(_:range:isValid:)` with `rangeIsValid`.
+    func readMetadata(_ file: FileName, range: Range<Int>, isValid: ([UInt8]) -> Bool,
+                      rangeIsValid: ([UInt8]) -> Bool) throws -> [UInt8]
 
     /// Writes like `write`; `file` holds metadata that later commands read again, so a
     /// caching decorator keeps a local copy too.
@@ -76,8 +80,9 @@ extension Backend {
         try read(file, range: nil, isValid: isValid)
     }
 
-    public func readMetadata(_ file: FileName, range: Range<Int>, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
-        try read(file, range: range)
+    public func readMetadata(_ file: FileName, range: Range<Int>, isValid: ([UInt8]) -> Bool,
+                             rangeIsValid: ([UInt8]) -> Bool) throws -> [UInt8] {
+        try read(file, range: range, isValid: rangeIsValid)
     }
 
     public func writeMetadata(_ file: FileName, data: [UInt8]) throws { try write(file, data: data) }

@@ -98,22 +98,58 @@ final class CachingBackendTests: XCTestCase {
     // A range past the end is refused as invalid.
     func testMetadataRangesComeFromTheWholeCopy() throws {
         let (file, bytes) = try stored(.data, seed: 7)
-        XCTAssertEqual(try cached().readMetadata(file, range: 100..<900, isValid: matchesName(file)), Array(bytes[100..<900]))
+        XCTAssertEqual(try cached().readMetadata(file, range: 100..<900, isValid: matchesName(file), rangeIsValid: { _ in true }), Array(bytes[100..<900]))
         XCTAssertEqual(try LocalBackend(root: cacheFolder).read(file), bytes, "kept whole")
         let later = cached()
-        XCTAssertEqual(try later.readMetadata(file, range: 0..<10, isValid: matchesName(file)), Array(bytes[0..<10]))
-        XCTAssertEqual(try later.readMetadata(file, range: 2000..<bytes.count, isValid: matchesName(file)),
+        XCTAssertEqual(try later.readMetadata(file, range: 0..<10, isValid: matchesName(file), rangeIsValid: { _ in true }), Array(bytes[0..<10]))
+        XCTAssertEqual(try later.readMetadata(file, range: 2000..<bytes.count, isValid: matchesName(file), rangeIsValid: { _ in true }),
                        Array(bytes[2000...]))
         XCTAssertEqual(remote.reads(of: file), 1)
-        XCTAssertThrowsError(try later.readMetadata(file, range: 10..<(bytes.count + 1), isValid: matchesName(file))) { error in
+        XCTAssertThrowsError(try later.readMetadata(file, range: 10..<(bytes.count + 1), isValid: matchesName(file), rangeIsValid: { _ in true })) { error in
             guard case .invalidRange? = error as? StorageError else { return XCTFail("unexpected error \(error)") }
         }
+    }
+
+    // A range of the copy that fails its check makes the cache check the copy whole: a
+    // damaged copy is fetched again and replaced; an intact one is not fetched again (the
+    // range itself is bad, and the caller's decoding says so).
+    func testDamagedRangeOfTheCopyIsFetchedAgain() throws {
+        let (file, bytes) = try stored(.data, seed: 10)
+        let expected = Array(bytes[300..<700])
+        let isExpected = { (part: [UInt8]) in part == expected }
+        XCTAssertEqual(try cached().readMetadata(file, range: 300..<700, isValid: matchesName(file), rangeIsValid: isExpected), expected)
+        var damaged = bytes
+        damaged[400] ^= 0x40
+        try LocalBackend(root: cacheFolder).write(file, data: damaged)
+
+        XCTAssertEqual(try cached().readMetadata(file, range: 300..<700, isValid: matchesName(file), rangeIsValid: isExpected), expected)
+        XCTAssertEqual(remote.reads(of: file), 2, "the damaged copy was fetched again")
+        XCTAssertEqual(try LocalBackend(root: cacheFolder).read(file), bytes, "and replaced")
+
+        let rejected = try cached().readMetadata(file, range: 300..<700, isValid: matchesName(file), rangeIsValid: { _ in false })
+        XCTAssertEqual(rejected, expected, "an intact copy's range is returned for the caller to report")
+        XCTAssertEqual(remote.reads(of: file), 2, "an intact copy is not fetched again")
+    }
+
+    // A file damaged in the repository itself, away from the range asked for, is not kept,
+    // and the range is read on its own (a mirror would try each replica's range).
+    func testRangeOfAFileDamagedInTheRepositoryIsReadOnItsOwn() throws {
+        let (file, bytes) = try stored(.data, seed: 11)
+        var damaged = bytes
+        damaged[2500] ^= 1
+        try remote.write(file, data: damaged)
+        let part = try cached().readMetadata(file, range: 100..<200, isValid: matchesName(file),
+                                             rangeIsValid: { $0 == Array(bytes[100..<200]) })
+        XCTAssertEqual(part, Array(bytes[100..<200]))
+        XCTAssertEqual(remote.reads(of: file), 2, "the whole file, then the range")
+        XCTAssertThrowsError(try LocalBackend(root: cacheFolder).read(file), "a damaged file is not kept")
     }
 
     // Without a cache, a metadata range is an ordinary range read: the file is not read whole.
     func testMetadataRangeWithoutCacheReadsTheRange() throws {
         let (file, bytes) = try stored(.data, seed: 8)
-        XCTAssertEqual(try remote.readMetadata(file, range: 5..<50, isValid: { _ in XCTFail("no whole file to check"); return true }),
+        XCTAssertEqual(try remote.readMetadata(file, range: 5..<50, isValid: { _ in XCTFail("no whole file to check"); return true },
+                                              rangeIsValid: { $0 == Array(bytes[5..<50]) }),
                        Array(bytes[5..<50]))
         XCTAssertEqual(remote.reads(of: file), 1)
     }

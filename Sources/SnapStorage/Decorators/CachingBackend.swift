@@ -60,21 +60,31 @@ public final class CachingBackend: Backend {
     }
 
     public func readMetadata(_ file: FileName, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
+        try readWhole(file, isValid: isValid).bytes
+    }
+
+    /// The valid copy, or the file from the repository (kept when valid), and whether it is valid.
+    private func readWhole(_ file: FileName, isValid: ([UInt8]) -> Bool) throws -> (bytes: [UInt8], valid: Bool) {
         if let copy = try? store.read(file, range: nil) {
-            if isValid(copy) { return copy }
+            if isValid(copy) { return (copy, true) }
             report("the cached copy of \(file) in \(store.root) is damaged; reading it from the repository")
             try? store.delete(file)
         }
         let bytes = try base.readMetadata(file, isValid: isValid)
-        if isValid(bytes) { keep(file, bytes) }
-        return bytes
+        let valid = isValid(bytes)
+        if valid { keep(file, bytes) }
+        return (bytes, valid)
     }
 
-    /// A range of the local copy; without one, the whole file is read and kept first. The
-    /// range is not checked against `isValid` (the caller authenticates what it reads).
-    public func readMetadata(_ file: FileName, range: Range<Int>, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
-        if let part = try? store.read(file, range: range) { return part }
-        let whole = try readMetadata(file, isValid: isValid)
+    /// A range of the local copy; without one, the whole file is read and kept first. A
+    /// range that fails `rangeIsValid` makes the copy be checked whole, and fetched again
+    /// if damaged; a file damaged as a whole in the repository is read by range instead,
+    /// so that a mirror can still find an intact replica of that range.
+    public func readMetadata(_ file: FileName, range: Range<Int>, isValid: ([UInt8]) -> Bool,
+                             rangeIsValid: ([UInt8]) -> Bool) throws -> [UInt8] {
+        if let part = try? store.read(file, range: range), rangeIsValid(part) { return part }
+        let (whole, valid) = try readWhole(file, isValid: isValid)
+        guard valid else { return try base.read(file, range: range, isValid: rangeIsValid) }
         guard range.lowerBound >= 0, range.upperBound <= whole.count else {
             throw StorageError.invalidRange(file, range: range, size: whole.count, location: location)
         }
