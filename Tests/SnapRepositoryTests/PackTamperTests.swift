@@ -1,5 +1,6 @@
 import XCTest
 import SnapCore
+import SnapCrypto
 import SnapStorage
 import SnapTestSupport
 @testable import SnapRepository
@@ -110,6 +111,39 @@ final class PackTamperTests: XCTestCase {
                     XCTAssertFalse(fits, "blob \(n) before the cut at \(length) failed: \(error)")
                 }
             }
+        }
+    }
+
+    // FORMAT.md lets a header list its blobs in any order (snap writes them in file order):
+    // verifyPack still reads the pack in order, piece by piece, and checks every blob.
+    func testHeaderListingBlobsOutOfOrderIsVerified() throws {
+        let p = try makeSmallPack()
+        let bytes = try p.backend.read(p.file)
+        let header = try PackFormat.readHeader(of: p.pack, size: p.size, from: p.backend, keys: p.repository.keys)
+        let trailer = Array(bytes.suffix(PackFormat.trailerLength))
+        let oldHeaderLength = Int(trailer[PackFormat.saltLength...].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+        let headerOffset = p.size - PackFormat.trailerLength - oldHeaderLength
+        let shuffled = [header.entries[2], header.entries[0], header.entries[3], header.entries[1]]
+        let sealed = try AESGCM(key: p.repository.keys.subkey(salt: header.salt, purpose: .pack))
+            .seal(PackFormat.encodeHeader(shuffled, padding: 0), nonce: PackFormat.nonce(header: true, offset: headerOffset))
+        XCTAssertEqual(sealed.count, oldHeaderLength, "same entries, same header length")
+        let rewritten = Array(bytes[..<headerOffset]) + sealed + trailer
+        let pack = try XCTUnwrap(PackID(raw: XCTUnwrap(RawID(bytes: SHA256.hash(rewritten)))))
+        try p.backend.write(FileName(.data, pack.hex), data: rewritten)
+
+        for pieceSize in [1, 7, 200, 2 << 20] {
+            let verified = try p.repository.verifyPack(pack, pieceSize: pieceSize)
+            XCTAssertEqual(verified.entries, shuffled, "piece size \(pieceSize)")
+            XCTAssertEqual(verified.salt, header.salt)
+        }
+        // Each blob is still authenticated: one flipped in place (and the pack renamed to
+        // its new hash, as an attacker with write access could) is found.
+        for entry in shuffled where entry.length > 16 {
+            var damaged = rewritten
+            damaged[Int(entry.offset)] ^= 1
+            let renamed = try XCTUnwrap(PackID(raw: XCTUnwrap(RawID(bytes: SHA256.hash(damaged)))))
+            try p.backend.write(FileName(.data, renamed.hex), data: damaged)
+            XCTAssertThrowsError(try p.repository.verifyPack(renamed, pieceSize: 7), "blob at \(entry.offset)")
         }
     }
 
