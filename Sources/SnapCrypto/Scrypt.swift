@@ -14,15 +14,6 @@ public enum Scrypt {
         public var r: UInt64
         public var p: UInt64
         public init(n: UInt64, r: UInt64, p: UInt64) { self.n = n; self.r = r; self.p = p }
-        /// Memory plain scrypt needs for these parameters: 128 · r · (n + p + 2) bytes, or
-        /// `UInt64.max` when that does not fit in 64 bits. `derive` needs about a quarter.
-        public var memoryBytes: UInt64 {
-            let (blocks, o1) = n.addingReportingOverflow(p)
-            let (blocksPlus2, o2) = blocks.addingReportingOverflow(2)
-            let (blockBytes, o3) = r.multipliedReportingOverflow(by: 128)
-            let (total, o4) = blocksPlus2.multipliedReportingOverflow(by: blockBytes)
-            return o1 || o2 || o3 || o4 ? .max : total
-        }
     }
 
     /// Every how many entries of the table ROMix stores one (a power of two).

@@ -90,18 +90,6 @@ final class ScryptTests: XCTestCase {
         }
     }
 
-    // memoryBytes follows the 128 · r · (N + p + 2) formula.
-    func testMemoryBytes() {
-        XCTAssertEqual(Scrypt.Parameters(n: 1 << 15, r: 8, p: 1).memoryBytes, 128 * 8 * ((1 << 15) + 1 + 2))
-    }
-
-    // memoryBytes saturates instead of wrapping when the formula does not fit in 64 bits.
-    func testMemoryBytesSaturates() {
-        XCTAssertEqual(Scrypt.Parameters(n: 1 << 57, r: 1, p: 1).memoryBytes, .max)
-        XCTAssertEqual(Scrypt.Parameters(n: 2, r: 1 << 60, p: 1).memoryBytes, .max)
-        XCTAssertEqual(Scrypt.Parameters(n: .max, r: 1, p: 1).memoryBytes, .max)
-    }
-
     // Absurd cost parameters are refused with a thrown error; they used to trap on overflow (n = 2^56).
     func testAbsurdParametersThrowInsteadOfTrapping() {
         for parameters in [Scrypt.Parameters(n: 1 << 56, r: 1, p: 1),
