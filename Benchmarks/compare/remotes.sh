@@ -76,6 +76,7 @@ tool_cmd() {  # TOOL BACKEND WORDS... -> CMD
 measure() {  # BACKEND STEP TOOL REP -- COMMAND...
     local backend=$1 step=$2 tool=$3 rep=$4; shift 5
     local tf=$RUN/time.tmp rc=0
+    sync  # no command waits on the writeback of an earlier one's files (restores)
     /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >"$RUN/last.log" 2>&1 || rc=$?
     local wall user sys rss; read -r wall user sys rss < <(tail -n1 "$tf")
     ((rc == 0)) || { log "warning: $tool $backend/$step rep $rep exited with $rc:"; tail -n3 "$RUN/last.log" >&2; }

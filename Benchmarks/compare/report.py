@@ -255,7 +255,8 @@ def markdown(meta, summary, combined, notes, verifies, bench, trows, records, ou
                  % max_load)
     L.append("")
     L.append("Every timed step that reads the source was preceded by reading it into the page cache "
-             "(restores, prune and checks: the repository), so the numbers are for a warm cache.")
+             "(restores, prune and checks: the repository), so the numbers are for a warm cache, "
+             "and by `sync`, so that no command waits on the writeback of an earlier one's files.")
     L.append("")
     if meta.get("build_note"):
         L.append("Note: " + meta["build_note"])

@@ -210,6 +210,9 @@ measure() {
     local step=$1 part=$2 tool=$3 rep=$4 repo=$5; shift 6
     local tf=$RUN/logs/time.tmp lf=$RUN/logs/$step.$part.$tool.$rep.log rc=0 before=0 after=0
     [[ $repo != - ]] && before=$(repo_bytes "$repo")
+    # Earlier commands' writes (1.3 GB per restore) are flushed first, so that no tool is
+    # throttled by the kernel's writeback of another tool's files.
+    sync
     local load busy; load=$(cut -d' ' -f1 /proc/loadavg); busy=$(busy_count)
     /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >"$lf" 2>&1 || rc=$?
     local wall user sys rss; read -r wall user sys rss < <(tail -n1 "$tf")
