@@ -252,7 +252,7 @@ func makeIndexFixture(blobCount: Int, probeCount: Int, seed: UInt64) -> IndexFix
 
 let benchmarks: @Sendable () -> Void = {
     // FastCDC cut-point search over 16 MiB of random data with the default
-    // 512 KiB / 1 MiB / 8 MiB parameters: the whole buffer, chunk after chunk.
+    // 128 KiB / 256 KiB / 4 MiB parameters: the whole buffer, chunk after chunk.
     Benchmark("chunker", configuration: configuration(allocationMetrics)) { benchmark, fixture in
         for _ in benchmark.scaledIterations {
             fixture.data.withUnsafeBytes { all in
@@ -273,7 +273,7 @@ let benchmarks: @Sendable () -> Void = {
         return ChunkerFixture(chunker: chunker, data: data)
     }
 
-    // A blob's ID: HMAC-SHA256 of 1 MiB (one average chunk) under the ID key.
+    // A blob's ID: HMAC-SHA256 of 1 MiB under the ID key.
     Benchmark("blob-id", configuration: configuration(timeMetrics)) { benchmark, fixture in
         for _ in benchmark.scaledIterations {
             blackHole(fixture.data.withUnsafeBytes { HMACSHA256.authenticate($0, key: fixture.key) })
