@@ -18,6 +18,7 @@ static struct {
     CURLcode (*easy_getinfo)(CURL *handle, CURLINFO info, ...);
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *text);
     void (*slist_free_all)(struct curl_slist *list);
+    time_t (*getdate)(const char *text, const time_t *unused);
 } api;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -53,6 +54,7 @@ static void load(void) {
     *(void **)&api.easy_getinfo = find(library, "curl_easy_getinfo");
     *(void **)&api.slist_append = find(library, "curl_slist_append");
     *(void **)&api.slist_free_all = find(library, "curl_slist_free_all");
+    *(void **)&api.getdate = find(library, "curl_getdate");
     if (load_error[0] != 0) return;
     CURLcode code = api.global_init(CURL_GLOBAL_DEFAULT);
     if (code != CURLE_OK) {
@@ -69,6 +71,7 @@ int snap_curl_load(char *error, size_t error_size) {
 }
 
 CURL *snap_curl_easy_init(void) { return api.easy_init(); }
+time_t snap_curl_getdate(const char *text) { return api.getdate(text, NULL); }
 void snap_curl_easy_cleanup(CURL *handle) { api.easy_cleanup(handle); }
 void snap_curl_easy_reset(CURL *handle) { api.easy_reset(handle); }
 CURLcode snap_curl_easy_perform(CURL *handle) { return api.easy_perform(handle); }

@@ -10,6 +10,12 @@ public enum WallClock {
         return Timestamp(seconds: Int64(ts.tv_sec), nanoseconds: UInt32(ts.tv_nsec))
     }
 
+    /// `now` in seconds since 1970.
+    public static var seconds: Double {
+        let t = now
+        return Double(t.seconds) + Double(t.nanoseconds) / 1e9
+    }
+
     /// `now` as RFC 3339 in the local time zone.
     public static var nowText: String {
         let t = now

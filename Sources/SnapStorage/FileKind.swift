@@ -31,5 +31,16 @@ public struct FileName: Hashable, Sendable, CustomStringConvertible {
 public struct FileInfo: Hashable, Sendable {
     public let file: FileName
     public let size: Int
-    public init(file: FileName, size: Int) { self.file = file; self.size = size }
+    /// When the storage last wrote the file, in seconds since 1970 by the storage's own
+    /// clock (file system or server), where `stat` can tell; `nil` otherwise. Locks use it
+    /// to measure this host's clock against the storage's (FORMAT.md, "Clock skew").
+    /// Not part of equality: copies of one file on two replicas are the same file.
+    public let modified: Double?
+
+    public init(file: FileName, size: Int, modified: Double? = nil) {
+        self.file = file; self.size = size; self.modified = modified
+    }
+
+    public static func == (a: FileInfo, b: FileInfo) -> Bool { a.file == b.file && a.size == b.size }
+    public func hash(into hasher: inout Hasher) { hasher.combine(file); hasher.combine(size) }
 }

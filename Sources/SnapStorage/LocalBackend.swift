@@ -76,7 +76,7 @@ public final class LocalBackend: Backend {
             if errno == EXDEV || errno == EEXIST || errno == ENOENT || errno == EPERM { return false }
             throw fail("link", file, errno)
         }
-        if durable { syncDirectory(dir) }
+        if durable { try syncDirectory(dir, file: file) }
         return true
     }
 
@@ -99,7 +99,7 @@ public final class LocalBackend: Backend {
             unlink(temp)
             throw failure
         }
-        if durable { syncDirectory(dir) }
+        if durable { try syncDirectory(dir, file: file) }
     }
 
     private func writeAll(_ fd: Int32, _ buf: UnsafeRawBufferPointer, _ file: FileName) throws {
@@ -147,7 +147,7 @@ public final class LocalBackend: Backend {
 
     public func stat(_ file: FileName) throws -> FileInfo {
         guard let st = statPath(path(of: file)) else { throw fail("stat", file, errno) }
-        return FileInfo(file: file, size: Int(st.st_size))
+        return FileInfo(file: file, size: Int(st.st_size), modified: Self.modified(st))
     }
 
     public func list(_ kind: FileKind) throws -> [FileInfo] {
@@ -163,7 +163,7 @@ public final class LocalBackend: Backend {
             for name in try entries(of: dir) where !name.hasPrefix(".") {
                 guard let st = statPath("\(dir)/\(name)") else { continue }  // deleted since readdir
                 guard (st.st_mode & S_IFMT) == S_IFREG else { continue }
-                result.append(FileInfo(file: FileName(kind, name), size: Int(st.st_size)))
+                result.append(FileInfo(file: FileName(kind, name), size: Int(st.st_size), modified: Self.modified(st)))
             }
         }
         return result
@@ -172,6 +172,8 @@ public final class LocalBackend: Backend {
     public func delete(_ file: FileName) throws {
         guard unlink(path(of: file)) == 0 else { throw fail("delete", file, errno) }
     }
+
+    private static func modified(_ st: stat) -> Double { Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9 }
 
     /// Names in a folder; an absent folder has none.
     private func entries(of dir: String) throws -> [String] {
@@ -196,7 +198,7 @@ public final class LocalBackend: Backend {
         for prefix in prefixes {
             if mkdir(prefix, 0o700) == 0 {
                 // Make the new folder's entry durable, or a file in it could vanish on power loss.
-                if durable { syncDirectory(String(prefix[..<(prefix.lastIndex(of: "/") ?? prefix.endIndex)])) }
+                if durable { try syncDirectory(String(prefix[..<(prefix.lastIndex(of: "/") ?? prefix.endIndex)]), file: file) }
             } else if errno != EEXIST {
                 throw fail("create folder for", file, errno)
             }
@@ -208,9 +210,22 @@ public final class LocalBackend: Backend {
         return (st.st_mode & S_IFMT) == S_IFDIR
     }
 
-    private func syncDirectory(_ dir: String) {
+    /// Makes a folder's entries durable (a rename, link or new folder in it). A failure is an
+    /// error: a later step (an index file, a snapshot) must not come to depend on an entry that
+    /// a power loss could take away. File systems that cannot sync a folder at all (`EINVAL`,
+    /// `ENOTSUP`: some network and FUSE file systems) order nothing either way and are let be.
+    private func syncDirectory(_ dir: String, file: FileName?) throws {
         let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if fd >= 0 { fsync(fd); close(fd) }
+        guard fd >= 0 else { throw syncFailure(dir, file, errno) }
+        defer { close(fd) }
+        if fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP {
+            throw syncFailure(dir, file, errno)
+        }
+    }
+
+    private func syncFailure(_ dir: String, _ file: FileName?, _ code: Int32) -> StorageError {
+        .permanent(operation: "fsync folder \(dir) after writing", file: file, location: location,
+                   detail: "\(String(cString: strerror(code))); the file may not survive a power loss, so nothing that depends on it was written")
     }
 }
 

@@ -46,6 +46,7 @@ struct BackupCommand: ParsableCommand {
             if let parent {
                 options.parent = try SnapshotStore.find(parent, in: repository, skipped: global.snapshotSkipped).id
             }
+            Interruption.setOutcome("nothing was saved: no snapshot was written (data already uploaded is reused by the next backup)")
             let progress = BackupProgress()
             let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? StatusLine.backup(progress) : nil
             if line != nil {
@@ -66,6 +67,7 @@ struct BackupCommand: ParsableCommand {
                 throw error
             }
             line?.stop()
+            Interruption.setOutcome("snapshot \(result.id.short) was saved")
             warned = !result.warnings.isEmpty
             try printSummary(result)
         }

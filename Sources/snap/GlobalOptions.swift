@@ -26,6 +26,10 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("password-command"), help: "Run this shell command and use its output as the password (default: $SNAP_PASSWORD_COMMAND).")
     var passwordCommand: String?
 
+    @Option(name: .customLong("password-command-timeout"), help: ArgumentHelp(
+        "Give up on the password command after this many seconds (default 60).", valueName: "seconds"))
+    var passwordCommandTimeout: Double = 60
+
     @Flag(help: "Print data as JSON.")
     var json = false
 
@@ -56,6 +60,9 @@ struct GlobalOptions: ParsableArguments {
     var noCache = false
 
     func validate() throws {
+        guard passwordCommandTimeout > 0 && passwordCommandTimeout.isFinite else {
+            throw ValidationError("--password-command-timeout must be a positive number of seconds")
+        }
         guard connections >= 1 && connections <= 64 else { throw ValidationError("--connections must be between 1 and 64") }
         if let days = objectLockDays, days < 1 { throw ValidationError("--s3-object-lock-days must be at least 1") }
         guard ["GOVERNANCE", "COMPLIANCE"].contains(objectLockMode.uppercased()) else {
@@ -162,7 +169,7 @@ struct GlobalOptions: ParsableArguments {
     /// The password, from the first source that is set: command, file, environment, terminal.
     func password(confirm: Bool = false) throws -> String {
         if let command = passwordCommand ?? environment["SNAP_PASSWORD_COMMAND"] {
-            return try PasswordSource.run(command: command)
+            return try PasswordSource.run(command: command, timeout: passwordCommandTimeout)
         }
         if let file = passwordFile ?? environment["SNAP_PASSWORD_FILE"] {
             return try PasswordSource.read(file: file)

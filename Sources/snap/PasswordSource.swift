@@ -1,22 +1,47 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// Where passwords come from besides the environment.
 enum PasswordSource {
-    static func run(command: String) throws -> String {
+    /// Runs `command` with `/bin/sh` and returns its output, less one final newline. A command
+    /// that runs longer than `timeout` seconds is ended (SIGTERM, then SIGKILL) and fails, and
+    /// an interrupted snap ends it too (`Interruption`).
+    static func run(command: String, timeout: Double) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardInput = FileHandle.nullDevice
+        let exited = DispatchSemaphore(value: 0)
+        process.terminationHandler = { _ in exited.signal() }
         do { try process.run() } catch { throw CLIError("cannot run password command: \(error.localizedDescription)") }
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let pid = process.processIdentifier
+        Interruption.addChild(pid)
+        defer { Interruption.removeChild(pid) }
+        // Read on another thread: a command that never closes its output must not hold snap.
+        let output = Mutex<Data?>(nil)
+        let read = DispatchSemaphore(value: 0)
+        let reader = pipe.fileHandleForReading
+        Thread.detachNewThread {
+            let data = reader.readDataToEndOfFile()
+            output.withLock { $0 = data }
+            read.signal()
+        }
+        guard exited.wait(timeout: .now() + timeout) == .success else {
+            kill(pid, SIGTERM)
+            if exited.wait(timeout: .now() + 2) == .timedOut { kill(pid, SIGKILL) }
+            throw CLIError("password command did not finish within \(Int(timeout)) s and was ended; fix it, or allow longer with --password-command-timeout")
+        }
         guard process.terminationStatus == 0 else {
             throw CLIError("password command exited with status \(process.terminationStatus)")
+        }
+        // Its output is complete once it has exited, unless a child it left keeps the pipe open.
+        guard read.wait(timeout: .now() + 2) == .success, let data = output.withLock({ $0 }) else {
+            throw CLIError("password command exited but its output was not closed (a process it started still holds it)")
         }
         return try nonEmpty(stripNewline(String(decoding: data, as: UTF8.self)), source: "password command output")
     }

@@ -5,6 +5,7 @@ import SnapEngine
 @main
 struct Snap: ParsableCommand {
     static func main() {
+        Interruption.install()
         // glibc gives every thread its own malloc arena, which multiplies peak memory for
         // snap's few worker threads; two arenas keep contention low and memory small.
         _ = mallopt(M_ARENA_MAX, 2)
@@ -32,6 +33,6 @@ struct Snap: ParsableCommand {
         version: snapVersion,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self,
                       RestoreCommand.self, ForgetCommand.self, PruneCommand.self, MirrorCommand.self, CheckCommand.self, RepairCommand.self,
-                      CatCommand.self, BenchmarkCommand.self]
+                      CatCommand.self, UnlockCommand.self, BenchmarkCommand.self]
     )
 }

@@ -52,7 +52,7 @@ final class PruneCrashTests: XCTestCase {
             XCTAssertEqual(try PruneTesting.unusedEntries(in: copy), 0, "the second prune finished the job (\(method) #\(call))")
             // The interrupted prune ran in this very process, so its lock (if its removal was the
             // interrupted call) belongs to a live PID and rightly stays; no deletion mark may.
-            let marks = try Coordination.all(in: try Repository.open(backend: copy, password: testPassword)).filter { $0.record.kind == .deletion }
+            let marks = try Coordination.scan(try Repository.open(backend: copy, password: testPassword)).marks
             XCTAssertEqual(marks.count, 0, "no deletion mark left (\(method) #\(call))")
         }
         XCTAssertGreaterThanOrEqual(interrupted, 20, "the faults must really interrupt prune")

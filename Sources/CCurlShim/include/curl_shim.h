@@ -17,6 +17,8 @@ typedef int (*snap_curl_seek_callback)(void *context, curl_off_t offset, int ori
 int snap_curl_load(char *error, size_t error_size);
 
 CURL *snap_curl_easy_init(void);
+/// curl_getdate: seconds since 1970 of an HTTP date, or -1.
+time_t snap_curl_getdate(const char *text);
 void snap_curl_easy_cleanup(CURL *handle);
 void snap_curl_easy_reset(CURL *handle);
 CURLcode snap_curl_easy_perform(CURL *handle);

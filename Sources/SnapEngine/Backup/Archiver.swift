@@ -111,9 +111,10 @@ public final class Archiver {
         // moment waits for this backup before deleting them.
         let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: options.hostname, timing: options.lockTiming)
         defer { lock.release() }
-        try repository.loadIndex { id, error in self.record.report("index \(id.short) skipped: \(error)") }
         // Condemned packs stay readable for restores, but new snapshots must not depend on them.
-        let condemned = try Self.condemnedPacks(in: repository)
+        // A file in locks/ that cannot be read may be a mark: stop before uploading anything.
+        let condemned = try Coordination.scan(repository).condemnedPacks(action: "backup not started")
+        try repository.loadIndex { id, error in self.record.report("index \(id.short) skipped: \(error)") }
         repository.index.remove(packs: condemned)
         try repository.indexUnindexedPacks(excluding: condemned)
         let parent = try findParent(paths: paths)
@@ -153,11 +154,6 @@ public final class Archiver {
         return BackupResult(id: id, snapshot: snapshot, warnings: record.warnings)
     }
 
-    /// Packs that a prune has condemned (named in deletion marks).
-    static func condemnedPacks(in repository: Repository) throws -> Set<PackID> {
-        Set(try Coordination.all(in: repository).filter { $0.record.kind == .deletion }.flatMap { $0.record.packs ?? [] })
-    }
-
     /// If this backup's lock may have looked dead to a prune (the host slept, or storage was
     /// unreachable for a long time), checks that every pack the snapshot depends on is still
     /// there and not condemned; otherwise the snapshot would name deleted data.
@@ -165,10 +161,10 @@ public final class Archiver {
     /// Rare, so the blobs are found by walking the new tree then rather than remembered
     /// throughout the backup (which would cost memory per file).
     private func verifyDependencies(of root: BlobID, lock: RepositoryLock) throws {
-        let quiet = Double(WallClock.now.seconds - lock.lastRefresh.seconds)
+        let quiet = lock.secondsSinceRefresh
         guard quiet > options.lockTiming.staleAfter - options.lockTiming.refreshInterval else { return }
         let present = Set(try repository.backend.list(.data).compactMap { PackID(hex: $0.file.name) })
-        let condemned = try Self.condemnedPacks(in: repository)
+        let condemned = try Coordination.scan(repository).condemnedPacks(action: "snapshot not saved")
         var needed: Set<PackID> = []
         func need(_ id: BlobID) { if let pack = repository.index.lookup(id)?.pack { needed.insert(pack) } }
         do {

@@ -25,6 +25,8 @@ public struct CheckReport: Sendable {
             case packUnindexedNeeded = "pack_unindexed_needed"
             case snapshotUnreadable = "snapshot_unreadable"
             case lockUnavailable = "lock_unavailable"
+            /// A file in `locks/` cannot be read: prune deletes nothing and backups refuse to start.
+            case lockUnreadable = "lock_unreadable"
             /// Storage failed (after retries) while reading: nothing is known about what was being read.
             case readFailed = "read_failed"
         }

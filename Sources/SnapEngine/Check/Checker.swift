@@ -144,7 +144,13 @@ public final class Checker {
 
     private func checkPacks() throws {
         progress.start(.packs)
-        condemned = Set(try Coordination.all(in: repository).filter { $0.record.kind == .deletion }.flatMap { $0.record.packs ?? [] })
+        let coordination = try Coordination.scan(repository)
+        for file in coordination.unreadable {
+            finding(.error, .lockUnreadable, file.file,
+                    "cannot be read (\(file.reason)): it may be a running backup's lock or a deletion mark, so prune deletes nothing and backups refuse "
+                    + "to start; if no snap command runs on any host, remove it with 'snap unlock --remove-all'")
+        }
+        condemned = Set(coordination.marks.flatMap { $0.record.packs ?? [] })
         for info in try repository.backend.list(.data) {
             guard let id = PackID(hex: info.file.name) else { continue }
             stored[id] = info.size

@@ -15,32 +15,108 @@ public struct CoordinationRecord: Codable, Sendable, Equatable {
         case deletion
     }
 
+    /// Who holds a lock, the same in every refreshed copy of it: a mark waits for holders.
+    public struct Holder: Codable, Sendable, Hashable {
+        public var hostname: String
+        public var pid: Int32
+        public var created: String
+        public init(hostname: String, pid: Int32, created: String) { self.hostname = hostname; self.pid = pid; self.created = created }
+    }
+
     public var kind: Kind
     public var hostname: String
     public var pid: Int32
     /// When the process started holding the lock, or when the packs were condemned.
     public var created: String
-    /// The last time the holder proved it is alive (locks only).
+    /// The last time the holder proved it is alive (locks only; a mark's is its `created`).
     public var refreshed: String
     /// Condemned packs (deletion marks only).
     public var packs: [PackID]?
+    /// Deletion marks only: the backups whose locks existed once the mark was written. The
+    /// mark's packs are deleted only when none of them is alive, so the order of backups and
+    /// marks is observed in storage, not compared between hosts' clocks. `nil` until a prune
+    /// has listed the locks after writing the mark (FORMAT.md, "Locks and deletion marks").
+    public var waitFor: [Holder]?
 
     public init(kind: Kind, hostname: String, pid: Int32, created: String, refreshed: String, packs: [PackID]? = nil) {
         self.kind = kind; self.hostname = hostname; self.pid = pid; self.created = created; self.refreshed = refreshed; self.packs = packs
     }
 
+    public var holder: Holder { Holder(hostname: hostname, pid: pid, created: created) }
+
+    /// `created` as a time; a record whose times do not parse is refused when read.
     public var createdTime: Timestamp { RFC3339.parse(created) ?? Timestamp(seconds: 0, nanoseconds: 0) }
     public var refreshedTime: Timestamp { RFC3339.parse(refreshed) ?? Timestamp(seconds: 0, nanoseconds: 0) }
+
+    /// Why the record cannot be trusted, or `nil`.
+    var problem: String? {
+        if RFC3339.parse(created) == nil { return "its creation time '\(created)' is not a valid time" }
+        if RFC3339.parse(refreshed) == nil { return "its refresh time '\(refreshed)' is not a valid time" }
+        if hostname.isEmpty { return "it names no host" }
+        if kind == .deletion && packs == nil { return "it is a deletion mark without packs" }
+        return nil
+    }
 }
 
-/// A coordination record and its file name.
+/// A coordination record, its file name, and when the storage wrote the file (by the
+/// storage's clock, where the backend reports it: `Coordination.scan(_:times:)`).
 public struct CoordinationFile: Sendable {
     public let id: RawID
     public let record: CoordinationRecord
+    public var modified: Double? = nil
+}
+
+/// A file in `locks/` that could not be read, authenticated or decoded. It may be a running
+/// backup's lock or a deletion mark, so every reader assumes the worst of it.
+public struct UnreadableCoordinationFile: Sendable, CustomStringConvertible {
+    public let file: FileName
+    public let reason: String
+
+    public var description: String { "\(file) cannot be read (\(reason))" }
+}
+
+/// Everything in `locks/` at one listing.
+public struct CoordinationScan: Sendable {
+    public var files: [CoordinationFile] = []
+    public var unreadable: [UnreadableCoordinationFile] = []
+
+    public var marks: [CoordinationFile] { files.filter { $0.record.kind == .deletion } }
+
+    /// Packs named by deletion marks; throws when a file that may be a mark cannot be read,
+    /// since its packs would then be reused and could be deleted under the caller.
+    public func condemnedPacks(action: String) throws -> Set<PackID> {
+        if let first = unreadable.first { throw CoordinationError.unreadable(first, action: action, others: unreadable.count - 1) }
+        return Set(marks.flatMap { $0.record.packs ?? [] })
+    }
+}
+
+/// Failures of the lock protocol.
+public enum CoordinationError: Error, CustomStringConvertible {
+    /// A file in `locks/` cannot be read; it may be a deletion mark.
+    case unreadable(UnreadableCoordinationFile, action: String, others: Int)
+    /// This host's clock differs from the storage's by more than the protocol tolerates.
+    case clockSkew(offset: Double, allowed: Double, location: String)
+
+    public var description: String {
+        switch self {
+        case let .unreadable(file, action, others):
+            let more = others > 0 ? " (and \(others) more)" : ""
+            return "\(action): \(file)\(more); it may be a deletion mark naming packs that must not be reused. "
+                + "Run 'snap check'; if it stays unreadable and no snap command runs on any host, remove it with 'snap unlock --remove-all'"
+        case let .clockSkew(offset, allowed, location):
+            let minutes = Int((abs(offset) / 60).rounded())
+            return "this host's clock is \(minutes) minutes \(offset < 0 ? "ahead of" : "behind") the clock of \(location) "
+                + "(at most \(Int(allowed / 60)) are safe for locks); set the clock right (NTP) and run the command again"
+        }
+    }
 }
 
 /// Reading and writing `locks/`.
 public enum Coordination {
+    /// Coordination records are a few hundred bytes, marks up to ~70 bytes a pack; a file
+    /// larger than this is not one (and is reported unreadable rather than loaded).
+    static let largestFile = 256 << 20
+
     /// Writes a record; returns its name (the SHA-256 of the encrypted file).
     public static func write(_ record: CoordinationRecord, in repository: Repository) throws -> RawID {
         try repository.saveFile(.locks, plaintext: try JSONCoding.encode(record))
@@ -51,15 +127,34 @@ public enum Coordination {
         do { try repository.backend.delete(FileName(.locks, id.hex)) } catch StorageError.notFound {}
     }
 
-    /// Every readable record. Unreadable files (damaged, or from another repository) are skipped.
-    public static func all(in repository: Repository) throws -> [CoordinationFile] {
-        var result: [CoordinationFile] = []
+    /// Reads every file in `locks/`. A file deleted between listing and reading (a refreshed
+    /// or released lock) is left out; one that cannot be read, authenticated or decoded is
+    /// returned as unreadable, never skipped. Listing errors are thrown.
+    ///
+    /// With `times`, each file's storage modification time is filled in (from the listing,
+    /// or a `stat` where the listing has none), for judging whether locks are alive.
+    public static func scan(_ repository: Repository, times: Bool = false) throws -> CoordinationScan {
+        var result = CoordinationScan()
         for info in try repository.backend.list(.locks) {
-            // Records are a few hundred bytes; anything large is not one (e.g. an interrupted benchmark's file).
-            guard let id = RawID(hex: info.file.name), info.size <= 1 << 20 else { continue }
-            guard let bytes = try? repository.loadFile(info.file),
-                  let record = try? JSONCoding.decode(CoordinationRecord.self, bytes, file: info.file.description) else { continue }
-            result.append(CoordinationFile(id: id, record: record))
+            guard let id = RawID(hex: info.file.name) else { continue }  // not a coordination file's name
+            guard info.size <= largestFile else {
+                result.unreadable.append(UnreadableCoordinationFile(file: info.file, reason: "\(info.size) bytes, too large for a lock or mark"))
+                continue
+            }
+            do {
+                let record = try JSONCoding.decode(CoordinationRecord.self, try repository.loadFile(info.file), file: info.file.description)
+                if let problem = record.problem {
+                    result.unreadable.append(UnreadableCoordinationFile(file: info.file, reason: problem))
+                } else {
+                var modified = info.modified
+                if times && modified == nil { modified = try? repository.backend.stat(info.file).modified }
+                result.files.append(CoordinationFile(id: id, record: record, modified: modified))
+                }
+            } catch StorageError.notFound {
+                continue
+            } catch {
+                result.unreadable.append(UnreadableCoordinationFile(file: info.file, reason: "\(error)"))
+            }
         }
         return result
     }

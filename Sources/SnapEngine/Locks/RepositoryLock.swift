@@ -4,16 +4,23 @@ import Glibc
 import Foundation
 import SnapCore
 import SnapRepository
+import SnapStorage
 import Synchronization
 
 /// A lock held by this process in `locks/`, refreshed in the background until released.
 ///
 /// Backups hold a `backup` lock from before they load the index until after their
 /// snapshot is written; prune holds a `prune` lock. Neither kind blocks the other.
+///
+/// Writing the lock also measures this host's clock against the storage's: the storage's
+/// modification time of the lock just written (file system, `Last-Modified` or `Date`).
+/// A host further off than `LockTiming.clockSkew` gets `CoordinationError.clockSkew`
+/// instead of a lock, because its lock times would mislead other hosts.
 public final class RepositoryLock: Sendable {
     private struct State {
         var current: RawID
-        var lastRefresh: Timestamp
+        /// Monotonic seconds of the last successful write: immune to clock changes.
+        var lastRefresh: Double
         var released = false
     }
 
@@ -22,23 +29,42 @@ public final class RepositoryLock: Sendable {
     private let timing: LockTiming
     private let state: Mutex<State>
     private let stopped = DispatchSemaphore(value: 0)
+    /// Storage time minus this host's time, in seconds, when the backend reports file times.
+    public let clockOffset: Double?
 
-    /// Writes the lock and starts refreshing it.
+    /// Writes the lock, checks this host's clock against the storage's, and starts refreshing.
     public init(kind: CoordinationRecord.Kind, repository: Repository, hostname: String, timing: LockTiming = LockTiming()) throws {
         let now = WallClock.nowText
         base = CoordinationRecord(kind: kind, hostname: hostname, pid: getpid(), created: now, refreshed: now)
         self.repository = repository
         self.timing = timing
+        let before = WallClock.seconds
         let id = try Coordination.write(base, in: repository)
-        state = Mutex(State(current: id, lastRefresh: WallClock.now))
+        let after = WallClock.seconds
+        let stored = try? repository.backend.stat(FileName(.locks, id.hex)).modified
+        // HTTP times have whole seconds: the offset is known to about a second, plenty here.
+        clockOffset = stored.map { $0 - (before + after) / 2 }
+        if let offset = clockOffset, abs(offset) > timing.clockSkew {
+            try? Coordination.remove(id, in: repository)
+            throw CoordinationError.clockSkew(offset: offset, allowed: timing.clockSkew, location: repository.backend.location)
+        }
+        state = Mutex(State(current: id, lastRefresh: Clock.now()))
+        ActiveLocks.add(self)
         Thread.detachNewThread { [self] in refreshLoop() }
     }
 
     /// When the lock was written.
     public var created: Timestamp { base.createdTime }
 
-    /// When the lock was last rewritten successfully.
-    public var lastRefresh: Timestamp { state.withLock { $0.lastRefresh } }
+    /// Seconds since the lock was last written successfully (monotonic clock).
+    public var secondsSinceRefresh: Double { Clock.now() - state.withLock { $0.lastRefresh } }
+
+    /// The storage's current time as well as this host can tell: its own clock corrected by
+    /// the offset measured when the lock was written.
+    public var storageNow: Timestamp {
+        let seconds = WallClock.seconds + (clockOffset ?? 0)
+        return Timestamp(seconds: Int64(seconds.rounded(.down)), nanoseconds: 0)
+    }
 
     /// Stops refreshing and removes the lock.
     public func release() {
@@ -48,6 +74,7 @@ public final class RepositoryLock: Sendable {
             return s.current
         }
         guard let id else { return }
+        ActiveLocks.remove(self)
         stopped.signal()
         try? Coordination.remove(id, in: repository)
     }
@@ -61,10 +88,25 @@ public final class RepositoryLock: Sendable {
             guard let fresh = try? Coordination.write(record, in: repository) else { continue }  // try again next round
             let old: RawID? = state.withLock { s in
                 guard !s.released else { return fresh }  // released meanwhile: remove the fresh copy
-                defer { s.current = fresh; s.lastRefresh = WallClock.now }
+                defer { s.current = fresh; s.lastRefresh = Clock.now() }
                 return s.current
             }
             if let old { try? Coordination.remove(old, in: repository) }
         }
+    }
+}
+
+/// The locks this process holds, so that an interrupted command removes them on its way out
+/// (`releaseAll`, from the signal handler's thread).
+public enum ActiveLocks {
+    private struct Entry: @unchecked Sendable { weak var lock: RepositoryLock? }
+    private static let locks = Mutex<[ObjectIdentifier: Entry]>([:])
+
+    static func add(_ lock: RepositoryLock) { locks.withLock { $0[ObjectIdentifier(lock)] = Entry(lock: lock) } }
+    static func remove(_ lock: RepositoryLock) { _ = locks.withLock { $0.removeValue(forKey: ObjectIdentifier(lock)) } }
+
+    /// Releases every lock this process holds.
+    public static func releaseAll() {
+        for entry in locks.withLock({ Array($0.values) }) { entry.lock?.release() }
     }
 }

@@ -26,7 +26,7 @@ public final class Pruner {
         var result = PruneResult()
         let lock = options.dryRun ? nil : try RepositoryLock(kind: .prune, repository: repository, hostname: options.hostname, timing: options.timing)
         defer { lock?.release() }
-        let marks = try checkLocks()
+        let marks = try checkLocks(now: lock?.storageNow ?? WallClock.now)
 
         // What is used.
         var reachable = Reachability()
@@ -36,10 +36,10 @@ public final class Pruner {
 
         // Phase 1 in a function of its own, so that its picture of the index is gone before
         // phase 2 loads a fresh one.
-        guard let current = try condemn(marks: marks, reachable: reachable, result: &result) else { return result }
+        guard let current = try condemn(marks: marks, reachable: reachable, result: &result), let lock else { return result }
 
         // Phase 2.
-        try deleteSafely(marks: current, reachable: &reachable, result: &result)
+        try deleteSafely(marks: current, reachable: &reachable, lock: lock, result: &result)
         return result
     }
 
@@ -90,20 +90,24 @@ public final class Pruner {
         return current
     }
 
-    /// Refuses to run beside another live prune, removes dead locks, returns the deletion marks.
-    private func checkLocks() throws -> [CoordinationFile] {
-        let coordination = try Coordination.all(in: repository)
-        let now = WallClock.now
-        let alive = { (f: CoordinationFile) in self.options.timing.isAlive(f.record, now: now, localHost: self.options.hostname) }
+    /// Refuses to run beside another live prune, removes dead locks, reports files that
+    /// cannot be read (kept, and taken for live locks), and returns the deletion marks.
+    private func checkLocks(now: Timestamp) throws -> [CoordinationFile] {
+        let coordination = try Coordination.scan(repository, times: true)
+        let alive = { (f: CoordinationFile) in self.options.timing.isAlive(f, now: now, localHost: self.options.hostname) }
         let mine = { (f: CoordinationFile) in f.record.pid == getpidValue() && f.record.hostname == self.options.hostname }
-        if let other = coordination.first(where: { $0.record.kind == .prune && alive($0) && !mine($0) }) {
+        if let other = coordination.files.first(where: { $0.record.kind == .prune && alive($0) && !mine($0) }) {
             throw PruneError.anotherPruneRunning(host: other.record.hostname, pid: other.record.pid)
         }
+        for file in coordination.unreadable {
+            report("\(file): taken for a running backup's lock, so no condemned pack is deleted; "
+                   + "if no snap command runs on any host, remove it with 'snap unlock --remove-all'")
+        }
         // Locks of dead processes block nothing; removing them keeps locks/ readable.
-        for dead in coordination where !options.dryRun && dead.record.kind != .deletion && !alive(dead) {
+        for dead in coordination.files where !options.dryRun && dead.record.kind != .deletion && !alive(dead) {
             try? Coordination.remove(dead.id, in: repository)
         }
-        return coordination.filter { $0.record.kind == .deletion }
+        return coordination.marks
     }
 
     private func storedPacks() throws -> [PackID: Int] {
@@ -112,7 +116,8 @@ public final class Pruner {
     }
 
     /// Writes a mark for newly condemned packs, and rewrites older marks without the packs
-    /// in `keeping` (used again, or gone), keeping each mark's original time.
+    /// in `keeping` (used again, or gone), keeping each mark's original time and waiting list.
+    /// Then gives every mark without a waiting list one (`settle`).
     private func updateMarks(_ marks: [CoordinationFile], adding: [PackID], keeping: Set<PackID>) throws -> [CoordinationFile] {
         var result: [CoordinationFile] = []
         for mark in marks {
@@ -132,23 +137,51 @@ public final class Pruner {
                                             created: now, refreshed: now, packs: adding)
             result.append(CoordinationFile(id: try Coordination.write(record, in: repository), record: record))
         }
-        return result
+        return try settle(result)
+    }
+
+    /// Gives each mark without one its waiting list: the backups whose locks exist now. Every
+    /// backup that may have loaded the index before the mark existed wrote its lock before
+    /// that, and a live lock always has a file (a refresh writes the new one first), so it is
+    /// listed here; backups that start later read the mark and never use its packs. When a
+    /// file in `locks/` cannot be read the list would be incomplete: the mark stays unsettled,
+    /// and unsettled marks are never eligible.
+    private func settle(_ marks: [CoordinationFile]) throws -> [CoordinationFile] {
+        guard marks.contains(where: { $0.record.waitFor == nil }) else { return marks }
+        let coordination = try Coordination.scan(repository)
+        guard coordination.unreadable.isEmpty else { return marks }
+        let holders = Set(coordination.files.filter { $0.record.kind == .backup }.map(\.record.holder))
+            .sorted { ($0.hostname, $0.pid, $0.created) < ($1.hostname, $1.pid, $1.created) }
+        return try marks.map { mark in
+            guard mark.record.waitFor == nil else { return mark }
+            var record = mark.record
+            record.waitFor = holders
+            let settled = CoordinationFile(id: try Coordination.write(record, in: repository), record: record)
+            try Coordination.remove(mark.id, in: repository)
+            return settled
+        }
     }
 
     /// Phase 2: deletes the unused packs of every mark no running backup may depend on;
     /// marks that are not yet eligible stay for a later prune.
-    private func deleteSafely(marks: [CoordinationFile], reachable: inout Reachability, result: inout PruneResult) throws {
-        let now = WallClock.now
-        let backups = try Coordination.all(in: repository).filter {
-            $0.record.kind == .backup && options.timing.isAlive($0.record, now: now, localHost: options.hostname)
-        }
+    private func deleteSafely(marks: [CoordinationFile], reachable: inout Reachability, lock: RepositoryLock,
+                              result: inout PruneResult) throws {
+        let coordination = try Coordination.scan(repository, times: true)
+        let at = lock.storageNow
+        let alive = Set(coordination.files.filter {
+            $0.record.kind == .backup && options.timing.isAlive($0, now: at, localHost: options.hostname)
+        }.map(\.record.holder))
+        // A file that cannot be read may be the lock of a backup any mark waits for.
         let isEligible = { (m: CoordinationFile) in
-            !backups.contains { Double($0.record.createdTime.seconds - m.record.createdTime.seconds) <= self.options.timing.clockSkew }
+            coordination.unreadable.isEmpty && m.record.waitFor.map { !$0.contains(where: alive.contains) } == true
         }
         let eligible = marks.filter(isEligible)
         let waiting = marks.filter { !isEligible($0) }
         result.packsDeferred = waiting.reduce(0) { $0 + ($1.record.packs?.count ?? 0) }
-        if !waiting.isEmpty { report("\(result.packsDeferred) condemned packs wait until running backups finish; a later prune deletes them") }
+        if !waiting.isEmpty {
+            let why = coordination.unreadable.isEmpty ? "running backups finish" : "the unreadable files in locks/ are readable or removed"
+            report("\(result.packsDeferred) condemned packs wait until \(why); a later prune deletes them")
+        }
         guard !eligible.isEmpty else { return }
 
         // Read after the lock check: snapshots and index files of backups that finished meanwhile count.

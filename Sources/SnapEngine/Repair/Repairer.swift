@@ -37,9 +37,9 @@ public struct Repairer {
         dryRun ? nil : try RepositoryLock(kind: .backup, repository: repository, hostname: hostname, timing: timing)
     }
 
-    /// Packs named by deletion marks.
+    /// Packs named by deletion marks; throws when a file that may be a mark cannot be read.
     func condemnedPacks() throws -> Set<PackID> {
-        Set(try Coordination.all(in: repository).filter { $0.record.kind == .deletion }.flatMap { $0.record.packs ?? [] })
+        try Coordination.scan(repository).condemnedPacks(action: "repair not started")
     }
 }
 

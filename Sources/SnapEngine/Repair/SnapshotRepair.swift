@@ -103,6 +103,8 @@ extension Repairer {
         if !unreadableIndex.isEmpty {
             throw RepairError.indexUnreadable(unreadableIndex.compactMap { IndexID(hex: String($0.file.split(separator: "/").last ?? "")) })
         }
+        // A file in locks/ that cannot be read may be a mark whose packs must not be reused.
+        _ = try Coordination.scan(repository).condemnedPacks(action: "repair not started")
         let failures = check.findings.filter { $0.kind == .readFailed || $0.kind == .packUnreadable }
         if !failures.isEmpty { throw RepairError.readFailed(failures.map { "\($0.file): \($0.message)" }) }
         result.unreadableSnapshots = check.findings.filter { $0.kind == .snapshotUnreadable }.compactMap { finding in
@@ -170,7 +172,7 @@ extension Repairer {
         result.indexedPacks = check.neededUnindexedPacks.union(reused).filter { !check.condemnedPacks.contains($0) }.sorted()
         try indexPacks(result.indexedPacks, from: unindexedPacks)
         if let lock {
-            let quiet = Double(WallClock.now.seconds - lock.lastRefresh.seconds)
+            let quiet = lock.secondsSinceRefresh
             if quiet > timing.staleAfter - timing.refreshInterval { throw RepairError.lockStale(seconds: Int(quiet)) }
         }
         for i in result.repaired.indices {

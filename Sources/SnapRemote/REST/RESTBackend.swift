@@ -114,7 +114,7 @@ public final class RESTBackend: Backend {
         guard let size = r.headers["content-length"].flatMap({ Int($0) }) else {
             throw StorageError.permanent(operation: "stat", file: file, location: location, detail: "no Content-Length in the reply")
         }
-        return FileInfo(file: file, size: size)
+        return FileInfo(file: file, size: size, modified: r.storageTime)
     }
 
     public func list(_ kind: FileKind) throws -> [FileInfo] {

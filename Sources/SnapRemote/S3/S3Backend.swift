@@ -215,7 +215,7 @@ public final class S3Backend: Backend {
             throw StorageError.transient(operation: "stat", file: file, location: location,
                                          detail: "the response has no Content-Length")
         }
-        return FileInfo(file: file, size: size)
+        return FileInfo(file: file, size: size, modified: result.storageTime)
     }
 
     public func delete(_ file: FileName) throws {

@@ -1,0 +1,42 @@
+import SnapCore
+import SnapRepository
+import SnapStorage
+
+/// What `Coordination.unlock` removed.
+public struct UnlockResult: Sendable, Encodable {
+    /// Locks of processes that are gone (or, with `removeAll`, every lock).
+    public var locksRemoved = 0
+    /// Files that could not be read (only with `removeAll`).
+    public var unreadableRemoved = 0
+    /// Live locks left in place.
+    public var locksKept = 0
+}
+
+extension Coordination {
+    /// Removes stale locks; with `removeAll`, every lock and every file in `locks/` that
+    /// cannot be read, as `restic unlock --remove-all` does. Deletion marks that can be read
+    /// are always kept. Removing a mark that cannot be read is safe for data: its packs stay
+    /// indexed, and the next prune condemns them again if no snapshot uses them. Removing a
+    /// live backup's lock is not: `removeAll` is for when no snap command runs anywhere.
+    public static func unlock(_ repository: Repository, removeAll: Bool, hostname: String,
+                              timing: LockTiming = LockTiming()) throws -> UnlockResult {
+        var result = UnlockResult()
+        let scan = try scan(repository, times: true)
+        let now = WallClock.now
+        for file in scan.files where file.record.kind != .deletion {
+            if removeAll || !timing.isAlive(file, now: now, localHost: hostname) {
+                try remove(file.id, in: repository)
+                result.locksRemoved += 1
+            } else {
+                result.locksKept += 1
+            }
+        }
+        if removeAll {
+            for file in scan.unreadable {
+                do { try repository.backend.delete(file.file) } catch StorageError.notFound {}
+                result.unreadableRemoved += 1
+            }
+        }
+        return result
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import SnapEngine
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// SIGINT, SIGTERM and SIGHUP end a command cleanly: its locks are removed (so other hosts do
+/// not wait ~95 minutes for them to go stale), its child processes are ended, one line says
+/// what was and was not saved, and snap exits with 128 + the signal's number. A second
+/// signal exits at once.
+///
+/// Nothing half-written needs undoing: every repository file appears atomically (FORMAT.md,
+/// "Write order"), packs are assembled in unnamed files that vanish with the process, and a
+/// snapshot is written last. The signals are blocked in every thread and taken by one thread
+/// with `sigwait`, so the cleanup runs as ordinary code rather than in a signal handler.
+enum Interruption {
+    private static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
+    /// What the running command has saved so far, for the interruption line.
+    private static let outcome = Mutex<String>("stopped; the repository stays consistent (its files are written whole or not at all)")
+    private static let children = Mutex<[pid_t]>([])
+
+    /// Blocks the signals (threads started later inherit the mask) and starts the thread that
+    /// takes them. Call first thing in `main`, before any other thread exists.
+    static func install() {
+        var set = signalSet()
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        Thread.detachNewThread { waitForSignals() }
+    }
+
+    /// Sets the interruption line's account of what is saved, e.g. "nothing was saved".
+    static func setOutcome(_ text: String) { outcome.withLock { $0 = text } }
+
+    /// A child process to end (SIGTERM) if snap is interrupted.
+    static func addChild(_ pid: pid_t) { children.withLock { $0.append(pid) } }
+    static func removeChild(_ pid: pid_t) { children.withLock { $0.removeAll { $0 == pid } } }
+
+    private static func signalSet() -> sigset_t {
+        var set = sigset_t()
+        sigemptyset(&set)
+        for s in signals { sigaddset(&set, s) }
+        return set
+    }
+
+    private static func waitForSignals() {
+        var set = signalSet()
+        var first: Int32?
+        while true {
+            var received: Int32 = 0
+            guard sigwait(&set, &received) == 0 else { continue }
+            if first != nil { _exit(128 + received) }  // a second signal: leave now
+            first = received
+            let signal = received
+            Thread.detachNewThread { finish(signal) }
+        }
+    }
+
+    private static func finish(_ signal: Int32) {
+        for pid in children.withLock({ $0 }) { kill(pid, SIGTERM) }
+        ActiveLocks.releaseAll()
+        let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "signal \(signal)"
+        let text = "snap: interrupted by \(name): \(outcome.withLock { $0 })\n"
+        _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+        exit(128 + signal)  // atexit handlers end rclone servers
+    }
+}

@@ -1,0 +1,30 @@
+import ArgumentParser
+import SnapEngine
+
+struct UnlockCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "unlock",
+        abstract: "Remove locks of snap processes that are gone.",
+        discussion: """
+        Without options, removes only locks that are stale: written on this host by a process that \
+        no longer exists, or not refreshed for 95 minutes. --remove-all also removes live locks and \
+        files in locks/ that cannot be read; use it only when no snap command runs on any host. \
+        Deletion marks that can be read are always kept.
+        """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Flag(name: .customLong("remove-all"), help: "Remove every lock and unreadable file in locks/, not only stale ones.")
+    var removeAll = false
+
+    func run() throws {
+        try reportingErrors {
+            let repository = try global.openRepository()
+            let result = try Coordination.unlock(repository, removeAll: removeAll, hostname: Identity.hostname)
+            if global.json { try Output.json(result); return }
+            guard !global.quiet else { return }
+            Output.line("removed \(result.locksRemoved) locks" + (removeAll ? " and \(result.unreadableRemoved) unreadable files" : ""))
+            if result.locksKept > 0 { Output.line("\(result.locksKept) locks of running processes kept (--remove-all removes them too)") }
+        }
+    }
+}
