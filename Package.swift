@@ -66,7 +66,7 @@ let package = Package(
         .testTarget(name: "SnapRepositoryTests", dependencies: ["SnapRepository", "SnapStorage", "SnapCrypto", "SnapChunker", "SnapTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SnapEngineTests", dependencies: ["CPosix", "SnapEngine", "SnapRepository", "SnapStorage", "SnapTestSupport"]),
-        .testTarget(name: "SnapCLITests", dependencies: ["SnapTestSupport", "CPosix"]),
+        .testTarget(name: "SnapCLITests", dependencies: ["SnapTestSupport", "CPosix"], exclude: ["Shims"]),
     ]
 )
 

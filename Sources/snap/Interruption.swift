@@ -56,11 +56,38 @@ enum Interruption {
     }
 
     private static func finish(_ signal: Int32) {
-        for pid in children.withLock({ $0 }) { kill(pid, SIGTERM) }
+        for pid in children.withLock({ $0 }) {
+            for p in [pid] + ProcessTree.descendants(of: pid) { kill(p, SIGTERM) }
+        }
         ActiveLocks.releaseAll()
         let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "signal \(signal)"
         let text = "snap: interrupted by \(name): \(outcome.withLock { $0 })\n"
         _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
         exit(128 + signal)  // atexit handlers end rclone servers
+    }
+}
+
+/// Processes started by a child of snap, found through /proc: a shell command's children
+/// are not in snap's sight otherwise, and they share its terminal's process group, which
+/// a password prompt (gpg, pass) needs, so they cannot be put in a group of their own.
+enum ProcessTree {
+    /// Every process descending from `pid`, children before grandchildren.
+    static func descendants(of pid: pid_t) -> [pid_t] {
+        var parents: [pid_t: pid_t] = [:]
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] {
+            guard let child = pid_t(entry), let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            // "pid (comm) state ppid …": the name may hold spaces and parentheses.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 1, let parent = pid_t(fields[1]) { parents[child] = parent }
+        }
+        var found: [pid_t] = []
+        var frontier = [pid]
+        while !frontier.isEmpty {
+            let next = parents.filter { frontier.contains($0.value) }.map(\.key)
+            found += next
+            frontier = next
+        }
+        return found
     }
 }

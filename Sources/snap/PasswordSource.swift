@@ -32,8 +32,10 @@ enum PasswordSource {
             read.signal()
         }
         guard exited.wait(timeout: .now() + timeout) == .success else {
-            kill(pid, SIGTERM)
-            if exited.wait(timeout: .now() + 2) == .timedOut { kill(pid, SIGKILL) }
+            // The shell's children too: one left running would hold snap's output open.
+            let tree = [pid] + ProcessTree.descendants(of: pid)
+            for p in tree { kill(p, SIGTERM) }
+            if exited.wait(timeout: .now() + 2) == .timedOut { for p in tree { kill(p, SIGKILL) } }
             throw CLIError("password command did not finish within \(Int(timeout)) s and was ended; fix it, or allow longer with --password-command-timeout")
         }
         guard process.terminationStatus == 0 else {
