@@ -56,7 +56,7 @@ struct RestoreCommand: ParsableCommand {
                 if result.succeeded {
                     Output.line("restored \(counts)")
                 } else {
-                    let removed = result.unwritten.isEmpty ? "" : "; \(result.unwritten.count) files not written completely were removed"
+                    let removed = result.unwritten.isEmpty ? "" : "; \(result.unwritten.count) files not restored (none left partly written)"
                     Output.line("restore incomplete: \(counts) restored\(removed)")
                 }
             }
@@ -81,7 +81,7 @@ struct RestoreCommand: ParsableCommand {
             return "restore stopped: \(stop); \(tail)"
         }
         var parts: [String] = []
-        if !result.unwritten.isEmpty { parts.append("\(result.unwritten.count) files could not be written to the target (removed)") }
+        if !result.unwritten.isEmpty { parts.append("\(result.unwritten.count) files could not be written to the target (none left partly written)") }
         if !result.errors.isEmpty { parts.append("\(result.errors.count) entries could not be created or given their metadata in the target") }
         return "restore incomplete: " + (parts + repository).joined(separator: ", ") + " (named above)"
     }
