@@ -4,8 +4,7 @@ import PackageDescription
 // Layers, bottom to top; each module imports only modules above it in this list.
 //   C system libraries: CZstd, COpenSSL, CCurl (headers only: CCurlShim loads libcurl with
 //                       dlopen at the first remote transfer and gives typed front ends for
-//                       its variadic calls), CPosix (headers Glibc's module lacks),
-//                       CScrypt (scrypt's memory-hard mixing, ours, in C)
+//                       its variadic calls), CPosix (headers Glibc's module lacks)
 //   thin wrappers:      SnapCompression, SnapCrypto
 //   core types:         SnapCore
 //   primitives:         SnapChunker
@@ -39,9 +38,8 @@ let package = Package(
         // No pkgConfig: it would link libcurl, which CCurlShim loads only when needed.
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
-        .target(name: "CScrypt"),
         .target(name: "SnapCompression", dependencies: ["CZstd"]),
-        .target(name: "SnapCrypto", dependencies: ["COpenSSL", "CScrypt"]),
+        .target(name: "SnapCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SnapHTTP", dependencies: ["CCurlShim"]),
         .target(name: "SnapCore"),
         .target(name: "SnapChunker", dependencies: ["SnapCore"]),
@@ -51,12 +49,12 @@ let package = Package(
         .target(name: "SnapEngine", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapRepository", "SnapChunker", "SnapStorage"]),
         .target(name: "SnapComposition", dependencies: ["SnapCore", "SnapCrypto", "SnapStorage", "SnapHTTP", "SnapRemote"]),
         .executableTarget(name: "snap", dependencies: [
-            "CPosix", "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker",
+            "CPosix", "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker", "SnapCrypto",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         .target(name: "SnapTestSupport", dependencies: ["SnapCore", "SnapStorage"], path: "Tests/SnapTestSupport"),
-        .testTarget(name: "SnapCryptoTests", dependencies: ["SnapCrypto", "COpenSSL", "CScrypt"]),
+        .testTarget(name: "SnapCryptoTests", dependencies: ["SnapCrypto"]),
         .testTarget(name: "SnapCompressionTests", dependencies: ["SnapCompression", "SnapTestSupport"]),
         .testTarget(name: "SnapCoreTests", dependencies: ["SnapCore"]),
         .testTarget(name: "SnapChunkerTests", dependencies: ["SnapChunker", "SnapCore", "SnapTestSupport"]),
@@ -70,7 +68,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system && !["CCurlShim", "CScrypt"].contains(target.name) {
+for target in package.targets where target.type != .system && !["CCurlShim"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     target.swiftSettings = settings

@@ -8,6 +8,9 @@ public enum CryptoError: Error, Equatable, CustomStringConvertible {
     case invalidParameters(String)
     /// libcrypto reported an error in the named operation.
     case library(operation: String, detail: String)
+    /// scrypt parameters that need more memory or work than `limits` allow; nothing was
+    /// allocated or computed.
+    case scryptAboveLimit(Scrypt.Resource, parameters: Scrypt.Parameters, limits: Scrypt.Limits)
 
     public var description: String {
         switch self {
@@ -19,6 +22,12 @@ public enum CryptoError: Error, Equatable, CustomStringConvertible {
             return reason
         case let .library(operation, detail):
             return "libcrypto \(operation) failed: \(detail)"
+        case let .scryptAboveLimit(.memory, parameters, limits):
+            let needed = parameters.memoryBytes.map(binarySize) ?? "more than 2^64 bytes"
+            return "needs \(needed) for scrypt (\(parameters)), above the \(binarySize(limits.maxMemory)) limit"
+        case let .scryptAboveLimit(.work, parameters, limits):
+            return "needs more scrypt work (\(parameters)) than \(Scrypt.Limits.workFactor) derivations filling "
+                + "the \(binarySize(limits.maxMemory)) limit"
         }
     }
 }

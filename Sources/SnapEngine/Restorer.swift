@@ -23,17 +23,39 @@ public struct RestoreOptions: Sendable {
 }
 
 /// The outcome of a restore.
+///
+/// Failures on the target's side (`errors`, `unwritten`, `stopped`) are kept apart from
+/// damage in the repository (`unreadableFolders`, `damagedBlobs`), so that messages never
+/// blame one for the other.
 public struct RestoreResult: Sendable {
+    /// Files restored: written completely, or with damaged ranges named in `damagedBlobs`.
     public var files = 0
     public var directories = 0
     public var otherEntries = 0
+    /// The bytes of the files counted in `files`.
     public var bytes: UInt64 = 0
-    /// Problems with single entries (each names its path); the rest was restored.
+    /// Entries that could not be created, written or given their metadata in the target
+    /// (each message names its path); the rest was restored.
     public var errors: [String] = []
-    /// Blobs that were missing or failed authentication, with the snapshot paths of the files they belong to.
+    /// Folders whose contents could not be read from the repository (each message names its path).
+    public var unreadableFolders: [String] = []
+    /// Blobs that were missing, unreadable or failed authentication in the repository, with
+    /// the snapshot paths of the files they belong to.
     public var damagedBlobs: [(blob: BlobID, reason: String, files: [String])] = []
+    /// Snapshot paths of files that could not be written completely to the target. None is
+    /// left behind: each was removed (or never created), so no file in the target has its
+    /// final size and times without its content.
+    public var unwritten: [String] = []
+    /// Set when the restore stopped early because the target cannot take more (no space,
+    /// quota, read-only, I/O errors); what was not reached is not restored.
+    public var stopped: RestoreStop?
 
-    public var succeeded: Bool { errors.isEmpty && damagedBlobs.isEmpty }
+    public var succeeded: Bool {
+        errors.isEmpty && unreadableFolders.isEmpty && damagedBlobs.isEmpty && unwritten.isEmpty && stopped == nil
+    }
+
+    /// How many files have damaged, missing or unreadable data in the repository.
+    public var damagedFiles: Int { Set(damagedBlobs.flatMap(\.files)).count }
 }
 
 /// Restores a snapshot's tree into a target folder.
@@ -44,6 +66,12 @@ public struct RestoreResult: Sendable {
 /// pack by pack: each needed stretch of a pack is read once, by one of `workers` threads,
 /// and every blob is authenticated before it is written with `pwrite`. All-zero blocks
 /// are not written, so sparse files stay sparse. Folders get their metadata last.
+///
+/// A write or create that fails with an error that would repeat (no space, quota,
+/// read-only file system, I/O error) stops the restore: the workers finish the blob in
+/// hand, nothing further is planned, and `RestoreResult.stopped` says where. A file that
+/// was not written completely is removed rather than left at its final size (a restored
+/// file is created at that size before its content arrives), and gets no metadata.
 public final class Restorer {
     private let repository: Repository
     private let root: BlobID
@@ -64,6 +92,10 @@ public final class Restorer {
     /// Files created here get the group of a set-group-ID parent: then `chown` is never skipped.
     private var groupMayBeInherited = false
     private var umaskBits: mode_t = 0o022
+    /// Raised at the first failure that would repeat for every file (see `RestoreStop`).
+    private let stopSignal = RestoreStopSignal()
+    /// Files removed because they were not written completely: further names of them are not linked.
+    private var removedTargets: Set<[UInt8]> = []
 
     struct PlannedEntry {
         var target: [UInt8]
@@ -88,7 +120,8 @@ public final class Restorer {
         metadata = MetadataWriter(restoreOwnership: options.restoreOwnership)
     }
 
-    /// Restores everything selected. Per-entry failures are collected in the result, not thrown.
+    /// Restores everything selected. Per-entry failures are collected in the result, not
+    /// thrown; a target that cannot take more stops the restore (`RestoreResult.stopped`).
     ///
     /// - Throws: when the target cannot be created or the root tree cannot be read.
     public func run() throws -> RestoreResult {
@@ -101,7 +134,9 @@ public final class Restorer {
         var links = RestoredLinks(target: target)
         _ = try planDirectory(rootTree, snapshotPath: [], target: target, selected: includes.isEmpty, links: &links)
         restoreBatch()
-        applyFolderMetadata()
+        // After a stop, folders keep the owner-only mode they were created with.
+        if !stopSignal.isRaised { applyFolderMetadata() }
+        result.stopped = stopSignal.stop
         return result
     }
 
@@ -120,6 +155,7 @@ public final class Restorer {
                                links: inout RestoredLinks) throws -> Bool {
         var added = false
         for node in tree.nodes {
+            if stopSignal.isRaised { break }
             let path = PathBytes.join(snapshotPath.isEmpty ? [PathBytes.slash] : snapshotPath, node.name)
             if excludes.matches(path: path, name: node.name) { continue }
             let chosen = selected || includes.matches(path: path, name: node.name)
@@ -133,7 +169,9 @@ public final class Restorer {
                         below = try planDirectory(try loadTree(subtree), snapshotPath: path, target: entryTarget,
                                                   selected: chosen, links: &links)
                     } catch {
-                        record("\(PathBytes.display(path)): cannot read folder contents: \(error)")
+                        let message = "\(PathBytes.display(path)): cannot read folder contents from the repository: \(error)"
+                        result.unreadableFolders.append(message)
+                        warn(message)
                     }
                 }
                 if chosen || below { added = true } else { plan.removeSubrange(index...) }
@@ -162,9 +200,10 @@ public final class Restorer {
     private func restoreBatch() {
         guard !plan.isEmpty else { return }
         createEntries()
-        let finished = writeContent()
-        createDeferred(finished)
-        applyMetadata(skipping: finished)
+        let content = writeContent()
+        removeUnwritten(content.unwritten)
+        createDeferred(content)
+        applyMetadata(skipping: content.finished.union(content.unwritten))
         plan.removeAll(keepingCapacity: true)
     }
 
@@ -184,13 +223,16 @@ public final class Restorer {
         }
     }
 
+    /// Records a problem on the target's side. After a stop it is counted but not told:
+    /// the one stop message stands for every failure it causes.
     private func record(_ message: String) {
         result.errors.append(message)
-        warn(message)
+        if !stopSignal.isRaised { warn(message) }
     }
 
     private func createEntries() {
         for i in plan.indices {
+            if stopSignal.isRaised { break }
             let e = plan[i]
             // Entries are planned parents first: skip what lies inside a folder that failed.
             if let failed = failedFolder, e.target.starts(with: failed + [PathBytes.slash]) { continue }
@@ -229,6 +271,10 @@ public final class Restorer {
                 }
             }
             if let failed {
+                if RestoreStop.stops(failed) {
+                    stopSignal.raise(code: failed, path: e.target)
+                    break
+                }
                 record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))")
                 if e.node.type == .directory { failedFolder = e.target }
                 continue
@@ -266,20 +312,66 @@ public final class Restorer {
         return open(path, flags, mode)
     }
 
-    /// Whole-blob files whose chunk could not be restored (created empty at their size, as
-    /// the others were), then further names of hard-linked files.
-    private func createDeferred(_ finished: Set<Int>) {
-        for (i, e) in plan.enumerated() where e.created && e.isWholeBlob && !finished.contains(i) {
+    /// Removes the files of this batch that were not written completely, so that none is
+    /// left at its final size with missing content; they are reported in `result.unwritten`.
+    /// Whole-blob files need nothing here: `writeWhole` removes what it created.
+    private func removeUnwritten(_ unwritten: Set<Int>) {
+        for i in unwritten.sorted() {
+            let e = plan[i]
+            if !e.isWholeBlob {
+                let failed: Int32? = PathBytes.withCString(e.target) { path in
+                    if unlink(path) == 0 || errno == ENOENT { return nil }
+                    let code = errno
+                    // Not removable: at least do not leave it at its final size.
+                    return truncate(path, 0) == 0 ? nil : code
+                }
+                if let failed {
+                    // Told even after a stop: this file is left behind looking restored.
+                    let message = "\(PathBytes.display(e.snapshotPath)): written incompletely and cannot be removed: "
+                        + String(cString: strerror(failed))
+                    result.errors.append(message)
+                    warn(message)
+                }
+            }
+            markUnwritten(e)
+            removedTargets.insert(e.target)
+        }
+    }
+
+    /// Takes a file out of the restored counts and into `result.unwritten`.
+    private func markUnwritten(_ e: PlannedEntry) {
+        result.files -= 1
+        if e.linkTo == nil { result.bytes -= e.node.size }
+        result.unwritten.append(PathBytes.display(e.snapshotPath))
+    }
+
+    /// Whole-blob files whose chunk is damaged in the repository (created empty at their
+    /// size, as the others were), then further names of hard-linked files.
+    private func createDeferred(_ content: ContentOutcome) {
+        for i in content.damagedWhole.sorted() {
+            let e = plan[i]
             let failed = PathBytes.withCString(e.target) { Self.createSized($0, size: e.node.size) }
-            if let failed { record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))") }
+            guard let failed else { continue }
+            if RestoreStop.stops(failed) { stopSignal.raise(code: failed, path: e.target) }
+            record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))")
         }
         for e in plan where e.created {
             guard let first = e.linkTo else { continue }
+            if removedTargets.contains(first) {
+                markUnwritten(e)
+                continue
+            }
             let failed: Int32? = PathBytes.withCString(e.target) { path in
                 unlink(path)
                 return PathBytes.withCString(first) { link($0, path) } == 0 ? nil : errno
             }
-            if let failed { record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))") }
+            guard let failed else { continue }
+            if RestoreStop.stops(failed) { stopSignal.raise(code: failed, path: e.target) }
+            if stopSignal.isRaised {
+                markUnwritten(e)  // its first name may never have been reached
+            } else {
+                record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))")
+            }
         }
     }
 
@@ -295,12 +387,40 @@ public final class Restorer {
         let isWholeBlob: Bool
     }
 
-    /// Writes every needed blob, pack by pack on `workers` threads; returns the plan
-    /// indices of the whole-blob files that were written and given their metadata.
-    private func writeContent() -> Set<Int> {
+    /// What writing a batch's content left, by plan index.
+    private struct ContentOutcome {
+        /// Whole-blob files written and given their metadata.
+        var finished: Set<Int> = []
+        /// Whole-blob files whose only chunk is damaged in the repository.
+        var damagedWhole: Set<Int> = []
+        /// Files not written completely for reasons on the target's side (or because the
+        /// restore stopped first).
+        var unwritten: Set<Int> = []
+    }
+
+    /// What one pack's worker did.
+    private struct PackOutcome: Sendable {
+        /// Blobs missing, unreadable or damaged in the repository.
+        var failed: [(BlobID, String)] = []
+        /// Whole-blob files written and given their metadata.
+        var finished: [Int] = []
+        /// Metadata problems of the whole-blob files finished.
+        var problems: [String] = []
+        /// One plan index per blob use written.
+        var written: [Int32] = []
+        /// Files whose write failed on the target's side.
+        var unwritable: [(file: Int32, error: FileSystem.Failure)] = []
+    }
+
+    /// Writes every needed blob, pack by pack on `workers` threads, and sorts the batch's
+    /// files by outcome: complete, damaged in the repository (kept, with the damaged ranges
+    /// as holes), or not written completely on the target's side (to be removed).
+    private func writeContent() -> ContentOutcome {
         var uses: [BlobID: [BlobUse]] = [:]
         var byPack: [PackID: [BlobLocation]] = [:]
         var missing: [BlobID] = []
+        /// Blob uses per file: complete when that many were written.
+        var planned: [Int: Int] = [:]
         for (i, e) in plan.enumerated() where e.created && e.linkTo == nil && (e.node.type == .file || e.node.type == .hardlink) {
             var offset: UInt64 = 0
             for id in e.node.content {
@@ -309,6 +429,7 @@ public final class Restorer {
                     if let location { byPack[location.pack, default: []].append(location) } else { missing.append(id) }
                 }
                 uses[id, default: []].append(BlobUse(file: Int32(i), offset: offset))
+                planned[i, default: 0] += 1
                 // Without an index entry the chunk's length is unknown, so later chunks
                 // cannot be placed: the file is reported damaged from here on.
                 guard let length = location?.entry.rawLength else { break }
@@ -317,26 +438,54 @@ public final class Restorer {
         }
         let packs = byPack.flatMap { pack, blobs in Self.stretches(blobs).map { (pack, $0) } }
         let files = plan.map { FileTarget(path: $0.target, snapshotPath: $0.snapshotPath, node: $0.node, isWholeBlob: $0.isWholeBlob) }
-        let failures = Mutex<[(BlobID, String)]>(missing.map { ($0, "not in any index") })
-        let finished = Mutex<Set<Int>>([])
-        let problems = Mutex<[String]>([])
+        let outcomes = Mutex(PackOutcome(failed: missing.map { ($0, "is not in any index") }))
         let uses_ = uses
         let repository = self.repository
+        let stop = stopSignal
         let creation = Creation(umask: umaskBits, groupMayBeInherited: groupMayBeInherited, metadata: metadata)
         ParallelWork.forEach(packs.count, workers: options.workers) { p in
+            guard !stop.isRaised else { return }
             let (pack, blobs) = packs[p]
-            let outcome = Self.restorePack(pack, blobs: blobs, uses: uses_, files: files, repository: repository, creation: creation)
-            if !outcome.failed.isEmpty { failures.withLock { $0 += outcome.failed } }
-            if !outcome.finished.isEmpty { finished.withLock { $0.formUnion(outcome.finished) } }
-            if !outcome.problems.isEmpty { problems.withLock { $0 += outcome.problems } }
+            let outcome = Self.restorePack(pack, blobs: blobs, uses: uses_, files: files, repository: repository,
+                                           creation: creation, stop: stop)
+            outcomes.withLock { all in
+                all.failed += outcome.failed
+                all.finished += outcome.finished
+                all.problems += outcome.problems
+                all.written += outcome.written
+                all.unwritable += outcome.unwritable
+            }
         }
-        for message in problems.withLock({ $0 }) { record(message) }
-        for (blob, reason) in failures.withLock({ $0 }).sorted(by: { $0.0 < $1.0 }) {
-            let files = Set((uses[blob] ?? []).map { PathBytes.display(plan[Int($0.file)].snapshotPath) }).sorted()
+        let all = outcomes.withLock { $0 }
+        for message in all.problems { record(message) }
+        var damagedUses: [Int: Int] = [:]
+        for (blob, reason) in all.failed.sorted(by: { $0.0 < $1.0 }) {
+            let blobUses = uses[blob] ?? []
+            for use in blobUses { damagedUses[Int(use.file), default: 0] += 1 }
+            let files = Set(blobUses.map { PathBytes.display(plan[Int($0.file)].snapshotPath) }).sorted()
             result.damagedBlobs.append((blob, reason, files))
-            warn("blob \(blob.short) \(reason); affected: \(files.joined(separator: ", "))")
+            warn("blob \(blob.short) \(reason) in the repository; affected: \(files.joined(separator: ", "))")
         }
-        return finished.withLock { $0 }
+        var written: [Int: Int] = [:]
+        for file in all.written { written[Int(file), default: 0] += 1 }
+        var targetFailure: [Int: FileSystem.Failure] = [:]
+        for (file, error) in all.unwritable where targetFailure[Int(file)] == nil { targetFailure[Int(file)] = error }
+
+        var content = ContentOutcome(finished: Set(all.finished))
+        for (i, count) in planned {
+            let done = written[i] ?? 0
+            if done == count { continue }
+            if done + (damagedUses[i] ?? 0) == count && targetFailure[i] == nil {
+                if plan[i].isWholeBlob { content.damagedWhole.insert(i) }
+                continue
+            }
+            content.unwritten.insert(i)
+            // Listed in `result.unwritten`; told here unless the stop message stands for it.
+            if let failure = targetFailure[i], !stopSignal.isRaised {
+                warn("\(PathBytes.display(plan[i].snapshotPath)): cannot write to the target: \(failure) (file removed)")
+            }
+        }
+        return content
     }
 
     /// How this restore creates files, for deciding which metadata calls are redundant.
@@ -369,25 +518,35 @@ public final class Restorer {
     }
 
     /// Reads the needed span of one pack and writes its blobs; returns the blobs that
-    /// failed, the whole-blob files finished, and metadata problems.
+    /// failed in the repository, the uses written, the files that could not be written,
+    /// the whole-blob files finished, and metadata problems. Returns early once `stop` is
+    /// raised, by this worker or another.
     private static func restorePack(_ pack: PackID, blobs: [BlobLocation], uses: [BlobID: [BlobUse]], files: [FileTarget],
-                                    repository: Repository, creation: Creation)
-        -> (failed: [(BlobID, String)], finished: [Int], problems: [String]) {
-        guard let first = blobs.first, let last = blobs.last else { return ([], [], []) }
+                                    repository: Repository, creation: Creation, stop: RestoreStopSignal) -> PackOutcome {
+        var outcome = PackOutcome()
+        guard let first = blobs.first, let last = blobs.last else { return outcome }
         let start = Int(first.entry.offset)
         let end = Int(last.entry.offset + last.entry.length)
         let span: [UInt8]
         do {
             span = try repository.backend.read(FileName(.data, pack.hex), range: start..<end)
         } catch {
-            return (blobs.map { ($0.entry.id, "could not be read from pack \(pack.short): \(error)") }, [], [])
+            outcome.failed = blobs.map { ($0.entry.id, "could not be read from pack \(pack.short): \(error)") }
+            return outcome
         }
-        var failed: [(BlobID, String)] = []
-        var finished: [Int] = []
-        var problems: [String] = []
         let decoder: BlobDecoder
-        do { decoder = try BlobDecoder(keys: repository.keys) } catch { return (blobs.map { ($0.entry.id, "\(error)") }, [], []) }
+        do {
+            decoder = try BlobDecoder(keys: repository.keys)
+        } catch {
+            outcome.failed = blobs.map { ($0.entry.id, "\(error)") }
+            return outcome
+        }
+        func unwritable(_ file: Int32, _ error: FileSystem.Failure) {
+            outcome.unwritable.append((file, error))
+            if RestoreStop.stops(error.code) { stop.raise(code: error.code, path: files[Int(file)].path) }
+        }
         for b in blobs {
+            if stop.isRaised { break }
             let from = Int(b.entry.offset) - start
             let plaintext: [UInt8]
             do {
@@ -398,7 +557,7 @@ public final class Restorer {
             } catch {
                 // Read the blob on its own: a mirror then tries its other replicas.
                 guard let again = try? repository.loadBlob(b.entry.id, decoder: decoder) else {
-                    failed.append((b.entry.id, "is damaged: \(error)"))
+                    outcome.failed.append((b.entry.id, "is damaged: \(error)"))
                     continue
                 }
                 plaintext = again
@@ -408,21 +567,25 @@ public final class Restorer {
                 if file.isWholeBlob {
                     switch writeWhole(plaintext, to: file, creation: creation) {
                     case .success(let messages):
-                        finished.append(Int(use.file))
-                        problems += messages
+                        outcome.finished.append(Int(use.file))
+                        outcome.written.append(use.file)
+                        outcome.problems += messages
                     case .failure(let error):
-                        failed.append((b.entry.id, "could not be written: \(error)"))
+                        unwritable(use.file, error)
                     }
                 } else if let error = write(plaintext, to: file.path, at: use.offset) {
-                    failed.append((b.entry.id, "could not be written: \(error)"))
+                    unwritable(use.file, error)
+                } else {
+                    outcome.written.append(use.file)
                 }
             }
         }
-        return (failed, finished, problems)
+        return outcome
     }
 
     /// Creates a one-chunk file, writes it, and sets its metadata, all on one descriptor.
-    /// Returns the metadata problems (the content is written), or the write error.
+    /// Returns the metadata problems (the content is written), or the write error; a file
+    /// that could not be written is removed again.
     private static func writeWhole(_ data: [UInt8], to file: FileTarget, creation: Creation) -> Result<[String], FileSystem.Failure> {
         // Created with its final mode when the umask leaves it alone: no chmod afterwards.
         let mode = mode_t(file.node.mode)
@@ -430,23 +593,29 @@ public final class Restorer {
         return PathBytes.withCString(file.path) { path in
             let fd = createNew(path, mode: modeIsFinal ? mode : 0o600)
             guard fd >= 0 else { return .failure(FileSystem.Failure(code: errno)) }
-            defer { close(fd) }
+            var failure: FileSystem.Failure?
             switch writeSkippingZeros(data, fd: fd, at: 0) {
-            case .failure(let error): return .failure(error)
+            case .failure(let error): failure = error
             case .success(let end):
-                if end < data.count && ftruncate(fd, off_t(data.count)) != 0 { return .failure(FileSystem.Failure(code: errno)) }
+                if end < data.count && ftruncate(fd, off_t(data.count)) != 0 { failure = FileSystem.Failure(code: errno) }
             }
+            if let failure {
+                close(fd)
+                unlink(path)
+                return .failure(failure)
+            }
+            defer { close(fd) }
             let created = MetadataWriter.NewFile(modeIsFinal: modeIsFinal, ownerIsOurs: !creation.groupMayBeInherited)
             return .success(creation.metadata.apply(file.node, snapshotPath: file.snapshotPath, path: path, fd: fd, created: created))
         }
     }
 
     /// Writes `data` at `offset` of the file at `path` (already created at its full size).
-    private static func write(_ data: [UInt8], to path: [UInt8], at offset: UInt64) -> String? {
+    private static func write(_ data: [UInt8], to path: [UInt8], at offset: UInt64) -> FileSystem.Failure? {
         let fd = PathBytes.withCString(path) { open($0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
-        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        guard fd >= 0 else { return FileSystem.Failure(code: errno) }
         defer { close(fd) }
-        if case .failure(let error) = writeSkippingZeros(data, fd: fd, at: offset) { return error.description }
+        if case .failure(let error) = writeSkippingZeros(data, fd: fd, at: offset) { return error }
         return nil
     }
 

@@ -21,7 +21,8 @@ public struct KeyFile: Codable, Sendable {
     /// Base64 of nonce (12) ‖ AES-256-GCM ciphertext of the key payload ‖ tag (16).
     public var data: String
 
-    /// Default scrypt cost: N = 2^15, r = 8, p = 1 (about 0.1 s and 32 MiB here).
+    /// Default scrypt cost: N = 2^15, r = 8, p = 1 (about 0.1 s and 32 MiB here), far below
+    /// the default limit on opening (`Scrypt.Limits.defaultMaxMemory`, 1 GiB).
     public static let defaultCost = Scrypt.Parameters(n: 1 << 15, r: 8, p: 1)
     /// Associated data: a fixed label and the file's descriptive fields, so they cannot be altered.
     static func aad(created: String, hostname: String, username: String) -> [UInt8] {
@@ -42,20 +43,30 @@ public struct KeyFile: Codable, Sendable {
                        salt: Data(salt).base64EncodedString(), data: Data(nonce + sealed).base64EncodedString())
     }
 
+    /// The scrypt parameters this key file names.
+    public var cost: Scrypt.Parameters { Scrypt.Parameters(n: n, r: r, p: p) }
+
+    /// Checks the fields that can be checked without the password: version, KDF, the
+    /// parameter bounds of FORMAT.md and the encodings of `salt` and `data`.
+    ///
+    /// - Throws: `RepositoryError.unsupportedVersion` or `.damaged`.
+    public func validate() throws {
+        _ = try decodedFields()
+    }
+
     /// Decrypts the master keys; `nil` when the password is wrong (or the file was altered).
-    public func unlock(password: String) throws -> MasterKeys? {
-        guard version == 1 else { throw RepositoryError.unsupportedVersion(file: "key file", version: version) }
-        guard kdf == "scrypt" else { throw RepositoryError.damaged(file: "key file", reason: "unknown key derivation '\(kdf)'") }
-        guard n > 1, n.nonzeroBitCount == 1, r > 0, p > 0, n <= 1 << 24, r <= 64, p <= 64,
-              let salt = Data(base64Encoded: salt), let blob = Data(base64Encoded: data),
-              blob.count == AESGCM.nonceLength + 1 + 96 + AESGCM.tagLength
-        else { throw RepositoryError.damaged(file: "key file", reason: "invalid parameters or encoding") }
-        let kek = try Scrypt.derive(password: Array(password.utf8), salt: Array(salt),
-                                    parameters: .init(n: n, r: r, p: p), length: 32)
-        let bytes = Array(blob)
+    ///
+    /// - Parameter limits: the most memory and work scrypt may take; parameters above them
+    ///   are refused before anything is allocated.
+    /// - Throws: `RepositoryError.unsupportedVersion` or `.damaged` for a file that is not a
+    ///   usable key file; `CryptoError.scryptAboveLimit` for parameters above `limits`;
+    ///   `CryptoError.library` when libcrypto fails.
+    public func unlock(password: String, limits: Scrypt.Limits = Scrypt.Limits()) throws -> MasterKeys? {
+        let (salt, blob) = try decodedFields()
+        let kek = try Scrypt.derive(password: Array(password.utf8), salt: salt, parameters: cost, length: 32, limits: limits)
         let payload: [UInt8]
         do {
-            payload = try AESGCM(key: kek).open(Array(bytes[AESGCM.nonceLength...]), nonce: Array(bytes[..<AESGCM.nonceLength]),
+            payload = try AESGCM(key: kek).open(Array(blob[AESGCM.nonceLength...]), nonce: Array(blob[..<AESGCM.nonceLength]),
                                                 aad: Self.aad(created: created, hostname: hostname, username: username))
         } catch CryptoError.authenticationFailed {
             return nil
@@ -66,6 +77,19 @@ public struct KeyFile: Codable, Sendable {
         return MasterKeys(encryption: Array(payload[1..<33]), id: Array(payload[33..<65]), chunker: Array(payload[65..<97]))
     }
 
+    /// The salt and the sealed payload, once the fields around them are checked.
+    private func decodedFields() throws -> (salt: [UInt8], blob: [UInt8]) {
+        guard version == 1 else { throw RepositoryError.unsupportedVersion(file: "key file", version: version) }
+        guard kdf == "scrypt" else { throw RepositoryError.damaged(file: "key file", reason: "unknown key derivation '\(kdf)'") }
+        guard n > 1, n.nonzeroBitCount == 1, r > 0, p > 0, n <= 1 << 24, r <= 64, p <= 64 else {
+            throw RepositoryError.damaged(file: "key file", reason: "scrypt parameters out of range (\(cost))")
+        }
+        guard let salt = Data(base64Encoded: salt), let blob = Data(base64Encoded: data),
+              blob.count == AESGCM.nonceLength + 1 + 96 + AESGCM.tagLength
+        else { throw RepositoryError.damaged(file: "key file", reason: "invalid salt or data encoding") }
+        return (Array(salt), Array(blob))
+    }
+
     /// The file's bytes (pretty JSON, keys sorted).
     public func encoded() throws -> [UInt8] {
         let encoder = JSONEncoder()
@@ -73,6 +97,9 @@ public struct KeyFile: Codable, Sendable {
         return Array(try encoder.encode(self))
     }
 
+    /// Parses a key file's bytes.
+    ///
+    /// - Throws: `RepositoryError.damaged` naming `keys/name` when they are not a key file's JSON.
     public static func decode(_ bytes: [UInt8], name: String) throws -> KeyFile {
         do {
             return try JSONDecoder().decode(KeyFile.self, from: Data(bytes))

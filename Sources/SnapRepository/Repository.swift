@@ -49,49 +49,6 @@ public final class Repository: Sendable {
         return repository
     }
 
-    /// Opens the repository with the first key file that `password` unlocks.
-    ///
-    /// - Parameters:
-    ///   - cacheRoot: a folder for local copies of the repository's metadata (docs/cache.md);
-    ///     this repository's copies go in a subfolder named by its ID. `nil`: no cache.
-    ///   - report: told about trouble with the cache, for warning lines.
-    /// - Throws: `RepositoryError.notARepository` when there is no config or no key file,
-    ///   `.wrongPassword` when no key file opens.
-    public static func open(backend: Backend, password: String, cacheRoot: String? = nil,
-                            report: @escaping @Sendable (String) -> Void = { _ in }) throws -> Repository {
-        guard try backend.exists(.config) else { throw RepositoryError.notARepository(location: backend.location) }
-        let keyFiles = try backend.list(.keys)
-        guard !keyFiles.isEmpty else { throw RepositoryError.notARepository(location: backend.location) }
-        var firstDamage: Error?
-        for info in keyFiles.sorted(by: { $0.file.name < $1.file.name }) {
-            do {
-                let bytes = try backend.read(info.file)
-                guard SHA256.hash(bytes) == Hex.decode(info.file.name) else {
-                    throw RepositoryError.damaged(file: info.file.description, reason: "content does not match its name")
-                }
-                if let keys = try KeyFile.decode(bytes, name: info.file.name).unlock(password: password) {
-                    let configBytes = try EncryptedFile.open(try backend.read(.config), file: .config, keys: keys)
-                    let config = try JSONCoding.decode(RepositoryConfig.self, configBytes, file: "config")
-                    guard config.version == RepositoryConfig.currentVersion else {
-                        throw RepositoryError.unsupportedVersion(file: "config", version: config.version)
-                    }
-                    if let problem = config.problem { throw RepositoryError.damaged(file: "config", reason: problem) }
-                    guard let cacheRoot, config.id.count == 64, Hex.decode(config.id) != nil else {
-                        return Repository(backend: backend, keys: keys, config: config)
-                    }
-                    let cached = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", report: report)
-                    return Repository(backend: cached, keys: keys, config: config)
-                }
-            } catch let error as RepositoryError {
-                if case .damaged = error, firstDamage == nil { firstDamage = error; continue }
-                throw error
-            }
-        }
-        // A damaged key file might have been the one for this password: say so rather than "wrong password".
-        if let firstDamage { throw firstDamage }
-        throw RepositoryError.wrongPassword(location: backend.location)
-    }
-
     /// Writes a new key file holding the master keys under `password`.
     public func addKey(password: String, cost: Scrypt.Parameters = KeyFile.defaultCost,
                        hostname: String, username: String, now: String) throws -> KeyID {

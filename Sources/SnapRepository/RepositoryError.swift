@@ -3,8 +3,11 @@ import SnapStorage
 
 /// What can go wrong when reading or writing a repository, with the file or blob involved.
 public enum RepositoryError: Error, CustomStringConvertible {
-    /// No key file could be decrypted with the given password.
-    case wrongPassword(location: String)
+    /// No key file tried could be decrypted with the given password; `skipped` lists the
+    /// key files that were not tried, and why.
+    case wrongPassword(location: String, skipped: [SkippedKey] = [])
+    /// Every key file was skipped (damaged, or above the scrypt limits): the password was never tried.
+    case noUsableKey(location: String, skipped: [SkippedKey])
     /// The location holds no repository (no config or no keys).
     case notARepository(location: String)
     /// `init` found an existing repository.
@@ -22,8 +25,13 @@ public enum RepositoryError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case let .wrongPassword(location):
-            return "wrong password, or no key in \(location) opens with it"
+        case let .wrongPassword(location, skipped):
+            let base = "wrong password, or no key in \(location) opens with it"
+            guard !skipped.isEmpty else { return base }
+            let count = skipped.count == 1 ? "1 key file" : "\(skipped.count) key files"
+            return base + "; skipped \(count): " + skipped.map { "\($0.shortName) (\($0.why))" }.joined(separator: "; ")
+        case let .noUsableKey(location, skipped):
+            return "no key file in \(location) could be tried: " + skipped.map { "\($0.shortName) (\($0.why))" }.joined(separator: "; ")
         case let .notARepository(location):
             return "\(location) is not a snap repository (run 'snap init' to create one)"
         case let .alreadyExists(location):

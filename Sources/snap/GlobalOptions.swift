@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SnapComposition
 import SnapCore
+import SnapCrypto
 import SnapRepository
 import SnapStorage
 
@@ -29,6 +30,11 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("password-command-timeout"), help: ArgumentHelp(
         "Give up on the password command after this many seconds (default 60).", valueName: "seconds"))
     var passwordCommandTimeout: Double = 60
+
+    @Option(name: .customLong("max-key-memory"), help: ArgumentHelp(
+        "The most memory scrypt may use to open a key file, e.g. 4G (default: $SNAP_MAX_KEY_MEMORY, else 1G). "
+            + "Key files that need more, or more than four times its worth of work, are skipped.", valueName: "size"))
+    var maxKeyMemory: String?
 
     @Flag(help: "Print data as JSON.")
     var json = false
@@ -63,6 +69,7 @@ struct GlobalOptions: ParsableArguments {
         guard passwordCommandTimeout > 0 && passwordCommandTimeout.isFinite else {
             throw ValidationError("--password-command-timeout must be a positive number of seconds")
         }
+        if let text = maxKeyMemory { _ = try Self.keyMemory(text, from: "--max-key-memory") }
         guard connections >= 1 && connections <= 64 else { throw ValidationError("--connections must be between 1 and 64") }
         if let days = objectLockDays, days < 1 { throw ValidationError("--s3-object-lock-days must be at least 1") }
         guard ["GOVERNANCE", "COMPLIANCE"].contains(objectLockMode.uppercased()) else {
@@ -193,17 +200,59 @@ struct GlobalOptions: ParsableArguments {
         }
     }
 
+    /// The smallest memory limit accepted: scrypt with N = 2^10, r = 8 needs about 1 MiB.
+    static let smallestKeyMemory: UInt64 = 1 << 20
+
+    /// A memory limit for scrypt, parsed from `text` (named `source` in errors).
+    static func keyMemory(_ text: String, from source: String) throws -> UInt64 {
+        guard let bytes = ByteSize.parse(text), bytes >= smallestKeyMemory else {
+            throw ValidationError("\(source) must be a size of at least 1M, like 512M or 4G, not '\(text)'")
+        }
+        return bytes
+    }
+
+    /// The limits on scrypt when opening a key file: --max-key-memory, else $SNAP_MAX_KEY_MEMORY, else 1 GiB.
+    func keyLimits() throws -> Scrypt.Limits {
+        if let text = maxKeyMemory { return Scrypt.Limits(maxMemory: try Self.keyMemory(text, from: "--max-key-memory")) }
+        if let text = environment["SNAP_MAX_KEY_MEMORY"], !text.isEmpty {
+            do {
+                return Scrypt.Limits(maxMemory: try Self.keyMemory(text, from: "SNAP_MAX_KEY_MEMORY"))
+            } catch let error as ValidationError {
+                throw CLIError(error.message)
+            }
+        }
+        return Scrypt.Limits()
+    }
+
     /// Opens the repository, loads nothing else.
+    ///
+    /// Key files skipped on the way (above the scrypt limits, damaged) are named in warnings,
+    /// and in the error when no key opens.
     ///
     /// - Parameter cache: whether to use the local metadata cache; `check` and `repair`
     ///   judge the repository itself, so they do not.
     func openRepository(cache: Bool = true) throws -> Repository {
+        let limits = try keyLimits()
         let backend = try backend()
         let warn: @Sendable (String) -> Void = { Output.error("warning: \($0)") }
         var root = cache ? CacheLocation.root(disabled: noCache, explicit: cacheDirectory,
                                               locations: try replicaSpecs().map(\.location), environment: environment) : nil
         if let dir = root, !CacheLocation.prepare(dir, report: warn) { root = nil }
-        return try Repository.open(backend: backend, password: try password(), cacheRoot: root, report: warn)
+        let hint = "; raise it with --max-key-memory"
+        let quiet = self.quiet
+        do {
+            return try Repository.open(backend: backend, password: try password(), keyLimits: limits, cacheRoot: root, report: warn) { key in
+                if !quiet { Output.error("warning: \(key)\(key.isAboveLimit ? hint : "")") }
+            }
+        } catch let error as RepositoryError {
+            switch error {
+            case let .wrongPassword(_, skipped), let .noUsableKey(_, skipped):
+                if skipped.contains(where: \.isAboveLimit) { throw CLIError("\(error)\(hint) or SNAP_MAX_KEY_MEMORY") }
+                throw error
+            default:
+                throw error
+            }
+        }
     }
 }
 

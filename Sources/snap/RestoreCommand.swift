@@ -47,28 +47,65 @@ struct RestoreCommand: ParsableCommand {
                 Output.error("error: \(message)")
             }.run()
             if global.json {
-                try Output.json(RestoreJSON(snapshot: record.id.hex, files: result.files, directories: result.directories,
-                                            bytes: result.bytes, errors: result.errors,
+                try Output.json(RestoreJSON(snapshot: record.id.hex, complete: result.succeeded, stopped: result.stopped?.description,
+                                            files: result.files, directories: result.directories, bytes: result.bytes,
+                                            errors: result.errors, unwritten: result.unwritten, unreadableFolders: result.unreadableFolders,
                                             damaged: result.damagedBlobs.map { .init(blob: $0.blob.hex, reason: $0.reason, files: $0.files) }))
             } else if !global.quiet {
-                Output.line("restored \(result.files) files, \(result.directories) folders, \(result.otherEntries) other entries, \(Output.bytes(result.bytes))")
+                let counts = "\(result.files) files, \(result.directories) folders, \(result.otherEntries) other entries, \(Output.bytes(result.bytes))"
+                if result.succeeded {
+                    Output.line("restored \(counts)")
+                } else {
+                    let removed = result.unwritten.isEmpty ? "" : "; \(result.unwritten.count) files not restored (none left partly written)"
+                    Output.line("restore incomplete: \(counts) restored\(removed)")
+                }
             }
             if !result.succeeded {
-                let damagedFiles = Set(result.damagedBlobs.flatMap(\.files)).count
-                Output.error("snap: restore incomplete: \(result.errors.count) entries failed, \(damagedFiles) files have damaged or missing data (named above)")
+                Output.error("snap: \(Self.failureLine(result))")
                 incomplete = true
             }
         }
         if incomplete { throw ExitCode(Exit.fatal) }
     }
 
+    /// The one line that ends an incomplete restore, keeping the target's failures apart
+    /// from damage in the repository.
+    static func failureLine(_ result: RestoreResult) -> String {
+        var repository: [String] = []
+        if result.damagedFiles > 0 { repository.append("\(result.damagedFiles) files have damaged or missing data in the repository") }
+        if !result.unreadableFolders.isEmpty {
+            repository.append("\(result.unreadableFolders.count) folders could not be read from the repository")
+        }
+        if let stop = result.stopped {
+            let tail = repository.isEmpty ? "nothing in the repository is damaged" : repository.joined(separator: ", ") + " (named above)"
+            return "restore stopped: \(stop); \(tail)"
+        }
+        var parts: [String] = []
+        if !result.unwritten.isEmpty { parts.append("\(result.unwritten.count) files could not be written to the target (none left partly written)") }
+        if !result.errors.isEmpty { parts.append("\(result.errors.count) entries could not be created or given their metadata in the target") }
+        return "restore incomplete: " + (parts + repository).joined(separator: ", ") + " (named above)"
+    }
+
     struct RestoreJSON: Encodable {
         struct Damaged: Encodable { let blob: String; let reason: String; let files: [String] }
         let snapshot: String
+        let complete: Bool
+        /// Why the restore stopped early (the target cannot take more), or nil.
+        let stopped: String?
         let files: Int
         let directories: Int
         let bytes: UInt64
+        /// Entries that could not be created or given their metadata in the target.
         let errors: [String]
+        /// Files that could not be written completely to the target, and were removed.
+        let unwritten: [String]
+        let unreadableFolders: [String]
         let damaged: [Damaged]
+
+        enum CodingKeys: String, CodingKey {
+            case snapshot, complete, stopped, files, directories, bytes, errors, unwritten
+            case unreadableFolders = "unreadable_folders"
+            case damaged
+        }
     }
 }

@@ -28,7 +28,8 @@ struct Snap: ParsableCommand {
         discussion: """
         Exit codes: 0 success; 1 fatal error (nothing half-written is referenced); \
         3 backup saved but some files could not be read; 64 invalid command-line usage.
-        Environment: SNAP_REPOSITORY, SNAP_REPOSITORY_FILE, SNAP_PASSWORD, SNAP_PASSWORD_FILE, SNAP_PASSWORD_COMMAND.
+        Environment: SNAP_REPOSITORY, SNAP_REPOSITORY_FILE, SNAP_PASSWORD, SNAP_PASSWORD_FILE, SNAP_PASSWORD_COMMAND, \
+        SNAP_MAX_KEY_MEMORY.
         """,
         version: snapVersion,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self,

@@ -1,6 +1,4 @@
 import XCTest
-import COpenSSL
-import CScrypt
 import SnapCrypto
 
 final class ScryptTests: XCTestCase {
@@ -33,51 +31,59 @@ final class ScryptTests: XCTestCase {
             """))
     }
 
-    // Our ROMix (which stores a quarter of the table) derives what libcrypto's scrypt does,
-    // for the smallest N (below the table interval), odd r and p, and random inputs.
-    func testMatchesLibcrypto() throws {
-        var generator = SystemRandomNumberGenerator()
-        for (n, r, p): (UInt64, UInt64, UInt64) in [(2, 1, 1), (4, 1, 1), (8, 3, 2), (64, 2, 3), (1024, 8, 1), (256, 5, 1)] {
-            let password = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            let salt = (0..<Int.random(in: 0...40, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
-            let length = Int.random(in: 1...100, using: &generator)
-            let ours = try Scrypt.derive(password: password, salt: salt, parameters: .init(n: n, r: r, p: p), length: length)
-            XCTAssertEqual(ours, libcryptoScrypt(password: password, salt: salt, n: n, r: r, p: p, length: length),
-                           "N=\(n) r=\(r) p=\(p) password \(password.count) B, salt \(salt.count) B, output \(length) B")
+    // The default key cost (N = 2^15, r = 8: 32 MiB) derives: libcrypto is given an explicit
+    // memory bound, without which it stops at 32 MiB and refuses this cost.
+    func testDefaultKeyCostDerives() throws {
+        let parameters = Scrypt.Parameters(n: 1 << 15, r: 8, p: 1)
+        XCTAssertEqual(parameters.memoryBytes, 128 * 8 * ((1 << 15) + 3))
+        XCTAssertEqual(try Scrypt.derive(password: ascii("pw"), salt: ascii("salt"), parameters: parameters, length: 32).count, 32)
+    }
+
+    // The memory figure is what libcrypto allocates: exactly that limit derives RFC 7914's
+    // third vector, one byte less is refused before anything is computed.
+    func testMemoryLimitIsExact() throws {
+        let parameters = Scrypt.Parameters(n: 16384, r: 8, p: 1)
+        let needed = try XCTUnwrap(parameters.memoryBytes)
+        XCTAssertEqual(needed, 128 * 8 * (16384 + 1 + 2))
+        let derive = { (limit: UInt64) in
+            try Scrypt.derive(password: ascii("pleaseletmein"), salt: ascii("SodiumChloride"), parameters: parameters,
+                              length: 64, limits: .init(maxMemory: limit))
+        }
+        XCTAssertEqual(Array(try derive(needed).prefix(4)), [0x70, 0x23, 0xbd, 0xcb])
+        XCTAssertThrowsError(try derive(needed - 1)) { error in
+            XCTAssertEqual(error as? CryptoError, .scryptAboveLimit(.memory, parameters: parameters, limits: .init(maxMemory: needed - 1)))
         }
     }
 
-    // Storing every k-th table entry and recomputing the rest changes nothing in ROMix's result.
-    func testEveryTableIntervalGivesTheSameBlock() {
-        let r = 2
-        let input = (0..<(128 * r)).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
-        var expected = input
-        XCTAssertEqual(snap_scrypt_romix(&expected, r, 256, 1), 0)
-        XCTAssertNotEqual(expected, input)
-        for interval: UInt64 in [2, 4, 8, 256] {
-            var block = input
-            XCTAssertEqual(snap_scrypt_romix(&block, r, 256, interval), 0)
-            XCTAssertEqual(block, expected, "interval \(interval)")
-        }
-    }
-
-    // A table too large to allocate is refused, not a crash.
-    func testUnallocatableTableIsRefused() {
-        var block = [UInt8](repeating: 1, count: 128)
-        XCTAssertEqual(snap_scrypt_romix(&block, 1, 1 << 62, 1), -1)
-    }
-
-    private func libcryptoScrypt(password: [UInt8], salt: [UInt8], n: UInt64, r: UInt64, p: UInt64, length: Int) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: length)
-        let ok = (password + [0]).withUnsafeBufferPointer { pw in
-            (salt + [0]).withUnsafeBufferPointer { s in
-                pw.withMemoryRebound(to: CChar.self) { pwc in
-                    EVP_PBE_scrypt(pwc.baseAddress, password.count, s.baseAddress, salt.count, n, r, p, 0, &out, length)
-                }
+    // Parameters above the default 1 GiB are refused at once, without allocating: the
+    // largest a key file may name (128 GiB) takes well under a second to refuse.
+    func testAboveTheMemoryLimitIsRefusedWithoutAllocating() throws {
+        let clock = ContinuousClock()
+        let start = clock.now
+        for r: UInt64 in [8, 32, 64] {
+            let parameters = Scrypt.Parameters(n: 1 << 24, r: r, p: 1)
+            XCTAssertThrowsError(try Scrypt.derive(password: ascii("pw"), salt: ascii("salt"), parameters: parameters, length: 32)) {
+                guard case .scryptAboveLimit(.memory, parameters, _)? = $0 as? CryptoError else { return XCTFail("\($0)") }
             }
         }
-        XCTAssertEqual(ok, 1, "EVP_PBE_scrypt")
-        return out
+        XCTAssertLessThan(clock.now - start, .milliseconds(500))
+        let error = CryptoError.scryptAboveLimit(.memory, parameters: .init(n: 1 << 24, r: 8, p: 1), limits: .init())
+        XCTAssertEqual(error.description, "needs 16 GiB for scrypt (N=2^24, r=8), above the 1 GiB limit")
+    }
+
+    // p multiplies the time but not the memory: N·r·p is capped at four 1 GiB tables' worth.
+    func testWorkIsLimitedAsWellAsMemory() throws {
+        let limits = Scrypt.Limits()
+        XCTAssertEqual(limits.maxWork, 1 << 25)
+        XCTAssertNoThrow(try limits.check(.init(n: 1 << 16, r: 8, p: 64)))  // 64 MiB, 2^25 blocks
+        XCTAssertNoThrow(try limits.check(.init(n: 1 << 19, r: 8, p: 8)))   // 512 MiB, 2^25 blocks
+        for parameters in [Scrypt.Parameters(n: 1 << 17, r: 8, p: 64), .init(n: 1 << 19, r: 8, p: 9)] {
+            XCTAssertThrowsError(try Scrypt.derive(password: ascii("pw"), salt: ascii("salt"), parameters: parameters, length: 32)) {
+                XCTAssertEqual($0 as? CryptoError, .scryptAboveLimit(.work, parameters: parameters, limits: limits))
+            }
+        }
+        // Raising the memory limit raises the work limit with it.
+        XCTAssertNoThrow(try Scrypt.Limits(maxMemory: 2 << 30).check(.init(n: 1 << 17, r: 8, p: 64)))
     }
 
     // N must be a power of two greater than 1: refused with CryptoError.invalidParameters.

@@ -7,7 +7,7 @@ import SnapStorage
 final class KeyFileTamperTests: XCTestCase {
     private func isRejection(_ error: Error?) -> Bool {
         switch error as? RepositoryError {
-        case .wrongPassword?, .damaged?: return true
+        case .wrongPassword?, .noUsableKey?, .damaged?: return true
         default: return false
         }
     }
@@ -68,7 +68,11 @@ final class KeyFileTamperTests: XCTestCase {
             backend.tamper(damaged) { $0[$0.count / 2] ^= 0x01 }
         }
         for damaged in files { backend.tamper(damaged) { $0[$0.count / 2] ^= 0x01 } }
-        XCTAssertTrue(isDamaged(errorThrown { _ = try Repository.open(backend: backend, password: "pw") }),
-                      "with every key file damaged, open reports damage rather than a wrong password")
+        let error = errorThrown { _ = try Repository.open(backend: backend, password: "pw") }
+        guard case let .noUsableKey(_, skipped)? = error as? RepositoryError else {
+            return XCTFail("with every key file damaged, open reports unusable keys rather than a wrong password: \(String(describing: error))")
+        }
+        XCTAssertEqual(skipped.map(\.file), files)
+        XCTAssertTrue(skipped.allSatisfy { $0.why == "damaged: content does not match its name" }, "\(skipped)")
     }
 }

@@ -1,0 +1,137 @@
+import SnapCore
+import SnapCrypto
+import SnapStorage
+
+/// A key file that opening a repository left out, and why.
+public struct SkippedKey: Sendable, CustomStringConvertible {
+    /// The key file (`keys/ID`).
+    public let file: FileName
+    /// Why it was left out: `CryptoError.scryptAboveLimit` for parameters above the limits,
+    /// `RepositoryError.damaged` or `.unsupportedVersion` for a file that is not a usable
+    /// key file, `CryptoError.library` when libcrypto failed.
+    public let reason: any Error
+
+    public init(file: FileName, reason: any Error) { self.file = file; self.reason = reason }
+
+    /// Whether a higher memory limit would let the key file be tried.
+    public var isAboveLimit: Bool {
+        if case .scryptAboveLimit? = reason as? CryptoError { return true }
+        return false
+    }
+
+    /// `keys/ab12cd34`: the kind and the first eight digits of the name.
+    public var shortName: String { "\(file.kind.rawValue)/\(file.name.prefix(8))" }
+
+    /// Why, in a few words: `needs 16 GiB for scrypt (N=2^24, r=8), above the 1 GiB limit`.
+    public var why: String {
+        if case let .damaged(_, reason)? = reason as? RepositoryError { return "damaged: \(reason)" }
+        return "\(reason)"
+    }
+
+    /// `keys/ab12cd34 skipped: why`.
+    public var description: String { "\(shortName) skipped: \(why)" }
+}
+
+extension Repository {
+    /// Opens the repository with a key file that `password` unlocks.
+    ///
+    /// Every key file is read and checked first: one whose bytes do not match its name,
+    /// that is not a key file, or whose scrypt parameters need more memory or work than
+    /// `keyLimits` allow is skipped (and passed to `keySkipped`) without running scrypt.
+    /// The others are tried cheapest first (by scrypt work N·r·p, then memory), so a
+    /// planted expensive key file cannot delay a command that a cheap key opens. A key
+    /// file whose derivation fails is skipped too; one whose keys do not open `config` (a
+    /// key left by an interrupted `init`) is passed over for the next.
+    ///
+    /// - Parameters:
+    ///   - keyLimits: the most memory and work one scrypt derivation may take.
+    ///   - cacheRoot: a folder for local copies of the repository's metadata (docs/cache.md);
+    ///     this repository's copies go in a subfolder named by its ID. `nil`: no cache.
+    ///   - report: told about trouble with the cache, for warning lines.
+    ///   - keySkipped: told about each key file left out, as it is left out.
+    /// - Throws: `RepositoryError.notARepository` when there is no config or no key file;
+    ///   `.wrongPassword` (listing the key files skipped) when the password opens none of
+    ///   the key files tried; `.noUsableKey` when every key file was skipped, so the password
+    ///   was never tried; `.damaged` for a config that no unlocked key opens, or that the
+    ///   keys open but that cannot be used; `.unsupportedVersion` for a newer config;
+    ///   storage errors as the backend throws them.
+    public static func open(backend: Backend, password: String, keyLimits: Scrypt.Limits = Scrypt.Limits(),
+                            cacheRoot: String? = nil,
+                            report: @escaping @Sendable (String) -> Void = { _ in },
+                            keySkipped: (SkippedKey) -> Void = { _ in }) throws -> Repository {
+        guard try backend.exists(.config) else { throw RepositoryError.notARepository(location: backend.location) }
+        let listed = try backend.list(.keys)
+        guard !listed.isEmpty else { throw RepositoryError.notARepository(location: backend.location) }
+        var skipped: [SkippedKey] = []
+        func skip(_ file: FileName, _ reason: any Error) {
+            let key = SkippedKey(file: file, reason: reason)
+            skipped.append(key)
+            keySkipped(key)
+        }
+
+        var candidates: [(file: FileName, key: KeyFile)] = []
+        for info in listed.sorted(by: { $0.file.name < $1.file.name }) {
+            let bytes: [UInt8]
+            do {
+                bytes = try backend.read(info.file)
+            } catch StorageError.notFound {
+                continue  // deleted since it was listed
+            }
+            guard SHA256.hash(bytes) == Hex.decode(info.file.name) else {
+                skip(info.file, RepositoryError.damaged(file: info.file.description, reason: "content does not match its name"))
+                continue
+            }
+            do {
+                let key = try KeyFile.decode(bytes, name: info.file.name)
+                try key.validate()
+                try keyLimits.check(key.cost)
+                candidates.append((info.file, key))
+            } catch {
+                skip(info.file, error)
+            }
+        }
+        // Cheapest first; among equals, by name, so the order is the same every time.
+        candidates.sort { a, b in
+            let ca = (a.key.cost.work ?? .max, a.key.cost.memoryBytes ?? .max)
+            let cb = (b.key.cost.work ?? .max, b.key.cost.memoryBytes ?? .max)
+            return ca != cb ? ca < cb : a.file.name < b.file.name
+        }
+
+        var refused = 0
+        var configDamage: RepositoryError?
+        for (file, key) in candidates {
+            let unlocked: MasterKeys?
+            do {
+                unlocked = try key.unlock(password: password, limits: keyLimits)
+            } catch {
+                skip(file, error)
+                continue
+            }
+            guard let keys = unlocked else { refused += 1; continue }
+            let configBytes: [UInt8]
+            do {
+                configBytes = try EncryptedFile.open(try backend.read(.config), file: .config, keys: keys)
+            } catch let error as RepositoryError {
+                // A key left by an interrupted init, or a damaged config: try the others.
+                guard case .damaged = error else { throw error }
+                if configDamage == nil { configDamage = error }
+                continue
+            }
+            let config = try JSONCoding.decode(RepositoryConfig.self, configBytes, file: "config")
+            guard config.version == RepositoryConfig.currentVersion else {
+                throw RepositoryError.unsupportedVersion(file: "config", version: config.version)
+            }
+            if let problem = config.problem { throw RepositoryError.damaged(file: "config", reason: problem) }
+            guard let cacheRoot, config.id.count == 64, Hex.decode(config.id) != nil else {
+                return Repository(backend: backend, keys: keys, config: config)
+            }
+            let cached = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", report: report)
+            return Repository(backend: cached, keys: keys, config: config)
+        }
+        // The password opened a key file, but config did not open with its keys.
+        if let configDamage { throw configDamage }
+        // Nothing tried: the password may well be right, so do not call it wrong.
+        if refused == 0, !skipped.isEmpty { throw RepositoryError.noUsableKey(location: backend.location, skipped: skipped) }
+        throw RepositoryError.wrongPassword(location: backend.location, skipped: skipped)
+    }
+}
