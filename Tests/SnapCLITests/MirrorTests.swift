@@ -131,7 +131,8 @@ final class MirrorTests: XCTestCase {
     }
 
     // Local + SFTP + S3: a pack damaged on one replica: restore fails over to a good copy and
-    // names the bad replica; status --verify and check find it; sync --verify repairs it.
+    // names the bad replica and writes the verified copy back (read-repair); damage no read has
+    // met is found by status --verify and check, and repaired by sync --verify.
     func testDamagedPackOnOneReplicaFailsOverAndIsRepaired() throws {
         let s3 = "s3:\(try serverSetting("S3_ENDPOINT"))/snap-mirror-\(UUID().uuidString.prefix(8).lowercased())/repo"
         let port = try serverSetting("SFTP_PORT"), root = try serverSetting("SFTP_ROOT"), user = try serverSetting("SFTP_USER")
@@ -157,6 +158,14 @@ final class MirrorTests: XCTestCase {
         comparison.compare(Array("\(work)/src".utf8), Array("\(target)\(work)/src".utf8), compareOwners: false)
         XCTAssertEqual(comparison.differences, [])
 
+        // Read-repair: the restore wrote the verified copy back, so the replica alone checks clean
+        // and a status without --verify has nothing to find.
+        XCTAssertTrue(restore.stderr.contains("wrote the verified copy"), restore.stderr)
+        try snap.expect(0, ["check", "--read-data", "-q", "-r", first])
+        XCTAssertEqual(try status(replicas, snap)["in_sync"] as? Bool, true)
+
+        // Damage no read has met: check and status --verify find it, sync --verify repairs it.
+        try bytes.write(to: URL(fileURLWithPath: "\(first)/data/\(victim)"))
         let checked = try snap.run(["check", "--read-data", "-r", first])
         XCTAssertEqual(checked.status, 1, "check of the damaged replica alone fails")
         XCTAssertTrue((checked.stdout + checked.stderr).contains(String(victim.suffix(64)).prefix(8)), checked.stdout + checked.stderr)

@@ -7,15 +7,19 @@ extension MirrorBackend {
         let checksName = range == nil && file.kind.isContentNamed
         let what = range.map { "bytes \($0.lowerBound)..<\($0.upperBound) of \(file) that fail validation" }
             ?? "a copy of \(file) whose content does not match its name"
-        return try failingOver("read", file, what: what) { backend in
+        let outcome = try failingOver("read", file, what: what) { backend in
             try backend.read(file, range: range)
         } accept: { bytes in
             (!checksName || verifyName(file, bytes)) && isValid(bytes)
         }
+        if let source = outcome.servedBy, !outcome.badCopies.isEmpty {
+            repairCopies(of: file, on: outcome.badCopies, from: source, wholeFile: range == nil ? outcome.value : nil)
+        }
+        return outcome.value
     }
 
     public func stat(_ file: FileName) throws -> FileInfo {
-        try failingOver("stat", file, what: "") { try $0.stat(file) } accept: { _ in true }
+        try failingOver("stat", file, what: "") { try $0.stat(file) } accept: { _ in true }.value
     }
 
     public func list(_ kind: FileKind) throws -> [FileInfo] {
@@ -77,36 +81,51 @@ extension MirrorBackend {
         health.withLock { all in all.indices.filter { !all[$0].readLast } + all.indices.filter { all[$0].readLast } }
     }
 
+    /// What `failingOver` found.
+    struct FailOver<T> {
+        let value: T
+        /// The replica whose value was accepted; `nil` when none was.
+        let servedBy: Int?
+        /// Replicas tried before it that lack the file, hold a short copy, or returned
+        /// rejected bytes: candidates for read-repair.
+        let badCopies: [Int]
+    }
+
     /// Calls `call` on each replica in read order until one returns a value `accept` takes.
     ///
     /// - Returns: the first accepted value; if none was accepted but some were returned, the
     ///   first returned (the caller reports the damage, as with a single backend).
     /// - Throws: `notFound` when every replica said so, else an error naming every replica's failure.
     private func failingOver<T>(_ operation: String, _ file: FileName, what: String, _ call: (Backend) throws -> T,
-                                accept: (T) -> Bool) throws -> T {
+                                accept: (T) -> Bool) throws -> FailOver<T> {
         var rejected: T?
         var entries: [MirrorFailure.Entry] = []
         var failed: [(Int, Error)] = []
+        var bad: [Int] = []
         for i in readOrder() {
             let replica = replicas[i]
             do {
                 let value = try call(replica.backend)
                 if accept(value) {
                     noteFailures(failed, file: file, operation: operation, served: true)
-                    return value
+                    return FailOver(value: value, servedBy: i, badCopies: bad)
                 }
                 if rejected == nil { rejected = value }
+                bad.append(i)
                 entries.append(.init(replica: replica.name, error: nil, skipped: "returned \(what)"))
                 health.withLock { $0[i].state.badCopies += 1 }
-                report("replica \(replica.name) returned \(what); trying the next replica. "
-                    + "Run `snap mirror sync --verify` to repair it.")
+                report("replica \(replica.name) returned \(what); trying the next replica")
             } catch {
                 entries.append(.init(replica: replica.name, error: error))
                 failed.append((i, error))
+                switch error as? StorageError {
+                case .notFound?, .invalidRange?: bad.append(i)
+                default: break
+                }
             }
         }
         noteFailures(failed, file: file, operation: operation, served: rejected != nil)
-        if let rejected { return rejected }
+        if let rejected { return FailOver(value: rejected, servedBy: nil, badCopies: []) }
         throw MirrorFailure.combine(entries, operation: operation, file: file, location: location,
                                     summary: "no replica could \(operation) it")
     }

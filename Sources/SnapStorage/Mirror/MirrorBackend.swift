@@ -34,6 +34,8 @@ public final class MirrorBackend: Backend {
         var readLast = false
         var reportedMissing = false
         var reportedUnreachable = false
+        /// Files read-repair has written (or tried to) on this replica.
+        var repairing: Set<FileName> = []
     }
 
     public let replicas: [Replica]

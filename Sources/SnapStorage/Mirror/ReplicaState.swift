@@ -22,6 +22,8 @@ public struct ReplicaState: Sendable, Codable, Equatable {
     public var failedReads = 0
     /// Reads that returned bytes which did not match the file's name or failed validation.
     public var badCopies = 0
+    /// Damaged or missing copies that read-repair replaced with verified ones.
+    public var repairedCopies = 0
     /// The last error the replica returned, if any.
     public var lastError: String?
 
