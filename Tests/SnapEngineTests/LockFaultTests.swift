@@ -185,19 +185,28 @@ final class LockFaultTests: XCTestCase {
     }
 
     // A lock whose writer's clock is hours behind looks old by its own times, but the storage
-    // wrote it just now: it is alive.
+    // wrote it just now: with the storage's time known, it is alive; once the storage's time
+    // of it is old, it is dead whatever its own times say.
     func testLockIsAliveByTheStoragesClockWhenTheWritersClockIsFarBehind() throws {
         let directory = try TemporaryDirectory(prefix: "snap-clock")
         defer { directory.remove() }
         let backend = LocalBackend(root: directory.appending("repo"))
         let repository = try makeEngineRepository(on: backend)
         _ = try foreignBackupLock(offset: -3 * 3600, in: repository)
-        let files = try Coordination.scan(repository, times: true).files
-        XCTAssertNotNil(files.first?.modified)
-        XCTAssertTrue(LockTiming().isAlive(try XCTUnwrap(files.first), now: WallClock.now, localHost: "test-host"))
-        var stale = try XCTUnwrap(files.first)
-        stale.modified = WallClock.seconds - 3 * 3600
-        XCTAssertFalse(LockTiming().isAlive(stale, now: WallClock.now, localHost: "test-host"), "old by both clocks: dead")
+        let file = try XCTUnwrap(try Coordination.scan(repository, times: true).files.first)
+        XCTAssertNotNil(file.modified)
+        let timing = LockTiming()
+        XCTAssertTrue(timing.isAlive(file, now: WallClock.now, measured: true, localHost: "test-host"))
+        XCTAssertFalse(timing.isAlive(file, now: WallClock.now, measured: false, localHost: "test-host"),
+                       "without the storage's time, the writer's own times decide")
+        var stale = file
+        stale.modified = WallClock.seconds - 36 * 60
+        XCTAssertFalse(timing.isAlive(stale, now: WallClock.now, measured: true, localHost: "test-host"), "not rewritten for 36 minutes: dead")
+        let ahead = try foreignBackupLock(offset: 2 * 3600, in: repository)
+        var aheadFile = try XCTUnwrap(try Coordination.scan(repository, times: true).files.first { $0.record == ahead })
+        aheadFile.modified = WallClock.seconds - 36 * 60
+        XCTAssertFalse(timing.isAlive(aheadFile, now: WallClock.now, measured: true, localHost: "test-host"),
+                       "a clock far ahead cannot keep a dead lock alive once the storage's time is known")
     }
 
     // A host whose clock is further from the storage's than locks tolerate gets no lock and

@@ -16,21 +16,25 @@ public struct LockTiming: Sendable {
 
     public init() {}
 
-    /// Whether a lock is still alive at `now`, the storage's time as well as this host knows
-    /// it (`RepositoryLock.storageNow`).
+    /// Whether a lock is still alive.
+    ///
+    /// - Parameters:
+    ///   - now: this host's estimate of the storage's time (`RepositoryLock.storageNow`).
+    ///   - measured: whether `now` is corrected by a measured offset (`clockOffset` known).
     ///
     /// A lock written on this host (`localHost`) by a process that no longer exists is dead
-    /// at once. Any other lock is alive while either clock says it was refreshed recently:
-    /// the writer's (its `refreshed` time, trusted up to `clockSkew`, the most a writer's
-    /// clock may be off) or the storage's (the file's modification time, where known, which
-    /// no host's clock affects). So a host whose clock is behind cannot make its live lock
-    /// look dead, and one that is ahead only keeps its lock alive longer.
-    public func isAlive(_ file: CoordinationFile, now: Timestamp, localHost: String) -> Bool {
+    /// at once. Otherwise, when both the storage's modification time of the file and the
+    /// storage's time now are known, the storage's clock alone decides: no host's clock
+    /// enters, and a lock not rewritten for `staleAfter` plus one refresh interval is dead.
+    /// Without them the writer's `refreshed` time decides, trusted up to `clockSkew` (the
+    /// most a writer's clock may be off the storage's) beyond `staleAfter`.
+    public func isAlive(_ file: CoordinationFile, now: Timestamp, measured: Bool, localHost: String) -> Bool {
         let record = file.record
         if record.hostname == localHost && kill(record.pid, 0) != 0 && errno == ESRCH { return false }
-        if Double(now.seconds - record.refreshedTime.seconds) < staleAfter + clockSkew { return true }
-        if let modified = file.modified, Double(now.seconds) - modified < staleAfter + refreshInterval { return true }
-        return false
+        if measured, let modified = file.modified {
+            return Double(now.seconds) - modified < staleAfter + refreshInterval
+        }
+        return Double(now.seconds - record.refreshedTime.seconds) < staleAfter + clockSkew
     }
 }
 

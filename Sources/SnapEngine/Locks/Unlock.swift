@@ -22,9 +22,10 @@ extension Coordination {
                               timing: LockTiming = LockTiming()) throws -> UnlockResult {
         var result = UnlockResult()
         let scan = try scan(repository, times: true)
+        // No lock of its own to measure the storage's clock with: the writers' times decide.
         let now = WallClock.now
         for file in scan.files where file.record.kind != .deletion {
-            if removeAll || !timing.isAlive(file, now: now, localHost: hostname) {
+            if removeAll || !timing.isAlive(file, now: now, measured: false, localHost: hostname) {
                 try remove(file.id, in: repository)
                 result.locksRemoved += 1
             } else {

@@ -26,7 +26,7 @@ public final class Pruner {
         var result = PruneResult()
         let lock = options.dryRun ? nil : try RepositoryLock(kind: .prune, repository: repository, hostname: options.hostname, timing: options.timing)
         defer { lock?.release() }
-        let marks = try checkLocks(now: lock?.storageNow ?? WallClock.now)
+        let marks = try checkLocks(now: lock?.storageNow ?? WallClock.now, measured: lock?.clockOffset != nil)
 
         // What is used.
         var reachable = Reachability()
@@ -92,9 +92,9 @@ public final class Pruner {
 
     /// Refuses to run beside another live prune, removes dead locks, reports files that
     /// cannot be read (kept, and taken for live locks), and returns the deletion marks.
-    private func checkLocks(now: Timestamp) throws -> [CoordinationFile] {
+    private func checkLocks(now: Timestamp, measured: Bool) throws -> [CoordinationFile] {
         let coordination = try Coordination.scan(repository, times: true)
-        let alive = { (f: CoordinationFile) in self.options.timing.isAlive(f, now: now, localHost: self.options.hostname) }
+        let alive = { (f: CoordinationFile) in self.options.timing.isAlive(f, now: now, measured: measured, localHost: self.options.hostname) }
         let mine = { (f: CoordinationFile) in f.record.pid == getpidValue() && f.record.hostname == self.options.hostname }
         if let other = coordination.files.first(where: { $0.record.kind == .prune && alive($0) && !mine($0) }) {
             throw PruneError.anotherPruneRunning(host: other.record.hostname, pid: other.record.pid)
@@ -169,7 +169,7 @@ public final class Pruner {
         let coordination = try Coordination.scan(repository, times: true)
         let at = lock.storageNow
         let alive = Set(coordination.files.filter {
-            $0.record.kind == .backup && options.timing.isAlive($0, now: at, localHost: options.hostname)
+            $0.record.kind == .backup && options.timing.isAlive($0, now: at, measured: lock.clockOffset != nil, localHost: options.hostname)
         }.map(\.record.holder))
         // A file that cannot be read may be the lock of a backup any mark waits for.
         let isEligible = { (m: CoordinationFile) in
