@@ -69,6 +69,7 @@ func prune(repository: Repository, global: GlobalOptions, maxUnused: Double = 0.
     options.maxRepackBytes = maxRepackBytes
     options.dryRun = dryRun
     let quiet = global.quiet
+    Interruption.setOutcome("prune stopped; the repository stays valid, and the next prune finishes the work")
     return try Pruner(repository: repository, options: options) { message in
         if !quiet { Output.error("note: \(message)") }
     }.run()

@@ -43,6 +43,7 @@ struct RestoreCommand: ParsableCommand {
             if !global.quiet && !global.json {
                 Output.line("restoring snapshot \(record.id.short) of \(record.snapshot.paths.joined(separator: " ")) at \(record.snapshot.time) to \(target)")
             }
+            Interruption.setOutcome("restore incomplete: files being written when it stopped may be partial; run the restore again")
             let result = try Restorer(repository: repository, tree: record.snapshot.tree, options: options) { message in
                 Output.error("error: \(message)")
             }.run()
