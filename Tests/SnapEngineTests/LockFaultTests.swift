@@ -25,18 +25,7 @@ final class LockFaultTests: XCTestCase {
         try memory.delete(FileName(.snapshots, old.hex))
 
         // The backup deduplicates everything and stalls on writing its snapshot.
-        let slow = FaultInjectingBackend(memory, rules: [FaultRule(.write, .delay(1.5), probability: 1, kind: .snapshots)])
-        let backupRepository = try Repository.open(backend: slow, password: testPassword)
-        let outcome = Mutex<Result<SnapshotID, Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            let r = Result { try PruneTesting.backup(backupRepository, source.path, time: "2024-01-02T00:00:00Z") }
-            outcome.withLock { $0 = r }
-            done.signal()
-        }
-        var waited = 0
-        while try memory.list(.locks).isEmpty && waited < 500 { usleep(2000); waited += 1 }
-        usleep(200_000)
+        let backup = try PruneTesting.StalledBackup(on: memory, path: source.path, time: "2024-01-02T00:00:00Z")
         let lock = try XCTUnwrap(try memory.list(.locks).first).file
         var bytes = try memory.read(lock)
         bytes[bytes.count / 2] ^= 0x40  // one flipped bit: authentication fails
@@ -50,8 +39,7 @@ final class LockFaultTests: XCTestCase {
         XCTAssertTrue(notes.withLock { $0 }.contains { $0.contains(lock.description) && $0.contains("running backup") },
                       "the note names the file: \(notes.withLock { $0 })")
 
-        done.wait()
-        _ = try XCTUnwrap(outcome.withLock { $0 }).get()
+        _ = try backup.finish()
         XCTAssertEqual(try PruneTesting.problems(in: memory), [], "the backup's snapshot is whole")
         for _ in 0..<2 {
             _ = try Pruner(repository: try Repository.open(backend: memory, password: testPassword), options: PruneTesting.pruneOptions()).run()

@@ -24,26 +24,13 @@ final class PruneConcurrencyTests: XCTestCase {
 
         // Everything the backup needs is already stored (data and trees deduplicate), so it
         // uploads nothing; it stalls on writing its snapshot while prune runs from start to end.
-        let slow = FaultInjectingBackend(memory, rules: [FaultRule(.write, .delay(1.5), probability: 1, kind: .snapshots)])
-        let backupRepository = try Repository.open(backend: slow, password: testPassword)
-        let outcome = Mutex<Result<SnapshotID, Error>?>(nil)
-        let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            let r = Result { try PruneTesting.backup(backupRepository, source.path, time: "2024-01-02T00:00:00Z") }
-            outcome.withLock { $0 = r }
-            done.signal()
-        }
-        // Wait until the backup holds its lock and has read the index.
-        var waited = 0
-        while try memory.list(.locks).isEmpty && waited < 500 { usleep(2000); waited += 1 }
-        usleep(200_000)
+        let backup = try PruneTesting.StalledBackup(on: memory, path: source.path, time: "2024-01-02T00:00:00Z")
         let during = try Pruner(repository: try Repository.open(backend: memory, password: testPassword), options: PruneTesting.pruneOptions()).run()
         XCTAssertGreaterThan(during.packsCondemned, 0, "the forgotten data was condemned")
         XCTAssertEqual(during.packsDeleted, 0, "nothing deleted while a backup that may use it runs")
         XCTAssertGreaterThan(during.packsDeferred, 0)
 
-        done.wait()
-        let id = try XCTUnwrap(outcome.withLock { $0 }).get()
+        let id = try backup.finish()
         XCTAssertEqual(try PruneTesting.problems(in: memory), [], "the backup's snapshot is whole")
         let after = try Pruner(repository: try Repository.open(backend: memory, password: testPassword), options: PruneTesting.pruneOptions()).run()
         XCTAssertGreaterThan(after.packsResurrected, 0, "the condemned pack is used by the new snapshot and kept")

@@ -4,11 +4,37 @@ import SnapEngine
 import SnapRepository
 import SnapStorage
 import SnapTestSupport
+import Synchronization
 import XCTest
 
 /// Helpers for the prune tests: backups into a repository on any backend, and a full
 /// verification that every snapshot's every blob still loads and authenticates.
 enum PruneTesting {
+    /// A backup that has taken its lock and read the index, and stalls (1.5 s) on writing
+    /// its snapshot, for racing a prune against it; `finish` waits for its outcome.
+    final class StalledBackup: @unchecked Sendable {
+        private let outcome = Mutex<Result<SnapshotID, Error>?>(nil)
+        private let done = DispatchSemaphore(value: 0)
+
+        init(on memory: MemoryBackend, path: String, time: String) throws {
+            let slow = FaultInjectingBackend(memory, rules: [FaultRule(.write, .delay(1.5), probability: 1, kind: .snapshots)])
+            let repository = try Repository.open(backend: slow, password: testPassword)
+            Thread.detachNewThread { [self] in
+                let r = Result { try PruneTesting.backup(repository, path, time: time) }
+                outcome.withLock { $0 = r }
+                done.signal()
+            }
+            var waited = 0
+            while try memory.list(.locks).isEmpty && waited < 500 { usleep(2000); waited += 1 }
+            usleep(200_000)
+        }
+
+        func finish() throws -> SnapshotID {
+            done.wait()
+            guard let result = outcome.withLock({ $0 }) else { throw StorageError.permanent(operation: "backup", file: nil, location: "test", detail: "no outcome") }
+            return try result.get()
+        }
+    }
     static func backup(_ repository: Repository, _ path: String, time: String) throws -> SnapshotID {
         var options = BackupOptions(paths: [path], hostname: "test-host", username: "tester")
         options.time = RFC3339.parse(time)
