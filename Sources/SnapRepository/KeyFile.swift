@@ -44,15 +44,31 @@ public struct KeyFile: Codable, Sendable {
 
     /// Decrypts the master keys; `nil` when the password is wrong (or the file was altered).
     public func unlock(password: String) throws -> MasterKeys? {
+        let sealed = try sealedPayload()
+        let kek = try Scrypt.derive(password: Array(password.utf8), salt: sealed.salt, parameters: sealed.cost, length: 32)
+        return try open(sealed.bytes, kek: kek)
+    }
+
+    /// Checks the fields that come before the key derivation (version, KDF and its cost,
+    /// the encodings of `salt` and `data`) and returns what scrypt and AES-GCM need.
+    ///
+    /// - Throws: `RepositoryError.unsupportedVersion` or `.damaged`; never runs scrypt.
+    func sealedPayload() throws -> (cost: Scrypt.Parameters, salt: [UInt8], bytes: [UInt8]) {
         guard version == 1 else { throw RepositoryError.unsupportedVersion(file: "key file", version: version) }
         guard kdf == "scrypt" else { throw RepositoryError.damaged(file: "key file", reason: "unknown key derivation '\(kdf)'") }
         guard n > 1, n.nonzeroBitCount == 1, r > 0, p > 0, n <= 1 << 24, r <= 64, p <= 64,
               let salt = Data(base64Encoded: salt), let blob = Data(base64Encoded: data),
               blob.count == AESGCM.nonceLength + 1 + 96 + AESGCM.tagLength
         else { throw RepositoryError.damaged(file: "key file", reason: "invalid parameters or encoding") }
-        let kek = try Scrypt.derive(password: Array(password.utf8), salt: Array(salt),
-                                    parameters: .init(n: n, r: r, p: p), length: 32)
-        let bytes = Array(blob)
+        return (Scrypt.Parameters(n: n, r: r, p: p), Array(salt), Array(blob))
+    }
+
+    /// Opens `bytes` (nonce ‖ sealed payload, as `sealedPayload` returns them) with the
+    /// key-encryption key; `nil` when it does not authenticate.
+    func open(_ bytes: [UInt8], kek: [UInt8]) throws -> MasterKeys? {
+        guard bytes.count == AESGCM.nonceLength + 1 + 96 + AESGCM.tagLength else {
+            throw RepositoryError.damaged(file: "key file", reason: "invalid parameters or encoding")
+        }
         let payload: [UInt8]
         do {
             payload = try AESGCM(key: kek).open(Array(bytes[AESGCM.nonceLength...]), nonce: Array(bytes[..<AESGCM.nonceLength]),
@@ -60,8 +76,8 @@ public struct KeyFile: Codable, Sendable {
         } catch CryptoError.authenticationFailed {
             return nil
         }
-        guard payload.first == Self.payloadVersion else {
-            throw RepositoryError.unsupportedVersion(file: "key payload", version: Int(payload[0]))
+        guard let payloadVersion = payload.first, payloadVersion == Self.payloadVersion, payload.count == 97 else {
+            throw RepositoryError.unsupportedVersion(file: "key payload", version: Int(payload.first ?? 0))
         }
         return MasterKeys(encryption: Array(payload[1..<33]), id: Array(payload[33..<65]), chunker: Array(payload[65..<97]))
     }
