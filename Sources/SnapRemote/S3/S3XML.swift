@@ -20,9 +20,11 @@ struct S3XMLNode: Sendable {
     func text(of name: String) -> String? { child(name)?.text }
 
     /// Parses a whole document and returns its root element, or `nil` when the bytes are
-    /// not well-formed XML. External entities are never resolved.
+    /// not well-formed XML or not UTF-8 (which S3 always sends). External entities are never resolved.
     static func parse(_ bytes: [UInt8]) -> S3XMLNode? {
-        guard !bytes.isEmpty else { return nil }
+        // FoundationXML traps on element names that are not valid UTF-8 (`<\xFFs/>`, found by
+        // fuzzing): such bytes never reach it.
+        guard !bytes.isEmpty, String(validating: bytes, as: UTF8.self) != nil else { return nil }
         let parser = XMLParser(data: Data(bytes))
         parser.shouldResolveExternalEntities = false
         let builder = TreeBuilder()
