@@ -15,6 +15,16 @@ final class ListingDecodingTests: XCTestCase {
         XCTAssertEqual(S3XMLNode.parse(Array("<a><b>é</b></a>".utf8))?.text(of: "b"), "é")
     }
 
+    // Fuzz target `s3xml`: FoundationXML dereferenced a null pointer on a processing
+    // instruction without data. Only a leading XML declaration is let through.
+    func testProcessingInstructionsAreRefusedNotACrash() {
+        XCTAssertNil(S3XMLNode.parse(Array("<?s?>".utf8)))
+        XCTAssertNil(S3XMLNode.parse(Array("<?utfk7ketRcsultUTF-8b?>".utf8)))
+        XCTAssertNil(S3XMLNode.parse(Array("<a><?s?></a>".utf8)))
+        XCTAssertNil(S3XMLNode.parse(Array("<?xml version=\"1.0\"?><a><?s x?></a>".utf8)))
+        XCTAssertEqual(S3XMLNode.parse(Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a>1</a>".utf8))?.text, "1")
+    }
+
     func testListPageKeepsOnlyWellFormedFilesWithSizes() throws {
         let xml = """
             <ListBucketResult><IsTruncated>true</IsTruncated><NextContinuationToken>t</NextContinuationToken>

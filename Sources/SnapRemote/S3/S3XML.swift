@@ -24,13 +24,31 @@ struct S3XMLNode: Sendable {
     static func parse(_ bytes: [UInt8]) -> S3XMLNode? {
         // FoundationXML traps on element names that are not valid UTF-8 (`<\xFFs/>`, found by
         // fuzzing): such bytes never reach it.
-        guard !bytes.isEmpty, String(validating: bytes, as: UTF8.self) != nil else { return nil }
+        guard !bytes.isEmpty, String(validating: bytes, as: UTF8.self) != nil, !hasProcessingInstruction(bytes) else { return nil }
         let parser = XMLParser(data: Data(bytes))
         parser.shouldResolveExternalEntities = false
         let builder = TreeBuilder()
         parser.delegate = builder
         guard parser.parse(), let root = builder.root else { return nil }
         return root
+    }
+
+    /// Whether `bytes` hold a processing instruction other than a leading XML declaration.
+    /// FoundationXML dereferences a null pointer on one without data (`<?s?>`, found by
+    /// fuzzing), and S3 sends none: such documents are refused before they reach it.
+    static func hasProcessingInstruction(_ bytes: [UInt8]) -> Bool {
+        let open: [UInt8] = Array("<?".utf8), close: [UInt8] = Array("?>".utf8)
+        func find(_ pattern: [UInt8], from start: Int) -> Int? {
+            guard bytes.count >= pattern.count, start <= bytes.count - pattern.count else { return nil }
+            return (start...(bytes.count - pattern.count)).first { bytes[$0..<$0 + pattern.count].elementsEqual(pattern) }
+        }
+        var rest = 0
+        let declaration = Array("<?xml".utf8)
+        if bytes.starts(with: declaration), bytes.count > declaration.count, [0x20, 0x09, 0x0d, 0x0a].contains(bytes[declaration.count]) {
+            guard let end = find(close, from: declaration.count) else { return true }
+            rest = end + close.count
+        }
+        return find(open, from: rest) != nil
     }
 }
 
