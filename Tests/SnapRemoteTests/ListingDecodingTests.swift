@@ -21,6 +21,7 @@ final class ListingDecodingTests: XCTestCase {
         XCTAssertNil(S3XMLNode.parse(Array("<?s?>".utf8)))
         XCTAssertNil(S3XMLNode.parse(Array("<?utfk7ketRcsultUTF-8b?>".utf8)))
         XCTAssertNil(S3XMLNode.parse(Array("<a><?s?></a>".utf8)))
+        XCTAssertNil(S3XMLNode.parse(Array("<?xml ><?m?>".utf8)))
         XCTAssertNil(S3XMLNode.parse(Array("<?xml version=\"1.0\"?><a><?s x?></a>".utf8)))
         XCTAssertEqual(S3XMLNode.parse(Array("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<a>1</a>".utf8))?.text, "1")
     }

@@ -37,18 +37,16 @@ struct S3XMLNode: Sendable {
     /// FoundationXML dereferences a null pointer on one without data (`<?s?>`, found by
     /// fuzzing), and S3 sends none: such documents are refused before they reach it.
     static func hasProcessingInstruction(_ bytes: [UInt8]) -> Bool {
-        let open: [UInt8] = Array("<?".utf8), close: [UInt8] = Array("?>".utf8)
-        func find(_ pattern: [UInt8], from start: Int) -> Int? {
-            guard bytes.count >= pattern.count, start <= bytes.count - pattern.count else { return nil }
-            return (start...(bytes.count - pattern.count)).first { bytes[$0..<$0 + pattern.count].elementsEqual(pattern) }
-        }
-        var rest = 0
         let declaration = Array("<?xml".utf8)
-        if bytes.starts(with: declaration), bytes.count > declaration.count, [0x20, 0x09, 0x0d, 0x0a].contains(bytes[declaration.count]) {
-            guard let end = find(close, from: declaration.count) else { return true }
-            rest = end + close.count
+        let isDeclared = bytes.starts(with: declaration) && bytes.count > declaration.count
+            && [0x20, 0x09, 0x0d, 0x0a].contains(bytes[declaration.count])
+        // Every "<?" but that one: a declaration left unclosed must not make a later "?>" its end.
+        var i = isDeclared ? 1 : 0
+        while i + 1 < bytes.count {
+            if bytes[i] == UInt8(ascii: "<") && bytes[i + 1] == UInt8(ascii: "?") { return true }
+            i += 1
         }
-        return find(open, from: rest) != nil
+        return false
     }
 }
 
