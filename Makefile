@@ -1,7 +1,7 @@
 # snap — build, test and demo entry points (see README.md).
 SHELL := /bin/bash
 
-.PHONY: deps build release test demo clean
+.PHONY: deps build release test fuzz demo clean
 
 deps:
 	@scripts/install-deps.sh
@@ -19,6 +19,11 @@ release: deps
 test: release
 	swift build --build-tests
 	SNAP_BINARY=$(CURDIR)/.build/release/snap scripts/with-test-servers.sh swift test
+	scripts/fuzz.sh --quick
+
+# Every decoder of untrusted bytes under libFuzzer, 10 minutes each (docs/fuzzing.md).
+fuzz:
+	scripts/fuzz.sh
 
 demo: release
 	scripts/demo.sh

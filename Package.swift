@@ -26,6 +26,7 @@ let package = Package(
         .library(name: "SnapCrypto", targets: ["SnapCrypto"]),
         .library(name: "SnapCompression", targets: ["SnapCompression"]),
         .library(name: "SnapStorage", targets: ["SnapStorage"]),
+        .library(name: "SnapRemote", targets: ["SnapRemote"]),
         .library(name: "SnapCore", targets: ["SnapCore"]),
     ],
     dependencies: [

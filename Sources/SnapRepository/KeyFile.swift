@@ -62,8 +62,26 @@ public struct KeyFile: Codable, Sendable {
     ///   usable key file; `CryptoError.scryptAboveLimit` for parameters above `limits`;
     ///   `CryptoError.library` when libcrypto fails.
     public func unlock(password: String, limits: Scrypt.Limits = Scrypt.Limits()) throws -> MasterKeys? {
+        let sealed = try sealedPayload()
+        let kek = try Scrypt.derive(password: Array(password.utf8), salt: sealed.salt, parameters: sealed.cost, length: 32, limits: limits)
+        return try open(sealed.bytes, kek: kek)
+    }
+
+    /// Checks the fields that come before the key derivation and returns what scrypt and
+    /// AES-GCM need (the fuzzer reaches both halves of `unlock` without running scrypt).
+    ///
+    /// - Throws: `RepositoryError.unsupportedVersion` or `.damaged`; never runs scrypt.
+    func sealedPayload() throws -> (cost: Scrypt.Parameters, salt: [UInt8], bytes: [UInt8]) {
         let (salt, blob) = try decodedFields()
-        let kek = try Scrypt.derive(password: Array(password.utf8), salt: salt, parameters: cost, length: 32, limits: limits)
+        return (cost, salt, blob)
+    }
+
+    /// Opens `blob` (nonce ‖ sealed payload, as `sealedPayload` returns them) with the
+    /// key-encryption key; `nil` when it does not authenticate.
+    func open(_ blob: [UInt8], kek: [UInt8]) throws -> MasterKeys? {
+        guard blob.count == AESGCM.nonceLength + 1 + 96 + AESGCM.tagLength else {
+            throw RepositoryError.damaged(file: "key file", reason: "invalid salt or data encoding")
+        }
         let payload: [UInt8]
         do {
             payload = try AESGCM(key: kek).open(Array(blob[AESGCM.nonceLength...]), nonce: Array(blob[..<AESGCM.nonceLength]),
@@ -71,8 +89,8 @@ public struct KeyFile: Codable, Sendable {
         } catch CryptoError.authenticationFailed {
             return nil
         }
-        guard payload.first == Self.payloadVersion else {
-            throw RepositoryError.unsupportedVersion(file: "key payload", version: Int(payload[0]))
+        guard let payloadVersion = payload.first, payloadVersion == Self.payloadVersion, payload.count == 97 else {
+            throw RepositoryError.unsupportedVersion(file: "key payload", version: Int(payload.first ?? 0))
         }
         return MasterKeys(encryption: Array(payload[1..<33]), id: Array(payload[33..<65]), chunker: Array(payload[65..<97]))
     }

@@ -64,11 +64,14 @@ public enum PackFormat {
         func damaged(_ reason: String) -> RepositoryError { .damaged(file: file.description, reason: reason) }
         guard size >= trailerLength + 16 else { throw damaged("only \(size) bytes long") }
         let trailer = try read((size - trailerLength)..<size)
+        // A backend (or a decorator) that returns fewer bytes than asked must not crash the slicing below.
+        guard trailer.count == trailerLength else { throw damaged("read \(trailer.count) of the trailer's \(trailerLength) bytes") }
         let salt = Array(trailer[..<saltLength])
         let headerLength = Int(trailer[saltLength...].reversed().reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
         let headerOffset = size - trailerLength - headerLength
         guard headerLength >= 16, headerOffset >= 0 else { throw damaged("header length \(headerLength) does not fit") }
         let sealed = try read(headerOffset..<(size - trailerLength))
+        guard sealed.count == headerLength else { throw damaged("read \(sealed.count) of the header's \(headerLength) bytes") }
         let plaintext: [UInt8]
         do {
             plaintext = try AESGCM(key: keys.subkey(salt: salt, purpose: .pack)).open(sealed, nonce: nonce(header: true, offset: headerOffset))

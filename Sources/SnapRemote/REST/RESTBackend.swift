@@ -124,11 +124,11 @@ public final class RESTBackend: Backend {
         let r = try perform(t, "list", nil)
         if r.status == 404 { return [] }
         guard (200..<300).contains(r.status) else { throw HTTPStatus.error(r, operation: "list \(kind.rawValue)", file: nil, location: location) }
-        guard let entries = RESTListing.parse(r.body) else {
+        guard let files = RESTListing.files(r.body, kind: kind) else {
             throw StorageError.permanent(operation: "list \(kind.rawValue)", file: nil, location: location,
                                          detail: "the server's listing is not REST protocol v2 JSON")
         }
-        return entries.map { FileInfo(file: FileName(kind, $0.name), size: $0.size) }
+        return files
     }
 
     public func delete(_ file: FileName) throws {

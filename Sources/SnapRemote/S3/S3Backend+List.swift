@@ -19,24 +19,34 @@ extension S3Backend {
             if let token { query.append(("continuation-token", token)) }
             let response = try send(S3Request(method: "GET", key: nil, query: query), operation: "list", file: nil)
             guard response.status == 200 else { throw failure(response, operation: "list", file: nil) }
-            guard let page = S3XMLNode.parse(response.body), page.name == "ListBucketResult" else {
+            guard let page = Self.listPage(response.body, folder: folder, kind: kind) else {
                 if S3ErrorBody(response.body) != nil { throw failure(response, operation: "list", file: nil) }
                 throw StorageError.transient(operation: "list", file: nil, location: location,
                                              detail: "the listing is not a ListBucketResult document")
             }
-            for entry in page.children("Contents") {
-                guard let key = entry.text(of: "Key"), let size = entry.text(of: "Size").flatMap({ Int($0.trimmingSpaces()) }),
-                      let name = Self.fileName(ofKey: key, folder: folder, kind: kind), seen.insert(name).inserted else { continue }
-                result.append(FileInfo(file: FileName(kind, name), size: size))
-            }
-            let truncated = page.text(of: "IsTruncated")?.trimmingSpaces().lowercased() == "true"
-            token = truncated ? page.text(of: "NextContinuationToken") : nil
-            if truncated && (token ?? "").isEmpty {
+            for info in page.files where seen.insert(info.file.name).inserted { result.append(info) }
+            token = page.isTruncated ? page.token : nil
+            if page.isTruncated && (token ?? "").isEmpty {
                 throw StorageError.transient(operation: "list", file: nil, location: location,
                                              detail: "a truncated listing came without a continuation token")
             }
         } while token != nil
         return result
+    }
+
+    /// One ListObjectsV2 page: the well-formed files of `kind` in it (with sizes that are
+    /// non-negative integers), whether more pages follow, and the token for the next one.
+    /// `nil` when `body` is not a `ListBucketResult` document.
+    static func listPage(_ body: [UInt8], folder: String, kind: FileKind) -> (files: [FileInfo], isTruncated: Bool, token: String?)? {
+        guard let page = S3XMLNode.parse(body), page.name == "ListBucketResult" else { return nil }
+        var files: [FileInfo] = []
+        for entry in page.children("Contents") {
+            guard let key = entry.text(of: "Key"), let size = entry.text(of: "Size").flatMap({ Int($0.trimmingSpaces()) }), size >= 0,
+                  let name = fileName(ofKey: key, folder: folder, kind: kind) else { continue }
+            files.append(FileInfo(file: FileName(kind, name), size: size))
+        }
+        let truncated = page.text(of: "IsTruncated")?.trimmingSpaces().lowercased() == "true"
+        return (files, truncated, page.text(of: "NextContinuationToken"))
     }
 
     /// The file name in `key` (which is below `folder`), or `nil` if the key is not a well-formed file of `kind`.

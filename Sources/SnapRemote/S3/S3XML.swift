@@ -20,15 +20,33 @@ struct S3XMLNode: Sendable {
     func text(of name: String) -> String? { child(name)?.text }
 
     /// Parses a whole document and returns its root element, or `nil` when the bytes are
-    /// not well-formed XML. External entities are never resolved.
+    /// not well-formed XML or not UTF-8 (which S3 always sends). External entities are never resolved.
     static func parse(_ bytes: [UInt8]) -> S3XMLNode? {
-        guard !bytes.isEmpty else { return nil }
+        // FoundationXML traps on element names that are not valid UTF-8 (`<\xFFs/>`, found by
+        // fuzzing): such bytes never reach it.
+        guard !bytes.isEmpty, String(validating: bytes, as: UTF8.self) != nil, !hasProcessingInstruction(bytes) else { return nil }
         let parser = XMLParser(data: Data(bytes))
         parser.shouldResolveExternalEntities = false
         let builder = TreeBuilder()
         parser.delegate = builder
         guard parser.parse(), let root = builder.root else { return nil }
         return root
+    }
+
+    /// Whether `bytes` hold a processing instruction other than a leading XML declaration.
+    /// FoundationXML dereferences a null pointer on one without data (`<?s?>`, found by
+    /// fuzzing), and S3 sends none: such documents are refused before they reach it.
+    static func hasProcessingInstruction(_ bytes: [UInt8]) -> Bool {
+        let declaration = Array("<?xml".utf8)
+        let isDeclared = bytes.starts(with: declaration) && bytes.count > declaration.count
+            && [0x20, 0x09, 0x0d, 0x0a].contains(bytes[declaration.count])
+        // Every "<?" but that one: a declaration left unclosed must not make a later "?>" its end.
+        var i = isDeclared ? 1 : 0
+        while i + 1 < bytes.count {
+            if bytes[i] == UInt8(ascii: "<") && bytes[i + 1] == UInt8(ascii: "?") { return true }
+            i += 1
+        }
+        return false
     }
 }
 
