@@ -88,6 +88,8 @@ public final class LocalBackend: Backend {
         try makeDirectories(dir, file: file)
         let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
         let temp = "\(dir)/.tmp-\(file.name.prefix(16))-\(suffix)"
+        InFlightFiles.add(temp)
+        defer { InFlightFiles.remove(temp) }
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw fail("write", file, errno) }
         var failure: Error?

@@ -1,12 +1,15 @@
 import Foundation
 import SnapEngine
+import SnapRemote
+import SnapStorage
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// SIGINT, SIGTERM and SIGHUP end a command cleanly: its locks are removed (so other hosts do
-/// not wait ~95 minutes for them to go stale), its child processes are ended, one line says
+/// SIGINT, SIGTERM and SIGHUP end a command cleanly: its locks and the temporary files it is
+/// writing are removed (so other hosts do not wait for the locks to go stale), its child
+/// processes are ended, one line says
 /// what was and was not saved, and snap exits with 128 + the signal's number. A second
 /// signal exits at once.
 ///
@@ -59,11 +62,15 @@ enum Interruption {
         for pid in children.withLock({ $0 }) {
             for p in [pid] + ProcessTree.descendants(of: pid) { kill(p, SIGTERM) }
         }
+        RcloneServer.stopAll()
         ActiveLocks.releaseAll()
+        InFlightFiles.removeAll()
         let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "signal \(signal)"
         let text = "snap: interrupted by \(name): \(outcome.withLock { $0 })\n"
         _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
-        exit(128 + signal)  // atexit handlers end rclone servers
+        // `_exit`, not `exit`: the other threads are still running, and exit's teardown
+        // under them can crash. Everything exit would do is done above.
+        _exit(128 + signal)
     }
 }
 

@@ -39,6 +39,8 @@ public final class RepositoryLock: Sendable {
         self.repository = repository
         self.timing = timing
         let before = WallClock.seconds
+        ActiveLocks.beginWrite()
+        defer { ActiveLocks.endWrite() }
         let id = try Coordination.write(base, in: repository)
         let after = WallClock.seconds
         let stored = try? repository.backend.stat(FileName(.locks, id.hex)).modified
@@ -83,6 +85,9 @@ public final class RepositoryLock: Sendable {
 
     private func refreshLoop() {
         while stopped.wait(timeout: .now() + timing.refreshInterval) == .timedOut {
+            // Counted as a lock being written, so that an interruption waits for it.
+            ActiveLocks.beginWrite()
+            defer { ActiveLocks.endWrite() }
             var record = base
             record.refreshed = WallClock.nowText
             guard let fresh = try? Coordination.write(record, in: repository) else { continue }  // try again next round
@@ -100,13 +105,23 @@ public final class RepositoryLock: Sendable {
 /// (`releaseAll`, from the signal handler's thread).
 public enum ActiveLocks {
     private struct Entry: @unchecked Sendable { weak var lock: RepositoryLock? }
-    private static let locks = Mutex<[ObjectIdentifier: Entry]>([:])
+    private struct State {
+        var locks: [ObjectIdentifier: Entry] = [:]
+        /// Locks being written and not yet registered: their files may appear any moment.
+        var writing = 0
+    }
+    private static let state = Mutex(State())
 
-    static func add(_ lock: RepositoryLock) { locks.withLock { $0[ObjectIdentifier(lock)] = Entry(lock: lock) } }
-    static func remove(_ lock: RepositoryLock) { _ = locks.withLock { $0.removeValue(forKey: ObjectIdentifier(lock)) } }
+    static func beginWrite() { state.withLock { $0.writing += 1 } }
+    static func endWrite() { state.withLock { $0.writing -= 1 } }
+    static func add(_ lock: RepositoryLock) { state.withLock { $0.locks[ObjectIdentifier(lock)] = Entry(lock: lock) } }
+    static func remove(_ lock: RepositoryLock) { _ = state.withLock { $0.locks.removeValue(forKey: ObjectIdentifier(lock)) } }
 
-    /// Releases every lock this process holds.
-    public static func releaseAll() {
-        for entry in locks.withLock({ Array($0.values) }) { entry.lock?.release() }
+    /// Releases every lock this process holds, after waiting (up to `timeout` seconds) for
+    /// locks being written, so that a lock whose file has just appeared is removed too.
+    public static func releaseAll(timeout: Double = 5) {
+        let deadline = Clock.now() + timeout
+        while state.withLock({ $0.writing > 0 }) && Clock.now() < deadline { usleep(1000) }
+        for entry in state.withLock({ Array($0.locks.values) }) { entry.lock?.release() }
     }
 }

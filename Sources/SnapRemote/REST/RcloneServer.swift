@@ -61,11 +61,15 @@ public final class RcloneServer: Sendable {
         if process.value.isRunning { process.value.terminate() }
     }
 
+    /// Stops every rclone this process started: at exit, and from an interrupted command,
+    /// which leaves with `_exit` and so runs no exit handlers.
+    public static func stopAll() {
+        for p in running.withLock({ $0 }) where p.value.isRunning { p.value.terminate() }
+    }
+
     private static let running = Mutex<[UncheckedProcess]>([])
     private static let registerExitHandler: Void = {
-        atexit {
-            for p in RcloneServer.running.withLock({ $0 }) where p.value.isRunning { p.value.terminate() }
-        }
+        atexit { RcloneServer.stopAll() }
     }()
 }
 
