@@ -49,7 +49,7 @@ let package = Package(
         .target(name: "SnapEngine", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapRepository", "SnapChunker", "SnapStorage"]),
         .target(name: "SnapComposition", dependencies: ["SnapCore", "SnapCrypto", "SnapStorage", "SnapHTTP", "SnapRemote"]),
         .executableTarget(name: "snap", dependencies: [
-            "CPosix", "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker", "SnapCrypto",
+            "CPosix", "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker", "SnapCrypto", "SnapCompression",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
