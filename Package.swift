@@ -48,9 +48,9 @@ let package = Package(
         .target(name: "SnapRemote", dependencies: ["SnapCore", "SnapStorage", "SnapHTTP", "SnapCrypto"]),
         .target(name: "SnapRepository", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapStorage", "SnapChunker"]),
         .target(name: "SnapEngine", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapRepository", "SnapChunker", "SnapStorage"]),
-        .target(name: "SnapComposition", dependencies: ["SnapCore", "SnapCrypto", "SnapStorage", "SnapHTTP", "SnapRemote"]),
+        .target(name: "SnapComposition", dependencies: ["SnapCore", "SnapCrypto", "SnapStorage", "SnapHTTP", "SnapRemote", "SnapRepository", "CPosix"]),
         .executableTarget(name: "snap", dependencies: [
-            "CPosix", "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker", "SnapCrypto",
+            "CPosix", "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker", "SnapCrypto", "SnapCompression",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -2,6 +2,7 @@
 #include <sys/xattr.h>
 #include <malloc.h>
 #include <stddef.h>
+#include <sys/statfs.h>
 
 // mremap is a GNU extension and variadic, which Swift cannot call: declared here (so that
 // no _GNU_SOURCE is needed) behind a fixed-argument front end.

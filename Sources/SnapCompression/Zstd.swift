@@ -6,12 +6,16 @@ public enum CompressionError: Error, Equatable, CustomStringConvertible {
     case zstd(operation: String, detail: String)
     /// Decompression produced a different number of bytes than the recorded length.
     case lengthMismatch(expected: Int, actual: Int)
+    /// A compression level outside what this zstd accepts (`ZstdCompressor.levels`).
+    case levelOutOfRange(level: Int, range: ClosedRange<Int>)
 
     public var description: String {
         switch self {
         case let .zstd(operation, detail): return "zstd \(operation) failed: \(detail)"
         case let .lengthMismatch(expected, actual):
             return "decompressed to \(actual) bytes, expected \(expected)"
+        case let .levelOutOfRange(level, range):
+            return "compression level \(level) is outside zstd's range \(range.lowerBound)…\(range.upperBound)"
         }
     }
 }
@@ -36,6 +40,16 @@ public final class ZstdCompressor {
     }
 
     deinit { ZSTD_freeCCtx(context) }
+
+    /// The levels the linked zstd accepts: `ZSTD_minCLevel()…ZSTD_maxCLevel()`
+    /// (-131072…22 for zstd 1.5). Negative levels trade ratio for speed; 0 means zstd's default.
+    public static var levels: ClosedRange<Int> { Int(ZSTD_minCLevel())...Int(ZSTD_maxCLevel()) }
+
+    /// Checks that `level` is one the linked zstd accepts (zstd itself would clamp it silently).
+    /// - Throws: `CompressionError.levelOutOfRange` naming the level and the range.
+    public static func validate(level: Int) throws(CompressionError) {
+        guard levels.contains(level) else { throw CompressionError.levelOutOfRange(level: level, range: levels) }
+    }
 
     /// Compresses `input` and appends the frame to `output`, unless the frame would be at
     /// least `input.count` bytes long, in which case nothing is appended and `false` is returned.

@@ -22,6 +22,8 @@ public enum RFC3339 {
 
     /// Parses RFC 3339 (`T` or a space between date and time; `Z` or `±HH:MM`; optional
     /// fraction). Without a zone, or given only a date (midnight), the time is local.
+    /// Years 0001…9999 only, and no leap second (`:60`): RFC 3339 allows both, but year 0
+    /// is a typo's value and a time of second 60 cannot be told apart from the next minute.
     public static func parse(_ text: String) -> Timestamp? {
         let b = Array(text.utf8)
         func number(_ from: Int, _ count: Int) -> Int64? {
@@ -33,7 +35,7 @@ public enum RFC3339 {
             }
             return v
         }
-        guard let y = number(0, 4), b.count >= 10, b[4] == 45, let mo = number(5, 2), b[7] == 45, let d = number(8, 2),
+        guard let y = number(0, 4), y >= 1, b.count >= 10, b[4] == 45, let mo = number(5, 2), b[7] == 45, let d = number(8, 2),
               (1...12).contains(mo), d >= 1, d <= daysInMonth(y, mo) else { return nil }
         var hour: Int64 = 0, minute: Int64 = 0, second: Int64 = 0, nanos: Int64 = 0
         var i = 10
@@ -56,7 +58,7 @@ public enum RFC3339 {
                 for _ in digits..<9 { nanos *= 10 }
             }
         }
-        guard hour < 24, minute < 60, second < 61 else { return nil }
+        guard hour < 24, minute < 60, second < 60 else { return nil }
         let days = CivilDate.days(year: y, month: mo, day: d)
         let wallSeconds = days * 86_400 + hour * 3600 + minute * 60 + second
         if i == b.count {

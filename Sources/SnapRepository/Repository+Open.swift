@@ -50,6 +50,7 @@ extension Repository {
     ///   - report: told about trouble with the cache, for warning lines.
     ///   - keySkipped: told about each key file left out, as it is left out.
     /// - Throws: `RepositoryError.notARepository` when there is no config or no key file;
+    ///   `.foreignRepository` when the config is borg's, or every key file is restic's;
     ///   `.wrongPassword` (listing the key files skipped) when the password opens none of
     ///   the key files tried; `.noUsableKey` when every key file was skipped, so the password
     ///   was never tried; `.damaged` for a config that no unlocked key opens, or that the
@@ -61,7 +62,12 @@ extension Repository {
                             keySkipped: (SkippedKey) -> Void = { _ in }) throws -> Repository {
         guard try backend.exists(.config) else { throw RepositoryError.notARepository(location: backend.location) }
         let listed = try backend.list(.keys)
-        guard !listed.isEmpty else { throw RepositoryError.notARepository(location: backend.location) }
+        guard !listed.isEmpty else {
+            if ForeignFormat.isBorgConfig(try backend.read(.config)) {
+                throw RepositoryError.foreignRepository(location: backend.location, format: .borg)
+            }
+            throw RepositoryError.notARepository(location: backend.location)
+        }
         var skipped: [SkippedKey] = []
         func skip(_ file: FileName, _ reason: any Error) {
             let key = SkippedKey(file: file, reason: reason)
@@ -70,6 +76,8 @@ extension Repository {
         }
 
         var candidates: [(file: FileName, key: KeyFile)] = []
+        // restic's key files, set aside: a repository holding only these is a restic one.
+        var resticKeys: [FileName] = []
         for info in listed.sorted(by: { $0.file.name < $1.file.name }) {
             let bytes: [UInt8]
             do {
@@ -87,8 +95,14 @@ extension Repository {
                 try keyLimits.check(key.cost)
                 candidates.append((info.file, key))
             } catch {
-                skip(info.file, error)
+                if ForeignFormat.isResticKey(bytes) { resticKeys.append(info.file) } else { skip(info.file, error) }
             }
+        }
+        if candidates.isEmpty && skipped.isEmpty && !resticKeys.isEmpty {
+            throw RepositoryError.foreignRepository(location: backend.location, format: .restic)
+        }
+        for file in resticKeys {
+            skip(file, RepositoryError.damaged(file: file.description, reason: "a restic key file, which snap cannot read"))
         }
         // Cheapest first; among equals, by name, so the order is the same every time.
         candidates.sort { a, b in

@@ -1,4 +1,5 @@
 import SnapChunker
+import SnapCompression
 import SnapCore
 
 /// The repository's parameters, fixed at `init` (`config`, encrypted).
@@ -37,7 +38,7 @@ public struct RepositoryConfig: Codable, Sendable, Equatable {
     public var problem: String? {
         if let p = chunker.problem { return p }
         if compression.algorithm != "zstd" { return "unknown compression algorithm \(compression.algorithm)" }
-        if !(-7...22).contains(compression.level) { return "compression level must be between -7 and 22" }
+        do { try ZstdCompressor.validate(level: compression.level) } catch { return error.description }
         if packSize < 1 << 20 || packSize > 1 << 30 { return "pack size must be between 1 MiB and 1 GiB" }
         return nil
     }

@@ -10,6 +10,8 @@ public enum RepositoryError: Error, CustomStringConvertible {
     case noUsableKey(location: String, skipped: [SkippedKey])
     /// The location holds no repository (no config or no keys).
     case notARepository(location: String)
+    /// The location holds another tool's repository.
+    case foreignRepository(location: String, format: ForeignFormat)
     /// `init` found an existing repository.
     case alreadyExists(location: String)
     /// A file failed authentication: it was modified, truncated or is not what its name says.
@@ -34,6 +36,8 @@ public enum RepositoryError: Error, CustomStringConvertible {
             return "no key file in \(location) could be tried: " + skipped.map { "\($0.shortName) (\($0.why))" }.joined(separator: "; ")
         case let .notARepository(location):
             return "\(location) is not a snap repository (run 'snap init' to create one)"
+        case let .foreignRepository(location, format):
+            return "\(location) is a \(format) repository, not a snap repository (snap cannot read it yet)"
         case let .alreadyExists(location):
             return "\(location) already holds a repository"
         case let .damaged(file, reason):

@@ -26,12 +26,16 @@ struct BackupCommand: ParsableCommand {
     @Option(help: "Compare against this snapshot instead of the latest one with the same host and paths.")
     var parent: String?
 
-    @Option(help: "zstd level for this backup (default: the repository's).")
+    @Option(parsing: .unconditional, help: ArgumentHelp("zstd level for this backup, negative for speed (default: the repository's).",
+                                                        valueName: "level"),
+            transform: InputValidation.compressionLevel)
     var compression: Int?
 
     func validate() throws {
         guard !paths.isEmpty else { throw ValidationError("give at least one path to back up") }
-        if let time, RFC3339.parse(time) == nil { throw ValidationError("--time '\(time)' is not a date and time (e.g. 2024-05-01T12:00:00Z)") }
+        try InputValidation.time(time, option: "--time")
+        if let host { try InputValidation.hosts([host]) }
+        try InputValidation.patterns(excludes, option: "--exclude")
     }
 
     func run() throws {

@@ -116,8 +116,12 @@ enum CheckText {
         if report.findings.contains(where: { $0.kind == .readFailed || $0.kind == .packUnreadable }) {
             Output.line("hint: storage could not be read (see above); nothing is known about that data: check again later")
         }
-        if report.damagedBlobs.contains(where: { $0.isLost && !$0.uses.isEmpty }) {
-            Output.line("hint: 'snap repair snapshots' rewrites the affected snapshots so everything intact stays restorable")
+        let lost = report.damagedBlobs.filter { $0.isLost && !$0.uses.isEmpty }
+        if !lost.isEmpty {
+            // Blobs that fail authentication are found only by reading the packs, so the repair must read them too.
+            let readData = lost.contains { [.damaged, .wrongType].contains($0.problem) } ? " --read-data" : ""
+            Output.line("hint: run 'snap repair snapshots\(readData) --forget', then 'snap prune': the affected snapshots are rewritten "
+                        + "so everything intact stays restorable, and the damaged data is removed")
         }
     }
 

@@ -4,7 +4,7 @@ import SnapEngine
 import SnapRepository
 import SnapStorage
 
-struct ForgetCommand: ParsableCommand {
+struct ForgetCommand: ParsableCommand, CombinationValidating {
     static let configuration = CommandConfiguration(
         commandName: "forget", abstract: "Remove snapshots, given by ID or chosen by a retention policy.",
         discussion: """
@@ -88,7 +88,7 @@ struct ForgetCommand: ParsableCommand {
 
     private var hasFilter: Bool { !filter.hosts.isEmpty || !filter.paths.isEmpty || !filter.tags.isEmpty }
 
-    func validate() throws {
+    func validateCombination() throws {
         if !snapshots.isEmpty {
             guard policy.isEmpty, !hasFilter, groupBy == nil, !unsafeAllowRemoveAll else {
                 throw ValidationError("snapshot IDs cannot be combined with a --keep-* policy, --host/--path/--tag, --group-by or --unsafe-allow-remove-all")

@@ -233,6 +233,7 @@ struct GlobalOptions: ParsableArguments {
     ///   judge the repository itself, so they do not.
     func openRepository(cache: Bool = true) throws -> Repository {
         let limits = try keyLimits()
+        for spec in try replicaSpecs() { try RepositoryLocation.checkLocal(spec.location) }
         let backend = try backend()
         let warn: @Sendable (String) -> Void = { Output.error("warning: \($0)") }
         var root = cache ? CacheLocation.root(disabled: noCache, explicit: cacheDirectory,

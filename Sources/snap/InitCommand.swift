@@ -1,5 +1,6 @@
 import ArgumentParser
 import SnapChunker
+import SnapCompression
 import SnapComposition
 import SnapEngine
 import SnapRepository
@@ -9,7 +10,9 @@ struct InitCommand: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(help: "Default zstd compression level for backups (-7…22).")
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "Default zstd compression level for backups: zstd's range, negative for speed (\(ZstdCompressor.levels.lowerBound)…\(ZstdCompressor.levels.upperBound)).",
+        valueName: "level"), transform: InputValidation.compressionLevel)
     var compression = 3
 
     @Option(name: .customLong("pack-size"), help: "Target pack size in MiB (1…1024).")

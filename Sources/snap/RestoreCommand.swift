@@ -26,7 +26,9 @@ struct RestoreCommand: ParsableCommand {
 
     func validate() throws {
         if at != nil && snapshot != "latest" { throw ValidationError("give either a snapshot ID or --at, not both") }
-        if let at, RFC3339.parse(at) == nil { throw ValidationError("--at '\(at)' is not a date and time (e.g. 2024-05-01T12:00:00Z)") }
+        try InputValidation.time(at, option: "--at")
+        try InputValidation.patterns(includes, option: "--include")
+        try InputValidation.patterns(excludes, option: "--exclude")
         if target.isEmpty { throw ValidationError("--target must not be empty") }
     }
 

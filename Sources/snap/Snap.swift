@@ -16,10 +16,27 @@ struct Snap: ParsableCommand {
         _ = mallopt(M_MMAP_THRESHOLD, 2 << 20)
         do {
             var command = try parseAsRoot()
+            if let combined = command as? CombinationValidating {
+                do {
+                    try combined.validateCombination()
+                } catch let error as ValidationError {
+                    reportUsageError(error, of: type(of: command))
+                    throw ExitCode.validationFailure
+                }
+            }
             try command.run()
         } catch {
             exit(withError: error)
         }
+    }
+
+    /// Prints a usage error as ArgumentParser prints its own: the message, the command's usage
+    /// and where its help is.
+    private static func reportUsageError(_ error: ValidationError, of command: ParsableCommand.Type) {
+        let name = ["snap", command.configuration.commandName].compactMap { $0 }.joined(separator: " ")
+        Output.error("Error: \(error.message)")
+        Output.error("Usage: " + usageString(for: command))
+        Output.error("  See '\(name) --help' for more information.")
     }
 
     static let configuration = CommandConfiguration(
@@ -36,4 +53,14 @@ struct Snap: ParsableCommand {
                       RestoreCommand.self, ForgetCommand.self, PruneCommand.self, MirrorCommand.self, CheckCommand.self, RepairCommand.self,
                       CatCommand.self, UnlockCommand.self, BenchmarkCommand.self]
     )
+}
+
+/// Checks of how a command's options combine, run once parsing has succeeded.
+///
+/// ArgumentParser calls `validate()` before it looks for unknown options, so a check there
+/// that fails when options are absent hides the real mistake: `snap forget --bogus` said
+/// "no policy was specified" instead of "Unknown option '--bogus'". A `ValidationError`
+/// thrown here is reported with the command's usage and exit 64, like one from `validate()`.
+protocol CombinationValidating {
+    func validateCombination() throws
 }

@@ -79,6 +79,10 @@ struct FilterOptions: ParsableArguments {
     var tags: [String] = []
 
     var snapshotFilter: SnapshotFilter { SnapshotFilter(hosts: hosts, paths: paths, tags: tags) }
+
+    func validate() throws {
+        try InputValidation.hosts(hosts)
+    }
 }
 
 /// Local-time display of timestamps.

@@ -71,6 +71,22 @@ final class CheckRepairTests: XCTestCase {
         XCTAssertTrue(again.stdout.contains("0 snapshots repaired"), again.stdout)
     }
 
+    /// The hint after a damaged data blob names commands that really heal the repository:
+    /// `repair snapshots --read-data --forget`, then `prune`; after them `check --read-data` passes.
+    func testCheckHintSequenceHealsADamagedDataBlob() throws {
+        try snap.expect(0, ["backup", "\(work)/src"])
+        let nodes = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["ls", "latest", "\(work)/src/sub/victim.bin", "--json"]).stdout.utf8)) as? [[String: Any]])
+        try corrupt(blob: try XCTUnwrap((nodes.first?["content"] as? [String])?.first))
+
+        let check = try snap.expect(1, ["check", "--read-data"])
+        let hint = "run 'snap repair snapshots --read-data --forget', then 'snap prune'"
+        XCTAssertTrue(check.stdout.contains(hint), check.stdout)
+        try snap.expect(0, ["repair", "snapshots", "--read-data", "--forget"])
+        try snap.expect(0, ["prune"])
+        let healed = try snap.expect(0, ["check", "--read-data"])
+        XCTAssertTrue(healed.stdout.contains("no errors were found"), healed.stdout)
+    }
+
     func testRepairIndexAfterLosingEveryIndexFile() throws {
         try snap.expect(0, ["backup", "\(work)/src"])
         for name in try FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/index") {

@@ -74,3 +74,44 @@ final class PathMatcherTests: XCTestCase {
         XCTAssertFalse(matches(["*.o", "/keep/*"], "/other/y.c"))
     }
 }
+
+final class PathPatternValidationTests: XCTestCase {
+    private func problem(_ pattern: String) -> PathPatternError.Problem? {
+        do { try PathMatcher.validate(pattern); return nil } catch { return error.problem }
+    }
+
+    // fnmatch's rules: wildcards, classes with negation, ranges and POSIX classes, escapes, '**'.
+    func testValidPatternsPass() {
+        for pattern in ["*.o", ".cache", "/home/*/.cache", "/srv/**/tmp", "?.txt", "[ab]*", "[!ab]x", "[^ab]x", "[a-z0-9]",
+                        "[]]", "[!]]x", "[a-]", "[-a]", "[[:alpha:]_]*", "[[:digit:]]", "\\[literal\\]", "a\\*b", "[\\]]",
+                        "[a\\-z]", "[é-ü]", "[[=a=]]", "[[.-.]]", "*"] {
+            XCTAssertNil(problem(pattern), pattern)
+        }
+    }
+
+    // Patterns that fnmatch would read as something else, or that match nothing, are refused with the reason.
+    func testInvalidPatternsAreNamed() {
+        XCTAssertEqual(problem(""), .empty)
+        for pattern in ["[", "[a-", "a[b", "[]", "[!]", "[^", "*.[ch", "[a\\", "[[:alpha:]", "[[:alpha:"] {
+            XCTAssertEqual(problem(pattern), .unclosedClass, pattern)
+        }
+        XCTAssertEqual(problem("[z-a]"), .reversedRange("z-a"))
+        XCTAssertEqual(problem("[[:letter:]]"), .unknownClass("letter"))
+        XCTAssertEqual(problem("foo\\"), .trailingBackslash)
+        do {
+            try PathMatcher.validate("[a-")
+            XCTFail("accepted")
+        } catch {
+            XCTAssertEqual(error.description, "pattern '[a-' is not valid: '[' opens a class that no ']' closes (write '\\[' for a literal bracket)")
+        }
+    }
+
+    // Every pattern that passes works with the matcher as fnmatch reads it.
+    func testValidatedPatternsMatchAsDocumented() {
+        let matcher = PathMatcher(["[[:digit:]]*.log", "\\[x\\]", "[a-]"])
+        XCTAssertTrue(matcher.matches(path: Array("/v/2024.log".utf8), name: Array("2024.log".utf8)))
+        XCTAssertTrue(matcher.matches(path: Array("/v/[x]".utf8), name: Array("[x]".utf8)))
+        XCTAssertTrue(matcher.matches(path: Array("/v/-".utf8), name: Array("-".utf8)))
+        XCTAssertFalse(matcher.matches(path: Array("/v/x.log".utf8), name: Array("x.log".utf8)))
+    }
+}

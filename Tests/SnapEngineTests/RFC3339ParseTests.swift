@@ -84,6 +84,17 @@ final class RFC3339ParseTests: XCTestCase {
         }
     }
 
+    // Year 0000 and a leap second (:60) are refused, in every form; years 0001 and 9999 and second 59 are not.
+    func testRejectsYearZeroAndSecondSixty() {
+        for text in ["0000-01-01", "0000-01-01T00:00:00Z", "0000-12-31 23:59", "2024-01-01T12:00:60Z", "2016-12-31T23:59:60Z",
+                     "2024-01-01 12:00:60", "2024-01-01T12:00:60.5+02:00"] {
+            XCTAssertNil(RFC3339.parse(text), "'\(text)' should be rejected")
+        }
+        XCTAssertNotNil(RFC3339.parse("0001-01-01T00:00:00Z"))
+        XCTAssertNotNil(RFC3339.parse("9999-12-31T23:59:59Z"))
+        XCTAssertEqual(RFC3339.parse("2024-01-02T03:04:59Z"), Timestamp(seconds: jan2At030405.seconds + 54, nanoseconds: 0))
+    }
+
     // Days that do not exist in their month and offsets beyond 23:59 are rejected; real leap days are not.
     func testRejectsImpossibleCalendarDatesAndOffsets() {
         for text in ["2024-02-30", "2023-02-29", "2100-02-29", "2024-04-31", "2024-06-31T00:00:00Z",
