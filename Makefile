@@ -11,8 +11,10 @@ build: deps
 
 # The Swift runtime and Foundation are linked in (--static-swift-stdlib): every command's
 # resident floor is 7 MiB lower than with a dozen shared Swift libraries (docs/benchmarks/analysis.md).
+# No $ORIGIN run path: the binary loads its few C libraries (libcrypto, libzstd) from the
+# system only, never from whatever folder it was copied into.
 release: deps
-	swift build -c release --product snap --static-swift-stdlib
+	swift build -c release --product snap --static-swift-stdlib --disable-local-rpath
 
 # Unit tests run in a debug build; the end-to-end tests drive the optimised binary.
 # Storage tests talk to real servers (radosgw, sshd, rclone) started on 127.0.0.1.

@@ -43,7 +43,7 @@ fi
 [[ -d $SOURCE ]] || die "no $SOURCE: run Benchmarks/compare/run.sh once (it extracts linux-source-6.1), or set SOURCE"
 if [[ $SNAP_BUILD == 1 ]]; then
     "$ROOT/scripts/install-deps.sh" >&2 || die "could not install snap's build dependencies (scripts/install-deps.sh)"
-    (cd "$ROOT" && swift build -c release --product snap --static-swift-stdlib >&2) || die "swift build failed"
+    (cd "$ROOT" && swift build -c release --product snap --static-swift-stdlib --disable-local-rpath >&2) || die "swift build failed"
 fi
 
 RUN=$(mktemp -d /tmp/snap-remotes.XXXXXX)

@@ -103,7 +103,7 @@ GEN=(python3 "$HERE/gen.py")
 if [[ $SNAP_BUILD == 1 ]]; then
     log "building snap (release)"
     "$ROOT/scripts/install-deps.sh" >&2 || die "could not install snap's build dependencies (scripts/install-deps.sh)"
-    if ! (cd "$ROOT" && swift build -c release --product snap --static-swift-stdlib >&2); then
+    if ! (cd "$ROOT" && swift build -c release --product snap --static-swift-stdlib --disable-local-rpath >&2); then
         [[ -x $ROOT/.build/release/snap ]] || die "swift build failed"
         log "warning: swift build failed (the tree may be mid-edit); using the existing binary"
         BUILD_NOTE="swift build failed; the existing .build/release/snap was used"

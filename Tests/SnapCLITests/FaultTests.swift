@@ -193,3 +193,24 @@ final class FaultTests: XCTestCase {
         }
     }
 }
+
+/// How the release binary is linked.
+final class ReleaseBinaryTests: XCTestCase {
+    // The binary has no $ORIGIN run path: a library planted beside it is never loaded.
+    func testNoOriginRunPath() throws {
+        guard let binary = ProcessInfo.processInfo.environment["SNAP_BINARY"], !binary.isEmpty else {
+            throw XCTSkip("only the release binary (SNAP_BINARY, set by make test) is linked for use")
+        }
+        let readelf = Process()
+        readelf.executableURL = URL(fileURLWithPath: "/usr/bin/readelf")
+        readelf.arguments = ["-d", binary]
+        let out = Pipe()
+        readelf.standardOutput = out
+        try readelf.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        readelf.waitUntilExit()
+        XCTAssertEqual(readelf.terminationStatus, 0)
+        XCTAssertTrue(text.contains("NEEDED"), "readelf read the dynamic section")
+        XCTAssertFalse(text.contains("$ORIGIN"), text)
+    }
+}
