@@ -51,6 +51,7 @@ let package = Package(
         .target(name: "SnapComposition", dependencies: ["SnapCore", "SnapCrypto", "SnapStorage", "SnapHTTP", "SnapRemote", "SnapRepository", "CPosix"]),
         .executableTarget(name: "snap", dependencies: [
             "CPosix", "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker", "SnapCrypto", "SnapCompression",
+            "SnapHTTP", "SnapRemote",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

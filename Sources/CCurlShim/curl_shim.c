@@ -19,6 +19,7 @@ static struct {
     struct curl_slist *(*slist_append)(struct curl_slist *list, const char *text);
     void (*slist_free_all)(struct curl_slist *list);
     time_t (*getdate)(const char *text, const time_t *unused);
+    char *(*version)(void);
 } api;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -55,6 +56,7 @@ static void load(void) {
     *(void **)&api.slist_append = find(library, "curl_slist_append");
     *(void **)&api.slist_free_all = find(library, "curl_slist_free_all");
     *(void **)&api.getdate = find(library, "curl_getdate");
+    *(void **)&api.version = find(library, "curl_version");
     if (load_error[0] != 0) return;
     CURLcode code = api.global_init(CURL_GLOBAL_DEFAULT);
     if (code != CURLE_OK) {
@@ -72,6 +74,7 @@ int snap_curl_load(char *error, size_t error_size) {
 
 CURL *snap_curl_easy_init(void) { return api.easy_init(); }
 time_t snap_curl_getdate(const char *text) { return api.getdate(text, NULL); }
+const char *snap_curl_version(void) { return api.version(); }
 void snap_curl_easy_cleanup(CURL *handle) { api.easy_cleanup(handle); }
 void snap_curl_easy_reset(CURL *handle) { api.easy_reset(handle); }
 CURLcode snap_curl_easy_perform(CURL *handle) { return api.easy_perform(handle); }

@@ -101,3 +101,9 @@ public final class ZstdDecompressor {
         try input.withUnsafeBytes { try decompress($0, length: length) }
     }
 }
+
+/// The libzstd this process runs with.
+public enum ZstdLibrary {
+    /// Its version, e.g. `1.5.4`.
+    public static var version: String { String(cString: ZSTD_versionString()) }
+}

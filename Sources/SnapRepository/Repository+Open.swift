@@ -136,11 +136,12 @@ extension Repository {
                 throw RepositoryError.unsupportedVersion(file: "config", version: config.version)
             }
             if let problem = config.problem { throw RepositoryError.damaged(file: "config", reason: problem) }
+            let keyID = KeyID(hex: file.name)
             guard let cacheRoot, config.id.count == 64, Hex.decode(config.id) != nil else {
-                return Repository(backend: backend, keys: keys, config: config)
+                return Repository(backend: backend, keys: keys, config: config, keyID: keyID)
             }
             let cached = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", report: report)
-            return Repository(backend: cached, keys: keys, config: config)
+            return Repository(backend: cached, keys: keys, config: config, keyID: keyID)
         }
         // The password opened a key file, but config did not open with its keys.
         if let configDamage { throw configDamage }

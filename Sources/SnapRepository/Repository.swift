@@ -16,10 +16,14 @@ public final class Repository: Sendable {
     /// The chunker with this repository's keyed gear table and size bounds.
     public let chunker: Chunker
 
-    init(backend: Backend, keys: MasterKeys, config: RepositoryConfig) {
+    /// The key file that opened the repository (`nil` for one opened another way).
+    public let keyID: KeyID?
+
+    init(backend: Backend, keys: MasterKeys, config: RepositoryConfig, keyID: KeyID? = nil) {
         self.backend = backend
         self.keys = keys
         self.config = config
+        self.keyID = keyID
         chunker = Chunker(gear: keys.gearTable(), parameters: config.chunker)
     }
 
@@ -43,10 +47,10 @@ public final class Repository: Sendable {
                                       compression: .init(level: options.compressionLevel), packSize: options.packSize)
         if let problem = config.problem { throw RepositoryError.invalidParameter(problem) }
         let keys = try MasterKeys.random()
-        let repository = Repository(backend: backend, keys: keys, config: config)
-        _ = try repository.addKey(password: password, cost: options.keyCost, hostname: hostname, username: username, now: now)
+        let creator = Repository(backend: backend, keys: keys, config: config)
+        let key = try creator.addKey(password: password, cost: options.keyCost, hostname: hostname, username: username, now: now)
         try backend.write(.config, data: try EncryptedFile.seal(try JSONCoding.encode(config), kind: .config, keys: keys))
-        return repository
+        return Repository(backend: backend, keys: keys, config: config, keyID: key)
     }
 
     /// Writes a new key file holding the master keys under `password`.

@@ -6,7 +6,7 @@ import SnapEngine
 struct BackupCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "backup", abstract: "Back up files and folders into a new snapshot.")
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Argument(help: "Files and folders to back up.")
     var paths: [String]

@@ -8,7 +8,7 @@ struct BenchmarkCommand: ParsableCommand {
         abstract: "Measure chunking, hashing, compression and encryption here, and the repository's storage if one is given.",
         discussion: "Use it to choose a compression level (init --compression, backup --compression) and --connections.")
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Option(help: "zstd levels to measure.")
     var levels: [Int] = [1, 3, 6, 9, 15]

@@ -10,7 +10,7 @@ struct CatCommand: ParsableCommand {
         commandName: "cat", abstract: "Print a repository object, decrypted, as JSON.",
         discussion: "Objects: config | snapshot ID | tree ID | index ID | pack ID. IDs may be unique prefixes; 'snapshot latest' works too.")
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Argument(help: "config, snapshot, tree, index or pack.")
     var kind: String

@@ -15,7 +15,7 @@ struct CheckCommand: ParsableCommand {
         Exit status 0 when nothing is wrong, 1 otherwise.
         """)
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Flag(name: .customLong("read-data"), help: "Download every pack and verify its name, header and every blob.")
     var readData = false

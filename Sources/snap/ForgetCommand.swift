@@ -14,7 +14,7 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
         Only snapshot files are deleted; run prune (or pass --prune) to free the data. See docs/retention.md.
         """)
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
     @OptionGroup var filter: FilterOptions
 
     @Argument(help: "Snapshots to remove: IDs, unique ID prefixes, or latest.")

@@ -248,7 +248,9 @@ struct GlobalOptions: ParsableArguments {
         } catch let error as RepositoryError {
             switch error {
             case let .wrongPassword(_, skipped), let .noUsableKey(_, skipped):
-                if skipped.contains(where: \.isAboveLimit) { throw CLIError("\(error)\(hint) or SNAP_MAX_KEY_MEMORY") }
+                if skipped.contains(where: \.isAboveLimit) {
+                    throw CLIError("\(error)\(hint) or SNAP_MAX_KEY_MEMORY", exitCode: Exit.code(for: error))
+                }
                 throw error
             default:
                 throw error

@@ -8,7 +8,7 @@ import SnapRepository
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "init", abstract: "Create a new repository.")
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
         "Default zstd compression level for backups: zstd's range, negative for speed (\(ZstdCompressor.levels.lowerBound)…\(ZstdCompressor.levels.upperBound)).",

@@ -5,7 +5,7 @@ import SnapEngine
 struct LsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the files in a snapshot.")
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Argument(help: "Snapshot ID, unique ID prefix, or 'latest'.")
     var snapshot: String

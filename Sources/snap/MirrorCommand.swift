@@ -20,7 +20,7 @@ struct MirrorStatusCommand: ParsableCommand {
         discussion: "Compares listings; copies whose sizes differ are read and checked against their names. "
             + "With --json, 'in_sync' tells whether every replica is reachable and holds the same, undamaged files.")
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Flag(help: "Read every copy of every file and check it against its name (downloads the whole repository from each replica).")
     var verify = false
@@ -83,7 +83,7 @@ struct MirrorSyncCommand: ParsableCommand {
         --verify) are replaced from a good copy. Nothing is deleted unless --delete-extra is given.
         """)
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Flag(name: .customLong("dry-run"), help: "Show what would be copied, repaired or deleted; change nothing.")
     var dryRun = false
@@ -119,7 +119,7 @@ struct MirrorAddCommand: ParsableCommand {
         Run it again to resume. Then add LOCATION to the repository file or the -r list.
         """)
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Argument(help: "The new replica's location.")
     var location: String

@@ -1,4 +1,6 @@
 import ArgumentParser
+import SnapEngine
+import SnapRepository
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -7,13 +9,32 @@ import Glibc
 /// A user-facing error raised by the CLI itself.
 struct CLIError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// The exit code: 1 unless the error stands for one with a code of its own.
+    let exitCode: Int32
+    init(_ description: String, exitCode: Int32 = Exit.fatal) { self.description = description; self.exitCode = exitCode }
 }
 
-/// Exit codes documented in README.md.
+/// Exit codes documented in README.md: restic 0.17's.
 enum Exit {
     static let fatal: Int32 = 1
     static let partial: Int32 = 3
+    /// The location holds no repository.
+    static let noRepository: Int32 = 10
+    /// A lock could not be taken (another prune, a host clock far off, locks/ unreadable).
+    static let lockFailed: Int32 = 11
+    /// No key file opens with the password.
+    static let wrongPassword: Int32 = 12
+
+    /// The code for a command that failed with `error`.
+    static func code(for error: any Error) -> Int32 {
+        switch error {
+        case RepositoryError.notARepository: return noRepository
+        case RepositoryError.wrongPassword: return wrongPassword
+        case is CoordinationError, PruneError.anotherPruneRunning: return lockFailed
+        case let error as CLIError: return error.exitCode
+        default: return fatal
+        }
+    }
 }
 
 /// Writes to standard output and standard error.
@@ -48,7 +69,8 @@ enum Output {
     }
 }
 
-/// Runs a command body, printing any error as one line on standard error and exiting 1.
+/// Runs a command body, printing any error as one line on standard error and exiting with
+/// its code (`Exit.code(for:)`: 1, or 10, 11, 12 as restic does).
 func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
@@ -56,6 +78,6 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw exit
     } catch {
         Output.error("snap: \(error)")
-        throw ExitCode(Exit.fatal)
+        throw ExitCode(Exit.code(for: error))
     }
 }

@@ -56,11 +56,11 @@ enum PasswordSource {
     }
 
     /// Asks on the terminal with echo off; refuses when there is no terminal.
-    static func prompt(confirm: Bool) throws -> String {
+    static func prompt(confirm: Bool, label: String = "enter password for repository: ") throws -> String {
         guard isatty(STDIN_FILENO) == 1 else {
             throw CLIError("no password given: set SNAP_PASSWORD or SNAP_PASSWORD_FILE, or use --password-file or --password-command")
         }
-        let first = try ask("enter password for repository: ")
+        let first = try ask(label)
         if confirm, try ask("enter password again: ") != first { throw CLIError("passwords do not match") }
         return try nonEmpty(first, source: "password")
     }

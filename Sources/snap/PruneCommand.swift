@@ -6,7 +6,7 @@ struct PruneCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune", abstract: "Remove data that no snapshot uses; backups may keep running meanwhile.")
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Option(name: .customLong("max-unused"), help: "Repack packs with more than this share unused, e.g. 5% or 0.")
     var maxUnused = "5%"

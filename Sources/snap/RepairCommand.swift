@@ -19,7 +19,7 @@ struct RepairIndexCommand: ParsableCommand {
         Does nothing when the index already names exactly the readable packs.
         """)
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Flag(name: .customLong("dry-run"), help: "Only report what would be done.")
     var dryRun = false
@@ -70,7 +70,7 @@ struct RepairSnapshotsCommand: ParsableCommand {
         files are damaged or lost.
         """)
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Flag(name: .customLong("dry-run"), help: "Only report what would be done.")
     var dryRun = false

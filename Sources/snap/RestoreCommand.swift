@@ -6,7 +6,7 @@ struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "restore", abstract: "Restore a snapshot, or the state at a point in time, into a folder.")
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
     @OptionGroup var filter: FilterOptions
 
     @Argument(help: "Snapshot ID, unique ID prefix, or 'latest'.")

@@ -14,8 +14,16 @@ struct Snap: ParsableCommand {
         // freed, after which such buffers fragment the arenas: a first backup of the Linux
         // tree peaked 3.5 to 4.5 MiB higher (docs/benchmarks/analysis.md).
         _ = mallopt(M_MMAP_THRESHOLD, 2 << 20)
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        switch GlobalArguments.reorder(arguments) {
+        case let .arguments(reordered):
+            arguments = reordered
+        case let .unknownCommand(word):
+            Output.error("snap: unknown command \"\(word)\"; the commands are: \(GlobalArguments.commandNames.joined(separator: ", ")) (see 'snap --help')")
+            Self.exit(withError: ExitCode(64))
+        }
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(arguments)
             if let combined = command as? CombinationValidating {
                 do {
                     try combined.validateCombination()
@@ -43,15 +51,21 @@ struct Snap: ParsableCommand {
         commandName: "snap",
         abstract: "Deduplicating, encrypted, content-addressed backups.",
         discussion: """
+        Global options, before or after the command (see any command's --help): -r/--repo, \
+        --repo-file, --mirror-policy, --password-file, --password-command, --password-command-timeout, \
+        --max-key-memory, --json, -q/--quiet, -v/--verbose, --connections, --cache-dir, --no-cache, \
+        --s3-object-lock-days, --s3-object-lock-mode, --s3-storage-class.
         Exit codes: 0 success; 1 fatal error (nothing half-written is referenced); \
-        3 backup saved but some files could not be read; 64 invalid command-line usage.
+        3 backup saved but some files could not be read; 10 no repository at the location; \
+        11 a lock could not be taken; 12 wrong password; 64 invalid command-line usage; \
+        130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
         Environment: SNAP_REPOSITORY, SNAP_REPOSITORY_FILE, SNAP_PASSWORD, SNAP_PASSWORD_FILE, SNAP_PASSWORD_COMMAND, \
         SNAP_MAX_KEY_MEMORY.
         """,
         version: snapVersion,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self,
                       RestoreCommand.self, ForgetCommand.self, PruneCommand.self, MirrorCommand.self, CheckCommand.self, RepairCommand.self,
-                      CatCommand.self, UnlockCommand.self, BenchmarkCommand.self]
+                      CatCommand.self, KeyCommand.self, UnlockCommand.self, VersionCommand.self, BenchmarkCommand.self]
     )
 }
 

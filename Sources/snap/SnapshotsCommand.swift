@@ -6,7 +6,7 @@ import SnapEngine
 struct SnapshotsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "snapshots", abstract: "List snapshots.")
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
     @OptionGroup var filter: FilterOptions
 
     func run() throws {

@@ -12,7 +12,7 @@ struct UnlockCommand: ParsableCommand {
         Deletion marks that can be read are always kept.
         """)
 
-    @OptionGroup var global: GlobalOptions
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Flag(name: .customLong("remove-all"), help: "Remove every lock and unreadable file in locks/, not only stale ones.")
     var removeAll = false

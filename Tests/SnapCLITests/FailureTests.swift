@@ -23,10 +23,10 @@ final class FailureTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: work)
     }
 
-    /// A wrong password is one line on stderr and exit 1.
+    /// A wrong password is one line on stderr and exit 12 (restic's code).
     func testWrongPassword() throws {
         let result = try snap.run(["snapshots"], extraEnvironment: ["SNAP_PASSWORD": "wrong"])
-        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.status, 12)
         let lines = result.stderr.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, result.stderr)
         XCTAssertTrue(result.stderr.contains("wrong password"), result.stderr)
@@ -72,10 +72,10 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(try repositoryFiles(), before)
     }
 
-    /// A repository location with nothing in it says so and suggests init.
+    /// A repository location with nothing in it says so, suggests init, and exits 10 (restic's code).
     func testNotARepository() throws {
         let result = try snap.run(["snapshots"], extraEnvironment: ["SNAP_REPOSITORY": "\(work)/nothing-here"])
-        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.status, 10)
         XCTAssertTrue(result.stderr.contains("snap init"), result.stderr)
     }
 

@@ -55,7 +55,7 @@ final class KeyLimitTests: XCTestCase {
         XCTAssertEqual(opened.stderr, "warning: \(expected)\n")
 
         let wrong = try snap.run(["snapshots"], extraEnvironment: ["SNAP_PASSWORD": "wrong"])
-        XCTAssertEqual(wrong.status, 1)
+        XCTAssertEqual(wrong.status, 12, "restic's code for a wrong password")
         let lines = wrong.stderr.split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 2, wrong.stderr)
         XCTAssertEqual(lines.first, "warning: \(expected)")

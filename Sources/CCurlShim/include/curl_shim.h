@@ -19,6 +19,8 @@ int snap_curl_load(char *error, size_t error_size);
 CURL *snap_curl_easy_init(void);
 /// curl_getdate: seconds since 1970 of an HTTP date, or -1.
 time_t snap_curl_getdate(const char *text);
+/// curl_version: libcurl's version and its libraries'.
+const char *snap_curl_version(void);
 void snap_curl_easy_cleanup(CURL *handle);
 void snap_curl_easy_reset(CURL *handle);
 CURLcode snap_curl_easy_perform(CURL *handle);

@@ -1,0 +1,111 @@
+import Foundation
+import XCTest
+
+/// End-to-end: the command surface a restic user expects — global options before the
+/// command, `key`, `version`, restic's exit codes, a clear unknown-command line.
+final class CommandSurfaceTests: XCTestCase {
+    var work = ""
+    var snap = SnapProcess(environment: [:])
+
+    override func setUpWithError() throws {
+        work = try makeTemporaryFolder("surface")
+        snap = SnapProcess(environment: ["SNAP_PASSWORD": "pw", "SNAP_CACHE_DIR": "\(work)/cache"])
+        try snap.expect(0, ["init", "-r", "\(work)/repo"])
+        try FileManager.default.createDirectory(atPath: "\(work)/src", withIntermediateDirectories: false)
+        try "hello\n".write(toFile: "\(work)/src/a.txt", atomically: false, encoding: .utf8)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    // restic's habit: `-r REPO` (and other global options) before the command, also for
+    // sub-commands; `--repo=…` too.
+    func testGlobalOptionsBeforeTheCommand() throws {
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src"])
+        let listed = try snap.expect(0, ["-r", repo, "--json", "snapshots"])
+        XCTAssertTrue(listed.stdout.hasPrefix("["), listed.stdout)
+        try snap.expect(0, ["--repo=\(repo)", "-q", "check"])
+        try snap.expect(0, ["-r", repo, "repair", "index", "--dry-run"])
+        try snap.expect(0, ["-r", repo, "mirror", "status"])
+        try snap.expect(0, ["-r", repo, "key", "list"])
+        try snap.expect(0, ["snapshots", "-r", repo])
+    }
+
+    // Every option the help lists as global is accepted before the command.
+    func testEveryGlobalOptionInTheHelpWorksBeforeTheCommand() throws {
+        let help = try snap.expect(0, ["snapshots", "--help"]).stdout
+        let section = try XCTUnwrap(help.components(separatedBy: "GLOBAL OPTIONS:").dropFirst().first)
+            .components(separatedBy: "\n\n").first ?? ""
+        let values = ["--repo": "\(work)/repo", "--mirror-policy": "quorum", "--password-file": "\(work)/pw",
+                      "--password-command": "echo pw", "--s3-object-lock-mode": "GOVERNANCE", "--cache-dir": "\(work)/cache",
+                      "--repo-file": "\(work)/none.json", "--max-key-memory": "1G", "--s3-storage-class": "STANDARD"]
+        try "pw\n".write(toFile: "\(work)/pw", atomically: false, encoding: .utf8)
+        var tried = 0
+        for line in section.split(separator: "\n") {
+            let words = line.split(separator: " ").map(String.init)
+            guard let long = words.first(where: { $0.hasPrefix("--") && $0 != "--help" })?.trimmingCharacters(in: .punctuationCharacters.subtracting(["-"])) else { continue }
+            let takesValue = words.contains { $0.hasPrefix("<") }
+            let arguments = [long] + (takesValue ? [values[long] ?? "1"] : []) + ["snapshots", "-r", "\(work)/repo"]
+            let result = try snap.run(arguments)
+            XCTAssertFalse(result.stderr.contains("Unknown option") || result.stderr.contains("Unexpected argument"),
+                           "\(arguments): \(result.stderr)")
+            tried += 1
+        }
+        XCTAssertGreaterThanOrEqual(tried, 15, section)
+    }
+
+    func testUnknownCommandNamesTheCommands() throws {
+        let result = try snap.run(["-r", "\(work)/repo", "frobnicate"])
+        XCTAssertEqual(result.status, 64)
+        XCTAssertTrue(result.stderr.hasPrefix("snap: unknown command \"frobnicate\"; the commands are: init, backup"), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    }
+
+    func testVersion() throws {
+        for arguments in [["version"], ["-r", "\(work)/repo", "version"]] {
+            let result = try snap.expect(0, arguments)
+            XCTAssertTrue(result.stdout.hasPrefix("snap 0."), result.stdout)
+            XCTAssertTrue(result.stdout.contains("zstd 1."), result.stdout)
+            XCTAssertTrue(result.stdout.contains("OpenSSL 3"), result.stdout)
+        }
+        let json = try snap.expect(0, ["version", "--json"]).stdout
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String])
+        XCTAssertEqual(Set(object.keys), ["snap", "swift", "platform", "zstd", "openssl", "curl"])
+    }
+
+    // restic's exit codes: 10 no repository, 12 wrong password.
+    func testExitCodes() throws {
+        XCTAssertEqual(try snap.run(["-r", "\(work)/nothing-here", "snapshots"]).status, 10)
+        XCTAssertEqual(try snap.run(["-r", "\(work)/repo", "snapshots"], extraEnvironment: ["SNAP_PASSWORD": "wrong"]).status, 12)
+    }
+
+    // key add / list / passwd / remove, as restic's `key` command.
+    func testKeyLifecycle() throws {
+        let repo = "\(work)/repo"
+        try "second\n".write(toFile: "\(work)/second", atomically: false, encoding: .utf8)
+        try "third\n".write(toFile: "\(work)/third", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["-r", repo, "key", "add", "--new-password-file", "\(work)/second", "--host", "laptop"])
+        let listed = try snap.expect(0, ["-r", repo, "key", "list", "--json"]).stdout
+        let keys = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]])
+        XCTAssertEqual(keys.count, 2)
+        XCTAssertEqual(keys.filter { $0["current"] as? Bool == true }.count, 1)
+        XCTAssertTrue(keys.contains { $0["hostname"] as? String == "laptop" })
+        let first = try XCTUnwrap(keys.first { $0["current"] as? Bool == true }?["id"] as? String)
+
+        // The key in use cannot be removed; from the other password it can.
+        let refused = try snap.run(["-r", repo, "key", "remove", String(first.prefix(8))])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("is the one this command opened the repository with"), refused.stderr)
+        try snap.expect(0, ["-r", repo, "--password-file", "\(work)/second", "key", "remove", String(first.prefix(8))])
+        XCTAssertEqual(try snap.run(["-r", repo, "snapshots"]).status, 12, "the removed password no longer opens it")
+
+        // passwd: the new password opens it, the old one does not.
+        try snap.expect(0, ["-r", repo, "--password-file", "\(work)/second", "key", "passwd", "--new-password-file", "\(work)/third"])
+        XCTAssertEqual(try snap.run(["-r", repo, "--password-file", "\(work)/second", "snapshots"]).status, 12)
+        try snap.expect(0, ["-r", repo, "--password-file", "\(work)/third", "snapshots"])
+        XCTAssertEqual(try snap.run(["-r", repo, "--password-file", "\(work)/third", "key", "add"]).status, 1,
+                       "no terminal and no --new-password-file: a clear error")
+    }
+}
