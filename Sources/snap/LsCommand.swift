@@ -24,14 +24,20 @@ struct LsCommand: ParsableCommand {
             var nodes: [NodeJSON] = []
             try TreeWalker(repository: repository).walk(record.snapshot.tree, under: Array((path ?? "/").utf8)) { path, node in
                 if global.json { nodes.append(NodeJSON(node, path: path)); return }
-                let shown = PathBytes.display(path)
-                guard long else { Output.line(shown); return }
-                let owner = node.user.isEmpty ? String(node.uid) : node.user
-                let group = node.group.isEmpty ? String(node.gid) : node.group
-                Output.line("\(Mode.text(node)) \(owner.padding(toLength: 8, withPad: " ", startingAt: 0)) \(group.padding(toLength: 8, withPad: " ", startingAt: 0)) \(String(node.size).leftPad(12)) \(LocalTime.display(node.mtime)) \(shown)")
+                Output.line(long ? Self.longLine(node, path: path) : PathBytes.display(path))
             }
             if global.json { try Output.json(nodes) }
         }
+    }
+}
+
+extension LsCommand {
+    /// An `ls -l` style line: mode, owner, group, size, time, path.
+    static func longLine(_ node: Node, path: [UInt8]) -> String {
+        let owner = node.user.isEmpty ? String(node.uid) : node.user
+        let group = node.group.isEmpty ? String(node.gid) : node.group
+        return "\(Mode.text(node)) \(owner.padding(toLength: 8, withPad: " ", startingAt: 0)) \(group.padding(toLength: 8, withPad: " ", startingAt: 0)) "
+            + "\(String(node.size).leftPad(12)) \(LocalTime.display(node.mtime)) \(PathBytes.display(path))"
     }
 }
 

@@ -55,6 +55,13 @@ enum Output {
         line(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
+    /// One compact JSON object on a line (NDJSON), for streams of messages.
+    static func jsonLine<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        line(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
     static func bytes(_ n: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(n)

@@ -108,4 +108,33 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(try snap.run(["-r", repo, "--password-file", "\(work)/third", "key", "add"]).status, 1,
                        "no terminal and no --new-password-file: a clear error")
     }
+
+    // diff and find through the binary, with restic's output shapes.
+    func testDiffAndFind() throws {
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src"])
+        try "changed\n".write(toFile: "\(work)/src/a.txt", atomically: false, encoding: .utf8)
+        try "new\n".write(toFile: "\(work)/src/b.log", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src"])
+        let listed = try snap.expect(0, ["-r", repo, "--json", "snapshots"]).stdout
+        let ids = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]]).compactMap { $0["id"] as? String }
+        XCTAssertEqual(ids.count, 2)
+        let diff = try snap.expect(0, ["-r", repo, "diff", ids[0], ids[1]]).stdout
+        XCTAssertTrue(diff.contains("M    \(work)/src/a.txt"), diff)
+        XCTAssertTrue(diff.contains("+    \(work)/src/b.log"), diff)
+        XCTAssertTrue(diff.contains("Files:   1 new, 0 removed, 1 changed"), diff)
+        let json = try snap.expect(0, ["-r", repo, "--json", "diff", String(ids[0].prefix(8)), "latest"]).stdout
+        let messages = try json.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(messages.compactMap { $0["modifier"] as? String }.sorted(), ["+", "M"])
+        XCTAssertEqual(messages.last?["message_type"] as? String, "statistics")
+
+        let found = try snap.expect(0, ["-r", repo, "find", "*.log"]).stdout
+        XCTAssertTrue(found.contains("Found matching entries in snapshot \(ids[1].prefix(8))"), found)
+        XCTAssertFalse(found.contains(ids[0].prefix(8)), "the first snapshot has no .log file: \(found)")
+        let groups = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["-r", repo, "--json", "find", "a.txt"]).stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(groups.count, 2)
+        XCTAssertEqual(groups.first?["hits"] as? Int, 1)
+        XCTAssertEqual(try snap.run(["-r", repo, "find", "["]).status, 64, "an invalid pattern is a usage error")
+        XCTAssertEqual(try snap.run(["-r", repo, "diff", ids[0], "ffffffff"]).status, 1)
+    }
 }

@@ -1,0 +1,66 @@
+import SnapCore
+import SnapRepository
+
+/// Finds entries by name or path in snapshots (`snap find`), and the files that use a blob
+/// or tree (`snap find --blob/--tree`, for damage reports).
+///
+/// Each snapshot's tree is walked once; a subtree already searched for another snapshot
+/// is not searched again when it has no match (its ID fixes its contents), so searching
+/// many snapshots of a slowly changing tree reads each distinct folder about once.
+public final class SnapshotSearch {
+    public enum Target: Sendable {
+        /// Names (patterns without `/`) or whole paths (with `/`), shell-style (`PathMatcher`).
+        case patterns([String])
+        /// Entries whose content holds one of these blobs, or whose subtree is one of them.
+        case blobs(Set<BlobID>)
+    }
+
+    private let walker: TreeWalker
+    private let target: Target
+    private let matcher: PathMatcher
+    /// Subtrees known to hold no match whatever their path: only for targets that do not
+    /// depend on the path (blobs, and patterns that match names only).
+    private var barren: Set<BlobID> = []
+    private let pathFree: Bool
+
+    public init(repository: Repository, target: Target) {
+        walker = TreeWalker(repository: repository)
+        self.target = target
+        if case let .patterns(patterns) = target {
+            matcher = PathMatcher(patterns)
+            pathFree = !patterns.contains { $0.contains("/") }
+        } else {
+            matcher = PathMatcher([])
+            pathFree = true
+        }
+    }
+
+    /// Calls `found` with the absolute path and node of every matching entry of the tree
+    /// `root`, in path order.
+    public func search(_ root: BlobID, found: ([UInt8], Node) throws -> Void) throws {
+        _ = try search(tree: root, path: [], found: found)
+    }
+
+    /// Whether anything below matched.
+    private func search(tree id: BlobID, path: [UInt8], found: ([UInt8], Node) throws -> Void) throws -> Bool {
+        if pathFree && barren.contains(id) { return false }
+        var any = false
+        for node in try walker.tree(id).nodes {
+            let full = PathBytes.join(path.isEmpty ? [PathBytes.slash] : path, node.name)
+            if matches(node, path: full) {
+                try found(full, node)
+                any = true
+            }
+            if let subtree = node.subtree, try search(tree: subtree, path: full, found: found) { any = true }
+        }
+        if !any && pathFree { barren.insert(id) }
+        return any
+    }
+
+    private func matches(_ node: Node, path: [UInt8]) -> Bool {
+        switch target {
+        case .patterns: return matcher.matches(path: path, name: node.name)
+        case let .blobs(ids): return node.content.contains(where: ids.contains) || node.subtree.map(ids.contains) == true
+        }
+    }
+}

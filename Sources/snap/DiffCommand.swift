@@ -1,0 +1,72 @@
+import ArgumentParser
+import SnapCore
+import SnapEngine
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff", abstract: "Show what changed between two snapshots.",
+        discussion: """
+        Lines start with + (added), - (removed), M (content changed), T (type changed) and, with \
+        --metadata, U (only metadata changed); folders end with /. Unchanged folders are not read.
+        """)
+
+    @Argument(help: "The older snapshot (ID, unique prefix, or 'latest').")
+    var first: String
+
+    @Argument(help: "The newer snapshot.")
+    var second: String
+
+    @Flag(help: "Also list entries whose metadata alone changed (mode, owner, times, xattrs).")
+    var metadata = false
+
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+
+    func run() throws {
+        try reportingErrors {
+            let repository = try global.openRepository()
+            let a = try SnapshotStore.find(first, in: repository, skipped: global.snapshotSkipped)
+            let b = try SnapshotStore.find(second, in: repository, skipped: global.snapshotSkipped)
+            try global.loadIndex(repository)
+            if !global.json && !global.quiet { Output.line("comparing snapshot \(a.id.short) to \(b.id.short):\n") }
+            let stats = try TreeDiff(repository: repository, metadata: metadata).compare(a.snapshot.tree, b.snapshot.tree) { change in
+                if global.json {
+                    try Output.jsonLine(ChangeJSON(path: PathBytes.display(change.path), modifier: change.kind.rawValue))
+                } else {
+                    Output.line("\(change.kind.rawValue)    \(PathBytes.display(change.path))")
+                }
+            }
+            if global.json {
+                try Output.jsonLine(StatisticsJSON(sourceSnapshot: a.id.hex, targetSnapshot: b.id.hex, statistics: stats))
+                return
+            }
+            guard !global.quiet else { return }
+            Output.line("")
+            Output.line("Files:   \(stats.filesAdded) new, \(stats.filesRemoved) removed, \(stats.filesModified) changed")
+            Output.line("Dirs:    \(stats.foldersAdded) new, \(stats.foldersRemoved) removed")
+            Output.line("Others:  \(stats.otherAdded) new, \(stats.otherRemoved) removed")
+            if metadata || stats.typeChanged > 0 {
+                Output.line("Changed: \(stats.metadataChanged) in metadata only, \(stats.typeChanged) in type")
+            }
+            Output.line("Added:   \(Output.bytes(stats.bytesAdded))")
+            Output.line("Removed: \(Output.bytes(stats.bytesRemoved))")
+        }
+    }
+
+    /// restic's `diff --json` change message.
+    struct ChangeJSON: Encodable {
+        let messageType = "change"
+        let path: String
+        let modifier: String
+        enum CodingKeys: String, CodingKey { case messageType = "message_type", path, modifier }
+    }
+
+    struct StatisticsJSON: Encodable {
+        let messageType = "statistics"
+        let sourceSnapshot: String
+        let targetSnapshot: String
+        let statistics: TreeDiffStatistics
+        enum CodingKeys: String, CodingKey {
+            case messageType = "message_type", sourceSnapshot = "source_snapshot", targetSnapshot = "target_snapshot", statistics
+        }
+    }
+}

@@ -1,0 +1,109 @@
+import ArgumentParser
+import SnapCore
+import SnapEngine
+import SnapRepository
+
+struct FindCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "find", abstract: "Find files and folders in snapshots by name or path, or by the blobs they use.",
+        discussion: """
+        A pattern without / matches names (shell-style: *, ?, [...]); with / it matches the whole \
+        absolute path. Matches are grouped by snapshot, oldest first. --blob and --tree find the \
+        files that use a data blob or the folders that are a tree, e.g. those a damage report names.
+        """)
+
+    @Argument(help: "Name or path patterns.")
+    var patterns: [String] = []
+
+    @Option(name: [.short, .customLong("snapshot")], help: "Only this snapshot (repeatable; ID, prefix or 'latest').")
+    var snapshots: [String] = []
+
+    @Option(help: "Only snapshots taken at or after this time.")
+    var oldest: String?
+
+    @Option(help: "Only snapshots taken at or before this time.")
+    var newest: String?
+
+    @OptionGroup var filter: FilterOptions
+
+    @Flag(name: .shortAndLong, help: "Long listing: type, mode, owner, size, time.")
+    var long = false
+
+    @Flag(help: "The arguments are data blob IDs (or unique prefixes of 8 or more digits): find the files using them.")
+    var blob = false
+
+    @Flag(help: "The arguments are tree IDs: find the folders they are.")
+    var tree = false
+
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+
+    func validate() throws {
+        guard !patterns.isEmpty else { throw ValidationError("give at least one pattern (or ID with --blob/--tree)") }
+        guard !(blob && tree) else { throw ValidationError("--blob and --tree exclude each other") }
+        try InputValidation.time(oldest, option: "--oldest")
+        try InputValidation.time(newest, option: "--newest")
+        if blob || tree {
+            for id in patterns where id.count < 8 || !id.allSatisfy(\.isHexDigit) {
+                throw ValidationError("'\(id)' is not a blob or tree ID (8 to 64 hexadecimal digits)")
+            }
+        } else {
+            try InputValidation.patterns(patterns, option: "pattern")
+        }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let repository = try global.openRepository()
+            var records = try snapshots.isEmpty
+                ? SnapshotStore.all(in: repository, skipped: global.snapshotSkipped)
+                : snapshots.map { try SnapshotStore.find($0, in: repository, skipped: global.snapshotSkipped) }
+            records = records.filter { filter.snapshotFilter.matches($0.snapshot) }
+            if let oldest = oldest.flatMap(RFC3339.parse) { records = records.filter { $0.snapshot.timestamp >= oldest } }
+            if let newest = newest.flatMap(RFC3339.parse) { records = records.filter { $0.snapshot.timestamp <= newest } }
+            try global.loadIndex(repository)
+            let target: SnapshotSearch.Target
+            if blob || tree {
+                target = .blobs(try resolveBlobs(repository))
+            } else {
+                target = .patterns(patterns)
+            }
+            let search = SnapshotSearch(repository: repository, target: target)
+            var groups: [FindJSON] = []
+            for record in records {
+                var matches: [NodeJSON] = []
+                var printedHeader = false
+                try search.search(record.snapshot.tree) { path, node in
+                    if global.json { matches.append(NodeJSON(node, path: path)); return }
+                    if !printedHeader {
+                        Output.line("Found matching entries in snapshot \(record.id.short) from \(LocalTime.display(record.snapshot.timestamp))")
+                        printedHeader = true
+                    }
+                    Output.line(long ? LsCommand.longLine(node, path: path) : PathBytes.display(path))
+                }
+                if global.json && !matches.isEmpty {
+                    groups.append(FindJSON(snapshot: record.id.hex, hits: matches.count, matches: matches))
+                } else if printedHeader {
+                    Output.line("")
+                }
+            }
+            if global.json { try Output.json(groups) }
+        }
+    }
+
+    /// The full IDs of the blobs named (by prefix) in the arguments, as the index knows them.
+    private func resolveBlobs(_ repository: Repository) throws -> Set<BlobID> {
+        var found: Set<BlobID> = []
+        for text in patterns.map({ $0.lowercased() }) {
+            let matches = BlobID(hex: text).map { [$0] } ?? repository.index.allBlobIDs().filter { $0.hex.hasPrefix(text) }
+            guard !matches.isEmpty else { throw CLIError("no blob or tree \(text) in the index") }
+            found.formUnion(matches)
+        }
+        return found
+    }
+
+    struct FindJSON: Encodable {
+        let snapshot: String
+        let hits: Int
+        let matches: [NodeJSON]
+    }
+}
