@@ -18,6 +18,9 @@ public struct Snapshot: Codable, Sendable, Equatable {
     public var tree: BlobID
     public var summary: Summary?
     public var programVersion: String
+    /// For a snapshot rewritten from another (new tags: `snap tag`), the ID of the first
+    /// snapshot in that line, so that tools can tell it is the same backup.
+    public var original: SnapshotID?
 
     public struct Summary: Codable, Sendable, Equatable {
         public var filesNew = 0
@@ -62,7 +65,7 @@ public struct Snapshot: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case time, hostname, username, uid, gid, paths, tags, excludes, parent, tree, summary
+        case time, hostname, username, uid, gid, paths, tags, excludes, parent, tree, summary, original
         case programVersion = "program_version"
     }
 

@@ -137,4 +137,17 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(try snap.run(["-r", repo, "find", "["]).status, 64, "an invalid pattern is a usage error")
         XCTAssertEqual(try snap.run(["-r", repo, "diff", ids[0], "ffffffff"]).status, 1)
     }
+
+    func testTag() throws {
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["-r", repo, "backup", "--tag", "a", "\(work)/src"])
+        let out = try snap.expect(0, ["-r", repo, "tag", "--add", "b,c", "--remove", "a", "--tag", "a"]).stdout
+        XCTAssertTrue(out.contains("modified tags on 1 snapshot"), out)
+        let listed = try snap.expect(0, ["-r", repo, "--json", "snapshots"]).stdout
+        let snapshots = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]])
+        XCTAssertEqual(snapshots.count, 1)
+        XCTAssertEqual(snapshots.first?["tags"] as? [String], ["b", "c"])
+        XCTAssertEqual(try snap.run(["-r", repo, "tag", "--set", "x", "--add", "y"]).status, 64)
+        try snap.expect(0, ["-r", repo, "check"])
+    }
 }

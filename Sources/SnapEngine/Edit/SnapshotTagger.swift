@@ -1,0 +1,55 @@
+import SnapCore
+import SnapRepository
+import SnapStorage
+
+/// How `snap tag` changes a snapshot's tags.
+public struct TagChange: Sendable {
+    /// Replaces all tags when not `nil` (applied first).
+    public var set: [String]?
+    public var add: [String] = []
+    public var remove: [String] = []
+
+    public init(set: [String]? = nil, add: [String] = [], remove: [String] = []) {
+        self.set = set; self.add = add; self.remove = remove
+    }
+
+    /// The tags after the change, in first-seen order without duplicates.
+    public func apply(to tags: [String]) -> [String] {
+        var result: [String] = []
+        for tag in (set ?? tags) + add where !remove.contains(tag) && !result.contains(tag) { result.append(tag) }
+        return result
+    }
+}
+
+/// Rewrites snapshots with new tags (`snap tag`). A snapshot file is named by its content,
+/// so a change is a new file: the new snapshot is written first (with `original` naming the
+/// first snapshot of its line), then the old one deleted, so that at every instant one of
+/// them names the tree and prune keeps its data. Runs under a `backup` lock, like a backup.
+public struct SnapshotTagger {
+    private let repository: Repository
+    private let hostname: String
+
+    public init(repository: Repository, hostname: String) {
+        self.repository = repository
+        self.hostname = hostname
+    }
+
+    /// Applies `change` to each snapshot; returns the old and new IDs of those whose tags
+    /// changed (others are left alone).
+    public func retag(_ records: [SnapshotRecord], _ change: TagChange) throws -> [(old: SnapshotID, new: SnapshotID)] {
+        let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: hostname)
+        defer { lock.release() }
+        var changed: [(SnapshotID, SnapshotID)] = []
+        for record in records {
+            let tags = change.apply(to: record.snapshot.tags)
+            guard tags != record.snapshot.tags else { continue }
+            var snapshot = record.snapshot
+            snapshot.tags = tags
+            snapshot.original = record.snapshot.original ?? record.id
+            let id = try SnapshotStore.save(snapshot, in: repository)
+            do { try repository.backend.delete(FileName(.snapshots, record.id.hex)) } catch StorageError.notFound {}
+            changed.append((record.id, id))
+        }
+        return changed
+    }
+}
