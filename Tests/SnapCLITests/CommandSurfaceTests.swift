@@ -150,4 +150,18 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(try snap.run(["-r", repo, "tag", "--set", "x", "--add", "y"]).status, 64)
         try snap.expect(0, ["-r", repo, "check"])
     }
+
+    func testListPrintsFileIDs() throws {
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src"])
+        for (kind, folder) in [("snapshots", "snapshots"), ("index", "index"), ("keys", "keys")] {
+            let listed = try snap.expect(0, ["-r", repo, "list", kind]).stdout.split(separator: "\n").map(String.init)
+            let files = try FileManager.default.contentsOfDirectory(atPath: "\(repo)/\(folder)").filter { !$0.hasPrefix(".") }.sorted()
+            XCTAssertEqual(listed, files, kind)
+        }
+        let packs = try snap.expect(0, ["-r", repo, "list", "packs"]).stdout.split(separator: "\n")
+        XCTAssertFalse(packs.isEmpty)
+        XCTAssertEqual(try snap.expect(0, ["-r", repo, "list", "locks"]).stdout, "")
+        XCTAssertEqual(try snap.run(["-r", repo, "list", "blobs"]).status, 64)
+    }
 }
