@@ -164,4 +164,19 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(try snap.expect(0, ["-r", repo, "list", "locks"]).stdout, "")
         XCTAssertEqual(try snap.run(["-r", repo, "list", "blobs"]).status, 64)
     }
+
+    func testStats() throws {
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src"])
+        for mode in ["restore-size", "files-by-contents", "raw-data", "blobs-per-file"] {
+            let out = try snap.expect(0, ["-r", repo, "stats", "--mode", mode]).stdout
+            XCTAssertTrue(out.contains("Stats in \(mode) mode:"), out)
+            XCTAssertTrue(out.contains("Snapshots processed:  1"), out)
+        }
+        let json = try snap.expect(0, ["-r", repo, "--json", "stats", "latest"]).stdout
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        XCTAssertEqual(object["snapshots_count"] as? Int, 1)
+        XCTAssertNotNil(object["repository"] as? [String: Any])
+        XCTAssertEqual(try snap.run(["-r", repo, "stats", "--mode", "everything"]).status, 64)
+    }
 }

@@ -1,0 +1,165 @@
+import SnapCore
+import SnapCrypto
+import SnapRepository
+
+/// What `snap stats` counts (restic's four modes).
+public enum StatsMode: String, Sendable, CaseIterable {
+    /// Every entry and the size of every file, as a restore would write them, summed over
+    /// the snapshots.
+    case restoreSize = "restore-size"
+    /// Files with distinct content (the same content in several places or snapshots once).
+    case filesByContents = "files-by-contents"
+    /// The distinct blobs the snapshots use, with their stored (compressed, encrypted) sizes.
+    case rawData = "raw-data"
+    /// Distinct files by content, and the distinct blobs of each, added up.
+    case blobsPerFile = "blobs-per-file"
+}
+
+/// The figures of one `snap stats` run; keys as restic's `stats --json`.
+public struct SnapshotStatistics: Sendable, Encodable {
+    public var snapshotsCount = 0
+    public var totalFileCount = 0
+    public var totalSize: UInt64 = 0
+    public var totalBlobCount: Int?
+    /// raw-data: the plaintext size of the blobs counted.
+    public var totalUncompressedSize: UInt64?
+    public var compressionRatio: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case snapshotsCount = "snapshots_count", totalFileCount = "total_file_count", totalSize = "total_size"
+        case totalBlobCount = "total_blob_count", totalUncompressedSize = "total_uncompressed_size"
+        case compressionRatio = "compression_ratio"
+    }
+}
+
+/// The repository as stored: what all snapshots together cost.
+public struct RepositoryUsage: Sendable, Encodable {
+    /// Bytes of all packs.
+    public var packBytes: UInt64 = 0
+    public var packs = 0
+    public var blobs = 0
+    /// Plaintext bytes of all indexed blobs.
+    public var rawBlobBytes: UInt64 = 0
+    /// Of those, the bytes of data blobs (file contents; the rest are trees).
+    public var rawDataBytes: UInt64 = 0
+    /// Plaintext ÷ stored blob bytes.
+    public var compressionRatio: Double = 1
+
+    enum CodingKeys: String, CodingKey {
+        case packBytes = "pack_bytes", packs, blobs, rawBlobBytes = "raw_blob_bytes", rawDataBytes = "raw_data_bytes"
+        case compressionRatio = "compression_ratio"
+    }
+}
+
+/// Counts for `snap stats`, over the snapshots' trees (index loaded).
+public final class StatisticsCollector {
+    private let repository: Repository
+    private let walker: TreeWalker
+    /// restore-size: entries and bytes below each tree, which identical subtrees share.
+    private var subtreeTotals: [BlobID: (count: Int, size: UInt64)] = [:]
+    private var seenFiles: Set<[UInt8]> = []
+    private var seenBlobs: Set<BlobID> = []
+    private var seenTrees: Set<BlobID> = []
+    private var stats = SnapshotStatistics()
+    private let mode: StatsMode
+
+    public init(repository: Repository, mode: StatsMode) {
+        self.repository = repository
+        walker = TreeWalker(repository: repository)
+        self.mode = mode
+        if mode == .rawData || mode == .blobsPerFile { stats.totalBlobCount = 0 }
+        if mode == .rawData { stats.totalUncompressedSize = 0 }
+    }
+
+    /// Adds one snapshot's tree.
+    public func add(_ tree: BlobID) throws {
+        stats.snapshotsCount += 1
+        switch mode {
+        case .restoreSize:
+            let totals = try restoreTotals(tree)
+            stats.totalFileCount += totals.count
+            stats.totalSize += totals.size
+        case .rawData:
+            try addRawData(tree)
+        case .filesByContents, .blobsPerFile:
+            try walker.walk(tree) { _, node in try addByContents(node) }
+        }
+    }
+
+    /// The totals so far.
+    public var result: SnapshotStatistics {
+        var result = stats
+        if mode == .rawData, let raw = result.totalUncompressedSize, result.totalSize > 0 {
+            result.compressionRatio = Double(raw) / Double(result.totalSize)
+        }
+        return result
+    }
+
+    private func restoreTotals(_ tree: BlobID) throws -> (count: Int, size: UInt64) {
+        if let known = subtreeTotals[tree] { return known }
+        var totals = (count: 0, size: UInt64(0))
+        for node in try walker.tree(tree).nodes {
+            totals.count += 1
+            if node.type == .file || node.type == .hardlink { totals.size += node.size }
+            if let subtree = node.subtree {
+                let below = try restoreTotals(subtree)
+                totals.count += below.count
+                totals.size += below.size
+            }
+        }
+        subtreeTotals[tree] = totals
+        return totals
+    }
+
+    private func addRawData(_ tree: BlobID) throws {
+        guard seenTrees.insert(tree).inserted else { return }
+        countBlob(tree)
+        for node in try walker.tree(tree).nodes {
+            if node.type == .file || node.type == .hardlink { stats.totalFileCount += 1 }
+            node.content.forEach(countBlob)
+            if let subtree = node.subtree { try addRawData(subtree) }
+        }
+    }
+
+    private func countBlob(_ id: BlobID) {
+        guard seenBlobs.insert(id).inserted, let entry = repository.index.lookup(id)?.entry else { return }
+        stats.totalBlobCount = (stats.totalBlobCount ?? 0) + 1
+        stats.totalSize += UInt64(entry.length)
+        stats.totalUncompressedSize = (stats.totalUncompressedSize ?? 0) + UInt64(entry.rawLength)
+    }
+
+    private func addByContents(_ node: Node) throws {
+        guard node.type == .file || node.type == .hardlink else { return }
+        // A file's identity by content: the hash of its blob IDs in order.
+        let key = SHA256.hash(node.content.flatMap { $0.raw.bytes })
+        guard seenFiles.insert(key).inserted else { return }
+        stats.totalFileCount += 1
+        if mode == .filesByContents {
+            stats.totalSize += node.size
+            return
+        }
+        for id in Set(node.content) {
+            stats.totalBlobCount = (stats.totalBlobCount ?? 0) + 1
+            stats.totalSize += UInt64(repository.index.lookup(id)?.entry.rawLength ?? 0)
+        }
+    }
+
+    /// The whole repository as stored.
+    public static func usage(of repository: Repository) throws -> RepositoryUsage {
+        var usage = RepositoryUsage()
+        var stored: UInt64 = 0
+        for info in try repository.backend.list(.data) {
+            usage.packs += 1
+            usage.packBytes += UInt64(info.size)
+        }
+        for id in repository.index.allBlobIDs() {
+            guard let entry = repository.index.lookup(id)?.entry else { continue }
+            usage.blobs += 1
+            usage.rawBlobBytes += UInt64(entry.rawLength)
+            if entry.type == .data { usage.rawDataBytes += UInt64(entry.rawLength) }
+            stored += UInt64(entry.length)
+        }
+        if stored > 0 { usage.compressionRatio = Double(usage.rawBlobBytes) / Double(stored) }
+        return usage
+    }
+}
