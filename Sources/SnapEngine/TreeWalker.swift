@@ -25,17 +25,24 @@ public struct TreeWalker {
 
     /// Calls `visit` with the absolute snapshot path and node of every entry below `root`
     /// that lies under `prefix` (raw path bytes; `/` or empty for everything).
-    public func walk(_ root: BlobID, under prefix: [UInt8] = [], _ visit: ([UInt8], Node) throws -> Void) throws {
+    ///
+    /// - Parameter levels: how many levels below `prefix` to visit (the entry at `prefix`
+    ///   itself, then its children, …); all when `nil`. Deeper folders are not read.
+    public func walk(_ root: BlobID, under prefix: [UInt8] = [], levels: Int? = nil,
+                     _ visit: ([UInt8], Node) throws -> Void) throws {
         let wanted = PathBytes.components(prefix)
-        try walk(root, path: [], depth: 0, wanted: wanted, visit)
+        let limit = levels.map { max(wanted.count, 1) + $0 - 1 }
+        try walk(root, path: [], depth: 0, wanted: wanted, limit: limit, visit)
     }
 
-    private func walk(_ id: BlobID, path: [UInt8], depth: Int, wanted: [[UInt8]], _ visit: ([UInt8], Node) throws -> Void) throws {
+    private func walk(_ id: BlobID, path: [UInt8], depth: Int, wanted: [[UInt8]], limit: Int?,
+                      _ visit: ([UInt8], Node) throws -> Void) throws {
         for node in try tree(id).nodes {
             if depth < wanted.count && node.name != wanted[depth] { continue }
             let nodePath = PathBytes.join(path.isEmpty ? [PathBytes.slash] : path, node.name)
             if depth + 1 >= wanted.count { try visit(nodePath, node) }
-            if let subtree = node.subtree { try walk(subtree, path: nodePath, depth: depth + 1, wanted: wanted, visit) }
+            if let limit, depth + 1 >= limit { continue }
+            if let subtree = node.subtree { try walk(subtree, path: nodePath, depth: depth + 1, wanted: wanted, limit: limit, visit) }
         }
     }
 }

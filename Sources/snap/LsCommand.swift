@@ -3,41 +3,84 @@ import SnapCore
 import SnapEngine
 
 struct LsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "ls", abstract: "List the files in a snapshot.")
-
-    @OptionGroup(title: "Global options") var global: GlobalOptions
+    static let configuration = CommandConfiguration(
+        commandName: "ls", abstract: "List the files in a snapshot.",
+        discussion: """
+        Without paths, everything is listed. With paths, each named entry and, for a folder, its \
+        entries are listed; --recursive lists everything below them (restic's behaviour). --json \
+        prints one JSON object a line: the snapshot first, then one per entry (restic's format).
+        """)
 
     @Argument(help: "Snapshot ID, unique ID prefix, or 'latest'.")
     var snapshot: String
 
-    @Argument(help: "Only list this path and what is below it.")
-    var path: String?
+    @Argument(help: "Only these paths (absolute, as in the snapshot).")
+    var paths: [String] = []
 
-    @Flag(name: .shortAndLong, help: "Long listing: type, mode, owner, size, time.")
+    @Flag(name: .shortAndLong, help: "Long listing: type and mode (with setuid, setgid, sticky), owner, size, time, symlink target.")
     var long = false
+
+    @Flag(help: "With paths, list everything below them, not only their entries.")
+    var recursive = false
+
+    @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
             let record = try SnapshotStore.find(snapshot, in: repository, skipped: global.snapshotSkipped)
             try global.loadIndex(repository)
-            var nodes: [NodeJSON] = []
-            try TreeWalker(repository: repository).walk(record.snapshot.tree, under: Array((path ?? "/").utf8)) { path, node in
-                if global.json { nodes.append(NodeJSON(node, path: path)); return }
-                Output.line(long ? Self.longLine(node, path: path) : PathBytes.display(path))
+            if global.json { try Output.jsonLine(SnapshotLine(record)) }
+            let walker = TreeWalker(repository: repository)
+            for path in paths.isEmpty ? ["/"] : paths {
+                var found = false
+                let levels = paths.isEmpty || recursive ? nil : 2
+                try walker.walk(record.snapshot.tree, under: Array(path.utf8), levels: levels) { path, node in
+                    found = true
+                    if global.json { try Output.jsonLine(NodeLine(node, path: path)); return }
+                    Output.line(long ? Self.longLine(node, path: path) : PathBytes.display(path))
+                }
+                if !found && path != "/" { throw CLIError("\(path) is not in snapshot \(record.id.short)") }
             }
-            if global.json { try Output.json(nodes) }
         }
+    }
+
+    /// restic's first `ls --json` line.
+    struct SnapshotLine: Encodable {
+        let messageType = "snapshot", structType = "snapshot"
+        let id: String, shortID: String, time: String, hostname: String, username: String
+        let paths: [String], tags: [String], tree: String
+        init(_ r: SnapshotRecord) {
+            id = r.id.hex; shortID = r.id.short; time = r.snapshot.time; hostname = r.snapshot.hostname
+            username = r.snapshot.username; paths = r.snapshot.paths; tags = r.snapshot.tags; tree = r.snapshot.tree.hex
+        }
+        enum CodingKeys: String, CodingKey {
+            case messageType = "message_type", structType = "struct_type", id, shortID = "short_id", time, hostname, username, paths, tags, tree
+        }
+    }
+
+    /// A node line: snap's node fields, marked as restic marks them.
+    struct NodeLine: Encodable {
+        let node: NodeJSON
+        init(_ n: Node, path: [UInt8]) { node = NodeJSON(n, path: path) }
+        func encode(to encoder: Encoder) throws {
+            try node.encode(to: encoder)
+            var c = encoder.container(keyedBy: Keys.self)
+            try c.encode("node", forKey: .messageType)
+            try c.encode("node", forKey: .structType)
+        }
+        enum Keys: String, CodingKey { case messageType = "message_type", structType = "struct_type" }
     }
 }
 
 extension LsCommand {
-    /// An `ls -l` style line: mode, owner, group, size, time, path.
+    /// An `ls -l` style line: mode, owner, group, size, time, path, and `-> target` for a symlink.
     static func longLine(_ node: Node, path: [UInt8]) -> String {
         let owner = node.user.isEmpty ? String(node.uid) : node.user
         let group = node.group.isEmpty ? String(node.gid) : node.group
+        let target = node.type == .symlink ? " -> " + PathBytes.display(node.linkTarget) : ""
         return "\(Mode.text(node)) \(owner.padding(toLength: 8, withPad: " ", startingAt: 0)) \(group.padding(toLength: 8, withPad: " ", startingAt: 0)) "
-            + "\(String(node.size).leftPad(12)) \(LocalTime.display(node.mtime)) \(PathBytes.display(path))"
+            + "\(String(node.size).leftPad(12)) \(LocalTime.display(node.mtime)) \(PathBytes.display(path))\(target)"
     }
 }
 
@@ -57,6 +100,13 @@ enum Mode {
         var s = String(kind)
         let letters: [Character] = ["r", "w", "x"]
         for bit in (0..<9).reversed() { s.append(node.mode & (1 << UInt32(bit)) != 0 ? letters[(8 - bit) % 3] : "-") }
+        // setuid, setgid, sticky: s/t over an x, S/T where x is not set, as ls(1) shows them.
+        for (special, index, letter) in [(UInt32(0o4000), 3, "s"), (UInt32(0o2000), 6, "s"), (UInt32(0o1000), 9, "t")]
+        where node.mode & special != 0 {
+            let position = s.index(s.startIndex, offsetBy: index)
+            let executable = s[position] == "x"
+            s.replaceSubrange(position...position, with: executable ? letter : letter.uppercased())
+        }
         return s
     }
 }

@@ -39,7 +39,7 @@ final class CheckRepairTests: XCTestCase {
         XCTAssertEqual(try snap.run(["check", "--read-data-subset", "3/2"]).status, 64)
 
         // Flip a byte in the middle of victim.bin's first chunk.
-        let nodes = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["ls", "latest", "\(work)/src/sub/victim.bin", "--json"]).stdout.utf8)) as? [[String: Any]])
+        let nodes = try lsNodes(try snap.expect(0, ["ls", "latest", "\(work)/src/sub/victim.bin", "--json"]).stdout)
         let blob = try XCTUnwrap((nodes.first?["content"] as? [String])?.first)
         try corrupt(blob: blob)
 
@@ -75,7 +75,7 @@ final class CheckRepairTests: XCTestCase {
     /// `repair snapshots --read-data --forget`, then `prune`; after them `check --read-data` passes.
     func testCheckHintSequenceHealsADamagedDataBlob() throws {
         try snap.expect(0, ["backup", "\(work)/src"])
-        let nodes = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["ls", "latest", "\(work)/src/sub/victim.bin", "--json"]).stdout.utf8)) as? [[String: Any]])
+        let nodes = try lsNodes(try snap.expect(0, ["ls", "latest", "\(work)/src/sub/victim.bin", "--json"]).stdout)
         try corrupt(blob: try XCTUnwrap((nodes.first?["content"] as? [String])?.first))
 
         let check = try snap.expect(1, ["check", "--read-data"])

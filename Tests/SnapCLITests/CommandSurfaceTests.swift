@@ -1,5 +1,8 @@
 import Foundation
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// End-to-end: the command surface a restic user expects — global options before the
 /// command, `key`, `version`, restic's exit codes, a clear unknown-command line.
@@ -178,5 +181,33 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(object["snapshots_count"] as? Int, 1)
         XCTAssertNotNil(object["repository"] as? [String: Any])
         XCTAssertEqual(try snap.run(["-r", repo, "stats", "--mode", "everything"]).status, 64)
+    }
+
+    // restic's ls: several paths, only their entries without --recursive, symlink targets and
+    // special mode bits in --long, NDJSON with the snapshot first.
+    func testLs() throws {
+        let repo = "\(work)/repo", src = "\(work)/src"
+        try FileManager.default.createDirectory(atPath: "\(src)/sub/deeper", withIntermediateDirectories: true)
+        try "x".write(toFile: "\(src)/sub/tool", atomically: false, encoding: .utf8)
+        try "y".write(toFile: "\(src)/sub/deeper/g", atomically: false, encoding: .utf8)
+        chmod("\(src)/sub/tool", 0o4755)
+        chmod("\(src)/sub/deeper", 0o1777)
+        try FileManager.default.createSymbolicLink(atPath: "\(src)/sub/link", withDestinationPath: "tool")
+        try snap.expect(0, ["-r", repo, "backup", src])
+        let plain = try snap.expect(0, ["-r", repo, "ls", "latest", "\(src)/sub", "\(src)/a.txt"]).stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(plain, ["\(src)/sub", "\(src)/sub/deeper", "\(src)/sub/link", "\(src)/sub/tool", "\(src)/a.txt"])
+        let deep = try snap.expect(0, ["-r", repo, "ls", "--recursive", "latest", "\(src)/sub"]).stdout
+        XCTAssertTrue(deep.contains("\(src)/sub/deeper/g"), deep)
+        let long = try snap.expect(0, ["-r", repo, "ls", "-l", "latest", "\(src)/sub"]).stdout
+        XCTAssertTrue(long.contains("-rwsr-xr-x"), long)
+        XCTAssertTrue(long.contains("drwxrwxrwt"), long)
+        XCTAssertTrue(long.contains("\(src)/sub/link -> tool"), long)
+        let json = try snap.expect(0, ["-r", repo, "--json", "ls", "latest", "\(src)/sub"]).stdout
+        let first = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(json.split(separator: "\n").first).utf8)) as? [String: Any])
+        XCTAssertEqual(first["message_type"] as? String, "snapshot")
+        XCTAssertEqual(try lsNodes(json).count, 4)
+        let missing = try snap.run(["-r", repo, "ls", "latest", "\(src)/nope"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("is not in snapshot"), missing.stderr)
     }
 }

@@ -105,7 +105,7 @@ final class FailureTests: XCTestCase {
         try String(repeating: "damaged-to-be\n", count: 10_000).write(toFile: "\(work)/src/victim.txt", atomically: false, encoding: .utf8)
         try snap.expect(0, ["backup", "\(work)/src"])
         // Find the data pack holding victim.txt and flip a byte inside that blob.
-        let nodes = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["ls", "latest", "\(work)/src/victim.txt", "--json"]).stdout.utf8)) as? [[String: Any]])
+        let nodes = try lsNodes(try snap.expect(0, ["ls", "latest", "\(work)/src/victim.txt", "--json"]).stdout)
         let blob = try XCTUnwrap((nodes.first?["content"] as? [String])?.first)
         let packs = FileManager.default.enumerator(atPath: "\(work)/repo/data")?.compactMap { $0 as? String }.filter { $0.count == 67 } ?? []
         var flipped = false

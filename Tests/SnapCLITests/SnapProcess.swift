@@ -85,3 +85,10 @@ struct ServerMissing: Error, CustomStringConvertible {
     let key: String
     var description: String { "\(key) is not set: run under scripts/with-test-servers.sh (make test does)" }
 }
+
+/// The node lines of `snap ls --json` output (one JSON object a line, the snapshot first).
+func lsNodes(_ stdout: String) throws -> [[String: Any]] {
+    try stdout.split(separator: "\n").compactMap { line in
+        try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+    }.filter { $0["message_type"] as? String == "node" }
+}
