@@ -210,4 +210,31 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("is not in snapshot"), missing.stderr)
     }
+
+    // dump: a file as it is; a folder as tar that GNU tar extracts to what restore writes.
+    func testDumpMatchesRestore() throws {
+        let repo = "\(work)/repo", src = "\(work)/src"
+        try FileManager.default.createDirectory(atPath: "\(src)/sub", withIntermediateDirectories: true)
+        try Data((0..<300_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: URL(fileURLWithPath: "\(src)/sub/big"))
+        try FileManager.default.createSymbolicLink(atPath: "\(src)/sub/link", withDestinationPath: "big")
+        try FileManager.default.linkItem(atPath: "\(src)/sub/big", toPath: "\(src)/hard")
+        try snap.expect(0, ["-r", repo, "backup", src])
+        try snap.expect(0, ["-r", repo, "dump", "latest", "\(src)/sub/big", "--target", "\(work)/one"])
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(work)/one")), try Data(contentsOf: URL(fileURLWithPath: "\(src)/sub/big")))
+        try snap.expect(0, ["-r", repo, "dump", "latest", src, "--target", "\(work)/all.tar"])
+        try FileManager.default.createDirectory(atPath: "\(work)/fromtar", withIntermediateDirectories: false)
+        let tar = Process()
+        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
+        tar.arguments = ["-x", "-f", "\(work)/all.tar", "-C", "\(work)/fromtar"]
+        try tar.run()
+        tar.waitUntilExit()
+        XCTAssertEqual(tar.terminationStatus, 0)
+        try snap.expect(0, ["-r", repo, "restore", "latest", "--target", "\(work)/restored"])
+        var comparison = TreeComparison()
+        comparison.compare(Array("\(work)/restored\(src)".utf8), Array("\(work)/fromtar\(src)".utf8), compareOwners: false)
+        XCTAssertEqual(comparison.differences, [])
+        let missing = try snap.run(["-r", repo, "dump", "latest", "\(src)/nope"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("is not in the snapshot"), missing.stderr)
+    }
 }

@@ -1,0 +1,132 @@
+/// Writes a POSIX.1-2001 (pax) tar stream: a ustar header for every entry, preceded by a
+/// pax extended header that carries what ustar cannot: the exact path and link target as
+/// raw bytes (`hdrcharset=BINARY` when they are not UTF-8), the modification time with
+/// nanoseconds, sizes and IDs beyond ustar's fields, and extended attributes
+/// (`SCHILY.xattr.NAME`, as GNU tar and bsdtar read them).
+///
+/// Written here rather than through libarchive: snap links no libarchive, and the format
+/// is a few fixed-size fields (pax, IEEE Std 1003.1-2001, "pax Interchange Format").
+public struct TarWriter {
+    public enum EntryType: UInt8 {
+        case file = 0x30          // '0'
+        case hardLink = 0x31      // '1'
+        case symlink = 0x32       // '2'
+        case characterDevice = 0x33
+        case blockDevice = 0x34
+        case directory = 0x35
+        case fifo = 0x36
+    }
+
+    /// One entry's header fields.
+    public struct Entry {
+        public var path: [UInt8]
+        public var type: EntryType
+        public var mode: UInt32
+        public var uid: UInt32, gid: UInt32
+        public var user: String, group: String
+        public var size: UInt64
+        public var mtimeSeconds: Int64, mtimeNanoseconds: UInt32
+        public var linkTarget: [UInt8] = []
+        public var deviceMajor: UInt32 = 0, deviceMinor: UInt32 = 0
+        public var xattrs: [(name: [UInt8], value: [UInt8])] = []
+
+        public init(path: [UInt8], type: EntryType, mode: UInt32, uid: UInt32, gid: UInt32, user: String, group: String,
+                    size: UInt64, mtimeSeconds: Int64, mtimeNanoseconds: UInt32) {
+            self.path = path; self.type = type; self.mode = mode; self.uid = uid; self.gid = gid
+            self.user = user; self.group = group; self.size = size
+            self.mtimeSeconds = mtimeSeconds; self.mtimeNanoseconds = mtimeNanoseconds
+        }
+    }
+
+    public static let blockSize = 512
+    /// Where the stream goes; also takes a file's content between `begin` and `finishContent`.
+    public let output: ([UInt8]) throws -> Void
+
+    /// - Parameter output: receives the stream in pieces, in order.
+    public init(output: @escaping ([UInt8]) throws -> Void) { self.output = output }
+
+    /// Writes an entry's headers; a regular file's `size` bytes must follow (`writeContent`,
+    /// then `finishContent`).
+    public func begin(_ entry: Entry) throws {
+        var records: [([UInt8], [UInt8])] = []
+        let binary = String(validating: entry.path, as: UTF8.self) == nil
+            || String(validating: entry.linkTarget, as: UTF8.self) == nil
+        if binary { records.append((Array("hdrcharset".utf8), Array("BINARY".utf8))) }
+        records.append((Array("path".utf8), entry.path))
+        if !entry.linkTarget.isEmpty { records.append((Array("linkpath".utf8), entry.linkTarget)) }
+        let fraction = String(entry.mtimeNanoseconds)
+        let nanos = String(repeating: "0", count: 9 - fraction.count) + fraction
+        records.append((Array("mtime".utf8), Array("\(entry.mtimeSeconds).\(nanos)".utf8)))
+        if entry.size >= 1 << 33 { records.append((Array("size".utf8), Array(String(entry.size).utf8))) }
+        if entry.uid >= 1 << 21 { records.append((Array("uid".utf8), Array(String(entry.uid).utf8))) }
+        if entry.gid >= 1 << 21 { records.append((Array("gid".utf8), Array(String(entry.gid).utf8))) }
+        if !entry.user.isEmpty { records.append((Array("uname".utf8), Array(entry.user.utf8))) }
+        if !entry.group.isEmpty { records.append((Array("gname".utf8), Array(entry.group.utf8))) }
+        for x in entry.xattrs { records.append((Array("SCHILY.xattr.".utf8) + x.name, x.value)) }
+        let pax = records.flatMap(Self.record)
+        try output(header(name: Array("PaxHeaders/entry".utf8), typeflag: 0x78, mode: 0o644, uid: 0, gid: 0, user: "", group: "",
+                          size: UInt64(pax.count), mtime: max(0, entry.mtimeSeconds), link: [], major: 0, minor: 0))
+        try output(pax + padding(pax.count))
+        let size = entry.type == .file ? entry.size : 0
+        try output(header(name: Array(entry.path.prefix(100)), typeflag: entry.type.rawValue, mode: entry.mode,
+                          uid: entry.uid, gid: entry.gid, user: entry.user, group: entry.group, size: size,
+                          mtime: max(0, entry.mtimeSeconds), link: Array(entry.linkTarget.prefix(100)),
+                          major: entry.deviceMajor, minor: entry.deviceMinor))
+    }
+
+    /// The zero bytes that complete a file's content of `size` bytes to whole blocks.
+    public func finishContent(size: UInt64) throws {
+        let rest = Int(size % UInt64(Self.blockSize))
+        if rest != 0 { try output([UInt8](repeating: 0, count: Self.blockSize - rest)) }
+    }
+
+    /// The end of the archive: two zero blocks.
+    public func finish() throws { try output([UInt8](repeating: 0, count: 2 * Self.blockSize)) }
+
+    /// One pax record, `LENGTH key=value\n`, where LENGTH counts the whole record.
+    static func record(_ key: [UInt8], _ value: [UInt8]) -> [UInt8] {
+        let body = key.count + value.count + 3  // space, '=', newline
+        var length = body + String(body).count
+        if String(length).count != String(body).count { length = body + String(length).count }
+        return Array("\(length) ".utf8) + key + [0x3d] + value + [0x0a]
+    }
+
+    private func padding(_ count: Int) -> [UInt8] {
+        let rest = count % Self.blockSize
+        return rest == 0 ? [] : [UInt8](repeating: 0, count: Self.blockSize - rest)
+    }
+
+    private func header(name: [UInt8], typeflag: UInt8, mode: UInt32, uid: UInt32, gid: UInt32, user: String, group: String,
+                        size: UInt64, mtime: Int64, link: [UInt8], major: UInt32, minor: UInt32) -> [UInt8] {
+        var h = [UInt8](repeating: 0, count: Self.blockSize)
+        func put(_ bytes: [UInt8], at offset: Int, width: Int) {
+            for (i, b) in bytes.prefix(width).enumerated() { h[offset + i] = b }
+        }
+        func octal(_ value: UInt64, at offset: Int, width: Int) {
+            // width − 1 digits and a NUL; values too large for it are in the pax header.
+            let limit: UInt64 = 1 << (3 * UInt64(width - 1))
+            let digits = String(min(value, limit - 1), radix: 8)
+            put(Array((String(repeating: "0", count: width - 1 - digits.count) + digits).utf8), at: offset, width: width - 1)
+        }
+        put(name, at: 0, width: 100)
+        octal(UInt64(mode & 0o7777), at: 100, width: 8)
+        octal(UInt64(uid), at: 108, width: 8)
+        octal(UInt64(gid), at: 116, width: 8)
+        octal(size, at: 124, width: 12)
+        octal(UInt64(mtime), at: 136, width: 12)
+        h[156] = typeflag
+        put(link, at: 157, width: 100)
+        put(Array("ustar".utf8) + [0], at: 257, width: 6)
+        put(Array("00".utf8), at: 263, width: 2)
+        put(Array(user.utf8), at: 265, width: 31)
+        put(Array(group.utf8), at: 297, width: 31)
+        octal(UInt64(major), at: 329, width: 8)
+        octal(UInt64(minor), at: 337, width: 8)
+        // Checksum: the sum of all bytes with the checksum field as spaces, 6 octal digits, NUL, space.
+        for i in 148..<156 { h[i] = 0x20 }
+        let sum = h.reduce(0) { $0 + Int($1) }
+        let digits = String(sum, radix: 8)
+        put(Array((String(repeating: "0", count: 6 - digits.count) + digits).utf8) + [0, 0x20], at: 148, width: 8)
+        return h
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import SnapCore
+import SnapEngine
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct DumpCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dump", abstract: "Write a file from a snapshot to standard output, or a folder as a tar stream.",
+        discussion: """
+        A file comes out as it is; a folder (or / for the whole snapshot) as a pax tar stream whose \
+        names are the snapshot paths without the leading /, as 'snap restore' lays them out. \
+        Memory stays constant whatever the size.
+        """)
+
+    @Argument(help: "Snapshot ID, unique prefix, or 'latest'.")
+    var snapshot: String
+
+    @Argument(help: "Absolute path in the snapshot.")
+    var path: String
+
+    @Option(help: "Archive format for folders: tar (the only one yet).")
+    var archive = "tar"
+
+    @Option(help: "Write to this file instead of standard output.")
+    var target: String?
+
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+
+    func validate() throws {
+        guard archive == "tar" else { throw ValidationError("--archive \(archive) is not supported; use tar") }
+        guard path.hasPrefix("/") else { throw ValidationError("the path must be absolute, as in the snapshot (see 'snap ls')") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let repository = try global.openRepository()
+            let record = try SnapshotStore.find(snapshot, in: repository, skipped: global.snapshotSkipped)
+            try global.loadIndex(repository)
+            let fd: Int32
+            if let target {
+                fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+                guard fd >= 0 else { throw CLIError("cannot write \(target): \(String(cString: strerror(errno)))") }
+            } else {
+                fd = STDOUT_FILENO
+            }
+            defer { if target != nil { close(fd) } }
+            try SnapshotDump(repository: repository).dump(Array(path.utf8), in: record.snapshot.tree) { bytes in
+                try Self.writeAll(fd, bytes, to: target ?? "standard output")
+            }
+        }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], to name: String) throws {
+        var done = 0
+        try bytes.withUnsafeBytes { buffer in
+            while done < buffer.count {
+                guard let base = buffer.baseAddress else { return }
+                let n = write(fd, base + done, buffer.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw CLIError("cannot write to \(name): \(String(cString: strerror(errno)))")
+                }
+                done += n
+            }
+        }
+    }
+}
