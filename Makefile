@@ -1,7 +1,7 @@
 # snap — build, test and demo entry points (see README.md).
 SHELL := /bin/bash
 
-.PHONY: deps build release test fuzz demo clean
+.PHONY: deps build release test fuzz demo install clean
 
 deps:
 	@scripts/install-deps.sh
@@ -26,6 +26,19 @@ test: release
 # Every decoder of untrusted bytes under libFuzzer, 10 minutes each (docs/fuzzing.md).
 fuzz:
 	scripts/fuzz.sh
+
+# Installs the binary, one man page per command and the bash, zsh and fish completions,
+# all generated from the built binary (`snap generate`).
+PREFIX ?= /usr/local
+install: release
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	install -m 755 .build/release/snap $(DESTDIR)$(PREFIX)/bin/snap
+	.build/release/snap generate --man $(DESTDIR)$(PREFIX)/share/man/man1 \
+		--bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/snap \
+		--zsh-completion $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_snap \
+		--fish-completion $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/snap.fish
 
 demo: release
 	scripts/demo.sh

@@ -237,4 +237,40 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(missing.status, 1)
         XCTAssertTrue(missing.stderr.contains("is not in the snapshot"), missing.stderr)
     }
+
+    // Completions load in bash; every command has a man page that man renders.
+    func testGenerateCompletionsAndManPages() throws {
+        try snap.expect(0, ["generate", "--bash-completion", "\(work)/snap.bash", "--zsh-completion", "\(work)/_snap",
+                            "--fish-completion", "\(work)/snap.fish", "--man", "\(work)/man"])
+        let bash = Process()
+        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
+        bash.arguments = ["-c", "source \(work)/snap.bash && complete -p snap"]
+        let out = Pipe()
+        bash.standardOutput = out
+        try bash.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        bash.waitUntilExit()
+        XCTAssertEqual(bash.terminationStatus, 0)
+        XCTAssertTrue(text.contains("snap"), text)
+        XCTAssertTrue(try String(contentsOfFile: "\(work)/_snap", encoding: .utf8).hasPrefix("#compdef snap"))
+        let pages = try FileManager.default.contentsOfDirectory(atPath: "\(work)/man")
+        for page in ["snap.1", "snap-backup.1", "snap-key-passwd.1", "snap-mirror-status.1", "snap-dump.1"] {
+            XCTAssertTrue(pages.contains(page), "\(page) in \(pages)")
+        }
+        let page = try String(contentsOfFile: "\(work)/man/snap-backup.1", encoding: .utf8)
+        XCTAssertTrue(page.hasPrefix(".TH SNAP\\-BACKUP 1"), page)
+        XCTAssertTrue(page.contains("\\-\\-exclude"), "the options come from --help")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/man") else { return }
+        let man = Process()
+        man.executableURL = URL(fileURLWithPath: "/usr/bin/man")
+        man.arguments = ["-l", "\(work)/man/snap-backup.1"]
+        man.environment = ["MANPAGER": "cat", "PAGER": "cat", "MANWIDTH": "80", "PATH": "/usr/bin:/bin"]
+        let rendered = Pipe()
+        man.standardOutput = rendered
+        man.standardError = FileHandle.nullDevice
+        try man.run()
+        let shown = String(decoding: rendered.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        man.waitUntilExit()
+        XCTAssertTrue(shown.contains("snap-backup - Back up files"), shown)
+    }
 }
