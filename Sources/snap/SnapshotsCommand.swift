@@ -41,6 +41,7 @@ struct SnapshotJSON: Encodable {
     let tags: [String]
     let excludes: [String]
     let parent: String?
+    let original: String?
     let tree: String
     let summary: Snapshot.Summary?
     let programVersion: String
@@ -49,11 +50,11 @@ struct SnapshotJSON: Encodable {
         let s = r.snapshot
         id = r.id.hex; shortID = r.id.short; time = s.time; hostname = s.hostname; username = s.username
         uid = s.uid; gid = s.gid; paths = s.paths; tags = s.tags; excludes = s.excludes
-        parent = s.parent?.hex; tree = s.tree.hex; summary = s.summary; programVersion = s.programVersion
+        parent = s.parent?.hex; original = s.original?.hex; tree = s.tree.hex; summary = s.summary; programVersion = s.programVersion
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, shortID = "short_id", time, hostname, username, uid, gid, paths, tags, excludes, parent, tree, summary
+        case id, shortID = "short_id", time, hostname, username, uid, gid, paths, tags, excludes, parent, original, tree, summary
         case programVersion = "program_version"
     }
 
@@ -64,6 +65,7 @@ struct SnapshotJSON: Encodable {
         try c.encode(uid, forKey: .uid); try c.encode(gid, forKey: .gid)
         try c.encode(paths, forKey: .paths); try c.encode(tags, forKey: .tags); try c.encode(excludes, forKey: .excludes)
         try c.encode(parent, forKey: .parent)  // null when absent, so the key is always there
+        try c.encodeIfPresent(original, forKey: .original)
         try c.encode(tree, forKey: .tree); try c.encodeIfPresent(summary, forKey: .summary)
         try c.encode(programVersion, forKey: .programVersion)
     }

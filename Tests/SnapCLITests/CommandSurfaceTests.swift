@@ -273,4 +273,21 @@ final class CommandSurfaceTests: XCTestCase {
         man.waitUntilExit()
         XCTAssertTrue(shown.contains("snap-backup - Back up files"), shown)
     }
+
+    func testRewrite() throws {
+        let repo = "\(work)/repo"
+        try "secret\n".write(toFile: "\(work)/src/password.txt", atomically: false, encoding: .utf8)
+        try "*.log\n# comment\n\npassword.txt\n".write(toFile: "\(work)/excludes", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src"])
+        let out = try snap.expect(0, ["-r", repo, "rewrite", "--exclude-file", "\(work)/excludes", "--forget"]).stdout
+        XCTAssertTrue(out.contains("1 snapshot rewritten"), out)
+        let listing = try snap.expect(0, ["-r", repo, "ls", "latest"]).stdout
+        XCTAssertFalse(listing.contains("password.txt"), listing)
+        XCTAssertTrue(listing.contains("a.txt"), listing)
+        let snapshots = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["-r", repo, "--json", "snapshots"]).stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(snapshots.count, 1)
+        XCTAssertNotNil(snapshots.first?["original"] as? String)
+        try snap.expect(0, ["-r", repo, "prune"])
+        try snap.expect(0, ["-r", repo, "check", "--read-data"])
+    }
 }

@@ -1,0 +1,110 @@
+import SnapCore
+import SnapRepository
+import SnapStorage
+
+/// What `snap rewrite` did to one snapshot.
+public struct RewrittenSnapshot: Sendable {
+    public let original: SnapshotID
+    /// The new snapshot's ID; `nil` in a dry run.
+    public var replacement: SnapshotID?
+    /// Entries left out (files and folders, each counted once, with what was below a folder).
+    public var removedEntries = 0
+    public var removedBytes: UInt64 = 0
+}
+
+/// Removes entries matching exclude patterns from snapshots (`snap rewrite`, as restic 0.17):
+/// trees are rewritten bottom-up, new snapshots name the new root (with `original`), data
+/// blobs stay for prune to judge. Write order as a backup's: new trees' packs, their index,
+/// the new snapshots, and only then, with `forget`, the old snapshots are deleted. Runs
+/// under a `backup` lock, so a prune waits for it before deleting what the new trees use.
+public final class SnapshotRewriter {
+    private let repository: Repository
+    private let excludes: PathMatcher
+    /// Recorded in each new snapshot's `excludes`.
+    private let patterns: [String]
+    private let hostname: String
+    private let dryRun: Bool
+    private var saver: BlobSaver?
+    private var written: Set<BlobID> = []
+    private let walker: TreeWalker
+
+    public init(repository: Repository, excludes: [String], hostname: String, dryRun: Bool) {
+        self.repository = repository
+        self.excludes = PathMatcher(excludes)
+        patterns = excludes
+        self.hostname = hostname
+        self.dryRun = dryRun
+        walker = TreeWalker(repository: repository)
+    }
+
+    /// Rewrites each snapshot that has excluded entries; returns those it changed. The index
+    /// must be loaded.
+    public func rewrite(_ records: [SnapshotRecord], forget: Bool) throws -> [RewrittenSnapshot] {
+        let lock = dryRun ? nil : try RepositoryLock(kind: .backup, repository: repository, hostname: hostname)
+        defer { lock?.release() }
+        saver = dryRun ? nil : BlobSaver(repository: repository)
+        var changed: [(RewrittenSnapshot, Snapshot)] = []
+        for record in records {
+            var result = RewrittenSnapshot(original: record.id)
+            let root = try rewrite(tree: record.snapshot.tree, path: [], result: &result)
+            guard root != record.snapshot.tree else { continue }
+            var snapshot = record.snapshot
+            snapshot.tree = root
+            snapshot.original = record.snapshot.original ?? record.id
+            snapshot.excludes += patterns.filter { !snapshot.excludes.contains($0) }
+            changed.append((result, snapshot))
+        }
+        guard let saver else { return changed.map(\.0) }
+        _ = try saver.finish()  // packs, then their index, before any snapshot names them
+        var results: [RewrittenSnapshot] = []
+        for (rewritten, snapshot) in changed {
+            var result = rewritten
+            result.replacement = try SnapshotStore.save(snapshot, in: repository)
+            results.append(result)
+        }
+        if forget {
+            for result in results {
+                do { try repository.backend.delete(FileName(.snapshots, result.original.hex)) } catch StorageError.notFound {}
+            }
+        }
+        return results
+    }
+
+    /// The tree without excluded entries: the same ID when nothing below is excluded.
+    private func rewrite(tree id: BlobID, path: [UInt8], result: inout RewrittenSnapshot) throws -> BlobID {
+        let tree = try walker.tree(id)
+        var nodes: [Node] = []
+        var changed = false
+        for node in tree.nodes {
+            let full = PathBytes.join(path.isEmpty ? [PathBytes.slash] : path, node.name)
+            if excludes.matches(path: full, name: node.name) {
+                changed = true
+                try count(node, path: full, into: &result)
+                continue
+            }
+            var kept = node
+            if let subtree = node.subtree {
+                let rewritten = try rewrite(tree: subtree, path: full, result: &result)
+                if rewritten != subtree { kept.subtree = rewritten; changed = true }
+            }
+            nodes.append(kept)
+        }
+        guard changed else { return id }
+        let bytes = Tree(nodes: nodes).encoded()
+        let newID = repository.keys.blobID(of: bytes)
+        if let saver, !repository.index.contains(newID), written.insert(newID).inserted {
+            try saver.save(.tree, id: newID, plaintext: bytes)
+        }
+        return newID
+    }
+
+    private func count(_ node: Node, path: [UInt8], into result: inout RewrittenSnapshot) throws {
+        result.removedEntries += 1
+        if node.type == .file || node.type == .hardlink { result.removedBytes += node.size }
+        guard let subtree = node.subtree else { return }
+        try walker.walk(subtree) { _, below in
+            result.removedEntries += 1
+            if below.type == .file || below.type == .hardlink { result.removedBytes += below.size }
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import Foundation
+import SnapEngine
+
+struct RewriteCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rewrite", abstract: "Remove files from snapshots: new snapshots without what the patterns match.",
+        discussion: """
+        Like restic 0.17's rewrite: snapshots with matches get a new snapshot (with 'original' \
+        naming the first of the line); the old ones stay unless --forget. Data is left for prune.
+        """)
+
+    @Argument(help: "Snapshots (IDs, prefixes, 'latest'); all matching the filters if none.")
+    var ids: [String] = []
+
+    @Option(name: [.short, .customLong("exclude")], help: "Pattern of entries to remove (repeatable; --exclude's rules).")
+    var excludes: [String] = []
+
+    @Option(name: .customLong("exclude-file"), help: "Read patterns from this file, one a line (# comments, blank lines ignored).")
+    var excludeFiles: [String] = []
+
+    @Flag(help: "Delete each original once its replacement is written.")
+    var forget = false
+
+    @Flag(name: .customLong("dry-run"), help: "Only report what would be removed.")
+    var dryRun = false
+
+    @OptionGroup var filter: FilterOptions
+
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+
+    func validate() throws {
+        guard !excludes.isEmpty || !excludeFiles.isEmpty else { throw ValidationError("give --exclude or --exclude-file") }
+        try InputValidation.patterns(excludes, option: "--exclude")
+    }
+
+    func run() throws {
+        try reportingErrors {
+            var patterns = excludes
+            for file in excludeFiles {
+                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError("cannot read exclude file \(file)") }
+                let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+                try InputValidation.patterns(lines, option: "--exclude-file \(file)")
+                patterns += lines
+            }
+            let repository = try global.openRepository()
+            var records = try ids.isEmpty
+                ? SnapshotStore.all(in: repository, skipped: global.snapshotSkipped)
+                : ids.map { try SnapshotStore.find($0, filter: filter.snapshotFilter, in: repository, skipped: global.snapshotSkipped) }
+            records = records.filter { filter.snapshotFilter.matches($0.snapshot) }
+            try global.loadIndex(repository)
+            let results = try SnapshotRewriter(repository: repository, excludes: patterns, hostname: Identity.hostname, dryRun: dryRun)
+                .rewrite(records, forget: forget)
+            if global.json {
+                try Output.json(results.map { r in
+                    ["original": r.original.hex, "replacement": r.replacement?.hex ?? "", "removed_entries": String(r.removedEntries),
+                     "removed_bytes": String(r.removedBytes)]
+                })
+                return
+            }
+            guard !global.quiet else { return }
+            for r in results {
+                let what = "\(r.removedEntries) entries (\(Output.bytes(r.removedBytes)))"
+                if let new = r.replacement {
+                    Output.line("snapshot \(r.original.short): removed \(what), saved as \(new.short)\(forget ? "; original deleted" : "")")
+                } else {
+                    Output.line("snapshot \(r.original.short): would remove \(what)")
+                }
+            }
+            Output.line("\(results.count) snapshot\(results.count == 1 ? "" : "s") \(dryRun ? "would be " : "")rewritten; run 'snap prune' to free the data")
+        }
+    }
+}

@@ -1,0 +1,49 @@
+import Foundation
+import SnapCore
+import SnapEngine
+import SnapRepository
+import SnapStorage
+import SnapTestSupport
+import XCTest
+
+final class SnapshotRewriterTests: XCTestCase {
+    // Excluded entries are gone from the new snapshot, the rest is whole, untouched
+    // snapshots keep their IDs, and a later prune keeps everything the snapshots use.
+    func testRewriteRemovesMatchesAndKeepsTheRest() throws {
+        let source = try TemporaryDirectory(prefix: "snap-rewrite")
+        defer { source.remove() }
+        let memory = MemoryBackend()
+        let repository = try makeEngineRepository(on: memory)
+        try PruneTesting.writeFiles(source.appending("keep"), count: 2, seed: 60)
+        try PruneTesting.writeFiles(source.appending("secret"), count: 2, seed: 61)
+        try "x".write(toFile: source.appending("keep/token.key"), atomically: false, encoding: .utf8)
+        let target = try PruneTesting.backup(repository, source.path, time: "2024-01-01T00:00:00Z")
+        let other = try PruneTesting.backup(repository, source.appending("keep/file-0.bin"), time: "2024-01-02T00:00:00Z")
+        try repository.loadIndex()
+        let records = try SnapshotStore.all(in: repository)
+
+        let dry = try SnapshotRewriter(repository: repository, excludes: ["secret", "*.key"], hostname: "test-host", dryRun: true)
+            .rewrite(records, forget: true)
+        XCTAssertEqual(dry.map(\.original), [target])
+        XCTAssertNil(dry.first?.replacement)
+        XCTAssertEqual(dry.first?.removedEntries, 4, "secret, its two files, token.key")
+        XCTAssertEqual(Set(try SnapshotStore.all(in: repository).map(\.id)), [target, other], "a dry run writes nothing")
+
+        let done = try SnapshotRewriter(repository: repository, excludes: ["secret", "*.key"], hostname: "test-host", dryRun: false)
+            .rewrite(records, forget: true)
+        let new = try XCTUnwrap(done.first?.replacement)
+        XCTAssertEqual(Set(try SnapshotStore.all(in: repository).map(\.id)), [new, other])
+        let snapshot = try SnapshotStore.load(new, from: repository)
+        XCTAssertEqual(snapshot.original, target)
+        XCTAssertEqual(snapshot.excludes, ["secret", "*.key"])
+        var names: [String] = []
+        let fresh = try Repository.open(backend: memory, password: testPassword)
+        try fresh.loadIndex()
+        try TreeWalker(repository: fresh).walk(snapshot.tree) { path, _ in names.append(PathBytes.display(path)) }
+        XCTAssertFalse(names.contains { $0.contains("secret") || $0.hasSuffix(".key") }, "\(names)")
+        XCTAssertTrue(names.contains(source.appending("keep/file-1.bin")))
+        XCTAssertEqual(try memory.list(.locks).count, 0)
+        _ = try Pruner(repository: fresh, options: PruneTesting.pruneOptions()).run()
+        XCTAssertEqual(try PruneTesting.problems(in: memory), [])
+    }
+}
