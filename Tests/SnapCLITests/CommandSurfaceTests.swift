@@ -290,4 +290,25 @@ final class CommandSurfaceTests: XCTestCase {
         try snap.expect(0, ["-r", repo, "prune"])
         try snap.expect(0, ["-r", repo, "check", "--read-data"])
     }
+
+    func testCopy() throws {
+        let repo = "\(work)/repo", other = "\(work)/other"
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src"])
+        try "other pw\n".write(toFile: "\(work)/otherpw", atomically: false, encoding: .utf8)
+        try "pw\n".write(toFile: "\(work)/pw", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["init", "-r", other, "--password-file", "\(work)/otherpw"])
+        let copied = try snap.expect(0, ["-r", other, "--password-file", "\(work)/otherpw", "copy", "--from-repo", repo,
+                                         "--from-password-file", "\(work)/pw"]).stdout
+        XCTAssertTrue(copied.contains("copied 1 snapshots"), copied)
+        let again = try snap.expect(0, ["-r", other, "--password-file", "\(work)/otherpw", "copy", "--from-repo", repo,
+                                        "--from-password-file", "\(work)/pw"]).stdout
+        XCTAssertTrue(again.contains("1 snapshots were already copied"), again)
+        try snap.expect(0, ["-r", other, "--password-file", "\(work)/otherpw", "check", "--read-data"])
+        try snap.expect(0, ["-r", other, "--password-file", "\(work)/otherpw", "restore", "latest", "--target", "\(work)/out"])
+        XCTAssertEqual(try String(contentsOfFile: "\(work)/out\(work)/src/a.txt", encoding: .utf8), "hello\n")
+        let wrong = try snap.run(["-r", other, "--password-file", "\(work)/otherpw", "copy", "--from-repo", repo,
+                                  "--from-password-file", "\(work)/otherpw"])
+        XCTAssertEqual(wrong.status, 12)
+        XCTAssertTrue(wrong.stderr.contains("cannot open the source repository"), wrong.stderr)
+    }
 }

@@ -1,0 +1,114 @@
+import SnapCore
+import SnapRepository
+import SnapStorage
+
+/// What `snap copy` did.
+public struct CopyResult: Sendable, Encodable {
+    /// Source snapshot → new snapshot in the destination.
+    public var copied: [(source: SnapshotID, copy: SnapshotID)] = []
+    /// Source snapshots the destination already holds a copy of.
+    public var alreadyCopied: [SnapshotID] = []
+    public var blobsCopied = 0
+    public var blobsPresent = 0
+    public var bytesCopied: UInt64 = 0
+
+    enum CodingKeys: String, CodingKey { case copied, alreadyCopied = "already_copied", blobsCopied = "blobs_copied", blobsPresent = "blobs_present", bytesCopied = "bytes_copied" }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(copied.map { ["source": $0.source.hex, "copy": $0.copy.hex] }, forKey: .copied)
+        try c.encode(alreadyCopied.map(\.hex), forKey: .alreadyCopied)
+        try c.encode(blobsCopied, forKey: .blobsCopied)
+        try c.encode(blobsPresent, forKey: .blobsPresent)
+        try c.encode(bytesCopied, forKey: .bytesCopied)
+    }
+}
+
+/// Copies snapshots between two snap repositories with different keys (`snap copy`).
+///
+/// Blob IDs are keyed HMACs, so the same content has another ID in each repository: every
+/// blob is read and decrypted from the source, its destination ID computed, and stored
+/// unless the destination already has it; trees are rewritten with the new IDs, bottom up.
+/// A copy records the source snapshot in `original` (or the source's own `original`), so a
+/// snapshot already copied is skipped: run it again after an interruption and it resumes,
+/// re-reading but not re-storing what the destination holds. Write order as a backup's:
+/// packs, index, then each snapshot; under a `backup` lock in the destination.
+public final class SnapshotCopier {
+    private let source: Repository
+    private let destination: Repository
+    private let hostname: String
+    private let saver: BlobSaver
+    private let walker: TreeWalker
+    /// Source blob ID → destination blob ID, for blobs met in this run.
+    private var mapped: [BlobID: BlobID] = [:]
+    /// Destination blobs stored in this run (not in its index until the saver finishes).
+    private var stored: Set<BlobID> = []
+    private var result = CopyResult()
+
+    /// Both repositories' indexes must be loaded.
+    public init(from source: Repository, to destination: Repository, hostname: String) {
+        self.source = source
+        self.destination = destination
+        self.hostname = hostname
+        saver = BlobSaver(repository: destination)
+        walker = TreeWalker(repository: source)
+    }
+
+    public func copy(_ records: [SnapshotRecord]) throws -> CopyResult {
+        let lock = try RepositoryLock(kind: .backup, repository: destination, hostname: hostname)
+        defer { lock.release() }
+        // Blobs in packs a prune condemned are not reused, as in a backup.
+        let condemned = try Coordination.scan(destination).condemnedPacks(action: "copy not started")
+        destination.index.remove(packs: condemned)
+        let present = Set(try SnapshotStore.all(in: destination).map { $0.snapshot.original })
+        var pending: [(SnapshotID, Snapshot)] = []
+        for record in records {
+            let line = record.snapshot.original ?? record.id
+            if present.contains(line) || present.contains(record.id) {
+                result.alreadyCopied.append(record.id)
+                continue
+            }
+            var snapshot = record.snapshot
+            snapshot.tree = try copyTree(record.snapshot.tree)
+            snapshot.original = line
+            snapshot.parent = nil  // the parent is another repository's snapshot
+            pending.append((record.id, snapshot))
+        }
+        _ = try saver.finish()  // packs and their index before any snapshot names them
+        for (id, snapshot) in pending {
+            result.copied.append((id, try SnapshotStore.save(snapshot, in: destination)))
+        }
+        return result
+    }
+
+    /// Copies one blob; returns its destination ID.
+    private func copyBlob(_ id: BlobID, type: BlobType, plaintext: [UInt8]? = nil) throws -> BlobID {
+        if let known = mapped[id] { return known }
+        let bytes = try plaintext ?? source.loadBlob(id)
+        let newID = destination.keys.blobID(of: bytes)
+        if destination.index.contains(newID) || stored.contains(newID) {
+            result.blobsPresent += 1
+        } else {
+            try saver.save(type, id: newID, plaintext: bytes)
+            stored.insert(newID)
+            result.blobsCopied += 1
+            result.bytesCopied += UInt64(bytes.count)
+        }
+        mapped[id] = newID
+        return newID
+    }
+
+    private func copyTree(_ id: BlobID) throws -> BlobID {
+        if let known = mapped[id] { return known }
+        var nodes: [Node] = []
+        for node in try walker.tree(id).nodes {
+            var copy = node
+            copy.content = try node.content.map { try copyBlob($0, type: .data) }
+            if let subtree = node.subtree { copy.subtree = try copyTree(subtree) }
+            nodes.append(copy)
+        }
+        let newID = try copyBlob(id, type: .tree, plaintext: Tree(nodes: nodes).encoded())
+        mapped[id] = newID
+        return newID
+    }
+}

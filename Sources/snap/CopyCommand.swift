@@ -1,0 +1,66 @@
+import ArgumentParser
+import SnapComposition
+import SnapEngine
+import SnapRepository
+
+struct CopyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "copy", abstract: "Copy snapshots from another snap repository into this one.",
+        discussion: """
+        The repositories may have different keys and chunker settings: every blob is decrypted \
+        from the source and stored under the destination's keys unless the destination has it. \
+        Snapshots already copied (found by their 'original' ID) are skipped, so an interrupted copy \
+        resumes. The destination is the usual -r/--repo; the source is --from-repo.
+        """)
+
+    @Argument(help: "Snapshots to copy (IDs, prefixes, 'latest'); all matching the filters if none.")
+    var ids: [String] = []
+
+    @Option(name: .customLong("from-repo"), help: "The source repository's location (default: $SNAP_FROM_REPOSITORY).")
+    var fromRepository: String?
+
+    @Option(name: .customLong("from-password-file"), help: "Read the source's password from this file (default: $SNAP_FROM_PASSWORD_FILE, else $SNAP_FROM_PASSWORD).")
+    var fromPasswordFile: String?
+
+    @OptionGroup var filter: FilterOptions
+
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+
+    func run() throws {
+        try reportingErrors {
+            let env = global.environment
+            guard let location = fromRepository ?? env["SNAP_FROM_REPOSITORY"], !location.isEmpty else {
+                throw CLIError("no source repository: use --from-repo or set SNAP_FROM_REPOSITORY")
+            }
+            let password: String
+            if let file = fromPasswordFile ?? env["SNAP_FROM_PASSWORD_FILE"] {
+                password = try PasswordSource.read(file: file)
+            } else if let value = env["SNAP_FROM_PASSWORD"], !value.isEmpty {
+                password = value
+            } else {
+                password = try PasswordSource.prompt(confirm: false, label: "enter password for the source repository: ")
+            }
+            try RepositoryLocation.checkLocal(location)
+            let sourceBackend = try RepositoryLocation.backend(for: location, options: global.backendOptions)
+            let source: Repository
+            do {
+                source = try Repository.open(backend: sourceBackend, password: password, keyLimits: try global.keyLimits())
+            } catch {
+                throw CLIError("cannot open the source repository \(sourceBackend.location): \(error)", exitCode: Exit.code(for: error))
+            }
+            let destination = try global.openRepository()
+            var records = try ids.isEmpty
+                ? SnapshotStore.all(in: source, skipped: global.snapshotSkipped)
+                : ids.map { try SnapshotStore.find($0, filter: filter.snapshotFilter, in: source, skipped: global.snapshotSkipped) }
+            records = records.filter { filter.snapshotFilter.matches($0.snapshot) }
+            try global.loadIndex(source)
+            try global.loadIndex(destination)
+            let result = try SnapshotCopier(from: source, to: destination, hostname: Identity.hostname).copy(records)
+            if global.json { try Output.json(result); return }
+            guard !global.quiet else { return }
+            for (from, to) in result.copied { Output.line("snapshot \(from.short) copied as \(to.short)") }
+            if !result.alreadyCopied.isEmpty { Output.line("\(result.alreadyCopied.count) snapshots were already copied") }
+            Output.line("copied \(result.copied.count) snapshots: \(result.blobsCopied) blobs stored (\(Output.bytes(result.bytesCopied))), \(result.blobsPresent) already present")
+        }
+    }
+}
