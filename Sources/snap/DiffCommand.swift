@@ -10,7 +10,7 @@ struct DiffCommand: ParsableCommand {
         --metadata, U (only metadata changed); folders end with /. Unchanged folders are not read.
         """)
 
-    @Argument(help: "The older snapshot (ID, unique prefix, or 'latest').")
+    @Argument(help: "The older snapshot (ID, unique prefix, or 'latest'; SNAPSHOT:folder compares that folder).")
     var first: String
 
     @Argument(help: "The newer snapshot.")
@@ -24,11 +24,14 @@ struct DiffCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let a = try SnapshotStore.find(first, in: repository, skipped: global.snapshotSkipped)
-            let b = try SnapshotStore.find(second, in: repository, skipped: global.snapshotSkipped)
+            let (ra, subA) = try SnapshotReference.resolve(first, in: repository, skipped: global.snapshotSkipped)
+            let (rb, subB) = try SnapshotReference.resolve(second, in: repository, skipped: global.snapshotSkipped)
             try global.loadIndex(repository)
+            let refA = try SnapshotReference(record: ra, subfolder: subA, repository: repository)
+            let refB = try SnapshotReference(record: rb, subfolder: subB, repository: repository)
+            let (a, b) = (ra, rb)
             if !global.json && !global.quiet { Output.line("comparing snapshot \(a.id.short) to \(b.id.short):\n") }
-            let stats = try TreeDiff(repository: repository, metadata: metadata).compare(a.snapshot.tree, b.snapshot.tree) { change in
+            let stats = try TreeDiff(repository: repository, metadata: metadata).compare(refA.tree, refB.tree) { change in
                 if global.json {
                     try Output.jsonLine(ChangeJSON(path: PathBytes.display(change.path), modifier: change.kind.rawValue))
                 } else {

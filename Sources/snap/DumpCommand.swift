@@ -14,7 +14,7 @@ struct DumpCommand: ParsableCommand {
         Memory stays constant whatever the size.
         """)
 
-    @Argument(help: "Snapshot ID, unique prefix, or 'latest'.")
+    @Argument(help: "Snapshot ID, unique prefix, or 'latest'; SNAPSHOT:folder makes PATH relative to that folder.")
     var snapshot: String
 
     @Argument(help: "Absolute path in the snapshot.")
@@ -36,8 +36,9 @@ struct DumpCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let record = try SnapshotStore.find(snapshot, in: repository, skipped: global.snapshotSkipped)
+            let (record, subfolder) = try SnapshotReference.resolve(snapshot, in: repository, skipped: global.snapshotSkipped)
             try global.loadIndex(repository)
+            let reference = try SnapshotReference(record: record, subfolder: subfolder, repository: repository)
             let fd: Int32
             if let target {
                 fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
@@ -46,7 +47,7 @@ struct DumpCommand: ParsableCommand {
                 fd = STDOUT_FILENO
             }
             defer { if target != nil { close(fd) } }
-            try SnapshotDump(repository: repository).dump(Array(path.utf8), in: record.snapshot.tree) { bytes in
+            try SnapshotDump(repository: repository).dump(Array(path.utf8), in: reference.tree) { bytes in
                 try Self.writeAll(fd, bytes, to: target ?? "standard output")
             }
         }

@@ -11,7 +11,7 @@ struct LsCommand: ParsableCommand {
         prints one JSON object a line: the snapshot first, then one per entry (restic's format).
         """)
 
-    @Argument(help: "Snapshot ID, unique ID prefix, or 'latest'.")
+    @Argument(help: "Snapshot ID, unique ID prefix, or 'latest'; SNAPSHOT:folder lists relative to that folder.")
     var snapshot: String
 
     @Argument(help: "Only these paths (absolute, as in the snapshot).")
@@ -28,14 +28,15 @@ struct LsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let record = try SnapshotStore.find(snapshot, in: repository, skipped: global.snapshotSkipped)
+            let (record, subfolder) = try SnapshotReference.resolve(snapshot, in: repository, skipped: global.snapshotSkipped)
             try global.loadIndex(repository)
+            let reference = try SnapshotReference(record: record, subfolder: subfolder, repository: repository)
             if global.json { try Output.jsonLine(SnapshotLine(record)) }
             let walker = TreeWalker(repository: repository)
             for path in paths.isEmpty ? ["/"] : paths {
                 var found = false
                 let levels = paths.isEmpty || recursive ? nil : 2
-                try walker.walk(record.snapshot.tree, under: Array(path.utf8), levels: levels) { path, node in
+                try walker.walk(reference.tree, under: Array(path.utf8), levels: levels) { path, node in
                     found = true
                     if global.json { try Output.jsonLine(NodeLine(node, path: path)); return }
                     Output.line(long ? Self.longLine(node, path: path) : PathBytes.display(path))

@@ -25,7 +25,9 @@ struct RestoreCommand: ParsableCommand {
     var excludes: [String] = []
 
     func validate() throws {
-        if at != nil && snapshot != "latest" { throw ValidationError("give either a snapshot ID or --at, not both") }
+        if at != nil && snapshot != "latest" && !snapshot.hasPrefix("latest:") {
+            throw ValidationError("give either a snapshot ID or --at, not both")
+        }
         try InputValidation.time(at, option: "--at")
         try InputValidation.patterns(includes, option: "--include")
         try InputValidation.patterns(excludes, option: "--exclude")
@@ -36,9 +38,10 @@ struct RestoreCommand: ParsableCommand {
         var incomplete = false
         try reportingErrors {
             let repository = try global.openRepository()
-            let record = try SnapshotStore.find(snapshot, at: at.flatMap(RFC3339.parse), filter: filter.snapshotFilter, in: repository,
-                                                    skipped: global.snapshotSkipped)
+            let (record, subfolder) = try SnapshotReference.resolve(snapshot, at: at.flatMap(RFC3339.parse), filter: filter.snapshotFilter,
+                                                                    in: repository, skipped: global.snapshotSkipped)
             try global.loadIndex(repository)
+            let reference = try SnapshotReference(record: record, subfolder: subfolder, repository: repository)
             var options = RestoreOptions(target: target)
             options.includes = includes
             options.excludes = excludes
@@ -46,7 +49,7 @@ struct RestoreCommand: ParsableCommand {
                 Output.line("restoring snapshot \(record.id.short) of \(record.snapshot.paths.joined(separator: " ")) at \(record.snapshot.time) to \(target)")
             }
             Interruption.setOutcome("restore incomplete: files being written when it stopped may be partial; run the restore again")
-            let result = try Restorer(repository: repository, tree: record.snapshot.tree, options: options) { message in
+            let result = try Restorer(repository: repository, tree: reference.tree, options: options) { message in
                 Output.error("error: \(message)")
             }.run()
             if global.json {

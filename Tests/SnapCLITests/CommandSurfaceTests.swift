@@ -311,4 +311,24 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(wrong.status, 12)
         XCTAssertTrue(wrong.stderr.contains("cannot open the source repository"), wrong.stderr)
     }
+
+    // restic's SNAPSHOT:subfolder form in ls, dump, restore and diff.
+    func testSnapshotSubfolderForm() throws {
+        let repo = "\(work)/repo", src = "\(work)/src"
+        try FileManager.default.createDirectory(atPath: "\(src)/sub", withIntermediateDirectories: true)
+        try "inner\n".write(toFile: "\(src)/sub/in.txt", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["-r", repo, "backup", src])
+        try "changed\n".write(toFile: "\(src)/sub/in.txt", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["-r", repo, "backup", src])
+        XCTAssertEqual(try snap.expect(0, ["-r", repo, "ls", "latest:\(src)"]).stdout, "/a.txt\n/sub\n/sub/in.txt\n")
+        XCTAssertEqual(try snap.expect(0, ["-r", repo, "dump", "latest:\(src)/sub", "/in.txt"]).stdout, "changed\n")
+        try snap.expect(0, ["-r", repo, "restore", "latest:\(src)", "--target", "\(work)/only"])
+        XCTAssertEqual(try String(contentsOfFile: "\(work)/only/sub/in.txt", encoding: .utf8), "changed\n")
+        let ids = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["-r", repo, "--json", "snapshots"]).stdout.utf8)) as? [[String: Any]]).compactMap { $0["id"] as? String }
+        let diff = try snap.expect(0, ["-r", repo, "diff", "\(ids[0]):\(src)/sub", "\(ids[1]):\(src)/sub"]).stdout
+        XCTAssertTrue(diff.contains("M    /in.txt"), diff)
+        let missing = try snap.run(["-r", repo, "ls", "latest:/not/there"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("is not a folder in snapshot"), missing.stderr)
+    }
 }
