@@ -49,10 +49,7 @@ struct CopyCommand: ParsableCommand {
                 throw CLIError("cannot open the source repository \(sourceBackend.location): \(error)", exitCode: Exit.code(for: error))
             }
             let destination = try global.openRepository()
-            var records = try ids.isEmpty
-                ? SnapshotStore.all(in: source, skipped: global.snapshotSkipped)
-                : ids.map { try SnapshotStore.find($0, filter: filter.snapshotFilter, in: source, skipped: global.snapshotSkipped) }
-            records = records.filter { filter.snapshotFilter.matches($0.snapshot) }
+            let records = try filter.select(ids, in: source, global: global)
             try global.loadIndex(source)
             try global.loadIndex(destination)
             let result = try SnapshotCopier(from: source, to: destination, hostname: Identity.hostname).copy(records)

@@ -44,10 +44,7 @@ struct RewriteCommand: ParsableCommand {
                 patterns += lines
             }
             let repository = try global.openRepository()
-            var records = try ids.isEmpty
-                ? SnapshotStore.all(in: repository, skipped: global.snapshotSkipped)
-                : ids.map { try SnapshotStore.find($0, filter: filter.snapshotFilter, in: repository, skipped: global.snapshotSkipped) }
-            records = records.filter { filter.snapshotFilter.matches($0.snapshot) }
+            let records = try filter.select(ids, in: repository, global: global)
             try global.loadIndex(repository)
             let results = try SnapshotRewriter(repository: repository, excludes: patterns, hostname: Identity.hostname, dryRun: dryRun)
                 .rewrite(records, forget: forget)

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SnapCore
 import SnapEngine
+import SnapRepository
 
 struct SnapshotsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "snapshots", abstract: "List snapshots.")
@@ -81,6 +82,15 @@ struct FilterOptions: ParsableArguments {
     var tags: [String] = []
 
     var snapshotFilter: SnapshotFilter { SnapshotFilter(hosts: hosts, paths: paths, tags: tags) }
+
+    /// The snapshots named by `ids` (IDs, prefixes, `latest`), or all when none is named,
+    /// that match the filters: restic's way of choosing snapshots for tag, rewrite, stats, copy.
+    func select(_ ids: [String], in repository: Repository, global: GlobalOptions) throws -> [SnapshotRecord] {
+        let records = try ids.isEmpty
+            ? SnapshotStore.all(in: repository, skipped: global.snapshotSkipped)
+            : ids.map { try SnapshotStore.find($0, filter: snapshotFilter, in: repository, skipped: global.snapshotSkipped) }
+        return records.filter { snapshotFilter.matches($0.snapshot) }
+    }
 
     func validate() throws {
         try InputValidation.hosts(hosts)

@@ -26,10 +26,7 @@ struct StatsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            var records = try ids.isEmpty
-                ? SnapshotStore.all(in: repository, skipped: global.snapshotSkipped)
-                : ids.map { try SnapshotStore.find($0, filter: filter.snapshotFilter, in: repository, skipped: global.snapshotSkipped) }
-            records = records.filter { filter.snapshotFilter.matches($0.snapshot) }
+            let records = try filter.select(ids, in: repository, global: global)
             try global.loadIndex(repository)
             let collector = StatisticsCollector(repository: repository, mode: mode)
             for record in records { try collector.add(record.snapshot.tree) }

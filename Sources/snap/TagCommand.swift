@@ -40,10 +40,7 @@ struct TagCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            var records = try ids.isEmpty
-                ? SnapshotStore.all(in: repository, skipped: global.snapshotSkipped)
-                : ids.map { try SnapshotStore.find($0, filter: filter.snapshotFilter, in: repository, skipped: global.snapshotSkipped) }
-            records = records.filter { filter.snapshotFilter.matches($0.snapshot) }
+            let records = try filter.select(ids, in: repository, global: global)
             let change = TagChange(set: set.isEmpty ? nil : Self.split(set), add: Self.split(add), remove: Self.split(remove))
             let changed = try SnapshotTagger(repository: repository, hostname: Identity.hostname).retag(records, change)
             if global.json {
