@@ -39,7 +39,9 @@ enum GlobalArguments {
         }
         guard i < arguments.count else { return .arguments(arguments) }  // no command: let the parser say so
         let first = arguments[i]
-        if first.hasPrefix("-") { return .arguments(arguments) }  // --help, --version
+        // --help, --version (or an unknown option, which the parser names): the global
+        // options before it do not apply to them.
+        if first.hasPrefix("-") { return .arguments(Array(arguments[i...])) }
         var command: ParsableCommand.Type = root
         var path: [String] = []
         while i < arguments.count,
