@@ -18,10 +18,10 @@ struct FindCommand: ParsableCommand {
     @Option(name: [.short, .customLong("snapshot")], help: "Only this snapshot (repeatable; ID, prefix or 'latest').")
     var snapshots: [String] = []
 
-    @Option(help: "Only snapshots taken at or after this time.")
+    @Option(name: [.customShort("O"), .customLong("oldest")], help: "Only entries modified at or after this time (as restic).")
     var oldest: String?
 
-    @Option(help: "Only snapshots taken at or before this time.")
+    @Option(name: [.customShort("N"), .customLong("newest")], help: "Only entries modified at or before this time (as restic).")
     var newest: String?
 
     @OptionGroup var filter: FilterOptions
@@ -58,8 +58,7 @@ struct FindCommand: ParsableCommand {
                 ? SnapshotStore.all(in: repository, skipped: global.snapshotSkipped)
                 : snapshots.map { try SnapshotStore.find($0, in: repository, skipped: global.snapshotSkipped) }
             records = records.filter { filter.snapshotFilter.matches($0.snapshot) }
-            if let oldest = oldest.flatMap(RFC3339.parse) { records = records.filter { $0.snapshot.timestamp >= oldest } }
-            if let newest = newest.flatMap(RFC3339.parse) { records = records.filter { $0.snapshot.timestamp <= newest } }
+            let (from, until) = (oldest.flatMap(RFC3339.parse), newest.flatMap(RFC3339.parse))
             try global.loadIndex(repository)
             let target: SnapshotSearch.Target
             if blob || tree {
@@ -73,6 +72,8 @@ struct FindCommand: ParsableCommand {
                 var matches: [NodeJSON] = []
                 var printedHeader = false
                 try search.search(record.snapshot.tree) { path, node in
+                    if let from, node.mtime < from { return }
+                    if let until, node.mtime > until { return }
                     if global.json { matches.append(NodeJSON(node, path: path)); return }
                     if !printedHeader {
                         Output.line("Found matching entries in snapshot \(record.id.short) from \(LocalTime.display(record.snapshot.timestamp))")
