@@ -1,0 +1,297 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SnapCore
+import SnapRepository
+import SnapStorage
+import Synchronization
+
+/// Writing files' content, pack by pack on worker threads (see `Restorer`).
+extension Restorer {
+    // MARK: Content
+
+    struct BlobUse { let file: Int32; let offset: UInt64 }
+
+    /// What a restore worker needs to know about one planned file.
+    struct FileTarget: Sendable {
+        let path: [UInt8]
+        let snapshotPath: [UInt8]
+        let node: Node
+        let isWholeBlob: Bool
+    }
+
+    /// What writing a batch's content left, by plan index.
+    struct ContentOutcome {
+        /// Whole-blob files written and given their metadata.
+        var finished: Set<Int> = []
+        /// Whole-blob files whose only chunk is damaged in the repository.
+        var damagedWhole: Set<Int> = []
+        /// Files not written completely for reasons on the target's side (or because the
+        /// restore stopped first).
+        var unwritten: Set<Int> = []
+    }
+
+    /// What one pack's worker did.
+    struct PackOutcome: Sendable {
+        /// Blobs missing, unreadable or damaged in the repository.
+        var failed: [(BlobID, String)] = []
+        /// Whole-blob files written and given their metadata.
+        var finished: [Int] = []
+        /// Metadata problems of the whole-blob files finished.
+        var problems: [String] = []
+        /// One plan index per blob use written.
+        var written: [Int32] = []
+        /// Files whose write failed on the target's side.
+        var unwritable: [(file: Int32, error: FileSystem.Failure)] = []
+    }
+
+    /// Writes every needed blob, pack by pack on `workers` threads, and sorts the batch's
+    /// files by outcome: complete, damaged in the repository (kept, with the damaged ranges
+    /// as holes), or not written completely on the target's side (to be removed).
+    func writeContent() -> ContentOutcome {
+        var uses: [BlobID: [BlobUse]] = [:]
+        var byPack: [PackID: [BlobLocation]] = [:]
+        var missing: [BlobID] = []
+        /// Blob uses per file: complete when that many were written.
+        var planned: [Int: Int] = [:]
+        for (i, e) in plan.enumerated() where e.created && e.linkTo == nil && (e.node.type == .file || e.node.type == .hardlink) {
+            var offset: UInt64 = 0
+            for id in e.node.content {
+                let location = repository.index.lookup(id)
+                if uses[id] == nil {
+                    if let location { byPack[location.pack, default: []].append(location) } else { missing.append(id) }
+                }
+                uses[id, default: []].append(BlobUse(file: Int32(i), offset: offset))
+                planned[i, default: 0] += 1
+                // Without an index entry the chunk's length is unknown, so later chunks
+                // cannot be placed: the file is reported damaged from here on.
+                guard let length = location?.entry.rawLength else { break }
+                offset += UInt64(length)
+            }
+        }
+        let packs = byPack.flatMap { pack, blobs in Self.stretches(blobs).map { (pack, $0) } }
+        let files = plan.map { FileTarget(path: $0.target, snapshotPath: $0.snapshotPath, node: $0.node, isWholeBlob: $0.isWholeBlob) }
+        let outcomes = Mutex(PackOutcome(failed: missing.map { ($0, "is not in any index") }))
+        let uses_ = uses
+        let repository = self.repository
+        let stop = stopSignal
+        let creation = Creation(umask: umaskBits, groupMayBeInherited: groupMayBeInherited, metadata: metadata)
+        ParallelWork.forEach(packs.count, workers: options.workers) { p in
+            guard !stop.isRaised else { return }
+            let (pack, blobs) = packs[p]
+            let outcome = Self.restorePack(pack, blobs: blobs, uses: uses_, files: files, repository: repository,
+                                           creation: creation, stop: stop)
+            outcomes.withLock { all in
+                all.failed += outcome.failed
+                all.finished += outcome.finished
+                all.problems += outcome.problems
+                all.written += outcome.written
+                all.unwritable += outcome.unwritable
+            }
+        }
+        let all = outcomes.withLock { $0 }
+        for message in all.problems { record(message) }
+        var damagedUses: [Int: Int] = [:]
+        for (blob, reason) in all.failed.sorted(by: { $0.0 < $1.0 }) {
+            let blobUses = uses[blob] ?? []
+            for use in blobUses { damagedUses[Int(use.file), default: 0] += 1 }
+            let files = Set(blobUses.map { PathBytes.display(plan[Int($0.file)].snapshotPath) }).sorted()
+            result.damagedBlobs.append((blob, reason, files))
+            warn("blob \(blob.short) \(reason) in the repository; affected: \(files.joined(separator: ", "))")
+        }
+        var written: [Int: Int] = [:]
+        for file in all.written { written[Int(file), default: 0] += 1 }
+        var targetFailure: [Int: FileSystem.Failure] = [:]
+        for (file, error) in all.unwritable where targetFailure[Int(file)] == nil { targetFailure[Int(file)] = error }
+
+        var content = ContentOutcome(finished: Set(all.finished))
+        for (i, count) in planned {
+            let done = written[i] ?? 0
+            if done == count { continue }
+            if done + (damagedUses[i] ?? 0) == count && targetFailure[i] == nil {
+                if plan[i].isWholeBlob { content.damagedWhole.insert(i) }
+                continue
+            }
+            content.unwritten.insert(i)
+            // Listed in `result.unwritten`; told here unless the stop message stands for it.
+            if let failure = targetFailure[i], !stopSignal.isRaised {
+                warn("\(PathBytes.display(plan[i].snapshotPath)): cannot write to the target: \(failure) (file removed)")
+            }
+        }
+        return content
+    }
+
+    /// How this restore creates files, for deciding which metadata calls are redundant.
+    struct Creation: Sendable {
+        let umask: mode_t
+        let groupMayBeInherited: Bool
+        let metadata: MetadataWriter
+    }
+
+    /// Splits a pack's needed blobs (sorted by offset) into stretches read in one request
+    /// each: a gap of more than 256 KiB of unneeded blobs, or 4 MiB read, starts a new one,
+    /// so a batch that needs a few blobs of a pack does not read all of it, and memory per
+    /// worker stays bounded.
+    static func stretches(_ blobs: [BlobLocation]) -> [[BlobLocation]] {
+        var result: [[BlobLocation]] = []
+        var current: [BlobLocation] = []
+        for b in blobs.sorted(by: { $0.entry.offset < $1.entry.offset }) {
+            if let first = current.first, let last = current.last {
+                let gap = Int(b.entry.offset) - Int(last.entry.offset + last.entry.length)
+                let span = Int(b.entry.offset + b.entry.length) - Int(first.entry.offset)
+                if gap > 256 << 10 || span > 4 << 20 {
+                    result.append(current)
+                    current = []
+                }
+            }
+            current.append(b)
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
+    }
+
+    /// Reads the needed span of one pack and writes its blobs; returns the blobs that
+    /// failed in the repository, the uses written, the files that could not be written,
+    /// the whole-blob files finished, and metadata problems. Returns early once `stop` is
+    /// raised, by this worker or another.
+    static func restorePack(_ pack: PackID, blobs: [BlobLocation], uses: [BlobID: [BlobUse]], files: [FileTarget],
+                                    repository: Repository, creation: Creation, stop: RestoreStopSignal) -> PackOutcome {
+        var outcome = PackOutcome()
+        guard let first = blobs.first, let last = blobs.last else { return outcome }
+        let start = Int(first.entry.offset)
+        let end = Int(last.entry.offset + last.entry.length)
+        let span: [UInt8]
+        do {
+            span = try repository.backend.read(FileName(.data, pack.hex), range: start..<end)
+        } catch {
+            outcome.failed = blobs.map { ($0.entry.id, "could not be read from pack \(pack.short): \(error)") }
+            return outcome
+        }
+        let decoder: BlobDecoder
+        do {
+            decoder = try BlobDecoder(keys: repository.keys)
+        } catch {
+            outcome.failed = blobs.map { ($0.entry.id, "\(error)") }
+            return outcome
+        }
+        func unwritable(_ file: Int32, _ error: FileSystem.Failure) {
+            outcome.unwritable.append((file, error))
+            if RestoreStop.stops(error.code) { stop.raise(code: error.code, path: files[Int(file)].path) }
+        }
+        for b in blobs {
+            if stop.isRaised { break }
+            let from = Int(b.entry.offset) - start
+            let plaintext: [UInt8]
+            do {
+                plaintext = try span.withUnsafeBytes {
+                    try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[from..<from + Int(b.entry.length)]),
+                                       entry: b.entry, pack: pack, salt: b.salt)
+                }
+            } catch {
+                // Read the blob on its own: a mirror then tries its other replicas.
+                guard let again = try? repository.loadBlob(b.entry.id, decoder: decoder) else {
+                    outcome.failed.append((b.entry.id, "is damaged: \(error)"))
+                    continue
+                }
+                plaintext = again
+            }
+            for use in uses[b.entry.id] ?? [] {
+                let file = files[Int(use.file)]
+                if file.isWholeBlob {
+                    switch writeWhole(plaintext, to: file, creation: creation) {
+                    case .success(let messages):
+                        outcome.finished.append(Int(use.file))
+                        outcome.written.append(use.file)
+                        outcome.problems += messages
+                    case .failure(let error):
+                        unwritable(use.file, error)
+                    }
+                } else if let error = write(plaintext, to: file.path, at: use.offset) {
+                    unwritable(use.file, error)
+                } else {
+                    outcome.written.append(use.file)
+                }
+            }
+        }
+        return outcome
+    }
+
+    /// Creates a one-chunk file, writes it, and sets its metadata, all on one descriptor.
+    /// Returns the metadata problems (the content is written), or the write error; a file
+    /// that could not be written is removed again.
+    static func writeWhole(_ data: [UInt8], to file: FileTarget, creation: Creation) -> Result<[String], FileSystem.Failure> {
+        // Created with its final mode when the umask leaves it alone: no chmod afterwards.
+        let mode = mode_t(file.node.mode)
+        let modeIsFinal = mode & ~mode_t(0o777) == 0 && mode & creation.umask == 0
+        return PathBytes.withCString(file.path) { path in
+            let fd = createNew(path, mode: modeIsFinal ? mode : 0o600)
+            guard fd >= 0 else { return .failure(FileSystem.Failure(code: errno)) }
+            var failure: FileSystem.Failure?
+            switch writeSkippingZeros(data, fd: fd, at: 0) {
+            case .failure(let error): failure = error
+            case .success(let end):
+                if end < data.count && ftruncate(fd, off_t(data.count)) != 0 { failure = FileSystem.Failure(code: errno) }
+            }
+            if let failure {
+                close(fd)
+                unlink(path)
+                return .failure(failure)
+            }
+            defer { close(fd) }
+            let created = MetadataWriter.NewFile(modeIsFinal: modeIsFinal, ownerIsOurs: !creation.groupMayBeInherited)
+            return .success(creation.metadata.apply(file.node, snapshotPath: file.snapshotPath, path: path, fd: fd, created: created))
+        }
+    }
+
+    /// Writes `data` at `offset` of the file at `path` (already created at its full size).
+    static func write(_ data: [UInt8], to path: [UInt8], at offset: UInt64) -> FileSystem.Failure? {
+        let fd = PathBytes.withCString(path) { open($0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
+        guard fd >= 0 else { return FileSystem.Failure(code: errno) }
+        defer { close(fd) }
+        if case .failure(let error) = writeSkippingZeros(data, fd: fd, at: offset) { return error }
+        return nil
+    }
+
+    /// Writes `data` at `offset`, skipping 4 KiB runs of zeros so that they stay holes.
+    /// Returns the end of the last byte written, relative to `offset`.
+    static func writeSkippingZeros(_ data: [UInt8], fd: Int32, at offset: UInt64) -> Result<Int, FileSystem.Failure> {
+        data.withUnsafeBytes { all -> Result<Int, FileSystem.Failure> in
+            let block = 4096
+            func zeroBlock(at i: Int) -> Bool {
+                isAllZero(UnsafeRawBufferPointer(rebasing: all[i..<min(i + block, all.count)]))
+            }
+            var i = 0
+            var written = 0
+            while i < all.count {
+                while i < all.count && zeroBlock(at: i) { i += block }
+                guard i < all.count else { break }
+                var end = i
+                while end < all.count && !zeroBlock(at: end) { end += block }
+                end = min(end, all.count)
+                var done = i
+                while done < end {
+                    let n = pwrite(fd, all.baseAddress! + done, end - done, off_t(offset) + off_t(done))  // non-empty range
+                    if n < 0 {
+                        if errno == EINTR { continue }
+                        return .failure(FileSystem.Failure(code: errno))
+                    }
+                    done += n
+                }
+                written = end
+                i = end
+            }
+            return .success(written)
+        }
+    }
+
+    static func isAllZero(_ raw: UnsafeRawBufferPointer) -> Bool {
+        let words = raw.count / 8
+        var i = 0
+        while i < words {
+            if raw.loadUnaligned(fromByteOffset: i * 8, as: UInt64.self) != 0 { return false }
+            i += 1
+        }
+        for j in (words * 8)..<raw.count where raw[j] != 0 { return false }
+        return true
+    }
+}
