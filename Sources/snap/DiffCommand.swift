@@ -24,12 +24,10 @@ struct DiffCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let (ra, subA) = try SnapshotReference.resolve(first, in: repository, skipped: global.snapshotSkipped)
-            let (rb, subB) = try SnapshotReference.resolve(second, in: repository, skipped: global.snapshotSkipped)
             try global.loadIndex(repository)
-            let refA = try SnapshotReference(record: ra, subfolder: subA, repository: repository)
-            let refB = try SnapshotReference(record: rb, subfolder: subB, repository: repository)
-            let (a, b) = (ra, rb)
+            let refA = try SnapshotReference(first, in: repository, skipped: global.snapshotSkipped)
+            let refB = try SnapshotReference(second, in: repository, skipped: global.snapshotSkipped)
+            let (a, b) = (refA.record, refB.record)
             if !global.json && !global.quiet { Output.line("comparing snapshot \(a.id.short) to \(b.id.short):\n") }
             let stats = try TreeDiff(repository: repository, metadata: metadata).compare(refA.tree, refB.tree) { change in
                 if global.json {

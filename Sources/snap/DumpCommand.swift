@@ -36,9 +36,8 @@ struct DumpCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let (record, subfolder) = try SnapshotReference.resolve(snapshot, in: repository, skipped: global.snapshotSkipped)
             try global.loadIndex(repository)
-            let reference = try SnapshotReference(record: record, subfolder: subfolder, repository: repository)
+            let reference = try SnapshotReference(snapshot, in: repository, skipped: global.snapshotSkipped)
             let fd: Int32
             if let target {
                 fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

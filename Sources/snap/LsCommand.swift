@@ -28,9 +28,9 @@ struct LsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let (record, subfolder) = try SnapshotReference.resolve(snapshot, in: repository, skipped: global.snapshotSkipped)
             try global.loadIndex(repository)
-            let reference = try SnapshotReference(record: record, subfolder: subfolder, repository: repository)
+            let reference = try SnapshotReference(snapshot, in: repository, skipped: global.snapshotSkipped)
+            let record = reference.record
             if global.json { try Output.jsonLine(SnapshotLine(record)) }
             let walker = TreeWalker(repository: repository)
             for path in paths.isEmpty ? ["/"] : paths {

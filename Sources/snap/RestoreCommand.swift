@@ -38,10 +38,10 @@ struct RestoreCommand: ParsableCommand {
         var incomplete = false
         try reportingErrors {
             let repository = try global.openRepository()
-            let (record, subfolder) = try SnapshotReference.resolve(snapshot, at: at.flatMap(RFC3339.parse), filter: filter.snapshotFilter,
-                                                                    in: repository, skipped: global.snapshotSkipped)
             try global.loadIndex(repository)
-            let reference = try SnapshotReference(record: record, subfolder: subfolder, repository: repository)
+            let reference = try SnapshotReference(snapshot, at: at.flatMap(RFC3339.parse), filter: filter.snapshotFilter,
+                                                  in: repository, skipped: global.snapshotSkipped)
+            let record = reference.record
             var options = RestoreOptions(target: target)
             options.includes = includes
             options.excludes = excludes

@@ -10,25 +10,14 @@ public struct SnapshotReference: Sendable {
     /// The subfolder as an absolute snapshot path; empty for the root.
     public let subfolder: [UInt8]
 
-    /// Resolves `text`: anything `SnapshotStore.find` takes, optionally followed by `:PATH`.
-    /// The index must be loaded to follow a subfolder.
-    public static func resolve(_ text: String, at: Timestamp? = nil, filter: SnapshotFilter = SnapshotFilter(),
-                               in repository: Repository, skipped: (SnapshotID, Error) -> Void = { _, _ in }) throws -> (SnapshotRecord, String?) {
-        guard let colon = text.firstIndex(of: ":") else {
-            return (try SnapshotStore.find(text, at: at, filter: filter, in: repository, skipped: skipped), nil)
-        }
-        let record = try SnapshotStore.find(String(text[..<colon]), at: at, filter: filter, in: repository, skipped: skipped)
-        return (record, String(text[text.index(after: colon)...]))
-    }
-
-    /// The reference to `subfolder` (absolute, or relative to the root) of `record`.
-    public init(record: SnapshotRecord, subfolder: String?, repository: Repository) throws {
-        self.record = record
-        guard let subfolder, !PathBytes.components(Array(subfolder.utf8)).isEmpty else {
-            tree = record.snapshot.tree
-            self.subfolder = []
-            return
-        }
+    /// Resolves `text`: anything `SnapshotStore.find` takes, optionally followed by `:PATH`
+    /// (absolute, or relative to the root). The index must be loaded to follow a subfolder.
+    public init(_ text: String, at: Timestamp? = nil, filter: SnapshotFilter = SnapshotFilter(),
+                in repository: Repository, skipped: (SnapshotID, Error) -> Void = { _, _ in }) throws {
+        let colon = text.firstIndex(of: ":")
+        let reference = colon.map { String(text[..<$0]) } ?? text
+        let subfolder = colon.map { String(text[text.index(after: $0)...]) } ?? ""
+        record = try SnapshotStore.find(reference, at: at, filter: filter, in: repository, skipped: skipped)
         let components = PathBytes.components(Array(subfolder.utf8))
         let walker = TreeWalker(repository: repository)
         var current = record.snapshot.tree
