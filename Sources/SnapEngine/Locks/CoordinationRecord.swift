@@ -44,8 +44,7 @@ public struct CoordinationRecord: Codable, Sendable, Equatable {
 
     public var holder: Holder { Holder(hostname: hostname, pid: pid, created: created) }
 
-    /// `created` as a time; a record whose times do not parse is refused when read.
-    public var createdTime: Timestamp { RFC3339.parse(created) ?? Timestamp(seconds: 0, nanoseconds: 0) }
+    /// `refreshed` as a time; a record whose times do not parse is refused when read.
     public var refreshedTime: Timestamp { RFC3339.parse(refreshed) ?? Timestamp(seconds: 0, nanoseconds: 0) }
 
     /// Why the record cannot be trusted, or `nil`.

@@ -55,9 +55,6 @@ public final class RepositoryLock: Sendable {
         Thread.detachNewThread { [self] in refreshLoop() }
     }
 
-    /// When the lock was written.
-    public var created: Timestamp { base.createdTime }
-
     /// Seconds since the lock was last written successfully (monotonic clock).
     public var secondsSinceRefresh: Double { Clock.now() - state.withLock { $0.lastRefresh } }
 
