@@ -225,12 +225,7 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(work)/one")), try Data(contentsOf: URL(fileURLWithPath: "\(src)/sub/big")))
         try snap.expect(0, ["-r", repo, "dump", "latest", src, "--target", "\(work)/all.tar"])
         try FileManager.default.createDirectory(atPath: "\(work)/fromtar", withIntermediateDirectories: false)
-        let tar = Process()
-        tar.executableURL = URL(fileURLWithPath: "/bin/tar")
-        tar.arguments = ["-x", "-f", "\(work)/all.tar", "-C", "\(work)/fromtar"]
-        try tar.run()
-        tar.waitUntilExit()
-        XCTAssertEqual(tar.terminationStatus, 0)
+        XCTAssertEqual(try runTool("/bin/tar", ["-x", "-f", "\(work)/all.tar", "-C", "\(work)/fromtar"]).status, 0)
         try snap.expect(0, ["-r", repo, "restore", "latest", "--target", "\(work)/restored"])
         var comparison = TreeComparison()
         comparison.compare(Array("\(work)/restored\(src)".utf8), Array("\(work)/fromtar\(src)".utf8), compareOwners: false)
@@ -244,16 +239,9 @@ final class CommandSurfaceTests: XCTestCase {
     func testGenerateCompletionsAndManPages() throws {
         try snap.expect(0, ["generate", "--bash-completion", "\(work)/snap.bash", "--zsh-completion", "\(work)/_snap",
                             "--fish-completion", "\(work)/snap.fish", "--man", "\(work)/man"])
-        let bash = Process()
-        bash.executableURL = URL(fileURLWithPath: "/bin/bash")
-        bash.arguments = ["-c", "source \(work)/snap.bash && complete -p snap"]
-        let out = Pipe()
-        bash.standardOutput = out
-        try bash.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        bash.waitUntilExit()
-        XCTAssertEqual(bash.terminationStatus, 0)
-        XCTAssertTrue(text.contains("snap"), text)
+        let bash = try runTool("/bin/bash", ["-c", "source \(work)/snap.bash && complete -p snap"])
+        XCTAssertEqual(bash.status, 0)
+        XCTAssertTrue(bash.stdout.contains("snap"), bash.stdout)
         XCTAssertTrue(try String(contentsOfFile: "\(work)/_snap", encoding: .utf8).hasPrefix("#compdef snap"))
         let pages = try FileManager.default.contentsOfDirectory(atPath: "\(work)/man")
         for page in ["snap.1", "snap-backup.1", "snap-key-passwd.1", "snap-mirror-status.1", "snap-dump.1"] {
@@ -263,16 +251,8 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertTrue(page.hasPrefix(".TH SNAP\\-BACKUP 1"), page)
         XCTAssertTrue(page.contains("\\-\\-exclude"), "the options come from --help")
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/man") else { return }
-        let man = Process()
-        man.executableURL = URL(fileURLWithPath: "/usr/bin/man")
-        man.arguments = ["-l", "\(work)/man/snap-backup.1"]
-        man.environment = ["MANPAGER": "cat", "PAGER": "cat", "MANWIDTH": "80", "PATH": "/usr/bin:/bin"]
-        let rendered = Pipe()
-        man.standardOutput = rendered
-        man.standardError = FileHandle.nullDevice
-        try man.run()
-        let shown = String(decoding: rendered.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        man.waitUntilExit()
+        let shown = try runTool("/usr/bin/man", ["-l", "\(work)/man/snap-backup.1"],
+                                environment: ["MANPAGER": "cat", "PAGER": "cat", "MANWIDTH": "80", "PATH": "/usr/bin:/bin"]).stdout
         XCTAssertTrue(shown.contains("snap-backup - Back up files"), shown)
     }
 

@@ -135,12 +135,7 @@ final class FaultTests: XCTestCase {
         try randomFiles("\(work)/src", count: 1, megabytes: 2)
         let shim = "\(work)/fail_folder_fsync.so"
         let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Shims/fail_folder_fsync.c").path
-        let cc = Process()
-        cc.executableURL = URL(fileURLWithPath: "/usr/bin/cc")
-        cc.arguments = ["-shared", "-fPIC", "-O1", "-o", shim, source, "-ldl"]
-        try cc.run()
-        cc.waitUntilExit()
-        XCTAssertEqual(cc.terminationStatus, 0, "the shim compiles")
+        XCTAssertEqual(try runTool("/usr/bin/cc", ["-shared", "-fPIC", "-O1", "-o", shim, source, "-ldl"]).status, 0, "the shim compiles")
         for folder in ["/index", "/snapshots"] {
             let result = try snap.run(["backup", "\(work)/src"], extraEnvironment: ["LD_PRELOAD": shim, "SNAP_TEST_FAIL_FSYNC": folder])
             XCTAssertEqual(result.status, 1, result.stderr)
@@ -201,15 +196,8 @@ final class ReleaseBinaryTests: XCTestCase {
         guard let binary = ProcessInfo.processInfo.environment["SNAP_BINARY"], !binary.isEmpty else {
             throw XCTSkip("only the release binary (SNAP_BINARY, set by make test) is linked for use")
         }
-        let readelf = Process()
-        readelf.executableURL = URL(fileURLWithPath: "/usr/bin/readelf")
-        readelf.arguments = ["-d", binary]
-        let out = Pipe()
-        readelf.standardOutput = out
-        try readelf.run()
-        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        readelf.waitUntilExit()
-        XCTAssertEqual(readelf.terminationStatus, 0)
+        let (status, text) = try runTool("/usr/bin/readelf", ["-d", binary])
+        XCTAssertEqual(status, 0)
         XCTAssertTrue(text.contains("NEEDED"), "readelf read the dynamic section")
         XCTAssertFalse(text.contains("$ORIGIN"), text)
     }
