@@ -136,7 +136,7 @@ enum Decoders {
     static func lock(_ bytes: [UInt8]) {
         guard let record = decoding("lock", { try JSONCoding.decode(CoordinationRecord.self, bytes, file: "locks/fuzz") },
                                     allowing: isRepositoryError) else { return }
-        _ = (record.createdTime, record.refreshedTime, record.holder)
+        _ = (RFC3339.parse(record.created), record.refreshedTime, record.holder)
         roundTrip(record, file: "locks/fuzz")
     }
 
