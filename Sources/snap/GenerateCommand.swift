@@ -60,7 +60,7 @@ enum ManPage {
     static func render(path: [String], command: ParsableCommand.Type) -> String {
         let name = path.joined(separator: "-")
         let abstract = command.configuration.abstract
-        let help = Snap.helpMessage(for: command, columns: 78)
+        let help = HelpLayout.ownOptionsFirst(Snap.helpMessage(for: command, columns: 78))
         var page = ".TH \(escape(name.uppercased())) 1 \"\" \"snap \(snapVersionText)\" \"snap manual\"\n"
         page += ".SH NAME\n\(escape(name)) \\- \(escape(abstract))\n"
         page += ".SH DESCRIPTION\n.nf\n"

@@ -34,6 +34,12 @@ struct Snap: ParsableCommand {
             }
             try command.run()
         } catch {
+            if exitCode(for: error) == .success {
+                // Help and --version: printed here so that help lists a command's own options first.
+                let message = fullMessage(for: error)
+                if !message.isEmpty { print(HelpLayout.ownOptionsFirst(message)) }
+                Self.exit()
+            }
             exit(withError: error)
         }
     }

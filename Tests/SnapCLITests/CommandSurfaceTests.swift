@@ -36,6 +36,19 @@ final class CommandSurfaceTests: XCTestCase {
         try snap.expect(0, ["snapshots", "-r", repo])
     }
 
+    // A command's help lists its own options first and the global ones after them, also through `snap help` and man pages.
+    func testCommandHelpListsItsOwnOptionsBeforeTheGlobalOnes() throws {
+        for arguments in [["backup", "--help"], ["help", "backup"], ["key", "add", "--help"]] {
+            let help = try snap.expect(0, arguments).stdout
+            let own = try XCTUnwrap(help.range(of: "\nOPTIONS:\n"), "\(arguments): \(help)")
+            let global = try XCTUnwrap(help.range(of: "\nGLOBAL OPTIONS:\n"), "\(arguments): \(help)")
+            XCTAssertLessThan(own.lowerBound, global.lowerBound, "\(arguments): \(help)")
+            XCTAssertEqual(help.components(separatedBy: "GLOBAL OPTIONS:").count, 2, help)
+        }
+        let backupHelp = try snap.expect(0, ["backup", "--help"]).stdout
+        XCTAssertLessThan(try XCTUnwrap(backupHelp.range(of: "--tag")).lowerBound, try XCTUnwrap(backupHelp.range(of: "--repo")).lowerBound)
+    }
+
     // Every option the help lists as global is accepted before the command.
     func testEveryGlobalOptionInTheHelpWorksBeforeTheCommand() throws {
         let help = try snap.expect(0, ["snapshots", "--help"]).stdout
@@ -235,7 +248,7 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("is not in the snapshot"), missing.stderr)
     }
 
-    // Completions load in bash; every command has a man page that man renders.
+    // Completions load in bash, zsh and fish (where installed: make test installs them); every command has a man page that man renders.
     func testGenerateCompletionsAndManPages() throws {
         try snap.expect(0, ["generate", "--bash-completion", "\(work)/snap.bash", "--zsh-completion", "\(work)/_snap",
                             "--fish-completion", "\(work)/snap.fish", "--man", "\(work)/man"])
@@ -243,6 +256,16 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(bash.status, 0)
         XCTAssertTrue(bash.stdout.contains("snap"), bash.stdout)
         XCTAssertTrue(try String(contentsOfFile: "\(work)/_snap", encoding: .utf8).hasPrefix("#compdef snap"))
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/zsh") {
+            // compinit registers _snap as the completer of snap once the file is loaded.
+            let zsh = try runTool("/usr/bin/zsh", ["-f", "-c", "autoload -U compinit && compinit -u -d \(work)/zcompdump && source \(work)/_snap && print -r -- $_comps[snap]"])
+            XCTAssertEqual(zsh.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "_snap", zsh.stdout)
+        }
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/fish") {
+            let fish = try runTool("/usr/bin/fish", ["--no-config", "-c", "source \(work)/snap.fish; complete -C'snap ba'; complete -C'snap backup --ta'"])
+            XCTAssertTrue(fish.stdout.contains("backup\t"), fish.stdout)
+            XCTAssertTrue(fish.stdout.contains("--tag\t"), fish.stdout)
+        }
         let pages = try FileManager.default.contentsOfDirectory(atPath: "\(work)/man")
         for page in ["snap.1", "snap-backup.1", "snap-key-passwd.1", "snap-mirror-status.1", "snap-dump.1"] {
             XCTAssertTrue(pages.contains(page), "\(page) in \(pages)")
