@@ -22,6 +22,9 @@ struct CopyCommand: ParsableCommand {
     @Option(name: .customLong("from-password-file"), help: "Read the source's password from this file (default: $SNAP_FROM_PASSWORD_FILE, else $SNAP_FROM_PASSWORD).")
     var fromPasswordFile: String?
 
+    @Option(name: .customLong("from-password-command"), help: "Run this shell command and use its output as the source's password (default: $SNAP_FROM_PASSWORD_COMMAND).")
+    var fromPasswordCommand: String?
+
     @OptionGroup var filter: FilterOptions
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
@@ -35,6 +38,8 @@ struct CopyCommand: ParsableCommand {
             let password: String
             if let file = fromPasswordFile ?? env["SNAP_FROM_PASSWORD_FILE"] {
                 password = try PasswordSource.read(file: file)
+            } else if let command = fromPasswordCommand ?? env["SNAP_FROM_PASSWORD_COMMAND"] {
+                password = try PasswordSource.run(command: command, timeout: global.passwordCommandTimeout)
             } else if let value = env["SNAP_FROM_PASSWORD"], !value.isEmpty {
                 password = value
             } else {

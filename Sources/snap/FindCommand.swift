@@ -9,7 +9,8 @@ struct FindCommand: ParsableCommand {
         discussion: """
         A pattern without / matches names (shell-style: *, ?, [...]); with / it matches the whole \
         absolute path. Matches are grouped by snapshot, oldest first. --blob and --tree find the \
-        files that use a data blob or the folders that are a tree, e.g. those a damage report names.
+        files that use a data blob or the folders that are a tree, --pack those using any blob of \
+        a pack, e.g. those a damage report names.
         """)
 
     @Argument(help: "Name or path patterns.")
@@ -35,16 +36,19 @@ struct FindCommand: ParsableCommand {
     @Flag(help: "The arguments are tree IDs: find the folders they are.")
     var tree = false
 
+    @Flag(help: "The arguments are pack IDs (or unique prefixes): find the files and folders using the blobs they hold.")
+    var pack = false
+
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func validate() throws {
         guard !patterns.isEmpty else { throw ValidationError("give at least one pattern (or ID with --blob/--tree)") }
-        guard !(blob && tree) else { throw ValidationError("--blob and --tree exclude each other") }
+        guard [blob, tree, pack].filter({ $0 }).count <= 1 else { throw ValidationError("--blob, --tree and --pack exclude each other") }
         try InputValidation.time(oldest, option: "--oldest")
         try InputValidation.time(newest, option: "--newest")
-        if blob || tree {
+        if blob || tree || pack {
             for id in patterns where id.count < 8 || !id.allSatisfy(\.isHexDigit) {
-                throw ValidationError("'\(id)' is not a blob or tree ID (8 to 64 hexadecimal digits)")
+                throw ValidationError("'\(id)' is not a \(pack ? "pack" : "blob or tree") ID (8 to 64 hexadecimal digits)")
             }
         } else {
             try InputValidation.patterns(patterns, option: "pattern")
@@ -61,7 +65,9 @@ struct FindCommand: ParsableCommand {
             let (from, until) = (oldest.flatMap(RFC3339.parse), newest.flatMap(RFC3339.parse))
             try global.loadIndex(repository)
             let target: SnapshotSearch.Target
-            if blob || tree {
+            if pack {
+                target = .blobs(try blobsInPacks(repository))
+            } else if blob || tree {
                 target = .blobs(try resolveBlobs(repository))
             } else {
                 target = .patterns(patterns)
@@ -100,6 +106,19 @@ struct FindCommand: ParsableCommand {
             found.formUnion(matches)
         }
         return found
+    }
+
+    /// Every blob the index places in the packs named (by prefix) in the arguments.
+    private func blobsInPacks(_ repository: Repository) throws -> Set<BlobID> {
+        let prefixes = patterns.map { $0.lowercased() }
+        var packs: Set<PackID> = []
+        for prefix in prefixes {
+            let matches = repository.index.packs.map(\.id).filter { $0.hex.hasPrefix(prefix) }
+            guard !matches.isEmpty else { throw CLIError("no pack \(prefix) in the index") }
+            guard matches.count == 1 else { throw CLIError("pack ID prefix \(prefix) is ambiguous: give more digits") }
+            packs.formUnion(matches)
+        }
+        return Set(repository.index.allBlobIDs().filter { id in repository.index.lookup(id).map { packs.contains($0.pack) } == true })
     }
 
     struct FindJSON: Encodable {

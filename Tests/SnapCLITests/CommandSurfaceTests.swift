@@ -153,6 +153,10 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(try snap.expect(0, ["-r", repo, "find", "a.txt", "-N", "2000-01-01"]).stdout, "", "modified after 2000")
         XCTAssertTrue(try snap.expect(0, ["-r", repo, "find", "a.txt", "-O", "2000-01-01"]).stdout.contains("a.txt"))
         XCTAssertEqual(try snap.run(["-r", repo, "find", "["]).status, 64, "an invalid pattern is a usage error")
+        let packs = try snap.expect(0, ["-r", repo, "list", "packs"]).stdout.split(separator: "\n").map(String.init)
+        let byPack = try snap.expect(0, ["-r", repo, "find", "--pack"] + packs.map { String($0.prefix(12)) }).stdout
+        XCTAssertTrue(byPack.contains("\(work)/src/a.txt"), "every file uses a blob of some pack: \(byPack)")
+        XCTAssertEqual(try snap.run(["-r", repo, "find", "--pack", "0123456789abcdef"]).status, 1, "no such pack")
         XCTAssertEqual(try snap.run(["-r", repo, "diff", ids[0], "ffffffff"]).status, 1)
     }
 
@@ -306,7 +310,7 @@ final class CommandSurfaceTests: XCTestCase {
                                          "--from-password-file", "\(work)/pw"]).stdout
         XCTAssertTrue(copied.contains("copied 1 snapshots"), copied)
         let again = try snap.expect(0, ["-r", other, "--password-file", "\(work)/otherpw", "copy", "--from-repo", repo,
-                                        "--from-password-file", "\(work)/pw"]).stdout
+                                        "--from-password-command", "cat \(work)/pw"]).stdout
         XCTAssertTrue(again.contains("1 snapshots were already copied"), again)
         try snap.expect(0, ["-r", other, "--password-file", "\(work)/otherpw", "check", "--read-data"])
         try snap.expect(0, ["-r", other, "--password-file", "\(work)/otherpw", "restore", "latest", "--target", "\(work)/out"])
