@@ -125,7 +125,7 @@ public final class Restorer {
     ///
     /// - Throws: when the target cannot be created or the root tree cannot be read.
     public func run() throws -> RestoreResult {
-        let target = SourceTrie.normalise(options.target)
+        let target = SourceTrie.normalise(Array(options.target.utf8))
         try makeTarget(target)
         if let st = try? FileSystem.lstat(target), st.st_mode & S_ISGID != 0 { groupMayBeInherited = true }
         umaskBits = umask(0o022)

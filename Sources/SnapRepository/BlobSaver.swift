@@ -43,10 +43,14 @@ public final class BlobSaver: Sendable {
     private let blobsPerIndex: Int
     private let uploaders: WorkerPool<Void>
     private let uploadFailure = Mutex<(any Error)?>(nil)
+    /// Compress and count, but write nothing (`backup --dry-run`): `storedBytes` is then
+    /// what the blobs would take in packs, without the packs' headers and padding.
+    private let dryRun: Bool
 
     public init(repository: Repository, compressionLevel: Int? = nil, packsPerIndex: Int = 64, blobsPerIndex: Int = 50_000,
-                uploadThreads: Int = 2) {
+                uploadThreads: Int = 2, dryRun: Bool = false) {
         self.repository = repository
+        self.dryRun = dryRun
         level = Int32(compressionLevel ?? repository.config.compression.level)
         self.packsPerIndex = packsPerIndex
         self.blobsPerIndex = blobsPerIndex
@@ -68,6 +72,15 @@ public final class BlobSaver: Sendable {
         var compressed: [UInt8] = []
         let useCompressed = try compressor.value.compress(plaintext, appendingTo: &compressed)
         compressors.withLock { $0.append(compressor) }
+        if dryRun {
+            state.withLock { box in
+                box.value.statistics.blobs += 1
+                if type == .data { box.value.statistics.dataBlobs += 1 }
+                box.value.statistics.rawBytes += plaintext.count
+                box.value.statistics.storedBytes += (useCompressed ? compressed.count : plaintext.count) + AESGCM.nonceLength + AESGCM.tagLength
+            }
+            return
+        }
 
         let full: UncheckedBox<PackWriter>? = try state.withLock { box in
             let writer: PackWriter
@@ -101,6 +114,7 @@ public final class BlobSaver: Sendable {
     ///
     /// - Returns: what was stored.
     public func finish() throws -> Statistics {
+        if dryRun { return state.withLock { $0.value.statistics } }
         let open = state.withLock { box -> UncheckedBox<[PackWriter]> in
             defer { box.value.open = [:] }
             return UncheckedBox(box.value.open.values.sorted { $0.type.rawValue < $1.type.rawValue })

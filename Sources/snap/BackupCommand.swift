@@ -8,13 +8,15 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
-    @Argument(help: "Files and folders to back up.")
-    var paths: [String]
+    @Argument(help: "Files and folders to back up (with --stdin-from-command: the command and its arguments, after --).")
+    var paths: [String] = []
+
+    @OptionGroup(title: "Inputs") var inputs: BackupInputOptions
 
     @Option(name: .customLong("tag"), help: "Tag the snapshot (repeatable; commas separate several).")
     var tags: [String] = []
 
-    @Option(help: "Host name recorded in the snapshot (default: this host's).")
+    @Option(name: [.customShort("H"), .long], help: "Host name recorded in the snapshot (default: this host's).")
     var host: String?
 
     @Option(help: "Snapshot time, RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]] local time (default: now).")
@@ -23,8 +25,30 @@ struct BackupCommand: ParsableCommand {
     @Option(name: .customLong("exclude"), help: "Leave out entries matching this pattern (repeatable).")
     var excludes: [String] = []
 
-    @Option(help: "Compare against this snapshot instead of the latest one with the same host and paths.")
+    @Option(help: "Compare against this snapshot instead of the latest one of the same group (--group-by).")
     var parent: String?
+
+    @Option(name: .customLong("group-by"), help: ArgumentHelp("Which earlier snapshot is the parent: the latest with the same host, paths and/or tags (default: host,paths).", valueName: "group"),
+            transform: ForgetCommand.grouping)
+    var groupBy: SnapshotGrouping?
+
+    @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "Read and chunk everything and report what would be added, but write nothing.")
+    var dryRun = false
+
+    @Flag(help: "Save no snapshot when nothing changed since the parent.")
+    var skipIfUnchanged = false
+
+    @Flag(help: "Read every file, even those the parent snapshot says are unchanged.")
+    var force = false
+
+    @Flag(help: "Leave the inode number out of change detection (for file systems without stable inodes).")
+    var ignoreInode = false
+
+    @Flag(help: "Leave the status-change time (ctime) out of change detection.")
+    var ignoreCtime = false
+
+    @Option(help: ArgumentHelp("Files read at once (default: the usable cores plus one).", valueName: "n"))
+    var readConcurrency: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("zstd level for this backup, negative for speed (default: the repository's).",
                                                         valueName: "level"),
@@ -32,7 +56,8 @@ struct BackupCommand: ParsableCommand {
     var compression: Int?
 
     func validate() throws {
-        guard !paths.isEmpty else { throw ValidationError("give at least one path to back up") }
+        try inputs.validate(paths: paths)
+        if let readConcurrency, readConcurrency < 1 { throw ValidationError("--read-concurrency must be at least 1") }
         try InputValidation.time(time, option: "--time")
         if let host { try InputValidation.hosts([host]) }
         try InputValidation.patterns(excludes, option: "--exclude")
@@ -41,8 +66,20 @@ struct BackupCommand: ParsableCommand {
     func run() throws {
         var warned = false
         try reportingErrors {
+            let sources = try inputs.sources(paths: paths)
             let repository = try global.openRepository()
-            var options = BackupOptions(paths: paths, hostname: host ?? Identity.hostname, username: Identity.username)
+            var options = BackupOptions(paths: sources.paths, hostname: host ?? Identity.hostname, username: Identity.username)
+            let command = try sources.command.map(StreamCommand.init)
+            if let stream = sources.stream {
+                options.stream = StreamSource(path: stream, fd: command?.fd ?? STDIN_FILENO, finished: { try command?.finish() })
+            }
+            options.dryRun = dryRun
+            options.skipIfUnchanged = skipIfUnchanged
+            options.force = force
+            options.ignoreInode = ignoreInode
+            options.ignoreCtime = ignoreCtime
+            if let groupBy { options.groupBy = groupBy }
+            if let readConcurrency { options.readers = readConcurrency }
             options.tags = tags.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
             options.time = time.flatMap(RFC3339.parse)
             options.excludes = excludes
@@ -53,8 +90,8 @@ struct BackupCommand: ParsableCommand {
             Interruption.setOutcome("nothing was saved: no snapshot was written (data already uploaded is reused by the next backup)")
             let progress = BackupProgress()
             let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? StatusLine.backup(progress) : nil
-            if line != nil {
-                let (p, e) = (paths, excludes)
+            if line != nil && options.stream == nil {
+                let (p, e) = (options.paths, excludes)
                 Thread.detachNewThread { Scanner.scan(paths: p, excludes: e, into: progress) }
             }
             let result: BackupResult
@@ -71,7 +108,7 @@ struct BackupCommand: ParsableCommand {
                 throw error
             }
             line?.stop()
-            Interruption.setOutcome("snapshot \(result.id.short) was saved")
+            Interruption.setOutcome(result.state == .saved ? "snapshot \(result.id.short) was saved" : "no snapshot was saved")
             warned = !result.warnings.isEmpty
             try printSummary(result)
         }
@@ -92,7 +129,11 @@ struct BackupCommand: ParsableCommand {
         if !result.warnings.isEmpty {
             Output.line("Warnings:    \(result.warnings.count) entries could not be read (see above); they are not in the snapshot")
         }
-        Output.line("snapshot \(result.id.short) saved")
+        switch result.state {
+        case .saved: Output.line("snapshot \(result.id.short) saved")
+        case .unchanged: Output.line("nothing changed since snapshot \(result.id.short): no snapshot saved (--skip-if-unchanged)")
+        case .dryRun: Output.line("dry run: nothing was written")
+        }
     }
 
     struct BackupJSON: Encodable {

@@ -6,15 +6,32 @@ import SnapRepository
 
 /// What to back up and how to label it.
 public struct BackupOptions: Sendable {
-    public var paths: [String]
+    /// Files and folders to back up, as given (relative to the working directory, or
+    /// absolute); raw bytes, since a path need not be UTF-8.
+    public var paths: [[UInt8]]
+    /// Back up this stream as one file instead of `paths`.
+    public var stream: StreamSource?
     public var tags: [String] = []
     public var hostname: String
     public var username: String
     /// The snapshot's time; now when `nil`.
     public var time: Timestamp?
     public var excludes: [String] = []
-    /// The snapshot to compare against; when `nil`, the latest with the same host and paths.
+    /// The snapshot to compare against; when `nil`, the latest of the same group (`groupBy`).
     public var parent: SnapshotID?
+    /// What a snapshot must share with this backup to be its parent (restic's `--group-by`):
+    /// by default the host and the paths.
+    public var groupBy = SnapshotGrouping.hostAndPaths
+    /// Read, chunk and count everything, but write nothing: no lock, pack, index or snapshot.
+    public var dryRun = false
+    /// Save no snapshot when the new root tree equals the parent's (nothing changed).
+    public var skipIfUnchanged = false
+    /// Read every file, even those the parent says are unchanged.
+    public var force = false
+    /// Change detection leaves out the inode number (file systems without stable inodes,
+    /// such as some network and FUSE file systems) or the status-change time.
+    public var ignoreInode = false
+    public var ignoreCtime = false
     /// Lock lifetimes (FORMAT.md, "Locks and deletion marks").
     public var lockTiming = LockTiming()
     /// Overrides the repository's compression level.
@@ -25,13 +42,26 @@ public struct BackupOptions: Sendable {
     /// cores stay busy while a reader waits for the disk or for the upload queue.
     public var readers = max(1, System.activeProcessorCount) + 1
 
-    public init(paths: [String], hostname: String, username: String) {
+    public init(paths: [[UInt8]], hostname: String, username: String) {
         self.paths = paths; self.hostname = hostname; self.username = username
+    }
+
+    public init(paths: [String], hostname: String, username: String) {
+        self.init(paths: paths.map { Array($0.utf8) }, hostname: hostname, username: username)
     }
 }
 
 /// The outcome of a backup.
 public struct BackupResult: Sendable {
+    public enum State: Sendable, Equatable {
+        /// A new snapshot was saved: `id` is its ID.
+        case saved
+        /// Nothing changed since the parent and `skipIfUnchanged` was set: `id` is the parent's.
+        case unchanged
+        /// A dry run: nothing was written and `id` is all zeros.
+        case dryRun
+    }
+    public let state: State
     public let id: SnapshotID
     public let snapshot: Snapshot
     /// Files and folders that could not be read; each was left out and named in a warning.
@@ -86,7 +116,7 @@ public final class Archiver {
         self.progress = progress
         record = BackupRecord(report: warn)
         hardLinks = HardLinkTable(warn: warn)
-        saver = BlobSaver(repository: repository, compressionLevel: options.compressionLevel)
+        saver = BlobSaver(repository: repository, compressionLevel: options.compressionLevel, dryRun: options.dryRun)
         uploads = BlobUploadQueue(saver: saver, threads: options.workers, capacity: options.workers)
         excludes = PathMatcher(options.excludes)
     }
@@ -97,10 +127,12 @@ public final class Archiver {
     ///   not exist; repository and storage errors, after which no snapshot is written.
     public func run() throws -> BackupResult {
         let start = Clock.now()
-        let sources = options.paths.map(SourceTrie.normalise)
-        for (given, path) in zip(options.paths, sources) {
-            do { _ = try FileSystem.lstat(path) } catch {
-                throw EngineError.sourceUnavailable(path: given, reason: error.code == ENOENT ? "does not exist" : error.description)
+        let sources = options.stream.map { [[PathBytes.slash] + $0.path] } ?? options.paths.map(SourceTrie.normalise)
+        if options.stream == nil {
+            for (given, path) in zip(options.paths, sources) {
+                do { _ = try FileSystem.lstat(path) } catch {
+                    throw EngineError.sourceUnavailable(path: PathBytes.display(given), reason: error.code == ENOENT ? "does not exist" : error.description)
+                }
             }
         }
         let trie = SourceTrie()
@@ -108,17 +140,17 @@ public final class Archiver {
         let paths = Set(sources.map { String(decoding: $0, as: UTF8.self) }).sorted()
 
         // The lock comes before the index is read: a prune that condemns packs after this
-        // moment waits for this backup before deleting them.
-        let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: options.hostname, timing: options.lockTiming)
-        defer { lock.release() }
+        // moment waits for this backup before deleting them. A dry run writes nothing, not even a lock.
+        let lock = options.dryRun ? nil : try RepositoryLock(kind: .backup, repository: repository, hostname: options.hostname, timing: options.lockTiming)
+        defer { lock?.release() }
         // Condemned packs stay readable for restores, but new snapshots must not depend on them.
         // A file in locks/ that cannot be read may be a mark: stop before uploading anything.
         let condemned = try Coordination.scan(repository).condemnedPacks(action: "backup not started")
         try repository.loadIndex { id, error in self.record.report("index \(id.short) skipped: \(error)") }
         repository.index.remove(packs: condemned)
-        try repository.indexUnindexedPacks(excluding: condemned)
+        if !options.dryRun { try repository.indexUnindexedPacks(excluding: condemned) }
         let parent = try findParent(paths: paths)
-        let parentRoot = parent.flatMap { loadTree($0.snapshot.tree) }
+        let parentRoot = options.force ? nil : parent.flatMap { loadTree($0.snapshot.tree) }
 
         let context = BackupContext(repository: repository, saver: saver, uploads: uploads, progress: progress, record: record)
         let files = FileReader(context: context, threads: options.readers)
@@ -127,7 +159,9 @@ public final class Archiver {
         do {
             defer { trees.close(); files.close() }
             let walk = Walk(files: files, trees: trees)
-            if trie.isTarget {
+            if let stream = options.stream {
+                root = try StreamArchiver(context: context, trees: trees, owners: owners).archive(stream)
+            } else if trie.isTarget {
                 root = try archiveDirectory([PathBytes.slash], parent: parentRoot, walk: walk).wait()
             } else {
                 root = try archiveIntermediate(trie, path: [], parent: parentRoot, walk: walk).wait()
@@ -149,9 +183,15 @@ public final class Archiver {
                                 uid: getuid(), gid: getgid(), paths: paths, tags: options.tags,
                                 excludes: options.excludes, parent: parent?.id, tree: root,
                                 summary: summary, programVersion: snapVersion)
-        try verifyDependencies(of: root, lock: lock)
+        if options.dryRun {
+            return BackupResult(state: .dryRun, id: SnapshotID(raw: RawID(w0: 0, w1: 0, w2: 0, w3: 0)), snapshot: snapshot, warnings: record.warnings)
+        }
+        if options.skipIfUnchanged, let parent, parent.snapshot.tree == root {
+            return BackupResult(state: .unchanged, id: parent.id, snapshot: snapshot, warnings: record.warnings)
+        }
+        if let lock { try verifyDependencies(of: root, lock: lock) }
         let id = try SnapshotStore.save(snapshot, in: repository)
-        return BackupResult(id: id, snapshot: snapshot, warnings: record.warnings)
+        return BackupResult(state: .saved, id: id, snapshot: snapshot, warnings: record.warnings)
     }
 
     /// If this backup's lock may have looked dead to a prune (the host slept, or storage was
@@ -185,8 +225,11 @@ public final class Archiver {
         if let explicit = options.parent {
             return SnapshotRecord(id: explicit, snapshot: try SnapshotStore.load(explicit, from: repository))
         }
+        let grouping = options.groupBy
         return try SnapshotStore.all(in: repository).last {
-            $0.snapshot.hostname == options.hostname && $0.snapshot.paths == paths
+            (!grouping.byHost || $0.snapshot.hostname == options.hostname)
+                && (!grouping.byPaths || Set($0.snapshot.paths) == Set(paths))
+                && (!grouping.byTags || Set($0.snapshot.tags) == Set(options.tags))
         }
     }
 
@@ -296,7 +339,7 @@ public final class Archiver {
             return .link(node, path: path, firstPath: first.firstPath, first: first.content)
         }
         if let parent, parent.type == .file, parent.size == node.size, parent.mtime == node.mtime,
-           parent.ctime == node.ctime, parent.inode == node.inode,
+           options.ignoreCtime || parent.ctime == node.ctime, options.ignoreInode || parent.inode == node.inode,
            parent.content.allSatisfy({ repository.index.contains($0) }) {
             var node = node
             node.content = parent.content

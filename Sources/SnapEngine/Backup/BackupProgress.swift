@@ -18,7 +18,10 @@ public final class BackupProgress: Sendable {
 
     public var snapshot: Counts { counts.withLock { $0 } }
 
+    /// A file settled; `bytes` are those not already counted by `bytesRead` (an unchanged file's size).
     func fileDone(bytes: UInt64) { counts.withLock { $0.files += 1; $0.bytes += bytes } }
+    /// Bytes of a file read so far, counted as they are chunked so that the progress moves inside large files.
+    func bytesRead(_ count: UInt64) { counts.withLock { $0.bytes += count } }
     func setCurrent(_ path: String) { counts.withLock { $0.currentPath = path } }
     func scanned(files: Int, bytes: UInt64) { counts.withLock { $0.totalFiles += files; $0.totalBytes += bytes } }
     func scanFinished() { counts.withLock { $0.scanFinished = true } }

@@ -103,6 +103,7 @@ final class FileReader: Sendable {
                 let id = worker.ids.id(of: chunk)
                 content.append(id)
                 try context.store(.data, id: id, plaintext: chunk, inline: inline)
+                context.progress.bytesRead(UInt64(chunk.count))
             }
         } catch let failure as FileSystem.Failure {
             context.record.warn(path, "cannot read: \(failure)")
@@ -116,7 +117,7 @@ final class FileReader: Sendable {
             $0.bytesProcessed += total
             if isChange { $0.filesChanged += 1 } else { $0.filesNew += 1 }
         }
-        context.progress.fileDone(bytes: total)
+        context.progress.fileDone(bytes: 0)
         return node
     }
 }

@@ -5,7 +5,7 @@ import Glibc
 /// Counts the files and bytes a backup will visit, so progress can show an ETA.
 /// Runs beside the archiver; it reads only metadata.
 public enum Scanner {
-    public static func scan(paths: [String], excludes: [String], into progress: BackupProgress) {
+    public static func scan(paths: [[UInt8]], excludes: [String], into progress: BackupProgress) {
         let matcher = PathMatcher(excludes)
         for path in paths { visit(SourceTrie.normalise(path), matcher: matcher, progress: progress) }
         progress.scanFinished()

@@ -11,8 +11,8 @@ final class SourceTrie {
 
     /// Makes `path` absolute against the working directory and removes `.`, `..` and
     /// repeated slashes, without resolving symlinks.
-    static func normalise(_ path: String) -> [UInt8] {
-        var bytes = Array(path.utf8)
+    static func normalise(_ path: [UInt8]) -> [UInt8] {
+        var bytes = path
         if bytes.first != PathBytes.slash {
             var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
             if getcwd(&buffer, buffer.count) != nil {

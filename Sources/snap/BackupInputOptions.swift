@@ -1,0 +1,65 @@
+import ArgumentParser
+import SnapEngine
+
+/// Where a backup's content comes from besides path arguments: a stream (standard input
+/// or a command's output) or lists of paths, with restic's flags and meaning.
+struct BackupInputOptions: ParsableArguments {
+    @Flag(help: "Back up standard input as one file (named by --stdin-filename).")
+    var stdin = false
+
+    @Flag(help: "Run the command given after -- and back up its output as one file; a command that fails leaves no snapshot.")
+    var stdinFromCommand = false
+
+    @Option(help: ArgumentHelp("The file name (or path) of the stream in the snapshot.", valueName: "name"))
+    var stdinFilename = "stdin"
+
+    @Option(help: ArgumentHelp("Back up the paths listed in this file, one per line ('-': standard input); # comments, blank lines skipped, glob patterns expanded (repeatable).", valueName: "file"))
+    var filesFrom: [String] = []
+
+    @Option(help: ArgumentHelp("Like --files-from, but each line is a path as it is: no comments, no patterns (repeatable).", valueName: "file"))
+    var filesFromVerbatim: [String] = []
+
+    @Option(help: ArgumentHelp("Like --files-from-verbatim, but each path ends with a NUL byte, as find -print0 writes them (repeatable).", valueName: "file"))
+    var filesFromRaw: [String] = []
+
+    /// What to back up, as resolved from the arguments.
+    struct Sources {
+        var paths: [[UInt8]] = []
+        /// The stream's path in the snapshot, when a stream is backed up.
+        var stream: [UInt8]?
+        /// The command whose output is the stream.
+        var command: [String]?
+    }
+
+    func validate(paths: [String]) throws {
+        let lists = !filesFrom.isEmpty || !filesFromVerbatim.isEmpty || !filesFromRaw.isEmpty
+        if stdin || stdinFromCommand {
+            guard !(stdin && stdinFromCommand) else { throw ValidationError("--stdin and --stdin-from-command exclude each other") }
+            guard !lists else { throw ValidationError("a stream cannot be combined with --files-from") }
+            if stdin && !paths.isEmpty { throw ValidationError("--stdin backs up standard input only: remove the paths \(paths.joined(separator: " "))") }
+            if stdinFromCommand && paths.isEmpty { throw ValidationError("--stdin-from-command needs the command after --, e.g. -- pg_dump mydb") }
+            let parts = stdinFilename.split(separator: "/")
+            guard !parts.isEmpty, !parts.contains("."), !parts.contains("..") else {
+                throw ValidationError("--stdin-filename '\(stdinFilename)' is not a usable file name")
+            }
+        } else if paths.isEmpty && !lists {
+            throw ValidationError("give at least one path to back up (or --files-from, --stdin)")
+        }
+        let fromStdin = (filesFrom + filesFromVerbatim + filesFromRaw).filter { $0 == "-" }.count
+        if fromStdin > 1 { throw ValidationError("only one file list can be read from standard input ('-')") }
+    }
+
+    /// The paths and stream to back up: path arguments with their raw bytes, then those of
+    /// the file lists. Throws when a list cannot be read or names nothing at all.
+    func sources(paths: [String]) throws -> Sources {
+        if stdin { return Sources(stream: Array(stdinFilename.utf8)) }
+        if stdinFromCommand { return Sources(stream: Array(stdinFilename.utf8), command: paths) }
+        var result = Sources(paths: RawArguments.bytes(of: paths))
+        let warn = { (text: String) in Output.error("warning: \(text)") }
+        for file in filesFrom { result.paths += try FileList.read(file, kind: .patterns, warn: warn) }
+        for file in filesFromVerbatim { result.paths += try FileList.read(file, kind: .verbatim, warn: warn) }
+        for file in filesFromRaw { result.paths += try FileList.read(file, kind: .raw, warn: warn) }
+        if result.paths.isEmpty { throw CLIError("the file lists name nothing to back up: no snapshot was saved") }
+        return result
+    }
+}

@@ -1,0 +1,108 @@
+import Foundation
+import SnapEngine
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The paths `--files-from`, `--files-from-verbatim` and `--files-from-raw` name, with
+/// restic's rules for each: `-` is standard input; `--files-from` skips blank lines and
+/// `#` comments, trims spaces and expands glob patterns (one that matches nothing is
+/// skipped with a warning); `--files-from-verbatim` takes each non-empty line as it is;
+/// `--files-from-raw` takes NUL-terminated names, so any byte but NUL may be in a name.
+enum FileList {
+    enum Kind { case patterns, verbatim, raw }
+
+    static func read(_ source: String, kind: Kind, warn: (String) -> Void) throws -> [[UInt8]] {
+        let bytes = try contents(of: source)
+        switch kind {
+        case .raw:
+            return bytes.split(separator: 0).map(Array.init)
+        case .verbatim:
+            return bytes.split(separator: UInt8(ascii: "\n")).map { line in
+                line.last == UInt8(ascii: "\r") ? Array(line.dropLast()) : Array(line)
+            }.filter { !$0.isEmpty }
+        case .patterns:
+            var paths: [[UInt8]] = []
+            for line in bytes.split(separator: UInt8(ascii: "\n")) {
+                let trimmed = trim(Array(line))
+                guard !trimmed.isEmpty, trimmed.first != UInt8(ascii: "#") else { continue }
+                let matches = expand(trimmed)
+                if matches.isEmpty { warn("\(source): pattern \(PathBytes.display(trimmed)) matches no file; skipped") }
+                paths += matches
+            }
+            return paths
+        }
+    }
+
+    private static func contents(of source: String) throws -> [UInt8] {
+        if source == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
+        guard let data = FileManager.default.contents(atPath: source) else {
+            throw CLIError("cannot read the file list \(source): \(String(cString: strerror(errno)))")
+        }
+        return Array(data)
+    }
+
+    private static func trim(_ line: [UInt8]) -> [UInt8] {
+        let space: Set<UInt8> = [9, 10, 11, 12, 13, 32]
+        return Array(line.drop { space.contains($0) }.reversed().drop { space.contains($0) }.reversed())
+    }
+
+    /// The paths a glob pattern names, in sorted order (libc's `glob`); a pattern without
+    /// special characters names itself when it exists.
+    private static func expand(_ pattern: [UInt8]) -> [[UInt8]] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        let status = PathBytes.withCString(pattern) { glob($0, 0, nil, &result) }
+        guard status == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { i in
+            result.gl_pathv[i].map { p in Array(UnsafeBufferPointer(start: p, count: strlen(p))).map { UInt8(bitPattern: $0) } }
+        }
+    }
+}
+
+/// `--stdin-from-command`: runs a command (without a shell, as restic does) whose standard
+/// output becomes the stream to back up. Its exit status decides: not zero, and the
+/// backup is abandoned before a snapshot is written.
+final class StreamCommand: @unchecked Sendable {
+    private let process = Process()
+    private let pipe = Pipe()
+    private let arguments: [String]
+
+    init(_ arguments: [String]) throws {
+        self.arguments = arguments
+        guard let program = arguments.first else { throw CLIError("--stdin-from-command needs the command to run after --") }
+        process.executableURL = URL(fileURLWithPath: program.contains("/") ? program : try Self.find(program))
+        process.arguments = Array(arguments.dropFirst())
+        process.standardOutput = pipe
+        do { try process.run() } catch {
+            throw CLIError("cannot run \(program): \(error.localizedDescription)")
+        }
+        Interruption.addChild(process.processIdentifier)
+    }
+
+    var fd: Int32 { pipe.fileHandleForReading.fileDescriptor }
+
+    /// Waits for the command to exit once its output has ended; throws unless it exited with 0.
+    func finish() throws {
+        process.waitUntilExit()
+        Interruption.removeChild(process.processIdentifier)
+        let name = arguments.first ?? "command"
+        switch process.terminationReason {
+        case .exit where process.terminationStatus == 0:
+            return
+        case .exit:
+            throw CLIError("\(name) exited with status \(process.terminationStatus): no snapshot was saved")
+        default:
+            throw CLIError("\(name) was killed by signal \(process.terminationStatus): no snapshot was saved")
+        }
+    }
+
+    /// `program` looked up in `PATH`, as a shell would.
+    private static func find(_ program: String) throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for folder in path.split(separator: ":") where access("\(folder)/\(program)", X_OK) == 0 {
+            return "\(folder)/\(program)"
+        }
+        throw CLIError("cannot run \(program): not found in PATH")
+    }
+}

@@ -1,0 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Command-line arguments as the bytes the shell passed: `CommandLine.arguments` (and so
+/// ArgumentParser) replaces bytes that are not UTF-8 with U+FFFD, which would turn a path
+/// named in Latin-1 into one that does not exist.
+enum RawArguments {
+    /// Every argument's bytes, in order, without the program name.
+    static let all: [[UInt8]] = (1..<Int(CommandLine.argc)).compactMap { i in
+        CommandLine.unsafeArgv[i].map { pointer in Array(UnsafeBufferPointer(start: pointer, count: strlen(pointer))).map { UInt8(bitPattern: $0) } }
+    }
+
+    /// The bytes of each of `values` (arguments as ArgumentParser gave them, in command-line
+    /// order): a value that holds U+FFFD is matched, in order, with the raw argument it was
+    /// decoded from; any other value is its UTF-8.
+    static func bytes(of values: [String], among raw: [[UInt8]] = all) -> [[UInt8]] {
+        var next = 0
+        return values.map { value in
+            guard value.unicodeScalars.contains("\u{FFFD}") else { return Array(value.utf8) }
+            for i in next..<raw.count where String(decoding: raw[i], as: UTF8.self) == value {
+                next = i + 1
+                return raw[i]
+            }
+            return Array(value.utf8)
+        }
+    }
+}
