@@ -88,59 +88,29 @@ struct BackupCommand: ParsableCommand {
                 options.parent = try SnapshotStore.find(parent, in: repository, skipped: global.snapshotSkipped).id
             }
             Interruption.setOutcome("nothing was saved: no snapshot was written (data already uploaded is reused by the next backup)")
-            let progress = BackupProgress()
-            let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? StatusLine.backup(progress) : nil
-            if line != nil && options.stream == nil {
-                let (p, e) = (options.paths, excludes)
+            let report = BackupReport(global: global)
+            if report.showsProgress && options.stream == nil {
+                let (p, e, progress) = (options.paths, excludes, report.progress)
                 Thread.detachNewThread { Scanner.scan(paths: p, excludes: e, into: progress) }
             }
+            report.start()
             let result: BackupResult
             do {
-                let archiver = Archiver(repository: repository, options: options, progress: progress) { message in
-                    Output.error("warning: \(message)")
-                }
+                let archiver = Archiver(repository: repository, options: options, progress: report.progress,
+                                        warn: { report.message($0) }, warnItem: { report.warn($0) })
                 result = try archiver.run()
                 // Its tables (an entry per multiply-linked file) take a tenth of a second to
                 // free on a large tree, and the process ends right after: leave that to exit.
                 _ = Unmanaged.passRetained(archiver)
             } catch {
-                line?.stop()
+                report.stop()
                 throw error
             }
-            line?.stop()
+            report.stop()
             Interruption.setOutcome(result.state == .saved ? "snapshot \(result.id.short) was saved" : "no snapshot was saved")
             warned = !result.warnings.isEmpty
-            try printSummary(result)
+            try report.summary(result)
         }
         if warned { throw ExitCode(Exit.partial) }
-    }
-
-    private func printSummary(_ result: BackupResult) throws {
-        let s = result.snapshot.summary ?? Snapshot.Summary()
-        if global.json {
-            try Output.json(BackupJSON(id: result.id.hex, shortID: result.id.short, summary: s, warnings: result.warnings))
-            return
-        }
-        guard !global.quiet else { return }
-        Output.line("Files:       \(s.filesNew) new, \(s.filesChanged) changed, \(s.filesUnchanged) unchanged")
-        Output.line("Folders:     \(s.directories)")
-        Output.line("Processed:   \(Output.bytes(s.bytesProcessed)) (read \(Output.bytes(s.bytesRead))) in \(Output.duration(s.durationSeconds))")
-        Output.line("Added:       \(Output.bytes(s.bytesAdded)) in \(s.blobsAdded) blobs, \(Output.bytes(s.bytesStored)) stored")
-        if !result.warnings.isEmpty {
-            Output.line("Warnings:    \(result.warnings.count) entries could not be read (see above); they are not in the snapshot")
-        }
-        switch result.state {
-        case .saved: Output.line("snapshot \(result.id.short) saved")
-        case .unchanged: Output.line("nothing changed since snapshot \(result.id.short): no snapshot saved (--skip-if-unchanged)")
-        case .dryRun: Output.line("dry run: nothing was written")
-        }
-    }
-
-    struct BackupJSON: Encodable {
-        let id: String
-        let shortID: String
-        let summary: Snapshot.Summary
-        let warnings: [String]
-        enum CodingKeys: String, CodingKey { case id, shortID = "short_id", summary, warnings }
     }
 }

@@ -42,8 +42,15 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print only errors and warnings.")
     var quiet = false
 
-    @Flag(name: .shortAndLong, help: "Print more detail.")
-    var verbose = false
+    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Print more detail; -vv more still (backup: -v lists new and changed files, -vv every file).")
+    var verbosity: Int
+
+    @Option(name: .customLong("progress-interval"), help: ArgumentHelp(
+        "Print progress every this many seconds: also without a terminal, where none is printed otherwise "
+            + "(with --json: status messages, every second by default).", valueName: "seconds"))
+    var progressInterval: Double?
+
+    var verbose: Bool { verbosity > 0 }
 
     @Option(help: "Calls allowed at once per storage backend.")
     var connections = 5
@@ -66,6 +73,9 @@ struct GlobalOptions: ParsableArguments {
     var noCache = false
 
     func validate() throws {
+        if let progressInterval, !(progressInterval > 0 && progressInterval.isFinite) {
+            throw ValidationError("--progress-interval must be a positive number of seconds")
+        }
         guard passwordCommandTimeout > 0 && passwordCommandTimeout.isFinite else {
             throw ValidationError("--password-command-timeout must be a positive number of seconds")
         }

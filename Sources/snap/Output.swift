@@ -57,10 +57,23 @@ enum Output {
 
     /// One compact JSON object on a line (NDJSON), for streams of messages.
     static func jsonLine<T: Encodable>(_ value: T) throws {
+        line(jsonText(value))
+    }
+
+    /// `value` as compact JSON text on one line.
+    static func jsonText<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        line(String(decoding: try encoder.encode(value), as: UTF8.self))
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
     }
+
+    /// A JSON message on standard error (errors under --json).
+    static func jsonError<T: Encodable>(_ value: T) {
+        error(jsonText(value))
+    }
+
+    /// Whether errors are printed as JSON messages: the command was given --json.
+    nonisolated(unsafe) static var jsonErrors = false
 
     static func bytes(_ n: UInt64) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
@@ -84,7 +97,20 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let exit as ExitCode {
         throw exit
     } catch {
-        Output.error("snap: \(error)")
-        throw ExitCode(Exit.code(for: error))
+        let code = Exit.code(for: error)
+        if Output.jsonErrors {
+            Output.jsonError(ExitErrorJSON(code: code, message: "\(error)"))
+        } else {
+            Output.error("snap: \(error)")
+        }
+        throw ExitCode(code)
     }
+}
+
+/// A fatal error under --json, as restic 0.17 prints it (docs/json.md).
+struct ExitErrorJSON: Encodable {
+    let messageType = "exit_error"
+    let code: Int32
+    let message: String
+    enum CodingKeys: String, CodingKey { case messageType = "message_type", code, message }
 }

@@ -3,54 +3,67 @@ import Foundation
 import SnapEngine
 import Synchronization
 
-/// Redraws one status line on the terminal, four times a second, until stopped.
+/// Redraws one status line on the terminal, four times a second, until stopped; or, for
+/// logs and programs, prints a new line every so often.
 final class StatusLine: Sendable {
     private let stopped = Mutex(false)
     private let finished = DispatchSemaphore(value: 0)
+    private let redraw: Bool
 
-    /// - Parameter render: the line's text, given the seconds since the start.
-    init(render: @escaping @Sendable (Double) -> String) {
+    /// - Parameters:
+    ///   - interval: seconds between updates.
+    ///   - redraw: redraw one line in place (a terminal), or print each as a line of its own.
+    ///   - render: the line's text, given the seconds since the start.
+    init(every interval: Double = 0.25, redraw: Bool = true, render: @escaping @Sendable (Double) -> String) {
+        self.redraw = redraw
         let started = Date()
         Thread.detachNewThread { [self] in
+            var next = interval
             while !stopped.withLock({ $0 }) {
-                usleep(250_000)
-                let text = render(Date().timeIntervalSince(started))
-                FileHandle.standardOutput.write(Data(("\r\u{1b}[2K" + text).utf8))
+                usleep(50_000)
+                let elapsed = Date().timeIntervalSince(started)
+                guard elapsed >= next else { continue }
+                next = elapsed + interval
+                let text = render(elapsed)
+                FileHandle.standardOutput.write(Data((redraw ? "\r\u{1b}[2K" + text : text + "\n").utf8))
             }
             finished.signal()
         }
     }
 
-    /// Stops redrawing and clears the line.
+    /// Stops updating and clears a redrawn line.
     func stop() {
         stopped.withLock { $0 = true }
         finished.wait()
-        FileHandle.standardOutput.write(Data("\r\u{1b}[2K".utf8))
+        if redraw { FileHandle.standardOutput.write(Data("\r\u{1b}[2K".utf8)) }
     }
 
     /// The status line of a running backup: files, bytes, percentage, rate and ETA.
     static func backup(_ progress: BackupProgress) -> StatusLine {
-        StatusLine { elapsed in
-            let c = progress.snapshot
-            let rate = elapsed > 0 ? Double(c.bytes) / elapsed : 0
-            var text = "[\(Output.duration(elapsed))] \(c.files)"
-            text += c.scanFinished ? "/\(c.totalFiles) files" : " files"
-            text += " \(Output.bytes(c.bytes))"
-            if c.scanFinished && c.totalBytes > 0 {
-                text += "/\(Output.bytes(c.totalBytes)) \(min(100, Int(Double(c.bytes) * 100 / Double(c.totalBytes))))%"
-            }
-            text += ", \(Output.bytes(UInt64(rate)))/s"
-            if c.scanFinished, rate > 0, c.totalBytes > c.bytes {
-                text += ", ETA \(Output.duration(Double(c.totalBytes - c.bytes) / rate))"
-            }
-            let width = 100
-            if text.count < width - 4 && !c.currentPath.isEmpty {
-                let room = width - text.count - 2
-                let path = c.currentPath.count > room ? "…" + c.currentPath.suffix(room - 1) : c.currentPath
-                text += "  " + path
-            }
-            return text
+        StatusLine { elapsed in backupText(progress.snapshot, elapsed: elapsed) }
+    }
+
+    /// Files, bytes, percentage, rate, ETA and the file being read.
+    static func backupText(_ c: BackupProgress.Counts, elapsed: Double) -> String {
+        let rate = elapsed > 0 ? Double(c.bytes) / elapsed : 0
+        var text = "[\(Output.duration(elapsed))] \(c.files)"
+        text += c.scanFinished ? "/\(c.totalFiles) files" : " files"
+        text += " \(Output.bytes(c.bytes))"
+        if c.scanFinished && c.totalBytes > 0 {
+            text += "/\(Output.bytes(c.totalBytes)) \(min(100, Int(Double(c.bytes) * 100 / Double(c.totalBytes))))%"
         }
+        text += ", \(Output.bytes(UInt64(rate)))/s"
+        if c.scanFinished, rate > 0, c.totalBytes > c.bytes {
+            text += ", ETA \(Output.duration(Double(c.totalBytes - c.bytes) / rate))"
+        }
+        if c.errors > 0 { text += ", \(c.errors) errors" }
+        let width = 100
+        if text.count < width - 4 && !c.currentPath.isEmpty {
+            let room = width - text.count - 2
+            let path = c.currentPath.count > room ? "…" + c.currentPath.suffix(room - 1) : c.currentPath
+            text += "  " + path
+        }
+        return text
     }
 
     /// The status line of a running check or repair: phase and counts.

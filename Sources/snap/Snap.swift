@@ -24,6 +24,7 @@ struct Snap: ParsableCommand {
         }
         do {
             var command = try parseAsRoot(arguments)
+            Output.jsonErrors = Mirror(reflecting: command).children.contains { ($0.value as? OptionGroup<GlobalOptions>)?.wrappedValue.json == true }
             if let combined = command as? CombinationValidating {
                 do {
                     try combined.validateCombination()

@@ -57,9 +57,10 @@ final class CrashSafetyTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(killedMidway, 4, "too few kills landed during the backup")
 
         let final = try snap.expect(0, ["backup", source, "--json"]).stdout
-        let summary = try XCTUnwrap((try JSONSerialization.jsonObject(with: Data(final.utf8)) as? [String: Any])?["summary"] as? [String: Any])
-        let added = try XCTUnwrap(summary["bytes_added"] as? Int)
-        let processed = try XCTUnwrap(summary["bytes_processed"] as? Int)
+        let last = try XCTUnwrap(final.split(separator: "\n").last)
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        let added = try XCTUnwrap(summary["data_added"] as? Int)
+        let processed = try XCTUnwrap(summary["total_bytes_processed"] as? Int)
         // Some earlier runs got far enough to upload packs; the final backup reuses them.
         XCTAssertLessThan(added, processed, "packs uploaded by killed backups were not reused")
 

@@ -66,6 +66,8 @@ public struct BackupResult: Sendable {
     public let snapshot: Snapshot
     /// Files and folders that could not be read; each was left out and named in a warning.
     public let warnings: [String]
+    /// Folders new, changed and unchanged since the parent snapshot.
+    public var directories = DirectoryCounts()
 }
 
 /// Backs up paths into a repository and writes a snapshot.
@@ -109,12 +111,15 @@ public final class Archiver {
     private var hardLinks: HardLinkTable
     private var batch = Batch()
 
+    /// - Parameters:
+    ///   - warn: messages for the user (entries that could not be read among them, unless `warnItem` takes those).
+    ///   - warnItem: each entry that could not be read, with its path.
     public init(repository: Repository, options: BackupOptions, progress: BackupProgress = BackupProgress(),
-                warn: @escaping @Sendable (String) -> Void = { _ in }) {
+                warn: @escaping @Sendable (String) -> Void = { _ in }, warnItem: (@Sendable (BackupWarning) -> Void)? = nil) {
         self.repository = repository
         self.options = options
         self.progress = progress
-        record = BackupRecord(report: warn)
+        record = BackupRecord(report: warn, reportItem: warnItem, progress: progress)
         hardLinks = HardLinkTable(warn: warn)
         saver = BlobSaver(repository: repository, compressionLevel: options.compressionLevel, dryRun: options.dryRun)
         uploads = BlobUploadQueue(saver: saver, threads: options.workers, capacity: options.workers)
@@ -184,14 +189,20 @@ public final class Archiver {
                                 excludes: options.excludes, parent: parent?.id, tree: root,
                                 summary: summary, programVersion: snapVersion)
         if options.dryRun {
-            return BackupResult(state: .dryRun, id: SnapshotID(raw: RawID(w0: 0, w1: 0, w2: 0, w3: 0)), snapshot: snapshot, warnings: record.warnings)
+            return result(.dryRun, id: SnapshotID(raw: RawID(w0: 0, w1: 0, w2: 0, w3: 0)), snapshot: snapshot)
         }
         if options.skipIfUnchanged, let parent, parent.snapshot.tree == root {
-            return BackupResult(state: .unchanged, id: parent.id, snapshot: snapshot, warnings: record.warnings)
+            return result(.unchanged, id: parent.id, snapshot: snapshot)
         }
         if let lock { try verifyDependencies(of: root, lock: lock) }
         let id = try SnapshotStore.save(snapshot, in: repository)
-        return BackupResult(state: .saved, id: id, snapshot: snapshot, warnings: record.warnings)
+        return result(.saved, id: id, snapshot: snapshot)
+    }
+
+    private func result(_ state: BackupResult.State, id: SnapshotID, snapshot: Snapshot) -> BackupResult {
+        var result = BackupResult(state: state, id: id, snapshot: snapshot, warnings: record.warnings)
+        result.directories = record.directories
+        return result
     }
 
     /// If this backup's lock may have looked dead to a prune (the host slept, or storage was
@@ -261,7 +272,7 @@ public final class Archiver {
             let tree = try archiveIntermediate(child, path: childPath,
                                                parent: parentNode?.type == .directory ? loadTree(parentNode?.subtree) : nil,
                                                walk: walk)
-            entries.append(.directory(node, tree: tree))
+            entries.append(.directory(node, tree: tree, path: childPath, previous: parentNode?.subtree))
         }
         sendBatch(walk)
         return walk.trees.submit(entries)
@@ -321,7 +332,7 @@ public final class Archiver {
             sendBatch(walk)
             let tree = try archiveDirectory(path, parent: parent?.type == .directory ? loadTree(parent?.subtree) : nil,
                                             walk: walk)
-            return .directory(node, tree: tree)
+            return .directory(node, tree: tree, path: path, previous: parent?.type == .directory ? parent?.subtree : nil)
         case .symlink:
             do { node.linkTarget = try FileSystem.readlink(path) } catch {
                 record.warn(path, "cannot read symlink: \(error)")
@@ -348,6 +359,7 @@ public final class Archiver {
                 $0.bytesProcessed += node.size
             }
             progress.fileDone(bytes: node.size)
+            progress.item(path, action: .unchanged, size: node.size)
             hardLinks.addFirst(key, path: path, links: node.links, content: LinkedContent(content: node.content, size: node.size))
             return .ready(node)
         }

@@ -1,6 +1,7 @@
 import Synchronization
 
-/// Live counters of a running backup, read by the CLI's progress line.
+/// Live counters of a running backup, read by the CLI's progress line and JSON status
+/// messages, and each settled file and folder for verbose listings.
 public final class BackupProgress: Sendable {
     public struct Counts: Sendable {
         public var files = 0
@@ -10,11 +11,30 @@ public final class BackupProgress: Sendable {
         public var totalBytes: UInt64 = 0
         public var scanFinished = false
         public var currentPath = ""
+        /// Entries that could not be read (each with a warning).
+        public var errors = 0
+    }
+
+    /// What happened to one file or folder, compared with the parent snapshot.
+    public enum Action: String, Sendable {
+        case new, modified, unchanged
+    }
+
+    /// A file or folder settled by the backup.
+    public struct Item: Sendable {
+        public let path: [UInt8]
+        public let isDirectory: Bool
+        public let action: Action
+        /// A file's size (0 for folders).
+        public let size: UInt64
     }
 
     private let counts = Mutex(Counts())
+    private let observe: (@Sendable (Item) -> Void)?
 
-    public init() {}
+    /// - Parameter observe: called with every file and folder as it is settled, from the
+    ///   backup's threads (for `-v` listings); `nil` costs nothing.
+    public init(observe: (@Sendable (Item) -> Void)? = nil) { self.observe = observe }
 
     public var snapshot: Counts { counts.withLock { $0 } }
 
@@ -25,4 +45,11 @@ public final class BackupProgress: Sendable {
     func setCurrent(_ path: String) { counts.withLock { $0.currentPath = path } }
     func scanned(files: Int, bytes: UInt64) { counts.withLock { $0.totalFiles += files; $0.totalBytes += bytes } }
     func scanFinished() { counts.withLock { $0.scanFinished = true } }
+    func error() { counts.withLock { $0.errors += 1 } }
+
+    var isObserved: Bool { observe != nil }
+
+    func item(_ path: [UInt8], isDirectory: Bool = false, action: Action, size: UInt64 = 0) {
+        observe?(Item(path: path, isDirectory: isDirectory, action: action, size: size))
+    }
 }

@@ -8,20 +8,42 @@ final class BackupRecord: Sendable {
     private struct State {
         var summary = Snapshot.Summary()
         var warnings: [String] = []
+        var directories = DirectoryCounts()
     }
 
     private let state = Mutex(State())
     /// Passes a message to the user without counting it as a warning.
     let report: @Sendable (String) -> Void
+    /// Passes a warning about one entry to the user, with the entry's path.
+    private let reportItem: @Sendable (BackupWarning) -> Void
+    private let progress: BackupProgress?
 
-    init(report: @escaping @Sendable (String) -> Void) { self.report = report }
+    init(report: @escaping @Sendable (String) -> Void, reportItem: (@Sendable (BackupWarning) -> Void)? = nil,
+         progress: BackupProgress? = nil) {
+        self.report = report
+        self.reportItem = reportItem ?? { report($0.description) }
+        self.progress = progress
+    }
 
     /// Records a warning about `path` and passes it on to the user.
     func warn(_ path: [UInt8], _ message: String) {
-        let text = "\(PathBytes.display(path)): \(message)"
-        state.withLock { $0.warnings.append(text) }
-        report(text)
+        let warning = BackupWarning(path: path, message: message)
+        state.withLock { $0.warnings.append(warning.description) }
+        progress?.error()
+        reportItem(warning)
     }
+
+    func countDirectory(_ action: BackupProgress.Action) {
+        state.withLock { s in
+            switch action {
+            case .new: s.directories.new += 1
+            case .modified: s.directories.changed += 1
+            case .unchanged: s.directories.unchanged += 1
+            }
+        }
+    }
+
+    var directories: DirectoryCounts { state.withLock { $0.directories } }
 
     func count(_ update: (inout Snapshot.Summary) -> Void) {
         state.withLock { update(&$0.summary) }
@@ -29,6 +51,21 @@ final class BackupRecord: Sendable {
 
     var summary: Snapshot.Summary { state.withLock { $0.summary } }
     var warnings: [String] { state.withLock { $0.warnings } }
+}
+
+/// Folders below the backed-up paths, compared with the parent snapshot (restic's
+/// `dirs_new`, `dirs_changed`, `dirs_unmodified`); not stored in the snapshot.
+public struct DirectoryCounts: Sendable, Equatable {
+    public var new = 0
+    public var changed = 0
+    public var unchanged = 0
+}
+
+/// An entry that could not be backed up, and why.
+public struct BackupWarning: Sendable, CustomStringConvertible {
+    public let path: [UInt8]
+    public let message: String
+    public var description: String { "\(PathBytes.display(path)): \(message)" }
 }
 
 /// What the backup's worker threads share: where blobs go and what is recorded.

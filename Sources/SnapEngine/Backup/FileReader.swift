@@ -118,6 +118,7 @@ final class FileReader: Sendable {
             if isChange { $0.filesChanged += 1 } else { $0.filesNew += 1 }
         }
         context.progress.fileDone(bytes: 0)
+        context.progress.item(path, action: isChange ? .modified : .new, size: total)
         return node
     }
 }

@@ -73,10 +73,11 @@ struct StreamArchiver {
             $0.bytesProcessed += size
         }
         context.progress.fileDone(bytes: 0)
+        context.progress.item([PathBytes.slash] + stream.path, action: .new, size: size)
         var tree = trees.submit([.ready(file)])
         for folder in components.dropLast().reversed() {
             context.record.count { $0.directories += 1 }
-            tree = trees.submit([.directory(node(folder, type: .directory, mode: 0o755), tree: tree)])
+            tree = trees.submit([.directory(node(folder, type: .directory, mode: 0o755), tree: tree, path: nil, previous: nil)])
         }
         context.record.count { $0.directories += 1 }
         return try tree.wait()

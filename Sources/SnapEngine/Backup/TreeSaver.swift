@@ -7,8 +7,9 @@ enum PendingEntry: Sendable {
     case ready(Node)
     /// A file being read.
     case file(PendingFile)
-    /// A folder whose tree is still being written.
-    case directory(Node, tree: Pending<BlobID>)
+    /// A folder whose tree is still being written; `previous` is its tree in the parent
+    /// snapshot, `path` where it is (for the progress listing; `nil` to list nothing).
+    case directory(Node, tree: Pending<BlobID>, path: [UInt8]?, previous: BlobID?)
     /// A further name of a multiply-linked file whose first name is `firstPath`.
     case link(Node, path: [UInt8], firstPath: [UInt8], first: LinkSource)
 }
@@ -84,9 +85,13 @@ final class TreeSaver: Sendable {
                 nodes.append(node)
             case .file(let pending):
                 if let node = try pending.wait() { nodes.append(node) }
-            case .directory(var node, let tree):
-                node.subtree = try tree.wait()
+            case .directory(var node, let tree, let path, let previous):
+                let id = try tree.wait()
+                node.subtree = id
                 nodes.append(node)
+                let action: BackupProgress.Action = previous == nil ? .new : previous == id ? .unchanged : .modified
+                context.record.countDirectory(action)
+                if let path { context.progress.item(path, isDirectory: true, action: action) }
             case .link(var node, let path, let firstPath, let first):
                 if let stored = try first.wait() {
                     node.type = .hardlink
