@@ -60,7 +60,7 @@ final class BackupReport: Sendable {
 
     /// Any other message for the user.
     func message(_ text: String) {
-        if json { Output.jsonError(BackupErrorJSON(error: .init(message: text), during: "archival", item: "")) } else { Output.error("warning: \(text)") }
+        Output.error(json ? text : "warning: \(text)")
     }
 
     private static func list(_ item: BackupProgress.Item, json: Bool, verbosity: Int) {

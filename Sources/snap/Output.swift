@@ -43,8 +43,14 @@ enum Output {
         FileHandle.standardOutput.write(Data((text + "\n").utf8))
     }
 
+    /// A line on standard error; under --json, an `error` message carrying it, so that
+    /// standard error holds only JSON (docs/json.md).
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        if jsonErrors {
+            jsonError(ErrorMessageJSON(error: .init(message: text)))
+        } else {
+            FileHandle.standardError.write(Data((text + "\n").utf8))
+        }
     }
 
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
@@ -69,7 +75,7 @@ enum Output {
 
     /// A JSON message on standard error (errors under --json).
     static func jsonError<T: Encodable>(_ value: T) {
-        error(jsonText(value))
+        FileHandle.standardError.write(Data((jsonText(value) + "\n").utf8))
     }
 
     /// Whether errors are printed as JSON messages: the command was given --json.
@@ -105,6 +111,14 @@ func reportingErrors(_ body: () throws -> Void) throws {
         }
         throw ExitCode(code)
     }
+}
+
+/// A message for the user under --json (a warning, or an error that does not end the command).
+struct ErrorMessageJSON: Encodable {
+    struct Message: Encodable { let message: String }
+    let messageType = "error"
+    let error: Message
+    enum CodingKeys: String, CodingKey { case messageType = "message_type", error }
 }
 
 /// A fatal error under --json, as restic 0.17 prints it (docs/json.md).

@@ -1,0 +1,118 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// End-to-end: what real backup jobs feed snap — streams, file lists, odd path arguments —
+/// and the backup controls (dry run, skip if unchanged), as restic's flags do.
+final class BackupInputTests: XCTestCase {
+    var work = ""
+    var snap = SnapProcess(environment: [:])
+
+    override func setUpWithError() throws {
+        work = try makeTemporaryFolder("inputs")
+        snap = SnapProcess(environment: ["SNAP_PASSWORD": "pw", "SNAP_REPOSITORY": "\(work)/repo", "SNAP_CACHE_DIR": "\(work)/cache"])
+        try snap.expect(0, ["init"])
+        try FileManager.default.createDirectory(atPath: "\(work)/src/sub", withIntermediateDirectories: true)
+        for (name, text) in [("a.txt", "a\n"), ("sub/b.txt", "b\n"), ("sub/c.log", "c\n"), ("with space.txt", "s\n")] {
+            try text.write(toFile: "\(work)/src/\(name)", atomically: false, encoding: .utf8)
+        }
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    /// Runs snap inside `bash -c SCRIPT`, where `"$SNAP"` is the binary; standard error kept.
+    private func shell(_ script: String) throws -> SnapProcess.Result {
+        try snap.run([], prefix: ["/bin/bash", "-c", "SNAP=\"$0\"; \(script)"])
+    }
+
+    private func snapshotCount() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/snapshots").count
+    }
+
+    private func files(_ snapshot: String = "latest") throws -> Set<String> {
+        Set(try lsNodes(try snap.expect(0, ["ls", snapshot, "--recursive", "--json"]).stdout)
+            .filter { $0["type"] as? String == "file" }.compactMap { $0["path"] as? String })
+    }
+
+    // A stream of any bytes comes back byte for byte, under the name given.
+    func testStdinRoundTrip() throws {
+        let result = try shell("head -c 5000000 /dev/urandom | tee \(work)/dump.bin | \"$SNAP\" backup --stdin --stdin-filename db/dump.sql")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        try snap.expect(0, ["dump", "latest", "/db/dump.sql", "--target", "\(work)/out.bin"])
+        XCTAssertEqual(FileManager.default.contents(atPath: "\(work)/out.bin"), FileManager.default.contents(atPath: "\(work)/dump.bin"))
+        XCTAssertEqual(try files(), ["/db/dump.sql"])
+    }
+
+    // --stdin-from-command: the command's output is backed up; a failing command leaves no snapshot and exit 1.
+    func testStdinFromCommand() throws {
+        try Data((0..<200_000).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: "\(work)/table.sql"))
+        try snap.expect(0, ["backup", "--stdin-from-command", "--stdin-filename", "table.sql", "--", "cat", "\(work)/table.sql"])
+        try snap.expect(0, ["dump", "latest", "/table.sql", "--target", "\(work)/out.sql"])
+        XCTAssertEqual(FileManager.default.contents(atPath: "\(work)/out.sql"), FileManager.default.contents(atPath: "\(work)/table.sql"))
+        let failed = try snap.run(["backup", "--stdin-from-command", "--", "sh", "-c", "echo partial; exit 2"])
+        XCTAssertEqual(failed.status, 1)
+        XCTAssertTrue(failed.stderr.contains("sh exited with status 2: no snapshot was saved"), failed.stderr)
+        XCTAssertEqual(try snapshotCount(), 1)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/locks"), [], "no lock left behind")
+        let missing = try snap.run(["backup", "--stdin-from-command", "--", "no-such-program-here"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("not found"), missing.stderr)
+        XCTAssertEqual(try snap.run(["backup", "--stdin-from-command"]).status, 64, "the command is missing")
+        XCTAssertEqual(try snap.run(["backup", "--stdin", "\(work)/src"]).status, 64, "--stdin takes no paths")
+    }
+
+    // find -print0 | snap backup --files-from-raw - backs up exactly those files, whatever bytes their names hold.
+    func testFilesFromRawBacksUpExactlyTheListedFiles() throws {
+        let odd = "\(work)/src/new\nline.txt"
+        try "n\n".write(toFile: odd, atomically: false, encoding: .utf8)
+        let latin = try shell("printf x > $'\(work)/src/lat\\xe9.txt'")
+        XCTAssertEqual(latin.status, 0)
+        let result = try shell("find \(work)/src -name '*.txt' -print0 | \"$SNAP\" backup --files-from-raw -")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try files(), ["\(work)/src/a.txt", "\(work)/src/sub/b.txt", "\(work)/src/with space.txt",
+                                     "\(work)/src/new\\x0aline.txt", "\(work)/src/lat\\xe9.txt"])
+    }
+
+    // --files-from skips comments and blank lines, trims, expands globs and warns about one that matches nothing;
+    // --files-from-verbatim takes lines as they are.
+    func testFilesFromAndVerbatim() throws {
+        try "# comment\n\n  \(work)/src/sub/*.txt  \n\(work)/src/nothing-*\n".write(toFile: "\(work)/list", atomically: false, encoding: .utf8)
+        let result = try snap.expect(0, ["backup", "--files-from", "\(work)/list", "\(work)/src/a.txt"])
+        XCTAssertTrue(result.stderr.contains("matches no file"), result.stderr)
+        XCTAssertEqual(try files(), ["\(work)/src/a.txt", "\(work)/src/sub/b.txt"])
+        try "\(work)/src/with space.txt\n".write(toFile: "\(work)/verbatim", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["backup", "--files-from-verbatim", "\(work)/verbatim"])
+        XCTAssertEqual(try files(), ["\(work)/src/with space.txt"])
+        let unreadable = try snap.run(["backup", "--files-from", "\(work)/no-list"])
+        XCTAssertEqual(unreadable.status, 1)
+        XCTAssertTrue(unreadable.stderr.contains("cannot read the file list"), unreadable.stderr)
+        XCTAssertEqual(try snapshotCount(), 2)
+    }
+
+    // A path argument that is not UTF-8 is backed up (CommandLine.arguments alone would mangle it).
+    func testNonUTF8PathArgument() throws {
+        let result = try shell("printf x > $'\(work)/lat\\xe9' && \"$SNAP\" backup $'\(work)/lat\\xe9'")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try files(), ["\(work)/lat\\xe9"])
+    }
+
+    // --dry-run writes nothing and says what it would add; --skip-if-unchanged saves nothing when nothing changed.
+    func testDryRunAndSkipIfUnchanged() throws {
+        func repositoryFiles() -> [String] { (FileManager.default.enumerator(atPath: "\(work)/repo")?.allObjects as? [String] ?? []).sorted() }
+        let before = repositoryFiles()
+        let dry = try snap.expect(0, ["backup", "-n", "\(work)/src"]).stdout
+        XCTAssertTrue(dry.contains("dry run: nothing was written"), dry)
+        XCTAssertTrue(dry.contains("Would add:"), dry)
+        XCTAssertEqual(repositoryFiles(), before)
+        try snap.expect(0, ["backup", "\(work)/src"])
+        let skipped = try snap.expect(0, ["backup", "--skip-if-unchanged", "\(work)/src"]).stdout
+        XCTAssertTrue(skipped.contains("no snapshot saved"), skipped)
+        XCTAssertEqual(try snapshotCount(), 1)
+        try snap.expect(0, ["backup", "-H", "elsewhere", "--group-by", "host", "\(work)/src/a.txt"])
+        XCTAssertEqual(try snapshotCount(), 2)
+    }
+}
