@@ -9,11 +9,14 @@ public enum ZipError: Error, Equatable, CustomStringConvertible {
     case nameTooLong(name: String)
     /// A file grew past 4 GiB after it was announced smaller, with no ZIP64 field to hold its size.
     case sizeBeyondHeader(name: String)
+    /// Calls out of order: content with no file begun, or a new entry while a file is open.
+    case outOfOrder(call: String)
 
     public var description: String {
         switch self {
         case let .nameTooLong(name): return "\(name): the name is longer than zip's 65,535 bytes"
         case let .sizeBeyondHeader(name): return "\(name): its content is larger than its size said (zip needs the size up front)"
+        case let .outOfOrder(call): return "zip writer: \(call) called out of order"
         }
     }
 }
@@ -93,6 +96,7 @@ public final class ZipWriter {
 
     /// Writes a folder or a symbolic link (`content` is the link's target).
     public func add(_ entry: Entry, content: [UInt8] = []) throws {
+        guard open == nil else { throw ZipError.outOfOrder(call: "add") }
         var entry = entry
         if entry.type == .directory && entry.name.last != 0x2f { entry.name.append(0x2f) }
         var crc = CRC32()
@@ -108,6 +112,7 @@ public final class ZipWriter {
     /// Starts a regular file of `size` bytes (deflated); its content follows through `write`,
     /// then `finishFile`.
     public func beginFile(_ entry: Entry, size: UInt64) throws {
+        guard open == nil else { throw ZipError.outOfOrder(call: "beginFile") }
         let zip64 = size >= zip64Threshold || Deflater.bound(size) >= zip64Threshold
         open = OpenFile(entry: entry, headerOffset: offset, zip64: zip64)
         try emit(localHeader(entry, flags: Self.streamed, method: 8, crc: 0, size: 0, compressedSize: 0, zip64: zip64))
@@ -115,7 +120,7 @@ public final class ZipWriter {
 
     /// Adds `bytes` to the file begun last.
     public func write(_ bytes: [UInt8]) throws {
-        guard var file = open else { return }
+        guard var file = open else { throw ZipError.outOfOrder(call: "write") }
         var compressed: [UInt8] = []
         try bytes.withUnsafeBytes { raw in
             file.crc.update(raw)
@@ -129,7 +134,7 @@ public final class ZipWriter {
 
     /// Ends the file begun last: the rest of the deflate stream and the data descriptor.
     public func finishFile() throws {
-        guard var file = open else { return }
+        guard var file = open else { throw ZipError.outOfOrder(call: "finishFile") }
         open = nil
         var compressed: [UInt8] = []
         try deflater.finish(appendingTo: &compressed)
@@ -149,6 +154,7 @@ public final class ZipWriter {
 
     /// Writes the central directory and the end records; the archive is complete after it.
     public func finish() throws {
+        guard open == nil else { throw ZipError.outOfOrder(call: "finish") }
         let directoryOffset = offset, directorySize = UInt64(central.count)
         try emit(central)
         central = []
