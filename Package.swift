@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Layers, bottom to top; each module imports only modules above it in this list.
-//   C system libraries: CZstd, COpenSSL, CCurl (headers only: CCurlShim loads libcurl with
+//   C system libraries: CZstd, CZlib, COpenSSL, CCurl (headers only: CCurlShim loads libcurl with
 //                       dlopen at the first remote transfer and gives typed front ends for
 //                       its variadic calls), CPosix (headers Glibc's module lacks)
 //   thin wrappers:      SnapCompression, SnapCrypto
@@ -34,12 +34,13 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CPosix"),
         // No pkgConfig: it would link libcurl, which CCurlShim loads only when needed.
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
-        .target(name: "SnapCompression", dependencies: ["CZstd"]),
+        .target(name: "SnapCompression", dependencies: ["CZstd", "CZlib"]),
         .target(name: "SnapCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SnapHTTP", dependencies: ["CCurlShim"]),
         .target(name: "SnapCore"),

@@ -7,11 +7,15 @@ import Glibc
 
 struct DumpCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "dump", abstract: "Write a file from a snapshot to standard output, or a folder as a tar stream.",
+        commandName: "dump", abstract: "Write a file from a snapshot to standard output, or a folder as a tar or zip stream.",
         discussion: """
-        A file comes out as it is; a folder (or / for the whole snapshot) as a pax tar stream whose \
+        A file comes out as it is; a folder (or / for the whole snapshot) as an archive whose \
         names are the snapshot paths without the leading /, as 'snap restore' lays them out. \
-        Memory stays constant whatever the size.
+        tar (the default) is pax; a file whose content repeats an all-zero chunk is written as a \
+        GNU sparse member, which GNU tar and bsdtar extract with holes. zip is written as a \
+        stream (data descriptors, ZIP64 where needed), deflated; it has no place for fifos, \
+        devices or sockets (tar none for sockets): those are left out with a warning. Memory \
+        stays constant whatever the size.
         """)
 
     @Argument(help: "Snapshot ID, unique prefix, or 'latest'; SNAPSHOT:folder makes PATH relative to that folder.")
@@ -20,7 +24,7 @@ struct DumpCommand: ParsableCommand {
     @Argument(help: "Absolute path in the snapshot.")
     var path: String
 
-    @Option(help: "Archive format for folders: tar (the only one yet).")
+    @Option(help: "Archive format for folders: tar or zip.")
     var archive = "tar"
 
     @Option(help: "Write to this file instead of standard output.")
@@ -29,7 +33,7 @@ struct DumpCommand: ParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func validate() throws {
-        guard archive == "tar" else { throw ValidationError("--archive \(archive) is not supported; use tar") }
+        guard ArchiveFormat(rawValue: archive) != nil else { throw ValidationError("--archive \(archive) is not supported; use tar or zip") }
         guard path.hasPrefix("/") else { throw ValidationError("the path must be absolute, as in the snapshot (see 'snap ls')") }
     }
 
@@ -46,7 +50,11 @@ struct DumpCommand: ParsableCommand {
                 fd = STDOUT_FILENO
             }
             defer { if target != nil { close(fd) } }
-            try SnapshotDump(repository: repository).dump(Array(path.utf8), in: reference.tree) { bytes in
+            let format = ArchiveFormat(rawValue: archive) ?? .tar
+            let skipped = { (path: [UInt8], type: NodeType) in
+                Output.error("warning: \(PathBytes.display(path)) is a \(type): \(format.rawValue) has no place for it, left out")
+            }
+            try SnapshotDump(repository: repository).dump(Array(path.utf8), in: reference.tree, format: format, skipped: skipped) { bytes in
                 try Self.writeAll(fd, bytes, to: target ?? "standard output")
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SnapTestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc

@@ -92,20 +92,3 @@ func lsNodes(_ stdout: String) throws -> [[String: Any]] {
         try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
     }.filter { $0["message_type"] as? String == "node" }
 }
-
-/// Runs a tool other than snap (tar, bash, man, cc, readelf) and returns its exit status
-/// and standard output; standard error is discarded.
-func runTool(_ path: String, _ arguments: [String], environment: [String: String]? = nil) throws -> (status: Int32, stdout: String) {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: path)
-    process.arguments = arguments
-    if let environment { process.environment = environment }
-    let out = Pipe()
-    process.standardOutput = out
-    process.standardError = FileHandle.nullDevice
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    return (process.terminationStatus, text)
-}

@@ -15,8 +15,9 @@ public enum DumpError: Error, CustomStringConvertible {
 }
 
 /// Gets data out of a snapshot without restoring (`snap dump`): a file's content as it is,
-/// a folder (or the whole snapshot) as a pax tar stream. Memory stays constant: one blob at
-/// a time is loaded and handed on.
+/// a folder (or the whole snapshot) as a pax tar or a zip stream (`ArchiveFormat`). Memory
+/// stays constant: one blob at a time is loaded and handed on (a zip's central directory,
+/// a few dozen bytes an entry, is the exception).
 public struct SnapshotDump {
     private let repository: Repository
     private let walker: TreeWalker
@@ -42,24 +43,43 @@ public struct SnapshotDump {
         return nil
     }
 
-    /// Writes the file at `path` as it is, or the folder at `path` as a tar stream; returns
-    /// whether it was a tar stream.
+    /// Writes the file at `path` as it is, or the folder at `path` as an archive; returns
+    /// whether it was an archive.
+    ///
+    /// Archive entries are named as `snap restore` lays them out under its target (snapshot
+    /// paths without the leading `/`), in walk order. A hard link becomes a link to its first
+    /// name in tar when the archive holds that name, and a copy of the content otherwise.
+    /// In tar, a file whose content list repeats an all-zero blob is written as a GNU sparse
+    /// member (`DumpContent.sparseLayout` gives the rule).
+    ///
+    /// - Parameters:
+    ///   - format: the archive format for a folder (a file is always written as it is).
+    ///   - skipped: called with the path and type of each entry the format cannot hold (tar:
+    ///     sockets; zip: fifos, devices and sockets); they are left out.
+    ///   - output: receives the bytes in pieces, in order.
+    /// - Throws: `DumpError` when `path` is missing or neither file nor folder; repository
+    ///   errors; `EngineError.treeDamaged` when a file's blobs do not add up to its size.
     @discardableResult
-    public func dump(_ path: [UInt8], in root: BlobID, output: @escaping ([UInt8]) throws -> Void) throws -> Bool {
+    public func dump(_ path: [UInt8], in root: BlobID, format: ArchiveFormat = .tar,
+                     skipped: ([UInt8], NodeType) -> Void = { _, _ in },
+                     output: @escaping ([UInt8]) throws -> Void) throws -> Bool {
         let node = try node(at: path, in: root)
         switch node?.type {
         case .file?, .hardlink?:
             for id in node?.content ?? [] { try output(try repository.loadBlob(id, decoder: decoder)) }
             return false
         case .directory?, nil:
-            let tar = TarWriter(output: output)
+            let archive: DumpArchive = switch format {
+            case .tar: TarDumpArchive(tar: TarWriter(output: output))
+            case .zip: ZipDumpArchive(zip: try ZipWriter(output: output))
+            }
             var written: Set<[UInt8]> = []
-            if let node { try entry(node, path: path, tar: tar, written: &written) }
+            if let node { try entry(node, path: path, archive: archive, written: &written, skipped: skipped) }
             try walker.walk(root, under: path.count <= 1 ? [] : path) { entryPath, entryNode in
                 guard entryPath != path else { return }  // the folder itself, written above
-                try entry(entryNode, path: entryPath, tar: tar, written: &written)
+                try entry(entryNode, path: entryPath, archive: archive, written: &written, skipped: skipped)
             }
-            try tar.finish()
+            try archive.finish()
             return true
         case let other?:
             throw DumpError.notDumpable(path: PathBytes.display(path), type: other.description)
@@ -67,47 +87,22 @@ public struct SnapshotDump {
     }
 
     /// One entry, named as `snap restore` would place it under its target (no leading `/`).
-    private func entry(_ node: Node, path: [UInt8], tar: TarWriter, written: inout Set<[UInt8]>) throws {
+    private func entry(_ node: Node, path: [UInt8], archive: DumpArchive, written: inout Set<[UInt8]>,
+                       skipped: ([UInt8], NodeType) -> Void) throws {
         let name = Array(path.drop { $0 == PathBytes.slash })
-        let type: TarWriter.EntryType
-        var link: [UInt8] = []
-        switch node.type {
-        case .file: type = .file
-        case .directory: type = .directory
-        case .symlink: type = .symlink; link = node.linkTarget
-        case .hardlink:
-            // A link to the first name if the archive holds it; its content otherwise.
+        var firstName: [UInt8]?
+        if node.type == .hardlink {
             let first = Array(node.linkTarget.drop { $0 == PathBytes.slash })
-            if written.contains(first) { type = .hardLink; link = first } else { type = .file }
-        case .fifo: type = .fifo
-        case .characterDevice: type = .characterDevice
-        case .blockDevice: type = .blockDevice
-        case .socket: return  // tar has no sockets; restore does not make them either without a listener
+            if written.contains(first) { firstName = first }
         }
-        var e = TarWriter.Entry(path: type == .directory ? name + [PathBytes.slash] : name, type: type, mode: node.mode,
-                                uid: node.uid, gid: node.gid, user: node.user, group: node.group,
-                                size: type == .file ? node.size : 0,
-                                mtimeSeconds: node.mtime.seconds, mtimeNanoseconds: node.mtime.nanoseconds)
-        e.linkTarget = link
-        e.xattrs = node.xattrs.map { ($0.name, $0.value) }
-        if type == .characterDevice || type == .blockDevice {
-            // glibc's encoding of dev_t (gnu_dev_major, gnu_dev_minor).
-            e.deviceMajor = UInt32(truncatingIfNeeded: ((node.rdev >> 8) & 0xfff) | ((node.rdev >> 32) & ~UInt64(0xfff)))
-            e.deviceMinor = UInt32(truncatingIfNeeded: (node.rdev & 0xff) | ((node.rdev >> 12) & ~UInt64(0xff)))
+        let index = repository.index
+        let content = DumpContent(path: path, ids: node.content, size: node.size,
+                                  load: { try repository.loadBlob($0, decoder: decoder) },
+                                  length: { index.lookup($0).map { Int($0.entry.rawLength) } })
+        guard try archive.add(DumpEntry(name: name, node: node, firstName: firstName, content: content)) else {
+            skipped(path, node.type)
+            return
         }
-        try tar.begin(e)
-        if type == .file {
-            var size: UInt64 = 0
-            for id in node.content {
-                let bytes = try repository.loadBlob(id, decoder: decoder)
-                size += UInt64(bytes.count)
-                try tar.output(bytes)
-            }
-            guard size == node.size else {
-                throw EngineError.treeDamaged(id: PathBytes.display(path), reason: "its content is \(size) bytes, its size \(node.size)")
-            }
-            try tar.finishContent(size: size)
-            written.insert(name)
-        }
+        if node.type == .file || (node.type == .hardlink && firstName == nil) { written.insert(name) }
     }
 }

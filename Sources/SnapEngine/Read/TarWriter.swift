@@ -45,19 +45,60 @@ public struct TarWriter {
     /// - Parameter output: receives the stream in pieces, in order.
     public init(output: @escaping ([UInt8]) throws -> Void) { self.output = output }
 
-    /// Writes an entry's headers; a regular file's `size` bytes must follow (`writeContent`,
-    /// then `finishContent`).
+    /// Writes an entry's headers; a regular file's `size` bytes must follow (`output`, then
+    /// `finishContent(size:)`).
     public func begin(_ entry: Entry) throws {
+        try writeHeaders(entry, name: entry.path, sparse: [], memberSize: entry.type == .file ? entry.size : 0)
+    }
+
+    /// Writes a regular file with holes as a GNU sparse member, format 1.0 (GNU tar manual,
+    /// "Sparse Formats", "PAX Format, Version 1.0"): the pax header carries
+    /// `GNU.sparse.major=1`, `GNU.sparse.minor=0`, the real name (`GNU.sparse.name`) and size
+    /// (`GNU.sparse.realsize`); the ustar name is `DIR/GNUSparseFile.0/NAME`, so that a tar
+    /// without sparse support extracts the condensed form aside. The member's data starts
+    /// with the sparse map (the number of regions, then each region's offset and length, as
+    /// decimal lines, padded with zeros to a block), which this writes; the bytes of
+    /// `regions`, in order and back to back, must follow, then `finishContent(size:)` with
+    /// their total. A file that ends in a hole gets a last region of length 0 at its size, as
+    /// GNU tar writes it, so that readers extend the file to its full length.
+    ///
+    /// - Parameters:
+    ///   - entry: a `.file` entry; `size` is the real size.
+    ///   - regions: the data regions, sorted, within `0..<entry.size`; everything else is a hole.
+    public func beginSparse(_ entry: Entry, regions: [Range<UInt64>]) throws {
+        var map = regions
+        if map.last?.upperBound != entry.size { map.append(entry.size..<entry.size) }
+        var text = "\(map.count)\n"
+        for region in map { text += "\(region.lowerBound)\n\(UInt64(region.count))\n" }
+        let block = Array(text.utf8) + padding(text.utf8.count)
+        let data = regions.reduce(UInt64(0)) { $0 + UInt64($1.count) }
+        let slash = entry.path.lastIndex(of: 0x2f)
+        let folder = slash.map { Array(entry.path[..<$0]) } ?? [0x2e]
+        let base = slash.map { Array(entry.path[($0 + 1)...]) } ?? entry.path
+        let sparse: [([UInt8], [UInt8])] = [
+            (Array("GNU.sparse.major".utf8), Array("1".utf8)),
+            (Array("GNU.sparse.minor".utf8), Array("0".utf8)),
+            (Array("GNU.sparse.name".utf8), entry.path),
+            (Array("GNU.sparse.realsize".utf8), Array(String(entry.size).utf8)),
+        ]
+        try writeHeaders(entry, name: folder + Array("/GNUSparseFile.0/".utf8) + base, sparse: sparse,
+                         memberSize: UInt64(block.count) + data)
+        try output(block)
+    }
+
+    /// The pax header, then the ustar header named `name` with `memberSize` bytes to follow.
+    private func writeHeaders(_ entry: Entry, name: [UInt8], sparse: [([UInt8], [UInt8])], memberSize: UInt64) throws {
         var records: [([UInt8], [UInt8])] = []
-        let binary = String(validating: entry.path, as: UTF8.self) == nil
+        let binary = String(validating: name, as: UTF8.self) == nil
             || String(validating: entry.linkTarget, as: UTF8.self) == nil
         if binary { records.append((Array("hdrcharset".utf8), Array("BINARY".utf8))) }
-        records.append((Array("path".utf8), entry.path))
+        records.append((Array("path".utf8), name))
+        records += sparse
         if !entry.linkTarget.isEmpty { records.append((Array("linkpath".utf8), entry.linkTarget)) }
         let fraction = String(entry.mtimeNanoseconds)
         let nanos = String(repeating: "0", count: 9 - fraction.count) + fraction
         records.append((Array("mtime".utf8), Array("\(entry.mtimeSeconds).\(nanos)".utf8)))
-        if entry.size >= 1 << 33 { records.append((Array("size".utf8), Array(String(entry.size).utf8))) }
+        if memberSize >= 1 << 33 { records.append((Array("size".utf8), Array(String(memberSize).utf8))) }
         if entry.uid >= 1 << 21 { records.append((Array("uid".utf8), Array(String(entry.uid).utf8))) }
         if entry.gid >= 1 << 21 { records.append((Array("gid".utf8), Array(String(entry.gid).utf8))) }
         if !entry.user.isEmpty { records.append((Array("uname".utf8), Array(entry.user.utf8))) }
@@ -67,9 +108,8 @@ public struct TarWriter {
         try output(header(name: Array("PaxHeaders/entry".utf8), typeflag: 0x78, mode: 0o644, uid: 0, gid: 0, user: "", group: "",
                           size: UInt64(pax.count), mtime: max(0, entry.mtimeSeconds), link: [], major: 0, minor: 0))
         try output(pax + padding(pax.count))
-        let size = entry.type == .file ? entry.size : 0
-        try output(header(name: Array(entry.path.prefix(100)), typeflag: entry.type.rawValue, mode: entry.mode,
-                          uid: entry.uid, gid: entry.gid, user: entry.user, group: entry.group, size: size,
+        try output(header(name: Array(name.prefix(100)), typeflag: entry.type.rawValue, mode: entry.mode,
+                          uid: entry.uid, gid: entry.gid, user: entry.user, group: entry.group, size: memberSize,
                           mtime: max(0, entry.mtimeSeconds), link: Array(entry.linkTarget.prefix(100)),
                           major: entry.deviceMajor, minor: entry.deviceMinor))
     }
