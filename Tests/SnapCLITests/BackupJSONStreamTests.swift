@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import SnapTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
