@@ -49,7 +49,7 @@ struct CheckCommand: ParsableCommand {
             line?.stop()
             healthy = report.isHealthy
             if global.json {
-                try Output.json(CheckJSON(report))
+                try Output.jsonSummary(CheckJSON(report))
             } else {
                 CheckText.print(report, readData: options.readData, quiet: global.quiet)
             }

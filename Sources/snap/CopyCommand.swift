@@ -58,7 +58,7 @@ struct CopyCommand: ParsableCommand {
             try global.loadIndex(source)
             try global.loadIndex(destination)
             let result = try SnapshotCopier(from: source, to: destination, hostname: Identity.hostname).copy(records)
-            if global.json { try Output.json(result); return }
+            if global.json { try Output.jsonSummary(result); return }
             guard !global.quiet else { return }
             for (from, to) in result.copied { Output.line("snapshot \(from.short) copied as \(to.short)") }
             if !result.alreadyCopied.isEmpty { Output.line("\(result.alreadyCopied.count) snapshots were already copied") }

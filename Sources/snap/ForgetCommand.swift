@@ -167,7 +167,7 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
 
     private func report(_ plan: [Group]) throws {
         if global.json {
-            try Output.json(plan.map(ForgetGroupJSON.init))
+            try Output.jsonLine(plan.map(ForgetGroupJSON.init))
             return
         }
         guard !global.quiet else { return }

@@ -66,6 +66,12 @@ enum Output {
         line(jsonText(value))
     }
 
+    /// The final message of a command's JSON stream: `value`'s fields with
+    /// `"message_type": "summary"`, on one line (docs/json.md).
+    static func jsonSummary<T: Encodable>(_ value: T) throws {
+        try jsonLine(SummaryMessage(value: value))
+    }
+
     /// `value` as compact JSON text on one line.
     static func jsonText<T: Encodable>(_ value: T) -> String {
         let encoder = JSONEncoder()
@@ -110,6 +116,19 @@ func reportingErrors(_ body: () throws -> Void) throws {
             Output.error("snap: \(error)")
         }
         throw ExitCode(code)
+    }
+}
+
+/// An object's fields with `message_type` added: the object encodes itself into the same
+/// keyed container first.
+struct SummaryMessage<Value: Encodable>: Encodable {
+    let value: Value
+    private enum Keys: String, CodingKey { case messageType = "message_type" }
+
+    func encode(to encoder: any Encoder) throws {
+        try value.encode(to: encoder)
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode("summary", forKey: .messageType)
     }
 }
 

@@ -14,7 +14,7 @@ struct PruneCommand: ParsableCommand {
     @Option(name: .customLong("max-repack-size"), help: "Repack at most this much per run, e.g. 2G or 500M.")
     var maxRepackSize: String?
 
-    @Flag(name: .customLong("dry-run"), help: "Only report what would be done.")
+    @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "Only report what would be done.")
     var dryRun = false
 
     func validate() throws {
@@ -32,7 +32,7 @@ struct PruneCommand: ParsableCommand {
     }
 
     static func print(_ r: PruneResult, global: GlobalOptions, dryRun: Bool) throws {
-        if global.json { try Output.json(r); return }
+        if global.json { try Output.jsonSummary(r); return }
         guard !global.quiet else { return }
         let verb = dryRun ? "would" : "did"
         Output.line("\(r.snapshots) snapshots use \(r.reachableBlobs) blobs in \(r.packs) packs")
