@@ -20,8 +20,8 @@ struct BackupCommand: ParsableCommand {
     @Option(help: "Snapshot time, RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]] local time (default: now).")
     var time: String?
 
-    @Option(name: .customLong("exclude"), help: "Leave out entries matching this pattern (repeatable).")
-    var excludes: [String] = []
+    @OptionGroup(title: "Exclude options") var exclude: ExcludeOptions
+    @OptionGroup(title: "Exclude options") var excludeMore: BackupExcludeOptions
 
     @Option(help: "Compare against this snapshot instead of the latest one with the same host and paths.")
     var parent: String?
@@ -35,7 +35,6 @@ struct BackupCommand: ParsableCommand {
         guard !paths.isEmpty else { throw ValidationError("give at least one path to back up") }
         try InputValidation.time(time, option: "--time")
         if let host { try InputValidation.hosts([host]) }
-        try InputValidation.patterns(excludes, option: "--exclude")
     }
 
     func run() throws {
@@ -45,7 +44,9 @@ struct BackupCommand: ParsableCommand {
             var options = BackupOptions(paths: paths, hostname: host ?? Identity.hostname, username: Identity.username)
             options.tags = tags.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
             options.time = time.flatMap(RFC3339.parse)
-            options.excludes = excludes
+            let patterns = try exclude.gather()
+            options.exclusions = try excludeMore.exclusions()
+            options.exclusions.patterns = patterns.rules
             options.compressionLevel = compression
             if let parent {
                 options.parent = try SnapshotStore.find(parent, in: repository, skipped: global.snapshotSkipped).id
@@ -54,8 +55,8 @@ struct BackupCommand: ParsableCommand {
             let progress = BackupProgress()
             let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? StatusLine.backup(progress) : nil
             if line != nil {
-                let (p, e) = (paths, excludes)
-                Thread.detachNewThread { Scanner.scan(paths: p, excludes: e, into: progress) }
+                let (p, e) = (paths, options.exclusions)
+                Thread.detachNewThread { Scanner.scan(paths: p, exclusions: e, into: progress) }
             }
             let result: BackupResult
             do {
@@ -74,6 +75,7 @@ struct BackupCommand: ParsableCommand {
             Interruption.setOutcome("snapshot \(result.id.short) was saved")
             warned = !result.warnings.isEmpty
             try printSummary(result)
+            patterns.warn(result.unmatchedPatterns)
         }
         if warned { throw ExitCode(Exit.partial) }
     }

@@ -12,7 +12,13 @@ public struct BackupOptions: Sendable {
     public var username: String
     /// The snapshot's time; now when `nil`.
     public var time: Timestamp?
-    public var excludes: [String] = []
+    /// What to leave out (restic's exclude options).
+    public var exclusions = BackupExclusions()
+    /// The case-sensitive exclude patterns (`exclusions.patterns.patterns`).
+    public var excludes: [String] {
+        get { exclusions.patterns.patterns }
+        set { exclusions.patterns.patterns = newValue }
+    }
     /// The snapshot to compare against; when `nil`, the latest with the same host and paths.
     public var parent: SnapshotID?
     /// Lock lifetimes (FORMAT.md, "Locks and deletion marks").
@@ -36,6 +42,8 @@ public struct BackupResult: Sendable {
     public let snapshot: Snapshot
     /// Files and folders that could not be read; each was left out and named in a warning.
     public let warnings: [String]
+    /// Exclude patterns that matched no entry the walk looked at.
+    public var unmatchedPatterns: [UnmatchedPattern] = []
 }
 
 /// Backs up paths into a repository and writes a snapshot.
@@ -70,7 +78,8 @@ public final class Archiver {
     private let record: BackupRecord
     private let saver: BlobSaver
     private let uploads: BlobUploadQueue
-    private let excludes: PathMatcher
+    /// Set up by `run`, which may throw for a bad pattern.
+    private var check: ExclusionCheck?
     private let owners = UserDatabase()
     /// Decodes the parent snapshot's trees on the walking thread (one decompression context, not one per folder).
     private lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
@@ -88,15 +97,17 @@ public final class Archiver {
         hardLinks = HardLinkTable(warn: warn)
         saver = BlobSaver(repository: repository, compressionLevel: options.compressionLevel)
         uploads = BlobUploadQueue(saver: saver, threads: options.workers, capacity: options.workers)
-        excludes = PathMatcher(options.excludes)
     }
 
     /// Checks the sources, backs them up and saves the snapshot.
     ///
     /// - Throws: `EngineError.sourceUnavailable` before writing anything when a path does
     ///   not exist; repository and storage errors, after which no snapshot is written.
+    /// - Throws: `FilterPatternError` before anything is written when a pattern cannot be used.
     public func run() throws -> BackupResult {
         let start = Clock.now()
+        let record = self.record
+        check = try ExclusionCheck(options.exclusions) { record.report($0) }
         let sources = options.paths.map(SourceTrie.normalise)
         for (given, path) in zip(options.paths, sources) {
             do { _ = try FileSystem.lstat(path) } catch {
@@ -128,7 +139,8 @@ public final class Archiver {
             defer { trees.close(); files.close() }
             let walk = Walk(files: files, trees: trees)
             if trie.isTarget {
-                root = try archiveDirectory([PathBytes.slash], parent: parentRoot, walk: walk).wait()
+                let device = options.exclusions.oneFileSystem ? try? FileSystem.lstat([PathBytes.slash]).st_dev : nil
+                root = try archiveDirectory([PathBytes.slash], parent: parentRoot, walk: walk, device: device.map(UInt64.init)).wait()
             } else {
                 root = try archiveIntermediate(trie, path: [], parent: parentRoot, walk: walk).wait()
             }
@@ -147,11 +159,14 @@ public final class Archiver {
         let snapshot = Snapshot(time: RFC3339.format(time, utcOffset: RFC3339.localOffset(at: time.seconds)),
                                 hostname: options.hostname, username: options.username,
                                 uid: getuid(), gid: getgid(), paths: paths, tags: options.tags,
-                                excludes: options.excludes, parent: parent?.id, tree: root,
+                                excludes: options.exclusions.patterns.patterns + options.exclusions.patterns.insensitivePatterns,
+                                parent: parent?.id, tree: root,
                                 summary: summary, programVersion: snapVersion)
         try verifyDependencies(of: root, lock: lock)
         let id = try SnapshotStore.save(snapshot, in: repository)
-        return BackupResult(id: id, snapshot: snapshot, warnings: record.warnings)
+        var result = BackupResult(id: id, snapshot: snapshot, warnings: record.warnings)
+        result.unmatchedPatterns = check?.patterns.unmatched ?? []
+        return result
     }
 
     /// If this backup's lock may have looked dead to a prune (the host slept, or storage was
@@ -203,8 +218,13 @@ public final class Archiver {
             let childPath = PathBytes.join(path.isEmpty ? [PathBytes.slash] : path, name)
             let parentNode = parent?.node(named: name)
             if child.isTarget {
+                // A backed-up path is subject to the excludes too, as in restic.
+                if check?.excludedByName(childPath) == true { continue }
+                if let rules = check?.tagRules(in: path.isEmpty ? [PathBytes.slash] : path),
+                   ExclusionCheck.excluded(name, taggedBy: rules) { continue }
                 let st = Result { () throws(FileSystem.Failure) in try FileSystem.lstat(childPath) }
-                if let entry = try archiveEntry(childPath, name: name, lstat: st, parent: parentNode, walk: walk) {
+                let device = options.exclusions.oneFileSystem ? (try? st.get()).map { UInt64($0.st_dev) } : nil
+                if let entry = try archiveEntry(childPath, name: name, lstat: st, parent: parentNode, walk: walk, device: device) {
                     entries.append(entry)
                 }
                 continue
@@ -224,15 +244,19 @@ public final class Archiver {
         return walk.trees.submit(entries)
     }
 
-    private func archiveDirectory(_ path: [UInt8], parent: Tree?, walk: Walk) throws -> Pending<BlobID> {
+    /// - Parameter device: with `--one-file-system`, the device of the backed-up path this
+    ///   folder lies below: entries on another one are left out (folders kept empty).
+    private func archiveDirectory(_ path: [UInt8], parent: Tree?, walk: Walk, device: UInt64?) throws -> Pending<BlobID> {
         // Every entry is looked at relative to the open folder first; the folder is closed
         // before the walk descends, so a deep tree holds no descriptor per level.
         var children: [(name: [UInt8], path: [UInt8], lstat: Result<stat, FileSystem.Failure>)] = []
         do {
             let directory = try FileSystem.Directory(path)
+            // Decided by name before any entry is examined: an excluded folder is never opened.
+            let tagged = check?.tagRules(in: path) ?? []
             for name in try directory.names() {
                 let childPath = PathBytes.join(path, name)
-                if excludes.matches(path: childPath, name: name) { continue }
+                if check?.excludedByName(childPath) == true || ExclusionCheck.excluded(name, taggedBy: tagged) { continue }
                 children.append((name, childPath, Result { () throws(FileSystem.Failure) in try directory.lstat(name) }))
             }
         } catch {
@@ -241,7 +265,7 @@ public final class Archiver {
         var entries: [PendingEntry] = []
         for child in children {
             if let entry = try archiveEntry(child.path, name: child.name, lstat: child.lstat, parent: parent?.node(named: child.name),
-                                            walk: walk) {
+                                            walk: walk, device: device) {
                 entries.append(entry)
             }
         }
@@ -252,12 +276,15 @@ public final class Archiver {
 
     /// Backs up one entry, given what `lstat` said of it; `nil` (with a warning) when it vanished or cannot be read.
     private func archiveEntry(_ path: [UInt8], name: [UInt8], lstat: Result<stat, FileSystem.Failure>, parent: Node?,
-                              walk: Walk) throws -> PendingEntry? {
+                              walk: Walk, device: UInt64?) throws -> PendingEntry? {
         let st: stat
         do { st = try lstat.get() } catch {
             record.warn(path, error.code == ENOENT ? "vanished before it could be read" : "cannot stat: \(error)")
             return nil
         }
+        if check?.excludedBySize(st) == true { return nil }
+        let otherFileSystem = device.map { UInt64(st.st_dev) != $0 } ?? false
+        if otherFileSystem && st.st_mode & S_IFMT != S_IFDIR { return nil }
         guard let type = FileSystem.nodeType(st.st_mode) else {
             record.warn(path, "unknown file type, skipped")
             return nil
@@ -276,8 +303,13 @@ public final class Archiver {
             return archiveFile(path, node: node, parent: parent, walk: walk)
         case .directory:
             sendBatch(walk)
+            if otherFileSystem {
+                // A mount point: kept, as restic keeps it, but not entered.
+                record.count { $0.directories += 1 }
+                return .directory(node, tree: walk.trees.submit([]))
+            }
             let tree = try archiveDirectory(path, parent: parent?.type == .directory ? loadTree(parent?.subtree) : nil,
-                                            walk: walk)
+                                            walk: walk, device: device)
             return .directory(node, tree: tree)
         case .symlink:
             do { node.linkTarget = try FileSystem.readlink(path) } catch {
