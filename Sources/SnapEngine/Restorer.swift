@@ -12,8 +12,13 @@ import Synchronization
 public struct RestoreOptions: Sendable {
     /// Files come back under this folder at their snapshot paths (`/home/a/x` → `TARGET/home/a/x`).
     public var target: String
-    public var includes: [String] = []
-    public var excludes: [String] = []
+    /// `--include` and kin: only matching entries are restored, with the folders leading to
+    /// them; a folder is entered only when an entry below it could match (restic's rules).
+    public var include = PatternRules()
+    /// `--exclude` and kin: matching entries are not restored, nor anything below them.
+    /// restic refuses to combine the two; here an excluded entry is left out even when an
+    /// include pattern matches it.
+    public var exclude = PatternRules()
     /// Set owners (needs root); by default only when running as root.
     public var restoreOwnership = getuid() == 0
     public var workers = max(1, System.activeProcessorCount)
@@ -46,6 +51,9 @@ public struct RestoreResult: Sendable {
     /// left behind: each was removed (or never created), so no file in the target has its
     /// final size and times without its content.
     public var unwritten: [String] = []
+    /// `--include` and `--exclude` patterns that matched no entry the restore looked at.
+    public var unmatchedIncludes: [UnmatchedPattern] = []
+    public var unmatchedExcludes: [UnmatchedPattern] = []
     /// Set when the restore stopped early because the target cannot take more (no space,
     /// quota, read-only, I/O errors); what was not reached is not restored.
     public var stopped: RestoreStop?
@@ -77,8 +85,9 @@ public final class Restorer {
     let root: BlobID
     let options: RestoreOptions
     let warn: @Sendable (String) -> Void
-    let includes: PathMatcher
-    let excludes: PathMatcher
+    /// Set up by `run`, which may throw for a bad pattern.
+    var includes: PathFilter?
+    var excludes: PathFilter?
     /// The batch being planned.
     var plan: [PlannedEntry] = []
     var result = RestoreResult()
@@ -115,16 +124,17 @@ public final class Restorer {
         root = tree
         self.options = options
         self.warn = warn
-        includes = PathMatcher(options.includes)
-        excludes = PathMatcher(options.excludes)
         metadata = MetadataWriter(restoreOwnership: options.restoreOwnership)
     }
 
     /// Restores everything selected. Per-entry failures are collected in the result, not
     /// thrown; a target that cannot take more stops the restore (`RestoreResult.stopped`).
     ///
-    /// - Throws: when the target cannot be created or the root tree cannot be read.
+    /// - Throws: `FilterPatternError` for a pattern that cannot be used, before anything is
+    ///   written; when the target cannot be created or the root tree cannot be read.
     public func run() throws -> RestoreResult {
+        if !options.include.isEmpty { includes = try PathFilter(options.include) }
+        if !options.exclude.isEmpty { excludes = try PathFilter(options.exclude) }
         let target = SourceTrie.normalise(Array(options.target.utf8))
         try makeTarget(target)
         if let st = try? FileSystem.lstat(target), st.st_mode & S_ISGID != 0 { groupMayBeInherited = true }
@@ -132,8 +142,10 @@ public final class Restorer {
         umask(umaskBits)
         let rootTree = try loadTree(root)
         var links = RestoredLinks(target: target)
-        _ = try planDirectory(rootTree, snapshotPath: [], target: target, selected: includes.isEmpty, links: &links)
+        _ = try planDirectory(rootTree, snapshotPath: [], target: target, links: &links)
         restoreBatch()
+        result.unmatchedIncludes = includes?.unmatched ?? []
+        result.unmatchedExcludes = excludes?.unmatched ?? []
         // After a stop, folders keep the owner-only mode they were created with.
         if !stopSignal.isRaised { applyFolderMetadata() }
         result.stopped = stopSignal.stop
@@ -151,23 +163,21 @@ public final class Restorer {
     }
 
     /// Adds the selected entries below a tree to the plan; returns whether anything was added.
-    func planDirectory(_ tree: Tree, snapshotPath: [UInt8], target: [UInt8], selected: Bool,
-                               links: inout RestoredLinks) throws -> Bool {
+    func planDirectory(_ tree: Tree, snapshotPath: [UInt8], target: [UInt8], links: inout RestoredLinks) throws -> Bool {
         var added = false
         for node in tree.nodes {
             if stopSignal.isRaised { break }
             let path = PathBytes.join(snapshotPath.isEmpty ? [PathBytes.slash] : snapshotPath, node.name)
-            if excludes.matches(path: path, name: node.name) { continue }
-            let chosen = selected || includes.matches(path: path, name: node.name)
+            let (chosen, enter) = select(path, isDirectory: node.type == .directory)
             let entryTarget = PathBytes.join(target, node.name)
             if node.type == .directory {
+                guard chosen || enter else { continue }
                 let index = plan.count
                 plan.append(PlannedEntry(target: entryTarget, snapshotPath: path, node: node))
                 var below = false
-                if let subtree = node.subtree {
+                if enter, let subtree = node.subtree {
                     do {
-                        below = try planDirectory(try loadTree(subtree), snapshotPath: path, target: entryTarget,
-                                                  selected: chosen, links: &links)
+                        below = try planDirectory(try loadTree(subtree), snapshotPath: path, target: entryTarget, links: &links)
                     } catch {
                         let message = "\(PathBytes.display(path)): cannot read folder contents from the repository: \(error)"
                         result.unreadableFolders.append(message)
@@ -191,9 +201,19 @@ public final class Restorer {
             plan.append(entry)
             added = true
             // Without includes nothing planned is taken back, so a full batch can go now.
-            if includes.isEmpty && plan.count >= options.batchSize { restoreBatch() }
+            if includes == nil && plan.count >= options.batchSize { restoreBatch() }
         }
         return added
+    }
+
+    /// Whether the entry at snapshot `path` is restored, and whether the walk enters it
+    /// (restic's select filters: an excluded entry is neither; with includes, a folder is
+    /// entered when an entry below it could match).
+    func select(_ path: [UInt8], isDirectory: Bool) -> (restore: Bool, enter: Bool) {
+        if let excludes, excludes.matches(path) { return (false, false) }
+        guard let includes else { return (true, isDirectory) }
+        let (matched, childMayMatch) = includes.matchesWithChild(path)
+        return (matched, childMayMatch && isDirectory)
     }
 
     /// Restores the planned entries and starts a new batch.

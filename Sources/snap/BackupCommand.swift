@@ -22,8 +22,8 @@ struct BackupCommand: ParsableCommand {
     @Option(help: "Snapshot time, RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]] local time (default: now).")
     var time: String?
 
-    @Option(name: .customLong("exclude"), help: "Leave out entries matching this pattern (repeatable).")
-    var excludes: [String] = []
+    @OptionGroup(title: "Exclude options") var exclude: ExcludeOptions
+    @OptionGroup(title: "Exclude options") var excludeMore: BackupExcludeOptions
 
     @Option(help: "Compare against this snapshot instead of the latest one of the same group (--group-by).")
     var parent: String?
@@ -60,7 +60,6 @@ struct BackupCommand: ParsableCommand {
         if let readConcurrency, readConcurrency < 1 { throw ValidationError("--read-concurrency must be at least 1") }
         try InputValidation.time(time, option: "--time")
         if let host { try InputValidation.hosts([host]) }
-        try InputValidation.patterns(excludes, option: "--exclude")
     }
 
     func run() throws {
@@ -82,7 +81,9 @@ struct BackupCommand: ParsableCommand {
             if let readConcurrency { options.readers = readConcurrency }
             options.tags = tags.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
             options.time = time.flatMap(RFC3339.parse)
-            options.excludes = excludes
+            let patterns = try exclude.gather()
+            options.exclusions = try excludeMore.exclusions()
+            options.exclusions.patterns = patterns.rules
             options.compressionLevel = compression
             if let parent {
                 options.parent = try SnapshotStore.find(parent, in: repository, skipped: global.snapshotSkipped).id
@@ -90,8 +91,8 @@ struct BackupCommand: ParsableCommand {
             Interruption.setOutcome("nothing was saved: no snapshot was written (data already uploaded is reused by the next backup)")
             let report = BackupReport(global: global)
             if report.showsProgress && options.stream == nil {
-                let (p, e, progress) = (options.paths, excludes, report.progress)
-                Thread.detachNewThread { Scanner.scan(paths: p, excludes: e, into: progress) }
+                let (p, e, progress) = (options.paths, options.exclusions, report.progress)
+                Thread.detachNewThread { Scanner.scan(paths: p, exclusions: e, into: progress) }
             }
             report.start()
             let result: BackupResult
@@ -110,6 +111,7 @@ struct BackupCommand: ParsableCommand {
             Interruption.setOutcome(result.state == .saved ? "snapshot \(result.id.short) was saved" : "no snapshot was saved")
             warned = !result.warnings.isEmpty
             try report.summary(result)
+            patterns.warn(result.unmatchedPatterns)
         }
         if warned { throw ExitCode(Exit.partial) }
     }

@@ -70,7 +70,7 @@ struct FindCommand: ParsableCommand {
             } else if blob || tree {
                 target = .blobs(try resolveBlobs(repository))
             } else {
-                target = .patterns(patterns)
+                target = try .patterns(parsing: patterns)
             }
             let search = SnapshotSearch(repository: repository, target: target)
             var groups: [FindJSON] = []

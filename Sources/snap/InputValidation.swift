@@ -22,10 +22,11 @@ enum InputValidation {
         return level
     }
 
-    /// Every pattern of `option` (`--exclude`, `--include`) follows the rules of `PathMatcher.validate`.
+    /// Every pattern of `option` (`--exclude`, `--include`, `find`'s) can be parsed with
+    /// restic's rules (`FilterPattern`); an empty one is refused.
     static func patterns(_ patterns: [String], option: String) throws {
         for pattern in patterns {
-            do { try PathMatcher.validate(pattern) } catch { throw ValidationError("\(option): \(error)") }
+            do { _ = try FilterPattern(pattern) } catch { throw ValidationError("\(option): \(error)") }
         }
     }
 

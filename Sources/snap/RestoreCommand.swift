@@ -18,19 +18,14 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "Restore the newest snapshot taken at or before this time (with --host/--path/--tag).")
     var at: String?
 
-    @Option(name: .customLong("include"), help: "Restore only entries matching this pattern, with what is below them (repeatable).")
-    var includes: [String] = []
-
-    @Option(name: .customLong("exclude"), help: "Do not restore entries matching this pattern (repeatable).")
-    var excludes: [String] = []
+    @OptionGroup(title: "Include and exclude options") var include: IncludeOptions
+    @OptionGroup(title: "Include and exclude options") var exclude: ExcludeOptions
 
     func validate() throws {
         if at != nil && snapshot != "latest" && !snapshot.hasPrefix("latest:") {
             throw ValidationError("give either a snapshot ID or --at, not both")
         }
         try InputValidation.time(at, option: "--at")
-        try InputValidation.patterns(includes, option: "--include")
-        try InputValidation.patterns(excludes, option: "--exclude")
         if target.isEmpty { throw ValidationError("--target must not be empty") }
     }
 
@@ -43,8 +38,8 @@ struct RestoreCommand: ParsableCommand {
                                                   in: repository, skipped: global.snapshotSkipped)
             let record = reference.record
             var options = RestoreOptions(target: target)
-            options.includes = includes
-            options.excludes = excludes
+            let (included, excluded) = (try include.gather(), try exclude.gather())
+            (options.include, options.exclude) = (included.rules, excluded.rules)
             if !global.quiet && !global.json {
                 Output.line("restoring snapshot \(record.id.short) of \(record.snapshot.paths.joined(separator: " ")) at \(record.snapshot.time) to \(target)")
             }
@@ -66,6 +61,8 @@ struct RestoreCommand: ParsableCommand {
                     Output.line("restore incomplete: \(counts) restored\(removed)")
                 }
             }
+            included.warn(result.unmatchedIncludes)
+            excluded.warn(result.unmatchedExcludes)
             if !result.succeeded {
                 Output.error("snap: \(Self.failureLine(result))")
                 incomplete = true

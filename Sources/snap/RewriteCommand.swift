@@ -13,11 +13,7 @@ struct RewriteCommand: ParsableCommand {
     @Argument(help: "Snapshots (IDs, prefixes, 'latest'); all matching the filters if none.")
     var ids: [String] = []
 
-    @Option(name: [.short, .customLong("exclude")], help: "Pattern of entries to remove (repeatable; --exclude's rules).")
-    var excludes: [String] = []
-
-    @Option(name: .customLong("exclude-file"), help: "Read patterns from this file, one a line (# comments, blank lines ignored).")
-    var excludeFiles: [String] = []
+    @OptionGroup(title: "Exclude options") var exclude: ExcludeOptions
 
     @Flag(help: "Delete each original once its replacement is written.")
     var forget = false
@@ -30,24 +26,18 @@ struct RewriteCommand: ParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func validate() throws {
-        guard !excludes.isEmpty || !excludeFiles.isEmpty else { throw ValidationError("give --exclude or --exclude-file") }
-        try InputValidation.patterns(excludes, option: "--exclude")
+        guard !exclude.isEmpty else { throw ValidationError("give --exclude, --iexclude, --exclude-file or --iexclude-file") }
     }
 
     func run() throws {
         try reportingErrors {
-            var patterns = excludes
-            for file in excludeFiles {
-                guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw CLIError("cannot read exclude file \(file)") }
-                let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
-                try InputValidation.patterns(lines, option: "--exclude-file \(file)")
-                patterns += lines
-            }
+            let patterns = try exclude.gather()
             let repository = try global.openRepository()
             let records = try filter.select(ids, in: repository, global: global)
             try global.loadIndex(repository)
-            let results = try SnapshotRewriter(repository: repository, excludes: patterns, hostname: Identity.hostname, dryRun: dryRun)
-                .rewrite(records, forget: forget)
+            let rewriter = try SnapshotRewriter(repository: repository, exclude: patterns.rules, hostname: Identity.hostname, dryRun: dryRun)
+            let results = try rewriter.rewrite(records, forget: forget)
+            patterns.warn(rewriter.unmatchedPatterns)
             if global.json {
                 try Output.json(results.map { r in
                     ["original": r.original.hex, "replacement": r.replacement?.hex ?? "", "removed_entries": String(r.removedEntries),

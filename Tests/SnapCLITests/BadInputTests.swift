@@ -31,12 +31,21 @@ final class BadInputTests: XCTestCase {
     }
 
     func testInvalidPatternsAreNamed() throws {
-        try expectUsageError(["backup", "--exclude", "[", "\(work)/src"], ["--exclude", "pattern '['", "no ']' closes"])
+        try expectUsageError(["backup", "--exclude", "[", "\(work)/src"], ["--exclude", "pattern '['", "not closed"])
         try expectUsageError(["backup", "--exclude", "*.o", "--exclude", "[a-", "\(work)/src"], ["pattern '[a-'"])
         try expectUsageError(["backup", "--exclude", "", "\(work)/src"], ["pattern ''", "empty"])
+        try expectUsageError(["backup", "--iexclude", "*[._]log[.-][0-9]", "\(work)/src"], ["--iexclude", "'*[._]log[.-][0-9]'"])
         try snap.expect(0, ["backup", "--exclude", "[[:digit:]]*", "--exclude", "\\[x\\]", "\(work)/src"])
-        try expectUsageError(["restore", "--target", "\(work)/out", "--include", "[z-a]"], ["--include", "'z-a'"])
+        try expectUsageError(["restore", "--target", "\(work)/out", "--include", "[]"], ["--include", "'[]'"])
         try expectUsageError(["restore", "--target", "\(work)/out", "--exclude", "x\\"], ["--exclude", "pattern 'x\\'"])
+        // Pattern files: a bad line names the file; a file that cannot be read is one clear line.
+        try "ok\n  [bad  \n".write(toFile: "\(work)/excludes", atomically: false, encoding: .utf8)
+        try expectUsageError(["backup", "--exclude-file", "\(work)/excludes", "\(work)/src"], ["--exclude-file \(work)/excludes", "'[bad'"])
+        try expectUsageError(["backup", "--exclude-file", "\(work)/missing", "\(work)/src"], ["--exclude-file", "\(work)/missing"])
+        try expectUsageError(["restore", "--target", "\(work)/out", "--iinclude-file", "\(work)/missing"], ["--iinclude-file"])
+        try expectUsageError(["rewrite", "--exclude-file", "\(work)/missing"], ["--exclude-file"])
+        try expectUsageError(["backup", "--exclude-larger-than", "12q", "\(work)/src"], ["--exclude-larger-than", "'12q'"])
+        try expectUsageError(["backup", "--exclude-if-present", ":x", "\(work)/src"], ["--exclude-if-present"])
     }
 
     func testCompressionLevelsFollowZstdsRange() throws {

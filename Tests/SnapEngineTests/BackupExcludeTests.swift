@@ -50,4 +50,69 @@ final class BackupExcludeTests: XCTestCase {
                        ["keep.txt", "a.tmp", "deep", "deep/b.tmp", "deep/keep2.txt", "deep/skip", "skip", "skip/inner.txt",
                         "cache.tmp", "cache.tmp/kept-out.txt"])
     }
+
+    private func backup(_ f: BackupFixture, _ exclusions: BackupExclusions) throws -> BackupResult {
+        var options = BackupOptions(paths: [f.source("src")], hostname: "test-host", username: "tester")
+        options.exclusions = exclusions
+        options.workers = 2
+        return try Archiver(repository: f.repository, options: options).run()
+    }
+
+    // restic's rules: a relative pattern with '/' matches consecutive components anywhere
+    // (issue #18's 'py311/config-...' case); a folder it matches is left out with all below.
+    func testRelativePatternWithSlashMatchesAtAnyDepth() throws {
+        let f = try BackupFixture()
+        let src = try build(f)
+        let result = try f.backup([f.source("src")], excludes: ["deep/skip", "src/skip"])
+        XCTAssertEqual(try relativeEntries(f, result, below: src),
+                       ["keep.txt", "a.tmp", "deep", "deep/b.tmp", "deep/keep2.txt", "cache.tmp", "cache.tmp/kept-out.txt"])
+        XCTAssertEqual(result.unmatchedPatterns, [])
+    }
+
+    // A negation re-includes what an earlier pattern excluded; the last match decides.
+    func testNegationAndCaseInsensitivePatterns() throws {
+        let f = try BackupFixture()
+        let src = try build(f)
+        var exclusions = BackupExclusions()
+        exclusions.patterns = PatternRules(patterns: ["*.tmp", "!cache.tmp", "never-there"], insensitivePatterns: ["KEEP*.TXT"])
+        let result = try backup(f, exclusions)
+        XCTAssertEqual(try relativeEntries(f, result, below: src),
+                       ["deep", "deep/skip", "skip", "skip/inner.txt", "cache.tmp", "cache.tmp/kept-out.txt"])
+        XCTAssertEqual(result.unmatchedPatterns.map(\.pattern), ["never-there"])
+    }
+
+    // --exclude-caches and --exclude-if-present keep the tag file and drop the rest of its folder;
+    // a tag without the required header excludes nothing.
+    func testTagFilesAndSizeLimit() throws {
+        let f = try BackupFixture()
+        let src = try build(f)
+        try Disk.write(PathBytes.join(PathBytes.join(src, Disk.bytes("deep")), Disk.bytes("CACHEDIR.TAG")),
+                       Array("Signature: 8a477f597d28d172789f06886806bc55\n# a cache".utf8))
+        try Disk.write(PathBytes.join(PathBytes.join(src, Disk.bytes("skip")), Disk.bytes("CACHEDIR.TAG")), Array("Signature: wrong".utf8))
+        try Disk.write(PathBytes.join(PathBytes.join(src, Disk.bytes("cache.tmp")), Disk.bytes(".nobackup")), [])
+        try Disk.write(PathBytes.join(src, Disk.bytes("big.bin")), [UInt8](repeating: 7, count: 2048))
+        var exclusions = BackupExclusions()
+        exclusions.tagFiles = [.cacheDirectory, try TagFileRule(spec: ".nobackup")]
+        exclusions.largerThan = 1024
+        let result = try backup(f, exclusions)
+        XCTAssertEqual(try relativeEntries(f, result, below: src),
+                       ["keep.txt", "a.tmp", "deep", "deep/CACHEDIR.TAG", "skip", "skip/inner.txt", "skip/CACHEDIR.TAG",
+                        "cache.tmp", "cache.tmp/.nobackup"])
+    }
+
+    // A backed-up path that a pattern matches is left out, as restic leaves it out.
+    func testExcludedSourcePath() throws {
+        let f = try BackupFixture()
+        _ = try build(f)
+        let result = try f.backup([f.source("src")], excludes: ["src"])
+        XCTAssertTrue(try f.snapshotEntries(result.snapshot.tree).keys.allSatisfy { !PathBytes.display($0).hasSuffix("/src") })
+    }
+
+    // A bad pattern stops the backup before anything is written.
+    func testBadPatternThrows() throws {
+        let f = try BackupFixture()
+        _ = try build(f)
+        XCTAssertThrowsError(try f.backup([f.source("src")], excludes: ["[x"])) { XCTAssertTrue($0 is FilterPatternError) }
+        XCTAssertEqual(try SnapshotStore.all(in: f.repository).count, 0)
+    }
 }

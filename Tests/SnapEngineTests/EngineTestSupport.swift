@@ -75,8 +75,8 @@ final class BackupFixture {
         let reopened = try Repository.open(backend: LocalBackend(root: repositoryDirectory.path), password: testPassword)
         try reopened.loadIndex()
         var options = RestoreOptions(target: target ?? targetDirectory.path)
-        options.includes = includes
-        options.excludes = excludes
+        options.include = PatternRules(patterns: includes)
+        options.exclude = PatternRules(patterns: excludes)
         options.workers = 2
         if let batchSize { options.batchSize = batchSize }
         return try Restorer(repository: reopened, tree: tree, options: options).run()

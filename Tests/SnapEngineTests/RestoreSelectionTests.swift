@@ -75,4 +75,24 @@ final class RestoreSelectionTests: XCTestCase {
         XCTAssertEqual(try Disk.read(fixture.restored(second.key)), try Disk.read(second.key))
         XCTAssertEqual(try Disk.read(second.key).count, SampleTree.hardSize)
     }
+
+    // restic's rules: a relative include with '/' matches that folder at any depth and,
+    // as every path below it contains it, everything below (issue #18: 'me/Documents').
+    func testRelativeIncludeWithSlashRestoresFolderContents() throws {
+        let result = try fixture.restore(backup.snapshot.tree, includes: ["docs/nested"])
+        XCTAssertTrue(result.succeeded)
+        let medium = source + Disk.bytes("/docs/nested/medium.bin")
+        XCTAssertEqual(try restoredPaths(), chain(to: medium))
+        XCTAssertEqual(result.unmatchedIncludes, [])
+    }
+
+    // An anchored include enters only folders on its way (restic's ChildMatch); a pattern that
+    // matched nothing is reported.
+    func testAnchoredIncludeAndUnmatched() throws {
+        let readme = source + Disk.bytes("/docs/readme.txt")
+        let result = try fixture.restore(backup.snapshot.tree, includes: [PathBytes.display(readme), "/nowhere/x"])
+        XCTAssertTrue(result.succeeded)
+        XCTAssertEqual(try restoredPaths(), chain(to: readme))
+        XCTAssertEqual(result.unmatchedIncludes.map(\.pattern), ["/nowhere/x"])
+    }
 }

@@ -99,9 +99,9 @@ final class SnapshotReadTests: XCTestCase {
             }
             return found
         }
-        XCTAssertEqual(try run(.patterns(["*.txt"])), ["/a/b/x.txt", "/d/deep/e/f.txt"])
-        XCTAssertEqual(try run(.patterns([source.path + "/c/*"])), ["/c/y.log"])
-        XCTAssertEqual(try run(.patterns(["nothing"])), [])
+        XCTAssertEqual(try run(.patterns(parsing: ["*.txt"])), ["/a/b/x.txt", "/d/deep/e/f.txt"])
+        XCTAssertEqual(try run(.patterns(parsing: [source.path + "/c/*"])), ["/c/y.log"])
+        XCTAssertEqual(try run(.patterns(parsing: ["nothing"])), [])
         var content: BlobID?
         try TreeWalker(repository: repository).walk(snapshot.tree) { path, node in
             if PathBytes.display(path).hasSuffix("y.log") { content = node.content.first }

@@ -16,7 +16,13 @@ public struct BackupOptions: Sendable {
     public var username: String
     /// The snapshot's time; now when `nil`.
     public var time: Timestamp?
-    public var excludes: [String] = []
+    /// What to leave out (restic's exclude options).
+    public var exclusions = BackupExclusions()
+    /// The case-sensitive exclude patterns (`exclusions.patterns.patterns`).
+    public var excludes: [String] {
+        get { exclusions.patterns.patterns }
+        set { exclusions.patterns.patterns = newValue }
+    }
     /// The snapshot to compare against; when `nil`, the latest of the same group (`groupBy`).
     public var parent: SnapshotID?
     /// What a snapshot must share with this backup to be its parent (restic's `--group-by`):
@@ -68,6 +74,8 @@ public struct BackupResult: Sendable {
     public let warnings: [String]
     /// Folders new, changed and unchanged since the parent snapshot.
     public var directories = DirectoryCounts()
+    /// Exclude patterns that matched no entry the walk looked at.
+    public var unmatchedPatterns: [UnmatchedPattern] = []
 }
 
 /// Backs up paths into a repository and writes a snapshot.
@@ -102,7 +110,8 @@ public final class Archiver {
     private let record: BackupRecord
     private let saver: BlobSaver
     private let uploads: BlobUploadQueue
-    private let excludes: PathMatcher
+    /// Set up by `run`, which may throw for a bad pattern.
+    private var check: ExclusionCheck?
     private let owners = UserDatabase()
     /// Decodes the parent snapshot's trees on the walking thread (one decompression context, not one per folder).
     private lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
@@ -123,15 +132,17 @@ public final class Archiver {
         hardLinks = HardLinkTable(warn: warn)
         saver = BlobSaver(repository: repository, compressionLevel: options.compressionLevel, dryRun: options.dryRun)
         uploads = BlobUploadQueue(saver: saver, threads: options.workers, capacity: options.workers)
-        excludes = PathMatcher(options.excludes)
     }
 
     /// Checks the sources, backs them up and saves the snapshot.
     ///
     /// - Throws: `EngineError.sourceUnavailable` before writing anything when a path does
     ///   not exist; repository and storage errors, after which no snapshot is written.
+    /// - Throws: `FilterPatternError` before anything is written when a pattern cannot be used.
     public func run() throws -> BackupResult {
         let start = Clock.now()
+        let record = self.record
+        check = try ExclusionCheck(options.exclusions) { record.report($0) }
         let sources = options.stream.map { [[PathBytes.slash] + $0.path] } ?? options.paths.map(SourceTrie.normalise)
         if options.stream == nil {
             for (given, path) in zip(options.paths, sources) {
@@ -167,7 +178,8 @@ public final class Archiver {
             if let stream = options.stream {
                 root = try StreamArchiver(context: context, trees: trees, owners: owners).archive(stream)
             } else if trie.isTarget {
-                root = try archiveDirectory([PathBytes.slash], parent: parentRoot, walk: walk).wait()
+                let device = options.exclusions.oneFileSystem ? try? FileSystem.lstat([PathBytes.slash]).st_dev : nil
+                root = try archiveDirectory([PathBytes.slash], parent: parentRoot, walk: walk, device: device.map(UInt64.init)).wait()
             } else {
                 root = try archiveIntermediate(trie, path: [], parent: parentRoot, walk: walk).wait()
             }
@@ -186,7 +198,8 @@ public final class Archiver {
         let snapshot = Snapshot(time: RFC3339.format(time, utcOffset: RFC3339.localOffset(at: time.seconds)),
                                 hostname: options.hostname, username: options.username,
                                 uid: getuid(), gid: getgid(), paths: paths, tags: options.tags,
-                                excludes: options.excludes, parent: parent?.id, tree: root,
+                                excludes: options.exclusions.patterns.patterns + options.exclusions.patterns.insensitivePatterns,
+                                parent: parent?.id, tree: root,
                                 summary: summary, programVersion: snapVersion)
         if options.dryRun {
             return result(.dryRun, id: SnapshotID(raw: RawID(w0: 0, w1: 0, w2: 0, w3: 0)), snapshot: snapshot)
@@ -202,6 +215,7 @@ public final class Archiver {
     private func result(_ state: BackupResult.State, id: SnapshotID, snapshot: Snapshot) -> BackupResult {
         var result = BackupResult(state: state, id: id, snapshot: snapshot, warnings: record.warnings)
         result.directories = record.directories
+        result.unmatchedPatterns = check?.patterns.unmatched ?? []
         return result
     }
 
@@ -257,8 +271,13 @@ public final class Archiver {
             let childPath = PathBytes.join(path.isEmpty ? [PathBytes.slash] : path, name)
             let parentNode = parent?.node(named: name)
             if child.isTarget {
+                // A backed-up path is subject to the excludes too, as in restic.
+                if check?.excludedByName(childPath) == true { continue }
+                if let rules = check?.tagRules(in: path.isEmpty ? [PathBytes.slash] : path),
+                   ExclusionCheck.excluded(name, taggedBy: rules) { continue }
                 let st = Result { () throws(FileSystem.Failure) in try FileSystem.lstat(childPath) }
-                if let entry = try archiveEntry(childPath, name: name, lstat: st, parent: parentNode, walk: walk) {
+                let device = options.exclusions.oneFileSystem ? (try? st.get()).map { UInt64($0.st_dev) } : nil
+                if let entry = try archiveEntry(childPath, name: name, lstat: st, parent: parentNode, walk: walk, device: device) {
                     entries.append(entry)
                 }
                 continue
@@ -278,15 +297,19 @@ public final class Archiver {
         return walk.trees.submit(entries)
     }
 
-    private func archiveDirectory(_ path: [UInt8], parent: Tree?, walk: Walk) throws -> Pending<BlobID> {
+    /// - Parameter device: with `--one-file-system`, the device of the backed-up path this
+    ///   folder lies below: entries on another one are left out (folders kept empty).
+    private func archiveDirectory(_ path: [UInt8], parent: Tree?, walk: Walk, device: UInt64?) throws -> Pending<BlobID> {
         // Every entry is looked at relative to the open folder first; the folder is closed
         // before the walk descends, so a deep tree holds no descriptor per level.
         var children: [(name: [UInt8], path: [UInt8], lstat: Result<stat, FileSystem.Failure>)] = []
         do {
             let directory = try FileSystem.Directory(path)
+            // Decided by name before any entry is examined: an excluded folder is never opened.
+            let tagged = check?.tagRules(in: path) ?? []
             for name in try directory.names() {
                 let childPath = PathBytes.join(path, name)
-                if excludes.matches(path: childPath, name: name) { continue }
+                if check?.excludedByName(childPath) == true || ExclusionCheck.excluded(name, taggedBy: tagged) { continue }
                 children.append((name, childPath, Result { () throws(FileSystem.Failure) in try directory.lstat(name) }))
             }
         } catch {
@@ -295,7 +318,7 @@ public final class Archiver {
         var entries: [PendingEntry] = []
         for child in children {
             if let entry = try archiveEntry(child.path, name: child.name, lstat: child.lstat, parent: parent?.node(named: child.name),
-                                            walk: walk) {
+                                            walk: walk, device: device) {
                 entries.append(entry)
             }
         }
@@ -306,12 +329,15 @@ public final class Archiver {
 
     /// Backs up one entry, given what `lstat` said of it; `nil` (with a warning) when it vanished or cannot be read.
     private func archiveEntry(_ path: [UInt8], name: [UInt8], lstat: Result<stat, FileSystem.Failure>, parent: Node?,
-                              walk: Walk) throws -> PendingEntry? {
+                              walk: Walk, device: UInt64?) throws -> PendingEntry? {
         let st: stat
         do { st = try lstat.get() } catch {
             record.warn(path, error.code == ENOENT ? "vanished before it could be read" : "cannot stat: \(error)")
             return nil
         }
+        if check?.excludedBySize(st) == true { return nil }
+        let otherFileSystem = device.map { UInt64(st.st_dev) != $0 } ?? false
+        if otherFileSystem && st.st_mode & S_IFMT != S_IFDIR { return nil }
         guard let type = FileSystem.nodeType(st.st_mode) else {
             record.warn(path, "unknown file type, skipped")
             return nil
@@ -330,8 +356,13 @@ public final class Archiver {
             return archiveFile(path, node: node, parent: parent, walk: walk)
         case .directory:
             sendBatch(walk)
+            if otherFileSystem {
+                // A mount point: kept, as restic keeps it, but not entered.
+                record.count { $0.directories += 1 }
+                return .directory(node, tree: walk.trees.submit([]), path: path, previous: parent?.type == .directory ? parent?.subtree : nil)
+            }
             let tree = try archiveDirectory(path, parent: parent?.type == .directory ? loadTree(parent?.subtree) : nil,
-                                            walk: walk)
+                                            walk: walk, device: device)
             return .directory(node, tree: tree, path: path, previous: parent?.type == .directory ? parent?.subtree : nil)
         case .symlink:
             do { node.linkTarget = try FileSystem.readlink(path) } catch {

@@ -19,7 +19,7 @@ public struct RewrittenSnapshot: Sendable {
 /// under a `backup` lock, so a prune waits for it before deleting what the new trees use.
 public final class SnapshotRewriter {
     private let repository: Repository
-    private let excludes: PathMatcher
+    private let excludes: PathFilter
     /// Recorded in each new snapshot's `excludes`.
     private let patterns: [String]
     private let hostname: String
@@ -28,14 +28,25 @@ public final class SnapshotRewriter {
     private var written: Set<BlobID> = []
     private let walker: TreeWalker
 
-    public init(repository: Repository, excludes: [String], hostname: String, dryRun: Bool) {
+    /// - Parameter exclude: entries matching these (restic's `--exclude` rules, against
+    ///   each entry's path in the snapshot) are removed, with everything below them.
+    /// - Throws: `FilterPatternError` for a pattern that cannot be used.
+    public init(repository: Repository, exclude: PatternRules, hostname: String, dryRun: Bool) throws(FilterPatternError) {
         self.repository = repository
-        self.excludes = PathMatcher(excludes)
-        patterns = excludes
+        excludes = try PathFilter(exclude)
+        patterns = (exclude.patterns + exclude.insensitivePatterns).filter { !$0.isEmpty }
         self.hostname = hostname
         self.dryRun = dryRun
         walker = TreeWalker(repository: repository)
     }
+
+    /// Case-sensitive patterns only.
+    public convenience init(repository: Repository, excludes: [String], hostname: String, dryRun: Bool) throws(FilterPatternError) {
+        try self.init(repository: repository, exclude: PatternRules(patterns: excludes), hostname: hostname, dryRun: dryRun)
+    }
+
+    /// Patterns that matched no entry in the snapshots rewritten so far.
+    public var unmatchedPatterns: [UnmatchedPattern] { excludes.unmatched }
 
     /// Rewrites each snapshot that has excluded entries; returns those it changed. The index
     /// must be loaded.
@@ -77,7 +88,7 @@ public final class SnapshotRewriter {
         var changed = false
         for node in tree.nodes {
             let full = PathBytes.join(path.isEmpty ? [PathBytes.slash] : path, node.name)
-            if excludes.matches(path: full, name: node.name) {
+            if excludes.matches(full) {
                 changed = true
                 try count(node, path: full, into: &result)
                 continue

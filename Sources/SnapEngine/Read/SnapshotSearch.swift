@@ -9,15 +9,16 @@ import SnapRepository
 /// many snapshots of a slowly changing tree reads each distinct folder about once.
 public final class SnapshotSearch {
     public enum Target: Sendable {
-        /// Names (patterns without `/`) or whole paths (with `/`), shell-style (`PathMatcher`).
-        case patterns([String])
+        /// Entries whose own name (a pattern without `/`) or path (with `/`) matches with
+        /// restic's pattern rules (`FilterPattern.matchesEntry`): unlike restic's `find`, an
+        /// entry below a matching folder is not a match by itself.
+        case patterns([FilterPattern])
         /// Entries whose content holds one of these blobs, or whose subtree is one of them.
         case blobs(Set<BlobID>)
     }
 
     private let walker: TreeWalker
     private let target: Target
-    private let matcher: PathMatcher
     /// Subtrees known to hold no match whatever their path: only for targets that do not
     /// depend on the path (blobs, and patterns that match names only).
     private var barren: Set<BlobID> = []
@@ -27,10 +28,8 @@ public final class SnapshotSearch {
         walker = TreeWalker(repository: repository)
         self.target = target
         if case let .patterns(patterns) = target {
-            matcher = PathMatcher(patterns)
-            pathFree = !patterns.contains { $0.contains("/") }
+            pathFree = patterns.allSatisfy(\.isNamePattern)
         } else {
-            matcher = PathMatcher([])
             pathFree = true
         }
     }
@@ -59,8 +58,20 @@ public final class SnapshotSearch {
 
     private func matches(_ node: Node, path: [UInt8]) -> Bool {
         switch target {
-        case .patterns: return matcher.matches(path: path, name: node.name)
+        case let .patterns(patterns):
+            let components = pathFree ? [node.name] : FilterPattern.split(path)
+            return patterns.contains { $0.matchesEntry(components) }
         case let .blobs(ids): return node.content.contains(where: ids.contains) || node.subtree.map(ids.contains) == true
         }
+    }
+}
+
+extension SnapshotSearch.Target {
+    /// Parses `texts` for `.patterns`.
+    /// - Throws: `FilterPatternError` for the first pattern that cannot be used.
+    public static func patterns(parsing texts: [String]) throws(FilterPatternError) -> Self {
+        var parsed: [FilterPattern] = []
+        for text in texts { parsed.append(try FilterPattern(text)) }
+        return .patterns(parsed)
     }
 }

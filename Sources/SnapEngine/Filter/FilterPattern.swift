@@ -1,0 +1,183 @@
+/// Why a pattern for `--exclude`, `--include` and their kin cannot be used.
+public struct FilterPatternError: Error, Equatable, Sendable, CustomStringConvertible {
+    public enum Problem: Equatable, Sendable {
+        /// The pattern is empty.
+        case empty
+        /// A `[` class that is not closed, is empty, or holds an unescaped `-` or `]` where a
+        /// character belongs (Go's `filepath.Match` rules).
+        case badClass
+        /// The pattern ends with `\`, which escapes nothing.
+        case trailingBackslash
+    }
+
+    /// The pattern as given.
+    public let pattern: String
+    public let problem: Problem
+
+    public init(pattern: String, problem: Problem) {
+        self.pattern = pattern
+        self.problem = problem
+    }
+
+    public var description: String {
+        let why: String
+        switch problem {
+        case .empty: why = "it is empty"
+        case .badClass:
+            why = "a '[' class is not closed by ']', is empty, or has '-' or ']' where a character belongs (write '\\[' for a literal bracket)"
+        case .trailingBackslash: why = "it ends with '\\', which escapes nothing"
+        }
+        return "pattern '\(pattern)' is not valid: \(why)"
+    }
+}
+
+/// One pattern with restic's rules (its `internal/filter`), parsed once.
+///
+/// The pattern is cleaned as Go's `filepath.Clean` does (repeated and trailing `/`, `.` and
+/// `..` removed), then split at `/`. Each component matches one path component with Go's
+/// `filepath.Match` rules (`*`, `?`, `[...]`, `\`); a component `**` matches any number of
+/// components, none included. A pattern that starts with `/` is anchored: it must match
+/// from the first component on. Any other pattern matches a run of consecutive components
+/// anywhere in the path, so `foo` matches `/a/foo` and `/a/foo/b`, and `py311/config`
+/// matches `/x/py311/config/y`. A leading `!` negates the pattern (see `PathFilter`).
+public struct FilterPattern: Sendable, Hashable {
+    enum Part: Sendable, Hashable {
+        /// The root marker of an anchored pattern.
+        case root
+        /// `**`: any number of components.
+        case anyDepth
+        case literal([UInt8])
+        case glob([UInt8])
+    }
+
+    /// The pattern as given, `!` included.
+    public let text: String
+    /// Whether the pattern started with `!`.
+    public let isNegated: Bool
+    let parts: [Part]
+
+    /// Parses `text`.
+    /// - Throws: `FilterPatternError` when it is empty or a component is malformed for
+    ///   Go's `filepath.Match` (restic refuses such patterns before it starts).
+    public init(_ text: String) throws(FilterPatternError) {
+        guard !text.isEmpty else { throw FilterPatternError(pattern: text, problem: .empty) }
+        self.text = text
+        var bytes = Array(text.utf8)
+        isNegated = bytes.first == UInt8(ascii: "!")
+        if isNegated { bytes.removeFirst() }
+        var parts: [Part] = []
+        for component in Self.split(Self.clean(bytes)) {
+            if component == [PathBytes.slash] && parts.isEmpty {
+                parts.append(.root)
+            } else if component == Array("**".utf8) {
+                parts.append(.anyDepth)
+            } else if component.isEmpty {
+                // Only "/" cleans to a root followed by an empty component; restic reads
+                // that empty component as "**", so "/" matches everything.
+                parts.append(.anyDepth)
+            } else if ComponentGlob.isLiteral(component) {
+                parts.append(.literal(component))
+            } else {
+                if let problem = ComponentGlob.problem(in: component) { throw FilterPatternError(pattern: text, problem: problem) }
+                parts.append(.glob(component))
+            }
+        }
+        self.parts = parts
+    }
+
+    var isAnchored: Bool { parts.first == .root }
+
+    /// A path split as restic splits it: at every `/`, empty components kept, and the empty
+    /// first component of an absolute path made the root marker `/`.
+    public static func split(_ path: [UInt8]) -> [[UInt8]] {
+        var components = path.split(separator: PathBytes.slash, omittingEmptySubsequences: false).map(Array.init)
+        if components.first?.isEmpty == true { components[0] = [PathBytes.slash] }
+        return components
+    }
+
+    /// Whether the path (split by `split`) matches.
+    public func matches(_ components: [[UInt8]]) -> Bool {
+        Self.match(parts[...], components, toEnd: false)
+    }
+
+    /// Whether the path (split by `split`) matches with the pattern's last component on the
+    /// path's last one: the entry itself matches, not only a folder above it (`snap find`).
+    public func matchesEntry(_ components: [[UInt8]]) -> Bool {
+        Self.match(parts[...], components, toEnd: true)
+    }
+
+    /// Whether the pattern is a single component without `**` (it can only ever match one name).
+    public var isNamePattern: Bool {
+        guard parts.count == 1 else { return false }
+        if case .anyDepth = parts[0] { return false }
+        return parts[0] != .root
+    }
+
+    /// Whether an entry below the path (split by `split`) could match: restic's `ChildMatch`.
+    /// Always true for a pattern that is not anchored; for an anchored one, whether the path
+    /// matches the pattern's leading components (up to its first `**`).
+    public func childMayMatch(_ components: [[UInt8]]) -> Bool {
+        guard isAnchored else { return true }
+        var path = components[...]
+        if let star = parts.firstIndex(of: .anyDepth), path.count >= star { path = path.prefix(star) }
+        return Self.match(parts.prefix(path.count), Array(path), toEnd: false)
+    }
+
+    /// restic's `match`: each `**` is tried as zero, one, two... `*` components; then the
+    /// pattern must match consecutive components, from the first for an anchored pattern,
+    /// anywhere after the root marker for one that is not.
+    private static func match(_ parts: ArraySlice<Part>, _ path: [[UInt8]], toEnd: Bool) -> Bool {
+        if let star = parts.firstIndex(of: .anyDepth) {
+            let before = parts[..<star]
+            let after = parts[(star + 1)...]
+            let most = path.count - parts.count + 1
+            guard most >= 0 else { return false }
+            for stars in 0...most {
+                let expanded = before + Array(repeating: Part.glob([UInt8(ascii: "*")]), count: stars) + after
+                if match(expanded[...], path, toEnd: toEnd) { return true }
+            }
+            return false
+        }
+        if parts.isEmpty { return path.isEmpty }
+        guard parts.count <= path.count else { return false }
+        let anchored = parts.first == .root
+        let highest = anchored ? 0 : path.count - parts.count
+        let lowest = toEnd ? path.count - parts.count : !anchored && path.first == [PathBytes.slash] ? 1 : 0
+        guard highest >= lowest else { return false }
+        return (lowest...highest).contains { offset in
+            zip(parts, path[offset...]).allSatisfy { part, component in matches(part, component) }
+        }
+    }
+
+    private static func matches(_ part: Part, _ component: [UInt8]) -> Bool {
+        switch part {
+        case .root: return component == [PathBytes.slash]
+        case let .literal(bytes): return bytes == component
+        case let .glob(pattern): return ComponentGlob.matches(pattern, component)
+        case .anyDepth: return false  // expanded before comparing
+        }
+    }
+
+    /// Go's `filepath.Clean` on bytes.
+    static func clean(_ path: [UInt8]) -> [UInt8] {
+        let slash = PathBytes.slash
+        let dot = UInt8(ascii: ".")
+        let rooted = path.first == slash
+        var kept: [[UInt8]] = []
+        for component in path.split(separator: slash, omittingEmptySubsequences: true) {
+            if component.elementsEqual([dot]) { continue }
+            if component.elementsEqual([dot, dot]) {
+                if let last = kept.last, last != [dot, dot] {
+                    kept.removeLast()
+                } else if !rooted {
+                    kept.append([dot, dot])
+                }
+                continue
+            }
+            kept.append(Array(component))
+        }
+        let body = Array(kept.joined(separator: [slash]))
+        if rooted { return [slash] + body }
+        return body.isEmpty ? [dot] : body
+    }
+}
