@@ -16,7 +16,10 @@ final class BackupReport: Sendable {
     let progress: BackupProgress
     private let ticker = Mutex<StatusLine?>(nil)
 
+    private let options: GlobalOptions
+
     init(global: GlobalOptions) {
+        options = global
         json = global.json
         quiet = global.quiet
         verbosity = global.quiet ? 0 : global.verbosity
@@ -30,20 +33,12 @@ final class BackupReport: Sendable {
     /// Whether a scan for totals is worth running: someone sees the progress.
     var showsProgress: Bool { !quiet && (json || interval != nil || Output.stdoutIsTerminal) }
 
-    /// Starts the progress display: a line redrawn 4 times a second on a terminal; with
-    /// --json a `status` message every second (or --progress-interval); otherwise a plain
-    /// line every --progress-interval, if given.
+    /// Starts the progress display (`StatusLine.start`).
     func start() {
         guard showsProgress else { return }
         let progress = progress
-        let line: StatusLine
-        if json {
-            line = StatusLine(every: interval ?? 1, redraw: false) { elapsed in Self.statusJSON(progress.snapshot, elapsed: elapsed) }
-        } else if Output.stdoutIsTerminal && interval == nil {
-            line = StatusLine.backup(progress)
-        } else {
-            line = StatusLine(every: interval ?? 1, redraw: false) { elapsed in StatusLine.backupText(progress.snapshot, elapsed: elapsed) }
-        }
+        let line = StatusLine.start(global: options, text: { elapsed in StatusLine.backupText(progress.snapshot, elapsed: elapsed) },
+                                    json: { elapsed in Self.statusJSON(progress.snapshot, elapsed: elapsed) })
         ticker.withLock { $0 = line }
     }
 

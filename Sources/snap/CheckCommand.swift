@@ -38,7 +38,7 @@ struct CheckCommand: ParsableCommand {
             if let subset { options.readData = try PackSubset(parsing: subset) } else if readData { options.readData = .all }
             options.lockHostname = Identity.hostname
             let progress = CheckProgress()
-            let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? StatusLine.check(progress) : nil
+            let line = StatusLine.check(progress, global: global)
             let report: CheckReport
             do {
                 report = try Checker(repository: repository, options: options, progress: progress).run()

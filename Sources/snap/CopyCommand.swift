@@ -57,7 +57,11 @@ struct CopyCommand: ParsableCommand {
             let records = try filter.select(ids, in: source, global: global)
             try global.loadIndex(source)
             try global.loadIndex(destination)
-            let result = try SnapshotCopier(from: source, to: destination, hostname: Identity.hostname).copy(records)
+            let progress = TaskProgress()
+            let line = StatusLine.task(progress, global: global)
+            let copied = Result { try SnapshotCopier(from: source, to: destination, hostname: Identity.hostname, progress: progress).copy(records) }
+            line?.stop()
+            let result = try copied.get()
             if global.json { try Output.jsonSummary(result); return }
             guard !global.quiet else { return }
             for (from, to) in result.copied { Output.line("snapshot \(from.short) copied as \(to.short)") }

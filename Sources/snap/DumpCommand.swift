@@ -54,8 +54,14 @@ struct DumpCommand: ParsableCommand {
             let skipped = { (path: [UInt8], type: NodeType) in
                 Output.error("warning: \(PathBytes.display(path)) is a \(type): \(format.rawValue) has no place for it, left out")
             }
+            // Progress only with --target: standard output carries the data otherwise.
+            let progress = TaskProgress()
+            let line = target == nil ? nil : StatusLine.task(progress, global: global)
+            defer { line?.stop() }
+            progress.start("writing \(target ?? "")")
             try SnapshotDump(repository: repository).dump(Array(path.utf8), in: reference.tree, format: format, skipped: skipped) { bytes in
                 try Self.writeAll(fd, bytes, to: target ?? "standard output")
+                progress.add(bytes: UInt64(bytes.count))
             }
         }
     }

@@ -66,16 +66,81 @@ final class StatusLine: Sendable {
         return text
     }
 
-    /// The status line of a running check or repair: phase and counts.
-    static func check(_ progress: CheckProgress) -> StatusLine {
-        StatusLine { elapsed in
+    /// The progress of a running check or repair: phase and counts.
+    static func check(_ progress: CheckProgress, global: GlobalOptions) -> StatusLine? {
+        start(global: global, text: { elapsed in checkText(progress.snapshot, elapsed: elapsed) }, json: { elapsed in
             let c = progress.snapshot
-            var text = "[\(Output.duration(elapsed))] \(c.phase.rawValue)"
-            let packs = "\(c.packsRead)/\(c.packTotal), \(Output.bytes(c.bytes))"
-            if c.phase == .readData { return text + " " + packs }
-            if c.total > 0 { text += " \(c.done)/\(c.total)" } else if c.done > 0 { text += " \(c.done)" }
-            if c.packTotal > 0 { text += "; reading packs \(packs)" }
-            return text
+            var task = TaskProgress.Counts()
+            task.phase = c.phase.rawValue
+            (task.done, task.total) = c.phase == .readData ? (c.packsRead, c.packTotal) : (c.done, c.total)
+            task.bytes = c.bytes
+            return Output.jsonText(TaskStatusJSON(task, elapsed: elapsed))
+        })
+    }
+
+    static func checkText(_ c: CheckProgress.Counts, elapsed: Double) -> String {
+        var text = "[\(Output.duration(elapsed))] \(c.phase.rawValue)"
+        let packs = "\(c.packsRead)/\(c.packTotal), \(Output.bytes(c.bytes))"
+        if c.phase == .readData { return text + " " + packs }
+        if c.total > 0 { text += " \(c.done)/\(c.total)" } else if c.done > 0 { text += " \(c.done)" }
+        if c.packTotal > 0 { text += "; reading packs \(packs)" }
+        return text
+    }
+}
+
+extension StatusLine {
+    /// The progress display the options ask for: a line redrawn 4 times a second on a
+    /// terminal; with --json a `status` message every second (or --progress-interval);
+    /// otherwise a plain line every --progress-interval, if given; `nil` for none (-q).
+    static func start(global: GlobalOptions, text: @escaping @Sendable (Double) -> String,
+                      json: @escaping @Sendable (Double) -> String) -> StatusLine? {
+        guard !global.quiet else { return nil }
+        if global.json { return StatusLine(every: global.progressInterval ?? 1, redraw: false, render: json) }
+        if let interval = global.progressInterval { return StatusLine(every: interval, redraw: false, render: text) }
+        return Output.stdoutIsTerminal ? StatusLine(render: text) : nil
+    }
+
+    /// The display of a copy, prune, dump or restore.
+    static func task(_ progress: TaskProgress, global: GlobalOptions) -> StatusLine? {
+        start(global: global, text: { elapsed in taskText(progress.snapshot, elapsed: elapsed) },
+              json: { elapsed in Output.jsonText(TaskStatusJSON(progress.snapshot, elapsed: elapsed)) })
+    }
+
+    static func taskText(_ c: TaskProgress.Counts, elapsed: Double) -> String {
+        var text = "[\(Output.duration(elapsed))] \(c.phase)"
+        if c.total > 0 { text += " \(c.done)/\(c.total)" } else if c.done > 0 { text += " \(c.done)" }
+        if c.bytes > 0 || c.totalBytes > 0 {
+            text += ", \(Output.bytes(c.bytes))"
+            if c.totalBytes > 0 { text += "/\(Output.bytes(c.totalBytes)) \(min(100, Int(Double(c.bytes) * 100 / Double(c.totalBytes))))%" }
+            if elapsed > 0 { text += ", \(Output.bytes(UInt64(Double(c.bytes) / elapsed)))/s" }
         }
+        return text
+    }
+}
+
+/// A `status` message of a copy, prune, dump or restore (docs/json.md).
+struct TaskStatusJSON: Encodable {
+    let messageType = "status"
+    let secondsElapsed: Int
+    let phase: String
+    let itemsDone: Int
+    let totalItems: Int
+    let bytesDone: UInt64
+    let totalBytes: UInt64
+    let percentDone: Double
+
+    init(_ c: TaskProgress.Counts, elapsed: Double) {
+        secondsElapsed = Int(elapsed)
+        phase = c.phase
+        itemsDone = c.done
+        totalItems = c.total
+        bytesDone = c.bytes
+        totalBytes = c.totalBytes
+        percentDone = c.totalBytes > 0 ? min(1, Double(c.bytes) / Double(c.totalBytes)) : c.total > 0 ? min(1, Double(c.done) / Double(c.total)) : 0
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case messageType = "message_type", secondsElapsed = "seconds_elapsed", phase, itemsDone = "items_done"
+        case totalItems = "total_items", bytesDone = "bytes_done", totalBytes = "total_bytes", percentDone = "percent_done"
     }
 }

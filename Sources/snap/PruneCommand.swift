@@ -70,7 +70,10 @@ func prune(repository: Repository, global: GlobalOptions, maxUnused: Double = 0.
     options.dryRun = dryRun
     let quiet = global.quiet
     Interruption.setOutcome("prune stopped; the repository stays valid, and the next prune finishes the work")
-    return try Pruner(repository: repository, options: options) { message in
+    let progress = TaskProgress()
+    let line = StatusLine.task(progress, global: global)
+    defer { line?.stop() }
+    return try Pruner(repository: repository, options: options, progress: progress) { message in
         if !quiet { Output.error("note: \(message)") }
     }.run()
 }

@@ -28,7 +28,7 @@ struct RepairIndexCommand: ParsableCommand {
         try reportingErrors {
             let repository = try global.openRepository(cache: false)
             let progress = CheckProgress()
-            let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? StatusLine.check(progress) : nil
+            let line = global.json ? nil : StatusLine.check(progress, global: global)
             let result: IndexRepairResult
             do {
                 result = try Repairer(repository: repository, hostname: Identity.hostname, progress: progress).repairIndex(dryRun: dryRun)
@@ -89,7 +89,7 @@ struct RepairSnapshotsCommand: ParsableCommand {
             options.forget = forget
             options.readData = readData
             let progress = CheckProgress()
-            let line = Output.stdoutIsTerminal && !global.quiet && !global.json ? StatusLine.check(progress) : nil
+            let line = global.json ? nil : StatusLine.check(progress, global: global)
             let result: SnapshotRepairResult
             do {
                 result = try Repairer(repository: repository, hostname: Identity.hostname, progress: progress).repairSnapshots(options)

@@ -130,3 +130,39 @@ final class BackupJSONStreamTests: XCTestCase {
         XCTAssertEqual(during.last?["current_files"] as? [String], [big])
     }
 }
+
+/// End-to-end: copy, check, dump and prune show progress where asked (a terminal, or
+/// --progress-interval for logs), and --json status messages.
+final class TaskProgressTests: XCTestCase {
+    var work = ""
+    var snap = SnapProcess(environment: [:])
+
+    override func setUpWithError() throws {
+        work = try makeTemporaryFolder("taskprogress")
+        snap = SnapProcess(environment: ["SNAP_PASSWORD": "pw", "SNAP_REPOSITORY": "\(work)/repo", "SNAP_CACHE_DIR": "\(work)/cache"])
+        try snap.expect(0, ["init"])
+        try FileManager.default.createDirectory(atPath: "\(work)/src", withIntermediateDirectories: true)
+        try Data((0..<(48 << 20)).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: "\(work)/src/random.bin"))
+        try snap.expect(0, ["backup", "-q", "\(work)/src"])
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    func testProgressLinesForLogsAndJSON() throws {
+        try snap.expect(0, ["init", "-r", "\(work)/other"])
+        let copy = try snap.expect(0, ["-r", "\(work)/other", "copy", "--from-repo", "\(work)/repo", "--from-password-command", "echo pw",
+                                       "--progress-interval", "0.05"]).stdout
+        XCTAssertTrue(copy.contains("] copying snapshot "), copy)
+        XCTAssertFalse(copy.contains("\u{1b}["), "no terminal control without a terminal")
+        let check = try snap.expect(0, ["--json", "--progress-interval", "0.05", "check", "--read-data"]).stdout
+        let lines = check.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        XCTAssertEqual(lines.count, check.split(separator: "\n").count, "every line is JSON: \(check)")
+        XCTAssertEqual(lines.last?["message_type"] as? String, "summary")
+        XCTAssertTrue(lines.dropLast().allSatisfy { $0["message_type"] as? String == "status" && $0["phase"] is String }, check)
+        let dump = try snap.expect(0, ["dump", "latest", "\(work)/src/random.bin", "--target", "\(work)/out.bin", "--progress-interval", "0.02"]).stdout
+        XCTAssertTrue(dump.contains("] writing \(work)/out.bin"), dump)
+        XCTAssertEqual(try snap.expect(0, ["check", "--read-data"]).stdout.contains("\r"), false, "no progress without a terminal by default")
+    }
+}

@@ -45,8 +45,11 @@ public final class SnapshotCopier {
     private var stored: Set<BlobID> = []
     private var result = CopyResult()
 
+    private let progress: TaskProgress
+
     /// Both repositories' indexes must be loaded.
-    public init(from source: Repository, to destination: Repository, hostname: String) {
+    public init(from source: Repository, to destination: Repository, hostname: String, progress: TaskProgress = TaskProgress()) {
+        self.progress = progress
         self.source = source
         self.destination = destination
         self.hostname = hostname
@@ -68,6 +71,7 @@ public final class SnapshotCopier {
                 result.alreadyCopied.append(record.id)
                 continue
             }
+            progress.start("copying snapshot \(record.id.short) (\(pending.count + result.alreadyCopied.count + 1) of \(records.count)): blobs")
             var snapshot = record.snapshot
             snapshot.tree = try copyTree(record.snapshot.tree)
             snapshot.original = line
@@ -95,6 +99,7 @@ public final class SnapshotCopier {
             result.bytesCopied += UInt64(bytes.count)
         }
         mapped[id] = newID
+        progress.step(bytes: UInt64(bytes.count))
         return newID
     }
 

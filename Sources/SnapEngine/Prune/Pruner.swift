@@ -15,8 +15,11 @@ public final class Pruner {
     private let repository: Repository
     private let options: PruneOptions
     private let report: (String) -> Void
+    let progress: TaskProgress
 
-    public init(repository: Repository, options: PruneOptions, report: @escaping (String) -> Void = { _ in }) {
+    public init(repository: Repository, options: PruneOptions, progress: TaskProgress = TaskProgress(),
+                report: @escaping (String) -> Void = { _ in }) {
+        self.progress = progress
         self.repository = repository
         self.options = options
         self.report = report
@@ -29,6 +32,7 @@ public final class Pruner {
         let marks = try checkLocks(now: lock?.storageNow ?? WallClock.now, measured: lock?.clockOffset != nil)
 
         // What is used.
+        progress.start("finding the blobs snapshots use")
         var reachable = Reachability()
         try reachable.add(snapshotsOf: repository, report: report)
         result.snapshots = reachable.snapshots.count
@@ -39,6 +43,7 @@ public final class Pruner {
         guard let current = try condemn(marks: marks, reachable: reachable, result: &result), let lock else { return result }
 
         // Phase 2.
+        progress.start("deleting condemned packs")
         try deleteSafely(marks: current, reachable: &reachable, lock: lock, result: &result)
         return result
     }
@@ -75,10 +80,12 @@ public final class Pruner {
         if options.dryRun { return nil }
 
         let saver = BlobSaver(repository: repository)
+        progress.start("repacking", total: plan.repack.count, totalBytes: UInt64(result.bytesRepacked))
         for (pack, used) in plan.repack {
             try PackReader.forEachBlob(of: pack, entries: used, repository: repository) { entry, plaintext in
                 try saver.save(entry.type, id: entry.id, plaintext: plaintext)
             }
+            progress.step(bytes: UInt64(pack.size))
         }
         result.indexFilesWritten += try saver.finish().indexFiles
         if !adopted.isEmpty {
