@@ -33,6 +33,9 @@ struct FindCommand: ParsableCommand {
     @Flag(help: "The arguments are data blob IDs (or unique prefixes of 8 or more digits): find the files using them.")
     var blob = false
 
+    @Flag(name: [.short, .customLong("ignore-case")], help: "Patterns match regardless of case.")
+    var ignoreCase = false
+
     @Flag(help: "The arguments are tree IDs: find the folders they are.")
     var tree = false
 
@@ -70,7 +73,7 @@ struct FindCommand: ParsableCommand {
             } else if blob || tree {
                 target = .blobs(try resolveBlobs(repository))
             } else {
-                target = try .patterns(parsing: patterns)
+                target = try .patterns(parsing: patterns, ignoringCase: ignoreCase)
             }
             let search = SnapshotSearch(repository: repository, target: target)
             var groups: [FindJSON] = []

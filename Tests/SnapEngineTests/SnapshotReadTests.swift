@@ -102,6 +102,8 @@ final class SnapshotReadTests: XCTestCase {
         XCTAssertEqual(try run(.patterns(parsing: ["*.txt"])), ["/a/b/x.txt", "/d/deep/e/f.txt"])
         XCTAssertEqual(try run(.patterns(parsing: [source.path + "/c/*"])), ["/c/y.log"])
         XCTAssertEqual(try run(.patterns(parsing: ["nothing"])), [])
+        XCTAssertEqual(try run(.patterns(parsing: ["*.TXT"])), [], "case counts by default")
+        XCTAssertEqual(try run(.patterns(parsing: ["*.TXT"], ignoringCase: true)), ["/a/b/x.txt", "/d/deep/e/f.txt"])
         var content: BlobID?
         try TreeWalker(repository: repository).walk(snapshot.tree) { path, node in
             if PathBytes.display(path).hasSuffix("y.log") { content = node.content.first }

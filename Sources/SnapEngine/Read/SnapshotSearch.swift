@@ -11,8 +11,9 @@ public final class SnapshotSearch {
     public enum Target: Sendable {
         /// Entries whose own name (a pattern without `/`) or path (with `/`) matches with
         /// restic's pattern rules (`FilterPattern.matchesEntry`): unlike restic's `find`, an
-        /// entry below a matching folder is not a match by itself.
-        case patterns([FilterPattern])
+        /// entry below a matching folder is not a match by itself. With `ignoringCase`, the
+        /// patterns are lower-case and names are lower-cased before matching (`find -i`).
+        case patterns([FilterPattern], ignoringCase: Bool)
         /// Entries whose content holds one of these blobs, or whose subtree is one of them.
         case blobs(Set<BlobID>)
     }
@@ -27,7 +28,7 @@ public final class SnapshotSearch {
     public init(repository: Repository, target: Target) {
         walker = TreeWalker(repository: repository)
         self.target = target
-        if case let .patterns(patterns) = target {
+        if case let .patterns(patterns, _) = target {
             pathFree = patterns.allSatisfy(\.isNamePattern)
         } else {
             pathFree = true
@@ -58,8 +59,9 @@ public final class SnapshotSearch {
 
     private func matches(_ node: Node, path: [UInt8]) -> Bool {
         switch target {
-        case let .patterns(patterns):
-            let components = pathFree ? [node.name] : FilterPattern.split(path)
+        case let .patterns(patterns, ignoringCase):
+            var components = pathFree ? [node.name] : FilterPattern.split(path)
+            if ignoringCase { components = components.map(CaseFolding.lowercased) }
             return patterns.contains { $0.matchesEntry(components) }
         case let .blobs(ids): return node.content.contains(where: ids.contains) || node.subtree.map(ids.contains) == true
         }
@@ -67,11 +69,11 @@ public final class SnapshotSearch {
 }
 
 extension SnapshotSearch.Target {
-    /// Parses `texts` for `.patterns`.
+    /// Parses `texts` for `.patterns` (lower-cased first when `ignoringCase`).
     /// - Throws: `FilterPatternError` for the first pattern that cannot be used.
-    public static func patterns(parsing texts: [String]) throws(FilterPatternError) -> Self {
+    public static func patterns(parsing texts: [String], ignoringCase: Bool = false) throws(FilterPatternError) -> Self {
         var parsed: [FilterPattern] = []
-        for text in texts { parsed.append(try FilterPattern(text)) }
-        return .patterns(parsed)
+        for text in texts { parsed.append(try FilterPattern(ignoringCase ? CaseFolding.lowercased(text) : text)) }
+        return .patterns(parsed, ignoringCase: ignoringCase)
     }
 }
