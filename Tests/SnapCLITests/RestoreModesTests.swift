@@ -62,6 +62,13 @@ final class RestoreModesTests: XCTestCase {
         let never = try snap.expect(0, ["restore", "latest", "--target", out, "--overwrite", "never"]).stdout
         XCTAssertTrue(never.contains("0 updated, 0 unchanged, 2 skipped"), never)
         XCTAssertEqual(read("\(out)\(source)/a/x.txt"), "mine\n")
+
+        // SNAPSHOT:subfolder inside the backed-up path: the whole target is below it.
+        let sub = "\(work)/sub"
+        try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: false)
+        try "extra\n".write(toFile: "\(sub)/extra.txt", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["restore", "latest:\(source)/a", "--target", sub, "--delete"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: sub).sorted(), ["x.txt", "y.txt"])
     }
 
     /// A symlink in the target where the snapshot has a folder never leads the restore outside.
