@@ -26,6 +26,8 @@ extension Restorer {
         var finished: Set<Int> = []
         /// Whole-blob files whose only chunk is damaged in the repository.
         var damagedWhole: Set<Int> = []
+        /// Files with damaged ranges (holes where the repository's blobs are damaged).
+        var damaged: Set<Int> = []
         /// Files not written completely for reasons on the target's side (or because the
         /// restore stopped first).
         var unwritten: Set<Int> = []
@@ -54,7 +56,8 @@ extension Restorer {
         var missing: [BlobID] = []
         /// Blob uses per file: complete when that many were written.
         var planned: [Int: Int] = [:]
-        for (i, e) in plan.enumerated() where e.created && e.linkTo == nil && (e.node.type == .file || e.node.type == .hardlink) {
+        for (i, e) in plan.enumerated() where e.created && e.linkTo == nil && e.action != .keep
+            && (e.node.type == .file || e.node.type == .hardlink) {
             var offset: UInt64 = 0
             for id in e.node.content {
                 let location = repository.index.lookup(id)
@@ -109,6 +112,7 @@ extension Restorer {
             let done = written[i] ?? 0
             if done == count { continue }
             if done + (damagedUses[i] ?? 0) == count && targetFailure[i] == nil {
+                content.damaged.insert(i)
                 if plan[i].isWholeBlob { content.damagedWhole.insert(i) }
                 continue
             }

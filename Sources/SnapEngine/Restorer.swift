@@ -24,46 +24,26 @@ public struct RestoreOptions: Sendable {
     public var workers = max(1, System.activeProcessorCount)
     /// Entries restored per batch when there are no includes (see `Restorer`).
     public var batchSize = 16_384
+    /// What to do with entries that already exist in the target.
+    public var overwrite = OverwriteMode.ifChanged
+    /// After restoring, remove entries of the target that the snapshot (with the
+    /// selection) does not have, inside restored folders below `deleteWithin` only.
+    public var delete = false
+    /// Absolute paths of the restored tree below which `delete` may remove entries;
+    /// `["/"]` allows the whole tree. The CLI passes a snapshot's backed-up paths, so that
+    /// what lies beside them in the folders leading to them is left alone.
+    public var deleteWithin: [String] = ["/"]
+    /// Decide and count everything, write nothing (not even the target folder).
+    public var dryRun = false
+    /// Read every file written back and compare it with the snapshot, blob by blob
+    /// (mismatches go to `RestoreResult.verifyFailures`).
+    public var verify = false
+    /// Told of each entry restored, updated, left unchanged, skipped or deleted (in a dry
+    /// run: that would be), when it is done.
+    public var report: (@Sendable (RestoreEvent) -> Void)?
+    /// Called before each batch's files are read back by `verify` (tests damage a file here).
+    var beforeVerify: (@Sendable () -> Void)?
     public init(target: String) { self.target = target }
-}
-
-/// The outcome of a restore.
-///
-/// Failures on the target's side (`errors`, `unwritten`, `stopped`) are kept apart from
-/// damage in the repository (`unreadableFolders`, `damagedBlobs`), so that messages never
-/// blame one for the other.
-public struct RestoreResult: Sendable {
-    /// Files restored: written completely, or with damaged ranges named in `damagedBlobs`.
-    public var files = 0
-    public var directories = 0
-    public var otherEntries = 0
-    /// The bytes of the files counted in `files`.
-    public var bytes: UInt64 = 0
-    /// Entries that could not be created, written or given their metadata in the target
-    /// (each message names its path); the rest was restored.
-    public var errors: [String] = []
-    /// Folders whose contents could not be read from the repository (each message names its path).
-    public var unreadableFolders: [String] = []
-    /// Blobs that were missing, unreadable or failed authentication in the repository, with
-    /// the snapshot paths of the files they belong to.
-    public var damagedBlobs: [(blob: BlobID, reason: String, files: [String])] = []
-    /// Snapshot paths of files that could not be written completely to the target. None is
-    /// left behind: each was removed (or never created), so no file in the target has its
-    /// final size and times without its content.
-    public var unwritten: [String] = []
-    /// `--include` and `--exclude` patterns that matched no entry the restore looked at.
-    public var unmatchedIncludes: [UnmatchedPattern] = []
-    public var unmatchedExcludes: [UnmatchedPattern] = []
-    /// Set when the restore stopped early because the target cannot take more (no space,
-    /// quota, read-only, I/O errors); what was not reached is not restored.
-    public var stopped: RestoreStop?
-
-    public var succeeded: Bool {
-        errors.isEmpty && unreadableFolders.isEmpty && damagedBlobs.isEmpty && unwritten.isEmpty && stopped == nil
-    }
-
-    /// How many files have damaged, missing or unreadable data in the repository.
-    public var damagedFiles: Int { Set(damagedBlobs.flatMap(\.files)).count }
 }
 
 /// Restores a snapshot's tree into a target folder.
@@ -80,6 +60,14 @@ public struct RestoreResult: Sendable {
 /// hand, nothing further is planned, and `RestoreResult.stopped` says where. A file that
 /// was not written completely is removed rather than left at its final size (a restored
 /// file is created at that size before its content arrives), and gets no metadata.
+///
+/// An entry that exists in the target is handled by `RestoreOptions.overwrite`. One that is
+/// replaced is removed first and created anew, never written into: a replaced file is a
+/// new inode, so other hard links to the old one keep their content, and a symlink in the
+/// place of a folder is removed, never followed. Entries are looked at with `lstat` only
+/// inside folders that exist as real folders, so nothing is read or written through a
+/// symlink in the target (the target path itself may contain symlinks). Another process
+/// changing the target during the restore is not guarded against.
 public final class Restorer {
     let repository: Repository
     let root: BlobID
@@ -105,6 +93,9 @@ public final class Restorer {
     let stopSignal = RestoreStopSignal()
     /// Files removed because they were not written completely: further names of them are not linked.
     var removedTargets: Set<[UInt8]> = []
+    /// Entries to remove at the end (`RestoreOptions.delete`).
+    var deletions: [Deletion] = []
+    let deleteScopes: [[UInt8]]
 
     struct PlannedEntry {
         var target: [UInt8]
@@ -113,10 +104,13 @@ public final class Restorer {
         /// For a hard link whose first name is restored too: that name's target path.
         var linkTo: [UInt8]?
         var created = false
+        var action = EntryAction.create
+        /// A folder is where this non-folder entry goes: removed before it is created.
+        var replacesFolder = false
 
         /// A file of exactly one chunk: created, written, given its metadata and closed
         /// on one descriptor when its chunk arrives (one open per file, not four).
-        var isWholeBlob: Bool { linkTo == nil && (node.type == .file || node.type == .hardlink) && node.content.count == 1 }
+        var isWholeBlob: Bool { linkTo == nil && action != .keep && (node.type == .file || node.type == .hardlink) && node.content.count == 1 }
     }
 
     public init(repository: Repository, tree: BlobID, options: RestoreOptions, warn: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -125,6 +119,7 @@ public final class Restorer {
         self.options = options
         self.warn = warn
         metadata = MetadataWriter(restoreOwnership: options.restoreOwnership)
+        deleteScopes = options.deleteWithin.map { SourceTrie.normalise(Array($0.utf8)) }
     }
 
     /// Restores everything selected. Per-entry failures are collected in the result, not
@@ -136,18 +131,20 @@ public final class Restorer {
         if !options.include.isEmpty { includes = try PathFilter(options.include) }
         if !options.exclude.isEmpty { excludes = try PathFilter(options.exclude) }
         let target = SourceTrie.normalise(Array(options.target.utf8))
-        try makeTarget(target)
+        let targetExists = try makeTarget(target)
         if let st = try? FileSystem.lstat(target), st.st_mode & S_ISGID != 0 { groupMayBeInherited = true }
         umaskBits = umask(0o022)
         umask(umaskBits)
         let rootTree = try loadTree(root)
         var links = RestoredLinks(target: target)
-        _ = try planDirectory(rootTree, snapshotPath: [], target: target, links: &links)
+        _ = try planDirectory(rootTree, snapshotPath: [], target: target, selected: includes == nil, exists: targetExists,
+                              links: &links)
         restoreBatch()
+        if !stopSignal.isRaised { carryOutDeletions() }
         result.unmatchedIncludes = includes?.unmatched ?? []
         result.unmatchedExcludes = excludes?.unmatched ?? []
         // After a stop, folders keep the owner-only mode they were created with.
-        if !stopSignal.isRaised { applyFolderMetadata() }
+        if !stopSignal.isRaised && !options.dryRun { applyFolderMetadata() }
         result.stopped = stopSignal.stop
         return result
     }
@@ -163,7 +160,14 @@ public final class Restorer {
     }
 
     /// Adds the selected entries below a tree to the plan; returns whether anything was added.
-    func planDirectory(_ tree: Tree, snapshotPath: [UInt8], target: [UInt8], links: inout RestoredLinks) throws -> Bool {
+    ///
+    /// - Parameters:
+    ///   - selected: the folder itself is restored (not only a way to entries below it),
+    ///     so `--delete` may remove what it holds beyond the snapshot's entries.
+    ///   - exists: `target` exists as a real folder (not a symlink): only then are
+    ///     its entries looked at.
+    func planDirectory(_ tree: Tree, snapshotPath: [UInt8], target: [UInt8], selected: Bool, exists: Bool,
+                       links: inout RestoredLinks) throws -> Bool {
         var added = false
         for node in tree.nodes {
             if stopSignal.isRaised { break }
@@ -172,12 +176,29 @@ public final class Restorer {
             let entryTarget = PathBytes.join(target, node.name)
             if node.type == .directory {
                 guard chosen || enter else { continue }
+                let existing = exists ? try? FileSystem.lstat(entryTarget) : nil
+                var entry = PlannedEntry(target: entryTarget, snapshotPath: path, node: node)
+                let isFolder = existing.map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
+                if let existing {
+                    if isFolder {
+                        entry.action = .keep
+                    } else {
+                        // A symlink or file where the snapshot has a folder: removed (never
+                        // followed), or the folder is left out.
+                        entry.action = decide(node, path: entryTarget, existing: existing) == .skip ? .skip : .replace
+                        if entry.action == .skip {
+                            if chosen { countSkipped(path, node: node) }
+                            continue
+                        }
+                    }
+                }
                 let index = plan.count
-                plan.append(PlannedEntry(target: entryTarget, snapshotPath: path, node: node))
+                plan.append(entry)
                 var below = false
                 if enter, let subtree = node.subtree {
                     do {
-                        below = try planDirectory(try loadTree(subtree), snapshotPath: path, target: entryTarget, links: &links)
+                        below = try planDirectory(try loadTree(subtree), snapshotPath: path, target: entryTarget,
+                                                  selected: chosen, exists: isFolder, links: &links)
                     } catch {
                         let message = "\(PathBytes.display(path)): cannot read folder contents from the repository: \(error)"
                         result.unreadableFolders.append(message)
@@ -188,6 +209,7 @@ public final class Restorer {
                 continue
             }
             guard chosen else { continue }
+            let existing = exists ? try? FileSystem.lstat(entryTarget) : nil
             var entry = PlannedEntry(target: entryTarget, snapshotPath: path, node: node)
             if node.type == .hardlink {
                 if let first = links.linkTarget(forFurtherNameOf: node.linkTarget) {
@@ -198,10 +220,23 @@ public final class Restorer {
             } else if node.type == .file {
                 links.restoredFirst(path, links: node.links)
             }
+            if let existing {
+                entry.action = entry.linkTo != nil && options.overwrite == .ifChanged
+                    ? .replace  // unless already that link: see `createDeferred`
+                    : decide(node, path: entryTarget, existing: existing)
+                if entry.action == .skip {
+                    countSkipped(path, node: node)
+                    continue
+                }
+                entry.replacesFolder = entry.action == .replace && existing.st_mode & S_IFMT == S_IFDIR
+            }
             plan.append(entry)
             added = true
             // Without includes nothing planned is taken back, so a full batch can go now.
             if includes == nil && plan.count >= options.batchSize { restoreBatch() }
+        }
+        if options.delete && exists && (selected || added) && !stopSignal.isRaised {
+            planDeletions(in: tree, target: target, snapshotPath: snapshotPath, selected: selected)
         }
         return added
     }
@@ -219,17 +254,34 @@ public final class Restorer {
     /// Restores the planned entries and starts a new batch.
     func restoreBatch() {
         guard !plan.isEmpty else { return }
+        if options.dryRun {
+            for e in plan { count(e) }
+            plan.removeAll(keepingCapacity: true)
+            return
+        }
         createEntries()
         let content = writeContent()
         removeUnwritten(content.unwritten)
         createDeferred(content)
         applyMetadata(skipping: content.finished.union(content.unwritten))
+        if options.verify && !stopSignal.isRaised { verifyBatch(content) }
         plan.removeAll(keepingCapacity: true)
     }
 
     // MARK: Create
 
-    func makeTarget(_ target: [UInt8]) throws {
+    /// Creates the target folder and those above it (in a dry run, only checks); returns
+    /// whether it existed.
+    ///
+    /// - Throws: `EngineError.targetUnavailable` when it cannot be created or is not a folder.
+    func makeTarget(_ target: [UInt8]) throws -> Bool {
+        if let st = try? FileSystem.lstat(target) {
+            guard st.st_mode & S_IFMT == S_IFDIR else {
+                throw EngineError.targetUnavailable(path: PathBytes.display(target), reason: "not a folder")
+            }
+            return true
+        }
+        if options.dryRun { return false }
         var prefix: [UInt8] = []
         for component in PathBytes.components(target) {
             prefix = PathBytes.join(prefix.isEmpty ? [PathBytes.slash] : prefix, component)
@@ -241,6 +293,7 @@ public final class Restorer {
         if let st = try? FileSystem.lstat(target), (st.st_mode & S_IFMT) != S_IFDIR {
             throw EngineError.targetUnavailable(path: PathBytes.display(target), reason: "not a folder")
         }
+        return false
     }
 
     /// Records a problem on the target's side. After a stop it is counted but not told:
@@ -257,21 +310,29 @@ public final class Restorer {
             // Entries are planned parents first: skip what lies inside a folder that failed.
             if let failed = failedFolder, e.target.starts(with: failed + [PathBytes.slash]) { continue }
             failedFolder = nil
-            // Created when their content is written; further names once their first exists.
-            if e.isWholeBlob || e.linkTo != nil {
+            if e.replacesFolder && !clearFolder(in: e) {
+                if stopSignal.isRaised { break }
+                continue
+            }
+            // Created when their content is written; further names once their first exists
+            // (and counted then).
+            if e.isWholeBlob || e.linkTo != nil || (e.action == .keep && e.node.type != .directory) {
                 plan[i].created = true
-                count(e)
+                if e.linkTo == nil { count(e) }
                 continue
             }
             let failed: Int32? = PathBytes.withCString(e.target) { path in
                 switch e.node.type {
                 case .directory:
                     if mkdir(path, 0o700) == 0 { return nil }
-                    if errno == EEXIST, let st = try? FileSystem.lstat(e.target), (st.st_mode & S_IFMT) == S_IFDIR {
+                    guard errno == EEXIST, let st = try? FileSystem.lstat(e.target) else { return errno }
+                    if (st.st_mode & S_IFMT) == S_IFDIR {
                         if st.st_mode & S_ISGID != 0 { groupMayBeInherited = true }
                         return nil
                     }
-                    return errno
+                    // A symlink or file in the way, planned to be replaced: removed, not followed.
+                    guard e.action == .replace else { return EEXIST }
+                    return unlink(path) == 0 && mkdir(path, 0o700) == 0 ? nil : errno
                 case .file, .hardlink:
                     // Size first: blobs that are all zeros are then simply not written (holes).
                     return Self.createSized(path, size: e.node.size)
@@ -305,12 +366,20 @@ public final class Restorer {
         }
     }
 
+    /// Counts an entry restored, replaced or left unchanged, and tells `options.report`.
     func count(_ e: PlannedEntry) {
+        if e.action == .keep && e.node.type != .directory {
+            result.unchanged += 1
+            tell(.unchanged, e.snapshotPath, e.node)
+            return
+        }
         switch e.node.type {
         case .directory: result.directories += 1
         case .file, .hardlink: result.files += 1; if e.linkTo == nil { result.bytes += e.node.size }
         default: result.otherEntries += 1
         }
+        if e.action == .replace { result.updated += 1 }
+        if e.action != .keep { tell(e.action == .replace ? .updated : .restored, e.snapshotPath, e.node) }
     }
 
     /// Creates (or replaces) an empty file of `size` bytes to be written into later;
@@ -361,6 +430,7 @@ public final class Restorer {
     /// Takes a file out of the restored counts and into `result.unwritten`.
     func markUnwritten(_ e: PlannedEntry) {
         result.files -= 1
+        if e.action == .replace { result.updated -= 1 }
         if e.linkTo == nil { result.bytes -= e.node.size }
         result.unwritten.append(PathBytes.display(e.snapshotPath))
     }
@@ -378,17 +448,26 @@ public final class Restorer {
         for e in plan where e.created {
             guard let first = e.linkTo else { continue }
             if removedTargets.contains(first) {
-                markUnwritten(e)
+                result.unwritten.append(PathBytes.display(e.snapshotPath))
+                continue
+            }
+            if e.action == .replace && options.overwrite == .ifChanged, let here = try? FileSystem.lstat(e.target),
+               let there = try? FileSystem.lstat(first), here.st_ino == there.st_ino && here.st_dev == there.st_dev {
+                result.unchanged += 1  // already this hard link
+                tell(.unchanged, e.snapshotPath, e.node)
                 continue
             }
             let failed: Int32? = PathBytes.withCString(e.target) { path in
                 unlink(path)
                 return PathBytes.withCString(first) { link($0, path) } == 0 ? nil : errno
             }
-            guard let failed else { continue }
+            guard let failed else {
+                count(e)
+                continue
+            }
             if RestoreStop.stops(failed) { stopSignal.raise(code: failed, path: e.target) }
             if stopSignal.isRaised {
-                markUnwritten(e)  // its first name may never have been reached
+                result.unwritten.append(PathBytes.display(e.snapshotPath))  // its first name may never have been reached
             } else {
                 record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))")
             }

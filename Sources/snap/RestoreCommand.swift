@@ -1,6 +1,9 @@
 import ArgumentParser
+import Foundation
 import SnapCore
 import SnapEngine
+
+extension OverwriteMode: ExpressibleByArgument {}
 
 struct RestoreCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -21,12 +24,45 @@ struct RestoreCommand: ParsableCommand {
     @OptionGroup(title: "Include and exclude options") var include: IncludeOptions
     @OptionGroup(title: "Include and exclude options") var exclude: ExcludeOptions
 
+    @Option(help: ArgumentHelp("What to do with entries that exist in the target: always, if-changed (replace unless the "
+        + "content is the snapshot's), if-newer (replace if the snapshot's is newer) or never.", valueName: "mode"))
+    var overwrite = OverwriteMode.ifChanged
+
+    @Flag(help: "Remove entries below the restored paths that the snapshot (with --include/--exclude) does not have.")
+    var delete = false
+
+    @Flag(help: "Write nothing; count what would be restored, updated and deleted (list it with -v).")
+    var dryRun = false
+
+    @Flag(help: "Read every file written back and compare it with the snapshot; a difference is an error.")
+    var verify = false
+
     func validate() throws {
         if at != nil && snapshot != "latest" && !snapshot.hasPrefix("latest:") {
             throw ValidationError("give either a snapshot ID or --at, not both")
         }
         try InputValidation.time(at, option: "--at")
         if target.isEmpty { throw ValidationError("--target must not be empty") }
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: target, isDirectory: &isFolder) && !isFolder.boolValue {
+            throw ValidationError("--target \(target) exists and is not a folder")
+        }
+    }
+
+    /// Where `--delete` may remove entries, in the restored tree's paths: below the
+    /// snapshot's backed-up paths, so that what lies beside them in the folders leading to
+    /// them (which the snapshot holds only as a way down) is left alone.
+    static func deleteScope(paths: [String], subfolder: [UInt8]) -> [String] {
+        guard !subfolder.isEmpty else { return paths }
+        let folder = String(decoding: subfolder, as: UTF8.self)
+        var scope: [String] = []
+        for path in paths {
+            // The subfolder is a backed-up path or lies inside one: all of it.
+            if path == folder || folder.hasPrefix(path == "/" ? "/" : path + "/") { return ["/"] }
+            // A backed-up path inside the subfolder.
+            if path.hasPrefix(folder + "/") { scope.append(String(path.dropFirst(folder.count))) }
+        }
+        return scope
     }
 
     func run() throws {
@@ -40,7 +76,16 @@ struct RestoreCommand: ParsableCommand {
             var options = RestoreOptions(target: target)
             let (included, excluded) = (try include.gather(), try exclude.gather())
             (options.include, options.exclude) = (included.rules, excluded.rules)
+            options.overwrite = overwrite
+            options.delete = delete
+            options.deleteWithin = Self.deleteScope(paths: record.snapshot.paths, subfolder: reference.subfolder)
+            options.dryRun = dryRun
+            options.verify = verify && !dryRun
+            if global.verbose && !global.quiet && !global.json {
+                options.report = { event in Output.line("\(event.action.rawValue) \(event.path)\(event.isFolder ? "/" : "")") }
+            }
             if !global.quiet && !global.json {
+                if dryRun { Output.line("dry run: nothing is written") }
                 Output.line("restoring snapshot \(record.id.short) of \(record.snapshot.paths.joined(separator: " ")) at \(record.snapshot.time) to \(target)")
             }
             Interruption.setOutcome("restore incomplete: files being written when it stopped may be partial; run the restore again")
@@ -48,13 +93,22 @@ struct RestoreCommand: ParsableCommand {
                 Output.error("error: \(message)")
             }.run()
             if global.json {
-                try Output.json(RestoreJSON(snapshot: record.id.hex, complete: result.succeeded, stopped: result.stopped?.description,
-                                            files: result.files, directories: result.directories, bytes: result.bytes,
+                try Output.json(RestoreJSON(snapshot: record.id.hex, complete: result.succeeded, dryRun: dryRun,
+                                            stopped: result.stopped?.description,
+                                            files: result.files, directories: result.directories, otherEntries: result.otherEntries,
+                                            bytes: result.bytes, updated: result.updated, unchanged: result.unchanged,
+                                            skipped: result.skipped, deleted: result.deleted, verified: verify ? result.verified : nil,
                                             errors: result.errors, unwritten: result.unwritten, unreadableFolders: result.unreadableFolders,
+                                            verifyFailures: result.verifyFailures,
                                             damaged: result.damagedBlobs.map { .init(blob: $0.blob.hex, reason: $0.reason, files: $0.files) }))
             } else if !global.quiet {
-                let counts = "\(result.files) files, \(result.directories) folders, \(result.otherEntries) other entries, \(Output.bytes(result.bytes))"
-                if result.succeeded {
+                var counts = "\(result.files) files, \(result.directories) folders, \(result.otherEntries) other entries, \(Output.bytes(result.bytes))"
+                counts += "; \(result.updated) updated, \(result.unchanged) unchanged, \(result.skipped) skipped"
+                if delete { counts += ", \(result.deleted) deleted" }
+                if verify && !dryRun { counts += "; \(result.verified) files verified" }
+                if dryRun {
+                    Output.line("would restore \(counts)")
+                } else if result.succeeded {
                     Output.line("restored \(counts)")
                 } else {
                     let removed = result.unwritten.isEmpty ? "" : "; \(result.unwritten.count) files not restored (none left partly written)"
@@ -86,6 +140,9 @@ struct RestoreCommand: ParsableCommand {
         var parts: [String] = []
         if !result.unwritten.isEmpty { parts.append("\(result.unwritten.count) files could not be written to the target (none left partly written)") }
         if !result.errors.isEmpty { parts.append("\(result.errors.count) entries could not be created or given their metadata in the target") }
+        if !result.verifyFailures.isEmpty {
+            parts.append("\(result.verifyFailures.count) files differ from the snapshot when read back")
+        }
         return "restore incomplete: " + (parts + repository).joined(separator: ", ") + " (named above)"
     }
 
@@ -93,21 +150,38 @@ struct RestoreCommand: ParsableCommand {
         struct Damaged: Encodable { let blob: String; let reason: String; let files: [String] }
         let snapshot: String
         let complete: Bool
+        let dryRun: Bool
         /// Why the restore stopped early (the target cannot take more), or nil.
         let stopped: String?
         let files: Int
         let directories: Int
+        let otherEntries: Int
         let bytes: UInt64
+        /// Of `files` and `otherEntries`, those that replaced an existing entry.
+        let updated: Int
+        /// Existing entries that already had the snapshot's content (metadata set).
+        let unchanged: Int
+        /// Existing entries left alone because of --overwrite.
+        let skipped: Int
+        let deleted: Int
+        /// Files read back with --verify; absent without it.
+        let verified: Int?
         /// Entries that could not be created or given their metadata in the target.
         let errors: [String]
         /// Files that could not be written completely to the target, and were removed.
         let unwritten: [String]
         let unreadableFolders: [String]
+        /// Files that differ from the snapshot when read back (--verify).
+        let verifyFailures: [String]
         let damaged: [Damaged]
 
         enum CodingKeys: String, CodingKey {
             case snapshot, complete, stopped, files, directories, bytes, errors, unwritten
+            case dryRun = "dry_run"
+            case otherEntries = "other_entries"
+            case updated, unchanged, skipped, deleted, verified
             case unreadableFolders = "unreadable_folders"
+            case verifyFailures = "verify_failures"
             case damaged
         }
     }

@@ -1,0 +1,103 @@
+import Foundation
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// End-to-end: `restore --overwrite/--delete/--dry-run/--verify` on a target that already
+/// holds a restore, their counts in text and JSON, and the input they refuse.
+final class RestoreModesTests: XCTestCase {
+    var work = ""
+    var source = ""
+    var snap = SnapProcess(environment: [:])
+
+    override func setUpWithError() throws {
+        work = try makeTemporaryFolder("restore-modes")
+        snap = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/repo", "SNAP_PASSWORD": "modes"])
+        try snap.expect(0, ["init"])
+        source = "\(work)/src"
+        try FileManager.default.createDirectory(atPath: "\(source)/a", withIntermediateDirectories: true)
+        try "x\n".write(toFile: "\(source)/a/x.txt", atomically: false, encoding: .utf8)
+        try "y\n".write(toFile: "\(source)/a/y.txt", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["backup", source])
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    private func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
+
+    private func json(_ stdout: String) throws -> [String: Any] {
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
+    }
+
+    func testDryRunThenDeleteAndVerify() throws {
+        let out = "\(work)/out"
+        try snap.expect(0, ["restore", "latest", "--target", out])
+        try "changed, longer\n".write(toFile: "\(out)\(source)/a/x.txt", atomically: false, encoding: .utf8)
+        try "extra\n".write(toFile: "\(out)\(source)/a/extra.txt", atomically: false, encoding: .utf8)
+        try "beside\n".write(toFile: "\(out)\(work)/beside.txt", atomically: false, encoding: .utf8)
+
+        let dry = try snap.expect(0, ["restore", "latest", "--target", out, "--delete", "--dry-run", "-v"]).stdout
+        XCTAssertTrue(dry.contains("updated \(source)/a/x.txt\n"), dry)
+        XCTAssertTrue(dry.contains("unchanged \(source)/a/y.txt\n"), dry)
+        XCTAssertTrue(dry.contains("deleted \(source)/a/extra.txt\n"), dry)
+        XCTAssertFalse(dry.contains("beside"), dry)
+        XCTAssertTrue(dry.contains("would restore 1 files"), dry)
+        XCTAssertEqual(read("\(out)\(source)/a/x.txt"), "changed, longer\n", "a dry run writes nothing")
+        XCTAssertEqual(read("\(out)\(source)/a/extra.txt"), "extra\n", "a dry run deletes nothing")
+
+        let real = try json(try snap.expect(0, ["restore", "latest", "--target", out, "--delete", "--verify", "--json"]).stdout)
+        XCTAssertEqual(real["complete"] as? Bool, true)
+        XCTAssertEqual(real["updated"] as? Int, 1)
+        XCTAssertEqual(real["unchanged"] as? Int, 1)
+        XCTAssertEqual(real["deleted"] as? Int, 1)
+        XCTAssertEqual(real["verified"] as? Int, 1)
+        XCTAssertEqual(read("\(out)\(source)/a/x.txt"), "x\n")
+        XCTAssertNil(read("\(out)\(source)/a/extra.txt"))
+        XCTAssertEqual(read("\(out)\(work)/beside.txt"), "beside\n", "beside the backed-up path: kept")
+
+        try "mine\n".write(toFile: "\(out)\(source)/a/x.txt", atomically: false, encoding: .utf8)
+        let never = try snap.expect(0, ["restore", "latest", "--target", out, "--overwrite", "never"]).stdout
+        XCTAssertTrue(never.contains("0 updated, 0 unchanged, 2 skipped"), never)
+        XCTAssertEqual(read("\(out)\(source)/a/x.txt"), "mine\n")
+
+        // SNAPSHOT:subfolder inside the backed-up path: the whole target is below it.
+        let sub = "\(work)/sub"
+        try FileManager.default.createDirectory(atPath: sub, withIntermediateDirectories: false)
+        try "extra\n".write(toFile: "\(sub)/extra.txt", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["restore", "latest:\(source)/a", "--target", sub, "--delete"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: sub).sorted(), ["x.txt", "y.txt"])
+    }
+
+    /// A symlink in the target where the snapshot has a folder never leads the restore outside.
+    func testSymlinkInTargetIsReplacedNotFollowed() throws {
+        let out = "\(work)/out"
+        let outside = "\(work)/outside"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: false)
+        let first = try XCTUnwrap(source.split(separator: "/").first)
+        XCTAssertEqual(symlink(outside, "\(out)/\(first)"), 0)
+        try snap.expect(0, ["restore", "latest", "--target", out])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside), [])
+        XCTAssertEqual(read("\(out)\(source)/a/x.txt"), "x\n")
+    }
+
+    func testBadInputIsRefusedBeforeAnythingIsWritten() throws {
+        let file = "\(work)/a-file"
+        try "keep\n".write(toFile: file, atomically: false, encoding: .utf8)
+        for (arguments, text) in [
+            (["restore", "latest", "--target", "\(work)/out", "--overwrite", "sometimes"], "--overwrite"),
+            (["restore", "latest", "--target", "\(work)/out", "--delete=yes"], "--delete"),
+            (["restore", "latest", "--target", file], "not a folder"),
+        ] {
+            let result = try snap.run(arguments)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            let firstLine = result.stderr.split(separator: "\n").first.map(String.init) ?? ""
+            XCTAssertTrue(firstLine.contains(text), "\(arguments): \(result.stderr)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out"))
+        XCTAssertEqual(read(file), "keep\n")
+    }
+}
