@@ -78,12 +78,13 @@ extension Restorer {
         let uses_ = uses
         let repository = self.repository
         let stop = stopSignal
+        let progress = options.progress
         let creation = Creation(umask: umaskBits, groupMayBeInherited: groupMayBeInherited, metadata: metadata)
         ParallelWork.forEach(packs.count, workers: options.workers) { p in
             guard !stop.isRaised else { return }
             let (pack, blobs) = packs[p]
             let outcome = Self.restorePack(pack, blobs: blobs, uses: uses_, files: files, repository: repository,
-                                           creation: creation, stop: stop)
+                                           creation: creation, stop: stop, progress: progress)
             outcomes.withLock { all in
                 all.failed += outcome.failed
                 all.finished += outcome.finished
@@ -159,7 +160,8 @@ extension Restorer {
     /// the whole-blob files finished, and metadata problems. Returns early once `stop` is
     /// raised, by this worker or another.
     static func restorePack(_ pack: PackID, blobs: [BlobLocation], uses: [BlobID: [BlobUse]], files: [FileTarget],
-                                    repository: Repository, creation: Creation, stop: RestoreStopSignal) -> PackOutcome {
+                                    repository: Repository, creation: Creation, stop: RestoreStopSignal,
+                                    progress: RestoreProgress? = nil) -> PackOutcome {
         var outcome = PackOutcome()
         guard let first = blobs.first, let last = blobs.last else { return outcome }
         let start = Int(first.entry.offset)
@@ -204,6 +206,7 @@ extension Restorer {
                 if file.isWholeBlob {
                     switch writeWhole(plaintext, to: file, creation: creation) {
                     case .success(let messages):
+                        progress?.wrote(plaintext.count)
                         outcome.finished.append(Int(use.file))
                         outcome.written.append(use.file)
                         outcome.problems += messages
@@ -213,6 +216,7 @@ extension Restorer {
                 } else if let error = write(plaintext, to: file.path, at: use.offset) {
                     unwritable(use.file, error)
                 } else {
+                    progress?.wrote(plaintext.count)
                     outcome.written.append(use.file)
                 }
             }

@@ -40,6 +40,8 @@ public struct RestoreEvent: Sendable {
     /// The entry's path in the restored tree (`/home/a/x`), for a deleted entry too.
     public let path: String
     public let isFolder: Bool
+    /// A file's size (0 for other entries and deleted ones).
+    public var size: UInt64 = 0
 }
 
 extension Restorer {
@@ -97,7 +99,9 @@ extension Restorer {
     }
 
     func tell(_ action: RestoreEvent.Action, _ snapshotPath: [UInt8], _ node: Node) {
-        options.report?(RestoreEvent(action: action, path: PathBytes.display(snapshotPath), isFolder: node.type == .directory))
+        let size = node.type == .file || node.type == .hardlink ? node.size : 0
+        options.progress?.record(action, size: size, isFolder: node.type == .directory)
+        options.report?(RestoreEvent(action: action, path: PathBytes.display(snapshotPath), isFolder: node.type == .directory, size: size))
     }
 
     /// Makes room for a non-folder entry where the target has a folder: an empty folder is

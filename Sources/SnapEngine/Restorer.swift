@@ -41,6 +41,8 @@ public struct RestoreOptions: Sendable {
     /// Told of each entry restored, updated, left unchanged, skipped or deleted (in a dry
     /// run: that would be), when it is done.
     public var report: (@Sendable (RestoreEvent) -> Void)?
+    /// Live counts for a progress display.
+    public var progress: RestoreProgress?
     /// Called before each batch's files are read back by `verify` (tests damage a file here).
     var beforeVerify: (@Sendable () -> Void)?
     public init(target: String) { self.target = target }
@@ -220,6 +222,7 @@ public final class Restorer {
             } else if node.type == .file {
                 links.restoredFirst(path, links: node.links)
             }
+            options.progress?.planned(size: node.type == .file || node.type == .hardlink ? node.size : 0)
             if let existing {
                 entry.action = entry.linkTo != nil && options.overwrite == .ifChanged
                     ? .replace  // unless already that link: see `createDeferred`

@@ -81,19 +81,37 @@ struct RestoreCommand: ParsableCommand {
             options.deleteWithin = Self.deleteScope(paths: record.snapshot.paths, subfolder: reference.subfolder)
             options.dryRun = dryRun
             options.verify = verify && !dryRun
-            if global.verbose && !global.quiet && !global.json {
-                options.report = { event in Output.line("\(event.action.rawValue) \(event.path)\(event.isFolder ? "/" : "")") }
+            if global.verbose && !global.quiet {
+                let json = global.json
+                options.report = { event in
+                    let item = event.path + (event.isFolder ? "/" : "")
+                    if json {
+                        try? Output.jsonLine(RestoreVerboseJSON(action: event.action.rawValue, item: item, size: event.size))
+                    } else {
+                        Output.line("\(event.action.rawValue) \(item)")
+                    }
+                }
             }
+            let progress = RestoreProgress()
+            options.progress = progress
+            let started = Date()
             if !global.quiet && !global.json {
                 if dryRun { Output.line("dry run: nothing is written") }
                 Output.line("restoring snapshot \(record.id.short) of \(record.snapshot.paths.joined(separator: " ")) at \(record.snapshot.time) to \(target)")
             }
             Interruption.setOutcome("restore incomplete: files being written when it stopped may be partial; run the restore again")
-            let result = try Restorer(repository: repository, tree: reference.tree, options: options) { message in
-                Output.error("error: \(message)")
-            }.run()
+            let line = StatusLine.start(global: global, text: { Self.statusText(progress.snapshot, elapsed: $0) },
+                                        json: { Output.jsonText(RestoreStatusJSON(progress.snapshot, elapsed: $0)) })
+            let restored = Result {
+                try Restorer(repository: repository, tree: reference.tree, options: options) { message in
+                    Output.error("error: \(message)")
+                }.run()
+            }
+            line?.stop()
+            let result = try restored.get()
             if global.json {
-                try Output.json(RestoreJSON(snapshot: record.id.hex, complete: result.succeeded, dryRun: dryRun,
+                try Output.jsonSummary(RestoreJSON(counts: RestoreStatusJSON(progress.snapshot, elapsed: Date().timeIntervalSince(started)),
+                                            snapshot: record.id.hex, complete: result.succeeded, dryRun: dryRun,
                                             stopped: result.stopped?.description,
                                             files: result.files, directories: result.directories, otherEntries: result.otherEntries,
                                             bytes: result.bytes, updated: result.updated, unchanged: result.unchanged,
@@ -146,8 +164,54 @@ struct RestoreCommand: ParsableCommand {
         return "restore incomplete: " + (parts + repository).joined(separator: ", ") + " (named above)"
     }
 
+    static func statusText(_ c: RestoreProgress.Counts, elapsed: Double) -> String {
+        var text = "[\(Output.duration(elapsed))] \(c.filesRestored + c.filesSkipped)/\(c.totalFiles) files, \(Output.bytes(c.bytesRestored + c.bytesSkipped))/\(Output.bytes(c.totalBytes))"
+        if c.totalBytes > 0 { text += " \(min(100, Int(Double(c.bytesRestored + c.bytesSkipped) * 100 / Double(c.totalBytes))))%" }
+        if elapsed > 0 { text += ", \(Output.bytes(UInt64(Double(c.bytesRestored) / elapsed)))/s" }
+        if c.filesDeleted > 0 { text += ", \(c.filesDeleted) deleted" }
+        return text
+    }
+
+    /// restic's restore `status` message; its fields also open the `summary` (docs/json.md).
+    struct RestoreStatusJSON: Encodable {
+        let messageType = "status"
+        let secondsElapsed: Int
+        let percentDone: Double
+        let totalFiles: Int
+        let filesRestored: Int
+        let filesSkipped: Int
+        let filesDeleted: Int
+        let totalBytes: UInt64
+        let bytesRestored: UInt64
+        let bytesSkipped: UInt64
+
+        init(_ c: RestoreProgress.Counts, elapsed: Double) {
+            secondsElapsed = Int(elapsed)
+            percentDone = c.totalBytes > 0 ? min(1, Double(c.bytesRestored + c.bytesSkipped) / Double(c.totalBytes))
+                : c.totalFiles > 0 ? min(1, Double(c.filesRestored + c.filesSkipped) / Double(c.totalFiles)) : 0
+            (totalFiles, filesRestored, filesSkipped, filesDeleted) = (c.totalFiles, c.filesRestored, c.filesSkipped, c.filesDeleted)
+            (totalBytes, bytesRestored, bytesSkipped) = (c.totalBytes, c.bytesRestored, c.bytesSkipped)
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case messageType = "message_type", secondsElapsed = "seconds_elapsed", percentDone = "percent_done"
+            case totalFiles = "total_files", filesRestored = "files_restored", filesSkipped = "files_skipped"
+            case filesDeleted = "files_deleted", totalBytes = "total_bytes", bytesRestored = "bytes_restored", bytesSkipped = "bytes_skipped"
+        }
+    }
+
+    struct RestoreVerboseJSON: Encodable {
+        let messageType = "verbose_status"
+        let action: String
+        let item: String
+        let size: UInt64
+        enum CodingKeys: String, CodingKey { case messageType = "message_type", action, item, size }
+    }
+
+    /// The `summary`: restic's counts (`RestoreStatusJSON`'s, but `message_type`), then snap's own.
     struct RestoreJSON: Encodable {
         struct Damaged: Encodable { let blob: String; let reason: String; let files: [String] }
+        let counts: RestoreStatusJSON
         let snapshot: String
         let complete: Bool
         let dryRun: Bool
@@ -174,6 +238,29 @@ struct RestoreCommand: ParsableCommand {
         /// Files that differ from the snapshot when read back (--verify).
         let verifyFailures: [String]
         let damaged: [Damaged]
+
+        func encode(to encoder: any Encoder) throws {
+            try counts.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(snapshot, forKey: .snapshot)
+            try c.encode(complete, forKey: .complete)
+            try c.encode(dryRun, forKey: .dryRun)
+            try c.encodeIfPresent(stopped, forKey: .stopped)
+            try c.encode(files, forKey: .files)
+            try c.encode(directories, forKey: .directories)
+            try c.encode(otherEntries, forKey: .otherEntries)
+            try c.encode(bytes, forKey: .bytes)
+            try c.encode(updated, forKey: .updated)
+            try c.encode(unchanged, forKey: .unchanged)
+            try c.encode(skipped, forKey: .skipped)
+            try c.encode(deleted, forKey: .deleted)
+            try c.encodeIfPresent(verified, forKey: .verified)
+            try c.encode(errors, forKey: .errors)
+            try c.encode(unwritten, forKey: .unwritten)
+            try c.encode(unreadableFolders, forKey: .unreadableFolders)
+            try c.encode(verifyFailures, forKey: .verifyFailures)
+            try c.encode(damaged, forKey: .damaged)
+        }
 
         enum CodingKeys: String, CodingKey {
             case snapshot, complete, stopped, files, directories, bytes, errors, unwritten

@@ -28,8 +28,11 @@ final class RestoreModesTests: XCTestCase {
 
     private func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
 
+    /// The `summary`: the last line of a JSON stream.
     private func json(_ stdout: String) throws -> [String: Any] {
-        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(stdout.utf8)) as? [String: Any])
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(stdout.split(separator: "\n").last).utf8)) as? [String: Any])
+        XCTAssertEqual(summary["message_type"] as? String, "summary")
+        return summary
     }
 
     func testDryRunThenDeleteAndVerify() throws {
@@ -54,6 +57,12 @@ final class RestoreModesTests: XCTestCase {
         XCTAssertEqual(real["unchanged"] as? Int, 1)
         XCTAssertEqual(real["deleted"] as? Int, 1)
         XCTAssertEqual(real["verified"] as? Int, 1)
+        // restic's restore summary fields.
+        XCTAssertEqual(real["files_restored"] as? Int, 1)
+        XCTAssertEqual(real["files_skipped"] as? Int, 1)
+        XCTAssertEqual(real["files_deleted"] as? Int, 1)
+        XCTAssertEqual(real["total_files"] as? Int, 2)
+        XCTAssertEqual(real["bytes_restored"] as? Int, 2)
         XCTAssertEqual(read("\(out)\(source)/a/x.txt"), "x\n")
         XCTAssertNil(read("\(out)\(source)/a/extra.txt"))
         XCTAssertEqual(read("\(out)\(work)/beside.txt"), "beside\n", "beside the backed-up path: kept")
@@ -72,6 +81,23 @@ final class RestoreModesTests: XCTestCase {
     }
 
     /// A symlink in the target where the snapshot has a folder never leads the restore outside.
+    // --json -v: one verbose_status per entry with restic's actions, status messages while it runs, a summary at the end.
+    func testJSONStream() throws {
+        let out = "\(work)/out"
+        let stream = try snap.expect(0, ["--json", "-v", "--progress-interval", "0.05", "restore", "latest", "--target", out]).stdout
+        let messages = try stream.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], String($0)) }
+        let verbose = messages.filter { $0["message_type"] as? String == "verbose_status" }
+        XCTAssertEqual(verbose.first { $0["item"] as? String == "\(source)/a/x.txt" }?["action"] as? String, "restored")
+        XCTAssertEqual(verbose.first { $0["item"] as? String == "\(source)/a/x.txt" }?["size"] as? Int, 2)
+        XCTAssertTrue(verbose.contains { $0["item"] as? String == "\(source)/a/" }, "folders end in /")
+        XCTAssertEqual(messages.last?["message_type"] as? String, "summary")
+        XCTAssertTrue(messages.dropLast().allSatisfy { ["status", "verbose_status"].contains($0["message_type"] as? String) }, stream)
+        let again = try json(try snap.expect(0, ["--json", "restore", "latest", "--target", out]).stdout)
+        XCTAssertEqual(again["files_skipped"] as? Int, 2, "unchanged files count as skipped, as in restic")
+        XCTAssertEqual(again["bytes_skipped"] as? Int, 4)
+        XCTAssertEqual(again["files_restored"] as? Int, 0)
+    }
+
     func testSymlinkInTargetIsReplacedNotFollowed() throws {
         let out = "\(work)/out"
         let outside = "\(work)/outside"
