@@ -47,7 +47,7 @@ final class BackupReport: Sendable {
     /// An entry that could not be read.
     func warn(_ warning: BackupWarning) {
         if json {
-            Output.jsonError(BackupErrorJSON(error: .init(message: warning.message), during: "archival", item: PathBytes.display(warning.path)))
+            Output.jsonError(ErrorMessageJSON(error: .init(message: warning.message), during: "archival", item: PathBytes.display(warning.path)))
         } else {
             Output.error("warning: \(warning)")
         }
@@ -137,15 +137,6 @@ final class BackupReport: Sendable {
         let item: String
         let dataSize: UInt64
         enum CodingKeys: String, CodingKey { case messageType = "message_type", action, item, dataSize = "data_size" }
-    }
-
-    struct BackupErrorJSON: Encodable {
-        struct Message: Encodable { let message: String }
-        let messageType = "error"
-        let error: Message
-        let during: String
-        let item: String
-        enum CodingKeys: String, CodingKey { case messageType = "message_type", error, during, item }
     }
 
     struct SummaryJSON: Encodable {

@@ -132,12 +132,15 @@ struct SummaryMessage<Value: Encodable>: Encodable {
     }
 }
 
-/// A message for the user under --json (a warning, or an error that does not end the command).
+/// A message for the user under --json (a warning, or an error that does not end the
+/// command); backup adds restic's `during` and the `item` concerned.
 struct ErrorMessageJSON: Encodable {
     struct Message: Encodable { let message: String }
     let messageType = "error"
     let error: Message
-    enum CodingKeys: String, CodingKey { case messageType = "message_type", error }
+    var during: String? = nil
+    var item: String? = nil
+    enum CodingKeys: String, CodingKey { case messageType = "message_type", error, during, item }
 }
 
 /// A fatal error under --json, as restic 0.17 prints it (docs/json.md).

@@ -25,11 +25,7 @@ final class BackupJSONStreamTests: XCTestCase {
         try? FileManager.default.removeItem(atPath: work)
     }
 
-    private func messages(_ text: String) throws -> [[String: Any]] {
-        try text.split(separator: "\n").map { line in
-            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not a JSON object: \(line)")
-        }
-    }
+    private func messages(_ text: String) throws -> [[String: Any]] { try jsonMessages(text) }
 
     // The fields a restic backup consumer reads, with their meaning.
     func testSummaryAndVerboseStatusUseResticNames() throws {
@@ -157,8 +153,7 @@ final class TaskProgressTests: XCTestCase {
         XCTAssertTrue(copy.contains("] copying snapshot "), copy)
         XCTAssertFalse(copy.contains("\u{1b}["), "no terminal control without a terminal")
         let check = try snap.expect(0, ["--json", "--progress-interval", "0.05", "check", "--read-data"]).stdout
-        let lines = check.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
-        XCTAssertEqual(lines.count, check.split(separator: "\n").count, "every line is JSON: \(check)")
+        let lines = try jsonMessages(check)
         XCTAssertEqual(lines.last?["message_type"] as? String, "summary")
         XCTAssertTrue(lines.dropLast().allSatisfy { $0["message_type"] as? String == "status" && $0["phase"] is String }, check)
         let dump = try snap.expect(0, ["dump", "latest", "\(work)/src/random.bin", "--target", "\(work)/out.bin", "--progress-interval", "0.02"]).stdout

@@ -30,7 +30,7 @@ final class RestoreModesTests: XCTestCase {
 
     /// The `summary`: the last line of a JSON stream.
     private func json(_ stdout: String) throws -> [String: Any] {
-        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(stdout.split(separator: "\n").last).utf8)) as? [String: Any])
+        let summary = try XCTUnwrap(try jsonMessages(stdout).last)
         XCTAssertEqual(summary["message_type"] as? String, "summary")
         return summary
     }
@@ -85,7 +85,7 @@ final class RestoreModesTests: XCTestCase {
     func testJSONStream() throws {
         let out = "\(work)/out"
         let stream = try snap.expect(0, ["--json", "-v", "--progress-interval", "0.05", "restore", "latest", "--target", out]).stdout
-        let messages = try stream.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any], String($0)) }
+        let messages = try jsonMessages(stream)
         let verbose = messages.filter { $0["message_type"] as? String == "verbose_status" }
         XCTAssertEqual(verbose.first { $0["item"] as? String == "\(source)/a/x.txt" }?["action"] as? String, "restored")
         XCTAssertEqual(verbose.first { $0["item"] as? String == "\(source)/a/x.txt" }?["size"] as? Int, 2)

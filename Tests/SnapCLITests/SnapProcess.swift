@@ -86,6 +86,13 @@ struct ServerMissing: Error, CustomStringConvertible {
     var description: String { "\(key) is not set: run under scripts/with-test-servers.sh (make test does)" }
 }
 
+/// Each line of a `--json` stream as an object; fails the test on a line that is not one.
+func jsonMessages(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws -> [[String: Any]] {
+    try text.split(separator: "\n").map { row in
+        try XCTUnwrap(JSONSerialization.jsonObject(with: Data(row.utf8)) as? [String: Any], "not a JSON object: \(row)", file: file, line: line)
+    }
+}
+
 /// The node lines of `snap ls --json` output (one JSON object a line, the snapshot first).
 func lsNodes(_ stdout: String) throws -> [[String: Any]] {
     try stdout.split(separator: "\n").compactMap { line in
