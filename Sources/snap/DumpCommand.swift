@@ -54,11 +54,19 @@ struct DumpCommand: ParsableCommand {
             let skipped = { (path: [UInt8], type: NodeType) in
                 Output.error("warning: \(PathBytes.display(path)) is a \(type): \(format.rawValue) has no place for it, left out")
             }
-            // Progress only with --target: standard output carries the data otherwise.
+            // Standard output carries the data without --target: then the progress goes to
+            // standard error, when that is a terminal (`snap dump latest / > x.tar`).
             let progress = TaskProgress()
-            let line = target == nil ? nil : StatusLine.task(progress, global: global)
+            let line: StatusLine?
+            if target != nil {
+                line = StatusLine.task(progress, global: global)
+            } else if !global.quiet && !global.json && isatty(STDERR_FILENO) == 1 && isatty(STDOUT_FILENO) == 0 {
+                line = StatusLine(output: .standardError) { StatusLine.taskText(progress.snapshot, elapsed: $0) }
+            } else {
+                line = nil
+            }
             defer { line?.stop() }
-            progress.start("writing \(target ?? "")")
+            progress.start("writing \(target ?? "standard output")")
             try SnapshotDump(repository: repository).dump(Array(path.utf8), in: reference.tree, format: format, skipped: skipped) { bytes in
                 try Self.writeAll(fd, bytes, to: target ?? "standard output")
                 progress.add(bytes: UInt64(bytes.count))

@@ -9,13 +9,16 @@ final class StatusLine: Sendable {
     private let stopped = Mutex(false)
     private let finished = DispatchSemaphore(value: 0)
     private let redraw: Bool
+    private let output: FileHandle
 
     /// - Parameters:
     ///   - interval: seconds between updates.
     ///   - redraw: redraw one line in place (a terminal), or print each as a line of its own.
     ///   - render: the line's text, given the seconds since the start.
-    init(every interval: Double = 0.25, redraw: Bool = true, render: @escaping @Sendable (Double) -> String) {
+    init(every interval: Double = 0.25, redraw: Bool = true, output: FileHandle = .standardOutput,
+         render: @escaping @Sendable (Double) -> String) {
         self.redraw = redraw
+        self.output = output
         let started = Date()
         Thread.detachNewThread { [self] in
             var next = interval
@@ -25,7 +28,7 @@ final class StatusLine: Sendable {
                 guard elapsed >= next else { continue }
                 next = elapsed + interval
                 let text = render(elapsed)
-                FileHandle.standardOutput.write(Data((redraw ? "\r\u{1b}[2K" + text : text + "\n").utf8))
+                output.write(Data((redraw ? "\r\u{1b}[2K" + text : text + "\n").utf8))
             }
             finished.signal()
         }
@@ -35,7 +38,7 @@ final class StatusLine: Sendable {
     func stop() {
         stopped.withLock { $0 = true }
         finished.wait()
-        if redraw { FileHandle.standardOutput.write(Data("\r\u{1b}[2K".utf8)) }
+        if redraw { output.write(Data("\r\u{1b}[2K".utf8)) }
     }
 
     /// The status line of a running backup: files, bytes, percentage, rate and ETA.

@@ -138,7 +138,8 @@ final class TaskProgressTests: XCTestCase {
         snap = SnapProcess(environment: ["SNAP_PASSWORD": "pw", "SNAP_REPOSITORY": "\(work)/repo", "SNAP_CACHE_DIR": "\(work)/cache"])
         try snap.expect(0, ["init"])
         try FileManager.default.createDirectory(atPath: "\(work)/src", withIntermediateDirectories: true)
-        try Data((0..<(48 << 20)).map { _ in UInt8.random(in: 0...255) }).write(to: URL(fileURLWithPath: "\(work)/src/random.bin"))
+        let random = try XCTUnwrap(FileHandle(forReadingAtPath: "/dev/urandom")).readData(ofLength: 48 << 20)
+        try random.write(to: URL(fileURLWithPath: "\(work)/src/random.bin"))
         try snap.expect(0, ["backup", "-q", "\(work)/src"])
     }
 
@@ -159,5 +160,15 @@ final class TaskProgressTests: XCTestCase {
         let dump = try snap.expect(0, ["dump", "latest", "\(work)/src/random.bin", "--target", "\(work)/out.bin", "--progress-interval", "0.02"]).stdout
         XCTAssertTrue(dump.contains("] writing \(work)/out.bin"), dump)
         XCTAssertEqual(try snap.expect(0, ["check", "--read-data"]).stdout.contains("\r"), false, "no progress without a terminal by default")
+        // dump to a redirected standard output, with standard error on a terminal (script(1) gives it one):
+        // the line goes to the terminal, the data to the file.
+        let environment = snap.environment.map { "\($0.key)='\($0.value)'" }.joined(separator: " ")
+        // (zip: deflating 48 MiB of random bytes takes long enough for the line to show.)
+        let terminal = try runTool("/usr/bin/script", ["-q", "-e", "-c", "env \(environment) \(SnapProcess.binary) dump --archive zip latest \(work)/src > \(work)/piped.zip", "/dev/null"]).stdout
+        XCTAssertTrue(terminal.contains("writing standard output"), terminal)
+        XCTAssertFalse(terminal.contains("PK"), "no data on the terminal")
+        let zip = try XCTUnwrap(FileManager.default.contents(atPath: "\(work)/piped.zip"))
+        XCTAssertGreaterThan(zip.count, 48 << 20)
+        XCTAssertFalse(String(decoding: zip.prefix(4096), as: UTF8.self).contains("writing standard output"), "no progress in the data")
     }
 }
