@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import SnapTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -100,6 +101,25 @@ final class BackupInputTests: XCTestCase {
         XCTAssertEqual(try files(), ["\(work)/lat\\xe9"])
     }
 
+    // -x/--one-file-system across a real mount (a tmpfs): the mount point is kept as an empty folder, its contents left out.
+    func testOneFileSystemStopsAtARealMount() throws {
+        let mountPoint = "\(work)/src/mounted"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+        guard try runTool("/bin/mount", ["-t", "tmpfs", "snap-test", mountPoint]).status == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here (needs root and mount rights)")
+        }
+        defer { _ = try? runTool("/bin/umount", [mountPoint]) }
+        try "inside\n".write(toFile: "\(mountPoint)/inner.txt", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["backup", "-x", "\(work)/src"])
+        let entries = try lsNodes(try snap.expect(0, ["ls", "latest", "--recursive", "--json"]).stdout)
+        let paths = Set(entries.compactMap { $0["path"] as? String })
+        XCTAssertTrue(paths.contains(mountPoint), "the mount point is kept")
+        XCTAssertFalse(paths.contains("\(mountPoint)/inner.txt"), "its contents are on another file system")
+        XCTAssertTrue(paths.contains("\(work)/src/a.txt"))
+        try snap.expect(0, ["backup", "\(work)/src"])
+        XCTAssertTrue(try files().contains("\(mountPoint)/inner.txt"), "without -x the mount is crossed")
+    }
+
     // --dry-run writes nothing and says what it would add; --skip-if-unchanged saves nothing when nothing changed.
     func testDryRunAndSkipIfUnchanged() throws {
         func repositoryFiles() -> [String] { (FileManager.default.enumerator(atPath: "\(work)/repo")?.allObjects as? [String] ?? []).sorted() }
@@ -108,11 +128,16 @@ final class BackupInputTests: XCTestCase {
         XCTAssertTrue(dry.contains("dry run: nothing was written"), dry)
         XCTAssertTrue(dry.contains("Would add:"), dry)
         XCTAssertEqual(repositoryFiles(), before)
-        try snap.expect(0, ["backup", "\(work)/src"])
-        let skipped = try snap.expect(0, ["backup", "--skip-if-unchanged", "\(work)/src"]).stdout
+        // The folders on the way to a backed-up path are part of its tree, and /tmp's time
+        // changes whenever another process makes a file in it: back up from a quieter place.
+        let quiet = try makeTemporaryFolder("quiet", in: "/var/tmp")
+        defer { try? FileManager.default.removeItem(atPath: quiet) }
+        try "q\n".write(toFile: "\(quiet)/q.txt", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["backup", quiet])
+        let skipped = try snap.expect(0, ["backup", "--skip-if-unchanged", quiet]).stdout
         XCTAssertTrue(skipped.contains("no snapshot saved"), skipped)
         XCTAssertEqual(try snapshotCount(), 1)
-        try snap.expect(0, ["backup", "-H", "elsewhere", "--group-by", "host", "\(work)/src/a.txt"])
+        try snap.expect(0, ["backup", "-H", "elsewhere", "--group-by", "host", "\(quiet)/q.txt"])
         XCTAssertEqual(try snapshotCount(), 2)
     }
 }

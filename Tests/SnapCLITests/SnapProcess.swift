@@ -63,9 +63,9 @@ struct SnapProcess {
     }
 }
 
-/// A fresh folder under /tmp, removed by `cleanUp`.
-func makeTemporaryFolder(_ label: String) throws -> String {
-    let path = "/tmp/snap-test-\(label)-\(UUID().uuidString.prefix(8))"
+/// A fresh folder under /tmp (or `parent`), removed by `cleanUp`.
+func makeTemporaryFolder(_ label: String, in parent: String = "/tmp") throws -> String {
+    let path = "\(parent)/snap-test-\(label)-\(UUID().uuidString.prefix(8))"
     try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
     return path
 }

@@ -3,6 +3,7 @@ import SnapCore
 import SnapEngine
 import SnapRepository
 import SnapStorage
+import SnapTestSupport
 
 final class BackupControlTests: XCTestCase {
     private func options(_ f: BackupFixture, _ paths: [String], _ change: (inout BackupOptions) -> Void = { _ in }) -> BackupOptions {
@@ -34,14 +35,18 @@ final class BackupControlTests: XCTestCase {
     // --skip-if-unchanged saves no snapshot when the tree equals the parent's, and one as soon as something changed.
     func testSkipIfUnchanged() throws {
         let f = try BackupFixture()
-        try SampleTree.build(at: f.sourcePath(Disk.bytes("src")))
-        let first = try f.backup([f.source("src")])
-        let skipping = options(f, [f.source("src")]) { $0.skipIfUnchanged = true }
+        // The folders on the way to a backed-up path are part of its tree, and /tmp's time
+        // changes whenever another process makes a file in it: back up from a quieter place.
+        let quiet = try TemporaryDirectory(prefix: "snap-quiet", in: "/var/tmp")
+        defer { quiet.remove() }
+        try SampleTree.build(at: Disk.bytes(quiet.appending("src")))
+        let first = try f.backup([quiet.appending("src")])
+        let skipping = options(f, [quiet.appending("src")]) { $0.skipIfUnchanged = true }
         let second = try Archiver(repository: f.repository, options: skipping).run()
         XCTAssertEqual(second.state, .unchanged)
         XCTAssertEqual(second.id, first.id)
         XCTAssertEqual(try SnapshotStore.all(in: f.repository).count, 1)
-        try Disk.write(f.sourcePath(Disk.bytes("src"), Disk.bytes("added.txt")), [1, 2, 3])
+        try Disk.write(Disk.bytes(quiet.appending("src/added.txt")), [1, 2, 3])
         let third = try Archiver(repository: f.repository, options: skipping).run()
         XCTAssertEqual(third.state, .saved)
         XCTAssertEqual(try SnapshotStore.all(in: f.repository).count, 2)

@@ -5,9 +5,10 @@ public final class TemporaryDirectory: @unchecked Sendable {
     /// The absolute path of the folder (no trailing slash).
     public let path: String
 
-    /// Creates a new folder whose name starts with `prefix`.
-    public init(prefix: String = "snap-test") throws {
-        let base = FileManager.default.temporaryDirectory.path
+    /// Creates a new folder whose name starts with `prefix`, in `parent` (default: the
+    /// system's temporary directory).
+    public init(prefix: String = "snap-test", in parent: String? = nil) throws {
+        let base = parent ?? FileManager.default.temporaryDirectory.path
         path = "\(base)/\(prefix)-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
     }
