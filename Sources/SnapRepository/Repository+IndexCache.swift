@@ -99,6 +99,7 @@ extension Repository {
                 held.append((id, file))
                 heldEntries += file.packs.reduce(0) { $0 + $1.entries.count }
                 if heldEntries >= max(1, policy.minimumTableBlobs), Self.prepareIndexFolder(folder) {
+                    IndexTableBuilder.removeLeftovers(in: folder)
                     let started = IndexTableBuilder(folder: folder, runLimit: policy.runRecords)
                     for item in held { try started.add(item.file, id: item.id) }
                     held = []

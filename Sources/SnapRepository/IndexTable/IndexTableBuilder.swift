@@ -1,4 +1,4 @@
-import Glibc
+import Foundation
 import SnapCore
 
 /// Builds an index table file from index files read one at a time, in bounded memory.
@@ -31,6 +31,20 @@ final class IndexTableBuilder {
     }
 
     deinit { for path in runPaths { unlink(path) } }
+
+    /// Removes run and temporary files that a killed command left in `folder` more than a day ago
+    /// (younger ones may belong to a command building a table right now).
+    static func removeLeftovers(in folder: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return }
+        let limit = Date().addingTimeInterval(-86_400)
+        for name in names where name.hasPrefix("run-") || name.hasPrefix("table.tmp-") {
+            let path = "\(folder)/\(name)"
+            if let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date,
+               modified < limit {
+                unlink(path)
+            }
+        }
+    }
 
     /// Adds the records of one index file.
     func add(_ file: IndexFile, id: IndexID) throws {

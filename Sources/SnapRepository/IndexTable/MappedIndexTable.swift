@@ -61,6 +61,9 @@ final class MappedIndexTable: @unchecked Sendable {
         guard let mapped = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), mapped != UnsafeMutableRawPointer(bitPattern: -1) else {
             throw .system(call: "mmap", path: path, errno: errno)
         }
+        // Lookups are random: no read-ahead and no fault-around (which would map 64 KiB around
+        // every page a lookup touches, and count it in the resident size).
+        madvise(mapped, size, MADV_RANDOM)
         let view = UnsafeRawPointer(mapped)
         self.size = size
         base = view
@@ -235,7 +238,8 @@ final class MappedIndexTable: @unchecked Sendable {
             if c.bad[word] & bit != 0 { return false }
             if c.touched[word] & bit == 0 {
                 c.touched[word] |= bit
-                c.touchedBytes += (bucketStart(b + 1) - bucketStart(b)) * IndexTableFormat.recordSize
+                // A bucket maps at least the page or two its search touches.
+                c.touchedBytes += max(8192, (bucketStart(b + 1) - bucketStart(b)) * IndexTableFormat.recordSize + 4096)
                 if c.touchedBytes > residentBudget {
                     releaseRecordPages()
                     for i in c.touched.indices { c.touched[i] = 0 }
