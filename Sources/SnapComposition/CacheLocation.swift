@@ -18,6 +18,16 @@ public enum CacheLocation {
         return home + "/.cache/snap"
     }
 
+    /// Where a repository that has no cache (one kept only on local disks) keeps its blob
+    /// index's table file: `$XDG_CACHE_HOME/snap` (else `~/.cache/snap`), unless `--no-cache`.
+    /// Only the table goes there; no copies of repository files.
+    public static func indexRoot(disabled: Bool, environment env: [String: String]) -> String? {
+        if disabled { return nil }
+        if let xdg = env["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/snap" }
+        guard let home = env["HOME"], home.hasPrefix("/") else { return nil }
+        return home + "/.cache/snap"
+    }
+
     /// Repositories whose cache was not used for this long lose it (as with restic).
     public static let staleAfterDays = 30
 

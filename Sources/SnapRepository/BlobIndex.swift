@@ -8,14 +8,17 @@ public struct BlobLocation: Sendable {
     public let entry: PackEntry
 }
 
-/// The in-memory index of every blob in the repository.
+/// The index of every blob in the repository.
 ///
-/// Each blob costs 48 bytes: a sorted table of fixed-size records (32-byte ID, pack
-/// number with the blob type in its top bit, offset, stored length, plaintext length),
-/// searched by binary search, in memory that grows without a second copy (`RecordTable`).
-/// Packs are stored once in a table (about 100 bytes each). Blobs added during a command
-/// go to a small hash map, folded into the table whenever it holds an eighth as many.
-/// Thread-safe.
+/// Each blob is a 48-byte record (32-byte ID, pack number with the blob type in its top
+/// bit, offset, stored length, plaintext length) in a table sorted by ID. The table is
+/// either a memory-mapped cache file (`MappedIndexTable`: the records stay on disk and in
+/// the page cache, searched within one of 65,536 buckets) or, without a cache folder or
+/// for a small repository, anonymous memory that grows without a second copy
+/// (`RecordTable`). Blobs of index files newer than the mapped table, and blobs added
+/// during a command, go to a small sorted table in memory and a hash map, folded into that
+/// table whenever the map holds an eighth as many. Packs are stored once (about 100 bytes
+/// each; the mapped table's packs stay in its file). Thread-safe.
 public final class BlobIndex: Sendable {
     struct Record {
         var id: RawID
@@ -23,6 +26,9 @@ public final class BlobIndex: Sendable {
         var offset: UInt32
         var length: UInt32
         var rawLength: UInt32
+
+        /// The pack number, without the blob type bit.
+        var packNumber: UInt32 { packAndType & ~BlobIndex.treeFlag }
     }
 
     struct Pack {
@@ -32,41 +38,63 @@ public final class BlobIndex: Sendable {
     }
 
     struct State {
+        /// The mapped table, when there is one: it owns pack numbers `0..<table.packCount`.
+        var table: MappedIndexTable?
+        /// Packs of the mapped table whose records `remove(packs:)` forgot, and how many records that was.
+        var removedTablePacks: Set<UInt32> = []
+        var removedTableRecords = 0
         var sorted = RecordTable<Record>()
         var added: [BlobID: Record] = [:]
+        /// Packs not in the mapped table: pack number `tablePacks + i` is `packs[i]`.
         var packs: [Pack] = []
         var packNumbers: [PackID: UInt32] = [:]
+
+        var tablePacks: Int { table?.packCount ?? 0 }
     }
 
     private let state = Mutex(State())
-    private static let treeFlag: UInt32 = 1 << 31
+    static let treeFlag: UInt32 = 1 << 31
 
     public init() {}
 
-    /// Bytes of memory per indexed blob in the sorted table.
+    /// Bytes per indexed blob in the sorted table (in memory, or on disk when mapped).
     public static var bytesPerBlob: Int { MemoryLayout<Record>.stride }
 
-    /// Replaces the contents with the packs of `files` (all index files that are not superseded).
+    /// Replaces the contents with the packs of `files` (all index files that are not superseded), in memory.
     public func load(_ files: [IndexFile]) {
         var fresh = State()
         fresh.sorted.reserve(files.reduce(0) { $0 + $1.packs.reduce(0) { $0 + $1.entries.count } })
+        Self.append(files, to: &fresh)
+        state.withLock { $0 = fresh }
+    }
+
+    /// Replaces the contents with a mapped table and the packs of `extra` (live index files
+    /// newer than the table), whose blobs the table does not already hold.
+    func load(table: MappedIndexTable, extra: [IndexFile]) {
+        var fresh = State()
+        fresh.table = table
+        Self.append(extra, to: &fresh)
+        state.withLock { $0 = fresh }
+    }
+
+    /// Appends the records of `files` that the mapped table does not hold, then sorts and
+    /// keeps one record per ID (a blob may be named by several index files: a pack indexed
+    /// twice, or a blob stored again after a crash).
+    private static func append(_ files: [IndexFile], to s: inout State) {
         for file in files {
             for pack in file.packs {
-                let number = Self.register(pack, in: &fresh)
-                for e in pack.entries { fresh.sorted.append(Self.record(e, pack: number)) }
+                let number = register(pack, in: &s)
+                for e in pack.entries where s.table?.find(e.id.raw) == nil { s.sorted.append(record(e, pack: number)) }
             }
         }
-        // A blob may be named by several index files (a pack indexed twice, or a blob stored
-        // again after a crash): keep one record per ID, so the index holds distinct blobs.
-        fresh.sorted.sortAndDeduplicate(by: { $0.id < $1.id }, dropping: { $0.id == $1.id })
-        state.withLock { $0 = fresh }
+        s.sorted.sortAndDeduplicate(by: { $0.id < $1.id }, dropping: { $0.id == $1.id })
     }
 
     /// Adds the blobs of a pack that was just uploaded.
     public func add(_ pack: IndexedPack) {
         state.withLock { s in
             let number = Self.register(pack, in: &s)
-            for e in pack.entries where Self.find(e.id.raw, in: s.sorted) == nil {
+            for e in pack.entries where Self.findIndexed(e.id.raw, in: s) == nil {
                 s.added[e.id] = Self.record(e, pack: number)
             }
             // A hash map costs two to three times the sorted table per blob: a backup that
@@ -84,25 +112,33 @@ public final class BlobIndex: Sendable {
     /// Forgets the records that point into `packs`. Used by backups so that they do not
     /// deduplicate against packs a prune has condemned; since the index keeps one record
     /// per blob, a blob also held elsewhere may be forgotten too and is then stored again.
+    /// The mapped table is not rewritten: its forgotten packs are skipped on every lookup.
     public func remove(packs: Set<PackID>) {
         guard !packs.isEmpty else { return }
         state.withLock { s in
-            let numbers = Set(packs.compactMap { s.packNumbers[$0] })
+            let numbers = Set(packs.compactMap { Self.packNumber(of: $0, in: s) })
             guard !numbers.isEmpty else { return }
-            let inRemoved = { (r: Record) in numbers.contains(r.packAndType & ~Self.treeFlag) }
+            if let table = s.table {
+                for n in numbers where Int(n) < table.packCount && s.removedTablePacks.insert(n).inserted {
+                    s.removedTableRecords += table.packRow(Int(n)).records
+                }
+            }
+            let inRemoved = { (r: Record) in numbers.contains(r.packNumber) }
             s.sorted.removeAll(where: inRemoved)
             s.added = s.added.filter { !inRemoved($0.value) }
         }
     }
 
     /// Whether any pack holds the blob.
-    public func contains(_ id: BlobID) -> Bool { lookup(id) != nil }
+    public func contains(_ id: BlobID) -> Bool {
+        state.withLock { s in Self.findIndexed(id.raw, in: s) != nil || s.added[id] != nil }
+    }
 
     /// The blob's location, or `nil` when no index names it.
     public func lookup(_ id: BlobID) -> BlobLocation? {
         state.withLock { s in
-            guard let r = Self.find(id.raw, in: s.sorted).map({ s.sorted[$0] }) ?? s.added[id] else { return nil }
-            let pack = s.packs[Int(r.packAndType & ~Self.treeFlag)]
+            guard let r = Self.findIndexed(id.raw, in: s) ?? s.added[id] else { return nil }
+            let pack = Self.pack(Int(r.packNumber), in: s)
             let type: BlobType = r.packAndType & Self.treeFlag != 0 ? .tree : .data
             return BlobLocation(pack: pack.id, salt: pack.salt,
                                 entry: PackEntry(type: type, id: id, offset: r.offset, length: r.length, rawLength: r.rawLength))
@@ -111,14 +147,25 @@ public final class BlobIndex: Sendable {
 
     /// Every indexed pack with its size.
     public var packs: [(id: PackID, size: Int)] {
-        state.withLock { $0.packs.map { ($0.id, $0.size) } }
+        state.withLock { s in
+            var all: [(id: PackID, size: Int)] = []
+            all.reserveCapacity(s.tablePacks + s.packs.count)
+            if let table = s.table {
+                for n in 0..<table.packCount { let row = table.packRow(n); all.append((row.id, row.size)) }
+            }
+            return all + s.packs.map { ($0.id, $0.size) }
+        }
     }
 
     /// The IDs of every indexed blob (for resolving ID prefixes).
     public func allBlobIDs() -> [BlobID] {
         state.withLock { s in
             var ids: [BlobID] = []
-            ids.reserveCapacity(s.sorted.count + s.added.count)
+            ids.reserveCapacity(Self.count(s))
+            if let table = s.table {
+                let removed = s.removedTablePacks
+                table.forEach { r in if removed.isEmpty || !removed.contains(r.packNumber) { ids.append(BlobID(raw: r.id)) } }
+            }
             s.sorted.forEach { ids.append(BlobID(raw: $0.id)) }
             return ids + s.added.keys
         }
@@ -126,27 +173,51 @@ public final class BlobIndex: Sendable {
 
     /// The size of an indexed pack, if the index names it.
     public func packSize(_ id: PackID) -> Int? {
-        state.withLock { s in s.packNumbers[id].map { s.packs[Int($0)].size } }
+        state.withLock { s in Self.packNumber(of: id, in: s).map { Self.pack(Int($0), in: s).size } }
     }
 
     /// The number of distinct blobs indexed.
-    public var count: Int { state.withLock { $0.sorted.count + $0.added.count } }
+    public var count: Int { state.withLock { Self.count($0) } }
+
+    /// Whether the sorted part is a memory-mapped table file.
+    var isMapped: Bool { state.withLock { $0.table != nil } }
+
+    private static func count(_ s: State) -> Int {
+        (s.table.map { $0.recordCount } ?? 0) - s.removedTableRecords + s.sorted.count + s.added.count
+    }
 
     private static func register(_ pack: IndexedPack, in s: inout State) -> UInt32 {
-        if let n = s.packNumbers[pack.id] { return n }
-        let n = UInt32(s.packs.count)
+        if let n = packNumber(of: pack.id, in: s) { return n }
+        let n = UInt32(s.tablePacks + s.packs.count)
         s.packs.append(Pack(id: pack.id, salt: pack.salt, size: pack.size))
         s.packNumbers[pack.id] = n
         return n
     }
 
-    private static func record(_ e: PackEntry, pack: UInt32) -> Record {
+    private static func packNumber(of id: PackID, in s: State) -> UInt32? {
+        s.table?.packNumber(of: id) ?? s.packNumbers[id]
+    }
+
+    private static func pack(_ n: Int, in s: State) -> Pack {
+        if let table = s.table, n < table.packCount {
+            let row = table.packRow(n)
+            return Pack(id: row.id, salt: row.salt, size: row.size)
+        }
+        return s.packs[n - s.tablePacks]
+    }
+
+    static func record(_ e: PackEntry, pack: UInt32) -> Record {
         Record(id: e.id.raw, packAndType: pack | (e.type == .tree ? treeFlag : 0),
                offset: e.offset, length: e.length, rawLength: e.rawLength)
     }
 
-    private static func find(_ id: RawID, in sorted: RecordTable<Record>) -> Int? {
-        let low = sorted.partitionPoint { $0.id < id }
-        return low < sorted.count && sorted[low].id == id ? low : nil
+    /// The record in the mapped or in-memory sorted table (not the added map).
+    private static func findIndexed(_ id: RawID, in s: State) -> Record? {
+        if let table = s.table, let r = table.find(id),
+           s.removedTablePacks.isEmpty || !s.removedTablePacks.contains(r.packNumber) {
+            return r
+        }
+        let low = s.sorted.partitionPoint { $0.id < id }
+        return low < s.sorted.count && s.sorted[low].id == id ? s.sorted[low] : nil
     }
 }

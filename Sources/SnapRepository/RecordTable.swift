@@ -89,6 +89,14 @@ final class RecordTable<Record: BitwiseCopyable>: @unchecked Sendable {
         shrinkToFit()
     }
 
+    /// Calls `body` with the records as one buffer (valid only during the call).
+    func withRecords<R>(_ body: (UnsafeBufferPointer<Record>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: base, count: count))
+    }
+
+    /// Forgets every record and gives the memory back.
+    func removeAll() { unmap() }
+
     /// Calls `body` with every record in order.
     func forEach(_ body: (Record) -> Void) {
         guard let base else { return }

@@ -47,6 +47,10 @@ extension Repository {
     ///   - keyLimits: the most memory and work one scrypt derivation may take.
     ///   - cacheRoot: a folder for local copies of the repository's metadata (docs/cache.md);
     ///     this repository's copies go in a subfolder named by its ID. `nil`: no cache.
+    ///   - indexCacheRoot: where the blob index's table file goes when there is no `cacheRoot`
+    ///     (a local repository keeps no copies of its files, but its index table is worth
+    ///     keeping): `\(root)/\(repository ID)/blob-index/`. `nil` (and no `cacheRoot`): the
+    ///     index is held in memory.
     ///   - report: told about trouble with the cache, for warning lines.
     ///   - keySkipped: told about each key file left out, as it is left out.
     /// - Throws: `RepositoryError.notARepository` when there is no config or no key file;
@@ -57,7 +61,7 @@ extension Repository {
     ///   keys open but that cannot be used; `.unsupportedVersion` for a newer config;
     ///   storage errors as the backend throws them.
     public static func open(backend: Backend, password: String, keyLimits: Scrypt.Limits = Scrypt.Limits(),
-                            cacheRoot: String? = nil,
+                            cacheRoot: String? = nil, indexCacheRoot: String? = nil,
                             report: @escaping @Sendable (String) -> Void = { _ in },
                             keySkipped: (SkippedKey) -> Void = { _ in }) throws -> Repository {
         guard try backend.exists(.config) else { throw RepositoryError.notARepository(location: backend.location) }
@@ -137,11 +141,15 @@ extension Repository {
             }
             if let problem = config.problem { throw RepositoryError.damaged(file: "config", reason: problem) }
             let keyID = KeyID(hex: file.name)
-            guard let cacheRoot, config.id.count == 64, Hex.decode(config.id) != nil else {
+            guard config.id.count == 64, Hex.decode(config.id) != nil else {
                 return Repository(backend: backend, keys: keys, config: config, keyID: keyID)
             }
+            let indexFolder = (cacheRoot ?? indexCacheRoot).map { "\($0)/\(config.id)/blob-index" }
+            guard let cacheRoot else {
+                return Repository(backend: backend, keys: keys, config: config, keyID: keyID, indexCacheFolder: indexFolder)
+            }
             let cached = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", report: report)
-            return Repository(backend: cached, keys: keys, config: config, keyID: keyID)
+            return Repository(backend: cached, keys: keys, config: config, keyID: keyID, indexCacheFolder: indexFolder)
         }
         // The password opened a key file, but config did not open with its keys.
         if let configDamage { throw configDamage }

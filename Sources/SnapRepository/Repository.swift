@@ -19,11 +19,15 @@ public final class Repository: Sendable {
     /// The key file that opened the repository (`nil` for one opened another way).
     public let keyID: KeyID?
 
-    init(backend: Backend, keys: MasterKeys, config: RepositoryConfig, keyID: KeyID? = nil) {
+    /// The folder of the blob index's table file (docs/cache.md), or `nil` to hold the index in memory.
+    public let indexCacheFolder: String?
+
+    init(backend: Backend, keys: MasterKeys, config: RepositoryConfig, keyID: KeyID? = nil, indexCacheFolder: String? = nil) {
         self.backend = backend
         self.keys = keys
         self.config = config
         self.keyID = keyID
+        self.indexCacheFolder = indexCacheFolder
         chunker = Chunker(gear: keys.gearTable(), parameters: config.chunker)
     }
 
@@ -104,27 +108,6 @@ public final class Repository: Sendable {
         } catch let e as DecodingFailure {
             throw RepositoryError.damaged(file: file.description, reason: "\(e)")
         }
-    }
-
-    /// Loads every index file that no other index file supersedes into `index`.
-    ///
-    /// An index file that is damaged (or still being written, on a server without atomic
-    /// writes) is passed to `skipped` and left out: its packs then look unindexed, so a
-    /// backup stores their blobs again and a restore names what it cannot find.
-    public func loadIndex(skipped: (IndexID, Error) -> Void = { _, _ in }) throws {
-        var files: [IndexID: IndexFile] = [:]
-        for info in try backend.list(.index) {
-            guard let id = IndexID(hex: info.file.name) else { continue }
-            do {
-                files[id] = try loadIndexFile(id)
-            } catch let error as RepositoryError {
-                skipped(id, error)
-            } catch StorageError.notFound {
-                continue  // deleted since it was listed
-            }
-        }
-        let superseded = Set(files.values.flatMap(\.supersedes))
-        index.load(files.filter { !superseded.contains($0.key) }.map(\.value))
     }
 
     /// Finds packs that no index names (left by an interrupted backup), reads their

@@ -249,10 +249,14 @@ struct GlobalOptions: ParsableArguments {
         var root = cache ? CacheLocation.root(disabled: noCache, explicit: cacheDirectory,
                                               locations: try replicaSpecs().map(\.location), environment: environment) : nil
         if let dir = root, !CacheLocation.prepare(dir, report: warn) { root = nil }
+        // Without a cache (a local repository), only the index table of a large repository
+        // is kept, created when first needed.
+        let indexRoot = cache && root == nil ? CacheLocation.indexRoot(disabled: noCache, environment: environment) : nil
         let hint = "; raise it with --max-key-memory"
         let quiet = self.quiet
         do {
-            return try Repository.open(backend: backend, password: try password(), keyLimits: limits, cacheRoot: root, report: warn) { key in
+            return try Repository.open(backend: backend, password: try password(), keyLimits: limits, cacheRoot: root, indexCacheRoot: indexRoot,
+                                       report: warn) { key in
                 if !quiet { Output.error("warning: \(key)\(key.isAboveLimit ? hint : "")") }
             }
         } catch let error as RepositoryError {

@@ -1,0 +1,283 @@
+import Glibc
+import SnapCore
+import Synchronization
+
+/// A sorted table of blob records in a read-only, memory-mapped cache file
+/// (`IndexTableFormat`), searched without loading it.
+///
+/// Opening checks the header, the section sizes against the file size, and a checksum of
+/// everything but the records (directory, pack table, file lists): a truncated or garbled
+/// file is rejected. The records are checked one bucket at a time, the first time a bucket
+/// is searched: its checksum, order, bucket and pack numbers. A bucket that fails is treated
+/// as empty (its blobs look unindexed, so a backup stores them again rather than trusting a
+/// damaged location) and the file is deleted so that the next command rebuilds it.
+///
+/// Resident memory: the pages a command touches count in its resident size, although the
+/// page cache keeps them. Once the buckets searched since the last time add up to
+/// `residentBudget` bytes, the record pages are given back (`MADV_DONTNEED`); searching
+/// them again faults them in from the page cache. Thread-safe.
+final class MappedIndexTable: @unchecked Sendable {
+    typealias Record = BlobIndex.Record
+
+    let path: String
+    let recordCount: Int
+    let packCount: Int
+    /// Every index file read to build the table, sorted (live or superseded).
+    let files: [IndexID]
+    /// (file, file it supersedes) for every index file read when the table was built.
+    let edges: [(IndexID, IndexID)]
+
+    /// Immutable after `init`: the mapping, read only through the bounds-checked accessors below.
+    private let base: UnsafeRawPointer
+    private let size: Int
+    private let offsets: IndexTableFormat.Offsets
+    private let inode: ino_t
+    private let residentBudget: Int
+
+    private struct Checks {
+        var verified = [UInt64](repeating: 0, count: IndexTableFormat.bucketCount / 64)
+        var bad = [UInt64](repeating: 0, count: IndexTableFormat.bucketCount / 64)
+        var touched = [UInt64](repeating: 0, count: IndexTableFormat.bucketCount / 64)
+        var touchedBytes = 0
+        var damaged = false
+    }
+    private let checks = Mutex(Checks())
+
+    /// Maps the table at `path` and checks everything but the records.
+    ///
+    /// - Parameter residentBudget: record bytes searched before the pages are given back.
+    /// - Throws: `IndexTableError.system` when the file cannot be opened or mapped,
+    ///   `.malformed` when it is not a complete, consistent table.
+    init(path: String, residentBudget: Int = 64 << 20) throws(IndexTableError) {
+        self.path = path
+        self.residentBudget = residentBudget
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .system(call: "open", path: path, errno: errno) }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw .system(call: "fstat", path: path, errno: errno) }
+        let size = Int(info.st_size)
+        guard size >= IndexTableFormat.recordsOffset else { throw .malformed(path: path, reason: "shorter than a table") }
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), mapped != UnsafeMutableRawPointer(bitPattern: -1) else {
+            throw .system(call: "mmap", path: path, errno: errno)
+        }
+        // Lookups are random: no read-ahead and no fault-around (which would map 64 KiB around
+        // every page a lookup touches, and count it in the resident size).
+        madvise(mapped, size, MADV_RANDOM)
+        let view = UnsafeRawPointer(mapped)
+        self.size = size
+        base = view
+        inode = info.st_ino
+        // From here on, a failed check must unmap: `deinit` does not run for a failed init.
+        do {
+            let header = try Self.readHeader(view, size: size, path: path)
+            recordCount = header.records
+            packCount = header.packs
+            offsets = header.offsets
+            files = (0..<header.files).map { IndexID(raw: view.loadUnaligned(fromByteOffset: header.offsets.files + $0 * 32, as: RawID.self)) }
+            edges = (0..<header.edges).map { n in
+                let at = header.offsets.edges + n * IndexTableFormat.edgeSize
+                return (IndexID(raw: view.loadUnaligned(fromByteOffset: at, as: RawID.self)),
+                        IndexID(raw: view.loadUnaligned(fromByteOffset: at + 32, as: RawID.self)))
+            }
+            try checkStructure()
+        } catch {
+            munmap(mapped, size)
+            throw error
+        }
+    }
+
+    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+
+    private struct Header { let records: Int, packs: Int, files: Int, edges: Int, offsets: IndexTableFormat.Offsets }
+
+    /// Reads the header and checks the sizes and the metadata checksum.
+    private static func readHeader(_ base: UnsafeRawPointer, size: Int, path: String) throws(IndexTableError) -> Header {
+        func u64(_ at: Int) -> UInt64 { base.loadUnaligned(fromByteOffset: at, as: UInt64.self) }
+        func u32(_ at: Int) -> UInt32 { base.loadUnaligned(fromByteOffset: at, as: UInt32.self) }
+        guard u64(0) == IndexTableFormat.magic else { throw .malformed(path: path, reason: "not an index table") }
+        guard u32(8) == IndexTableFormat.version, Int(u32(12)) == IndexTableFormat.recordSize else {
+            throw .malformed(path: path, reason: "version \(u32(8)), record size \(u32(12))")
+        }
+        // Counts are bounded by the file size before any arithmetic, so nothing overflows.
+        let counts = [u64(16), u64(24), u64(32), u64(40)]
+        guard counts.allSatisfy({ $0 <= UInt64(size) }), u64(48) == UInt64(size) else {
+            throw .malformed(path: path, reason: "counts do not fit the file's \(size) bytes")
+        }
+        let records = Int(counts[0]), packs = Int(counts[1]), files = Int(counts[2]), edges = Int(counts[3])
+        let offsets = IndexTableFormat.Offsets(records: records, packs: packs, files: files, edges: edges)
+        guard offsets.end == size, packs < Int(BlobIndex.treeFlag) else {
+            throw .malformed(path: path, reason: "sections end at \(offsets.end), the file at \(size)")
+        }
+        var sum = TableChecksum()
+        sum.add(UnsafeRawBufferPointer(start: base, count: IndexTableFormat.checkedHeaderBytes))
+        sum.add(UnsafeRawBufferPointer(start: base + IndexTableFormat.directoryOffset,
+                                       count: IndexTableFormat.recordsOffset - IndexTableFormat.directoryOffset))
+        sum.add(UnsafeRawBufferPointer(start: base + offsets.packs, count: size - offsets.packs))
+        guard sum.value == u64(IndexTableFormat.checkedHeaderBytes) else { throw .malformed(path: path, reason: "checksum mismatch") }
+        return Header(records: records, packs: packs, files: files, edges: edges, offsets: offsets)
+    }
+
+    /// The checksum held the structure together against damage; this holds it against a
+    /// writer's bug: a monotonic directory, record counts that add up, pack IDs in order.
+    private func checkStructure() throws(IndexTableError) {
+        guard bucketStart(0) == 0, bucketStart(IndexTableFormat.bucketCount) == recordCount else {
+            throw .malformed(path: path, reason: "bucket directory does not cover the records")
+        }
+        for b in 0..<IndexTableFormat.bucketCount where bucketStart(b) > bucketStart(b + 1) {
+            throw .malformed(path: path, reason: "bucket directory out of order at \(b)")
+        }
+        var total = 0
+        var previous: RawID?
+        for k in 0..<packCount {
+            total += packRow(k).records
+            let number = base.loadUnaligned(fromByteOffset: offsets.packOrder + k * 4, as: UInt32.self)
+            guard Int(number) < packCount else { throw .malformed(path: path, reason: "pack number out of range") }
+            let id = packRow(Int(number)).id.raw
+            if let previous, !(previous < id) { throw .malformed(path: path, reason: "pack order not sorted") }
+            previous = id
+        }
+        guard total == recordCount else { throw .malformed(path: path, reason: "pack record counts do not add up") }
+        guard zip(files, files.dropFirst()).allSatisfy({ $0.0 < $0.1 }) else {
+            throw .malformed(path: path, reason: "file list not sorted")
+        }
+    }
+
+    // MARK: Bounds-checked access
+
+    /// The first record of bucket `b` (`b == bucketCount`: the record count).
+    private func bucketStart(_ b: Int) -> Int {
+        precondition(b >= 0 && b <= IndexTableFormat.bucketCount, "bucket out of range")
+        return Int(base.loadUnaligned(fromByteOffset: IndexTableFormat.directoryOffset + b * 4, as: UInt32.self))
+    }
+
+    /// Record `i`; `i` must be below `recordCount` (checked: the offset then lies in the records section).
+    func record(_ i: Int) -> Record {
+        precondition(i >= 0 && i < recordCount, "record out of range")
+        return base.loadUnaligned(fromByteOffset: IndexTableFormat.recordsOffset + i * IndexTableFormat.recordSize, as: Record.self)
+    }
+
+    private func recordID(_ i: Int) -> RawID {
+        precondition(i >= 0 && i < recordCount, "record out of range")
+        return base.loadUnaligned(fromByteOffset: IndexTableFormat.recordsOffset + i * IndexTableFormat.recordSize, as: RawID.self)
+    }
+
+    /// Pack `n`'s row; `n` must be below `packCount`.
+    func packRow(_ n: Int) -> (id: PackID, salt: [UInt8], size: Int, records: Int) {
+        precondition(n >= 0 && n < packCount, "pack out of range")
+        let at = offsets.packs + n * IndexTableFormat.packRowSize
+        let salt = Array(UnsafeRawBufferPointer(start: base + at + 32, count: PackFormat.saltLength))
+        return (PackID(raw: base.loadUnaligned(fromByteOffset: at, as: RawID.self)), salt,
+                Int(base.loadUnaligned(fromByteOffset: at + 56, as: UInt32.self)),
+                Int(base.loadUnaligned(fromByteOffset: at + 60, as: UInt32.self)))
+    }
+
+    /// The number of the pack with this ID (binary search of the sorted pack order).
+    func packNumber(of id: PackID) -> UInt32? {
+        var low = 0, high = packCount
+        while low < high {
+            let mid = (low + high) / 2
+            let number = base.loadUnaligned(fromByteOffset: offsets.packOrder + mid * 4, as: UInt32.self)
+            let found = base.loadUnaligned(fromByteOffset: offsets.packs + Int(number) * IndexTableFormat.packRowSize, as: RawID.self)
+            if found == id.raw { return number }
+            if found < id.raw { low = mid + 1 } else { high = mid }
+        }
+        return nil
+    }
+
+    // MARK: Search
+
+    /// The record for `id`, or `nil` when the table does not hold it (or its bucket is damaged).
+    func find(_ id: RawID) -> Record? {
+        let b = IndexTableFormat.bucket(of: id)
+        guard use(bucket: b) else { return nil }
+        var low = bucketStart(b), high = bucketStart(b + 1)
+        while low < high {
+            let mid = (low + high) / 2
+            let found = recordID(mid)
+            if found == id { return record(mid) }
+            if found < id { low = mid + 1 } else { high = mid }
+        }
+        return nil
+    }
+
+    /// Calls `body` with every record of every sound bucket, in order.
+    ///
+    /// - Returns: `false` when a bucket was damaged and left out.
+    @discardableResult
+    func forEach(_ body: (Record) throws -> Void) rethrows -> Bool {
+        var sound = true
+        for b in 0..<IndexTableFormat.bucketCount {
+            guard use(bucket: b) else { sound = false; continue }
+            for i in bucketStart(b)..<bucketStart(b + 1) { try body(record(i)) }
+        }
+        return sound
+    }
+
+    /// The files of `files` that no file of `files` supersedes: those whose blobs the table holds.
+    var liveFiles: Set<IndexID> {
+        let known = Set(files)
+        return known.subtracting(edges.filter { known.contains($0.0) }.map(\.1))
+    }
+
+    /// Whether a damaged bucket has been found.
+    var isDamaged: Bool { checks.withLock { $0.damaged } }
+
+    /// Checks bucket `b` the first time it is used, counts it as touched, and gives the
+    /// record pages back when the touched buckets exceed the budget.
+    private func use(bucket b: Int) -> Bool {
+        let word = b / 64, bit = UInt64(1) << UInt64(b % 64)
+        return checks.withLock { c in
+            if c.verified[word] & bit == 0 {
+                c.verified[word] |= bit
+                if !verify(bucket: b) {
+                    c.bad[word] |= bit
+                    if !c.damaged { c.damaged = true; discardFile() }
+                }
+            }
+            if c.bad[word] & bit != 0 { return false }
+            if c.touched[word] & bit == 0 {
+                c.touched[word] |= bit
+                // A bucket maps at least the page or two its search touches.
+                c.touchedBytes += max(8192, (bucketStart(b + 1) - bucketStart(b)) * IndexTableFormat.recordSize + 4096)
+                if c.touchedBytes > residentBudget {
+                    releaseRecordPages()
+                    for i in c.touched.indices { c.touched[i] = 0 }
+                    c.touchedBytes = 0
+                }
+            }
+            return true
+        }
+    }
+
+    /// Checksum, order, bucket and pack number of every record in bucket `b`.
+    private func verify(bucket b: Int) -> Bool {
+        let start = bucketStart(b), end = bucketStart(b + 1)
+        var sum = TableChecksum()
+        sum.add(UnsafeRawBufferPointer(start: base + IndexTableFormat.recordsOffset + start * IndexTableFormat.recordSize,
+                                       count: (end - start) * IndexTableFormat.recordSize))
+        let stored = base.loadUnaligned(fromByteOffset: IndexTableFormat.sumsOffset + b * 8, as: UInt64.self)
+        guard sum.value == stored else { return false }
+        var previous: RawID?
+        for i in start..<end {
+            let r = record(i)
+            guard IndexTableFormat.bucket(of: r.id) == b, Int(r.packNumber) < packCount else { return false }
+            if let previous, !(previous < r.id) { return false }
+            previous = r.id
+        }
+        return true
+    }
+
+    /// Drops the record pages from this process's resident set; the page cache keeps them.
+    func releaseRecordPages() {
+        let start = IndexTableFormat.recordsOffset  // page-aligned
+        let length = offsets.packs - start
+        if length > 0 { madvise(UnsafeMutableRawPointer(mutating: base + start), length, MADV_DONTNEED) }
+    }
+
+    /// Deletes the file, if it is still this table's, so that the next command rebuilds it.
+    private func discardFile() {
+        var info = stat()
+        if stat(path, &info) == 0, info.st_ino == inode { unlink(path) }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import SnapCore
+import SnapStorage
+
+/// How `Repository.loadIndex` keeps the blob index: thresholds for the mapped table.
+public struct IndexCachePolicy: Sendable {
+    /// Repositories with fewer blobs keep their index in memory (a table file would save little).
+    public var minimumTableBlobs = 100_000
+    /// Records of new index files kept in memory beside the table before a new table is written.
+    public var foldRecords = 131_072
+    /// New index files read on every open before a new table is written.
+    public var foldFiles = 32
+    /// The most records sorted in memory at once while building a table.
+    public var runRecords = 1 << 20
+
+    public init() {}
+}
+
+extension Repository {
+    /// The table file in the index cache folder.
+    static let indexTableName = "table"
+
+    /// Loads every index file that no other index file supersedes into `index`.
+    ///
+    /// With an index cache folder (`indexCacheFolder`), the index is a memory-mapped table
+    /// file there (docs/architecture.md, "The blob index"): used as it is when it holds
+    /// exactly the live index files; used with the records of new index files in memory when
+    /// backups have added files since (written into a new table once they are many); rebuilt
+    /// by an external sort when an index file it holds is gone or superseded, or the file is
+    /// damaged. Without a folder, or below `policy.minimumTableBlobs` blobs, the index is
+    /// held in memory. A table that cannot be written never makes the command fail.
+    ///
+    /// An index file that is damaged (or still being written, on a server without atomic
+    /// writes) is passed to `skipped` and left out: its packs then look unindexed, so a
+    /// backup stores their blobs again and a restore names what it cannot find.
+    public func loadIndex(policy: IndexCachePolicy = IndexCachePolicy(), skipped: (IndexID, Error) -> Void = { _, _ in }) throws {
+        let listed = try backend.list(.index).compactMap { IndexID(hex: $0.file.name) }
+        try withoutActuallyEscaping(skipped) { skipped in
+            var reader = IndexFileReader(repository: self, skipped: skipped)
+            try loadIndex(listed, policy: policy, reader: &reader)
+        }
+    }
+
+    private func loadIndex(_ listed: [IndexID], policy: IndexCachePolicy, reader: inout IndexFileReader) throws {
+        guard let folder = indexCacheFolder else { return try loadIndexInMemory(listed, reader: &reader) }
+        let path = "\(folder)/\(Self.indexTableName)"
+        if FileManager.default.fileExists(atPath: path), let table = try? MappedIndexTable(path: path),
+           try loadIndex(from: table, listed: listed, policy: policy, path: path, reader: &reader) {
+            return
+        }
+        try buildIndexTable(listed, folder: folder, path: path, policy: policy, reader: &reader)
+    }
+
+    /// Uses `table` when it holds exactly the live files of the table that are still listed.
+    /// - Returns: `false` when it does not, so that the caller rebuilds.
+    private func loadIndex(from table: MappedIndexTable, listed: [IndexID], policy: IndexCachePolicy,
+                           path: String, reader: inout IndexFileReader) throws -> Bool {
+        let known = Set(table.files)
+        var newFiles: [(id: IndexID, file: IndexFile)] = []
+        for id in listed where !known.contains(id) {
+            if let file = try reader.read(id) { newFiles.append((id, file)) }
+        }
+        let present = Set(listed)
+        var superseded = Set(table.edges.filter { present.contains($0.0) }.map(\.1))
+        for (_, file) in newFiles { superseded.formUnion(file.supersedes) }
+        let liveKnown = present.intersection(known).subtracting(superseded)
+        guard liveKnown == table.liveFiles else { return false }
+        let extra = newFiles.filter { !superseded.contains($0.id) }
+        let extraRecords = extra.reduce(0) { $0 + $1.file.packs.reduce(0) { $0 + $1.entries.count } }
+        if extraRecords > policy.foldRecords || extra.count > policy.foldFiles {
+            do {
+                // Every newly listed file, superseded or not, is recorded: it then counts as known.
+                try IndexTableBuilder.extend(table, with: newFiles, live: Set(extra.map(\.id)), path: path)
+                let merged = try MappedIndexTable(path: path)
+                index.load(table: merged, extra: [])
+                return true
+            } catch {
+                if table.isDamaged { return false }  // rebuild from the index files
+            }
+        }
+        index.load(table: table, extra: extra.map(\.file))
+        return true
+    }
+
+    /// Reads the listed index files one at a time into a new table (or into memory, for a
+    /// small repository, or when the table cannot be written).
+    private func buildIndexTable(_ listed: [IndexID], folder: String, path: String, policy: IndexCachePolicy,
+                                 reader: inout IndexFileReader) throws {
+        var held: [(id: IndexID, file: IndexFile)] = []
+        var heldEntries = 0
+        var builder: IndexTableBuilder?
+        do {
+            for id in listed {
+                guard let file = try reader.read(id) else { continue }
+                if let builder {
+                    try builder.add(file, id: id)
+                    continue
+                }
+                held.append((id, file))
+                heldEntries += file.packs.reduce(0) { $0 + $1.entries.count }
+                if heldEntries >= max(1, policy.minimumTableBlobs), Self.prepareIndexFolder(folder) {
+                    IndexTableBuilder.removeLeftovers(in: folder)
+                    let started = IndexTableBuilder(folder: folder, runLimit: policy.runRecords)
+                    for item in held { try started.add(item.file, id: item.id) }
+                    held = []
+                    builder = started
+                }
+            }
+            guard let builder else {
+                unlink(path)  // stale: a table that no longer matches must not be mapped later
+                index.load(Self.live(held))
+                return
+            }
+            let superseded = Set(builder.edges.map(\.1))
+            try builder.finish(path: path, live: Set(builder.files).subtracting(superseded))
+            index.load(table: try MappedIndexTable(path: path), extra: [])
+        } catch is IndexTableError {
+            // The cache cannot be written or read back: hold the index in memory instead.
+            builder = nil
+            try loadIndexInMemory(listed, reader: &reader)
+        }
+    }
+
+    /// Today's way, and the fallback: every live index file's records in memory.
+    private func loadIndexInMemory(_ listed: [IndexID], reader: inout IndexFileReader) throws {
+        var files: [(id: IndexID, file: IndexFile)] = []
+        for id in listed { if let file = try reader.read(id) { files.append((id, file)) } }
+        index.load(Self.live(files))
+    }
+
+    /// The files that no file of `files` supersedes.
+    private static func live(_ files: [(id: IndexID, file: IndexFile)]) -> [IndexFile] {
+        let superseded = Set(files.flatMap(\.file.supersedes))
+        return files.filter { !superseded.contains($0.id) }.map(\.file)
+    }
+
+    /// Creates the folder with a `CACHEDIR.TAG` (so that backup tools skip it) and touches
+    /// its parent, as the cache's stale-folder cleanup expects; `false` when it cannot.
+    private static func prepareIndexFolder(_ folder: String) -> Bool {
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let tag = "\(folder)/CACHEDIR.TAG"
+            if !fm.fileExists(atPath: tag) {
+                try Data("Signature: 8a477f597d28d172789f06886806bc55\n# snap's blob index table; see docs/cache.md\n".utf8)
+                    .write(to: URL(fileURLWithPath: tag), options: .atomic)
+            }
+        } catch {
+            return false
+        }
+        let parent = String(folder[..<(folder.lastIndex(of: "/") ?? folder.startIndex)])
+        if !parent.isEmpty { utimes(parent, nil) }
+        return access(folder, W_OK) == 0
+    }
+}
+
+/// Reads index files for `loadIndex`, reporting each damaged one once.
+private struct IndexFileReader {
+    let repository: Repository
+    let skipped: (IndexID, Error) -> Void
+    var reported: Set<IndexID> = []
+
+    /// The file, or `nil` when it is damaged (reported) or was deleted since it was listed.
+    mutating func read(_ id: IndexID) throws -> IndexFile? {
+        do {
+            return try repository.loadIndexFile(id)
+        } catch let error as RepositoryError {
+            if reported.insert(id).inserted { skipped(id, error) }
+            return nil
+        } catch StorageError.notFound {
+            return nil
+        }
+    }
+}

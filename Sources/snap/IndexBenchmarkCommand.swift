@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import SnapCore
+import SnapRepository
+
+/// A hidden command for measuring the blob index on a synthetic repository
+/// (docs/benchmarks/analysis.md, "Index at scale"): writes index files for N made-up blobs
+/// (no pack data), or opens the index and times lookups of present and absent IDs.
+struct IndexBenchmarkCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index-benchmark", abstract: "Measure the blob index on a synthetic repository.", shouldDisplay: false)
+
+    @OptionGroup(title: "Global options") var global: GlobalOptions
+
+    @Option(help: "Write index files naming this many synthetic blobs (64 per pack, 1,024 packs per file).")
+    var generate: Int?
+
+    @Option(help: "After loading the index, look up this many present and this many absent IDs.")
+    var lookups = 1_000_000
+
+    @Option(help: "The number of synthetic blobs the repository holds (for choosing present IDs).")
+    var blobs = 0
+
+    func run() throws {
+        try reportingErrors {
+            let repository = try global.openRepository()
+            if let generate { try Self.generate(generate, into: repository); return }
+            let started = Date()
+            try global.loadIndex(repository)
+            let loaded = Date().timeIntervalSince(started)
+            var state: UInt64 = 42
+            var found = 0
+            let present = Date()
+            for _ in 0..<(blobs > 0 ? lookups : 0) {
+                if repository.index.contains(Self.blobID(Int(splitmix(&state) % UInt64(blobs)))) { found += 1 }
+            }
+            let presentSeconds = Date().timeIntervalSince(present)
+            let absent = Date()
+            var falsePositives = 0
+            for _ in 0..<lookups where repository.index.contains(Self.blobID(Int.max - Int(splitmix(&state) >> 2))) {
+                falsePositives += 1
+            }
+            let absentSeconds = Date().timeIntervalSince(absent)
+            Output.line(String(format: "blobs %d  load %.3f s  present %.3f µs/lookup (%d found)  absent %.3f µs/lookup (%d found)",
+                               repository.index.count, loaded, presentSeconds * 1e6 / Double(max(1, blobs > 0 ? lookups : 0)), found,
+                               absentSeconds * 1e6 / Double(max(1, lookups)), falsePositives))
+        }
+    }
+
+    /// The synthetic blob number `n`'s ID.
+    static func blobID(_ n: Int) -> BlobID {
+        var state = UInt64(n) &* 0x9E37_79B9_7F4A_7C15 ^ 0xB10B
+        return BlobID(raw: RawID(w0: splitmix(&state), w1: splitmix(&state), w2: splitmix(&state), w3: splitmix(&state)))
+    }
+
+    private static func generate(_ count: Int, into repository: Repository) throws {
+        let perPack = 64, perFile = 1024 * perPack
+        var n = 0, pack = 0
+        while n < count {
+            var packs: [IndexedPack] = []
+            while n < count && packs.count < perFile / perPack {
+                let entries = (n..<min(count, n + perPack)).map { i in
+                    PackEntry(type: i % 50 == 0 ? .tree : .data, id: blobID(i), offset: UInt32((i % perPack) * 300_000),
+                              length: 280_000, rawLength: 290_000)
+                }
+                var state = UInt64(pack) ^ 0x5EED_0000_0000
+                packs.append(IndexedPack(id: PackID(raw: RawID(w0: splitmix(&state), w1: splitmix(&state), w2: splitmix(&state), w3: splitmix(&state))),
+                                         salt: [UInt8](repeating: 7, count: 24), size: 64 * 300_000, entries: entries))
+                n += entries.count
+                pack += 1
+            }
+            _ = try repository.saveFile(.index, plaintext: IndexFile(packs: packs).encoded())
+        }
+        Output.line("wrote \(count) blobs in \(pack) packs")
+    }
+}
+
+/// splitmix64: a fast, well-mixed sequence for synthetic IDs.
+private func splitmix(_ state: inout UInt64) -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+}

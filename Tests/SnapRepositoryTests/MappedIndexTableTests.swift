@@ -1,0 +1,128 @@
+import XCTest
+import SnapCore
+import SnapStorage
+import SnapTestSupport
+@testable import SnapRepository
+
+final class MappedIndexTableTests: XCTestCase {
+    private var folder: TemporaryDirectory!
+
+    override func setUpWithError() throws { folder = try TemporaryDirectory(prefix: "snap-index-table") }
+    override func tearDown() { folder.remove() }
+
+    private func files(_ count: Int, packsEach: Int = 4, blobsEach: Int = 250) -> [IndexFile] {
+        (0..<count).map { f in
+            IndexFile(packs: (0..<packsEach).map { p in
+                let n = UInt64(f * packsEach + p)
+                return SyntheticIndex.pack(7_000_000 + n, firstSeed: n * 10_000, count: blobsEach)
+            })
+        }
+    }
+
+    // Written with spilled runs and mapped back: every record, pack and file is there; IDs
+    // absent from empty and from full buckets are not found; no run files are left behind.
+    func testRoundTrip() throws {
+        let input = files(5)
+        let table = try SyntheticIndex.table(input, in: folder.path, runLimit: 333)
+        XCTAssertEqual(table.recordCount, 5000)
+        XCTAssertEqual(table.packCount, 20)
+        XCTAssertEqual(table.files.count, 5)
+        XCTAssertEqual(table.liveFiles.count, 5)
+        for pack in input.flatMap(\.packs) {
+            let number = try XCTUnwrap(table.packNumber(of: pack.id))
+            let row = table.packRow(Int(number))
+            XCTAssertEqual(row.id, pack.id)
+            XCTAssertEqual(row.salt, pack.salt)
+            XCTAssertEqual(row.size, pack.size)
+            XCTAssertEqual(row.records, pack.entries.count)
+            for e in pack.entries {
+                let r = try XCTUnwrap(table.find(e.id.raw))
+                XCTAssertEqual(r.packNumber, number)
+                XCTAssertEqual(r.packAndType & BlobIndex.treeFlag != 0, e.type == .tree)
+                XCTAssertEqual([r.offset, r.length, r.rawLength], [e.offset, e.length, e.rawLength])
+            }
+        }
+        // With 5,000 records most of the 65,536 buckets are empty; a present ID's neighbours share its bucket.
+        for seed in UInt64(1)..<200 { XCTAssertNil(table.find(SyntheticIndex.rawID(seed + 90_000_000))) }
+        for pack in input.flatMap(\.packs).prefix(2) {
+            for e in pack.entries.prefix(20) {
+                var near = e.id.raw
+                near.w3 ^= 1
+                XCTAssertNil(table.find(near), "a neighbour in a full bucket")
+            }
+        }
+        var seen = 0
+        var previous: RawID?
+        XCTAssertTrue(table.forEach { r in
+            if let previous { XCTAssertLessThan(previous, r.id) }
+            previous = r.id
+            seen += 1
+        })
+        XCTAssertEqual(seen, 5000)
+        XCTAssertFalse(table.isDamaged)
+        let left = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        XCTAssertEqual(left, ["table"], "no run or temporary files left")
+    }
+
+    // An empty table is a valid table.
+    func testEmptyTable() throws {
+        let table = try SyntheticIndex.table([], in: folder.path)
+        XCTAssertEqual(table.recordCount, 0)
+        XCTAssertNil(table.find(SyntheticIndex.rawID(1)))
+        XCTAssertNil(table.packNumber(of: PackID(raw: SyntheticIndex.rawID(1))))
+    }
+
+    // Records of superseded files are dropped; a blob in both a live and a superseded file keeps the live location.
+    func testSupersededFilesAreLeftOut() throws {
+        let old = SyntheticIndex.pack(1, firstSeed: 100, count: 30)
+        let moved = SyntheticIndex.pack(3, firstSeed: 100, count: 10)  // ten of old's blobs, in another pack
+        let builder = IndexTableBuilder(folder: folder.path, runLimit: 7)
+        let oldID = IndexID(raw: SyntheticIndex.rawID(11)), newID = IndexID(raw: SyntheticIndex.rawID(12))
+        try builder.add(IndexFile(packs: [old]), id: oldID)
+        try builder.add(IndexFile(supersedes: [oldID], packs: [moved]), id: newID)
+        try builder.finish(path: folder.appending("table"), live: [newID])
+        let table = try MappedIndexTable(path: folder.appending("table"))
+        XCTAssertEqual(table.recordCount, 10)
+        XCTAssertEqual(table.packCount, 1)
+        XCTAssertEqual(table.liveFiles, [newID])
+        XCTAssertEqual(Set(table.files), [oldID, newID])
+        for e in moved.entries { XCTAssertEqual(table.find(e.id.raw)?.packNumber, 0) }
+        XCTAssertNil(table.find(old.entries[20].id.raw))
+    }
+
+    // A truncated file, one with a garbled header or pack table, and an empty file are rejected.
+    func testMalformedFilesAreRejected() throws {
+        let path = folder.appending("table")
+        let original = try Data(contentsOf: URL(fileURLWithPath: try SyntheticIndex.table(files(2), in: folder.path).path))
+        var variants: [(String, Data)] = [("empty", Data()), ("truncated", original.prefix(original.count - 1)),
+                                          ("header only", original.prefix(IndexTableFormat.recordsOffset)),
+                                          ("extended", original + Data([0]))]
+        for offset in [0, 9, 17, 40, 60, 200, IndexTableFormat.sumsOffset + 8, original.count - 70, original.count - 1] {
+            var garbled = original
+            garbled[offset] ^= 0x10
+            variants.append(("byte \(offset)", garbled))
+        }
+        for (name, bytes) in variants {
+            try bytes.write(to: URL(fileURLWithPath: path))
+            XCTAssertThrowsError(try MappedIndexTable(path: path), name)
+        }
+        XCTAssertThrowsError(try MappedIndexTable(path: folder.appending("missing")))
+    }
+
+    // A damaged record is found when its bucket is first searched: the bucket reads as empty,
+    // the rest of the table still works, and the file is deleted so that it is rebuilt.
+    func testDamagedRecordsAreNotTrusted() throws {
+        let input = files(1, packsEach: 1, blobsEach: 100)
+        let path = try SyntheticIndex.table(input, in: folder.path).path
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[IndexTableFormat.recordsOffset + 5 * IndexTableFormat.recordSize + 35] ^= 0x01  // record 5's pack number
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let table = try MappedIndexTable(path: path)
+        let sorted = input[0].packs[0].entries.map(\.id.raw).sorted()
+        XCTAssertNil(table.find(sorted[5]))
+        XCTAssertTrue(table.isDamaged)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+        XCTAssertNotNil(table.find(sorted[50]), "other buckets are sound")
+        XCTAssertFalse(table.forEach { _ in })
+    }
+}
