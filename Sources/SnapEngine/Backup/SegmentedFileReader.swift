@@ -35,7 +35,7 @@ public struct FileSegmentation: Sendable {
 /// its exit on as soon as it has chunked, before the hashing and storing.
 ///
 /// Memory: one buffer of a segment and a maximum chunk per running job, at most `threads`;
-/// their pages are given back whenever no segment job is left. Chunks go to the upload
+/// their pages are given back whenever no large file is being read. Chunks go to the upload
 /// queue (in file order within a segment, segment by segment in parallel); the file's
 /// content list is in file order.
 final class SegmentedFileReader: Sendable {
@@ -84,6 +84,8 @@ final class SegmentedFileReader: Sendable {
         let count = (size + segmentBytes - 1) / segmentBytes
         let exits = (0...count).map { $0 == 0 ? Pending(Exit(offset: 0, ended: false)) : Pending<Exit>() }
         let results = (0..<count).map { _ in Pending<Chunks>() }
+        buffers.beginFile()
+        defer { buffers.endFile() }
         for i in 0..<count {
             let start = i * segmentBytes
             let end = min(size, start + segmentBytes)
@@ -166,7 +168,8 @@ final class SegmentedFileReader: Sendable {
 }
 
 /// The segment buffers of the running jobs, reused from job to job; their pages go back
-/// to the kernel whenever all of them are free (no large file is being read).
+/// to the kernel when the last large file being read is done (not between segments,
+/// which would fault a whole segment's pages in again for every job).
 private final class SegmentBuffers: Sendable {
     final class Buffer: @unchecked Sendable {
         let memory: UnsafeMutableRawBufferPointer
@@ -176,7 +179,7 @@ private final class SegmentBuffers: Sendable {
 
     private struct State {
         var free: [Buffer] = []
-        var inUse = 0
+        var files = 0
     }
 
     private let bytes: Int
@@ -184,22 +187,21 @@ private final class SegmentBuffers: Sendable {
 
     init(bytes: Int) { self.bytes = bytes }
 
-    func take() -> Buffer {
-        let reused: Buffer? = state.withLock { s in
-            s.inUse += 1
-            return s.free.popLast()
+    /// A large file's segment jobs are about to be queued.
+    func beginFile() { state.withLock { $0.files += 1 } }
+
+    /// Every segment job of a large file is done: with no other file being read, every
+    /// buffer is free, and their pages are given back.
+    func endFile() {
+        state.withLock { s in
+            s.files -= 1
+            if s.files == 0 { s.free.forEach(Self.release) }
         }
-        return reused ?? Buffer(bytes: bytes)
     }
 
-    func give(_ buffer: Buffer) {
-        state.withLock { s in
-            s.free.append(buffer)
-            s.inUse -= 1
-            // Under the lock, so that no job takes a buffer while its pages go.
-            if s.inUse == 0 { s.free.forEach(Self.release) }
-        }
-    }
+    func take() -> Buffer { state.withLock { $0.free.popLast() } ?? Buffer(bytes: bytes) }
+
+    func give(_ buffer: Buffer) { state.withLock { $0.free.append(buffer) } }
 
     /// Gives a buffer's whole pages back to the kernel; it reads as zeros when next touched.
     private static func release(_ buffer: Buffer) {
