@@ -6,7 +6,7 @@ import PackageDescription
 //                       dlopen at the first remote transfer and gives typed front ends for
 //                       its variadic calls), CPosix (headers Glibc's module lacks)
 //   thin wrappers:      SnapCompression, SnapCrypto
-//   core types:         SnapCore
+//   core types:         SnapCore (and the CPU count a process may use, through CPosix)
 //   primitives:         SnapChunker
 //   thin wrappers:      SnapHTTP (libcurl transfers: HTTP(S) and SFTP)
 //   storage:            SnapStorage (the Backend protocol, local and in-memory backends, decorators)
@@ -43,7 +43,7 @@ let package = Package(
         .target(name: "SnapCompression", dependencies: ["CZstd", "CZlib"]),
         .target(name: "SnapCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SnapHTTP", dependencies: ["CCurlShim"]),
-        .target(name: "SnapCore"),
+        .target(name: "SnapCore", dependencies: ["CPosix"]),
         .target(name: "SnapChunker", dependencies: ["SnapCore"]),
         .target(name: "SnapStorage", dependencies: ["SnapCore"]),
         .target(name: "SnapRemote", dependencies: ["SnapCore", "SnapStorage", "SnapHTTP", "SnapCrypto"]),

@@ -10,3 +10,7 @@ extern void *mremap(void *old_address, size_t old_size, size_t new_size, int fla
 static inline void *cposix_mremap_may_move(void *address, size_t old_size, size_t new_size) {
     return mremap(address, old_size, new_size, 1 /* MREMAP_MAYMOVE */);
 }
+
+// sched_getaffinity is declared only under _GNU_SOURCE; the mask is passed as bytes
+// (a cpu_set_t of any size), so no GNU macro is needed to call it.
+extern int sched_getaffinity(int pid, size_t cpusetsize, void *mask);

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SnapCore
 
 /// The current time.
 public enum WallClock {
@@ -34,5 +35,7 @@ enum Clock {
 
 /// Facts about the machine.
 public enum System {
-    public static var activeProcessorCount: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+    /// How many worker threads a pool should run: the CPUs this process may use (its
+    /// affinity mask and cgroup CPU quota), or `SNAP_WORKERS` (`Processors.workers`).
+    public static var activeProcessorCount: Int { Processors.workers }
 }

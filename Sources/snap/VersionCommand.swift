@@ -15,6 +15,7 @@ struct VersionCommand: ParsableCommand {
         let info: [(String, String)] = [
             ("snap", snapVersion), ("swift", Self.swiftVersion), ("platform", Self.platform),
             ("zstd", ZstdLibrary.version), ("openssl", OpenSSLLibrary.version), ("curl", CurlLibrary.version),
+            ("workers", String(System.activeProcessorCount)),
         ]
         if json {
             try Output.json(Dictionary(uniqueKeysWithValues: info))
@@ -22,6 +23,7 @@ struct VersionCommand: ParsableCommand {
         }
         Output.line("snap \(snapVersion) compiled with Swift \(Self.swiftVersion) on \(Self.platform)")
         Output.line("zstd \(ZstdLibrary.version), \(OpenSSLLibrary.version), \(CurlLibrary.version)")
+        Output.line("\(System.activeProcessorCount) worker threads (CPUs this process may use, or SNAP_WORKERS)")
     }
 
     static var platform: String {

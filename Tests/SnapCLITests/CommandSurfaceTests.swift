@@ -89,7 +89,23 @@ final class CommandSurfaceTests: XCTestCase {
         }
         let json = try snap.expect(0, ["version", "--json"]).stdout
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String])
-        XCTAssertEqual(Set(object.keys), ["snap", "swift", "platform", "zstd", "openssl", "curl"])
+        XCTAssertEqual(Set(object.keys), ["snap", "swift", "platform", "zstd", "openssl", "curl", "workers"])
+        XCTAssertGreaterThanOrEqual(Int(object["workers"] ?? "") ?? 0, 1)
+    }
+
+    // The worker count follows SNAP_WORKERS, and the affinity mask that `taskset` sets.
+    func testWorkerCount() throws {
+        func workers(prefix: [String] = [], environment: [String: String] = [:]) throws -> Int? {
+            let result = try snap.run(["version", "--json"], prefix: prefix, extraEnvironment: environment)
+            XCTAssertEqual(result.status, 0, result.stderr)
+            let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: String]
+            return object?["workers"].flatMap { Int($0) }
+        }
+        XCTAssertEqual(try workers(environment: ["SNAP_WORKERS": "7"]), 7)
+        XCTAssertEqual(try workers(environment: ["SNAP_WORKERS": "0"]), try workers(), "an unusable value is ignored")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/taskset") else { return }
+        XCTAssertEqual(try workers(prefix: ["/usr/bin/taskset", "-c", "0"]), 1, "pinned to one CPU")
+        XCTAssertEqual(try workers(prefix: ["/usr/bin/taskset", "-c", "0"], environment: ["SNAP_WORKERS": "3"]), 3, "the override wins")
     }
 
     // restic's exit codes: 10 no repository, 12 wrong password.

@@ -47,6 +47,8 @@ public struct BackupOptions: Sendable {
     /// Threads that open, read, chunk and hash files. One more than the cores, so that the
     /// cores stay busy while a reader waits for the disk or for the upload queue.
     public var readers = max(1, System.activeProcessorCount) + 1
+    /// How files too large for one reader are read on several threads.
+    public var segmentation = FileSegmentation()
 
     public init(paths: [[UInt8]], hostname: String, username: String) {
         self.paths = paths; self.hostname = hostname; self.username = username
@@ -169,7 +171,7 @@ public final class Archiver {
         let parentRoot = options.force ? nil : parent.flatMap { loadTree($0.snapshot.tree) }
 
         let context = BackupContext(repository: repository, saver: saver, uploads: uploads, progress: progress, record: record)
-        let files = FileReader(context: context, threads: options.readers)
+        let files = FileReader(context: context, threads: options.readers, segmentation: options.segmentation)
         let trees = TreeSaver(context: context, files: files)
         let root: BlobID
         do {

@@ -13,11 +13,16 @@ import SnapRepository
 final class FileReader: Sendable {
     private let context: BackupContext
     private let pool: WorkerPool<Worker>
-    /// Held while a file larger than `ChunkReader.residentBytes` is read: each such file
-    /// holds a maximum chunk of buffer. Two at once keep both cores busy where chunking and
-    /// hashing cost more than compressing (very compressible files; one at a time made
-    /// `drivers/gpu` of the kernel tree 15 % slower to back up); small files go on beside them.
+    /// Held while a file larger than `ChunkReader.residentBytes` is read by one thread: each
+    /// such file holds a maximum chunk of buffer. Two at once keep both cores busy where
+    /// chunking and hashing cost more than compressing (very compressible files; one at a
+    /// time made `drivers/gpu` of the kernel tree 15 % slower to back up); small files go on
+    /// beside them. Files above `segmentation.threshold` do not take it: they are read by
+    /// `segments`, whose threads and buffers bound them.
     private let largeFile = DispatchSemaphore(value: 2)
+    /// Reads files above `segmentation.threshold` on several threads.
+    private let segments: SegmentedFileReader
+    private let segmentation: FileSegmentation
 
     /// What each reading thread keeps for itself.
     struct Worker {
@@ -25,8 +30,10 @@ final class FileReader: Sendable {
         let ids: BlobIDHasher
     }
 
-    init(context: BackupContext, threads: Int) {
+    init(context: BackupContext, threads: Int, segmentation: FileSegmentation = FileSegmentation()) {
         self.context = context
+        self.segmentation = segmentation
+        segments = SegmentedFileReader(context: context, segmentation: segmentation)
         let (chunker, keys) = (context.repository.chunker, context.repository.keys)
         // A few files queued per thread keep the readers busy while the archiver stats the next ones.
         pool = WorkerPool(threads: threads, capacity: threads * 4, label: "snap.read") {
@@ -73,7 +80,10 @@ final class FileReader: Sendable {
     }
 
     /// Waits for every queued file.
-    func close() { pool.close() }
+    func close() {
+        pool.close()
+        segments.close()
+    }
 
     private func read(_ path: [UInt8], node: Node, isChange: Bool, with worker: Worker) throws -> Node? {
         var node = node
@@ -89,21 +99,13 @@ final class FileReader: Sendable {
             context.record.warn(path, "was replaced by something that is not a regular file while being read")
             return nil
         }
-        let large = opened.st_size > ChunkReader.residentBytes
-        if large { largeFile.wait() }
-        defer { if large { largeFile.signal() } }
-        var content: [BlobID] = []
-        // A small file is one chunk: storing it here saves a hand-over to another thread,
-        // and the readers keep the cores busy. A large file's chunks go to the upload
-        // queue, so that one file is compressed on several cores.
-        let inline = node.size < UInt64(context.repository.config.chunker.minSize)
+        let content: [BlobID]
         let total: UInt64
         do {
-            total = try worker.reader.read(fd) { chunk in
-                let id = worker.ids.id(of: chunk)
-                content.append(id)
-                try context.store(.data, id: id, plaintext: chunk, inline: inline)
-                context.progress.bytesRead(UInt64(chunk.count))
+            if opened.st_size > segmentation.threshold {
+                (content, total) = try segments.read(fd, size: Int(opened.st_size))
+            } else {
+                (content, total) = try readWhole(fd, size: Int(opened.st_size), with: worker)
             }
         } catch let failure as FileSystem.Failure {
             context.record.warn(path, "cannot read: \(failure)")
@@ -120,5 +122,26 @@ final class FileReader: Sendable {
         context.progress.fileDone(bytes: 0)
         context.progress.item(path, action: isChange ? .modified : .new, size: total)
         return node
+    }
+
+    /// Reads a file on this thread, one chunk after the other.
+    ///
+    /// - Throws: `FileSystem.Failure` when a read fails; repository and storage errors.
+    private func readWhole(_ fd: Int32, size: Int, with worker: Worker) throws -> (content: [BlobID], bytes: UInt64) {
+        let large = size > ChunkReader.residentBytes
+        if large { largeFile.wait() }
+        defer { if large { largeFile.signal() } }
+        var content: [BlobID] = []
+        // A small file is one chunk: storing it here saves a hand-over to another thread,
+        // and the readers keep the cores busy. A large file's chunks go to the upload
+        // queue, so that one file is compressed on several cores.
+        let inline = size < context.repository.config.chunker.minSize
+        let total = try worker.reader.read(fd) { chunk in
+            let id = worker.ids.id(of: chunk)
+            content.append(id)
+            try context.store(.data, id: id, plaintext: chunk, inline: inline)
+            context.progress.bytesRead(UInt64(chunk.count))
+        }
+        return (content, total)
     }
 }
