@@ -1,0 +1,81 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import SnapCore
+import SnapRepository
+
+/// What to back up and how to label it.
+public struct BackupOptions: Sendable {
+    /// Files and folders to back up, as given (relative to the working directory, or
+    /// absolute); raw bytes, since a path need not be UTF-8.
+    public var paths: [[UInt8]]
+    /// Back up this stream as one file instead of `paths`.
+    public var stream: StreamSource?
+    public var tags: [String] = []
+    public var hostname: String
+    public var username: String
+    /// The snapshot's time; now when `nil`.
+    public var time: Timestamp?
+    /// What to leave out (restic's exclude options).
+    public var exclusions = BackupExclusions()
+    /// The case-sensitive exclude patterns (`exclusions.patterns.patterns`).
+    public var excludes: [String] {
+        get { exclusions.patterns.patterns }
+        set { exclusions.patterns.patterns = newValue }
+    }
+    /// The snapshot to compare against; when `nil`, the latest of the same group (`groupBy`).
+    public var parent: SnapshotID?
+    /// What a snapshot must share with this backup to be its parent (restic's `--group-by`):
+    /// by default the host and the paths.
+    public var groupBy = SnapshotGrouping.hostAndPaths
+    /// Read, chunk and count everything, but write nothing: no lock, pack, index or snapshot.
+    public var dryRun = false
+    /// Save no snapshot when the new root tree equals the parent's (nothing changed).
+    public var skipIfUnchanged = false
+    /// Read every file, even those the parent says are unchanged.
+    public var force = false
+    /// Change detection leaves out the inode number (file systems without stable inodes,
+    /// such as some network and FUSE file systems) or the status-change time.
+    public var ignoreInode = false
+    public var ignoreCtime = false
+    /// Lock lifetimes (FORMAT.md, "Locks and deletion marks").
+    public var lockTiming = LockTiming()
+    /// Overrides the repository's compression level.
+    public var compressionLevel: Int?
+    /// Compression/encryption worker threads.
+    public var workers = max(1, System.activeProcessorCount)
+    /// Threads that open, read, chunk and hash files. One more than the cores, so that the
+    /// cores stay busy while a reader waits for the disk or for the upload queue.
+    public var readers = max(1, System.activeProcessorCount) + 1
+    /// How files too large for one reader are read on several threads.
+    public var segmentation = FileSegmentation()
+
+    public init(paths: [[UInt8]], hostname: String, username: String) {
+        self.paths = paths; self.hostname = hostname; self.username = username
+    }
+
+    public init(paths: [String], hostname: String, username: String) {
+        self.init(paths: paths.map { Array($0.utf8) }, hostname: hostname, username: username)
+    }
+}
+
+/// The outcome of a backup.
+public struct BackupResult: Sendable {
+    public enum State: Sendable, Equatable {
+        /// A new snapshot was saved: `id` is its ID.
+        case saved
+        /// Nothing changed since the parent and `skipIfUnchanged` was set: `id` is the parent's.
+        case unchanged
+        /// A dry run: nothing was written and `id` is all zeros.
+        case dryRun
+    }
+    public let state: State
+    public let id: SnapshotID
+    public let snapshot: Snapshot
+    /// Files and folders that could not be read; each was left out and named in a warning.
+    public let warnings: [String]
+    /// Folders new, changed and unchanged since the parent snapshot.
+    public var directories = DirectoryCounts()
+    /// Exclude patterns that matched no entry the walk looked at.
+    public var unmatchedPatterns: [UnmatchedPattern] = []
+}
