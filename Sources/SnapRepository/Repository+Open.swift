@@ -47,6 +47,8 @@ extension Repository {
     ///   - keyLimits: the most memory and work one scrypt derivation may take.
     ///   - cacheRoot: a folder for local copies of the repository's metadata (docs/cache.md);
     ///     this repository's copies go in a subfolder named by its ID. `nil`: no cache.
+    ///   - cachedKinds: the kinds of metadata the cache serves and keeps (all by default;
+    ///     `check` asks for `[.data]`: tree packs only).
     ///   - report: told about trouble with the cache, for warning lines.
     ///   - keySkipped: told about each key file left out, as it is left out.
     /// - Throws: `RepositoryError.notARepository` when there is no config or no key file;
@@ -57,7 +59,7 @@ extension Repository {
     ///   keys open but that cannot be used; `.unsupportedVersion` for a newer config;
     ///   storage errors as the backend throws them.
     public static func open(backend: Backend, password: String, keyLimits: Scrypt.Limits = Scrypt.Limits(),
-                            cacheRoot: String? = nil,
+                            cacheRoot: String? = nil, cachedKinds: Set<FileKind> = CachingBackend.cachedKinds,
                             report: @escaping @Sendable (String) -> Void = { _ in },
                             keySkipped: (SkippedKey) -> Void = { _ in }) throws -> Repository {
         guard try backend.exists(.config) else { throw RepositoryError.notARepository(location: backend.location) }
@@ -140,7 +142,7 @@ extension Repository {
             guard let cacheRoot, config.id.count == 64, Hex.decode(config.id) != nil else {
                 return Repository(backend: backend, keys: keys, config: config, keyID: keyID)
             }
-            let cached = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", report: report)
+            let cached = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", kinds: cachedKinds, report: report)
             return Repository(backend: cached, keys: keys, config: config, keyID: keyID)
         }
         // The password opened a key file, but config did not open with its keys.
