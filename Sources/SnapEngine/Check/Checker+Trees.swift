@@ -7,8 +7,9 @@ extension Checker {
     /// names is indexed with the right type.
     ///
     /// The trees are walked a level at a time: the subtrees a level names are the next
-    /// level, whose packs are read whole, several at once (`TreeLoader.prefetch`), before
-    /// its trees are checked. A walk costs about one request per pack of trees.
+    /// level, whose packs are read whole, several at once (`TreeLoader.prefetch`, for 4,096
+    /// trees at a time), before its trees are checked. A walk costs about one request per
+    /// pack of trees.
     func checkTrees() {
         progress.start(.trees)
         let loader = TreeLoader(repository: repository, options: treeLoaderOptions)
@@ -17,9 +18,12 @@ extension Checker {
             if checkedTrees.insert(record.snapshot.tree).inserted { level.append(record.snapshot.tree) }
         }
         while !level.isEmpty {
-            loader.prefetch(level)
             var next: [BlobID] = []
-            for id in level {
+            for (position, id) in level.enumerated() {
+                // A slice at a time, so the trees read ahead fit the loader's cache.
+                if position % Self.treesPerPrefetch == 0 {
+                    loader.prefetch(level[position..<min(level.count, position + Self.treesPerPrefetch)])
+                }
                 guard let tree = loadTree(id, from: loader) else { continue }
                 countTree()
                 for node in tree.nodes {
@@ -35,6 +39,9 @@ extension Checker {
         }
         markNeededUnindexedPacks()
     }
+
+    /// Trees whose packs are read ahead at once in `checkTrees`.
+    static let treesPerPrefetch = 4096
 
     /// Whether a referenced blob can be read; records the problem when it cannot.
     private func usable(_ id: BlobID, as type: BlobType) -> Bool {

@@ -15,7 +15,9 @@ import Synchronization
 /// precise error.
 ///
 /// Memory: the decoded trees held stay below `Options.cacheBytes` of plaintext (64 MiB by
-/// default; the oldest are dropped first) plus the packs being read (one per worker).
+/// default; the oldest are dropped first), except that the trees of the packs read last are
+/// kept whole, plus the packs being read (one per worker). A tree dropped and needed again
+/// costs one more read of its pack.
 /// Thread-safe.
 public final class TreeLoader: Sendable {
     /// Limits of a loader.
@@ -68,9 +70,9 @@ public final class TreeLoader: Sendable {
     /// The plaintext of tree blob `id`, from the cache or its pack read whole, else read alone.
     public func blob(_ id: BlobID, keep: Bool = true) throws -> [UInt8] {
         if let cached = cached(id, keep: keep) { return cached }
-        if let pack = packToRead(for: id) {
-            read([pack])
-            if let cached = cached(id, keep: keep) { return cached }
+        if let pack = packToRead(for: id), let trees = fetch(pack) {
+            store(trees, except: keep ? nil : id)
+            if let found = trees.first(where: { $0.id == id }) { return found.plaintext }
             // The pack did not yield it (damaged, or the index is wrong): read its blobs alone.
             state.withLock { _ = $0.unusable.insert(pack) }
         }
@@ -111,28 +113,35 @@ public final class TreeLoader: Sendable {
     /// Reads `packs` whole, `options.workers` at a time, and caches their trees.
     private func read(_ packs: [PackID]) {
         guard !packs.isEmpty else { return }
-        let repository = self.repository
         ParallelWork.forEach(packs.count, workers: options.workers) { i in
-            do {
-                let decoder = try BlobDecoder(keys: repository.keys)
-                let trees = try repository.loadTrees(ofPack: packs[i], decoder: decoder)
-                self.store(trees)
-            } catch {
-                self.state.withLock { _ = $0.unusable.insert(packs[i]) }
-            }
+            if let trees = self.fetch(packs[i]) { self.store(trees) }
         }
     }
 
-    private func store(_ trees: [(id: BlobID, plaintext: [UInt8])]) {
+    /// The trees of `pack`, read whole; `nil` (and the pack marked unusable) when it cannot be.
+    private func fetch(_ pack: PackID) -> [(id: BlobID, plaintext: [UInt8])]? {
+        do {
+            let trees = try repository.loadTrees(ofPack: pack, decoder: try BlobDecoder(keys: repository.keys))
+            state.withLock { $0.packsRead += 1 }
+            return trees
+        } catch {
+            state.withLock { _ = $0.unusable.insert(pack) }
+            return nil
+        }
+    }
+
+    /// Caches `trees` (but `except`), dropping the oldest beyond `options.cacheBytes`.
+    private func store(_ trees: [(id: BlobID, plaintext: [UInt8])], except: BlobID? = nil) {
         let limit = options.cacheBytes
         state.withLock { s in
-            s.packsRead += 1
-            for (id, plaintext) in trees where s.trees[id] == nil {
+            // The trees just read are kept even beyond the limit: they are about to be used.
+            let batch = s.order.count
+            for (id, plaintext) in trees where id != except && s.trees[id] == nil {
                 s.trees[id] = plaintext
                 s.order.append(id)
                 s.bytes += plaintext.count
             }
-            while s.bytes > limit, s.head < s.order.count {
+            while s.bytes > limit, s.head < batch {
                 let oldest = s.order[s.head]
                 s.head += 1
                 if let dropped = s.trees.removeValue(forKey: oldest) { s.bytes -= dropped.count }
