@@ -39,6 +39,7 @@ struct CheckCommand: ParsableCommand {
             var options = CheckOptions()
             if let subset { options.readData = try PackSubset(parsing: subset) } else if readData { options.readData = .all }
             options.lockHostname = Identity.hostname
+            options.trees.workers = global.connections
             let progress = CheckProgress()
             let line = StatusLine.check(progress, global: global)
             let report: CheckReport
