@@ -20,13 +20,17 @@ public struct BackendOptions: Sendable {
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// Told about retries and other recoverable trouble, for warning lines.
     public var report: @Sendable (String) -> Void = { _ in }
+    /// Where each provider's `CountingBackend` is registered, so that the command can report
+    /// its requests; `nil`: requests are not counted.
+    public var requestLog: RequestLog?
     public init() {}
 }
 
 /// Turns a repository location string into the backend stack every command uses.
 ///
 /// This is the only place that knows which providers and decorators exist. The stack is
-/// provider → fault injection (tests only, `SNAP_FAULT_INJECTION`) → retry → connection limit.
+/// provider → request counting (when `BackendOptions.requestLog` is set) → fault injection
+/// (tests only, `SNAP_FAULT_INJECTION`) → retry → connection limit.
 public enum RepositoryLocation {
     /// Errors in a location string or in the settings it needs.
     public struct Invalid: Error, CustomStringConvertible {
@@ -39,6 +43,7 @@ public enum RepositoryLocation {
     /// a path or `local:PATH`, `s3:…`, `sftp:…`, `rest:URL`, `rclone:REMOTE:PATH`.
     public static func backend(for location: String, options: BackendOptions = BackendOptions()) throws -> Backend {
         var stack = try provider(for: location, options: options)
+        if let log = options.requestLog { stack = log.counting(stack) }
         if let faults = options.environment["SNAP_FAULT_INJECTION"], !faults.isEmpty {
             stack = try FaultInjectionSetting.wrap(stack, setting: faults)
         }

@@ -83,7 +83,8 @@ public final class Restorer {
     var result = RestoreResult()
     let metadata: MetadataWriter
     /// Decodes trees on the planning thread (one decompression context, not one per folder).
-    lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
+    /// Reads the trees while planning.
+    lazy var trees = TreeLoader(repository: repository)
     /// Folders created, in creation order, for their metadata at the end.
     var folders: [PlannedEntry] = []
     /// A folder that could not be created: what lies inside is skipped.
@@ -153,12 +154,11 @@ public final class Restorer {
 
     // MARK: Plan
 
+    /// Loads a tree by whole packs, reading the packs of its subtrees ahead (`TreeLoader`).
     func loadTree(_ id: BlobID) throws -> Tree {
-        do {
-            return try Tree.decode(try repository.loadBlob(id, decoder: treeDecoder))
-        } catch let e as DecodingFailure {
-            throw EngineError.treeDamaged(id: id.short, reason: "\(e)")
-        }
+        let tree = try trees.tree(id)
+        trees.prefetch(tree.nodes.lazy.compactMap(\.subtree))
+        return tree
     }
 
     /// Adds the selected entries below a tree to the plan; returns whether anything was added.

@@ -3,24 +3,24 @@ import SnapRepository
 
 /// Visits the entries of a snapshot's tree depth-first, in name order.
 ///
-/// Not thread-safe: it decodes every tree with one decoder of its own.
+/// Trees are read through a `TreeLoader`: by whole packs, and when a tree is loaded the
+/// packs of its subtrees are read at once, several at a time, so a walk costs about one
+/// request per pack of trees.
 public struct TreeWalker {
-    private let repository: Repository
-    /// `nil` if it could not be made: `loadBlob` then makes one per tree.
-    private let decoder: BlobDecoder?
+    private let loader: TreeLoader
 
-    public init(repository: Repository) {
-        self.repository = repository
-        decoder = try? BlobDecoder(keys: repository.keys)
+    public init(repository: Repository, options: TreeLoader.Options = TreeLoader.Options()) {
+        loader = TreeLoader(repository: repository, options: options)
     }
 
-    /// Loads and decodes one tree blob.
+    /// Loads and decodes one tree blob, and reads the packs of its subtrees ahead.
+    ///
+    /// - Throws: `EngineError.treeDamaged` when it does not decode as a tree; the errors of
+    ///   `Repository.loadBlob` when it cannot be read.
     public func tree(_ id: BlobID) throws -> Tree {
-        do {
-            return try Tree.decode(try repository.loadBlob(id, decoder: decoder))
-        } catch let e as DecodingFailure {
-            throw EngineError.treeDamaged(id: id.short, reason: "\(e)")
-        }
+        let tree = try loader.tree(id)
+        loader.prefetch(tree.nodes.lazy.compactMap(\.subtree))
+        return tree
     }
 
     /// Calls `visit` with the absolute snapshot path and node of every entry below `root`

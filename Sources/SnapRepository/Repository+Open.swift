@@ -51,6 +51,8 @@ extension Repository {
     ///     (a local repository keeps no copies of its files, but its index table is worth
     ///     keeping): `\(root)/\(repository ID)/blob-index/`. `nil` (and no `cacheRoot`): the
     ///     index is held in memory.
+    ///   - cachedKinds: the kinds of metadata the cache serves and keeps (all by default;
+    ///     `check` asks for `[.data]`: tree packs only).
     ///   - report: told about trouble with the cache, for warning lines.
     ///   - keySkipped: told about each key file left out, as it is left out.
     /// - Throws: `RepositoryError.notARepository` when there is no config or no key file;
@@ -62,6 +64,7 @@ extension Repository {
     ///   storage errors as the backend throws them.
     public static func open(backend: Backend, password: String, keyLimits: Scrypt.Limits = Scrypt.Limits(),
                             cacheRoot: String? = nil, indexCacheRoot: String? = nil,
+                            cachedKinds: Set<FileKind> = CachingBackend.cachedKinds,
                             report: @escaping @Sendable (String) -> Void = { _ in },
                             keySkipped: (SkippedKey) -> Void = { _ in }) throws -> Repository {
         guard try backend.exists(.config) else { throw RepositoryError.notARepository(location: backend.location) }
@@ -148,7 +151,7 @@ extension Repository {
             guard let cacheRoot else {
                 return Repository(backend: backend, keys: keys, config: config, keyID: keyID, indexCacheFolder: indexFolder)
             }
-            let cached = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", report: report)
+            let cached = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", kinds: cachedKinds, report: report)
             return Repository(backend: cached, keys: keys, config: config, keyID: keyID, indexCacheFolder: indexFolder)
         }
         // The password opened a key file, but config did not open with its keys.

@@ -84,7 +84,7 @@ final class BackupReport: Sendable {
         let s = result.snapshot.summary ?? Snapshot.Summary()
         if json {
             let end = Date()
-            try Output.jsonLine(SummaryJSON(
+            try Output.jsonLine(WithRequests(value: SummaryJSON(
                 filesNew: s.filesNew, filesChanged: s.filesChanged, filesUnmodified: s.filesUnchanged,
                 dirsNew: result.directories.new, dirsChanged: result.directories.changed, dirsUnmodified: result.directories.unchanged,
                 dataBlobs: s.dataBlobsAdded, treeBlobs: s.blobsAdded - s.dataBlobsAdded,
@@ -93,7 +93,7 @@ final class BackupReport: Sendable {
                 totalDuration: end.timeIntervalSince(started),
                 backupStart: startedText, backupEnd: WallClock.nowText,
                 snapshotID: result.state == .dryRun ? nil : result.id.hex, dryRun: result.state == .dryRun,
-                snapshotSaved: result.state == .saved, bytesRead: s.bytesRead, errorCount: result.warnings.count))
+                snapshotSaved: result.state == .saved, bytesRead: s.bytesRead, errorCount: result.warnings.count)))
             return
         }
         guard !quiet else { return }

@@ -33,10 +33,13 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         var healthy = true
         try reportingErrors {
-            let repository = try global.openRepository(cache: false)
+            // Index files and snapshots are read from the repository; packs of trees from the
+            // cache when it holds a copy that hashes to the pack's name (docs/cache.md).
+            let repository = try global.openRepository(cachedKinds: [.data])
             var options = CheckOptions()
             if let subset { options.readData = try PackSubset(parsing: subset) } else if readData { options.readData = .all }
             options.lockHostname = Identity.hostname
+            options.trees.workers = global.connections
             let progress = CheckProgress()
             let line = StatusLine.check(progress, global: global)
             let report: CheckReport

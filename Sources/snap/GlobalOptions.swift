@@ -94,6 +94,7 @@ struct GlobalOptions: ParsableArguments {
         options.storageClass = storageClass
         options.objectLockDays = objectLockDays
         options.objectLockCompliance = objectLockMode.uppercased() == "COMPLIANCE"
+        options.requestLog = RequestReport.log
         let quiet = self.quiet
         options.report = { message in if !quiet { Output.error("warning: \(message)") } }
         return options
@@ -239,9 +240,11 @@ struct GlobalOptions: ParsableArguments {
     /// Key files skipped on the way (above the scrypt limits, damaged) are named in warnings,
     /// and in the error when no key opens.
     ///
-    /// - Parameter cache: whether to use the local metadata cache; `check` and `repair`
-    ///   judge the repository itself, so they do not.
-    func openRepository(cache: Bool = true) throws -> Repository {
+    /// - Parameters:
+    ///   - cache: whether to use the local metadata cache; `repair` judges the repository
+    ///     itself, so it does not.
+    ///   - cachedKinds: what the cache serves: `check` reads only tree packs from it.
+    func openRepository(cache: Bool = true, cachedKinds: Set<FileKind> = CachingBackend.cachedKinds) throws -> Repository {
         let limits = try keyLimits()
         for spec in try replicaSpecs() { try RepositoryLocation.checkLocal(spec.location) }
         let backend = try backend()
@@ -256,7 +259,7 @@ struct GlobalOptions: ParsableArguments {
         let quiet = self.quiet
         do {
             return try Repository.open(backend: backend, password: try password(), keyLimits: limits, cacheRoot: root, indexCacheRoot: indexRoot,
-                                       report: warn) { key in
+                                       cachedKinds: cachedKinds, report: warn) { key in
                 if !quiet { Output.error("warning: \(key)\(key.isAboveLimit ? hint : "")") }
             }
         } catch let error as RepositoryError {

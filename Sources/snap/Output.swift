@@ -67,9 +67,9 @@ enum Output {
     }
 
     /// The final message of a command's JSON stream: `value`'s fields with
-    /// `"message_type": "summary"`, on one line (docs/json.md).
+    /// `"message_type": "summary"` and the command's `requests`, on one line (docs/json.md).
     static func jsonSummary<T: Encodable>(_ value: T) throws {
-        try jsonLine(SummaryMessage(value: value))
+        try jsonLine(WithRequests(value: SummaryMessage(value: value)))
     }
 
     /// `value` as compact JSON text on one line.

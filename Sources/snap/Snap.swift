@@ -24,7 +24,9 @@ struct Snap: ParsableCommand {
         }
         do {
             var command = try parseAsRoot(arguments)
-            Output.jsonErrors = Mirror(reflecting: command).children.contains { ($0.value as? OptionGroup<GlobalOptions>)?.wrappedValue.json == true }
+            let global = Mirror(reflecting: command).children.lazy.compactMap { ($0.value as? OptionGroup<GlobalOptions>)?.wrappedValue }.first
+            Output.jsonErrors = global?.json == true
+            defer { RequestReport.printLines(verbose: global?.verbose == true, json: global?.json == true) }
             if let combined = command as? CombinationValidating {
                 do {
                     try combined.validateCombination()

@@ -4,7 +4,8 @@ import XCTest
 
 /// The local metadata cache (docs/cache.md), through the built binary against rclone's
 /// REST server: commands read index files, snapshots and tree packs from the cache, while
-/// `check` still judges the repository itself.
+/// `check` reads index files and snapshots from the repository, and tree packs from the
+/// cache only when the copy is the one verified before (`--no-cache` reads them too).
 final class MetadataCacheTests: XCTestCase {
     private var work = ""
 
@@ -28,10 +29,10 @@ final class MetadataCacheTests: XCTestCase {
         }.sorted()
     }
 
-    /// Flips one byte of the file at `path`, keeping its size.
-    private func damage(_ path: String) throws {
+    /// Flips one byte of the file at `path` (in the middle, or at `offset`), keeping its size.
+    private func damage(_ path: String, at offset: Int? = nil) throws {
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        bytes[bytes.count / 2] ^= 0x5a
+        bytes[offset ?? bytes.count / 2] ^= 0x5a
         try bytes.write(to: URL(fileURLWithPath: path))
     }
 
@@ -72,7 +73,29 @@ final class MetadataCacheTests: XCTestCase {
         XCTAssertNotEqual(uncached.status, 0, "without the cache the damaged files are read: \(uncached.stdout)")
         XCTAssertTrue(uncached.stderr.contains("does not match its name"), uncached.stderr)
         let check = try snap.run(["check"])
-        XCTAssertNotEqual(check.status, 0, "check reads the repository, not the cache: \(check.stdout)")
+        XCTAssertNotEqual(check.status, 0, "check reads index files and snapshots from the repository: \(check.stdout)")
+    }
+
+    // check reads a tree pack from the cache, whose copy hashes to the pack's name; with
+    // --no-cache it reads the repository's copy, and finds it damaged.
+    func testCheckReadsTreePacksFromTheCacheUnlessNoCache() throws {
+        let name = "cache-\(UUID().uuidString.prefix(8).lowercased())"
+        let repository = "\(try serverSetting("REST_DATA"))/\(name)"
+        let snap = SnapProcess(environment: ["SNAP_REPOSITORY": "rest:\(try serverSetting("REST_URL"))\(name)/",
+                                             "SNAP_PASSWORD": "cache pw", "XDG_CACHE_HOME": "\(work)/xdg"])
+        try snap.expect(0, ["init"])
+        try snap.expect(0, ["backup", "\(work)/src", "-q"])
+        let root = "\(work)/xdg/snap"
+        let cache = "\(root)/\(try FileManager.default.contentsOfDirectory(atPath: root).first { $0 != "CACHEDIR.TAG" } ?? "")"
+        let treePacks = files(under: cache).filter { $0.hasPrefix("data/") }
+        XCTAssertEqual(treePacks.count, 1, "\(treePacks)")
+        // Byte 10 lies in the pack's first blob (its header is at the end).
+        for relative in treePacks { try damage("\(repository)/\(relative)", at: 10) }
+
+        try snap.expect(0, ["check"])
+        let uncached = try snap.run(["check", "--no-cache"])
+        XCTAssertNotEqual(uncached.status, 0, uncached.stdout)
+        XCTAssertTrue(uncached.stdout.contains("tree blob"), uncached.stdout)
     }
 
     // A repository on a local disk gets no cache unless one is asked for with --cache-dir;

@@ -54,15 +54,16 @@ final class SnapshotReadTests: XCTestCase {
         XCTAssertEqual(stats.bytesRemoved, 1 + 1)
     }
 
-    // Unchanged folders share their tree ID and are not read: the comparison reads only the
-    // trees on the way to the change, on both sides.
-    func testDiffDoesNotReadUnchangedFolders() throws {
+    // Trees are read by whole packs: one request per pack of trees, not one per folder. The
+    // second backup's pack holds only the changed folders; its unchanged ones are in the first's.
+    func testDiffAndWalkReadTreesByWholePacks() throws {
         let first = try backup("2024-01-01T00:00:00Z")
         try "changed".write(toFile: source.appending("a/b/x.txt"), atomically: false, encoding: .utf8)
         let second = try backup("2024-01-02T00:00:00Z")
         let counting = FaultInjectingBackend(memory, rules: [])
         let reader = try Repository.open(backend: counting, password: testPassword)
         try reader.loadIndex()
+        let treePacks = Set([first.tree, second.tree].compactMap { reader.index.lookup($0)?.pack }).count
         var start = counting.calls(.read)
         var changes: [String] = []
         try TreeDiff(repository: reader).compare(first.tree, second.tree) { changes.append(display($0)) }
@@ -71,10 +72,10 @@ final class SnapshotReadTests: XCTestCase {
         start = counting.calls(.read)
         for root in [first.tree, second.tree] { try TreeWalker(repository: reader).walk(root) { _, _ in } }
         let fullReads = counting.calls(.read) - start
-        // Each side: the folders from / to the source, then a and a/b; not c, d, d/deep, d/deep/e.
-        let depth = source.path.split(separator: "/").count + 3
-        XCTAssertEqual(diffReads, 2 * depth, "trees read by the comparison")
-        XCTAssertEqual(fullReads, diffReads + 2 * 4, "a full walk also reads c, d, deep and e")
+        // The path from / to the source alone is deeper than two folders.
+        XCTAssertEqual(treePacks, 2)
+        XCTAssertEqual(diffReads, treePacks, "one read per pack of trees; unchanged folders are not descended into")
+        XCTAssertEqual(fullReads, 1 + treePacks, "the first walk reads the first pack, the second walk both")
     }
 
     func testMetadataChangesOnlyWhenAsked() throws {

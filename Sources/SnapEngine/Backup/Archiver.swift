@@ -40,7 +40,7 @@ public final class Archiver {
     private var check: ExclusionCheck?
     private let owners = UserDatabase()
     /// Decodes the parent snapshot's trees on the walking thread (one decompression context, not one per folder).
-    private lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
+    private lazy var parentTrees = TreeLoader(repository: repository)
     /// First snapshot path and content of each multiply-linked file, by (device, inode),
     /// until its last name is met.
     private var hardLinks: HardLinkTable
@@ -184,9 +184,12 @@ public final class Archiver {
         }
     }
 
+    /// A tree of the parent snapshot, read by whole packs with the packs of its subtrees
+    /// read ahead (`TreeLoader`); `nil` when it cannot be read.
     private func loadTree(_ id: BlobID?) -> Tree? {
-        guard let id, let bytes = try? repository.loadBlob(id, decoder: treeDecoder) else { return nil }
-        return try? Tree.decode(bytes)
+        guard let id, let tree = try? parentTrees.tree(id) else { return nil }
+        parentTrees.prefetch(tree.nodes.lazy.compactMap(\.subtree))
+        return tree
     }
 
     /// A folder on the way to a backed-up path: its own metadata, and only the children

@@ -18,6 +18,8 @@ public struct CheckOptions: Sendable {
     /// (FORMAT.md, "Locks and deletion marks"). If the lock cannot be written (read-only
     /// storage), the check runs without it and says so in an `info` finding.
     public var lockHostname: String?
+    /// How the trees are read: packs at once, and the bytes of decoded trees kept.
+    public var trees = TreeLoader.Options()
     public init() {}
 }
 
@@ -61,6 +63,7 @@ public final class Checker {
     var checkedTrees: Set<BlobID> = []
     /// Decodes trees on the checking thread (one zstd and HMAC context, not one per tree).
     lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
+    var treeLoaderOptions: TreeLoader.Options { options.trees }
 
     public init(repository: Repository, options: CheckOptions = CheckOptions(), progress: CheckProgress = CheckProgress()) {
         self.repository = repository

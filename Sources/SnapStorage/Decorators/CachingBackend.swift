@@ -22,13 +22,19 @@ public final class CachingBackend: Backend {
     private let store: LocalBackend
     private let report: @Sendable (String) -> Void
     private let reportedFailure = Atomic<Bool>(false)
+    /// The kinds whose copies are used and kept; metadata of other kinds is read from `base`.
+    public let kinds: Set<FileKind>
 
     /// - Parameters:
     ///   - directory: the folder of this repository's copies; created when first needed.
+    ///   - kinds: the kinds whose copies are used and kept (a subset of index, snapshots and
+    ///     data); `check` uses only the copies of tree packs (docs/cache.md).
     ///   - report: told once when the cache cannot be written, and about rejected copies.
-    public init(_ base: Backend, directory: String, report: @escaping @Sendable (String) -> Void = { _ in }) {
+    public init(_ base: Backend, directory: String, kinds: Set<FileKind> = CachingBackend.cachedKinds,
+                report: @escaping @Sendable (String) -> Void = { _ in }) {
         self.base = base
         store = LocalBackend(root: directory, durable: false)
+        self.kinds = kinds.intersection(Self.cachedKinds)
         self.report = report
         // Marks the copies as in use, so that stale-cache clean-up leaves them alone.
         utimes(directory, nil)
@@ -50,7 +56,7 @@ public final class CachingBackend: Backend {
 
     public func list(_ kind: FileKind) throws -> [FileInfo] {
         let listed = try base.list(kind)
-        if Self.cachedKinds.contains(kind) { evict(kind, keeping: Set(listed.map(\.file))) }
+        if kinds.contains(kind) { evict(kind, keeping: Set(listed.map(\.file))) }
         return listed
     }
 
@@ -60,7 +66,8 @@ public final class CachingBackend: Backend {
     }
 
     public func readMetadata(_ file: FileName, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
-        try readWhole(file, isValid: isValid).bytes
+        guard kinds.contains(file.kind) else { return try base.readMetadata(file, isValid: isValid) }
+        return try readWhole(file, isValid: isValid).bytes
     }
 
     /// The valid copy, or the file from the repository (kept when valid), and whether it is valid.
@@ -82,6 +89,7 @@ public final class CachingBackend: Backend {
     /// so that a mirror can still find an intact replica of that range.
     public func readMetadata(_ file: FileName, range: Range<Int>, isValid: ([UInt8]) -> Bool,
                              rangeIsValid: ([UInt8]) -> Bool) throws -> [UInt8] {
+        guard kinds.contains(file.kind) else { return try base.read(file, range: range, isValid: rangeIsValid) }
         if let part = try? store.read(file, range: range), rangeIsValid(part) { return part }
         let (whole, valid) = try readWhole(file, isValid: isValid)
         guard valid else { return try base.read(file, range: range, isValid: rangeIsValid) }
@@ -102,7 +110,7 @@ public final class CachingBackend: Backend {
 
     public func writeMetadata(_ file: FileName, staged: StagedFile) throws {
         try base.writeMetadata(file, staged: staged)
-        guard Self.cachedKinds.contains(file.kind) else { return }
+        guard kinds.contains(file.kind) else { return }
         do {
             try store.write(file, staged: staged)
         } catch {
@@ -110,11 +118,11 @@ public final class CachingBackend: Backend {
         }
     }
 
-    /// The kinds whose copies are kept.
-    static let cachedKinds: Set<FileKind> = [.index, .snapshots, .data]
+    /// The kinds whose copies may be kept: index files, snapshots and tree packs.
+    public static let cachedKinds: Set<FileKind> = [.index, .snapshots, .data]
 
     private func keep(_ file: FileName, _ bytes: [UInt8]) {
-        guard Self.cachedKinds.contains(file.kind) else { return }
+        guard kinds.contains(file.kind) else { return }
         do {
             try store.write(file, data: bytes)
         } catch {
