@@ -95,7 +95,8 @@ public final class Archiver {
         let parentRoot = options.force ? nil : parent.flatMap { loadTree($0.snapshot.tree) }
 
         let context = BackupContext(repository: repository, saver: saver, uploads: uploads, progress: progress, record: record)
-        let files = FileReader(context: context, threads: options.readers, segmentation: options.segmentation)
+        let files = FileReader(context: context, threads: options.readers, segmentation: options.segmentation,
+                               prefetch: options.prefetch)
         let trees = TreeSaver(context: context, files: files)
         let root: BlobID
         do {
