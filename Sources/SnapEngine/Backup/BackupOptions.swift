@@ -52,6 +52,9 @@ public struct BackupOptions: Sendable {
     /// a cold cache instead of one per reader. Off reads one file at a time; the snapshot
     /// is the same either way.
     public var prefetch = true
+    /// Threads that `lstat` a folder's entries (`EntryStats`), mostly waiting on the disk
+    /// from a cold cache; 1 stats them on the walking thread. The snapshot is the same.
+    public var statThreads = 8
     /// How files too large for one reader are read on several threads.
     public var segmentation = FileSegmentation()
 
