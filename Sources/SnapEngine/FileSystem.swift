@@ -54,12 +54,19 @@ enum FileSystem {
 
         /// `lstat` of the entry `name`.
         func lstat(_ name: [UInt8]) throws(Failure) -> stat {
-            var st = stat()
-            let fd = dirfd(dir)
-            let ok = PathBytes.withCString(name) { fstatat(fd, $0, &st, AT_SYMLINK_NOFOLLOW) }
-            guard ok == 0 else { throw Failure(code: errno) }
-            return st
+            try FileSystem.lstat(name, in: descriptor)
         }
+
+        /// The folder's descriptor, valid while this object lives.
+        var descriptor: Int32 { dirfd(dir) }
+    }
+
+    /// `lstat` of the entry `name` of the open folder `directory` (any thread may call it).
+    static func lstat(_ name: [UInt8], in directory: Int32) throws(Failure) -> stat {
+        var st = stat()
+        let ok = PathBytes.withCString(name) { fstatat(directory, $0, &st, AT_SYMLINK_NOFOLLOW) }
+        guard ok == 0 else { throw Failure(code: errno) }
+        return st
     }
 
     static func readlink(_ path: [UInt8]) throws(Failure) -> [UInt8] {

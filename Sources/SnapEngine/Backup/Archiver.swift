@@ -95,12 +95,14 @@ public final class Archiver {
         let parentRoot = options.force ? nil : parent.flatMap { loadTree($0.snapshot.tree) }
 
         let context = BackupContext(repository: repository, saver: saver, uploads: uploads, progress: progress, record: record)
-        let files = FileReader(context: context, threads: options.readers, segmentation: options.segmentation)
+        let files = FileReader(context: context, threads: options.readers, segmentation: options.segmentation,
+                               prefetch: options.prefetch)
         let trees = TreeSaver(context: context, files: files)
+        let stats = EntryStats(threads: options.statThreads)
         let root: BlobID
         do {
-            defer { trees.close(); files.close() }
-            let walk = Walk(files: files, trees: trees)
+            defer { trees.close(); files.close(); stats.close() }
+            let walk = Walk(files: files, trees: trees, stats: stats)
             if let stream = options.stream {
                 root = try StreamArchiver(context: context, trees: trees, owners: owners).archive(stream)
             } else if trie.isTarget {
@@ -236,10 +238,16 @@ public final class Archiver {
             let directory = try FileSystem.Directory(path)
             // Decided by name before any entry is examined: an excluded folder is never opened.
             let tagged = check?.tagRules(in: path) ?? []
+            var names: [[UInt8]] = []
+            var paths: [[UInt8]] = []
             for name in try directory.names() {
                 let childPath = PathBytes.join(path, name)
                 if check?.excludedByName(childPath) == true || ExclusionCheck.excluded(name, taggedBy: tagged) { continue }
-                children.append((name, childPath, Result { () throws(FileSystem.Failure) in try directory.lstat(name) }))
+                names.append(name)
+                paths.append(childPath)
+            }
+            for (i, st) in walk.stats.lstat(names, in: directory).enumerated() {
+                children.append((names[i], paths[i], st))
             }
         } catch {
             record.warn(path, "cannot list folder: \(error)")
@@ -346,6 +354,7 @@ public final class Archiver {
 private struct Walk {
     let files: FileReader
     let trees: TreeSaver
+    let stats: EntryStats
 }
 
 struct HardLinkKey: Hashable {

@@ -47,6 +47,14 @@ public struct BackupOptions: Sendable {
     /// Threads that open, read, chunk and hash files. One more than the cores, so that the
     /// cores stay busy while a reader waits for the disk or for the upload queue.
     public var readers = max(1, System.activeProcessorCount) + 1
+    /// Whether each reader opens a batch's small files and asks the kernel for their data
+    /// before reading the first (`FileReader.Prefetch`): many disk requests in flight from
+    /// a cold cache instead of one per reader. Off reads one file at a time; the snapshot
+    /// is the same either way.
+    public var prefetch = true
+    /// Threads that `lstat` a folder's entries (`EntryStats`), mostly waiting on the disk
+    /// from a cold cache; 1 stats them on the walking thread. The snapshot is the same.
+    public var statThreads = 8
     /// How files too large for one reader are read on several threads.
     public var segmentation = FileSegmentation()
 
