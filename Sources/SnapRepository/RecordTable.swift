@@ -18,6 +18,17 @@ final class RecordTable<Record: BitwiseCopyable>: @unchecked Sendable {
 
     init() {}
 
+    /// A table holding the same records as `other`, in memory of its own.
+    convenience init(copying other: RecordTable) {
+        self.init()
+        other.withRecords { records in
+            reserve(records.count)
+            guard let base, let source = records.baseAddress else { return }
+            base.initialize(from: source, count: records.count)
+            count = records.count
+        }
+    }
+
     /// Adds a record at the end, out of order: call `sortAndDeduplicate` before searching.
     func append(_ record: Record) {
         reserve(count + 1)

@@ -3,8 +3,10 @@ import SnapRepository
 
 /// The set of blobs that snapshots use: every tree reachable from a snapshot's root and
 /// every content blob those trees name. Each tree is loaded once however often it is shared.
+/// The blobs are a `BlobIDSet` (about 32 bytes a blob), consolidated after each `add` so
+/// that `PackClassification` can mark them at one bit each.
 struct Reachability {
-    private(set) var blobs: Set<BlobID> = []
+    private(set) var blobs = BlobIDSet()
     private(set) var snapshots: Set<SnapshotID> = []
 
     /// Adds the blobs of every snapshot not added yet.
@@ -22,7 +24,7 @@ struct Reachability {
         for record in records where !snapshots.contains(record.id) {
             var pending = [record.snapshot.tree]
             while let id = pending.popLast() {
-                guard blobs.insert(id).inserted else { continue }
+                guard blobs.insert(id) else { continue }
                 let tree: Tree
                 do { tree = try walker.tree(id) } catch {
                     throw PruneError.snapshotUnreadable("snapshot \(record.id.short), tree \(id.short): \(error)")
@@ -34,5 +36,6 @@ struct Reachability {
             }
             snapshots.insert(record.id)
         }
+        blobs.consolidate()
     }
 }
