@@ -15,25 +15,53 @@ public struct BlobIDSet {
     private final class Storage {
         let sorted: RecordTable<RawID>
         var pending: Set<RawID> = []
+        /// The first position of each value of an ID's top `bucketBits` bits, and the count:
+        /// a search looks only within its bucket. Empty while the table is small.
+        var directory: [UInt32] = []
+
+        static let bucketBits = 16
 
         init(sorted: RecordTable<RawID> = RecordTable()) { self.sorted = sorted }
 
         func copy() -> Storage {
             let fresh = Storage(sorted: RecordTable(copying: sorted))
             fresh.pending = pending
+            fresh.directory = directory
             return fresh
         }
 
         /// The rank of `id` in the sorted table, or `nil` when the table does not hold it.
         func position(of id: RawID) -> Int? {
-            let low = sorted.partitionPoint { $0 < id }
-            return low < sorted.count && sorted[low] == id ? low : nil
+            var range = 0..<sorted.count
+            if !directory.isEmpty {
+                let b = Int(id.w0 >> UInt64(64 - Self.bucketBits))
+                range = Int(directory[b])..<Int(directory[b + 1])
+            }
+            let low = sorted.partitionPoint(in: range) { $0 < id }
+            return low < range.upperBound && sorted[low] == id ? low : nil
         }
 
         func fold() {
             guard !pending.isEmpty else { return }
             sorted.merge(pending.sorted(), by: <)
             pending = []
+            indexBuckets()
+        }
+
+        /// Rebuilds `directory` in one pass over the table (4 bytes a bucket, 256 KiB in all).
+        private func indexBuckets() {
+            let buckets = 1 << Self.bucketBits
+            guard sorted.count >= buckets, sorted.count <= Int(UInt32.max) else { directory = []; return }
+            var starts = [UInt32](repeating: 0, count: buckets + 1)
+            var next = 0
+            sorted.withRecords { all in
+                for (i, id) in all.enumerated() {
+                    let b = Int(id.w0 >> UInt64(64 - Self.bucketBits))
+                    while next <= b { starts[next] = UInt32(i); next += 1 }
+                }
+            }
+            while next <= buckets { starts[next] = UInt32(sorted.count); next += 1 }
+            directory = starts
         }
     }
 

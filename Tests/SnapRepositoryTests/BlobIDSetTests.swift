@@ -25,6 +25,22 @@ final class BlobIDSetTests: XCTestCase {
         XCTAssertEqual(set.filter { _ in true }, expected.sorted())
     }
 
+    // Past 65,536 members searches go through the bucket directory: every member is still
+    // found at its rank, and absent IDs (including the smallest and largest) are not.
+    func testLargeSetWithDirectory() {
+        let members = (0..<150_000 as Range<UInt64>).map(id)
+        var set = BlobIDSet(members)
+        set.consolidate()
+        XCTAssertEqual(set.count, 150_000)
+        let sorted = members.sorted()
+        XCTAssertTrue(sorted.enumerated().allSatisfy { set.position(of: $0.element) == $0.offset })
+        XCTAssertFalse((150_000..<160_000 as Range<UInt64>).contains { set.contains(id($0)) })
+        let zero = RawID(w0: 0, w1: 0, w2: 0, w3: 0), top = RawID(w0: .max, w1: .max, w2: .max, w3: .max)
+        XCTAssertFalse(set.contains(BlobID(raw: zero)) || set.contains(BlobID(raw: top)))
+        XCTAssertTrue(set.insert(BlobID(raw: top)))
+        XCTAssertTrue(set.contains(BlobID(raw: top)))
+    }
+
     // After consolidate, every member has a distinct position below positionCount (its rank in ID
     // order); blobs inserted after it have none until the next consolidate, but are members.
     func testPositionsAfterConsolidate() {
