@@ -206,6 +206,9 @@ public final class BlobIndex: Sendable {
     /// The number of distinct blobs indexed.
     public var count: Int { state.withLock { Self.count($0) } }
 
+    /// The mapped table, if any (its record numbers name blobs for `IndexedBlobSet`).
+    var mappedTable: MappedIndexTable? { state.withLock { $0.table } }
+
     /// Whether the sorted part is a memory-mapped table file.
     var isMapped: Bool { state.withLock { $0.table != nil } }
 

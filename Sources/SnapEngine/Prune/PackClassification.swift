@@ -16,7 +16,7 @@ struct PackClassification {
     /// that holds it, so duplicates elsewhere count as unused and their space is freed.
     /// Claims are one bit per used blob at its position in `used` (a hash set only for
     /// blobs inserted after `used` was last consolidated).
-    init(packs: [IndexedPack], used: BlobIDSet, options: PruneOptions) {
+    init(packs: [IndexedPack], used: IndexedBlobSet, options: PruneOptions) {
         var claimed = Claims(used)
         var candidates: [(pack: IndexedPack, used: [PackEntry], unusedBytes: Int)] = []
         for pack in packs {
@@ -52,11 +52,11 @@ struct PackClassification {
 
     /// The used blobs some pack has claimed.
     private struct Claims {
-        let used: BlobIDSet
+        let used: IndexedBlobSet
         var bits: PositionBits
         var others: Set<BlobID> = []
 
-        init(_ used: BlobIDSet) {
+        init(_ used: IndexedBlobSet) {
             self.used = used
             bits = PositionBits(count: used.positionCount)
         }

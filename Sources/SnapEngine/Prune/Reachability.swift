@@ -3,10 +3,13 @@ import SnapRepository
 
 /// The set of blobs that snapshots use: every tree reachable from a snapshot's root and
 /// every content blob those trees name. Each tree is loaded once however often it is shared.
-/// The blobs are a `BlobIDSet` (about 32 bytes a blob), consolidated after each `add` so
-/// that `PackClassification` can mark them at one bit each.
+/// The blobs are an `IndexedBlobSet`: one bit per record of the index's mapped table, and
+/// 32 bytes a blob for others (no table, or blobs the table lacks), consolidated after each
+/// `add` so that `PackClassification` can mark them at one bit each too.
 struct Reachability {
-    private(set) var blobs = BlobIDSet()
+    private(set) var blobs: IndexedBlobSet
+
+    init(index: BlobIndex) { blobs = IndexedBlobSet(numberingBy: index) }
     private(set) var snapshots: Set<SnapshotID> = []
 
     /// Adds the blobs of every snapshot not added yet.
@@ -20,6 +23,7 @@ struct Reachability {
         let records = try SnapshotStore.all(in: repository) { id, error in skipped.append("snapshot \(id.short): \(error)") }
         if let first = skipped.first { throw PruneError.snapshotUnreadable(first) }
         try repository.loadIndex { id, error in report("index \(id.short) skipped: \(error)") }
+        blobs.renumber()  // the index may now map another table
         let walker = TreeWalker(repository: repository)
         for record in records where !snapshots.contains(record.id) {
             var pending = [record.snapshot.tree]
