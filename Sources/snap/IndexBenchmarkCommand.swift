@@ -27,10 +27,14 @@ struct IndexBenchmarkCommand: ParsableCommand {
     @Flag(help: "With --id-set, use a Set<BlobID> (as prune did before) for comparison.")
     var swiftSet = false
 
+    @Flag(help: "With --id-set, load the index and use an IndexedBlobSet (one bit per blob of the mapped table).")
+    var indexed = false
+
     func run() throws {
-        if let idSet { Self.measureIDSet(idSet, swift: swiftSet); return }
+        if let idSet, !indexed { Self.measureIDSet(idSet, swift: swiftSet); return }
         try reportingErrors {
             let repository = try global.openRepository()
+            if let idSet { try Self.measureIndexedSet(idSet, global: global, repository: repository); return }
             if let generate { try Self.generate(generate, into: repository); return }
             let started = Date()
             try global.loadIndex(repository)
@@ -70,6 +74,17 @@ struct IndexBenchmarkCommand: ParsableCommand {
             members = set.count
         }
         Output.line(String(format: "%@ of %d IDs built in %.2f s", swift ? "Set<BlobID>" : "BlobIDSet", members,
+                           Date().timeIntervalSince(started)))
+    }
+
+    /// As `measureIDSet`, into an `IndexedBlobSet` numbered by the repository's index.
+    private static func measureIndexedSet(_ count: Int, global: GlobalOptions, repository: Repository) throws {
+        try global.loadIndex(repository)
+        let started = Date()
+        var set = IndexedBlobSet(numberingBy: repository.index)
+        for n in 0..<count { set.insert(blobID(n)); set.insert(blobID(n / 2)) }
+        set.consolidate()
+        Output.line(String(format: "IndexedBlobSet of %d IDs (index: %d blobs) built in %.2f s", set.count, repository.index.count,
                            Date().timeIntervalSince(started)))
     }
 
