@@ -12,6 +12,10 @@ public struct IndexedBlobSet {
     private var bits: PositionBits
     private var tableMembers = 0
     private var others = BlobIDSet()
+    /// Insertions not made yet (`insertLater`), made in ID order by `consolidate()` or when
+    /// there are `deferredLimit` of them: sorted, their table searches walk the table in order.
+    private var deferred: [RawID] = []
+    static let deferredLimit = 1 << 20
 
     /// An empty set numbered by `index`'s current table.
     public init(numberingBy index: BlobIndex) {
@@ -20,11 +24,27 @@ public struct IndexedBlobSet {
         bits = PositionBits(count: table?.recordCount ?? 0)
     }
 
+    /// The number of members (insertions deferred by `insertLater` count after `consolidate()`).
     public var count: Int { tableMembers + others.count }
 
     public func contains(_ id: BlobID) -> Bool {
-        if let p = table?.position(of: id.raw) { return bits.contains(p) }
-        return others.contains(id)
+        if let p = table?.position(of: id.raw) { if bits.contains(p) { return true } } else if others.contains(id) { return true }
+        return !deferred.isEmpty && deferred.contains(id.raw)  // a linear search, only before `consolidate()`
+    }
+
+    /// Adds `id` later, in a sorted batch (32 bytes each until then, at most `deferredLimit`):
+    /// for the many content blobs of a walk, whose searches of a large table then fault
+    /// each page once per batch instead of once per blob.
+    public mutating func insertLater(_ id: BlobID) {
+        deferred.append(id.raw)
+        if deferred.count >= Self.deferredLimit { flush() }
+    }
+
+    private mutating func flush() {
+        guard !deferred.isEmpty else { return }
+        let batch = deferred.sorted()
+        deferred = []
+        for raw in batch { insert(BlobID(raw: raw)) }
     }
 
     /// Adds `id`; `true` when it was not a member.
@@ -42,13 +62,19 @@ public struct IndexedBlobSet {
     public mutating func renumber() {
         let current = index.mappedTable
         guard current !== table else { return }
+        flush()
         var fresh = IndexedBlobSet(numberingBy: index)
-        forEach { fresh.insert($0) }
+        forEach { fresh.insertLater($0) }
+        fresh.flush()
         self = fresh
     }
 
-    /// Folds recent insertions of the blobs outside the table (see `BlobIDSet.consolidate`).
-    public mutating func consolidate() { others.consolidate() }
+    /// Makes the deferred insertions, and folds recent insertions of the blobs outside the
+    /// table (see `BlobIDSet.consolidate`). `count`, `forEach` and positions hold after it.
+    public mutating func consolidate() {
+        flush()
+        others.consolidate()
+    }
 
     /// Calls `body` with every member: the table's in ID order, then the others.
     public func forEach(_ body: (BlobID) throws -> Void) rethrows {

@@ -82,7 +82,7 @@ struct IndexBenchmarkCommand: ParsableCommand {
         try global.loadIndex(repository)
         let started = Date()
         var set = IndexedBlobSet(numberingBy: repository.index)
-        for n in 0..<count { set.insert(blobID(n)); set.insert(blobID(n / 2)) }
+        for n in 0..<count { set.insertLater(blobID(n)); set.insertLater(blobID(n / 2)) }
         set.consolidate()
         Output.line(String(format: "IndexedBlobSet of %d IDs (index: %d blobs) built in %.2f s", set.count, repository.index.count,
                            Date().timeIntervalSince(started)))

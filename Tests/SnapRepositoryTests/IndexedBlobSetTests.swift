@@ -55,3 +55,22 @@ final class IndexedBlobSetTests: XCTestCase {
         XCTAssertEqual(set.count, members.count + 1)
     }
 }
+
+extension IndexedBlobSetTests {
+    // insertLater: members are found before and after consolidate, counted after it, and
+    // the same as inserting at once (indexed and unindexed, with repeats).
+    func testDeferredInsertions() throws {
+        for backing in IndexBacking.allCases {
+            let index = try backing.index([IndexFile(packs: [SyntheticIndex.pack(1, firstSeed: 0, count: 3000)])], folder: folder)
+            var set = IndexedBlobSet(numberingBy: index)
+            let ids = (0..<4000 as Range<UInt64>).map { id($0 * 7 % 4000) } + (0..<100 as Range<UInt64>).map(id)
+            for blob in ids { set.insertLater(blob) }
+            XCTAssertTrue(set.contains(id(3999)) && set.contains(id(10)), "\(backing)")
+            set.consolidate()
+            XCTAssertEqual(set.count, 4000, "\(backing)")
+            XCTAssertEqual(set.filter { _ in true }, Set(ids).sorted(), "\(backing)")
+            XCTAssertFalse(set.insert(id(5)), "\(backing)")
+            XCTAssertFalse(set.contains(id(4001)), "\(backing)")
+        }
+    }
+}

@@ -4,13 +4,14 @@ import SnapRepository
 /// The set of blobs that snapshots use: every tree reachable from a snapshot's root and
 /// every content blob those trees name. Each tree is loaded once however often it is shared.
 /// The blobs are an `IndexedBlobSet`: one bit per record of the index's mapped table, and
-/// 32 bytes a blob for others (no table, or blobs the table lacks), consolidated after each
-/// `add` so that `PackClassification` can mark them at one bit each too.
+/// 32 bytes a blob for others (no table, or blobs the table lacks). Content blobs are
+/// inserted later in sorted batches (`insertLater`); each `add` ends consolidated, so that
+/// `blobs` is complete and `PackClassification` can mark them at one bit each too.
 struct Reachability {
     private(set) var blobs: IndexedBlobSet
+    private(set) var snapshots: Set<SnapshotID> = []
 
     init(index: BlobIndex) { blobs = IndexedBlobSet(numberingBy: index) }
-    private(set) var snapshots: Set<SnapshotID> = []
 
     /// Adds the blobs of every snapshot not added yet.
     ///
@@ -34,7 +35,7 @@ struct Reachability {
                     throw PruneError.snapshotUnreadable("snapshot \(record.id.short), tree \(id.short): \(error)")
                 }
                 for node in tree.nodes {
-                    for blob in node.content { blobs.insert(blob) }
+                    for blob in node.content { blobs.insertLater(blob) }
                     if let subtree = node.subtree { pending.append(subtree) }
                 }
             }
