@@ -139,9 +139,7 @@ public final class BlobIndex: Sendable {
         state.withLock { s in
             guard let r = Self.findIndexed(id.raw, in: s) ?? s.added[id] else { return nil }
             let pack = Self.pack(Int(r.packNumber), in: s)
-            let type: BlobType = r.packAndType & Self.treeFlag != 0 ? .tree : .data
-            return BlobLocation(pack: pack.id, salt: pack.salt,
-                                entry: PackEntry(type: type, id: id, offset: r.offset, length: r.length, rawLength: r.rawLength))
+            return BlobLocation(pack: pack.id, salt: pack.salt, entry: Self.entry(r))
         }
     }
 
@@ -157,7 +155,36 @@ public final class BlobIndex: Sendable {
         }
     }
 
-    /// The IDs of every indexed blob (for resolving ID prefixes).
+    /// Calls `body` with the entry of every indexed blob, once each, without building a list.
+    ///
+    /// Holds the index's lock for the whole walk: `body` must not call into the index.
+    public func forEachEntry(_ body: (PackEntry) -> Void) {
+        state.withLock { s in Self.forEachRecord(in: s) { body(Self.entry($0)) } }
+    }
+
+    /// The indexed blobs whose hex ID starts with `prefix` (any case), in ID order; empty when
+    /// `prefix` is not hex or longer than an ID. Walks the index without listing every ID.
+    public func blobIDs(withHexPrefix prefix: String) -> [BlobID] {
+        guard let range = Self.idRange(hexPrefix: prefix) else { return [] }
+        var found: [BlobID] = []
+        state.withLock { s in
+            Self.forEachRecord(in: s) { r in if range.contains(r.id) { found.append(BlobID(raw: r.id)) } }
+        }
+        return found.sorted()
+    }
+
+    /// The indexed blobs whose record places them in one of `packs`.
+    public func blobIDs(inPacks packs: Set<PackID>) -> [BlobID] {
+        state.withLock { s in
+            let numbers = Set(packs.compactMap { Self.packNumber(of: $0, in: s) })
+            var found: [BlobID] = []
+            Self.forEachRecord(in: s) { r in if numbers.contains(r.packNumber) { found.append(BlobID(raw: r.id)) } }
+            return found
+        }
+    }
+
+    /// The IDs of every indexed blob, as one array (32 bytes a blob: for tests and small
+    /// repositories; commands use `forEachEntry` or `blobIDs(withHexPrefix:)`).
     public func allBlobIDs() -> [BlobID] {
         state.withLock { s in
             var ids: [BlobID] = []
@@ -178,6 +205,9 @@ public final class BlobIndex: Sendable {
 
     /// The number of distinct blobs indexed.
     public var count: Int { state.withLock { Self.count($0) } }
+
+    /// The mapped table, if any (its record numbers name blobs for `IndexedBlobSet`).
+    var mappedTable: MappedIndexTable? { state.withLock { $0.table } }
 
     /// Whether the sorted part is a memory-mapped table file.
     var isMapped: Bool { state.withLock { $0.table != nil } }
@@ -209,6 +239,31 @@ public final class BlobIndex: Sendable {
     static func record(_ e: PackEntry, pack: UInt32) -> Record {
         Record(id: e.id.raw, packAndType: pack | (e.type == .tree ? treeFlag : 0),
                offset: e.offset, length: e.length, rawLength: e.rawLength)
+    }
+
+    /// Calls `body` with every record: the mapped table's (less forgotten packs), the sorted
+    /// table's, then the added ones. No ID is in two of them.
+    private static func forEachRecord(in s: State, _ body: (Record) -> Void) {
+        if let table = s.table {
+            let removed = s.removedTablePacks
+            table.forEach { r in if removed.isEmpty || !removed.contains(r.packNumber) { body(r) } }
+        }
+        s.sorted.forEach(body)
+        for r in s.added.values { body(r) }
+    }
+
+    private static func entry(_ r: Record) -> PackEntry {
+        PackEntry(type: r.packAndType & treeFlag != 0 ? .tree : .data, id: BlobID(raw: r.id),
+                  offset: r.offset, length: r.length, rawLength: r.rawLength)
+    }
+
+    /// The IDs that start with `hexPrefix`, as a closed range (`nil` when it is not hex or too long).
+    static func idRange(hexPrefix: String) -> ClosedRange<RawID>? {
+        let digits = hexPrefix.lowercased()
+        guard digits.count <= 2 * RawID.byteCount, digits.allSatisfy(\.isHexDigit),
+              let low = RawID(hex: digits.padding(toLength: 2 * RawID.byteCount, withPad: "0", startingAt: 0)),
+              let high = RawID(hex: digits.padding(toLength: 2 * RawID.byteCount, withPad: "f", startingAt: 0)) else { return nil }
+        return low...high
     }
 
     /// The record in the mapped or in-memory sorted table (not the added map).

@@ -18,6 +18,17 @@ final class RecordTable<Record: BitwiseCopyable>: @unchecked Sendable {
 
     init() {}
 
+    /// A table holding the same records as `other`, in memory of its own.
+    convenience init(copying other: RecordTable) {
+        self.init()
+        other.withRecords { records in
+            reserve(records.count)
+            guard let base, let source = records.baseAddress else { return }
+            base.initialize(from: source, count: records.count)
+            count = records.count
+        }
+    }
+
     /// Adds a record at the end, out of order: call `sortAndDeduplicate` before searching.
     func append(_ record: Record) {
         reserve(count + 1)
@@ -50,8 +61,14 @@ final class RecordTable<Record: BitwiseCopyable>: @unchecked Sendable {
     /// The first index whose record is not ordered before the probe, by `isBefore`
     /// (binary search; `count` when every record is).
     func partitionPoint(_ isBefore: (Record) -> Bool) -> Int {
-        guard let base else { return 0 }
-        var low = 0, high = count
+        partitionPoint(in: 0..<count, isBefore)
+    }
+
+    /// `partitionPoint` within `range` (which must lie within `0..<count`).
+    func partitionPoint(in range: Range<Int>, _ isBefore: (Record) -> Bool) -> Int {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count, "range out of bounds")
+        guard let base else { return range.lowerBound }
+        var low = range.lowerBound, high = range.upperBound
         while low < high {
             let mid = (low + high) / 2
             if isBefore(base[mid]) { low = mid + 1 } else { high = mid }

@@ -37,7 +37,7 @@ struct CatCommand: ParsableCommand {
                 try Output.json(SnapshotJSON(try SnapshotStore.find(id ?? "", in: repository, skipped: global.snapshotSkipped)))
             case "tree":
                 try global.loadIndex(repository)
-                let blob = try resolve(id ?? "", in: repository.index.allBlobIDs(), what: "tree") { BlobID(hex: $0) }
+                let blob = try resolve(id ?? "", in: repository.index.blobIDs(withHexPrefix: id ?? ""), what: "tree") { BlobID(hex: $0) }
                 let tree = try TreeWalker(repository: repository).tree(blob)
                 try Output.json(tree.nodes.map { NodeJSON($0, path: nil) })
             case "index":

@@ -104,7 +104,7 @@ struct FindCommand: ParsableCommand {
     private func resolveBlobs(_ repository: Repository) throws -> Set<BlobID> {
         var found: Set<BlobID> = []
         for text in patterns.map({ $0.lowercased() }) {
-            let matches = BlobID(hex: text).map { [$0] } ?? repository.index.allBlobIDs().filter { $0.hex.hasPrefix(text) }
+            let matches = BlobID(hex: text).map { [$0] } ?? repository.index.blobIDs(withHexPrefix: text)
             guard !matches.isEmpty else { throw CLIError("no blob or tree \(text) in the index") }
             found.formUnion(matches)
         }
@@ -121,7 +121,7 @@ struct FindCommand: ParsableCommand {
             guard matches.count == 1 else { throw CLIError("pack ID prefix \(prefix) is ambiguous: give more digits") }
             packs.formUnion(matches)
         }
-        return Set(repository.index.allBlobIDs().filter { id in repository.index.lookup(id).map { packs.contains($0.pack) } == true })
+        return Set(repository.index.blobIDs(inPacks: packs))
     }
 
     struct FindJSON: Encodable {

@@ -21,9 +21,20 @@ struct IndexBenchmarkCommand: ParsableCommand {
     @Option(help: "The number of synthetic blobs the repository holds (for choosing present IDs).")
     var blobs = 0
 
+    @Option(help: "Instead, insert this many synthetic blob IDs into prune's used-blob set (BlobIDSet) and report.")
+    var idSet: Int?
+
+    @Flag(help: "With --id-set, use a Set<BlobID> (as prune did before) for comparison.")
+    var swiftSet = false
+
+    @Flag(help: "With --id-set, load the index and use an IndexedBlobSet (one bit per blob of the mapped table).")
+    var indexed = false
+
     func run() throws {
+        if let idSet, !indexed { Self.measureIDSet(idSet, swift: swiftSet); return }
         try reportingErrors {
             let repository = try global.openRepository()
+            if let idSet { try Self.measureIndexedSet(idSet, global: global, repository: repository); return }
             if let generate { try Self.generate(generate, into: repository); return }
             let started = Date()
             try global.loadIndex(repository)
@@ -45,6 +56,36 @@ struct IndexBenchmarkCommand: ParsableCommand {
                                repository.index.count, loaded, presentSeconds * 1e6 / Double(max(1, blobs > 0 ? lookups : 0)), found,
                                absentSeconds * 1e6 / Double(max(1, lookups)), falsePositives))
         }
+    }
+
+    /// Inserts `count` synthetic IDs, each twice (as prune's walk meets shared blobs), into a
+    /// `BlobIDSet` or a `Set<BlobID>`; peak RSS is measured around the process.
+    private static func measureIDSet(_ count: Int, swift: Bool) {
+        let started = Date()
+        var members = 0
+        if swift {
+            var set: Set<BlobID> = []
+            for n in 0..<count { set.insert(blobID(n)); set.insert(blobID(n / 2)) }
+            members = set.count
+        } else {
+            var set = BlobIDSet()
+            for n in 0..<count { set.insert(blobID(n)); set.insert(blobID(n / 2)) }
+            set.consolidate()
+            members = set.count
+        }
+        Output.line(String(format: "%@ of %d IDs built in %.2f s", swift ? "Set<BlobID>" : "BlobIDSet", members,
+                           Date().timeIntervalSince(started)))
+    }
+
+    /// As `measureIDSet`, into an `IndexedBlobSet` numbered by the repository's index.
+    private static func measureIndexedSet(_ count: Int, global: GlobalOptions, repository: Repository) throws {
+        try global.loadIndex(repository)
+        let started = Date()
+        var set = IndexedBlobSet(numberingBy: repository.index)
+        for n in 0..<count { set.insertLater(blobID(n)); set.insertLater(blobID(n / 2)) }
+        set.consolidate()
+        Output.line(String(format: "IndexedBlobSet of %d IDs (index: %d blobs) built in %.2f s", set.count, repository.index.count,
+                           Date().timeIntervalSince(started)))
     }
 
     /// The synthetic blob number `n`'s ID.

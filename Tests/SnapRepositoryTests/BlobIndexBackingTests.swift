@@ -127,3 +127,37 @@ final class BlobIndexBackingTests: XCTestCase {
         }
     }
 }
+
+/// Walking the index without listing it: entries, ID prefixes and blobs by pack.
+final class BlobIndexScanTests: XCTestCase {
+    private var folder: TemporaryDirectory!
+
+    override func setUpWithError() throws { folder = try TemporaryDirectory(prefix: "snap-index-scan") }
+    override func tearDown() { folder.remove() }
+
+    // forEachEntry visits what allBlobIDs lists, with lookup's entries, including added and
+    // not forgotten blobs; prefix and pack queries agree with filtering allBlobIDs.
+    func testScansAgreeWithAllBlobIDs() throws {
+        for backing in IndexBacking.allCases {
+            let packs = (0..<6).map { SyntheticIndex.pack(10 + UInt64($0) * 2, firstSeed: UInt64($0) * 500, count: 400) }
+            let index = try backing.index([IndexFile(packs: Array(packs[0..<5]))], folder: folder)
+            index.add(packs[5])
+            index.remove(packs: [packs[1].id])
+            let all = index.allBlobIDs()
+            var entries: [BlobID: PackEntry] = [:]
+            index.forEachEntry { entries[$0.id] = $0 }
+            XCTAssertEqual(Set(entries.keys), Set(all), "\(backing)")
+            XCTAssertEqual(entries.count, all.count, "\(backing)")
+            XCTAssertTrue(all.allSatisfy { index.lookup($0)?.entry == entries[$0] }, "\(backing)")
+            for prefix in ["", "0", "a", "7F", "e3c", all[17].hex.prefix(5).description, all[3].hex] {
+                XCTAssertEqual(index.blobIDs(withHexPrefix: prefix), all.filter { $0.hex.hasPrefix(prefix.lowercased()) }.sorted(),
+                               "\(backing) \(prefix)")
+            }
+            XCTAssertEqual(index.blobIDs(withHexPrefix: "xyz"), [], "\(backing)")
+            XCTAssertEqual(index.blobIDs(withHexPrefix: all[0].hex + "0"), [], "\(backing)")
+            let wanted: Set<PackID> = [packs[2].id, packs[5].id, packs[1].id]
+            XCTAssertEqual(Set(index.blobIDs(inPacks: wanted)), Set(packs[2].entries.map(\.id) + packs[5].entries.map(\.id)),
+                           "\(backing)")
+        }
+    }
+}

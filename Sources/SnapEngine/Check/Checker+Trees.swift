@@ -15,7 +15,7 @@ extension Checker {
         let loader = TreeLoader(repository: repository, options: treeLoaderOptions)
         var level: [BlobID] = []
         for record in snapshots where usable(record.snapshot.tree, as: .tree) {
-            if checkedTrees.insert(record.snapshot.tree).inserted { level.append(record.snapshot.tree) }
+            if checkedTrees.insert(record.snapshot.tree) { level.append(record.snapshot.tree) }
         }
         while !level.isEmpty {
             var next: [BlobID] = []

@@ -60,7 +60,8 @@ public final class Checker {
     var lostWithPack: [BlobID: PackID] = [:]
     var damage: [BlobID: CheckReport.DamagedBlob] = [:]
     var snapshots: [SnapshotRecord] = []
-    var checkedTrees: Set<BlobID> = []
+    /// Trees walked (or queued), at about 32 bytes each.
+    var checkedTrees = BlobIDSet()
     /// Decodes trees on the checking thread (one zstd and HMAC context, not one per tree).
     lazy var treeDecoder = try? BlobDecoder(keys: repository.keys)
     var treeLoaderOptions: TreeLoader.Options { options.trees }
@@ -77,7 +78,7 @@ public final class Checker {
     public func run() throws -> CheckReport {
         report = CheckReport()
         indexedPacks = [:]; indexSource = [:]; entryDigests = [:]; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
-        neededUnindexed = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = []
+        neededUnindexed = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = BlobIDSet()
         let lock = takeLock()
         defer { lock?.release() }
         // Snapshots first, index after: a snapshot is written only after the index files naming its blobs.

@@ -14,13 +14,15 @@ struct PackClassification {
 
     /// Classifies `packs`. Each used blob is claimed by the first pack (in the order given)
     /// that holds it, so duplicates elsewhere count as unused and their space is freed.
-    init(packs: [IndexedPack], used: Set<BlobID>, options: PruneOptions) {
-        var claimed: Set<BlobID> = []
+    /// Claims are one bit per used blob at its position in `used` (a hash set only for
+    /// blobs inserted after `used` was last consolidated).
+    init(packs: [IndexedPack], used: IndexedBlobSet, options: PruneOptions) {
+        var claimed = Claims(used)
         var candidates: [(pack: IndexedPack, used: [PackEntry], unusedBytes: Int)] = []
         for pack in packs {
             var usedEntries: [PackEntry] = []
             var usedBytes = 0
-            for e in pack.entries where used.contains(e.id) && claimed.insert(e.id).inserted {
+            for e in pack.entries where used.contains(e.id) && claimed.insert(e.id) {
                 usedEntries.append(e)
                 usedBytes += Int(e.length)
             }
@@ -45,6 +47,29 @@ struct PackClassification {
                 keep.append(c.pack)
             }
         }
-        missing = used.subtracting(claimed).sorted()
+        missing = used.filter { !claimed.contains($0) }
+    }
+
+    /// The used blobs some pack has claimed.
+    private struct Claims {
+        let used: IndexedBlobSet
+        var bits: PositionBits
+        var others: Set<BlobID> = []
+
+        init(_ used: IndexedBlobSet) {
+            self.used = used
+            bits = PositionBits(count: used.positionCount)
+        }
+
+        func contains(_ id: BlobID) -> Bool {
+            if let p = used.position(of: id) { return bits.contains(p) }
+            return others.contains(id)
+        }
+
+        /// Claims a used blob; `true` when no pack had.
+        mutating func insert(_ id: BlobID) -> Bool {
+            if let p = used.position(of: id) { return bits.insert(p) }
+            return others.insert(id).inserted
+        }
     }
 }

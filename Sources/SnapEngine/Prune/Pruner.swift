@@ -33,7 +33,7 @@ public final class Pruner {
 
         // What is used.
         progress.start("finding the blobs snapshots use")
-        var reachable = Reachability()
+        var reachable = Reachability(index: repository.index)
         try reachable.add(snapshotsOf: repository, report: report)
         result.snapshots = reachable.snapshots.count
         result.reachableBlobs = reachable.blobs.count

@@ -3,9 +3,15 @@ import SnapRepository
 
 /// The set of blobs that snapshots use: every tree reachable from a snapshot's root and
 /// every content blob those trees name. Each tree is loaded once however often it is shared.
+/// The blobs are an `IndexedBlobSet`: one bit per record of the index's mapped table, and
+/// 32 bytes a blob for others (no table, or blobs the table lacks). Content blobs are
+/// inserted later in sorted batches (`insertLater`); each `add` ends consolidated, so that
+/// `blobs` is complete and `PackClassification` can mark them at one bit each too.
 struct Reachability {
-    private(set) var blobs: Set<BlobID> = []
+    private(set) var blobs: IndexedBlobSet
     private(set) var snapshots: Set<SnapshotID> = []
+
+    init(index: BlobIndex) { blobs = IndexedBlobSet(numberingBy: index) }
 
     /// Adds the blobs of every snapshot not added yet.
     ///
@@ -18,21 +24,23 @@ struct Reachability {
         let records = try SnapshotStore.all(in: repository) { id, error in skipped.append("snapshot \(id.short): \(error)") }
         if let first = skipped.first { throw PruneError.snapshotUnreadable(first) }
         try repository.loadIndex { id, error in report("index \(id.short) skipped: \(error)") }
+        blobs.renumber()  // the index may now map another table
         let walker = TreeWalker(repository: repository)
         for record in records where !snapshots.contains(record.id) {
             var pending = [record.snapshot.tree]
             while let id = pending.popLast() {
-                guard blobs.insert(id).inserted else { continue }
+                guard blobs.insert(id) else { continue }
                 let tree: Tree
                 do { tree = try walker.tree(id) } catch {
                     throw PruneError.snapshotUnreadable("snapshot \(record.id.short), tree \(id.short): \(error)")
                 }
                 for node in tree.nodes {
-                    for blob in node.content { blobs.insert(blob) }
+                    for blob in node.content { blobs.insertLater(blob) }
                     if let subtree = node.subtree { pending.append(subtree) }
                 }
             }
             snapshots.insert(record.id)
         }
+        blobs.consolidate()
     }
 }

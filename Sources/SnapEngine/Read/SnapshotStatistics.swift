@@ -152,8 +152,7 @@ public final class StatisticsCollector {
             usage.packs += 1
             usage.packBytes += UInt64(info.size)
         }
-        for id in repository.index.allBlobIDs() {
-            guard let entry = repository.index.lookup(id)?.entry else { continue }
+        repository.index.forEachEntry { entry in
             usage.blobs += 1
             usage.rawBlobBytes += UInt64(entry.rawLength)
             if entry.type == .data { usage.rawDataBytes += UInt64(entry.rawLength) }

@@ -189,13 +189,19 @@ final class MappedIndexTable: @unchecked Sendable {
 
     /// The record for `id`, or `nil` when the table does not hold it (or its bucket is damaged).
     func find(_ id: RawID) -> Record? {
+        position(of: id).map(record)
+    }
+
+    /// The number of the record for `id` (`0..<recordCount`), or `nil` when the table does not
+    /// hold it (or its bucket is damaged).
+    func position(of id: RawID) -> Int? {
         let b = IndexTableFormat.bucket(of: id)
         guard use(bucket: b) else { return nil }
         var low = bucketStart(b), high = bucketStart(b + 1)
         while low < high {
             let mid = (low + high) / 2
             let found = recordID(mid)
-            if found == id { return record(mid) }
+            if found == id { return mid }
             if found < id { low = mid + 1 } else { high = mid }
         }
         return nil
