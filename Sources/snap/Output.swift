@@ -132,6 +132,17 @@ struct SummaryMessage<Value: Encodable>: Encodable {
     }
 }
 
+/// Two objects' fields in one JSON object (each encodes itself into the same keyed container).
+struct MergedJSON<First: Encodable, Second: Encodable>: Encodable {
+    let first: First
+    let second: Second
+
+    func encode(to encoder: any Encoder) throws {
+        try first.encode(to: encoder)
+        try second.encode(to: encoder)
+    }
+}
+
 /// A message for the user under --json (a warning, or an error that does not end the
 /// command); backup adds restic's `during` and the `item` concerned.
 struct ErrorMessageJSON: Encodable {

@@ -41,11 +41,6 @@ final class StatusLine: Sendable {
         if redraw { output.write(Data("\r\u{1b}[2K".utf8)) }
     }
 
-    /// The status line of a running backup: files, bytes, percentage, rate and ETA.
-    static func backup(_ progress: BackupProgress) -> StatusLine {
-        StatusLine { elapsed in backupText(progress.snapshot, elapsed: elapsed) }
-    }
-
     /// Files, bytes, percentage, rate, ETA and the file being read.
     static func backupText(_ c: BackupProgress.Counts, elapsed: Double) -> String {
         let rate = elapsed > 0 ? Double(c.bytes) / elapsed : 0

@@ -110,15 +110,15 @@ struct RestoreCommand: ParsableCommand {
             line?.stop()
             let result = try restored.get()
             if global.json {
-                try Output.jsonSummary(RestoreJSON(counts: RestoreStatusJSON(progress.snapshot, elapsed: Date().timeIntervalSince(started)),
-                                            snapshot: record.id.hex, complete: result.succeeded, dryRun: dryRun,
+                let counts = RestoreStatusJSON(progress.snapshot, elapsed: Date().timeIntervalSince(started))
+                try Output.jsonSummary(MergedJSON(first: counts, second: RestoreJSON(snapshot: record.id.hex, complete: result.succeeded, dryRun: dryRun,
                                             stopped: result.stopped?.description,
                                             files: result.files, directories: result.directories, otherEntries: result.otherEntries,
                                             bytes: result.bytes, updated: result.updated, unchanged: result.unchanged,
                                             skipped: result.skipped, deleted: result.deleted, verified: verify ? result.verified : nil,
                                             errors: result.errors, unwritten: result.unwritten, unreadableFolders: result.unreadableFolders,
                                             verifyFailures: result.verifyFailures,
-                                            damaged: result.damagedBlobs.map { .init(blob: $0.blob.hex, reason: $0.reason, files: $0.files) }))
+                                            damaged: result.damagedBlobs.map { .init(blob: $0.blob.hex, reason: $0.reason, files: $0.files) })))
             } else if !global.quiet {
                 var counts = "\(result.files) files, \(result.directories) folders, \(result.otherEntries) other entries, \(Output.bytes(result.bytes))"
                 counts += "; \(result.updated) updated, \(result.unchanged) unchanged, \(result.skipped) skipped"

@@ -70,10 +70,9 @@ extension RestoreCommand {
         enum CodingKeys: String, CodingKey { case messageType = "message_type", action, item, size }
     }
 
-    /// The `summary`: restic's counts (`RestoreStatusJSON`'s, but `message_type`), then snap's own.
+    /// snap's own fields of the `summary`, which follow restic's counts (`RestoreStatusJSON`'s).
     struct RestoreJSON: Encodable {
         struct Damaged: Encodable { let blob: String; let reason: String; let files: [String] }
-        let counts: RestoreStatusJSON
         let snapshot: String
         let complete: Bool
         let dryRun: Bool
@@ -100,29 +99,6 @@ extension RestoreCommand {
         /// Files that differ from the snapshot when read back (--verify).
         let verifyFailures: [String]
         let damaged: [Damaged]
-
-        func encode(to encoder: any Encoder) throws {
-            try counts.encode(to: encoder)
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(snapshot, forKey: .snapshot)
-            try c.encode(complete, forKey: .complete)
-            try c.encode(dryRun, forKey: .dryRun)
-            try c.encodeIfPresent(stopped, forKey: .stopped)
-            try c.encode(files, forKey: .files)
-            try c.encode(directories, forKey: .directories)
-            try c.encode(otherEntries, forKey: .otherEntries)
-            try c.encode(bytes, forKey: .bytes)
-            try c.encode(updated, forKey: .updated)
-            try c.encode(unchanged, forKey: .unchanged)
-            try c.encode(skipped, forKey: .skipped)
-            try c.encode(deleted, forKey: .deleted)
-            try c.encodeIfPresent(verified, forKey: .verified)
-            try c.encode(errors, forKey: .errors)
-            try c.encode(unwritten, forKey: .unwritten)
-            try c.encode(unreadableFolders, forKey: .unreadableFolders)
-            try c.encode(verifyFailures, forKey: .verifyFailures)
-            try c.encode(damaged, forKey: .damaged)
-        }
 
         enum CodingKeys: String, CodingKey {
             case snapshot, complete, stopped, files, directories, bytes, errors, unwritten

@@ -47,8 +47,6 @@ public final class BackupProgress: Sendable {
     func scanFinished() { counts.withLock { $0.scanFinished = true } }
     func error() { counts.withLock { $0.errors += 1 } }
 
-    var isObserved: Bool { observe != nil }
-
     func item(_ path: [UInt8], isDirectory: Bool = false, action: Action, size: UInt64 = 0) {
         observe?(Item(path: path, isDirectory: isDirectory, action: action, size: size))
     }
