@@ -115,12 +115,13 @@ final class BackupJSONStreamTests: XCTestCase {
         XCTAssertEqual(truncate(big, 1 << 30), 0)
         let result = try snap.expect(0, ["--json", "--progress-interval", "0.1", "backup", "\(work)/big"])
         let status = try messages(result.stdout).filter { $0["message_type"] as? String == "status" }
-        let during = status.filter { ($0["files_done"] as? Int) == 0 && ($0["bytes_done"] as? Int ?? 0) > 0 }
+        // While the file is read: some bytes done, not all (the last chunk is counted a
+        // moment before the file is settled, so a message may show all bytes and no file).
+        let during = status.filter { ($0["files_done"] as? Int) == 0 && (1..<(1 << 30)).contains($0["bytes_done"] as? Int ?? 0) }
         XCTAssertGreaterThanOrEqual(during.count, 2, "\(status)")
         let done = during.compactMap { $0["bytes_done"] as? Int }
         XCTAssertEqual(done, done.sorted())
         XCTAssertLessThan(done.first ?? 0, done.last ?? 0, "the bytes done moved")
-        XCTAssertLessThan(done.last ?? 0, 1 << 30)
         let percent = during.compactMap { $0["percent_done"] as? Double }
         XCTAssertTrue(percent.allSatisfy { $0 >= 0 && $0 < 1 }, "\(percent)")
         XCTAssertEqual(during.last?["current_files"] as? [String], [big])
