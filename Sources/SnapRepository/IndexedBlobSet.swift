@@ -79,7 +79,8 @@ public struct IndexedBlobSet {
     /// Calls `body` with every member: the table's in ID order, then the others.
     public func forEach(_ body: (BlobID) throws -> Void) rethrows {
         if let table, tableMembers > 0 {
-            for p in 0..<table.recordCount where bits.contains(p) { try body(BlobID(raw: table.record(p).id)) }
+            // Through the table's scan, which keeps its resident pages within budget.
+            try table.forEachPosition { p, r in if bits.contains(p) { try body(BlobID(raw: r.id)) } }
         }
         try others.forEach(body)
     }

@@ -12,8 +12,14 @@ struct IndexBenchmarkCommand: ParsableCommand {
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
-    @Option(help: "Write index files naming this many synthetic blobs (64 per pack, 1,024 packs per file).")
+    @Option(help: "Write index files naming this many synthetic blobs (--per-pack per pack, 1,024 packs per file).")
     var generate: Int?
+
+    @Option(help: "With --generate, the blobs in each synthetic pack.")
+    var perPack = 64
+
+    @Option(help: "With --generate, also create each pack as a sparse file of its indexed size under this local repository folder (so prune sees the packs stored).")
+    var sparsePacks: String?
 
     @Option(help: "After loading the index, look up this many present and this many absent IDs.")
     var lookups = 1_000_000
@@ -35,7 +41,7 @@ struct IndexBenchmarkCommand: ParsableCommand {
         try reportingErrors {
             let repository = try global.openRepository()
             if let idSet { try Self.measureIndexedSet(idSet, global: global, repository: repository); return }
-            if let generate { try Self.generate(generate, into: repository); return }
+            if let generate { try Self.generate(generate, perPack: max(1, perPack), sparsePacks: sparsePacks, into: repository); return }
             let started = Date()
             try global.loadIndex(repository)
             let loaded = Date().timeIntervalSince(started)
@@ -94,8 +100,8 @@ struct IndexBenchmarkCommand: ParsableCommand {
         return BlobID(raw: RawID(w0: splitmix(&state), w1: splitmix(&state), w2: splitmix(&state), w3: splitmix(&state)))
     }
 
-    private static func generate(_ count: Int, into repository: Repository) throws {
-        let perPack = 64, perFile = 1024 * perPack
+    private static func generate(_ count: Int, perPack: Int, sparsePacks: String?, into repository: Repository) throws {
+        let perFile = 1024 * perPack
         var n = 0, pack = 0
         while n < count {
             var packs: [IndexedPack] = []
@@ -105,8 +111,9 @@ struct IndexBenchmarkCommand: ParsableCommand {
                               length: 280_000, rawLength: 290_000)
                 }
                 var state = UInt64(pack) ^ 0x5EED_0000_0000
-                packs.append(IndexedPack(id: PackID(raw: RawID(w0: splitmix(&state), w1: splitmix(&state), w2: splitmix(&state), w3: splitmix(&state))),
-                                         salt: [UInt8](repeating: 7, count: 24), size: 64 * 300_000, entries: entries))
+                let id = PackID(raw: RawID(w0: splitmix(&state), w1: splitmix(&state), w2: splitmix(&state), w3: splitmix(&state)))
+                packs.append(IndexedPack(id: id, salt: [UInt8](repeating: 7, count: 24), size: perPack * 300_000, entries: entries))
+                if let sparsePacks { try makeSparseFile("\(sparsePacks)/data/\(id.hex.prefix(2))/\(id.hex)", size: perPack * 300_000) }
                 n += entries.count
                 pack += 1
             }
@@ -114,6 +121,18 @@ struct IndexBenchmarkCommand: ParsableCommand {
         }
         Output.line("wrote \(count) blobs in \(pack) packs")
     }
+}
+
+/// An empty file of `size` bytes that occupies no disk blocks.
+private func makeSparseFile(_ path: String, size: Int) throws {
+    let folder = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+    for level in [String(folder[..<(folder.lastIndex(of: "/") ?? folder.endIndex)]), folder] {
+        guard mkdir(level, 0o755) == 0 || errno == EEXIST else { throw ValidationError("cannot create \(level): \(String(cString: strerror(errno)))") }
+    }
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+    guard fd >= 0 else { throw ValidationError("cannot create \(path): \(String(cString: strerror(errno)))") }
+    defer { close(fd) }
+    guard ftruncate(fd, off_t(size)) == 0 else { throw ValidationError("cannot size \(path): \(String(cString: strerror(errno)))") }
 }
 
 /// splitmix64: a fast, well-mixed sequence for synthetic IDs.

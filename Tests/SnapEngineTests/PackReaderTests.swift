@@ -20,7 +20,8 @@ final class PackReaderTests: XCTestCase {
             plaintexts[id] = bytes
         }
         _ = try saver.finish()
-        let packs = try IndexState.load(from: repository).packs
+        var packs: [IndexedPack] = []
+        try IndexState.load(from: repository).forEachPack(in: repository) { packs.append($0) }
         let pack = try XCTUnwrap(packs.first { $0.entries.count == 40 }, "\(packs.map(\.entries.count))")
         // Every third blob, given out of order.
         let chosen = pack.entries.sorted { $0.offset < $1.offset }.enumerated().filter { $0.offset % 3 != 1 }.map(\.element)

@@ -125,4 +125,50 @@ final class MappedIndexTableTests: XCTestCase {
         XCTAssertNotNil(table.find(sorted[50]), "other buckets are sound")
         XCTAssertFalse(table.forEach { _ in })
     }
+
+    // A table larger than its resident budget is searched with `pread` around each ID's
+    // expected place: the same records and positions as the mapped search, for IDs that lie
+    // inside the first window read and for those outside it (2,000 IDs in one bucket, so
+    // many lie beyond the 32 records read first), and nothing for absent IDs.
+    func testSearchesByReadFindWhatTheMappingFinds() throws {
+        var state: UInt64 = 99
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state ^ (state >> 29) }
+        let bucketTop: UInt64 = 0x1234 << 48
+        let crowded = (0..<2000).map { n in
+            PackEntry(type: .data, id: BlobID(raw: RawID(w0: bucketTop | (next() >> 16), w1: next(), w2: next(), w3: next())),
+                      offset: UInt32(n * 10), length: 10, rawLength: 12)
+        }
+        let packs = [IndexedPack(id: PackID(raw: SyntheticIndex.rawID(5)), salt: seededBytes(count: 24, seed: 6), size: 20_000, entries: crowded)]
+            + files(2).flatMap(\.packs)
+        let mapped = try SyntheticIndex.table([IndexFile(packs: packs)], in: folder.path)
+        let read = try MappedIndexTable(path: mapped.path, residentBudget: 1)
+        for e in packs.flatMap(\.entries) {
+            let position = try XCTUnwrap(read.position(of: e.id.raw), "\(e.id)")
+            XCTAssertEqual(position, mapped.position(of: e.id.raw))
+            let r = try XCTUnwrap(read.find(e.id.raw))
+            XCTAssertEqual(r.id, e.id.raw)
+            XCTAssertEqual([r.offset, r.length, r.rawLength], [e.offset, e.length, e.rawLength])
+        }
+        for e in crowded.prefix(300) {
+            var absent = e.id.raw
+            absent.w3 ^= 1
+            XCTAssertNil(read.find(absent), "a neighbour in the crowded bucket")
+        }
+        for seed in UInt64(1)..<200 { XCTAssertNil(read.find(SyntheticIndex.rawID(seed + 90_000_000))) }
+        XCTAssertFalse(read.isDamaged)
+    }
+
+    // Searched with `pread`, a damaged record is found as it is through the mapping.
+    func testDamagedRecordsAreNotTrustedWhenRead() throws {
+        let input = files(1, packsEach: 1, blobsEach: 100)
+        let path = try SyntheticIndex.table(input, in: folder.path).path
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[IndexTableFormat.recordsOffset + 5 * IndexTableFormat.recordSize + 35] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+        let table = try MappedIndexTable(path: path, residentBudget: 1)
+        let sorted = input[0].packs[0].entries.map(\.id.raw).sorted()
+        XCTAssertNil(table.find(sorted[5]))
+        XCTAssertTrue(table.isDamaged)
+        XCTAssertNotNil(table.find(sorted[50]), "other buckets are sound")
+    }
 }

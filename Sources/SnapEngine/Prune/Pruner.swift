@@ -51,25 +51,37 @@ public final class Pruner {
     /// Phase 1: copies used blobs out of packs being repacked, indexes adopted packs, and
     /// marks the packs to delete; returns the marks, or `nil` for a dry run.
     private func condemn(marks: [CoordinationFile], reachable: Reachability, result: inout PruneResult) throws -> [CoordinationFile]? {
-        // What is stored: packs live index files name, and packs no index names (by their headers).
+        // What is stored: packs live index files name, and packs no index names (by their
+        // headers). The index files are read pack by pack, never all at once.
         let index = try IndexState.load(from: repository)
         let stored = try storedPacks()
-        var packs = index.packs.filter { stored[$0.id] != nil }
+        var plan = PackClassification(used: reachable.blobs, options: options)
+        var packCount = 0
+        try index.forEachPack(in: repository) { pack in
+            guard stored[pack.id] != nil else { return }
+            plan.add(pack)
+            packCount += 1
+        }
+        var unindexed: [IndexedPack] = []
         for id in stored.keys.filter({ index.packNames[$0] == nil }).sorted() {
             guard let size = stored[id], let header = try? PackFormat.readHeader(of: id, size: size, from: repository.backend, keys: repository.keys) else {
                 continue  // unreadable: still being written, or damaged (check reports it)
             }
-            packs.append(IndexedPack(id: id, salt: header.salt, size: size, entries: header.entries))
+            let pack = IndexedPack(id: id, salt: header.salt, size: size, entries: header.entries)
+            unindexed.append(pack)
+            plan.add(pack)
+            packCount += 1
         }
-        let plan = PackClassification(packs: packs, used: reachable.blobs, options: options)
+        plan.finish()
         if let example = plan.missing.first { throw PruneError.blobsMissing(count: plan.missing.count, example: example.short) }
 
         let marked = Set(marks.flatMap { $0.record.packs ?? [] })
-        let condemned = plan.condemn + plan.repack.map(\.pack)
+        let condemned = plan.condemn + plan.repack.map { PackClassification.PackSize(id: $0.pack.id, size: $0.pack.size) }
         let newlyCondemned = condemned.filter { !marked.contains($0.id) }
-        let keptAgain = Set(plan.keep.map(\.id)).intersection(marked)
-        let adopted = plan.keep.filter { index.packNames[$0.id] == nil && !marked.contains($0.id) }
-        result.packs = packs.count
+        let kept = Set(plan.keep)
+        let keptAgain = kept.intersection(marked)
+        let adopted = unindexed.filter { kept.contains($0.id) && !marked.contains($0.id) }
+        result.packs = packCount
         result.packsKept = plan.keep.count
         result.packsRepacked = plan.repack.count
         result.blobsRepacked = plan.repack.reduce(0) { $0 + $1.used.count }
@@ -195,25 +207,31 @@ public final class Pruner {
         try reachable.add(snapshotsOf: repository) { _ in }
         let live = try IndexState.load(from: repository)
         let allMarked = Set(marks.flatMap { $0.record.packs ?? [] })
-        let entries = Dictionary(live.packs.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         let stored = try storedPacks()
+        let eligibleIDs = Set(eligible.flatMap { $0.record.packs ?? [] })
+
+        // The eligible packs' entries: from the live index, else from their headers.
+        var indexed: [PackID: IndexedPack] = [:]
+        try live.forEachPack(in: repository) { pack in if eligibleIDs.contains(pack.id) { indexed[pack.id] = pack } }
 
         // Candidates, and the used blobs they hold: normally none, as they were unused when marked.
         var candidates: [(pack: IndexedPack?, id: PackID, size: Int)] = []
         var usedInCandidates: Set<BlobID> = []
-        for id in Set(eligible.flatMap { $0.record.packs ?? [] }) {
+        for id in eligibleIDs {
             guard let size = stored[id] else { continue }  // already deleted
-            var pack = entries[id]
+            var pack = indexed[id]
             if pack == nil, let header = try? PackFormat.readHeader(of: id, size: size, from: repository.backend, keys: repository.keys) {
                 pack = IndexedPack(id: id, salt: header.salt, size: size, entries: header.entries)
             }
             for entry in pack?.entries ?? [] where reachable.blobs.contains(entry.id) { usedInCandidates.insert(entry.id) }
             candidates.append((pack, id, size))
         }
+        indexed = [:]
         // Of those, the ones an unmarked pack holds too.
         var available: Set<BlobID> = []
         if !usedInCandidates.isEmpty {
-            for pack in live.packs where !allMarked.contains(pack.id) {
+            try live.forEachPack(in: repository) { pack in
+                guard !allMarked.contains(pack.id) else { return }
                 for entry in pack.entries where usedInCandidates.contains(entry.id) { available.insert(entry.id) }
             }
         }
@@ -222,7 +240,7 @@ public final class Pruner {
         var resurrect: [IndexedPack] = []
         for (pack, id, size) in candidates {
             if let pack, pack.entries.contains(where: { usedInCandidates.contains($0.id) && !available.contains($0.id) }) {
-                if entries[id] == nil { resurrect.append(pack) }  // used after all, and unindexed: index it
+                if live.packNames[id] == nil { resurrect.append(pack) }  // used after all, and unindexed: index it
                 result.packsResurrected += 1
                 continue
             }
@@ -234,8 +252,7 @@ public final class Pruner {
         }
         if !doomed.isEmpty {
             // First no index names the packs, then they go: readers never meet a named, missing pack.
-            result.indexFilesWritten += try IndexState.rewrite(keeping: live.packs.filter { doomed[$0.id] == nil },
-                                                              superseding: live.allFileIDs, in: repository)
+            result.indexFilesWritten += try live.rewrite(dropping: Set(doomed.keys), in: repository)
             for id in live.allFileIDs {
                 do { try repository.backend.delete(FileName(.index, id.hex)); result.indexFilesDeleted += 1 } catch StorageError.notFound {}
             }

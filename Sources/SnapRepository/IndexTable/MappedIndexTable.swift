@@ -33,12 +33,22 @@ final class MappedIndexTable: @unchecked Sendable {
     private let offsets: IndexTableFormat.Offsets
     private let inode: ino_t
     private let residentBudget: Int
+    /// Open for `pread` searches, for the table's life.
+    private let fd: Int32
+    /// Whether searches read records with `pread` instead of through the mapping: for tables
+    /// whose records exceed the resident budget, where mapped searches would mostly fault
+    /// pages in and give them back again (`searchByRead`).
+    private let searchesByRead: Bool
 
     private struct Checks {
         var verified = [UInt64](repeating: 0, count: IndexTableFormat.bucketCount / 64)
         var bad = [UInt64](repeating: 0, count: IndexTableFormat.bucketCount / 64)
         var touched = [UInt64](repeating: 0, count: IndexTableFormat.bucketCount / 64)
         var touchedBytes = 0
+        /// Buckets first touched since the resident size was last read, and what it was
+        /// after the last release (`ResidentSize.fileBacked()`).
+        var touchedSinceSample = 0
+        var residentAfterRelease: Int?
         var damaged = false
     }
     private let checks = Mutex(Checks())
@@ -53,16 +63,20 @@ final class MappedIndexTable: @unchecked Sendable {
         self.residentBudget = residentBudget
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(call: "open", path: path, errno: errno) }
-        defer { close(fd) }
+        self.fd = fd
+        // No read-ahead for `pread` searches either: it would fill the page cache with large
+        // folios, which a later fault maps whole.
+        posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM)
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .system(call: "fstat", path: path, errno: errno) }
         let size = Int(info.st_size)
         guard size >= IndexTableFormat.recordsOffset else { throw .malformed(path: path, reason: "shorter than a table") }
         guard let mapped = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), mapped != UnsafeMutableRawPointer(bitPattern: -1) else {
+            close(fd)
             throw .system(call: "mmap", path: path, errno: errno)
         }
-        // Lookups are random: no read-ahead and no fault-around (which would map 64 KiB around
-        // every page a lookup touches, and count it in the resident size).
+        // Lookups are random: no read-ahead (fault-around still maps 64 KiB windows; see
+        // `mappedBytes(bucket:)`).
         madvise(mapped, size, MADV_RANDOM)
         let view = UnsafeRawPointer(mapped)
         self.size = size
@@ -74,6 +88,7 @@ final class MappedIndexTable: @unchecked Sendable {
             recordCount = header.records
             packCount = header.packs
             offsets = header.offsets
+            searchesByRead = header.offsets.packs - IndexTableFormat.recordsOffset > residentBudget
             files = (0..<header.files).map { IndexID(raw: view.loadUnaligned(fromByteOffset: header.offsets.files + $0 * 32, as: RawID.self)) }
             edges = (0..<header.edges).map { n in
                 let at = header.offsets.edges + n * IndexTableFormat.edgeSize
@@ -83,11 +98,16 @@ final class MappedIndexTable: @unchecked Sendable {
             try checkStructure()
         } catch {
             munmap(mapped, size)
+            close(fd)
             throw error
         }
+        checks.withLock { $0.residentAfterRelease = ResidentSize.fileBacked() }
     }
 
-    deinit { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+    deinit {
+        munmap(UnsafeMutableRawPointer(mutating: base), size)
+        close(fd)
+    }
 
     private struct Header { let records: Int, packs: Int, files: Int, edges: Int, offsets: IndexTableFormat.Offsets }
 
@@ -189,15 +209,26 @@ final class MappedIndexTable: @unchecked Sendable {
 
     /// The record for `id`, or `nil` when the table does not hold it (or its bucket is damaged).
     func find(_ id: RawID) -> Record? {
-        position(of: id).map(record)
+        locate(id)?.record
     }
 
     /// The number of the record for `id` (`0..<recordCount`), or `nil` when the table does not
     /// hold it (or its bucket is damaged).
     func position(of id: RawID) -> Int? {
+        locate(id)?.position
+    }
+
+    /// The position and record for `id`.
+    private func locate(_ id: RawID) -> (position: Int, record: Record)? {
         let b = IndexTableFormat.bucket(of: id)
-        guard use(bucket: b) else { return nil }
-        var low = bucketStart(b), high = bucketStart(b + 1)
+        guard use(bucket: b, mapped: !searchesByRead) else { return nil }
+        if searchesByRead { return searchByRead(id, bucket: b) }
+        return searchMapped(id, in: bucketStart(b)..<bucketStart(b + 1)).map { ($0, record($0)) }
+    }
+
+    /// Binary search of records `range` through the mapping.
+    private func searchMapped(_ id: RawID, in range: Range<Int>) -> Int? {
+        var low = range.lowerBound, high = range.upperBound
         while low < high {
             let mid = (low + high) / 2
             let found = recordID(mid)
@@ -207,15 +238,73 @@ final class MappedIndexTable: @unchecked Sendable {
         return nil
     }
 
+    /// `position(of:)` for a table larger than the resident budget: reads the records
+    /// around where `id` should lie and searches those.
+    ///
+    /// IDs are hashes, so within a bucket they are spread evenly and the bits after the
+    /// bucket's give the place of `id` to within a few records (for 300 records a bucket, the
+    /// spread is about ±9): one `pread` of `window` records around it, and of the whole bucket
+    /// when `id` lies outside them. Mapped, the same search faults in 64 KiB or more of pages
+    /// per lookup and gives them back at every budget release; read, it costs one system call
+    /// and a copy of 1.5 KiB from the page cache, and nothing stays resident.
+    private func searchByRead(_ id: RawID, bucket b: Int) -> (position: Int, record: Record)? {
+        let start = bucketStart(b), end = bucketStart(b + 1)
+        guard start < end else { return nil }
+        let fraction = Double((id.w0 << UInt64(IndexTableFormat.bucketBits)) >> 11) / Double(UInt64(1) << 53)
+        let guess = start + Int(fraction * Double(end - start))
+        let window = 32
+        let low = max(start, min(guess - window / 2, end - window)), high = min(end, low + window)
+        var outcome = read(low..<high, searchingFor: id, bucket: start..<end)
+        if case .outside = outcome { outcome = read(start..<end, searchingFor: id, bucket: start..<end) }
+        switch outcome {
+        case .found(let position, let record): return (position, record)
+        case .absent: return nil
+        case .outside, .failed:  // a read error (the whole bucket is never outside)
+            guard use(bucket: b) else { return nil }
+            return searchMapped(id, in: start..<end).map { ($0, self.record($0)) }
+        }
+    }
+
+    private enum ReadOutcome { case found(Int, Record), absent, outside, failed }
+
+    /// Reads records `range` of the bucket spanning `bucket`, and binary-searches them for `id`.
+    private func read(_ range: Range<Int>, searchingFor id: RawID, bucket: Range<Int>) -> ReadOutcome {
+        let size = IndexTableFormat.recordSize
+        return withUnsafeTemporaryAllocation(byteCount: range.count * size, alignment: 8) { buffer in
+            let wanted = range.count * size
+            guard pread(fd, buffer.baseAddress, wanted, off_t(IndexTableFormat.recordsOffset + range.lowerBound * size)) == wanted else {
+                return .failed
+            }
+            let records = UnsafeRawBufferPointer(buffer)
+            func idAt(_ i: Int) -> RawID { records.loadUnaligned(fromByteOffset: i * size, as: RawID.self) }
+            if range.lowerBound > bucket.lowerBound && id < idAt(0) { return .outside }
+            if range.upperBound < bucket.upperBound && idAt(range.count - 1) < id { return .outside }
+            var low = 0, high = range.count
+            while low < high {
+                let mid = (low + high) / 2
+                let found = idAt(mid)
+                if found == id { return .found(range.lowerBound + mid, records.loadUnaligned(fromByteOffset: mid * size, as: Record.self)) }
+                if found < id { low = mid + 1 } else { high = mid }
+            }
+            return .absent
+        }
+    }
+
     /// Calls `body` with every record of every sound bucket, in order.
     ///
     /// - Returns: `false` when a bucket was damaged and left out.
     @discardableResult
     func forEach(_ body: (Record) throws -> Void) rethrows -> Bool {
+        try forEachPosition { try body($1) }
+    }
+
+    /// As `forEach`, with each record's position.
+    @discardableResult
+    func forEachPosition(_ body: (Int, Record) throws -> Void) rethrows -> Bool {
         var sound = true
         for b in 0..<IndexTableFormat.bucketCount {
             guard use(bucket: b) else { sound = false; continue }
-            for i in bucketStart(b)..<bucketStart(b + 1) { try body(record(i)) }
+            for i in bucketStart(b)..<bucketStart(b + 1) { try body(i, record(i)) }
         }
         return sound
     }
@@ -229,44 +318,79 @@ final class MappedIndexTable: @unchecked Sendable {
     /// Whether a damaged bucket has been found.
     var isDamaged: Bool { checks.withLock { $0.damaged } }
 
-    /// Checks bucket `b` the first time it is used, counts it as touched, and gives the
-    /// record pages back when the touched buckets exceed the budget.
-    private func use(bucket b: Int) -> Bool {
+    /// Checks bucket `b` the first time it is used (through the mapping, or with `pread`
+    /// when `mapped` is false), and for a use through the mapping counts it as touched and
+    /// gives the record pages back when the touched buckets exceed the budget.
+    private func use(bucket b: Int, mapped: Bool = true) -> Bool {
         let word = b / 64, bit = UInt64(1) << UInt64(b % 64)
         return checks.withLock { c in
             if c.verified[word] & bit == 0 {
                 c.verified[word] |= bit
-                if !verify(bucket: b) {
+                if !verify(bucket: b, mapped: mapped) {
                     c.bad[word] |= bit
                     if !c.damaged { c.damaged = true; discardFile() }
                 }
             }
             if c.bad[word] & bit != 0 { return false }
-            if c.touched[word] & bit == 0 {
-                c.touched[word] |= bit
-                // A bucket maps at least the page or two its search touches.
-                c.touchedBytes += max(8192, (bucketStart(b + 1) - bucketStart(b)) * IndexTableFormat.recordSize + 4096)
-                if c.touchedBytes > residentBudget {
-                    releaseRecordPages()
-                    for i in c.touched.indices { c.touched[i] = 0 }
-                    c.touchedBytes = 0
-                }
+            guard mapped, c.touched[word] & bit == 0 else { return true }
+            c.touched[word] |= bit
+            c.touchedBytes += mappedBytes(bucket: b)
+            c.touchedSinceSample += 1
+            if c.touchedBytes > residentBudget || isOverBudget(&c) {
+                releaseRecordPages()
+                for i in c.touched.indices { c.touched[i] = 0 }
+                c.touchedBytes = 0
+                c.residentAfterRelease = ResidentSize.fileBacked()
             }
             return true
         }
     }
 
+    /// Every `Self.sampleEvery` new buckets, whether the file-backed resident size grew by
+    /// more than the budget since the last release: the estimate (`mappedBytes`) is a lower
+    /// bound where a fault maps large folios.
+    private func isOverBudget(_ c: inout Checks) -> Bool {
+        guard c.touchedSinceSample >= Self.sampleEvery else { return false }
+        c.touchedSinceSample = 0
+        guard let now = ResidentSize.fileBacked() else { return false }
+        guard let base = c.residentAfterRelease else { c.residentAfterRelease = now; return false }
+        return now - base > residentBudget
+    }
+
+    private static let sampleEvery = 64
+
+    /// The most a search of bucket `b` can add to the resident size. A page fault on a file
+    /// mapping maps the cached pages around it too ("fault-around", 64 KiB aligned windows
+    /// by default on Linux; MADV_RANDOM does not turn it off on the kernels measured), so a
+    /// bucket costs every window its records overlap, not just its pages: counting pages
+    /// instead let 20 M-blob prunes hold 600 MiB of a table under a 64 MiB budget.
+    private func mappedBytes(bucket b: Int) -> Int {
+        let window = 64 << 10
+        let first = IndexTableFormat.recordsOffset + bucketStart(b) * IndexTableFormat.recordSize
+        let end = IndexTableFormat.recordsOffset + bucketStart(b + 1) * IndexTableFormat.recordSize
+        return (max(end - 1, first) / window - first / window + 1) * window
+    }
+
     /// Checksum, order, bucket and pack number of every record in bucket `b`.
-    private func verify(bucket b: Int) -> Bool {
+    private func verify(bucket b: Int, mapped: Bool) -> Bool {
         let start = bucketStart(b), end = bucketStart(b + 1)
+        let size = IndexTableFormat.recordSize
+        let at = IndexTableFormat.recordsOffset + start * size, count = (end - start) * size
+        if mapped { return verify(records: UnsafeRawBufferPointer(start: base + at, count: count), bucket: b) }
+        return withUnsafeTemporaryAllocation(byteCount: max(count, 1), alignment: 8) { buffer in
+            count == 0 || pread(fd, buffer.baseAddress, count, off_t(at)) == count
+                && verify(records: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[..<count]), bucket: b)
+        }
+    }
+
+    private func verify(records: UnsafeRawBufferPointer, bucket b: Int) -> Bool {
         var sum = TableChecksum()
-        sum.add(UnsafeRawBufferPointer(start: base + IndexTableFormat.recordsOffset + start * IndexTableFormat.recordSize,
-                                       count: (end - start) * IndexTableFormat.recordSize))
+        sum.add(records)
         let stored = base.loadUnaligned(fromByteOffset: IndexTableFormat.sumsOffset + b * 8, as: UInt64.self)
         guard sum.value == stored else { return false }
         var previous: RawID?
-        for i in start..<end {
-            let r = record(i)
+        for i in 0..<records.count / IndexTableFormat.recordSize {
+            let r = records.loadUnaligned(fromByteOffset: i * IndexTableFormat.recordSize, as: Record.self)
             guard IndexTableFormat.bucket(of: r.id) == b, Int(r.packNumber) < packCount else { return false }
             if let previous, !(previous < r.id) { return false }
             previous = r.id
