@@ -210,23 +210,24 @@ public final class Pruner {
         let stored = try storedPacks()
         let eligibleIDs = Set(eligible.flatMap { $0.record.packs ?? [] })
 
-        // The eligible packs' entries: from the live index, else from their headers.
-        var indexed: [PackID: IndexedPack] = [:]
-        try live.forEachPack(in: repository) { pack in if eligibleIDs.contains(pack.id) { indexed[pack.id] = pack } }
-
-        // Candidates, and the used blobs they hold: normally none, as they were unused when marked.
-        var candidates: [(pack: IndexedPack?, id: PackID, size: Int)] = []
+        // The used blobs the eligible packs hold: normally none, as they were unused when
+        // marked. Only packs holding some keep their entries (the index files are read pack by
+        // pack; packs no live index names are read by their headers).
         var usedInCandidates: Set<BlobID> = []
-        for id in eligibleIDs {
-            guard let size = stored[id] else { continue }  // already deleted
-            var pack = indexed[id]
-            if pack == nil, let header = try? PackFormat.readHeader(of: id, size: size, from: repository.backend, keys: repository.keys) {
-                pack = IndexedPack(id: id, salt: header.salt, size: size, entries: header.entries)
-            }
-            for entry in pack?.entries ?? [] where reachable.blobs.contains(entry.id) { usedInCandidates.insert(entry.id) }
-            candidates.append((pack, id, size))
+        var holdingUsed: [PackID: IndexedPack] = [:]
+        func inspect(_ pack: IndexedPack) {
+            let used = pack.entries.filter { reachable.blobs.contains($0.id) }
+            guard !used.isEmpty else { return }
+            usedInCandidates.formUnion(used.map(\.id))
+            holdingUsed[pack.id] = pack
         }
-        indexed = [:]
+        let candidates = eligibleIDs.compactMap { id in stored[id].map { (id: id, size: $0) } }  // the rest are deleted already
+        try live.forEachPack(in: repository) { pack in if eligibleIDs.contains(pack.id) && stored[pack.id] != nil { inspect(pack) } }
+        for (id, size) in candidates where live.packNames[id] == nil {
+            if let header = try? PackFormat.readHeader(of: id, size: size, from: repository.backend, keys: repository.keys) {
+                inspect(IndexedPack(id: id, salt: header.salt, size: size, entries: header.entries))
+            }
+        }
         // Of those, the ones an unmarked pack holds too.
         var available: Set<BlobID> = []
         if !usedInCandidates.isEmpty {
@@ -238,8 +239,8 @@ public final class Pruner {
 
         var doomed: [PackID: Int] = [:]
         var resurrect: [IndexedPack] = []
-        for (pack, id, size) in candidates {
-            if let pack, pack.entries.contains(where: { usedInCandidates.contains($0.id) && !available.contains($0.id) }) {
+        for (id, size) in candidates {
+            if let pack = holdingUsed[id], pack.entries.contains(where: { usedInCandidates.contains($0.id) && !available.contains($0.id) }) {
                 if live.packNames[id] == nil { resurrect.append(pack) }  // used after all, and unindexed: index it
                 result.packsResurrected += 1
                 continue
