@@ -80,12 +80,16 @@ final class CheckFixture {
         return repository
     }
 
-    func check(readData: PackSubset? = nil, seed: UInt64? = nil) throws -> CheckReport {
+    /// Checks the repository; with `tableIn`, holding the blob index as a mapped table in
+    /// that cache folder however few blobs there are (as large repositories do).
+    func check(readData: PackSubset? = nil, seed: UInt64? = nil, tableIn folder: String? = nil) throws -> CheckReport {
         var options = CheckOptions()
         options.readData = readData
         options.workers = 2
         options.randomSeed = seed
-        return try Checker(repository: try open(), options: options).run()
+        options.indexPolicy.minimumTableBlobs = folder == nil ? options.indexPolicy.minimumTableBlobs : 0
+        let repository = try Repository.open(backend: LocalBackend(root: repositoryDirectory.path), password: testPassword, indexCacheRoot: folder)
+        return try Checker(repository: repository, options: options).run()
     }
 
     func repairer() throws -> Repairer { Repairer(repository: try open(), hostname: "test-host", workers: 2) }

@@ -197,9 +197,16 @@ final class CheckTests: XCTestCase {
         XCTAssertTrue(healthy.isHealthy, healthy.summary)
 
         try f.delete(original)
-        let report = try f.check(readData: .all)
-        XCTAssertEqual(report.findings(.packMissing).map(\.file), ["data/\(original.hex)"])
-        XCTAssertEqual(report.damagedBlobs.count, 0, report.summary)
+        let cache = try TemporaryDirectory(prefix: "snap-check-table")
+        defer { cache.remove() }
+        // With the index in memory, and as a mapped table (whose one record per blob may name the lost pack).
+        for folder in [nil, cache.path] {
+            let report = try f.check(readData: .all, tableIn: folder)
+            XCTAssertEqual(report.findings(.packMissing).map(\.file), ["data/\(original.hex)"])
+            XCTAssertEqual(report.damagedBlobs.count, 0, report.summary)
+        }
+        let table = try FileManager.default.subpathsOfDirectory(atPath: cache.path).filter { $0.hasSuffix("blob-index/table") }
+        XCTAssertEqual(table.count, 1, "the check used a mapped table")
     }
 
     // A pack that no index names and no snapshot needs is a note, not an error.

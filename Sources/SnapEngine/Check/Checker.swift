@@ -20,6 +20,8 @@ public struct CheckOptions: Sendable {
     public var lockHostname: String?
     /// How the trees are read: packs at once, and the bytes of decoded trees kept.
     public var trees = TreeLoader.Options()
+    /// How the blob index is held (a mapped table in the cache for large repositories).
+    public var indexPolicy = IndexCachePolicy()
     public init() {}
 }
 
@@ -40,13 +42,15 @@ public final class Checker {
     let progress: CheckProgress
     private var report = CheckReport()
 
-    /// Packs the index names (the first description, when several index files name one).
-    /// Their entries are set aside once the blob index is loaded (`setAsideIndexEntries`).
-    var indexedPacks: [PackID: IndexedPack] = [:]
+    /// Packs the index names (the first description, when several index files name one),
+    /// without their entries: index files are read one at a time, and read again only for
+    /// the few packs whose entries a report needs (missing packs, a header that disagrees).
+    var indexedPacks: [PackID: IndexedPackSummary] = [:]
     /// The index file each of `indexedPacks` comes from.
     var indexSource: [PackID: IndexID] = [:]
-    /// `PackVerifier.digest` of each indexed pack's entries, once they are set aside.
-    var entryDigests: [PackID: [UInt8]] = [:]
+    /// Stored packs holding a copy of a blob whose indexed pack is missing: those entries,
+    /// added to the blob index so that the copy is read.
+    var survivingCopies: [IndexedPack] = []
     /// Packs in storage, with their sizes.
     var stored: [PackID: Int] = [:]
     /// Indexed packs whose stored size differs from the index: verified in full in any case.
@@ -77,7 +81,7 @@ public final class Checker {
     /// - Throws: `StorageError` when a folder cannot be listed (nothing can be checked then).
     public func run() throws -> CheckReport {
         report = CheckReport()
-        indexedPacks = [:]; indexSource = [:]; entryDigests = [:]; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
+        indexedPacks = [:]; indexSource = [:]; survivingCopies = []; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
         neededUnindexed = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = BlobIDSet()
         let lock = takeLock()
         defer { lock?.release() }
@@ -86,8 +90,7 @@ public final class Checker {
         try checkIndexFiles()
         try checkPacks()
         readUnindexedHeaders()
-        loadBlobIndex()
-        setAsideIndexEntries()
+        try loadBlobIndex()
         // Packs are read and verified while the trees are walked: the walk is one thread,
         // the verification as many as `options.workers`.
         let verification = startVerifyingPacks()
@@ -117,7 +120,7 @@ public final class Checker {
 
     private func checkIndexFiles() throws {
         progress.start(.index)
-        let files = try IndexFileSet.load(from: repository)
+        let files = try IndexFileSet.load(from: repository) { $0.packs.map(IndexedPackSummary.init) }
         report.statistics.indexFiles = files.all.count
         for (id, error) in files.unreadable {
             finding(.error, .indexUnreadable, FileName(.index, id.hex),
@@ -128,16 +131,14 @@ public final class Checker {
                     "cannot be read (\(PackVerifier.reason(error))), but another index file supersedes it, so it is not needed")
         }
         var reported: Set<PackID> = []
-        for (id, file) in files.active {
-            for pack in file.packs {
+        for (id, packs) in files.active {
+            for pack in packs {
                 guard let first = indexedPacks[pack.id] else {
                     indexedPacks[pack.id] = pack
                     indexSource[pack.id] = id
                     continue
                 }
-                let same = first.salt == pack.salt && first.size == pack.size
-                    && PackVerifier.compare(header: first.entries, index: pack.entries) == nil
-                if !same && reported.insert(pack.id).inserted {
+                if !first.agrees(with: pack) && reported.insert(pack.id).inserted {
                     finding(.error, .packIndexedDifferently, FileName(.data, pack.id.hex),
                             "index files \(indexSource[pack.id]?.short ?? "?") and \(id.short) describe the pack differently (salt, size or entries)")
                 }
@@ -159,12 +160,12 @@ public final class Checker {
             guard let id = PackID(hex: info.file.name) else { continue }
             stored[id] = info.size
         }
-        var inMissing: [BlobID: PackID] = [:]
+        var missing: Set<PackID> = []
         for (id, pack) in indexedPacks.sorted(by: { $0.key < $1.key }) {
             guard let size = stored[id] else {
                 finding(.error, .packMissing, FileName(.data, id.hex),
-                        "named by the index but not in storage; it held \(pack.entries.count) \(pack.entries.first?.type.description ?? "") blobs")
-                for e in pack.entries { inMissing[e.id] = id }
+                        "named by the index but not in storage; it held \(pack.count) \(pack.firstType?.description ?? "") blobs")
+                missing.insert(id)
                 continue
             }
             if size != pack.size {
@@ -172,13 +173,31 @@ public final class Checker {
                 wrongSize.append(id)
             }
         }
-        if !inMissing.isEmpty {
-            // A blob stored twice survives in the other pack.
-            for (id, pack) in indexedPacks where stored[id] != nil {
-                for e in pack.entries { inMissing[e.id] = nil }
+        if !missing.isEmpty { findCopies(of: missing) }
+    }
+
+    /// The blobs of the `missing` packs, less those a stored pack also holds (`lostWithPack`),
+    /// and those stored copies (`survivingCopies`), from a second reading of the index files.
+    private func findCopies(of missing: Set<PackID>) {
+        var inMissing: [BlobID: PackID] = [:]
+        let sources = Set(indexSource.values).sorted()
+        let file = { (id: IndexID) in try? self.repository.loadIndexFile(id) }
+        for source in Set(missing.compactMap { indexSource[$0] }).sorted() {
+            for pack in file(source)?.packs ?? [] where missing.contains(pack.id) && indexSource[pack.id] == source {
+                for e in pack.entries { inMissing[e.id] = pack.id }
+            }
+        }
+        // A blob stored twice survives in the other pack.
+        var copies: [PackID: IndexedPack] = [:]
+        for source in sources {
+            for pack in file(source)?.packs ?? [] where stored[pack.id] != nil && indexSource[pack.id] == source {
+                for e in pack.entries where inMissing.removeValue(forKey: e.id) != nil {
+                    copies[pack.id, default: IndexedPack(id: pack.id, salt: pack.salt, size: pack.size, entries: [])].entries.append(e)
+                }
             }
         }
         lostWithPack = inMissing
+        survivingCopies = copies.values.sorted { $0.id < $1.id }
     }
 
     private func readUnindexedHeaders() {
@@ -210,22 +229,15 @@ public final class Checker {
         }
     }
 
-    /// Fills `repository.index` with the packs that exist, then the unindexed packs for blobs no index has.
-    private func loadBlobIndex() {
-        let present = indexedPacks.values.filter { stored[$0.id] != nil }.sorted { $0.id < $1.id }
-        repository.index.load([IndexFile(packs: present)])
+    /// Fills `repository.index` as every command loads it (the cache's mapped table for a
+    /// large repository), less the packs that are not in storage, plus the stored copies of
+    /// their blobs and the unindexed packs for blobs no index has. Index files that cannot
+    /// be read are left out, as `checkIndexFiles` reported.
+    private func loadBlobIndex() throws {
+        try repository.loadIndex(policy: options.indexPolicy) { _, _ in }
+        repository.index.remove(packs: Set(repository.index.packs.map(\.id).filter { stored[$0] == nil }))
+        for pack in survivingCopies { repository.index.add(pack) }
         for pack in unindexed.values.sorted(by: { $0.id < $1.id }) { repository.index.add(pack) }
-    }
-
-    /// Keeps a digest of each indexed pack's entries instead of the entries (48 bytes a blob
-    /// for the whole run): verifying a pack compares digests, and reads the pack's index
-    /// file again only when its header disagrees or its blobs must be named.
-    private func setAsideIndexEntries() {
-        for id in Array(indexedPacks.keys) {
-            guard let entries = indexedPacks[id]?.entries else { continue }
-            entryDigests[id] = PackVerifier.digest(of: entries)
-            indexedPacks[id]?.entries = []
-        }
     }
 
     private func loadSnapshots() throws {
@@ -247,10 +259,8 @@ public final class Checker {
             chosen.formUnion(subset.select(from: indexedPacks.keys.filter { stored[$0] != nil }, using: &random))
         }
         let work: [(pack: PackVerifier.Expected, size: Int)] = chosen.sorted().compactMap { id in
-            guard let pack = indexedPacks[id], let size = stored[id], let digest = entryDigests[id], let source = indexSource[id] else {
-                return nil
-            }
-            return (PackVerifier.Expected(pack: pack, entryDigest: digest, indexFile: source), size)
+            guard let pack = indexedPacks[id], let size = stored[id], let source = indexSource[id] else { return nil }
+            return (PackVerifier.Expected(pack: pack.withoutEntries, entryDigest: pack.digest, indexFile: source), size)
         }
         report.packsRead = work.map(\.pack.pack.id)
         report.statistics.packsRead = work.count
