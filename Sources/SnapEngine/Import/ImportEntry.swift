@@ -16,7 +16,8 @@ public struct ImportEntry {
     ///
     /// A further name of a hard-linked file has type `.hardlink` and, as `linkTarget`,
     /// the path of an earlier entry below the root (`home/a/x`, slashes between the
-    /// components, a leading slash allowed); it takes that file's content. The importer
+    /// components, a leading slash allowed); it takes that file's content and metadata
+    /// (they belong to the file, not to a name: the rest of `node` is ignored). The importer
     /// decides which name is stored as the file (the first in snapshot order, FORMAT.md
     /// "Hard links"), whatever order the names came in.
     public var node: Node
