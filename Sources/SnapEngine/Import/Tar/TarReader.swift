@@ -73,10 +73,8 @@ public final class TarReader {
     public func next() throws -> TarEntry? {
         guard !finished else { return nil }
         try skipRest()
-        var extended = TarExtendedHeader()
-        for (key, value) in globals.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) {
-            try checked { () throws(TarProblem) in try extended.apply(key: key, value: value) }
-        }
+        // Applied when the member's header comes: global records first, then local ones in order.
+        var local: [(key: [UInt8], value: [UInt8])] = []
         var longName: [UInt8]?, longLink: [UInt8]?
         var extendedBytes = 0
         var pending = false
@@ -109,9 +107,7 @@ public final class TarReader {
                 pending = true
                 switch header.typeflag {
                 case UInt8(ascii: "x"):
-                    for (key, value) in try checked({ () throws(TarProblem) in try TarExtendedHeader.records(data) }) {
-                        try checked { () throws(TarProblem) in try extended.apply(key: key, value: value) }
-                    }
+                    local += try checked { () throws(TarProblem) in try TarExtendedHeader.records(data) }
                 case UInt8(ascii: "g"):
                     for (key, value) in try checked({ () throws(TarProblem) in try TarExtendedHeader.records(data) }) {
                         if value.isEmpty {
@@ -121,7 +117,6 @@ public final class TarReader {
                             globals[key] = value
                         }
                         guard globalBytes <= Self.maxExtendedTotal else { throw problem("global extended headers hold more than \(Self.maxExtendedTotal) bytes") }
-                        try checked { () throws(TarProblem) in try extended.apply(key: key, value: value) }
                     }
                     pending = longName != nil || longLink != nil || extendedBytes > Int(header.size)
                 case UInt8(ascii: "L"):
@@ -137,6 +132,10 @@ public final class TarReader {
             case UInt8(ascii: "M"), UInt8(ascii: "N"):
                 throw problem("a GNU multi-volume or old long-name member: not supported")
             default:
+                var extended = TarExtendedHeader()
+                for (key, value) in globals.sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }) + local {
+                    try checked { () throws(TarProblem) in try extended.apply(key: key, value: value) }
+                }
                 return try member(header, extended: extended, longName: longName, longLink: longLink)
             }
         }
