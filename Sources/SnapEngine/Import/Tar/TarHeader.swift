@@ -39,7 +39,7 @@ struct TarHeader {
     /// - Throws: `TarProblem` for a wrong checksum or a malformed number.
     init(_ block: [UInt8]) throws(TarProblem) {
         precondition(block.count == Self.blockSize)
-        let stored = try Self.number(block[148..<156], "checksum")
+        let stored = try? Self.number(block[148..<156], "checksum")
         var unsigned: Int64 = 0, signed: Int64 = 0
         for (i, byte) in block.enumerated() {
             let b = (148..<156).contains(i) ? UInt8(ascii: " ") : byte
