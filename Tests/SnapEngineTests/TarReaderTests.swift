@@ -228,6 +228,10 @@ final class TarReaderTests: XCTestCase {
             ("truncated content", Array(TarBytes.member("a", data: [UInt8](repeating: 1, count: 2000)).prefix(1000)), "ends inside this member's content"),
             ("huge extended header", TarBytes.header("x", type: "x", size: 1 << 30), "extended header of 1073741824 bytes"),
             ("malformed record", TarBytes.member("x", type: "x", data: Array("99 path=a\n".utf8)) + good, "malformed PAX record"),
+            // Found by the fuzzer: a 20-digit record length overflowed while it was parsed.
+            ("huge record length", TarBytes.member("x", type: "x", data: Array("99999999999999999999 path=a\n".utf8)) + good, "malformed PAX record"),
+            ("sparse file too large", TarBytes.pax([("GNU.sparse.size", Array("99999999999999999".utf8)), ("GNU.sparse.map", Array("0,3".utf8))]) + good,
+             "at most 17592186044416"),
             ("record without key", TarBytes.member("x", type: "x", data: Array("7 =abc\n".utf8)) + good, "without a key"),
             ("bad time", TarBytes.pax([("mtime", Array("12x".utf8))]) + good, "mtime"),
             ("bad number", TarBytes.header("a", patch: { $0.replaceSubrange(124..<136, with: Array("12345678x01\0".utf8)) }), "malformed size field"),

@@ -37,7 +37,7 @@ struct TarExtendedHeader {
             // Trailing NUL padding after the last record is tolerated.
             if data[at] == 0, data[at...].allSatisfy({ $0 == 0 }) { break }
             var length = 0, i = at
-            while i < data.count, i - at < 20, data[i] >= UInt8(ascii: "0"), data[i] <= UInt8(ascii: "9") {
+            while i < data.count, i - at < 10, data[i] >= UInt8(ascii: "0"), data[i] <= UInt8(ascii: "9") {
                 length = length * 10 + Int(data[i] - UInt8(ascii: "0"))
                 i += 1
             }

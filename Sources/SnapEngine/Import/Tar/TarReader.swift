@@ -22,6 +22,9 @@ public final class TarReader {
     public static let maxExtendedHeader = 16 << 20
     /// Most extended-header bytes that may precede one member, and that global headers may hold.
     static let maxExtendedTotal = 64 << 20
+    /// The largest sparse file accepted (ext4's largest file): its holes are read as
+    /// zeros, so a hostile header must not claim exabytes.
+    static let maxSparseSize: UInt64 = 1 << 44
     /// Bytes read past the end-of-archive blocks, so that a writer of padding sees no
     /// broken pipe, and no more.
     static let maxTrailer = 1 << 20
@@ -227,6 +230,9 @@ public final class TarReader {
         segment = 0
         segments = sparse
         if let sparse {
+            guard realSize <= Self.maxSparseSize else {
+                throw problem("a sparse file of \(realSize) bytes (at most \(Self.maxSparseSize), 16 TiB, accepted)")
+            }
             try validate(sparse, realSize: realSize)
             length = realSize
         } else {
