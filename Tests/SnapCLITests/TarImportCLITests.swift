@@ -70,6 +70,7 @@ final class TarImportCLITests: XCTestCase {
         XCTAssertEqual(listed["hostname"] as? String, "old-host")
         XCTAssertEqual(listed["tags"] as? [String], ["moved", "tar"])
         XCTAssertEqual(listed["paths"] as? [String], ["/"])
+        XCTAssertEqual(listed["imported_from"] as? [String: String], ["format": "tar", "id": ""])
 
         try snap.expect(0, ["restore", id, "--target", "\(work)/out"])
         XCTAssertEqual(differences("\(work)/src", "\(work)/out/src"), [])
@@ -124,6 +125,41 @@ final class TarImportCLITests: XCTestCase {
         XCTAssertEqual((listed["time"] as? String)?.prefix(19), time.prefix(19)[...], "the borg archive's time (TZ=UTC here)")
         try snap.expect(0, ["restore", "latest", "--target", "\(work)/out"])
         XCTAssertEqual(differences("\(work)/extracted/src", "\(work)/out/src"), [])
+    }
+
+    // scripts/borg-to-snap.sh (the loop of docs/from-borg-and-kopia.md): every archive,
+    // oldest first, with its time and host; a second run moves nothing, a third only the
+    // archive added since.
+    func testBorgLoopMovesEveryArchiveOnce() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/borg") else {
+            throw XCTSkip("borg is not installed (scripts/install-deps.sh installs borgbackup)")
+        }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/borg-to-snap.sh").path
+        try FileManager.default.createDirectory(atPath: "\(work)/bin", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: "\(work)/bin/snap", withDestinationPath: SnapProcess.binary)
+        let environment = "export PATH=\(work)/bin:$PATH BORG_REPO=\(work)/borg BORG_BASE_DIR=\(work)/borg-base BORG_UNKNOWN_UNENCRYPTED_REPO_ACCESS_IS_OK=yes"
+        let made = try shell("""
+            \(environment); mkdir -p src/d && echo one > src/d/a && borg init -e none && \
+            borg create --timestamp 2023-05-06T07:08:09 ::first src && echo two > src/d/b && \
+            borg create --timestamp 2024-01-02T03:04:05 "::second, with a comma" src
+            """)
+        XCTAssertEqual(made.status, 0, made.stderr)
+        let first = try shell("\(environment); \(script)")
+        XCTAssertEqual(first.status, 0, first.stderr)
+        var listed = try snapshots()
+        XCTAssertEqual(listed.compactMap { $0["time"] as? String }, ["2023-05-06T07:08:09Z", "2024-01-02T03:04:05Z"])
+        XCTAssertEqual(listed.compactMap { $0["tags"] as? [String] }, [["borg", "borg:first"], ["borg", "borg:second_ with a comma"]])
+        let again = try shell("\(environment); \(script)")
+        XCTAssertEqual(again.status, 0, again.stderr)
+        XCTAssertTrue(again.stdout.contains("first: moved before"), again.stdout)
+        XCTAssertEqual(try snapshots().count, 2)
+        let third = try shell("\(environment); echo three > src/d/c && borg create --timestamp 2025-01-01T00:00:00 ::third src && \(script)")
+        XCTAssertEqual(third.status, 0, third.stderr)
+        listed = try snapshots()
+        XCTAssertEqual(listed.count, 3)
+        try snap.expect(0, ["restore", "latest", "--target", "\(work)/out"])
+        XCTAssertEqual(try String(contentsOfFile: "\(work)/out/src/d/c", encoding: .utf8), "three\n")
     }
 
     // Damaged or foreign input fails with one line naming what and where, exit 1, and no

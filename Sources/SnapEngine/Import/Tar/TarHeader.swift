@@ -58,7 +58,9 @@ struct TarHeader {
             let prefix = Self.string(block[345..<500])
             if !prefix.isEmpty { name = prefix + [UInt8(ascii: "/")] + name }
         }
-        mode = UInt32(try Self.number(block[100..<108], "mode", max: 0o7777_7777) & 0o7777)
+        // Only the permission bits: writers that put their own file-type bits above them (Go's
+        // archive/tar given an fs.FileMode) still give usable permissions.
+        mode = UInt32(try Self.number(block[100..<108], "mode") & 0o7777)
         uid = UInt32(try Self.number(block[108..<116], "uid", max: Int64(UInt32.max)))
         gid = UInt32(try Self.number(block[116..<124], "gid", max: Int64(UInt32.max)))
         size = UInt64(try Self.number(block[124..<136], "size"))
