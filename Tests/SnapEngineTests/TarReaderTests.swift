@@ -174,12 +174,15 @@ final class TarReaderTests: XCTestCase {
             + TarBytes.member("././@LongLink", type: "K", data: Array("target/\(long)".utf8) + [0])
             + TarBytes.header("truncated", type: "2", patch: { base256(-86400, into: &$0, at: 136, width: 12) })
             + TarBytes.header("sized", size: 0, patch: { base256(3, into: &$0, at: 124, width: 12) }) + TarBytes.padded([7, 8, 9])
+            // Go's archive/tar given an fs.FileMode (kopia's tar output): type bits above the permissions.
+            + TarBytes.header("go-dir", type: "5", patch: { base256(1 << 31 | 0o755, into: &$0, at: 100, width: 8) })
             + TarBytes.end
         let all = try members(bytes)
         XCTAssertEqual(all[0].entry.path, Array(long.utf8))
         XCTAssertEqual(all[0].entry.linkTarget, Array("target/\(long)".utf8))
         XCTAssertEqual(all[0].entry.mtime.seconds, -86400)
         XCTAssertEqual(all[1].content, [7, 8, 9])
+        XCTAssertEqual(all[2].entry.mode, 0o755)
     }
 
     // Sparse files as GNU tar writes them (old GNU, PAX 0.0, 0.1, 1.0) read back with
@@ -274,7 +277,7 @@ final class TarReaderTests: XCTestCase {
             + TarBytes.member("l", type: "2", link: "a")
             + TarBytes.end
         XCTAssertEqual(try members(archive).count, 3)
-        var generator = SystemRandomNumberGenerator()
+        var generator = SplitMix64(seed: 21)  // seeded: a failure reproduces
         for _ in 0..<3000 {
             var damaged = archive
             for _ in 0..<Int.random(in: 1...4, using: &generator) {
