@@ -76,6 +76,19 @@ final class TarImportCLITests: XCTestCase {
         XCTAssertEqual(differences("\(work)/src", "\(work)/out/src"), [])
     }
 
+    // snap's own tar (`dump`: pax, xattrs, GNU sparse 1.0 members for zero chunks) imports
+    // back to the same tree: the two halves of snap agree on the format.
+    func testSnapDumpImportsBackIdentically() throws {
+        try makeSource()
+        try snap.expect(0, ["backup", "-q", "\(work)/src"])
+        let piped = try shell("\"$SNAP\" dump latest / | \"$SNAP\" backup --stdin-tar -q --tag dumped")
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        let dumped = try XCTUnwrap(try snapshots().last)
+        XCTAssertEqual(dumped["tags"] as? [String], ["dumped"])
+        try snap.expect(0, ["restore", try XCTUnwrap(dumped["id"] as? String), "--target", "\(work)/out"])
+        XCTAssertEqual(differences("\(work)/src", "\(work)/out\(work)/src"), [])
+    }
+
     // GNU format: long names through L/K members, old-style sparse members; it has no
     // xattrs and whole-second times, so those are the only differences.
     func testGNUArchiveKeepsWhatTheFormatHolds() throws {
