@@ -43,6 +43,7 @@ struct SnapshotJSON: Encodable {
     let excludes: [String]
     let parent: String?
     let original: String?
+    /// For a snapshot imported from another tool: `{"format": "restic", "id": …}`.
     let importedFrom: SnapshotOrigin?
     let tree: String
     let summary: Snapshot.Summary?
@@ -57,7 +58,7 @@ struct SnapshotJSON: Encodable {
 
     enum CodingKeys: String, CodingKey {
         case id, shortID = "short_id", time, hostname, username, uid, gid, paths, tags, excludes, parent, original, tree, summary
-        case programVersion = "program_version", importedFrom = "imported_from"
+        case importedFrom = "imported_from", programVersion = "program_version"
     }
 
     func encode(to encoder: Encoder) throws {

@@ -41,8 +41,9 @@ public enum ImportContent {
     /// file's blobs). What it throws abandons the import.
     case stream(_ fill: (UnsafeMutableRawBufferPointer) throws -> Int)
     /// Content already stored in this repository (blobs in file order, `size` bytes in
-    /// all), as an earlier import returned it: nothing is read. Every blob must be in the
-    /// repository's index.
+    /// all), as an earlier `add` returned it: nothing is read. Every blob must be in the
+    /// repository's index, or stored by this importer (an earlier file of the same
+    /// snapshot, whose blobs may still be on their way into a pack).
     case known(blobs: [BlobID], size: UInt64)
 }
 

@@ -74,7 +74,7 @@ public final class SnapshotImporter {
             case nil:
                 node.size = 0
             case .known(let blobs, let size)?:
-                if let missing = blobs.first(where: { !context.repository.index.contains($0) }) {
+                if let missing = blobs.first(where: { !saver.isStoredOrReserved($0) }) {
                     throw ImportError.unknownContent(path: display, blob: missing.short)
                 }
                 node.content = blobs
