@@ -35,7 +35,7 @@ final class ForeignRepositoryCLITests: XCTestCase {
         try process.run()
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)
-        try expectOneLine("\(work)/restic", "\(work)/restic is not a snap repository: it looks like a restic repository; import its snapshots with 'snap copy --from-repo restic:\(work)/restic'")
+        try expectOneLine("\(work)/restic", "\(work)/restic is a restic repository, not a snap repository: import its snapshots with 'snap copy --from-repo restic:\(work)/restic' (docs/from-restic.md)")
     }
 
     // borg 1.x and kopia layouts, as their files show them.
@@ -44,13 +44,13 @@ final class ForeignRepositoryCLITests: XCTestCase {
         try fm.createDirectory(atPath: "\(work)/borg/data/0", withIntermediateDirectories: true)
         try "This is a Borg Backup repository.\nSee https://borgbackup.readthedocs.io/\n".write(toFile: "\(work)/borg/README", atomically: false, encoding: .utf8)
         try "[repository]\nversion = 1\nsegments_per_dir = 1000\n".write(toFile: "\(work)/borg/config", atomically: false, encoding: .utf8)
-        let borgAdvice = "it looks like a borg repository; move its archives with 'borg export-tar REPO::ARCHIVE - | snap backup --stdin-tar --time TIME' (docs/from-borg-and-kopia.md)"
-        try expectOneLine("\(work)/borg", "\(work)/borg is not a snap repository: " + borgAdvice)
+        let borgAdvice = "is a borg repository, not a snap repository: move its archives with 'borg export-tar REPO::ARCHIVE - | snap backup --stdin-tar --time TIME' (docs/from-borg-and-kopia.md)"
+        try expectOneLine("\(work)/borg", "\(work)/borg " + borgAdvice)
         try fm.removeItem(atPath: "\(work)/borg/README")
         try expectOneLine("\(work)/borg", borgAdvice)
 
         // kopia's format blob, or (a repository whose format blob was lost) its other configuration blobs.
-        let kopiaAdvice = "it looks like a kopia repository; move its snapshots as tar streams with 'snap backup --stdin-tar --time TIME' (docs/from-borg-and-kopia.md)"
+        let kopiaAdvice = "is a kopia repository, not a snap repository: move its snapshots as tar streams with 'snap backup --stdin-tar --time TIME' (docs/from-borg-and-kopia.md)"
         for marker in ["kopia.repository.f", "kopia.blobcfg.f", "kopia.maintenance.f"] {
             try fm.createDirectory(atPath: "\(work)/kopia-\(marker)/p00", withIntermediateDirectories: true)
             try "{}".write(toFile: "\(work)/kopia-\(marker)/\(marker)", atomically: false, encoding: .utf8)
@@ -70,7 +70,7 @@ final class ForeignRepositoryCLITests: XCTestCase {
         try process.run()
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)
-        try expectOneLine("\(work)/borg", "it looks like a borg repository; move its archives with 'borg export-tar")
+        try expectOneLine("\(work)/borg", "is a borg repository, not a snap repository: move its archives with 'borg export-tar")
     }
 
     // Files, devices and the kernel's file systems are named as such.

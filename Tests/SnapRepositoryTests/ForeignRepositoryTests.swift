@@ -36,7 +36,7 @@ final class ForeignRepositoryTests: XCTestCase {
             return XCTFail("expected a restic repository, got \(String(describing: error))")
         }
         let message = (error as? RepositoryError)?.description ?? ""
-        XCTAssertTrue(message.hasSuffix("is not a snap repository: it looks like a restic repository; import its snapshots with 'snap copy --from-repo restic:memory:' (docs/from-restic.md)"), message)
+        XCTAssertTrue(message.hasSuffix("memory: is a restic repository, not a snap repository: import its snapshots with 'snap copy --from-repo restic:memory:' (docs/from-restic.md)"), message)
         XCTAssertTrue(skipped.isEmpty)
     }
 
