@@ -54,10 +54,13 @@ public final class SnapshotImporter {
         node.name = path[path.count - 1]
         node.subtree = nil
         node.content = []
+        // What the type does not use is cleared, so equal entries encode to equal trees.
+        if node.type != .characterDevice && node.type != .blockDevice { node.rdev = 0 }
         let record = context.record
         switch node.type {
         case .directory:
             node.size = 0
+            node.linkTarget = []
             tree.setFolder(path, node: node)
             return []
         case .hardlink:
@@ -70,6 +73,7 @@ public final class SnapshotImporter {
             context.progress.item(Self.snapshotPath(path), action: .new, size: linked.size)
             return linked.content
         case .file:
+            node.linkTarget = []
             switch entry.content {
             case nil:
                 node.size = 0
@@ -104,7 +108,6 @@ public final class SnapshotImporter {
         default:
             node.size = 0
             if node.type != .symlink { node.linkTarget = [] }
-            if node.type != .characterDevice && node.type != .blockDevice { node.rdev = 0 }
             tree.setLeaf(path, node: node)
             return []
         }
