@@ -56,11 +56,11 @@ public final class SnapshotImporter {
         node.content = []
         // What the type does not use is cleared, so equal entries encode to equal trees.
         if node.type != .characterDevice && node.type != .blockDevice { node.rdev = 0 }
+        if node.type != .symlink && node.type != .hardlink { node.linkTarget = [] }
         let record = context.record
         switch node.type {
         case .directory:
             node.size = 0
-            node.linkTarget = []
             tree.setFolder(path, node: node)
             return []
         case .hardlink:
@@ -73,7 +73,6 @@ public final class SnapshotImporter {
             context.progress.item(Self.snapshotPath(path), action: .new, size: linked.size)
             return linked.content
         case .file:
-            node.linkTarget = []
             switch entry.content {
             case nil:
                 node.size = 0
@@ -107,7 +106,6 @@ public final class SnapshotImporter {
             return node.content
         default:
             node.size = 0
-            if node.type != .symlink { node.linkTarget = [] }
             tree.setLeaf(path, node: node)
             return []
         }
