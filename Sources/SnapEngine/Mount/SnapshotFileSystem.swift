@@ -36,6 +36,9 @@ public final class SnapshotFileSystem: Sendable {
         public var treeCacheEntries = 500_000
         /// Seconds after which the snapshot list is read again on any lookup.
         public var refreshInterval: Double = 30
+        /// Seconds after which listing a folder of snapshots (`snapshots/`, `hosts/HOST/`…)
+        /// or looking up an unknown snapshot name reads the list again.
+        public var relistInterval: Double = 1
         /// The owner shown for the made-up folders.
         public var uid: UInt32 = 0
         public var gid: UInt32 = 0
@@ -176,9 +179,11 @@ public final class SnapshotFileSystem: Sendable {
         guard offset < file.size, buffer.count > 0, let base = buffer.baseAddress else { return 0 }
         let end = min(file.size, offset + UInt64(buffer.count))
         let first = file.blob(containing: offset), last = file.blob(containing: end - 1)
-        if file.noteRead(offset..<end) && last + 1 < file.ids.count {
+        // Ahead by at most a quarter of the cache, so that blobs loaded ahead stay until used.
+        let window = UInt64(min(options.readAheadBytes, options.blobCacheBytes / 4))
+        if file.noteRead(offset..<end) && window > 0 && last + 1 < file.ids.count {
             var ahead = last + 1
-            let limit = file.starts[last + 1] + UInt64(options.readAheadBytes)
+            let limit = file.starts[last + 1] + window
             while ahead < file.ids.count && file.starts[ahead + 1] <= limit { ahead += 1 }
             blobs.readAhead(file.ids[(last + 1)..<max(ahead, last + 2)])
         }
@@ -228,12 +233,12 @@ public final class SnapshotFileSystem: Sendable {
     private func resolve(_ path: [UInt8], listing wantsFresh: Bool = false) throws -> Place {
         let components = PathBytes.components(path)
         let fresh = wantsFresh && components.count <= 2 && components.first.map { $0 != Array("at".utf8) } ?? false
-        let listing = catalog.listing(maxAge: fresh ? 1 : options.refreshInterval)
+        let listing = catalog.listing(maxAge: fresh ? options.relistInterval : options.refreshInterval)
         do {
             return try resolve(components, path, listing)
         } catch is Unlisted {
             do {
-                return try resolve(components, path, catalog.listing(maxAge: 1))
+                return try resolve(components, path, catalog.listing(maxAge: options.relistInterval))
             } catch is Unlisted {
                 throw MountError.notFound(path: PathBytes.display(path))
             }
