@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdarg.h>
 #include <string.h>
 
 // libfuse3's ABI is stable within soname 3 (Debian's libfuse3-3).
@@ -15,6 +16,7 @@ static struct {
     int (*main_real)(int argc, char *argv[], const struct fuse_operations *op, size_t op_size, void *private_data);
     struct fuse_context *(*get_context)(void);
     void (*exit)(struct fuse *f);
+    void (*set_log_func)(fuse_log_func_t func);
 } api;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -47,6 +49,7 @@ static void load(void) {
     api.main_real = find(library, "fuse_main_real");
     api.get_context = find(library, "fuse_get_context");
     api.exit = find(library, "fuse_exit");
+    api.set_log_func = dlsym(library, "fuse_set_log_func");  // optional (libfuse 3.7+)
     if (api.main_real && api.get_context && api.exit) load_result = 0;
 }
 
@@ -130,9 +133,18 @@ static int op_listxattr(const char *path, char *list, size_t size) {
     return callbacks->listxattr(path, list, size);
 }
 
+// libfuse 3.14's fuse_main_real reports its own default thread limit as invalid on every
+// mount ("Ignoring invalid max threads value 4294967295 …"); that line alone is dropped.
+static void log_message(enum fuse_log_level level, const char *format, va_list arguments) {
+    (void)level;
+    if (strncmp(format, "Ignoring invalid max threads", 28) == 0) return;
+    vfprintf(stderr, format, arguments);
+}
+
 int snap_fuse_run(int argc, char **argv, const snap_fuse_operations *operations, double cache_seconds) {
     if (snap_fuse_load(NULL, 0) != 0) return -1;
     callbacks = operations;
+    if (api.set_log_func != NULL) api.set_log_func(log_message);
     cache_timeout = cache_seconds;
     struct fuse_operations ops;
     memset(&ops, 0, sizeof ops);

@@ -27,6 +27,7 @@ public enum FUSEMount {
         case mountpointMissing(String)
         case notAFolder(String)
         case staleMountpoint(String)
+        case alreadyMounted(String)
         case failed(String, status: Int32)
 
         public var description: String {
@@ -41,6 +42,8 @@ public enum FUSEMount {
                 return "\(path) is not a folder"
             case let .staleMountpoint(path):
                 return "\(path) is a stale mount left by a process that ended; clear it with 'fusermount3 -u \(path)' and mount again"
+            case let .alreadyMounted(path):
+                return "\(path) already has a FUSE mount; unmount it first ('fusermount3 -u \(path)')"
             case let .failed(path, status):
                 return "mounting \(path) failed (libfuse status \(status)); see the message above"
             }
@@ -54,12 +57,51 @@ public enum FUSEMount {
         guard snap_fuse_load(&error, error.count) == 0 else {
             throw Problem.noLibrary(String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
         }
+        // statvfs, unlike stat, always reaches the file system: the kernel may answer stat on
+        // a dead FUSE mount from its cache.
+        var fs = statvfs()
+        if statvfs(mountpoint, &fs) != 0 && errno == ENOTCONN { throw Problem.staleMountpoint(mountpoint) }
         var st = stat()
         if stat(mountpoint, &st) != 0 {
             if errno == ENOTCONN { throw Problem.staleMountpoint(mountpoint) }
             throw Problem.mountpointMissing(mountpoint)
         }
         guard st.st_mode & S_IFMT == S_IFDIR else { throw Problem.notAFolder(mountpoint) }
+        if isFUSEMountpoint(mountpoint) { throw Problem.alreadyMounted(mountpoint) }
+    }
+
+    /// Whether /proc/self/mountinfo lists `path` (made absolute) as a FUSE mount.
+    static func isFUSEMountpoint(_ path: String) -> Bool {
+        guard let resolved = realpath(path, nil) else { return false }
+        let absolute = String(cString: resolved)
+        free(resolved)
+        guard let file = fopen("/proc/self/mountinfo", "r") else { return false }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) > 0, let line {
+            // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL…] - FSTYPE SOURCE SUPER"
+            let fields = String(cString: line).split(separator: " ")
+            guard fields.count > 4, let dash = fields.firstIndex(of: "-"), dash + 1 < fields.count else { continue }
+            if unescape(fields[4]) == absolute && fields[dash + 1].hasPrefix("fuse") { return true }
+        }
+        return false
+    }
+
+    /// mountinfo writes space, tab, newline and backslash as `\ooo`.
+    private static func unescape(_ field: Substring) -> String {
+        var bytes: [UInt8] = [], raw = Array(field.utf8), i = 0
+        while i < raw.count {
+            if raw[i] == 92, i + 3 < raw.count, let value = UInt8(String(decoding: raw[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+                bytes.append(value)
+                i += 4
+            } else {
+                bytes.append(raw[i])
+                i += 1
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Mounts `fileSystem` at `mountpoint` and serves it, on several threads, until it is
