@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
+#include <unistd.h>
 
 // libfuse3's ABI is stable within soname 3 (Debian's libfuse3-3).
 static const char *const library_names[] = {"libfuse3.so.3", "libfuse3.so"};
@@ -26,6 +27,10 @@ static int load_result = -1;
 static const snap_fuse_operations *callbacks;
 static double cache_timeout = 1;
 static struct fuse *running;
+// fuse_main_real changes to / before serving (fuse_daemonize, even in the foreground):
+// the working folder is restored in init, so relative paths (a local repository given as
+// `-r repo`, a cache folder) keep meaning what they meant.
+static int working_folder = -1;
 static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void *find(void *library, const char *name) {
@@ -67,6 +72,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
     cfg->attr_timeout = cache_timeout;
     cfg->negative_timeout = 0; // new snapshots and at/ times must be found at once
     cfg->kernel_cache = 1;     // snapshot content never changes: keep it between opens
+    if (working_folder >= 0 && fchdir(working_folder) != 0) perror("snap: cannot return to the working folder");
     pthread_mutex_lock(&running_lock);
     running = api.get_context()->fuse;
     pthread_mutex_unlock(&running_lock);
@@ -157,7 +163,13 @@ int snap_fuse_run(int argc, char **argv, const snap_fuse_operations *operations,
     ops.release = op_release;
     ops.getxattr = op_getxattr;
     ops.listxattr = op_listxattr;
+    working_folder = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int result = api.main_real(argc, argv, &ops, sizeof ops, NULL);
+    if (working_folder >= 0) {
+        if (fchdir(working_folder) != 0) perror("snap: cannot return to the working folder");
+        close(working_folder);
+        working_folder = -1;
+    }
     pthread_mutex_lock(&running_lock);
     running = NULL;
     pthread_mutex_unlock(&running_lock);

@@ -29,10 +29,12 @@ final class MountTests: XCTestCase {
         if !work.isEmpty { try? FileManager.default.removeItem(atPath: work) }
     }
 
-    private func mount(_ extra: [String] = [], at name: String = "mnt") throws -> MountedRepository {
+    private func mount(_ extra: [String] = [], at name: String = "mnt", environment: [String: String]? = nil,
+                       in directory: String? = nil) throws -> MountedRepository {
         let mountpoint = "\(work)/\(name)"
         try FileManager.default.createDirectory(atPath: mountpoint, withIntermediateDirectories: true)
-        let mounted = try MountedRepository(mountpoint: mountpoint, arguments: extra, environment: snap.environment, log: "\(work)/\(name).log")
+        let mounted = try MountedRepository(mountpoint: mountpoint, arguments: extra, environment: environment ?? snap.environment,
+                                            log: "\(work)/\(name).log", directory: directory)
         mounts.append(mounted)
         try mounted.waitUntilServing()
         return mounted
@@ -172,6 +174,15 @@ final class MountTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("does not exist"), missing.stderr)
     }
 
+    /// libfuse changes to / before serving: a repository given by a relative path still works.
+    func testRelativeRepositoryPath() throws {
+        try "relative\n".write(toFile: "\(work)/r.txt", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["backup", "\(work)/r.txt"])
+        let mounted = try mount(environment: ["SNAP_REPOSITORY": "repo", "SNAP_PASSWORD": "pw"], in: work)
+        XCTAssertEqual(try String(contentsOfFile: "\(mounted.mountpoint)/snapshots/latest\(work)/r.txt", encoding: .utf8), "relative\n")
+        XCTAssertEqual(try mounted.stop(SIGINT), 0, mounted.output)
+    }
+
     private func names(_ path: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: path).sorted()
     }
@@ -191,7 +202,7 @@ final class MountedRepository {
     private let process = Process()
     private let log: String
 
-    init(mountpoint: String, arguments: [String], environment: [String: String], log: String) throws {
+    init(mountpoint: String, arguments: [String], environment: [String: String], log: String, directory: String? = nil) throws {
         self.mountpoint = mountpoint
         self.log = log
         _ = FileManager.default.createFile(atPath: log, contents: nil)
@@ -202,6 +213,7 @@ final class MountedRepository {
         env["TZ"] = "UTC"
         process.environment = env
         process.standardInput = FileHandle.nullDevice
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
