@@ -11,8 +11,15 @@
 #
 # SOURCE defaults to /tmp/linux/linux-source-6.1 when present (78,579 files), else
 # /usr/lib/python3.11. REPS (3) repetitions; WORK (/var/tmp/snap-mount-bench) is removed at the end.
+# BACKEND=s3 puts both repositories on a local Ceph radosgw (scripts/with-test-servers.sh
+# starts it); both tools keep their metadata caches in WORK between repetitions.
 set -euo pipefail
-SNAP=${1:-$(cd "$(dirname "$0")/../.." && pwd)/.build/release/snap}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+SNAP=${1:-$ROOT/.build/release/snap}
+BACKEND=${BACKEND:-local}
+if [[ $BACKEND == s3 && -z ${S3_ENDPOINT:-} ]]; then
+    exec "$ROOT/scripts/with-test-servers.sh" bash "${BASH_SOURCE[0]}" "$SNAP"
+fi
 RESTIC=${RESTIC:-/usr/bin/restic}
 if [[ -z ${SOURCE:-} ]]; then
     if [[ -d /tmp/linux/linux-source-6.1 ]]; then SOURCE=/tmp/linux/linux-source-6.1; else SOURCE=/usr/lib/python3.11; fi
@@ -22,19 +29,25 @@ WARM=${WARM:-0}
 WORK=${WORK:-/var/tmp/snap-mount-bench}
 export SNAP_PASSWORD=bench RESTIC_PASSWORD=bench
 rm -rf "$WORK"; mkdir -p "$WORK/mnt"
+export XDG_CACHE_HOME=$WORK/cache
+if [[ $BACKEND == s3 ]]; then
+    SNAP_REPO="s3:$S3_ENDPOINT/snap-mount-bench/snap-$$"; RESTIC_REPO="s3:$S3_ENDPOINT/snap-mount-bench/restic-$$"
+else
+    SNAP_REPO=$WORK/snap; RESTIC_REPO=$WORK/restic
+fi
 RESULTS="$WORK/results.txt"; : > "$RESULTS"
 
-"$SNAP" init -q -r "$WORK/snap" >/dev/null
-"$RESTIC" init -q -r "$WORK/restic" >/dev/null
-"$SNAP" backup -q -r "$WORK/snap" "$SOURCE" >/dev/null
-"$RESTIC" backup -q -r "$WORK/restic" "$SOURCE" >/dev/null
-echo "source: $SOURCE ($(find "$SOURCE" | wc -l) entries, $(du -sh "$SOURCE" | cut -f1))"
+"$SNAP" init -q -r "$SNAP_REPO" >/dev/null
+"$RESTIC" init -q -r "$RESTIC_REPO" >/dev/null
+"$SNAP" backup -q -r "$SNAP_REPO" "$SOURCE" >/dev/null
+"$RESTIC" backup -q -r "$RESTIC_REPO" "$SOURCE" >/dev/null
+echo "backend: $BACKEND; source: $SOURCE ($(find "$SOURCE" | wc -l) entries, $(du -sh "$SOURCE" | cut -f1))"
 
 pid=""
 mount_tool() {  # tool -> sets pid, waits for snapshots/latest
     case $1 in
-        snap) "$SNAP" mount -q -r "$WORK/snap" "$WORK/mnt" >"$WORK/mount.log" 2>&1 & pid=$! ;;
-        restic) "$RESTIC" -q -r "$WORK/restic" mount "$WORK/mnt" >"$WORK/mount.log" 2>&1 & pid=$! ;;
+        snap) "$SNAP" mount -q -r "$SNAP_REPO" "$WORK/mnt" >"$WORK/mount.log" 2>&1 & pid=$! ;;
+        restic) "$RESTIC" -q -r "$RESTIC_REPO" mount "$WORK/mnt" >"$WORK/mount.log" 2>&1 & pid=$! ;;
     esac
     for _ in $(seq 600); do [[ -e "$WORK/mnt/snapshots/latest" ]] && return; sleep 0.1; done
     echo "$1 mount did not appear:"; cat "$WORK/mount.log"; exit 1

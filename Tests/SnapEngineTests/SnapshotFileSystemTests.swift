@@ -169,17 +169,17 @@ final class SnapshotFileSystemTests: XCTestCase {
         let blobCount = try repositoryBlobs(of: "dir/big.bin")
         XCTAssertGreaterThan(blobCount, 8, "the fixture must span many blobs")
         // A cache smaller than the file: reading it twice loads every blob twice.
-        let small = try mount { $0.blobCacheBytes = 70_000; $0.readAheadBytes = 0 }
+        let small = try mount { $0.blobCacheBytes = 70_000; $0.readAheadBytes = 0; $0.stretchBytes = 0 }
         XCTAssertEqual(try readAll(small, path), big)
         XCTAssertEqual(try readAll(small, path), big)
         XCTAssertEqual(small.blobLoads, 2 * blobCount)
         // A large one: the second read costs nothing.
-        let large = try mount { $0.readAheadBytes = 0 }
+        let large = try mount { $0.readAheadBytes = 0; $0.stretchBytes = 0 }
         _ = try readAll(large, path)
         _ = try readAll(large, path)
         XCTAssertEqual(large.blobLoads, blobCount)
         // Read-ahead: the first small read of a file starts loading the blobs after it.
-        let ahead = try mount { $0.readAheadBytes = 1 << 20; $0.readAheadWorkers = 4 }
+        let ahead = try mount { $0.readAheadBytes = 1 << 20; $0.readAheadWorkers = 4; $0.stretchBytes = 0 }
         let handle = try ahead.open(bytes(path))
         var one = [UInt8](repeating: 0, count: 1)
         _ = try one.withUnsafeMutableBytes { try ahead.read(handle, at: 0, into: $0) }
@@ -187,6 +187,21 @@ final class SnapshotFileSystemTests: XCTestCase {
         while ahead.blobLoads < 5 && Date() < deadline { usleep(10_000) }
         XCTAssertGreaterThanOrEqual(ahead.blobLoads, 5, "one blob read, at least four loaded ahead")
         ahead.close(handle)
+    }
+
+    // Small files backed up together lie together in a pack: reading them one after another
+    // costs one read of a stretch of the pack, not one per file.
+    func testStretchesReadNeighbouringBlobsInOneRequest() throws {
+        try FileManager.default.createDirectory(atPath: source.appending("many"), withIntermediateDirectories: false)
+        for i in 0..<60 { try "file number \(i)\n".write(toFile: source.appending("many/f\(i)"), atomically: false, encoding: .utf8) }
+        try backup("2024-05-01T12:00:00Z", paths: [source.appending("many")])
+        let fs = try mount { $0.readAheadBytes = 0 }
+        let folder = "/snapshots/2024-05-01T12:00:00Z" + source.path + "/many"
+        for i in 0..<60 { XCTAssertEqual(try readAll(fs, "\(folder)/f\(i)"), bytes("file number \(i)\n")) }
+        XCTAssertLessThanOrEqual(fs.blobLoads, 2, "60 small files in one pack: one or two stretches")
+        let alone = try mount { $0.readAheadBytes = 0; $0.stretchBytes = 0 }
+        for i in 0..<60 { XCTAssertEqual(try readAll(alone, "\(folder)/f\(i)"), bytes("file number \(i)\n")) }
+        XCTAssertEqual(alone.blobLoads, 60)
     }
 
     private func repositoryBlobs(of relative: String) throws -> Int {

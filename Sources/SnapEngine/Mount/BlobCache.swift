@@ -4,8 +4,9 @@ import SnapRepository
 import Synchronization
 
 /// Decrypted data blobs for reads through a mount: a bounded cache, least recently used
-/// dropped first, that loads each blob whole once however many readers want it, and loads
-/// blobs ahead of a sequential reader on a few threads of its own.
+/// dropped first, that loads each blob whole once however many readers want it (with the
+/// blobs after it in its pack, `PackStretches`), and loads blobs ahead of a sequential
+/// reader on a few threads of its own.
 ///
 /// Memory: the blobs held stay below `capacity` bytes of plaintext, plus the blobs being
 /// loaded (at most `workers` ahead, and one per reading thread). Thread-safe.
@@ -30,79 +31,101 @@ final class BlobCache: Sendable {
     private let capacity: Int
     private let workers: Int
     private let state = Mutex(State())
-    private let load: @Sendable (BlobID) throws -> [UInt8]
+    private let plan: @Sendable (BlobID) -> [BlobID]
+    private let load: @Sendable ([BlobID]) -> [BlobID: Result<[UInt8], any Error>]
     private let queue = DispatchQueue(label: "snap.mount.read-ahead", attributes: .concurrent)
+
+    /// Given to the waiters of a blob that a stretch was to bring and did not: they load it themselves.
+    private struct NotBrought: Error {}
 
     /// - Parameters:
     ///   - capacity: bytes of plaintext kept at most.
-    ///   - workers: blobs loaded ahead at once.
-    ///   - load: reads and decrypts one blob; its errors reach the reader that needs the blob.
-    init(capacity: Int, workers: Int, load: @escaping @Sendable (BlobID) throws -> [UInt8]) {
+    ///   - workers: loads ahead at once.
+    ///   - plan: the blobs to load together with one (it first): a stretch of its pack.
+    ///   - load: reads the blobs of a plan; must give the first one's result (its errors reach
+    ///     the readers that need it), and may leave the others out.
+    init(capacity: Int, workers: Int, plan: @escaping @Sendable (BlobID) -> [BlobID],
+         load: @escaping @Sendable ([BlobID]) -> [BlobID: Result<[UInt8], any Error>]) {
         self.capacity = max(capacity, 1)
         self.workers = max(workers, 1)
+        self.plan = plan
         self.load = load
     }
 
-    /// Blobs loaded from the repository so far (tests, statistics).
+    /// Loads from the repository so far, each one request (tests, statistics).
     var loads: Int { state.withLock { $0.loads } }
 
     /// Whether `id` is held now.
     func contains(_ id: BlobID) -> Bool { state.withLock { $0.entries[id] != nil } }
 
-    /// The plaintext of `id`: held, being loaded (then waited for), or loaded now.
+    /// The plaintext of `id`: held, being loaded (then waited for), or loaded now with the
+    /// blobs that follow it in its pack.
     func blob(_ id: BlobID) throws -> [UInt8] {
-        enum Step { case held([UInt8]), wait(Pending<[UInt8]>), load(Pending<[UInt8]>) }
-        let step: Step = state.withLock { s in
-            if var entry = s.entries[id] {
-                s.clock += 1
-                entry.stamp = s.clock
-                s.entries[id] = entry
-                Self.touch(id, in: &s)
-                return .held(entry.bytes)
+        while true {
+            if let bytes = held(id) { return bytes }
+            if let flight = state.withLock({ $0.flights[id] }) {
+                do { return try flight.wait() } catch is NotBrought { continue }
             }
-            if let flight = s.flights[id] { return .wait(flight) }
-            let flight = Pending<[UInt8]>()
-            s.flights[id] = flight
-            return .load(flight)
-        }
-        switch step {
-        case let .held(bytes): return bytes
-        case let .wait(flight): return try flight.wait()
-        case let .load(flight):
-            fetch(id, flight, ahead: false)
-            return try flight.wait()
+            let planned = plan(id)
+            guard let flights = register(planned, requiring: id) else { continue }  // someone else started it
+            fetch(flights, ahead: false)
+            guard let own = flights.first(where: { $0.0 == id })?.1 else { continue }
+            do { return try own.wait() } catch is NotBrought { continue }
         }
     }
 
-    /// Starts loading those of `ids` that are neither held nor being loaded, while fewer
-    /// than `workers` loads ahead are running; returns at once.
+    /// Starts loading those of `ids` that are neither held nor being loaded (each with its
+    /// stretch), while fewer than `workers` loads ahead are running; returns at once.
     func readAhead(_ ids: some Sequence<BlobID>) {
-        var started: [(BlobID, Pending<[UInt8]>)] = []
+        for id in ids {
+            let (busy, present) = state.withLock { ($0.aheadInFlight >= workers, $0.entries[id] != nil || $0.flights[id] != nil) }
+            if busy { return }
+            if present { continue }
+            guard let flights = register(plan(id), requiring: id, ahead: true) else { continue }
+            queue.async { self.fetch(flights, ahead: true) }
+        }
+    }
+
+    private func held(_ id: BlobID) -> [UInt8]? {
         state.withLock { s in
-            for id in ids {
-                guard s.aheadInFlight < workers else { break }
-                guard s.entries[id] == nil, s.flights[id] == nil else { continue }
+            guard var entry = s.entries[id] else { return nil }
+            s.clock += 1
+            entry.stamp = s.clock
+            s.entries[id] = entry
+            Self.touch(id, in: &s)
+            return entry.bytes
+        }
+    }
+
+    /// Registers flights for the blobs of `planned` that are neither held nor in flight;
+    /// `nil` when `required` itself is already there or on its way.
+    private func register(_ planned: [BlobID], requiring required: BlobID, ahead: Bool = false) -> [(BlobID, Pending<[UInt8]>)]? {
+        state.withLock { s in
+            guard s.entries[required] == nil, s.flights[required] == nil else { return nil }
+            if ahead { s.aheadInFlight += 1 }
+            var flights: [(BlobID, Pending<[UInt8]>)] = []
+            for id in [required] + planned.filter({ $0 != required }) where s.entries[id] == nil && s.flights[id] == nil {
                 let flight = Pending<[UInt8]>()
                 s.flights[id] = flight
-                s.aheadInFlight += 1
-                started.append((id, flight))
+                flights.append((id, flight))
             }
-        }
-        for (id, flight) in started {
-            queue.async { self.fetch(id, flight, ahead: true) }
+            return flights
         }
     }
 
-    /// Loads `id`, caches it, and hands the result to whoever waits on `flight`.
-    private func fetch(_ id: BlobID, _ flight: Pending<[UInt8]>, ahead: Bool) {
-        let outcome = Result { try load(id) }
+    /// Loads the blobs of `flights` (the first is the one asked for), caches them, and hands
+    /// each result to whoever waits.
+    private func fetch(_ flights: [(BlobID, Pending<[UInt8]>)], ahead: Bool) {
+        let results = load(flights.map(\.0))
         state.withLock { s in
-            s.flights[id] = nil
             s.loads += 1
             if ahead { s.aheadInFlight -= 1 }
-            if case let .success(bytes) = outcome { insert(id, bytes, into: &s) }
+            for (id, _) in flights {
+                s.flights[id] = nil
+                if case let .success(bytes)? = results[id] { insert(id, bytes, into: &s) }
+            }
         }
-        flight.fulfil(outcome)
+        for (id, flight) in flights { flight.fulfil(results[id] ?? .failure(NotBrought())) }
     }
 
     private func insert(_ id: BlobID, _ bytes: [UInt8], into s: inout State) {

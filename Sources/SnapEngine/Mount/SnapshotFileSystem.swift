@@ -30,6 +30,8 @@ public final class SnapshotFileSystem: Sendable {
         public var blobCacheBytes = 256 << 20
         /// How far ahead of a sequential reader blobs are loaded, in bytes.
         public var readAheadBytes = 32 << 20
+        /// Bytes of a pack read at once: a blob and the blobs after it (0: each blob alone).
+        public var stretchBytes = 2 << 20
         /// Blobs loaded ahead at once.
         public var readAheadWorkers = 4
         /// Entries of decoded trees kept in memory.
@@ -62,12 +64,12 @@ public final class SnapshotFileSystem: Sendable {
         self.warn = warn
         catalog = SnapshotCatalog(repository: repository, filter: options.filter, template: options.timeTemplate, warn: warn)
         trees = DecodedTreeCache(repository: repository, maxNodes: options.treeCacheEntries)
-        blobs = BlobCache(capacity: options.blobCacheBytes, workers: options.readAheadWorkers) { id in
-            try repository.loadBlob(id)
-        }
+        let stretches = PackStretches(repository: repository, stretchBytes: options.stretchBytes)
+        blobs = BlobCache(capacity: options.blobCacheBytes, workers: options.readAheadWorkers,
+                          plan: { stretches.plan($0) }, load: { stretches.load($0) })
     }
 
-    /// Data blobs loaded from the repository so far.
+    /// Reads of data from the repository so far (a blob, or a stretch of blobs, each).
     public var blobLoads: Int { blobs.loads }
 
     /// The number of snapshots shown now (listing them first if the list is stale).
