@@ -74,7 +74,7 @@ func fuseReadlink(_ path: UnsafePointer<CChar>?, _ buffer: UnsafeMutablePointer<
     guard let fs = fileSystem(), let buffer else { return -EIO }
     do {
         let target = try fs.linkTarget(pathBytes(path))
-        target.withUnsafeBytes { UnsafeMutableRawPointer(buffer).copyMemory(from: $0.baseAddress!, byteCount: min(size, $0.count)) }
+        target.withUnsafeBytes { if let start = $0.baseAddress { UnsafeMutableRawPointer(buffer).copyMemory(from: start, byteCount: min(size, $0.count)) } }
         return Int32(clamping: target.count)
     } catch {
         return fuseError(error)

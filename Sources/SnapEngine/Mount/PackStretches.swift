@@ -79,13 +79,14 @@ final class PackStretches: Sendable {
         return low < entries.count ? low : nil
     }
 
-    /// The data blobs of `pack` by offset, from its header (two small reads, then kept);
-    /// empty when the header cannot be read (the blob is then read alone).
+    /// The data blobs of `pack` by offset, from its header (two small reads, then kept).
     private func layout(of pack: PackID) -> [PackEntry] {
         if let known = layouts.withLock({ $0.packs[pack] }) { return known }
-        guard let size = repository.index.packSize(pack),
-              let header = try? PackFormat.readHeader(of: pack, size: size, from: repository.backend, keys: repository.keys) else { return [] }
-        let entries = header.entries.filter { $0.type == .data }.sorted { $0.offset < $1.offset }
+        // A header that cannot be read is remembered as empty: that pack's blobs are read alone.
+        let header = repository.index.packSize(pack).flatMap { size in
+            try? PackFormat.readHeader(of: pack, size: size, from: repository.backend, keys: repository.keys)
+        }
+        let entries = (header?.entries ?? []).filter { $0.type == .data }.sorted { $0.offset < $1.offset }
         layouts.withLock { l in
             if l.packs[pack] == nil {
                 l.packs[pack] = entries

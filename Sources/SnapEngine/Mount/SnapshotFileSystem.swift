@@ -203,7 +203,7 @@ public final class SnapshotFileSystem: Sendable {
             }
             let from = Int(position - blobStart), count = Int(min(blobEnd, end) - position)
             bytes.withUnsafeBytes { source in
-                (base + written).copyMemory(from: source.baseAddress! + from, byteCount: count)  // count > 0 implies a non-empty blob
+                if count > 0, let start = source.baseAddress { (base + written).copyMemory(from: start + from, byteCount: count) }
             }
             written += count
             position += UInt64(count)
