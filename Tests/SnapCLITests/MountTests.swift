@@ -183,6 +183,21 @@ final class MountTests: XCTestCase {
         XCTAssertEqual(try mounted.stop(SIGINT), 0, mounted.output)
     }
 
+    /// Without /dev/fuse (hidden here by an empty /dev in a mount namespace of its own),
+    /// `snap mount` says why in one line.
+    func testWithoutDevFuseSaysWhyInOneLine() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") else {
+            throw XCTSkip("hiding /dev/fuse needs root and unshare")
+        }
+        try FileManager.default.createDirectory(atPath: "\(work)/mnt", withIntermediateDirectories: true)
+        let result = try snap.run(["mount", "\(work)/mnt"], prefix: [
+            "/usr/bin/timeout", "-s", "KILL", "20", "/usr/bin/unshare", "-m", "--propagation", "private",
+            "sh", "-c", "mount -t tmpfs none /dev && exec \"$0\" \"$@\""])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("/dev/fuse"), result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    }
+
     private func names(_ path: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: path).sorted()
     }
