@@ -17,7 +17,7 @@ struct MountCommand: ParsableCommand {
         Needs /dev/fuse and libfuse3 (Debian: fuse3). See docs/mount.md.
         """)
 
-    @Argument(help: "An existing, empty folder to mount on.")
+    @Argument(help: "An existing folder to mount on (what it holds is hidden while mounted).")
     var mountpoint: String
 
     @OptionGroup var filter: FilterOptions
