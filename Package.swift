@@ -12,7 +12,8 @@ import PackageDescription
 //   storage:            SnapStorage (the Backend protocol, local and in-memory backends, decorators)
 //   remote providers:   SnapRemote (S3, SFTP, REST over SnapHTTP)
 //   repository format:  SnapRepository (keys, config, blobs, packs, index)
-//   engine:             SnapEngine (trees, snapshots, backup, restore)
+//   engine:             SnapEngine (trees, snapshots, backup, restore, the snapshot file system)
+//   FUSE adapter:       SnapFUSE over CFuseShim (libfuse3 loaded with dlopen by `snap mount`)
 //   composition:        SnapComposition (location string -> backend stack)
 //   CLI:                snap
 let package = Package(
@@ -40,6 +41,8 @@ let package = Package(
         // No pkgConfig: it would link libcurl, which CCurlShim loads only when needed.
         .systemLibrary(name: "CCurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         .target(name: "CCurlShim", dependencies: ["CCurl"]),
+        // Needs libfuse3's headers to build (libfuse3-dev) and loads libfuse3 with dlopen at mount time.
+        .target(name: "CFuseShim", linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "SnapCompression", dependencies: ["CZstd", "CZlib"]),
         .target(name: "SnapCrypto", dependencies: ["COpenSSL"]),
         .target(name: "SnapHTTP", dependencies: ["CCurlShim"]),
@@ -49,10 +52,11 @@ let package = Package(
         .target(name: "SnapRemote", dependencies: ["SnapCore", "SnapStorage", "SnapHTTP", "SnapCrypto"]),
         .target(name: "SnapRepository", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapStorage", "SnapChunker"]),
         .target(name: "SnapEngine", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapRepository", "SnapChunker", "SnapStorage"]),
+        .target(name: "SnapFUSE", dependencies: ["CFuseShim", "SnapCore", "SnapEngine"]),
         .target(name: "SnapComposition", dependencies: ["SnapCore", "SnapCrypto", "SnapStorage", "SnapHTTP", "SnapRemote", "SnapRepository", "CPosix"]),
         .executableTarget(name: "snap", dependencies: [
             "CPosix", "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker", "SnapCrypto", "SnapCompression",
-            "SnapHTTP", "SnapRemote",
+            "SnapHTTP", "SnapRemote", "SnapFUSE",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -71,7 +75,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system && !["CCurlShim"].contains(target.name) {
+for target in package.targets where target.type != .system && !["CCurlShim", "CFuseShim"].contains(target.name) {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     target.swiftSettings = settings

@@ -22,6 +22,8 @@ enum Interruption {
     /// What the running command has saved so far, for the interruption line.
     private static let outcome = Mutex<String>("stopped; the repository stays consistent (its files are written whole or not at all)")
     private static let children = Mutex<[pid_t]>([])
+    /// A command's own way to stop on the first signal (mount: unmount, then exit 0).
+    private static let handler = Mutex<(@Sendable (Int32) -> Void)?>(nil)
 
     /// Blocks the signals (threads started later inherit the mask) and starts the thread that
     /// takes them. Call first thing in `main`, before any other thread exists.
@@ -33,6 +35,11 @@ enum Interruption {
 
     /// Sets the interruption line's account of what is saved, e.g. "nothing was saved".
     static func setOutcome(_ text: String) { outcome.withLock { $0 = text } }
+
+    /// Makes the first signal call `body` (on a thread of its own) instead of the usual
+    /// cleanup and exit: for a command whose normal end is being stopped, like `mount`.
+    /// A second signal still exits at once.
+    static func handleFirstSignal(_ body: @escaping @Sendable (Int32) -> Void) { handler.withLock { $0 = body } }
 
     /// A child process to end (SIGTERM) if snap is interrupted.
     static func addChild(_ pid: pid_t) { children.withLock { $0.append(pid) } }
@@ -54,6 +61,10 @@ enum Interruption {
             if first != nil { _exit(128 + received) }  // a second signal: leave now
             first = received
             let signal = received
+            if let body = handler.withLock({ $0 }) {
+                Thread.detachNewThread { body(signal) }
+                continue
+            }
             Thread.detachNewThread { finish(signal) }
         }
     }
