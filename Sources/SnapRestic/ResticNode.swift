@@ -1,0 +1,139 @@
+import Foundation
+
+/// One entry of a restic tree (restic `doc/design.rst`, "Trees and Data"; the fields of
+/// restic's `Node`), decoded into the forms snap needs: the name as raw bytes, the mode as
+/// POSIX bits, the times parsed.
+public struct ResticNode: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
+        case file, dir, symlink, dev, chardev, fifo, socket
+    }
+
+    /// An extended attribute: name and raw value.
+    public struct ExtendedAttribute: Sendable, Equatable {
+        public let name: String
+        public let value: [UInt8]
+    }
+
+    /// The name's bytes (names that are not valid UTF-8 are kept exactly; see `GoQuotedName`).
+    public let name: [UInt8]
+    public let kind: Kind
+    /// POSIX permission bits with set-user-ID, set-group-ID and sticky (`0o7777` at most).
+    public let permissions: UInt32
+    public let mtime: ResticTime?
+    public let atime: ResticTime?
+    public let ctime: ResticTime?
+    public let uid: UInt32
+    public let gid: UInt32
+    public let user: String
+    public let group: String
+    public let inode: UInt64
+    public let deviceID: UInt64
+    public let size: UInt64
+    public let links: UInt64
+    /// A symlink's target bytes: `linktarget_raw` where restic wrote it (targets that are not
+    /// UTF-8, restic 0.17 and later), else `linktarget`.
+    public let linkTarget: [UInt8]
+    public let extendedAttributes: [ExtendedAttribute]
+    /// `st_rdev` of a device node.
+    public let device: UInt64
+    /// A file's content: its data blobs in order.
+    public let content: [ResticBlobID]
+    /// A directory's tree.
+    public let subtree: ResticBlobID?
+    /// What restic could not read of this entry when it backed it up, if anything.
+    public let error: String?
+
+    /// The name for messages (bytes that are not UTF-8 shown as U+FFFD).
+    public var displayName: String { String(decoding: name, as: UTF8.self) }
+
+    /// POSIX permission bits from a Go `os.FileMode`: its low nine bits, and set-user-ID
+    /// (bit 23), set-group-ID (bit 22) and sticky (bit 20), which Go keeps apart from them.
+    static func posixPermissions(goMode: UInt32) -> UInt32 {
+        var bits = goMode & 0o777
+        if goMode & (1 << 23) != 0 { bits |= 0o4000 }
+        if goMode & (1 << 22) != 0 { bits |= 0o2000 }
+        if goMode & (1 << 20) != 0 { bits |= 0o1000 }
+        return bits
+    }
+}
+
+/// The JSON of a restic tree blob: `{"nodes": [ … ]}`.
+struct ResticTreeJSON: Decodable {
+    struct Attribute: Decodable {
+        let name: String
+        let value: Data?
+    }
+
+    struct Node: Decodable {
+        let name: String
+        let type: String
+        let mode: UInt32?
+        let mtime: String?
+        let atime: String?
+        let ctime: String?
+        let uid: UInt32?
+        let gid: UInt32?
+        let user: String?
+        let group: String?
+        let inode: UInt64?
+        let deviceID: UInt64?
+        let size: UInt64?
+        let links: UInt64?
+        let linktarget: String?
+        let linktargetRaw: Data?
+        let extendedAttributes: [Attribute]?
+        let device: UInt64?
+        let content: [ResticBlobID]?
+        let subtree: ResticBlobID?
+        let error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, type, mode, mtime, atime, ctime, uid, gid, user, group, inode
+            case deviceID = "device_id", size, links, linktarget, linktargetRaw = "linktarget_raw"
+            case extendedAttributes = "extended_attributes", device, content, subtree, error
+        }
+    }
+
+    let nodes: [Node]?
+}
+
+extension ResticNode {
+    /// Checks and converts one decoded node of the tree blob `tree`.
+    init(_ json: ResticTreeJSON.Node, tree: String) throws {
+        func damaged(_ reason: String) -> ResticError { .damaged(file: "tree \(tree)", reason: reason) }
+        let name: [UInt8]
+        do { name = try GoQuotedName.unquote(json.name) } catch {
+            throw damaged("entry name \"\(json.name)\" is not quoted as restic writes names (\(error.reason))")
+        }
+        guard !name.isEmpty, name != [46], name != [46, 46], !name.contains(47), !name.contains(0) else {
+            throw damaged("entry name \"\(json.name)\" is not a single path component")
+        }
+        guard let kind = Kind(rawValue: json.type) else { throw damaged("entry \"\(json.name)\" has unknown type \"\(json.type)\"") }
+        if kind == .dir, json.subtree == nil { throw damaged("directory \"\(json.name)\" has no subtree") }
+        func time(_ text: String?, _ field: String) throws -> ResticTime? {
+            guard let text else { return nil }
+            guard let parsed = ResticTime(text) else { throw damaged("entry \"\(json.name)\" has an unreadable \(field) \"\(text)\"") }
+            return parsed
+        }
+        self.name = name
+        self.kind = kind
+        permissions = Self.posixPermissions(goMode: json.mode ?? 0)
+        mtime = try time(json.mtime, "mtime")
+        atime = try time(json.atime, "atime")
+        ctime = try time(json.ctime, "ctime")
+        uid = json.uid ?? 0
+        gid = json.gid ?? 0
+        user = json.user ?? ""
+        group = json.group ?? ""
+        inode = json.inode ?? 0
+        deviceID = json.deviceID ?? 0
+        size = json.size ?? 0
+        links = json.links ?? 0
+        if let raw = json.linktargetRaw { linkTarget = Array(raw) } else { linkTarget = Array((json.linktarget ?? "").utf8) }
+        extendedAttributes = (json.extendedAttributes ?? []).map { ExtendedAttribute(name: $0.name, value: Array($0.value ?? Data())) }
+        device = json.device ?? 0
+        content = json.content ?? []
+        subtree = json.subtree
+        error = json.error
+    }
+}
