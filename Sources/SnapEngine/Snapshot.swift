@@ -21,6 +21,9 @@ public struct Snapshot: Codable, Sendable, Equatable {
     /// For a snapshot rewritten from another (new tags: `snap tag`), the ID of the first
     /// snapshot in that line, so that tools can tell it is the same backup.
     public var original: SnapshotID?
+    /// For a snapshot imported from another tool, the snapshot it was made from (restic's
+    /// snapshot ID); `nil` for a snapshot snap backed up itself.
+    public var importedFrom: SnapshotOrigin?
 
     public struct Summary: Codable, Sendable, Equatable {
         public var filesNew = 0
@@ -66,6 +69,7 @@ public struct Snapshot: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case time, hostname, username, uid, gid, paths, tags, excludes, parent, tree, summary, original
+        case importedFrom = "imported_from"
         case programVersion = "program_version"
     }
 
@@ -78,6 +82,16 @@ public struct Snapshot: Codable, Sendable, Equatable {
 
     /// `time` as a timestamp (the epoch if it does not parse, which sorts it first).
     public var timestamp: Timestamp { RFC3339.parse(time) ?? Timestamp(seconds: 0, nanoseconds: 0) }
+}
+
+/// Where an imported snapshot came from (`Snapshot.importedFrom`).
+public struct SnapshotOrigin: Codable, Sendable, Equatable, Hashable {
+    /// The tool whose snapshot it was: `restic`, `tar`.
+    public var format: String
+    /// That tool's ID for it (restic: the 64-hex-digit snapshot ID); empty when it has none.
+    public var id: String
+
+    public init(format: String, id: String) { self.format = format; self.id = id }
 }
 
 /// The version written into snapshots.

@@ -135,7 +135,7 @@ public final class Archiver {
         if options.skipIfUnchanged, let parent, parent.snapshot.tree == root {
             return result(.unchanged, id: parent.id, snapshot: snapshot)
         }
-        if let lock { try verifyDependencies(of: root, lock: lock) }
+        if let lock { try SnapshotDependencies.verify(root, in: repository, lock: lock, timing: options.lockTiming) }
         let id = try SnapshotStore.save(snapshot, in: repository)
         return result(.saved, id: id, snapshot: snapshot)
     }
@@ -145,33 +145,6 @@ public final class Archiver {
         result.directories = record.directories
         result.unmatchedPatterns = check?.patterns.unmatched ?? []
         return result
-    }
-
-    /// If this backup's lock may have looked dead to a prune (the host slept, or storage was
-    /// unreachable for a long time), checks that every pack the snapshot depends on is still
-    /// there and not condemned; otherwise the snapshot would name deleted data.
-    ///
-    /// Rare, so the blobs are found by walking the new tree then rather than remembered
-    /// throughout the backup (which would cost memory per file).
-    private func verifyDependencies(of root: BlobID, lock: RepositoryLock) throws {
-        let quiet = lock.secondsSinceRefresh
-        guard quiet > options.lockTiming.staleAfter - options.lockTiming.refreshInterval else { return }
-        let present = Set(try repository.backend.list(.data).compactMap { PackID(hex: $0.file.name) })
-        let condemned = try Coordination.scan(repository).condemnedPacks(action: "snapshot not saved")
-        var needed: Set<PackID> = []
-        func need(_ id: BlobID) { if let pack = repository.index.lookup(id)?.pack { needed.insert(pack) } }
-        do {
-            need(root)
-            try TreeWalker(repository: repository).walk(root) { _, node in
-                node.content.forEach(need)
-                if let subtree = node.subtree { need(subtree) }
-            }
-        } catch {
-            throw EngineError.repositoryChanged("this backup could not refresh its lock for \(Int(quiet)) s and its new snapshot's trees can no longer be read (\(error)); run the backup again")
-        }
-        if let lost = needed.first(where: { !present.contains($0) || condemned.contains($0) }) {
-            throw EngineError.repositoryChanged("this backup could not refresh its lock for \(Int(quiet)) s and a prune has since condemned pack \(lost.short) it depends on; run the backup again")
-        }
     }
 
     private func findParent(paths: [String]) throws -> SnapshotRecord? {

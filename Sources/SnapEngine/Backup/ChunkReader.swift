@@ -41,6 +41,21 @@ final class ChunkReader {
     ///
     /// - Throws: `FileSystem.Failure` when a read fails; whatever `body` throws.
     func read(_ fd: Int32, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> UInt64 {
+        try read(from: { space in
+            while true {
+                let n = Glibc.read(fd, space.baseAddress, space.count)
+                if n >= 0 { return n }
+                if errno != EINTR { throw FileSystem.Failure(code: errno) }
+            }
+        }, body)
+    }
+
+    /// Calls `body` with each chunk of the bytes that `fill` hands out; returns their number.
+    ///
+    /// - Parameter fill: copies the next bytes of the content into the space it is given and
+    ///   says how many (at least one while bytes remain, 0 at the end).
+    /// - Throws: whatever `fill` or `body` throws.
+    func read(from fill: (UnsafeMutableRawBufferPointer) throws -> Int, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> UInt64 {
         let base = buffer.baseAddress!  // allocated with a non-zero size
         var start = 0, end = 0, checked = 0, touched = 0, total: UInt64 = 0
         var atEnd = false
@@ -65,11 +80,7 @@ final class ChunkReader {
                 end -= start
                 start = 0
             }
-            let n = Glibc.read(fd, base + end, buffer.count - end)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileSystem.Failure(code: errno)
-            }
+            let n = try fill(UnsafeMutableRawBufferPointer(start: base + end, count: buffer.count - end))
             if n == 0 { atEnd = true } else { end += n; total += UInt64(n); touched = max(touched, end) }
         }
     }

@@ -56,10 +56,12 @@ struct PendingFile: Sendable {
 /// that order: a folder's subfolders are always written before it is.
 final class TreeSaver: Sendable {
     private let context: BackupContext
-    private let files: FileReader
+    /// Reads a further name of a hard-linked file whose first name could not be read;
+    /// `nil` where there are no files to read (an import, whose links always have content).
+    private let files: FileReader?
     private let pool: WorkerPool<Void>
 
-    init(context: BackupContext, files: FileReader) {
+    init(context: BackupContext, files: FileReader?) {
         self.context = context
         self.files = files
         // How many finished folders the walk may run ahead of the tree writer.
@@ -100,7 +102,7 @@ final class TreeSaver: Sendable {
                     node.size = stored.size
                     context.progress.fileDone(bytes: 0)
                     nodes.append(node)
-                } else if let read = try files.read(FileReader.File(path: path, node: node, isChange: false)) {
+                } else if let files, let read = try files.read(FileReader.File(path: path, node: node, isChange: false)) {
                     // The first name could not be read: store this one in its own right.
                     nodes.append(read)
                 }

@@ -1,0 +1,59 @@
+import SnapCore
+import SnapRepository
+
+/// How an import writes into the repository.
+public struct ImportOptions: Sendable {
+    /// The host named in the import's lock (this host, not the original's).
+    public var lockHostname: String
+    public var lockTiming = LockTiming()
+    /// Overrides the repository's compression level.
+    public var compressionLevel: Int?
+    /// Compression/encryption worker threads.
+    public var workers = max(1, System.activeProcessorCount)
+
+    public init(lockHostname: String) { self.lockHostname = lockHostname }
+}
+
+/// A repository held open for importing snapshots: under a backup lock, with the index
+/// loaded once for any number of snapshots (`SnapshotImporter`).
+///
+/// As a backup does, it takes the lock before reading the index (a prune that condemns
+/// packs later waits for it), leaves condemned packs out of the index so that nothing new
+/// depends on them, and indexes packs that a killed backup left without an index.
+public final class ImportSession {
+    public let repository: Repository
+    let options: ImportOptions
+    let lock: RepositoryLock
+    let warn: @Sendable (String) -> Void
+
+    /// - Parameter warn: messages for the user (an index file that could not be read).
+    /// - Throws: lock, storage and repository errors; nothing is written but the lock.
+    public init(repository: Repository, options: ImportOptions, warn: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        self.repository = repository
+        self.options = options
+        self.warn = warn
+        lock = try RepositoryLock(kind: .backup, repository: repository, hostname: options.lockHostname, timing: options.lockTiming)
+        do {
+            let condemned = try Coordination.scan(repository).condemnedPacks(action: "import not started")
+            try repository.loadIndex { id, error in warn("index \(id.short) skipped: \(error)") }
+            repository.index.remove(packs: condemned)
+            try repository.indexUnindexedPacks(excluding: condemned)
+        } catch {
+            lock.release()
+            throw error
+        }
+    }
+
+    /// Releases the lock. Snapshots already saved stay; one being built is abandoned.
+    public func close() { lock.release() }
+
+    /// Starts building one snapshot.
+    ///
+    /// - Parameters:
+    ///   - progress: counts and lists what is imported, as for a backup.
+    ///   - warnItem: each entry left out, with its path.
+    public func snapshot(progress: BackupProgress = BackupProgress(),
+                         warnItem: (@Sendable (BackupWarning) -> Void)? = nil) -> SnapshotImporter {
+        SnapshotImporter(session: self, progress: progress, warnItem: warnItem)
+    }
+}
