@@ -43,6 +43,8 @@ struct SnapshotJSON: Encodable {
     let excludes: [String]
     let parent: String?
     let original: String?
+    /// For a snapshot imported from another tool: `{"format": "restic", "id": …}`.
+    let importedFrom: SnapshotOrigin?
     let tree: String
     let summary: Snapshot.Summary?
     let programVersion: String
@@ -51,12 +53,12 @@ struct SnapshotJSON: Encodable {
         let s = r.snapshot
         id = r.id.hex; shortID = r.id.short; time = s.time; hostname = s.hostname; username = s.username
         uid = s.uid; gid = s.gid; paths = s.paths; tags = s.tags; excludes = s.excludes
-        parent = s.parent?.hex; original = s.original?.hex; tree = s.tree.hex; summary = s.summary; programVersion = s.programVersion
+        parent = s.parent?.hex; original = s.original?.hex; importedFrom = s.importedFrom; tree = s.tree.hex; summary = s.summary; programVersion = s.programVersion
     }
 
     enum CodingKeys: String, CodingKey {
         case id, shortID = "short_id", time, hostname, username, uid, gid, paths, tags, excludes, parent, original, tree, summary
-        case programVersion = "program_version"
+        case importedFrom = "imported_from", programVersion = "program_version"
     }
 
     func encode(to encoder: Encoder) throws {
@@ -67,6 +69,7 @@ struct SnapshotJSON: Encodable {
         try c.encode(paths, forKey: .paths); try c.encode(tags, forKey: .tags); try c.encode(excludes, forKey: .excludes)
         try c.encode(parent, forKey: .parent)  // null when absent, so the key is always there
         try c.encodeIfPresent(original, forKey: .original)
+        try c.encodeIfPresent(importedFrom, forKey: .importedFrom)
         try c.encode(tree, forKey: .tree); try c.encodeIfPresent(summary, forKey: .summary)
         try c.encode(programVersion, forKey: .programVersion)
     }
