@@ -131,6 +131,38 @@ final class ResticImportTests: XCTestCase {
         XCTAssertLessThan(later["bytes_read"] as? Int ?? .max, 1 << 20, "big.bin is not read again")
     }
 
+    // A restic repository on S3 (radosgw) and on a REST server (rclone) imports the same
+    // way, and the reader sends no write or delete to it (the -v request report).
+    func testImportsFromS3AndREST() throws {
+        let endpoint = try serverSetting("S3_ENDPOINT"), restURL = try serverSetting("REST_URL")
+        let suffix = UUID().uuidString.prefix(8).lowercased()
+        try write("a.txt", "remote\n")
+        try write("d/b.txt", String(repeating: "b", count: 100_000))
+        for location in ["s3:\(endpoint)/restic-\(suffix)/repo", "rest:\(restURL)restic-\(suffix)/"] {
+            resticEnvironment["RESTIC_REPOSITORY"] = location
+            for key in ["AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION"] {
+                resticEnvironment[key] = ProcessInfo.processInfo.environment[key]
+            }
+            try restic(["init"])
+            try restic(["backup", "-q", "--host", "remote", "src"], in: work)
+            let id = try XCTUnwrap(try JSONDecoder().decode([ResticSnapshot].self, from: Data(try restic(["snapshots", "--json"]).utf8)).first?.id)
+            let result = try snap.expect(0, ["copy", "-v", "--from-repo", "restic:\(location)"])
+            XCTAssertTrue(result.stdout.contains("imported 1 snapshots"), result.stdout)
+            let report = try XCTUnwrap(result.stderr.split(separator: "\n").first { $0.hasPrefix("requests to \(location.prefix(5))") },
+                                       result.stderr)
+            XCTAssertTrue(report.contains(" 0 writes") && report.contains(" 0 deletes"), String(report))
+            let listed = try snap.expect(0, ["snapshots", "--json", "--host", "remote"])
+            let snapshots = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [[String: Any]])
+            let copy = try XCTUnwrap(snapshots.first { ($0["imported_from"] as? [String: String])?["id"] == id })
+            let snapID = try XCTUnwrap(copy["id"] as? String)
+            try restic(["restore", id, "--target", "\(work)/r-\(snapID)"])
+            try snap.expect(0, ["restore", snapID, "--target", "\(work)/s-\(snapID)"])
+            var comparison = TreeComparison()
+            comparison.compare(Array("\(work)/r-\(snapID)/src".utf8), Array("\(work)/s-\(snapID)/src".utf8), compareOwners: true)
+            XCTAssertEqual(comparison.differences, [], location)
+        }
+    }
+
     func testWrongPasswordAndMissingRepository() throws {
         try restic(["init"])
         let wrong = try snap.run(["copy", "--from-repo", "restic:\(work)/restic"], extraEnvironment: ["SNAP_FROM_PASSWORD": "nope"])
