@@ -124,7 +124,9 @@ public final class ResticImporter {
             return
         }
         let key = Self.contentKey(node.content)
-        if let previous = known[key] {
+        // Blobs stored earlier in this same snapshot reach the index only when it is saved;
+        // until then such a file is read again (its blobs are deduplicated as they are stored).
+        if let previous = known[key], previous.blobs.allSatisfy({ session.repository.index.contains($0) }) {
             entry.content = .known(blobs: previous.blobs, size: previous.size)
             try importer.add(entry)
             result.filesKnown += 1
