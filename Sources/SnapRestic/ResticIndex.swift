@@ -71,6 +71,8 @@ struct ResticIndexFile: Decodable {
 /// index file supersedes.
 public struct ResticIndex: Sendable {
     private var blobs: [ResticBlobID: ResticBlobLocation] = [:]
+    /// Per pack, where its last indexed blob ends: reads up to there stay inside the pack.
+    private var dataEnds: [ResticPackID: Int] = [:]
     /// Index files read, and those skipped because another one supersedes them.
     public private(set) var filesRead = 0
     public private(set) var filesSuperseded = 0
@@ -80,6 +82,9 @@ public struct ResticIndex: Sendable {
 
     /// Where `id` is, if any index file lists it.
     public func location(of id: ResticBlobID) -> ResticBlobLocation? { blobs[id] }
+
+    /// Where the last blob that the index lists in `pack` ends (the header follows).
+    public func dataEnd(of pack: ResticPackID) -> Int? { dataEnds[pack] }
 
     /// Reads every index file of `backend`.
     static func load(from backend: Backend, key: ResticCipherKey) throws -> ResticIndex {
@@ -101,6 +106,9 @@ public struct ResticIndex: Sendable {
             }
             result.filesRead += 1
             for pack in index.packs {
+                for blob in pack.blobs {
+                    result.dataEnds[pack.id] = max(result.dataEnds[pack.id] ?? 0, blob.offset + blob.length)
+                }
                 for blob in pack.blobs where result.blobs[blob.id] == nil {
                     result.blobs[blob.id] = ResticBlobLocation(type: blob.type, pack: pack.id, offset: blob.offset,
                                                                length: blob.length, uncompressedLength: blob.uncompressedLength)

@@ -104,12 +104,14 @@ public final class ResticRepository: Sendable {
 
     /// Authenticates, decrypts, decompresses and checks one sealed blob.
     static func decodeBlob(_ sealed: [UInt8], id: ResticBlobID, location: ResticBlobLocation, key: ResticCipherKey,
-                           file: String) throws -> [UInt8] {
+                           file: String, decompressor: ZstdDecompressor? = nil) throws -> [UInt8] {
         func damaged(_ reason: String) -> ResticError { .damagedBlob(blob: id.hex, file: file, reason: reason) }
         var plaintext: [UInt8]
         do { plaintext = try key.open(sealed) } catch { throw damaged("MAC does not match (modified bytes)") }
         if let length = location.uncompressedLength {
-            do { plaintext = try ZstdDecompressor().decompress(plaintext, length: length) } catch { throw damaged("zstd: \(error)") }
+            do { plaintext = try (decompressor ?? ZstdDecompressor()).decompress(plaintext, length: length) } catch {
+                throw damaged("zstd: \(error)")
+            }
         }
         guard SHA256.hash(plaintext) == id.raw.bytes else { throw damaged("its plaintext does not match its SHA-256 ID") }
         return plaintext
@@ -117,7 +119,10 @@ public final class ResticRepository: Sendable {
 
     /// Loads the tree blob `id` and decodes its entries.
     public func loadTree(_ id: ResticBlobID) throws -> [ResticNode] {
-        let bytes = try loadBlob(id, type: .tree)
+        try Self.decodeTree(try loadBlob(id, type: .tree), id: id)
+    }
+
+    static func decodeTree(_ bytes: [UInt8], id: ResticBlobID) throws -> [ResticNode] {
         let tree = try UnpackedFile.decodeJSON(ResticTreeJSON.self, bytes, file: "tree \(id.hex)")
         return try (tree.nodes ?? []).map { try ResticNode($0, tree: id.hex) }
     }
@@ -129,14 +134,14 @@ public final class ResticRepository: Sendable {
 
     /// A reader of a file's content (its data blobs in order), one blob at a time.
     public func contentReader(_ content: [ResticBlobID]) -> ResticContentReader {
-        ResticContentReader(repository: self, content: content)
+        ResticContentReader(reader: ResticBlobReader(repository: self), content: content)
     }
 }
 
 /// Reads a file's content blob by blob, each authenticated and checked before its bytes
 /// are handed out. Holds at most one blob in memory. Not thread-safe.
 public final class ResticContentReader {
-    private let repository: ResticRepository
+    private let reader: ResticBlobReader
     private let content: [ResticBlobID]
     private var next = 0
     private var buffer: [UInt8] = []
@@ -144,8 +149,8 @@ public final class ResticContentReader {
     /// Plaintext bytes handed out so far.
     public private(set) var bytesRead: UInt64 = 0
 
-    init(repository: ResticRepository, content: [ResticBlobID]) {
-        self.repository = repository
+    init(reader: ResticBlobReader, content: [ResticBlobID]) {
+        self.reader = reader
         self.content = content
     }
 
@@ -154,7 +159,7 @@ public final class ResticContentReader {
         guard destination.count > 0 else { return 0 }
         while position == buffer.count {
             guard next < content.count else { return 0 }
-            buffer = try repository.loadBlob(content[next], type: .data)
+            buffer = try reader.loadBlob(content[next], type: .data)
             next += 1
             position = 0
         }

@@ -93,6 +93,36 @@ final class ResticTamperTests: XCTestCase {
         }
     }
 
+    // The blob reader reads a pack's blobs with one request and still checks each blob:
+    // a changed byte in the second blob of a window fails with the pack named.
+    func testBlobReaderReadsWindowsAndChecksEachBlob() throws {
+        let repository = try open()
+        let root = try repository.loadTree(repository.snapshots[0].snapshot.tree)
+        let files = try repository.loadTree(try XCTUnwrap(root.first?.subtree))
+        let content = files.filter { $0.kind == .file }.flatMap(\.content)
+        XCTAssertEqual(content.count, 2)
+        let packs = Set(content.compactMap { repository.index.location(of: $0)?.pack })
+        XCTAssertEqual(packs.count, 1, "restic packs small data blobs together")
+        let reader = ResticBlobReader(repository: repository)
+        for id in content { XCTAssertEqual(try reader.loadBlob(id, type: .data), try repository.loadBlob(id, type: .data)) }
+        XCTAssertEqual(reader.reads, 1)
+        XCTAssertEqual(reader.blobsFromWindow, 1)
+
+        let sorted = content.sorted { repository.index.location(of: $0)!.offset < repository.index.location(of: $1)!.offset }
+        let second = try XCTUnwrap(repository.index.location(of: sorted[1]))
+        let pack = LocalBackend(root: fixture.repository).path(of: FileName(.data, second.pack.hex))
+        try withFlippedBit(pack, at: second.offset + 20) {
+            let fresh = ResticBlobReader(repository: repository)
+            XCTAssertNoThrow(try fresh.loadBlob(sorted[0], type: .data))
+            assertDamaged(try fresh.loadBlob(sorted[1], type: .data), naming: "data/\(second.pack.hex)")
+        }
+        // A tree asked for twice is decoded once.
+        XCTAssertEqual(try reader.loadTree(repository.snapshots[0].snapshot.tree), root)
+        let readsBefore = reader.reads
+        _ = try reader.loadTree(repository.snapshots[0].snapshot.tree)
+        XCTAssertEqual(reader.reads, readsBefore)
+    }
+
     func testTamperedKeyFileIsAWrongPasswordOrDamage() throws {
         let key = try path(of: .keys)
         var text = try String(contentsOfFile: key, encoding: .utf8)

@@ -22,6 +22,7 @@ import SnapRestic
 /// imported as the file, later names with the same device and inode as hard links to it.
 public final class ResticImporter {
     private let source: ResticRepository
+    private let blobs: ResticBlobReader
     private let session: ImportSession
     private let progress: TaskProgress
     private var result = ResticImportResult()
@@ -36,6 +37,7 @@ public final class ResticImporter {
     ///   - progress: the phase (which snapshot), files done and bytes read from restic.
     public init(source: ResticRepository, session: ImportSession, progress: TaskProgress = TaskProgress()) {
         self.source = source
+        blobs = ResticBlobReader(repository: source)
         self.session = session
         self.progress = progress
     }
@@ -90,7 +92,7 @@ public final class ResticImporter {
     /// Hands every entry below the restic tree `id` (at `path`) to `importer`.
     private func walk(_ id: ResticBlobID, path: [[UInt8]], importer: SnapshotImporter,
                       links: inout [LinkKey: [UInt8]]) throws {
-        for node in try source.loadTree(id) {
+        for node in try blobs.loadTree(id) {
             let entryPath = path + [node.name]
             var entry = ImportEntry(path: entryPath, node: node.snapNode, atime: node.snapAtime)
             switch node.kind {
@@ -133,7 +135,7 @@ public final class ResticImporter {
             progress.step()
             return
         }
-        let reader = source.contentReader(node.content)
+        let reader = blobs.contentReader(node.content)
         let progress = self.progress
         entry.content = .stream { space in
             let n = try reader.read(into: space)
@@ -182,7 +184,7 @@ public final class ResticImporter {
 
     private func seed(restic: ResticBlobID, snap: BlobID, walker: TreeWalker) throws {
         let tree = try walker.tree(snap)
-        for node in try source.loadTree(restic) {
+        for node in try blobs.loadTree(restic) {
             guard let mine = tree.node(named: node.name) else { continue }
             switch node.kind {
             case .dir:
