@@ -128,6 +128,7 @@ final class ResticImportTests: XCTestCase {
         XCTAssertEqual((later["imported"] as? [Any])?.count, 2)
         XCTAssertEqual((later["already_imported"] as? [Any])?.count, 1)
         XCTAssertGreaterThan(later["files_known"] as? Int ?? 0, 0)
+        XCTAssertGreaterThan(later["folders_known"] as? Int ?? 0, 0, "dir/sub, unchanged since beta's snapshot, is taken whole")
         XCTAssertLessThan(later["bytes_read"] as? Int ?? .max, 1 << 20, "big.bin is not read again")
     }
 

@@ -11,6 +11,8 @@ public struct ResticImportResult: Sendable, Encodable {
     public var filesRead = 0
     /// Files whose restic content list had been imported before: not read again.
     public var filesKnown = 0
+    /// Folders restic stored with a tree imported before: taken whole, not walked.
+    public var foldersKnown = 0
     /// Plaintext bytes read from restic's data blobs.
     public var bytesRead: UInt64 = 0
     /// Plaintext bytes of blobs new to the snap repository, and what they took in storage.
@@ -21,6 +23,7 @@ public struct ResticImportResult: Sendable, Encodable {
 
     enum CodingKeys: String, CodingKey {
         case imported, alreadyImported = "already_imported", filesRead = "files_read", filesKnown = "files_known"
+        case foldersKnown = "folders_known"
         case bytesRead = "bytes_read", bytesAdded = "bytes_added", bytesStored = "bytes_stored", warnings
     }
 
@@ -30,6 +33,7 @@ public struct ResticImportResult: Sendable, Encodable {
         try c.encode(alreadyImported.map(\.hex), forKey: .alreadyImported)
         try c.encode(filesRead, forKey: .filesRead)
         try c.encode(filesKnown, forKey: .filesKnown)
+        try c.encode(foldersKnown, forKey: .foldersKnown)
         try c.encode(bytesRead, forKey: .bytesRead)
         try c.encode(bytesAdded, forKey: .bytesAdded)
         try c.encode(bytesStored, forKey: .bytesStored)

@@ -12,8 +12,10 @@ import SnapRestic
 /// and checked against its SHA-256) and re-chunked with the snap repository's keyed
 /// chunker. A file whose restic content list was imported before, in this run or (through
 /// the newest imported snapshot of each host) in an earlier one, is passed as `known`
-/// content and not read again, so importing many snapshots of a slowly changing tree
-/// costs about one full read plus the changes. restic snapshots already imported (their
+/// content and not read again, and a folder that restic stored with a tree ID imported
+/// before is passed as that snap tree (`ImportEntry.knownTree`) without being walked, so
+/// importing many snapshots of a slowly changing tree costs about one full read plus the
+/// changed files and folders. restic snapshots already imported (their
 /// ID, or the `original` of a re-tagged one, is some snap snapshot's `imported_from`) are
 /// skipped, so a second run copies only what is new.
 ///
@@ -28,6 +30,13 @@ public final class ResticImporter {
     private var result = ResticImportResult()
     /// restic content list (its SHA-256) → the snap blobs and size it was imported as.
     private var known: [RawID: (blobs: [BlobID], size: UInt64)] = [:]
+    /// restic tree → the snap tree it was imported as, for folders with no hard-linked
+    /// file: a folder restic stored with the same tree ID is the same folder, metadata
+    /// included, so it is imported as that snap tree without a walk.
+    private var trees: [ResticBlobID: BlobID] = [:]
+    /// restic trees that cannot be reused so (a hard-linked file, an entry left out).
+    private var unmappable: Set<ResticBlobID> = []
+    private var snapTrees: TreeWalker?
 
     /// The format name recorded in `Snapshot.importedFrom`.
     public static let format = "restic"
@@ -74,6 +83,8 @@ public final class ResticImporter {
                                           origin: SnapshotOrigin(format: Self.format, id: entry.id.hex))
             let saved = try importer.save(labels)
             result.imported.append((entry.id, saved.id))
+            // The folders just stored can stand for the same restic folders from now on.
+            try mapTrees(restic: entry.snapshot.tree, snap: saved.snapshot.tree)
             if let summary = saved.snapshot.summary {
                 result.bytesAdded += summary.bytesAdded
                 result.bytesStored += summary.bytesStored
@@ -97,6 +108,12 @@ public final class ResticImporter {
             var entry = ImportEntry(path: entryPath, node: node.snapNode, atime: node.snapAtime)
             switch node.kind {
             case .dir:
+                if let subtree = node.subtree, let tree = trees[subtree], session.repository.index.contains(tree) {
+                    entry.knownTree = tree
+                    try importer.add(entry)
+                    result.foldersKnown += 1
+                    continue
+                }
                 try importer.add(entry)
                 if let subtree = node.subtree { try walk(subtree, path: entryPath, importer: importer, links: &links) }
             case .file:
@@ -161,10 +178,8 @@ public final class ResticImporter {
         return SHA256.hash(bytes).withUnsafeBytes { RawID(digest: $0) }
     }
 
-    /// Fills `known` from earlier runs: for the newest imported snapshot of each host whose
-    /// restic original is still there, walks the restic tree and the snap tree side by side
-    /// and records each file's restic content list with the snap blobs it became. Only
-    /// trees are read.
+    /// Fills `known` and `trees` from earlier runs: for the newest imported snapshot of each
+    /// host whose restic original is still there, maps the restic trees onto the snap trees.
     private func seedKnownContent(from imported: [String: (time: Timestamp, snapshot: Snapshot)]) throws {
         var newest: [String: (time: Timestamp, snapshot: Snapshot, restic: ResticBlobID)] = [:]
         let resticTrees = Dictionary(source.snapshots.map { ($0.id.hex, $0.snapshot.tree) }, uniquingKeysWith: { a, _ in a })
@@ -176,28 +191,47 @@ public final class ResticImporter {
         }
         guard !newest.isEmpty else { return }
         progress.start("reading the trees of \(newest.count) snapshots imported before")
-        let walker = TreeWalker(repository: session.repository)
-        for (_, entry) in newest {
-            try seed(restic: entry.restic, snap: entry.snapshot.tree, walker: walker)
-        }
+        for (_, entry) in newest { try mapTrees(restic: entry.restic, snap: entry.snapshot.tree) }
     }
 
-    private func seed(restic: ResticBlobID, snap: BlobID, walker: TreeWalker) throws {
+    /// Walks the restic tree `restic` and the snap tree `snap` it was imported as side by
+    /// side: records each file's restic content list with the snap blobs it became, and
+    /// each folder's restic tree with its snap tree. Only trees are read, and each pair of
+    /// trees once.
+    ///
+    /// - Returns: whether `restic` can stand for `snap` (no hard-linked file in it, every
+    ///   entry where it should be).
+    @discardableResult
+    private func mapTrees(restic: ResticBlobID, snap: BlobID) throws -> Bool {
+        if trees[restic] != nil { return true }
+        if unmappable.contains(restic) { return false }
+        let walker = snapTrees ?? TreeWalker(repository: session.repository)
+        snapTrees = walker
         let tree = try walker.tree(snap)
+        var reusable = true
         for node in try blobs.loadTree(restic) {
-            guard let mine = tree.node(named: node.name) else { continue }
+            guard let mine = tree.node(named: node.name) else {
+                reusable = false
+                continue
+            }
             switch node.kind {
             case .dir:
                 if mine.type == .directory, let subtree = node.subtree, let snapSubtree = mine.subtree {
-                    try seed(restic: subtree, snap: snapSubtree, walker: walker)
+                    if try !mapTrees(restic: subtree, snap: snapSubtree) { reusable = false }
+                } else {
+                    reusable = false
                 }
             case .file:
+                if node.links > 1 { reusable = false }
                 guard mine.type == .file || mine.type == .hardlink, mine.size == node.size, !node.content.isEmpty,
+                      known[Self.contentKey(node.content)] == nil,
                       mine.content.allSatisfy({ session.repository.index.contains($0) }) else { continue }
                 known[Self.contentKey(node.content)] = (mine.content, mine.size)
             default:
                 continue
             }
         }
+        if reusable { trees[restic] = snap } else { unmappable.insert(restic) }
+        return reusable
     }
 }
