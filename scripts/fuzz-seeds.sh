@@ -4,7 +4,7 @@
 # Makes a repository with the debug `snap` binary (init, two backups of a small tree),
 # then has the fuzz harness (SNAP_FUZZ_EXTRACT) write its files as stored, their
 # plaintexts, and copies sealed under the harness's test keys. The hand-written S3 XML and
-# REST listing seeds (Fuzz/corpus/s3xml, Fuzz/corpus/rest) are left as they are.
+# REST listing seeds (Fuzz/corpus/s3xml, Fuzz/corpus/rest) and the tar seeds are left as they are.
 #
 # Usage: scripts/fuzz-seeds.sh   (needs `swift build` and scripts/fuzz.sh --build first)
 set -euo pipefail

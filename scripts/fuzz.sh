@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-targets_all=(keyfile config index packheader pack tree snapshot lock envelope s3xml rest time)
+targets_all=(keyfile config index packheader pack tree snapshot lock envelope s3xml rest time tar)
 
 seconds=${FUZZ_SECONDS:-600}
 targets=()

@@ -27,7 +27,8 @@ extension RepositoryLocation {
     /// it is instead of reported as damaged or unreadable. Remote locations and paths that
     /// do not exist pass (opening then says there is no repository there).
     ///
-    /// Recognised from files only a local listing sees: kopia (`kopia.repository.f`) and
+    /// Recognised from files only a local listing sees: kopia (`kopia.repository.f` and the
+    /// other `ForeignFormat.kopiaMarkers`) and
     /// borg (`README` saying "This is a Borg Backup repository"). restic is recognised by
     /// `Repository.open` from its key files, on every backend.
     /// - Throws: `LocalLocationProblem`, or `RepositoryError.foreignRepository`.
@@ -50,7 +51,7 @@ extension RepositoryLocation {
         if statfs(path, &fs) == 0, let name = pseudoFileSystems[Int(fs.f_type)] {
             throw LocalLocationProblem(location: shown, what: "is on the \(name) file system (the kernel's own objects), which cannot hold a snap repository")
         }
-        if access(path + "/kopia.repository.f", F_OK) == 0 {
+        if ForeignFormat.kopiaMarkers.contains(where: { access(path + "/" + $0, F_OK) == 0 }) {
             throw RepositoryError.foreignRepository(location: shown, format: .kopia)
         }
         if let readme = FileManager.default.contents(atPath: path + "/README"),

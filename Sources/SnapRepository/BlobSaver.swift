@@ -66,6 +66,12 @@ public final class BlobSaver: Sendable {
         return state.withLock { $0.value.inFlight.insert(id).inserted }
     }
 
+    /// Whether blob `id` is in the repository's index or reserved here and still being
+    /// packed: either way it is stored once `finish` returns without an error.
+    public func isStoredOrReserved(_ id: BlobID) -> Bool {
+        repository.index.contains(id) || state.withLock { $0.value.inFlight.contains(id) }
+    }
+
     /// Compresses, encrypts and packs a blob reserved with `reserve`.
     public func save(_ type: BlobType, id: BlobID, plaintext: UnsafeRawBufferPointer) throws {
         let compressor = try checkoutCompressor()

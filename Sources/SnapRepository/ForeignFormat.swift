@@ -1,11 +1,30 @@
 import Foundation
 
 /// Another backup tool's repository, recognised so that opening it can say what it is
-/// rather than calling it damaged or absent. snap cannot read any of them yet.
+/// and how to bring its history into snap, rather than calling it damaged or absent.
 public enum ForeignFormat: String, Sendable, CustomStringConvertible {
     case restic, borg, kopia
 
     public var description: String { rawValue }
+
+    /// What to run to move this repository's history into a snap repository, for a
+    /// repository at `location` (`local:/path`, `s3:…`).
+    public func advice(location: String) -> String {
+        switch self {
+        case .restic:
+            let path = location.hasPrefix("local:") ? String(location.dropFirst("local:".count)) : location
+            return "import its snapshots with 'snap copy --from-repo restic:\(path)' (docs/from-restic.md)"
+        case .borg:
+            return "move its archives with 'borg export-tar REPO::ARCHIVE - | snap backup --stdin-tar --time TIME' (docs/from-borg-and-kopia.md)"
+        case .kopia:
+            return "move its snapshots as tar streams with 'snap backup --stdin-tar --time TIME' (docs/from-borg-and-kopia.md)"
+        }
+    }
+
+    /// Files at the top of a kopia repository (kopia `repo/format`): the format blob,
+    /// and the blob-storage and maintenance configuration blobs, each stored with `.f`
+    /// appended by kopia's file-system storage.
+    public static let kopiaMarkers = ["kopia.repository.f", "kopia.blobcfg.f", "kopia.maintenance.f"]
 
     /// A restic key file (restic `doc/design.rst`, "Keys, Encryption and MAC"): JSON with
     /// `"kdf": "scrypt"`, a capital `N`, `r`, `p`, `salt` and `data`. snap's key files

@@ -37,7 +37,7 @@ public enum RepositoryError: Error, CustomStringConvertible {
         case let .notARepository(location):
             return "\(location) is not a snap repository (run 'snap init' to create one)"
         case let .foreignRepository(location, format):
-            return "\(location) is a \(format) repository, not a snap repository (snap cannot read it yet)"
+            return "\(location) is a \(format) repository, not a snap repository: \(format.advice(location: location))"
         case let .alreadyExists(location):
             return "\(location) already holds a repository"
         case let .damaged(file, reason):

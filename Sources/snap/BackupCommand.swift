@@ -60,12 +60,17 @@ struct BackupCommand: ParsableCommand {
         if let readConcurrency, readConcurrency < 1 { throw ValidationError("--read-concurrency must be at least 1") }
         try InputValidation.time(time, option: "--time")
         if let host { try InputValidation.hosts([host]) }
+        if inputs.stdinTar { try validateTarImport() }
     }
 
     func run() throws {
         var warned = false
         try reportingErrors {
             let sources = try inputs.sources(paths: paths)
+            if sources.tar {
+                warned = try importTar(sources)
+                return
+            }
             let repository = try global.openRepository()
             var options = BackupOptions(paths: sources.paths, hostname: host ?? Identity.hostname, username: Identity.username)
             let command = try sources.command.map(StreamCommand.init)

@@ -10,6 +10,9 @@ struct BackupInputOptions: ParsableArguments {
     @Flag(help: "Run the command given after -- and back up its output as one file; a command that fails leaves no snapshot.")
     var stdinFromCommand = false
 
+    @Flag(help: "Import a tar archive read from standard input (or from --stdin-from-command's output) as the snapshot: GNU and PAX tar, long names, xattrs, hard links, sparse files (docs/usage.md).")
+    var stdinTar = false
+
     @Option(help: ArgumentHelp("The file name (or path) of the stream in the snapshot.", valueName: "name"))
     var stdinFilename = "stdin"
 
@@ -29,11 +32,18 @@ struct BackupInputOptions: ParsableArguments {
         var stream: [UInt8]?
         /// The command whose output is the stream.
         var command: [String]?
+        /// The stream is a tar archive to import.
+        var tar = false
     }
 
     func validate(paths: [String]) throws {
         let lists = !filesFrom.isEmpty || !filesFromVerbatim.isEmpty || !filesFromRaw.isEmpty
-        if stdin || stdinFromCommand {
+        if stdinTar {
+            guard !stdin else { throw ValidationError("--stdin-tar reads standard input itself: leave out --stdin") }
+            guard !lists else { throw ValidationError("--stdin-tar cannot be combined with --files-from") }
+            if stdinFromCommand && paths.isEmpty { throw ValidationError("--stdin-from-command needs the command after --, e.g. -- borg export-tar REPO::ARCHIVE -") }
+            if !stdinFromCommand && !paths.isEmpty { throw ValidationError("--stdin-tar imports standard input only: remove the paths \(paths.joined(separator: " "))") }
+        } else if stdin || stdinFromCommand {
             guard !(stdin && stdinFromCommand) else { throw ValidationError("--stdin and --stdin-from-command exclude each other") }
             guard !lists else { throw ValidationError("a stream cannot be combined with --files-from") }
             if stdin && !paths.isEmpty { throw ValidationError("--stdin backs up standard input only: remove the paths \(paths.joined(separator: " "))") }
@@ -52,6 +62,7 @@ struct BackupInputOptions: ParsableArguments {
     /// The paths and stream to back up: path arguments with their raw bytes, then those of
     /// the file lists. Throws when a list cannot be read or names nothing at all.
     func sources(paths: [String]) throws -> Sources {
+        if stdinTar { return Sources(command: stdinFromCommand ? paths : nil, tar: true) }
         if stdin { return Sources(stream: Array(stdinFilename.utf8)) }
         if stdinFromCommand { return Sources(stream: Array(stdinFilename.utf8), command: paths) }
         var result = Sources(paths: RawArguments.bytes(of: paths))

@@ -35,7 +35,7 @@ final class ForeignRepositoryCLITests: XCTestCase {
         try process.run()
         process.waitUntilExit()
         XCTAssertEqual(process.terminationStatus, 0)
-        try expectOneLine("\(work)/restic", "\(work)/restic is a restic repository, not a snap repository (snap cannot read it yet)")
+        try expectOneLine("\(work)/restic", "\(work)/restic is a restic repository, not a snap repository: import its snapshots with 'snap copy --from-repo restic:\(work)/restic' (docs/from-restic.md)")
     }
 
     // borg 1.x and kopia layouts, as their files show them.
@@ -44,13 +44,33 @@ final class ForeignRepositoryCLITests: XCTestCase {
         try fm.createDirectory(atPath: "\(work)/borg/data/0", withIntermediateDirectories: true)
         try "This is a Borg Backup repository.\nSee https://borgbackup.readthedocs.io/\n".write(toFile: "\(work)/borg/README", atomically: false, encoding: .utf8)
         try "[repository]\nversion = 1\nsegments_per_dir = 1000\n".write(toFile: "\(work)/borg/config", atomically: false, encoding: .utf8)
-        try expectOneLine("\(work)/borg", "is a borg repository, not a snap repository")
+        let borgAdvice = "is a borg repository, not a snap repository: move its archives with 'borg export-tar REPO::ARCHIVE - | snap backup --stdin-tar --time TIME' (docs/from-borg-and-kopia.md)"
+        try expectOneLine("\(work)/borg", "\(work)/borg " + borgAdvice)
         try fm.removeItem(atPath: "\(work)/borg/README")
-        try expectOneLine("\(work)/borg", "is a borg repository, not a snap repository")
+        try expectOneLine("\(work)/borg", borgAdvice)
 
-        try fm.createDirectory(atPath: "\(work)/kopia", withIntermediateDirectories: true)
-        try "{}".write(toFile: "\(work)/kopia/kopia.repository.f", atomically: false, encoding: .utf8)
-        try expectOneLine("\(work)/kopia", "is a kopia repository, not a snap repository")
+        // kopia's format blob, or (a repository whose format blob was lost) its other configuration blobs.
+        let kopiaAdvice = "is a kopia repository, not a snap repository: move its snapshots as tar streams with 'snap backup --stdin-tar --time TIME' (docs/from-borg-and-kopia.md)"
+        for marker in ["kopia.repository.f", "kopia.blobcfg.f", "kopia.maintenance.f"] {
+            try fm.createDirectory(atPath: "\(work)/kopia-\(marker)/p00", withIntermediateDirectories: true)
+            try "{}".write(toFile: "\(work)/kopia-\(marker)/\(marker)", atomically: false, encoding: .utf8)
+            try expectOneLine("\(work)/kopia-\(marker)", kopiaAdvice)
+        }
+    }
+
+    // A real borg 1.2 repository, when borg is installed: `borg init -e none`, one archive.
+    func testRealBorgRepository() throws {
+        try XCTSkipUnless(FileManager.default.isExecutableFile(atPath: "/usr/bin/borg"), "borg is not installed")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/borg")
+        process.arguments = ["init", "-e", "none", "\(work)/borg"]
+        process.environment = ["HOME": work, "BORG_BASE_DIR": "\(work)/base", "PATH": "/usr/bin:/bin"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 0)
+        try expectOneLine("\(work)/borg", "is a borg repository, not a snap repository: move its archives with 'borg export-tar")
     }
 
     // Files, devices and the kernel's file systems are named as such.
@@ -60,7 +80,14 @@ final class ForeignRepositoryCLITests: XCTestCase {
         try expectOneLine("\(work)/file/below", "is below a file")
         try expectOneLine("/dev/null", "is a character device")
         try expectOneLine("/proc/self", "is on the proc file system")
-        // An empty folder is still simply not a repository yet (restic's code 10).
-        try expectOneLine(work, "run 'snap init' to create one", status: 10)
+        // An empty folder is still simply not a repository yet (restic's code 10), and so is
+        // a folder of unrelated files (a wrong path): the message says what to run.
+        try expectOneLine(work, "is not a snap repository (run 'snap init' to create one)", status: 10)
+        try FileManager.default.createDirectory(atPath: "\(work)/photos/2024", withIntermediateDirectories: true)
+        try "x".write(toFile: "\(work)/photos/2024/a.jpg", atomically: false, encoding: .utf8)
+        try expectOneLine("\(work)/photos", "is not a snap repository (run 'snap init' to create one)", status: 10)
+        // A random file where the config should be is not a key-less "damaged" repository either.
+        try Data((0..<600).map { UInt8(truncatingIfNeeded: $0 &* 37) }).write(to: URL(fileURLWithPath: "\(work)/photos/config"))
+        try expectOneLine("\(work)/photos", "is not a snap repository (run 'snap init' to create one)", status: 10)
     }
 }

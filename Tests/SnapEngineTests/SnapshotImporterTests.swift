@@ -139,6 +139,19 @@ final class SnapshotImporterTests: XCTestCase {
         XCTAssertEqual(g.content, blobs)
         XCTAssertEqual(g.size, UInt64(content.count))
 
+        // Within one snapshot too: the first file's blobs may still be on their way into a pack.
+        let repeated = seededBytes(count: 200_000, seed: 9)
+        let within = try importing(f) { importer in
+            let first = try importer.add(ImportEntry(path: path("a"), node: node(.file), content: stream(repeated)))
+            try importer.add(ImportEntry(path: path("b"), node: node(.file), content: .known(blobs: first, size: UInt64(repeated.count))))
+        }
+        let entries = try f.snapshotEntries(within.snapshot.tree)
+        XCTAssertEqual(entries[Array("/b".utf8)]?.content, entries[Array("/a".utf8)]?.content)
+        XCTAssertEqual(within.snapshot.summary?.filesUnchanged, 1)
+        let restore = try f.restore(within.snapshot.tree)
+        XCTAssertTrue(restore.succeeded, "\(restore.errors)")
+        XCTAssertEqual(try Disk.read(f.restored(Array("/b".utf8))), repeated)
+
         let unknown = f.repository.keys.blobID(of: [1, 2, 3])
         XCTAssertThrowsError(try importing(f) { importer in
             try importer.add(ImportEntry(path: path("h"), node: node(.file), content: .known(blobs: [unknown], size: 3)))

@@ -35,7 +35,8 @@ final class ForeignRepositoryTests: XCTestCase {
         guard case .foreignRepository(_, .restic)? = error as? RepositoryError else {
             return XCTFail("expected a restic repository, got \(String(describing: error))")
         }
-        XCTAssertEqual("\(String(describing: error))".contains("is a restic repository, not a snap repository"), true)
+        let message = (error as? RepositoryError)?.description ?? ""
+        XCTAssertTrue(message.hasSuffix("memory: is a restic repository, not a snap repository: import its snapshots with 'snap copy --from-repo restic:memory:' (docs/from-restic.md)"), message)
         XCTAssertTrue(skipped.isEmpty)
     }
 

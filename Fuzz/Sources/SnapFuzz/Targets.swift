@@ -34,6 +34,8 @@ enum FuzzTarget: String, CaseIterable {
     case rest
     /// RFC 3339 times (snapshots, locks).
     case time
+    /// Tar streams (`backup --stdin-tar`): every member and its content.
+    case tar
 
     func run(_ bytes: [UInt8]) {
         switch self {
@@ -49,6 +51,7 @@ enum FuzzTarget: String, CaseIterable {
         case .s3xml: Decoders.s3XML(bytes)
         case .rest: Decoders.rest(bytes)
         case .time: Decoders.time(bytes)
+        case .tar: Decoders.tar(bytes)
         }
     }
 }
@@ -172,6 +175,37 @@ enum Decoders {
     static func time(_ bytes: [UInt8]) {
         guard let t = RFC3339.parse(String(decoding: bytes, as: UTF8.self)) else { return }
         expect(t.nanoseconds < 1_000_000_000, "nanoseconds \(t.nanoseconds)")
+    }
+
+    /// Reads every member and up to 4 MiB of each file's content (holes of a hostile sparse
+    /// member could be terabytes of zeros).
+    static func tar(_ bytes: [UInt8]) {
+        var at = 0
+        let reader = TarReader { space in
+            let n = min(space.count, 4096, bytes.count - at)
+            bytes.withUnsafeBytes { space.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[at..<at + n])) }
+            at += n
+            return n
+        }
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        let cap: UInt64 = 4 << 20
+        _ = decoding("tar", {
+            while let entry = try reader.next() {
+                expect(!entry.path.isEmpty, "a member without a name")
+                var end: UInt64 = 0
+                for segment in entry.sparse ?? [] {
+                    expect(segment.offset >= end && segment.offset + segment.length <= entry.size, "sparse map \(entry.sparse ?? [])")
+                    end = segment.offset + segment.length
+                }
+                var total: UInt64 = 0
+                while total < cap {
+                    let n = try buffer.withUnsafeMutableBytes { try reader.read(into: $0) }
+                    if n == 0 { break }
+                    total += UInt64(n)
+                }
+                if total < cap { expect(total == (entry.type == .file ? entry.size : 0), "read \(total) of \(entry.size) bytes") }
+            }
+        }, allowing: { $0 is TarError })
     }
 
     /// A listed file must be a well-formed name of its kind with a size that can be read.

@@ -16,7 +16,8 @@ public struct ImportEntry {
     ///
     /// A further name of a hard-linked file has type `.hardlink` and, as `linkTarget`,
     /// the path of an earlier entry below the root (`home/a/x`, slashes between the
-    /// components, a leading slash allowed); it takes that file's content. The importer
+    /// components, a leading slash allowed); it takes that file's content and metadata
+    /// (they belong to the file, not to a name: the rest of `node` is ignored). The importer
     /// decides which name is stored as the file (the first in snapshot order, FORMAT.md
     /// "Hard links"), whatever order the names came in.
     public var node: Node
@@ -47,8 +48,9 @@ public enum ImportContent {
     /// file's blobs). What it throws abandons the import.
     case stream(_ fill: (UnsafeMutableRawBufferPointer) throws -> Int)
     /// Content already stored in this repository (blobs in file order, `size` bytes in
-    /// all), as an earlier import returned it: nothing is read. Every blob must be in the
-    /// repository's index.
+    /// all), as an earlier `add` returned it: nothing is read. Every blob must be in the
+    /// repository's index, or stored by this importer (an earlier file of the same
+    /// snapshot, whose blobs may still be on their way into a pack).
     case known(blobs: [BlobID], size: UInt64)
 }
 

@@ -78,9 +78,10 @@ struct ImportTree {
         parent.children[name] = .leaf(node, group: group)
     }
 
-    /// Adds `path` as a further name of the regular file at `target`; returns the file's
-    /// content, or `nil` when `target` is not a regular file of this snapshot.
-    mutating func link(_ path: [[UInt8]], node: Node, to target: [[UInt8]]) -> LinkedContent? {
+    /// Adds `path` as a further name of the regular file at `target`, with that file's
+    /// metadata and content; returns the content, or `nil` when `target` is not a regular
+    /// file of this snapshot.
+    mutating func link(_ path: [[UInt8]], to target: [[UInt8]]) -> LinkedContent? {
         guard let name = target.last else { return nil }
         var parent = root
         for component in target.dropLast() {
@@ -97,10 +98,10 @@ struct ImportTree {
             parent.children[name] = .leaf(file, group: group)
         }
         groups[group].names += 1
-        var linked = node
-        linked.type = .file
-        linked.content = groups[group].content
-        linked.size = groups[group].size
+        // Metadata belong to the file, not to a name: every name takes the first's (a tar
+        // hard-link member has no xattrs, and may be the name restored first).
+        var linked = file
+        linked.name = path[path.count - 1]
         setLeaf(path, node: linked, group: group)
         return LinkedContent(content: linked.content, size: linked.size)
     }

@@ -71,8 +71,7 @@ public final class SnapshotImporter {
             return []
         case .hardlink:
             let target = PathBytes.components(node.linkTarget).filter { $0 != [46] }
-            node.linkTarget = []
-            guard (try? Self.checked(target)) != nil, let linked = tree.link(path, node: node, to: target) else {
+            guard (try? Self.checked(target)) != nil, let linked = tree.link(path, to: target) else {
                 record.warn(Self.snapshotPath(path), "hard link to \(PathBytes.display(entry.node.linkTarget)), which is not a regular file met earlier: left out")
                 return []
             }
@@ -84,7 +83,7 @@ public final class SnapshotImporter {
             case nil:
                 node.size = 0
             case .known(let blobs, let size)?:
-                if let missing = blobs.first(where: { !context.repository.index.contains($0) }) {
+                if let missing = blobs.first(where: { !saver.isStoredOrReserved($0) }) {
                     throw ImportError.unknownContent(path: display, blob: missing.short)
                 }
                 node.content = blobs
@@ -118,6 +117,12 @@ public final class SnapshotImporter {
             tree.setLeaf(path, node: node)
             return []
         }
+    }
+
+    /// Records that the entry at `path` (a snapshot path, `/a/b`) was left out, and why:
+    /// a warning in the result and the snapshot's summary, passed on to the user.
+    public func warn(path: [UInt8], _ message: String) {
+        context.record.warn(path, message)
     }
 
     /// Writes the trees, the packs and their index, then the snapshot; once only.
