@@ -143,9 +143,8 @@ public final class ResticImporter {
             return
         }
         let key = Self.contentKey(node.content)
-        // Blobs stored earlier in this same snapshot reach the index only when it is saved;
-        // until then such a file is read again (its blobs are deduplicated as they are stored).
-        if let previous = known[key], previous.blobs.allSatisfy({ session.repository.index.contains($0) }) {
+        // Blobs from earlier in this snapshot count too: the importer knows what it stored.
+        if let previous = known[key] {
             entry.content = .known(blobs: previous.blobs, size: previous.size)
             try importer.add(entry)
             result.filesKnown += 1
