@@ -64,6 +64,8 @@ struct ResticTreeJSON: Decodable {
         let value: Data?
     }
 
+    init(nodes: [Node]?) { self.nodes = nodes }
+
     struct Node: Decodable {
         let name: String
         let type: String
@@ -95,6 +97,83 @@ struct ResticTreeJSON: Decodable {
     }
 
     let nodes: [Node]?
+
+    /// Parses a tree blob's JSON with `JSONSerialization`, several times faster here than
+    /// `JSONDecoder` on trees of many entries; the fields and their checks are the same.
+    static func parse(_ bytes: [UInt8], tree: String) throws -> ResticTreeJSON {
+        func damaged(_ reason: String) -> ResticError { .damaged(file: "tree \(tree)", reason: reason) }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw damaged("unexpected JSON (not an object)")
+        }
+        guard let list = object["nodes"] else { return ResticTreeJSON(nodes: nil) }
+        if list is NSNull { return ResticTreeJSON(nodes: nil) }
+        guard let entries = list as? [[String: Any]] else { throw damaged("unexpected JSON (\"nodes\" is not a list of objects)") }
+        return ResticTreeJSON(nodes: try entries.map { try Node(entry: $0, damaged: damaged) })
+    }
+}
+
+extension ResticTreeJSON.Node {
+    /// One entry from `JSONSerialization`'s objects; a field of the wrong type is damage.
+    init(entry: [String: Any], damaged: (String) -> ResticError) throws {
+        func value<T>(_ key: String, _ convert: (Any) -> T?) throws -> T? {
+            guard let raw = entry[key], !(raw is NSNull) else { return nil }
+            guard let converted = convert(raw) else { throw damaged("unexpected JSON (field \"\(key)\" has the wrong type)") }
+            return converted
+        }
+        func string(_ key: String) throws -> String? { try value(key) { $0 as? String } }
+        func unsigned<T: FixedWidthInteger & UnsignedInteger>(_ key: String, _: T.Type) throws -> T? {
+            try value(key) { raw in
+                guard let number = raw as? NSNumber else { return nil }
+                let double = number.doubleValue
+                guard double >= 0, double.rounded() == double else { return nil }
+                return T(exactly: number.uint64Value)
+            }
+        }
+        func bytes(_ key: String) throws -> Data? { try value(key) { ($0 as? String).flatMap { Data(base64Encoded: $0) } } }
+        func id(_ raw: Any) -> ResticBlobID? { (raw as? String).flatMap { ResticBlobID(hex: $0) } }
+        guard let name = try string("name") else { throw damaged("unexpected JSON (an entry has no \"name\")") }
+        guard let type = try string("type") else { throw damaged("unexpected JSON (entry \"\(name)\" has no \"type\")") }
+        self.name = name
+        self.type = type
+        mode = try unsigned("mode", UInt32.self)
+        mtime = try string("mtime")
+        atime = try string("atime")
+        ctime = try string("ctime")
+        uid = try unsigned("uid", UInt32.self)
+        gid = try unsigned("gid", UInt32.self)
+        user = try string("user")
+        group = try string("group")
+        inode = try unsigned("inode", UInt64.self)
+        deviceID = try unsigned("device_id", UInt64.self)
+        size = try unsigned("size", UInt64.self)
+        links = try unsigned("links", UInt64.self)
+        linktarget = try string("linktarget")
+        linktargetRaw = try bytes("linktarget_raw")
+        extendedAttributes = try value("extended_attributes") { raw -> [ResticTreeJSON.Attribute]? in
+            guard let list = raw as? [[String: Any]] else { return nil }
+            var attributes: [ResticTreeJSON.Attribute] = []
+            for item in list {
+                guard let name = item["name"] as? String else { return nil }
+                let encoded = item["value"]
+                if encoded == nil || encoded is NSNull {
+                    attributes.append(.init(name: name, value: nil))
+                } else if let text = encoded as? String, let data = Data(base64Encoded: text) {
+                    attributes.append(.init(name: name, value: data))
+                } else {
+                    return nil
+                }
+            }
+            return attributes
+        }
+        device = try unsigned("device", UInt64.self)
+        content = try value("content") { raw -> [ResticBlobID]? in
+            guard let list = raw as? [Any] else { return nil }
+            let ids = list.compactMap(id)
+            return ids.count == list.count ? ids : nil
+        }
+        subtree = try value("subtree", id)
+        error = try string("error")
+    }
 }
 
 extension ResticNode {

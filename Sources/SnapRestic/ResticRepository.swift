@@ -123,7 +123,7 @@ public final class ResticRepository: Sendable {
     }
 
     static func decodeTree(_ bytes: [UInt8], id: ResticBlobID) throws -> [ResticNode] {
-        let tree = try UnpackedFile.decodeJSON(ResticTreeJSON.self, bytes, file: "tree \(id.hex)")
+        let tree = try ResticTreeJSON.parse(bytes, tree: id.hex)
         return try (tree.nodes ?? []).map { try ResticNode($0, tree: id.hex) }
     }
 
