@@ -28,6 +28,9 @@ extension BackupCommand {
 
     /// Imports the tar stream; returns whether members were left out (with warnings).
     func importTar(_ sources: BackupInputOptions.Sources) throws -> Bool {
+        if sources.command == nil && isatty(STDIN_FILENO) == 1 {
+            throw CLIError("--stdin-tar reads a tar archive from standard input, which is a terminal: pipe one in (borg export-tar REPO::ARCHIVE - | snap backup --stdin-tar)")
+        }
         let repository = try global.openRepository()
         let command = try sources.command.map(StreamCommand.init)
         var options = ImportOptions(lockHostname: Identity.hostname)

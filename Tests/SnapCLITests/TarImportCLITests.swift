@@ -216,6 +216,11 @@ final class TarImportCLITests: XCTestCase {
         let ls = try snap.expect(0, ["ls", "latest", "--recursive", "--json"]).stdout
         XCTAssertEqual(try lsNodes(ls).compactMap { $0["path"] as? String }, ["/ok", "/ok/a"])
 
+        // A terminal on standard input is refused rather than waited on (script(1) gives it one).
+        let terminal = try shell("script -qec '\"'$SNAP'\" backup --stdin-tar' /dev/null")
+        XCTAssertEqual(terminal.status, 1, terminal.stdout + terminal.stderr)
+        XCTAssertTrue(terminal.stdout.contains("which is a terminal: pipe one in"), terminal.stdout + terminal.stderr)
+
         for extra in [["--dry-run"], ["--exclude", "x"], ["--force"], ["some/path"]] {
             let refused = try snap.run(["backup", "--stdin-tar"] + extra)
             XCTAssertNotEqual(refused.status, 0, "\(extra)")

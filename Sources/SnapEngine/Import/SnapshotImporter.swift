@@ -54,6 +54,9 @@ public final class SnapshotImporter {
         node.name = path[path.count - 1]
         node.subtree = nil
         node.content = []
+        // What the type does not use is cleared, so equal entries encode to equal trees.
+        if node.type != .characterDevice && node.type != .blockDevice { node.rdev = 0 }
+        if node.type != .symlink && node.type != .hardlink { node.linkTarget = [] }
         let record = context.record
         switch node.type {
         case .directory:
@@ -112,8 +115,6 @@ public final class SnapshotImporter {
             return node.content
         default:
             node.size = 0
-            if node.type != .symlink { node.linkTarget = [] }
-            if node.type != .characterDevice && node.type != .blockDevice { node.rdev = 0 }
             tree.setLeaf(path, node: node)
             return []
         }
