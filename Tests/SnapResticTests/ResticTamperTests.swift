@@ -23,7 +23,12 @@ final class ResticTamperTests: XCTestCase {
         fixture = Self.shared
     }
 
-    override class func tearDown() { shared = nil }
+    /// Removes the shared repository now: the test case instances that hold it live until
+    /// the process ends, so its deinit would come too late.
+    override class func tearDown() {
+        shared?.folder.remove()
+        shared = nil
+    }
 
     /// The one file of `kind` (the first, for data).
     private func path(of kind: FileKind) throws -> String {
