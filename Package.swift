@@ -12,6 +12,8 @@ import PackageDescription
 //   storage:            SnapStorage (the Backend protocol, local and in-memory backends, decorators)
 //   remote providers:   SnapRemote (S3, SFTP, REST over SnapHTTP)
 //   repository format:  SnapRepository (keys, config, blobs, packs, index)
+//   foreign formats:    SnapRestic (read-only reader of restic repositories, versions 1 and 2,
+//                       over the same Backend protocol; beside SnapRepository, below the engine)
 //   engine:             SnapEngine (trees, snapshots, backup, restore, the snapshot file system)
 //   FUSE adapter:       SnapFUSE over CFuseShim (libfuse3 loaded with dlopen by `snap mount`)
 //   composition:        SnapComposition (location string -> backend stack)
@@ -23,6 +25,7 @@ let package = Package(
         .executable(name: "snap", targets: ["snap"]),
         .library(name: "SnapEngine", targets: ["SnapEngine"]),
         .library(name: "SnapRepository", targets: ["SnapRepository"]),
+        .library(name: "SnapRestic", targets: ["SnapRestic"]),
         .library(name: "SnapChunker", targets: ["SnapChunker"]),
         .library(name: "SnapCrypto", targets: ["SnapCrypto"]),
         .library(name: "SnapCompression", targets: ["SnapCompression"]),
@@ -51,12 +54,13 @@ let package = Package(
         .target(name: "SnapStorage", dependencies: ["SnapCore"]),
         .target(name: "SnapRemote", dependencies: ["SnapCore", "SnapStorage", "SnapHTTP", "SnapCrypto"]),
         .target(name: "SnapRepository", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapStorage", "SnapChunker"]),
-        .target(name: "SnapEngine", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapRepository", "SnapChunker", "SnapStorage"]),
+        .target(name: "SnapRestic", dependencies: ["SnapCore", "SnapCrypto", "SnapCompression", "SnapStorage"]),
+        .target(name: "SnapEngine", dependencies: ["CPosix", "SnapCore", "SnapCrypto", "SnapCompression", "SnapRepository", "SnapChunker", "SnapStorage", "SnapRestic"]),
         .target(name: "SnapFUSE", dependencies: ["CFuseShim", "SnapCore", "SnapEngine"]),
         .target(name: "SnapComposition", dependencies: ["SnapCore", "SnapCrypto", "SnapStorage", "SnapHTTP", "SnapRemote", "SnapRepository", "CPosix"]),
         .executableTarget(name: "snap", dependencies: [
             "CPosix", "SnapComposition", "SnapEngine", "SnapRepository", "SnapStorage", "SnapCore", "SnapChunker", "SnapCrypto", "SnapCompression",
-            "SnapHTTP", "SnapRemote", "SnapFUSE",
+            "SnapHTTP", "SnapRemote", "SnapRestic", "SnapFUSE",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -70,6 +74,7 @@ let package = Package(
         .testTarget(name: "SnapRemoteTests", dependencies: ["SnapRemote", "SnapStorage", "SnapCrypto", "SnapTestSupport"]),
         .testTarget(name: "SnapRepositoryTests", dependencies: ["SnapRepository", "SnapStorage", "SnapCrypto", "SnapChunker", "SnapTestSupport"],
                     exclude: ["Fixtures"]),
+        .testTarget(name: "SnapResticTests", dependencies: ["SnapRestic", "SnapStorage", "SnapCore", "SnapCrypto", "SnapTestSupport", "CPosix"]),
         .testTarget(name: "SnapEngineTests", dependencies: ["CPosix", "SnapEngine", "SnapRepository", "SnapStorage", "SnapTestSupport"]),
         .testTarget(name: "SnapCLITests", dependencies: ["SnapTestSupport", "CPosix"], exclude: ["Shims"]),
     ]

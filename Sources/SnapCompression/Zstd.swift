@@ -100,6 +100,38 @@ public final class ZstdDecompressor {
     public func decompress(_ input: [UInt8], length: Int) throws -> [UInt8] {
         try input.withUnsafeBytes { try decompress($0, length: length) }
     }
+
+    /// Decompresses everything in `input` (one or more frames) whose decompressed length
+    /// is not recorded anywhere else, stopping with an error once the output would pass
+    /// `limit` bytes, so that a small hostile frame cannot exhaust memory.
+    ///
+    /// - Throws: `CompressionError.zstd` for corrupt or truncated input, or when the output
+    ///   passes `limit` (operation `decompress (limit)`).
+    public func decompress(_ input: UnsafeRawBufferPointer, limit: Int) throws -> [UInt8] {
+        ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
+        var output: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: min(max(input.count * 4, 1 << 16), 1 << 22))
+        var source = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        var lastResult = 0
+        while true {
+            let produced: Int = try chunk.withUnsafeMutableBytes { out in
+                var target = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
+                lastResult = try check(ZSTD_decompressStream(context, &target, &source), "decompress")
+                return target.pos
+            }
+            guard output.count + produced <= limit else {
+                throw CompressionError.zstd(operation: "decompress (limit)", detail: "output larger than \(limit) bytes")
+            }
+            output += chunk[0..<produced]
+            // Done when the input is used up and the last frame is complete; a produced
+            // count below the buffer's size with input left means zstd wants more input.
+            if source.pos == source.size && produced < chunk.count { break }
+        }
+        guard lastResult == 0 else {
+            throw CompressionError.zstd(operation: "decompress", detail: "input ends inside a frame")
+        }
+        return output
+    }
 }
 
 /// The libzstd this process runs with.

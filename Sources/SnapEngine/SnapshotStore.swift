@@ -18,13 +18,17 @@ public struct SnapshotFilter: Sendable {
         self.hosts = hosts; self.paths = paths; self.tags = tags
     }
 
-    public func matches(_ s: Snapshot) -> Bool {
-        if !hosts.isEmpty && !hosts.contains(s.hostname) { return false }
-        if !paths.isEmpty && Set(paths) != Set(s.paths) { return false }
+    public func matches(_ s: Snapshot) -> Bool { matches(hostname: s.hostname, paths: s.paths, tags: s.tags) }
+
+    /// Whether a snapshot with these labels matches (also another tool's snapshot, as
+    /// `snap copy --from-repo restic:…` selects restic's).
+    public func matches(hostname: String, paths snapshotPaths: [String], tags snapshotTags: [String]) -> Bool {
+        if !hosts.isEmpty && !hosts.contains(hostname) { return false }
+        if !paths.isEmpty && Set(paths) != Set(snapshotPaths) { return false }
         if !tags.isEmpty {
             // As in restic, an empty tag group ("--tag ''") matches snapshots without tags.
             let any = tags.contains { group in
-                group.isEmpty ? s.tags.isEmpty : group.split(separator: ",").allSatisfy { s.tags.contains(String($0)) }
+                group.isEmpty ? snapshotTags.isEmpty : group.split(separator: ",").allSatisfy { snapshotTags.contains(String($0)) }
             }
             if !any { return false }
         }

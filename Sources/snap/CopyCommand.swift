@@ -5,12 +5,19 @@ import SnapRepository
 
 struct CopyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "copy", abstract: "Copy snapshots from another snap repository into this one.",
+        commandName: "copy", abstract: "Copy snapshots from another snap repository, or import them from a restic repository.",
         discussion: """
         The repositories may have different keys and chunker settings: every blob is decrypted \
         from the source and stored under the destination's keys unless the destination has it. \
         Snapshots already copied (found by their 'original' ID) are skipped, so an interrupted copy \
         resumes. The destination is the usual -r/--repo; the source is --from-repo.
+
+        With --from-repo restic:LOCATION (a path, s3:, sftp:, rest: or rclone: location of a \
+        restic repository, read-only), every selected restic snapshot becomes one snap snapshot \
+        with the same time, host, user, paths and tags; its 'imported_from' names the restic \
+        snapshot, so a second run imports only what is new. Content is re-chunked with this \
+        repository's chunker; a file whose restic content was imported before is not read again \
+        (docs/from-restic.md).
         """)
 
     @Argument(help: "Snapshots to copy (IDs, prefixes, 'latest'); all matching the filters if none.")
@@ -29,21 +36,30 @@ struct CopyCommand: ParsableCommand {
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
+    /// The source's password: from --from-password-file, --from-password-command, the
+    /// environment, or asked for.
+    private func sourcePassword(_ env: [String: String]) throws -> String {
+        if let file = fromPasswordFile ?? env["SNAP_FROM_PASSWORD_FILE"] {
+            return try PasswordSource.read(file: file)
+        } else if let command = fromPasswordCommand ?? env["SNAP_FROM_PASSWORD_COMMAND"] {
+            return try PasswordSource.run(command: command, timeout: global.passwordCommandTimeout)
+        } else if let value = env["SNAP_FROM_PASSWORD"], !value.isEmpty {
+            return value
+        }
+        return try PasswordSource.prompt(confirm: false, label: "enter password for the source repository: ")
+    }
+
     func run() throws {
         try reportingErrors {
             let env = global.environment
             guard let location = fromRepository ?? env["SNAP_FROM_REPOSITORY"], !location.isEmpty else {
                 throw CLIError("no source repository: use --from-repo or set SNAP_FROM_REPOSITORY")
             }
-            let password: String
-            if let file = fromPasswordFile ?? env["SNAP_FROM_PASSWORD_FILE"] {
-                password = try PasswordSource.read(file: file)
-            } else if let command = fromPasswordCommand ?? env["SNAP_FROM_PASSWORD_COMMAND"] {
-                password = try PasswordSource.run(command: command, timeout: global.passwordCommandTimeout)
-            } else if let value = env["SNAP_FROM_PASSWORD"], !value.isEmpty {
-                password = value
-            } else {
-                password = try PasswordSource.prompt(confirm: false, label: "enter password for the source repository: ")
+            let password = try sourcePassword(env)
+            if location.hasPrefix(ResticCopy.prefix) {
+                try ResticCopy(location: String(location.dropFirst(ResticCopy.prefix.count)), password: password,
+                               ids: ids, filter: filter.snapshotFilter, global: global).run()
+                return
             }
             try RepositoryLocation.checkLocal(location)
             let sourceBackend = try RepositoryLocation.backend(for: location, options: global.backendOptions)

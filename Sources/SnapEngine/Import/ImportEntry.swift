@@ -26,9 +26,16 @@ public struct ImportEntry {
     public var atime: Timestamp?
     /// A regular file's content; `nil` for anything else (and an empty file).
     public var content: ImportContent?
+    /// For a folder: its whole tree, already stored in this repository by an earlier
+    /// import of the same source folder (restic names identical folders with one tree ID),
+    /// so that its entries need not be added one by one; the tree blob must be in the
+    /// repository's index. It must hold no hard link whose other names lie outside it.
+    /// `nil`: the folder's entries are added (or implied) as usual.
+    public var knownTree: BlobID?
 
-    public init(path: [[UInt8]], node: Node, atime: Timestamp? = nil, content: ImportContent? = nil) {
-        self.path = path; self.node = node; self.atime = atime; self.content = content
+    public init(path: [[UInt8]], node: Node, atime: Timestamp? = nil, content: ImportContent? = nil,
+                knownTree: BlobID? = nil) {
+        self.path = path; self.node = node; self.atime = atime; self.content = content; self.knownTree = knownTree
     }
 }
 

@@ -61,6 +61,15 @@ public final class SnapshotImporter {
         switch node.type {
         case .directory:
             node.size = 0
+            if let known = entry.knownTree {
+                // A whole stored tree: kept as one finished entry, nothing below it is visited.
+                guard context.repository.index.contains(known) else {
+                    throw ImportError.unknownContent(path: display, blob: known.short)
+                }
+                node.subtree = known
+                tree.setLeaf(path, node: node)
+                return []
+            }
             tree.setFolder(path, node: node)
             return []
         case .hardlink:

@@ -1,0 +1,75 @@
+import SnapComposition
+import SnapCore
+import SnapEngine
+import SnapRestic
+
+/// `snap copy --from-repo restic:LOCATION`: imports restic snapshots into the repository.
+/// Parses nothing itself (CopyCommand does); opens both repositories, selects, runs the
+/// engine's `ResticImporter` and prints.
+struct ResticCopy {
+    static let prefix = "restic:"
+
+    let location: String
+    let password: String
+    let ids: [String]
+    let filter: SnapshotFilter
+    let global: GlobalOptions
+
+    func run() throws {
+        guard !location.isEmpty else { throw CLIError("no location after 'restic:' in --from-repo") }
+        try RepositoryLocation.checkLocal(location)
+        let backend = try RepositoryLocation.backend(for: location, options: global.backendOptions)
+        let source: ResticRepository
+        do {
+            source = try ResticRepository(backend: backend, password: password)
+        } catch let error as ResticError {
+            let code: Int32
+            switch error {
+            case .wrongPassword: code = Exit.wrongPassword
+            case .noKeys: code = Exit.noRepository
+            case .exclusivelyLocked: code = Exit.lockFailed
+            default: code = Exit.fatal
+            }
+            throw CLIError("cannot open the restic repository \(backend.location): \(error)", exitCode: code)
+        }
+        let selected = try select(source)
+        let destination = try global.openRepository()
+        let session = try ImportSession(repository: destination, options: ImportOptions(lockHostname: Identity.hostname),
+                                        warn: { Output.error("warning: \($0)") })
+        defer { session.close() }
+        let progress = TaskProgress()
+        let line = StatusLine.task(progress, global: global)
+        let outcome = Result { try ResticImporter(source: source, session: session, progress: progress).run(selected) }
+        line?.stop()
+        let result = try outcome.get()
+        if global.json { try Output.jsonSummary(result); return }
+        for warning in result.warnings { Output.error("warning: \(warning)") }
+        guard !global.quiet else { return }
+        for (from, to) in result.imported { Output.line("restic snapshot \(from.short) imported as \(to.short)") }
+        if !result.alreadyImported.isEmpty { Output.line("\(result.alreadyImported.count) restic snapshots were imported before") }
+        Output.line("imported \(result.imported.count) snapshots: \(result.filesRead) files read (\(Output.bytes(result.bytesRead))), "
+                    + "\(result.filesKnown) files already imported, \(Output.bytes(result.bytesAdded)) new")
+    }
+
+    /// The restic snapshots named by `ids` (IDs, prefixes, `latest`), or all, that match
+    /// the filters, oldest first.
+    private func select(_ source: ResticRepository) throws -> [(id: ResticSnapshotID, snapshot: ResticSnapshot)] {
+        let matching = source.snapshots.filter {
+            filter.matches(hostname: $0.snapshot.hostname, paths: $0.snapshot.paths, tags: $0.snapshot.tags)
+        }
+        guard !ids.isEmpty else { return matching }
+        var chosen: [(id: ResticSnapshotID, snapshot: ResticSnapshot)] = []
+        for id in ids {
+            let entry: (id: ResticSnapshotID, snapshot: ResticSnapshot)
+            if id == "latest" {
+                guard let newest = matching.last else { throw CLIError("no restic snapshot matches the filters") }
+                entry = newest
+            } else {
+                entry = try source.snapshot(matching: id)
+                guard filter.matches(hostname: entry.snapshot.hostname, paths: entry.snapshot.paths, tags: entry.snapshot.tags) else { continue }
+            }
+            if !chosen.contains(where: { $0.id == entry.id }) { chosen.append(entry) }
+        }
+        return chosen.sorted { a, b in (a.snapshot.timestamp ?? b.snapshot.timestamp).map { t in b.snapshot.timestamp.map { t < $0 } ?? false } ?? false }
+    }
+}

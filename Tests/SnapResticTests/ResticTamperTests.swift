@@ -1,0 +1,180 @@
+import Foundation
+import XCTest
+import SnapCore
+import SnapCrypto
+import SnapStorage
+@testable import SnapRestic
+
+/// A changed byte anywhere in a restic repository gives an error naming the file, and
+/// restic's exclusive lock stops the reader before it reads anything else.
+final class ResticTamperTests: XCTestCase {
+    nonisolated(unsafe) private static var shared: ResticFixture?
+    private var fixture: ResticFixture!
+
+    override func setUpWithError() throws {
+        try XCTSkipIf(ResticFixture.restic == nil, "restic is not installed (scripts/install-deps.sh installs it)")
+        if Self.shared == nil {
+            let made = try ResticFixture(version: nil)
+            try made.write("file.bin", pseudoRandomBytes(count: 200_000, seed: 3))
+            try made.write("notes.txt", Array("notes\n".utf8))
+            _ = try made.backup(host: "h", tags: [])
+            Self.shared = made
+        }
+        fixture = Self.shared
+    }
+
+    /// Removes the shared repository now: the test case instances that hold it live until
+    /// the process ends, so its deinit would come too late.
+    override class func tearDown() {
+        shared?.folder.remove()
+        shared = nil
+    }
+
+    /// The one file of `kind` (the first, for data).
+    private func path(of kind: FileKind) throws -> String {
+        let backend = LocalBackend(root: fixture.repository)
+        let file = try XCTUnwrap(try backend.list(kind).map(\.file).sorted { $0.name < $1.name }.first)
+        return backend.path(of: file)
+    }
+
+    /// Flips one bit at `offset` (from the end when negative) of the file at `path`, runs
+    /// `body`, and restores the byte.
+    private func withFlippedBit(_ path: String, at offset: Int, _ body: () throws -> Void) throws {
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        let position = offset < 0 ? bytes.count + offset : offset
+        bytes[position] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        defer {
+            bytes[position] ^= 0x10
+            try? Data(bytes).write(to: URL(fileURLWithPath: path))
+        }
+        try body()
+    }
+
+    private func open() throws -> ResticRepository {
+        try ResticRepository(backend: fixture.backend(), password: ResticFixture.password)
+    }
+
+    private func assertDamaged(_ expression: @autoclosure () throws -> Any, naming file: String,
+                               line: UInt = #line) {
+        XCTAssertThrowsError(try expression(), line: line) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains(file), "\(text) should name \(file)", line: line)
+            XCTAssertTrue(text.contains("damaged"), text, line: line)
+            XCTAssertFalse(text.contains("\n"), "one line: \(text)", line: line)
+        }
+    }
+
+    func testTamperedSnapshotNamesIt() throws {
+        let snapshot = try path(of: .snapshots)
+        let name = "snapshots/" + (snapshot as NSString).lastPathComponent
+        try withFlippedBit(snapshot, at: 40) { assertDamaged(try open(), naming: name) }
+        _ = try open()
+    }
+
+    func testTamperedIndexNamesIt() throws {
+        let index = try path(of: .index)
+        let name = "index/" + (index as NSString).lastPathComponent
+        try withFlippedBit(index, at: -20) { assertDamaged(try open(), naming: name) }
+    }
+
+    // A changed blob byte fails when that blob is read; a changed header byte when the header is.
+    func testTamperedPackNamesIt() throws {
+        let repository = try open()
+        let root = try repository.loadTree(repository.snapshots[0].snapshot.tree)
+        let files = try repository.loadTree(try XCTUnwrap(root.first?.subtree))
+        let file = try XCTUnwrap(files.first { $0.name == Array("file.bin".utf8) })
+        let blob = try XCTUnwrap(file.content.first)
+        let location = try XCTUnwrap(repository.index.location(of: blob))
+        let pack = LocalBackend(root: fixture.repository).path(of: FileName(.data, location.pack.hex))
+        let name = "data/\(location.pack.hex)"
+        XCTAssertEqual(try repository.contentReader(file.content).readAll().count, 200_000)
+        try withFlippedBit(pack, at: location.offset + 100) {
+            assertDamaged(try repository.contentReader(file.content).readAll(), naming: name)
+            XCTAssertNoThrow(try repository.packHeader(location.pack), "the header is intact")
+        }
+        try withFlippedBit(pack, at: -10) {
+            assertDamaged(try repository.packHeader(location.pack), naming: name)
+        }
+    }
+
+    // The blob reader reads a pack's blobs with one request and still checks each blob:
+    // a changed byte in the second blob of a window fails with the pack named.
+    func testBlobReaderReadsWindowsAndChecksEachBlob() throws {
+        let repository = try open()
+        let root = try repository.loadTree(repository.snapshots[0].snapshot.tree)
+        let files = try repository.loadTree(try XCTUnwrap(root.first?.subtree))
+        let content = files.filter { $0.kind == .file }.flatMap(\.content)
+        XCTAssertEqual(content.count, 2)
+        let packs = Set(content.compactMap { repository.index.location(of: $0)?.pack })
+        XCTAssertEqual(packs.count, 1, "restic packs small data blobs together")
+        let reader = ResticBlobReader(repository: repository)
+        for id in content { XCTAssertEqual(try reader.loadBlob(id, type: .data), try repository.loadBlob(id, type: .data)) }
+        XCTAssertEqual(reader.reads, 1)
+        XCTAssertEqual(reader.blobsFromWindow, 1)
+
+        let sorted = content.sorted { repository.index.location(of: $0)!.offset < repository.index.location(of: $1)!.offset }
+        let second = try XCTUnwrap(repository.index.location(of: sorted[1]))
+        let pack = LocalBackend(root: fixture.repository).path(of: FileName(.data, second.pack.hex))
+        try withFlippedBit(pack, at: second.offset + 20) {
+            let fresh = ResticBlobReader(repository: repository)
+            XCTAssertNoThrow(try fresh.loadBlob(sorted[0], type: .data))
+            assertDamaged(try fresh.loadBlob(sorted[1], type: .data), naming: "data/\(second.pack.hex)")
+        }
+        // A tree asked for twice is decoded once.
+        XCTAssertEqual(try reader.loadTree(repository.snapshots[0].snapshot.tree), root)
+        let readsBefore = reader.reads
+        _ = try reader.loadTree(repository.snapshots[0].snapshot.tree)
+        XCTAssertEqual(reader.reads, readsBefore)
+    }
+
+    func testTamperedKeyFileIsAWrongPasswordOrDamage() throws {
+        let key = try path(of: .keys)
+        var text = try String(contentsOfFile: key, encoding: .utf8)
+        let original = text
+        defer { try? original.write(toFile: key, atomically: false, encoding: .utf8) }
+        // Change one base64 digit of the sealed master key.
+        let range = try XCTUnwrap(text.range(of: "\"data\":\""))
+        let index = text.index(range.upperBound, offsetBy: 30)
+        text.replaceSubrange(index...index, with: text[index] == "A" ? "B" : "A")
+        try text.write(toFile: key, atomically: false, encoding: .utf8)
+        XCTAssertThrowsError(try open()) { error in
+            XCTAssertEqual(error as? ResticError, .wrongPassword(location: self.fixture.backend().location, keysTried: 1))
+        }
+    }
+
+    // restic's exclusive lock (planted the way restic writes it, and read back by restic
+    // itself) stops the reader; a shared lock does not.
+    func testExclusiveLockRefusesAndSharedLockDoesNot() throws {
+        let key = try fixture.masterKey()
+        func plant(exclusive: Bool) throws -> String {
+            let json = #"{"time":"\#(rfc3339Now())","exclusive":\#(exclusive),"hostname":"otherhost","username":"admin","pid":4242,"uid":0,"gid":0}"#
+            let sealed = try resticSeal(Array(json.utf8), key: key)
+            let name = Hex.encode(SHA256.hash(sealed))
+            try LocalBackend(root: fixture.repository).write(FileName(.locks, name), data: sealed)
+            return name
+        }
+        let shared = try plant(exclusive: false)
+        XCTAssertTrue(try fixture.restic(["--no-lock", "cat", "lock", shared]).contains("\"exclusive\": false"))
+        XCTAssertNoThrow(try open())
+        let exclusive = try plant(exclusive: true)
+        defer {
+            unlink("\(fixture.repository)/locks/\(exclusive)")
+            unlink("\(fixture.repository)/locks/\(shared)")
+        }
+        XCTAssertTrue(try fixture.restic(["--no-lock", "cat", "lock", exclusive]).contains("\"exclusive\": true"))
+        XCTAssertThrowsError(try open()) { error in
+            guard case .exclusivelyLocked(let file, let holder, _)? = error as? ResticError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, "locks/\(exclusive)")
+            XCTAssertEqual(holder, "admin@otherhost (PID 4242)")
+        }
+        let listing = try FileManager.default.contentsOfDirectory(atPath: "\(fixture.repository)/locks").sorted()
+        XCTAssertEqual(listing, [exclusive, shared].sorted(), "the reader wrote no lock of its own")
+    }
+
+    private func rfc3339Now() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}
