@@ -76,7 +76,7 @@ static void *op_init(struct fuse_conn_info *conn, struct fuse_config *cfg) {
     cfg->kernel_cache = 1;     // snapshot content never changes: keep it between opens
     // Folders come with their entries' attributes (readdirplus) on every listing, not only
     // when the kernel guesses that `ls -l` is running: they cost nothing extra here, and
-    // `du`, `find` and `ls -R` then stat without a LOOKUP per name.
+    // `du`, `find` and `ls -l` then stat without a LOOKUP per name.
     if (conn->capable & FUSE_CAP_READDIRPLUS) conn->want |= FUSE_CAP_READDIRPLUS;
     conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
     if (working_folder >= 0 && fchdir(working_folder) != 0) perror("snap: cannot return to the working folder");
@@ -100,10 +100,10 @@ static int op_readlink(const char *path, char *buffer, size_t size) {
 }
 
 // Folders are listed at opendir, once, into a table kept with the open folder; readdir
-// hands it out with offsets (entry i + 1). Offsets matter: libfuse 3.14's high-level API
+// hands it out page by page with offsets. Offsets matter: libfuse 3.14's high-level API
 // passes a folder's attributes on to the kernel with readdirplus only in its offset mode
 // (fill_dir_plus calls do_lookup only when `off` is nonzero); without offsets every name
-// costs the kernel a LOOKUP round trip, which doubled the time of `du -s` and `ls -R`.
+// costs the kernel a LOOKUP round trip (a cold `du -s` of 78k files took 2–5 times as long).
 struct listed_entry {
     char *name;
     struct stat attributes;
