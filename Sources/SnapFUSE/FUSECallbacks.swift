@@ -151,3 +151,7 @@ private func copyOut(_ bytes: [UInt8], _ buffer: UnsafeMutablePointer<CChar>?, _
     bytes.withUnsafeBytes { if let base = $0.baseAddress { UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: $0.count) } }
     return Int32(clamping: bytes.count)
 }
+
+func fuseStoredBytes() -> UInt64 {
+    UInt64(clamping: fileSystem()?.storedBytes ?? 0)
+}

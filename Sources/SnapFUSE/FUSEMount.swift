@@ -116,7 +116,7 @@ public enum FUSEMount {
         let arguments = ["snap", mountpoint, "-f", "-o", mountOptions.joined(separator: ",")]
         var operations = snap_fuse_operations(
             getattr: fuseGetattr, readlink: fuseReadlink, readdir: fuseReaddir, open: fuseOpen, read: fuseRead,
-            release: fuseRelease, getxattr: fuseGetxattr, listxattr: fuseListxattr)
+            release: fuseRelease, getxattr: fuseGetxattr, listxattr: fuseListxattr, stored_bytes: fuseStoredBytes)
         servedFileSystem.withLock { $0 = fileSystem }
         defer { servedFileSystem.withLock { $0 = nil } }
         var cArguments = arguments.map { strdup($0) }

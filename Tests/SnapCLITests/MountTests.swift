@@ -175,6 +175,42 @@ final class MountTests: XCTestCase {
     }
 
     /// libfuse changes to / before serving: a repository given by a relative path still works.
+    /// A folder too large for one kernel readdir request is listed whole, in pages by
+    /// offset, with each entry's attributes; `df` (statvfs) shows the stored packs' size.
+    func testLargeFolderIsListedWholeAndStatfsShowsTheStoredBytes() throws {
+        let data = "\(work)/many"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
+        var expected: [String: Int] = [:]
+        for i in 0..<600 {  // ~600 × ~150 bytes of readdirplus: about 25 requests of 4 KiB
+            let name = String(format: "entry-%04d-with-a-longer-name-to-fill-pages.txt", i)
+            try String(repeating: "x", count: i).write(toFile: "\(data)/\(name)", atomically: false, encoding: .utf8)
+            expected[name] = i
+        }
+        try snap.expect(0, ["backup", data])
+        let mounted = try mount()
+        let folder = "\(mounted.mountpoint)/snapshots/latest\(data)"
+        let listed = try FileManager.default.contentsOfDirectory(atPath: folder)
+        XCTAssertEqual(listed.count, 600)
+        XCTAssertEqual(Set(listed), Set(expected.keys))
+        for (name, size) in expected {
+            var st = stat()
+            XCTAssertEqual(lstat("\(folder)/\(name)", &st), 0, name)
+            XCTAssertEqual(Int(st.st_size), size, name)
+        }
+
+        var fs = statvfs()
+        XCTAssertEqual(statvfs(mounted.mountpoint, &fs), 0)
+        XCTAssertEqual(fs.f_bsize, 4096)
+        XCTAssertEqual(fs.f_namemax, 255)
+        XCTAssertEqual(fs.f_bavail, 0)
+        let stored = try packFiles().reduce(0) { total, path in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0)
+        }
+        XCTAssertGreaterThan(stored, 0)
+        XCTAssertEqual(Int(fs.f_blocks), (stored + 4095) / 4096)
+        XCTAssertEqual(try mounted.stop(SIGINT), 0, mounted.output)
+    }
+
     func testRelativeRepositoryPath() throws {
         try "relative\n".write(toFile: "\(work)/r.txt", atomically: false, encoding: .utf8)
         try snap.expect(0, ["backup", "\(work)/r.txt"])

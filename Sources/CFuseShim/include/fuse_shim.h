@@ -20,7 +20,7 @@ typedef struct snap_fuse_operations {
     int (*getattr)(const char *path, struct stat *attributes);
     /// Writes the link target (not NUL-terminated) into `buffer`; returns its full length.
     int (*readlink)(const char *path, char *buffer, size_t size);
-    /// Calls `add` for every entry but `.` and `..`.
+    /// Calls `add` for every entry but `.` and `..` (once per opening of the folder).
     int (*readdir)(const char *path, void *context, snap_fuse_add_entry add);
     int (*open)(const char *path, uint64_t *handle);
     int (*read)(uint64_t handle, char *buffer, size_t size, int64_t offset);
@@ -29,6 +29,8 @@ typedef struct snap_fuse_operations {
     int (*getxattr)(const char *path, const char *name, char *value, size_t size);
     /// The NUL-separated names' total length; written when `size` is large enough.
     int (*listxattr)(const char *path, char *list, size_t size);
+    /// The bytes the repository stores (shown by `df` as the mount's used blocks).
+    uint64_t (*stored_bytes)(void);
 } snap_fuse_operations;
 
 /// Loads libfuse3, once. Returns 0 on success; otherwise writes a one-line reason into

@@ -72,6 +72,10 @@ public final class SnapshotFileSystem: Sendable {
     /// Reads of data from the repository so far (a blob, or a stretch of blobs, each).
     public var blobLoads: Int { blobs.loads }
 
+    /// The bytes of all packs the repository's index lists: what the snapshots take where
+    /// they are stored (`df` on the mount shows it as used space).
+    public var storedBytes: Int { repository.index.packs.reduce(0) { $0 + $1.size } }
+
     /// The number of snapshots shown now (listing them first if the list is stale).
     public var snapshotCount: Int { catalog.listing(maxAge: options.refreshInterval).records.count }
 
