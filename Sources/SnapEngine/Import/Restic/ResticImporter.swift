@@ -97,7 +97,7 @@ public final class ResticImporter {
 
     /// How far the walk runs ahead of the entries being imported: entries queued at most,
     /// and planned blobs beyond which no more files are looked for.
-    static let maxStepsAhead = 1024
+    private static let maxStepsAhead = 1024
     private static func enoughBlobsAhead(_ ahead: ResticReadAhead) -> Bool { ahead.pending >= 2 * ahead.limits.maxBlobs }
 
     /// Hands every entry below the restic tree `root` to `importer`, in restic's tree order.
