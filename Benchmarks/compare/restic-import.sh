@@ -4,7 +4,8 @@
 # of the newest state of the tree (both into fresh repositories), in turns, REPS times.
 # Prints medians, the repositories' sizes, and checks that the newest imported snapshot
 # restores identical to `restic restore` of its original.
-# Usage: Benchmarks/compare/restic-import.sh   (SOURCE, SNAPSHOTS, REPS, WORK, SNAP to override)
+# Usage: Benchmarks/compare/restic-import.sh   (SOURCE, SNAPSHOTS, REPS, WORK, SNAP to override;
+# BASELINE=/path/to/an/older/snap also times that binary's import in the same turns)
 set -euo pipefail
 SOURCE=${SOURCE:-/usr/share/doc}
 SNAPSHOTS=${SNAPSHOTS:-5}
@@ -30,9 +31,15 @@ done
 files=$(find "$WORK/src" -type f | wc -l); bytes=$(du -sb "$WORK/src" | cut -f1)
 echo "tree: $SOURCE, newest state $files files, $((bytes / 1048576)) MiB; $SNAPSHOTS restic snapshots, restic repository $(du -sm "$WORK/restic" | cut -f1) MiB"
 warm() { cat "$@" >/dev/null 2>&1 || true; find "$1" -type f -exec cat {} + >/dev/null; }
-import_times=(); backup_times=()
+import_times=(); backup_times=(); baseline_times=()
 for rep in $(seq 1 "$REPS"); do
-  rm -rf "$WORK/snap-import" "$WORK/snap-backup"
+  rm -rf "$WORK/snap-import" "$WORK/snap-backup" "$WORK/snap-baseline"
+  if [ -n "${BASELINE:-}" ]; then
+    SNAP_REPOSITORY="$WORK/snap-baseline" "$BASELINE" init -q >/dev/null
+    warm "$WORK/restic"
+    s=$(date +%s.%N); SNAP_REPOSITORY="$WORK/snap-baseline" "$BASELINE" copy -q --from-repo "restic:$WORK/restic"; e=$(date +%s.%N)
+    baseline_times+=("$(echo "$e - $s" | bc)")
+  fi
   SNAP_REPOSITORY="$WORK/snap-import" "$SNAP" init -q >/dev/null
   SNAP_REPOSITORY="$WORK/snap-backup" "$SNAP" init -q >/dev/null
   warm "$WORK/restic"
@@ -41,11 +48,12 @@ for rep in $(seq 1 "$REPS"); do
   warm "$WORK/src"
   s=$(date +%s.%N); (cd "$WORK" && SNAP_REPOSITORY="$WORK/snap-backup" "$SNAP" backup -q src); e=$(date +%s.%N)
   backup_times+=("$(echo "$e - $s" | bc)")
-  echo "rep $rep: import ${import_times[-1]} s, backup ${backup_times[-1]} s"
+  echo "rep $rep: import ${import_times[-1]} s, backup ${backup_times[-1]} s${BASELINE:+, baseline import ${baseline_times[-1]} s}"
 done
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 mi=$(median "${import_times[@]}"); mb=$(median "${backup_times[@]}")
 echo "median: import of $SNAPSHOTS snapshots ${mi} s, plain backup of the newest ${mb} s, ratio $(echo "scale=2; $mi / $mb" | bc)"
+[ -z "${BASELINE:-}" ] || echo "baseline ($BASELINE): import $(median "${baseline_times[@]}") s, ratio to the plain backup $(echo "scale=2; $(median "${baseline_times[@]}") / $mb" | bc)"
 echo "sizes: snap after import $(du -sm "$WORK/snap-import" | cut -f1) MiB, snap after one backup $(du -sm "$WORK/snap-backup" | cut -f1) MiB"
 echo "second run (nothing new):"; /usr/bin/time -f "  %e s" env SNAP_REPOSITORY="$WORK/snap-import" "$SNAP" copy -q --from-repo "restic:$WORK/restic"
 # The newest snapshot, restored by each tool, must be the same tree.

@@ -26,7 +26,7 @@ public final class ResticBlobReader {
         let bytes: [UInt8]
     }
 
-    private let repository: ResticRepository
+    let repository: ResticRepository
     private let decompressor: ZstdDecompressor?
     /// The windows read last, most recent last: restic fills several packs at once, so a
     /// walk moves between a few of them.
@@ -49,31 +49,46 @@ public final class ResticBlobReader {
     ///
     /// - Throws: as `ResticRepository.loadBlob`.
     public func loadBlob(_ id: ResticBlobID, type: ResticBlobType) throws -> [UInt8] {
+        let location = try self.location(of: id, type: type)
+        let file = FileName(.data, location.pack.hex).description
+        guard let (sealed, cached) = try sealedFromWindow(location, file: file) else {
+            reads += 1
+            return try repository.loadBlob(id, type: type)
+        }
+        if let plaintext = try? ResticRepository.decodeBlob(sealed, id: id, location: location, key: repository.key,
+                                                             file: file, decompressor: decompressor) {
+            if cached { blobsFromWindow += 1 }
+            return plaintext
+        }
+        // Damaged in the window: read the blob alone, which lets a mirror fail over.
+        windows.removeLast()
+        return try repository.loadBlob(id, type: type)
+    }
+
+    /// Where blob `id` of `type` is stored.
+    func location(of id: ResticBlobID, type: ResticBlobType) throws -> ResticBlobLocation {
         guard let location = repository.index.location(of: id), location.type == type else {
             throw ResticError.blobNotIndexed(blob: id.hex, type: type)
         }
-        let file = FileName(.data, location.pack.hex).description
+        return location
+    }
+
+    /// The sealed bytes of the blob at `location`, from a window already read (`cached`) or
+    /// from a new one, which becomes the most recent window; `nil` when a window would hold
+    /// no more than the blob itself, which is then best read alone.
+    ///
+    /// - Throws: `ResticError.storage` when the window cannot be read.
+    func sealedFromWindow(_ location: ResticBlobLocation, file: String) throws -> (sealed: [UInt8], cached: Bool)? {
         let end = location.offset + location.length
         if let index = windows.lastIndex(where: { $0.pack == location.pack && location.offset >= $0.start
                                                     && end <= $0.start + $0.bytes.count }) {
             let window = windows.remove(at: index)
             windows.append(window)
-            let sealed = Array(window.bytes[(location.offset - window.start)..<(end - window.start)])
-            if let plaintext = try? ResticRepository.decodeBlob(sealed, id: id, location: location, key: repository.key,
-                                                                 file: file, decompressor: decompressor) {
-                blobsFromWindow += 1
-                return plaintext
-            }
-            // Damaged in the window: read the blob alone, which lets a mirror fail over.
-            windows.removeLast()
-            return try repository.loadBlob(id, type: type)
+            return (Array(window.bytes[(location.offset - window.start)..<(end - window.start)]), true)
         }
         let windowStart = max(0, location.offset - Self.windowLookBack)
         let windowEnd = min(location.offset + Self.windowSize, repository.index.dataEnd(of: location.pack) ?? end)
-        guard windowEnd > end || windowStart < location.offset else {
-            reads += 1
-            return try repository.loadBlob(id, type: type)
-        }
+        guard windowEnd > end || windowStart < location.offset else { return nil }
         let bytes: [UInt8]
         do {
             bytes = try repository.backend.read(FileName(.data, location.pack.hex), range: windowStart..<max(windowEnd, end))
@@ -83,13 +98,12 @@ public final class ResticBlobReader {
         reads += 1
         windows.append(Window(pack: location.pack, start: windowStart, bytes: bytes))
         if windows.count > Self.maxWindows { windows.removeFirst() }
-        let sealed = Array(bytes[(location.offset - windowStart)..<(end - windowStart)])
-        if let plaintext = try? ResticRepository.decodeBlob(sealed, id: id, location: location, key: repository.key,
-                                                             file: file, decompressor: decompressor) {
-            return plaintext
-        }
-        windows.removeLast()
-        return try repository.loadBlob(id, type: type)
+        return (Array(bytes[(location.offset - windowStart)..<(end - windowStart)]), false)
+    }
+
+    /// Forgets the most recent window (its bytes did not authenticate).
+    func dropNewestWindow() {
+        if !windows.isEmpty { windows.removeLast() }
     }
 
     /// The entries of tree `id`, decoded once and kept while the cache has room.

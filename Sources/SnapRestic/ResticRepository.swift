@@ -141,7 +141,7 @@ public final class ResticRepository: Sendable {
 /// Reads a file's content blob by blob, each authenticated and checked before its bytes
 /// are handed out. Holds at most one blob in memory. Not thread-safe.
 public final class ResticContentReader {
-    private let reader: ResticBlobReader
+    private let load: (ResticBlobID) throws -> [UInt8]
     private let content: [ResticBlobID]
     private var next = 0
     private var buffer: [UInt8] = []
@@ -150,7 +150,13 @@ public final class ResticContentReader {
     public private(set) var bytesRead: UInt64 = 0
 
     init(reader: ResticBlobReader, content: [ResticBlobID]) {
-        self.reader = reader
+        load = { try reader.loadBlob($0, type: .data) }
+        self.content = content
+    }
+
+    /// A reader whose blobs, each checked, come from `load` in content order.
+    init(content: [ResticBlobID], load: @escaping (ResticBlobID) throws -> [UInt8]) {
+        self.load = load
         self.content = content
     }
 
@@ -159,7 +165,7 @@ public final class ResticContentReader {
         guard destination.count > 0 else { return 0 }
         while position == buffer.count {
             guard next < content.count else { return 0 }
-            buffer = try reader.loadBlob(content[next], type: .data)
+            buffer = try load(content[next])
             next += 1
             position = 0
         }

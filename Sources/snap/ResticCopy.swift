@@ -1,3 +1,4 @@
+import Dispatch
 import SnapComposition
 import SnapCore
 import SnapEngine
@@ -19,9 +20,15 @@ struct ResticCopy {
         guard !location.isEmpty else { throw CLIError("no location after 'restic:' in --from-repo") }
         try RepositoryLocation.checkLocal(location)
         let backend = try RepositoryLocation.backend(for: location, options: global.backendOptions)
+        // The two repositories are opened side by side: each starts with its key's scrypt,
+        // and restic's (calibrated by restic, often p > 1) can take half a second.
+        let opening = Pending<ResticRepository>()
+        let password = self.password
+        DispatchQueue.global().async { opening.fulfil(Result { try ResticRepository(backend: backend, password: password) }) }
+        let destination = Result { try global.openRepository() }
         let source: ResticRepository
         do {
-            source = try ResticRepository(backend: backend, password: password)
+            source = try opening.wait()
         } catch let error as ResticError {
             let code: Int32
             switch error {
@@ -33,8 +40,7 @@ struct ResticCopy {
             throw CLIError("cannot open the restic repository \(backend.location): \(error)", exitCode: code)
         }
         let selected = try select(source)
-        let destination = try global.openRepository()
-        let session = try ImportSession(repository: destination, options: ImportOptions(lockHostname: Identity.hostname),
+        let session = try ImportSession(repository: try destination.get(), options: ImportOptions(lockHostname: Identity.hostname),
                                         warn: { Output.error("warning: \($0)") })
         defer { session.close() }
         let progress = TaskProgress()

@@ -164,6 +164,52 @@ final class ResticImportTests: XCTestCase {
         }
     }
 
+    // A damaged blob in the middle of a snapshot, met while the next files' blobs are
+    // being decoded ahead, stops the import with one line naming the pack; no snapshot is
+    // saved, and once the pack is repaired a new run imports the snapshot whole.
+    func testDamagedBlobMidStreamSavesNoSnapshot() throws {
+        try restic(["init"])
+        for i in 0..<24 { try write(String(format: "f%02d.txt", i), String(repeating: "line \(i) of a file\n", count: 1_500 + 10 * i)) }
+        try restic(["backup", "-q", "src"], in: work)
+        struct Index: Decodable {
+            struct Pack: Decodable { let id: String; let blobs: [Blob] }
+            struct Blob: Decodable { let type: String; let offset: Int; let length: Int }
+            let packs: [Pack]
+        }
+        let indexID = try XCTUnwrap(try restic(["list", "index"]).split(separator: "\n").first)
+        let index = try JSONDecoder().decode(Index.self, from: Data(try restic(["cat", "index", String(indexID)]).utf8))
+        let pack = try XCTUnwrap(index.packs.first { $0.blobs.contains { $0.type == "data" } })
+        let blobs = pack.blobs.filter { $0.type == "data" }.sorted { $0.offset < $1.offset }
+        XCTAssertGreaterThanOrEqual(blobs.count, 20)
+        let blob = blobs[blobs.count / 2]
+        let path = "\(work)/restic/data/\(pack.id.prefix(2))/\(pack.id)"
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[blob.offset + blob.length / 2] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let failed = try snap.run(["copy", "--from-repo", "restic:\(work)/restic"])
+        XCTAssertNotEqual(failed.status, 0)
+        let errors = failed.stderr.split(separator: "\n").filter { !$0.hasPrefix("warning") }
+        XCTAssertEqual(errors.count, 1, failed.stderr)
+        XCTAssertTrue(failed.stderr.contains("data/\(pack.id)") && failed.stderr.contains("damaged"), failed.stderr)
+        let none = try snap.expect(0, ["snapshots", "--json"])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(none.stdout.utf8)) as? [Any])?.count, 0, none.stdout)
+
+        bytes[blob.offset + blob.length / 2] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let repaired = try snap.expect(0, ["copy", "--from-repo", "restic:\(work)/restic"])
+        XCTAssertTrue(repaired.stdout.contains("imported 1 snapshots"), repaired.stdout)
+        let id = try XCTUnwrap(try JSONDecoder().decode([ResticSnapshot].self, from: Data(try restic(["snapshots", "--json"]).utf8)).first?.id)
+        let copy = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["snapshots", "--json"]).stdout.utf8)) as? [[String: Any]])
+        let snapID = try XCTUnwrap(copy.first?["id"] as? String)
+        try restic(["restore", id, "--target", "\(work)/by-restic"])
+        try snap.expect(0, ["restore", snapID, "--target", "\(work)/by-snap"])
+        var comparison = TreeComparison()
+        comparison.compare(Array("\(work)/by-restic/src".utf8), Array("\(work)/by-snap/src".utf8), compareOwners: true)
+        XCTAssertEqual(comparison.differences, [])
+        XCTAssertGreaterThanOrEqual(comparison.entriesCompared, 24)
+    }
+
     func testWrongPasswordAndMissingRepository() throws {
         try restic(["init"])
         let wrong = try snap.run(["copy", "--from-repo", "restic:\(work)/restic"], extraEnvironment: ["SNAP_FROM_PASSWORD": "nope"])

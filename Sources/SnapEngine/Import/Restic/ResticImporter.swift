@@ -69,11 +69,12 @@ public final class ResticImporter {
             return !done
         }
         if !todo.isEmpty { try seedKnownContent(from: imported) }
+        let ahead = ResticReadAhead(reader: blobs, limits: ResticReadAhead.Limits(threads: session.options.workers))
+        defer { ahead.close() }
         for (number, entry) in todo.enumerated() {
             progress.start("importing restic snapshot \(entry.id.short) (\(number + 1) of \(todo.count))")
             let importer = session.snapshot()
-            var links: [LinkKey: [UInt8]] = [:]
-            try walk(entry.snapshot.tree, path: [], importer: importer, links: &links)
+            try importTree(entry.snapshot.tree, into: importer, ahead: ahead)
             guard let time = entry.snapshot.timestamp else {
                 throw ResticError.damaged(file: "snapshots/\(entry.id.hex)", reason: "unreadable time \"\(entry.snapshot.time)\"")
             }
@@ -94,64 +95,136 @@ public final class ResticImporter {
         return result
     }
 
+    /// How far the walk runs ahead of the entries being imported: entries queued at most,
+    /// and planned blobs beyond which no more files are looked for.
+    private static let maxStepsAhead = 1024
+    private static func enoughBlobsAhead(_ ahead: ResticReadAhead) -> Bool { ahead.pending >= 2 * ahead.limits.maxBlobs }
+
+    /// Hands every entry below the restic tree `root` to `importer`, in restic's tree order.
+    /// The walk runs a little ahead of the importing (`Step`s queued, at most
+    /// `maxStepsAhead`), so that the content of the next files to read is already being
+    /// decoded by `ahead` while this thread chunks the current one.
+    private func importTree(_ root: ResticBlobID, into importer: SnapshotImporter, ahead: ResticReadAhead) throws {
+        var walk = TreeWalk(root: try blobs.loadTree(root))
+        var steps: [Step] = []
+        var head = 0
+        while true {
+            while steps.count - head < Self.maxStepsAhead, !Self.enoughBlobsAhead(ahead), let step = try nextStep(&walk) {
+                if case .stream(_, let node, _) = step { ahead.plan(node.content) }
+                steps.append(step)
+            }
+            ahead.fill()
+            guard head < steps.count else { return }
+            let step = steps[head]
+            head += 1
+            if head >= Self.maxStepsAhead {
+                steps.removeFirst(head)
+                head = 0
+            }
+            try perform(step, importer: importer, ahead: ahead)
+        }
+    }
+
+    /// What to do with one entry of a restic tree, decided in walk order.
+    private enum Step {
+        /// Added as it is; `file` counts it as a file done, `knownFolder` as a folder taken whole.
+        case add(ImportEntry, file: Bool, knownFolder: Bool)
+        /// A regular file whose content list was imported before (`known[key]`), or is
+        /// streamed by an earlier step of this walk.
+        case known(ImportEntry, ResticNode, key: RawID)
+        /// A regular file read from restic; its blobs are planned in `ahead`.
+        case stream(ImportEntry, ResticNode, key: RawID)
+    }
+
+    /// The folders being walked, depth-first, and what the walk has decided so far.
+    private struct TreeWalk {
+        struct Folder {
+            let nodes: [ResticNode]
+            var next = 0
+            let path: [[UInt8]]
+        }
+        var stack: [Folder]
+        /// The first name of each hard-linked file met so far.
+        var links: [LinkKey: [UInt8]] = [:]
+        /// Content lists planned to be streamed by an earlier step.
+        var streamed: Set<RawID> = []
+
+        init(root: [ResticNode]) { stack = [Folder(nodes: root, path: [])] }
+    }
+
+    /// The next entry of the walk, with what to do with it; `nil` at the end.
+    private func nextStep(_ walk: inout TreeWalk) throws -> Step? {
+        while var folder = walk.stack.popLast() {
+            guard folder.next < folder.nodes.count else { continue }
+            let node = folder.nodes[folder.next]
+            folder.next += 1
+            walk.stack.append(folder)
+            let entryPath = folder.path + [node.name]
+            var entry = ImportEntry(path: entryPath, node: node.snapNode, atime: node.snapAtime)
+            switch node.kind {
+            case .dir:
+                if let subtree = node.subtree, let tree = trees[subtree], session.repository.index.contains(tree) {
+                    entry.knownTree = tree
+                    return .add(entry, file: false, knownFolder: true)
+                }
+                if let subtree = node.subtree {
+                    walk.stack.append(TreeWalk.Folder(nodes: try blobs.loadTree(subtree), path: entryPath))
+                }
+                return .add(entry, file: false, knownFolder: false)
+            case .file:
+                let linkKey = node.links > 1 ? LinkKey(device: node.deviceID, inode: node.inode) : nil
+                if let linkKey, let first = walk.links[linkKey] {
+                    entry.node.type = .hardlink
+                    entry.node.linkTarget = first
+                    return .add(entry, file: true, knownFolder: false)
+                }
+                if let linkKey { walk.links[linkKey] = Array(entryPath.joined(separator: [PathBytes.slash])) }
+                guard !node.content.isEmpty else { return .add(entry, file: true, knownFolder: false) }
+                let key = Self.contentKey(node.content)
+                // Blobs from earlier in this snapshot count too: the importer knows what it stored.
+                if known[key] != nil || walk.streamed.contains(key) { return .known(entry, node, key: key) }
+                walk.streamed.insert(key)
+                return .stream(entry, node, key: key)
+            default:
+                return .add(entry, file: false, knownFolder: false)
+            }
+        }
+        return nil
+    }
+
     /// A hard-linked file within one snapshot: restic's device and inode numbers.
     private struct LinkKey: Hashable {
         let device: UInt64
         let inode: UInt64
     }
 
-    /// Hands every entry below the restic tree `id` (at `path`) to `importer`.
-    private func walk(_ id: ResticBlobID, path: [[UInt8]], importer: SnapshotImporter,
-                      links: inout [LinkKey: [UInt8]]) throws {
-        for node in try blobs.loadTree(id) {
-            let entryPath = path + [node.name]
-            var entry = ImportEntry(path: entryPath, node: node.snapNode, atime: node.snapAtime)
-            switch node.kind {
-            case .dir:
-                if let subtree = node.subtree, let tree = trees[subtree], session.repository.index.contains(tree) {
-                    entry.knownTree = tree
-                    try importer.add(entry)
-                    result.foldersKnown += 1
-                    continue
-                }
-                try importer.add(entry)
-                if let subtree = node.subtree { try walk(subtree, path: entryPath, importer: importer, links: &links) }
-            case .file:
-                let linkKey = node.links > 1 ? LinkKey(device: node.deviceID, inode: node.inode) : nil
-                if let linkKey, let first = links[linkKey] {
-                    entry.node.type = .hardlink
-                    entry.node.linkTarget = first
-                    try importer.add(entry)
-                    progress.step()
-                    continue
-                }
-                try importFile(node, entry: entry, importer: importer)
-                if let linkKey { links[linkKey] = Array(entryPath.joined(separator: [PathBytes.slash])) }
-            default:
-                try importer.add(entry)
-            }
-        }
-    }
-
-    /// Adds one regular file: as known content when its content list was imported before,
-    /// else streamed from restic's blobs.
-    private func importFile(_ node: ResticNode, entry: ImportEntry, importer: SnapshotImporter) throws {
-        var entry = entry
-        guard !node.content.isEmpty else {
+    /// Imports one entry as its step says.
+    private func perform(_ step: Step, importer: SnapshotImporter, ahead: ResticReadAhead) throws {
+        switch step {
+        case .add(let entry, let file, let knownFolder):
             try importer.add(entry)
-            progress.step()
-            return
-        }
-        let key = Self.contentKey(node.content)
-        // Blobs from earlier in this snapshot count too: the importer knows what it stored.
-        if let previous = known[key] {
+            if knownFolder { result.foldersKnown += 1 }
+            if file { progress.step() }
+        case .known(var entry, let node, let key):
+            guard let previous = known[key] else {
+                // Not stored after all (cannot happen: the step that streams it came first and
+                // succeeded, or the import stopped): read it again.
+                try importFile(node, entry: entry, key: key, reader: blobs.contentReader(node.content), importer: importer)
+                return
+            }
             entry.content = .known(blobs: previous.blobs, size: previous.size)
             try importer.add(entry)
             result.filesKnown += 1
             progress.step()
-            return
+        case .stream(let entry, let node, let key):
+            try importFile(node, entry: entry, key: key, reader: ahead.contentReader(node.content), importer: importer)
         }
-        let reader = blobs.contentReader(node.content)
+    }
+
+    /// Adds one regular file, its content streamed from restic's blobs through `reader`.
+    private func importFile(_ node: ResticNode, entry: ImportEntry, key: RawID, reader: ResticContentReader,
+                            importer: SnapshotImporter) throws {
+        var entry = entry
         let progress = self.progress
         entry.content = .stream { space in
             let n = try reader.read(into: space)
