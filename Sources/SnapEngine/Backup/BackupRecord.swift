@@ -51,6 +51,19 @@ final class BackupRecord: Sendable {
 
     var summary: Snapshot.Summary { state.withLock { $0.summary } }
     var warnings: [String] { state.withLock { $0.warnings } }
+
+    /// The snapshot's summary once everything is stored: the counts, what the blob saver
+    /// wrote, the warnings and the time since `start` (`Clock.now()`).
+    func finalSummary(stored: BlobSaver.Statistics, since start: Double) -> Snapshot.Summary {
+        var summary = self.summary
+        summary.bytesAdded = UInt64(stored.rawBytes)
+        summary.bytesStored = UInt64(stored.storedBytes)
+        summary.blobsAdded = stored.blobs
+        summary.dataBlobsAdded = stored.dataBlobs
+        summary.warnings = warnings.count
+        summary.durationSeconds = Clock.now() - start
+        return summary
+    }
 }
 
 /// Folders below the backed-up paths, compared with the parent snapshot (restic's

@@ -140,13 +140,7 @@ public final class SnapshotImporter {
         try uploads.drain()
         let stored = try saver.finish()
         let record = context.record
-        var summary = record.summary
-        summary.bytesAdded = UInt64(stored.rawBytes)
-        summary.bytesStored = UInt64(stored.storedBytes)
-        summary.blobsAdded = stored.blobs
-        summary.dataBlobsAdded = stored.dataBlobs
-        summary.warnings = record.warnings.count
-        summary.durationSeconds = Clock.now() - start
+        let summary = record.finalSummary(stored: stored, since: start)
         let time = labels.time
         var snapshot = Snapshot(time: RFC3339.format(time, utcOffset: RFC3339.localOffset(at: time.seconds)),
                                 hostname: labels.hostname, username: labels.username, uid: getuid(), gid: getgid(),
