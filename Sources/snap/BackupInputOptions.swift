@@ -13,8 +13,11 @@ struct BackupInputOptions: ParsableArguments {
     @Flag(help: "Import a tar archive read from standard input (or from --stdin-from-command's output) as the snapshot: GNU and PAX tar, long names, xattrs, hard links, sparse files (docs/usage.md).")
     var stdinTar = false
 
-    @Option(help: ArgumentHelp("The file name (or path) of the stream in the snapshot.", valueName: "name"))
-    var stdinFilename = "stdin"
+    @Option(help: ArgumentHelp("The file name (or path) of the stream in the snapshot (default: stdin).", valueName: "name"))
+    var stdinFilename: String?
+
+    /// The stream's name in the snapshot.
+    private var streamName: String { stdinFilename ?? "stdin" }
 
     @Option(help: ArgumentHelp("Back up the paths listed in this file, one per line ('-': standard input); # comments, blank lines skipped, glob patterns expanded (repeatable).", valueName: "file"))
     var filesFrom: [String] = []
@@ -41,6 +44,7 @@ struct BackupInputOptions: ParsableArguments {
         if stdinTar {
             guard !stdin else { throw ValidationError("--stdin-tar reads standard input itself: leave out --stdin") }
             guard !lists else { throw ValidationError("--stdin-tar cannot be combined with --files-from") }
+            guard stdinFilename == nil else { throw ValidationError("--stdin-tar keeps the archive's own names: leave out --stdin-filename") }
             if stdinFromCommand && paths.isEmpty { throw ValidationError("--stdin-from-command needs the command after --, e.g. -- borg export-tar REPO::ARCHIVE -") }
             if !stdinFromCommand && !paths.isEmpty { throw ValidationError("--stdin-tar imports standard input only: remove the paths \(paths.joined(separator: " "))") }
         } else if stdin || stdinFromCommand {
@@ -48,9 +52,9 @@ struct BackupInputOptions: ParsableArguments {
             guard !lists else { throw ValidationError("a stream cannot be combined with --files-from") }
             if stdin && !paths.isEmpty { throw ValidationError("--stdin backs up standard input only: remove the paths \(paths.joined(separator: " "))") }
             if stdinFromCommand && paths.isEmpty { throw ValidationError("--stdin-from-command needs the command after --, e.g. -- pg_dump mydb") }
-            let parts = stdinFilename.split(separator: "/")
+            let parts = streamName.split(separator: "/")
             guard !parts.isEmpty, !parts.contains("."), !parts.contains("..") else {
-                throw ValidationError("--stdin-filename '\(stdinFilename)' is not a usable file name")
+                throw ValidationError("--stdin-filename '\(streamName)' is not a usable file name")
             }
         } else if paths.isEmpty && !lists {
             throw ValidationError("give at least one path to back up (or --files-from, --stdin)")
@@ -63,8 +67,8 @@ struct BackupInputOptions: ParsableArguments {
     /// the file lists. Throws when a list cannot be read or names nothing at all.
     func sources(paths: [String]) throws -> Sources {
         if stdinTar { return Sources(command: stdinFromCommand ? paths : nil, tar: true) }
-        if stdin { return Sources(stream: Array(stdinFilename.utf8)) }
-        if stdinFromCommand { return Sources(stream: Array(stdinFilename.utf8), command: paths) }
+        if stdin { return Sources(stream: Array(streamName.utf8)) }
+        if stdinFromCommand { return Sources(stream: Array(streamName.utf8), command: paths) }
         var result = Sources(paths: RawArguments.bytes(of: paths))
         let warn = { (text: String) in Output.error("warning: \(text)") }
         for file in filesFrom { result.paths += try FileList.read(file, kind: .patterns, warn: warn) }

@@ -221,7 +221,7 @@ final class TarImportCLITests: XCTestCase {
         XCTAssertEqual(terminal.status, 1, terminal.stdout + terminal.stderr)
         XCTAssertTrue(terminal.stdout.contains("which is a terminal: pipe one in"), terminal.stdout + terminal.stderr)
 
-        for extra in [["--dry-run"], ["--exclude", "x"], ["--force"], ["some/path"]] {
+        for extra in [["--dry-run"], ["--exclude", "x"], ["--force"], ["some/path"], ["--stdin-filename", "x.tar"]] {
             let refused = try snap.run(["backup", "--stdin-tar"] + extra)
             XCTAssertNotEqual(refused.status, 0, "\(extra)")
             XCTAssertTrue(refused.stderr.contains("--stdin-tar"), "\(extra): \(refused.stderr)")
