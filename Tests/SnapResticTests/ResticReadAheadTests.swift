@@ -20,7 +20,8 @@ final class ResticReadAheadTests: XCTestCase {
                 try made.write(String(format: "f%02d.bin", i), pseudoRandomBytes(count: 20_000 + 1_000 * i, seed: UInt64(10 + i)))
             }
             // Several restic blobs: the read-ahead must keep a file's blobs in order too.
-            try made.write("big.bin", pseudoRandomBytes(count: 6 << 20, seed: 7))
+            // Over restic's largest chunk (8 MiB), so it is always more than one blob.
+            try made.write("big.bin", pseudoRandomBytes(count: 9 << 20, seed: 7))
             _ = try made.backup(host: "h", tags: [])
             Self.shared = made
         }
