@@ -112,6 +112,16 @@ final class SnapshotFileSystemTests: XCTestCase {
         XCTAssertEqual(try names(fs, "/snapshots"), ["2024-05-01 12:00", "2024-05-01 12:00-1", "latest"].map { $0.replacingOccurrences(of: "/", with: "-") })
     }
 
+    // A template without `%` is a Go layout, as restic's `--time-template` takes it.
+    func testTimeTemplateTakesResticsGoLayouts() throws {
+        try backup("2024-05-01T08:03:09Z")
+        for (layout, expected) in [("2006-01-02T15:04:05Z07:00", "2024-05-01T08:03:09Z"), ("Mon Jan _2 15:04 2006", "Wed May  1 08:03 2024"),
+                                   ("02.01.06 3:04PM MST", "01.05.24 8:03AM UTC"), ("20060102-150405 -0700", "20240501-080309 +0000")] {
+            let fs = try mount { $0.timeTemplate = layout }
+            XCTAssertEqual(try names(fs, "/snapshots"), [expected, "latest"], layout)
+        }
+    }
+
     func testEntriesShowStoredMetadata() throws {
         try backup("2024-05-01T12:00:00Z")
         let fs = try mount()

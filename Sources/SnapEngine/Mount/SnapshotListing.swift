@@ -78,8 +78,10 @@ struct SnapshotListing: Sendable {
         !name.isEmpty && name != "." && name != ".." && !name.contains("/") && !name.contains("\0")
     }
 
-    /// `time` through strftime's `template`, in UTC; `/` in the result becomes `-`.
+    /// `time` through `template` (strftime's fields, or a Go layout as restic takes:
+    /// `GoTimeLayout`), in UTC; `/` in the result becomes `-`.
     static func format(_ time: Timestamp, template: String) -> String {
+        let template = GoTimeLayout.strftimeFormat(template)
         var t = time_t(time.seconds)
         var parts = tm()
         guard gmtime_r(&t, &parts) != nil else { return String(time.seconds) }
