@@ -7,10 +7,12 @@ import Synchronization
 
 /// Writes new blobs into packs, uploads full packs, and writes index files for them.
 ///
-/// `save` may be called from several threads at once: compression runs on the caller's
-/// thread, encryption into the open pack is serialised, and full packs are uploaded on
-/// threads of their own, so that compression goes on while storage is busy (an fsync, a
-/// network round trip). Packs are assembled in staged files, not in memory. At most
+/// `save` may be called from several threads at once: compression and encryption run on the
+/// caller's thread, and full packs are uploaded on threads of their own, so that compression
+/// goes on while storage is busy (an fsync, a network round trip). Each concurrent `save`
+/// fills a pack of its own (an idle open pack of the blob's type, or a new one), so no lock
+/// is held while a blob is sealed and written; a backup on N threads ends with at most N
+/// partly filled packs per type, and one when its saves never overlapped. Packs are assembled in staged files, not in memory. At most
 /// `uploadThreads` packs upload and one more waits; `save` blocks beyond that, which bounds
 /// the staged bytes (and the memory of a backend that uploads from memory). Ordering (FORMAT.md, "Write order"): an index file only names packs whose
 /// upload has completed; `finish` returns only once every pack and index file is written.
@@ -26,7 +28,9 @@ public final class BlobSaver: Sendable {
     }
 
     private struct State {
-        var open: [BlobType: PackWriter] = [:]
+        /// Open packs no `save` is using, the last returned on top (so that saves that do not
+        /// overlap keep filling one pack).
+        var idle: [BlobType: [PackWriter]] = [:]
         var inFlight: Set<BlobID> = []
         var unindexed: [IndexedPack] = []
         var statistics = Statistics()
@@ -88,26 +92,28 @@ public final class BlobSaver: Sendable {
             return
         }
 
-        let full: UncheckedBox<PackWriter>? = try state.withLock { box in
-            let writer: PackWriter
-            if let w = box.value.open[type] {
-                writer = w
-            } else {
-                writer = try PackWriter(type: type, keys: repository.keys, file: repository.backend.makeStagedFile())
-                box.value.open[type] = writer
-            }
+        let idle = state.withLock { box in box.value.idle[type]?.popLast().map(UncheckedBox.init) }
+        let writer = try idle ?? UncheckedBox(PackWriter(type: type, keys: repository.keys, file: repository.backend.makeStagedFile()))
+        // A failed add poisons the writer (its `finish` throws), so it goes back all the same:
+        // `finish` then fails the command instead of leaving a reserved blob unwritten.
+        let added = Result<Void, any Error>(catching: {
             if useCompressed {
-                try compressed.withUnsafeBytes { try writer.add(id: id, body: $0, rawLength: plaintext.count) }
+                try compressed.withUnsafeBytes { try writer.value.add(id: id, body: $0, rawLength: plaintext.count) }
             } else {
-                try writer.add(id: id, body: plaintext, rawLength: plaintext.count)
+                try writer.value.add(id: id, body: plaintext, rawLength: plaintext.count)
             }
-            box.value.statistics.blobs += 1
-            if type == .data { box.value.statistics.dataBlobs += 1 }
-            box.value.statistics.rawBytes += plaintext.count
-            guard writer.size >= repository.config.packSize else { return nil }
-            box.value.open[type] = nil
-            return UncheckedBox(writer)
+        })
+        let full: UncheckedBox<PackWriter>? = state.withLock { box in
+            if case .success = added {
+                box.value.statistics.blobs += 1
+                if type == .data { box.value.statistics.dataBlobs += 1 }
+                box.value.statistics.rawBytes += plaintext.count
+            }
+            if case .success = added, writer.value.size >= repository.config.packSize { return writer }
+            box.value.idle[type, default: []].append(writer.value)
+            return nil
         }
+        try added.get()
         if let full { try enqueue(full) }
     }
 
@@ -122,8 +128,8 @@ public final class BlobSaver: Sendable {
     public func finish() throws -> Statistics {
         if dryRun { return state.withLock { $0.value.statistics } }
         let open = state.withLock { box -> UncheckedBox<[PackWriter]> in
-            defer { box.value.open = [:] }
-            return UncheckedBox(box.value.open.values.sorted { $0.type.rawValue < $1.type.rawValue })
+            defer { box.value.idle = [:] }
+            return UncheckedBox(box.value.idle.sorted { $0.key.rawValue < $1.key.rawValue }.flatMap(\.value))
         }
         for writer in open.value { try enqueue(UncheckedBox(writer)) }
         uploaders.close()

@@ -3,16 +3,25 @@ import SnapCrypto
 import SnapStorage
 
 /// Accumulates encrypted blobs into one pack, assembled in a staged file so that a pack
-/// waiting for its turn to upload costs no process memory. Not thread-safe: the caller
-/// serialises `add` (encryption needs the blob's final offset, which is its nonce).
+/// waiting for its turn to upload costs no process memory. Not thread-safe: one thread at a
+/// time may use a writer (encryption needs the blob's final offset, which is its nonce), but
+/// distinct writers are independent (each has its own salt, hence its own key).
 final class PackWriter {
     let type: BlobType
     private let salt: [UInt8]
     private let cipher: AESGCM
     private let file: StagedFile
+    /// The SHA-256 of the bytes written so far: the pack's name is known when it is
+    /// finished, without reading the staged file back (on the writing thread, in parallel
+    /// with the other writers, not on the one that uploads).
+    private let hasher: SHA256Hasher
     /// Sealed bytes not yet in `file`: small blobs are written in batches, not one call each.
     private var pending: [UInt8] = []
     private(set) var entries: [PackEntry] = []
+    /// The first failure of `add`: the pack may then lack a blob the caller was told to
+    /// expect in it, so it is never finished (`finish` throws this), and the command that
+    /// wrote it fails rather than save a snapshot that names the lost blob.
+    private var failure: (any Error)?
 
     /// Bytes gathered before they are appended to the staged file.
     static let batchSize = 512 << 10
@@ -23,12 +32,21 @@ final class PackWriter {
         salt = try SecureRandom.bytes(PackFormat.saltLength)
         cipher = try AESGCM(key: keys.subkey(salt: salt, purpose: .pack))
         self.file = file
+        hasher = try SHA256Hasher()
     }
 
     var size: Int { file.size + pending.count }
 
     /// Encrypts `body` (the compressed or raw plaintext) at the end of the pack.
     func add(id: BlobID, body: UnsafeRawBufferPointer, rawLength: Int) throws {
+        if let failure { throw failure }
+        do { try append(id: id, body: body, rawLength: rawLength) } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    private func append(id: BlobID, body: UnsafeRawBufferPointer, rawLength: Int) throws {
         let offset = size
         try cipher.seal(body, nonce: PackFormat.nonce(header: false, offset: offset), appendingTo: &pending)
         entries.append(PackEntry(type: type, id: id, offset: UInt32(offset), length: UInt32(size - offset),
@@ -37,6 +55,7 @@ final class PackWriter {
     }
 
     private func flush() throws {
+        hasher.update(pending)
         try file.append(pending)
         // Keep a batch's worth of memory, not the largest blob's (up to the maximum chunk).
         if pending.capacity > 2 * Self.batchSize { pending = [] } else { pending.removeAll(keepingCapacity: true) }
@@ -49,6 +68,7 @@ final class PackWriter {
     ///   that neither the pack's size nor its header length reveals the exact sum of the
     ///   blob lengths (FORMAT.md, "Threat model").
     func finish(padding: Int) throws -> (id: PackID, file: StagedFile, salt: [UInt8], entries: [PackEntry]) {
+        if let failure { throw failure }
         if padding > 0 { pending.append(contentsOf: try SecureRandom.bytes(padding)) }
         let headerOffset = size
         let header = PackFormat.encodeHeader(entries, padding: 0)
@@ -60,8 +80,6 @@ final class PackWriter {
         for shift in stride(from: 0, to: 32, by: 8) { pending.append(UInt8(truncatingIfNeeded: headerLength >> UInt32(shift))) }
         try flush()
         pending = []
-        let hasher = try SHA256Hasher()
-        try file.forEachPiece { hasher.update($0) }
         let digest = hasher.finalize()
         file.sha256 = digest
         let id = PackID(raw: RawID(bytes: digest)!)  // SHA-256 is 32 bytes

@@ -240,4 +240,45 @@ final class BlobSaverTests: XCTestCase {
         XCTAssertEqual([stats.packs, stats.indexFiles, stats.blobs], [1, 1, 1])
         XCTAssertEqual(try repository.loadBlob(id), [42])
     }
+
+    // A pack whose staged file cannot be written (a full disk, say) is never stored: the save
+    // that hit the failure throws, a later save into that pack throws too, and `finish`
+    // throws instead of writing an index that would name blobs the pack lacks.
+    func testAFailedPackWriteFailsFinish() throws {
+        let backend = UnwritableStagingBackend()
+        let repository = try makeRepository(on: backend)
+        let saver = BlobSaver(repository: repository)
+        let large = seededBytes(count: PackWriter.batchSize + 1000, seed: 7)
+        let largeID = repository.keys.blobID(of: large)
+        XCTAssertTrue(saver.reserve(largeID))
+        XCTAssertNotNil(errorThrown(by: { try saver.save(.data, id: largeID, plaintext: large) }),
+                        "a blob over one batch is written at once, and the write fails")
+        let small = [UInt8](repeating: 1, count: 10)
+        let smallID = repository.keys.blobID(of: small)
+        XCTAssertTrue(saver.reserve(smallID))
+        XCTAssertNotNil(errorThrown(by: { try saver.save(.data, id: smallID, plaintext: small) }),
+                        "the failed pack is the idle one, and it refuses more blobs")
+        XCTAssertNotNil(errorThrown(by: { _ = try saver.finish() }))
+        XCTAssertEqual(try backend.list(.data).count, 0)
+        XCTAssertEqual(try backend.list(.index).count, 0)
+    }
+}
+
+/// A memory backend whose staged files refuse writes: their descriptor is replaced by a
+/// read-only one, so `pwrite` fails as it would on a broken disk.
+private final class UnwritableStagingBackend: Backend, @unchecked Sendable {
+    private let base = MemoryBackend()
+    var location: String { base.location }
+    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
+    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
+    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
+    func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind) }
+    func delete(_ file: FileName) throws { try base.delete(file) }
+    func makeStagedFile() throws -> StagedFile {
+        let file = try StagedFile.temporary()
+        let readOnly = open("/dev/null", O_RDONLY)
+        guard readOnly >= 0, dup2(readOnly, file.descriptor) >= 0 else { throw POSIXError(.EIO) }
+        close(readOnly)
+        return file
+    }
 }
