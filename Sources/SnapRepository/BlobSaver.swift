@@ -138,6 +138,13 @@ public final class BlobSaver: Sendable {
         return state.withLock { $0.value.statistics }
     }
 
+    /// Writes an index file for the packs uploaded so far that no index file names yet, for a
+    /// command that stops before `finish` (interrupted): the next backup then reuses them.
+    /// Packs still uploading are left out (an index names only stored packs).
+    public func indexUploadedPacks() throws {
+        if !dryRun { try writeIndex(force: true) }
+    }
+
     /// Hands a full pack to an upload thread. Throws the first failure of an earlier upload.
     private func enqueue(_ writer: UncheckedBox<PackWriter>) throws {
         try rethrowUploadFailure()

@@ -67,9 +67,11 @@ extension Repository {
                             cachedKinds: Set<FileKind> = CachingBackend.cachedKinds,
                             report: @escaping @Sendable (String) -> Void = { _ in },
                             keySkipped: (SkippedKey) -> Void = { _ in }) throws -> Repository {
-        guard try backend.exists(.config) else { throw RepositoryError.notARepository(location: backend.location) }
+        // The key files are listed first, without asking whether `config` exists: a repository
+        // opens with one request fewer, and `config`'s absence is found when it is read.
         let listed = try backend.list(.keys)
         guard !listed.isEmpty else {
+            guard try backend.exists(.config) else { throw RepositoryError.notARepository(location: backend.location) }
             if ForeignFormat.isBorgConfig(try backend.read(.config)) {
                 throw RepositoryError.foreignRepository(location: backend.location, format: .borg)
             }
@@ -132,6 +134,8 @@ extension Repository {
             let configBytes: [UInt8]
             do {
                 configBytes = try EncryptedFile.open(try backend.read(.config), file: .config, keys: keys)
+            } catch StorageError.notFound {
+                throw RepositoryError.notARepository(location: backend.location)
             } catch let error as RepositoryError {
                 // A key left by an interrupted init, or a damaged config: try the others.
                 guard case .damaged = error else { throw error }

@@ -118,6 +118,34 @@ final class FaultTests: XCTestCase {
         try snap.expect(0, ["check", "--read-data"])
     }
 
+    // A backup interrupted once it has uploaded packs names them in an index file before it
+    // removes its lock: the next backup reuses them (it lists the repository's packs only
+    // after a writer died without that chance).
+    func testInterruptedBackupIndexesTheUploadedPacksForTheNext() throws {
+        try randomFiles("\(work)/src", count: 8, megabytes: 16)
+        func packs() -> Int { names("data").reduce(0) { $0 + names("data/\($1)").count } }
+        let (backup, err) = try start(["backup", "\(work)/src"])
+        var waited = 0
+        while packs() < 2 && backup.isRunning && waited < 60_000 { usleep(500); waited += 1 }
+        kill(backup.processIdentifier, SIGSTOP)
+        XCTAssertTrue(backup.isRunning, "the backup was still running after uploading two packs")
+        let uploaded = packs()
+        kill(backup.processIdentifier, SIGINT)
+        kill(backup.processIdentifier, SIGCONT)
+        backup.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(backup.terminationStatus, 130, stderr)
+        XCTAssertEqual(names("locks"), [])
+        XCTAssertEqual(names("index").count, 1, "one index file for the packs uploaded before the signal")
+
+        let summary = try snap.expect(0, ["backup", "\(work)/src", "--json"]).stdout.split(separator: "\n").last.map(String.init) ?? ""
+        let fields = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any])
+        let added = try XCTUnwrap(fields["data_added"] as? Int)
+        XCTAssertLessThanOrEqual(added, (8 - (uploaded - 1)) * 16 << 20 + (1 << 20),
+                                 "the \(uploaded) packs uploaded before the signal (all but at most one of data) were reused")
+        try snap.expect(0, ["check", "--read-data"])
+    }
+
     // A password command that hangs is ended after the timeout with a clear error.
     func testHangingPasswordCommandTimesOut() throws {
         let started = Date()

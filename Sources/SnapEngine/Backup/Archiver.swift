@@ -87,10 +87,18 @@ public final class Archiver {
         defer { lock?.release() }
         // Condemned packs stay readable for restores, but new snapshots must not depend on them.
         // A file in locks/ that cannot be read may be a mark: stop before uploading anything.
-        let condemned = try Coordination.scan(repository).condemnedPacks(action: "backup not started")
+        let scan = try Coordination.scan(repository, times: true)
+        let condemned = try scan.condemnedPacks(action: "backup not started")
         try repository.loadIndex { id, error in self.record.report("index \(id.short) skipped: \(error)") }
         repository.index.remove(packs: condemned)
-        if !options.dryRun { try repository.indexUnindexedPacks(excluding: condemned) }
+        if let lock {
+            if scan.hasDeadWriter(timing: options.lockTiming, now: lock.storageNow, measured: lock.clockOffset != nil,
+                                  localHost: options.hostname) {
+                try repository.indexUnindexedPacks(excluding: condemned)
+            }
+            ActiveSavers.add(saver)
+        }
+        defer { ActiveSavers.remove(saver) }
         let parent = try findParent(paths: paths)
         let parentRoot = options.force ? nil : parent.flatMap { loadTree($0.snapshot.tree) }
 

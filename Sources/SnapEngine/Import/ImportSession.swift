@@ -34,10 +34,14 @@ public final class ImportSession {
         self.warn = warn
         lock = try RepositoryLock(kind: .backup, repository: repository, hostname: options.lockHostname, timing: options.lockTiming)
         do {
-            let condemned = try Coordination.scan(repository).condemnedPacks(action: "import not started")
+            let scan = try Coordination.scan(repository, times: true)
+            let condemned = try scan.condemnedPacks(action: "import not started")
             try repository.loadIndex { id, error in warn("index \(id.short) skipped: \(error)") }
             repository.index.remove(packs: condemned)
-            try repository.indexUnindexedPacks(excluding: condemned)
+            if scan.hasDeadWriter(timing: options.lockTiming, now: lock.storageNow, measured: lock.clockOffset != nil,
+                                  localHost: options.lockHostname) {
+                try repository.indexUnindexedPacks(excluding: condemned)
+            }
         } catch {
             lock.release()
             throw error

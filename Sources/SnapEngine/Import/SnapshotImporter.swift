@@ -36,9 +36,13 @@ public final class SnapshotImporter {
         trees = TreeSaver(context: context, files: nil)
         reader = ChunkReader(chunker: repository.chunker)
         ids = BlobIDHasher(keys: repository.keys)
+        ActiveSavers.add(saver)
     }
 
-    deinit { trees.close() }
+    deinit {
+        ActiveSavers.remove(saver)
+        trees.close()
+    }
 
     /// Adds one entry; a later entry with the same path replaces an earlier one.
     ///

@@ -1,6 +1,7 @@
 import SnapCore
 import SnapRepository
 import SnapStorage
+import Synchronization
 
 /// A file in `locks/` (encrypted JSON; FORMAT.md, "Locks and deletion marks"): a running
 /// backup, a running prune, or a set of packs that a prune has condemned and will delete
@@ -116,14 +117,29 @@ public enum Coordination {
     /// larger than this is not one (and is reported unreadable rather than loaded).
     static let largestFile = 256 << 20
 
+    /// The locks written through each open repository and not removed, by file name: `scan`
+    /// takes them from here instead of downloading them again (a file's name is the hash of
+    /// its bytes, so the file holds what was written). Another open of the same repository
+    /// (another command) reads them like any other file; deletion marks, which can be
+    /// large, are always read.
+    private static let ownLocks = Mutex<[OwnLock: CoordinationRecord]>([:])
+    private struct OwnLock: Hashable {
+        let repository: ObjectIdentifier
+        let id: RawID
+        init(_ repository: Repository, _ id: RawID) { self.repository = ObjectIdentifier(repository); self.id = id }
+    }
+
     /// Writes a record; returns its name (the SHA-256 of the encrypted file).
     public static func write(_ record: CoordinationRecord, in repository: Repository) throws -> RawID {
-        try repository.saveFile(.locks, plaintext: try JSONCoding.encode(record))
+        let id = try repository.saveFile(.locks, plaintext: try JSONCoding.encode(record))
+        if record.kind != .deletion { ownLocks.withLock { $0[OwnLock(repository, id)] = record } }
+        return id
     }
 
     /// Removes a record; one that is already gone is fine.
     public static func remove(_ id: RawID, in repository: Repository) throws {
         do { try repository.backend.delete(FileName(.locks, id.hex)) } catch StorageError.notFound {}
+        ownLocks.withLock { _ = $0.removeValue(forKey: OwnLock(repository, id)) }
     }
 
     /// Reads every file in `locks/`. A file deleted between listing and reading (a refreshed
@@ -141,7 +157,8 @@ public enum Coordination {
                 continue
             }
             do {
-                let record = try JSONCoding.decode(CoordinationRecord.self, try repository.loadFile(info.file), file: info.file.description)
+                let record = try ownLocks.withLock({ $0[OwnLock(repository, id)] })
+                    ?? JSONCoding.decode(CoordinationRecord.self, try repository.loadFile(info.file), file: info.file.description)
                 if let problem = record.problem {
                     result.unreadable.append(UnreadableCoordinationFile(file: info.file, reason: problem))
                 } else {

@@ -116,7 +116,9 @@ public enum ActiveLocks {
 
     /// Releases every lock this process holds, after waiting (up to `timeout` seconds) for
     /// locks being written, so that a lock whose file has just appeared is removed too.
+    /// First, savers in progress index the packs they have uploaded (`ActiveSavers`).
     public static func releaseAll(timeout: Double = 5) {
+        ActiveSavers.indexUploadedPacks()
         let deadline = Clock.now() + timeout
         while state.withLock({ $0.writing > 0 }) && Clock.now() < deadline { usleep(1000) }
         for entry in state.withLock({ Array($0.locks.values) }) { entry.lock?.release() }
