@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Requests and time of snap and restic against S3 on a local Ceph radosgw (issue #19,
 # deliverable 3): backup, check with and without the local cache, and restore of a
-# generated tree with thousands of folders. Requests are counted by radosgw itself (its
+# generated tree with thousands of folders, and a second backup after one file changed,
+# with and without the cache. Requests are counted by radosgw itself (its
 # `rgw.req` performance counter, read through the admin socket before and after each
 # command), so every tool is counted the same way.
 #
@@ -51,6 +52,9 @@ measure() {  # TOOL STEP COMMAND...
     printf '| %s | %s | %.2f | %d |\n' "$tool" "$step" "$(python3 -c "print($t1-$t0)")" "$((after - before))"
 }
 
+# A second backup after one file changed (each tool's own text, so each sees a change).
+change() { printf '%s\n' "$1" >"$SRC/g000/d00000/f00.txt"; }
+
 echo "| tool | step | seconds | requests |"
 echo "|---|---|---|---|"
 tools=(snap restic)
@@ -68,6 +72,8 @@ for tool in "${tools[@]}"; do
         measure restic "check (no cache)" restic -r "$repo" check
         measure restic "restore" restic -r "$repo" restore latest -q --target "$RUN/out-$tool"
         measure restic "restore (no cache)" restic -r "$repo" --no-cache restore latest -q --target "$RUN/out2-$tool"
+        change "$tool 1"; measure restic "backup, 1 file changed" restic -r "$repo" backup -q "$SRC"
+        change "$tool 2"; measure restic "backup, 1 file changed (no cache)" restic -r "$repo" --no-cache backup -q "$SRC"
     else
         "$bin" -r "$repo" init -q >/dev/null
         measure "$tool" backup "$bin" -r "$repo" backup -q "$SRC"
@@ -75,5 +81,7 @@ for tool in "${tools[@]}"; do
         measure "$tool" "check (no cache)" "$bin" -r "$repo" check -q --no-cache
         measure "$tool" "restore" "$bin" -r "$repo" restore latest -q --target "$RUN/out-$tool"
         measure "$tool" "restore (no cache)" "$bin" -r "$repo" restore latest -q --no-cache --target "$RUN/out2-$tool"
+        change "$tool 1"; measure "$tool" "backup, 1 file changed" "$bin" -r "$repo" backup -q "$SRC"
+        change "$tool 2"; measure "$tool" "backup, 1 file changed (no cache)" "$bin" -r "$repo" backup -q --no-cache "$SRC"
     fi
 done

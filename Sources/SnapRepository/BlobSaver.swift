@@ -9,10 +9,12 @@ import Synchronization
 ///
 /// `save` may be called from several threads at once: compression and encryption run on the
 /// caller's thread, and full packs are uploaded on threads of their own, so that compression
-/// goes on while storage is busy (an fsync, a network round trip). Each concurrent `save`
-/// fills a pack of its own (an idle open pack of the blob's type, or a new one), so no lock
-/// is held while a blob is sealed and written; a backup on N threads ends with at most N
-/// partly filled packs per type, and one when its saves never overlapped. Packs are assembled in staged files, not in memory. At most
+/// goes on while storage is busy (an fsync, a network round trip). Each concurrent `save` of
+/// data fills a pack of its own (an idle open data pack, or a new one), so no lock is held
+/// while a blob is sealed and written; a backup on N threads ends with at most N partly
+/// filled data packs, and one when its saves never overlapped. Trees, small and read
+/// again by every later command, go into one open pack at a time (their saves take turns),
+/// so that a snapshot's trees stay in few packs and are read with few requests. Packs are assembled in staged files, not in memory. At most
 /// `uploadThreads` packs upload and one more waits; `save` blocks beyond that, which bounds
 /// the staged bytes (and the memory of a backend that uploads from memory). Ordering (FORMAT.md, "Write order"): an index file only names packs whose
 /// upload has completed; `finish` returns only once every pack and index file is written.
@@ -39,6 +41,8 @@ public final class BlobSaver: Sendable {
     private let repository: Repository
     private let level: Int32
     private let state = Mutex<UncheckedBox<State>>(UncheckedBox(State()))
+    /// Held by a `save` of a tree from taking the open tree pack until giving it back.
+    private let treeTurn = Mutex<Void>(())
     private let compressors = Mutex<[UncheckedBox<ZstdCompressor>]>([])
     /// Write an index file after this many packs, or packs holding this many blobs, so that
     /// a crash re-reads few pack headers and the entries waiting for an index file stay few
@@ -92,12 +96,22 @@ public final class BlobSaver: Sendable {
             return
         }
 
+        if type == .tree {
+            try treeTurn.withLock { _ in try store(type, id: id, body: useCompressed ? compressed : nil, plaintext: plaintext) }
+        } else {
+            try store(type, id: id, body: useCompressed ? compressed : nil, plaintext: plaintext)
+        }
+    }
+
+    /// Seals a blob (its compressed `body`, or `plaintext` when compression did not pay) into
+    /// an idle open pack of its type, or a new one, and hands the pack to the uploaders once full.
+    private func store(_ type: BlobType, id: BlobID, body compressed: [UInt8]?, plaintext: UnsafeRawBufferPointer) throws {
         let idle = state.withLock { box in box.value.idle[type]?.popLast().map(UncheckedBox.init) }
         let writer = try idle ?? UncheckedBox(PackWriter(type: type, keys: repository.keys, file: repository.backend.makeStagedFile()))
         // A failed add poisons the writer (its `finish` throws), so it goes back all the same:
         // `finish` then fails the command instead of leaving a reserved blob unwritten.
         let added = Result<Void, any Error>(catching: {
-            if useCompressed {
+            if let compressed {
                 try compressed.withUnsafeBytes { try writer.value.add(id: id, body: $0, rawLength: plaintext.count) }
             } else {
                 try writer.value.add(id: id, body: plaintext, rawLength: plaintext.count)

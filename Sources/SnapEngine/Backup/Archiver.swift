@@ -98,7 +98,12 @@ public final class Archiver {
             }
             ActiveSavers.add(saver)
         }
-        defer { ActiveSavers.remove(saver) }
+        defer {
+            // A backup that stops with an error names the packs it uploaded in an index file
+            // while it still holds its lock, as an interrupted one does (after `finish`, a no-op).
+            if lock != nil { try? saver.indexUploadedPacks() }
+            ActiveSavers.remove(saver)
+        }
         let parent = try findParent(paths: paths)
         let parentRoot = options.force ? nil : parent.flatMap { loadTree($0.snapshot.tree) }
 
