@@ -129,6 +129,15 @@ public final class BlobIndex: Sendable {
         }
     }
 
+    /// The pack that held `id` in the mapped table before `remove(packs:)` forgot that pack;
+    /// `nil` for any other blob (records held in memory are gone once removed).
+    public func removedPack(of id: BlobID) -> PackID? {
+        state.withLock { s in
+            guard let r = s.table?.find(id.raw), s.removedTablePacks.contains(r.packNumber) else { return nil }
+            return Self.pack(Int(r.packNumber), in: s).id
+        }
+    }
+
     /// Whether any pack holds the blob.
     public func contains(_ id: BlobID) -> Bool {
         state.withLock { s in Self.findIndexed(id.raw, in: s) != nil || s.added[id] != nil }
@@ -210,7 +219,7 @@ public final class BlobIndex: Sendable {
     var mappedTable: MappedIndexTable? { state.withLock { $0.table } }
 
     /// Whether the sorted part is a memory-mapped table file.
-    var isMapped: Bool { state.withLock { $0.table != nil } }
+    public var isMapped: Bool { state.withLock { $0.table != nil } }
 
     private static func count(_ s: State) -> Int {
         (s.table.map { $0.recordCount } ?? 0) - s.removedTableRecords + s.sorted.count + s.added.count

@@ -47,7 +47,7 @@ extension Checker {
     private func usable(_ id: BlobID, as type: BlobType) -> Bool {
         if let known = damage[id] { return known.problem == .unindexed }
         guard let location = repository.index.lookup(id) else {
-            if let pack = lostWithPack[id] {
+            if let pack = lostWithPack[id] ?? repository.index.removedPack(of: id) {
                 record(id, type, .packMissing, pack: pack, "its pack \(pack.short) is missing")
             } else {
                 record(id, type, .missing, pack: nil, "no index names it and no pack holds it")

@@ -60,7 +60,11 @@ public final class Checker {
     /// Packs named by deletion marks: condemned by a prune, to be deleted.
     var condemned: Set<PackID> = []
     var neededUnindexed: Set<PackID> = []
-    /// Blobs whose every indexed pack is missing, with one of those packs.
+    /// Indexed packs that are not in storage.
+    var missingPacks: Set<PackID> = []
+    /// Blobs whose every indexed pack is missing, with one of those packs, when the loss is
+    /// small or the index is in memory; otherwise the mapped table answers
+    /// (`BlobIndex.removedPack(of:)`), and memory does not grow with the loss.
     var lostWithPack: [BlobID: PackID] = [:]
     var damage: [BlobID: CheckReport.DamagedBlob] = [:]
     var snapshots: [SnapshotRecord] = []
@@ -82,7 +86,7 @@ public final class Checker {
     public func run() throws -> CheckReport {
         report = CheckReport()
         indexedPacks = [:]; indexSource = [:]; survivingCopies = []; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
-        neededUnindexed = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = BlobIDSet()
+        neededUnindexed = []; missingPacks = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = BlobIDSet()
         let lock = takeLock()
         defer { lock?.release() }
         // Snapshots first, index after: a snapshot is written only after the index files naming its blobs.
@@ -160,12 +164,11 @@ public final class Checker {
             guard let id = PackID(hex: info.file.name) else { continue }
             stored[id] = info.size
         }
-        var missing: Set<PackID> = []
         for (id, pack) in indexedPacks.sorted(by: { $0.key < $1.key }) {
             guard let size = stored[id] else {
                 finding(.error, .packMissing, FileName(.data, id.hex),
                         "named by the index but not in storage; it held \(pack.count) \(pack.firstType?.description ?? "") blobs")
-                missing.insert(id)
+                missingPacks.insert(id)
                 continue
             }
             if size != pack.size {
@@ -173,12 +176,17 @@ public final class Checker {
                 wrongSize.append(id)
             }
         }
-        if !missing.isEmpty { findCopies(of: missing) }
     }
+
+    /// Above this many blobs in missing packs, a mapped index answers which pack held a lost
+    /// blob (`findCopiesInTable`) instead of a map of them all (`findCopies`: about 100 bytes
+    /// a blob; 2 GB for a repository of 20 M blobs whose packs are all gone).
+    static let lostBlobsInMemory = 1 << 20
 
     /// The blobs of the `missing` packs, less those a stored pack also holds (`lostWithPack`),
     /// and those stored copies (`survivingCopies`), from a second reading of the index files.
     private func findCopies(of missing: Set<PackID>) {
+        lostWithPack = [:]
         var inMissing: [BlobID: PackID] = [:]
         let sources = Set(indexSource.values).sorted()
         let file = { (id: IndexID) in try? self.repository.loadIndexFile(id) }
@@ -197,6 +205,26 @@ public final class Checker {
             }
         }
         lostWithPack = inMissing
+        survivingCopies = copies.values.sorted { $0.id < $1.id }
+    }
+
+    /// `findCopies` by the mapped table, before the missing packs are removed from it: an
+    /// entry of a stored pack is a surviving copy when the table places its blob in a
+    /// missing pack. One table search per entry of a stored pack, and memory for the copies
+    /// found only; lost blobs are named later by `BlobIndex.removedPack(of:)`.
+    private func findCopiesInTable(of missing: Set<PackID>) {
+        var copies: [PackID: IndexedPack] = [:]
+        var copied = Set<BlobID>()
+        for source in Set(indexSource.values).sorted() {
+            guard let file = try? repository.loadIndexFile(source) else { continue }
+            for pack in file.packs where stored[pack.id] != nil && indexSource[pack.id] == source {
+                for e in pack.entries {
+                    guard let held = repository.index.lookup(e.id)?.pack, held != pack.id, missing.contains(held),
+                          copied.insert(e.id).inserted else { continue }
+                    copies[pack.id, default: IndexedPack(id: pack.id, salt: pack.salt, size: pack.size, entries: [])].entries.append(e)
+                }
+            }
+        }
         survivingCopies = copies.values.sorted { $0.id < $1.id }
     }
 
@@ -235,6 +263,14 @@ public final class Checker {
     /// be read are left out, as `checkIndexFiles` reported.
     private func loadBlobIndex() throws {
         try repository.loadIndex(policy: options.indexPolicy) { _, _ in }
+        if !missingPacks.isEmpty {
+            let lost = missingPacks.reduce(0) { $0 + (indexedPacks[$1]?.count ?? 0) }
+            if repository.index.isMapped && lost > Self.lostBlobsInMemory {
+                findCopiesInTable(of: missingPacks)
+            } else {
+                findCopies(of: missingPacks)
+            }
+        }
         repository.index.remove(packs: Set(repository.index.packs.map(\.id).filter { stored[$0] == nil }))
         for pack in survivingCopies { repository.index.add(pack) }
         for pack in unindexed.values.sorted(by: { $0.id < $1.id }) { repository.index.add(pack) }

@@ -28,6 +28,9 @@ final class IndexTableWriter {
     private var bucketSum = TableChecksum()
     private var previous: RawID?
     private var recordsPerPack: [UInt32] = []
+    /// The IDs of the bucket being written, and the filters of the buckets before it.
+    private var bucketIDs: [RawID] = []
+    private var filter: [UInt64] = []
     private var finished = false
 
     /// Creates the temporary file next to `path`.
@@ -58,6 +61,7 @@ final class IndexTableWriter {
             bucketSum.add(bytes)
             buffer.append(contentsOf: bytes)
         }
+        bucketIDs.append(record.id)
         let pack = Int(record.packNumber)
         if pack >= recordsPerPack.count { recordsPerPack += [UInt32](repeating: 0, count: pack + 1 - recordsPerPack.count) }
         recordsPerPack[pack] += 1
@@ -69,10 +73,22 @@ final class IndexTableWriter {
     var recordCount: Int { count }
 
     private func closeBucket() {
+        addBucketFilter()
         sums[bucket] = bucketSum.value
         bucketSum = TableChecksum()
         bucket += 1
         directory[bucket] = UInt32(count)
+    }
+
+    /// Appends the current bucket's filter (`IndexTableFormat.filterBits`).
+    private func addBucketFilter() {
+        let words = IndexTableFormat.filterWords(records: bucketIDs.count)
+        let start = filter.count
+        filter += repeatElement(0, count: words)
+        for id in bucketIDs {
+            IndexTableFormat.filterBits(of: id, words: words) { bit in filter[start + bit / 64] |= UInt64(1) << UInt64(bit % 64) }
+        }
+        bucketIDs.removeAll(keepingCapacity: true)
     }
 
     private func flush() throws(IndexTableError) {
@@ -102,12 +118,14 @@ final class IndexTableWriter {
     func finish(packs: [Pack], files: [IndexID], edges: [(IndexID, IndexID)]) throws(IndexTableError) {
         precondition(recordsPerPack.count <= packs.count, "a record names a pack that is not listed")
         while bucket < IndexTableFormat.bucketCount - 1 { closeBucket() }
+        addBucketFilter()
         sums[bucket] = bucketSum.value
         directory[IndexTableFormat.bucketCount] = UInt32(count)
         try flush()
 
         let files = Array(Set(files)).sorted()
-        let offsets = IndexTableFormat.Offsets(records: count, packs: packs.count, files: files.count, edges: edges.count)
+        let offsets = IndexTableFormat.Offsets(records: count, packs: packs.count, files: files.count, edges: edges.count,
+                                               filterWords: filter.count)
         var tail: [UInt8] = []
         tail.reserveCapacity(offsets.end - offsets.packs)
         for (n, pack) in packs.enumerated() {
@@ -121,6 +139,8 @@ final class IndexTableWriter {
         while tail.count < offsets.files - offsets.packs { tail.append(0) }
         for file in files { Self.put(file.raw, into: &tail) }
         for (file, superseded) in edges { Self.put(file.raw, into: &tail); Self.put(superseded.raw, into: &tail) }
+        filter.withUnsafeBytes { tail.append(contentsOf: $0) }
+        filter = []
         try writeAll(tail)
 
         var front: [UInt8] = []

@@ -39,6 +39,8 @@ final class MappedIndexTable: @unchecked Sendable {
     /// whose records exceed the resident budget, where mapped searches would mostly fault
     /// pages in and give them back again (`searchByRead`).
     private let searchesByRead: Bool
+    /// The first filter word of each bucket (`bucketCount + 1` entries, the last one the total).
+    private let filterStarts: [Int]
 
     private struct Checks {
         var verified = [UInt64](repeating: 0, count: IndexTableFormat.bucketCount / 64)
@@ -85,6 +87,7 @@ final class MappedIndexTable: @unchecked Sendable {
         // From here on, a failed check must unmap: `deinit` does not run for a failed init.
         do {
             let header = try Self.readHeader(view, size: size, path: path)
+            filterStarts = header.filterStarts
             recordCount = header.records
             packCount = header.packs
             offsets = header.offsets
@@ -109,7 +112,9 @@ final class MappedIndexTable: @unchecked Sendable {
         close(fd)
     }
 
-    private struct Header { let records: Int, packs: Int, files: Int, edges: Int, offsets: IndexTableFormat.Offsets }
+    private struct Header {
+        let records: Int, packs: Int, files: Int, edges: Int, offsets: IndexTableFormat.Offsets, filterStarts: [Int]
+    }
 
     /// Reads the header and checks the sizes and the metadata checksum.
     private static func readHeader(_ base: UnsafeRawPointer, size: Int, path: String) throws(IndexTableError) -> Header {
@@ -125,7 +130,16 @@ final class MappedIndexTable: @unchecked Sendable {
             throw .malformed(path: path, reason: "counts do not fit the file's \(size) bytes")
         }
         let records = Int(counts[0]), packs = Int(counts[1]), files = Int(counts[2]), edges = Int(counts[3])
-        let offsets = IndexTableFormat.Offsets(records: records, packs: packs, files: files, edges: edges)
+        // The filter's size follows from the directory's record counts (checked against the
+        // file size here, and against the records in `checkStructure`).
+        var filterStarts = [0]
+        filterStarts.reserveCapacity(IndexTableFormat.bucketCount + 1)
+        for b in 0..<IndexTableFormat.bucketCount {
+            let first = Int(u32(IndexTableFormat.directoryOffset + b * 4)), next = Int(u32(IndexTableFormat.directoryOffset + (b + 1) * 4))
+            filterStarts.append(filterStarts[b] + IndexTableFormat.filterWords(records: max(0, next - first)))
+        }
+        let offsets = IndexTableFormat.Offsets(records: records, packs: packs, files: files, edges: edges,
+                                               filterWords: filterStarts[IndexTableFormat.bucketCount])
         guard offsets.end == size, packs < Int(BlobIndex.treeFlag) else {
             throw .malformed(path: path, reason: "sections end at \(offsets.end), the file at \(size)")
         }
@@ -135,7 +149,7 @@ final class MappedIndexTable: @unchecked Sendable {
                                        count: IndexTableFormat.recordsOffset - IndexTableFormat.directoryOffset))
         sum.add(UnsafeRawBufferPointer(start: base + offsets.packs, count: size - offsets.packs))
         guard sum.value == u64(IndexTableFormat.checkedHeaderBytes) else { throw .malformed(path: path, reason: "checksum mismatch") }
-        return Header(records: records, packs: packs, files: files, edges: edges, offsets: offsets)
+        return Header(records: records, packs: packs, files: files, edges: edges, offsets: offsets, filterStarts: filterStarts)
     }
 
     /// The checksum held the structure together against damage; this holds it against a
@@ -218,8 +232,23 @@ final class MappedIndexTable: @unchecked Sendable {
         locate(id)?.position
     }
 
+    /// Whether `id` may be in the table: `false` means it is not (a Bloom filter per bucket,
+    /// `IndexTableFormat.filterBits`; covered by the checksum checked at open).
+    func mayContain(_ id: RawID) -> Bool {
+        let b = IndexTableFormat.bucket(of: id)
+        let first = filterStarts[b], words = filterStarts[b + 1] - first
+        guard words > 0 else { return false }
+        var all = true
+        IndexTableFormat.filterBits(of: id, words: words) { bit in
+            let word = base.loadUnaligned(fromByteOffset: offsets.filter + (first + bit / 64) * 8, as: UInt64.self)
+            if word & (UInt64(1) << UInt64(bit % 64)) == 0 { all = false }
+        }
+        return all
+    }
+
     /// The position and record for `id`.
     private func locate(_ id: RawID) -> (position: Int, record: Record)? {
+        guard mayContain(id) else { return nil }
         let b = IndexTableFormat.bucket(of: id)
         guard use(bucket: b, mapped: !searchesByRead) else { return nil }
         if searchesByRead { return searchByRead(id, bucket: b) }
