@@ -157,13 +157,14 @@ public enum Coordination {
                 continue
             }
             do {
-                let record = try ownLocks.withLock({ $0[OwnLock(repository, id)] })
-                    ?? JSONCoding.decode(CoordinationRecord.self, try repository.loadFile(info.file), file: info.file.description)
+                let own = ownLocks.withLock { $0[OwnLock(repository, id)] }
+                let record = try own ?? JSONCoding.decode(CoordinationRecord.self, try repository.loadFile(info.file), file: info.file.description)
                 if let problem = record.problem {
                     result.unreadable.append(UnreadableCoordinationFile(file: info.file, reason: problem))
                 } else {
                 var modified = info.modified
-                if times && modified == nil { modified = try? repository.backend.stat(info.file).modified }
+                // This command's own locks are alive: no request to learn their time.
+                if times && modified == nil && own == nil { modified = try? repository.backend.stat(info.file).modified }
                 result.files.append(CoordinationFile(id: id, record: record, modified: modified))
                 }
             } catch StorageError.notFound {
