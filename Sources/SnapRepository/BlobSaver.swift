@@ -1,4 +1,5 @@
 import CPosix
+import Dispatch
 import SnapCompression
 import SnapCore
 import SnapCrypto
@@ -10,9 +11,10 @@ import Synchronization
 /// `save` may be called from several threads at once: compression and encryption run on the
 /// caller's thread, and full packs are uploaded on threads of their own, so that compression
 /// goes on while storage is busy (an fsync, a network round trip). Each concurrent `save` of
-/// data fills a pack of its own (an idle open data pack, or a new one), so no lock is held
-/// while a blob is sealed and written; a backup on N threads ends with at most N partly
-/// filled data packs, and one when its saves never overlapped. Trees, small and read
+/// data fills a pack of its own (an idle open data pack, or a new one, up to `openDataPacks`;
+/// beyond that it waits for one), so no lock is held while a blob is sealed and written; a
+/// backup ends with at most `openDataPacks` partly filled data packs, and one when its saves
+/// never overlapped. Trees, small and read
 /// again by every later command, go into one open pack at a time (their saves take turns),
 /// so that a snapshot's trees stay in few packs and are read with few requests. Packs are assembled in staged files, not in memory. At most
 /// `uploadThreads` packs upload and one more waits; `save` blocks beyond that, which bounds
@@ -43,6 +45,8 @@ public final class BlobSaver: Sendable {
     private let state = Mutex<UncheckedBox<State>>(UncheckedBox(State()))
     /// Held by a `save` of a tree from taking the open tree pack until giving it back.
     private let treeTurn = Mutex<Void>(())
+    /// One permit per data pack that may be open at once, taken while a `save` fills one.
+    private let dataPackPermits: DispatchSemaphore
     private let compressors = Mutex<[UncheckedBox<ZstdCompressor>]>([])
     /// Write an index file after this many packs, or packs holding this many blobs, so that
     /// a crash re-reads few pack headers and the entries waiting for an index file stay few
@@ -55,14 +59,19 @@ public final class BlobSaver: Sendable {
     /// what the blobs would take in packs, without the packs' headers and padding.
     private let dryRun: Bool
 
+    /// - Parameter openDataPacks: how many data packs saves may fill at once. More lets more
+    ///   threads seal and write in parallel; each one left partly filled at the end is a
+    ///   small pack (one more request, and work for a later prune). A quarter of the CPUs,
+    ///   at least 2: sealing and writing is about a quarter of a backup's CPU time.
     public init(repository: Repository, compressionLevel: Int? = nil, packsPerIndex: Int = 64, blobsPerIndex: Int = 50_000,
-                uploadThreads: Int = 2, dryRun: Bool = false) {
+                uploadThreads: Int = 2, openDataPacks: Int = max(2, Processors.workers / 4), dryRun: Bool = false) {
         self.repository = repository
         self.dryRun = dryRun
         level = Int32(compressionLevel ?? repository.config.compression.level)
         self.packsPerIndex = packsPerIndex
         self.blobsPerIndex = blobsPerIndex
         uploaders = WorkerPool(threads: uploadThreads, capacity: 1, label: "snap.pack-upload") { () }
+        dataPackPermits = DispatchSemaphore(value: max(1, openDataPacks))
     }
 
     deinit { uploaders.release() }
@@ -99,13 +108,18 @@ public final class BlobSaver: Sendable {
         if type == .tree {
             try treeTurn.withLock { _ in try store(type, id: id, body: useCompressed ? compressed : nil, plaintext: plaintext) }
         } else {
-            try store(type, id: id, body: useCompressed ? compressed : nil, plaintext: plaintext)
+            dataPackPermits.wait()
+            try store(type, id: id, body: useCompressed ? compressed : nil, plaintext: plaintext, release: dataPackPermits)
         }
     }
 
     /// Seals a blob (its compressed `body`, or `plaintext` when compression did not pay) into
-    /// an idle open pack of its type, or a new one, and hands the pack to the uploaders once full.
-    private func store(_ type: BlobType, id: BlobID, body compressed: [UInt8]?, plaintext: UnsafeRawBufferPointer) throws {
+    /// an idle open pack of its type, or a new one, and hands the pack to the uploaders once
+    /// full. Signals `release` once the pack is given back (before a full one is handed over).
+    private func store(_ type: BlobType, id: BlobID, body compressed: [UInt8]?, plaintext: UnsafeRawBufferPointer,
+                       release: DispatchSemaphore? = nil) throws {
+        var released = false
+        defer { if !released { release?.signal() } }
         let idle = state.withLock { box in box.value.idle[type]?.popLast().map(UncheckedBox.init) }
         let writer = try idle ?? UncheckedBox(PackWriter(type: type, keys: repository.keys, file: repository.backend.makeStagedFile()))
         // A failed add poisons the writer (its `finish` throws), so it goes back all the same:
@@ -127,6 +141,8 @@ public final class BlobSaver: Sendable {
             box.value.idle[type, default: []].append(writer.value)
             return nil
         }
+        release?.signal()
+        released = true
         try added.get()
         if let full { try enqueue(full) }
     }

@@ -57,6 +57,29 @@ final class BlobSaverTests: XCTestCase {
         }
     }
 
+    // Saves from eight threads fill at most `openDataPacks` packs at once: a backup ends
+    // with no more partly filled packs than that, and every blob is stored.
+    func testConcurrentSavesFillAtMostTheOpenPacksAllowed() throws {
+        let backend = MemoryBackend()
+        let repository = try makeRepository(on: backend)
+        let saver = BlobSaver(repository: repository, openDataPacks: 2)
+        let blobs = (0..<400).map { seededBytes(count: 2_000 + $0, seed: UInt64(3_000 + $0)) }
+        let failures = Mutex<[String]>([])
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            for n in stride(from: worker, to: blobs.count, by: 8) {
+                let id = repository.keys.blobID(of: blobs[n])
+                guard saver.reserve(id) else { continue }
+                do { try saver.save(.data, id: id, plaintext: blobs[n]) } catch { failures.withLock { $0.append("\(n): \(error)") } }
+            }
+        }
+        XCTAssertEqual(failures.withLock { $0 }, [])
+        let stats = try saver.finish()
+        XCTAssertEqual(stats.blobs, blobs.count)
+        XCTAssertGreaterThanOrEqual(stats.packs, 1)
+        XCTAssertLessThanOrEqual(stats.packs, 2, "800 kB in 16 MiB packs: one pack per permit at most")
+        for blob in blobs { XCTAssertTrue(sameBytes(try repository.loadBlob(repository.keys.blobID(of: blob)), blob)) }
+    }
+
     // Packs built in the memory of earlier, uploaded packs (a local backend keeps no
     // reference to what it wrote) are whole and correct: every pack verifies and every
     // blob reads back.
