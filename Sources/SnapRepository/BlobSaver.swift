@@ -10,14 +10,17 @@ import Synchronization
 ///
 /// `save` may be called from several threads at once: compression and encryption run on the
 /// caller's thread, and full packs are uploaded on threads of their own, so that compression
-/// goes on while storage is busy (an fsync, a network round trip). Each concurrent `save` of
-/// data fills a pack of its own (an idle open data pack, or a new one, up to `openDataPacks`;
-/// beyond that it waits for one), so no lock is held while a blob is sealed and written; a
-/// backup ends with at most `openDataPacks` partly filled data packs, and one when its saves
-/// never overlapped. Trees, small and read
-/// again by every later command, go into one open pack at a time (their saves take turns),
-/// so that a snapshot's trees stay in few packs and are read with few requests. Packs are assembled in staged files, not in memory. At most
-/// `uploadThreads` packs upload and one more waits; `save` blocks beyond that, which bounds
+/// goes on while storage is busy (an fsync, a network round trip).
+///
+/// Each concurrent `save` of data fills a pack of its own (an idle open data pack, or a new
+/// one, up to `openDataPacks`; beyond that it waits for one), so no lock is held while a blob
+/// is sealed and written; a backup ends with at most `openDataPacks` partly filled data
+/// packs, and one when its saves never overlapped. Trees, small and read again by every later
+/// command, go into one open pack at a time (their saves take turns), so that a snapshot's
+/// trees stay in few packs and are read with few requests.
+///
+/// Packs are assembled in staged files, not in memory. At most `uploadThreads` packs upload
+/// and one more waits; `save` blocks beyond that, which bounds
 /// the staged bytes (and the memory of a backend that uploads from memory). Ordering (FORMAT.md, "Write order"): an index file only names packs whose
 /// upload has completed; `finish` returns only once every pack and index file is written.
 public final class BlobSaver: Sendable {
@@ -105,21 +108,23 @@ public final class BlobSaver: Sendable {
             return
         }
 
+        let body = useCompressed ? compressed : nil
+        let full: UncheckedBox<PackWriter>?
         if type == .tree {
-            try treeTurn.withLock { _ in try store(type, id: id, body: useCompressed ? compressed : nil, plaintext: plaintext) }
+            full = try treeTurn.withLock { _ in try fill(type, id: id, body: body, plaintext: plaintext) }
         } else {
             dataPackPermits.wait()
-            try store(type, id: id, body: useCompressed ? compressed : nil, plaintext: plaintext, release: dataPackPermits)
+            defer { dataPackPermits.signal() }  // at the end of this block: before a full pack waits for an uploader
+            full = try fill(type, id: id, body: body, plaintext: plaintext)
         }
+        if let full { try enqueue(full) }
     }
 
     /// Seals a blob (its compressed `body`, or `plaintext` when compression did not pay) into
-    /// an idle open pack of its type, or a new one, and hands the pack to the uploaders once
-    /// full. Signals `release` once the pack is given back (before a full one is handed over).
-    private func store(_ type: BlobType, id: BlobID, body compressed: [UInt8]?, plaintext: UnsafeRawBufferPointer,
-                       release: DispatchSemaphore? = nil) throws {
-        var released = false
-        defer { if !released { release?.signal() } }
+    /// an idle open pack of its type, or a new one; returns the pack once it is full, and
+    /// gives it back to the idle ones otherwise.
+    private func fill(_ type: BlobType, id: BlobID, body compressed: [UInt8]?,
+                      plaintext: UnsafeRawBufferPointer) throws -> UncheckedBox<PackWriter>? {
         let idle = state.withLock { box in box.value.idle[type]?.popLast().map(UncheckedBox.init) }
         let writer = try idle ?? UncheckedBox(PackWriter(type: type, keys: repository.keys, file: repository.backend.makeStagedFile()))
         // A failed add poisons the writer (its `finish` throws), so it goes back all the same:
@@ -141,10 +146,8 @@ public final class BlobSaver: Sendable {
             box.value.idle[type, default: []].append(writer.value)
             return nil
         }
-        release?.signal()
-        released = true
         try added.get()
-        if let full { try enqueue(full) }
+        return full
     }
 
     /// Convenience for `save` with an array.

@@ -1,6 +1,6 @@
 import XCTest
 import SnapCore
-import SnapEngine
+@testable import SnapEngine
 import SnapRepository
 import SnapStorage
 import SnapTestSupport
@@ -82,8 +82,12 @@ final class CheckFixture {
 
     /// Checks the repository; with `tableIn`, holding the blob index as a mapped table in
     /// that cache folder however few blobs there are (as large repositories do).
-    func check(readData: PackSubset? = nil, seed: UInt64? = nil, tableIn folder: String? = nil) throws -> CheckReport {
+    /// - Parameter lostInTable: find the blobs of missing packs by the mapped table however few
+    ///   they are (`CheckOptions.lostBlobsInMemory` 0; with `folder` only).
+    func check(readData: PackSubset? = nil, seed: UInt64? = nil, tableIn folder: String? = nil,
+               lostInTable: Bool = false) throws -> CheckReport {
         var options = CheckOptions()
+        if lostInTable { options.lostBlobsInMemory = 0 }
         options.readData = readData
         options.workers = 2
         options.randomSeed = seed

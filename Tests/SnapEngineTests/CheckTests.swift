@@ -97,14 +97,19 @@ final class CheckTests: XCTestCase {
         let held = Set(try XCTUnwrap(try PackProbe.entries(of: pack, in: f)).map(\.id))
         try f.delete(pack)
 
-        let report = try f.check()
-        XCTAssertEqual(report.findings(.packMissing).map(\.file), ["data/\(pack.hex)"], report.summary)
-        let referenced = held.filter { id in entries.values.contains { $0.content.contains(id) } }
-        XCTAssertEqual(Set(report.damagedBlobs.map(\.id)), referenced, report.summary)
-        XCTAssertTrue(report.damagedBlobs.allSatisfy { $0.problem == .packMissing && $0.pack == pack })
-        let expectedFiles = Set(entries.filter { !$0.value.content.filter(held.contains).isEmpty }.map { PathBytes.display($0.key) })
-        XCTAssertTrue(expectedFiles.contains(PathBytes.display(f.at("big-3.bin"))))
-        XCTAssertEqual(Set(report.affectedPaths[backup.id, default: []].map(PathBytes.display)), expectedFiles)
+        let cache = try TemporaryDirectory(prefix: "snap-check-table")
+        defer { cache.remove() }
+        // In memory, and by the mapped table as for a loss of over a million blobs.
+        for folder in [nil, cache.path] {
+            let report = try f.check(tableIn: folder, lostInTable: folder != nil)
+            XCTAssertEqual(report.findings(.packMissing).map(\.file), ["data/\(pack.hex)"], report.summary)
+            let referenced = held.filter { id in entries.values.contains { $0.content.contains(id) } }
+            XCTAssertEqual(Set(report.damagedBlobs.map(\.id)), referenced, report.summary)
+            XCTAssertTrue(report.damagedBlobs.allSatisfy { $0.problem == .packMissing && $0.pack == pack })
+            let expectedFiles = Set(entries.filter { !$0.value.content.filter(held.contains).isEmpty }.map { PathBytes.display($0.key) })
+            XCTAssertTrue(expectedFiles.contains(PathBytes.display(f.at("big-3.bin"))))
+            XCTAssertEqual(Set(report.affectedPaths[backup.id, default: []].map(PathBytes.display)), expectedFiles)
+        }
     }
 
     // Without index files, every referenced blob is in no index: errors naming the files, and
@@ -199,9 +204,10 @@ final class CheckTests: XCTestCase {
         try f.delete(original)
         let cache = try TemporaryDirectory(prefix: "snap-check-table")
         defer { cache.remove() }
-        // With the index in memory, and as a mapped table (whose one record per blob may name the lost pack).
-        for folder in [nil, cache.path] {
-            let report = try f.check(readData: .all, tableIn: folder)
+        // With the index in memory, and as a mapped table (whose one record per blob may name
+        // the lost pack), the copies found by a map of the lost blobs and by the table.
+        for (folder, lostInTable) in [(nil, false), (cache.path, false), (cache.path, true)] {
+            let report = try f.check(readData: .all, tableIn: folder, lostInTable: lostInTable)
             XCTAssertEqual(report.findings(.packMissing).map(\.file), ["data/\(original.hex)"])
             XCTAssertEqual(report.damagedBlobs.count, 0, report.summary)
         }

@@ -22,6 +22,10 @@ public struct CheckOptions: Sendable {
     public var trees = TreeLoader.Options()
     /// How the blob index is held (a mapped table in the cache for large repositories).
     public var indexPolicy = IndexCachePolicy()
+    /// Above this many blobs in missing packs, a mapped index answers which pack held a lost
+    /// blob (`findCopiesInTable`) instead of a map of them all (`findCopies`: about 100 bytes
+    /// a blob; 2 GB for a repository of 20 M blobs whose packs are all gone).
+    var lostBlobsInMemory = 1 << 20
     public init() {}
 }
 
@@ -178,11 +182,6 @@ public final class Checker {
         }
     }
 
-    /// Above this many blobs in missing packs, a mapped index answers which pack held a lost
-    /// blob (`findCopiesInTable`) instead of a map of them all (`findCopies`: about 100 bytes
-    /// a blob; 2 GB for a repository of 20 M blobs whose packs are all gone).
-    static let lostBlobsInMemory = 1 << 20
-
     /// The blobs of the `missing` packs, less those a stored pack also holds (`lostWithPack`),
     /// and those stored copies (`survivingCopies`), from a second reading of the index files.
     private func findCopies(of missing: Set<PackID>) {
@@ -265,7 +264,7 @@ public final class Checker {
         try repository.loadIndex(policy: options.indexPolicy) { _, _ in }
         if !missingPacks.isEmpty {
             let lost = missingPacks.reduce(0) { $0 + (indexedPacks[$1]?.count ?? 0) }
-            if repository.index.isMapped && lost > Self.lostBlobsInMemory {
+            if repository.index.isMapped && lost > options.lostBlobsInMemory {
                 findCopiesInTable(of: missingPacks)
             } else {
                 findCopies(of: missingPacks)
