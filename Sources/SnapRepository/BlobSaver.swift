@@ -14,8 +14,8 @@ import Synchronization
 ///
 /// Each concurrent `save` of data fills a pack of its own (an idle open data pack, or a new
 /// one, up to `openDataPacks`; beyond that it waits for one), so no lock is held while a blob
-/// is sealed and written; a backup ends with at most `openDataPacks` partly filled data
-/// packs, and one when its saves never overlapped. Trees, small and read again by every later
+/// is sealed and written. At `finish` the partly filled data packs are merged while they fit
+/// in one (`merged`), so a backup ends with as few small packs as one writer would leave. Trees, small and read again by every later
 /// command, go into one open pack at a time (their saves take turns), so that a snapshot's
 /// trees stay in few packs and are read with few requests.
 ///
@@ -160,11 +160,15 @@ public final class BlobSaver: Sendable {
     /// - Returns: what was stored.
     public func finish() throws -> Statistics {
         if dryRun { return state.withLock { $0.value.statistics } }
-        let open = state.withLock { box -> UncheckedBox<[PackWriter]> in
+        let open = state.withLock { box -> UncheckedBox<[BlobType: [PackWriter]]> in
             defer { box.value.idle = [:] }
-            return UncheckedBox(box.value.idle.sorted { $0.key.rawValue < $1.key.rawValue }.flatMap(\.value))
+            return UncheckedBox(box.value.idle)
         }
-        for writer in open.value { try enqueue(UncheckedBox(writer)) }
+        for type in open.value.keys.sorted(by: { $0.rawValue < $1.rawValue }) {
+            for writer in try Self.merged(open.value[type] ?? [], packSize: repository.config.packSize) {
+                try enqueue(UncheckedBox(writer))
+            }
+        }
         uploaders.close()
         try rethrowUploadFailure()
         try writeIndex(force: true)
@@ -176,6 +180,20 @@ public final class BlobSaver: Sendable {
     /// Packs still uploading are left out (an index names only stored packs).
     public func indexUploadedPacks() throws {
         if !dryRun { try writeIndex(force: true) }
+    }
+
+    /// Moves the blobs of the smallest of the partly filled `writers` into the largest while
+    /// they fit in one pack, so that saves that filled packs side by side leave as few small
+    /// packs as one writer would. The blobs are decrypted from the dropped pack's staged file
+    /// and sealed again at their new offsets.
+    static func merged(_ writers: [PackWriter], packSize: Int) throws -> [PackWriter] {
+        var sorted = writers.sorted { $0.size > $1.size }
+        guard let target = sorted.first else { return [] }
+        while sorted.count > 1, let smallest = sorted.last, target.size + smallest.size <= packSize {
+            try smallest.forEachBody { entry, body in try target.add(id: entry.id, body: body, rawLength: Int(entry.rawLength)) }
+            sorted.removeLast()
+        }
+        return sorted
     }
 
     /// Hands a full pack to an upload thread. Throws the first failure of an earlier upload.

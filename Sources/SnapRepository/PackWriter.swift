@@ -54,6 +54,20 @@ final class PackWriter {
         if pending.count >= Self.batchSize { try flush() }
     }
 
+    /// Calls `body` with each blob added so far, in order: its entry and its stored body
+    /// (compressed or raw, as `add` got it), decrypted again from the staged file. For moving
+    /// the blobs of a partly filled pack into another (`BlobSaver.finish`); this writer is
+    /// then dropped, not finished.
+    func forEachBody(_ body: (PackEntry, UnsafeRawBufferPointer) throws -> Void) throws {
+        if let failure { throw failure }
+        try flush()
+        for entry in entries {
+            let sealed = try file.read(Int(entry.offset)..<Int(entry.offset + entry.length))
+            let opened = try cipher.open(sealed, nonce: PackFormat.nonce(header: false, offset: Int(entry.offset)))
+            try opened.withUnsafeBytes { try body(entry, $0) }
+        }
+    }
+
     private func flush() throws {
         hasher.update(pending)
         try file.append(pending)

@@ -57,12 +57,13 @@ final class BlobSaverTests: XCTestCase {
         }
     }
 
-    // Saves from eight threads fill at most `openDataPacks` packs at once: a backup ends
-    // with no more partly filled packs than that, and every blob is stored.
-    func testConcurrentSavesFillAtMostTheOpenPacksAllowed() throws {
-        let backend = MemoryBackend()
+    // Saves from eight threads fill at most `openDataPacks` packs at once (each pack is a
+    // staged file), and the partly filled ones are merged at the end: 800 kB of blobs end in
+    // one pack, which verifies, and every blob loads.
+    func testConcurrentSavesFillAtMostTheOpenPacksAllowedAndEndInOnePack() throws {
+        let backend = StagingCountingBackend()
         let repository = try makeRepository(on: backend)
-        let saver = BlobSaver(repository: repository, openDataPacks: 2)
+        let saver = BlobSaver(repository: repository, openDataPacks: 3)
         let blobs = (0..<400).map { seededBytes(count: 2_000 + $0, seed: UInt64(3_000 + $0)) }
         let failures = Mutex<[String]>([])
         DispatchQueue.concurrentPerform(iterations: 8) { worker in
@@ -75,9 +76,41 @@ final class BlobSaverTests: XCTestCase {
         XCTAssertEqual(failures.withLock { $0 }, [])
         let stats = try saver.finish()
         XCTAssertEqual(stats.blobs, blobs.count)
-        XCTAssertGreaterThanOrEqual(stats.packs, 1)
-        XCTAssertLessThanOrEqual(stats.packs, 2, "800 kB in 16 MiB packs: one pack per permit at most")
+        XCTAssertLessThanOrEqual(backend.stagedFiles.withLock { $0 }, 3, "no more packs open than permitted")
+        XCTAssertEqual(stats.packs, 1, "800 kB in 16 MiB packs: the partly filled packs were merged")
+        let pack = try XCTUnwrap(try backend.list(.data).first)
+        XCTAssertEqual(try repository.verifyPack(try XCTUnwrap(PackID(hex: pack.file.name))).entries.count, blobs.count)
         for blob in blobs { XCTAssertTrue(sameBytes(try repository.loadBlob(repository.keys.blobID(of: blob)), blob)) }
+    }
+
+    // Merging moves the smallest partly filled packs into the largest while they fit, and
+    // keeps the rest: compressed and raw blobs read back from their new places.
+    func testMergedMovesSmallPacksIntoTheLargestWhileTheyFit() throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let backend = LocalBackend(root: directory.path)
+        let repository = try makeRepository(on: backend)
+        func writer(_ blobs: [[UInt8]]) throws -> PackWriter {
+            let w = try PackWriter(type: .data, keys: repository.keys, file: backend.makeStagedFile())
+            for blob in blobs { try blob.withUnsafeBytes { try w.add(id: repository.keys.blobID(of: blob), body: $0, rawLength: blob.count) } }
+            return w
+        }
+        let big = try writer([seededBytes(count: 600_000, seed: 1)])
+        let small = try writer([seededBytes(count: 100_000, seed: 2), seededBytes(count: 50, seed: 3)])
+        let middle = try writer([seededBytes(count: 500_000, seed: 4)])
+        let kept = try BlobSaver.merged([small, big, middle], packSize: 800_000)
+        XCTAssertEqual(kept.count, 2, "the small pack fits into the big one; the middle one does not")
+        XCTAssertEqual(kept.map(\.entries.count).sorted(), [1, 3])
+        // Finished, stored and indexed as the saver's upload does it.
+        for w in kept {
+            let pack = try w.finish(padding: 0)
+            try backend.write(FileName(.data, pack.id.hex), staged: pack.file)
+            repository.index.add(IndexedPack(id: pack.id, salt: pack.salt, size: pack.file.size, entries: pack.entries))
+        }
+        for (seed, count) in [(1, 600_000), (2, 100_000), (3, 50), (4, 500_000)] {
+            let blob = seededBytes(count: count, seed: UInt64(seed))
+            XCTAssertTrue(sameBytes(try repository.loadBlob(repository.keys.blobID(of: blob)), blob), "seed \(seed)")
+        }
     }
 
     // Packs built in the memory of earlier, uploaded packs (a local backend keeps no
@@ -284,6 +317,22 @@ final class BlobSaverTests: XCTestCase {
         XCTAssertNotNil(errorThrown(by: { _ = try saver.finish() }))
         XCTAssertEqual(try backend.list(.data).count, 0)
         XCTAssertEqual(try backend.list(.index).count, 0)
+    }
+}
+
+/// A memory backend that counts the staged files (packs being assembled) it hands out.
+private final class StagingCountingBackend: Backend, @unchecked Sendable {
+    private let base = MemoryBackend()
+    let stagedFiles = Mutex(0)
+    var location: String { base.location }
+    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
+    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
+    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
+    func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind) }
+    func delete(_ file: FileName) throws { try base.delete(file) }
+    func makeStagedFile() throws -> StagedFile {
+        stagedFiles.withLock { $0 += 1 }
+        return try StagedFile.temporary()
     }
 }
 
