@@ -61,7 +61,7 @@ final class BlobSaverTests: XCTestCase {
     // staged file), and the partly filled ones are merged at the end: 800 kB of blobs end in
     // one pack, which verifies, and every blob loads.
     func testConcurrentSavesFillAtMostTheOpenPacksAllowedAndEndInOnePack() throws {
-        let backend = StagingCountingBackend()
+        let backend = StagingBackend()
         let repository = try makeRepository(on: backend)
         let saver = BlobSaver(repository: repository, openDataPacks: 3)
         let blobs = (0..<400).map { seededBytes(count: 2_000 + $0, seed: UInt64(3_000 + $0)) }
@@ -301,7 +301,7 @@ final class BlobSaverTests: XCTestCase {
     // that hit the failure throws, a later save into that pack throws too, and `finish`
     // throws instead of writing an index that would name blobs the pack lacks.
     func testAFailedPackWriteFailsFinish() throws {
-        let backend = UnwritableStagingBackend()
+        let backend = StagingBackend(stage: unwritableStagedFile)
         let repository = try makeRepository(on: backend)
         let saver = BlobSaver(repository: repository)
         let large = seededBytes(count: PackWriter.batchSize + 1000, seed: 7)
@@ -320,10 +320,12 @@ final class BlobSaverTests: XCTestCase {
     }
 }
 
-/// A memory backend that counts the staged files (packs being assembled) it hands out.
-private final class StagingCountingBackend: Backend, @unchecked Sendable {
+/// A memory backend whose staged files (packs being assembled) come from `stage`, counted.
+private final class StagingBackend: Backend, @unchecked Sendable {
     private let base = MemoryBackend()
+    private let stage: () throws -> StagedFile
     let stagedFiles = Mutex(0)
+    init(stage: @escaping () throws -> StagedFile = StagedFile.temporary) { self.stage = stage }
     var location: String { base.location }
     func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
     func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
@@ -332,25 +334,16 @@ private final class StagingCountingBackend: Backend, @unchecked Sendable {
     func delete(_ file: FileName) throws { try base.delete(file) }
     func makeStagedFile() throws -> StagedFile {
         stagedFiles.withLock { $0 += 1 }
-        return try StagedFile.temporary()
+        return try stage()
     }
 }
 
-/// A memory backend whose staged files refuse writes: their descriptor is replaced by a
-/// read-only one, so `pwrite` fails as it would on a broken disk.
-private final class UnwritableStagingBackend: Backend, @unchecked Sendable {
-    private let base = MemoryBackend()
-    var location: String { base.location }
-    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
-    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
-    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
-    func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind) }
-    func delete(_ file: FileName) throws { try base.delete(file) }
-    func makeStagedFile() throws -> StagedFile {
-        let file = try StagedFile.temporary()
-        let readOnly = open("/dev/null", O_RDONLY)
-        guard readOnly >= 0, dup2(readOnly, file.descriptor) >= 0 else { throw POSIXError(.EIO) }
-        close(readOnly)
-        return file
-    }
+/// A staged file that refuses writes, as on a broken disk: its descriptor is replaced by a
+/// read-only one, so `pwrite` fails.
+private func unwritableStagedFile() throws -> StagedFile {
+    let file = try StagedFile.temporary()
+    let readOnly = open("/dev/null", O_RDONLY)
+    guard readOnly >= 0, dup2(readOnly, file.descriptor) >= 0 else { throw POSIXError(.EIO) }
+    close(readOnly)
+    return file
 }
