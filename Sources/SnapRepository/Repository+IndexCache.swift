@@ -33,10 +33,15 @@ extension Repository {
     /// An index file that is damaged (or still being written, on a server without atomic
     /// writes) is passed to `skipped` and left out: its packs then look unindexed, so a
     /// backup stores their blobs again and a restore names what it cannot find.
-    public func loadIndex(policy: IndexCachePolicy = IndexCachePolicy(), skipped: (IndexID, Error) -> Void = { _, _ in }) throws {
-        let listed = try backend.list(.index).compactMap { IndexID(hex: $0.file.name) }
+    ///
+    /// - Parameters:
+    ///   - listed: the index files, when the caller has just listed them (`check`); `nil` lists them.
+    ///   - preloaded: files the caller has already read and verified, used instead of reading them again.
+    public func loadIndex(policy: IndexCachePolicy = IndexCachePolicy(), listed: [IndexID]? = nil,
+                          preloaded: [IndexID: IndexFile] = [:], skipped: (IndexID, Error) -> Void = { _, _ in }) throws {
+        let listed = try listed ?? backend.list(.index).compactMap { IndexID(hex: $0.file.name) }
         try withoutActuallyEscaping(skipped) { skipped in
-            var reader = IndexFileReader(repository: self, skipped: skipped)
+            var reader = IndexFileReader(repository: self, skipped: skipped, preloaded: preloaded)
             try loadIndex(listed, policy: policy, reader: &reader)
         }
     }
@@ -158,10 +163,13 @@ extension Repository {
 private struct IndexFileReader {
     let repository: Repository
     let skipped: (IndexID, Error) -> Void
+    /// Files read before, each handed out once (a rebuild after a failed table write reads again).
+    var preloaded: [IndexID: IndexFile]
     var reported: Set<IndexID> = []
 
     /// The file, or `nil` when it is damaged (reported) or was deleted since it was listed.
     mutating func read(_ id: IndexID) throws -> IndexFile? {
+        if let file = preloaded.removeValue(forKey: id) { return file }
         do {
             return try repository.loadIndexFile(id)
         } catch let error as RepositoryError {

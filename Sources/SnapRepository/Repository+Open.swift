@@ -43,6 +43,10 @@ extension Repository {
     /// file whose derivation fails is skipped too; one whose keys do not open `config` (a
     /// key left by an interrupted `init`) is passed over for the next.
     ///
+    /// With a `cacheRoot`, the key file that opened the repository at this location last
+    /// (`KeyHint`) is read and tried first, without listing `keys/`: a command against a
+    /// remote repository then opens it with two requests (that key file and `config`).
+    ///
     /// - Parameters:
     ///   - keyLimits: the most memory and work one scrypt derivation may take.
     ///   - cacheRoot: a folder for local copies of the repository's metadata (docs/cache.md);
@@ -67,6 +71,17 @@ extension Repository {
                             cachedKinds: Set<FileKind> = CachingBackend.cachedKinds,
                             report: @escaping @Sendable (String) -> Void = { _ in },
                             keySkipped: (SkippedKey) -> Void = { _ in }) throws -> Repository {
+        let hint = KeyHint(cacheRoot: cacheRoot, location: backend.location)
+        let context = OpeningContext(backend: backend, cacheRoot: cacheRoot, indexCacheRoot: indexCacheRoot,
+                                     cachedKinds: cachedKinds, report: report)
+        var refusedHint: FileName?
+        if let file = hint?.remembered {
+            switch context.tryRememberedKey(file, password: password, keyLimits: keyLimits) {
+            case let .opened(repository): return repository
+            case .refused: refusedHint = file
+            case .unusable: break
+            }
+        }
         // The key files are listed first, without asking whether `config` exists: a repository
         // opens with one request fewer, and `config`'s absence is found when it is read.
         let listed = try backend.list(.keys)
@@ -123,6 +138,8 @@ extension Repository {
         var refused = 0
         var configDamage: RepositoryError?
         for (file, key) in candidates {
+            // The remembered key was tried first, and the password did not open it.
+            if file == refusedHint { refused += 1; continue }
             let unlocked: MasterKeys?
             do {
                 unlocked = try key.unlock(password: password, limits: keyLimits)
@@ -131,37 +148,91 @@ extension Repository {
                 continue
             }
             guard let keys = unlocked else { refused += 1; continue }
-            let configBytes: [UInt8]
-            do {
-                configBytes = try EncryptedFile.open(try backend.read(.config), file: .config, keys: keys)
-            } catch StorageError.notFound {
-                throw RepositoryError.notARepository(location: backend.location)
-            } catch let error as RepositoryError {
+            switch try context.readConfig(keys: keys) {
+            case let .notOpened(error):
                 // A key left by an interrupted init, or a damaged config: try the others.
-                guard case .damaged = error else { throw error }
                 if configDamage == nil { configDamage = error }
                 continue
+            case let .opened(config):
+                hint?.remember(file)
+                return context.repository(keys: keys, config: config, keyFile: file)
             }
-            let config = try JSONCoding.decode(RepositoryConfig.self, configBytes, file: "config")
-            guard config.version == RepositoryConfig.currentVersion else {
-                throw RepositoryError.unsupportedVersion(file: "config", version: config.version)
-            }
-            if let problem = config.problem { throw RepositoryError.damaged(file: "config", reason: problem) }
-            let keyID = KeyID(hex: file.name)
-            guard config.id.count == 64, Hex.decode(config.id) != nil else {
-                return Repository(backend: backend, keys: keys, config: config, keyID: keyID)
-            }
-            let indexFolder = (cacheRoot ?? indexCacheRoot).map { "\($0)/\(config.id)/blob-index" }
-            guard let cacheRoot else {
-                return Repository(backend: backend, keys: keys, config: config, keyID: keyID, indexCacheFolder: indexFolder)
-            }
-            let cached = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", kinds: cachedKinds, report: report)
-            return Repository(backend: cached, keys: keys, config: config, keyID: keyID, indexCacheFolder: indexFolder)
         }
         // The password opened a key file, but config did not open with its keys.
         if let configDamage { throw configDamage }
         // Nothing tried: the password may well be right, so do not call it wrong.
         if refused == 0, !skipped.isEmpty { throw RepositoryError.noUsableKey(location: backend.location, skipped: skipped) }
         throw RepositoryError.wrongPassword(location: backend.location, skipped: skipped)
+    }
+}
+
+/// What `Repository.open` needs once a key has opened: where the repository is and where its cache goes.
+private struct OpeningContext {
+    let backend: Backend
+    let cacheRoot: String?
+    let indexCacheRoot: String?
+    let cachedKinds: Set<FileKind>
+    let report: @Sendable (String) -> Void
+
+    enum RememberedKey {
+        case opened(Repository)
+        /// The key file is usable, but the password does not open it.
+        case refused
+        /// Gone, damaged, above the limits, or its keys do not open `config`: the usual path decides.
+        case unusable
+    }
+
+    /// Opens the repository with the key file a `KeyHint` remembers, reading nothing else first.
+    func tryRememberedKey(_ file: FileName, password: String, keyLimits: Scrypt.Limits) -> RememberedKey {
+        guard let bytes = try? backend.read(file), SHA256.hash(bytes) == Hex.decode(file.name),
+              let key = try? KeyFile.decode(bytes, name: file.name), (try? key.validate()) != nil,
+              (try? keyLimits.check(key.cost)) != nil else { return .unusable }
+        let unlocked: MasterKeys?
+        do { unlocked = try key.unlock(password: password, limits: keyLimits) } catch { return .unusable }
+        guard let keys = unlocked else { return .refused }
+        guard case let .opened(config)? = try? readConfig(keys: keys) else { return .unusable }
+        return .opened(repository(keys: keys, config: config, keyFile: file))
+    }
+
+    enum ConfigRead {
+        case opened(RepositoryConfig)
+        /// `keys` do not open it (`RepositoryError.damaged`): the key or the config is damaged.
+        case notOpened(RepositoryError)
+    }
+
+    /// The config, decrypted with `keys` and checked.
+    ///
+    /// - Throws: `RepositoryError.notARepository` when there is none; `.damaged` when it
+    ///   opens but cannot be used; `.unsupportedVersion`; storage errors.
+    func readConfig(keys: MasterKeys) throws -> ConfigRead {
+        let bytes: [UInt8]
+        do {
+            bytes = try EncryptedFile.open(try backend.read(.config), file: .config, keys: keys)
+        } catch StorageError.notFound {
+            throw RepositoryError.notARepository(location: backend.location)
+        } catch let error as RepositoryError {
+            guard case .damaged = error else { throw error }
+            return .notOpened(error)
+        }
+        let config = try JSONCoding.decode(RepositoryConfig.self, bytes, file: "config")
+        guard config.version == RepositoryConfig.currentVersion else {
+            throw RepositoryError.unsupportedVersion(file: "config", version: config.version)
+        }
+        if let problem = config.problem { throw RepositoryError.damaged(file: "config", reason: problem) }
+        return .opened(config)
+    }
+
+    /// The opened repository, behind the cache when there is one.
+    func repository(keys: MasterKeys, config: RepositoryConfig, keyFile: FileName) -> Repository {
+        let keyID = KeyID(hex: keyFile.name)
+        guard config.id.count == 64, Hex.decode(config.id) != nil else {
+            return Repository(backend: backend, keys: keys, config: config, keyID: keyID)
+        }
+        let indexFolder = (cacheRoot ?? indexCacheRoot).map { "\($0)/\(config.id)/blob-index" }
+        guard let cacheRoot else {
+            return Repository(backend: backend, keys: keys, config: config, keyID: keyID, indexCacheFolder: indexFolder)
+        }
+        let cached = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", kinds: cachedKinds, report: report)
+        return Repository(backend: cached, keys: keys, config: config, keyID: keyID, indexCacheFolder: indexFolder)
     }
 }

@@ -209,6 +209,23 @@ final class CachingBackendTests: XCTestCase {
         XCTAssertEqual(try store.list(.snapshots).map(\.file), [kept])
     }
 
+    // A copy whose file the repository lists with another size (cut short there, or
+    // replaced) is dropped by the listing, so that the repository's file is read and judged.
+    func testListingWithAnotherSizeDropsTheCopy() throws {
+        let (file, bytes) = try stored(.index, seed: 9)
+        let (other, _) = try stored(.index, seed: 10)
+        let cache = cached()
+        for f in [file, other] { _ = try cache.readMetadata(f, isValid: matchesName(f)) }
+        try remote.write(file, data: Array(bytes.prefix(100)))
+        _ = try cache.list(.index)
+        let store = LocalBackend(root: cacheFolder)
+        XCTAssertFalse(try store.exists(file))
+        XCTAssertTrue(try store.exists(other))
+        XCTAssertEqual(remote.reads(of: file), 1)
+        XCTAssertEqual(try cache.readMetadata(file, isValid: matchesName(file)).count, 100, "the repository's file, as it is now")
+        XCTAssertEqual(remote.reads(of: file), 2)
+    }
+
     // A cache that cannot be written is reported once and otherwise ignored.
     func testUnwritableCacheIsReportedOnce() throws {
         try Data("not a folder".utf8).write(to: URL(fileURLWithPath: cacheFolder))

@@ -64,6 +64,9 @@ public final class Checker {
     /// Packs named by deletion marks: condemned by a prune, to be deleted.
     var condemned: Set<PackID> = []
     var neededUnindexed: Set<PackID> = []
+    /// The index files listed, and the ones read whole while the index is small.
+    private var indexFilesListed: [IndexID] = []
+    private var indexFilesRead: [IndexID: IndexFile] = [:]
     /// Indexed packs that are not in storage.
     var missingPacks: Set<PackID> = []
     /// Blobs whose every indexed pack is missing, with one of those packs, when the loss is
@@ -91,6 +94,7 @@ public final class Checker {
         report = CheckReport()
         indexedPacks = [:]; indexSource = [:]; survivingCopies = []; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
         neededUnindexed = []; missingPacks = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = BlobIDSet()
+        indexFilesListed = []; indexFilesRead = [:]
         let lock = takeLock()
         defer { lock?.release() }
         // Snapshots first, index after: a snapshot is written only after the index files naming its blobs.
@@ -128,7 +132,14 @@ public final class Checker {
 
     private func checkIndexFiles() throws {
         progress.start(.index)
-        let files = try IndexFileSet.load(from: repository) { $0.packs.map(IndexedPackSummary.init) }
+        // A small index is kept whole as well, so that `loadBlobIndex` need not read it again.
+        var entries = 0
+        let files = try IndexFileSet.load(from: repository) { id, file in
+            entries += file.packs.reduce(0) { $0 + $1.entries.count }
+            if entries <= options.indexPolicy.minimumTableBlobs { indexFilesRead[id] = file } else { indexFilesRead = [:] }
+            return file.packs.map(IndexedPackSummary.init)
+        }
+        indexFilesListed = files.all
         report.statistics.indexFiles = files.all.count
         for (id, error) in files.unreadable {
             finding(.error, .indexUnreadable, FileName(.index, id.hex),
@@ -261,7 +272,8 @@ public final class Checker {
     /// their blobs and the unindexed packs for blobs no index has. Index files that cannot
     /// be read are left out, as `checkIndexFiles` reported.
     private func loadBlobIndex() throws {
-        try repository.loadIndex(policy: options.indexPolicy) { _, _ in }
+        try repository.loadIndex(policy: options.indexPolicy, listed: indexFilesListed, preloaded: indexFilesRead) { _, _ in }
+        indexFilesRead = [:]
         if !missingPacks.isEmpty {
             let lost = missingPacks.reduce(0) { $0 + (indexedPacks[$1]?.count ?? 0) }
             if repository.index.isMapped && lost > options.lostBlobsInMemory {

@@ -23,7 +23,7 @@ struct IndexFileSet<Kept> {
     /// Lists and reads every index file, one at a time, keeping `keep(file)` of each.
     ///
     /// - Throws: storage errors from listing; a file that vanishes after it was listed is ignored.
-    static func load(from repository: Repository, keep: (IndexFile) -> Kept) throws -> IndexFileSet<Kept> {
+    static func load(from repository: Repository, keep: (IndexID, IndexFile) -> Kept) throws -> IndexFileSet<Kept> {
         var set = IndexFileSet<Kept>()
         var loaded: [IndexID: Kept] = [:]
         var supersededIDs: Set<IndexID> = []
@@ -33,7 +33,7 @@ struct IndexFileSet<Kept> {
             do {
                 let file = try repository.loadIndexFile(id)
                 supersededIDs.formUnion(file.supersedes)
-                loaded[id] = keep(file)
+                loaded[id] = keep(id, file)
                 set.all.append(id)
             } catch StorageError.notFound {
                 continue  // deleted since it was listed (by prune or a repair)
@@ -56,6 +56,6 @@ struct IndexFileSet<Kept> {
 extension IndexFileSet where Kept == IndexFile {
     /// Every index file, whole.
     static func load(from repository: Repository) throws -> IndexFileSet<IndexFile> {
-        try load(from: repository) { $0 }
+        try load(from: repository) { $1 }
     }
 }

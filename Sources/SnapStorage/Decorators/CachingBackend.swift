@@ -11,7 +11,8 @@ import Synchronization
 /// repository's own bytes, encrypted as they are there, in `store` (a folder under
 /// `$XDG_CACHE_HOME/snap`). A copy is used only when the caller's check (its SHA-256
 /// against its name) accepts it; a rejected copy is dropped and the file is read again.
-/// Listing a kind drops the copies of files that are no longer in the repository.
+/// Listing a kind drops the copies of files that are no longer in the repository, or
+/// whose listed size differs from the copy's.
 ///
 /// The cache is an optimisation, never a source of failure: when the local disk refuses a
 /// copy (full, read-only), the command goes on without it and `report` hears once.
@@ -56,7 +57,7 @@ public final class CachingBackend: Backend {
 
     public func list(_ kind: FileKind) throws -> [FileInfo] {
         let listed = try base.list(kind)
-        if kinds.contains(kind) { evict(kind, keeping: Set(listed.map(\.file))) }
+        if kinds.contains(kind) { evict(kind, keeping: Dictionary(listed.map { ($0.file, $0.size) }) { a, _ in a }) }
         return listed
     }
 
@@ -137,10 +138,12 @@ public final class CachingBackend: Backend {
         }
     }
 
-    /// Drops copies of `kind` whose files the repository no longer has (pruned, forgotten).
-    private func evict(_ kind: FileKind, keeping present: Set<FileName>) {
+    /// Drops copies of `kind` whose files the repository no longer has (pruned, forgotten),
+    /// or has with another size (a copy is then no longer known to be the repository's file:
+    /// the repository's was cut short or replaced, and is read from there to find out).
+    private func evict(_ kind: FileKind, keeping present: [FileName: Int]) {
         guard let cached = try? store.list(kind) else { return }
-        for info in cached where !present.contains(info.file) {
+        for info in cached where present[info.file] != info.size {
             try? store.delete(info.file)
         }
     }
