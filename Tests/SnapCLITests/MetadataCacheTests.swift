@@ -50,8 +50,10 @@ final class MetadataCacheTests: XCTestCase {
 
         let root = "\(work)/xdg/snap"
         XCTAssertTrue(FileManager.default.fileExists(atPath: "\(root)/CACHEDIR.TAG"))
-        let folders = try FileManager.default.contentsOfDirectory(atPath: root).filter { $0 != "CACHEDIR.TAG" }
-        XCTAssertEqual(folders.count, 1, "one folder, named by the repository ID")
+        let entries = try FileManager.default.contentsOfDirectory(atPath: root)
+        let folders = entries.filter { $0.count == 64 }
+        XCTAssertEqual(folders.count, 1, "one folder, named by the repository ID: \(entries)")
+        XCTAssertEqual(Set(entries), Set(folders + ["CACHEDIR.TAG", "key-hints"]), "and the key that opened it (docs/cache.md)")
         let cache = "\(root)/\(folders.first ?? "")"
         let cached = files(under: cache)
         XCTAssertEqual(cached.filter { $0.hasPrefix("snapshots/") }.count, 1)
@@ -86,7 +88,7 @@ final class MetadataCacheTests: XCTestCase {
         try snap.expect(0, ["init"])
         try snap.expect(0, ["backup", "\(work)/src", "-q"])
         let root = "\(work)/xdg/snap"
-        let cache = "\(root)/\(try FileManager.default.contentsOfDirectory(atPath: root).first { $0 != "CACHEDIR.TAG" } ?? "")"
+        let cache = "\(root)/\(try FileManager.default.contentsOfDirectory(atPath: root).first { $0.count == 64 } ?? "")"
         let treePacks = files(under: cache).filter { $0.hasPrefix("data/") }
         XCTAssertEqual(treePacks.count, 1, "\(treePacks)")
         // Byte 10 lies in the pack's first blob (its header is at the end).

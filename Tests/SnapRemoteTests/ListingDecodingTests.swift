@@ -43,6 +43,26 @@ final class ListingDecodingTests: XCTestCase {
         XCTAssertNil(S3Backend.listPage(Array("<Error><Code>SlowDown</Code></Error>".utf8), folder: "r/data/", kind: .data))
     }
 
+    // LastModified becomes the file's storage time, with or without a fraction of a second;
+    // one that does not parse leaves the time unknown, and the entry listed.
+    func testListPageReadsLastModified() throws {
+        let other = String(pack.reversed())
+        let third = String(repeating: "c", count: 64)
+        let xml = """
+            <ListBucketResult><IsTruncated>false</IsTruncated>
+            <Contents><Key>r/locks/\(pack)</Key><LastModified>2026-12-05T06:40:01.250Z</LastModified><Size>5</Size></Contents>
+            <Contents><Key>r/locks/\(other)</Key><LastModified> 2026-12-05T06:40:01Z </LastModified><Size>6</Size></Contents>
+            <Contents><Key>r/locks/\(third)</Key><LastModified>yesterday</LastModified><Size>7</Size></Contents>
+            </ListBucketResult>
+            """
+        let page = try XCTUnwrap(S3Backend.listPage(Array(xml.utf8), folder: "r/locks/", kind: .locks))
+        XCTAssertEqual(page.files.map(\.size), [5, 6, 7])
+        let expected = 1_796_452_801.0  // 2026-12-05T06:40:01Z
+        XCTAssertEqual(try XCTUnwrap(page.files[0].modified), expected + 0.25, accuracy: 0.001)
+        XCTAssertEqual(page.files[1].modified, expected)
+        XCTAssertNil(page.files[2].modified)
+    }
+
     // A REST server's names become paths of later reads and deletes: only well-formed names pass.
     func testRESTListingSkipsMalformedNamesAndNegativeSizes() throws {
         let json = """

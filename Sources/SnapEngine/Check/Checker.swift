@@ -64,6 +64,8 @@ public final class Checker {
     /// Packs named by deletion marks: condemned by a prune, to be deleted.
     var condemned: Set<PackID> = []
     var neededUnindexed: Set<PackID> = []
+    /// `locks/` as scanned when the lock was written.
+    private var lockScan: CoordinationScan?
     /// The index files listed, and the ones read whole while the index is small.
     private var indexFilesListed: [IndexID] = []
     private var indexFilesRead: [IndexID: IndexFile] = [:]
@@ -94,9 +96,10 @@ public final class Checker {
         report = CheckReport()
         indexedPacks = [:]; indexSource = [:]; survivingCopies = []; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
         neededUnindexed = []; missingPacks = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = BlobIDSet()
-        indexFilesListed = []; indexFilesRead = [:]
+        indexFilesListed = []; indexFilesRead = [:]; lockScan = nil
         let lock = takeLock()
         defer { lock?.release() }
+        lockScan = lock?.scan
         // Snapshots first, index after: a snapshot is written only after the index files naming its blobs.
         try loadSnapshots()
         try checkIndexFiles()
@@ -120,7 +123,7 @@ public final class Checker {
     private func takeLock() -> RepositoryLock? {
         guard let hostname = options.lockHostname else { return nil }
         do {
-            return try RepositoryLock(kind: .backup, repository: repository, hostname: hostname)
+            return try RepositoryLock(kind: .backup, repository: repository, hostname: hostname, scan: true)
         } catch {
             finding(.info, .lockUnavailable, FileName(.locks, ""),
                     "cannot write a lock (\(error)); if a prune runs meanwhile, packs it deletes may be reported missing")
@@ -168,7 +171,9 @@ public final class Checker {
 
     private func checkPacks() throws {
         progress.start(.packs)
-        let coordination = try Coordination.scan(repository)
+        // `locks/` as listed when the check's lock was written; a mark written since names
+        // packs that the check's lock keeps from being deleted.
+        let coordination = try lockScan ?? Coordination.scan(repository)
         for file in coordination.unreadable {
             finding(.error, .lockUnreadable, file.file,
                     "cannot be read (\(file.reason)): it may be a running backup's lock or a deletion mark, so prune deletes nothing and backups refuse "

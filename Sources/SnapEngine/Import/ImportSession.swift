@@ -32,9 +32,9 @@ public final class ImportSession {
         self.repository = repository
         self.options = options
         self.warn = warn
-        lock = try RepositoryLock(kind: .backup, repository: repository, hostname: options.lockHostname, timing: options.lockTiming)
+        lock = try RepositoryLock(kind: .backup, repository: repository, hostname: options.lockHostname, timing: options.lockTiming, scan: true)
         do {
-            let scan = try Coordination.scan(repository, times: true)
+            let scan = try lock.scan ?? Coordination.scan(repository, times: true)
             let condemned = try scan.condemnedPacks(action: "import not started")
             try repository.loadIndex { id, error in warn("index \(id.short) skipped: \(error)") }
             repository.index.remove(packs: condemned)

@@ -13,7 +13,9 @@ import Synchronization
 /// snapshot is written; prune holds a `prune` lock. Neither kind blocks the other.
 ///
 /// Writing the lock also measures this host's clock against the storage's: the storage's
-/// modification time of the lock just written (file system, `Last-Modified` or `Date`).
+/// modification time of the lock just written (file system, `Last-Modified` or `Date`),
+/// taken from the listing of `locks/` that follows when the caller asks for one (`scan`),
+/// and from a `stat` of the lock otherwise or where the listing has no times.
 /// A host further off than `LockTiming.clockSkew` gets `CoordinationError.clockSkew`
 /// instead of a lock, because its lock times would mislead other hosts.
 public final class RepositoryLock: Sendable {
@@ -31,9 +33,17 @@ public final class RepositoryLock: Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     /// Storage time minus this host's time, in seconds, when the backend reports file times.
     public let clockOffset: Double?
+    /// With `scan`, the files of `locks/` (with their times) as listed right after this lock
+    /// was written, this lock among them: the caller's first look at the other writers.
+    public let scan: CoordinationScan?
 
     /// Writes the lock, checks this host's clock against the storage's, and starts refreshing.
-    public init(kind: CoordinationRecord.Kind, repository: Repository, hostname: String, timing: LockTiming = LockTiming()) throws {
+    ///
+    /// - Parameter scan: also scan `locks/` (`Coordination.scan(_:times:)`) once the lock is
+    ///   written, for a caller that would do so at once; the lock's own time then comes from
+    ///   that listing, which saves a request.
+    public init(kind: CoordinationRecord.Kind, repository: Repository, hostname: String, timing: LockTiming = LockTiming(),
+                scan: Bool = false) throws {
         let now = WallClock.nowText
         base = CoordinationRecord(kind: kind, hostname: hostname, pid: getpid(), created: now, refreshed: now)
         self.repository = repository
@@ -43,7 +53,18 @@ public final class RepositoryLock: Sendable {
         defer { ActiveLocks.endWrite() }
         let id = try Coordination.write(base, in: repository)
         let after = WallClock.seconds
-        let stored = try? repository.backend.stat(FileName(.locks, id.hex)).modified
+        var scanned: CoordinationScan?
+        if scan {
+            do {
+                scanned = try Coordination.scan(repository, times: true)
+            } catch {
+                try? Coordination.remove(id, in: repository)
+                throw error
+            }
+        }
+        self.scan = scanned
+        let stored = scanned?.files.first(where: { $0.id == id })?.modified
+            ?? (try? repository.backend.stat(FileName(.locks, id.hex)).modified)
         // HTTP times have whole seconds: the offset is known to about a second, plenty here.
         clockOffset = stored.map { $0 - (before + after) / 2 }
         if let offset = clockOffset, abs(offset) > timing.clockSkew {

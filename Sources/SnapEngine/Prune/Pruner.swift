@@ -27,9 +27,11 @@ public final class Pruner {
 
     public func run() throws -> PruneResult {
         var result = PruneResult()
-        let lock = options.dryRun ? nil : try RepositoryLock(kind: .prune, repository: repository, hostname: options.hostname, timing: options.timing)
+        let lock = options.dryRun ? nil : try RepositoryLock(kind: .prune, repository: repository, hostname: options.hostname,
+                                                             timing: options.timing, scan: true)
         defer { lock?.release() }
-        let marks = try checkLocks(now: lock?.storageNow ?? WallClock.now, measured: lock?.clockOffset != nil)
+        let marks = try checkLocks(try lock?.scan ?? Coordination.scan(repository, times: true),
+                                   now: lock?.storageNow ?? WallClock.now, measured: lock?.clockOffset != nil)
 
         // What is used.
         progress.start("finding the blobs snapshots use")
@@ -111,8 +113,7 @@ public final class Pruner {
 
     /// Refuses to run beside another live prune, removes dead locks, reports files that
     /// cannot be read (kept, and taken for live locks), and returns the deletion marks.
-    private func checkLocks(now: Timestamp, measured: Bool) throws -> [CoordinationFile] {
-        let coordination = try Coordination.scan(repository, times: true)
+    private func checkLocks(_ coordination: CoordinationScan, now: Timestamp, measured: Bool) throws -> [CoordinationFile] {
         let alive = { (f: CoordinationFile) in self.options.timing.isAlive(f, now: now, measured: measured, localHost: self.options.hostname) }
         let mine = { (f: CoordinationFile) in f.record.pid == getpidValue() && f.record.hostname == self.options.hostname }
         if let other = coordination.files.first(where: { $0.record.kind == .prune && alive($0) && !mine($0) }) {

@@ -1,3 +1,4 @@
+import Foundation
 import SnapStorage
 
 extension S3Backend {
@@ -35,15 +36,17 @@ extension S3Backend {
     }
 
     /// One ListObjectsV2 page: the well-formed files of `kind` in it (with sizes that are
-    /// non-negative integers), whether more pages follow, and the token for the next one.
-    /// `nil` when `body` is not a `ListBucketResult` document.
+    /// non-negative integers, and the storage's `LastModified` time where it parses),
+    /// whether more pages follow, and the token for the next one. `nil` when `body` is not
+    /// a `ListBucketResult` document.
     static func listPage(_ body: [UInt8], folder: String, kind: FileKind) -> (files: [FileInfo], isTruncated: Bool, token: String?)? {
         guard let page = S3XMLNode.parse(body), page.name == "ListBucketResult" else { return nil }
         var files: [FileInfo] = []
+        let times = S3ListingTime()
         for entry in page.children("Contents") {
             guard let key = entry.text(of: "Key"), let size = entry.text(of: "Size").flatMap({ Int($0.trimmingSpaces()) }), size >= 0,
                   let name = fileName(ofKey: key, folder: folder, kind: kind) else { continue }
-            files.append(FileInfo(file: FileName(kind, name), size: size))
+            files.append(FileInfo(file: FileName(kind, name), size: size, modified: entry.text(of: "LastModified").flatMap(times.seconds)))
         }
         let truncated = page.text(of: "IsTruncated")?.trimmingSpaces().lowercased() == "true"
         return (files, truncated, page.text(of: "NextContinuationToken"))
@@ -63,5 +66,21 @@ extension S3Backend {
         }
         guard name.utf8.count == 64, name.utf8.allSatisfy({ (48...57).contains($0) || (97...102).contains($0) }) else { return nil }
         return String(name)
+    }
+}
+
+/// `LastModified` of a listing entry (ISO 8601 in UTC, `2026-12-05T06:40:01.123Z`, with or
+/// without the fraction) in seconds since 1970, read by Foundation's ISO 8601 parser. Locks
+/// take the storage's time of a lock from the listing that follows its writing, instead of a
+/// `HEAD` request (`RepositoryLock`).
+struct S3ListingTime {
+    private let withFraction = ISO8601DateFormatter()
+    private let whole = ISO8601DateFormatter()
+
+    init() { withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds] }
+
+    func seconds(_ text: String) -> Double? {
+        let text = text.trimmingSpaces()
+        return (withFraction.date(from: text) ?? whole.date(from: text))?.timeIntervalSince1970
     }
 }

@@ -1,0 +1,63 @@
+import Foundation
+import SnapCore
+@testable import SnapEngine
+import SnapRepository
+import SnapStorage
+import SnapTestSupport
+import XCTest
+
+/// Lists without file times, as a REST server's listing does.
+private final class UntimedListing: Backend {
+    let base: Backend
+    init(_ base: Backend) { self.base = base }
+    var location: String { base.location }
+    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
+    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
+    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
+    func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind).map { FileInfo(file: $0.file, size: $0.size) } }
+    func delete(_ file: FileName) throws { try base.delete(file) }
+}
+
+/// `RepositoryLock` measures this host's clock against the storage's from the time of the
+/// lock it has just written: taken from the scan of `locks/` that follows when the caller
+/// asks for one, and from a `stat` otherwise or when the listing has no times.
+final class LockClockTests: XCTestCase {
+    private func lock(on backend: Backend, scan: Bool) throws -> (RepositoryLock, RequestCounts) {
+        let counting = CountingBackend(backend)
+        let repository = try Repository.open(backend: counting, password: testPassword)
+        let before = counting.counts
+        let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: "clock-host", scan: scan)
+        var made = counting.counts
+        for kind in RequestKind.allCases { made.requests[kind] = made[kind] - before[kind] }
+        return (lock, made)
+    }
+
+    func testScanGivesTheLocksTimeWithoutAStat() throws {
+        let folder = try TemporaryDirectory(prefix: "snap-lock-clock")
+        defer { folder.remove() }
+        let local = LocalBackend(root: folder.path)
+        _ = try makeEngineRepository(on: local)
+
+        let (scanned, withScan) = try lock(on: local, scan: true)
+        XCTAssertEqual(withScan[.stat], 0, "the time came from the listing")
+        XCTAssertEqual(withScan[.list], 1)
+        XCTAssertEqual(withScan[.write], 1)
+        let offset = try XCTUnwrap(scanned.clockOffset)
+        XCTAssertLessThan(abs(offset), 5, "a file system shares this host's clock")
+        XCTAssertEqual(scanned.scan?.files.count, 1, "the scan holds the lock itself")
+        scanned.release()
+
+        let (plain, without) = try lock(on: local, scan: false)
+        XCTAssertEqual(without[.stat], 1)
+        XCTAssertEqual(without[.list], 0)
+        XCTAssertNil(plain.scan)
+        XCTAssertNotNil(plain.clockOffset)
+        plain.release()
+
+        // A listing without times: the lock's own time is asked for with a stat (and no other lock is there).
+        let (untimed, counts) = try lock(on: UntimedListing(local), scan: true)
+        defer { untimed.release() }
+        XCTAssertEqual(counts[.stat], 1)
+        XCTAssertNotNil(untimed.clockOffset)
+    }
+}
