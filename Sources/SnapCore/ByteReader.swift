@@ -23,7 +23,7 @@ public struct ByteReader {
         return bytes[offset..<offset + n]
     }
 
-    public mutating func u8() throws -> UInt8 { try take(1).first! }  // take(1) returned exactly one byte
+    public mutating func u8() throws -> UInt8 { let byte = try take(1); return byte[byte.startIndex] }
 
     public mutating func u32() throws -> UInt32 {
         try take(4).reversed().reduce(0) { $0 << 8 | UInt32($1) }
@@ -75,7 +75,9 @@ public struct ByteReader {
     }
 
     public mutating func id() throws -> RawID {
-        RawID(bytes: try take(32))!  // take(32) returned exactly 32 bytes
+        let start = offset
+        guard let id = RawID(bytes: try take(32)) else { throw DecodingFailure("an ID needs 32 bytes", at: start) }
+        return id
     }
 
     public mutating func raw(_ n: Int) throws -> [UInt8] { Array(try take(n)) }

@@ -22,7 +22,7 @@ public struct MasterKeys: Sendable, Equatable {
 
     /// The ID of a blob with this plaintext.
     public func blobID(of plaintext: UnsafeRawBufferPointer) -> BlobID {
-        BlobID(raw: RawID(bytes: HMACSHA256.authenticate(plaintext, key: id))!)  // HMAC-SHA256 is 32 bytes
+        BlobID(raw: HMACSHA256.authenticate(plaintext, key: id).withUnsafeBytes { RawID(digest: $0) })
     }
 
     /// The ID of a blob with this plaintext.

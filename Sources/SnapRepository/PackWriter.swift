@@ -96,7 +96,7 @@ final class PackWriter {
         pending = []
         let digest = hasher.finalize()
         file.sha256 = digest
-        let id = PackID(raw: RawID(bytes: digest)!)  // SHA-256 is 32 bytes
+        let id = PackID(raw: digest.withUnsafeBytes { RawID(digest: $0) })
         return (id, file, salt, entries)
     }
 }

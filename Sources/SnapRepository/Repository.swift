@@ -62,7 +62,7 @@ public final class Repository: Sendable {
                        hostname: String, username: String, now: String) throws -> KeyID {
         let file = try KeyFile.create(keys: keys, password: password, cost: cost, hostname: hostname, username: username, created: now)
         let bytes = try file.encoded()
-        let id = KeyID(raw: RawID(bytes: SHA256.hash(bytes))!)  // SHA-256 is 32 bytes
+        let id = KeyID(raw: SHA256.hash(bytes).withUnsafeBytes { RawID(digest: $0) })
         try backend.write(FileName(.keys, id.hex), data: bytes)
         return id
     }
@@ -72,7 +72,7 @@ public final class Repository: Sendable {
     /// Encrypts `plaintext`, names it by the SHA-256 of the result, and writes it under `kind`.
     public func saveFile(_ kind: FileKind, plaintext: [UInt8]) throws -> RawID {
         let bytes = try EncryptedFile.seal(plaintext, kind: kind, keys: keys)
-        let id = RawID(bytes: SHA256.hash(bytes))!  // SHA-256 is 32 bytes
+        let id = SHA256.hash(bytes).withUnsafeBytes { RawID(digest: $0) }
         let file = FileName(kind, id.hex)
         if Self.isMetadata(kind) { try backend.writeMetadata(file, data: bytes) } else { try backend.write(file, data: bytes) }
         return id
