@@ -9,23 +9,14 @@ import COpenSSL
 ///
 /// One instance holds one key and a reusable context. Not thread-safe: give each worker its own.
 public final class AESCTR {
-    public static let keyLength = 32
+    public static let keyLength = CipherContext.keyLength
     public static let ivLength = 16
 
-    private let context: OpaquePointer
-    private let key: [UInt8]
+    private let cipher: CipherContext
+    private var context: OpaquePointer { cipher.pointer }
 
     /// - Throws: `CryptoError.invalidLength` unless `key` is 32 bytes.
-    public init(key: [UInt8]) throws {
-        guard key.count == Self.keyLength else {
-            throw CryptoError.invalidLength(what: "AES-256 key", expected: Self.keyLength, actual: key.count)
-        }
-        guard let ctx = EVP_CIPHER_CTX_new() else { throw libraryError("EVP_CIPHER_CTX_new") }
-        context = ctx
-        self.key = key
-    }
-
-    deinit { EVP_CIPHER_CTX_free(context) }
+    public init(key: [UInt8]) throws { cipher = try CipherContext(key: key) }
 
     /// XORs `input` with the key stream that starts at counter block `iv`.
     ///
@@ -35,25 +26,18 @@ public final class AESCTR {
         guard iv.count == Self.ivLength else {
             throw CryptoError.invalidLength(what: "AES-CTR IV", expected: Self.ivLength, actual: iv.count)
         }
-        let started = key.withUnsafeBufferPointer { k in
+        let started = cipher.key.withUnsafeBufferPointer { k in
             iv.withUnsafeBufferPointer { v in EVP_EncryptInit_ex(context, EVP_aes_256_ctr(), nil, k.baseAddress, v.baseAddress) }
         }
         guard started == 1 else { throw libraryError("EVP_EncryptInit_ex(aes-256-ctr)") }
         // One spare byte keeps the output's address non-nil for empty input.
         var output = [UInt8](repeating: 0, count: input.count + 1)
-        if let source = input.baseAddress?.assumingMemoryBound(to: UInt8.self) {
-            try output.withUnsafeMutableBufferPointer { out in
-                let destination = out.baseAddress!  // non-nil: count >= 1
-                var offset = 0
-                let step = 1 << 30  // libcrypto takes `int` lengths
-                while offset < input.count {
-                    let count = min(step, input.count - offset)
-                    var written: Int32 = 0
-                    guard EVP_EncryptUpdate(context, destination + offset, &written, source + offset, Int32(count)) == 1,
-                          Int(written) == count else {
-                        throw libraryError("EVP_EncryptUpdate(aes-256-ctr)")
-                    }
-                    offset += count
+        try output.withUnsafeMutableBufferPointer { out in
+            let destination = out.baseAddress!  // non-nil: count >= 1
+            try CipherContext.inPieces(input) { source, count, offset in
+                var written: Int32 = 0
+                guard EVP_EncryptUpdate(context, destination + offset, &written, source, count) == 1, written == count else {
+                    throw libraryError("EVP_EncryptUpdate(aes-256-ctr)")
                 }
             }
         }

@@ -6,27 +6,19 @@ import COpenSSL
 /// each worker its own. Callers own nonce uniqueness: a (key, nonce) pair must never
 /// encrypt two different messages.
 public final class AESGCM {
-    public static let keyLength = 32
+    public static let keyLength = CipherContext.keyLength
     public static let nonceLength = 12
     public static let tagLength = 16
 
-    private let context: OpaquePointer
-    private let key: [UInt8]
+    private let cipher: CipherContext
+    private var context: OpaquePointer { cipher.pointer }
     /// The direction the context holds the key schedule for: later calls in the same
     /// direction only set the nonce.
     private var keyedFor: Direction?
     private enum Direction { case seal, open }
 
-    public init(key: [UInt8]) throws {
-        guard key.count == Self.keyLength else {
-            throw CryptoError.invalidLength(what: "AES-256 key", expected: Self.keyLength, actual: key.count)
-        }
-        guard let ctx = EVP_CIPHER_CTX_new() else { throw libraryError("EVP_CIPHER_CTX_new") }
-        context = ctx
-        self.key = key
-    }
-
-    deinit { EVP_CIPHER_CTX_free(context) }
+    /// - Throws: `CryptoError.invalidLength` unless `key` is 32 bytes.
+    public init(key: [UInt8]) throws { cipher = try CipherContext(key: key) }
 
     /// Encrypts `plaintext`, appending ciphertext then the 16-byte tag to `output`.
     public func seal(_ plaintext: UnsafeRawBufferPointer, nonce: [UInt8], aad: [UInt8] = [], appendingTo output: inout [UInt8]) throws {
@@ -44,7 +36,7 @@ public final class AESGCM {
         }
         try output.withUnsafeMutableBufferPointer { out in
             let dst = out.baseAddress! + start  // non-nil: capacity was just grown by at least the tag length
-            try Self.chunked(plaintext) { src, count, offset in
+            try CipherContext.inPieces(plaintext) { src, count, offset in
                 guard EVP_EncryptUpdate(context, dst + offset, &length, src, count) == 1 else {
                     throw libraryError("EVP_EncryptUpdate")
                 }
@@ -89,7 +81,7 @@ public final class AESGCM {
         var tag = Array(sealed[bodyCount...])
         let verified: Bool = try plaintext.withUnsafeMutableBufferPointer { out in
             let dst = out.baseAddress!  // non-nil: count >= 1
-            try Self.chunked(body) { src, count, offset in
+            try CipherContext.inPieces(body) { src, count, offset in
                 guard EVP_DecryptUpdate(context, dst + offset, &length, src, count) == 1 else {
                     throw libraryError("EVP_DecryptUpdate")
                 }
@@ -120,7 +112,7 @@ public final class AESGCM {
         let name = direction == .seal ? "EVP_EncryptInit_ex" : "EVP_DecryptInit_ex"
         if keyedFor != direction {
             keyedFor = nil
-            let keyed = key.withUnsafeBufferPointer { initialise(context, EVP_aes_256_gcm(), nil, $0.baseAddress, nil) }
+            let keyed = cipher.key.withUnsafeBufferPointer { initialise(context, EVP_aes_256_gcm(), nil, $0.baseAddress, nil) }
             guard keyed == 1 else { throw libraryError(name) }
             keyedFor = direction
         }
@@ -134,19 +126,6 @@ public final class AESGCM {
     private func checkNonce(_ nonce: [UInt8]) throws {
         guard nonce.count == Self.nonceLength else {
             throw CryptoError.invalidLength(what: "AES-GCM nonce", expected: Self.nonceLength, actual: nonce.count)
-        }
-    }
-
-    /// Feeds `data` to `body` in pieces that fit libcrypto's `int` lengths.
-    private static func chunked(_ data: UnsafeRawBufferPointer,
-                                _ body: (UnsafePointer<UInt8>, Int32, Int) throws -> Void) rethrows {
-        guard let base = data.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
-        var offset = 0
-        let step = 1 << 30
-        while offset < data.count {
-            let count = min(step, data.count - offset)
-            try body(base + offset, Int32(count), offset)
-            offset += count
         }
     }
 }
