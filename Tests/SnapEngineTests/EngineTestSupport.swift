@@ -94,3 +94,13 @@ final class BackupFixture {
 func describe<S: Sequence>(_ paths: S) -> String where S.Element == [UInt8] {
     paths.map(PathBytes.display).sorted().joined(separator: "\n")
 }
+
+/// Runs `body` with the snapshot importer of a fresh import session on `f`'s repository
+/// (two workers, lock host `test-host`), and closes the session afterwards.
+func withImporter<T>(_ f: BackupFixture, _ body: (SnapshotImporter) throws -> T) throws -> T {
+    var options = ImportOptions(lockHostname: "test-host")
+    options.workers = 2
+    let session = try ImportSession(repository: f.repository, options: options)
+    defer { session.close() }
+    return try body(session.snapshot())
+}

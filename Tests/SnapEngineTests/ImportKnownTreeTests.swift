@@ -14,14 +14,11 @@ final class ImportKnownTreeTests: XCTestCase {
     }
 
     private func save(_ f: BackupFixture, _ body: (SnapshotImporter) throws -> Void) throws -> Snapshot {
-        var options = ImportOptions(lockHostname: "test-host")
-        options.workers = 2
-        let session = try ImportSession(repository: f.repository, options: options)
-        defer { session.close() }
-        let importer = session.snapshot()
-        try body(importer)
-        let result = try importer.save(ImportedSnapshot(time: Timestamp(seconds: 1_500_000_000, nanoseconds: 0),
-                                                        hostname: "h", username: "u", paths: ["/"]))
+        let result = try withImporter(f) { importer in
+            try body(importer)
+            return try importer.save(ImportedSnapshot(time: Timestamp(seconds: 1_500_000_000, nanoseconds: 0),
+                                                      hostname: "h", username: "u", paths: ["/"]))
+        }
         return try SnapshotStore.load(result.id, from: f.repository)
     }
 

@@ -31,13 +31,10 @@ final class SnapshotImporterTests: XCTestCase {
 
     private func importing(_ f: BackupFixture, _ labels: ImportedSnapshot? = nil,
                            _ body: (SnapshotImporter) throws -> Void) throws -> BackupResult {
-        var options = ImportOptions(lockHostname: "test-host")
-        options.workers = 2
-        let session = try ImportSession(repository: f.repository, options: options)
-        defer { session.close() }
-        let importer = session.snapshot()
-        try body(importer)
-        return try importer.save(labels ?? self.labels())
+        try withImporter(f) { importer in
+            try body(importer)
+            return try importer.save(labels ?? self.labels())
+        }
     }
 
     // Entries in any order: folders implied by their children's paths take the snapshot's
