@@ -2,7 +2,8 @@
 # Requests and time of snap and restic against S3 on a local Ceph radosgw (issue #19,
 # deliverable 3): backup, check with and without the local cache, and restore of a
 # generated tree with thousands of folders, and a second backup after one file changed,
-# with and without the cache. Requests are counted by radosgw itself (its
+# with and without the cache, and a copy of the snapshots into a second repository on the
+# same server. Requests are counted by radosgw itself (its
 # `rgw.req` performance counter, read through the admin socket before and after each
 # command), so every tool is counted the same way.
 #
@@ -24,6 +25,7 @@ log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 RUN=$(mktemp -d /tmp/snap-requests.XXXXXX)
 trap 'rm -rf "$RUN"' EXIT
 export SNAP_PASSWORD=requests-pw RESTIC_PASSWORD=requests-pw XDG_CACHE_HOME=$RUN/cache
+export SNAP_FROM_PASSWORD=requests-pw RESTIC_FROM_PASSWORD=requests-pw
 ASOK=$(ls "$(dirname "$CEPH_CONF")"/run/*rgw*.asok | head -n1)
 requests() { timeout 20 ceph --conf "$CEPH_CONF" --admin-daemon "$ASOK" perf dump 2>/dev/null \
     | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["rgw"]["req"])'; }
@@ -74,6 +76,8 @@ for tool in "${tools[@]}"; do
         measure restic "restore (no cache)" restic -r "$repo" --no-cache restore latest -q --target "$RUN/out2-$tool"
         change "$tool 1"; measure restic "backup, 1 file changed" restic -r "$repo" backup -q "$SRC"
         change "$tool 2"; measure restic "backup, 1 file changed (no cache)" restic -r "$repo" --no-cache backup -q "$SRC"
+        restic -r "$repo-copy" init -q >/dev/null
+        measure restic "copy to a second repository" restic -r "$repo-copy" copy -q --from-repo "$repo"
     else
         "$bin" -r "$repo" init -q >/dev/null
         measure "$tool" backup "$bin" -r "$repo" backup -q "$SRC"
@@ -83,5 +87,7 @@ for tool in "${tools[@]}"; do
         measure "$tool" "restore (no cache)" "$bin" -r "$repo" restore latest -q --no-cache --target "$RUN/out2-$tool"
         change "$tool 1"; measure "$tool" "backup, 1 file changed" "$bin" -r "$repo" backup -q "$SRC"
         change "$tool 2"; measure "$tool" "backup, 1 file changed (no cache)" "$bin" -r "$repo" backup -q --no-cache "$SRC"
+        "$bin" -r "$repo-copy" init -q >/dev/null
+        measure "$tool" "copy to a second repository" "$bin" -r "$repo-copy" copy -q --from-repo "$repo"
     fi
 done

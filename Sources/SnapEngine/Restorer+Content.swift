@@ -73,7 +73,7 @@ extension Restorer {
             }
         }
         let limit = Self.stretchLimit(workers: options.workers)
-        let packs = byPack.flatMap { pack, blobs in Self.stretches(blobs, limit: limit).map { (pack, $0) } }
+        let packs = byPack.flatMap { pack, blobs in BlobStretches.split(blobs, limit: limit).map { (pack, $0) } }
         let files = plan.map { FileTarget(path: $0.target, snapshotPath: $0.snapshotPath, node: $0.node, isWholeBlob: $0.isWholeBlob) }
         let outcomes = Mutex(PackOutcome(failed: missing.map { ($0, "is not in any index") }))
         let uses_ = uses
@@ -140,28 +140,6 @@ extension Restorer {
     /// a large tree on 2 workers reads a pack per request, as restic does.
     static func stretchLimit(workers: Int) -> Int {
         min(32 << 20, max(4 << 20, (64 << 20) / max(1, workers)))
-    }
-
-    /// Splits a pack's needed blobs (sorted by offset) into stretches read in one request
-    /// each: a gap of more than 256 KiB of unneeded blobs, or more than `limit` bytes read,
-    /// starts a new one, so a batch that needs a few blobs of a pack does not read all of
-    /// it, and memory per worker stays bounded.
-    static func stretches(_ blobs: [BlobLocation], limit: Int) -> [[BlobLocation]] {
-        var result: [[BlobLocation]] = []
-        var current: [BlobLocation] = []
-        for b in blobs.sorted(by: { $0.entry.offset < $1.entry.offset }) {
-            if let first = current.first, let last = current.last {
-                let gap = Int(b.entry.offset) - Int(last.entry.offset + last.entry.length)
-                let span = Int(b.entry.offset + b.entry.length) - Int(first.entry.offset)
-                if gap > 256 << 10 || span > limit {
-                    result.append(current)
-                    current = []
-                }
-            }
-            current.append(b)
-        }
-        if !current.isEmpty { result.append(current) }
-        return result
     }
 
     /// Reads the needed span of one pack and writes its blobs; returns the blobs that

@@ -75,7 +75,8 @@ struct CopyCommand: ParsableCommand {
             try global.loadIndex(destination)
             let progress = TaskProgress()
             let line = StatusLine.task(progress, global: global)
-            let copied = Result { try SnapshotCopier(from: source, to: destination, hostname: Identity.hostname, progress: progress).copy(records) }
+            let copied = Result { try SnapshotCopier(from: source, to: destination, hostname: Identity.hostname,
+                                                     readWorkers: global.connections, progress: progress).copy(records) }
             line?.stop()
             let result = try copied.get()
             if global.json { try Output.jsonSummary(result); return }

@@ -3,7 +3,7 @@ import SnapCore
 @testable import SnapEngine
 @testable import SnapRepository
 
-/// How restore cuts a pack's needed blobs into read requests (`Restorer.stretches`).
+/// How restore cuts a pack's needed blobs into read requests (`BlobStretches.split`).
 final class RestoreStretchTests: XCTestCase {
     private let pack = PackID(raw: RawID(bytes: [UInt8](repeating: 7, count: 32))!)
 
@@ -29,8 +29,8 @@ final class RestoreStretchTests: XCTestCase {
         XCTAssertEqual(Restorer.stretchLimit(workers: 64), 4 << 20)
 
         let pack = blobs(count: 64, length: 256 << 10)  // 16 MiB
-        XCTAssertEqual(Restorer.stretches(pack, limit: Restorer.stretchLimit(workers: 2)).count, 1)
-        let small = Restorer.stretches(pack, limit: Restorer.stretchLimit(workers: 16))
+        XCTAssertEqual(BlobStretches.split(pack, limit: Restorer.stretchLimit(workers: 2)).count, 1)
+        let small = BlobStretches.split(pack, limit: Restorer.stretchLimit(workers: 16))
         XCTAssertEqual(small.count, 4)
         XCTAssertEqual(small.flatMap { $0 }.map(\.entry.offset), pack.map(\.entry.offset), "every blob once, in order")
     }
@@ -38,7 +38,7 @@ final class RestoreStretchTests: XCTestCase {
     // A gap of unneeded blobs over 256 KiB starts a new request; a smaller one is read through.
     func testLargeGapsSplitAndSmallGapsDoNot() {
         let spread = blobs(count: 6, length: 100_000, gapAfter: [1: 300 << 10, 3: 200 << 10])
-        let stretches = Restorer.stretches(spread.shuffled(), limit: 32 << 20)
+        let stretches = BlobStretches.split(spread.shuffled(), limit: 32 << 20)
         XCTAssertEqual(stretches.map { $0.count }, [2, 4])
     }
 }

@@ -49,4 +49,44 @@ final class SnapshotCopierTests: XCTestCase {
         XCTAssertEqual(again.alreadyCopied, [first, second])
         XCTAssertEqual(try to.list(.snapshots).count, 2)
     }
+
+    // Data is read by stretches of the source's packs, not blob by blob: 300 small files in
+    // 30 folders and a large file take a few requests per pack, and every file's content
+    // arrives whole in the destination.
+    func testDataIsReadByStretchesAndArrivesWhole() throws {
+        let source = try TemporaryDirectory(prefix: "snap-copy-stretch")
+        defer { source.remove() }
+        let from = MemoryBackend(), to = MemoryBackend()
+        let a = try makeEngineRepository(on: from), b = try makeEngineRepository(on: to)
+        for folder in 0..<30 {
+            try PruneTesting.writeFiles(source.appending("d\(folder)"), count: 10, seed: UInt64(100 + folder), size: 2_000)
+        }
+        try Data(seededBytes(count: 3 << 20, seed: 9)).write(to: URL(fileURLWithPath: source.appending("big.bin")))
+        _ = try PruneTesting.backup(a, source.path, time: "2024-01-01T00:00:00Z")
+        try b.loadIndex()
+
+        let counting = CountingBackend(from)
+        let reader = try Repository.open(backend: counting, password: testPassword)
+        try reader.loadIndex()
+        let before = counting.counts[.read]
+        let result = try SnapshotCopier(from: reader, to: b, hostname: "test-host", readWorkers: 3).copy(try SnapshotStore.all(in: reader))
+        let reads = counting.counts[.read] - before
+        let packs = try from.list(.data).count
+        XCTAssertEqual(result.copied.count, 1)
+        XCTAssertGreaterThan(result.blobsCopied, 300)
+        XCTAssertLessThanOrEqual(reads, 2 * packs, "\(reads) reads for \(packs) packs and \(result.blobsCopied) blobs")
+
+        let fresh = try Repository.open(backend: to, password: testPassword)
+        try fresh.loadIndex()
+        let copy = try XCTUnwrap(try SnapshotStore.all(in: fresh).first)
+        var files = 0
+        try TreeWalker(repository: fresh).walk(copy.snapshot.tree) { path, node in
+            guard node.type == .file else { return }
+            let content = try node.content.flatMap { try fresh.loadBlob($0) }
+            XCTAssertEqual(content, Array(try Data(contentsOf: URL(fileURLWithPath: PathBytes.display(path)))), PathBytes.display(path))
+            files += 1
+        }
+        XCTAssertEqual(files, 301)
+        XCTAssertEqual(try PruneTesting.problems(in: to), [])
+    }
 }

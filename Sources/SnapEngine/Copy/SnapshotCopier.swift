@@ -33,6 +33,11 @@ public struct CopyResult: Sendable, Encodable {
 /// snapshot already copied is skipped: run it again after an interruption and it resumes,
 /// re-reading but not re-storing what the destination holds. Write order as a backup's:
 /// packs, index, then each snapshot; under a `backup` lock in the destination.
+///
+/// Each snapshot is copied in two passes: its data blobs first, in the order a walk meets
+/// them, read in batches of about `batchBytes` by stretches of their packs (`BlobStretches`:
+/// one request per stretch, `readWorkers` at once, not one per blob); then its trees,
+/// rewritten bottom up.
 public final class SnapshotCopier {
     private let source: Repository
     private let destination: Repository
@@ -43,13 +48,29 @@ public final class SnapshotCopier {
     private var mapped: [BlobID: BlobID] = [:]
     /// Destination blobs stored in this run (not in its index until the saver finishes).
     private var stored: Set<BlobID> = []
+    /// Data blobs waiting to be read, in walk order, their plaintext bytes, and the trees
+    /// whose data blobs have been queued.
+    private var queued: [BlobID] = []
+    private var queuedSet: Set<BlobID> = []
+    private var queuedBytes = 0
+    private var dataWalked: Set<BlobID> = []
+    private let readWorkers: Int
+    /// Plaintext bytes of data read per batch: bounds memory, and is large enough that a
+    /// batch reads whole packs where the data lies together.
+    static let batchBytes = 32 << 20
+    /// The longest stretch of a pack read in one request.
+    static let stretchLimit = 8 << 20
     private var result = CopyResult()
 
     private let progress: TaskProgress
 
     /// Both repositories' indexes must be loaded.
-    public init(from source: Repository, to destination: Repository, hostname: String, progress: TaskProgress = TaskProgress()) {
+    ///
+    /// - Parameter readWorkers: stretches of the source's packs read at once.
+    public init(from source: Repository, to destination: Repository, hostname: String, readWorkers: Int = 4,
+                progress: TaskProgress = TaskProgress()) {
         self.progress = progress
+        self.readWorkers = max(1, readWorkers)
         self.source = source
         self.destination = destination
         self.hostname = hostname
@@ -73,6 +94,8 @@ public final class SnapshotCopier {
             }
             progress.start("copying snapshot \(record.id.short) (\(pending.count + result.alreadyCopied.count + 1) of \(records.count)): blobs")
             var snapshot = record.snapshot
+            try queueData(under: record.snapshot.tree)
+            try copyQueuedData()
             snapshot.tree = try copyTree(record.snapshot.tree)
             snapshot.original = line
             snapshot.parent = nil  // the parent is another repository's snapshot
@@ -101,6 +124,30 @@ public final class SnapshotCopier {
         mapped[id] = newID
         progress.step(bytes: UInt64(bytes.count))
         return newID
+    }
+
+    /// Queues the data blobs of tree `id` and of the trees below it that are not copied yet,
+    /// copying each batch once it holds `batchBytes`.
+    private func queueData(under id: BlobID) throws {
+        guard mapped[id] == nil, dataWalked.insert(id).inserted else { return }
+        for node in try walker.tree(id).nodes {
+            for blob in node.content where mapped[blob] == nil && queuedSet.insert(blob).inserted {
+                queued.append(blob)
+                queuedBytes += Int(source.index.lookup(blob)?.entry.rawLength ?? 0)
+                if queuedBytes >= Self.batchBytes { try copyQueuedData() }
+            }
+            if let subtree = node.subtree { try queueData(under: subtree) }
+        }
+    }
+
+    /// Reads the queued data blobs by stretches and copies them, in the order they were queued.
+    private func copyQueuedData() throws {
+        guard !queued.isEmpty else { return }
+        let plaintexts = try BlobStretches.load(queued, from: source, workers: readWorkers, limit: Self.stretchLimit)
+        for blob in queued { _ = try copyBlob(blob, type: .data, plaintext: plaintexts[blob]) }
+        queued = []
+        queuedSet = []
+        queuedBytes = 0
     }
 
     private func copyTree(_ id: BlobID) throws -> BlobID {

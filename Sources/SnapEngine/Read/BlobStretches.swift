@@ -1,0 +1,72 @@
+import SnapCore
+import SnapRepository
+import SnapStorage
+
+/// Reads many blobs with few requests: the blobs are grouped by pack, and each pack's
+/// needed blobs are read in stretches, one request each (a coalesced range), several
+/// stretches at once. Restore and copy read data this way; reading blob by blob would
+/// cost one request (a round trip, and money on a cloud) per blob.
+enum BlobStretches {
+    /// Splits a pack's needed blobs into stretches read in one request each, in offset
+    /// order: a gap of more than 256 KiB of unneeded blobs, or more than `limit` bytes read,
+    /// starts a new one, so a batch that needs a few blobs of a pack does not read all of it,
+    /// and memory per worker stays bounded.
+    static func split(_ blobs: [BlobLocation], limit: Int) -> [[BlobLocation]] {
+        var result: [[BlobLocation]] = []
+        var current: [BlobLocation] = []
+        for b in blobs.sorted(by: { $0.entry.offset < $1.entry.offset }) {
+            if let first = current.first, let last = current.last {
+                let gap = Int(b.entry.offset) - Int(last.entry.offset + last.entry.length)
+                let span = Int(b.entry.offset + b.entry.length) - Int(first.entry.offset)
+                if gap > 256 << 10 || span > limit {
+                    result.append(current)
+                    current = []
+                }
+            }
+            current.append(b)
+        }
+        if !current.isEmpty { result.append(current) }
+        return result
+    }
+
+    /// The plaintext of each of `ids` (distinct), read by stretches of at most `limit` bytes,
+    /// `workers` at once; every blob is authenticated and decoded. A blob whose stretch
+    /// cannot be read, or that does not decode there, is read alone (`Repository.loadBlob`),
+    /// so that a mirror tries its other replicas.
+    ///
+    /// - Throws: `RepositoryError.blobNotFound` for a blob no index names; otherwise the
+    ///   error of the first blob that cannot be read even alone.
+    static func load(_ ids: [BlobID], from repository: Repository, workers: Int, limit: Int) throws -> [BlobID: [UInt8]] {
+        var byPack: [PackID: [BlobLocation]] = [:]
+        for id in ids {
+            guard let location = repository.index.lookup(id) else { throw RepositoryError.blobNotFound(id) }
+            byPack[location.pack, default: []].append(location)
+        }
+        let work = byPack.sorted { $0.key < $1.key }.flatMap { pack, blobs in split(blobs, limit: limit).map { (pack, $0) } }
+        let read = ParallelWork.map(work.count, workers: workers) { i in
+            Result { try readStretch(of: work[i].0, work[i].1, from: repository) }
+        }
+        var plaintexts: [BlobID: [UInt8]] = [:]
+        plaintexts.reserveCapacity(ids.count)
+        for stretch in read {
+            for (id, plaintext) in try stretch.get() { plaintexts[id] = plaintext }
+        }
+        return plaintexts
+    }
+
+    private static func readStretch(of pack: PackID, _ blobs: [BlobLocation], from repository: Repository) throws -> [(BlobID, [UInt8])] {
+        guard let first = blobs.first, let last = blobs.last else { return [] }
+        let decoder = try BlobDecoder(keys: repository.keys)
+        let start = Int(first.entry.offset)
+        let span = try? repository.backend.read(FileName(.data, pack.hex), range: start..<Int(last.entry.offset + last.entry.length))
+        return try blobs.map { b in
+            let from = Int(b.entry.offset) - start
+            if let span, let plaintext = try? span.withUnsafeBytes({
+                try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[from..<from + Int(b.entry.length)]), entry: b.entry, pack: pack, salt: b.salt)
+            }) {
+                return (b.entry.id, plaintext)
+            }
+            return (b.entry.id, try repository.loadBlob(b.entry.id, decoder: decoder))
+        }
+    }
+}
