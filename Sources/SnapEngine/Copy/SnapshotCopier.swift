@@ -79,10 +79,10 @@ public final class SnapshotCopier {
     }
 
     public func copy(_ records: [SnapshotRecord]) throws -> CopyResult {
-        let lock = try RepositoryLock(kind: .backup, repository: destination, hostname: hostname)
+        let lock = try RepositoryLock(kind: .backup, repository: destination, hostname: hostname, scan: true)
         defer { lock.release() }
         // Blobs in packs a prune condemned are not reused, as in a backup.
-        let condemned = try Coordination.scan(destination).condemnedPacks(action: "copy not started")
+        let condemned = try (lock.scan ?? Coordination.scan(destination)).condemnedPacks(action: "copy not started")
         destination.index.remove(packs: condemned)
         let present = Set(try SnapshotStore.all(in: destination).map { $0.snapshot.original })
         var pending: [(SnapshotID, Snapshot)] = []
