@@ -43,8 +43,10 @@ public final class Repository: Sendable {
     /// Creates a repository at an empty location: master keys, a key file for `password`, and `config`.
     ///
     /// `config` is written last, so an interrupted init leaves no repository and can be rerun.
+    /// With a `cacheRoot`, the new key file is remembered there (`KeyHint`), so that the
+    /// first command opens the repository without listing `keys/`.
     public static func initialize(backend: Backend, password: String, options: InitOptions = InitOptions(),
-                                  hostname: String, username: String, now: String) throws -> Repository {
+                                  hostname: String, username: String, now: String, cacheRoot: String? = nil) throws -> Repository {
         if try backend.exists(.config) { throw RepositoryError.alreadyExists(location: backend.location) }
         let id = Hex.encode(try SecureRandom.bytes(32))
         let config = RepositoryConfig(id: id, chunker: options.chunker,
@@ -54,6 +56,7 @@ public final class Repository: Sendable {
         let creator = Repository(backend: backend, keys: keys, config: config)
         let key = try creator.addKey(password: password, cost: options.keyCost, hostname: hostname, username: username, now: now)
         try backend.write(.config, data: try EncryptedFile.seal(try JSONCoding.encode(config), kind: .config, keys: keys))
+        KeyHint(cacheRoot: cacheRoot, location: backend.location)?.remember(FileName(.keys, key.hex))
         return Repository(backend: backend, keys: keys, config: config, keyID: key)
     }
 

@@ -244,14 +244,20 @@ struct GlobalOptions: ParsableArguments {
     ///   - cache: whether to use the local metadata cache; `repair` judges the repository
     ///     itself, so it does not.
     ///   - cachedKinds: what the cache serves: `check` reads only tree packs from it.
+    /// The cache root for this repository (docs/cache.md), created with its tag; `nil` when
+    /// there is none (`--no-cache`, a repository only on local disks) or it cannot be made.
+    func cacheRoot(warn: @Sendable (String) -> Void) throws -> String? {
+        guard let dir = CacheLocation.root(disabled: noCache, explicit: cacheDirectory,
+                                           locations: try replicaSpecs().map(\.location), environment: environment) else { return nil }
+        return CacheLocation.prepare(dir, report: warn) ? dir : nil
+    }
+
     func openRepository(cache: Bool = true, cachedKinds: Set<FileKind> = CachingBackend.cachedKinds) throws -> Repository {
         let limits = try keyLimits()
         for spec in try replicaSpecs() { try RepositoryLocation.checkLocal(spec.location) }
         let backend = try backend()
         let warn: @Sendable (String) -> Void = { Output.error("warning: \($0)") }
-        var root = cache ? CacheLocation.root(disabled: noCache, explicit: cacheDirectory,
-                                              locations: try replicaSpecs().map(\.location), environment: environment) : nil
-        if let dir = root, !CacheLocation.prepare(dir, report: warn) { root = nil }
+        let root = cache ? try cacheRoot(warn: warn) : nil
         // Without a cache (a local repository), only the index table of a large repository
         // is kept, created when first needed.
         let indexRoot = cache && root == nil ? CacheLocation.indexRoot(disabled: noCache, environment: environment) : nil

@@ -34,6 +34,16 @@ final class KeyHintTests: XCTestCase {
         XCTAssertEqual(second.total, 2)
     }
 
+    // init remembers the key it wrote: the first open lists nothing.
+    func testInitRemembersItsKey() throws {
+        let backend = MemoryBackend()
+        _ = try Repository.initialize(backend: backend, password: "pw", options: cheapOptions(), hostname: "h", username: "u",
+                                      now: "2025-01-01T00:00:00Z", cacheRoot: cacheRoot)
+        let (_, counts) = try open(backend, "pw")
+        XCTAssertEqual(counts[.list], 0)
+        XCTAssertEqual(counts.total, 2)
+    }
+
     // A remembered key file that was removed, or that the password does not open, sends the
     // open down the usual path, which then remembers the key that did open.
     func testStaleOrForeignHintFallsBackToTheKeyThatOpens() throws {
