@@ -13,7 +13,10 @@
 #
 # Per backend and repetition, tools in turns (snap, restic, snap, …): `init` (untimed), first
 # backup, a second backup with nothing changed (both tools read metadata from their local
-# caches in $XDG_CACHE_HOME), full restore into a fresh folder. Each command runs under `/usr/bin/time`.
+# caches in $XDG_CACHE_HOME), full restore into a fresh folder, `check` with the cache (restic:
+# `--with-cache`) and without it. Each command runs under `/usr/bin/time`; on S3, radosgw also
+# counts each command's requests (its `rgw.req` perf counter, read through the admin socket
+# before and after), so both tools are counted alike (issue #19).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -57,6 +60,13 @@ export XDG_CACHE_HOME=$RUN/cache
 export SNAP_SFTP_KEY=$SFTP_KEY SNAP_SFTP_KNOWN_HOSTS=$SFTP_KNOWN_HOSTS
 SSH_CMD="ssh -p $SFTP_PORT -i $SFTP_KEY -o UserKnownHostsFile=$SFTP_KNOWN_HOSTS -o StrictHostKeyChecking=yes -o BatchMode=yes $SFTP_USER@127.0.0.1 -s sftp"
 
+ASOK=$(ls "$(dirname "$CEPH_CONF")"/run/*rgw*.asok 2>/dev/null | head -n1 || true)
+rgw_requests() {  # radosgw's request counter, or -1 when it cannot be read
+    [[ -n $ASOK ]] || { echo -1; return; }
+    timeout 20 ceph --conf "$CEPH_CONF" --admin-daemon "$ASOK" perf dump 2>/dev/null \
+        | python3 -c 'import json,sys; print(json.load(sys.stdin)["rgw"]["req"])' 2>/dev/null || echo -1
+}
+
 repo() {  # BACKEND TOOL REP -> repository URL for that tool
     local name="$2-$3"
     case $1 in
@@ -75,14 +85,17 @@ tool_cmd() {  # TOOL BACKEND WORDS... -> CMD
 }
 measure() {  # BACKEND STEP TOOL REP -- COMMAND...
     local backend=$1 step=$2 tool=$3 rep=$4; shift 5
-    local tf=$RUN/time.tmp rc=0
+    local tf=$RUN/time.tmp rc=0 before=-1 after=-1 requests=null
     sync  # no command waits on the writeback of an earlier one's files (restores)
+    [[ $backend == s3 ]] && before=$(rgw_requests)
     /usr/bin/time -f '%e %U %S %M' -o "$tf" "$@" >"$RUN/last.log" 2>&1 || rc=$?
+    [[ $backend == s3 ]] && after=$(rgw_requests)
+    ((before >= 0 && after >= 0)) && requests=$((after - before))
     local wall user sys rss; read -r wall user sys rss < <(tail -n1 "$tf")
     ((rc == 0)) || { log "warning: $tool $backend/$step rep $rep exited with $rc:"; tail -n3 "$RUN/last.log" >&2; }
-    printf '{"backend":"%s","step":"%s","tool":"%s","rep":%d,"wall":%s,"cpu":%s,"rss_kib":%s,"rc":%d}\n' \
-        "$backend" "$step" "$tool" "$rep" "$wall" "$(python3 -c "print($user+$sys)")" "$rss" "$rc" >>"$RECORDS"
-    log "  $backend/$step $tool #$rep: ${wall}s wall, $((rss / 1024)) MiB"
+    printf '{"backend":"%s","step":"%s","tool":"%s","rep":%d,"wall":%s,"cpu":%s,"rss_kib":%s,"rc":%d,"requests":%s}\n' \
+        "$backend" "$step" "$tool" "$rep" "$wall" "$(python3 -c "print($user+$sys)")" "$rss" "$rc" "$requests" >>"$RECORDS"
+    log "  $backend/$step $tool #$rep: ${wall}s wall, $((rss / 1024)) MiB, requests: $requests"
 }
 
 log "source: $SOURCE ($(du -sb "$SOURCE" | cut -f1) bytes, $(find "$SOURCE" -type f | wc -l) files); REPS=$REPS"
@@ -101,6 +114,10 @@ for backend in s3 sftp rest; do
             if ((rep == 1)) && ! diff -rq "$SOURCE" "$target$SOURCE" >/dev/null; then
                 log "warning: $tool's restore from $backend differs from the source"
             fi
+            if [[ $tool == snap ]]; then tool_cmd snap "$backend" check -r "$r"; else tool_cmd restic "$backend" check --with-cache -r "$r"; fi
+            measure "$backend" check "$tool" "$rep" -- "${CMD[@]}"
+            if [[ $tool == snap ]]; then tool_cmd snap "$backend" check --no-cache -r "$r"; else tool_cmd restic "$backend" check -r "$r"; fi
+            measure "$backend" check-no-cache "$tool" "$rep" -- "${CMD[@]}"
             # Restores stay until the end: on this ext4 without a journal, creating files
             # right after a large tree was deleted is several times slower (run.sh, Caveats).
         done
@@ -122,16 +139,25 @@ lines = ["# snap vs restic on remote storage", "",
          "started by `scripts/with-test-servers.sh`: Ceph radosgw 16.2 (memstore) for S3, OpenSSH for SFTP, "
          "`rclone serve restic` 1.60 for REST. borg supports none of these. "
          f"Data: `{source}`: first backup into a fresh repository, a second backup with nothing changed "
-         "(both tools keep metadata in a local cache), then a full restore.", "",
-         "| backend | step | snap (s) | restic (s) | snap ÷ restic | snap MiB | restic MiB |", "|---|---|---|---|---|---|---|"]
+         "(both tools keep metadata in a local cache), a full restore, then `check` with the cache "
+         "(restic: `--with-cache`) and without it. Requests: counted by radosgw (S3 only), medians.", "",
+         "| backend | step | snap (s) | restic (s) | snap ÷ restic | snap MiB | restic MiB | snap requests | restic requests | ÷ |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+def requests(backend, step, tool):
+    v = [r["requests"] for r in rows if r["backend"] == backend and r["step"] == step and r["tool"] == tool
+         and r["rc"] == 0 and r.get("requests") is not None]
+    return statistics.median(v) if v else None
 for backend in ("s3", "sftp", "rest"):
-    for step in ("backup", "unchanged", "restore"):
+    for step in ("backup", "unchanged", "restore", "check", "check-no-cache"):
         s, r = med(backend, step, "snap", "wall"), med(backend, step, "restic", "wall")
         sm, rm = med(backend, step, "snap", "rss_kib"), med(backend, step, "restic", "rss_kib")
+        sq, rq = requests(backend, step, "snap"), requests(backend, step, "restic")
         ratio = f"{s / r:.2f}×" if s and r else "n/a"
         fmt = lambda x: f"{x:.2f}" if x is not None else "failed"
         mib = lambda x: f"{x / 1024:.0f}" if x is not None else "–"
-        lines.append(f"| {backend} | {step} | {fmt(s)} | {fmt(r)} | {ratio} | {mib(sm)} | {mib(rm)} |")
+        count = lambda x: f"{x:g}" if x is not None else "–"
+        qratio = f"{sq / rq:.2f}×" if sq is not None and rq else "–"
+        lines.append(f"| {backend} | {step} | {fmt(s)} | {fmt(r)} | {ratio} | {mib(sm)} | {mib(rm)} | {count(sq)} | {count(rq)} | {qratio} |")
 failed = [r for r in rows if r["rc"] != 0]
 if failed:
     lines += ["", f"{len(failed)} command(s) failed and are left out of the medians."]
