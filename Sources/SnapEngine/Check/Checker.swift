@@ -50,8 +50,8 @@ public final class Checker {
     /// without their entries: index files are read one at a time, and read again only for
     /// the few packs whose entries a report needs (missing packs, a header that disagrees).
     var indexedPacks: [PackID: IndexedPackSummary] = [:]
-    /// The index file each of `indexedPacks` comes from.
-    var indexSource: [PackID: IndexID] = [:]
+    /// The index files read, numbered as `IndexedPackSummary.source` names them.
+    private var indexFileNumbers: [IndexID] = []
     /// Stored packs holding a copy of a blob whose indexed pack is missing: those entries,
     /// added to the blob index so that the copy is read.
     var survivingCopies: [IndexedPack] = []
@@ -94,7 +94,7 @@ public final class Checker {
     /// - Throws: `StorageError` when a folder cannot be listed (nothing can be checked then).
     public func run() throws -> CheckReport {
         report = CheckReport()
-        indexedPacks = [:]; indexSource = [:]; survivingCopies = []; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
+        indexedPacks = [:]; indexFileNumbers = []; survivingCopies = []; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
         neededUnindexed = []; missingPacks = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = BlobIDSet()
         indexFilesListed = []; indexFilesRead = [:]; lockScan = nil
         let lock = takeLock()
@@ -140,7 +140,9 @@ public final class Checker {
         let files = try IndexFileSet.load(from: repository) { id, file in
             entries += file.packs.reduce(0) { $0 + $1.entries.count }
             if entries <= options.indexPolicy.minimumTableBlobs { indexFilesRead[id] = file } else { indexFilesRead = [:] }
-            return file.packs.map(IndexedPackSummary.init)
+            let number = UInt32(indexFileNumbers.count)
+            indexFileNumbers.append(id)
+            return file.packs.map { (id: $0.id, summary: IndexedPackSummary($0, source: number)) }
         }
         indexFilesListed = files.all
         report.statistics.indexFiles = files.all.count
@@ -154,15 +156,14 @@ public final class Checker {
         }
         var reported: Set<PackID> = []
         for (id, packs) in files.active {
-            for pack in packs {
-                guard let first = indexedPacks[pack.id] else {
-                    indexedPacks[pack.id] = pack
-                    indexSource[pack.id] = id
+            for (packID, pack) in packs {
+                guard let first = indexedPacks[packID] else {
+                    indexedPacks[packID] = pack
                     continue
                 }
-                if !first.agrees(with: pack) && reported.insert(pack.id).inserted {
-                    finding(.error, .packIndexedDifferently, FileName(.data, pack.id.hex),
-                            "index files \(indexSource[pack.id]?.short ?? "?") and \(id.short) describe the pack differently (salt, size or entries)")
+                if !first.agrees(with: pack) && reported.insert(packID).inserted {
+                    finding(.error, .packIndexedDifferently, FileName(.data, packID.hex),
+                            "index files \(indexSource(of: packID)?.short ?? "?") and \(id.short) describe the pack differently (salt, size or entries)")
                 }
             }
         }
@@ -203,17 +204,17 @@ public final class Checker {
     private func findCopies(of missing: Set<PackID>) {
         lostWithPack = [:]
         var inMissing: [BlobID: PackID] = [:]
-        let sources = Set(indexSource.values).sorted()
+        let sources = liveIndexSources
         let file = { (id: IndexID) in try? self.repository.loadIndexFile(id) }
-        for source in Set(missing.compactMap { indexSource[$0] }).sorted() {
-            for pack in file(source)?.packs ?? [] where missing.contains(pack.id) && indexSource[pack.id] == source {
+        for source in Set(missing.compactMap { indexSource(of: $0) }).sorted() {
+            for pack in file(source)?.packs ?? [] where missing.contains(pack.id) && indexSource(of: pack.id) == source {
                 for e in pack.entries { inMissing[e.id] = pack.id }
             }
         }
         // A blob stored twice survives in the other pack.
         var copies: [PackID: IndexedPack] = [:]
         for source in sources {
-            for pack in file(source)?.packs ?? [] where stored[pack.id] != nil && indexSource[pack.id] == source {
+            for pack in file(source)?.packs ?? [] where stored[pack.id] != nil && indexSource(of: pack.id) == source {
                 for e in pack.entries where inMissing.removeValue(forKey: e.id) != nil {
                     copies[pack.id, default: IndexedPack(id: pack.id, salt: pack.salt, size: pack.size, entries: [])].entries.append(e)
                 }
@@ -230,9 +231,9 @@ public final class Checker {
     private func findCopiesInTable(of missing: Set<PackID>) {
         var copies: [PackID: IndexedPack] = [:]
         var copied = Set<BlobID>()
-        for source in Set(indexSource.values).sorted() {
+        for source in liveIndexSources {
             guard let file = try? repository.loadIndexFile(source) else { continue }
-            for pack in file.packs where stored[pack.id] != nil && indexSource[pack.id] == source {
+            for pack in file.packs where stored[pack.id] != nil && indexSource(of: pack.id) == source {
                 for e in pack.entries {
                     guard let held = repository.index.lookup(e.id)?.pack, held != pack.id, missing.contains(held),
                           copied.insert(e.id).inserted else { continue }
@@ -311,8 +312,8 @@ public final class Checker {
             chosen.formUnion(subset.select(from: indexedPacks.keys.filter { stored[$0] != nil }, using: &random))
         }
         let work: [(pack: PackVerifier.Expected, size: Int)] = chosen.sorted().compactMap { id in
-            guard let pack = indexedPacks[id], let size = stored[id], let source = indexSource[id] else { return nil }
-            return (PackVerifier.Expected(pack: pack.withoutEntries, entryDigest: pack.digest, indexFile: source), size)
+            guard let pack = indexedPacks[id], let size = stored[id], let source = indexSource(of: id) else { return nil }
+            return (PackVerifier.Expected(pack: pack.withoutEntries(id: id), entryDigest: pack.digest.bytes, indexFile: source), size)
         }
         report.packsRead = work.map(\.pack.pack.id)
         report.statistics.packsRead = work.count
@@ -345,6 +346,16 @@ public final class Checker {
                 record(entry.id, entry.type, .damaged, pack: verdict.pack, reason)
             }
         }
+    }
+
+    /// The index file that `indexedPacks` takes pack `id`'s description from.
+    func indexSource(of id: PackID) -> IndexID? {
+        indexedPacks[id].map { indexFileNumbers[Int($0.source)] }
+    }
+
+    /// The index files that `indexedPacks` takes descriptions from, sorted.
+    private var liveIndexSources: [IndexID] {
+        Set(indexedPacks.values.map(\.source)).sorted().map { indexFileNumbers[Int($0)] }.sorted()
     }
 
     // MARK: Recording
