@@ -151,11 +151,10 @@ extension Restorer {
                                     progress: RestoreProgress? = nil) -> PackOutcome {
         var outcome = PackOutcome()
         guard let first = blobs.first, let last = blobs.last else { return outcome }
-        let start = Int(first.entry.offset)
-        let end = Int(last.entry.offset + last.entry.length)
         let span: [UInt8]
         do {
-            span = try repository.backend.read(FileName(.data, pack.hex), range: start..<end)
+            span = try repository.backend.read(FileName(.data, pack.hex),
+                                               range: Int(first.entry.offset)..<Int(last.entry.offset + last.entry.length))
         } catch {
             outcome.failed = blobs.map { ($0.entry.id, "could not be read from pack \(pack.short): \(error)") }
             return outcome
@@ -171,22 +170,14 @@ extension Restorer {
             outcome.unwritable.append((file, error))
             if RestoreStop.stops(error.code) { stop.raise(code: error.code, path: files[Int(file)].path) }
         }
-        for b in blobs {
-            if stop.isRaised { break }
-            let from = Int(b.entry.offset) - start
+        BlobStretches.decodeEach(blobs, of: pack, span: span, repository: repository, decoder: decoder) { b, decoded in
+            if stop.isRaised { return false }
             let plaintext: [UInt8]
-            do {
-                plaintext = try span.withUnsafeBytes {
-                    try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[from..<from + Int(b.entry.length)]),
-                                       entry: b.entry, pack: pack, salt: b.salt)
-                }
-            } catch {
-                // Read the blob on its own: a mirror then tries its other replicas.
-                guard let again = try? repository.loadBlob(b.entry.id, decoder: decoder) else {
-                    outcome.failed.append((b.entry.id, "is damaged: \(error)"))
-                    continue
-                }
-                plaintext = again
+            switch decoded {
+            case let .success(bytes): plaintext = bytes
+            case let .failure(error):
+                outcome.failed.append((b.entry.id, "is damaged: \(error)"))
+                return true
             }
             for use in uses[b.entry.id] ?? [] {
                 let file = files[Int(use.file)]
@@ -207,6 +198,7 @@ extension Restorer {
                     outcome.written.append(use.file)
                 }
             }
+            return true
         }
         return outcome
     }

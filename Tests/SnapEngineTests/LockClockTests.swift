@@ -22,14 +22,16 @@ private final class UntimedListing: Backend {
 /// lock it has just written: taken from the scan of `locks/` that follows when the caller
 /// asks for one, and from a `stat` otherwise or when the listing has no times.
 final class LockClockTests: XCTestCase {
-    private func lock(on backend: Backend, scan: Bool) throws -> (RepositoryLock, RequestCounts) {
+    /// A lock written (with its scan when `scan`), and the requests that took.
+    private func lock(on backend: Backend, scan: Bool) throws -> (RepositoryLock, CoordinationScan?, RequestCounts) {
         let counting = CountingBackend(backend)
         let repository = try Repository.open(backend: counting, password: testPassword)
         let before = counting.counts
-        let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: "clock-host", scan: scan)
+        let locked = scan ? try RepositoryLock.withScan(kind: .backup, repository: repository, hostname: "clock-host")
+                          : (try RepositoryLock(kind: .backup, repository: repository, hostname: "clock-host"), nil)
         var made = counting.counts
         for kind in RequestKind.allCases { made.requests[kind] = made[kind] - before[kind] }
-        return (lock, made)
+        return (locked.0, locked.1, made)
     }
 
     func testScanGivesTheLocksTimeWithoutAStat() throws {
@@ -38,24 +40,23 @@ final class LockClockTests: XCTestCase {
         let local = LocalBackend(root: folder.path)
         _ = try makeEngineRepository(on: local)
 
-        let (scanned, withScan) = try lock(on: local, scan: true)
+        let (scanned, scan, withScan) = try lock(on: local, scan: true)
         XCTAssertEqual(withScan[.stat], 0, "the time came from the listing")
         XCTAssertEqual(withScan[.list], 1)
         XCTAssertEqual(withScan[.write], 1)
         let offset = try XCTUnwrap(scanned.clockOffset)
         XCTAssertLessThan(abs(offset), 5, "a file system shares this host's clock")
-        XCTAssertEqual(scanned.scan?.files.count, 1, "the scan holds the lock itself")
+        XCTAssertEqual(scan?.files.count, 1, "the scan holds the lock itself")
         scanned.release()
 
-        let (plain, without) = try lock(on: local, scan: false)
+        let (plain, _, without) = try lock(on: local, scan: false)
         XCTAssertEqual(without[.stat], 1)
         XCTAssertEqual(without[.list], 0)
-        XCTAssertNil(plain.scan)
         XCTAssertNotNil(plain.clockOffset)
         plain.release()
 
         // A listing without times: the lock's own time is asked for with a stat (and no other lock is there).
-        let (untimed, counts) = try lock(on: UntimedListing(local), scan: true)
+        let (untimed, _, counts) = try lock(on: UntimedListing(local), scan: true)
         defer { untimed.release() }
         XCTAssertEqual(counts[.stat], 1)
         XCTAssertNotNil(untimed.clockOffset)

@@ -83,12 +83,13 @@ public final class Archiver {
 
         // The lock comes before the index is read: a prune that condemns packs after this
         // moment waits for this backup before deleting them. A dry run writes nothing, not even a lock.
-        let lock = options.dryRun ? nil : try RepositoryLock(kind: .backup, repository: repository, hostname: options.hostname,
-                                                             timing: options.lockTiming, scan: true)
+        let locked = options.dryRun ? nil : try RepositoryLock.withScan(kind: .backup, repository: repository,
+                                                                         hostname: options.hostname, timing: options.lockTiming)
+        let lock = locked?.lock
         defer { lock?.release() }
         // Condemned packs stay readable for restores, but new snapshots must not depend on them.
         // A file in locks/ that cannot be read may be a mark: stop before uploading anything.
-        let scan = try lock?.scan ?? Coordination.scan(repository, times: true)
+        let scan = try locked?.scan ?? Coordination.scan(repository, times: true)
         let condemned = try scan.condemnedPacks(action: "backup not started")
         try repository.loadIndex { id, error in self.record.report("index \(id.short) skipped: \(error)") }
         repository.index.remove(packs: condemned)

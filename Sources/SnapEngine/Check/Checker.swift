@@ -97,9 +97,9 @@ public final class Checker {
         indexedPacks = [:]; indexFileNumbers = []; survivingCopies = []; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
         neededUnindexed = []; missingPacks = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = BlobIDSet()
         indexFilesListed = []; indexFilesRead = [:]; lockScan = nil
-        let lock = takeLock()
-        defer { lock?.release() }
-        lockScan = lock?.scan
+        let locked = takeLock()
+        defer { locked?.lock.release() }
+        lockScan = locked?.scan
         // Snapshots first, index after: a snapshot is written only after the index files naming its blobs.
         try loadSnapshots()
         try checkIndexFiles()
@@ -120,10 +120,10 @@ public final class Checker {
         return report
     }
 
-    private func takeLock() -> RepositoryLock? {
+    private func takeLock() -> (lock: RepositoryLock, scan: CoordinationScan)? {
         guard let hostname = options.lockHostname else { return nil }
         do {
-            return try RepositoryLock(kind: .backup, repository: repository, hostname: hostname, scan: true)
+            return try RepositoryLock.withScan(kind: .backup, repository: repository, hostname: hostname)
         } catch {
             finding(.info, .lockUnavailable, FileName(.locks, ""),
                     "cannot write a lock (\(error)); if a prune runs meanwhile, packs it deletes may be reported missing")
@@ -355,7 +355,7 @@ public final class Checker {
 
     /// The index files that `indexedPacks` takes descriptions from, sorted.
     private var liveIndexSources: [IndexID] {
-        Set(indexedPacks.values.map(\.source)).sorted().map { indexFileNumbers[Int($0)] }.sorted()
+        Set(indexedPacks.values.map(\.source)).map { indexFileNumbers[Int($0)] }.sorted()
     }
 
     // MARK: Recording

@@ -50,7 +50,7 @@ public final class SnapshotCopier {
     private var stored: Set<BlobID> = []
     /// Data blobs waiting to be read, in walk order, their plaintext bytes, and the trees
     /// whose data blobs have been queued.
-    private var queued: [BlobID] = []
+    private var queued: [BlobLocation] = []
     private var queuedSet: Set<BlobID> = []
     private var queuedBytes = 0
     private var dataWalked: Set<BlobID> = []
@@ -79,10 +79,10 @@ public final class SnapshotCopier {
     }
 
     public func copy(_ records: [SnapshotRecord]) throws -> CopyResult {
-        let lock = try RepositoryLock(kind: .backup, repository: destination, hostname: hostname, scan: true)
+        let (lock, scan) = try RepositoryLock.withScan(kind: .backup, repository: destination, hostname: hostname)
         defer { lock.release() }
         // Blobs in packs a prune condemned are not reused, as in a backup.
-        let condemned = try (lock.scan ?? Coordination.scan(destination)).condemnedPacks(action: "copy not started")
+        let condemned = try scan.condemnedPacks(action: "copy not started")
         destination.index.remove(packs: condemned)
         let present = Set(try SnapshotStore.all(in: destination).map { $0.snapshot.original })
         var pending: [(SnapshotID, Snapshot)] = []
@@ -132,8 +132,9 @@ public final class SnapshotCopier {
         guard mapped[id] == nil, dataWalked.insert(id).inserted else { return }
         for node in try walker.tree(id).nodes {
             for blob in node.content where mapped[blob] == nil && queuedSet.insert(blob).inserted {
-                queued.append(blob)
-                queuedBytes += Int(source.index.lookup(blob)?.entry.rawLength ?? 0)
+                guard let location = source.index.lookup(blob) else { throw RepositoryError.blobNotFound(blob) }
+                queued.append(location)
+                queuedBytes += Int(location.entry.rawLength)
                 if queuedBytes >= Self.batchBytes { try copyQueuedData() }
             }
             if let subtree = node.subtree { try queueData(under: subtree) }
@@ -144,7 +145,7 @@ public final class SnapshotCopier {
     private func copyQueuedData() throws {
         guard !queued.isEmpty else { return }
         let plaintexts = try BlobStretches.load(queued, from: source, workers: readWorkers, limit: Self.stretchLimit)
-        for blob in queued { _ = try copyBlob(blob, type: .data, plaintext: plaintexts[blob]) }
+        for blob in queued.lazy.map(\.entry.id) { _ = try copyBlob(blob, type: .data, plaintext: plaintexts[blob]) }
         queued = []
         queuedSet = []
         queuedBytes = 0

@@ -32,9 +32,10 @@ public final class ImportSession {
         self.repository = repository
         self.options = options
         self.warn = warn
-        lock = try RepositoryLock(kind: .backup, repository: repository, hostname: options.lockHostname, timing: options.lockTiming, scan: true)
+        let (lock, scan) = try RepositoryLock.withScan(kind: .backup, repository: repository, hostname: options.lockHostname,
+                                                       timing: options.lockTiming)
+        self.lock = lock
         do {
-            let scan = try lock.scan ?? Coordination.scan(repository, times: true)
             let condemned = try scan.condemnedPacks(action: "import not started")
             try repository.loadIndex { id, error in warn("index \(id.short) skipped: \(error)") }
             repository.index.remove(packs: condemned)

@@ -14,7 +14,7 @@ import Synchronization
 ///
 /// Writing the lock also measures this host's clock against the storage's: the storage's
 /// modification time of the lock just written (file system, `Last-Modified` or `Date`),
-/// taken from the listing of `locks/` that follows when the caller asks for one (`scan`),
+/// taken from the listing of `locks/` that follows when the caller asks for one (`withScan`),
 /// and from a `stat` of the lock otherwise or where the listing has no times.
 /// A host further off than `LockTiming.clockSkew` gets `CoordinationError.clockSkew`
 /// instead of a lock, because its lock times would mislead other hosts.
@@ -33,17 +33,28 @@ public final class RepositoryLock: Sendable {
     private let stopped = DispatchSemaphore(value: 0)
     /// Storage time minus this host's time, in seconds, when the backend reports file times.
     public let clockOffset: Double?
-    /// With `scan`, the files of `locks/` (with their times) as listed right after this lock
-    /// was written, this lock among them: the caller's first look at the other writers.
-    public let scan: CoordinationScan?
 
     /// Writes the lock, checks this host's clock against the storage's, and starts refreshing.
-    ///
-    /// - Parameter scan: also scan `locks/` (`Coordination.scan(_:times:)`) once the lock is
-    ///   written, for a caller that would do so at once; the lock's own time then comes from
-    ///   that listing, which saves a request.
-    public init(kind: CoordinationRecord.Kind, repository: Repository, hostname: String, timing: LockTiming = LockTiming(),
-                scan: Bool = false) throws {
+    public convenience init(kind: CoordinationRecord.Kind, repository: Repository, hostname: String,
+                            timing: LockTiming = LockTiming()) throws {
+        var unused: CoordinationScan?
+        try self.init(kind: kind, repository: repository, hostname: hostname, timing: timing, scanInto: &unused)
+    }
+
+    /// Writes the lock, then scans `locks/` (`Coordination.scan(_:times:)`), as a caller that
+    /// looks at the other writers at once would: the lock's own time comes from that listing,
+    /// which saves a request. Returns the lock and the scan, this lock among its files.
+    public static func withScan(kind: CoordinationRecord.Kind, repository: Repository, hostname: String,
+                                timing: LockTiming = LockTiming()) throws -> (lock: RepositoryLock, scan: CoordinationScan) {
+        var scan: CoordinationScan? = CoordinationScan()
+        let lock = try RepositoryLock(kind: kind, repository: repository, hostname: hostname, timing: timing, scanInto: &scan)
+        return (lock, scan ?? CoordinationScan())
+    }
+
+    /// - Parameter scanInto: when not `nil`, replaced by a scan of `locks/` made right after
+    ///   the lock was written.
+    private init(kind: CoordinationRecord.Kind, repository: Repository, hostname: String, timing: LockTiming,
+                 scanInto scanned: inout CoordinationScan?) throws {
         let now = WallClock.nowText
         base = CoordinationRecord(kind: kind, hostname: hostname, pid: getpid(), created: now, refreshed: now)
         self.repository = repository
@@ -53,8 +64,7 @@ public final class RepositoryLock: Sendable {
         defer { ActiveLocks.endWrite() }
         let id = try Coordination.write(base, in: repository)
         let after = WallClock.seconds
-        var scanned: CoordinationScan?
-        if scan {
+        if scanned != nil {
             do {
                 scanned = try Coordination.scan(repository, times: true)
             } catch {
@@ -62,7 +72,6 @@ public final class RepositoryLock: Sendable {
                 throw error
             }
         }
-        self.scan = scanned
         let stored = scanned?.files.first(where: { $0.id == id })?.modified
             ?? (try? repository.backend.stat(FileName(.locks, id.hex)).modified)
         // HTTP times have whole seconds: the offset is known to about a second, plenty here.

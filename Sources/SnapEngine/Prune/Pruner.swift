@@ -27,10 +27,11 @@ public final class Pruner {
 
     public func run() throws -> PruneResult {
         var result = PruneResult()
-        let lock = options.dryRun ? nil : try RepositoryLock(kind: .prune, repository: repository, hostname: options.hostname,
-                                                             timing: options.timing, scan: true)
+        let locked = options.dryRun ? nil : try RepositoryLock.withScan(kind: .prune, repository: repository,
+                                                                         hostname: options.hostname, timing: options.timing)
+        let lock = locked?.lock
         defer { lock?.release() }
-        let marks = try checkLocks(try lock?.scan ?? Coordination.scan(repository, times: true),
+        let marks = try checkLocks(try locked?.scan ?? Coordination.scan(repository, times: true),
                                    now: lock?.storageNow ?? WallClock.now, measured: lock?.clockOffset != nil)
 
         // What is used.

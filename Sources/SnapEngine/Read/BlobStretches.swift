@@ -29,44 +29,60 @@ enum BlobStretches {
         return result
     }
 
-    /// The plaintext of each of `ids` (distinct), read by stretches of at most `limit` bytes,
-    /// `workers` at once; every blob is authenticated and decoded. A blob whose stretch
-    /// cannot be read, or that does not decode there, is read alone (`Repository.loadBlob`),
-    /// so that a mirror tries its other replicas.
+    /// The plaintext of each of `blobs` (distinct), read by stretches of at most `limit`
+    /// bytes, `workers` at once; every blob is authenticated and decoded (`decodeEach`).
     ///
-    /// - Throws: `RepositoryError.blobNotFound` for a blob no index names; otherwise the
-    ///   error of the first blob that cannot be read even alone.
-    static func load(_ ids: [BlobID], from repository: Repository, workers: Int, limit: Int) throws -> [BlobID: [UInt8]] {
-        var byPack: [PackID: [BlobLocation]] = [:]
-        for id in ids {
-            guard let location = repository.index.lookup(id) else { throw RepositoryError.blobNotFound(id) }
-            byPack[location.pack, default: []].append(location)
-        }
-        let work = byPack.sorted { $0.key < $1.key }.flatMap { pack, blobs in split(blobs, limit: limit).map { (pack, $0) } }
+    /// - Throws: the error of the first blob that cannot be read, from its stretch or alone.
+    static func load(_ blobs: [BlobLocation], from repository: Repository, workers: Int, limit: Int) throws -> [BlobID: [UInt8]] {
+        let work = Dictionary(grouping: blobs, by: \.pack).sorted { $0.key < $1.key }
+            .flatMap { pack, blobs in split(blobs, limit: limit).map { (pack, $0) } }
         let read = ParallelWork.map(work.count, workers: workers) { i in
             Result { try readStretch(of: work[i].0, work[i].1, from: repository) }
         }
         var plaintexts: [BlobID: [UInt8]] = [:]
-        plaintexts.reserveCapacity(ids.count)
+        plaintexts.reserveCapacity(blobs.count)
         for stretch in read {
             for (id, plaintext) in try stretch.get() { plaintexts[id] = plaintext }
         }
         return plaintexts
     }
 
+    /// Calls `body` with each of `blobs` (one stretch of `pack`, in offset order) and its
+    /// plaintext, decoded from `span` (the stretch's bytes, from the first blob's offset), or
+    /// read alone (`Repository.loadBlob`, so that a mirror tries its other replicas) when it
+    /// does not decode there or there is no span. A blob that fails both ways comes with the
+    /// first error. `body` returns `false` to stop.
+    static func decodeEach(_ blobs: [BlobLocation], of pack: PackID, span: [UInt8]?, repository: Repository, decoder: BlobDecoder,
+                           _ body: (BlobLocation, Result<[UInt8], Error>) throws -> Bool) rethrows {
+        guard let start = blobs.first.map({ Int($0.entry.offset) }) else { return }
+        for b in blobs {
+            let decoded = Result<[UInt8], Error> {
+                guard let span else { return try repository.loadBlob(b.entry.id, decoder: decoder) }
+                let from = Int(b.entry.offset) - start
+                do {
+                    return try span.withUnsafeBytes {
+                        try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[from..<from + Int(b.entry.length)]),
+                                           entry: b.entry, pack: pack, salt: b.salt)
+                    }
+                } catch {
+                    guard let again = try? repository.loadBlob(b.entry.id, decoder: decoder) else { throw error }
+                    return again
+                }
+            }
+            guard try body(b, decoded) else { return }
+        }
+    }
+
     private static func readStretch(of pack: PackID, _ blobs: [BlobLocation], from repository: Repository) throws -> [(BlobID, [UInt8])] {
         guard let first = blobs.first, let last = blobs.last else { return [] }
         let decoder = try BlobDecoder(keys: repository.keys)
-        let start = Int(first.entry.offset)
-        let span = try? repository.backend.read(FileName(.data, pack.hex), range: start..<Int(last.entry.offset + last.entry.length))
-        return try blobs.map { b in
-            let from = Int(b.entry.offset) - start
-            if let span, let plaintext = try? span.withUnsafeBytes({
-                try decoder.decode(UnsafeRawBufferPointer(rebasing: $0[from..<from + Int(b.entry.length)]), entry: b.entry, pack: pack, salt: b.salt)
-            }) {
-                return (b.entry.id, plaintext)
-            }
-            return (b.entry.id, try repository.loadBlob(b.entry.id, decoder: decoder))
+        let span = try? repository.backend.read(FileName(.data, pack.hex),
+                                                range: Int(first.entry.offset)..<Int(last.entry.offset + last.entry.length))
+        var plaintexts: [(BlobID, [UInt8])] = []
+        try decodeEach(blobs, of: pack, span: span, repository: repository, decoder: decoder) { b, decoded in
+            plaintexts.append((b.entry.id, try decoded.get()))
+            return true
         }
+        return plaintexts
     }
 }
