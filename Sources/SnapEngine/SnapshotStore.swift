@@ -50,10 +50,12 @@ public enum SnapshotStore {
     /// Every readable snapshot, oldest first. A snapshot that cannot be read or fails
     /// authentication is passed to `skipped` and left out, so one damaged file does not
     /// stop every command; storage errors other than a vanished file are thrown.
-    public static func all(in repository: Repository,
+    ///
+    /// - Parameter listed: `snapshots/` as already listed; listed here when `nil`.
+    public static func all(in repository: Repository, listed: [FileInfo]? = nil,
                            skipped: (SnapshotID, Error) -> Void = { _, _ in }) throws -> [SnapshotRecord] {
         var records: [SnapshotRecord] = []
-        for info in try repository.backend.list(.snapshots) {
+        for info in try listed ?? repository.backend.list(.snapshots) {
             guard let id = SnapshotID(hex: info.file.name) else { continue }
             do {
                 records.append(SnapshotRecord(id: id, snapshot: try load(id, from: repository)))

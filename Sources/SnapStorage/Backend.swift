@@ -33,6 +33,12 @@ public protocol Backend: AnyObject, Sendable {
     /// Lists every file of `kind`.
     func list(_ kind: FileKind) throws -> [FileInfo]
 
+    /// Lists every file of each of `kinds` (not `config`). A provider that can list several
+    /// folders in fewer requests does (S3: one listing, in key order); the others list them
+    /// one after another in the order given. `KindListing` says which happened, and why a
+    /// caller may care.
+    func list(kinds: [FileKind]) throws -> KindListing
+
     /// Removes `file`.
     func delete(_ file: FileName) throws
 
@@ -72,6 +78,8 @@ public protocol Backend: AnyObject, Sendable {
 }
 
 extension Backend {
+    public func list(kinds: [FileKind]) throws -> KindListing { try KindListing.oneByOne(kinds, from: self) }
+
     public func read(_ file: FileName, range: Range<Int>?, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
         try read(file, range: range)
     }

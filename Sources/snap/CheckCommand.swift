@@ -3,6 +3,7 @@ import Foundation
 import SnapCore
 import SnapEngine
 import SnapRepository
+import SnapStorage
 import Synchronization
 
 struct CheckCommand: ParsableCommand {
@@ -33,9 +34,11 @@ struct CheckCommand: ParsableCommand {
     func run() throws {
         var healthy = true
         try reportingErrors {
-            // Index files and snapshots are read from the repository; packs of trees from the
-            // cache when it holds a copy that hashes to the pack's name (docs/cache.md).
-            let repository = try global.openRepository(cachedKinds: [.data])
+            // Index files, snapshots and packs of trees come from the cache when it holds a copy
+            // that hashes to the file's name and the repository lists the file with the copy's
+            // size; `--read-data` reads index files and snapshots from the repository (docs/cache.md).
+            let fullRead = readData && subset == nil
+            let repository = try global.openRepository(cachedKinds: fullRead ? [.data] : CachingBackend.cachedKinds)
             var options = CheckOptions()
             if let subset { options.readData = try PackSubset(parsing: subset) } else if readData { options.readData = .all }
             options.lockHostname = Identity.hostname

@@ -36,11 +36,11 @@ final class ListingDecodingTests: XCTestCase {
             <Contents><Key>r/data/a0/\(pack)</Key></Contents>
             </ListBucketResult>
             """
-        let page = try XCTUnwrap(S3Backend.listPage(Array(xml.utf8), folder: "r/data/", kind: .data))
-        XCTAssertEqual(page.files, [FileInfo(file: FileName(.data, pack), size: 12)])
+        let page = try XCTUnwrap(S3Backend.listPage(Array(xml.utf8), root: "r/", kinds: [.data]))
+        XCTAssertEqual(page.files.map(\.info), [FileInfo(file: FileName(.data, pack), size: 12)])
         XCTAssertTrue(page.isTruncated)
         XCTAssertEqual(page.token, "t")
-        XCTAssertNil(S3Backend.listPage(Array("<Error><Code>SlowDown</Code></Error>".utf8), folder: "r/data/", kind: .data))
+        XCTAssertNil(S3Backend.listPage(Array("<Error><Code>SlowDown</Code></Error>".utf8), root: "r/", kinds: [.data]))
     }
 
     // LastModified becomes the file's storage time, with or without a fraction of a second;
@@ -55,12 +55,12 @@ final class ListingDecodingTests: XCTestCase {
             <Contents><Key>r/locks/\(third)</Key><LastModified>yesterday</LastModified><Size>7</Size></Contents>
             </ListBucketResult>
             """
-        let page = try XCTUnwrap(S3Backend.listPage(Array(xml.utf8), folder: "r/locks/", kind: .locks))
-        XCTAssertEqual(page.files.map(\.size), [5, 6, 7])
+        let page = try XCTUnwrap(S3Backend.listPage(Array(xml.utf8), root: "r/", kinds: [.locks]))
+        XCTAssertEqual(page.files.map(\.info.size), [5, 6, 7])
         let expected = 1_796_452_801.0  // 2026-12-05T06:40:01Z
-        XCTAssertEqual(try XCTUnwrap(page.files[0].modified), expected + 0.25, accuracy: 0.001)
-        XCTAssertEqual(page.files[1].modified, expected)
-        XCTAssertNil(page.files[2].modified)
+        XCTAssertEqual(try XCTUnwrap(page.files[0].info.modified), expected + 0.25, accuracy: 0.001)
+        XCTAssertEqual(page.files[1].info.modified, expected)
+        XCTAssertNil(page.files[2].info.modified)
     }
 
     // A REST server's names become paths of later reads and deletes: only well-formed names pass.

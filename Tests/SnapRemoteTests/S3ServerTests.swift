@@ -111,6 +111,39 @@ final class S3ServerTests: XCTestCase {
         XCTAssertEqual(Set(try backend.list(.data)), packs)
     }
 
+    // Several folders are listed in one listing, page by page: index/, locks/ and snapshots/
+    // without a page of data/, and the keys between them skipped.
+    func testKindsAreListedTogether() throws {
+        let backend = try fresh(options: .init(maxKeys: 3))
+        var expected: [FileKind: Set<FileInfo>] = [:]
+        func add(_ file: FileName) throws {
+            try backend.write(file, data: [1, 2, 3])
+            expected[file.kind, default: []].insert(FileInfo(file: file, size: 3))
+        }
+        try backend.write(.config, data: [0])
+        for i in 0..<7 { try add(FileName(.data, id(100 + i))) }
+        for i in 0..<2 { try add(FileName(.index, id(200 + i))) }
+        for i in 0..<3 { try add(FileName(.keys, id(300 + i))) }
+        try add(FileName(.locks, id(400)))
+        for i in 0..<2 { try add(FileName(.snapshots, id(500 + i))) }
+
+        var before = requests(backend)
+        let small = try backend.list(kinds: [.locks, .snapshots, .index])
+        XCTAssertFalse(small.inRequestedOrder)
+        XCTAssertEqual(requests(backend) - before, 3, "8 keys from index/ on, 3 a page, none of data/")
+        for kind: FileKind in [.locks, .snapshots, .index] {
+            XCTAssertEqual(Set(small[kind]), expected[kind], "\(kind)")
+            XCTAssertTrue(small[kind].allSatisfy { $0.modified != nil }, "radosgw listings carry times")
+        }
+        XCTAssertNil(small.files[.keys])
+
+        before = requests(backend)
+        let all = try backend.list(kinds: [.data, .index])
+        XCTAssertEqual(requests(backend) - before, 4, "9 keys of data/ and index/, 3 a page, then the page that passes index/")
+        XCTAssertEqual(Set(all[.data]), expected[.data])
+        XCTAssertEqual(Set(all[.index]), expected[.index])
+    }
+
     // A wrong secret gives one permanent error per call (one request: nothing retries inside the
     // backend) that says the credentials were refused and does not contain the secret.
     func testWrongSecretIsOnePermanentErrorWithoutTheSecret() throws {

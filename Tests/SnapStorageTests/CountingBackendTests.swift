@@ -34,6 +34,23 @@ final class CountingBackendTests: XCTestCase {
         XCTAssertEqual(c.total, 11)
     }
 
+    // Kinds listed one by one count a listing each; listed together, one listing in all.
+    func testListingSeveralKindsCountsWhatTheProviderDid() throws {
+        let memory = MemoryBackend()
+        try memory.write(FileName(.index, BackendConformance.fileName(1)), data: [1])
+        try memory.write(FileName(.snapshots, BackendConformance.fileName(2)), data: [2])
+        let oneByOne = CountingBackend(memory)
+        let listing = try oneByOne.list(kinds: [.locks, .snapshots, .index])
+        XCTAssertTrue(listing.inRequestedOrder)
+        XCTAssertEqual(oneByOne.counts[.list], 3)
+        XCTAssertEqual(oneByOne.counts.bytes[.list], 2, "files listed")
+
+        let together = CountingBackend(TogetherListing(memory))
+        XCTAssertFalse(try together.list(kinds: [.locks, .snapshots, .index]).inRequestedOrder)
+        XCTAssertEqual(together.counts[.list], 1)
+        XCTAssertEqual(together.counts.bytes[.list], 2)
+    }
+
     // A log keeps every counting backend it made, merged per location in first-seen order.
     func testLogMergesBackendsOfOneLocation() throws {
         let log = RequestLog()
@@ -48,5 +65,20 @@ final class CountingBackendTests: XCTestCase {
         XCTAssertEqual(entries.first?.counts[.write], 1)
         XCTAssertEqual(entries.first?.counts[.read], 1)
         XCTAssertEqual(entries.first?.counts[.list], 1)
+    }
+}
+
+/// Answers `list(kinds:)` as one listing, as S3 does.
+private final class TogetherListing: Backend {
+    let base: Backend
+    init(_ base: Backend) { self.base = base }
+    var location: String { base.location }
+    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
+    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
+    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
+    func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind) }
+    func delete(_ file: FileName) throws { try base.delete(file) }
+    func list(kinds: [FileKind]) throws -> KindListing {
+        KindListing(files: try base.list(kinds: kinds).files, inRequestedOrder: false)
     }
 }

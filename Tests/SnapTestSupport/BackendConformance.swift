@@ -137,6 +137,16 @@ public enum BackendConformance {
             c.equal(Set(listed), expected[kind] ?? [], "list(\(kind))")
             c.equal(listed.count, Set(listed).count, "list(\(kind)) has no duplicates")
         }
+        // Several kinds at once give what each listing gives, and only the kinds asked for,
+        // whether the provider lists them together or one by one.
+        for kinds: [FileKind] in [[.locks, .snapshots, .index], [.locks, .snapshots, .index, .data], [.data, .locks], [.snapshots]] {
+            let listing = try backend.list(kinds: kinds)
+            c.equal(Set(listing.files.keys), Set(kinds), "list(kinds: \(kinds)) answers each kind")
+            for kind in kinds {
+                c.equal(Set(listing[kind]), expected[kind] ?? [], "list(kinds: \(kinds))[\(kind)]")
+                c.equal(listing[kind].count, Set(listing[kind]).count, "list(kinds: \(kinds))[\(kind)] has no duplicates")
+            }
+        }
     }
 
     /// Writing an existing name again with the same bytes succeeds and leaves one file.

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import SnapCore
 import SnapRepository
+import SnapStorage
 
 /// Backs up paths into a repository and writes a snapshot.
 ///
@@ -83,15 +84,21 @@ public final class Archiver {
 
         // The lock comes before the index is read: a prune that condemns packs after this
         // moment waits for this backup before deleting them. A dry run writes nothing, not even a lock.
-        let locked = options.dryRun ? nil : try RepositoryLock.withScan(kind: .backup, repository: repository,
-                                                                         hostname: options.hostname, timing: options.lockTiming)
+        // `snapshots/` and `index/` are listed with `locks/` (one request on S3). Listed
+        // together, a snapshot written meanwhile may show without its index files: its blobs
+        // then look new, and are read and stored again, which costs time but loses nothing.
+        let locked = options.dryRun ? nil : try RepositoryLock.withListing(kind: .backup, repository: repository,
+                                                                            hostname: options.hostname, timing: options.lockTiming,
+                                                                            listing: [.snapshots, .index])
         let lock = locked?.lock
         defer { lock?.release() }
         // Condemned packs stay readable for restores, but new snapshots must not depend on them.
         // A file in locks/ that cannot be read may be a mark: stop before uploading anything.
         let scan = try locked?.scan ?? Coordination.scan(repository, times: true)
         let condemned = try scan.condemnedPacks(action: "backup not started")
-        try repository.loadIndex { id, error in self.record.report("index \(id.short) skipped: \(error)") }
+        try repository.loadIndex(listed: locked?.listing.files[.index]?.compactMap { IndexID(hex: $0.file.name) }) { id, error in
+            self.record.report("index \(id.short) skipped: \(error)")
+        }
         repository.index.remove(packs: condemned)
         if let lock {
             if scan.hasDeadWriter(timing: options.lockTiming, now: lock.storageNow, measured: lock.clockOffset != nil,
@@ -106,7 +113,7 @@ public final class Archiver {
             if lock != nil { try? saver.indexUploadedPacks() }
             ActiveSavers.remove(saver)
         }
-        let parent = try findParent(paths: paths)
+        let parent = try findParent(paths: paths, listed: locked?.listing.files[.snapshots])
         let parentRoot = options.force ? nil : parent.flatMap { loadTree($0.snapshot.tree) }
 
         let context = BackupContext(repository: repository, saver: saver, uploads: uploads, progress: progress, record: record)
@@ -156,12 +163,13 @@ public final class Archiver {
         return result
     }
 
-    private func findParent(paths: [String]) throws -> SnapshotRecord? {
+    /// - Parameter listed: `snapshots/` as listed with the lock; listed here when `nil`.
+    private func findParent(paths: [String], listed: [FileInfo]?) throws -> SnapshotRecord? {
         if let explicit = options.parent {
             return SnapshotRecord(id: explicit, snapshot: try SnapshotStore.load(explicit, from: repository))
         }
         let grouping = options.groupBy
-        return try SnapshotStore.all(in: repository).last {
+        return try SnapshotStore.all(in: repository, listed: listed).last {
             (!grouping.byHost || $0.snapshot.hostname == options.hostname)
                 && (!grouping.byPaths || Set($0.snapshot.paths) == Set(paths))
                 && (!grouping.byTags || Set($0.snapshot.tags) == Set(options.tags))

@@ -93,17 +93,30 @@ public final class Checker {
     ///
     /// - Throws: `StorageError` when a folder cannot be listed (nothing can be checked then).
     public func run() throws -> CheckReport {
+        let locked = takeLock()
+        defer { locked?.lock.release() }
+        try check(lockScan: locked?.scan, listing: locked?.listing)
+        // Folders listed together (S3) may show a snapshot or index file written meanwhile
+        // without the index files or packs written before it: before reporting a problem
+        // that such a writer could explain, list folder by folder and check again.
+        if !report.isHealthy, let locked, locked.mayBeTorn(by: [.snapshots, .index]) {
+            try check(lockScan: locked.scan, listing: nil)
+        }
+        return report
+    }
+
+    /// One check, with the folders as listed after the lock was written, or listed here one
+    /// by one when `listing` is `nil` or lacks them.
+    private func check(lockScan: CoordinationScan?, listing: KindListing?) throws {
         report = CheckReport()
         indexedPacks = [:]; indexFileNumbers = []; survivingCopies = []; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
         neededUnindexed = []; missingPacks = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = BlobIDSet()
-        indexFilesListed = []; indexFilesRead = [:]; lockScan = nil
-        let locked = takeLock()
-        defer { locked?.lock.release() }
-        lockScan = locked?.scan
+        indexFilesListed = []; indexFilesRead = [:]
+        self.lockScan = lockScan
         // Snapshots first, index after: a snapshot is written only after the index files naming its blobs.
-        try loadSnapshots()
-        try checkIndexFiles()
-        try checkPacks()
+        try loadSnapshots(listed: listing?.files[.snapshots])
+        try checkIndexFiles(listed: listing?.files[.index])
+        try checkPacks(listed: listing?.files[.data])
         readUnindexedHeaders()
         try loadBlobIndex()
         // Packs are read and verified while the trees are walked: the walk is one thread,
@@ -117,13 +130,14 @@ public final class Checker {
         report.neededUnindexedPacks = neededUnindexed
         report.condemnedPacks = condemned
         report.snapshots = snapshots
-        return report
     }
 
-    private func takeLock() -> (lock: RepositoryLock, scan: CoordinationScan)? {
+    /// The lock, with `locks/`, `snapshots/`, `index/` and `data/` listed after it.
+    private func takeLock() -> LockedListing? {
         guard let hostname = options.lockHostname else { return nil }
         do {
-            return try RepositoryLock.withScan(kind: .backup, repository: repository, hostname: hostname)
+            return try RepositoryLock.withListing(kind: .backup, repository: repository, hostname: hostname,
+                                                  listing: [.snapshots, .index, .data])
         } catch {
             finding(.info, .lockUnavailable, FileName(.locks, ""),
                     "cannot write a lock (\(error)); if a prune runs meanwhile, packs it deletes may be reported missing")
@@ -133,11 +147,11 @@ public final class Checker {
 
     // MARK: Index files and packs
 
-    private func checkIndexFiles() throws {
+    private func checkIndexFiles(listed: [FileInfo]?) throws {
         progress.start(.index)
         // A small index is kept whole as well, so that `loadBlobIndex` need not read it again.
         var entries = 0
-        let files = try IndexFileSet.load(from: repository) { id, file in
+        let files = try IndexFileSet.load(from: repository, listed: listed) { id, file in
             entries += file.packs.reduce(0) { $0 + $1.entries.count }
             if entries <= options.indexPolicy.minimumTableBlobs { indexFilesRead[id] = file } else { indexFilesRead = [:] }
             let number = UInt32(indexFileNumbers.count)
@@ -170,7 +184,7 @@ public final class Checker {
         report.statistics.packs = indexedPacks.count
     }
 
-    private func checkPacks() throws {
+    private func checkPacks(listed: [FileInfo]?) throws {
         progress.start(.packs)
         // `locks/` as listed when the check's lock was written; a mark written since names
         // packs that the check's lock keeps from being deleted.
@@ -181,7 +195,7 @@ public final class Checker {
                     + "to start; if no snap command runs on any host, remove it with 'snap unlock --remove-all'")
         }
         condemned = Set(coordination.marks.flatMap { $0.record.packs ?? [] })
-        for info in try repository.backend.list(.data) {
+        for info in try listed ?? repository.backend.list(.data) {
             guard let id = PackID(hex: info.file.name) else { continue }
             stored[id] = info.size
         }
@@ -293,9 +307,9 @@ public final class Checker {
         for pack in unindexed.values.sorted(by: { $0.id < $1.id }) { repository.index.add(pack) }
     }
 
-    private func loadSnapshots() throws {
+    private func loadSnapshots(listed: [FileInfo]?) throws {
         progress.start(.snapshots)
-        snapshots = try SnapshotStore.all(in: repository) { id, error in
+        snapshots = try SnapshotStore.all(in: repository, listed: listed) { id, error in
             finding(.error, .snapshotUnreadable, FileName(.snapshots, id.hex), "cannot be read: \(PackVerifier.reason(error))")
         }
         report.statistics.snapshots = snapshots.count

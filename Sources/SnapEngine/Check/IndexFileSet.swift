@@ -20,15 +20,17 @@ struct IndexFileSet<Kept> {
     /// Every index file listed, readable or not.
     var all: [IndexID] = []
 
-    /// Lists and reads every index file, one at a time, keeping `keep(file)` of each.
+    /// Lists (unless `listed` gives `index/` as already listed) and reads every index file,
+    /// one at a time, keeping `keep(file)` of each.
     ///
     /// - Throws: storage errors from listing; a file that vanishes after it was listed is ignored.
-    static func load(from repository: Repository, keep: (IndexID, IndexFile) -> Kept) throws -> IndexFileSet<Kept> {
+    static func load(from repository: Repository, listed: [FileInfo]? = nil,
+                     keep: (IndexID, IndexFile) -> Kept) throws -> IndexFileSet<Kept> {
         var set = IndexFileSet<Kept>()
         var loaded: [IndexID: Kept] = [:]
         var supersededIDs: Set<IndexID> = []
         var failed: [(IndexID, Error)] = []
-        for info in try repository.backend.list(.index) {
+        for info in try listed ?? repository.backend.list(.index) {
             guard let id = IndexID(hex: info.file.name) else { continue }
             do {
                 let file = try repository.loadIndexFile(id)

@@ -148,9 +148,10 @@ public enum Coordination {
     ///
     /// With `times`, each file's storage modification time is filled in (from the listing,
     /// or a `stat` where the listing has none), for judging whether locks are alive.
-    public static func scan(_ repository: Repository, times: Bool = false) throws -> CoordinationScan {
+    /// - Parameter listed: `locks/` as already listed; listed here when `nil`.
+    public static func scan(_ repository: Repository, times: Bool = false, listed: [FileInfo]? = nil) throws -> CoordinationScan {
         var result = CoordinationScan()
-        for info in try repository.backend.list(.locks) {
+        for info in try listed ?? repository.backend.list(.locks) {
             guard let id = RawID(hex: info.file.name) else { continue }  // not a coordination file's name
             guard info.size <= largestFile else {
                 result.unreadable.append(UnreadableCoordinationFile(file: info.file, reason: "\(info.size) bytes, too large for a lock or mark"))

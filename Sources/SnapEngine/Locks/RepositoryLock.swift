@@ -37,8 +37,8 @@ public final class RepositoryLock: Sendable {
     /// Writes the lock, checks this host's clock against the storage's, and starts refreshing.
     public convenience init(kind: CoordinationRecord.Kind, repository: Repository, hostname: String,
                             timing: LockTiming = LockTiming()) throws {
-        var unused: CoordinationScan?
-        try self.init(kind: kind, repository: repository, hostname: hostname, timing: timing, scanInto: &unused)
+        var unused: LockedListing.Scanned?
+        try self.init(kind: kind, repository: repository, hostname: hostname, timing: timing, listing: nil, scanned: &unused)
     }
 
     /// Writes the lock, then scans `locks/` (`Coordination.scan(_:times:)`), as a caller that
@@ -46,15 +46,26 @@ public final class RepositoryLock: Sendable {
     /// which saves a request. Returns the lock and the scan, this lock among its files.
     public static func withScan(kind: CoordinationRecord.Kind, repository: Repository, hostname: String,
                                 timing: LockTiming = LockTiming()) throws -> (lock: RepositoryLock, scan: CoordinationScan) {
-        var scan: CoordinationScan? = CoordinationScan()
-        let lock = try RepositoryLock(kind: kind, repository: repository, hostname: hostname, timing: timing, scanInto: &scan)
-        return (lock, scan ?? CoordinationScan())
+        let locked = try withListing(kind: kind, repository: repository, hostname: hostname, timing: timing, listing: [])
+        return (locked.lock, locked.scan)
     }
 
-    /// - Parameter scanInto: when not `nil`, replaced by a scan of `locks/` made right after
-    ///   the lock was written.
+    /// Like `withScan`, and lists the folders of `kinds` together with `locks/`
+    /// (`Backend.list(kinds:)`: one request on S3 for a small repository). Each folder is
+    /// listed after the lock was written.
+    public static func withListing(kind: CoordinationRecord.Kind, repository: Repository, hostname: String,
+                                   timing: LockTiming = LockTiming(), listing kinds: [FileKind]) throws -> LockedListing {
+        var scanned: LockedListing.Scanned?
+        let lock = try RepositoryLock(kind: kind, repository: repository, hostname: hostname, timing: timing,
+                                      listing: [.locks] + kinds.filter { $0 != .locks }, scanned: &scanned)
+        let result = scanned ?? LockedListing.Scanned(scan: CoordinationScan(), listing: KindListing(files: [:], inRequestedOrder: true), lockTime: nil)
+        return LockedListing(lock: lock, scan: result.scan, listing: result.listing, lockTime: result.lockTime)
+    }
+
+    /// - Parameter listing: when not `nil`, these folders (`locks/` first) are listed right
+    ///   after the lock was written, and `scanned` receives `locks/` scanned and the listing.
     private init(kind: CoordinationRecord.Kind, repository: Repository, hostname: String, timing: LockTiming,
-                 scanInto scanned: inout CoordinationScan?) throws {
+                 listing kinds: [FileKind]?, scanned: inout LockedListing.Scanned?) throws {
         let now = WallClock.nowText
         base = CoordinationRecord(kind: kind, hostname: hostname, pid: getpid(), created: now, refreshed: now)
         self.repository = repository
@@ -64,16 +75,18 @@ public final class RepositoryLock: Sendable {
         defer { ActiveLocks.endWrite() }
         let id = try Coordination.write(base, in: repository)
         let after = WallClock.seconds
-        if scanned != nil {
+        if let kinds {
             do {
-                scanned = try Coordination.scan(repository, times: true)
+                let listing = try repository.backend.list(kinds: kinds)
+                let scan = try Coordination.scan(repository, times: true, listed: listing[.locks])
+                let time = scan.files.first(where: { $0.id == id })?.modified
+                scanned = LockedListing.Scanned(scan: scan, listing: listing, lockTime: time)
             } catch {
                 try? Coordination.remove(id, in: repository)
                 throw error
             }
         }
-        let stored = scanned?.files.first(where: { $0.id == id })?.modified
-            ?? (try? repository.backend.stat(FileName(.locks, id.hex)).modified)
+        let stored = scanned?.lockTime ?? (try? repository.backend.stat(FileName(.locks, id.hex)).modified)
         // HTTP times have whole seconds: the offset is known to about a second, plenty here.
         clockOffset = stored.map { $0 - (before + after) / 2 }
         if let offset = clockOffset, abs(offset) > timing.clockSkew {

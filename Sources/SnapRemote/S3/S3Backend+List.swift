@@ -9,47 +9,83 @@ extension S3Backend {
         if kind == .config {
             do { return [try stat(.config)] } catch StorageError.notFound { return [] }
         }
-        let folder = s3.key("\(kind.rawValue)/")
-        var result: [FileInfo] = []
+        return try listKeys(prefix: s3.key("\(kind.rawValue)/"), startAfter: nil, kinds: [kind]).map(\.info)
+    }
+
+    /// Lists the folders of `kinds` together: one listing of the repository's keys from the
+    /// first of those folders in key order to the end of the last (`config`, `data/`,
+    /// `index/`, `keys/`, `locks/`, `snapshots/`), skipping the folders between that were not
+    /// asked for. A small repository's `index/`, `locks/` and `snapshots/` thus take one
+    /// request instead of three. The folders are not listed at one instant, and `data/` comes
+    /// first: `KindListing.inRequestedOrder` is false.
+    public func list(kinds: [FileKind]) throws -> KindListing {
+        let asked = Set(kinds).subtracting([.config])
+        guard asked.count > 1 else { return try KindListing.oneByOne(kinds, from: self) }
+        let folders = asked.map(\.rawValue).sorted()
+        let root = s3.key("")
+        // "data" sorts just before "data/…"; "data0" just after every key below "data/".
+        let listed = try listKeys(prefix: root, startAfter: root + folders[0], kinds: asked,
+                                  endAfter: root + folders[folders.count - 1] + "0")
+        var files: [FileKind: [FileInfo]] = [:]
+        for kind in kinds where kind != .config { files[kind] = [] }
+        if kinds.contains(.config) { files[.config] = try list(.config) }
+        for entry in listed { files[entry.info.file.kind, default: []].append(entry.info) }
+        return KindListing(files: files, inRequestedOrder: false)
+    }
+
+    /// The well-formed files of `kinds` among the keys below `prefix`, after `startAfter`,
+    /// until a page ends at or beyond `endAfter`.
+    private func listKeys(prefix: String, startAfter: String?, kinds: Set<FileKind>,
+                          endAfter: String? = nil) throws -> [(key: String, info: FileInfo)] {
+        var result: [(key: String, info: FileInfo)] = []
         var seen: Set<String> = []
         var token: String?
         repeat {
             var query: [(name: String, value: String)] = [
-                ("list-type", "2"), ("prefix", folder), ("max-keys", String(options.maxKeys)),
+                ("list-type", "2"), ("prefix", prefix), ("max-keys", String(options.maxKeys)),
             ]
-            if let token { query.append(("continuation-token", token)) }
+            if let token { query.append(("continuation-token", token)) } else if let startAfter { query.append(("start-after", startAfter)) }
             let response = try send(S3Request(method: "GET", key: nil, query: query), operation: "list", file: nil)
             guard response.status == 200 else { throw failure(response, operation: "list", file: nil) }
-            guard let page = Self.listPage(response.body, folder: folder, kind: kind) else {
+            guard let page = Self.listPage(response.body, root: s3.key(""), kinds: kinds) else {
                 if S3ErrorBody(response.body) != nil { throw failure(response, operation: "list", file: nil) }
                 throw StorageError.transient(operation: "list", file: nil, location: location,
                                              detail: "the listing is not a ListBucketResult document")
             }
-            for info in page.files where seen.insert(info.file.name).inserted { result.append(info) }
+            for entry in page.files where seen.insert(entry.key).inserted { result.append(entry) }
             token = page.isTruncated ? page.token : nil
             if page.isTruncated && (token ?? "").isEmpty {
                 throw StorageError.transient(operation: "list", file: nil, location: location,
                                              detail: "a truncated listing came without a continuation token")
             }
+            if let endAfter, let last = page.lastKey, last >= endAfter { token = nil }
         } while token != nil
         return result
     }
 
-    /// One ListObjectsV2 page: the well-formed files of `kind` in it (with sizes that are
-    /// non-negative integers, and the storage's `LastModified` time where it parses),
-    /// whether more pages follow, and the token for the next one. `nil` when `body` is not
-    /// a `ListBucketResult` document.
-    static func listPage(_ body: [UInt8], folder: String, kind: FileKind) -> (files: [FileInfo], isTruncated: Bool, token: String?)? {
+    /// One ListObjectsV2 page: the well-formed files of `kinds` in it (below `root`, with
+    /// sizes that are non-negative integers, and the storage's `LastModified` time where it
+    /// parses), the last key on the page, whether more pages follow, and the token for the
+    /// next one. `nil` when `body` is not a `ListBucketResult` document.
+    static func listPage(_ body: [UInt8], root: String, kinds: Set<FileKind>)
+        -> (files: [(key: String, info: FileInfo)], lastKey: String?, isTruncated: Bool, token: String?)? {
         guard let page = S3XMLNode.parse(body), page.name == "ListBucketResult" else { return nil }
-        var files: [FileInfo] = []
+        var files: [(key: String, info: FileInfo)] = []
+        var lastKey: String?
         let times = S3ListingTime()
         for entry in page.children("Contents") {
-            guard let key = entry.text(of: "Key"), let size = entry.text(of: "Size").flatMap({ Int($0.trimmingSpaces()) }), size >= 0,
-                  let name = fileName(ofKey: key, folder: folder, kind: kind) else { continue }
-            files.append(FileInfo(file: FileName(kind, name), size: size, modified: entry.text(of: "LastModified").flatMap(times.seconds)))
+            guard let key = entry.text(of: "Key") else { continue }
+            lastKey = key
+            let rest = key.dropFirst(root.count)
+            guard key.hasPrefix(root), let slash = rest.firstIndex(of: "/"),
+                  let kind = FileKind(rawValue: String(rest[..<slash])), kinds.contains(kind),
+                  let size = entry.text(of: "Size").flatMap({ Int($0.trimmingSpaces()) }), size >= 0,
+                  let name = fileName(ofKey: key, folder: "\(root)\(kind.rawValue)/", kind: kind) else { continue }
+            files.append((key, FileInfo(file: FileName(kind, name), size: size,
+                                        modified: entry.text(of: "LastModified").flatMap(times.seconds))))
         }
         let truncated = page.text(of: "IsTruncated")?.trimmingSpaces().lowercased() == "true"
-        return (files, truncated, page.text(of: "NextContinuationToken"))
+        return (files, lastKey, truncated, page.text(of: "NextContinuationToken"))
     }
 
     /// The file name in `key` (which is below `folder`), or `nil` if the key is not a well-formed file of `kind`.

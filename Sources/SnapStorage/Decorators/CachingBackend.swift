@@ -57,8 +57,18 @@ public final class CachingBackend: Backend {
 
     public func list(_ kind: FileKind) throws -> [FileInfo] {
         let listed = try base.list(kind)
-        if kinds.contains(kind) { evict(kind, keeping: Dictionary(listed.map { ($0.file, $0.size) }) { a, _ in a }) }
+        evict(kind, listed: listed)
         return listed
+    }
+
+    public func list(kinds: [FileKind]) throws -> KindListing {
+        let listing = try base.list(kinds: kinds)
+        for (kind, listed) in listing.files { evict(kind, listed: listed) }
+        return listing
+    }
+
+    private func evict(_ kind: FileKind, listed: [FileInfo]) {
+        if kinds.contains(kind) { evict(kind, keeping: Dictionary(listed.map { ($0.file, $0.size) }) { a, _ in a }) }
     }
 
     public func delete(_ file: FileName) throws {

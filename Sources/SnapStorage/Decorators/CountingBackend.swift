@@ -76,6 +76,25 @@ public final class CountingBackend: Backend {
         try count(.list, { try base.list(kind) }, bytes: \.count)
     }
 
+    /// One listing when the provider lists the kinds together, one per kind otherwise.
+    public func list(kinds: [FileKind]) throws -> KindListing {
+        let listing: KindListing
+        do {
+            listing = try base.list(kinds: kinds)
+        } catch {
+            state.withLock { $0.add(.list, bytes: 0) }
+            throw error
+        }
+        state.withLock { counts in
+            if listing.inRequestedOrder {
+                for kind in Set(kinds) { counts.add(.list, bytes: listing[kind].count) }
+            } else {
+                counts.add(.list, bytes: listing.files.values.reduce(0) { $0 + $1.count })
+            }
+        }
+        return listing
+    }
+
     public func delete(_ file: FileName) throws {
         try count(.delete, { try base.delete(file) }, bytes: { _ in 0 })
     }

@@ -25,6 +25,7 @@ public final class LimitedBackend: Backend {
     public func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try limited { try base.read(file, range: range) } }
     public func stat(_ file: FileName) throws -> FileInfo { try limited { try base.stat(file) } }
     public func list(_ kind: FileKind) throws -> [FileInfo] { try limited { try base.list(kind) } }
+    public func list(kinds: [FileKind]) throws -> KindListing { try limited { try base.list(kinds: kinds) } }
     public func delete(_ file: FileName) throws { try limited { try base.delete(file) } }
     public func makeStagedFile() throws -> StagedFile { try base.makeStagedFile() }
     public func write(_ file: FileName, staged: StagedFile) throws { try limited { try base.write(file, staged: staged) } }

@@ -76,6 +76,10 @@ public final class RetryingBackend: Backend {
         try retrying("list \(kind.rawValue)") { try base.list(kind) }
     }
 
+    public func list(kinds: [FileKind]) throws -> KindListing {
+        try retrying("list \(kinds.map(\.rawValue).joined(separator: ", "))") { try base.list(kinds: kinds) }
+    }
+
     public func delete(_ file: FileName) throws {
         try retrying("delete \(file)") { try base.delete(file) }
     }

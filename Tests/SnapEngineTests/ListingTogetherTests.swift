@@ -1,0 +1,174 @@
+import Foundation
+import Synchronization
+import XCTest
+import SnapCore
+@testable import SnapEngine
+import SnapRepository
+import SnapStorage
+import SnapTestSupport
+
+/// Lists several kinds together in key order (`data/` before `index/` before `snapshots/`),
+/// as S3 does, and runs `between` after each kind, so that a test can write files while the
+/// listing runs. Counts listings together and, apart, listings of one kind.
+private final class TogetherListingBackend: Backend {
+    let base: Backend
+    private let between: @Sendable (FileKind) -> Void
+    private let counts = Mutex<[String: Int]>([:])
+    init(_ base: Backend, between: @escaping @Sendable (FileKind) -> Void = { _ in }) {
+        self.base = base
+        self.between = between
+    }
+    var location: String { base.location }
+
+    func count(_ what: String) -> Int { counts.withLock { $0[what] ?? 0 } }
+    private func add(_ what: String) { counts.withLock { $0[what, default: 0] += 1 } }
+
+    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
+    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
+    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
+    func delete(_ file: FileName) throws { try base.delete(file) }
+    func list(_ kind: FileKind) throws -> [FileInfo] {
+        add("list \(kind.rawValue)")
+        return try base.list(kind)
+    }
+    func list(kinds: [FileKind]) throws -> KindListing {
+        add("together")
+        var files: [FileKind: [FileInfo]] = [:]
+        for kind in Set(kinds).sorted(by: { $0.rawValue < $1.rawValue }) {
+            files[kind] = try base.list(kind)
+            between(kind)
+        }
+        return KindListing(files: files, inRequestedOrder: false)
+    }
+}
+
+/// Commands that list folders together with their lock (`RepositoryLock.withListing`), on
+/// a provider that lists them together in key order as S3 does.
+final class ListingTogetherTests: XCTestCase {
+    private func check(_ backend: Backend) throws -> CheckReport {
+        var options = CheckOptions()
+        options.workers = 2
+        options.lockHostname = "checker"
+        return try Checker(repository: try Repository.open(backend: backend, password: testPassword), options: options).run()
+    }
+
+    private func names(_ backend: Backend) throws -> Set<FileName> {
+        Set(try [FileKind.data, .index, .snapshots].flatMap { try backend.list($0).map(\.file) })
+    }
+
+    // A backup that ends while the folders are listed together can show its index file and
+    // snapshot without its packs (listed first). Check then lists folder by folder and checks
+    // again, and reports no damage that is not there.
+    func testABackupEndingDuringTheListingIsCheckedAgainNotReported() throws {
+        let f = try CheckFixture()
+        try f.buildSource()
+        try f.backup()
+        let before = try names(f.backend)
+        try Disk.write(f.at("new.bin"), seededBytes(count: 300_000, seed: 77))
+        try f.backup()
+        let written = try names(f.backend).subtracting(before)
+        XCTAssertTrue(written.contains { $0.kind == .data } && written.contains { $0.kind == .snapshots })
+        let held = try written.map { ($0, try f.backend.read($0)) }
+        for file in written { try f.backend.delete(file) }
+
+        let base = f.backend
+        let counting = TogetherListingBackend(base) { kind in
+            guard kind == .data else { return }
+            for (file, bytes) in held { try? base.write(file, data: bytes) }
+        }
+        let report = try check(counting)
+        XCTAssertTrue(report.isHealthy, report.summary)
+        XCTAssertEqual(report.snapshots.count, 2)
+        XCTAssertEqual(counting.count("together"), 1)
+        XCTAssertEqual(counting.count("list data"), 1, "listed again alone")
+        XCTAssertEqual(counting.count("list snapshots"), 1)
+    }
+
+    // Real damage found in a listing that may be torn is still reported, after the second look.
+    func testDamageIsReportedAfterTheSecondLook() throws {
+        let f = try CheckFixture()
+        try f.buildSource()
+        let result = try f.backup()
+        try f.delete(try f.location(of: try XCTUnwrap(result.snapshot.tree)).pack)
+
+        let counting = TogetherListingBackend(f.backend)
+        let report = try check(counting)
+        XCTAssertFalse(report.isHealthy)
+        XCTAssertTrue(report.findings.contains { $0.kind == .packMissing }, report.summary)
+        XCTAssertEqual(counting.count("list data"), 1, "the index file and snapshot were just written: listed again")
+    }
+
+    // When every snapshot and index file is older than the check's lock, nothing in them can
+    // have been written during the listing: damage is reported after one look.
+    func testOldFilesAreNotCheckedAgain() throws {
+        let f = try CheckFixture()
+        try f.buildSource()
+        let result = try f.backup()
+        try f.delete(try f.location(of: try XCTUnwrap(result.snapshot.tree)).pack)
+        let hourAgo = Date(timeIntervalSinceNow: -3600)
+        for kind: FileKind in [.index, .snapshots] {
+            for info in try f.backend.list(kind) {
+                try FileManager.default.setAttributes([.modificationDate: hourAgo], ofItemAtPath: f.backend.path(of: info.file))
+            }
+        }
+
+        let counting = TogetherListingBackend(f.backend)
+        let report = try check(counting)
+        XCTAssertFalse(report.isHealthy)
+        XCTAssertEqual(counting.count("together"), 1)
+        XCTAssertEqual(counting.count("list data"), 0)
+        XCTAssertEqual(counting.count("list snapshots"), 0)
+    }
+
+    // Folders listed one by one, in the order asked (every provider but S3), are never torn.
+    func testListingsInOrderAreNotTorn() throws {
+        let f = try CheckFixture()
+        let repository = try f.open()
+        let locked = try RepositoryLock.withListing(kind: .backup, repository: repository, hostname: "h",
+                                                    listing: [.snapshots, .index, .data])
+        defer { locked.lock.release() }
+        XCTAssertTrue(locked.listing.inRequestedOrder)
+        XCTAssertNotNil(locked.lockTime, "a local listing has times")
+        XCTAssertEqual(Set(locked.listing.files.keys), [.locks, .snapshots, .index, .data])
+        XCTAssertFalse(locked.mayBeTorn(by: [.snapshots, .index]))
+    }
+
+    private func backup(_ f: CheckFixture, on backend: Backend) throws -> BackupResult {
+        var options = BackupOptions(paths: [PathBytes.display(f.src)], hostname: "test-host", username: "tester")
+        options.workers = 2
+        return try Archiver(repository: try Repository.open(backend: backend, password: testPassword), options: options).run()
+    }
+
+    // A backup lists locks/, snapshots/ and index/ in one listing after its lock, and no folder again.
+    func testBackupListsItsFoldersOnceTogether() throws {
+        let f = try CheckFixture()
+        try f.buildSource()
+        let first = try f.backup()
+        let counting = TogetherListingBackend(f.backend)
+        let second = try backup(f, on: counting)
+        XCTAssertEqual(second.snapshot.parent, first.id)
+        XCTAssertEqual(counting.count("together"), 1)
+        for kind in ["locks", "snapshots", "index", "data"] { XCTAssertEqual(counting.count("list \(kind)"), 0, kind) }
+    }
+
+    // A snapshot listed without its index file (written while the folders were listed) is a
+    // parent whose blobs look new: they are stored again, and the new snapshot is whole.
+    func testBackupWithAParentWhoseIndexWasMissedStoresItsBlobsAgain() throws {
+        let f = try CheckFixture()
+        try f.buildSource()
+        let first = try f.backup()
+        let indexFiles = try f.backend.list(.index).map { ($0.file, try f.backend.read($0.file)) }
+        for (file, _) in indexFiles { try f.backend.delete(file) }
+        let base = f.backend
+        let counting = TogetherListingBackend(base) { kind in
+            guard kind == .index else { return }
+            for (file, bytes) in indexFiles { try? base.write(file, data: bytes) }
+        }
+        let second = try backup(f, on: counting)
+        XCTAssertEqual(second.snapshot.parent, first.id)
+        XCTAssertEqual(second.snapshot.tree, first.snapshot.tree)
+        XCTAssertGreaterThan(second.snapshot.summary?.dataBlobsAdded ?? 0, 0, "the blobs were stored again")
+        let report = try f.check()
+        XCTAssertTrue(report.isHealthy, report.summary)
+    }
+}
