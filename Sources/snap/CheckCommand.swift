@@ -25,6 +25,9 @@ struct CheckCommand: ParsableCommand {
             help: "Verify only some packs: n/t (slice n of t, by pack ID; 1/t … t/t cover every pack once) or N% (random).")
     var subset: String?
 
+    @Flag(name: .customLong("with-cache"), help: "Accepted for restic's scripts: check reads verified copies from the cache unless --no-cache.")
+    var withCache = false
+
     func validate() throws {
         if let subset {
             do { _ = try PackSubset(parsing: subset) } catch { throw ValidationError("--read-data-subset: \(error)") }
