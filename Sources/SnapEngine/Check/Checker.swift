@@ -39,6 +39,11 @@ public struct CheckOptions: Sendable {
 /// packs that exist (so a blob stored twice is read from the copy that is still there) plus
 /// the packs no index names.
 ///
+/// With a lock, `locks/`, `snapshots/`, `index/` and `data/` are listed right after it, in one
+/// listing where the provider can (S3). Such a listing may be torn by a backup ending while it
+/// runs (`KindListing`), so a check on it that finds an error, where a snapshot or index file
+/// is as new as the lock, runs again on folders listed one by one, and reports that run.
+///
 /// Not thread-safe; `run` uses `options.workers` threads of its own.
 public final class Checker {
     let repository: Repository
