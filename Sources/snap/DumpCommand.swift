@@ -67,7 +67,7 @@ struct DumpCommand: ParsableCommand {
             }
             defer { line?.stop() }
             progress.start("writing \(target ?? "standard output")")
-            try SnapshotDump(repository: repository).dump(Array(path.utf8), in: reference.tree, format: format, skipped: skipped) { bytes in
+            try SnapshotDump(repository: repository, readWorkers: global.connections).dump(Array(path.utf8), in: reference.tree, format: format, skipped: skipped) { bytes in
                 try Self.writeAll(fd, bytes, to: target ?? "standard output")
                 progress.add(bytes: UInt64(bytes.count))
             }

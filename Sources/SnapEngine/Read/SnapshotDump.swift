@@ -16,15 +16,25 @@ public enum DumpError: Error, CustomStringConvertible {
 
 /// Gets data out of a snapshot without restoring (`snap dump`): a file's content as it is,
 /// a folder (or the whole snapshot) as a pax tar or a zip stream (`ArchiveFormat`). Memory
-/// stays constant: one blob at a time is loaded and handed on (a zip's central directory,
-/// a few dozen bytes an entry, is the exception).
+/// stays bounded: content is read ahead in windows of 32 MiB (`SequentialBlobs`: few,
+/// large requests rather than one per blob), entries are taken from the walk until their
+/// content fills a window (or 4,096 of them), and a zip's central directory holds a few
+/// dozen bytes an entry.
 public struct SnapshotDump {
     private let repository: Repository
     private let walker: TreeWalker
     private let decoder: BlobDecoder?
+    private let readWorkers: Int
+    /// Files up to this size share a window with the files around them; a larger file reads
+    /// its own windows as it is written.
+    static let sharedFileLimit: UInt64 = 8 << 20
+    static let windowBytes = 32 << 20
+    static let batchEntries = 4096
 
-    public init(repository: Repository) {
+    /// - Parameter readWorkers: ranged reads at once (`--connections`).
+    public init(repository: Repository, readWorkers: Int = 4) {
         self.repository = repository
+        self.readWorkers = readWorkers
         walker = TreeWalker(repository: repository)
         decoder = try? BlobDecoder(keys: repository.keys)
     }
@@ -66,7 +76,9 @@ public struct SnapshotDump {
         let node = try node(at: path, in: root)
         switch node?.type {
         case .file?, .hardlink?:
-            for id in node?.content ?? [] { try output(try repository.loadBlob(id, decoder: decoder)) }
+            let content = node?.content ?? []
+            let blobs = sequential(content)
+            for id in content { try output(try blobs.load(id)) }
             return false
         case .directory?, nil:
             let archive: DumpArchive = switch format {
@@ -74,11 +86,25 @@ public struct SnapshotDump {
             case .zip: ZipDumpArchive(zip: try ZipWriter(output: output))
             }
             var written: Set<[UInt8]> = []
-            if let node { try entry(node, path: path, archive: archive, written: &written, skipped: skipped) }
-            try walker.walk(root, under: path.count <= 1 ? [] : path) { entryPath, entryNode in
-                guard entryPath != path else { return }  // the folder itself, written above
-                try entry(entryNode, path: entryPath, archive: archive, written: &written, skipped: skipped)
+            var batch: [(path: [UInt8], node: Node)] = []
+            var batchBytes: UInt64 = 0
+            func flush() throws {
+                let shared = sequential(batch.filter { Self.sharesWindow($0.node) }.flatMap(\.node.content))
+                for (entryPath, entryNode) in batch {
+                    let blobs = Self.sharesWindow(entryNode) ? shared : sequential(entryNode.content)
+                    try entry(entryNode, path: entryPath, archive: archive, written: &written, skipped: skipped, load: blobs.load)
+                }
+                batch = []
+                batchBytes = 0
             }
+            if let node { batch.append((path, node)) }
+            try walker.walk(root, under: path.count <= 1 ? [] : path) { entryPath, entryNode in
+                guard entryPath != path else { return }  // the folder itself, added above
+                batch.append((entryPath, entryNode))
+                if Self.sharesWindow(entryNode) { batchBytes += entryNode.size }
+                if batchBytes >= UInt64(Self.windowBytes) || batch.count >= Self.batchEntries { try flush() }
+            }
+            try flush()
             try archive.finish()
             return true
         case let other?:
@@ -86,9 +112,18 @@ public struct SnapshotDump {
         }
     }
 
+    /// Whether a node's content is read in the window of the entries around it.
+    private static func sharesWindow(_ node: Node) -> Bool {
+        (node.type == .file || node.type == .hardlink) && node.size <= sharedFileLimit
+    }
+
+    private func sequential(_ ids: [BlobID]) -> SequentialBlobs {
+        SequentialBlobs(ids, repository: repository, decoder: decoder, workers: readWorkers, windowBytes: Self.windowBytes)
+    }
+
     /// One entry, named as `snap restore` would place it under its target (no leading `/`).
     private func entry(_ node: Node, path: [UInt8], archive: DumpArchive, written: inout Set<[UInt8]>,
-                       skipped: ([UInt8], NodeType) -> Void) throws {
+                       skipped: ([UInt8], NodeType) -> Void, load: @escaping (BlobID) throws -> [UInt8]) throws {
         let name = Array(path.drop { $0 == PathBytes.slash })
         var firstName: [UInt8]?
         if node.type == .hardlink {
@@ -96,8 +131,7 @@ public struct SnapshotDump {
             if written.contains(first) { firstName = first }
         }
         let index = repository.index
-        let content = DumpContent(path: path, ids: node.content, size: node.size,
-                                  load: { try repository.loadBlob($0, decoder: decoder) },
+        let content = DumpContent(path: path, ids: node.content, size: node.size, load: load,
                                   length: { index.lookup($0).map { Int($0.entry.rawLength) } })
         guard try archive.add(DumpEntry(name: name, node: node, firstName: firstName, content: content)) else {
             skipped(path, node.type)
