@@ -17,9 +17,9 @@ public enum DumpError: Error, CustomStringConvertible {
 /// Gets data out of a snapshot without restoring (`snap dump`): a file's content as it is,
 /// a folder (or the whole snapshot) as a pax tar or a zip stream (`ArchiveFormat`). Memory
 /// stays bounded: content is read ahead in windows of 32 MiB (`SequentialBlobs`: few,
-/// large requests rather than one per blob), entries are taken from the walk until their
-/// content fills a window (or 4,096 of them), and a zip's central directory holds a few
-/// dozen bytes an entry.
+/// large requests rather than one per blob), one shared by the small files of a batch of
+/// entries taken from the walk (until their content fills it, or 4,096 entries) and one for
+/// a file over 8 MiB, and a zip's central directory holds a few dozen bytes an entry.
 public struct SnapshotDump {
     private let repository: Repository
     private let walker: TreeWalker
