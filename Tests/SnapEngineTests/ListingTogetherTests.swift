@@ -10,28 +10,22 @@ import SnapTestSupport
 /// Lists several kinds together in key order (`data/` before `index/` before `snapshots/`),
 /// as S3 does, and runs `between` after each kind, so that a test can write files while the
 /// listing runs. Counts listings together and, apart, listings of one kind.
-private final class TogetherListingBackend: Backend {
-    let base: Backend
+private final class TogetherListingBackend: ForwardingBackend, @unchecked Sendable {
     private let between: @Sendable (FileKind) -> Void
     private let counts = Mutex<[String: Int]>([:])
     init(_ base: Backend, between: @escaping @Sendable (FileKind) -> Void = { _ in }) {
-        self.base = base
         self.between = between
+        super.init(base)
     }
-    var location: String { base.location }
 
     func count(_ what: String) -> Int { counts.withLock { $0[what] ?? 0 } }
     private func add(_ what: String) { counts.withLock { $0[what, default: 0] += 1 } }
 
-    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
-    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
-    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
-    func delete(_ file: FileName) throws { try base.delete(file) }
-    func list(_ kind: FileKind) throws -> [FileInfo] {
+    override func list(_ kind: FileKind) throws -> [FileInfo] {
         add("list \(kind.rawValue)")
         return try base.list(kind)
     }
-    func list(kinds: [FileKind]) throws -> KindListing {
+    override func list(kinds: [FileKind]) throws -> KindListing {
         add("together")
         var files: [FileKind: [FileInfo]] = [:]
         for kind in Set(kinds).sorted(by: { $0.rawValue < $1.rawValue }) {

@@ -7,15 +7,8 @@ import SnapTestSupport
 import XCTest
 
 /// Lists without file times, as a REST server's listing does.
-private final class UntimedListing: Backend {
-    let base: Backend
-    init(_ base: Backend) { self.base = base }
-    var location: String { base.location }
-    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
-    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
-    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
-    func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind).map { FileInfo(file: $0.file, size: $0.size) } }
-    func delete(_ file: FileName) throws { try base.delete(file) }
+private final class UntimedListing: ForwardingBackend, @unchecked Sendable {
+    override func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind).map { FileInfo(file: $0.file, size: $0.size) } }
 }
 
 /// `RepositoryLock` measures this host's clock against the storage's from the time of the

@@ -69,16 +69,8 @@ final class CountingBackendTests: XCTestCase {
 }
 
 /// Answers `list(kinds:)` as one listing, as S3 does.
-private final class TogetherListing: Backend {
-    let base: Backend
-    init(_ base: Backend) { self.base = base }
-    var location: String { base.location }
-    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
-    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
-    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
-    func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind) }
-    func delete(_ file: FileName) throws { try base.delete(file) }
-    func list(kinds: [FileKind]) throws -> KindListing {
-        KindListing(files: try base.list(kinds: kinds).files, inRequestedOrder: false)
+private final class TogetherListing: ForwardingBackend, @unchecked Sendable {
+    override func list(kinds: [FileKind]) throws -> KindListing {
+        KindListing(files: try KindListing.oneByOne(kinds, from: base).files, inRequestedOrder: false)
     }
 }
