@@ -47,6 +47,7 @@ extension BackupCommand {
             let session = try ImportSession(repository: repository, options: options, warn: { report.message($0) })
             defer { session.close() }
             let importer = session.snapshot(progress: report.progress, warnItem: { report.warn($0) })
+            defer { importer.close() }
             try TarImport.read(TarReader(fd: command?.fd ?? STDIN_FILENO), into: importer)
             try command?.finish()
             result = try importer.save(labels)

@@ -113,6 +113,9 @@ public final class Archiver {
             if lock != nil { try? saver.indexUploadedPacks() }
             ActiveSavers.remove(saver)
         }
+        // Runs first: blobs still being compressed and encrypted finish before the packs are
+        // indexed, the lock goes, and the process may exit.
+        defer { uploads.stop() }
         let parent = try findParent(paths: paths, listed: locked?.listing.files[.snapshots])
         let parentRoot = options.force ? nil : parent.flatMap { loadTree($0.snapshot.tree) }
 

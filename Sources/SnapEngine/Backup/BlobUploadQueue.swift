@@ -36,6 +36,11 @@ final class BlobUploadQueue: Sendable {
         try rethrowFailure()
     }
 
+    /// Waits for the blobs already queued, whatever became of them: for a command that stops
+    /// with an error, so that no worker still compresses or encrypts while the process exits
+    /// (exit tears down what the workers use). Harmless after `drain`.
+    func stop() { pool.close() }
+
     private func rethrowFailure() throws {
         if let error = failure.withLock({ $0 }) { throw error }
     }

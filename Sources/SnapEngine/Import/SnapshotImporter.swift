@@ -44,6 +44,10 @@ public final class SnapshotImporter {
         trees.close()
     }
 
+    /// Waits for the blobs still being compressed and encrypted. Call it when the import
+    /// ends, saved or abandoned, before the process may exit (`BlobUploadQueue.stop`).
+    public func close() { uploads.stop() }
+
     /// Adds one entry; a later entry with the same path replaces an earlier one.
     ///
     /// - Returns: the content blob IDs of a regular file or hard link (empty otherwise),

@@ -74,6 +74,7 @@ public final class ResticImporter {
         for (number, entry) in todo.enumerated() {
             progress.start("importing restic snapshot \(entry.id.short) (\(number + 1) of \(todo.count))")
             let importer = session.snapshot()
+            defer { importer.close() }
             try importTree(entry.snapshot.tree, into: importer, ahead: ahead)
             guard let time = entry.snapshot.timestamp else {
                 throw ResticError.damaged(file: "snapshots/\(entry.id.hex)", reason: "unreadable time \"\(entry.snapshot.time)\"")
