@@ -162,9 +162,13 @@ enum Decoders {
     static func s3XML(_ bytes: [UInt8]) {
         if let node = S3XMLNode.parse(bytes) { _ = (node.child("Contents"), node.text(of: "Key")) }
         _ = S3ErrorBody(bytes)
-        for kind in [FileKind.data, .snapshots] {
-            guard let page = S3Backend.listPage(bytes, folder: "repo/\(kind.rawValue)/", kind: kind) else { continue }
-            for info in page.files { checkListed(info, kind: kind) }
+        // One folder, and several listed together (`S3Backend.list(kinds:)`).
+        for kinds: Set<FileKind> in [[.data], [.snapshots], [.data, .index, .locks, .snapshots]] {
+            guard let page = S3Backend.listPage(bytes, root: "repo/", kinds: kinds) else { continue }
+            for entry in page.files {
+                expect(entry.key.hasPrefix("repo/") && kinds.contains(entry.info.file.kind), "listed key \(entry.key) as \(entry.info.file)")
+                checkListed(entry.info, kind: entry.info.file.kind)
+            }
         }
     }
 
