@@ -181,7 +181,7 @@ struct GlobalOptions: ParsableArguments {
     /// The backend stack for the repository: one location's, or a mirror of all replicas.
     /// Mirror warnings (a lagging replica, a damaged copy) are printed even with --quiet.
     func backend() throws -> Backend {
-        RepositoryLocation.backend(for: try replicas(), policy: mirrorPolicy) { Output.error("warning: \($0)") }
+        RepositoryLocation.backend(for: try replicas(), policy: mirrorPolicy, report: Self.warn)
     }
 
     /// The password, from the first source that is set: command, file, environment, terminal.
@@ -235,6 +235,17 @@ struct GlobalOptions: ParsableArguments {
         return Scrypt.Limits()
     }
 
+    /// The cache root for this repository (docs/cache.md), created with its tag; `nil` when
+    /// there is none (`--no-cache`, a repository only on local disks) or it cannot be made.
+    func cacheRoot(warn: @Sendable (String) -> Void = Self.warn) throws -> String? {
+        guard let dir = CacheLocation.root(disabled: noCache, explicit: cacheDirectory,
+                                           locations: try replicaSpecs().map(\.location), environment: environment) else { return nil }
+        return CacheLocation.prepare(dir, report: warn) ? dir : nil
+    }
+
+    /// Prints a warning line on standard error.
+    static let warn: @Sendable (String) -> Void = { Output.error("warning: \($0)") }
+
     /// Opens the repository, loads nothing else.
     ///
     /// Key files skipped on the way (above the scrypt limits, damaged) are named in warnings,
@@ -243,20 +254,12 @@ struct GlobalOptions: ParsableArguments {
     /// - Parameters:
     ///   - cache: whether to use the local metadata cache; `repair` judges the repository
     ///     itself, so it does not.
-    ///   - cachedKinds: what the cache serves: `check` reads only tree packs from it.
-    /// The cache root for this repository (docs/cache.md), created with its tag; `nil` when
-    /// there is none (`--no-cache`, a repository only on local disks) or it cannot be made.
-    func cacheRoot(warn: @Sendable (String) -> Void) throws -> String? {
-        guard let dir = CacheLocation.root(disabled: noCache, explicit: cacheDirectory,
-                                           locations: try replicaSpecs().map(\.location), environment: environment) else { return nil }
-        return CacheLocation.prepare(dir, report: warn) ? dir : nil
-    }
-
+    ///   - cachedKinds: what the cache serves: `check --read-data` reads only tree packs from it.
     func openRepository(cache: Bool = true, cachedKinds: Set<FileKind> = CachingBackend.cachedKinds) throws -> Repository {
         let limits = try keyLimits()
         for spec in try replicaSpecs() { try RepositoryLocation.checkLocal(spec.location) }
         let backend = try backend()
-        let warn: @Sendable (String) -> Void = { Output.error("warning: \($0)") }
+        let warn = Self.warn
         let root = cache ? try cacheRoot(warn: warn) : nil
         // Without a cache (a local repository), only the index table of a large repository
         // is kept, created when first needed.

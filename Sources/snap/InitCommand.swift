@@ -40,7 +40,7 @@ struct InitCommand: ParsableCommand {
             let repository = try Repository.initialize(
                 backend: backend, password: try global.password(confirm: true), options: options,
                 hostname: Identity.hostname, username: Identity.username,
-                now: WallClock.nowText, cacheRoot: try global.cacheRoot { Output.error("warning: \($0)") })
+                now: WallClock.nowText, cacheRoot: try global.cacheRoot())
             if global.json {
                 try Output.json(["id": repository.config.id, "location": backend.location])
             } else if !global.quiet {

@@ -58,8 +58,6 @@ public final class SnapshotCopier {
     /// Plaintext bytes of data read per batch: bounds memory, and is large enough that a
     /// batch reads whole packs where the data lies together.
     static let batchBytes = 32 << 20
-    /// The longest stretch of a pack read in one request.
-    static let stretchLimit = 8 << 20
     private var result = CopyResult()
 
     private let progress: TaskProgress
@@ -144,7 +142,7 @@ public final class SnapshotCopier {
     /// Reads the queued data blobs by stretches and copies them, in the order they were queued.
     private func copyQueuedData() throws {
         guard !queued.isEmpty else { return }
-        let plaintexts = try BlobStretches.load(queued, from: source, workers: readWorkers, limit: Self.stretchLimit)
+        let plaintexts = try BlobStretches.load(queued, from: source, workers: readWorkers, limit: BlobStretches.requestLimit)
         for blob in queued.lazy.map(\.entry.id) { _ = try copyBlob(blob, type: .data, plaintext: plaintexts[blob]) }
         queued = []
         queuedSet = []

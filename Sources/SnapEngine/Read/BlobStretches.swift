@@ -7,6 +7,10 @@ import SnapStorage
 /// stretches at once. Restore and copy read data this way; reading blob by blob would
 /// cost one request (a round trip, and money on a cloud) per blob.
 enum BlobStretches {
+    /// The longest stretch read in one request where memory allows (copy, dump): large enough
+    /// that few requests are made, small enough that several can be held at once.
+    static let requestLimit = 8 << 20
+
     /// Splits a pack's needed blobs into stretches read in one request each, in offset
     /// order: a gap of more than 256 KiB of unneeded blobs, or more than `limit` bytes read,
     /// starts a new one, so a batch that needs a few blobs of a pack does not read all of it,

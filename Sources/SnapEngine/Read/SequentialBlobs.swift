@@ -53,6 +53,6 @@ final class SequentialBlobs {
             bytes += Int(location.entry.rawLength)
         }
         // A window that cannot be read whole is read blob by blob, as asked for.
-        window = (try? BlobStretches.load(locations, from: repository, workers: workers, limit: 8 << 20)) ?? [:]
+        window = (try? BlobStretches.load(locations, from: repository, workers: workers, limit: BlobStretches.requestLimit)) ?? [:]
     }
 }
