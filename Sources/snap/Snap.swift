@@ -1,10 +1,12 @@
 import ArgumentParser
 import CPosix
+import SnapCrypto
 import SnapEngine
 
 @main
 struct Snap: ParsableCommand {
     static func main() {
+        OpenSSLLibrary.keepUntilExit()
         Interruption.install()
         // glibc gives every thread its own malloc arena, which multiplies peak memory for
         // snap's few worker threads; two arenas keep contention low and memory small.
