@@ -11,7 +11,7 @@
 ///   range ends past the file; it never returns a short read.
 /// - `list` returns each file of the kind once, in no particular order, and never lists
 ///   temporary or partial files.
-/// - `delete` of a missing file throws `notFound`.
+/// - `delete` of a missing file succeeds: the file is gone, which is all a caller asks.
 /// - Errors are `StorageError`s, classified as `notFound`, `invalidRange`, `transient`
 ///   (worth retrying) or `permanent`.
 ///
@@ -39,7 +39,10 @@ public protocol Backend: AnyObject, Sendable {
     /// caller may care.
     func list(kinds: [FileKind]) throws -> KindListing
 
-    /// Removes `file`.
+    /// Removes `file`. A file that is not there is not an error: S3 answers a DELETE of a
+    /// missing key as it answers any other, and telling them apart would cost a second request
+    /// for every deletion (a lock's release, each pack a prune removes), while every caller
+    /// only needs the file gone.
     func delete(_ file: FileName) throws
 
     /// Reads like `read(_:range:)`; a backend that holds several copies (a mirror) tries

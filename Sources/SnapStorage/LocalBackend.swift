@@ -172,7 +172,7 @@ public final class LocalBackend: Backend {
     }
 
     public func delete(_ file: FileName) throws {
-        guard unlink(path(of: file)) == 0 else { throw fail("delete", file, errno) }
+        guard unlink(path(of: file)) == 0 || errno == ENOENT else { throw fail("delete", file, errno) }
     }
 
     private static func modified(_ st: stat) -> Double { Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9 }

@@ -200,8 +200,6 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
         for record in records {
             do {
                 try repository.backend.delete(FileName(.snapshots, record.id.hex))
-            } catch StorageError.notFound {
-                // Removed meanwhile by someone else: the outcome is the same.
             } catch {
                 Output.error("warning: snapshot \(record.id.short) could not be removed: \(error)")
                 failed += 1

@@ -75,7 +75,7 @@ public final class SnapshotRewriter {
         }
         if forget {
             for result in results {
-                do { try repository.backend.delete(FileName(.snapshots, result.original.hex)) } catch StorageError.notFound {}
+                try repository.backend.delete(FileName(.snapshots, result.original.hex))
             }
         }
         return results

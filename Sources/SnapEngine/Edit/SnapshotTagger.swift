@@ -47,7 +47,7 @@ public struct SnapshotTagger {
             snapshot.tags = tags
             snapshot.original = record.snapshot.original ?? record.id
             let id = try SnapshotStore.save(snapshot, in: repository)
-            do { try repository.backend.delete(FileName(.snapshots, record.id.hex)) } catch StorageError.notFound {}
+            try repository.backend.delete(FileName(.snapshots, record.id.hex))
             changed.append((record.id, id))
         }
         return changed

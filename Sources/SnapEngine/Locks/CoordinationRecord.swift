@@ -138,7 +138,7 @@ public enum Coordination {
 
     /// Removes a record; one that is already gone is fine.
     public static func remove(_ id: RawID, in repository: Repository) throws {
-        do { try repository.backend.delete(FileName(.locks, id.hex)) } catch StorageError.notFound {}
+        try repository.backend.delete(FileName(.locks, id.hex))
         ownLocks.withLock { _ = $0.removeValue(forKey: OwnLock(repository, id)) }
     }
 

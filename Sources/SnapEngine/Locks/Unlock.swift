@@ -34,7 +34,7 @@ extension Coordination {
         }
         if removeAll {
             for file in scan.unreadable {
-                do { try repository.backend.delete(file.file) } catch StorageError.notFound {}
+                try repository.backend.delete(file.file)
                 result.unreadableRemoved += 1
             }
         }

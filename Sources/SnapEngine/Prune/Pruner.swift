@@ -257,10 +257,11 @@ public final class Pruner {
             // First no index names the packs, then they go: readers never meet a named, missing pack.
             result.indexFilesWritten += try live.rewrite(dropping: Set(doomed.keys), in: repository)
             for id in live.allFileIDs {
-                do { try repository.backend.delete(FileName(.index, id.hex)); result.indexFilesDeleted += 1 } catch StorageError.notFound {}
+                try repository.backend.delete(FileName(.index, id.hex))
+                result.indexFilesDeleted += 1
             }
             for (id, size) in doomed.sorted(by: { $0.key < $1.key }) {
-                do { try repository.backend.delete(FileName(.data, id.hex)) } catch StorageError.notFound { continue }
+                try repository.backend.delete(FileName(.data, id.hex))
                 result.packsDeleted += 1
                 result.bytesDeleted += size
             }

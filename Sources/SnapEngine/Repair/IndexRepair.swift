@@ -125,7 +125,7 @@ extension Repairer {
             start = end
         } while start < packs.count
         for id in files.all {
-            do { try repository.backend.delete(FileName(.index, id.hex)) } catch StorageError.notFound {}
+            try repository.backend.delete(FileName(.index, id.hex))
         }
         return result
     }

@@ -185,7 +185,7 @@ extension Repairer {
     /// Deletes the originals of snapshots that have a saved replacement.
     private func forgetRepaired(_ result: inout SnapshotRepairResult) throws {
         func delete(_ id: SnapshotID) throws {
-            do { try repository.backend.delete(FileName(.snapshots, id.hex)) } catch StorageError.notFound {}
+            try repository.backend.delete(FileName(.snapshots, id.hex))
         }
         for i in result.repaired.indices where result.repaired[i].replacement != nil {
             try delete(result.repaired[i].original)

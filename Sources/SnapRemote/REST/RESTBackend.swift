@@ -133,6 +133,6 @@ public final class RESTBackend: Backend {
 
     public func delete(_ file: FileName) throws {
         let r = try perform(request("DELETE", url(file)), "delete", file)
-        guard (200..<300).contains(r.status) else { throw HTTPStatus.error(r, operation: "delete", file: file, location: location) }
+        guard (200..<300).contains(r.status) || r.status == 404 else { throw HTTPStatus.error(r, operation: "delete", file: file, location: location) }
     }
 }

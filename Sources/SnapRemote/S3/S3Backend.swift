@@ -219,7 +219,6 @@ public final class S3Backend: Backend {
     }
 
     public func delete(_ file: FileName) throws {
-        _ = try stat(file)  // S3 answers 204 for a missing key; the contract wants notFound.
         let result = try send(S3Request(method: "DELETE", key: objectKey(file)), operation: "delete", file: file)
         guard (200...299).contains(result.status) else { throw failure(result, operation: "delete", file: file) }
     }

@@ -126,8 +126,14 @@ public final class SFTPBackend: Backend {
     }
 
     public func delete(_ file: FileName) throws {
-        _ = try stat(file)  // SFTP's rm reports a missing file only as a generic quote error
-        try remove(relative(file), file: file)
+        do {
+            try remove(relative(file), file: file)
+        } catch {
+            // SFTP's rm reports a missing file only as a generic quote error: a file that is
+            // gone was removed (by us, on a retried request, or by another command).
+            do { _ = try stat(file) } catch StorageError.notFound { return }
+            throw error
+        }
     }
 
     private func remove(_ relativePath: String, file: FileName) throws {

@@ -125,21 +125,14 @@ public final class MirrorBackend: Backend {
             }
         }
         var outcomes = [Error?](repeating: nil, count: replicas.count)
-        var deleted = 0, missing = 0
         for (k, i) in targets.enumerated() {
-            switch errors[k] {
-            case nil: deleted += 1
-            case StorageError.notFound?: missing += 1
-            case let error?: outcomes[i] = error
-            }
+            if case StorageError.notFound? = errors[k] { continue }  // gone is what was asked
+            outcomes[i] = errors[k]
         }
-        let failed = outcomes.compactMap { $0 }.count
-        if deleted == 0 && failed == 0 && targets.count == replicas.count {
-            throw StorageError.notFound(file, location: location)
-        }
+        let deleted = targets.count - outcomes.compactMap { $0 }.count
         recordWrites(targets: targets, outcomes: outcomes, file: file, operation: "delete")
-        guard policy.isMet(successes: deleted + missing, of: replicas.count) else {
-            throw policyFailure("delete", file, successes: deleted + missing, skips: skips, outcomes: outcomes, verb: "deleted from")
+        guard policy.isMet(successes: deleted, of: replicas.count) else {
+            throw policyFailure("delete", file, successes: deleted, skips: skips, outcomes: outcomes, verb: "deleted from")
         }
     }
 

@@ -268,7 +268,7 @@ private final class SyncRun: Sendable {
     private func replace(_ file: FileName, on backend: Backend, with bytes: [UInt8]) throws {
         try backend.write(file, data: bytes)
         if verifyName(file, try backend.read(file)) { return }
-        do { try backend.delete(file) } catch StorageError.notFound {}
+        try backend.delete(file)
         try backend.write(file, data: bytes)
     }
 
@@ -286,7 +286,6 @@ private final class SyncRun: Sendable {
             do {
                 try replicas[i].backend.delete(file)
                 act(.delete, file, from: nil, to: i, bytes: size)
-            } catch StorageError.notFound {
             } catch {
                 problem("cannot delete \(file) from \(replicas[i].name): \(error)")
             }
