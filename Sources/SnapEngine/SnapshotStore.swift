@@ -72,11 +72,12 @@ public enum SnapshotStore {
     ///
     /// With `at`, picks the newest snapshot taken at or before that time. Filters apply to
     /// `latest` and `at`, which pass snapshots that cannot be read to `skipped`.
+    /// - Parameter listed: `snapshots/` as already listed; listed here when `nil`.
     public static func find(_ reference: String, at: Timestamp? = nil, filter: SnapshotFilter = SnapshotFilter(),
-                            in repository: Repository,
+                            in repository: Repository, listed: [FileInfo]? = nil,
                             skipped: (SnapshotID, Error) -> Void = { _, _ in }) throws -> SnapshotRecord {
         if reference == "latest" {
-            let candidates = try all(in: repository, skipped: skipped).filter { filter.matches($0.snapshot) }
+            let candidates = try all(in: repository, listed: listed, skipped: skipped).filter { filter.matches($0.snapshot) }
             let chosen = at.map { limit in candidates.filter { $0.snapshot.timestamp <= limit } } ?? candidates
             guard let last = chosen.last else {
                 throw EngineError.snapshotNotFound(at == nil ? "no snapshot matches" : "no snapshot was taken at or before that time")
@@ -85,7 +86,7 @@ public enum SnapshotStore {
         }
         let prefix = reference.lowercased()
         guard !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit) else { throw EngineError.snapshotNotFound("'\(reference)' is not a snapshot ID") }
-        let matches = try repository.backend.list(.snapshots).map(\.file.name).filter { $0.hasPrefix(prefix) }
+        let matches = try (listed ?? repository.backend.list(.snapshots)).map(\.file.name).filter { $0.hasPrefix(prefix) }
         guard matches.count <= 1 else { throw EngineError.snapshotNotFound("'\(reference)' matches \(matches.count) snapshots; give more digits") }
         guard let name = matches.first, let id = SnapshotID(hex: name) else { throw EngineError.snapshotNotFound("no snapshot \(reference)") }
         return SnapshotRecord(id: id, snapshot: try load(id, from: repository))

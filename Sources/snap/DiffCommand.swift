@@ -24,9 +24,10 @@ struct DiffCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            try global.loadIndex(repository)
-            let refA = try SnapshotReference(first, in: repository, skipped: global.snapshotSkipped)
-            let refB = try SnapshotReference(second, in: repository, skipped: global.snapshotSkipped)
+            let references = try SnapshotReference.resolve([first, second], in: repository, skipped: global.snapshotSkipped) {
+                try global.loadIndex(repository, listed: $0)
+            }
+            let (refA, refB) = (references[0], references[1])
             let (a, b) = (refA.record, refB.record)
             if !global.json && !global.quiet { Output.line("comparing snapshot \(a.id.short) to \(b.id.short):\n") }
             let stats = try TreeDiff(repository: repository, metadata: metadata).compare(refA.tree, refB.tree) { change in

@@ -40,8 +40,9 @@ struct DumpCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            try global.loadIndex(repository)
-            let reference = try SnapshotReference(snapshot, in: repository, skipped: global.snapshotSkipped)
+            let reference = try SnapshotReference.resolve([snapshot], in: repository, skipped: global.snapshotSkipped) {
+                try global.loadIndex(repository, listed: $0)
+            }[0]
             let fd: Int32
             if let target {
                 fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)

@@ -205,8 +205,9 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// Loads the repository's index, warning about index files that cannot be read.
-    func loadIndex(_ repository: Repository) throws {
-        try repository.loadIndex { id, error in
+    /// - Parameter listed: the index files, when just listed; `nil` lists them.
+    func loadIndex(_ repository: Repository, listed: [IndexID]? = nil) throws {
+        try repository.loadIndex(listed: listed) { id, error in
             Output.error("warning: index \(id.short) skipped: \(error)")
         }
     }

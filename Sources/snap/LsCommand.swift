@@ -28,8 +28,9 @@ struct LsCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            try global.loadIndex(repository)
-            let reference = try SnapshotReference(snapshot, in: repository, skipped: global.snapshotSkipped)
+            let reference = try SnapshotReference.resolve([snapshot], in: repository, skipped: global.snapshotSkipped) {
+                try global.loadIndex(repository, listed: $0)
+            }[0]
             let record = reference.record
             if global.json { try Output.jsonLine(SnapshotLine(record)) }
             let walker = TreeWalker(repository: repository)

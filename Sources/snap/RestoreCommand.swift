@@ -69,9 +69,10 @@ struct RestoreCommand: ParsableCommand {
         var incomplete = false
         try reportingErrors {
             let repository = try global.openRepository()
-            try global.loadIndex(repository)
-            let reference = try SnapshotReference(snapshot, at: at.flatMap(RFC3339.parse), filter: filter.snapshotFilter,
-                                                  in: repository, skipped: global.snapshotSkipped)
+            let reference = try SnapshotReference.resolve([snapshot], at: at.flatMap(RFC3339.parse), filter: filter.snapshotFilter,
+                                                          in: repository, skipped: global.snapshotSkipped) {
+                try global.loadIndex(repository, listed: $0)
+            }[0]
             let record = reference.record
             var options = RestoreOptions(target: target)
             let (included, excluded) = (try include.gather(), try exclude.gather())

@@ -9,12 +9,15 @@ import SnapTestSupport
 
 /// Lists several kinds together in key order (`data/` before `index/` before `snapshots/`),
 /// as S3 does, and runs `between` after each kind, so that a test can write files while the
-/// listing runs. Counts listings together and, apart, listings of one kind.
+/// listing runs. Counts listings together and, apart, listings of one kind. `began` is the
+/// storage time it reports for the listing's start (none by default).
 private final class TogetherListingBackend: ForwardingBackend, @unchecked Sendable {
     private let between: @Sendable (FileKind) -> Void
+    private let began: Double?
     private let counts = Mutex<[String: Int]>([:])
-    init(_ base: Backend, between: @escaping @Sendable (FileKind) -> Void = { _ in }) {
+    init(_ base: Backend, began: Double? = nil, between: @escaping @Sendable (FileKind) -> Void = { _ in }) {
         self.between = between
+        self.began = began
         super.init(base)
     }
 
@@ -32,7 +35,7 @@ private final class TogetherListingBackend: ForwardingBackend, @unchecked Sendab
             files[kind] = try base.list(kind)
             between(kind)
         }
-        return KindListing(files: files, inRequestedOrder: false)
+        return KindListing(files: files, inRequestedOrder: false, began: began)
     }
 }
 
@@ -164,5 +167,64 @@ final class ListingTogetherTests: XCTestCase {
         XCTAssertGreaterThan(second.snapshot.summary?.dataBlobsAdded ?? 0, 0, "the blobs were stored again")
         let report = try f.check()
         XCTAssertTrue(report.isHealthy, report.summary)
+    }
+
+    /// Resolves `latest` and loads the index as restore, dump, ls and diff do.
+    private func resolveLatest(on backend: Backend) throws -> (Repository, SnapshotReference) {
+        let repository = try Repository.open(backend: backend, password: testPassword)
+        let reference = try SnapshotReference.resolve(["latest"], in: repository) { try repository.loadIndex(listed: $0) }[0]
+        return (repository, reference)
+    }
+
+    // A backup that ends while a reader lists index/ and then snapshots/ together (S3's key
+    // order) shows its snapshot without its index file. The reader lists index/ again once it
+    // has chosen that new snapshot, so its trees are found.
+    func testAReaderChoosingANewSnapshotListsTheIndexAgain() throws {
+        let f = try CheckFixture()
+        try f.buildSource()
+        try f.backup()
+        let before = try names(f.backend)
+        try Disk.write(f.at("new.bin"), seededBytes(count: 300_000, seed: 78))
+        let second = try f.backup()
+        let held = try names(f.backend).subtracting(before).map { ($0, try f.backend.read($0)) }
+        XCTAssertTrue(held.contains { $0.0.kind == .index } && held.contains { $0.0.kind == .snapshots })
+        for (file, _) in held { try f.backend.delete(file) }
+
+        let base = f.backend
+        let together = TogetherListingBackend(base, began: Date().timeIntervalSince1970 - 60) { kind in
+            guard kind == .index else { return }
+            for (file, bytes) in held { try? base.write(file, data: bytes) }
+        }
+        let (repository, reference) = try resolveLatest(on: together)
+        XCTAssertEqual(reference.record.id, second.id)
+        XCTAssertNotNil(repository.index.lookup(try XCTUnwrap(second.snapshot.tree)), "the new snapshot's index file was loaded")
+        XCTAssertEqual(together.count("together"), 1)
+        XCTAssertEqual(together.count("list index"), 1, "listed again alone")
+        XCTAssertEqual(together.count("list snapshots"), 0)
+    }
+
+    // A snapshot stored well before the listing began had its index files in place for the
+    // whole listing: a reader uses the one listing.
+    func testAReaderChoosingAnOldSnapshotListsOnce() throws {
+        let f = try CheckFixture()
+        try f.buildSource()
+        let result = try f.backup()
+        let hourAgo = Date(timeIntervalSinceNow: -3600)
+        for kind: FileKind in [.index, .snapshots] {
+            for info in try f.backend.list(kind) {
+                try FileManager.default.setAttributes([.modificationDate: hourAgo], ofItemAtPath: f.backend.path(of: info.file))
+            }
+        }
+        let together = TogetherListingBackend(f.backend, began: Date().timeIntervalSince1970)
+        let (repository, reference) = try resolveLatest(on: together)
+        XCTAssertEqual(reference.record.id, result.id)
+        XCTAssertNotNil(repository.index.lookup(try XCTUnwrap(result.snapshot.tree)))
+        XCTAssertEqual(together.count("together"), 1)
+        XCTAssertEqual(together.count("list index"), 0)
+
+        // Without a time for the listing's start, the same snapshot cannot be judged.
+        let unknown = TogetherListingBackend(f.backend)
+        _ = try resolveLatest(on: unknown)
+        XCTAssertEqual(unknown.count("list index"), 1)
     }
 }

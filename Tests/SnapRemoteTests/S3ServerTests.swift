@@ -128,8 +128,17 @@ final class S3ServerTests: XCTestCase {
         for i in 0..<2 { try add(FileName(.snapshots, id(500 + i))) }
 
         var before = requests(backend)
+        let asked = Date().timeIntervalSince1970
         let small = try backend.list(kinds: [.locks, .snapshots, .index])
         XCTAssertFalse(small.inRequestedOrder)
+        // The server's clock is this machine's: the start it reports precedes the reply, and
+        // comes after the files were written (less the Date header's whole seconds).
+        let began = try XCTUnwrap(small.began, "the first page's Date gives the listing's start")
+        XCTAssertLessThanOrEqual(began, Date().timeIntervalSince1970 + 0.5)
+        XCTAssertGreaterThan(began, asked - 2)
+        let newest = try XCTUnwrap(small[.snapshots].compactMap(\.modified).max())
+        XCTAssertFalse(small.includesWhatPreceded(try XCTUnwrap(small[.snapshots].first { $0.modified == newest })),
+                       "a snapshot written a moment ago is not known to precede the listing")
         XCTAssertEqual(requests(backend) - before, 3, "8 keys from index/ on, 3 a page, none of data/")
         for kind: FileKind in [.locks, .snapshots, .index] {
             XCTAssertEqual(Set(small[kind]), expected[kind], "\(kind)")

@@ -1,4 +1,5 @@
 import Foundation
+import SnapHTTP
 import SnapStorage
 
 extension S3Backend {
@@ -9,7 +10,7 @@ extension S3Backend {
         if kind == .config {
             do { return [try stat(.config)] } catch StorageError.notFound { return [] }
         }
-        return try listKeys(prefix: s3.key("\(kind.rawValue)/"), startAfter: nil, kinds: [kind]).map(\.info)
+        return try listKeys(prefix: s3.key("\(kind.rawValue)/"), startAfter: nil, kinds: [kind]).entries.map(\.info)
     }
 
     /// Lists the folders of `kinds` together: one listing of the repository's keys from the
@@ -17,7 +18,8 @@ extension S3Backend {
     /// `index/`, `keys/`, `locks/`, `snapshots/`), skipping the folders between that were not
     /// asked for. A small repository's `index/`, `locks/` and `snapshots/` thus take one
     /// request instead of three. The folders are not listed at one instant, and `data/` comes
-    /// first: `KindListing.inRequestedOrder` is false.
+    /// first: `KindListing.inRequestedOrder` is false, and `KindListing.began` is the
+    /// server's `Date` on the first page less that page's round trip.
     public func list(kinds: [FileKind]) throws -> KindListing {
         let asked = Set(kinds).subtracting([.config])
         guard asked.count > 1 else { return try KindListing.oneByOne(kinds, from: self) }
@@ -29,15 +31,19 @@ extension S3Backend {
         var files: [FileKind: [FileInfo]] = [:]
         for kind in kinds where kind != .config { files[kind] = [] }
         if kinds.contains(.config) { files[.config] = try list(.config) }
-        for entry in listed { files[entry.info.file.kind, default: []].append(entry.info) }
-        return KindListing(files: files, inRequestedOrder: false)
+        for entry in listed.entries { files[entry.info.file.kind, default: []].append(entry.info) }
+        return KindListing(files: files, inRequestedOrder: false, began: listed.began)
     }
 
     /// The well-formed files of `kinds` among the keys below `prefix`, after `startAfter`,
-    /// until a page ends at or beyond `endAfter`.
+    /// until a page ends at or beyond `endAfter`; and a server time at or before which the
+    /// listing began: the first page's `Date` (whole seconds, rounded down, so never later
+    /// than the reply) less the page's round trip (so never later than the request's arrival).
     private func listKeys(prefix: String, startAfter: String?, kinds: Set<FileKind>,
-                          endAfter: String? = nil) throws -> [(key: String, info: FileInfo)] {
+                          endAfter: String? = nil) throws -> (entries: [(key: String, info: FileInfo)], began: Double?) {
         var result: [(key: String, info: FileInfo)] = []
+        var began: Double?
+        var firstPage = true
         var seen: Set<String> = []
         var token: String?
         repeat {
@@ -45,8 +51,13 @@ extension S3Backend {
                 ("list-type", "2"), ("prefix", prefix), ("max-keys", String(options.maxKeys)),
             ]
             if let token { query.append(("continuation-token", token)) } else if let startAfter { query.append(("start-after", startAfter)) }
+            let sent = ProcessInfo.processInfo.systemUptime
             let response = try send(S3Request(method: "GET", key: nil, query: query), operation: "list", file: nil)
             guard response.status == 200 else { throw failure(response, operation: "list", file: nil) }
+            if firstPage, let date = response.headers["date"].flatMap(HTTPDate.parse) {
+                began = date - (ProcessInfo.processInfo.systemUptime - sent)
+            }
+            firstPage = false
             guard let page = Self.listPage(response.body, root: s3.key(""), kinds: kinds) else {
                 if S3ErrorBody(response.body) != nil { throw failure(response, operation: "list", file: nil) }
                 throw StorageError.transient(operation: "list", file: nil, location: location,
@@ -60,7 +71,7 @@ extension S3Backend {
             }
             if let endAfter, let last = page.lastKey, last >= endAfter { token = nil }
         } while token != nil
-        return result
+        return (result, began)
     }
 
     /// One ListObjectsV2 page: the well-formed files of `kinds` in it (below `root`, with
