@@ -3,9 +3,12 @@
 # deliverable 3): backup, check with and without the local cache, and restore of a
 # generated tree with thousands of folders, and a second backup after one file changed,
 # with and without the cache, and a copy of the snapshots into a second repository on the
-# same server. Requests are counted by radosgw itself (its
-# `rgw.req` performance counter, read through the admin socket before and after each
-# command), so every tool is counted the same way.
+# same server. Requests are counted by radosgw itself (its `rgw.req` performance counter,
+# read through the admin socket before and after each command), so every tool is counted
+# the same way. The first restores follow the backup by about a second; the one "3 s later"
+# restores a snapshot stored more than 2 s before it began (snap lists `snapshots/` and
+# `index/` of S3 in one listing, and `index/` once more when the snapshot may be newer than
+# that listing's start).
 #
 #   bash Benchmarks/compare/requests.sh       # starts the servers itself (scripts/with-test-servers.sh)
 #
@@ -74,6 +77,7 @@ for tool in "${tools[@]}"; do
         measure restic "check (no cache)" restic -r "$repo" check
         measure restic "restore" restic -r "$repo" restore latest -q --target "$RUN/out-$tool"
         measure restic "restore (no cache)" restic -r "$repo" --no-cache restore latest -q --target "$RUN/out2-$tool"
+        sleep 3; measure restic "restore, 3 s later" restic -r "$repo" restore latest -q --target "$RUN/out3-$tool"
         change "$tool 1"; measure restic "backup, 1 file changed" restic -r "$repo" backup -q "$SRC"
         change "$tool 2"; measure restic "backup, 1 file changed (no cache)" restic -r "$repo" --no-cache backup -q "$SRC"
         restic -r "$repo-copy" init -q >/dev/null
@@ -85,6 +89,7 @@ for tool in "${tools[@]}"; do
         measure "$tool" "check (no cache)" "$bin" -r "$repo" check -q --no-cache
         measure "$tool" "restore" "$bin" -r "$repo" restore latest -q --target "$RUN/out-$tool"
         measure "$tool" "restore (no cache)" "$bin" -r "$repo" restore latest -q --no-cache --target "$RUN/out2-$tool"
+        sleep 3; measure "$tool" "restore, 3 s later" "$bin" -r "$repo" restore latest -q --target "$RUN/out3-$tool"
         change "$tool 1"; measure "$tool" "backup, 1 file changed" "$bin" -r "$repo" backup -q "$SRC"
         change "$tool 2"; measure "$tool" "backup, 1 file changed (no cache)" "$bin" -r "$repo" backup -q --no-cache "$SRC"
         "$bin" -r "$repo-copy" init -q >/dev/null
