@@ -26,6 +26,7 @@ FOLDERS=${FOLDERS:-4000} FILES=${FILES:-15}
 log() { printf '[%(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
 
 RUN=$(mktemp -d /tmp/snap-requests.XXXXXX)
+RUNID=$(date +%s)
 trap 'rm -rf "$RUN"' EXIT
 export SNAP_PASSWORD=requests-pw RESTIC_PASSWORD=requests-pw XDG_CACHE_HOME=$RUN/cache
 export SNAP_FROM_PASSWORD=requests-pw RESTIC_FROM_PASSWORD=requests-pw
@@ -65,7 +66,7 @@ echo "|---|---|---|---|"
 tools=(snap restic)
 [[ -n $SNAP_BEFORE ]] && tools=(snap-before snap restic)
 for tool in "${tools[@]}"; do
-    repo="s3:$S3_ENDPOINT/requests-$tool/repo"
+    repo="s3:$S3_ENDPOINT/requests-$tool-$RUNID/repo"  # fresh buckets: servers may be reused
     case $tool in
         snap) bin=$SNAP ;;
         snap-before) bin=$SNAP_BEFORE ;;
