@@ -22,7 +22,7 @@ public struct RestoreOptions: Sendable {
     /// Set owners (needs root); by default only when running as root.
     public var restoreOwnership = getuid() == 0
     public var workers = max(1, System.activeProcessorCount)
-    /// Entries restored per batch when there are no includes (see `Restorer`).
+    /// Entries planned before a batch is restored (see `Restorer`).
     public var batchSize = 16_384
     /// What to do with entries that already exist in the target.
     public var overwrite = OverwriteMode.ifChanged
@@ -51,8 +51,9 @@ public struct RestoreOptions: Sendable {
 /// Restores a snapshot's tree into a target folder.
 ///
 /// The tree is restored in batches of `RestoreOptions.batchSize` entries in walk order, so memory does
-/// not grow with the tree (with `includes`, whose selection is only known once a folder
-/// has been walked, the whole plan is made first). Within a batch, content is written
+/// not grow with the tree, with includes too: a batch goes once a file is planned, when
+/// every folder leading to it is sure to be kept (a folder entered for includes is taken
+/// back only when nothing below it was chosen). Within a batch, content is written
 /// pack by pack: each needed stretch of a pack is read once, by one of `workers` threads,
 /// and every blob is authenticated before it is written with `pwrite`. All-zero blocks
 /// are not written, so sparse files stay sparse. Folders get their metadata last.
@@ -80,6 +81,8 @@ public final class Restorer {
     var excludes: PathFilter?
     /// The batch being planned.
     var plan: [PlannedEntry] = []
+    /// The most entries one batch held (for tests of the bound).
+    private(set) var largestBatch = 0
     var result = RestoreResult()
     let metadata: MetadataWriter
     /// Decodes trees on the planning thread (one decompression context, not one per folder).
@@ -235,8 +238,11 @@ public final class Restorer {
             }
             plan.append(entry)
             added = true
-            // Without includes nothing planned is taken back, so a full batch can go now.
-            if includes == nil && plan.count >= options.batchSize { restoreBatch() }
+            // Every folder leading here now stays in the plan (it has this file below it), and
+            // folders planned before were settled when their walk returned: nothing planned
+            // can be taken back, so a full batch can go. (Frames that captured a position in
+            // `plan` before this point only use it when nothing below them was added.)
+            if plan.count >= options.batchSize { restoreBatch() }
         }
         if options.delete && exists && (selected || added) && !stopSignal.isRaised {
             planDeletions(in: tree, target: target, snapshotPath: snapshotPath, selected: selected)
@@ -257,6 +263,7 @@ public final class Restorer {
     /// Restores the planned entries and starts a new batch.
     func restoreBatch() {
         guard !plan.isEmpty else { return }
+        largestBatch = max(largestBatch, plan.count)
         if options.dryRun {
             for e in plan { count(e) }
             plan.removeAll(keepingCapacity: true)
