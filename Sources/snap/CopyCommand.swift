@@ -72,11 +72,12 @@ struct CopyCommand: ParsableCommand {
             let destination = try global.openRepository()
             let records = try filter.select(ids, in: source, global: global)
             try global.loadIndex(source)
-            try global.loadIndex(destination)
             let progress = TaskProgress()
             let line = StatusLine.task(progress, global: global)
             let copied = Result { try SnapshotCopier(from: source, to: destination, hostname: Identity.hostname,
-                                                     readWorkers: global.connections, progress: progress).copy(records) }
+                                                     readWorkers: global.connections, progress: progress).copy(records) { id, error in
+                Output.error("warning: destination index \(id.short) skipped: \(error)")
+            } }
             line?.stop()
             let result = try copied.get()
             if global.json { try Output.jsonSummary(result); return }

@@ -20,7 +20,6 @@ final class SnapshotCopierTests: XCTestCase {
         try "more".write(toFile: source.appending("d/new.txt"), atomically: false, encoding: .utf8)
         let second = try PruneTesting.backup(a, source.path, time: "2024-01-02T00:00:00Z")
         try a.loadIndex()
-        try b.loadIndex()
 
         let result = try SnapshotCopier(from: a, to: b, hostname: "test-host").copy(try SnapshotStore.all(in: a))
         XCTAssertEqual(result.copied.map(\.source), [first, second])
@@ -63,7 +62,6 @@ final class SnapshotCopierTests: XCTestCase {
         }
         try Data(seededBytes(count: 3 << 20, seed: 9)).write(to: URL(fileURLWithPath: source.appending("big.bin")))
         _ = try PruneTesting.backup(a, source.path, time: "2024-01-01T00:00:00Z")
-        try b.loadIndex()
 
         let counting = CountingBackend(from)
         let reader = try Repository.open(backend: counting, password: testPassword)
@@ -87,6 +85,32 @@ final class SnapshotCopierTests: XCTestCase {
             files += 1
         }
         XCTAssertEqual(files, 301)
+        XCTAssertEqual(try PruneTesting.problems(in: to), [])
+    }
+
+    // The destination's index is read after the copy's lock, as a backup's is: blobs of packs
+    // that a prune deleted since the destination was opened are stored again, never found in
+    // an index read before (here the one the first copy left in memory).
+    func testACopyNeverReusesPacksPrunedBeforeItsLock() throws {
+        let source = try TemporaryDirectory(prefix: "snap-copy-pruned")
+        defer { source.remove() }
+        let from = MemoryBackend(), to = MemoryBackend()
+        let a = try makeEngineRepository(on: from), b = try makeEngineRepository(on: to)
+        try PruneTesting.writeFiles(source.appending("d"), count: 3, seed: 71)
+        _ = try PruneTesting.backup(a, source.path, time: "2024-01-01T00:00:00Z")
+        try a.loadIndex()
+        let records = try SnapshotStore.all(in: a)
+        let first = try SnapshotCopier(from: a, to: b, hostname: "test-host").copy(records)
+        XCTAssertTrue(b.index.count > 0, "the first copy left its blobs in b's index")
+
+        for (_, copy) in first.copied { try to.delete(FileName(.snapshots, copy.hex)) }
+        let pruned = try Pruner(repository: try Repository.open(backend: to, password: testPassword),
+                                options: PruneTesting.pruneOptions()).run()
+        XCTAssertGreaterThan(pruned.packsDeleted, 0)
+
+        let again = try SnapshotCopier(from: a, to: b, hostname: "test-host").copy(records)
+        XCTAssertEqual(again.copied.count, 1)
+        XCTAssertEqual(again.blobsPresent, 0, "nothing found in the pruned packs")
         XCTAssertEqual(try PruneTesting.problems(in: to), [])
     }
 }

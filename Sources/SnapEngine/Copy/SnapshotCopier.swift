@@ -62,7 +62,7 @@ public final class SnapshotCopier {
 
     private let progress: TaskProgress
 
-    /// Both repositories' indexes must be loaded.
+    /// The source's index must be loaded; the destination's is loaded by `copy`, after its lock.
     ///
     /// - Parameter readWorkers: stretches of the source's packs read at once.
     public init(from source: Repository, to destination: Repository, hostname: String, readWorkers: Int = 4,
@@ -76,13 +76,25 @@ public final class SnapshotCopier {
         walker = TreeWalker(repository: source)
     }
 
-    public func copy(_ records: [SnapshotRecord]) throws -> CopyResult {
-        let (lock, scan) = try RepositoryLock.withScan(kind: .backup, repository: destination, hostname: hostname)
-        defer { lock.release() }
+    /// Copies `records` (the source's) that the destination holds no copy of.
+    ///
+    /// As in a backup, the destination's lock comes before its index is read: a prune that
+    /// condemns packs after that moment waits for this copy, and packs condemned before it
+    /// are in a deletion mark the lock's scan shows, so no blob is deduplicated against a
+    /// pack that is being deleted. `snapshots/` and `index/` are listed with `locks/` (one
+    /// request on S3); a snapshot written meanwhile may show without its index files, which
+    /// only makes its blobs look new (stored again).
+    ///
+    /// - Parameter indexSkipped: told about each destination index file that cannot be read.
+    public func copy(_ records: [SnapshotRecord], indexSkipped: (IndexID, Error) -> Void = { _, _ in }) throws -> CopyResult {
+        let locked = try RepositoryLock.withListing(kind: .backup, repository: destination, hostname: hostname,
+                                                    listing: [.snapshots, .index])
+        defer { locked.lock.release() }
         // Blobs in packs a prune condemned are not reused, as in a backup.
-        let condemned = try scan.condemnedPacks(action: "copy not started")
+        let condemned = try locked.scan.condemnedPacks(action: "copy not started")
+        try destination.loadIndex(listed: locked.listing[.index].compactMap { IndexID(hex: $0.file.name) }, skipped: indexSkipped)
         destination.index.remove(packs: condemned)
-        let present = Set(try SnapshotStore.all(in: destination).map { $0.snapshot.original })
+        let present = Set(try SnapshotStore.all(in: destination, listed: locked.listing[.snapshots]).map { $0.snapshot.original })
         var pending: [(SnapshotID, Snapshot)] = []
         for record in records {
             let line = record.snapshot.original ?? record.id
