@@ -34,9 +34,10 @@ struct RewriteCommand: ParsableCommand {
             let patterns = try exclude.gather()
             let repository = try global.openRepository()
             let records = try filter.select(ids, in: repository, global: global)
-            try global.loadIndex(repository)
             let rewriter = try SnapshotRewriter(repository: repository, exclude: patterns.rules, hostname: Identity.hostname, dryRun: dryRun)
-            let results = try rewriter.rewrite(records, forget: forget)
+            let results = try rewriter.rewrite(records, forget: forget) { id, error in
+                Output.error("warning: index \(id.short) skipped: \(error)")
+            }
             patterns.warn(rewriter.unmatchedPatterns)
             if global.json {
                 try Output.json(results.map { r in

@@ -46,4 +46,31 @@ final class SnapshotRewriterTests: XCTestCase {
         _ = try Pruner(repository: fresh, options: PruneTesting.pruneOptions()).run()
         XCTAssertEqual(try PruneTesting.problems(in: memory), [])
     }
+
+    // The index is read after the rewrite's lock, as a backup's is: a new tree whose pack a
+    // prune deleted since the repository was opened is stored again, not taken for stored
+    // because an index read before (here the one the first rewrite left in memory) names it.
+    func testARewriteNeverReusesTreesPrunedBeforeItsLock() throws {
+        let source = try TemporaryDirectory(prefix: "snap-rewrite-pruned")
+        defer { source.remove() }
+        let memory = MemoryBackend()
+        let repository = try makeEngineRepository(on: memory)
+        try PruneTesting.writeFiles(source.appending("keep"), count: 2, seed: 62)
+        try PruneTesting.writeFiles(source.appending("secret"), count: 2, seed: 63)
+        _ = try PruneTesting.backup(repository, source.path, time: "2024-01-01T00:00:00Z")
+        try repository.loadIndex()
+        let records = try SnapshotStore.all(in: repository)
+        let rewriter = { try SnapshotRewriter(repository: repository, excludes: ["secret"], hostname: "test-host", dryRun: false) }
+
+        let first = try XCTUnwrap(try rewriter().rewrite(records, forget: false).first?.replacement)
+        let firstTree = try SnapshotStore.load(first, from: repository).tree
+        try memory.delete(FileName(.snapshots, first.hex))
+        let pruned = try Pruner(repository: try Repository.open(backend: memory, password: testPassword),
+                                options: PruneTesting.pruneOptions()).run()
+        XCTAssertGreaterThan(pruned.packsDeleted, 0, "the first rewrite's trees were pruned")
+
+        let second = try XCTUnwrap(try rewriter().rewrite(records, forget: false).first?.replacement)
+        XCTAssertEqual(try SnapshotStore.load(second, from: repository).tree, firstTree, "the same tree again")
+        XCTAssertEqual(try PruneTesting.problems(in: memory), [])
+    }
 }

@@ -16,7 +16,9 @@ public struct RewrittenSnapshot: Sendable {
 /// trees are rewritten bottom-up, new snapshots name the new root (with `original`), data
 /// blobs stay for prune to judge. Write order as a backup's: new trees' packs, their index,
 /// the new snapshots, and only then, with `forget`, the old snapshots are deleted. Runs
-/// under a `backup` lock, so a prune waits for it before deleting what the new trees use.
+/// under a `backup` lock, taken before the index is read, so a prune waits for it before
+/// deleting what the new trees use, and a new tree is never taken for stored because a
+/// pack a prune condemned holds it.
 public final class SnapshotRewriter {
     private let repository: Repository
     private let excludes: PathFilter
@@ -48,11 +50,19 @@ public final class SnapshotRewriter {
     /// Patterns that matched no entry in the snapshots rewritten so far.
     public var unmatchedPatterns: [UnmatchedPattern] { excludes.unmatched }
 
-    /// Rewrites each snapshot that has excluded entries; returns those it changed. The index
-    /// must be loaded.
-    public func rewrite(_ records: [SnapshotRecord], forget: Bool) throws -> [RewrittenSnapshot] {
-        let lock = dryRun ? nil : try RepositoryLock(kind: .backup, repository: repository, hostname: hostname)
-        defer { lock?.release() }
+    /// Rewrites each snapshot that has excluded entries; returns those it changed. Loads the
+    /// index after taking the lock, as a backup does, without the packs of deletion marks.
+    ///
+    /// - Parameter indexSkipped: told about each index file that cannot be read.
+    public func rewrite(_ records: [SnapshotRecord], forget: Bool,
+                        indexSkipped: (IndexID, Error) -> Void = { _, _ in }) throws -> [RewrittenSnapshot] {
+        let locked = dryRun ? nil : try RepositoryLock.withListing(kind: .backup, repository: repository, hostname: hostname,
+                                                                    listing: [.index])
+        defer { locked?.lock.release() }
+        // A dry run writes nothing, so it needs neither the lock nor the marks.
+        let condemned = try locked?.scan.condemnedPacks(action: "rewrite not started") ?? []
+        try repository.loadIndex(listed: locked?.listing[.index].compactMap { IndexID(hex: $0.file.name) }, skipped: indexSkipped)
+        repository.index.remove(packs: condemned)
         saver = dryRun ? nil : BlobSaver(repository: repository)
         var changed: [(RewrittenSnapshot, Snapshot)] = []
         for record in records {
