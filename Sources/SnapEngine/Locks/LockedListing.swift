@@ -21,7 +21,7 @@ public struct LockedListing {
     /// missing from the listing (`KindListing`). Not when the folders were listed one by
     /// one in the order asked, nor when every such file is older than the lock by more than
     /// `margin` seconds (storage times may have whole seconds, and several servers' clocks).
-    public func mayBeTorn(by kinds: [FileKind], margin: Double = 2) -> Bool {
+    public func mayBeTorn(by kinds: [FileKind], margin: Double = KindListing.clockMargin) -> Bool {
         guard !listing.inRequestedOrder else { return false }
         guard let lockTime else { return true }
         return kinds.contains { kind in
