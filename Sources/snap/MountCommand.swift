@@ -52,7 +52,6 @@ struct MountCommand: ParsableCommand {
             // before the password is asked for.
             try FUSEMount.check(mountpoint: mountpoint)
             let repository = try global.openRepository()
-            try global.loadIndex(repository)
             var options = SnapshotFileSystem.Options()
             options.filter = filter.snapshotFilter
             options.timeTemplate = timeTemplate
@@ -61,7 +60,10 @@ struct MountCommand: ParsableCommand {
             options.uid = getuid()
             options.gid = getgid()
             let fileSystem = SnapshotFileSystem(repository: repository, options: options) { Output.error("warning: \($0)") }
+            // Snapshots first, then the index: every snapshot listed has its index files
+            // (FORMAT.md, readers). Later listings reload the index when snapshots are new.
             let count = fileSystem.snapshotCount
+            try global.loadIndex(repository)
             var mount = FUSEMount.Options()
             mount.allowOther = allowOther
             mount.defaultPermissions = !noDefaultPermissions

@@ -56,7 +56,8 @@ public final class SnapshotFileSystem: Sendable {
     private let warn: @Sendable (String) -> Void
 
     /// - Parameters:
-    ///   - repository: opened, with its index loaded.
+    ///   - repository: opened; its index loaded after the first listing of snapshots
+    ///     (`snapshotCount`), so that every snapshot listed has its index files.
     ///   - warn: receives one-line warnings (a damaged file, a snapshot that cannot be read).
     public init(repository: Repository, options: Options = Options(), warn: @escaping @Sendable (String) -> Void = { _ in }) {
         self.repository = repository
