@@ -16,6 +16,11 @@ public struct IndexCachePolicy: Sendable {
     public init() {}
 }
 
+extension IndexID {
+    /// The index files of a listing of `index/` (names that are not IDs are left out).
+    public static func all(in listed: [FileInfo]) -> [IndexID] { listed.compactMap { IndexID(hex: $0.file.name) } }
+}
+
 extension Repository {
     /// The table file in the index cache folder.
     static let indexTableName = "table"
@@ -39,7 +44,7 @@ extension Repository {
     ///   - preloaded: files the caller has already read and verified, used instead of reading them again.
     public func loadIndex(policy: IndexCachePolicy = IndexCachePolicy(), listed: [IndexID]? = nil,
                           preloaded: [IndexID: IndexFile] = [:], skipped: (IndexID, Error) -> Void = { _, _ in }) throws {
-        let listed = try listed ?? backend.list(.index).compactMap { IndexID(hex: $0.file.name) }
+        let listed = try listed ?? IndexID.all(in: backend.list(.index))
         try withoutActuallyEscaping(skipped) { skipped in
             var reader = IndexFileReader(repository: self, skipped: skipped, preloaded: preloaded)
             try loadIndex(listed, policy: policy, reader: &reader)

@@ -53,26 +53,46 @@ final class ListingTogetherTests: XCTestCase {
         Set(try [FileKind.data, .index, .snapshots].flatMap { try backend.list($0).map(\.file) })
     }
 
+    /// Backs up twice (a new file between) and takes the second backup's files out of the
+    /// repository, for a test to write back while a listing runs, as if that backup ended then.
+    private func holdSecondBackup(_ f: CheckFixture, seed: UInt64) throws -> (result: BackupResult, held: [(FileName, [UInt8])]) {
+        try f.buildSource()
+        try f.backup()
+        let before = try names(f.backend)
+        try Disk.write(f.at("new.bin"), seededBytes(count: 300_000, seed: seed))
+        let result = try f.backup()
+        let held = try names(f.backend).subtracting(before).map { ($0, try f.backend.read($0)) }
+        for (file, _) in held { try f.backend.delete(file) }
+        return (result, held)
+    }
+
+    /// A backend listing together that writes `held` back right after listing `kind`.
+    private func writingBack(_ held: [(FileName, [UInt8])], after kind: FileKind, on base: LocalBackend,
+                             began: Double? = nil) -> TogetherListingBackend {
+        TogetherListingBackend(base, began: began) { listed in
+            guard listed == kind else { return }
+            for (file, bytes) in held { try? base.write(file, data: bytes) }
+        }
+    }
+
+    /// Makes every index file and snapshot look stored an hour ago.
+    private func backdateIndexAndSnapshots(_ f: CheckFixture) throws {
+        let hourAgo = Date(timeIntervalSinceNow: -3600)
+        for kind: FileKind in [.index, .snapshots] {
+            for info in try f.backend.list(kind) {
+                try FileManager.default.setAttributes([.modificationDate: hourAgo], ofItemAtPath: f.backend.path(of: info.file))
+            }
+        }
+    }
+
     // A backup that ends while the folders are listed together can show its index file and
     // snapshot without its packs (listed first). Check then lists folder by folder and checks
     // again, and reports no damage that is not there.
     func testABackupEndingDuringTheListingIsCheckedAgainNotReported() throws {
         let f = try CheckFixture()
-        try f.buildSource()
-        try f.backup()
-        let before = try names(f.backend)
-        try Disk.write(f.at("new.bin"), seededBytes(count: 300_000, seed: 77))
-        try f.backup()
-        let written = try names(f.backend).subtracting(before)
-        XCTAssertTrue(written.contains { $0.kind == .data } && written.contains { $0.kind == .snapshots })
-        let held = try written.map { ($0, try f.backend.read($0)) }
-        for file in written { try f.backend.delete(file) }
-
-        let base = f.backend
-        let counting = TogetherListingBackend(base) { kind in
-            guard kind == .data else { return }
-            for (file, bytes) in held { try? base.write(file, data: bytes) }
-        }
+        let (_, held) = try holdSecondBackup(f, seed: 77)
+        XCTAssertTrue(held.contains { $0.0.kind == .data } && held.contains { $0.0.kind == .snapshots })
+        let counting = writingBack(held, after: .data, on: f.backend)
         let report = try check(counting)
         XCTAssertTrue(report.isHealthy, report.summary)
         XCTAssertEqual(report.snapshots.count, 2)
@@ -102,12 +122,7 @@ final class ListingTogetherTests: XCTestCase {
         try f.buildSource()
         let result = try f.backup()
         try f.delete(try f.location(of: try XCTUnwrap(result.snapshot.tree)).pack)
-        let hourAgo = Date(timeIntervalSinceNow: -3600)
-        for kind: FileKind in [.index, .snapshots] {
-            for info in try f.backend.list(kind) {
-                try FileManager.default.setAttributes([.modificationDate: hourAgo], ofItemAtPath: f.backend.path(of: info.file))
-            }
-        }
+        try backdateIndexAndSnapshots(f)
 
         let counting = TogetherListingBackend(f.backend)
         let report = try check(counting)
@@ -156,12 +171,7 @@ final class ListingTogetherTests: XCTestCase {
         let first = try f.backup()
         let indexFiles = try f.backend.list(.index).map { ($0.file, try f.backend.read($0.file)) }
         for (file, _) in indexFiles { try f.backend.delete(file) }
-        let base = f.backend
-        let counting = TogetherListingBackend(base) { kind in
-            guard kind == .index else { return }
-            for (file, bytes) in indexFiles { try? base.write(file, data: bytes) }
-        }
-        let second = try backup(f, on: counting)
+        let second = try backup(f, on: writingBack(indexFiles, after: .index, on: f.backend))
         XCTAssertEqual(second.snapshot.parent, first.id)
         XCTAssertEqual(second.snapshot.tree, first.snapshot.tree)
         XCTAssertGreaterThan(second.snapshot.summary?.dataBlobsAdded ?? 0, 0, "the blobs were stored again")
@@ -181,20 +191,9 @@ final class ListingTogetherTests: XCTestCase {
     // has chosen that new snapshot, so its trees are found.
     func testAReaderChoosingANewSnapshotListsTheIndexAgain() throws {
         let f = try CheckFixture()
-        try f.buildSource()
-        try f.backup()
-        let before = try names(f.backend)
-        try Disk.write(f.at("new.bin"), seededBytes(count: 300_000, seed: 78))
-        let second = try f.backup()
-        let held = try names(f.backend).subtracting(before).map { ($0, try f.backend.read($0)) }
+        let (second, held) = try holdSecondBackup(f, seed: 78)
         XCTAssertTrue(held.contains { $0.0.kind == .index } && held.contains { $0.0.kind == .snapshots })
-        for (file, _) in held { try f.backend.delete(file) }
-
-        let base = f.backend
-        let together = TogetherListingBackend(base, began: Date().timeIntervalSince1970 - 60) { kind in
-            guard kind == .index else { return }
-            for (file, bytes) in held { try? base.write(file, data: bytes) }
-        }
+        let together = writingBack(held, after: .index, on: f.backend, began: Date().timeIntervalSince1970 - 60)
         let (repository, reference) = try resolveLatest(on: together)
         XCTAssertEqual(reference.record.id, second.id)
         XCTAssertNotNil(repository.index.lookup(try XCTUnwrap(second.snapshot.tree)), "the new snapshot's index file was loaded")
@@ -209,12 +208,7 @@ final class ListingTogetherTests: XCTestCase {
         let f = try CheckFixture()
         try f.buildSource()
         let result = try f.backup()
-        let hourAgo = Date(timeIntervalSinceNow: -3600)
-        for kind: FileKind in [.index, .snapshots] {
-            for info in try f.backend.list(kind) {
-                try FileManager.default.setAttributes([.modificationDate: hourAgo], ofItemAtPath: f.backend.path(of: info.file))
-            }
-        }
+        try backdateIndexAndSnapshots(f)
         let together = TogetherListingBackend(f.backend, began: Date().timeIntervalSince1970)
         let (repository, reference) = try resolveLatest(on: together)
         XCTAssertEqual(reference.record.id, result.id)

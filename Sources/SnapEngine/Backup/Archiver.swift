@@ -96,7 +96,7 @@ public final class Archiver {
         // A file in locks/ that cannot be read may be a mark: stop before uploading anything.
         let scan = try locked?.scan ?? Coordination.scan(repository, times: true)
         let condemned = try scan.condemnedPacks(action: "backup not started")
-        try repository.loadIndex(listed: locked?.listing.files[.index]?.compactMap { IndexID(hex: $0.file.name) }) { id, error in
+        try repository.loadIndex(listed: locked?.listing.files[.index].map(IndexID.all)) { id, error in
             self.record.report("index \(id.short) skipped: \(error)")
         }
         repository.index.remove(packs: condemned)

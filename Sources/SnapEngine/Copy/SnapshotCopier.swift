@@ -92,7 +92,7 @@ public final class SnapshotCopier {
         defer { locked.lock.release() }
         // Blobs in packs a prune condemned are not reused, as in a backup.
         let condemned = try locked.scan.condemnedPacks(action: "copy not started")
-        try destination.loadIndex(listed: locked.listing[.index].compactMap { IndexID(hex: $0.file.name) }, skipped: indexSkipped)
+        try destination.loadIndex(listed: IndexID.all(in: locked.listing[.index]), skipped: indexSkipped)
         destination.index.remove(packs: condemned)
         let present = Set(try SnapshotStore.all(in: destination, listed: locked.listing[.snapshots]).map { $0.snapshot.original })
         var pending: [(SnapshotID, Snapshot)] = []

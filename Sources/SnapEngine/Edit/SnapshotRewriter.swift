@@ -61,7 +61,7 @@ public final class SnapshotRewriter {
         defer { locked?.lock.release() }
         // A dry run writes nothing, so it needs neither the lock nor the marks.
         let condemned = try locked?.scan.condemnedPacks(action: "rewrite not started") ?? []
-        try repository.loadIndex(listed: locked?.listing[.index].compactMap { IndexID(hex: $0.file.name) }, skipped: indexSkipped)
+        try repository.loadIndex(listed: locked.map { IndexID.all(in: $0.listing[.index]) }, skipped: indexSkipped)
         repository.index.remove(packs: condemned)
         saver = dryRun ? nil : BlobSaver(repository: repository)
         var changed: [(RewrittenSnapshot, Snapshot)] = []

@@ -37,7 +37,7 @@ public struct SnapshotReference: Sendable {
         let stored = Dictionary(snapshots.map { ($0.file.name, $0) }) { a, _ in a }
         let complete = chosen.allSatisfy { stored[$0.record.id.hex].map(listing.includesWhatPreceded) ?? false }
         let indexFiles = complete ? listing[.index] : try repository.backend.list(.index)
-        try loadIndex(indexFiles.compactMap { IndexID(hex: $0.file.name) })
+        try loadIndex(IndexID.all(in: indexFiles))
         return try chosen.map { try SnapshotReference($0.record, subfolder: $0.subfolder, in: repository) }
     }
 
