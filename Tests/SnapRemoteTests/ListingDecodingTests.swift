@@ -63,6 +63,22 @@ final class ListingDecodingTests: XCTestCase {
         XCTAssertNil(page.files[2].info.modified)
     }
 
+    // A fraction of a second of a hundred digits (which kills Foundation's parser with
+    // SIGFPE; found by the s3xml fuzz target) is cut to nanoseconds and read.
+    func testListPageReadsAFractionOfManyDigits() throws {
+        let long = "2026-12-05T06:40:01.25" + String(repeating: "5", count: 110) + "Z"
+        let xml = """
+            <ListBucketResult><IsTruncated>false</IsTruncated>
+            <Contents><Key>r/locks/\(pack)</Key><LastModified>\(long)</LastModified><Size>5</Size></Contents>
+            </ListBucketResult>
+            """
+        let page = try XCTUnwrap(S3Backend.listPage(Array(xml.utf8), root: "r/", kinds: [.locks]))
+        XCTAssertEqual(try XCTUnwrap(page.files.first?.info.modified), 1_796_452_801.2555, accuracy: 0.001)
+        XCTAssertEqual(S3ListingTime.fractionCut("2026-12-05T06:40:01.1234567891Z"), "2026-12-05T06:40:01.123456789Z")
+        XCTAssertEqual(S3ListingTime.fractionCut("2026-12-05T06:40:01.123Z"), "2026-12-05T06:40:01.123Z")
+        XCTAssertEqual(S3ListingTime.fractionCut("2026-12-05T06:40:01Z"), "2026-12-05T06:40:01Z")
+    }
+
     // A REST server's names become paths of later reads and deletes: only well-formed names pass.
     func testRESTListingSkipsMalformedNamesAndNegativeSizes() throws {
         let json = """

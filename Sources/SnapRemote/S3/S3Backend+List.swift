@@ -127,7 +127,22 @@ struct S3ListingTime {
     init() { withFraction.formatOptions = [.withInternetDateTime, .withFractionalSeconds] }
 
     func seconds(_ text: String) -> Double? {
-        let text = text.trimmingSpaces()
+        let text = Self.fractionCut(text.trimmingSpaces())
         return (withFraction.date(from: text) ?? whole.date(from: text))?.timeIntervalSince1970
+    }
+
+    /// The most digits of a fraction of a second passed on (nanoseconds).
+    static let fractionDigits = 9
+
+    /// `text` with a fraction of a second cut to `fractionDigits`: a listing comes from the
+    /// server, and Foundation's parser dies of a division fault (SIGFPE) on a fraction of a
+    /// hundred digits (found by the `s3xml` fuzz target), where digits past nanoseconds add
+    /// nothing anyway.
+    static func fractionCut(_ text: String) -> String {
+        guard let dot = text.firstIndex(of: ".") else { return text }
+        let start = text.index(after: dot)
+        let digits = text[start...].prefix { $0.isASCII && $0.isNumber }
+        guard digits.count > fractionDigits else { return text }
+        return String(text[..<start]) + digits.prefix(fractionDigits) + text[digits.endIndex...]
     }
 }
