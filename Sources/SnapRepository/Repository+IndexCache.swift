@@ -12,8 +12,17 @@ public struct IndexCachePolicy: Sendable {
     public var foldFiles = 32
     /// The most records sorted in memory at once while building a table.
     public var runRecords = 1 << 20
+    /// Where a repository without an index cache folder (`--no-cache`, `repair`, no home
+    /// folder) builds its table: a private folder made here is removed as soon as the table
+    /// is mapped, so nothing outlives the command. `$TMPDIR`, else `/tmp`.
+    public var temporaryRoot = IndexCachePolicy.defaultTemporaryRoot()
 
     public init() {}
+
+    static func defaultTemporaryRoot(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let dir = environment["TMPDIR"], dir.hasPrefix("/") { return dir }
+        return "/tmp"
+    }
 }
 
 extension IndexID {
@@ -32,8 +41,11 @@ extension Repository {
     /// exactly the live index files; used with the records of new index files in memory when
     /// backups have added files since (written into a new table once they are many); rebuilt
     /// by an external sort when an index file it holds is gone or superseded, or the file is
-    /// damaged. Without a folder, or below `policy.minimumTableBlobs` blobs, the index is
-    /// held in memory. A table that cannot be written never makes the command fail.
+    /// damaged. Without a folder, the table is built in a private folder under
+    /// `policy.temporaryRoot`, mapped, and its file removed at once, so memory stays bounded
+    /// without a cache too. Below `policy.minimumTableBlobs` blobs the index is held in
+    /// memory. A table that cannot be written never makes the command fail: the index is
+    /// then held in memory.
     ///
     /// An index file that is damaged (or still being written, on a server without atomic
     /// writes) is passed to `skipped` and left out: its packs then look unindexed, so a
@@ -52,13 +64,15 @@ extension Repository {
     }
 
     private func loadIndex(_ listed: [IndexID], policy: IndexCachePolicy, reader: inout IndexFileReader) throws {
-        guard let folder = indexCacheFolder else { return try loadIndexInMemory(listed, reader: &reader) }
+        guard let folder = indexCacheFolder else {
+            return try buildIndexTable(listed, in: .temporary(root: policy.temporaryRoot), policy: policy, reader: &reader)
+        }
         let path = "\(folder)/\(Self.indexTableName)"
         if FileManager.default.fileExists(atPath: path), let table = try? MappedIndexTable(path: path),
            try loadIndex(from: table, listed: listed, policy: policy, path: path, reader: &reader) {
             return
         }
-        try buildIndexTable(listed, folder: folder, path: path, policy: policy, reader: &reader)
+        try buildIndexTable(listed, in: .cache(folder: folder), policy: policy, reader: &reader)
     }
 
     /// Uses `table` when it holds exactly the live files of the table that are still listed.
@@ -94,11 +108,13 @@ extension Repository {
 
     /// Reads the listed index files one at a time into a new table (or into memory, for a
     /// small repository, or when the table cannot be written).
-    private func buildIndexTable(_ listed: [IndexID], folder: String, path: String, policy: IndexCachePolicy,
+    private func buildIndexTable(_ listed: [IndexID], in place: IndexTablePlace, policy: IndexCachePolicy,
                                  reader: inout IndexFileReader) throws {
         var held: [(id: IndexID, file: IndexFile)] = []
         var heldEntries = 0
         var builder: IndexTableBuilder?
+        var folder: String?
+        defer { if let folder { place.discard(folder) } }
         do {
             for id in listed {
                 guard let file = try reader.read(id) else { continue }
@@ -108,24 +124,26 @@ extension Repository {
                 }
                 held.append((id, file))
                 heldEntries += file.packs.reduce(0) { $0 + $1.entries.count }
-                if heldEntries >= max(1, policy.minimumTableBlobs), Self.prepareIndexFolder(folder) {
-                    IndexTableBuilder.removeLeftovers(in: folder)
-                    let started = IndexTableBuilder(folder: folder, runLimit: policy.runRecords)
+                if heldEntries >= max(1, policy.minimumTableBlobs), let ready = place.prepare() {
+                    folder = ready
+                    let started = IndexTableBuilder(folder: ready, runLimit: policy.runRecords)
                     for item in held { try started.add(item.file, id: item.id) }
                     held = []
                     builder = started
                 }
             }
-            guard let builder else {
-                unlink(path)  // stale: a table that no longer matches must not be mapped later
+            guard let builder, let folder else {
+                // A stale table in the cache no longer matches and must not be mapped later.
+                if case let .cache(cacheFolder) = place { unlink("\(cacheFolder)/\(Self.indexTableName)") }
                 index.load(Self.live(held))
                 return
             }
+            let path = "\(folder)/\(Self.indexTableName)"
             let superseded = Set(builder.edges.map(\.1))
             try builder.finish(path: path, live: Set(builder.files).subtracting(superseded))
             index.load(table: try MappedIndexTable(path: path), extra: [])
         } catch is IndexTableError {
-            // The cache cannot be written or read back: hold the index in memory instead.
+            // The table cannot be written or read back: hold the index in memory instead.
             builder = nil
             try loadIndexInMemory(listed, reader: &reader)
         }
@@ -146,7 +164,7 @@ extension Repository {
 
     /// Creates the folder with a `CACHEDIR.TAG` (so that backup tools skip it) and touches
     /// its parent, as the cache's stale-folder cleanup expects; `false` when it cannot.
-    private static func prepareIndexFolder(_ folder: String) -> Bool {
+    fileprivate static func prepareIndexFolder(_ folder: String) -> Bool {
         let fm = FileManager.default
         do {
             try fm.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -182,6 +200,55 @@ private struct IndexFileReader {
             return nil
         } catch StorageError.notFound {
             return nil
+        }
+    }
+}
+
+/// Where `loadIndex` builds a table.
+private enum IndexTablePlace {
+    /// The repository's index cache folder: the table stays for later commands.
+    case cache(folder: String)
+    /// A private folder made under `root` for this command: removed once the table is mapped
+    /// (the mapping and its descriptor keep the unlinked file until the process ends).
+    case temporary(root: String)
+
+    /// The folder to build in, made ready; `nil` when it cannot be (the index stays in memory).
+    func prepare() -> String? {
+        switch self {
+        case let .cache(folder):
+            guard Repository.prepareIndexFolder(folder) else { return nil }
+            IndexTableBuilder.removeLeftovers(in: folder)
+            return folder
+        case let .temporary(root):
+            Self.removeLeftovers(in: root)
+            var template = Array("\(root)/\(Self.temporaryPrefix)XXXXXX".utf8CString)
+            return template.withUnsafeMutableBufferPointer { buffer -> String? in
+                guard let base = buffer.baseAddress, mkdtemp(base) != nil else { return nil }
+                return String(cString: base)
+            }
+        }
+    }
+
+    /// Called when the build is over, whether it succeeded or not.
+    func discard(_ folder: String) {
+        if case .temporary = self { try? FileManager.default.removeItem(atPath: folder) }
+    }
+
+    static let temporaryPrefix = "snap-index-"
+
+    /// Folders of builds that were killed before they could remove their own: a build takes
+    /// minutes, so one untouched for a day is left over. Others' folders are not ours to
+    /// remove (and a sticky `/tmp` refuses).
+    private static func removeLeftovers(in root: String) {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: root) else { return }
+        let limit = Date().addingTimeInterval(-86_400)
+        for name in names where name.hasPrefix(temporaryPrefix) {
+            let path = "\(root)/\(name)"
+            guard let attributes = try? fm.attributesOfItem(atPath: path),
+                  (attributes[.ownerAccountID] as? NSNumber)?.uint32Value == getuid(),
+                  let modified = attributes[.modificationDate] as? Date, modified < limit else { continue }
+            try? fm.removeItem(atPath: path)
         }
     }
 }

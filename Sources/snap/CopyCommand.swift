@@ -65,7 +65,12 @@ struct CopyCommand: ParsableCommand {
             let sourceBackend = try RepositoryLocation.backend(for: location, options: global.backendOptions)
             let source: Repository
             do {
-                source = try Repository.open(backend: sourceBackend, password: password, keyLimits: try global.keyLimits())
+                // The source has a cache of its own (its folder is named by its repository ID), so
+                // that its index is a mapped table as the destination's is.
+                let cacheRoot = global.cacheRoot(for: [location])
+                source = try Repository.open(backend: sourceBackend, password: password, keyLimits: try global.keyLimits(),
+                                             cacheRoot: cacheRoot, indexCacheRoot: global.indexRoot(cacheRoot: cacheRoot),
+                                             report: GlobalOptions.warn)
             } catch {
                 throw CLIError("cannot open the source repository \(sourceBackend.location): \(error)", exitCode: Exit.code(for: error))
             }

@@ -239,9 +239,21 @@ struct GlobalOptions: ParsableArguments {
     /// The cache root for this repository (docs/cache.md), created with its tag; `nil` when
     /// there is none (`--no-cache`, a repository only on local disks) or it cannot be made.
     func cacheRoot(warn: @Sendable (String) -> Void = Self.warn) throws -> String? {
+        cacheRoot(for: try replicaSpecs().map(\.location), warn: warn)
+    }
+
+    /// The cache root for a repository kept at `locations` (the source of `copy` too).
+    func cacheRoot(for locations: [String], warn: @Sendable (String) -> Void = Self.warn) -> String? {
         guard let dir = CacheLocation.root(disabled: noCache, explicit: cacheDirectory,
-                                           locations: try replicaSpecs().map(\.location), environment: environment) else { return nil }
+                                           locations: locations, environment: environment) else { return nil }
         return CacheLocation.prepare(dir, report: warn) ? dir : nil
+    }
+
+    /// Where the index table goes when there is no cache root (a repository only on local
+    /// disks): only the table is kept there. `nil` with `--no-cache` (the table is then built
+    /// in a temporary folder, see `IndexCachePolicy.temporaryRoot`).
+    func indexRoot(cacheRoot: String?) -> String? {
+        cacheRoot == nil ? CacheLocation.indexRoot(disabled: noCache, environment: environment) : nil
     }
 
     /// Prints a warning line on standard error.
@@ -264,7 +276,7 @@ struct GlobalOptions: ParsableArguments {
         let root = cache ? try cacheRoot(warn: warn) : nil
         // Without a cache (a local repository), only the index table of a large repository
         // is kept, created when first needed.
-        let indexRoot = cache && root == nil ? CacheLocation.indexRoot(disabled: noCache, environment: environment) : nil
+        let indexRoot = cache ? self.indexRoot(cacheRoot: root) : nil
         let hint = "; raise it with --max-key-memory"
         let quiet = self.quiet
         do {

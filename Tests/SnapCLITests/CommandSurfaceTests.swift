@@ -338,6 +338,27 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertTrue(wrong.stderr.contains("cannot open the source repository"), wrong.stderr)
     }
 
+    // The source of a copy has its own cache (so its index is a mapped table, not memory),
+    // in a folder named by the source's repository ID, beside the destination's.
+    func testCopyCachesTheSourceUnderItsOwnID() throws {
+        let repo = "\(work)/repo", other = "\(work)/other", cache = "\(work)/cache"
+        try snap.expect(0, ["-r", repo, "--no-cache", "backup", "\(work)/src"])
+        try snap.expect(0, ["init", "-r", other])
+        try "pw\n".write(toFile: "\(work)/pw", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["-r", other, "--cache-dir", cache, "copy", "--from-repo", repo, "--from-password-file", "\(work)/pw"])
+        let id = { (location: String) throws -> String in
+            let config = try self.snap.expect(0, ["-r", location, "--no-cache", "cat", "config"]).stdout
+            let object = try JSONSerialization.jsonObject(with: Data(config.utf8)) as? [String: Any]
+            return try XCTUnwrap(object?["id"] as? String)
+        }
+        let sourceID = try id(repo), destinationID = try id(other)
+        XCTAssertNotEqual(sourceID, destinationID)
+        let folders = Set(try FileManager.default.contentsOfDirectory(atPath: cache))
+        XCTAssertTrue(folders.isSuperset(of: [sourceID, destinationID]), "\(folders)")
+        XCTAssertFalse(try FileManager.default.contentsOfDirectory(atPath: "\(cache)/\(sourceID)/snapshots").isEmpty)
+        try snap.expect(0, ["-r", other, "--no-cache", "check"])
+    }
+
     // restic's SNAPSHOT:subfolder form in ls, dump, restore and diff.
     func testSnapshotSubfolderForm() throws {
         let repo = "\(work)/repo", src = "\(work)/src"

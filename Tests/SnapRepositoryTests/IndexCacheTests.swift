@@ -159,7 +159,7 @@ final class IndexCacheTests: XCTestCase {
         assertHolds(try reader(), exactly: packs)
     }
 
-    // Below the threshold, or without a folder, the index stays in memory and no table is written.
+    // Below the threshold the index stays in memory and no table is written.
     func testSmallRepositoriesStayInMemory() throws {
         let packs = [pack(10, first: 0)]
         try save(packs)
@@ -167,7 +167,31 @@ final class IndexCacheTests: XCTestCase {
         XCTAssertFalse(small.index.isMapped)
         assertHolds(small, exactly: packs)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appending(writer.config.id)))
-        try writer.loadIndex(policy: Self.smallPolicy())
+    }
+
+    // Without a cache folder (--no-cache) a large index is still a mapped table, built in a
+    // private temporary folder that is gone by the time loadIndex returns.
+    func testWithoutACacheFolderTheTableIsTemporary() throws {
+        let packs = (0..<4).map { pack(UInt64(10 + 2 * $0), first: UInt64($0) * 1000) }
+        try save(Array(packs[0..<2]))
+        try save(Array(packs[2...]))
+        let root = folder.appending("tmp")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: false)
+        var policy = Self.smallPolicy()
+        policy.temporaryRoot = root
+        try writer.loadIndex(policy: policy)
+        XCTAssertTrue(writer.index.isMapped)
+        assertHolds(writer, exactly: packs)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [], "nothing outlives the load")
+    }
+
+    // A temporary folder that cannot be made leaves the index in memory, and the command works.
+    func testWithoutAWritableTemporaryFolderTheIndexStaysInMemory() throws {
+        let packs = [pack(10, first: 0), pack(12, first: 1000)]
+        try save(packs)
+        var policy = Self.smallPolicy()
+        policy.temporaryRoot = folder.appending("missing/deeper")
+        try writer.loadIndex(policy: policy)
         XCTAssertFalse(writer.index.isMapped)
         assertHolds(writer, exactly: packs)
     }
