@@ -46,6 +46,7 @@ extension Repository {
     /// With a `cacheRoot`, the key file that opened the repository at this location last
     /// (`KeyHint`) is read and tried first, without listing `keys/`: a command against a
     /// remote repository then opens it with two requests (that key file and `config`).
+    /// Without one, a hint under `hintRoot` is read the same way but never written.
     ///
     /// - Parameters:
     ///   - keyLimits: the most memory and work one scrypt derivation may take.
@@ -55,6 +56,8 @@ extension Repository {
     ///     (a local repository keeps no copies of its files, but its index table is worth
     ///     keeping): `\(root)/\(repository ID)/blob-index/`. `nil` (and no `cacheRoot`): the
     ///     index is held in memory.
+    ///   - hintRoot: where the cache root would be, when the cache is not used (`--no-cache`):
+    ///     a key hint found there is tried first, and none is written.
     ///   - cachedKinds: the kinds of metadata the cache serves and keeps (all by default;
     ///     `check` asks for `[.data]`: tree packs only).
     ///   - report: told about trouble with the cache, for warning lines.
@@ -67,11 +70,13 @@ extension Repository {
     ///   keys open but that cannot be used; `.unsupportedVersion` for a newer config;
     ///   storage errors as the backend throws them.
     public static func open(backend: Backend, password: String, keyLimits: Scrypt.Limits = Scrypt.Limits(),
-                            cacheRoot: String? = nil, indexCacheRoot: String? = nil,
+                            cacheRoot: String? = nil, indexCacheRoot: String? = nil, hintRoot: String? = nil,
                             cachedKinds: Set<FileKind> = CachingBackend.cachedKinds,
                             report: @escaping @Sendable (String) -> Void = { _ in },
                             keySkipped: (SkippedKey) -> Void = { _ in }) throws -> Repository {
-        let hint = KeyHint(cacheRoot: cacheRoot, location: backend.location)
+        let hint = KeyHint(cacheRoot: cacheRoot ?? hintRoot, location: backend.location)
+        // Only a command that uses the cache writes into it.
+        let remember: (FileName) -> Void = { file in if cacheRoot != nil { hint?.remember(file) } }
         let context = OpeningContext(backend: backend, cacheRoot: cacheRoot, indexCacheRoot: indexCacheRoot,
                                      cachedKinds: cachedKinds, report: report)
         var refusedHint: FileName?
@@ -154,7 +159,7 @@ extension Repository {
                 if configDamage == nil { configDamage = error }
                 continue
             case let .opened(config):
-                hint?.remember(file)
+                remember(file)
                 return context.repository(keys: keys, config: config, keyFile: file)
             }
         }

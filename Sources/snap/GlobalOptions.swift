@@ -249,6 +249,12 @@ struct GlobalOptions: ParsableArguments {
         return CacheLocation.prepare(dir, report: warn) ? dir : nil
     }
 
+    /// The cache root `--no-cache` turned off, for its key hint only.
+    private func hintRootWithoutCache() throws -> String? {
+        CacheLocation.root(disabled: false, explicit: cacheDirectory, locations: try replicaSpecs().map(\.location),
+                           environment: environment)
+    }
+
     /// Where the index table goes when there is no cache root (a repository only on local
     /// disks): only the table is kept there. `nil` with `--no-cache` (the table is then built
     /// in a temporary folder, see `IndexCachePolicy.temporaryRoot`).
@@ -277,10 +283,14 @@ struct GlobalOptions: ParsableArguments {
         // Without a cache (a local repository), only the index table of a large repository
         // is kept, created when first needed.
         let indexRoot = cache ? self.indexRoot(cacheRoot: root) : nil
+        // --no-cache still reads the key hint where the cache would be (it holds a key file's
+        // name, no copy of repository data), and writes nothing there.
+        let hintRoot = noCache ? try hintRootWithoutCache() : nil
         let hint = "; raise it with --max-key-memory"
         let quiet = self.quiet
         do {
             return try Repository.open(backend: backend, password: try password(), keyLimits: limits, cacheRoot: root, indexCacheRoot: indexRoot,
+                                       hintRoot: hintRoot,
                                        cachedKinds: cachedKinds, report: warn) { key in
                 if !quiet { Output.error("warning: \(key)\(key.isAboveLimit ? hint : "")") }
             }

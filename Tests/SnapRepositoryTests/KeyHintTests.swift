@@ -34,6 +34,23 @@ final class KeyHintTests: XCTestCase {
         XCTAssertEqual(second.total, 2)
     }
 
+    // Without the cache (--no-cache), a hint under hintRoot is used but none is written.
+    func testHintRootIsReadButNeverWritten() throws {
+        let backend = MemoryBackend()
+        try makeRepository(on: backend, password: "pw")
+        let readOnly = { () throws -> RequestCounts in
+            let counting = CountingBackend(backend)
+            _ = try Repository.open(backend: counting, password: "pw", hintRoot: self.cacheRoot)
+            return counting.counts
+        }
+        XCTAssertEqual(try readOnly()[.list], 1, "no hint yet: keys/ is listed")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: cacheRoot), "nothing written")
+        _ = try open(backend, "pw")  // a command with the cache remembers the key
+        let counts = try readOnly()
+        XCTAssertEqual(counts[.list], 0, "the hint is read")
+        XCTAssertEqual(counts.total, 2, "the key file and the config")
+    }
+
     // init remembers the key it wrote: the first open lists nothing.
     func testInitRemembersItsKey() throws {
         let backend = MemoryBackend()
