@@ -58,6 +58,13 @@ public struct RestoreOptions: Sendable {
 /// and every blob is authenticated before it is written with `pwrite`. All-zero blocks
 /// are not written, so sparse files stay sparse. Folders get their metadata last.
 ///
+/// A folder gets its metadata (mode, owner, times) once the walk has left it and the batch
+/// holding its last entries is restored, deepest first, so that writing into it does not
+/// change its times; `--delete`'s removals inside it come before. Memory for folders thus
+/// grows with the tree's depth, not its size. A folder whose mode denies its owner search
+/// (no `u+x`) waits until the end, so that later hard links to files inside it can still
+/// reach them.
+///
 /// A write or create that fails with an error that would repeat (no space, quota,
 /// read-only file system, I/O error) stops the restore: the workers finish the blob in
 /// hand, nothing further is planned, and `RestoreResult.stopped` says where. A file that
@@ -88,8 +95,11 @@ public final class Restorer {
     /// Decodes trees on the planning thread (one decompression context, not one per folder).
     /// Reads the trees while planning.
     lazy var trees = TreeLoader(repository: repository)
-    /// Folders created, in creation order, for their metadata at the end.
+    /// Folders created, in creation order, whose metadata is not applied yet: those the walk
+    /// is still inside (at most the tree's depth) and those closed since the last batch.
     var folders: [PlannedEntry] = []
+    /// The most folders held at once (for tests of the bound).
+    private(set) var mostFoldersHeld = 0
     /// A folder that could not be created: what lies inside is skipped.
     var failedFolder: [UInt8]?
     /// Files created here get the group of a set-group-ID parent: then `chown` is never skipped.
@@ -145,12 +155,9 @@ public final class Restorer {
         var links = RestoredLinks(target: target)
         _ = try planDirectory(rootTree, snapshotPath: [], target: target, selected: includes == nil, exists: targetExists,
                               links: &links)
-        restoreBatch()
-        if !stopSignal.isRaised { carryOutDeletions() }
+        restoreBatch(inside: nil)
         result.unmatchedIncludes = includes?.unmatched ?? []
         result.unmatchedExcludes = excludes?.unmatched ?? []
-        // After a stop, folders keep the owner-only mode they were created with.
-        if !stopSignal.isRaised && !options.dryRun { applyFolderMetadata() }
         result.stopped = stopSignal.stop
         return result
     }
@@ -242,7 +249,7 @@ public final class Restorer {
             // folders planned before were settled when their walk returned: nothing planned
             // can be taken back, so a full batch can go. (Frames that captured a position in
             // `plan` before this point only use it when nothing below them was added.)
-            if plan.count >= options.batchSize { restoreBatch() }
+            if plan.count >= options.batchSize { restoreBatch(inside: entryTarget) }
         }
         if options.delete && exists && (selected || added) && !stopSignal.isRaised {
             planDeletions(in: tree, target: target, snapshotPath: snapshotPath, selected: selected)
@@ -260,22 +267,33 @@ public final class Restorer {
         return (matched, childMayMatch && isDirectory)
     }
 
-    /// Restores the planned entries and starts a new batch.
-    func restoreBatch() {
-        guard !plan.isEmpty else { return }
+    /// Restores the planned entries and starts a new batch; then carries out the deletions
+    /// planned so far (in folders the walk has left) and finishes the folders the walk has left.
+    ///
+    /// - Parameter position: the target path of the entry just planned (the walk is inside
+    ///   every folder above it); `nil` at the end of the walk.
+    func restoreBatch(inside position: [UInt8]?) {
         largestBatch = max(largestBatch, plan.count)
         if options.dryRun {
             for e in plan { count(e) }
             plan.removeAll(keepingCapacity: true)
+            carryOutDeletions()
             return
         }
-        createEntries()
-        let content = writeContent()
-        removeUnwritten(content.unwritten)
-        createDeferred(content)
-        applyMetadata(skipping: content.finished.union(content.unwritten))
-        if options.verify && !stopSignal.isRaised { verifyBatch(content) }
-        plan.removeAll(keepingCapacity: true)
+        if !plan.isEmpty {
+            createEntries()
+            let content = writeContent()
+            removeUnwritten(content.unwritten)
+            createDeferred(content)
+            applyMetadata(skipping: content.finished.union(content.unwritten))
+            if options.verify && !stopSignal.isRaised { verifyBatch(content) }
+            plan.removeAll(keepingCapacity: true)
+        }
+        // After a stop, folders keep the owner-only mode they were created with.
+        guard !stopSignal.isRaised else { return }
+        carryOutDeletions()
+        guard !stopSignal.isRaised else { return }
+        finishFolders(outside: position)
     }
 
     // MARK: Create
@@ -494,10 +512,23 @@ public final class Restorer {
         }
     }
 
-    /// Folders last and deepest first, so that writing into them does not change their
-    /// times and read-only folders stay writable until the end.
-    func applyFolderMetadata() {
-        for e in folders.reversed() { apply(e) }
+    /// Applies the metadata of the folders the walk has left (all of them at the end),
+    /// deepest first, so that nothing written into them afterwards changes their times and
+    /// read-only folders stay writable while they are filled.
+    ///
+    /// - Parameter position: the walk is inside every folder above this target path; `nil`: none.
+    func finishFolders(outside position: [UInt8]?) {
+        mostFoldersHeld = max(mostFoldersHeld, folders.count)
+        var open: [PlannedEntry] = []
+        var done: [PlannedEntry] = []
+        for e in folders {
+            let isOpen = position.map { $0.starts(with: e.target + [PathBytes.slash]) } ?? false
+            // No search permission for the owner: a later hard link could not reach its files.
+            let waits = position != nil && e.node.mode & UInt32(S_IXUSR) == 0
+            if isOpen || waits { open.append(e) } else { done.append(e) }
+        }
+        for e in done.reversed() { apply(e) }
+        folders = open
     }
 
     func apply(_ e: PlannedEntry) {

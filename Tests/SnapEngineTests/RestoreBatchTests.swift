@@ -72,4 +72,54 @@ final class RestoreBatchTests: XCTestCase {
         // three below it (g*/*/deep).
         XCTAssertLessThanOrEqual(manyRestorer.largestBatch, PathBytes.components(source).count + 3 + 2)
     }
+
+    // Folders get their metadata as the walk leaves them, batch by batch: a restore in batches
+    // of 2 gives every folder (read-only ones and those with hard links into them too) the
+    // mode and time of the source, while holding only the folders above the walk and those
+    // closed since the last batch, not all 50.
+    func testFoldersAreFinishedAsTheWalkLeavesThem() throws {
+        let f = try BackupFixture()
+        let source = f.sourcePath(Disk.bytes("src"))
+        try Disk.mkdir(source)
+        var folders: [[UInt8]] = []
+        for i in 0..<10 {
+            let group = PathBytes.join(source, Disk.bytes("g\(i)"))
+            try Disk.mkdir(group)
+            folders.append(group)
+            for j in 0..<4 {
+                let folder = PathBytes.join(group, Disk.bytes("f\(j)"))
+                try Disk.mkdir(folder)
+                folders.append(folder)
+                try Disk.write(PathBytes.join(folder, Disk.bytes("a.txt")), Array("\(i) \(j)\n".utf8))
+                try Disk.write(PathBytes.join(folder, Disk.bytes("b.bin")), seededBytes(count: 2_000, seed: UInt64(10 * i + j)))
+            }
+        }
+        // A hard link from a late folder to a file in an early one, which is read-only.
+        try Disk.link(PathBytes.join(source, Disk.bytes("g0/f0/a.txt")), PathBytes.join(source, Disk.bytes("g9/f3/link.txt")))
+        for (n, folder) in folders.enumerated().reversed() {
+            try Disk.setMtime(folder, seconds: 1_600_000_000 + 3_600 * n, nanoseconds: 123_000 * n)
+        }
+        try Disk.chmod(PathBytes.join(source, Disk.bytes("g0/f0")), 0o555)
+        try Disk.chmod(PathBytes.join(source, Disk.bytes("g0")), 0o750)
+        defer { try? Disk.chmod(PathBytes.join(source, Disk.bytes("g0/f0")), 0o755) }
+        let expected = try Disk.listing(source)
+        let backup = try f.backup([f.source("src")])
+        let tree = try XCTUnwrap(backup.snapshot.tree)
+
+        let reopened = try Repository.open(backend: LocalBackend(root: f.repositoryDirectory.path), password: testPassword)
+        try reopened.loadIndex()
+        var options = RestoreOptions(target: f.targetDirectory.path)
+        options.workers = 2
+        options.batchSize = 2
+        let restorer = Restorer(repository: reopened, tree: tree, options: options)
+        let result = try restorer.run()
+        XCTAssertTrue(result.succeeded, "\(result.errors)")
+        defer { try? Disk.chmod(f.restored(PathBytes.join(source, Disk.bytes("g0/f0"))), 0o755) }
+        assertSameListing(try Disk.listing(f.restored(source)), expected, "batches of 2")
+        XCTAssertEqual(try Disk.lstat(f.restored(PathBytes.join(source, Disk.bytes("g9/f3/link.txt")))).st_ino,
+                       try Disk.lstat(f.restored(PathBytes.join(source, Disk.bytes("g0/f0/a.txt")))).st_ino)
+        // The folders of the source path and src/g*/f*, plus those closed within one batch.
+        XCTAssertLessThanOrEqual(restorer.mostFoldersHeld, PathBytes.components(source).count + 2 + 3)
+        XCTAssertGreaterThan(folders.count, 3 * restorer.mostFoldersHeld)
+    }
 }
