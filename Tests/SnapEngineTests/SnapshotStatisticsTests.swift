@@ -42,5 +42,24 @@ final class SnapshotStatisticsTests: XCTestCase {
         let usage = try StatisticsCollector.usage(of: repository)
         XCTAssertEqual(usage.rawDataBytes, sizes[0] + sizes[1], "each content stored once")
         XCTAssertEqual(usage.packBytes, UInt64(try memory.list(.data).reduce(0) { $0 + $1.size }))
+        // The two snapshots use every stored blob (the same trees, each content once).
+        XCTAssertEqual(raw.totalBlobCount, usage.blobs)
+        XCTAssertEqual(raw.totalUncompressedSize, usage.rawBlobBytes)
+
+        // The same figures when the index is a mapped table (the used set then keeps a bit a blob).
+        let tables = try TemporaryDirectory(prefix: "snap-stats-table")
+        defer { tables.remove() }
+        let mapped = try Repository.open(backend: memory, password: testPassword, indexCacheRoot: tables.path)
+        var policy = IndexCachePolicy()
+        policy.minimumTableBlobs = 1
+        try mapped.loadIndex(policy: policy)
+        XCTAssertTrue(mapped.index.isMapped)
+        let collector = StatisticsCollector(repository: mapped, mode: .rawData)
+        for tree in trees { try collector.add(tree) }
+        let rawMapped = collector.result
+        XCTAssertEqual(rawMapped.totalBlobCount, raw.totalBlobCount)
+        XCTAssertEqual(rawMapped.totalSize, raw.totalSize)
+        XCTAssertEqual(rawMapped.totalUncompressedSize, raw.totalUncompressedSize)
+        XCTAssertEqual(rawMapped.totalFileCount, raw.totalFileCount)
     }
 }

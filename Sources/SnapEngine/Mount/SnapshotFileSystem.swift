@@ -35,7 +35,7 @@ public final class SnapshotFileSystem: Sendable {
         /// Blobs loaded ahead at once.
         public var readAheadWorkers = 4
         /// Entries of decoded trees kept in memory.
-        public var treeCacheEntries = 500_000
+        public var treeCacheEntries = 100_000
         /// Seconds after which the snapshot list is read again on any lookup.
         public var refreshInterval: Double = 30
         /// Seconds after which listing a folder of snapshots (`snapshots/`, `hosts/HOST/`…)
