@@ -56,7 +56,7 @@ public struct RestoreOptions: Sendable {
 /// back only when nothing below it was chosen). Within a batch, content is written
 /// pack by pack: each needed stretch of a pack is read once, by one of `workers` threads,
 /// and every blob is authenticated before it is written with `pwrite`. All-zero blocks
-/// are not written, so sparse files stay sparse. Folders get their metadata last.
+/// are not written, so sparse files stay sparse.
 ///
 /// A folder gets its metadata (mode, owner, times) once the walk has left it and the batch
 /// holding its last entries is restored, deepest first, so that writing into it does not

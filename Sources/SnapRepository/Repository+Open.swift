@@ -54,8 +54,9 @@ extension Repository {
     ///     this repository's copies go in a subfolder named by its ID. `nil`: no cache.
     ///   - indexCacheRoot: where the blob index's table file goes when there is no `cacheRoot`
     ///     (a local repository keeps no copies of its files, but its index table is worth
-    ///     keeping): `\(root)/\(repository ID)/blob-index/`. `nil` (and no `cacheRoot`): the
-    ///     index is held in memory.
+    ///     keeping): `\(root)/\(repository ID)/blob-index/`. `nil` (and no `cacheRoot`): a
+    ///     large index's table is built in a temporary folder for this command only
+    ///     (`IndexCachePolicy.temporaryRoot`).
     ///   - hintRoot: where the cache root would be, when the cache is not used (`--no-cache`):
     ///     a key hint found there is tried first, and none is written.
     ///   - cachedKinds: the kinds of metadata the cache serves and keeps (all by default;

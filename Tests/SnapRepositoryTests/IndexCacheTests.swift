@@ -177,12 +177,17 @@ final class IndexCacheTests: XCTestCase {
         try save(Array(packs[2...]))
         let root = folder.appending("tmp")
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: false)
+        // Left by builds that were killed: one a day old is removed, a recent one (a build
+        // running now) is not.
+        let fm = FileManager.default
+        for name in ["snap-index-old", "snap-index-now"] { try fm.createDirectory(atPath: "\(root)/\(name)", withIntermediateDirectories: false) }
+        try fm.setAttributes([.modificationDate: Date().addingTimeInterval(-2 * 86_400)], ofItemAtPath: "\(root)/snap-index-old")
         var policy = Self.smallPolicy()
         policy.temporaryRoot = root
         try writer.loadIndex(policy: policy)
         XCTAssertTrue(writer.index.isMapped)
         assertHolds(writer, exactly: packs)
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: root), [], "nothing outlives the load")
+        XCTAssertEqual(try fm.contentsOfDirectory(atPath: root), ["snap-index-now"], "nothing of this load outlives it")
     }
 
     // A temporary folder that cannot be made leaves the index in memory, and the command works.
