@@ -4,21 +4,15 @@ import SnapCore
 import SnapEngine
 import SnapRepository
 import SnapStorage
+import SnapTestSupport
 
 /// Storage whose `data/` listing leaves out chosen packs, as if a prune had deleted them
 /// while a backup's lock could not be refreshed; reads still work.
-private final class PackHidingBackend: Backend {
-    let inner: any Backend
+private final class PackHidingBackend: ForwardingBackend, @unchecked Sendable {
     let hidden = Mutex<Set<String>>([])
-    init(_ inner: any Backend) { self.inner = inner }
-    var location: String { inner.location }
-    func write(_ file: FileName, data: [UInt8]) throws { try inner.write(file, data: data) }
-    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try inner.read(file, range: range) }
-    func stat(_ file: FileName) throws -> FileInfo { try inner.stat(file) }
-    func delete(_ file: FileName) throws { try inner.delete(file) }
-    func list(_ kind: FileKind) throws -> [FileInfo] {
+    override func list(_ kind: FileKind) throws -> [FileInfo] {
         let hidden = self.hidden.withLock { $0 }
-        return try inner.list(kind).filter { kind != .data || !hidden.contains($0.file.name) }
+        return try base.list(kind).filter { kind != .data || !hidden.contains($0.file.name) }
     }
 }
 

@@ -7,26 +7,20 @@ import SnapStorage
 import SnapTestSupport
 
 /// Counts lists and reads per kind of file that reach the backend it wraps.
-private final class KindCountingBackend: Backend {
-    let base: Backend
+private final class KindCountingBackend: ForwardingBackend, @unchecked Sendable {
     private let counts = Mutex<[String: Int]>([:])
-    init(_ base: Backend) { self.base = base }
-    var location: String { base.location }
 
     func count(_ what: String) -> Int { counts.withLock { $0[what] ?? 0 } }
     private func add(_ what: String) { counts.withLock { $0[what, default: 0] += 1 } }
 
-    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
-    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
+    override func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
         add("read \(file.kind.rawValue)")
         return try base.read(file, range: range)
     }
-    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
-    func list(_ kind: FileKind) throws -> [FileInfo] {
+    override func list(_ kind: FileKind) throws -> [FileInfo] {
         add("list \(kind.rawValue)")
         return try base.list(kind)
     }
-    func delete(_ file: FileName) throws { try base.delete(file) }
 }
 
 final class CheckRequestTests: XCTestCase {

@@ -221,19 +221,16 @@ final class LockFaultTests: XCTestCase {
 
 /// A backend whose storage clock is `storageAhead` seconds ahead of this host's: `stat`
 /// reports files as written then. Stands for a host whose own clock is that far behind.
-final class StorageClockBackend: Backend {
-    private let base: Backend
+final class StorageClockBackend: ForwardingBackend, @unchecked Sendable {
     private let shift: Double
 
-    init(_ base: Backend, storageAhead: Double) { self.base = base; shift = storageAhead }
+    init(_ base: Backend, storageAhead: Double) {
+        shift = storageAhead
+        super.init(base)
+    }
 
-    var location: String { base.location }
-    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
-    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
-    func stat(_ file: FileName) throws -> FileInfo {
+    override func stat(_ file: FileName) throws -> FileInfo {
         let info = try base.stat(file)
         return FileInfo(file: file, size: info.size, modified: WallClock.seconds + shift)
     }
-    func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind) }
-    func delete(_ file: FileName) throws { try base.delete(file) }
 }

@@ -321,18 +321,14 @@ final class BlobSaverTests: XCTestCase {
 }
 
 /// A memory backend whose staged files (packs being assembled) come from `stage`, counted.
-private final class StagingBackend: Backend, @unchecked Sendable {
-    private let base = MemoryBackend()
+private final class StagingBackend: ForwardingBackend, @unchecked Sendable {
     private let stage: () throws -> StagedFile
     let stagedFiles = Mutex(0)
-    init(stage: @escaping () throws -> StagedFile = StagedFile.temporary) { self.stage = stage }
-    var location: String { base.location }
-    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
-    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
-    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
-    func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind) }
-    func delete(_ file: FileName) throws { try base.delete(file) }
-    func makeStagedFile() throws -> StagedFile {
+    init(stage: @escaping () throws -> StagedFile = StagedFile.temporary) {
+        self.stage = stage
+        super.init(MemoryBackend())
+    }
+    override func makeStagedFile() throws -> StagedFile {
         stagedFiles.withLock { $0 += 1 }
         return try stage()
     }

@@ -69,20 +69,20 @@ func flipBit(_ backend: MemoryBackend, _ file: FileName, at position: Int) {
 }
 
 /// A memory backend that remembers the order of its writes.
-final class RecordingBackend: Backend {
-    let inner = MemoryBackend(location: "recording:")
+final class RecordingBackend: ForwardingBackend, @unchecked Sendable {
+    let inner: MemoryBackend
     private let log = Mutex<[FileName]>([])
-    var location: String { inner.location }
+
+    init() {
+        inner = MemoryBackend(location: "recording:")
+        super.init(inner)
+    }
 
     /// Every file written so far, in order.
     var writes: [FileName] { log.withLock { $0 } }
 
-    func write(_ file: FileName, data: [UInt8]) throws {
-        try inner.write(file, data: data)
+    override func write(_ file: FileName, data: [UInt8]) throws {
+        try base.write(file, data: data)
         log.withLock { $0.append(file) }
     }
-    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try inner.read(file, range: range) }
-    func stat(_ file: FileName) throws -> FileInfo { try inner.stat(file) }
-    func list(_ kind: FileKind) throws -> [FileInfo] { try inner.list(kind) }
-    func delete(_ file: FileName) throws { try inner.delete(file) }
 }

@@ -7,21 +7,21 @@ import Synchronization
 import XCTest
 
 /// Counts the whole-file reads that reach the backend it wraps.
-private final class CountingBackend: Backend {
-    let base = MemoryBackend()
+private final class CountingBackend: ForwardingBackend, @unchecked Sendable {
+    let memory: MemoryBackend
     private let counts = Mutex<[FileName: Int]>([:])
-    var location: String { base.location }
+
+    init() {
+        memory = MemoryBackend()
+        super.init(memory)
+    }
 
     func reads(of file: FileName) -> Int { counts.withLock { $0[file] ?? 0 } }
 
-    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
-    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
+    override func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
         counts.withLock { $0[file, default: 0] += 1 }
         return try base.read(file, range: range)
     }
-    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
-    func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind) }
-    func delete(_ file: FileName) throws { try base.delete(file) }
 }
 
 final class CachingBackendTests: XCTestCase {
@@ -68,7 +68,7 @@ final class CachingBackendTests: XCTestCase {
         let bytes = seededBytes(count: 5000, seed: 2)
         let file = FileName(.snapshots, Hex.encode(SHA256.hash(bytes)))
         try cached().writeMetadata(file, data: bytes)
-        XCTAssertEqual(try remote.base.read(file), bytes, "the repository has the file")
+        XCTAssertEqual(try remote.memory.read(file), bytes, "the repository has the file")
         XCTAssertEqual(try cached().readMetadata(file, isValid: matchesName(file)), bytes)
         XCTAssertEqual(remote.reads(of: file), 0)
     }
@@ -81,7 +81,7 @@ final class CachingBackendTests: XCTestCase {
         let staged = try cache.makeStagedFile()
         try staged.append(bytes)
         try cache.writeMetadata(file, staged: staged)
-        XCTAssertEqual(try remote.base.read(file), bytes, "the repository has the file")
+        XCTAssertEqual(try remote.memory.read(file), bytes, "the repository has the file")
         XCTAssertEqual(try cached().readMetadata(file, isValid: matchesName(file)), bytes)
         XCTAssertEqual(remote.reads(of: file), 0)
 
@@ -89,7 +89,7 @@ final class CachingBackendTests: XCTestCase {
         let other = try cache.makeStagedFile()
         try other.append(bytes)
         try cache.write(plain, staged: other)
-        XCTAssertEqual(try remote.base.read(plain), bytes)
+        XCTAssertEqual(try remote.memory.read(plain), bytes)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(cacheFolder)/data/\(plain.name.prefix(2))/\(plain.name)"))
     }
 
@@ -185,7 +185,7 @@ final class CachingBackendTests: XCTestCase {
     // Bytes that fail the caller's check are returned (for the caller to report) but never kept.
     func testInvalidDownloadIsNotKept() throws {
         let (file, _) = try stored(.index, seed: 5)
-        remote.base.tamper(file) { $0[0] ^= 0xff }
+        remote.memory.tamper(file) { $0[0] ^= 0xff }
         _ = try cached().readMetadata(file, isValid: matchesName(file))
         XCTAssertFalse(try LocalBackend(root: cacheFolder).exists(file))
     }

@@ -32,30 +32,21 @@ final class Warnings: Sendable {
 }
 
 /// Records the writes and deletes that reach a backend, in order.
-final class RecordingBackend: Backend {
+final class RecordingBackend: ForwardingBackend, @unchecked Sendable {
     enum Event: Equatable { case write(FileName), delete(FileName) }
 
-    private let base: Backend
     private let log = Mutex<[Event]>([])
-
-    init(_ base: Backend) { self.base = base }
 
     var events: [Event] { log.withLock { $0 } }
     var writes: [FileName] { events.compactMap { if case let .write(f) = $0 { return f } else { return nil } } }
     var deletes: [FileName] { events.compactMap { if case let .delete(f) = $0 { return f } else { return nil } } }
 
-    var location: String { base.location }
-
-    func write(_ file: FileName, data: [UInt8]) throws {
+    override func write(_ file: FileName, data: [UInt8]) throws {
         try base.write(file, data: data)
         log.withLock { $0.append(.write(file)) }
     }
 
-    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
-    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
-    func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind) }
-
-    func delete(_ file: FileName) throws {
+    override func delete(_ file: FileName) throws {
         try base.delete(file)
         log.withLock { $0.append(.delete(file)) }
     }

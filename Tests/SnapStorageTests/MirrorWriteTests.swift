@@ -3,15 +3,8 @@ import SnapStorage
 import SnapTestSupport
 
 /// A backend whose listings are empty, as if taken just before a concurrent write landed.
-private final class StaleListing: Backend {
-    private let base: Backend
-    init(_ base: Backend) { self.base = base }
-    var location: String { base.location }
-    func write(_ file: FileName, data: [UInt8]) throws { try base.write(file, data: data) }
-    func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] { try base.read(file, range: range) }
-    func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
-    func list(_ kind: FileKind) throws -> [FileInfo] { [] }
-    func delete(_ file: FileName) throws { try base.delete(file) }
+private final class StaleListing: ForwardingBackend, @unchecked Sendable {
+    override func list(_ kind: FileKind) throws -> [FileInfo] { [] }
 }
 
 final class MirrorWriteTests: XCTestCase {
