@@ -67,9 +67,9 @@ struct CopyCommand: ParsableCommand {
             do {
                 // The source has a cache of its own (its folder is named by its repository ID), so
                 // that its index is a mapped table as the destination's is.
-                let cacheRoot = global.cacheRoot(for: [location])
+                let folders = global.localFolders(for: [location])
                 source = try Repository.open(backend: sourceBackend, password: password, keyLimits: try global.keyLimits(),
-                                             cacheRoot: cacheRoot, indexCacheRoot: global.indexRoot(cacheRoot: cacheRoot),
+                                             cacheRoot: folders.cache, indexCacheRoot: folders.index, hintRoot: folders.hint,
                                              report: GlobalOptions.warn)
             } catch {
                 throw CLIError("cannot open the source repository \(sourceBackend.location): \(error)", exitCode: Exit.code(for: error))

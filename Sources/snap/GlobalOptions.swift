@@ -242,24 +242,34 @@ struct GlobalOptions: ParsableArguments {
         cacheRoot(for: try replicaSpecs().map(\.location), warn: warn)
     }
 
-    /// The cache root for a repository kept at `locations` (the source of `copy` too).
-    func cacheRoot(for locations: [String], warn: @Sendable (String) -> Void = Self.warn) -> String? {
+    /// The cache root for a repository kept at `locations`, created with its tag; `nil` as above.
+    private func cacheRoot(for locations: [String], warn: @Sendable (String) -> Void = Self.warn) -> String? {
         guard let dir = CacheLocation.root(disabled: noCache, explicit: cacheDirectory,
                                            locations: locations, environment: environment) else { return nil }
         return CacheLocation.prepare(dir, report: warn) ? dir : nil
     }
 
-    /// The cache root `--no-cache` turned off, for its key hint only.
-    private func hintRootWithoutCache() throws -> String? {
-        CacheLocation.root(disabled: false, explicit: cacheDirectory, locations: try replicaSpecs().map(\.location),
-                           environment: environment)
+    /// Where a repository kept at `locations` keeps what it keeps on this machine
+    /// (docs/cache.md), as `Repository.open` takes it.
+    struct LocalFolders {
+        /// The metadata cache; `nil` with `--no-cache` or for a repository only on local disks.
+        var cache: String?
+        /// Where the index table goes when there is no cache (a repository only on local disks);
+        /// `nil` with `--no-cache`, when the table is built in a temporary folder instead.
+        var index: String?
+        /// Where `--no-cache` still reads the key hint (a key file's name, no copy of
+        /// repository data); nothing is written there.
+        var hint: String?
     }
 
-    /// Where the index table goes when there is no cache root (a repository only on local
-    /// disks): only the table is kept there. `nil` with `--no-cache` (the table is then built
-    /// in a temporary folder, see `IndexCachePolicy.temporaryRoot`).
-    func indexRoot(cacheRoot: String?) -> String? {
-        cacheRoot == nil ? CacheLocation.indexRoot(disabled: noCache, environment: environment) : nil
+    /// The local folders of a repository kept at `locations` (this one's, or `copy`'s source).
+    /// - Parameter cache: `false` for a command that judges the repository itself (`repair`).
+    func localFolders(for locations: [String], cache: Bool = true) -> LocalFolders {
+        let root = cache ? cacheRoot(for: locations) : nil
+        return LocalFolders(
+            cache: root,
+            index: cache && root == nil ? CacheLocation.indexRoot(disabled: noCache, environment: environment) : nil,
+            hint: noCache ? CacheLocation.root(disabled: false, explicit: cacheDirectory, locations: locations, environment: environment) : nil)
     }
 
     /// Prints a warning line on standard error.
@@ -279,18 +289,12 @@ struct GlobalOptions: ParsableArguments {
         for spec in try replicaSpecs() { try RepositoryLocation.checkLocal(spec.location) }
         let backend = try backend()
         let warn = Self.warn
-        let root = cache ? try cacheRoot(warn: warn) : nil
-        // Without a cache (a local repository), only the index table of a large repository
-        // is kept, created when first needed.
-        let indexRoot = cache ? self.indexRoot(cacheRoot: root) : nil
-        // --no-cache still reads the key hint where the cache would be (it holds a key file's
-        // name, no copy of repository data), and writes nothing there.
-        let hintRoot = noCache ? try hintRootWithoutCache() : nil
+        let folders = localFolders(for: try replicaSpecs().map(\.location), cache: cache)
         let hint = "; raise it with --max-key-memory"
         let quiet = self.quiet
         do {
-            return try Repository.open(backend: backend, password: try password(), keyLimits: limits, cacheRoot: root, indexCacheRoot: indexRoot,
-                                       hintRoot: hintRoot,
+            return try Repository.open(backend: backend, password: try password(), keyLimits: limits, cacheRoot: folders.cache,
+                                       indexCacheRoot: folders.index, hintRoot: folders.hint,
                                        cachedKinds: cachedKinds, report: warn) { key in
                 if !quiet { Output.error("warning: \(key)\(key.isAboveLimit ? hint : "")") }
             }
