@@ -8,6 +8,7 @@ func snapCurlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ coun
     guard let data, let context else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
     let n = size * count
+    if sink.body.isEmpty { sink.bodyStarts(with: n) }
     data.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
     return n
 }

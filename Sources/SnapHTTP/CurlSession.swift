@@ -58,6 +58,7 @@ final class EasyHandle: @unchecked Sendable {
 
     func perform(_ t: Transfer, caBundle: String?) throws -> TransferResult {
         let sink = ResponseSink()
+        sink.requestedLength = t.range?.count
         let unmanaged = Unmanaged.passRetained(sink)
         defer { unmanaged.release() }
         var headerList: UnsafeMutablePointer<curl_slist>?
@@ -210,6 +211,23 @@ final class ResponseSink {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
     var errorText = ""
+    /// The body's size where the request fixes it (a ranged read), for protocols whose
+    /// responses carry no `Content-Length` (SFTP).
+    var requestedLength: Int?
+
+    /// The most `bodyStarts` reserves: the largest pack a repository may have (1 GiB), so that
+    /// a header cannot make snap reserve more than any legitimate read needs.
+    static let largestReservation = 1 << 30
+
+    /// Called with the first bytes of a body: reserves the whole body at once when its size
+    /// is announced (`Content-Length`, else the requested range). Appending a 16 MiB pack to
+    /// a growing array would copy it through buffers of 1, 2, 4, 8 and 16 MiB and hold two of
+    /// them at once at each step, which showed in the peak memory of remote restores.
+    func bodyStarts(with count: Int) {
+        let announced = headers["content-length"].flatMap { Int($0) } ?? requestedLength
+        guard let announced, announced > count, announced <= Self.largestReservation else { return }
+        body.reserveCapacity(announced)
+    }
 }
 
 /// Feeds an upload read from a file to libcurl's read and seek callbacks.
