@@ -1,6 +1,7 @@
 import SnapCompression
 import SnapCore
 import SnapCrypto
+import Synchronization
 
 /// Turns stored blob ciphertext back into verified plaintext.
 ///
@@ -48,5 +49,22 @@ public final class BlobDecoder {
         }
         guard ids.id(of: plaintext) == entry.id else { throw damaged("content does not match its ID") }
         return plaintext
+    }
+}
+
+/// Decoders lent to whichever thread needs one, so that code called from many threads
+/// (tree loading) makes a decoder per thread at most, not one per blob: a decoder owns a zstd
+/// context and derives a key per pack. Thread-safe.
+public final class BlobDecoderPool: Sendable {
+    private let keys: MasterKeys
+    private let idle = Mutex<[UncheckedBox<BlobDecoder>]>([])
+
+    public init(keys: MasterKeys) { self.keys = keys }
+
+    /// Calls `body` with a decoder no other thread uses meanwhile.
+    public func withDecoder<T>(_ body: (BlobDecoder) throws -> T) throws -> T {
+        let lent = try idle.withLock { $0.popLast() } ?? UncheckedBox(BlobDecoder(keys: keys))
+        defer { idle.withLock { $0.append(lent) } }
+        return try body(lent.value)
     }
 }

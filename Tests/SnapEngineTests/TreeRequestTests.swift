@@ -74,6 +74,29 @@ final class TreeRequestTests: XCTestCase {
         XCTAssertLessThanOrEqual(counting.counts[.read] - before, treePacks)
     }
 
+    // Trees are kept sealed and opened only when asked for: loading the root reads its whole
+    // pack but opens the root alone; a subtree from that pack then costs no read, and one
+    // taken with `keep: false` is gone from the cache (its pack is read again).
+    func testTreesAreOpenedOnlyWhenAskedFor() throws {
+        let counting = CountingBackend(fixture.backend)
+        let (repository, treePacks, treeBlobs) = try reader(over: counting)
+        XCTAssertEqual(treePacks, 1, "the fixture's trees share one pack")
+        XCTAssertGreaterThan(treeBlobs, Self.folders * Self.folders)
+        let loader = TreeLoader(repository: repository)
+        let root = try loader.tree(tree)
+        XCTAssertEqual(loader.packsRead, 1)
+        XCTAssertEqual(loader.treesOpened, 1)
+        let reads = counting.counts[.read]
+        let sub = try XCTUnwrap(root.nodes.first { $0.type == .directory }?.subtree)
+        let subtree = try loader.tree(sub, keep: false)
+        XCTAssertFalse(subtree.nodes.isEmpty)
+        XCTAssertEqual(loader.treesOpened, 2)
+        XCTAssertEqual(counting.counts[.read], reads, "the subtree came from the pack read for the root")
+        XCTAssertEqual(try loader.tree(sub), subtree)
+        XCTAssertEqual(loader.packsRead, 2, "taken with keep: false, the subtree was no longer cached")
+        XCTAssertEqual(loader.treesOpened, 3)
+    }
+
     // A cache that keeps tree packs (as `snap check` uses it) answers the second check.
     func testCheckReadsTreePacksFromTheCache() throws {
         let cache = try TemporaryDirectory(prefix: "snap-tree-cache")

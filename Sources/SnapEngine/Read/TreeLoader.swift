@@ -7,30 +7,35 @@ import Synchronization
 /// one per folder (one request per folder took minutes against an object store).
 ///
 /// A tree that is not cached is read with every other tree of its pack
-/// (`Repository.loadTrees(ofPack:)`: one request, or none when the metadata cache has a
+/// (`Repository.loadSealedTrees(ofPack:)`: one request, or none when the metadata cache has a
 /// copy); `prefetch` reads the packs of many trees at once, on up to `Options.workers`
 /// threads (the backend's `--connections` limit caps them too). Packs larger than
 /// `Repository.largestTreePackReadWhole`, packs that cannot be read whole, and trees a pack
 /// did not yield are read one blob at a time with `Repository.loadBlob`, which gives the
 /// precise error.
 ///
-/// Memory: the decoded trees held stay below `Options.cacheBytes` of plaintext (64 MiB by
-/// default; the oldest are dropped first), except that the trees of the packs read last are
-/// kept whole, plus the packs being read (one per worker). A tree dropped and needed again
-/// costs one more read of its pack.
+/// Trees are cached sealed, as their packs hold them, and decrypted, decompressed and
+/// verified each time they are handed out: sealed they take about a fifth of the memory (the
+/// decoded trees of the packs being read once took ~90 MB of a million-file walk's peak),
+/// and a tree that is never asked for is never decoded. Callers use most trees once.
+///
+/// Memory: the sealed trees held stay below `Options.cacheBytes` (32 MiB by default, the
+/// oldest dropped first), except that the trees of the packs read last are kept whole, plus
+/// the packs being read (one per worker). A tree dropped and needed again costs one more
+/// read of its pack.
 /// Thread-safe.
 public final class TreeLoader: Sendable {
     /// Limits of a loader.
     public struct Options: Sendable {
-        /// Bytes of decoded trees kept at most.
-        public var cacheBytes = 64 << 20
+        /// Bytes of sealed trees kept at most.
+        public var cacheBytes = 32 << 20
         /// Packs read at once by `prefetch`.
         public var workers = 5
         public init() {}
     }
 
     private struct State {
-        var trees: [BlobID: [UInt8]] = [:]
+        var trees: [BlobID: SealedTree] = [:]
         /// Insertion order, for dropping the oldest; `head` is the first live position.
         var order: [BlobID] = []
         var head = 0
@@ -39,19 +44,26 @@ public final class TreeLoader: Sendable {
         var unusable: Set<PackID> = []
         /// Packs read whole, and how often (tests, statistics).
         var packsRead = 0
+        /// Sealed trees opened (tests).
+        var treesOpened = 0
     }
 
     private let repository: Repository
     private let options: Options
     private let state = Mutex(State())
+    private let decoders: BlobDecoderPool
 
     public init(repository: Repository, options: Options = Options()) {
         self.repository = repository
         self.options = options
+        decoders = BlobDecoderPool(keys: repository.keys)
     }
 
     /// The number of packs read whole so far.
     public var packsRead: Int { state.withLock { $0.packsRead } }
+
+    /// The number of trees opened from sealed copies so far (each time one is handed out).
+    public var treesOpened: Int { state.withLock { $0.treesOpened } }
 
     /// The decoded tree `id`.
     ///
@@ -69,12 +81,21 @@ public final class TreeLoader: Sendable {
 
     /// The plaintext of tree blob `id`, from the cache or its pack read whole, else read alone.
     public func blob(_ id: BlobID, keep: Bool = true) throws -> [UInt8] {
-        if let cached = cached(id, keep: keep) { return cached }
-        if let pack = packToRead(for: id), let trees = fetch(pack) {
+        var sealed = cached(id, keep: keep)
+        if sealed == nil, let pack = packToRead(for: id), let trees = fetch(pack) {
             store(trees, except: keep ? nil : id)
-            if let found = trees.first(where: { $0.id == id }) { return found.plaintext }
+            sealed = trees.first { $0.entry.id == id }
             // The pack did not yield it (damaged, or the index is wrong): read its blobs alone.
-            state.withLock { _ = $0.unusable.insert(pack) }
+            if sealed == nil { state.withLock { _ = $0.unusable.insert(pack) } }
+        }
+        if let sealed {
+            if let plaintext = try? decoders.withDecoder({ try sealed.open(with: $0) }) {
+                state.withLock { $0.treesOpened += 1 }
+                return plaintext
+            }
+            // Damaged in this copy of the pack: read alone, the blob gives the precise error,
+            // or comes from a mirror's next replica.
+            forget(id)
         }
         return try repository.loadBlob(id)
     }
@@ -92,14 +113,20 @@ public final class TreeLoader: Sendable {
 
     private func isCached(_ id: BlobID) -> Bool { state.withLock { $0.trees[id] != nil } }
 
-    private func cached(_ id: BlobID, keep: Bool) -> [UInt8]? {
+    private func cached(_ id: BlobID, keep: Bool) -> SealedTree? {
         state.withLock { s in
-            guard let bytes = s.trees[id] else { return nil }
+            guard let tree = s.trees[id] else { return nil }
             if !keep {
                 s.trees[id] = nil
-                s.bytes -= bytes.count
+                s.bytes -= tree.bytes.count
             }
-            return bytes
+            return tree
+        }
+    }
+
+    private func forget(_ id: BlobID) {
+        state.withLock { s in
+            if let tree = s.trees.removeValue(forKey: id) { s.bytes -= tree.bytes.count }
         }
     }
 
@@ -119,9 +146,9 @@ public final class TreeLoader: Sendable {
     }
 
     /// The trees of `pack`, read whole; `nil` (and the pack marked unusable) when it cannot be.
-    private func fetch(_ pack: PackID) -> [(id: BlobID, plaintext: [UInt8])]? {
+    private func fetch(_ pack: PackID) -> [SealedTree]? {
         do {
-            let trees = try repository.loadTrees(ofPack: pack, decoder: try BlobDecoder(keys: repository.keys))
+            let trees = try repository.loadSealedTrees(ofPack: pack)
             state.withLock { $0.packsRead += 1 }
             return trees
         } catch {
@@ -131,20 +158,20 @@ public final class TreeLoader: Sendable {
     }
 
     /// Caches `trees` (but `except`), dropping the oldest beyond `options.cacheBytes`.
-    private func store(_ trees: [(id: BlobID, plaintext: [UInt8])], except: BlobID? = nil) {
+    private func store(_ trees: [SealedTree], except: BlobID? = nil) {
         let limit = options.cacheBytes
         state.withLock { s in
             // The trees just read are kept even beyond the limit: they are about to be used.
             let batch = s.order.count
-            for (id, plaintext) in trees where id != except && s.trees[id] == nil {
-                s.trees[id] = plaintext
-                s.order.append(id)
-                s.bytes += plaintext.count
+            for tree in trees where tree.entry.id != except && s.trees[tree.entry.id] == nil {
+                s.trees[tree.entry.id] = tree
+                s.order.append(tree.entry.id)
+                s.bytes += tree.bytes.count
             }
             while s.bytes > limit, s.head < batch {
                 let oldest = s.order[s.head]
                 s.head += 1
-                if let dropped = s.trees.removeValue(forKey: oldest) { s.bytes -= dropped.count }
+                if let dropped = s.trees.removeValue(forKey: oldest) { s.bytes -= dropped.bytes.count }
             }
             // Trees taken with `keep: false` leave stale IDs in `order`; compact now and then.
             if s.head > 4096 && s.head * 2 > s.order.count {
