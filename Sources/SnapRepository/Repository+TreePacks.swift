@@ -9,9 +9,9 @@ extension Repository {
 
     /// Reads the whole of `pack` in one request, checks its bytes against its name, reads
     /// its header from those bytes, and returns its tree blobs still sealed (`SealedTree`),
-    /// to be opened when they are used: a tree pack's trees decoded take several times the
-    /// pack's size (zstd shrinks trees about fivefold), and a walk that stops early, or
-    /// needs one folder of a pack, never decodes the rest.
+    /// to be opened when they are used: a tree pack's trees decoded take more than the
+    /// pack's size (zstd shrinks trees), and a walk that stops early, or needs one folder
+    /// of a pack, never decodes the rest.
     ///
     /// The pack is read with `readMetadata`, so a metadata cache answers from, and keeps, a
     /// copy whose bytes hash to the pack's name; a mirror tries its next replica when a copy
