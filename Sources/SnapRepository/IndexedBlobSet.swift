@@ -42,7 +42,10 @@ public struct IndexedBlobSet {
 
     private mutating func flush() {
         guard !deferred.isEmpty else { return }
-        let batch = deferred.sorted()
+        // Sorted in place and handed over, so that no sorted copy (32 MiB at the limit) sits
+        // beside the batch.
+        deferred.sort()
+        let batch = deferred
         deferred = []
         for raw in batch { insert(BlobID(raw: raw)) }
     }
