@@ -67,6 +67,27 @@ final class DumpArchiveTests: XCTestCase {
         }
     }
 
+    // In tar, the further name of a hard-linked file is a link member naming the first, and a
+    // file with one link is a plain member (only names a link may point to are remembered).
+    func testTarKeepsHardLinksAsLinks() throws {
+        let f = try BackupFixture()
+        let source = f.sourcePath(Disk.bytes("links"))
+        try Disk.mkdir(source)
+        try Disk.write(PathBytes.join(source, Disk.bytes("a")), Array("shared\n".utf8))
+        try Disk.write(PathBytes.join(source, Disk.bytes("single")), Array("one\n".utf8))
+        XCTAssertEqual(link(f.source("links/a"), f.source("links/b")), 0)
+        let backup = try f.backup([f.source("links")])
+        let archive = f.targetDirectory.appending("links.tar")
+        _ = try dump(f, backup.snapshot.tree, source, format: .tar, to: archive)
+        let listing = try runTool("/bin/tar", ["-tvf", archive])
+        XCTAssertEqual(listing.status, 0)
+        let lines = listing.stdout.split(separator: "\n").map(String.init)
+        let name = String(PathBytes.display(source).dropFirst())
+        XCTAssertTrue(lines.contains { $0.hasPrefix("h") && $0.hasSuffix("\(name)/b link to \(name)/a") }, listing.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("-") && $0.hasSuffix("\(name)/a") }, listing.stdout)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("-") && $0.hasSuffix("\(name)/single") }, listing.stdout)
+    }
+
     // A file with 8 MiB of zeros inside and 4 MiB at the end, and a file of zeros only: GNU
     // tar and bsdtar extract the same bytes as holes (far fewer blocks than the size).
     func testSparseTarExtractsWithHoles() throws {

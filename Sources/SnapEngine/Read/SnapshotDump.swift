@@ -19,7 +19,8 @@ public enum DumpError: Error, CustomStringConvertible {
 /// stays bounded: content is read ahead in windows of 32 MiB (`SequentialBlobs`: few,
 /// large requests rather than one per blob), one shared by the small files of a batch of
 /// entries taken from the walk (until their content fills it, or 4,096 entries) and one for
-/// a file over 8 MiB, and a zip's central directory holds a few dozen bytes an entry.
+/// a file over 8 MiB, a zip's central directory holds a few dozen bytes an entry, and tar's
+/// hard links need the names of the files with more than one link.
 public struct SnapshotDump {
     private let repository: Repository
     private let walker: TreeWalker
@@ -137,6 +138,8 @@ public struct SnapshotDump {
             skipped(path, node.type)
             return
         }
-        if node.type == .file || (node.type == .hardlink && firstName == nil) { written.insert(name) }
+        // Only names a further hard link may point to are kept (more than one link, as restore's
+        // `RestoredLinks` does), so that the set grows with the hard-linked files, not the tree.
+        if node.links > 1 && (node.type == .file || (node.type == .hardlink && firstName == nil)) { written.insert(name) }
     }
 }
