@@ -1,6 +1,6 @@
 import Foundation
 import SnapCore
-import SnapEngine
+@testable import SnapEngine
 import SnapRepository
 import SnapStorage
 import SnapTestSupport
@@ -86,6 +86,59 @@ final class SnapshotCopierTests: XCTestCase {
         }
         XCTAssertEqual(files, 301)
         XCTAssertEqual(try PruneTesting.problems(in: to), [])
+    }
+
+    // Batches of three references: a blob repeated across many folders (met again after
+    // its batch and the one after are gone, so read again), a folder repeated whole (one
+    // tree, walked once), and two snapshots that share trees. Every file arrives whole, and
+    // the destination holds each blob once.
+    func testRepeatedBlobsAndTreesAcrossSmallBatches() throws {
+        let source = try TemporaryDirectory(prefix: "snap-copy-repeats")
+        defer { source.remove() }
+        let from = MemoryBackend(), to = MemoryBackend()
+        let a = try makeEngineRepository(on: from), b = try makeEngineRepository(on: to)
+        for folder in 0..<6 {
+            let path = source.appending("d\(folder)")
+            try PruneTesting.writeFiles(path, count: 4, seed: UInt64(300 + folder), size: 3_000)
+            try "the same in every folder".write(toFile: "\(path)/same.txt", atomically: false, encoding: .utf8)
+        }
+        for twin in ["t1", "t2"] {  // identical folders: one tree
+            try PruneTesting.writeFiles(source.appending(twin), count: 3, seed: 400, size: 2_000)
+        }
+        _ = try PruneTesting.backup(a, source.path, time: "2024-01-01T00:00:00Z")
+        try "changed".write(toFile: source.appending("d5/same.txt"), atomically: false, encoding: .utf8)
+        _ = try PruneTesting.backup(a, source.path, time: "2024-01-02T00:00:00Z")
+        try a.loadIndex()
+
+        let copier = SnapshotCopier(from: a, to: b, hostname: "test-host")
+        copier.batchReferences = 3
+        let result = try copier.copy(try SnapshotStore.all(in: a))
+        XCTAssertEqual(result.copied.count, 2)
+        XCTAssertGreaterThan(result.blobsPresent, 0, "blobs met again after their batches are read again and found stored")
+        XCTAssertEqual(try PruneTesting.problems(in: to), [])
+
+        let fresh = try Repository.open(backend: to, password: testPassword)
+        try fresh.loadIndex()
+        for (original, copy) in zip(try SnapshotStore.all(in: a), try SnapshotStore.all(in: fresh)) {
+            var want: [String: [UInt8]] = [:], got: [String: [UInt8]] = [:]
+            try TreeWalker(repository: a).walk(original.snapshot.tree) { path, node in
+                if node.type == .file { want[PathBytes.display(path)] = try node.content.flatMap { try a.loadBlob($0) } }
+            }
+            try TreeWalker(repository: fresh).walk(copy.snapshot.tree) { path, node in
+                if node.type == .file { got[PathBytes.display(path)] = try node.content.flatMap { try fresh.loadBlob($0) } }
+            }
+            XCTAssertEqual(got.count, 6 * 5 + 2 * 3)
+            XCTAssertEqual(got, want)
+        }
+        // Each distinct blob once: as many index entries as distinct IDs.
+        var entries = 0
+        var ids: Set<BlobID> = []
+        for info in try to.list(.index) {
+            let file = try fresh.loadIndexFile(try XCTUnwrap(IndexID(hex: info.file.name)))
+            for pack in file.packs { for blob in pack.entries { entries += 1; ids.insert(blob.id) } }
+        }
+        XCTAssertEqual(entries, ids.count)
+        XCTAssertEqual(try a.index.allBlobIDs().count, ids.count, "the same number of distinct blobs as the source")
     }
 
     // The destination's index is read after the copy's lock, as a backup's is: blobs of packs

@@ -37,27 +37,38 @@ public struct CopyResult: Sendable, Encodable {
 /// Each snapshot is copied in two passes: its data blobs first, in the order a walk meets
 /// them, read in batches of about `batchBytes` by stretches of their packs (`BlobStretches`:
 /// one request per stretch, `readWorkers` at once, not one per blob); then its trees,
-/// rewritten bottom up.
+/// rewritten bottom up. The first pass writes the destination ID of every content blob it
+/// meets, in walk order, to a `BlobIDSpool` (a temporary file), and the second walks the same
+/// trees in the same order and takes them back: no map from source to destination ID as
+/// large as the snapshot is held (such a map took 200 MB for a million blobs). A blob met
+/// again is found in the current or the previous batch, or else read once more.
 public final class SnapshotCopier {
     private let source: Repository
     private let destination: Repository
     private let hostname: String
     private let saver: BlobSaver
     private let walker: TreeWalker
-    /// Source blob ID → destination blob ID, for blobs met in this run.
-    private var mapped: [BlobID: BlobID] = [:]
-    /// Destination blobs stored in this run (not in its index until the saver finishes).
-    private var stored: Set<BlobID> = []
-    /// Data blobs waiting to be read, in walk order, their plaintext bytes, and the trees
-    /// whose data blobs have been queued.
-    private var queued: [BlobLocation] = []
-    private var queuedSet: Set<BlobID> = []
-    private var queuedBytes = 0
+    /// Source tree ID → destination tree ID, for trees copied in this run.
+    private var copiedTrees: [BlobID: BlobID] = [:]
+    /// Trees the first pass of the current snapshot walked.
     private var dataWalked: Set<BlobID> = []
+    /// The current batch: data blobs waiting to be read, in walk order, with their IDs and
+    /// plaintext bytes; the content references met since the last batch, in walk order; the
+    /// destination IDs known for this batch and for the previous one (a blob met again
+    /// soon after is not read again).
+    private var queued: [BlobLocation] = []
+    private var queuedIDs: Set<BlobID> = []
+    private var queuedBytes = 0
+    private var references: [BlobID] = []
+    private var batchIDs: [BlobID: BlobID] = [:]
+    private var previousBatchIDs: [BlobID: BlobID] = [:]
     private let readWorkers: Int
     /// Plaintext bytes of data read per batch: bounds memory, and is large enough that a
     /// batch reads whole packs where the data lies together.
     static let batchBytes = 32 << 20
+    /// References per batch at most, so that a batch of tiny or repeated blobs stays small too
+    /// (tests lower it to cross batches often).
+    var batchReferences = 65_536
     private var result = CopyResult()
 
     private let progress: TaskProgress
@@ -104,9 +115,12 @@ public final class SnapshotCopier {
             }
             progress.start("copying snapshot \(record.id.short) (\(pending.count + result.alreadyCopied.count + 1) of \(records.count)): blobs")
             var snapshot = record.snapshot
-            try queueData(under: record.snapshot.tree)
-            try copyQueuedData()
-            snapshot.tree = try copyTree(record.snapshot.tree)
+            let spool = try BlobIDSpool()
+            dataWalked = []
+            try queueData(under: record.snapshot.tree, into: spool)
+            try copyQueuedData(into: spool)
+            snapshot.tree = try copyTree(record.snapshot.tree, from: spool)
+            if spool.taken != spool.count { throw BlobIDSpool.SpoolError.unused(spool.count - spool.taken) }
             snapshot.original = line
             snapshot.parent = nil  // the parent is another repository's snapshot
             pending.append((record.id, snapshot))
@@ -118,60 +132,75 @@ public final class SnapshotCopier {
         return result
     }
 
-    /// Copies one blob; returns its destination ID.
-    private func copyBlob(_ id: BlobID, type: BlobType, plaintext: [UInt8]? = nil) throws -> BlobID {
-        if let known = mapped[id] { return known }
-        let bytes = try plaintext ?? source.loadBlob(id)
-        let newID = destination.keys.blobID(of: bytes)
-        if destination.index.contains(newID) || stored.contains(newID) {
-            result.blobsPresent += 1
-        } else {
-            try saver.save(type, id: newID, plaintext: bytes)
-            stored.insert(newID)
+    /// Stores one blob in the destination unless it holds it already; returns its destination ID.
+    private func store(_ plaintext: [UInt8], type: BlobType) throws -> BlobID {
+        let newID = destination.keys.blobID(of: plaintext)
+        if saver.reserve(newID) {
+            try saver.save(type, id: newID, plaintext: plaintext)
             result.blobsCopied += 1
-            result.bytesCopied += UInt64(bytes.count)
+            result.bytesCopied += UInt64(plaintext.count)
+        } else {
+            result.blobsPresent += 1
         }
-        mapped[id] = newID
-        progress.step(bytes: UInt64(bytes.count))
+        progress.step(bytes: UInt64(plaintext.count))
         return newID
     }
 
     /// Queues the data blobs of tree `id` and of the trees below it that are not copied yet,
-    /// copying each batch once it holds `batchBytes`.
-    private func queueData(under id: BlobID) throws {
-        guard mapped[id] == nil, dataWalked.insert(id).inserted else { return }
+    /// copying each batch once it holds `batchBytes` or `batchReferences`; every content
+    /// reference of those trees is noted, in walk order, for `copyTree`.
+    private func queueData(under id: BlobID, into spool: BlobIDSpool) throws {
+        guard copiedTrees[id] == nil, dataWalked.insert(id).inserted else { return }
         for node in try walker.tree(id).nodes {
-            for blob in node.content where mapped[blob] == nil && queuedSet.insert(blob).inserted {
-                guard let location = source.index.lookup(blob) else { throw RepositoryError.blobNotFound(blob) }
-                queued.append(location)
-                queuedBytes += Int(location.entry.rawLength)
-                if queuedBytes >= Self.batchBytes { try copyQueuedData() }
+            for blob in node.content {
+                references.append(blob)
+                if batchIDs[blob] == nil {
+                    if let known = previousBatchIDs[blob] {
+                        batchIDs[blob] = known
+                    } else if queuedIDs.insert(blob).inserted {
+                        guard let location = source.index.lookup(blob) else { throw RepositoryError.blobNotFound(blob) }
+                        queued.append(location)
+                        queuedBytes += Int(location.entry.rawLength)
+                    }
+                }
+                if queuedBytes >= Self.batchBytes || references.count >= batchReferences { try copyQueuedData(into: spool) }
             }
-            if let subtree = node.subtree { try queueData(under: subtree) }
+            if let subtree = node.subtree { try queueData(under: subtree, into: spool) }
         }
     }
 
-    /// Reads the queued data blobs by stretches and copies them, in the order they were queued.
-    private func copyQueuedData() throws {
-        guard !queued.isEmpty else { return }
-        let plaintexts = try BlobStretches.load(queued, from: source, workers: readWorkers, limit: BlobStretches.requestLimit)
-        for blob in queued.lazy.map(\.entry.id) { _ = try copyBlob(blob, type: .data, plaintext: plaintexts[blob]) }
+    /// Reads the queued data blobs by stretches and stores them, in the order they were
+    /// queued, then notes the destination ID of every reference of the batch.
+    private func copyQueuedData(into spool: BlobIDSpool) throws {
+        if !queued.isEmpty {
+            let plaintexts = try BlobStretches.load(queued, from: source, workers: readWorkers, limit: BlobStretches.requestLimit)
+            for blob in queued.lazy.map(\.entry.id) {
+                batchIDs[blob] = try store(try plaintexts[blob] ?? source.loadBlob(blob), type: .data)
+            }
+        }
+        for blob in references {
+            guard let id = batchIDs[blob] else { throw RepositoryError.blobNotFound(blob) }
+            try spool.append(id)
+        }
+        previousBatchIDs = batchIDs
+        batchIDs = [:]
+        references = []
         queued = []
-        queuedSet = []
+        queuedIDs = []
         queuedBytes = 0
     }
 
-    private func copyTree(_ id: BlobID) throws -> BlobID {
-        if let known = mapped[id] { return known }
+    private func copyTree(_ id: BlobID, from spool: BlobIDSpool) throws -> BlobID {
+        if let known = copiedTrees[id] { return known }
         var nodes: [Node] = []
         for node in try walker.tree(id).nodes {
             var copy = node
-            copy.content = try node.content.map { try copyBlob($0, type: .data) }
-            if let subtree = node.subtree { copy.subtree = try copyTree(subtree) }
+            copy.content = try spool.next(node.content.count)
+            if let subtree = node.subtree { copy.subtree = try copyTree(subtree, from: spool) }
             nodes.append(copy)
         }
-        let newID = try copyBlob(id, type: .tree, plaintext: Tree(nodes: nodes).encoded())
-        mapped[id] = newID
+        let newID = try store(Tree(nodes: nodes).encoded(), type: .tree)
+        copiedTrees[id] = newID
         return newID
     }
 }
