@@ -7,13 +7,25 @@ import SnapTestSupport
 import XCTest
 
 final class SnapshotCopierTests: XCTestCase {
+    /// A folder to back up, and two repositories with keys of their own: `a` on `from`, the
+    /// copy's source, and `b` on `to`.
+    private var source: TemporaryDirectory!
+    private var from: MemoryBackend!, to: MemoryBackend!
+    private var a: Repository!, b: Repository!
+
+    override func setUpWithError() throws {
+        source = try TemporaryDirectory(prefix: "snap-copy")
+        from = MemoryBackend()
+        to = MemoryBackend()
+        a = try makeEngineRepository(on: from)
+        b = try makeEngineRepository(on: to)
+    }
+
+    override func tearDown() { source.remove() }
+
     // Two repositories with their own keys: the copy restores the same tree, names the
     // source in `original`, and a second run copies nothing.
     func testCopyBetweenRepositoriesWithOtherKeysAndResume() throws {
-        let source = try TemporaryDirectory(prefix: "snap-copy")
-        defer { source.remove() }
-        let from = MemoryBackend(), to = MemoryBackend()
-        let a = try makeEngineRepository(on: from), b = try makeEngineRepository(on: to)
         XCTAssertNotEqual(a.keys, b.keys)
         try PruneTesting.writeFiles(source.appending("d"), count: 3, seed: 70)
         let first = try PruneTesting.backup(a, source.path, time: "2024-01-01T00:00:00Z")
@@ -53,10 +65,6 @@ final class SnapshotCopierTests: XCTestCase {
     // 30 folders and a large file take a few requests per pack, and every file's content
     // arrives whole in the destination.
     func testDataIsReadByStretchesAndArrivesWhole() throws {
-        let source = try TemporaryDirectory(prefix: "snap-copy-stretch")
-        defer { source.remove() }
-        let from = MemoryBackend(), to = MemoryBackend()
-        let a = try makeEngineRepository(on: from), b = try makeEngineRepository(on: to)
         for folder in 0..<30 {
             try PruneTesting.writeFiles(source.appending("d\(folder)"), count: 10, seed: UInt64(100 + folder), size: 2_000)
         }
@@ -93,10 +101,6 @@ final class SnapshotCopierTests: XCTestCase {
     // tree, walked once), and two snapshots that share trees. Every file arrives whole, and
     // the destination holds each blob once.
     func testRepeatedBlobsAndTreesAcrossSmallBatches() throws {
-        let source = try TemporaryDirectory(prefix: "snap-copy-repeats")
-        defer { source.remove() }
-        let from = MemoryBackend(), to = MemoryBackend()
-        let a = try makeEngineRepository(on: from), b = try makeEngineRepository(on: to)
         for folder in 0..<6 {
             let path = source.appending("d\(folder)")
             try PruneTesting.writeFiles(path, count: 4, seed: UInt64(300 + folder), size: 3_000)
@@ -145,10 +149,6 @@ final class SnapshotCopierTests: XCTestCase {
     // that a prune deleted since the destination was opened are stored again, never found in
     // an index read before (here the one the first copy left in memory).
     func testACopyNeverReusesPacksPrunedBeforeItsLock() throws {
-        let source = try TemporaryDirectory(prefix: "snap-copy-pruned")
-        defer { source.remove() }
-        let from = MemoryBackend(), to = MemoryBackend()
-        let a = try makeEngineRepository(on: from), b = try makeEngineRepository(on: to)
         try PruneTesting.writeFiles(source.appending("d"), count: 3, seed: 71)
         _ = try PruneTesting.backup(a, source.path, time: "2024-01-01T00:00:00Z")
         try a.loadIndex()
