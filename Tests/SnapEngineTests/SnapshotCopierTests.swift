@@ -142,7 +142,7 @@ final class SnapshotCopierTests: XCTestCase {
             for pack in file.packs { for blob in pack.entries { entries += 1; ids.insert(blob.id) } }
         }
         XCTAssertEqual(entries, ids.count)
-        XCTAssertEqual(try a.index.allBlobIDs().count, ids.count, "the same number of distinct blobs as the source")
+        XCTAssertEqual(a.index.allBlobIDs().count, ids.count, "the same number of distinct blobs as the source")
     }
 
     // The destination's index is read after the copy's lock, as a backup's is: blobs of packs
