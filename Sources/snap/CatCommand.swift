@@ -39,7 +39,9 @@ struct CatCommand: ParsableCommand {
                 try global.loadIndex(repository)
                 let blob = try resolve(id ?? "", in: repository.index.blobIDs(withHexPrefix: id ?? ""), what: "tree") { BlobID(hex: $0) }
                 let tree = try TreeWalker(repository: repository).tree(blob)
-                try Output.json(tree.nodes.map { NodeJSON($0, path: nil) })
+                // An array of the nodes, one compact object a line.
+                let nodes = tree.nodes.map { String(decoding: NodeJSON.text($0, path: nil), as: UTF8.self) }
+                Output.line("[\n" + nodes.joined(separator: ",\n") + "\n]")
             case "index":
                 let names = try repository.backend.list(.index).map(\.file.name)
                 let index = try resolve(id ?? "", in: names.compactMap(IndexID.init(hex:)), what: "index") { IndexID(hex: $0) }

@@ -76,27 +76,42 @@ struct FindCommand: ParsableCommand {
                 target = try .patterns(parsing: patterns, ignoringCase: ignoreCase)
             }
             let search = SnapshotSearch(repository: repository, target: target)
-            var groups: [FindJSON] = []
+            let out = OutputBuffer()
+            defer { out.flush() }
+            if global.json { out.append(Array("[".utf8)) }
+            var groups = 0
             for record in records {
-                var matches: [NodeJSON] = []
-                var printedHeader = false
+                var hits = 0
                 try search.search(record.snapshot.tree) { path, node in
                     if let from, node.mtime < from { return }
                     if let until, node.mtime > until { return }
-                    if global.json { matches.append(NodeJSON(node, path: path)); return }
-                    if !printedHeader {
-                        Output.line("Found matching entries in snapshot \(record.id.short) from \(LocalTime.display(record.snapshot.timestamp))")
-                        printedHeader = true
+                    hits += 1
+                    if global.json {
+                        // Each match is written as it is found, so memory does not grow with
+                        // them: a group's object opens at its first match.
+                        let opening = hits > 1 ? ",\n" : (groups > 0 ? ",\n" : "\n") + #"{"matches":["# + "\n"
+                        out.append(Array(opening.utf8))
+                        out.append(NodeJSON.text(node, path: path))
+                        return
                     }
-                    Output.line(long ? LsCommand.longLine(node, path: path) : PathBytes.display(path))
+                    if hits == 1 {
+                        out.line("Found matching entries in snapshot \(record.id.short) from \(LocalTime.display(record.snapshot.timestamp))")
+                    }
+                    out.line(long ? LsCommand.longLine(node, path: path) : PathBytes.display(path))
                 }
-                if global.json && !matches.isEmpty {
-                    groups.append(FindJSON(snapshot: record.id.hex, hits: matches.count, matches: matches))
-                } else if printedHeader {
-                    Output.line("")
+                guard hits > 0 else { continue }
+                groups += 1
+                if global.json {
+                    var tail = JSONObjectWriter()
+                    tail.field("hits", Int64(hits))
+                    tail.field("snapshot", record.id.hex)
+                    // `],"hits":…,"snapshot":…}`: the group's object, closed after its matches.
+                    out.append(Array("\n],".utf8) + tail.finished().dropFirst())
+                } else {
+                    out.line("")
                 }
             }
-            if global.json { try Output.json(groups) }
+            if global.json { out.line(Array("\n]".utf8)) }
         }
     }
 
@@ -122,11 +137,5 @@ struct FindCommand: ParsableCommand {
             packs.formUnion(matches)
         }
         return Set(repository.index.blobIDs(inPacks: packs))
-    }
-
-    struct FindJSON: Encodable {
-        let snapshot: String
-        let hits: Int
-        let matches: [NodeJSON]
     }
 }

@@ -33,14 +33,16 @@ struct LsCommand: ParsableCommand {
             }[0]
             let record = reference.record
             if global.json { try Output.jsonLine(SnapshotLine(record)) }
+            let out = OutputBuffer()
+            defer { out.flush() }
             let walker = TreeWalker(repository: repository)
             for path in paths.isEmpty ? ["/"] : paths {
                 var found = false
                 let levels = paths.isEmpty || recursive ? nil : 2
                 try walker.walk(reference.tree, under: Array(path.utf8), levels: levels) { path, node in
                     found = true
-                    if global.json { try Output.jsonLine(NodeLine(node, path: path)); return }
-                    Output.line(long ? Self.longLine(node, path: path) : PathBytes.display(path))
+                    if global.json { out.line(NodeJSON.text(node, path: path, marked: true)); return }
+                    out.line(long ? Self.longLine(node, path: path) : PathBytes.display(path))
                 }
                 if !found && path != "/" { throw CLIError("\(path) is not in snapshot \(record.id.short)") }
             }
@@ -59,19 +61,6 @@ struct LsCommand: ParsableCommand {
         enum CodingKeys: String, CodingKey {
             case messageType = "message_type", structType = "struct_type", id, shortID = "short_id", time, hostname, username, paths, tags, tree
         }
-    }
-
-    /// A node line: snap's node fields, marked as restic marks them.
-    struct NodeLine: Encodable {
-        let node: NodeJSON
-        init(_ n: Node, path: [UInt8]) { node = NodeJSON(n, path: path) }
-        func encode(to encoder: Encoder) throws {
-            try node.encode(to: encoder)
-            var c = encoder.container(keyedBy: Keys.self)
-            try c.encode("node", forKey: .messageType)
-            try c.encode("node", forKey: .structType)
-        }
-        enum Keys: String, CodingKey { case messageType = "message_type", structType = "struct_type" }
     }
 }
 

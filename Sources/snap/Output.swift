@@ -53,6 +53,11 @@ enum Output {
         }
     }
 
+    /// Bytes on standard output, as they are.
+    static func write(_ bytes: [UInt8]) {
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
 
     static func json<T: Encodable>(_ value: T) throws {
