@@ -30,13 +30,16 @@ struct DiffCommand: ParsableCommand {
             let (refA, refB) = (references[0], references[1])
             let (a, b) = (refA.record, refB.record)
             if !global.json && !global.quiet { Output.line("comparing snapshot \(a.id.short) to \(b.id.short):\n") }
+            let out = OutputBuffer()
+            defer { out.flush() }
             let stats = try TreeDiff(repository: repository, metadata: metadata).compare(refA.tree, refB.tree) { change in
                 if global.json {
-                    try Output.jsonLine(ChangeJSON(path: PathBytes.display(change.path), modifier: change.kind.rawValue))
+                    out.line(Self.changeJSON(change))
                 } else {
-                    Output.line("\(change.kind.rawValue)    \(PathBytes.display(change.path))")
+                    out.line("\(change.kind.rawValue)    \(PathBytes.display(change.path))")
                 }
             }
+            out.flush()
             if global.json {
                 try Output.jsonLine(StatisticsJSON(sourceSnapshot: a.id.hex, targetSnapshot: b.id.hex, statistics: stats))
                 return
@@ -54,12 +57,13 @@ struct DiffCommand: ParsableCommand {
         }
     }
 
-    /// restic's `diff --json` change message.
-    struct ChangeJSON: Encodable {
-        let messageType = "change"
-        let path: String
-        let modifier: String
-        enum CodingKeys: String, CodingKey { case messageType = "message_type", path, modifier }
+    /// restic's `diff --json` change message (keys in byte order, as `JSONEncoder` sorts them).
+    static func changeJSON(_ change: TreeChange) -> [UInt8] {
+        var o = JSONObjectWriter(capacity: 128)
+        o.field("message_type", "change")
+        o.field("modifier", change.kind.rawValue)
+        o.field("path", PathBytes.display(change.path))
+        return o.finished()
     }
 
     struct StatisticsJSON: Encodable {

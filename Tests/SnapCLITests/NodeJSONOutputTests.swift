@@ -6,9 +6,10 @@ import XCTest
 import Glibc
 #endif
 
-/// The node objects of `ls --json`, `find --json` and `cat tree`, written without
-/// `JSONEncoder`: each line is the canonical JSON of its values (sorted keys, Foundation's
-/// escapes), the three commands agree on every node, and `find --json` streams its groups.
+/// The node objects of `ls --json`, `find --json` and `cat tree`, and `diff --json`'s
+/// changes, written without `JSONEncoder`: each line is the canonical JSON of its values
+/// (sorted keys, Foundation's escapes), the three commands agree on every node, and
+/// `find --json` streams its groups.
 final class NodeJSONOutputTests: XCTestCase {
     var work = ""
     var snap = SnapProcess(environment: [:])
@@ -127,5 +128,26 @@ final class NodeJSONOutputTests: XCTestCase {
             node["path"] = "\(src)/sub/\(name)"
             XCTAssertEqual(try canonical(node), try canonical(try XCTUnwrap(listed[src + "/sub/" + name])), name)
         }
+    }
+
+    func testDiffChangeLinesAreCanonicalJSON() throws {
+        try snap.expect(0, ["-r", repo, "backup", src])
+        try "changed\n".write(toFile: "\(src)/sub/\(oddNames[0])", atomically: false, encoding: .utf8)
+        try FileManager.default.removeItem(atPath: "\(src)/sub/\(oddNames[1])")
+        try "new\n".write(toFile: "\(src)/sub/new \"one\"", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["-r", repo, "backup", src])
+        let ids = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["-r", repo, "--json", "snapshots"]).stdout.utf8)) as? [[String: Any]]).compactMap { $0["id"] as? String }
+        let lines = try snap.expect(0, ["-r", repo, "--json", "diff", ids[0], ids[1]]).stdout.split(separator: "\n")
+        var changes: [String: String] = [:]
+        for line in lines.dropLast() {
+            let change = try object(line)
+            XCTAssertEqual(String(line), try canonical(change))
+            XCTAssertEqual(change["message_type"] as? String, "change")
+            changes[try XCTUnwrap(change["path"] as? String)] = change["modifier"] as? String
+        }
+        XCTAssertEqual(changes["\(src)/sub/\(displayed[0])"], "M")
+        XCTAssertEqual(changes["\(src)/sub/\(displayed[1])"], "-")
+        XCTAssertEqual(changes["\(src)/sub/new \"one\""], "+")
+        XCTAssertEqual(try object(try XCTUnwrap(lines.last))["message_type"] as? String, "statistics")
     }
 }
