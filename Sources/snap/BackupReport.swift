@@ -62,7 +62,7 @@ final class BackupReport: Sendable {
         guard item.action != .unchanged || verbosity >= 2 else { return }
         let path = PathBytes.display(item.path) + (item.isDirectory ? "/" : "")
         if json {
-            try? Output.jsonLine(VerboseStatusJSON(action: item.action.rawValue, item: path, dataSize: item.size))
+            Output.write(verboseJSON(action: item.action.rawValue, item: path, dataSize: item.size))
         } else {
             let action = item.action == .unchanged ? "unchanged" : item.action.rawValue
             Output.line(action.padding(toLength: 10, withPad: " ", startingAt: 0) + path + (item.isDirectory ? "" : " (\(Output.bytes(item.size)))"))
@@ -131,12 +131,15 @@ final class BackupReport: Sendable {
         }
     }
 
-    struct VerboseStatusJSON: Encodable {
-        let messageType = "verbose_status"
-        let action: String
-        let item: String
-        let dataSize: UInt64
-        enum CodingKeys: String, CodingKey { case messageType = "message_type", action, item, dataSize = "data_size" }
+    /// restic's `verbose_status` line for one entry, with its newline (keys in byte order, as
+    /// `JSONEncoder` sorts them; a line per entry, so not through `JSONEncoder`).
+    static func verboseJSON(action: String, item: String, dataSize: UInt64) -> [UInt8] {
+        var o = JSONObjectWriter(capacity: 160)
+        o.field("action", action)
+        o.field("data_size", dataSize)
+        o.field("item", item)
+        o.field("message_type", "verbose_status")
+        return o.finished() + [UInt8(ascii: "\n")]
     }
 
     struct SummaryJSON: Encodable {

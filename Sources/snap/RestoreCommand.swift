@@ -87,7 +87,7 @@ struct RestoreCommand: ParsableCommand {
                 options.report = { event in
                     let item = event.path + (event.isFolder ? "/" : "")
                     if json {
-                        try? Output.jsonLine(RestoreVerboseJSON(action: event.action.rawValue, item: item, size: event.size))
+                        Output.write(Self.verboseJSON(action: event.action.rawValue, item: item, size: event.size))
                     } else {
                         Output.line("\(event.action.rawValue) \(item)")
                     }

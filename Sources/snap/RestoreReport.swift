@@ -62,12 +62,15 @@ extension RestoreCommand {
         }
     }
 
-    struct RestoreVerboseJSON: Encodable {
-        let messageType = "verbose_status"
-        let action: String
-        let item: String
-        let size: UInt64
-        enum CodingKeys: String, CodingKey { case messageType = "message_type", action, item, size }
+    /// restic's `verbose_status` line for one entry, with its newline (keys in byte order,
+    /// as `JSONEncoder` sorts them; a line per entry, so not through `JSONEncoder`).
+    static func verboseJSON(action: String, item: String, size: UInt64) -> [UInt8] {
+        var o = JSONObjectWriter(capacity: 160)
+        o.field("action", action)
+        o.field("item", item)
+        o.field("message_type", "verbose_status")
+        o.field("size", size)
+        return o.finished() + [UInt8(ascii: "\n")]
     }
 
     /// snap's own fields of the `summary`, which follow restic's counts (`RestoreStatusJSON`'s).

@@ -29,7 +29,9 @@ final class BackupJSONStreamTests: XCTestCase {
 
     // The fields a restic backup consumer reads, with their meaning.
     func testSummaryAndVerboseStatusUseResticNames() throws {
-        let first = try messages(try snap.expect(0, ["--json", "-v", "backup", "\(work)/src"]).stdout)
+        let stream = try snap.expect(0, ["--json", "-v", "backup", "\(work)/src"]).stdout
+        for line in stream.split(separator: "\n") where line.contains(#""verbose_status""#) { try assertCanonicalJSON(line) }
+        let first = try messages(stream)
         let verbose = first.filter { $0["message_type"] as? String == "verbose_status" }
         let listedNew = Set(verbose.filter { $0["action"] as? String == "new" }.compactMap { $0["item"] as? String })
         XCTAssertTrue(listedNew.isSuperset(of: ["\(work)/src/a.txt", "\(work)/src/sub/b.txt", "\(work)/src/sub/", "\(work)/src/"]), "\(listedNew)")

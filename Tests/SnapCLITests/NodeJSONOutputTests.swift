@@ -47,6 +47,7 @@ final class NodeJSONOutputTests: XCTestCase {
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], String(line))
     }
 
+    /// Foundation's serialization of `object` with sorted keys.
     private func canonical(_ object: Any) throws -> String {
         String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self)
     }
@@ -58,7 +59,7 @@ final class NodeJSONOutputTests: XCTestCase {
         var byName: [String: [String: Any]] = [:]
         for line in lines.dropFirst() {
             let node = try object(line)
-            XCTAssertEqual(String(line), try canonical(node), "keys in byte order, escaped as Foundation escapes")
+            try assertCanonicalJSON(line)
             XCTAssertEqual(node["message_type"] as? String, "node")
             XCTAssertEqual(node["struct_type"] as? String, "node")
             byName[try XCTUnwrap(node["name"] as? String)] = node
@@ -141,7 +142,7 @@ final class NodeJSONOutputTests: XCTestCase {
         var changes: [String: String] = [:]
         for line in lines.dropLast() {
             let change = try object(line)
-            XCTAssertEqual(String(line), try canonical(change))
+            try assertCanonicalJSON(line)
             XCTAssertEqual(change["message_type"] as? String, "change")
             changes[try XCTUnwrap(change["path"] as? String)] = change["modifier"] as? String
         }

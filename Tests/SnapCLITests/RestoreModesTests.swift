@@ -90,6 +90,7 @@ final class RestoreModesTests: XCTestCase {
         XCTAssertEqual(verbose.first { $0["item"] as? String == "\(source)/a/x.txt" }?["action"] as? String, "restored")
         XCTAssertEqual(verbose.first { $0["item"] as? String == "\(source)/a/x.txt" }?["size"] as? Int, 2)
         XCTAssertTrue(verbose.contains { $0["item"] as? String == "\(source)/a/" }, "folders end in /")
+        for line in stream.split(separator: "\n") where line.contains(#""verbose_status""#) { try assertCanonicalJSON(line) }
         XCTAssertEqual(messages.last?["message_type"] as? String, "summary")
         XCTAssertTrue(messages.dropLast().allSatisfy { ["status", "verbose_status"].contains($0["message_type"] as? String) }, stream)
         let again = try json(try snap.expect(0, ["--json", "restore", "latest", "--target", out]).stdout)

@@ -99,3 +99,12 @@ func lsNodes(_ stdout: String) throws -> [[String: Any]] {
         try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
     }.filter { $0["message_type"] as? String == "node" }
 }
+
+/// Fails unless `line` is exactly Foundation's serialization of its own value with sorted
+/// keys: keys in byte order, Foundation's escapes and numbers (for lines snap writes
+/// without `JSONEncoder`).
+func assertCanonicalJSON(_ line: Substring, file: StaticString = #filePath, line number: UInt = #line) throws {
+    let object = try JSONSerialization.jsonObject(with: Data(line.utf8))
+    let canonical = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+    XCTAssertEqual(String(line), String(decoding: canonical, as: UTF8.self), file: file, line: number)
+}
