@@ -16,12 +16,13 @@ final class ZipWriterTests: XCTestCase {
     private let mtime: Int64 = 1_600_000_123
 
     /// A folder, a file in three pieces, an empty file, a UTF-8 name and a symbolic link.
-    private func writeSample(zip64Threshold: UInt64 = 0xFFFF_FFFF) throws -> String {
+    private func writeSample(zip64Threshold: UInt64 = 0xFFFF_FFFF, spillSize: Int = 1 << 20) throws -> String {
         let path = work.appending("sample.zip")
         XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: nil))
         let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
         defer { try? handle.close() }
         let zip = try ZipWriter(output: { handle.write(Data($0)) }, zip64Threshold: zip64Threshold)
+        zip.spillSize = spillSize
         try zip.add(ZipWriter.Entry(name: Array("d".utf8), type: .directory, mode: 0o750, mtimeSeconds: mtime))
         try zip.beginFile(ZipWriter.Entry(name: Array("d/a.bin".utf8), type: .file, mode: 0o640, mtimeSeconds: mtime + 2),
                           size: UInt64(random.count + text.count + 1))
@@ -53,6 +54,20 @@ final class ZipWriterTests: XCTestCase {
         XCTAssertEqual(entries[2].bytes, [])
         XCTAssertEqual(entries[3].bytes, Array("abc".utf8))
         XCTAssertEqual(entries[4].bytes, Array("a.bin".utf8))
+    }
+
+    // A central directory moved to a temporary file at every record reads back the same,
+    // entry for entry, with ZIP64 fields too.
+    func testCentralDirectoryFromATemporaryFileReadsTheSame() throws {
+        let inMemory = try inspectZip(try writeSample())
+        for threshold: UInt64 in [0xFFFF_FFFF, 0] {
+            let spilled = try inspectZip(try writeSample(zip64Threshold: threshold, spillSize: 1))
+            XCTAssertEqual(spilled.map(\.name), inMemory.map(\.name))
+            XCTAssertEqual(spilled.map(\.mode), inMemory.map(\.mode))
+            XCTAssertEqual(spilled.map(\.utcMtime), inMemory.map(\.utcMtime))
+            XCTAssertEqual(spilled.map(\.bytes), inMemory.map(\.bytes))
+            XCTAssertEqual(spilled.map(\.zip64), Array(repeating: threshold == 0, count: inMemory.count))
+        }
     }
 
     // With every size and offset forced into ZIP64 fields: zipfile reads the central

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import SnapCompression
+import SnapStorage
 
 /// Why a zip stream cannot be written.
 public enum ZipError: Error, Equatable, CustomStringConvertible {
@@ -41,8 +42,10 @@ public enum ZipError: Error, Equatable, CustomStringConvertible {
 /// Our own small writer because ZIPFoundation and the like need a seekable file to go back
 /// and fill in sizes. Compression and CRC-32 are zlib's (`Deflater`, `CRC32`).
 ///
-/// Memory: one piece of content at a time, plus the central directory, which grows by
-/// about 60 bytes and the name for each entry until `finish` writes it.
+/// Memory: one piece of content at a time, and at most `spillSize` of the central
+/// directory (about 60 bytes and the name an entry): beyond that it waits in a nameless
+/// temporary file (`StagedFile`) until `finish` writes it, so that an archive of a million
+/// entries does not hold 60 MB of it.
 public final class ZipWriter {
     /// What an entry is.
     public enum EntryType { case file, directory, symlink }
@@ -76,7 +79,12 @@ public final class ZipWriter {
     private let zip64Threshold: UInt64
     private let deflater: Deflater
     private var offset: UInt64 = 0
+    /// The central directory's last records; earlier ones are in `spilled`.
     private var central: [UInt8] = []
+    private var spilled: StagedFile?
+    private var centralSize: UInt64 = 0
+    /// How much of the central directory is kept in memory before it goes to `spilled`.
+    var spillSize = 1 << 20
     private var count: UInt64 = 0
     private var open: OpenFile?
 
@@ -155,7 +163,9 @@ public final class ZipWriter {
     /// Writes the central directory and the end records; the archive is complete after it.
     public func finish() throws {
         guard open == nil else { throw ZipError.outOfOrder(call: "finish") }
-        let directoryOffset = offset, directorySize = UInt64(central.count)
+        let directoryOffset = offset, directorySize = centralSize
+        try spilled?.forEachPiece { try emit(Array($0)) }
+        spilled = nil
         try emit(central)
         central = []
         var e = LittleEndianBytes()
@@ -244,7 +254,14 @@ public final class ZipWriter {
         h.u32(externalAttributes(entry))
         h.u32(wideOffset ? 0xFFFF_FFFF : UInt32(headerOffset))
         central += h.bytes + entry.name + extra.bytes
+        centralSize += UInt64(h.bytes.count + entry.name.count + extra.bytes.count)
         count += 1
+        if central.count >= spillSize {
+            let file = try spilled ?? StagedFile.temporary()
+            try file.append(central)
+            spilled = file
+            central.removeAll(keepingCapacity: true)
+        }
     }
 
     /// The Unix mode with its file type in the high 16 bits, and the MS-DOS folder bit (0x10).
