@@ -191,6 +191,22 @@ final class MappedIndexTableTests: XCTestCase {
         XCTAssertFalse(read.isDamaged)
     }
 
+    // A table whose records fit the budget is searched through the mapping without giving
+    // its pages back: each 64 KiB window counts once, however many buckets share it (here
+    // about 20). Counted once per bucket, the windows added up to the budget long before
+    // the table had been searched, and the pages were given back and faulted in again.
+    func testSearchesWithinTheBudgetKeepThePages() throws {
+        let input = files(4, packsEach: 5, blobsEach: 1_000)
+        let path = try SyntheticIndex.table(input, in: folder.path).path
+        let records = 20_000 * IndexTableFormat.recordSize
+        let table = try MappedIndexTable(path: path, residentBudget: records + 2 * (64 << 10))
+        for e in input.flatMap(\.packs).flatMap(\.entries) { XCTAssertNotNil(table.find(e.id.raw)) }
+        XCTAssertEqual(table.budgetReleases, 0)
+        let small = try MappedIndexTable(path: path, residentBudget: records / 2)
+        XCTAssertNotNil(small.find(input[0].packs[0].entries[0].id.raw), "searched with pread")
+        XCTAssertEqual(small.budgetReleases, 0, "a table over the budget is never mapped for searches")
+    }
+
     // Searched with `pread`, a damaged record is found as it is through the mapping.
     func testDamagedRecordsAreNotTrustedWhenRead() throws {
         let input = files(1, packsEach: 1, blobsEach: 100)

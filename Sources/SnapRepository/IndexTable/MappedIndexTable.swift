@@ -46,11 +46,15 @@ final class MappedIndexTable: @unchecked Sendable {
         var verified = [UInt64](repeating: 0, count: IndexTableFormat.bucketCount / 64)
         var bad = [UInt64](repeating: 0, count: IndexTableFormat.bucketCount / 64)
         var touched = [UInt64](repeating: 0, count: IndexTableFormat.bucketCount / 64)
+        /// The 64 KiB windows of the records that searches have faulted in (`mappedBytes`),
+        /// one bit each; a window holds many buckets when the table is small.
+        var touchedWindows: [UInt64] = []
         var touchedBytes = 0
         /// Buckets first touched since the resident size was last read, and what it was
         /// after the last release (`ResidentSize.fileBacked()`).
         var touchedSinceSample = 0
         var residentAfterRelease: Int?
+        var releases = 0
         var damaged = false
     }
     private let checks = Mutex(Checks())
@@ -344,6 +348,9 @@ final class MappedIndexTable: @unchecked Sendable {
         return known.subtracting(edges.filter { known.contains($0.0) }.map(\.1))
     }
 
+    /// How often the record pages were given back for the budget (for tests).
+    var budgetReleases: Int { checks.withLock { $0.releases } }
+
     /// Whether a damaged bucket has been found.
     var isDamaged: Bool { checks.withLock { $0.damaged } }
 
@@ -363,11 +370,13 @@ final class MappedIndexTable: @unchecked Sendable {
             if c.bad[word] & bit != 0 { return false }
             guard mapped, c.touched[word] & bit == 0 else { return true }
             c.touched[word] |= bit
-            c.touchedBytes += mappedBytes(bucket: b)
+            c.touchedBytes += mappedBytes(bucket: b, counted: &c.touchedWindows)
             c.touchedSinceSample += 1
             if c.touchedBytes > residentBudget || isOverBudget(&c) {
                 releaseRecordPages()
+                c.releases += 1
                 for i in c.touched.indices { c.touched[i] = 0 }
+                c.touchedWindows.removeAll(keepingCapacity: true)
                 c.touchedBytes = 0
                 c.residentAfterRelease = ResidentSize.fileBacked()
             }
@@ -392,12 +401,23 @@ final class MappedIndexTable: @unchecked Sendable {
     /// mapping maps the cached pages around it too ("fault-around", 64 KiB aligned windows
     /// by default on Linux; MADV_RANDOM does not turn it off on the kernels measured), so a
     /// bucket costs every window its records overlap, not just its pages: counting pages
-    /// instead let 20 M-blob prunes hold 600 MiB of a table under a 64 MiB budget.
-    private func mappedBytes(bucket b: Int) -> Int {
+    /// instead let 20 M-blob prunes hold 600 MiB of a table under a 64 MiB budget. A window
+    /// counts once until the next release (`counted`, a bit a window): in a table of a
+    /// million blobs, 90 buckets share each window, and counting it for each of them gave
+    /// the pages back after a thousand searches, only to fault them in again.
+    private func mappedBytes(bucket b: Int, counted: inout [UInt64]) -> Int {
         let window = 64 << 10
         let first = IndexTableFormat.recordsOffset + bucketStart(b) * IndexTableFormat.recordSize
         let end = IndexTableFormat.recordsOffset + bucketStart(b + 1) * IndexTableFormat.recordSize
-        return (max(end - 1, first) / window - first / window + 1) * window
+        var added = 0
+        for w in first / window...max(end - 1, first) / window {
+            if w / 64 >= counted.count { counted += repeatElement(0, count: w / 64 + 1 - counted.count) }
+            let bit = UInt64(1) << UInt64(w % 64)
+            guard counted[w / 64] & bit == 0 else { continue }
+            counted[w / 64] |= bit
+            added += window
+        }
+        return added
     }
 
     /// Checksum, order, bucket and pack number of every record in bucket `b`.
