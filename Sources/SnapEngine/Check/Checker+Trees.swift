@@ -7,9 +7,10 @@ extension Checker {
     /// names is indexed with the right type.
     ///
     /// The trees are walked a level at a time: the subtrees a level names are the next
-    /// level, whose packs are read whole, several at once (`TreeLoader.prefetch`, for 4,096
-    /// trees at a time), before its trees are checked. A walk costs about one request per
-    /// pack of trees.
+    /// level. Its trees are taken in pack order, in runs whose packs fit the loader's cache
+    /// (`packRuns`): a run's packs are read whole, several at once (`TreeLoader.prefetch`),
+    /// and its trees checked, before the next run is read. A walk costs about one request
+    /// per pack of trees and level.
     func checkTrees() {
         progress.start(.trees)
         let loader = TreeLoader(repository: repository, options: treeLoaderOptions)
@@ -19,19 +20,20 @@ extension Checker {
         }
         while !level.isEmpty {
             var next: [BlobID] = []
-            for (position, id) in level.enumerated() {
-                // A slice at a time, so the trees read ahead fit the loader's cache.
-                if position % Self.treesPerPrefetch == 0 {
-                    loader.prefetch(level[position..<min(level.count, position + Self.treesPerPrefetch)])
-                }
-                guard let tree = loadTree(id, from: loader) else { continue }
-                countTree()
-                for node in tree.nodes {
-                    countContent(node.content.count)
-                    for blob in node.content { _ = usable(blob, as: .data) }
-                    if let subtree = node.subtree, !checkedTrees.contains(subtree), usable(subtree, as: .tree) {
-                        checkedTrees.insert(subtree)
-                        next.append(subtree)
+            for start in stride(from: 0, to: level.count, by: Self.treesPerSort) {
+                for run in packRuns(level[start..<min(level.count, start + Self.treesPerSort)], fitting: treeLoaderOptions.cacheBytes) {
+                    loader.prefetch(run)
+                    for id in run {
+                        guard let tree = loadTree(id, from: loader) else { continue }
+                        countTree()
+                        for node in tree.nodes {
+                            countContent(node.content.count)
+                            for blob in node.content { _ = usable(blob, as: .data) }
+                            if let subtree = node.subtree, !checkedTrees.contains(subtree), usable(subtree, as: .tree) {
+                                checkedTrees.insert(subtree)
+                                next.append(subtree)
+                            }
+                        }
                     }
                 }
             }
@@ -40,8 +42,49 @@ extension Checker {
         markNeededUnindexedPacks()
     }
 
-    /// Trees whose packs are read ahead at once in `checkTrees`.
-    static let treesPerPrefetch = 4096
+    /// Trees of a level sorted into pack order at once (about 70 bytes each while sorted).
+    static let treesPerSort = 65_536
+
+    /// `ids` in pack order (by pack, then place in it), cut into runs whose packs together
+    /// fit `bytes`, each at least one pack; trees the index does not place come last, in a
+    /// run of their own. In level order, trees of packs written side by side alternate, and
+    /// a loader whose cache could not hold every pack of the level dropped packs it was
+    /// about to use: a check of a million-file repository read 300 packs (4.4 GiB) instead
+    /// of 28, one run in three.
+    func packRuns(_ ids: ArraySlice<BlobID>, fitting bytes: Int) -> [[BlobID]] {
+        var placed: [(pack: PackID, offset: UInt32, id: BlobID)] = []
+        var unplaced: [BlobID] = []
+        placed.reserveCapacity(ids.count)
+        for id in ids {
+            if let location = repository.index.lookup(id) {
+                placed.append((location.pack, location.entry.offset, id))
+            } else {
+                unplaced.append(id)
+            }
+        }
+        placed.sort { $0.pack != $1.pack ? $0.pack < $1.pack : $0.offset < $1.offset }
+        var runs: [[BlobID]] = []
+        var run: [BlobID] = []
+        var runBytes = 0
+        var start = 0
+        while start < placed.count {
+            let pack = placed[start].pack
+            var end = start + 1
+            while end < placed.count && placed[end].pack == pack { end += 1 }
+            let size = repository.index.packSize(pack) ?? Repository.largestTreePackReadWhole
+            if !run.isEmpty && runBytes + size > bytes {
+                runs.append(run)
+                run = []
+                runBytes = 0
+            }
+            runBytes += size
+            run += placed[start..<end].map(\.id)
+            start = end
+        }
+        if !run.isEmpty { runs.append(run) }
+        if !unplaced.isEmpty { runs.append(unplaced) }
+        return runs
+    }
 
     /// Whether a referenced blob can be read; records the problem when it cannot.
     private func usable(_ id: BlobID, as type: BlobType) -> Bool {
