@@ -1,13 +1,18 @@
 import SnapCore
 import SnapRepository
 
-/// A folder of a snapshot being imported, held in memory until the snapshot is saved:
-/// entries come in any order, so no folder's tree can be written before the last entry.
-/// Only metadata and content blob IDs are held, never content.
+/// A folder of a snapshot being imported, kept until the snapshot is saved: entries come
+/// in any order, so no folder's tree can be written before the last entry. Only metadata
+/// and content blob IDs are kept, never content; those of a sealed folder wait on disk.
 final class ImportFolder {
     /// The folder's own entry, or `nil` while it is only implied by its children's paths.
     var node: Node?
+    /// Its entries; while it is sealed, only its subfolders.
     var children: [[UInt8]: ImportChild] = [:]
+    /// Where its other entries wait while it is sealed (`ImportSpill`); `nil` when open.
+    var spilled: Range<Int>?
+    /// How often it was opened again after a seal.
+    var reopenings = 0
 
     init(node: Node? = nil) { self.node = node }
 }
@@ -29,37 +34,96 @@ struct LinkGroup {
 }
 
 /// The whole snapshot being imported: its folders and hard-link groups.
+///
+/// Memory: archives list a folder's entries together (tar writes them depth first), so a
+/// folder the entries have left is sealed: its entries other than subfolders go to a
+/// temporary file (`ImportSpill`) and come back when it is used again, at the latest when
+/// the trees are built. What stays in memory is each folder's own entry and subfolders,
+/// and the entries of the folders leading to the last one. A folder opened again more
+/// than `maxReopenings` times (an archive that keeps going back to it, or hard links into
+/// it) stays open, so that no archive order costs more than a few rewrites of a folder.
 struct ImportTree {
     /// Deeper paths are refused: trees are built recursively, and no file system restores them.
     static let maxDepth = 1024
+    static let maxReopenings = 2
 
     let root = ImportFolder()
     private(set) var groups: [LinkGroup] = []
+    /// Whether folders the entries have left are sealed (tests compare with and without).
+    var sealsFolders = true
+    let spill = ImportSpill()
+    /// The folders leading to the last entry, the root first; all open.
+    private var openChain: [ImportFolder]
+    /// Their names, below the root.
+    private var openNames: [[UInt8]] = []
+    /// Folders sealed so far (tests).
+    private(set) var seals = 0
 
-    /// The folder at `path`, made (implied) where missing; a leaf in the way is replaced,
-    /// as `tar` replaces a file by a folder of the same name.
-    mutating func folder(at path: ArraySlice<[UInt8]>) -> ImportFolder {
-        var folder = root
-        for name in path {
-            switch folder.children[name] {
-            case .folder(let next)?:
-                folder = next
-            case .leaf(_, let group)?:
-                forget(group)
-                fallthrough
-            case nil:
-                let next = ImportFolder()
-                folder.children[name] = .folder(next)
-                folder = next
-            }
+    init() { openChain = [root] }
+
+    /// The folder at `path`, open, made (implied) where missing; a leaf in the way is
+    /// replaced, as `tar` replaces a file by a folder of the same name. It becomes the
+    /// current folder: those the last entry was in and this one is not are sealed.
+    mutating func folder(at path: ArraySlice<[UInt8]>) throws -> ImportFolder {
+        var common = 0
+        while common < openNames.count, common < path.count, openNames[common] == path[path.startIndex + common] { common += 1 }
+        for folder in openChain[(common + 1)...].reversed() { try seal(folder) }
+        openChain.removeSubrange((common + 1)...)
+        openNames.removeSubrange(common...)
+        var folder = openChain[common]
+        for name in path.dropFirst(common) {
+            folder = try child(named: name, of: folder)
+            openChain.append(folder)
+            openNames.append(name)
         }
         return folder
     }
 
+    /// The subfolder `name` of the open folder `parent`, opened, made where missing.
+    private mutating func child(named name: [UInt8], of parent: ImportFolder) throws -> ImportFolder {
+        switch parent.children[name] {
+        case .folder(let next)?:
+            try open(next)
+            return next
+        case .leaf(_, let group)?:
+            forget(group)
+            fallthrough
+        case nil:
+            let next = ImportFolder()
+            parent.children[name] = .folder(next)
+            return next
+        }
+    }
+
+    /// Brings a sealed folder's entries back into memory.
+    func open(_ folder: ImportFolder) throws {
+        guard let range = folder.spilled else { return }
+        for (node, group) in try spill.read(range) { folder.children[node.name] = .leaf(node, group: group) }
+        folder.spilled = nil
+        folder.reopenings += 1
+    }
+
+    /// Moves an open folder's entries other than subfolders to the spill file.
+    private mutating func seal(_ folder: ImportFolder) throws {
+        guard sealsFolders, folder.spilled == nil, folder.reopenings <= Self.maxReopenings else { return }
+        var leaves: [(node: Node, group: Int?)] = []
+        var subfolders: [[UInt8]: ImportChild] = [:]
+        for (name, child) in folder.children {
+            switch child {
+            case .folder: subfolders[name] = child
+            case .leaf(let node, let group): leaves.append((node, group))
+            }
+        }
+        guard !leaves.isEmpty else { return }
+        folder.spilled = try spill.write(leaves)
+        folder.children = subfolders
+        seals += 1
+    }
+
     /// Sets a folder's own metadata, keeping what is already below it.
-    mutating func setFolder(_ path: [[UInt8]], node: Node) {
+    mutating func setFolder(_ path: [[UInt8]], node: Node) throws {
         if path.isEmpty { return }  // the root tree carries no metadata (FORMAT.md)
-        let parent = folder(at: path.dropLast())
+        let parent = try folder(at: path.dropLast())
         let name = path[path.count - 1]
         if case .folder(let existing)? = parent.children[name] {
             existing.node = node
@@ -71,8 +135,8 @@ struct ImportTree {
 
     /// Puts a non-folder entry at `path`, replacing what was there (the later entry wins,
     /// as when `tar` extracts an archive holding a name twice).
-    mutating func setLeaf(_ path: [[UInt8]], node: Node, group: Int? = nil) {
-        let parent = folder(at: path.dropLast())
+    mutating func setLeaf(_ path: [[UInt8]], node: Node, group: Int? = nil) throws {
+        let parent = try folder(at: path.dropLast())
         let name = path[path.count - 1]
         if case .leaf(_, let old)? = parent.children[name] { forget(old) }
         parent.children[name] = .leaf(node, group: group)
@@ -81,11 +145,18 @@ struct ImportTree {
     /// Adds `path` as a further name of the regular file at `target`, with that file's
     /// metadata and content; returns the content, or `nil` when `target` is not a regular
     /// file of this snapshot.
-    mutating func link(_ path: [[UInt8]], to target: [[UInt8]]) -> LinkedContent? {
+    mutating func link(_ path: [[UInt8]], to target: [[UInt8]]) throws -> LinkedContent? {
         guard let name = target.last else { return nil }
+        // The target's folders are opened to reach it, and those sealed before sealed again.
         var parent = root
+        var reopened: [ImportFolder] = []
+        defer { for folder in reopened.reversed() where !openChain.contains(where: { $0 === folder }) { try? seal(folder) } }
         for component in target.dropLast() {
             guard case .folder(let next)? = parent.children[component] else { return nil }
+            if next.spilled != nil {
+                try open(next)
+                reopened.append(next)
+            }
             parent = next
         }
         guard case .leaf(let file, let known)? = parent.children[name], file.type == .file else { return nil }
@@ -102,7 +173,7 @@ struct ImportTree {
         // hard-link member has no xattrs, and may be the name restored first).
         var linked = file
         linked.name = path[path.count - 1]
-        setLeaf(path, node: linked, group: group)
+        try setLeaf(path, node: linked, group: group)
         return LinkedContent(content: linked.content, size: linked.size)
     }
 

@@ -10,9 +10,10 @@ import SnapRepository
 /// Content goes through the same path as a backup's: the repository's keyed chunker
 /// (`ChunkReader`), blob IDs (`BlobIDHasher`), and the upload queue's threads that
 /// compress, encrypt and pack. Chunking and hashing run on the caller's thread, one
-/// buffer at a time. Only metadata and content IDs stay in memory until `save`, which
-/// writes the trees bottom-up (`TreeSaver`), the packs and index, then the snapshot, in
-/// the write order of FORMAT.md. An importer that is dropped without `save` leaves
+/// buffer at a time. Only metadata and content IDs are kept until `save`, those of folders
+/// the entries have left in a temporary file (`ImportTree`), and `save` writes the trees
+/// bottom-up (`TreeSaver`), the packs and index, then the snapshot, in the write order of
+/// FORMAT.md. An importer that is dropped without `save` leaves
 /// packs that the next backup or import indexes and reuses, and no snapshot.
 public final class SnapshotImporter {
     private let session: ImportSession
@@ -38,6 +39,15 @@ public final class SnapshotImporter {
         ids = BlobIDHasher(keys: repository.keys)
         ActiveSavers.add(saver)
     }
+
+    /// Whether folders the entries have left are sealed into the spill file (tests compare).
+    var sealsFolders: Bool {
+        get { tree.sealsFolders }
+        set { tree.sealsFolders = newValue }
+    }
+
+    /// Folders sealed so far, and bytes written to the spill file (tests).
+    var spillStatistics: (seals: Int, bytes: Int) { (tree.seals, tree.spill.bytesWritten) }
 
     deinit {
         ActiveSavers.remove(saver)
@@ -75,14 +85,14 @@ public final class SnapshotImporter {
                     throw ImportError.unknownContent(path: display, blob: known.short)
                 }
                 node.subtree = known
-                tree.setLeaf(path, node: node)
+                try tree.setLeaf(path, node: node)
                 return []
             }
-            tree.setFolder(path, node: node)
+            try tree.setFolder(path, node: node)
             return []
         case .hardlink:
             let target = PathBytes.components(node.linkTarget).filter { $0 != [46] }
-            guard (try? Self.checked(target)) != nil, let linked = tree.link(path, to: target) else {
+            guard (try? Self.checked(target)) != nil, let linked = try tree.link(path, to: target) else {
                 record.warn(Self.snapshotPath(path), "hard link to \(PathBytes.display(entry.node.linkTarget)), which is not a regular file met earlier: left out")
                 return []
             }
@@ -119,11 +129,11 @@ public final class SnapshotImporter {
                 context.progress.fileDone(bytes: 0)
             }
             context.progress.item(Self.snapshotPath(path), action: .new, size: node.size)
-            tree.setLeaf(path, node: node)
+            try tree.setLeaf(path, node: node)
             return node.content
         default:
             node.size = 0
-            tree.setLeaf(path, node: node)
+            try tree.setLeaf(path, node: node)
             return []
         }
     }
@@ -167,6 +177,7 @@ public final class SnapshotImporter {
     /// the folder's entries as it goes. Names are visited in snapshot order, which decides
     /// the first name of each hard-linked file.
     private func build(_ folder: ImportFolder, path: [UInt8], time: Timestamp) throws -> Pending<BlobID> {
+        try tree.open(folder)
         let children = folder.children.sorted { $0.key.lexicographicallyPrecedes($1.key) }
         folder.children = [:]
         var entries: [PendingEntry] = []
