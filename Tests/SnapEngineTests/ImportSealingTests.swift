@@ -92,4 +92,18 @@ final class ImportSealingTests: XCTestCase {
         XCTAssertEqual(result.seals, 39, "every folder but the last")
         XCTAssertEqual(try f.snapshotEntries(result.tree).count, 1 + 40 + 40 * 20)
     }
+
+    // Sealing only saves memory: with nowhere to write the spill file, the import keeps
+    // every folder in memory and still saves the snapshot.
+    func testAnUnwritableTemporaryFolderOnlyCostsMemory() throws {
+        let f = try BackupFixture()
+        let saved = getenv("TMPDIR").map { String(cString: $0) }
+        setenv("TMPDIR", f.source("no-such-folder"), 1)
+        defer { if let saved { setenv("TMPDIR", saved, 1) } else { unsetenv("TMPDIR") } }
+        let result = try importing(f, sealing: true) { [self] in
+            (0..<5).flatMap { d in (0..<3).map { i in file("r/d\(d)/f\(i)", "\(d)-\(i)") } }
+        }
+        XCTAssertEqual(result.seals, 0)
+        XCTAssertEqual(try f.snapshotEntries(result.tree).count, 1 + 5 + 15)
+    }
 }

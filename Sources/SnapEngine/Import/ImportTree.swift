@@ -45,6 +45,7 @@ struct LinkGroup {
 struct ImportTree {
     /// Deeper paths are refused: trees are built recursively, and no file system restores them.
     static let maxDepth = 1024
+    /// A folder opened again more often than this after a seal stays in memory.
     static let maxReopenings = 2
 
     let root = ImportFolder()
@@ -67,7 +68,7 @@ struct ImportTree {
     mutating func folder(at path: ArraySlice<[UInt8]>) throws -> ImportFolder {
         var common = 0
         while common < openNames.count, common < path.count, openNames[common] == path[path.startIndex + common] { common += 1 }
-        for folder in openChain[(common + 1)...].reversed() { try seal(folder) }
+        for folder in openChain[(common + 1)...].reversed() { seal(folder) }
         openChain.removeSubrange((common + 1)...)
         openNames.removeSubrange(common...)
         var folder = openChain[common]
@@ -103,8 +104,10 @@ struct ImportTree {
         folder.reopenings += 1
     }
 
-    /// Moves an open folder's entries other than subfolders to the spill file.
-    private mutating func seal(_ folder: ImportFolder) throws {
+    /// Moves an open folder's entries other than subfolders to the spill file. Sealing
+    /// only saves memory: when the file cannot be written (`$TMPDIR` full), the import
+    /// goes on with every folder in memory, as it would have without it.
+    private mutating func seal(_ folder: ImportFolder) {
         guard sealsFolders, folder.spilled == nil, folder.reopenings <= Self.maxReopenings else { return }
         var leaves: [(node: Node, group: Int?)] = []
         var subfolders: [[UInt8]: ImportChild] = [:]
@@ -115,7 +118,12 @@ struct ImportTree {
             }
         }
         guard !leaves.isEmpty else { return }
-        folder.spilled = try spill.write(leaves)
+        do {
+            folder.spilled = try spill.write(leaves)
+        } catch {
+            sealsFolders = false
+            return
+        }
         folder.children = subfolders
         seals += 1
     }
@@ -150,7 +158,7 @@ struct ImportTree {
         // The target's folders are opened to reach it, and those sealed before sealed again.
         var parent = root
         var reopened: [ImportFolder] = []
-        defer { for folder in reopened.reversed() where !openChain.contains(where: { $0 === folder }) { try? seal(folder) } }
+        defer { for folder in reopened.reversed() where !openChain.contains(where: { $0 === folder }) { seal(folder) } }
         for component in target.dropLast() {
             guard case .folder(let next)? = parent.children[component] else { return nil }
             if next.spilled != nil {
