@@ -89,7 +89,7 @@ struct FindCommand: ParsableCommand {
                     if global.json {
                         // Each match is written as it is found, so memory does not grow with
                         // them: a group's object opens at its first match.
-                        let opening = hits > 1 ? ",\n" : (groups > 0 ? ",\n" : "\n") + #"{"matches":["# + "\n"
+                        let opening = hits > 1 ? ",\n" : ((groups > 0 ? ",\n" : "\n") + #"{"matches":["# + "\n")
                         out.append(Array(opening.utf8))
                         out.append(NodeJSON.text(node, path: path))
                         return
