@@ -70,6 +70,17 @@ final class ZipWriterTests: XCTestCase {
         }
     }
 
+    // Without a temporary folder to write to, the directory stays in memory: the same archive.
+    func testCentralDirectoryStaysInMemoryWhenNoTemporaryFileCanBeWritten() throws {
+        let inMemory = try inspectZip(try writeSample())
+        let saved = getenv("TMPDIR").map { String(cString: $0) }
+        setenv("TMPDIR", work.appending("no-such-folder"), 1)
+        defer { if let saved { setenv("TMPDIR", saved, 1) } else { unsetenv("TMPDIR") } }
+        let kept = try inspectZip(try writeSample(spillSize: 1))
+        XCTAssertEqual(kept.map(\.name), inMemory.map(\.name))
+        XCTAssertEqual(kept.map(\.bytes), inMemory.map(\.bytes))
+    }
+
     // With every size and offset forced into ZIP64 fields: zipfile reads the central
     // directory through them, bsdtar reads the stream through the local headers and the
     // 8-byte data descriptors.

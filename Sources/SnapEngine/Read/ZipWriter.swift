@@ -44,8 +44,9 @@ public enum ZipError: Error, Equatable, CustomStringConvertible {
 ///
 /// Memory: one piece of content at a time, and at most `spillSize` of the central
 /// directory (about 60 bytes and the name an entry): beyond that it waits in a nameless
-/// temporary file (`StagedFile`) until `finish` writes it, so that an archive of a million
-/// entries does not hold 60 MB of it.
+/// temporary file (`StagedFile`, in `$TMPDIR`) until `finish` writes it, so that an archive
+/// of a million entries does not hold 60 MB of it. Where that file cannot be written, the
+/// rest of the directory stays in memory, as it did before.
 public final class ZipWriter {
     /// What an entry is.
     public enum EntryType { case file, directory, symlink }
@@ -82,6 +83,7 @@ public final class ZipWriter {
     /// The central directory's last records; earlier ones are in `spilled`.
     private var central: [UInt8] = []
     private var spilled: StagedFile?
+    private var spillFailed = false
     private var centralSize: UInt64 = 0
     /// How much of the central directory is kept in memory before it goes to `spilled`.
     var spillSize = 1 << 20
@@ -256,11 +258,16 @@ public final class ZipWriter {
         central += h.bytes + entry.name + extra.bytes
         centralSize += UInt64(h.bytes.count + entry.name.count + extra.bytes.count)
         count += 1
-        if central.count >= spillSize {
-            let file = try spilled ?? StagedFile.temporary()
-            try file.append(central)
-            spilled = file
-            central.removeAll(keepingCapacity: true)
+        if central.count >= spillSize && !spillFailed {
+            do {
+                // A failed append leaves the file's size, and so what `finish` reads, as it was.
+                let file = try spilled ?? StagedFile.temporary()
+                try file.append(central)
+                spilled = file
+                central.removeAll(keepingCapacity: true)
+            } catch {
+                spillFailed = true
+            }
         }
     }
 
