@@ -12,7 +12,7 @@
 /// control characters U+0000–U+001F (`\b \t \n \f \r` in short, the others as `\u00xx`);
 /// everything else, `/` included, is written as UTF-8.
 public struct JSONObjectWriter {
-    public private(set) var bytes: [UInt8]
+    private var bytes: [UInt8]
     private var empty = true
 
     public init(capacity: Int = 512) {
@@ -46,12 +46,6 @@ public struct JSONObjectWriter {
         DecimalText.append(value.magnitude, to: &bytes)
     }
 
-    /// A `true` or `false` field.
-    public mutating func field(_ key: String, _ value: Bool) {
-        self.key(key)
-        bytes.append(contentsOf: (value ? "true" : "false").utf8)
-    }
-
     /// An array of strings; none when `values` is `nil`.
     public mutating func field(_ key: String, strings values: [String]?) {
         guard let values else { return }
@@ -83,7 +77,7 @@ public struct JSONObjectWriter {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     /// Appends `text` as a quoted, escaped JSON string.
-    public static func appendString(_ text: String, to out: inout [UInt8]) {
+    private static func appendString(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var text = text
         text.withUTF8 { utf8 in

@@ -10,7 +10,6 @@ final class JSONObjectWriterTests: XCTestCase {
         var b: [String]?
         var c: UInt64
         var d: Int64?
-        var e: Bool
         var f: [String: String]?
         var g: String?
     }
@@ -27,7 +26,6 @@ final class JSONObjectWriterTests: XCTestCase {
         o.field("b", strings: sample.b)
         o.field("c", sample.c)
         o.field("d", sample.d)
-        o.field("e", sample.e)
         o.field("f", object: sample.f)
         o.field("g", sample.g)
         return String(decoding: o.finished(), as: UTF8.self)
@@ -36,7 +34,7 @@ final class JSONObjectWriterTests: XCTestCase {
     func testEveryASCIICharacterIsEscapedAsJSONEncoderDoesIt() throws {
         for code in 0..<0x80 {
             let text = "x" + String(Unicode.Scalar(UInt8(code))) + "y"
-            let sample = Sample(a: text, b: [text, ""], c: 0, d: nil, e: false, f: [text: text], g: nil)
+            let sample = Sample(a: text, b: [text, ""], c: 0, d: nil, f: [text: text], g: nil)
             XCTAssertEqual(written(sample), try encoded(sample), "character \(code)")
         }
     }
@@ -54,7 +52,6 @@ final class JSONObjectWriterTests: XCTestCase {
                 a: text(), b: Bool.random() ? nil : (0..<Int.random(in: 0...3)).map { _ in text() },
                 c: [0, 1, UInt64.max, UInt64.random(in: 0...UInt64.max)].randomElement()!,
                 d: Bool.random() ? nil : [Int64.min, -1, 0, Int64.max].randomElement()!,
-                e: Bool.random(),
                 f: Bool.random() ? nil : Dictionary((0..<Int.random(in: 0...4)).map { _ in (text(), text()) }, uniquingKeysWith: { a, _ in a }),
                 g: Bool.random() ? nil : text())
             XCTAssertEqual(written(sample), try encoded(sample))
