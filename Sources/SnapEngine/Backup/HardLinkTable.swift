@@ -7,7 +7,7 @@ import SnapRepository
 /// A tree whose files also have names outside the backup keeps an entry per file to the
 /// end, and a tree of hard-linked copies (rsnapshot's, say) keeps one per file of the
 /// first copy, so memory holds only 32 bytes per entry in the table: the first name's
-/// path and content are written to `LinkRecords`, an unnamed temporary file, and read
+/// path and content are written to `ContentRecords`, an unnamed temporary file, and read
 /// back when a further name is met. A first name still being read holds its path and
 /// `Pending` in memory until `settle` finds it read.
 ///
@@ -16,7 +16,6 @@ struct HardLinkTable {
     private struct Slot {
         /// Where the first name's record is, or `Self.beingRead`.
         var record: Int64
-        var length: UInt32
         /// Names not met yet; a file with more than 2³² names is never forgotten.
         var unseen: UInt32
     }
@@ -24,7 +23,7 @@ struct HardLinkTable {
     private static let beingRead: Int64 = -1
 
     private var slots: [HardLinkKey: Slot] = [:]
-    private let records: LinkRecords
+    private let records: ContentRecords
     /// First names being read: their path, and the `Pending` their content comes through.
     private var reading: [HardLinkKey: (path: [UInt8], content: Pending<LinkedContent?>)] = [:]
     /// Their keys in the order they were queued: readers finish roughly in that order, so
@@ -36,7 +35,12 @@ struct HardLinkTable {
     ///   - directory: where the records' file is made; `$TMPDIR` (or `/tmp`) when `nil`.
     ///   - warn: told once if the records must stay in memory instead.
     init(directory: String? = nil, warn: @escaping (String) -> Void = { _ in }) {
-        records = LinkRecords(directory: directory, warn: warn)
+        records = ContentRecords(directory: directory) { failure in
+            switch failure {
+            case .cannotWrite(let error): warn("hard links: \(error); the table of multiply-linked files is kept in memory")
+            case .cannotRead(let error): warn("hard links: \(error); a further name of a multiply-linked file is stored as a file of its own")
+            }
+        }
     }
 
     /// The number of files whose further names are still expected.
@@ -47,14 +51,13 @@ struct HardLinkTable {
     /// Records the first name of a file with `links` names, whose content is known.
     mutating func addFirst(_ key: HardLinkKey, path: [UInt8], links: UInt64, content: LinkedContent) {
         guard links > 1 else { return }
-        let (offset, length) = records.append(path: path, content: content)
-        slots[key] = Slot(record: offset, length: length, unseen: Self.unseen(links))
+        slots[key] = Slot(record: records.append(label: path, content: content), unseen: Self.unseen(links))
     }
 
     /// Records the first name of a file with `links` names, whose content `pending` is being read.
     mutating func addFirst(_ key: HardLinkKey, path: [UInt8], links: UInt64, pending: Pending<LinkedContent?>) {
         guard links > 1 else { return }
-        slots[key] = Slot(record: Self.beingRead, length: 0, unseen: Self.unseen(links))
+        slots[key] = Slot(record: Self.beingRead, unseen: Self.unseen(links))
         reading[key] = (path, pending)
         readingOrder.append(key)
     }
@@ -75,8 +78,8 @@ struct HardLinkTable {
             if slot.unseen <= 1 { reading[key] = nil }
             return (first.path, .pending(first.content))
         }
-        guard let record = records.read(at: slot.record, length: Int(slot.length)) else { return nil }
-        return (record.path, record.content.map { .known($0) } ?? .unreadable)
+        guard let record = records.read(at: slot.record) else { return nil }
+        return (record.label, record.content.map { .known($0) } ?? .unreadable)
     }
 
     /// Writes the records of first names that have been read, dropping their `Pending`s;
@@ -88,9 +91,7 @@ struct HardLinkTable {
                 guard let outcome = first.content.outcome else { break }
                 // A failed read keeps its `Pending`: the further name rethrows its error.
                 if case .success(let read) = outcome {
-                    let (offset, length) = records.append(path: first.path, content: read)
-                    slots[key]?.record = offset
-                    slots[key]?.length = length
+                    slots[key]?.record = records.append(label: first.path, content: read)
                     reading[key] = nil
                 }
             }

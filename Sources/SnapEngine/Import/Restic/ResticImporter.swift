@@ -29,7 +29,7 @@ public final class ResticImporter {
     private let progress: TaskProgress
     private var result = ResticImportResult()
     /// restic content list (its SHA-256) → the snap blobs and size it was imported as.
-    private var known: [RawID: (blobs: [BlobID], size: UInt64)] = [:]
+    private lazy var known = KnownContent { [unowned self] in result.warnings.append($0) }
     /// restic tree → the snap tree it was imported as, for folders with no hard-linked
     /// file: a folder restic stored with the same tree ID is the same folder, metadata
     /// included, so it is imported as that snap tree without a walk.
@@ -123,6 +123,7 @@ public final class ResticImporter {
                 head = 0
             }
             try perform(step, importer: importer, ahead: ahead)
+            if case .stream(_, _, let key) = step { walk.streamed.remove(key) }
         }
     }
 
@@ -147,7 +148,7 @@ public final class ResticImporter {
         var stack: [Folder]
         /// The first name of each hard-linked file met so far.
         var links: [LinkKey: [UInt8]] = [:]
-        /// Content lists planned to be streamed by an earlier step.
+        /// Content lists planned to be streamed by a step not yet performed (then they are in `known`).
         var streamed: Set<RawID> = []
 
         init(root: [ResticNode]) { stack = [Folder(nodes: root, path: [])] }
@@ -183,7 +184,7 @@ public final class ResticImporter {
                 guard !node.content.isEmpty else { return .add(entry, file: true, knownFolder: false) }
                 let key = Self.contentKey(node.content)
                 // Blobs from earlier in this snapshot count too: the importer knows what it stored.
-                if known[key] != nil || walk.streamed.contains(key) { return .known(entry, node, key: key) }
+                if known.mayContain(key) || walk.streamed.contains(key) { return .known(entry, node, key: key) }
                 walk.streamed.insert(key)
                 return .stream(entry, node, key: key)
             default:
@@ -207,13 +208,13 @@ public final class ResticImporter {
             if knownFolder { result.foldersKnown += 1 }
             if file { progress.step() }
         case .known(var entry, let node, let key):
-            guard let previous = known[key] else {
-                // Not stored after all (cannot happen: the step that streams it came first and
-                // succeeded, or the import stopped): read it again.
+            guard let previous = known.content(for: key) else {
+                // Not stored after all (another list shares the first bytes of its key, or
+                // its record cannot be read back): read it again.
                 try importFile(node, entry: entry, key: key, reader: blobs.contentReader(node.content), importer: importer)
                 return
             }
-            entry.content = .known(blobs: previous.blobs, size: previous.size)
+            entry.content = .known(blobs: previous.content, size: previous.size)
             try importer.add(entry)
             result.filesKnown += 1
             progress.step()
@@ -237,7 +238,7 @@ public final class ResticImporter {
             throw ResticError.damaged(file: "tree of \(PathBytes.display(Array(entry.path.joined(separator: [PathBytes.slash]))))",
                                       reason: "file size \(node.size) differs from its content's \(reader.bytesRead) bytes")
         }
-        known[key] = (blobs, reader.bytesRead)
+        known.insert(key, LinkedContent(content: blobs, size: reader.bytesRead))
         result.filesRead += 1
         result.bytesRead += reader.bytesRead
         progress.step()
@@ -297,9 +298,9 @@ public final class ResticImporter {
             case .file:
                 if node.links > 1 { reusable = false }
                 guard mine.type == .file || mine.type == .hardlink, mine.size == node.size, !node.content.isEmpty,
-                      known[Self.contentKey(node.content)] == nil,
+                      case let key = Self.contentKey(node.content), !known.mayContain(key),
                       mine.content.allSatisfy({ session.repository.index.contains($0) }) else { continue }
-                known[Self.contentKey(node.content)] = (mine.content, mine.size)
+                known.insert(key, LinkedContent(content: mine.content, size: mine.size))
             default:
                 continue
             }
