@@ -57,9 +57,11 @@ final class ContentRecords {
         let offset = fileSize + buffer.count
         let length = 16 + RawID.byteCount * (content?.content.count ?? 0) + label.count
         var writer = ByteWriter(capacity: length)
-        writer.u32(UInt32(length))
+        // Clamped, not trapping: a record past 4 GiB (over 100 million blob IDs) then reads
+        // back as unreadable, and its owner does without it.
+        writer.u32(UInt32(clamping: length))
         writer.u64(content?.size ?? 0)
-        writer.u32(UInt32(bitPattern: content.map { Int32($0.content.count) } ?? Self.unreadable))
+        writer.u32(UInt32(bitPattern: content.map { Int32(clamping: $0.content.count) } ?? Self.unreadable))
         for id in content?.content ?? [] { writer.id(id.raw) }
         writer.raw(label)
         buffer.append(contentsOf: writer.bytes)
