@@ -50,14 +50,17 @@ extension Restorer {
     /// Writes every needed blob, pack by pack on `workers` threads, and sorts the batch's
     /// files by outcome: complete, damaged in the repository (kept, with the damaged ranges
     /// as holes), or not written completely on the target's side (to be removed).
-    func writeContent() -> ContentOutcome {
+    ///
+    /// - Parameter tail: packs to read on to their end and keep for the next batch
+    ///   (`RestoreSpool`); empty for the last batch.
+    func writeContent(keeping tail: Set<PackID>) -> ContentOutcome {
+        spool.startBatch()
         var uses: [BlobID: [BlobUse]] = [:]
         var byPack: [PackID: [BlobLocation]] = [:]
         var missing: [BlobID] = []
         /// Blob uses per file: complete when that many were written.
         var planned: [Int: Int] = [:]
-        for (i, e) in plan.enumerated() where e.created && e.linkTo == nil && e.action != .keep
-            && (e.node.type == .file || e.node.type == .hardlink) {
+        for (i, e) in plan.enumerated() where e.created && Self.readsContent(e) {
             var offset: UInt64 = 0
             for id in e.node.content {
                 let location = repository.index.lookup(id)
@@ -73,18 +76,34 @@ extension Restorer {
             }
         }
         let limit = Self.stretchLimit(workers: options.workers)
-        let packs = byPack.flatMap { pack, blobs in BlobStretches.split(blobs, limit: limit).map { (pack, $0) } }
+        // A tail pack's last stretch is read on to the pack's end and kept; when it is also
+        // its first, from the start of what the previous batch kept of the pack, or the
+        // pack's start (a pack's first blobs can belong to later files: packs merged at the
+        // end of a backup). At most `limit` bytes, as any stretch.
+        let packs = byPack.flatMap { pack, blobs in
+            let stretches = BlobStretches.split(blobs, limit: limit)
+            let packEnd = tail.contains(pack) ? self.repository.index.packSize(pack) : nil
+            return stretches.enumerated().map { i, blobs in
+                guard let packEnd, i == stretches.count - 1, let first = blobs.first, let last = blobs.last else {
+                    return PackStretch(pack: pack, blobs: blobs, keep: nil)
+                }
+                let needed = Int(first.entry.offset)..<Int(last.entry.offset + last.entry.length)
+                let earliest = i == 0 ? min(needed.lowerBound, self.spool.keptStart(pack) ?? 0) : needed.lowerBound
+                let from = max(earliest, needed.upperBound - limit)
+                return PackStretch(pack: pack, blobs: blobs, keep: from..<max(needed.upperBound, min(packEnd, from + limit)))
+            }
+        }
         let files = plan.map { FileTarget(path: $0.target, snapshotPath: $0.snapshotPath, node: $0.node, isWholeBlob: $0.isWholeBlob) }
         let outcomes = Mutex(PackOutcome(failed: missing.map { ($0, "is not in any index") }))
         let uses_ = uses
         let repository = self.repository
         let stop = stopSignal
+        let spool = self.spool
         let progress = options.progress
         let creation = Creation(umask: umaskBits, groupMayBeInherited: groupMayBeInherited, metadata: metadata)
         ParallelWork.forEach(packs.count, workers: options.workers) { p in
             guard !stop.isRaised else { return }
-            let (pack, blobs) = packs[p]
-            let outcome = Self.restorePack(pack, blobs: blobs, uses: uses_, files: files, repository: repository,
+            let outcome = Self.restorePack(packs[p], uses: uses_, files: files, repository: repository, spool: spool,
                                            creation: creation, stop: stop, progress: progress)
             outcomes.withLock { all in
                 all.failed += outcome.failed
@@ -142,19 +161,38 @@ extension Restorer {
         min(32 << 20, max(4 << 20, (64 << 20) / max(1, workers)))
     }
 
-    /// Reads the needed span of one pack and writes its blobs; returns the blobs that
-    /// failed in the repository, the uses written, the files that could not be written,
-    /// the whole-blob files finished, and metadata problems. Returns early once `stop` is
-    /// raised, by this worker or another.
-    static func restorePack(_ pack: PackID, blobs: [BlobLocation], uses: [BlobID: [BlobUse]], files: [FileTarget],
-                                    repository: Repository, creation: Creation, stop: RestoreStopSignal,
-                                    progress: RestoreProgress? = nil) -> PackOutcome {
+    /// One request's worth of a pack's needed blobs, in offset order.
+    struct PackStretch: Sendable {
+        let pack: PackID
+        let blobs: [BlobLocation]
+        /// Read this range of the pack (it holds the blobs), and keep it for the next batch
+        /// (`RestoreSpool`).
+        let keep: Range<Int>?
+    }
+
+    /// Reads the needed span of one pack (from the spool when the previous batch kept it)
+    /// and writes its blobs; returns the blobs that failed in the repository, the uses
+    /// written, the files that could not be written, the whole-blob files finished, and
+    /// metadata problems. Returns early once `stop` is raised, by this worker or another.
+    static func restorePack(_ stretch: PackStretch, uses: [BlobID: [BlobUse]], files: [FileTarget],
+                            repository: Repository, spool: RestoreSpool, creation: Creation, stop: RestoreStopSignal,
+                            progress: RestoreProgress? = nil) -> PackOutcome {
         var outcome = PackOutcome()
+        let (pack, blobs) = (stretch.pack, stretch.blobs)
         guard let first = blobs.first, let last = blobs.last else { return outcome }
+        let needed = Int(first.entry.offset)..<Int(last.entry.offset + last.entry.length)
+        let file = FileName(.data, pack.hex)
         let span: [UInt8]
         do {
-            span = try repository.backend.read(FileName(.data, pack.hex),
-                                               range: Int(first.entry.offset)..<Int(last.entry.offset + last.entry.length))
+            if let keep = stretch.keep, let read = spool.read(pack, keep) ?? (try? repository.backend.read(file, range: keep)) {
+                spool.keep(pack, at: keep.lowerBound, read)
+                span = Array(read[(needed.lowerBound - keep.lowerBound)..<(needed.upperBound - keep.lowerBound)])
+            } else if let kept = spool.read(pack, needed) {
+                span = kept
+            } else {
+                // Only what is needed: also when reading on failed (a pack shorter than its index says).
+                span = try repository.backend.read(file, range: needed)
+            }
         } catch {
             outcome.failed = blobs.map { ($0.entry.id, "could not be read from pack \(pack.short): \(error)") }
             return outcome

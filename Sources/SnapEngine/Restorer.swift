@@ -92,6 +92,8 @@ public final class Restorer {
     private(set) var largestBatch = 0
     var result = RestoreResult()
     let metadata: MetadataWriter
+    /// The rest of the packs the last batch's last files use, for this batch (`RestoreSpool`).
+    let spool = RestoreSpool()
     /// Decodes trees on the planning thread (one decompression context, not one per folder).
     /// Reads the trees while planning.
     lazy var trees = TreeLoader(repository: repository)
@@ -282,7 +284,7 @@ public final class Restorer {
         }
         if !plan.isEmpty {
             createEntries()
-            let content = writeContent()
+            let content = writeContent(keeping: position == nil ? [] : tailPacks())
             removeUnwritten(content.unwritten)
             createDeferred(content)
             applyMetadata(skipping: content.finished.union(content.unwritten))
