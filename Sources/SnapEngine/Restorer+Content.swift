@@ -76,21 +76,26 @@ extension Restorer {
             }
         }
         let limit = Self.stretchLimit(workers: options.workers)
-        // A tail pack's last stretch is read on to the pack's end and kept; when it is also
-        // its first, from the start of what the previous batch kept of the pack, or the
-        // pack's start (a pack's first blobs can belong to later files: packs merged at the
-        // end of a backup). At most `limit` bytes, as any stretch.
-        let packs = byPack.flatMap { pack, blobs in
-            let stretches = BlobStretches.split(blobs, limit: limit)
-            let packEnd = tail.contains(pack) ? self.repository.index.packSize(pack) : nil
+        // A tail pack is read in one stretch, on up to `RestoreSpool.readOn` bytes past the
+        // blobs needed (and from the pack's start, for one not kept whose needed blobs start
+        // within that: a pack's blobs need not follow the walk, as in packs merged at the end
+        // of a backup), and kept. Where that is more than `limit` bytes, its last stretch is
+        // read on.
+        let readOn = RestoreSpool.readOn
+        let packs = byPack.flatMap { pack, blobs -> [PackStretch] in
+            guard tail.contains(pack), let packEnd = self.repository.index.packSize(pack) else {
+                return BlobStretches.split(blobs, limit: limit).map { PackStretch(pack: pack, blobs: $0, keep: nil) }
+            }
+            let sorted = blobs.sorted { $0.entry.offset < $1.entry.offset }
+            guard let first = sorted.first, let last = sorted.last else { return [] }
+            let needed = Int(first.entry.offset)..<Int(last.entry.offset + last.entry.length)
+            let from = !self.spool.keeps(pack) && needed.lowerBound <= readOn ? 0 : needed.lowerBound
+            let to = max(needed.upperBound, min(packEnd, needed.upperBound + readOn))
+            if to - from <= limit { return [PackStretch(pack: pack, blobs: sorted, keep: from..<to)] }
+            let stretches = BlobStretches.split(sorted, limit: limit)
             return stretches.enumerated().map { i, blobs in
-                guard let packEnd, i == stretches.count - 1, let first = blobs.first, let last = blobs.last else {
-                    return PackStretch(pack: pack, blobs: blobs, keep: nil)
-                }
-                let needed = Int(first.entry.offset)..<Int(last.entry.offset + last.entry.length)
-                let earliest = i == 0 ? min(needed.lowerBound, self.spool.keptStart(pack) ?? 0) : needed.lowerBound
-                let from = max(earliest, needed.upperBound - limit)
-                return PackStretch(pack: pack, blobs: blobs, keep: from..<max(needed.upperBound, min(packEnd, from + limit)))
+                guard i == stretches.count - 1, let first = blobs.first else { return PackStretch(pack: pack, blobs: blobs, keep: nil) }
+                return PackStretch(pack: pack, blobs: blobs, keep: Int(first.entry.offset)..<to)
             }
         }
         let files = plan.map { FileTarget(path: $0.target, snapshotPath: $0.snapshotPath, node: $0.node, isWholeBlob: $0.isWholeBlob) }
@@ -165,7 +170,7 @@ extension Restorer {
     struct PackStretch: Sendable {
         let pack: PackID
         let blobs: [BlobLocation]
-        /// Read this range of the pack (it holds the blobs), and keep it for the next batch
+        /// Read this range of the pack (it holds the blobs), and keep it for later batches
         /// (`RestoreSpool`).
         let keep: Range<Int>?
     }
@@ -183,14 +188,22 @@ extension Restorer {
         let needed = Int(first.entry.offset)..<Int(last.entry.offset + last.entry.length)
         let file = FileName(.data, pack.hex)
         let span: [UInt8]
+        var spanStart = needed.lowerBound
         do {
-            if let keep = stretch.keep, let read = spool.read(pack, keep) ?? (try? repository.backend.read(file, range: keep)) {
-                spool.keep(pack, at: keep.lowerBound, read)
-                span = Array(read[(needed.lowerBound - keep.lowerBound)..<(needed.upperBound - keep.lowerBound)])
-            } else if let kept = spool.read(pack, needed) {
+            if let kept = spool.read(pack, needed) {
                 span = kept
+            } else if let keep = stretch.keep, keep.lowerBound <= needed.lowerBound, needed.upperBound <= keep.upperBound,
+                      spool.reserve(pack, keep.count) {
+                if let read = try? repository.backend.read(file, range: keep), read.count == keep.count {
+                    spool.keep(pack, at: keep.lowerBound, read)
+                    span = read
+                    spanStart = keep.lowerBound
+                } else {
+                    spool.cancel(keep.count)
+                    // Only what is needed (a pack shorter than its index says, say).
+                    span = try repository.backend.read(file, range: needed)
+                }
             } else {
-                // Only what is needed: also when reading on failed (a pack shorter than its index says).
                 span = try repository.backend.read(file, range: needed)
             }
         } catch {
@@ -208,7 +221,7 @@ extension Restorer {
             outcome.unwritable.append((file, error))
             if RestoreStop.stops(error.code) { stop.raise(code: error.code, path: files[Int(file)].path) }
         }
-        BlobStretches.decodeEach(blobs, of: pack, span: span, repository: repository, decoder: decoder) { b, decoded in
+        BlobStretches.decodeEach(blobs, of: pack, span: span, at: spanStart, repository: repository, decoder: decoder) { b, decoded in
             if stop.isRaised { return false }
             let plaintext: [UInt8]
             switch decoded {

@@ -2,34 +2,70 @@ import XCTest
 @testable import SnapEngine
 import SnapCore
 
-/// What a restore batch keeps of its last packs is read by the next batch only, within the limit.
+/// What a restore batch keeps of its last packs stays while batches use it, within the limit.
 final class RestoreSpoolTests: XCTestCase {
     private let pack = PackID(raw: RawID(w0: 1, w1: 2, w2: 3, w3: 4))
     private let other = PackID(raw: RawID(w0: 5, w1: 6, w2: 7, w3: 8))
+    private let bytes = (0..<4_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
 
-    func testTheNextBatchReadsWhatTheLastOneKeptInsideItsRange() {
+    /// Reserves room and keeps; whether there was room.
+    @discardableResult
+    private func keep(_ spool: RestoreSpool, _ pack: PackID, at offset: Int, _ bytes: [UInt8]) -> Bool {
+        guard spool.reserve(pack, bytes.count) else { return false }
+        spool.keep(pack, at: offset, bytes)
+        return true
+    }
+
+    func testKeptBytesAreReadInsideTheirRangeOnly() {
         let spool = RestoreSpool()
         spool.startBatch()
-        let bytes = (0..<4_000).map { UInt8(truncatingIfNeeded: $0 &* 7) }
-        spool.keep(pack, at: 1_000, bytes)
-        XCTAssertNil(spool.read(pack, 1_000..<2_000), "not readable by the batch that keeps it")
+        keep(spool, pack, at: 1_000, bytes)
+        XCTAssertTrue(spool.keeps(pack))
         spool.startBatch()
         XCTAssertEqual(spool.read(pack, 1_000..<5_000), bytes)
         XCTAssertEqual(spool.read(pack, 2_500..<2_600), Array(bytes[1_500..<1_600]))
         XCTAssertNil(spool.read(pack, 999..<2_000), "starts before what was kept")
         XCTAssertNil(spool.read(pack, 4_000..<5_001), "ends after it")
         XCTAssertNil(spool.read(other, 1_000..<2_000), "another pack")
-        spool.startBatch()
-        XCTAssertNil(spool.read(pack, 1_000..<2_000), "dropped after one batch")
+        XCTAssertFalse(spool.keeps(other))
     }
 
-    func testABatchKeepsAtMostTheLimit() {
+    // Kept in batch 1 and read in batch 2: still there in batch 3; not read there: gone in
+    // batch 4. Never read again: gone after the batch after the one that kept it.
+    func testKeptBytesStayWhileEachBatchReadsThem() {
         let spool = RestoreSpool()
         spool.startBatch()
-        spool.keep(pack, at: 0, [UInt8](repeating: 1, count: RestoreSpool.limit - 10))
-        spool.keep(other, at: 0, [UInt8](repeating: 2, count: 11))
+        keep(spool, pack, at: 0, bytes)
+        keep(spool, other, at: 0, bytes)
         spool.startBatch()
-        XCTAssertEqual(spool.read(pack, 0..<5), [1, 1, 1, 1, 1])
-        XCTAssertNil(spool.read(other, 0..<5), "past the limit: not kept")
+        XCTAssertNotNil(spool.read(pack, 0..<10))
+        spool.startBatch()
+        XCTAssertNil(spool.read(other, 0..<10), "not read by the batch after the one that kept it")
+        spool.startBatch()
+        XCTAssertNil(spool.read(pack, 20..<30), "not read by the previous batch")
+    }
+
+    // Room for a pack is made by dropping the packs least recently read, never those the
+    // batch has read; without that room nothing is dropped and nothing kept.
+    func testAtMostTheLimitIsKeptDroppingTheLeastRecentlyRead() {
+        let third = PackID(raw: RawID(w0: 9, w1: 10, w2: 11, w3: 12))
+        let quarter = RestoreSpool.limit / 4
+        let spool = RestoreSpool()
+        spool.startBatch()
+        XCTAssertTrue(keep(spool, pack, at: 0, [UInt8](repeating: 1, count: quarter)))
+        XCTAssertTrue(keep(spool, other, at: 0, [UInt8](repeating: 2, count: quarter)))
+        spool.startBatch()
+        XCTAssertEqual(spool.read(other, 0..<2), [2, 2])
+        XCTAssertFalse(spool.reserve(third, RestoreSpool.limit - quarter + 1), "the room of `other`, read in this batch, stays")
+        XCTAssertEqual(spool.read(pack, 0..<2), [1, 1], "nothing dropped for a reservation that failed")
+        spool.startBatch()
+        XCTAssertEqual(spool.read(other, 0..<2), [2, 2])
+        XCTAssertTrue(keep(spool, third, at: 0, [UInt8](repeating: 3, count: 2 * quarter + 1)), "`pack` makes room")
+        XCTAssertNil(spool.read(pack, 0..<2), "dropped: least recently read")
+        XCTAssertEqual(spool.read(third, 0..<2), [3, 3])
+        XCTAssertTrue(spool.reserve(pack, 10))
+        spool.cancel(10)  // a read that failed gives its room back
+        XCTAssertFalse(spool.reserve(pack, quarter), "`other` and `third` were read in this batch")
+        XCTAssertFalse(spool.reserve(pack, RestoreSpool.limit + 1))
     }
 }

@@ -52,13 +52,13 @@ enum BlobStretches {
     }
 
     /// Calls `body` with each of `blobs` (one stretch of `pack`, in offset order) and its
-    /// plaintext, decoded from `span` (the stretch's bytes, from the first blob's offset), or
-    /// read alone (`Repository.loadBlob`, so that a mirror tries its other replicas) when it
-    /// does not decode there or there is no span. A blob that fails both ways comes with the
-    /// first error. `body` returns `false` to stop.
-    static func decodeEach(_ blobs: [BlobLocation], of pack: PackID, span: [UInt8]?, repository: Repository, decoder: BlobDecoder,
-                           _ body: (BlobLocation, Result<[UInt8], Error>) throws -> Bool) rethrows {
-        guard let start = blobs.first.map({ Int($0.entry.offset) }) else { return }
+    /// plaintext, decoded from `span` (the stretch's bytes, from offset `at` of the pack, by
+    /// default the first blob's), or read alone (`Repository.loadBlob`, so that a mirror
+    /// tries its other replicas) when it does not decode there or there is no span. A blob
+    /// that fails both ways comes with the first error. `body` returns `false` to stop.
+    static func decodeEach(_ blobs: [BlobLocation], of pack: PackID, span: [UInt8]?, at offset: Int? = nil, repository: Repository,
+                           decoder: BlobDecoder, _ body: (BlobLocation, Result<[UInt8], Error>) throws -> Bool) rethrows {
+        guard let start = offset ?? blobs.first.map({ Int($0.entry.offset) }) else { return }
         for b in blobs {
             let decoded = Result<[UInt8], Error> {
                 guard let span else { return try repository.loadBlob(b.entry.id, decoder: decoder) }
