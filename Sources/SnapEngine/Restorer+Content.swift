@@ -51,8 +51,8 @@ extension Restorer {
     /// files by outcome: complete, damaged in the repository (kept, with the damaged ranges
     /// as holes), or not written completely on the target's side (to be removed).
     ///
-    /// - Parameter tail: packs to read on to their end and keep for the next batch
-    ///   (`RestoreSpool`); empty for the last batch.
+    /// - Parameter tail: packs to read on past the blobs needed and keep for the next
+    ///   batches (`RestoreSpool`); empty for the last batch.
     func writeContent(keeping tail: Set<PackID>) -> ContentOutcome {
         spool.startBatch()
         var uses: [BlobID: [BlobUse]] = [:]
@@ -175,7 +175,7 @@ extension Restorer {
         let keep: Range<Int>?
     }
 
-    /// Reads the needed span of one pack (from the spool when the previous batch kept it)
+    /// Reads the needed span of one pack (from the spool when an earlier batch kept it)
     /// and writes its blobs; returns the blobs that failed in the repository, the uses
     /// written, the files that could not be written, the whole-blob files finished, and
     /// metadata problems. Returns early once `stop` is raised, by this worker or another.

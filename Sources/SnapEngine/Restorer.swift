@@ -92,7 +92,7 @@ public final class Restorer {
     private(set) var largestBatch = 0
     var result = RestoreResult()
     let metadata: MetadataWriter
-    /// The rest of the packs the last batch's last files use, for this batch (`RestoreSpool`).
+    /// What earlier batches read of the packs their last files use, for later batches (`RestoreSpool`).
     let spool = RestoreSpool()
     /// Decodes trees on the planning thread (one decompression context, not one per folder).
     /// Reads the trees while planning.
