@@ -123,29 +123,38 @@ final class RestoreBatchTests: XCTestCase {
         XCTAssertGreaterThan(folders.count, 3 * restorer.mostFoldersHeld)
     }
 
-    // The packs a batch's last files use are read on to their end and kept, so the next
-    // batch takes the rest of them from the spool: restored in batches of 100 files, 900
-    // files in 1 MiB packs are read with as many requests as in one batch (without the
-    // spool, the packs open at each boundary were read by both batches: 21 reads, not 4).
-    func testTheNextBatchTakesTheRestOfTheLastPacksFromTheSpool() throws {
-        let repositoryDirectory = try TemporaryDirectory(prefix: "snap-engine-repo")
-        let source = try TemporaryDirectory(prefix: "snap-engine-src")
-        defer { repositoryDirectory.remove(); source.remove() }
-        var initOptions = engineInitOptions()
-        initOptions.packSize = 1 << 20
-        let repository = try Repository.initialize(backend: LocalBackend(root: repositoryDirectory.path), password: testPassword,
-                                                   options: initOptions, hostname: "test-host", username: "tester",
-                                                   now: "2025-01-01T00:00:00Z")
-        for i in 0..<900 {
-            let folder = source.appending("d\(i / 30)")
-            if i % 30 == 0 { try Disk.mkdir(Disk.bytes(folder)) }
-            try Disk.write(Disk.bytes(folder + "/f\(i)"), seededBytes(count: 3_000, seed: UInt64(i)))
-        }
-        let backupOptions = BackupOptions(paths: [source.path], hostname: "test-host", username: "tester")
-        let tree = try XCTUnwrap(try Archiver(repository: repository, options: backupOptions).run().snapshot.tree)
-        XCTAssertGreaterThanOrEqual(try LocalBackend(root: repositoryDirectory.path).list(.data).count, 4, "files in several packs")
+    /// 900 files of 3,000 random bytes in 30 folders, backed up into 1 MiB packs; restores
+    /// of it count their reads.
+    private final class ManyPacks {
+        let repositoryDirectory: TemporaryDirectory
+        let source: TemporaryDirectory
+        let tree: BlobID
 
-        func restore(batchSize: Int) throws -> (reads: Int, largestBatch: Int) {
+        init() throws {
+            repositoryDirectory = try TemporaryDirectory(prefix: "snap-engine-repo")
+            source = try TemporaryDirectory(prefix: "snap-engine-src")
+            var initOptions = engineInitOptions()
+            initOptions.packSize = 1 << 20
+            let repository = try Repository.initialize(backend: LocalBackend(root: repositoryDirectory.path), password: testPassword,
+                                                       options: initOptions, hostname: "test-host", username: "tester",
+                                                       now: "2025-01-01T00:00:00Z")
+            for i in 0..<900 {
+                let folder = source.appending("d\(i / 30)")
+                if i % 30 == 0 { try Disk.mkdir(Disk.bytes(folder)) }
+                try Disk.write(Disk.bytes(folder + "/f\(i)"), seededBytes(count: 3_000, seed: UInt64(i)))
+            }
+            let options = BackupOptions(paths: [source.path], hostname: "test-host", username: "tester")
+            tree = try XCTUnwrap(try Archiver(repository: repository, options: options).run().snapshot.tree)
+        }
+
+        deinit {
+            repositoryDirectory.remove()
+            source.remove()
+        }
+
+        /// Restores everything in batches of `batchSize` entries, with `$TMPDIR` set to
+        /// `temporaryFolder` while it runs; the reads it made, and its largest batch.
+        func restore(batchSize: Int, temporaryFolder: String? = nil) throws -> (reads: Int, largestBatch: Int) {
             let target = try TemporaryDirectory(prefix: "snap-engine-dst")
             defer { target.remove() }
             let counting = CountingBackend(LocalBackend(root: repositoryDirectory.path))
@@ -156,15 +165,37 @@ final class RestoreBatchTests: XCTestCase {
             options.workers = 2
             options.batchSize = batchSize
             let restorer = Restorer(repository: reopened, tree: tree, options: options)
-            let result = try restorer.run()
+            let saved = getenv("TMPDIR").map { String(cString: $0) }
+            if let temporaryFolder { setenv("TMPDIR", temporaryFolder, 1) }
+            let run = Result { try restorer.run() }
+            if let saved { setenv("TMPDIR", saved, 1) } else { unsetenv("TMPDIR") }
+            let result = try run.get()
             XCTAssertTrue(result.succeeded, "\(result.errors)")
             XCTAssertEqual(try Disk.listing(Disk.bytes(target.path + source.path)), try Disk.listing(Disk.bytes(source.path)))
             return (counting.counts[.read] - before, restorer.largestBatch)
         }
-        let whole = try restore(batchSize: 16_384)
-        let batched = try restore(batchSize: 100)
+    }
+
+    // The packs a batch's last files use are read on and kept, so later batches take their
+    // blobs of them from the spool: restored in batches of 100 files, 900 files in 1 MiB
+    // packs are read with as many requests as in one batch (without the spool, the packs
+    // open at each boundary were read by both batches: 21 reads, not 4).
+    func testLaterBatchesTakeTheLastPacksFromTheSpool() throws {
+        let packs = try ManyPacks()
+        XCTAssertGreaterThanOrEqual(try LocalBackend(root: packs.repositoryDirectory.path).list(.data).count, 4, "several packs")
+        let whole = try packs.restore(batchSize: 16_384)
+        let batched = try packs.restore(batchSize: 100)
         XCTAssertGreaterThan(whole.largestBatch, 900)
         XCTAssertLessThanOrEqual(batched.largestBatch, 100 + 1, "batches of 100 files (and a folder)")
         XCTAssertEqual(batched.reads, whole.reads, "each pack read by one request")
+    }
+
+    // The spool only saves requests: where no temporary file can be made, every batch reads
+    // its packs from the repository, and the restore is the same.
+    func testAnUnwritableTemporaryFolderOnlyCostsRequests() throws {
+        let packs = try ManyPacks()
+        let whole = try packs.restore(batchSize: 16_384)
+        let batched = try packs.restore(batchSize: 100, temporaryFolder: packs.source.appending("no-such-folder"))
+        XCTAssertGreaterThan(batched.reads, whole.reads + 1, "packs read again by later batches")
     }
 }
