@@ -68,4 +68,16 @@ final class RestoreSpoolTests: XCTestCase {
         XCTAssertFalse(spool.reserve(pack, quarter), "`other` and `third` were read in this batch")
         XCTAssertFalse(spool.reserve(pack, RestoreSpool.limit + 1))
     }
+
+    // The packs kept are those the last files filled one after another: two packs filled
+    // side by side are; files scattered over many packs name none; a pack holding fewer
+    // than an eighth of the last files is left out.
+    func testTailPacksAreThoseTheLastFilesFilledInTurn() {
+        let packs = (0..<64).map { PackID(raw: RawID(w0: UInt64($0), w1: 0, w2: 0, w3: 0)) }
+        XCTAssertEqual(Restorer.tailPacks((0..<64).map { packs[$0 % 2] }), [packs[0], packs[1]])
+        XCTAssertEqual(Restorer.tailPacks(packs), [])
+        let mixed = Array(repeating: packs[0], count: 50) + Array(repeating: packs[1], count: 8) + Array(packs[2..<8])
+        XCTAssertEqual(Restorer.tailPacks(mixed), [packs[0], packs[1]])
+        XCTAssertEqual(Restorer.tailPacks([packs[5]]), [packs[5]], "a batch that ends with one file")
+    }
 }
