@@ -13,9 +13,10 @@ import Synchronization
 /// what it read in unnamed temporary files; later batches take their blobs of those packs
 /// from there when they lie inside. A pack's bytes stay while each batch reads some of
 /// them, and are dropped after the first batch that does not, or, to make room for another
-/// pack within `limit`, when they are the least recently used. Blobs taken from here are authenticated like any others
-/// (one that does not decode is read from the repository: `BlobStretches.decodeEach`). A
-/// spool that cannot be written keeps nothing, and later batches read from the repository.
+/// pack within `limit`, when they are the least recently read. Blobs taken from here are
+/// authenticated like any others (one that does not decode is read from the repository:
+/// `BlobStretches.decodeEach`). A spool that cannot be written keeps nothing, and later
+/// batches read from the repository.
 final class RestoreSpool: Sendable {
     /// At most this many bytes are kept at once (four 16 MiB packs).
     static let limit = 64 << 20
@@ -27,7 +28,7 @@ final class RestoreSpool: Sendable {
         let file: StagedFile
         /// Where the bytes lie in the pack.
         let range: Range<Int>
-        /// The last batch that kept or used it as one of its last packs.
+        /// The last batch that kept or read it.
         var batch: Int
     }
 
@@ -90,7 +91,9 @@ final class RestoreSpool: Sendable {
             let file = try StagedFile.temporary()
             try file.append(bytes)
             state.withLock { state in
-                state.kept[pack] = Kept(file: file, range: offset..<(offset + bytes.count), batch: state.batch)
+                let replaced = state.kept.updateValue(Kept(file: file, range: offset..<(offset + bytes.count), batch: state.batch),
+                                                      forKey: pack)
+                if let replaced { state.bytes -= replaced.range.count }
             }
         } catch {
             state.withLock { state in
