@@ -13,12 +13,14 @@ extension Restorer {
         entry.linkTo == nil && entry.action != .keep && (entry.node.type == .file || entry.node.type == .hardlink)
     }
 
-    /// The packs holding the last blob of at least an eighth of the plan's last `tailFiles`
-    /// files with content: packs the backup was filling with one file after another, whose
-    /// rest the next batches are likely to need. Files scattered over many packs (an
-    /// include's picks, content deduplicated against old backups) name none, so no pack is
-    /// read beyond what the batch needs for them. (A large file's earlier packs hold it to
-    /// their end.)
+    /// Of the packs holding the last blob of the plan's last `tailFiles` files with content,
+    /// the `tailPacksKept` that hold most of them (the more recent first among equals):
+    /// packs the backup was filling with one file after another, whose rest the next
+    /// batches are likely to need. A pack the backup opened just before the batch's end
+    /// holds few of them but is among these. Files scattered over many packs (an include's
+    /// picks, content deduplicated against old backups) have their last few packs read on,
+    /// at most `tailPacksKept` × `RestoreSpool.readOn` bytes beyond what the batch needs.
+    /// (A large file's earlier packs hold it to their end.)
     func tailPacks() -> Set<PackID> {
         var lastPacks: [PackID] = []
         for entry in plan.reversed() where Self.readsContent(entry) {
@@ -29,12 +31,16 @@ extension Restorer {
         return Self.tailPacks(lastPacks)
     }
 
-    /// The packs among `lastPacks` (the pack of each file's last blob, one per file) that
-    /// hold at least an eighth of them.
+    /// How many packs a batch reads on at most: the four 16 MiB packs `RestoreSpool` keeps.
+    static let tailPacksKept = 4
+
+    /// The `tailPacksKept` packs among `lastPacks` (the pack of each file's last blob, one
+    /// per file, the batch's last file first) that hold most of them, the earlier in
+    /// `lastPacks` first among equals.
     static func tailPacks(_ lastPacks: [PackID]) -> Set<PackID> {
-        var counts: [PackID: Int] = [:]
-        for pack in lastPacks { counts[pack, default: 0] += 1 }
-        let least = max(1, lastPacks.count / 8)
-        return Set(counts.filter { $0.value >= least }.keys)
+        var seen: [PackID: (count: Int, first: Int)] = [:]
+        for (i, pack) in lastPacks.enumerated() { seen[pack, default: (0, i)].count += 1 }
+        let ranked = seen.sorted { ($1.value.count, $0.value.first) < ($0.value.count, $1.value.first) }
+        return Set(ranked.prefix(tailPacksKept).map(\.key))
     }
 }

@@ -17,8 +17,8 @@ func engineInitOptions() -> Repository.InitOptions {
     return options
 }
 
-func makeEngineRepository(on backend: Backend) throws -> Repository {
-    try Repository.initialize(backend: backend, password: testPassword, options: engineInitOptions(),
+func makeEngineRepository(on backend: Backend, options: Repository.InitOptions = engineInitOptions()) throws -> Repository {
+    try Repository.initialize(backend: backend, password: testPassword, options: options,
                               hostname: "test-host", username: "tester", now: "2025-01-01T00:00:00Z")
 }
 
@@ -37,12 +37,15 @@ final class BackupFixture {
     let backend: LocalBackend
     let repository: Repository
 
-    init() throws {
+    /// - Parameter packSize: the repository's pack size; `engineInitOptions()`'s when `nil`.
+    init(packSize: Int? = nil) throws {
         repositoryDirectory = try TemporaryDirectory(prefix: "snap-engine-repo")
         sourceDirectory = try TemporaryDirectory(prefix: "snap-engine-src")
         targetDirectory = try TemporaryDirectory(prefix: "snap-engine-dst")
         backend = LocalBackend(root: repositoryDirectory.path)
-        repository = try makeEngineRepository(on: backend)
+        var options = engineInitOptions()
+        if let packSize { options.packSize = packSize }
+        repository = try makeEngineRepository(on: backend, options: options)
     }
 
     deinit {

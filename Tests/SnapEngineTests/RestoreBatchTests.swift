@@ -126,30 +126,17 @@ final class RestoreBatchTests: XCTestCase {
     /// 900 files of 3,000 random bytes in 30 folders, backed up into 1 MiB packs; restores
     /// of it count their reads.
     private final class ManyPacks {
-        let repositoryDirectory: TemporaryDirectory
-        let source: TemporaryDirectory
+        let fixture: BackupFixture
         let tree: BlobID
 
         init() throws {
-            repositoryDirectory = try TemporaryDirectory(prefix: "snap-engine-repo")
-            source = try TemporaryDirectory(prefix: "snap-engine-src")
-            var initOptions = engineInitOptions()
-            initOptions.packSize = 1 << 20
-            let repository = try Repository.initialize(backend: LocalBackend(root: repositoryDirectory.path), password: testPassword,
-                                                       options: initOptions, hostname: "test-host", username: "tester",
-                                                       now: "2025-01-01T00:00:00Z")
+            fixture = try BackupFixture(packSize: 1 << 20)
             for i in 0..<900 {
-                let folder = source.appending("d\(i / 30)")
+                let folder = fixture.source("d\(i / 30)")
                 if i % 30 == 0 { try Disk.mkdir(Disk.bytes(folder)) }
                 try Disk.write(Disk.bytes(folder + "/f\(i)"), seededBytes(count: 3_000, seed: UInt64(i)))
             }
-            let options = BackupOptions(paths: [source.path], hostname: "test-host", username: "tester")
-            tree = try XCTUnwrap(try Archiver(repository: repository, options: options).run().snapshot.tree)
-        }
-
-        deinit {
-            repositoryDirectory.remove()
-            source.remove()
+            tree = try XCTUnwrap(try fixture.backup([fixture.sourceDirectory.path]).snapshot.tree)
         }
 
         /// Restores everything in batches of `batchSize` entries, with `$TMPDIR` set to
@@ -157,7 +144,7 @@ final class RestoreBatchTests: XCTestCase {
         func restore(batchSize: Int, temporaryFolder: String? = nil) throws -> (reads: Int, largestBatch: Int) {
             let target = try TemporaryDirectory(prefix: "snap-engine-dst")
             defer { target.remove() }
-            let counting = CountingBackend(LocalBackend(root: repositoryDirectory.path))
+            let counting = CountingBackend(LocalBackend(root: fixture.repositoryDirectory.path))
             let reopened = try Repository.open(backend: counting, password: testPassword)
             try reopened.loadIndex()
             let before = counting.counts[.read]
@@ -171,7 +158,8 @@ final class RestoreBatchTests: XCTestCase {
             if let saved { setenv("TMPDIR", saved, 1) } else { unsetenv("TMPDIR") }
             let result = try run.get()
             XCTAssertTrue(result.succeeded, "\(result.errors)")
-            XCTAssertEqual(try Disk.listing(Disk.bytes(target.path + source.path)), try Disk.listing(Disk.bytes(source.path)))
+            let source = fixture.sourceDirectory.path
+            XCTAssertEqual(try Disk.listing(Disk.bytes(target.path + source)), try Disk.listing(Disk.bytes(source)))
             return (counting.counts[.read] - before, restorer.largestBatch)
         }
     }
@@ -182,7 +170,7 @@ final class RestoreBatchTests: XCTestCase {
     // open at each boundary were read by both batches: 21 reads, not 4).
     func testLaterBatchesTakeTheLastPacksFromTheSpool() throws {
         let packs = try ManyPacks()
-        XCTAssertGreaterThanOrEqual(try LocalBackend(root: packs.repositoryDirectory.path).list(.data).count, 4, "several packs")
+        XCTAssertGreaterThanOrEqual(try packs.fixture.backend.list(.data).count, 4, "several packs")
         let whole = try packs.restore(batchSize: 16_384)
         let batched = try packs.restore(batchSize: 100)
         XCTAssertGreaterThan(whole.largestBatch, 900)
@@ -195,7 +183,7 @@ final class RestoreBatchTests: XCTestCase {
     func testAnUnwritableTemporaryFolderOnlyCostsRequests() throws {
         let packs = try ManyPacks()
         let whole = try packs.restore(batchSize: 16_384)
-        let batched = try packs.restore(batchSize: 100, temporaryFolder: packs.source.appending("no-such-folder"))
+        let batched = try packs.restore(batchSize: 100, temporaryFolder: packs.fixture.source("no-such-folder"))
         XCTAssertGreaterThan(batched.reads, whole.reads + 1, "packs read again by later batches")
     }
 }

@@ -69,15 +69,18 @@ final class RestoreSpoolTests: XCTestCase {
         XCTAssertFalse(spool.reserve(pack, RestoreSpool.limit + 1))
     }
 
-    // The packs kept are those the last files filled one after another: two packs filled
-    // side by side are; files scattered over many packs name none; a pack holding fewer
-    // than an eighth of the last files is left out.
-    func testTailPacksAreThoseTheLastFilesFilledInTurn() {
+    // The packs kept are the four that hold most of the last files (the more recent first
+    // among equals): two packs filled side by side, and a pack that holds one of them; of
+    // files scattered over many packs, the last four files' packs.
+    func testTailPacksAreTheFourHoldingMostOfTheLastFiles() {
         let packs = (0..<64).map { PackID(raw: RawID(w0: UInt64($0), w1: 0, w2: 0, w3: 0)) }
         XCTAssertEqual(Restorer.tailPacks((0..<64).map { packs[$0 % 2] }), [packs[0], packs[1]])
-        XCTAssertEqual(Restorer.tailPacks(packs), [])
-        let mixed = Array(repeating: packs[0], count: 50) + Array(repeating: packs[1], count: 8) + Array(packs[2..<8])
-        XCTAssertEqual(Restorer.tailPacks(mixed), [packs[0], packs[1]])
+        XCTAssertEqual(Restorer.tailPacks(packs), Set(packs[0..<4]), "scattered: the last four files' packs")
+        let late = Array(repeating: packs[0], count: 40) + [packs[9]] + Array(repeating: packs[1], count: 23)
+        XCTAssertEqual(Restorer.tailPacks(late), [packs[0], packs[1], packs[9]])
+        let many = [packs[20]] + (0..<63).map { packs[$0 % 6] }
+        XCTAssertEqual(Restorer.tailPacks(many), Set(packs[0..<4]), "the four holding most")
         XCTAssertEqual(Restorer.tailPacks([packs[5]]), [packs[5]], "a batch that ends with one file")
+        XCTAssertEqual(Restorer.tailPacks([]), [])
     }
 }
