@@ -124,10 +124,11 @@ public final class Archiver {
                                prefetch: options.prefetch)
         let trees = TreeSaver(context: context, files: files)
         let stats = EntryStats(threads: options.statThreads)
+        let scanner = FolderScanner(threads: options.scanThreads, stats: stats)
         let root: BlobID
         do {
-            defer { trees.close(); files.close(); stats.close() }
-            let walk = Walk(files: files, trees: trees, stats: stats)
+            defer { scanner.close(); trees.close(); files.close(); stats.close() }
+            let walk = Walk(files: files, trees: trees, stats: stats, scanner: scanner)
             if let stream = options.stream {
                 root = try StreamArchiver(context: context, trees: trees, owners: owners).archive(stream)
             } else if trie.isTarget {
@@ -201,7 +202,8 @@ public final class Archiver {
                    ExclusionCheck.excluded(name, taggedBy: rules) { continue }
                 let st = Result { () throws(FileSystem.Failure) in try FileSystem.lstat(childPath) }
                 let device = options.exclusions.oneFileSystem ? (try? st.get()).map { UInt64($0.st_dev) } : nil
-                if let entry = try archiveEntry(childPath, name: name, lstat: st, parent: parentNode, walk: walk, device: device) {
+                if let entry = try archiveEntry(childPath, name: name, examined: EntryStats.Examined(lstat: st, xattrs: nil),
+                                                parent: parentNode, walk: walk, device: device) {
                     entries.append(entry)
                 }
                 continue
@@ -221,34 +223,52 @@ public final class Archiver {
         return walk.trees.submit(entries)
     }
 
-    /// - Parameter device: with `--one-file-system`, the device of the backed-up path this
-    ///   folder lies below: entries on another one are left out (folders kept empty).
-    private func archiveDirectory(_ path: [UInt8], parent: Tree?, walk: Walk, device: UInt64?) throws -> Pending<BlobID> {
-        // Every entry is looked at relative to the open folder first; the folder is closed
-        // before the walk descends, so a deep tree holds no descriptor per level.
-        var children: [(name: [UInt8], path: [UInt8], lstat: Result<stat, FileSystem.Failure>)] = []
+    /// - Parameters:
+    ///   - device: with `--one-file-system`, the device of the backed-up path this folder lies
+    ///     below: entries on another one are left out (folders kept empty).
+    ///   - scanned: the folder as handed to `FolderScanner` ahead of the walk; listed here
+    ///     when `nil` or when the scanner left it to the walk.
+    private func archiveDirectory(_ path: [UInt8], parent: Tree?, walk: Walk, device: UInt64?,
+                                  scanned: FolderScanSlot? = nil) throws -> Pending<BlobID> {
+        var children: [(name: [UInt8], path: [UInt8], examined: EntryStats.Examined)] = []
         do {
-            let directory = try FileSystem.Directory(path)
-            // Decided by name before any entry is examined: an excluded folder is never opened.
-            let tagged = check?.tagRules(in: path) ?? []
-            var names: [[UInt8]] = []
-            var paths: [[UInt8]] = []
-            for name in try directory.names() {
-                let childPath = PathBytes.join(path, name)
-                if check?.excludedByName(childPath) == true || ExclusionCheck.excluded(name, taggedBy: tagged) { continue }
-                names.append(name)
-                paths.append(childPath)
-            }
-            for (i, st) in walk.stats.lstat(names, in: directory).enumerated() {
-                children.append((names[i], paths[i], st))
+            if let slot = scanned, let scan = try walk.scanner.take(slot) {
+                let tagged = check?.tagRules(in: path) ?? []
+                for (name, examined) in zip(scan.names, scan.entries) {
+                    if let childPath = keptPath(name, in: path, taggedBy: tagged) { children.append((name, childPath, examined)) }
+                }
+            } else {
+                // Every entry is looked at relative to the open folder first; the folder is closed
+                // before the walk descends, so a deep tree holds no descriptor per level.
+                let directory = try FileSystem.Directory(path)
+                // Decided by name before any entry is examined: an excluded folder is never opened.
+                let tagged = check?.tagRules(in: path) ?? []
+                var names: [[UInt8]] = []
+                var paths: [[UInt8]] = []
+                for name in try directory.names() {
+                    guard let childPath = keptPath(name, in: path, taggedBy: tagged) else { continue }
+                    names.append(name)
+                    paths.append(childPath)
+                }
+                let examined = walk.stats.examine(names, in: directory, folder: path,
+                                                  wantsXattrs: xattrsWanted(fresh: parent == nil, device: device))
+                for (i, entry) in examined.enumerated() { children.append((names[i], paths[i], entry)) }
             }
         } catch {
             record.warn(path, "cannot list folder: \(error)")
         }
+        // The subfolders the walk will enter (`archiveEntry`), scanned ahead of it.
+        var ahead = FolderScanQueue(scanner: walk.scanner, folders: !walk.scanner.isOn ? [] : children.indices.compactMap { i in
+            let child = children[i]
+            guard case .success(let st) = child.examined.lstat, st.st_mode & S_IFMT == S_IFDIR,
+                  device.map({ UInt64(st.st_dev) == $0 }) ?? true else { return nil }
+            let fresh = parent?.node(named: child.name)?.type != .directory
+            return (i, child.path, xattrsWanted(fresh: fresh, device: device))
+        })
         var entries: [PendingEntry] = []
-        for child in children {
-            if let entry = try archiveEntry(child.path, name: child.name, lstat: child.lstat, parent: parent?.node(named: child.name),
-                                            walk: walk, device: device) {
+        for (i, child) in children.enumerated() {
+            if let entry = try archiveEntry(child.path, name: child.name, examined: child.examined, parent: parent?.node(named: child.name),
+                                            walk: walk, device: device, scanned: ahead.slot(forChild: i)) {
                 entries.append(entry)
             }
         }
@@ -257,11 +277,31 @@ public final class Archiver {
         return walk.trees.submit(entries)
     }
 
-    /// Backs up one entry, given what `lstat` said of it; `nil` (with a warning) when it vanished or cannot be read.
-    private func archiveEntry(_ path: [UInt8], name: [UInt8], lstat: Result<stat, FileSystem.Failure>, parent: Node?,
-                              walk: Walk, device: UInt64?) throws -> PendingEntry? {
+    /// The path of the entry `name` of the folder at `folder`, or `nil` when a pattern or a
+    /// tag file leaves it out.
+    private func keptPath(_ name: [UInt8], in folder: [UInt8], taggedBy tagged: [TagFileRule]) -> [UInt8]? {
+        let path = PathBytes.join(folder, name)
+        if check?.excludedByName(path) == true || ExclusionCheck.excluded(name, taggedBy: tagged) { return nil }
+        return path
+    }
+
+    /// Which entries of a folder get their extended attributes read with their `lstat`: in a
+    /// folder the parent snapshot does not have (`fresh`), every entry the walk may keep; in
+    /// others none, since an unchanged entry takes them from the parent snapshot and the walk
+    /// reads those of a changed one itself.
+    private func xattrsWanted(fresh: Bool, device: UInt64?) -> @Sendable (stat) -> Bool {
+        guard fresh else { return { _ in false } }
+        // Entries on another file system are left out, folders but kept as mount points (`archiveEntry`).
+        return { st in device.map { UInt64(st.st_dev) == $0 || st.st_mode & S_IFMT == S_IFDIR } ?? true }
+    }
+
+    /// Backs up one entry, given what `lstat` said of it (and its extended attributes, where
+    /// they were read with it); `nil` (with a warning) when it vanished or cannot be read.
+    /// `scanned`: a folder's scan ahead of the walk (`archiveDirectory`).
+    private func archiveEntry(_ path: [UInt8], name: [UInt8], examined: EntryStats.Examined, parent: Node?,
+                              walk: Walk, device: UInt64?, scanned: FolderScanSlot? = nil) throws -> PendingEntry? {
         let st: stat
-        do { st = try lstat.get() } catch {
+        do { st = try examined.lstat.get() } catch {
             record.warn(path, error.code == ENOENT ? "vanished before it could be read" : "cannot stat: \(error)")
             return nil
         }
@@ -277,7 +317,9 @@ public final class Archiver {
             // Changing an extended attribute changes the ctime: the parent's are still right.
             node.xattrs = parent.xattrs
         } else {
-            do { node.xattrs = try FileSystem.xattrs(path) } catch {
+            do {
+                node.xattrs = try examined.xattrs?.get() ?? FileSystem.xattrs(path)
+            } catch {
                 record.warn(path, "cannot read extended attributes: \(error)")
             }
         }
@@ -292,7 +334,7 @@ public final class Archiver {
                 return .directory(node, tree: walk.trees.submit([]), path: path, previous: parent?.type == .directory ? parent?.subtree : nil)
             }
             let tree = try archiveDirectory(path, parent: parent?.type == .directory ? loadTree(parent?.subtree) : nil,
-                                            walk: walk, device: device)
+                                            walk: walk, device: device, scanned: scanned)
             return .directory(node, tree: tree, path: path, previous: parent?.type == .directory ? parent?.subtree : nil)
         case .symlink:
             do { node.linkTarget = try FileSystem.readlink(path) } catch {
@@ -348,6 +390,7 @@ private struct Walk {
     let files: FileReader
     let trees: TreeSaver
     let stats: EntryStats
+    let scanner: FolderScanner
 }
 
 struct HardLinkKey: Hashable {

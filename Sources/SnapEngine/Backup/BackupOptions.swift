@@ -55,6 +55,10 @@ public struct BackupOptions: Sendable {
     /// Threads that `lstat` a folder's entries (`EntryStats`), mostly waiting on the disk
     /// from a cold cache; 1 stats them on the walking thread. The snapshot is the same.
     public var statThreads = 8
+    /// Threads that list and examine the next subfolders ahead of the walk (`FolderScanner`),
+    /// so that the one walking thread does not make every folder's system calls itself; 0
+    /// lists every folder on the walking thread. The snapshot is the same.
+    public var scanThreads = 4
     /// How files too large for one reader are read on several threads.
     public var segmentation = FileSegmentation()
 
