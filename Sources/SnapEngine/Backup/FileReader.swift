@@ -17,9 +17,12 @@ final class FileReader: Sendable {
     /// such file holds a maximum chunk of buffer. Two at once keep both cores busy where
     /// chunking and hashing cost more than compressing (very compressible files; one at a
     /// time made `drivers/gpu` of the kernel tree 15 % slower to back up); small files go on
-    /// beside them. Files above `segmentation.threshold` do not take it: they are read by
-    /// `segments`, whose threads and buffers bound them.
-    private let largeFile = DispatchSemaphore(value: 2)
+    /// beside them. On more cores, a quarter of the readers (4 of 17 on 16 cores): chunking
+    /// and hashing are about a third of a file's CPU time, so two threads would bound a tree
+    /// whose bytes are mostly in files of 1 to 32 MiB (shared libraries, a Python
+    /// environment's) to two cores' chunking. Files above `segmentation.threshold` do not
+    /// take it: they are read by `segments`, whose threads and buffers bound them.
+    private let largeFile: DispatchSemaphore
     /// Reads files above `segmentation.threshold` on several threads.
     private let segments: SegmentedFileReader
     private let segmentation: FileSegmentation
@@ -38,6 +41,7 @@ final class FileReader: Sendable {
         self.segmentation = segmentation
         segments = SegmentedFileReader(context: context, segmentation: segmentation)
         prefetchFiles = prefetch ? Prefetch.depth(threads: threads) : 0
+        largeFile = DispatchSemaphore(value: max(2, threads / 4))
         let (chunker, keys) = (context.repository.chunker, context.repository.keys)
         // A few files queued per thread keep the readers busy while the archiver stats the next ones.
         pool = WorkerPool(threads: threads, capacity: threads * 4, label: "snap.read") {
