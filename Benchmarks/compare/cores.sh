@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Issue #19, "every core", on the 16-core device machine: first backups of a real tree and
+# of one 2 GiB file from a warm page cache, snap (and an older snap, if bundled) beside
+# restic, unpinned and pinned to 2 cores (taskset -c 0,1), the tools in turns, REPS rounds.
+# Reads what Benchmarks/compare/device-bundle.sh packed into .device/; writes the runs and
+# the medians to $OUT/cores.txt (and stdout).
+#
+#   bash Benchmarks/compare/cores.sh [TREE]
+#
+# TREE defaults to the largest Python site-packages folder there (a real tree of ~2 GB);
+# FILE (/tmp/cores/big.bin, SIZE_MIB MiB, 2048) is made as bigfile.sh makes it.
+set -uo pipefail
+START=$SECONDS
+BUDGET=${BUDGET:-540}           # seconds: stop starting runs after this
+REPS=${REPS:-3}
+SIZE_MIB=${SIZE_MIB:-2048}
+WORK=${WORK:-/tmp/cores}
+REPOS=${REPOS:-/dev/shm/cores}
+OUT=${OUT:-$WORK/out}
+bundle=$(cd "$(dirname "$0")/../.." && pwd)/.device
+mkdir -p "$WORK/bin" "$OUT"
+report=$OUT/cores.txt
+export ERRORS=$OUT/errors.txt  # the tools' messages, for a run that failed
+: >"$report"; : >"$ERRORS"
+say() { echo "$*" | tee -a "$report"; }
+
+for name in snap snap-before restic; do
+    [[ -f $bundle/$name.xz ]] && xz -dc "$bundle/$name.xz" >"$WORK/bin/$name" && chmod +x "$WORK/bin/$name"
+done
+tar -C "$WORK" -xJf "$bundle/lib.tar.xz"
+export LD_LIBRARY_PATH=$WORK/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export SNAP_PASSWORD=bench RESTIC_PASSWORD=bench
+tools=("$WORK/bin/snap"); [[ -x $WORK/bin/snap-before ]] && tools+=("$WORK/bin/snap-before"); tools+=("$WORK/bin/restic")
+say "commit $(cat "$bundle/commit" 2>/dev/null) | nproc $(nproc) | $(uname -r) | $("$WORK/bin/snap" version 2>&1 | head -1) | $("$WORK/bin/restic" version 2>&1)"
+
+TREE=${1:-$(python3 - <<'PY'
+import glob, os, site
+candidates = set(site.getsitepackages() + glob.glob("/usr/lib/python3*/*-packages") + glob.glob("/usr/local/lib/python3*/*-packages"))
+def size(p):
+    return sum(os.path.getsize(os.path.join(r, f)) for r, _, fs in os.walk(p) for f in fs if os.path.isfile(os.path.join(r, f)))
+best = max((c for c in candidates if os.path.isdir(c)), key=size, default="/usr")
+print(best)
+PY
+)}
+say "tree $TREE: $(du -sh "$TREE" 2>/dev/null | cut -f1), $(find "$TREE" | wc -l) entries"
+FILE=$WORK/big.bin
+python3 - "$FILE" "$SIZE_MIB" <<'PY'
+import random, sys
+path, mib = sys.argv[1], int(sys.argv[2])
+rng = random.Random(19)
+with open(path, "wb") as out:
+    for i in range(mib // 4):
+        block = bytearray(rng.randbytes(4 << 20))
+        if i % 2: block[: 2 << 20] = bytes(2 << 20)
+        out.write(block)
+PY
+
+declare -A walls
+run() {  # LABEL SOURCE PIN TOOL
+    local label=$1 source=$2 pin=$3 tool=$4 repo=$REPOS/$(basename "$4")
+    rm -rf "$REPOS"; mkdir -p "$REPOS"
+    "$tool" init -q -r "$repo" >/dev/null 2>&1 || "$tool" init -r "$repo" >/dev/null
+    tar -cf /dev/null "$source" 2>/dev/null  # warm the page cache
+    local line
+    # Wall, user and system seconds and peak RSS in KiB of the child (no /usr/bin/time needed).
+    # shellcheck disable=SC2086  # pin is a command prefix
+    line=$(python3 -c '
+import os, resource, subprocess, sys, time
+start = time.monotonic()
+code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=open(os.environ["ERRORS"], "a"))
+wall = time.monotonic() - start
+r = resource.getrusage(resource.RUSAGE_CHILDREN)
+print("%.2f %.2f %.2f %d%s" % (wall, r.ru_utime, r.ru_stime, r.ru_maxrss, "" if code == 0 else " FAILED(%d)" % code))
+' $pin "$tool" backup -q -r "$repo" "$source")
+    say "$label $(basename "$tool") wall/user/sys/maxrss_kib: $line"
+    walls["$label $(basename "$tool")"]+="${line%% *} "
+}
+for source in "$TREE" "$FILE"; do
+    for pin in "" "taskset -c 0,1"; do
+        label="$( [[ $source == "$FILE" ]] && echo file || echo tree ) $( [[ -n $pin ]] && echo pinned-2 || echo unpinned )"
+        for ((i = 1; i <= REPS; i++)); do
+            for tool in "${tools[@]}"; do
+                (( SECONDS - START > BUDGET )) && { say "budget of $BUDGET s spent: stopping"; break 4; }
+                run "$label" "$source" "$pin" "$tool"
+            done
+        done
+    done
+done
+rm -rf "$REPOS"
+say "== medians (wall seconds), and snap's against restic's and the older snap's"
+declare -A medians
+for key in "${!walls[@]}"; do
+    medians[$key]=$(tr ' ' '\n' <<<"${walls[$key]}" | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+done
+for key in $(printf '%s\n' "${!walls[@]}" | sed 's/ [^ ]*$//' | sort -u | tr ' ' '_'); do
+    label=${key//_/ }
+    snap=${medians["$label snap"]:-}; restic=${medians["$label restic"]:-}; before=${medians["$label snap-before"]:-}
+    line="$label: snap $snap s, restic $restic s"
+    [[ -n $snap && -n $restic ]] && line+=" (snap ÷ restic $(awk -v a="$snap" -v b="$restic" 'BEGIN {printf "%.2f", a / b}'))"
+    [[ -n $snap && -n $before ]] && line+=", older snap $before s (now ÷ older $(awk -v a="$snap" -v b="$before" 'BEGIN {printf "%.2f", a / b}'))"
+    say "$line"
+done
