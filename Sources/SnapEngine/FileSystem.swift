@@ -38,6 +38,13 @@ enum FileSystem {
 
         /// The raw names, sorted by bytes, without `.` and `..`.
         func names() throws(Failure) -> [[UInt8]] {
+            // `Int.max` names never come.
+            try names(atMost: .max) ?? []
+        }
+
+        /// The raw names, sorted by bytes, without `.` and `..`; `nil` as soon as there are
+        /// more than `limit` (the rest is not read).
+        func names(atMost limit: Int) throws(Failure) -> [[UInt8]]? {
             var names: [[UInt8]] = []
             while true {
                 errno = 0
@@ -47,6 +54,7 @@ enum FileSystem {
                 }
                 let name = withUnsafeBytes(of: entry.pointee.d_name) { Array($0.prefix { $0 != 0 }) }
                 if name == [46] || name == [46, 46] { continue }
+                guard names.count < limit else { return nil }
                 names.append(name)
             }
             return names.sorted { $0.lexicographicallyPrecedes($1) }

@@ -103,12 +103,13 @@ final class FolderScanner: Sendable {
         return scan
     }
 
-    /// Entries held by scans not yet taken (for tests).
+    /// Entries held by scans not yet taken.
     var heldEntries: Int { held.withLock { $0 } }
 
     private func scan(_ slot: FolderScanSlot) throws(FileSystem.Failure) -> FolderScan? {
         let directory = try FileSystem.Directory(slot.path)
-        let names = try directory.names()
+        // A folder too large for the room left is not even read whole: the walk lists it.
+        guard let names = try directory.names(atMost: limit - heldEntries) else { return nil }
         let admitted = held.withLock { count in
             guard count + names.count <= limit else { return false }
             count += names.count
