@@ -4,7 +4,7 @@
 #   bash Benchmarks/compare/bigfile.sh SNAP_BINARY [SNAP_BINARY...]
 #
 # FILE defaults to /var/tmp/big.bin, made if missing: SIZE_MIB MiB (2048) of 4 MiB blocks,
-# seeded, every other one half zeros (so compression has some work). Each run gets a fresh
+# seeded, every other one half zeros (gen-big.py). Each run gets a fresh
 # repository in $REPOS (tmpfs by default, so that the run measures reading, chunking,
 # hashing, compressing and encrypting, not a disk). Tools take turns, REPS rounds (3).
 # PIN="taskset -c 0,1" runs every tool under that prefix. Output: one line per run,
@@ -19,16 +19,7 @@ RESTIC=${RESTIC:-/usr/bin/restic}
 PIN=${PIN:-}
 export SNAP_PASSWORD=bench RESTIC_PASSWORD=bench
 if [[ ! -f $FILE ]]; then
-    python3 - "$FILE" "$SIZE_MIB" <<'PY'
-import random, sys
-path, mib = sys.argv[1], int(sys.argv[2])
-rng = random.Random(19)
-with open(path, "wb") as out:
-    for i in range(mib // 4):
-        block = bytearray(rng.randbytes(4 << 20))
-        if i % 2: block[: 2 << 20] = bytes(2 << 20)
-        out.write(block)
-PY
+    python3 "$(dirname "$0")/gen-big.py" "$FILE" "$SIZE_MIB"
 fi
 run() {  # NAME COMMAND...
     local name=$1; shift

@@ -8,7 +8,7 @@
 #   bash Benchmarks/compare/cores.sh [TREE]
 #
 # TREE defaults to the largest Python site-packages folder there (a real tree of ~2 GB);
-# FILE (/tmp/cores/big.bin, SIZE_MIB MiB, 2048) is made as bigfile.sh makes it.
+# FILE (/tmp/cores/big.bin, SIZE_MIB MiB, 2048) is made by gen-big.py, as for bigfile.sh.
 set -uo pipefail
 START=$SECONDS
 BUDGET=${BUDGET:-540}           # seconds: stop starting runs after this
@@ -44,16 +44,7 @@ PY
 )}
 say "tree $TREE: $(du -sh "$TREE" 2>/dev/null | cut -f1), $(find "$TREE" | wc -l) entries"
 FILE=$WORK/big.bin
-python3 - "$FILE" "$SIZE_MIB" <<'PY'
-import random, sys
-path, mib = sys.argv[1], int(sys.argv[2])
-rng = random.Random(19)
-with open(path, "wb") as out:
-    for i in range(mib // 4):
-        block = bytearray(rng.randbytes(4 << 20))
-        if i % 2: block[: 2 << 20] = bytes(2 << 20)
-        out.write(block)
-PY
+python3 "$(dirname "$0")/gen-big.py" "$FILE" "$SIZE_MIB"
 
 declare -A walls
 run() {  # LABEL SOURCE PIN TOOL
