@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Issue #19, "every core", on the 16-core device machine: first backups of a real tree and
 # of one 2 GiB file from a warm page cache, snap (and an older snap, if bundled) beside
-# restic, unpinned and pinned to 2 cores (taskset -c 0,1), the tools in turns, REPS rounds.
+# restic, unpinned and pinned to CPUs 0 and 1 (timed.py --cpus, as taskset -c 0,1 does), the
+# tools in turns, REPS rounds; it needs bash, python3, tar and coreutils there, nothing else.
 # Reads what Benchmarks/compare/device-bundle.sh packed into .device/; writes the runs and
 # the medians to $OUT/cores.txt (and stdout).
 #
@@ -17,17 +18,28 @@ SIZE_MIB=${SIZE_MIB:-2048}
 WORK=${WORK:-/tmp/cores}
 REPOS=${REPOS:-/dev/shm/cores}
 OUT=${OUT:-$WORK/out}
-bundle=$(cd "$(dirname "$0")/../.." && pwd)/.device
+here=$(cd "$(dirname "$0")" && pwd)
+bundle=$here/../../.device
 mkdir -p "$WORK/bin" "$OUT"
 report=$OUT/cores.txt
-export ERRORS=$OUT/errors.txt  # the tools' messages, for a run that failed
+ERRORS=$OUT/errors.txt  # the tools' messages, for a run that failed
 : >"$report"; : >"$ERRORS"
 say() { echo "$*" | tee -a "$report"; }
 
-for name in snap snap-before restic; do
-    [[ -f $bundle/$name.xz ]] && xz -dc "$bundle/$name.xz" >"$WORK/bin/$name" && chmod +x "$WORK/bin/$name"
-done
-tar -C "$WORK" -xJf "$bundle/lib.tar.xz"
+# Unpacked with Python's lzma and tarfile: the device need not have xz.
+python3 - "$bundle" "$WORK" <<'PY'
+import lzma, os, shutil, sys, tarfile
+bundle, work = sys.argv[1], sys.argv[2]
+for name in ("snap", "snap-before", "restic"):
+    source = os.path.join(bundle, name + ".xz")
+    if os.path.exists(source):
+        target = os.path.join(work, "bin", name)
+        with lzma.open(source) as packed, open(target, "wb") as out:
+            shutil.copyfileobj(packed, out)
+        os.chmod(target, 0o755)
+with tarfile.open(os.path.join(bundle, "lib.tar.xz")) as libs:
+    libs.extractall(work)
+PY
 export LD_LIBRARY_PATH=$WORK/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export SNAP_PASSWORD=bench RESTIC_PASSWORD=bench
 tools=("$WORK/bin/snap"); [[ -x $WORK/bin/snap-before ]] && tools+=("$WORK/bin/snap-before"); tools+=("$WORK/bin/restic")
@@ -44,30 +56,23 @@ PY
 )}
 say "tree $TREE: $(du -sh "$TREE" 2>/dev/null | cut -f1), $(find "$TREE" | wc -l) entries"
 FILE=$WORK/big.bin
-python3 "$(dirname "$0")/gen-big.py" "$FILE" "$SIZE_MIB"
+python3 "$here/gen-big.py" "$FILE" "$SIZE_MIB"
 
 declare -A walls
 run() {  # LABEL SOURCE PIN TOOL
     local label=$1 source=$2 pin=$3 tool=$4 repo=$REPOS/$(basename "$4")
     rm -rf "$REPOS"; mkdir -p "$REPOS"
     "$tool" init -q -r "$repo" >/dev/null 2>&1 || "$tool" init -r "$repo" >/dev/null
-    tar -cf /dev/null "$source" 2>/dev/null  # warm the page cache
+    # Warm the page cache (GNU tar writing to /dev/null would skip the reads).
+    tar -cf - "$source" 2>/dev/null | cat >/dev/null
     local line
-    # Wall, user and system seconds and peak RSS in KiB of the child (no /usr/bin/time needed).
-    # shellcheck disable=SC2086  # pin is a command prefix
-    line=$(python3 -c '
-import os, resource, subprocess, sys, time
-start = time.monotonic()
-code = subprocess.call(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=open(os.environ["ERRORS"], "a"))
-wall = time.monotonic() - start
-r = resource.getrusage(resource.RUSAGE_CHILDREN)
-print("%.2f %.2f %.2f %d%s" % (wall, r.ru_utime, r.ru_stime, r.ru_maxrss, "" if code == 0 else " FAILED(%d)" % code))
-' $pin "$tool" backup -q -r "$repo" "$source")
+    # shellcheck disable=SC2086  # pin is a pair of arguments or nothing
+    line=$(python3 "$here/timed.py" $pin --errors "$ERRORS" "$tool" backup -q -r "$repo" "$source")
     say "$label $(basename "$tool") wall/user/sys/maxrss_kib: $line"
     walls["$label $(basename "$tool")"]+="${line%% *} "
 }
 for source in "$TREE" "$FILE"; do
-    for pin in "" "taskset -c 0,1"; do
+    for pin in "" "--cpus 0,1"; do
         label="$( [[ $source == "$FILE" ]] && echo file || echo tree ) $( [[ -n $pin ]] && echo pinned-2 || echo unpinned )"
         for ((i = 1; i <= REPS; i++)); do
             for tool in "${tools[@]}"; do
