@@ -37,7 +37,8 @@ final class BackupReadAheadTests: XCTestCase {
         try Disk.chmod(locked, 0)
         try Disk.mkdir(PathBytes.join(root, Disk.bytes("d3/inner")))
         try Disk.write(PathBytes.join(root, Disk.bytes("d3/inner/x")), Array("inner\n".utf8))
-        // More small folders than `FolderScanner.ahead`, nested three deep, some empty.
+        // More small folders than `FolderScanner` takes ahead (two groups of four), nested
+        // three deep, some empty.
         for a in 0..<12 {
             let outer = PathBytes.join(root, Disk.bytes("p\(a)"))
             try Disk.mkdir(outer)
@@ -75,7 +76,7 @@ final class BackupReadAheadTests: XCTestCase {
         options.prefetch = prefetch
         options.statThreads = statThreads
         options.scanThreads = scanThreads
-        options.force = force  // read every file each time, never take it from the parent
+        options.force = force  // true: read every file, never take it from the parent
         options.exclusions = exclusions
         let result = try Archiver(repository: f.repository, options: options).run()
         // The folders above src (/tmp among them) change while the tests run: compare src's tree.
