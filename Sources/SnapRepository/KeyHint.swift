@@ -4,15 +4,23 @@ import SnapCrypto
 import SnapStorage
 
 /// Which key file opened the repository at a location last, kept in the cache root so that
-/// the next command reads that key file at once instead of listing `keys/` first: one
-/// request fewer for every command against a remote repository (restic's `--key-hint`,
-/// remembered instead of typed).
+/// the next command opens the repository without listing `keys/` (restic's `--key-hint`,
+/// remembered instead of typed), and copies of that key file and of `config`, so that it
+/// opens without reading them either.
 ///
 /// The hint is `key-hints/<SHA-256 of the location>` in the cache root, holding the key
-/// file's name, which the repository shows anyone who can list it. A hint is only a first
-/// guess: a key file that is gone, damaged or not opened by the password sends the command
-/// down the usual path, which reads every key file. Failing to read or write the hint
-/// never makes a command fail.
+/// file's name, which the repository shows anyone who can list it; `….key` beside it holds
+/// the key file's bytes and `….config` the config's, each as the repository holds them
+/// (the key file encrypted under the password, the config under the master keys). A copy
+/// is used only when it is what it claims to be: the key copy's SHA-256 is its name, and
+/// the config copy authenticates under the keys the password unlocks from it. A command
+/// opened from the copies confirms the key file against the repository before it reads
+/// anything else or writes anything but its lock (`KeyConfirmingBackend`).
+///
+/// A hint is only a first guess: a key file that is gone, damaged or not opened by the
+/// password sends the command down the usual path, which reads every key file. Failing to
+/// read or write the hint never makes a command fail. Snap before the copies reads the
+/// name and ignores the copies.
 struct KeyHint {
     let path: String
 
@@ -28,11 +36,49 @@ struct KeyHint {
         return FileName(.keys, name)
     }
 
-    /// Remembers `file` unless the hint already names it.
-    func remember(_ file: FileName) {
-        guard remembered != file else { return }
+    /// The copy of the remembered key file, when its bytes hash to `file`'s name.
+    func keyCopy(of file: FileName) -> [UInt8]? {
+        guard let data = FileManager.default.contents(atPath: keyCopyPath) else { return nil }
+        let bytes = [UInt8](data)
+        return SHA256.hash(bytes) == Hex.decode(file.name) ? bytes : nil
+    }
+
+    /// The copy of `config`, as the repository holds it (still encrypted; the caller authenticates it).
+    var configCopy: [UInt8]? { FileManager.default.contents(atPath: configCopyPath).map { [UInt8]($0) } }
+
+    /// Remembers `file` unless the hint already names it, and keeps copies of the key
+    /// file's and the config's bytes where given.
+    func remember(_ file: FileName, key: [UInt8]? = nil, config: [UInt8]? = nil) {
         let folder = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+        // Private: the key copy lets whoever reads it try passwords, as `keys/` does.
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try? Data(file.name.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: folder)
+        // The copies first: a hint naming a new key beside the old key's copy is harmless
+        // (the copy does not hash to the name), and the name is what older snaps read.
+        if let key { Self.write(key, to: keyCopyPath) }
+        if let config { Self.write(config, to: configCopyPath) }
+        if remembered != file { Self.write(Array(file.name.utf8), to: path) }
+    }
+
+    /// Forgets the key and the copies: the next command lists `keys/`.
+    func forget() {
+        for file in [path, keyCopyPath, configCopyPath] { try? FileManager.default.removeItem(atPath: file) }
+    }
+
+    private var keyCopyPath: String { path + ".key" }
+    private var configCopyPath: String { path + ".config" }
+
+    private static func write(_ bytes: [UInt8], to path: String) {
+        try? Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+}
+
+extension Repository {
+    /// Forgets which key file opened the repository at `location`, and the copies kept
+    /// (`KeyHint`), when that is `key`: for `key remove` and `key passwd`, which remove it.
+    public static func forgetRememberedKey(cacheRoot: String?, location: String, key: KeyID?) {
+        guard let hint = KeyHint(cacheRoot: cacheRoot, location: location), let key,
+              hint.remembered == FileName(.keys, key.hex) else { return }
+        hint.forget()
     }
 }

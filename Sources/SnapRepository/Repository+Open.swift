@@ -44,9 +44,12 @@ extension Repository {
     /// key left by an interrupted `init`) is passed over for the next.
     ///
     /// With a `cacheRoot`, the key file that opened the repository at this location last
-    /// (`KeyHint`) is read and tried first, without listing `keys/`: a command against a
-    /// remote repository then opens it with two requests (that key file and `config`).
-    /// Without one, a hint under `hintRoot` is read the same way but never written.
+    /// (`KeyHint`) is tried first, without listing `keys/`, from the copy kept beside the
+    /// hint, with the copy of `config`: a command against a remote repository then opens it
+    /// without a request, and confirms the key file with its first listing
+    /// (`KeyConfirmingBackend`). Without copies, that key file and `config` are read (two
+    /// requests) and copies kept for next time. Without a `cacheRoot`, a hint under
+    /// `hintRoot` names the key file to read first, and nothing is written.
     ///
     /// - Parameters:
     ///   - keyLimits: the most memory and work one scrypt derivation may take.
@@ -61,6 +64,8 @@ extension Repository {
     ///     a key hint found there is tried first, and none is written.
     ///   - cachedKinds: the kinds of metadata the cache serves and keeps (all by default;
     ///     `check` asks for `[.data]`: tree packs only).
+    ///   - keyCopies: whether the copies of the key file and `config` may open the
+    ///     repository; `check` reads both from the repository, whose state it reports.
     ///   - report: told about trouble with the cache, for warning lines.
     ///   - keySkipped: told about each key file left out, as it is left out.
     /// - Throws: `RepositoryError.notARepository` when there is no config or no key file;
@@ -72,17 +77,18 @@ extension Repository {
     ///   storage errors as the backend throws them.
     public static func open(backend: Backend, password: String, keyLimits: Scrypt.Limits = Scrypt.Limits(),
                             cacheRoot: String? = nil, indexCacheRoot: String? = nil, hintRoot: String? = nil,
-                            cachedKinds: Set<FileKind> = CachingBackend.cachedKinds,
+                            cachedKinds: Set<FileKind> = CachingBackend.cachedKinds, keyCopies: Bool = true,
                             report: @escaping @Sendable (String) -> Void = { _ in },
                             keySkipped: (SkippedKey) -> Void = { _ in }) throws -> Repository {
         let hint = KeyHint(cacheRoot: cacheRoot ?? hintRoot, location: backend.location)
-        // Only a command that uses the cache writes into it.
-        let remember: (FileName) -> Void = { file in if cacheRoot != nil { hint?.remember(file) } }
+        // Only a command that uses the cache writes into it, or uses the copies.
+        let kept = cacheRoot == nil ? nil : hint
         let context = OpeningContext(backend: backend, cacheRoot: cacheRoot, indexCacheRoot: indexCacheRoot,
                                      cachedKinds: cachedKinds, report: report)
         var refusedHint: FileName?
-        if let file = hint?.remembered {
-            switch context.tryRememberedKey(file, password: password, keyLimits: keyLimits) {
+        if let hint, let file = hint.remembered {
+            switch context.tryRememberedKey(file, hint: hint, copies: keyCopies ? kept : nil, remembering: kept,
+                                            password: password, keyLimits: keyLimits) {
             case let .opened(repository): return repository
             case .refused: refusedHint = file
             case .unusable: break
@@ -105,7 +111,7 @@ extension Repository {
             keySkipped(key)
         }
 
-        var candidates: [(file: FileName, key: KeyFile)] = []
+        var candidates: [(file: FileName, key: KeyFile, bytes: [UInt8])] = []
         // restic's key files, set aside: a repository holding only these is a restic one.
         var resticKeys: [FileName] = []
         for info in listed.sorted(by: { $0.file.name < $1.file.name }) {
@@ -123,7 +129,7 @@ extension Repository {
                 let key = try KeyFile.decode(bytes, name: info.file.name)
                 try key.validate()
                 try keyLimits.check(key.cost)
-                candidates.append((info.file, key))
+                candidates.append((info.file, key, bytes))
             } catch {
                 if ForeignFormat.isResticKey(bytes) { resticKeys.append(info.file) } else { skip(info.file, error) }
             }
@@ -143,7 +149,7 @@ extension Repository {
 
         var refused = 0
         var configDamage: RepositoryError?
-        for (file, key) in candidates {
+        for (file, key, bytes) in candidates {
             // The remembered key was tried first, and the password did not open it.
             if file == refusedHint { refused += 1; continue }
             let unlocked: MasterKeys?
@@ -159,8 +165,8 @@ extension Repository {
                 // A key left by an interrupted init, or a damaged config: try the others.
                 if configDamage == nil { configDamage = error }
                 continue
-            case let .opened(config):
-                remember(file)
+            case let .opened(config, sealed):
+                kept?.remember(file, key: bytes, config: sealed)
                 return context.repository(keys: keys, config: config, keyFile: file)
             }
         }
@@ -188,34 +194,54 @@ private struct OpeningContext {
         case unusable
     }
 
-    /// Opens the repository with the key file a `KeyHint` remembers, reading nothing else first.
-    func tryRememberedKey(_ file: FileName, password: String, keyLimits: Scrypt.Limits) -> RememberedKey {
-        guard let bytes = try? backend.read(file), SHA256.hash(bytes) == Hex.decode(file.name),
+    /// Opens the repository with the key file a `KeyHint` remembers, without listing `keys/`.
+    ///
+    /// - Parameters:
+    ///   - copies: the hint whose copies of the key file and `config` may be used; a
+    ///     repository opened from the key's copy confirms the key with its first listing.
+    ///   - remembering: the hint that keeps copies of what was read from the repository.
+    func tryRememberedKey(_ file: FileName, hint: KeyHint, copies: KeyHint?, remembering: KeyHint?,
+                          password: String, keyLimits: Scrypt.Limits) -> RememberedKey {
+        let copy = copies?.keyCopy(of: file)
+        guard let bytes = copy ?? (try? backend.read(file)), SHA256.hash(bytes) == Hex.decode(file.name),
               let key = try? KeyFile.decode(bytes, name: file.name), (try? key.validate()) != nil,
               (try? keyLimits.check(key.cost)) != nil else { return .unusable }
         let unlocked: MasterKeys?
         do { unlocked = try key.unlock(password: password, limits: keyLimits) } catch { return .unusable }
         guard let keys = unlocked else { return .refused }
-        guard case let .opened(config)? = try? readConfig(keys: keys) else { return .unusable }
-        return .opened(repository(keys: keys, config: config, keyFile: file))
+        let confirming = copy.map { FileInfo(file: file, size: $0.count) }
+        if confirming != nil, let sealed = copies?.configCopy, case let .opened(config, _)? = try? openConfig(sealed, keys: keys) {
+            return .opened(repository(keys: keys, config: config, keyFile: file, confirming: confirming, hint: hint))
+        }
+        guard case let .opened(config, sealed)? = try? readConfig(keys: keys) else { return .unusable }
+        remembering?.remember(file, key: copy == nil ? bytes : nil, config: sealed)
+        return .opened(repository(keys: keys, config: config, keyFile: file, confirming: confirming, hint: hint))
     }
 
     enum ConfigRead {
-        case opened(RepositoryConfig)
+        /// The config, and its file's bytes (for the copy a `KeyHint` keeps).
+        case opened(RepositoryConfig, sealed: [UInt8])
         /// `keys` do not open it (`RepositoryError.damaged`): the key or the config is damaged.
         case notOpened(RepositoryError)
     }
 
-    /// The config, decrypted with `keys` and checked.
+    /// The config, read from the repository, decrypted with `keys` and checked.
     ///
     /// - Throws: `RepositoryError.notARepository` when there is none; `.damaged` when it
     ///   opens but cannot be used; `.unsupportedVersion`; storage errors.
     func readConfig(keys: MasterKeys) throws -> ConfigRead {
-        let bytes: [UInt8]
         do {
-            bytes = try EncryptedFile.open(try backend.read(.config), file: .config, keys: keys)
+            return try openConfig(try backend.read(.config), keys: keys)
         } catch StorageError.notFound {
             throw RepositoryError.notARepository(location: backend.location)
+        }
+    }
+
+    /// The config in `sealed` (a `config` file's bytes), decrypted with `keys` and checked.
+    func openConfig(_ sealed: [UInt8], keys: MasterKeys) throws -> ConfigRead {
+        let bytes: [UInt8]
+        do {
+            bytes = try EncryptedFile.open(sealed, file: .config, keys: keys)
         } catch let error as RepositoryError {
             guard case .damaged = error else { throw error }
             return .notOpened(error)
@@ -225,20 +251,22 @@ private struct OpeningContext {
             throw RepositoryError.unsupportedVersion(file: "config", version: config.version)
         }
         if let problem = config.problem { throw RepositoryError.damaged(file: "config", reason: problem) }
-        return .opened(config)
+        return .opened(config, sealed: sealed)
     }
 
     /// The opened repository, behind the cache when there is one.
-    func repository(keys: MasterKeys, config: RepositoryConfig, keyFile: FileName) -> Repository {
-        let keyID = KeyID(hex: keyFile.name)
-        guard config.id.count == 64, Hex.decode(config.id) != nil else {
-            return Repository(backend: backend, keys: keys, config: config, keyID: keyID)
+    /// - Parameter confirming: the key file, with its copy's size, when it came from the
+    ///   copy a `KeyHint` keeps and the repository has yet to show it (`KeyConfirmingBackend`).
+    func repository(keys: MasterKeys, config: RepositoryConfig, keyFile: FileName,
+                    confirming: FileInfo? = nil, hint: KeyHint? = nil) -> Repository {
+        // The ID names the folders of the copies; one that could not be a folder's name gets none.
+        let validID = config.id.count == 64 && Hex.decode(config.id) != nil
+        var stack = backend
+        if let cacheRoot, validID {
+            stack = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", kinds: cachedKinds, report: report)
         }
-        let indexFolder = (cacheRoot ?? indexCacheRoot).map { "\($0)/\(config.id)/blob-index" }
-        guard let cacheRoot else {
-            return Repository(backend: backend, keys: keys, config: config, keyID: keyID, indexCacheFolder: indexFolder)
-        }
-        let cached = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", kinds: cachedKinds, report: report)
-        return Repository(backend: cached, keys: keys, config: config, keyID: keyID, indexCacheFolder: indexFolder)
+        if let confirming { stack = KeyConfirmingBackend(stack, key: confirming) { hint?.forget() } }
+        let indexFolder = validID ? (cacheRoot ?? indexCacheRoot).map { "\($0)/\(config.id)/blob-index" } : nil
+        return Repository(backend: stack, keys: keys, config: config, keyID: KeyID(hex: keyFile.name), indexCacheFolder: indexFolder)
     }
 }

@@ -54,20 +54,27 @@ public final class Repository: Sendable {
         if let problem = config.problem { throw RepositoryError.invalidParameter(problem) }
         let keys = try MasterKeys.random()
         let creator = Repository(backend: backend, keys: keys, config: config)
-        let key = try creator.addKey(password: password, cost: options.keyCost, hostname: hostname, username: username, now: now)
-        try backend.write(.config, data: try EncryptedFile.seal(try JSONCoding.encode(config), kind: .config, keys: keys))
-        KeyHint(cacheRoot: cacheRoot, location: backend.location)?.remember(FileName(.keys, key.hex))
-        return Repository(backend: backend, keys: keys, config: config, keyID: key)
+        let key = try creator.writeKey(password: password, cost: options.keyCost, hostname: hostname, username: username, now: now)
+        let sealed = try EncryptedFile.seal(try JSONCoding.encode(config), kind: .config, keys: keys)
+        try backend.write(.config, data: sealed)
+        KeyHint(cacheRoot: cacheRoot, location: backend.location)?.remember(FileName(.keys, key.id.hex), key: key.bytes, config: sealed)
+        return Repository(backend: backend, keys: keys, config: config, keyID: key.id)
     }
 
     /// Writes a new key file holding the master keys under `password`.
     public func addKey(password: String, cost: Scrypt.Parameters = KeyFile.defaultCost,
                        hostname: String, username: String, now: String) throws -> KeyID {
+        try writeKey(password: password, cost: cost, hostname: hostname, username: username, now: now).id
+    }
+
+    /// Writes a new key file holding the master keys under `password`; returns its ID and bytes.
+    func writeKey(password: String, cost: Scrypt.Parameters, hostname: String, username: String,
+                  now: String) throws -> (id: KeyID, bytes: [UInt8]) {
         let file = try KeyFile.create(keys: keys, password: password, cost: cost, hostname: hostname, username: username, created: now)
         let bytes = try file.encoded()
         let id = KeyID(raw: SHA256.hash(bytes).withUnsafeBytes { RawID(digest: $0) })
         try backend.write(FileName(.keys, id.hex), data: bytes)
-        return id
+        return (id, bytes)
     }
 
     // MARK: Encrypted files (index, snapshots)

@@ -8,6 +8,9 @@ public enum RepositoryError: Error, CustomStringConvertible {
     case wrongPassword(location: String, skipped: [SkippedKey] = [])
     /// Every key file was skipped (damaged, or above the scrypt limits): the password was never tried.
     case noUsableKey(location: String, skipped: [SkippedKey])
+    /// The key file this password opened the repository with here last, from the copy kept
+    /// in the cache, is no longer in the repository (`KeyConfirmingBackend`).
+    case keyWithdrawn(file: FileName, location: String)
     /// The location holds no repository (no config or no keys).
     case notARepository(location: String)
     /// The location holds another tool's repository.
@@ -34,6 +37,10 @@ public enum RepositoryError: Error, CustomStringConvertible {
             return base + "; skipped \(count): " + skipped.map { "\($0.shortName) (\($0.why))" }.joined(separator: "; ")
         case let .noUsableKey(location, skipped):
             return "no key file in \(location) could be tried: " + skipped.map { "\($0.shortName) (\($0.why))" }.joined(separator: "; ")
+        case let .keyWithdrawn(file, location):
+            return "\(file.kind.rawValue)/\(file.name.prefix(8)), the key file this password opened \(location) with last, "
+                + "is no longer in it (removed by 'key remove' or 'key passwd', or the repository was replaced); "
+                + "run the command again to try the key files it holds now"
         case let .notARepository(location):
             return "\(location) is not a snap repository (run 'snap init' to create one)"
         case let .foreignRepository(location, format):

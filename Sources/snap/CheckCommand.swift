@@ -41,7 +41,9 @@ struct CheckCommand: ParsableCommand {
             // that hashes to the file's name and the repository lists the file with the copy's
             // size; `--read-data` reads index files and snapshots from the repository (docs/cache.md).
             let fullRead = readData && subset == nil
-            let repository = try global.openRepository(cachedKinds: fullRead ? [.data] : CachingBackend.cachedKinds)
+            // The key file and config are read from the repository, whose state check reports.
+            let repository = try global.openRepository(cachedKinds: fullRead ? [.data] : CachingBackend.cachedKinds,
+                                                       keyCopies: false)
             var options = CheckOptions()
             if let subset { options.readData = try PackSubset(parsing: subset) } else if readData { options.readData = .all }
             options.lockHostname = Identity.hostname

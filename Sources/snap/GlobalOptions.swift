@@ -284,7 +284,10 @@ struct GlobalOptions: ParsableArguments {
     ///   - cache: whether to use the local metadata cache; `repair` judges the repository
     ///     itself, so it does not.
     ///   - cachedKinds: what the cache serves: `check --read-data` reads only tree packs from it.
-    func openRepository(cache: Bool = true, cachedKinds: Set<FileKind> = CachingBackend.cachedKinds) throws -> Repository {
+    ///   - keyCopies: whether the cache's copies of the key file and `config` may open the
+    ///     repository (docs/cache.md); `check` reads both from the repository.
+    func openRepository(cache: Bool = true, cachedKinds: Set<FileKind> = CachingBackend.cachedKinds,
+                        keyCopies: Bool = true) throws -> Repository {
         let limits = try keyLimits()
         for spec in try replicaSpecs() { try RepositoryLocation.checkLocal(spec.location) }
         let backend = try backend()
@@ -295,7 +298,7 @@ struct GlobalOptions: ParsableArguments {
         do {
             return try Repository.open(backend: backend, password: try password(), keyLimits: limits, cacheRoot: folders.cache,
                                        indexCacheRoot: folders.index, hintRoot: folders.hint,
-                                       cachedKinds: cachedKinds, report: warn) { key in
+                                       cachedKinds: cachedKinds, keyCopies: keyCopies, report: warn) { key in
                 if !quiet { Output.error("warning: \(key)\(key.isAboveLimit ? hint : "")") }
             }
         } catch let error as RepositoryError {

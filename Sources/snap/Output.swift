@@ -29,7 +29,8 @@ enum Exit {
     static func code(for error: any Error) -> Int32 {
         switch error {
         case RepositoryError.notARepository: return noRepository
-        case RepositoryError.wrongPassword: return wrongPassword
+        // A withdrawn key: the key file this password opened is gone, so most likely it opens nothing now.
+        case RepositoryError.wrongPassword, RepositoryError.keyWithdrawn: return wrongPassword
         case is CoordinationError, PruneError.anotherPruneRunning: return lockFailed
         case let error as CLIError: return error.exitCode
         default: return fatal

@@ -132,4 +132,35 @@ final class MetadataCacheTests: XCTestCase {
         XCTAssertFalse(folders.contains(stale), "a cache unused for 30 days is removed")
         XCTAssertTrue(folders.isSuperset(of: [recent, "notes"]), "\(folders)")
     }
+
+    // Each machine opens the repository from its copies of the key file and config; a key
+    // removed on another machine (key passwd there) stops the next command here before it
+    // reads anything, leaves no lock, and the command after it lists keys/ and calls the
+    // old password wrong (docs/cache.md, "Which key opened the repository").
+    func testKeyRemovedOnAnotherMachineStopsTheNextCommand() throws {
+        let name = "keys-\(UUID().uuidString.prefix(8).lowercased())"
+        let repository = "\(try serverSetting("REST_DATA"))/\(name)"
+        let url = "rest:\(try serverSetting("REST_URL"))\(name)/"
+        let here = SnapProcess(environment: ["SNAP_REPOSITORY": url, "SNAP_PASSWORD": "old pw", "XDG_CACHE_HOME": "\(work)/here"])
+        let there = SnapProcess(environment: ["SNAP_REPOSITORY": url, "SNAP_PASSWORD": "old pw", "XDG_CACHE_HOME": "\(work)/there"])
+        try here.expect(0, ["init"])
+        try here.expect(0, ["backup", "\(work)/src", "-q"])
+        let hints = "\(work)/here/snap/key-hints"
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: hints).count, 3, "the name and two copies")
+        try there.expect(0, ["snapshots", "-q"])
+
+        try "new pw\n".write(toFile: "\(work)/new-pw", atomically: true, encoding: .utf8)
+        try there.expect(0, ["key", "passwd", "--new-password-file", "\(work)/new-pw"])
+
+        let stopped = try here.run(["backup", "\(work)/src", "-q"])
+        XCTAssertNotEqual(stopped.status, 0)
+        XCTAssertTrue(stopped.stderr.contains("is no longer in it"), stopped.stderr)
+        XCTAssertEqual(stopped.stderr.split(separator: "\n").count, 1, "one line: \(stopped.stderr)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(repository)/locks"), [], "its lock was removed")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: hints), [], "the copies are forgotten")
+        XCTAssertEqual(try here.run(["snapshots", "-q"]).status, 12, "the old password is wrong now")
+        let renewed = SnapProcess(environment: ["SNAP_REPOSITORY": url, "SNAP_PASSWORD": "new pw", "XDG_CACHE_HOME": "\(work)/here"])
+        try renewed.expect(0, ["backup", "\(work)/src", "-q"])
+        try renewed.expect(0, ["check", "-q"])
+    }
 }

@@ -5,7 +5,8 @@ import SnapStorage
 @testable import SnapRepository
 
 /// `Repository.open` with a cache root remembers the key file that opened the repository
-/// (`KeyHint`) and reads it at once next time, without listing `keys/`.
+/// (`KeyHint`) with copies of it and of the config, opens from them next time, and confirms
+/// the key file against the repository before using it (`KeyConfirmingBackend`).
 final class KeyHintTests: XCTestCase {
     private var cacheRoot = ""
 
@@ -21,17 +22,170 @@ final class KeyHintTests: XCTestCase {
         return (repository, counting.counts)
     }
 
-    // The first open lists the key files; the next reads the remembered key and the config only.
-    func testRememberedKeyOpensWithoutListing() throws {
+    // The first open lists the key files and reads them and the config; the next opens from
+    // the copies kept beside the hint, with no request at all.
+    func testRememberedKeyOpensWithoutRequests() throws {
         let backend = MemoryBackend()
         let created = try makeRepository(on: backend, password: "pw")
         let (_, first) = try open(backend, "pw")
         XCTAssertEqual(first[.list], 1)
         let (opened, second) = try open(backend, "pw")
         XCTAssertEqual(opened.keys, created.keys)
-        XCTAssertEqual(second[.list], 0, "no listing of keys/")
-        XCTAssertEqual(second[.read], 2, "the key file and the config")
-        XCTAssertEqual(second.total, 2)
+        XCTAssertEqual(opened.config, created.config)
+        XCTAssertEqual(second.total, 0, "the key file and the config come from their copies")
+        XCTAssertEqual((opened.backend as? KeyConfirmingBackend)?.isConfirmed, false)
+    }
+
+    // A repository opened from the copies confirms the key file along with its first
+    // listing; after that, nothing more is asked.
+    func testFirstListingConfirmsTheKey() throws {
+        let backend = MemoryBackend()
+        try makeRepository(on: backend, password: "pw")
+        _ = try open(backend, "pw")
+        let counting = CountingBackend(backend)
+        let repository = try Repository.open(backend: counting, password: "pw", cacheRoot: cacheRoot)
+        let confirming = try XCTUnwrap(repository.backend as? KeyConfirmingBackend)
+        let listing = try repository.backend.list(kinds: [.snapshots, .index])
+        XCTAssertNil(listing.files[.keys], "keys/ is listed for the check, not passed on")
+        XCTAssertTrue(confirming.isConfirmed)
+        XCTAssertEqual(counting.counts[.list], 3, "snapshots/, index/ and keys/, listed one by one here")
+        _ = try repository.backend.list(.snapshots)
+        XCTAssertEqual(counting.counts[.list], 4, "no keys/ once confirmed")
+        XCTAssertEqual(counting.counts[.stat], 0)
+    }
+
+    // Before any listing, a read, or a write other than a lock's, first asks for the key
+    // file's size, once.
+    func testOtherCallsConfirmWithOneStat() throws {
+        let backend = MemoryBackend()
+        try makeRepository(on: backend, password: "pw")
+        _ = try open(backend, "pw")
+        let counting = CountingBackend(backend)
+        let repository = try Repository.open(backend: counting, password: "pw", cacheRoot: cacheRoot)
+        try repository.backend.write(FileName(.locks, String(repeating: "a", count: 64)), data: [1])
+        try repository.backend.delete(FileName(.locks, String(repeating: "a", count: 64)))
+        XCTAssertEqual(counting.counts[.stat], 0, "a lock needs no confirmation")
+        _ = try repository.backend.read(.config, range: nil)
+        _ = try repository.backend.read(.config, range: nil)
+        XCTAssertEqual(counting.counts[.stat], 1)
+        XCTAssertEqual(counting.counts[.read], 2)
+        XCTAssertEqual((repository.backend as? KeyConfirmingBackend)?.isConfirmed, true)
+    }
+
+    // A key file removed from the repository elsewhere (key remove, key passwd) stops the
+    // command at its first listing or read, before it reads anything; the copies are
+    // forgotten, so the next open tries the key files the repository holds.
+    func testWithdrawnKeyStopsTheCommand() throws {
+        let backend = MemoryBackend()
+        let repository = try makeRepository(on: backend, password: "old")
+        _ = try open(backend, "old")
+        let replaced = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location)?.remembered)
+        // On another machine: key passwd.
+        _ = try repository.changePassword(to: "new", cost: cheapKeyCost, hostname: "h", username: "u", now: "2025-03-03T00:00:00Z")
+        XCTAssertThrowsError(try backend.stat(replaced))
+
+        let (stale, counts) = try open(backend, "old")
+        XCTAssertEqual(counts.total, 0, "opened from the copies")
+        try stale.backend.write(FileName(.locks, String(repeating: "b", count: 64)), data: [1])
+        guard case let .keyWithdrawn(file, _)? = errorThrown(by: { _ = try stale.backend.list(kinds: [.locks, .index]) }) as? RepositoryError else {
+            return XCTFail("expected keyWithdrawn")
+        }
+        XCTAssertEqual(file, replaced)
+        XCTAssertNil(KeyHint(cacheRoot: cacheRoot, location: backend.location)?.remembered, "hint forgotten")
+
+        // The next open lists keys/: the old password opens nothing now, the new one does.
+        guard case .wrongPassword? = errorThrown(by: { _ = try self.open(backend, "old") }) as? RepositoryError else {
+            return XCTFail("expected wrongPassword")
+        }
+        let (current, again) = try open(backend, "new")
+        XCTAssertEqual(current.keys, repository.keys)
+        XCTAssertEqual(again[.list], 1)
+    }
+
+    // A read before any listing stops on a withdrawn key too, without reading the file.
+    func testWithdrawnKeyStopsAReadBeforeAnyListing() throws {
+        let backend = MemoryBackend()
+        try makeRepository(on: backend, password: "pw")
+        _ = try open(backend, "pw")
+        let file = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location)?.remembered)
+        let counting = CountingBackend(backend)
+        let repository = try Repository.open(backend: counting, password: "pw", cacheRoot: cacheRoot)
+        try backend.delete(file)
+        guard case .keyWithdrawn? = errorThrown(by: { _ = try repository.backend.read(.config, range: nil) }) as? RepositoryError else {
+            return XCTFail("expected keyWithdrawn")
+        }
+        XCTAssertEqual(counting.counts[.read], 0)
+    }
+
+    // A key file changed in place (same name, other bytes: damage) is listed with another
+    // size: the copy no longer stands for it.
+    func testKeyListedWithAnotherSizeIsWithdrawn() throws {
+        let backend = MemoryBackend()
+        try makeRepository(on: backend, password: "pw")
+        _ = try open(backend, "pw")
+        let file = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location)?.remembered)
+        backend.tamper(file) { $0.append(0x20) }
+        let (repository, _) = try open(backend, "pw")
+        guard case .keyWithdrawn? = errorThrown(by: { _ = try repository.backend.list(.snapshots) }) as? RepositoryError else {
+            return XCTFail("expected keyWithdrawn")
+        }
+    }
+
+    // Another repository at the same location (the old one deleted, a new one made with the
+    // same password): its key files have other names, so the copies are withdrawn at the
+    // first listing, and the next open finds the new repository.
+    func testReplacedRepositoryIsFoundAgain() throws {
+        let backend = MemoryBackend()
+        try makeRepository(on: backend, password: "pw")
+        _ = try open(backend, "pw")
+        for kind in FileKind.allCases where kind != .config { for info in try backend.list(kind) { try backend.delete(info.file) } }
+        try backend.delete(.config)
+        let fresh = try makeRepository(on: backend, password: "pw")
+        let (stale, _) = try open(backend, "pw")
+        XCTAssertNotEqual(stale.config.id, fresh.config.id)
+        XCTAssertNotNil(errorThrown(by: { _ = try stale.backend.list(.snapshots) }) as? RepositoryError)
+        let (opened, _) = try open(backend, "pw")
+        XCTAssertEqual(opened.config.id, fresh.config.id)
+    }
+
+    // Damaged copies are passed over: a key copy that does not hash to its name is read
+    // from the repository again (and the config with it); a config copy that does not
+    // authenticate is read again. Both are kept anew.
+    func testDamagedCopiesAreReadAgain() throws {
+        let backend = MemoryBackend()
+        let created = try makeRepository(on: backend, password: "pw")
+        _ = try open(backend, "pw")
+        let hint = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location))
+        let flip = { (path: String) throws in
+            var bytes = try XCTUnwrap(FileManager.default.contents(atPath: path))
+            bytes[bytes.count / 2] ^= 1
+            try bytes.write(to: URL(fileURLWithPath: path))
+        }
+        try flip(hint.path + ".key")
+        var (opened, counts) = try open(backend, "pw")
+        XCTAssertEqual(opened.keys, created.keys)
+        XCTAssertEqual(counts[.read], 2, "the key file and the config")
+        XCTAssertNil(opened.backend as? KeyConfirmingBackend, "read from the repository: nothing to confirm")
+        XCTAssertEqual(try open(backend, "pw").1.total, 0, "copies kept anew")
+
+        try flip(hint.path + ".config")
+        (opened, counts) = try open(backend, "pw")
+        XCTAssertEqual(opened.config, created.config)
+        XCTAssertEqual(counts[.read], 1, "the config")
+        XCTAssertNotNil(opened.backend as? KeyConfirmingBackend, "the key still came from its copy")
+        XCTAssertEqual(try open(backend, "pw").1.total, 0, "copies kept anew")
+    }
+
+    // check opens with keyCopies: false: it reads the key file and config it reports on.
+    func testCopiesCanBeDeclined() throws {
+        let backend = MemoryBackend()
+        try makeRepository(on: backend, password: "pw")
+        _ = try open(backend, "pw")
+        let counting = CountingBackend(backend)
+        let repository = try Repository.open(backend: counting, password: "pw", cacheRoot: cacheRoot, keyCopies: false)
+        XCTAssertEqual(counting.counts[.read], 2)
+        XCTAssertEqual(counting.counts[.list], 0)
+        XCTAssertNil(repository.backend as? KeyConfirmingBackend)
     }
 
     // Without the cache (--no-cache), a hint under hintRoot is used but none is written.
@@ -57,8 +211,7 @@ final class KeyHintTests: XCTestCase {
         _ = try Repository.initialize(backend: backend, password: "pw", options: cheapOptions(), hostname: "h", username: "u",
                                       now: "2025-01-01T00:00:00Z", cacheRoot: cacheRoot)
         let (_, counts) = try open(backend, "pw")
-        XCTAssertEqual(counts[.list], 0)
-        XCTAssertEqual(counts.total, 2)
+        XCTAssertEqual(counts.total, 0, "init kept copies of the key file and the config")
     }
 
     // A remembered key file that was removed, or that the password does not open, sends the
@@ -75,11 +228,14 @@ final class KeyHintTests: XCTestCase {
         XCTAssertEqual(counts[.list], 1)
         XCTAssertEqual(try open(backend, "first").1[.list], 0, "the key that opened is remembered")
 
-        // The remembered key file is gone.
+        // The remembered key file is gone (and its copy too): the usual path.
         _ = try open(backend, "second")
         try backend.delete(FileName(.keys, second.hex))
-        let (afterRemoval, _) = try open(backend, "first")
+        KeyHint(cacheRoot: cacheRoot, location: backend.location)?.forget()
+        try Data(second.hex.utf8).write(to: URL(fileURLWithPath: try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location)).path))
+        let (afterRemoval, removalCounts) = try open(backend, "first")
         XCTAssertEqual(afterRemoval.keys, repository.keys)
+        XCTAssertEqual(removalCounts[.list], 1)
 
         // A wrong password is still called wrong.
         _ = try open(backend, "first")
