@@ -86,8 +86,8 @@ extension Repository {
         let context = OpeningContext(backend: backend, cacheRoot: cacheRoot, indexCacheRoot: indexCacheRoot,
                                      cachedKinds: cachedKinds, report: report)
         var refusedHint: FileName?
-        if let hint, let file = hint.remembered {
-            switch context.tryRememberedKey(file, hint: hint, copies: keyCopies ? kept : nil, remembering: kept,
+        if let file = hint?.remembered {
+            switch context.tryRememberedKey(file, copies: keyCopies ? kept : nil, remembering: kept,
                                             password: password, keyLimits: keyLimits) {
             case let .opened(repository): return repository
             case .refused: refusedHint = file
@@ -200,7 +200,7 @@ private struct OpeningContext {
     ///   - copies: the hint whose copies of the key file and `config` may be used; a
     ///     repository opened from the key's copy confirms the key with its first listing.
     ///   - remembering: the hint that keeps copies of what was read from the repository.
-    func tryRememberedKey(_ file: FileName, hint: KeyHint, copies: KeyHint?, remembering: KeyHint?,
+    func tryRememberedKey(_ file: FileName, copies: KeyHint?, remembering: KeyHint?,
                           password: String, keyLimits: Scrypt.Limits) -> RememberedKey {
         let copy = copies?.keyCopy(of: file)
         guard let bytes = copy ?? (try? backend.read(file)), SHA256.hash(bytes) == Hex.decode(file.name),
@@ -211,11 +211,11 @@ private struct OpeningContext {
         guard let keys = unlocked else { return .refused }
         let confirming = copy.map { FileInfo(file: file, size: $0.count) }
         if confirming != nil, let sealed = copies?.configCopy, case let .opened(config, _)? = try? openConfig(sealed, keys: keys) {
-            return .opened(repository(keys: keys, config: config, keyFile: file, confirming: confirming, hint: hint))
+            return .opened(repository(keys: keys, config: config, keyFile: file, confirming: confirming, hint: copies))
         }
         guard case let .opened(config, sealed)? = try? readConfig(keys: keys) else { return .unusable }
         remembering?.remember(file, key: copy == nil ? bytes : nil, config: sealed)
-        return .opened(repository(keys: keys, config: config, keyFile: file, confirming: confirming, hint: hint))
+        return .opened(repository(keys: keys, config: config, keyFile: file, confirming: confirming, hint: copies))
     }
 
     enum ConfigRead {
@@ -255,8 +255,10 @@ private struct OpeningContext {
     }
 
     /// The opened repository, behind the cache when there is one.
-    /// - Parameter confirming: the key file, with its copy's size, when it came from the
-    ///   copy a `KeyHint` keeps and the repository has yet to show it (`KeyConfirmingBackend`).
+    /// - Parameters:
+    ///   - confirming: the key file, with its copy's size, when it came from the copy a
+    ///     `KeyHint` keeps and the repository has yet to show it (`KeyConfirmingBackend`).
+    ///   - hint: the hint whose copies are forgotten if the key file turns out withdrawn.
     func repository(keys: MasterKeys, config: RepositoryConfig, keyFile: FileName,
                     confirming: FileInfo? = nil, hint: KeyHint? = nil) -> Repository {
         // The ID names the folders of the copies; one that could not be a folder's name gets none.
