@@ -29,23 +29,47 @@ public final class BackupProgress: Sendable {
         public let size: UInt64
     }
 
-    private let counts = Mutex(Counts())
+    // Counters apart, each atomic: every reader thread counts each file and chunk, and one
+    // lock for all of them was the busiest lock of a small-file backup with many readers
+    // (`_lockSlow` 14 % of the samples with 16 readers on 2 cores). The progress line reads
+    // them a few times a second; it needs no consistent cut across them.
+    private let files = Atomic<Int>(0)
+    private let bytes = Atomic<UInt64>(0)
+    private let totalFiles = Atomic<Int>(0)
+    private let totalBytes = Atomic<UInt64>(0)
+    private let finished = Atomic<Bool>(false)
+    private let errors = Atomic<Int>(0)
+    /// The path being read, as bytes: made displayable only when the progress line asks.
+    private let current = Mutex<[UInt8]>([])
     private let observe: (@Sendable (Item) -> Void)?
 
     /// - Parameter observe: called with every file and folder as it is settled, from the
     ///   backup's threads (for `-v` listings); `nil` costs nothing.
     public init(observe: (@Sendable (Item) -> Void)? = nil) { self.observe = observe }
 
-    public var snapshot: Counts { counts.withLock { $0 } }
+    public var snapshot: Counts {
+        Counts(files: files.load(ordering: .relaxed), bytes: bytes.load(ordering: .relaxed),
+               totalFiles: totalFiles.load(ordering: .relaxed), totalBytes: totalBytes.load(ordering: .relaxed),
+               scanFinished: finished.load(ordering: .relaxed), currentPath: PathBytes.display(current.withLock { $0 }),
+               errors: errors.load(ordering: .relaxed))
+    }
 
     /// A file settled; `bytes` are those not already counted by `bytesRead` (an unchanged file's size).
-    func fileDone(bytes: UInt64) { counts.withLock { $0.files += 1; $0.bytes += bytes } }
+    func fileDone(bytes count: UInt64) {
+        files.add(1, ordering: .relaxed)
+        if count > 0 { bytes.add(count, ordering: .relaxed) }
+    }
     /// Bytes of a file read so far, counted as they are chunked so that the progress moves inside large files.
-    func bytesRead(_ count: UInt64) { counts.withLock { $0.bytes += count } }
-    func setCurrent(_ path: String) { counts.withLock { $0.currentPath = path } }
-    func scanned(files: Int, bytes: UInt64) { counts.withLock { $0.totalFiles += files; $0.totalBytes += bytes } }
-    func scanFinished() { counts.withLock { $0.scanFinished = true } }
-    func error() { counts.withLock { $0.errors += 1 } }
+    func bytesRead(_ count: UInt64) { bytes.add(count, ordering: .relaxed) }
+    /// The path being read now. When another thread is setting it at this instant, this one
+    /// is passed over: the line shows one of the paths being read either way.
+    func setCurrent(_ path: [UInt8]) { current.withLockIfAvailable { $0 = path } }
+    func scanned(files count: Int, bytes size: UInt64) {
+        totalFiles.add(count, ordering: .relaxed)
+        totalBytes.add(size, ordering: .relaxed)
+    }
+    func scanFinished() { finished.store(true, ordering: .relaxed) }
+    func error() { errors.add(1, ordering: .relaxed) }
 
     func item(_ path: [UInt8], isDirectory: Bool = false, action: Action, size: UInt64 = 0) {
         observe?(Item(path: path, isDirectory: isDirectory, action: action, size: size))

@@ -103,7 +103,7 @@ final class FileReader: Sendable {
     private func read(_ path: [UInt8], opened: Result<Int32, FileSystem.Failure>, node: Node, isChange: Bool,
                       with worker: Worker) throws -> Node? {
         var node = node
-        context.progress.setCurrent(PathBytes.display(path))
+        context.progress.setCurrent(path)
         let fd: Int32
         switch opened {
         case .success(let open): fd = open

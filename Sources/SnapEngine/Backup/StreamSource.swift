@@ -45,7 +45,7 @@ struct StreamArchiver {
         let reader = ChunkReader(chunker: repository.chunker)
         let ids = BlobIDHasher(keys: repository.keys)
         var content: [BlobID] = []
-        context.progress.setCurrent(PathBytes.display(stream.path))
+        context.progress.setCurrent(stream.path)
         let size: UInt64
         do {
             size = try reader.read(stream.fd) { chunk in

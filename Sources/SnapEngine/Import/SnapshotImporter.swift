@@ -112,7 +112,7 @@ public final class SnapshotImporter {
                 record.count { $0.filesUnchanged += 1; $0.bytesProcessed += size }
                 context.progress.fileDone(bytes: size)
             case .stream(let fill)?:
-                context.progress.setCurrent(display)
+                context.progress.setCurrent(Self.snapshotPath(path))
                 var content: [BlobID] = []
                 node.size = try reader.read(from: { space in
                     let n = try fill(space)
