@@ -140,16 +140,37 @@ public final class BlobIndex: Sendable {
 
     /// Whether any pack holds the blob.
     public func contains(_ id: BlobID) -> Bool {
-        state.withLock { s in Self.findIndexed(id.raw, in: s) != nil || s.added[id] != nil }
+        let searched = searchTable(id.raw)
+        if searched.record != nil { return true }
+        return state.withLock { s in rest(of: searched, id, in: s) != nil }
     }
 
     /// The blob's location, or `nil` when no index names it.
     public func lookup(_ id: BlobID) -> BlobLocation? {
-        state.withLock { s in
-            guard let r = Self.findIndexed(id.raw, in: s) ?? s.added[id] else { return nil }
+        let searched = searchTable(id.raw)
+        return state.withLock { s in
+            guard let r = rest(of: searched, id, in: s) else { return nil }
             let pack = Self.pack(Int(r.packNumber), in: s)
             return BlobLocation(pack: pack.id, salt: pack.salt, entry: Self.entry(r))
         }
+    }
+
+    /// The mapped table and what it holds for `id`, searched without holding the lock: the
+    /// table is immutable and safe to search from several threads, and at scale each search
+    /// is a `pread`, which the readers of a backup would otherwise make one at a time. The
+    /// record is `nil` when the table does not hold `id`, or holds it in a pack
+    /// `remove(packs:)` forgot.
+    private func searchTable(_ id: RawID) -> (table: MappedIndexTable?, record: Record?) {
+        let (table, removed) = state.withLock { ($0.table, $0.removedTablePacks) }
+        guard let table, let r = table.find(id), removed.isEmpty || !removed.contains(r.packNumber) else { return (table, nil) }
+        return (table, r)
+    }
+
+    /// Finishes a search that `searchTable` began, under the lock: the record it found, else
+    /// the one in memory. A table that `load` replaced meanwhile is searched again.
+    private func rest(of searched: (table: MappedIndexTable?, record: Record?), _ id: BlobID, in s: State) -> Record? {
+        guard s.table === searched.table else { return Self.findIndexed(id.raw, in: s) ?? s.added[id] }
+        return searched.record ?? Self.findInMemory(id.raw, in: s) ?? s.added[id]
     }
 
     /// Every indexed pack with its size.
@@ -281,6 +302,11 @@ public final class BlobIndex: Sendable {
            s.removedTablePacks.isEmpty || !s.removedTablePacks.contains(r.packNumber) {
             return r
         }
+        return findInMemory(id, in: s)
+    }
+
+    /// The record of `id` in the sorted table held in memory (not the mapped table, nor `added`).
+    private static func findInMemory(_ id: RawID, in s: State) -> Record? {
         let low = s.sorted.partitionPoint { $0.id < id }
         return low < s.sorted.count && s.sorted[low].id == id ? s.sorted[low] : nil
     }

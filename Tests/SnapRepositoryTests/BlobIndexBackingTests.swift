@@ -1,4 +1,6 @@
 import XCTest
+import Synchronization
+import Foundation
 import SnapCore
 import SnapTestSupport
 @testable import SnapRepository
@@ -124,6 +126,43 @@ final class BlobIndexBackingTests: XCTestCase {
             index.add(again)
             XCTAssertEqual(index.count, 70, "\(backing)")
             XCTAssertEqual(index.lookup(condemned.entries[3].id)?.pack, again.id, "\(backing)")
+        }
+    }
+
+    // Lookups from several threads (the mapped table is searched outside the index's lock)
+    // while other threads add packs and reload the index with the packs in another order,
+    // which numbers them differently: every lookup gets its blob's own pack and entry.
+    func testLookupsFromManyThreadsWhileTheIndexChanges() throws {
+        for backing in IndexBacking.allCases {
+            let base = pack(1, first: 1000, count: 500)
+            let other = pack(3, first: 5000, count: 500)
+            let index = try backing.index([IndexFile(packs: [base, other])], folder: folder)
+            let mismatches = Atomic<Int>(0)
+            let changing = Atomic<Bool>(true)
+            let folder = self.folder!
+            let extras = (0..<20).map { round in pack(100 + UInt64(round) * 2, first: 100_000 + UInt64(round) * 1000, count: 50) }
+            DispatchQueue.concurrentPerform(iterations: 5) { worker in
+                if worker == 0 {
+                    for round in 0..<20 {
+                        index.add(extras[round])
+                        let order = round % 2 == 0 ? [other, base] : [base, other]
+                        try? backing.load(index, [IndexFile(packs: order)], folder: folder)
+                    }
+                    changing.store(false, ordering: .releasing)
+                    return
+                }
+                var i = worker
+                repeat {
+                    let e = base.entries[i % base.entries.count]
+                    let found = index.lookup(e.id)
+                    if found?.pack != base.id || found?.entry != e || !index.contains(e.id) {
+                        mismatches.add(1, ordering: .relaxed)
+                    }
+                    if index.contains(BlobID(raw: SyntheticIndex.rawID(90_000_000 + UInt64(i)))) { mismatches.add(1, ordering: .relaxed) }
+                    i += 7
+                } while changing.load(ordering: .acquiring) || i < 2000
+            }
+            XCTAssertEqual(mismatches.load(ordering: .relaxed), 0, "\(backing)")
         }
     }
 }
