@@ -7,21 +7,7 @@ import SnapStorage
 /// A repository opened from the copies a `KeyHint` keeps confirms its key file against the
 /// repository (`KeyConfirmingBackend`): along with its first listing, or with one `stat`
 /// before any other read or write but a lock's; a key file gone or changed stops it.
-final class KeyConfirmingBackendTests: XCTestCase {
-    private var cacheRoot = ""
-
-    override func setUpWithError() throws {
-        cacheRoot = NSTemporaryDirectory() + "snap-key-confirming-\(UUID().uuidString)"
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: cacheRoot) }
-
-    private func open(_ backend: Backend, _ password: String) throws -> (Repository, RequestCounts) {
-        let counting = CountingBackend(backend)
-        let repository = try Repository.open(backend: counting, password: password, cacheRoot: cacheRoot)
-        return (repository, counting.counts)
-    }
-
+final class KeyConfirmingBackendTests: CacheRootTestCase {
     // A repository opened from the copies confirms the key file along with its first
     // listing; after that, nothing more is asked.
     func testFirstListingConfirmsTheKey() throws {

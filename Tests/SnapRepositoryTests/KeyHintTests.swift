@@ -7,21 +7,7 @@ import SnapStorage
 /// `Repository.open` with a cache root remembers the key file that opened the repository
 /// (`KeyHint`) with copies of it and of the config, opens from them next time, and confirms
 /// the key file against the repository before using it (`KeyConfirmingBackend`).
-final class KeyHintTests: XCTestCase {
-    private var cacheRoot = ""
-
-    override func setUpWithError() throws {
-        cacheRoot = NSTemporaryDirectory() + "snap-key-hint-\(UUID().uuidString)"
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: cacheRoot) }
-
-    private func open(_ backend: Backend, _ password: String) throws -> (Repository, RequestCounts) {
-        let counting = CountingBackend(backend)
-        let repository = try Repository.open(backend: counting, password: password, cacheRoot: cacheRoot)
-        return (repository, counting.counts)
-    }
-
+final class KeyHintTests: CacheRootTestCase {
     // The first open lists the key files and reads them and the config; the next opens from
     // the copies kept beside the hint, with no request at all.
     func testRememberedKeyOpensWithoutRequests() throws {

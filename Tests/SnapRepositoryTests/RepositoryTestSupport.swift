@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import Synchronization
 import SnapCore
@@ -84,5 +85,23 @@ final class RecordingBackend: ForwardingBackend, @unchecked Sendable {
     override func write(_ file: FileName, data: [UInt8]) throws {
         try base.write(file, data: data)
         log.withLock { $0.append(file) }
+    }
+}
+
+/// A test case with a fresh cache root for `Repository.open`, removed afterwards.
+class CacheRootTestCase: XCTestCase {
+    var cacheRoot = ""
+
+    override func setUpWithError() throws {
+        cacheRoot = NSTemporaryDirectory() + "snap-cache-root-\(UUID().uuidString)"
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: cacheRoot) }
+
+    /// Opens the repository on `backend` with the cache root; the requests the open made.
+    func open(_ backend: Backend, _ password: String) throws -> (Repository, RequestCounts) {
+        let counting = CountingBackend(backend)
+        let repository = try Repository.open(backend: counting, password: password, cacheRoot: cacheRoot)
+        return (repository, counting.counts)
     }
 }
