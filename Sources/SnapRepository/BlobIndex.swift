@@ -140,37 +140,32 @@ public final class BlobIndex: Sendable {
 
     /// Whether any pack holds the blob.
     public func contains(_ id: BlobID) -> Bool {
-        let searched = searchTable(id.raw)
-        if searched.record != nil { return true }
-        return state.withLock { s in rest(of: searched, id, in: s) != nil }
+        let (held, table, removed) = state.withLock { s in
+            (Self.findInMemory(id.raw, in: s) ?? s.added[id], s.table, s.removedTablePacks)
+        }
+        if held != nil { return true }
+        return table.flatMap { Self.search($0, id.raw, skipping: removed) } != nil
     }
 
     /// The blob's location, or `nil` when no index names it.
+    ///
+    /// Like `contains`, it searches what is held in memory under the lock and the mapped
+    /// table after it: the table is immutable and safe to search from several threads, and
+    /// at scale each search is a `pread`, which a backup's readers would otherwise make one
+    /// at a time. A record and its pack come from one state: memory's under the lock, the
+    /// table's from the table itself (it owns its pack numbers).
     public func lookup(_ id: BlobID) -> BlobLocation? {
-        let searched = searchTable(id.raw)
-        return state.withLock { s in
-            guard let r = rest(of: searched, id, in: s) else { return nil }
-            let pack = Self.pack(Int(r.packNumber), in: s)
-            return BlobLocation(pack: pack.id, salt: pack.salt, entry: Self.entry(r))
+        let (held, table, removed) = state.withLock { s -> (BlobLocation?, MappedIndexTable?, Set<UInt32>) in
+            let location = (Self.findInMemory(id.raw, in: s) ?? s.added[id]).map { r in
+                let pack = Self.pack(Int(r.packNumber), in: s)
+                return BlobLocation(pack: pack.id, salt: pack.salt, entry: Self.entry(r))
+            }
+            return (location, s.table, s.removedTablePacks)
         }
-    }
-
-    /// The mapped table and what it holds for `id`, searched without holding the lock: the
-    /// table is immutable and safe to search from several threads, and at scale each search
-    /// is a `pread`, which the readers of a backup would otherwise make one at a time. The
-    /// record is `nil` when the table does not hold `id`, or holds it in a pack
-    /// `remove(packs:)` forgot.
-    private func searchTable(_ id: RawID) -> (table: MappedIndexTable?, record: Record?) {
-        let (table, removed) = state.withLock { ($0.table, $0.removedTablePacks) }
-        guard let table, let r = table.find(id), removed.isEmpty || !removed.contains(r.packNumber) else { return (table, nil) }
-        return (table, r)
-    }
-
-    /// Finishes a search that `searchTable` began, under the lock: the record it found, else
-    /// the one in memory. A table that `load` replaced meanwhile is searched again.
-    private func rest(of searched: (table: MappedIndexTable?, record: Record?), _ id: BlobID, in s: State) -> Record? {
-        guard s.table === searched.table else { return Self.findIndexed(id.raw, in: s) ?? s.added[id] }
-        return searched.record ?? Self.findInMemory(id.raw, in: s) ?? s.added[id]
+        if let held { return held }
+        guard let table, let r = Self.search(table, id.raw, skipping: removed) else { return nil }
+        let row = table.packRow(Int(r.packNumber))
+        return BlobLocation(pack: row.id, salt: row.salt, entry: Self.entry(r))
     }
 
     /// Every indexed pack with its size.
@@ -298,11 +293,15 @@ public final class BlobIndex: Sendable {
 
     /// The record in the mapped or in-memory sorted table (not the added map).
     private static func findIndexed(_ id: RawID, in s: State) -> Record? {
-        if let table = s.table, let r = table.find(id),
-           s.removedTablePacks.isEmpty || !s.removedTablePacks.contains(r.packNumber) {
-            return r
-        }
-        return findInMemory(id, in: s)
+        s.table.flatMap { search($0, id, skipping: s.removedTablePacks) } ?? findInMemory(id, in: s)
+    }
+
+    /// The record of `id` in the mapped `table`, unless it is in one of the `removed` packs
+    /// (`remove(packs:)`). Records held in memory never name a blob the table holds in a
+    /// pack not removed (`append` and `add` skip those), so the two are searched apart.
+    private static func search(_ table: MappedIndexTable, _ id: RawID, skipping removed: Set<UInt32>) -> Record? {
+        guard let r = table.find(id), removed.isEmpty || !removed.contains(r.packNumber) else { return nil }
+        return r
     }
 
     /// The record of `id` in the sorted table held in memory (not the mapped table, nor `added`).

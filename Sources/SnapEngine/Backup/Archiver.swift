@@ -232,8 +232,9 @@ public final class Archiver {
                                   scanned: FolderScanSlot? = nil) throws -> Pending<BlobID> {
         var children: [(name: [UInt8], path: [UInt8], examined: EntryStats.Examined)] = []
         do {
+            // Decided by name before any entry is examined: an excluded folder is never opened.
+            let tagged = check?.tagRules(in: path) ?? []
             if let slot = scanned, let scan = try walk.scanner.take(slot) {
-                let tagged = check?.tagRules(in: path) ?? []
                 for (name, examined) in zip(scan.names, scan.entries) {
                     if let childPath = keptPath(name, in: path, taggedBy: tagged) { children.append((name, childPath, examined)) }
                 }
@@ -241,8 +242,6 @@ public final class Archiver {
                 // Every entry is looked at relative to the open folder first; the folder is closed
                 // before the walk descends, so a deep tree holds no descriptor per level.
                 let directory = try FileSystem.Directory(path)
-                // Decided by name before any entry is examined: an excluded folder is never opened.
-                let tagged = check?.tagRules(in: path) ?? []
                 var names: [[UInt8]] = []
                 var paths: [[UInt8]] = []
                 for name in try directory.names() {
