@@ -70,16 +70,26 @@ final class MappedIndexTableTests: XCTestCase {
         let present = (0..<300).map { SyntheticIndex.rawID(UInt64(5_000_000 + $0)) }
         let words = IndexTableFormat.filterWords(records: present.count)
         var filter = [UInt64](repeating: 0, count: words)
-        for id in present { IndexTableFormat.filterBits(of: id, words: words) { filter[$0 / 64] |= 1 << UInt64($0 % 64) } }
+        for id in present { IndexTableFormat.filterBits(of: id, words: words) { filter[$0 / 64] |= 1 << UInt64($0 % 64); return true } }
+        var probes = 0
         func passes(_ id: RawID) -> Bool {
             var all = true
-            IndexTableFormat.filterBits(of: id, words: words) { if filter[$0 / 64] & (1 << UInt64($0 % 64)) == 0 { all = false } }
+            IndexTableFormat.filterBits(of: id, words: words) {
+                probes += 1
+                all = filter[$0 / 64] & (1 << UInt64($0 % 64)) != 0
+                return all
+            }
             return all
         }
         XCTAssertTrue(present.allSatisfy(passes))
+        XCTAssertEqual(probes, present.count * IndexTableFormat.filterProbes)
+        probes = 0
         let passed = (0..<100_000).filter { passes(SyntheticIndex.rawID(UInt64(80_000_000 + $0))) }.count
         XCTAssertGreaterThan(passed, 1_000, "about 2,400 of 100,000 absent IDs pass")
         XCTAssertLessThan(passed, 4_000, "about 2,400 of 100,000 absent IDs pass")
+        // Probing stops at the first clear bit: with about 40 % of the bits set, an absent ID
+        // takes 1.6 probes on average rather than 4.
+        XCTAssertLessThan(probes, 200_000)
     }
 
     // In a written table the filter lets every present ID through, turns away absent ones,
@@ -162,16 +172,18 @@ final class MappedIndexTableTests: XCTestCase {
     // A table larger than its resident budget is searched with `pread` around each ID's
     // expected place: the same records and positions as the mapped search, for IDs that lie
     // inside the first window read and for those outside it (2,000 IDs in one bucket, so
-    // many lie beyond the 32 records read first), and nothing for absent IDs.
+    // many lie beyond the 32 records read first and some beyond the 64 read next to them;
+    // 2,000 more in a bucket whose IDs all sit in its first 256th, so that the guess is far
+    // off and the whole bucket is read), and nothing for absent IDs.
     func testSearchesByReadFindWhatTheMappingFinds() throws {
         var state: UInt64 = 99
         func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state ^ (state >> 29) }
-        let bucketTop: UInt64 = 0x1234 << 48
-        let crowded = (0..<2000).map { n in
-            PackEntry(type: .data, id: BlobID(raw: RawID(w0: bucketTop | (next() >> 16), w1: next(), w2: next(), w3: next())),
-                      offset: UInt32(n * 10), length: 10, rawLength: 12)
+        let spread = (0..<2000).map { _ in RawID(w0: (0x1234 << 48) | (next() >> 16), w1: next(), w2: next(), w3: next()) }
+        let skewed = (0..<2000).map { _ in RawID(w0: (0x5678 << 48) | (next() >> 24), w1: next(), w2: next(), w3: next()) }
+        let crowded = (spread + skewed).enumerated().map { n, id in
+            PackEntry(type: .data, id: BlobID(raw: id), offset: UInt32(n * 10), length: 10, rawLength: 12)
         }
-        let packs = [IndexedPack(id: PackID(raw: SyntheticIndex.rawID(5)), salt: seededBytes(count: 24, seed: 6), size: 20_000, entries: crowded)]
+        let packs = [IndexedPack(id: PackID(raw: SyntheticIndex.rawID(5)), salt: seededBytes(count: 24, seed: 6), size: 40_000, entries: crowded)]
             + files(2).flatMap(\.packs)
         let mapped = try SyntheticIndex.table([IndexFile(packs: packs)], in: folder.path)
         let read = try MappedIndexTable(path: mapped.path, residentBudget: 1)
@@ -182,7 +194,7 @@ final class MappedIndexTableTests: XCTestCase {
             XCTAssertEqual(r.id, e.id.raw)
             XCTAssertEqual([r.offset, r.length, r.rawLength], [e.offset, e.length, e.rawLength])
         }
-        for e in crowded.prefix(300) {
+        for e in crowded.prefix(300) + crowded.suffix(300) {
             var absent = e.id.raw
             absent.w3 ^= 1
             XCTAssertNil(read.find(absent), "a neighbour in the crowded bucket")

@@ -81,15 +81,16 @@ enum IndexTableFormat {
     /// The 64-bit words of the filter of a bucket holding `records` records.
     static func filterWords(records: Int) -> Int { (records + 7) / 8 }
 
-    /// The filter bit positions of `id` in a bucket filter of `words` words (`words > 0`).
+    /// The filter bit positions of `id` in a bucket filter of `words` words (`words > 0`),
+    /// passed to `body` until it returns `false` (a lookup stops at the first clear bit).
     /// IDs are uniform hashes, so their second and third words serve as the two hashes of
     /// double hashing; each probe is mapped onto the bits by a multiply, not a division.
-    static func filterBits(of id: RawID, words: Int, _ body: (Int) -> Void) {
+    static func filterBits(of id: RawID, words: Int, _ body: (Int) -> Bool) {
         let bits = UInt64(words * 64)
         let step = id.w2 | 1
         var h = id.w1
         for _ in 0..<filterProbes {
-            body(Int(bits.multipliedFullWidth(by: h).high))
+            guard body(Int(bits.multipliedFullWidth(by: h).high)) else { return }
             h = h &+ step
         }
     }

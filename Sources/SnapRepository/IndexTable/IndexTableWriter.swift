@@ -86,7 +86,7 @@ final class IndexTableWriter {
         let start = filter.count
         filter += repeatElement(0, count: words)
         for id in bucketIDs {
-            IndexTableFormat.filterBits(of: id, words: words) { bit in filter[start + bit / 64] |= UInt64(1) << UInt64(bit % 64) }
+            IndexTableFormat.filterBits(of: id, words: words) { bit in filter[start + bit / 64] |= UInt64(1) << UInt64(bit % 64); return true }
         }
         bucketIDs.removeAll(keepingCapacity: true)
     }
