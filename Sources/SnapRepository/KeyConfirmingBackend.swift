@@ -8,32 +8,43 @@ import Synchronization
 /// Why: the copies spare every command two requests (the key file and `config`), but a key
 /// file removed from the repository (`key remove`, `key passwd` on another machine) must
 /// stop opening it here too. Most commands list the repository early (a backup right after
-/// writing its lock, readers to find their snapshot); while the key is unconfirmed every
-/// listing also lists `keys/` (on S3 within the same request: `keys/` lies between
-/// `index/` and `snapshots/` in key order) and confirms the key when it is there with the
-/// copy's size. Key files are named by the SHA-256 of their bytes, so the name and size
-/// listed are the copy's file. Any other call first asks for the key file's size (one
-/// request), once.
+/// writing its lock, readers to find their snapshot). Where a listing of several folders is
+/// one request (`Backend.listsKindsTogether`, S3: `keys/` lies between `index/` and
+/// `snapshots/` in key order), every listing while the key is unconfirmed also lists
+/// `keys/`, and a key file listed with the copy's size confirms it: key files are named by
+/// the SHA-256 of their bytes, so name and size are the copy's file. Every other call, and
+/// on other backends every call but a lock's removal, first asks for the key file's size
+/// (one request, as the listing of `keys/` it replaces), once.
 ///
-/// A key file that is gone, or listed with another size, makes the call throw
+/// A key file listed with another size, or gone (a listing that lacks it is checked with a
+/// `stat`: a mirror lists what the replicas that answered hold), makes the call throw
 /// `RepositoryError.keyWithdrawn` and `withdrawn` forget the copies, so that the next
-/// command opens the usual way, trying the key files the repository holds now. Locks may
-/// be written and deleted before: a lock written with keys that turn out withdrawn holds
-/// nothing and is removed as the command fails.
+/// command opens the usual way, trying the key files the repository holds now. When
+/// `config` is gone too, nothing is there (a drive not mounted, another bucket):
+/// `notARepository`, and the copies stay. Either answer is kept, so later calls throw it
+/// again without asking. On S3 a lock may be written and deleted before: a lock written
+/// with keys that turn out withdrawn holds nothing and is removed as the command fails.
+/// On the other backends the key is confirmed before the lock, so that a lock never
+/// creates the folders of a repository that is not there.
 final class KeyConfirmingBackend: Backend {
     private let base: Backend
     private let key: FileInfo
     private let withdrawn: @Sendable () -> Void
+    /// Whether a listing may confirm the key (`keys/` costs nothing in it).
+    private let listingConfirms: Bool
     /// Set once the repository was seen to hold the key file.
     private let seen = Atomic<Bool>(false)
+    /// Why the key cannot be used, once found.
+    private let refusal = Mutex<RepositoryError?>(nil)
 
     /// - Parameters:
     ///   - key: the key file that opened the repository, with the size of the copy.
-    ///   - withdrawn: called when the repository no longer holds that key file.
+    ///   - withdrawn: called (once) when the repository no longer holds that key file.
     init(_ base: Backend, key: FileInfo, withdrawn: @escaping @Sendable () -> Void) {
         self.base = base
         self.key = key
         self.withdrawn = withdrawn
+        listingConfirms = base.listsKindsTogether
     }
 
     /// Whether the repository was seen to hold the key file.
@@ -41,34 +52,59 @@ final class KeyConfirmingBackend: Backend {
 
     var location: String { base.location }
 
+    var listsKindsTogether: Bool { base.listsKindsTogether }
+
     // MARK: Confirming
 
     /// Confirms the key from a listing of `keys/`, or throws `keyWithdrawn`.
     private func confirm(listed keys: [FileInfo]) throws {
-        guard keys.contains(where: { $0.file == key.file && $0.size == key.size }) else { throw withdrawal() }
+        guard let listed = keys.first(where: { $0.file == key.file }) else {
+            // A listing may miss a file that is there (a mirror's replica that did not
+            // answer, a store whose listings lag): ask the file itself.
+            return try confirmByStat()
+        }
+        guard listed.size == key.size else { throw refuse(.keyWithdrawn(file: key.file, location: base.location)) }
         seen.store(true, ordering: .releasing)
     }
 
-    /// Confirms the key with a `stat` of its file unless it is confirmed already.
-    private func confirmed<T>(_ body: () throws -> T) throws -> T {
-        if !isConfirmed {
-            let size: Int
-            do { size = try base.stat(key.file).size } catch StorageError.notFound { throw withdrawal() }
-            guard size == key.size else { throw withdrawal() }
-            seen.store(true, ordering: .releasing)
+    /// Confirms the key with a `stat` of its file. Errors but "not found" are thrown as they are.
+    private func confirmByStat() throws {
+        if let refused = refusal.withLock({ $0 }) { throw refused }
+        let size: Int
+        do {
+            size = try base.stat(key.file).size
+        } catch StorageError.notFound {
+            let configGone: Bool
+            do { _ = try base.stat(.config); configGone = false } catch StorageError.notFound { configGone = true }
+            throw refuse(configGone ? .notARepository(location: base.location) : .keyWithdrawn(file: key.file, location: base.location))
         }
+        guard size == key.size else { throw refuse(.keyWithdrawn(file: key.file, location: base.location)) }
+        seen.store(true, ordering: .releasing)
+    }
+
+    /// Runs `body` once the key is confirmed (with a `stat` when no listing has confirmed it).
+    private func confirmed<T>(_ body: () throws -> T) throws -> T {
+        if !isConfirmed { try confirmByStat() }
         return try body()
     }
 
-    private func withdrawal() -> RepositoryError {
-        withdrawn()
-        return .keyWithdrawn(file: key.file, location: base.location)
+    /// Keeps `error` as the answer to every later call; forgets the copies (once) when the
+    /// key was withdrawn.
+    private func refuse(_ error: RepositoryError) -> RepositoryError {
+        let (kept, first) = refusal.withLock { kept -> (RepositoryError, Bool) in
+            if let kept { return (kept, false) }
+            kept = error
+            return (error, true)
+        }
+        if first, case .keyWithdrawn = kept { withdrawn() }
+        return kept
     }
 
     // MARK: Backend
 
     func list(kinds: [FileKind]) throws -> KindListing {
-        if isConfirmed || kinds.contains(.config) { return try confirmed { try base.list(kinds: kinds) } }
+        guard listingConfirms, !isConfirmed, !kinds.contains(.config) else { return try confirmed { try base.list(kinds: kinds) } }
+        if let refused = refusal.withLock({ $0 }) { throw refused }
         var listing = try base.list(kinds: kinds.contains(.keys) ? kinds : kinds + [.keys])
         try confirm(listed: listing[.keys])
         if !kinds.contains(.keys) { listing.files[.keys] = nil }
@@ -78,6 +114,7 @@ final class KeyConfirmingBackend: Backend {
     func list(_ kind: FileKind) throws -> [FileInfo] {
         if isConfirmed || kind == .config { return try confirmed { try base.list(kind) } }
         if kind == .keys {
+            if let refused = refusal.withLock({ $0 }) { throw refused }
             let keys = try base.list(.keys)
             try confirm(listed: keys)
             return keys
@@ -86,7 +123,10 @@ final class KeyConfirmingBackend: Backend {
     }
 
     func write(_ file: FileName, data: [UInt8]) throws {
-        if file.kind == .locks { return try base.write(file, data: data) }
+        if file.kind == .locks && listingConfirms {
+            if let refused = refusal.withLock({ $0 }) { throw refused }
+            return try base.write(file, data: data)
+        }
         try confirmed { try base.write(file, data: data) }
     }
 

@@ -31,20 +31,19 @@ struct KeyHint {
 
     /// The key file remembered, when the hint holds a key file's name.
     var remembered: FileName? {
-        guard let data = FileManager.default.contents(atPath: path), data.count == 64,
-              let name = String(data: data, encoding: .ascii), KeyID(hex: name) != nil else { return nil }
+        guard let bytes = Self.read(path, limit: 64), bytes.count == 64,
+              let name = String(bytes: bytes, encoding: .ascii), KeyID(hex: name) != nil else { return nil }
         return FileName(.keys, name)
     }
 
     /// The copy of the remembered key file, when its bytes hash to `file`'s name.
     func keyCopy(of file: FileName) -> [UInt8]? {
-        guard let data = FileManager.default.contents(atPath: keyCopyPath) else { return nil }
-        let bytes = [UInt8](data)
+        guard let bytes = Self.read(keyCopyPath, limit: Self.copyLimit) else { return nil }
         return SHA256.hash(bytes) == Hex.decode(file.name) ? bytes : nil
     }
 
     /// The copy of `config`, as the repository holds it (still encrypted; the caller authenticates it).
-    var configCopy: [UInt8]? { FileManager.default.contents(atPath: configCopyPath).map { [UInt8]($0) } }
+    var configCopy: [UInt8]? { Self.read(configCopyPath, limit: Self.copyLimit) }
 
     /// Remembers `file` unless the hint already names it, and keeps copies of the key
     /// file's and the config's bytes where given.
@@ -52,10 +51,10 @@ struct KeyHint {
         let folder = String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
         // Private: the key copy lets whoever reads it try passwords, as `keys/` does.
         try? FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: folder)
+        let isPrivate = (try? FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: folder)) != nil
         // The copies first: a hint naming a new key beside the old key's copy is harmless
         // (the copy does not hash to the name), and the name is what older snaps read.
-        if let key { Self.write(key, to: keyCopyPath) }
+        if let key, isPrivate { Self.write(key, to: keyCopyPath) }
         if let config { Self.write(config, to: configCopyPath) }
         if remembered != file { Self.write(Array(file.name.utf8), to: path) }
     }
@@ -67,6 +66,31 @@ struct KeyHint {
 
     private var keyCopyPath: String { path + ".key" }
     private var configCopyPath: String { path + ".config" }
+
+    /// The most a copy may hold: a key file or config is well under 1 KiB.
+    private static let copyLimit = 64 << 10
+
+    /// The bytes of the regular file at `path` when it holds at most `limit`; `nil` for
+    /// anything else (missing, a link, a FIFO, a device, too large), never waiting.
+    private static func read(_ path: String, limit: Int) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size <= limit else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
+        let complete = bytes.withUnsafeMutableBytes { buffer in
+            var done = 0
+            while done < buffer.count, let base = buffer.baseAddress {
+                let n = pread(fd, base + done, buffer.count - done, off_t(done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return false }
+                done += n
+            }
+            return true
+        }
+        return complete ? bytes : nil
+    }
 
     private static func write(_ bytes: [UInt8], to path: String) {
         try? Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)

@@ -209,13 +209,19 @@ private struct OpeningContext {
         let unlocked: MasterKeys?
         do { unlocked = try key.unlock(password: password, limits: keyLimits) } catch { return .unusable }
         guard let keys = unlocked else { return .refused }
-        let confirming = copy.map { FileInfo(file: file, size: $0.count) }
-        if confirming != nil, let sealed = copies?.configCopy, case let .opened(config, _)? = try? openConfig(sealed, keys: keys) {
-            return .opened(repository(keys: keys, config: config, keyFile: file, confirming: confirming, hint: copies))
+        if let copy {
+            let confirming = FileInfo(file: file, size: copy.count)
+            if let sealed = copies?.configCopy, case let .opened(config, _)? = try? openConfig(sealed, keys: keys) {
+                return .opened(repository(keys: keys, config: config, keyFile: file, confirming: confirming, hint: copies))
+            }
+            // No usable copy of config: the key file is read from the repository before
+            // config is, as without copies, so nothing is read from a repository that may
+            // no longer hold the key.
+            guard (try? backend.read(file)) == copy else { return .unusable }
         }
         guard case let .opened(config, sealed)? = try? readConfig(keys: keys) else { return .unusable }
         remembering?.remember(file, key: copy == nil ? bytes : nil, config: sealed)
-        return .opened(repository(keys: keys, config: config, keyFile: file, confirming: confirming, hint: copies))
+        return .opened(repository(keys: keys, config: config, keyFile: file))
     }
 
     enum ConfigRead {

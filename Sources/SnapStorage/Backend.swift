@@ -39,6 +39,10 @@ public protocol Backend: AnyObject, Sendable {
     /// caller may care.
     func list(kinds: [FileKind]) throws -> KindListing
 
+    /// Whether `list(kinds:)` lists several folders in one request (S3), so that one more
+    /// folder in a listing costs nothing. Decorators pass on their base's answer.
+    var listsKindsTogether: Bool { get }
+
     /// Removes `file`. A file that is not there is not an error: S3 answers a DELETE of a
     /// missing key as it answers any other, and telling them apart would cost a second request
     /// for every deletion (a lock's release, each pack a prune removes), while every caller
@@ -82,6 +86,8 @@ public protocol Backend: AnyObject, Sendable {
 
 extension Backend {
     public func list(kinds: [FileKind]) throws -> KindListing { try KindListing.oneByOne(kinds, from: self) }
+
+    public var listsKindsTogether: Bool { false }
 
     public func read(_ file: FileName, range: Range<Int>?, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
         try read(file, range: range)

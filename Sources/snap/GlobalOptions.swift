@@ -249,6 +249,13 @@ struct GlobalOptions: ParsableArguments {
         return CacheLocation.prepare(dir, report: warn) ? dir : nil
     }
 
+    /// Where this machine's key hint and copies for the repository lie, with or without
+    /// `--no-cache`, for `key passwd` and `key remove` to forget them; nothing is created.
+    func keyHintRoot() -> String? {
+        guard let locations = try? replicaSpecs().map(\.location) else { return nil }
+        return CacheLocation.root(disabled: false, explicit: cacheDirectory, locations: locations, environment: environment)
+    }
+
     /// Where a repository kept at `locations` keeps what it keeps on this machine
     /// (docs/cache.md), as `Repository.open` takes it.
     struct LocalFolders {

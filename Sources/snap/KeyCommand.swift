@@ -87,7 +87,7 @@ struct KeyRemoveCommand: ParsableCommand {
             let repository = try global.openRepository(cache: false)
             let key = try repository.findKey(id)
             try repository.removeKey(key.id)
-            Repository.forgetRememberedKey(cacheRoot: try? global.cacheRoot(), location: repository.backend.location, key: key.id)
+            Repository.forgetRememberedKey(cacheRoot: global.keyHintRoot(), location: repository.backend.location, key: key.id)
             if global.json { try Output.json(["removed": key.id.hex]); return }
             if !global.quiet { Output.line("removed key \(key.id.short)") }
         }
@@ -109,7 +109,7 @@ struct KeyPasswdCommand: ParsableCommand {
             let id = try repository.changePassword(to: try new.password(), hostname: new.host ?? Identity.hostname,
                                                    username: new.user ?? Identity.username, now: WallClock.nowText)
             // The key file this machine remembers is gone; the next command finds the new one.
-            Repository.forgetRememberedKey(cacheRoot: try? global.cacheRoot(), location: repository.backend.location,
+            Repository.forgetRememberedKey(cacheRoot: global.keyHintRoot(), location: repository.backend.location,
                                            key: repository.keyID)
             if global.json { try Output.json(["id": id.hex]); return }
             if !global.quiet { Output.line("saved new key \(id.short); the old password no longer opens the repository") }

@@ -150,13 +150,16 @@ final class MetadataCacheTests: XCTestCase {
         try there.expect(0, ["snapshots", "-q"])
 
         try "new pw\n".write(toFile: "\(work)/new-pw", atomically: true, encoding: .utf8)
-        try there.expect(0, ["key", "passwd", "--new-password-file", "\(work)/new-pw"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/there/snap/key-hints").count, 3)
+        // --no-cache or not, key passwd forgets this machine's copies of the key it replaces.
+        try there.expect(0, ["key", "passwd", "--no-cache", "--new-password-file", "\(work)/new-pw"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/there/snap/key-hints"), [])
 
         let stopped = try here.run(["backup", "\(work)/src", "-q"])
         XCTAssertNotEqual(stopped.status, 0)
         XCTAssertTrue(stopped.stderr.contains("is no longer in it"), stopped.stderr)
         XCTAssertEqual(stopped.stderr.split(separator: "\n").count, 1, "one line: \(stopped.stderr)")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(repository)/locks"), [], "its lock was removed")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(repository)/locks"), [], "no lock left")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: hints), [], "the copies are forgotten")
         XCTAssertEqual(try here.run(["snapshots", "-q"]).status, 12, "the old password is wrong now")
         let renewed = SnapProcess(environment: ["SNAP_REPOSITORY": url, "SNAP_PASSWORD": "new pw", "XDG_CACHE_HOME": "\(work)/here"])

@@ -36,12 +36,18 @@ final class KeyHintTests: CacheRootTestCase {
 
         let (stale, counts) = try open(backend, "old")
         XCTAssertEqual(counts.total, 0, "opened from the copies")
-        try stale.backend.write(FileName(.locks, String(repeating: "b", count: 64)), data: [1])
-        guard case let .keyWithdrawn(file, _)? = errorThrown(by: { _ = try stale.backend.list(kinds: [.locks, .index]) }) as? RepositoryError else {
+        let hint = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location))
+        let files = [hint.path, hint.path + ".key", hint.path + ".config"]
+        XCTAssertTrue(files.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        // Here keys/ would be a listing of its own, so even the lock waits for the key.
+        guard case let .keyWithdrawn(file, _)? = errorThrown(by: {
+            try stale.backend.write(FileName(.locks, String(repeating: "b", count: 64)), data: [1])
+        }) as? RepositoryError else {
             return XCTFail("expected keyWithdrawn")
         }
         XCTAssertEqual(file, replaced)
-        XCTAssertNil(KeyHint(cacheRoot: cacheRoot, location: backend.location)?.remembered, "hint forgotten")
+        XCTAssertEqual(try backend.list(.locks).count, 0)
+        XCTAssertFalse(files.contains { FileManager.default.fileExists(atPath: $0) }, "the hint and both copies forgotten")
 
         // The next open lists keys/: the old password opens nothing now, the new one does.
         guard case .wrongPassword? = errorThrown(by: { _ = try self.open(backend, "old") }) as? RepositoryError else {
@@ -64,14 +70,17 @@ final class KeyHintTests: CacheRootTestCase {
         let fresh = try makeRepository(on: backend, password: "pw")
         let (stale, _) = try open(backend, "pw")
         XCTAssertNotEqual(stale.config.id, fresh.config.id)
-        XCTAssertNotNil(errorThrown(by: { _ = try stale.backend.list(.snapshots) }) as? RepositoryError)
+        guard case .keyWithdrawn? = errorThrown(by: { _ = try stale.backend.list(.snapshots) }) as? RepositoryError else {
+            return XCTFail("expected keyWithdrawn")
+        }
         let (opened, _) = try open(backend, "pw")
         XCTAssertEqual(opened.config.id, fresh.config.id)
     }
 
     // Damaged copies are passed over: a key copy that does not hash to its name is read
-    // from the repository again (and the config with it); a config copy that does not
-    // authenticate is read again. Both are kept anew.
+    // from the repository again (and the config with it); so is the key file when the
+    // config copy does not authenticate, so that config is never read from a repository
+    // whose key is unconfirmed. Both are kept anew.
     func testDamagedCopiesAreReadAgain() throws {
         let backend = MemoryBackend()
         let created = try makeRepository(on: backend, password: "pw")
@@ -92,8 +101,8 @@ final class KeyHintTests: CacheRootTestCase {
         try flip(hint.path + ".config")
         (opened, counts) = try open(backend, "pw")
         XCTAssertEqual(opened.config, created.config)
-        XCTAssertEqual(counts[.read], 1, "the config")
-        XCTAssertNotNil(opened.backend as? KeyConfirmingBackend, "the key still came from its copy")
+        XCTAssertEqual(counts[.read], 2, "the key file, then the config")
+        XCTAssertNil(opened.backend as? KeyConfirmingBackend, "the key file was read: nothing to confirm")
         XCTAssertEqual(try open(backend, "pw").1.total, 0, "copies kept anew")
     }
 
@@ -107,6 +116,53 @@ final class KeyHintTests: CacheRootTestCase {
         XCTAssertEqual(counting.counts[.read], 2)
         XCTAssertEqual(counting.counts[.list], 0)
         XCTAssertNil(repository.backend as? KeyConfirmingBackend)
+        XCTAssertEqual(try open(backend, "pw").1.total, 0, "the copies stay for the commands after it")
+    }
+
+    // Cache files that are not what a copy is are passed over without waiting or reading
+    // them whole: a FIFO in place of the key copy, a symbolic link in place of the hint, a
+    // config copy larger than any config.
+    func testOddCacheFilesArePassedOver() throws {
+        let backend = MemoryBackend()
+        let created = try makeRepository(on: backend, password: "pw")
+        _ = try open(backend, "pw")
+        let hint = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location))
+        let file = try XCTUnwrap(hint.remembered)
+
+        try FileManager.default.removeItem(atPath: hint.path + ".key")
+        XCTAssertEqual(mkfifo(hint.path + ".key", 0o600), 0)
+        var (opened, counts) = try open(backend, "pw")
+        XCTAssertEqual(opened.keys, created.keys)
+        XCTAssertEqual(counts[.read], 2, "the key file and the config, read from the repository")
+
+        try FileManager.default.removeItem(atPath: hint.path + ".key")
+        try Data(repeating: 7, count: 100 << 10).write(to: URL(fileURLWithPath: hint.path + ".config"))
+        (opened, counts) = try open(backend, "pw")
+        XCTAssertEqual(opened.config, created.config)
+        XCTAssertEqual(counts[.read], 2)
+
+        let elsewhere = cacheRoot + "/name"
+        try Data(file.name.utf8).write(to: URL(fileURLWithPath: elsewhere))
+        try FileManager.default.removeItem(atPath: hint.path)
+        try FileManager.default.createSymbolicLink(atPath: hint.path, withDestinationPath: elsewhere)
+        XCTAssertNil(hint.remembered, "a link is not followed")
+        (opened, counts) = try open(backend, "pw")
+        XCTAssertEqual(opened.keys, created.keys)
+        XCTAssertEqual(counts[.list], 1, "keys/ listed, as without a hint")
+    }
+
+    // key passwd and key remove forget the hint and copies of the key they remove, and only those.
+    func testForgetRememberedKeyForgetsOnlyThatKey() throws {
+        let backend = MemoryBackend()
+        let repository = try makeRepository(on: backend, password: "pw")
+        let other = try repository.addKey(password: "other", cost: cheapKeyCost, hostname: "h", username: "u", now: "2025-02-02T00:00:00Z")
+        _ = try open(backend, "pw")
+        let hint = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location))
+        let files = [hint.path, hint.path + ".key", hint.path + ".config"]
+        Repository.forgetRememberedKey(cacheRoot: cacheRoot, location: backend.location, key: other)
+        XCTAssertTrue(files.allSatisfy { FileManager.default.fileExists(atPath: $0) }, "another key: kept")
+        Repository.forgetRememberedKey(cacheRoot: cacheRoot, location: backend.location, key: KeyID(hex: try XCTUnwrap(hint.remembered).name))
+        XCTAssertFalse(files.contains { FileManager.default.fileExists(atPath: $0) })
     }
 
     // Without the cache (--no-cache), a hint under hintRoot is used but none is written.

@@ -14,6 +14,7 @@ open class ForwardingBackend: Backend, @unchecked Sendable {
     open func stat(_ file: FileName) throws -> FileInfo { try base.stat(file) }
     open func list(_ kind: FileKind) throws -> [FileInfo] { try base.list(kind) }
     open func list(kinds: [FileKind]) throws -> KindListing { try KindListing.oneByOne(kinds, from: self) }
+    open var listsKindsTogether: Bool { base.listsKindsTogether }
     open func delete(_ file: FileName) throws { try base.delete(file) }
     /// As the protocol's default (a temporary file); declared here so that subclasses can override it.
     open func makeStagedFile() throws -> StagedFile { try StagedFile.temporary() }

@@ -35,6 +35,9 @@ extension S3Backend {
         return KindListing(files: files, inRequestedOrder: false, began: listed.began)
     }
 
+    /// True: `list(kinds:)` is one listing (page by page) for any number of folders.
+    public var listsKindsTogether: Bool { true }
+
     /// The well-formed files of `kinds` among the keys below `prefix`, after `startAfter`,
     /// until a page ends at or beyond `endAfter`; and a server time at or before which the
     /// listing began: the first page's `Date` (whole seconds, rounded down, so never later

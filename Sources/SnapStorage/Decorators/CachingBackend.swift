@@ -61,6 +61,8 @@ public final class CachingBackend: Backend {
         return listed
     }
 
+    public var listsKindsTogether: Bool { base.listsKindsTogether }
+
     public func list(kinds: [FileKind]) throws -> KindListing {
         let listing = try base.list(kinds: kinds)
         for (kind, listed) in listing.files { evict(kind, listed: listed) }

@@ -76,6 +76,8 @@ public final class CountingBackend: Backend {
         try count(.list, { try base.list(kind) }, bytes: \.count)
     }
 
+    public var listsKindsTogether: Bool { base.listsKindsTogether }
+
     /// One listing when the provider lists the kinds together, one per kind otherwise.
     public func list(kinds: [FileKind]) throws -> KindListing {
         let listing: KindListing

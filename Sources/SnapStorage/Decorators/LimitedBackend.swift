@@ -26,6 +26,7 @@ public final class LimitedBackend: Backend {
     public func stat(_ file: FileName) throws -> FileInfo { try limited { try base.stat(file) } }
     public func list(_ kind: FileKind) throws -> [FileInfo] { try limited { try base.list(kind) } }
     public func list(kinds: [FileKind]) throws -> KindListing { try limited { try base.list(kinds: kinds) } }
+    public var listsKindsTogether: Bool { base.listsKindsTogether }
     public func delete(_ file: FileName) throws { try limited { try base.delete(file) } }
     public func makeStagedFile() throws -> StagedFile { try base.makeStagedFile() }
     public func write(_ file: FileName, staged: StagedFile) throws { try limited { try base.write(file, staged: staged) } }

@@ -76,6 +76,8 @@ public final class RetryingBackend: Backend {
         try retrying("list \(kind.rawValue)") { try base.list(kind) }
     }
 
+    public var listsKindsTogether: Bool { base.listsKindsTogether }
+
     public func list(kinds: [FileKind]) throws -> KindListing {
         try retrying("list \(kinds.map(\.rawValue).joined(separator: ", "))") { try base.list(kinds: kinds) }
     }
