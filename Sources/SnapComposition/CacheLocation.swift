@@ -33,17 +33,26 @@ public enum CacheLocation {
 
     /// Removes the folders of repositories (named by 64 hex digits) that no command has
     /// used for `staleAfterDays`; a command touches its repository's folder when it opens it.
+    /// Likewise the key hints of locations (`key-hints/`, a name and two copies each) that
+    /// no command has opened from for as long: a command that opens from one touches it.
     /// Anything else in `root` is left alone.
     public static func removeStale(in root: String, now: Date) {
-        let fm = FileManager.default
-        guard let names = try? fm.contentsOfDirectory(atPath: root) else { return }
         let limit = now.addingTimeInterval(-Double(staleAfterDays) * 86_400)
-        for name in names where name.count == 64 && name.allSatisfy(\.isHexDigit) {
-            let path = "\(root)/\(name)"
-            guard let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < limit else {
-                continue
-            }
-            try? fm.removeItem(atPath: path)
+        for name in staleEntries(in: root, before: limit) { try? FileManager.default.removeItem(atPath: "\(root)/\(name)") }
+        let hints = root + "/key-hints"
+        for name in staleEntries(in: hints, before: limit) {
+            for suffix in ["", ".key", ".config"] { try? FileManager.default.removeItem(atPath: "\(hints)/\(name)\(suffix)") }
+        }
+    }
+
+    /// The entries of `folder` named by 64 hex digits and last modified before `limit`.
+    private static func staleEntries(in folder: String, before limit: Date) -> [String] {
+        let fm = FileManager.default
+        guard let names = try? fm.contentsOfDirectory(atPath: folder) else { return [] }
+        return names.filter { name in
+            guard name.count == 64, name.allSatisfy(\.isHexDigit),
+                  let modified = (try? fm.attributesOfItem(atPath: "\(folder)/\(name)"))?[.modificationDate] as? Date else { return false }
+            return modified < limit
         }
     }
 

@@ -89,7 +89,9 @@ extension Repository {
         if let file = hint?.remembered {
             switch context.tryRememberedKey(file, copies: keyCopies ? kept : nil, remembering: kept,
                                             password: password, keyLimits: keyLimits) {
-            case let .opened(repository): return repository
+            case let .opened(repository):
+                kept?.touch()
+                return repository
             case .refused: refusedHint = file
             case .unusable: break
             }

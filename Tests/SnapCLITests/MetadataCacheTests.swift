@@ -124,7 +124,20 @@ final class MetadataCacheTests: XCTestCase {
         try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-86_400)],
                                               ofItemAtPath: "\(work)/chosen/\(recent)")
 
+        // Key hints of locations: one not opened from for 40 days, with its copies.
+        let hints = "\(work)/chosen/key-hints"
+        try FileManager.default.createDirectory(atPath: hints, withIntermediateDirectories: true)
+        for suffix in ["", ".key", ".config"] {
+            try Data("x".utf8).write(to: URL(fileURLWithPath: "\(hints)/\(stale)\(suffix)"))
+            try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-40 * 86_400)],
+                                                  ofItemAtPath: "\(hints)/\(stale)\(suffix)")
+        }
+        try Data("x".utf8).write(to: URL(fileURLWithPath: "\(hints)/\(recent)"))
+
         try snap.expect(0, ["snapshots", "--cache-dir", "\(work)/chosen"])
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: hints).filter { $0.hasPrefix(stale) }, [],
+                       "a key hint unused for 30 days is removed with its copies")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(hints)/\(recent)"))
         let kept = files(under: "\(work)/chosen")
         XCTAssertTrue(kept.contains("CACHEDIR.TAG"), "\(kept)")
         XCTAssertEqual(kept.filter { $0.contains("/snapshots/") }.count, 1, "\(kept)")

@@ -182,6 +182,20 @@ final class KeyHintTests: CacheRootTestCase {
         XCTAssertEqual(counts.total, 2, "the key file and the config")
     }
 
+    // A command that opens from the hint marks it as used, so that the 30-day clean-up of
+    // the cache (CacheLocation.removeStale) keeps the hints of repositories still in use.
+    func testOpeningFromTheHintMarksItUsed() throws {
+        let backend = MemoryBackend()
+        try makeRepository(on: backend, password: "pw")
+        _ = try open(backend, "pw")
+        let hint = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location))
+        let old = Date().addingTimeInterval(-40 * 86_400)
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: hint.path)
+        XCTAssertEqual(try open(backend, "pw").1.total, 0)
+        let modified = try XCTUnwrap(try FileManager.default.attributesOfItem(atPath: hint.path)[.modificationDate] as? Date)
+        XCTAssertGreaterThan(modified, Date().addingTimeInterval(-60))
+    }
+
     // init remembers the key it wrote: the first open lists nothing.
     func testInitRemembersItsKey() throws {
         let backend = MemoryBackend()
