@@ -69,7 +69,7 @@ final class KeyConfirmingBackend: Backend {
 
     /// Confirms the key with a `stat` of its file. Errors but "not found" are thrown as they are.
     private func confirmByStat() throws {
-        if let refused = refusal.withLock({ $0 }) { throw refused }
+        try checkNotRefused()
         let size: Int
         do {
             size = try base.stat(key.file).size
@@ -80,6 +80,11 @@ final class KeyConfirmingBackend: Backend {
         }
         guard size == key.size else { throw refuse(.keyWithdrawn(file: key.file, location: base.location)) }
         seen.store(true, ordering: .releasing)
+    }
+
+    /// Throws the answer kept by `refuse`, if any.
+    private func checkNotRefused() throws {
+        if let refused = refusal.withLock({ $0 }) { throw refused }
     }
 
     /// Runs `body` once the key is confirmed (with a `stat` when no listing has confirmed it).
@@ -104,7 +109,7 @@ final class KeyConfirmingBackend: Backend {
 
     func list(kinds: [FileKind]) throws -> KindListing {
         guard listingConfirms, !isConfirmed, !kinds.contains(.config) else { return try confirmed { try base.list(kinds: kinds) } }
-        if let refused = refusal.withLock({ $0 }) { throw refused }
+        try checkNotRefused()
         var listing = try base.list(kinds: kinds.contains(.keys) ? kinds : kinds + [.keys])
         try confirm(listed: listing[.keys])
         if !kinds.contains(.keys) { listing.files[.keys] = nil }
@@ -114,7 +119,7 @@ final class KeyConfirmingBackend: Backend {
     func list(_ kind: FileKind) throws -> [FileInfo] {
         if isConfirmed || kind == .config { return try confirmed { try base.list(kind) } }
         if kind == .keys {
-            if let refused = refusal.withLock({ $0 }) { throw refused }
+            try checkNotRefused()
             let keys = try base.list(.keys)
             try confirm(listed: keys)
             return keys
@@ -124,7 +129,7 @@ final class KeyConfirmingBackend: Backend {
 
     func write(_ file: FileName, data: [UInt8]) throws {
         if file.kind == .locks && listingConfirms {
-            if let refused = refusal.withLock({ $0 }) { throw refused }
+            try checkNotRefused()
             return try base.write(file, data: data)
         }
         try confirmed { try base.write(file, data: data) }
