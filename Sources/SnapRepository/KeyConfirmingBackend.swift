@@ -13,8 +13,8 @@ import Synchronization
 /// `snapshots/` in key order), every listing while the key is unconfirmed also lists
 /// `keys/`, and a key file listed with the copy's size confirms it: key files are named by
 /// the SHA-256 of their bytes, so name and size are the copy's file. Every other call, and
-/// on other backends every call but a lock's removal, first asks for the key file's size
-/// (one request, as the listing of `keys/` it replaces), once.
+/// on other backends every call but a lock's `stat` and removal, first asks for the key
+/// file's size (one request, as the listing of `keys/` it replaces), once.
 ///
 /// A key file listed with another size, or gone (a listing that lacks it is checked with a
 /// `stat`: a mirror lists what the replicas that answered hold), makes the call throw
@@ -56,7 +56,8 @@ final class KeyConfirmingBackend: Backend {
 
     // MARK: Confirming
 
-    /// Confirms the key from a listing of `keys/`, or throws `keyWithdrawn`.
+    /// Confirms the key from a listing of `keys/`, asking for the key file when the listing
+    /// lacks it; throws `keyWithdrawn`, `notARepository` (`confirmByStat`) or a storage error.
     private func confirm(listed keys: [FileInfo]) throws {
         guard let listed = keys.first(where: { $0.file == key.file }) else {
             // A listing may miss a file that is there (a mirror's replica that did not

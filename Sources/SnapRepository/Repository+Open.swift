@@ -46,8 +46,8 @@ extension Repository {
     /// With a `cacheRoot`, the key file that opened the repository at this location last
     /// (`KeyHint`) is tried first, without listing `keys/`, from the copy kept beside the
     /// hint, with the copy of `config`: a command against a remote repository then opens it
-    /// without a request, and confirms the key file with its first listing
-    /// (`KeyConfirmingBackend`). Without copies, that key file and `config` are read (two
+    /// without a request, and confirms the key file before it uses the repository (with
+    /// its first listing on S3, with a `stat` elsewhere: `KeyConfirmingBackend`). Without copies, that key file and `config` are read (two
     /// requests) and copies kept for next time. Without a `cacheRoot`, a hint under
     /// `hintRoot` names the key file to read first, and nothing is written.
     ///
@@ -200,7 +200,7 @@ private struct OpeningContext {
     ///
     /// - Parameters:
     ///   - copies: the hint whose copies of the key file and `config` may be used; a
-    ///     repository opened from the key's copy confirms the key with its first listing.
+    ///     repository opened from the key's copy confirms the key (`KeyConfirmingBackend`).
     ///   - remembering: the hint that keeps copies of what was read from the repository.
     func tryRememberedKey(_ file: FileName, copies: KeyHint?, remembering: KeyHint?,
                           password: String, keyLimits: Scrypt.Limits) -> RememberedKey {

@@ -39,8 +39,9 @@ public protocol Backend: AnyObject, Sendable {
     /// caller may care.
     func list(kinds: [FileKind]) throws -> KindListing
 
-    /// Whether `list(kinds:)` lists several folders in one request (S3), so that one more
-    /// folder in a listing costs nothing. Decorators pass on their base's answer.
+    /// Whether `list(kinds:)` lists several folders in one listing (S3), so that one more
+    /// folder between them costs no request. Decorators that pass `list(kinds:)` on pass
+    /// this on too; those that list kind by kind (a mirror) keep the default, `false`.
     var listsKindsTogether: Bool { get }
 
     /// Removes `file`. A file that is not there is not an error: S3 answers a DELETE of a

@@ -135,11 +135,12 @@ final class KeyHintTests: CacheRootTestCase {
         XCTAssertEqual(opened.keys, created.keys)
         XCTAssertEqual(counts[.read], 2, "the key file and the config, read from the repository")
 
-        try FileManager.default.removeItem(atPath: hint.path + ".key")
+        XCTAssertNotNil(hint.configCopy)
         try Data(repeating: 7, count: 100 << 10).write(to: URL(fileURLWithPath: hint.path + ".config"))
+        XCTAssertNil(hint.configCopy, "larger than any config: not read")
         (opened, counts) = try open(backend, "pw")
         XCTAssertEqual(opened.config, created.config)
-        XCTAssertEqual(counts[.read], 2)
+        XCTAssertEqual(counts[.read], 2, "the key file, then the config")
 
         let elsewhere = cacheRoot + "/name"
         try Data(file.name.utf8).write(to: URL(fileURLWithPath: elsewhere))

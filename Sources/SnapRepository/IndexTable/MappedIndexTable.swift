@@ -291,8 +291,16 @@ final class MappedIndexTable: @unchecked Sendable {
         let window = 32
         let low = max(start, min(guess - window / 2, end - window)), high = min(end, low + window)
         var outcome = read(low..<high, searchingFor: id, bucket: start..<end)
-        if case .below = outcome { outcome = read(max(start, low - 2 * window)..<low, searchingFor: id, bucket: start..<end) }
-        if case .above = outcome { outcome = read(high..<min(end, high + 2 * window), searchingFor: id, bucket: start..<end) }
+        switch outcome {
+        case .below:
+            outcome = read(max(start, low - 2 * window)..<low, searchingFor: id, bucket: start..<end)
+            // Above the records before the window and below the window: between the two.
+            if case .above = outcome { outcome = .absent }
+        case .above:
+            outcome = read(high..<min(end, high + 2 * window), searchingFor: id, bucket: start..<end)
+            if case .below = outcome { outcome = .absent }
+        default: break
+        }
         switch outcome {
         case .below, .above: outcome = read(start..<end, searchingFor: id, bucket: start..<end)
         default: break
@@ -312,6 +320,7 @@ final class MappedIndexTable: @unchecked Sendable {
 
     /// Reads records `range` of the bucket spanning `bucket`, and binary-searches them for `id`.
     private func read(_ range: Range<Int>, searchingFor id: RawID, bucket: Range<Int>) -> ReadOutcome {
+        guard !range.isEmpty else { return .failed }
         let size = IndexTableFormat.recordSize
         return withUnsafeTemporaryAllocation(byteCount: range.count * size, alignment: 8) { buffer in
             let wanted = range.count * size
