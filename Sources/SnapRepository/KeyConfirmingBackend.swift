@@ -109,7 +109,11 @@ final class KeyConfirmingBackend: Backend {
     // MARK: Backend
 
     func list(kinds: [FileKind]) throws -> KindListing {
-        guard listingConfirms, !isConfirmed, !kinds.contains(.config) else { return try confirmed { try base.list(kinds: kinds) } }
+        // `data/` alone: the folders are listed in key order (`data/`, `index/`, `keys/`, …),
+        // so `keys/` would bring every index file with it; a `stat` is cheaper.
+        guard listingConfirms, !isConfirmed, !kinds.contains(.config), Set(kinds) != [.data] else {
+            return try confirmed { try base.list(kinds: kinds) }
+        }
         try checkNotRefused()
         var listing = try base.list(kinds: kinds.contains(.keys) ? kinds : kinds + [.keys])
         try confirm(listed: listing[.keys])

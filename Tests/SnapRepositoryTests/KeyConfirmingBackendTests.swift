@@ -74,6 +74,20 @@ final class KeyConfirmingBackendTests: CacheRootTestCase {
         XCTAssertEqual(counting.counts[.stat], 0)
     }
 
+    // A listing of data/ alone does not take keys/ along (on S3 every index file lies
+    // between the two): the key is confirmed with a stat instead.
+    func testListingOfPacksAloneConfirmsWithAStat() throws {
+        let backend = MemoryBackend()
+        let key = try repositoryKey(on: backend)
+        let counting = CountingBackend(ListsTogether(backend))
+        let (confirming, _) = confirming(counting, key: key)
+        let listing = try confirming.list(kinds: [.data])
+        XCTAssertNil(listing.files[.keys])
+        XCTAssertEqual(counting.counts[.list], 1, "data/ only")
+        XCTAssertEqual(counting.counts[.stat], 1)
+        XCTAssertTrue(confirming.isConfirmed)
+    }
+
     // Where folders are listed together, a lock is written and removed before the key is
     // confirmed; a read first asks for the key file's size, once.
     func testOtherCallsConfirmWithOneStat() throws {
