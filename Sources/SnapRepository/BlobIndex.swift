@@ -141,7 +141,7 @@ public final class BlobIndex: Sendable {
     /// Whether any pack holds the blob.
     public func contains(_ id: BlobID) -> Bool {
         let (held, table, removed) = state.withLock { s in
-            (Self.findInMemory(id.raw, in: s) ?? s.added[id], s.table, s.removedTablePacks)
+            (Self.held(id, in: s), s.table, s.removedTablePacks)
         }
         if held != nil { return true }
         return table.flatMap { Self.search($0, id.raw, skipping: removed) } != nil
@@ -156,7 +156,7 @@ public final class BlobIndex: Sendable {
     /// table's from the table itself (it owns its pack numbers).
     public func lookup(_ id: BlobID) -> BlobLocation? {
         let (held, table, removed) = state.withLock { s -> (BlobLocation?, MappedIndexTable?, Set<UInt32>) in
-            let location = (Self.findInMemory(id.raw, in: s) ?? s.added[id]).map { r in
+            let location = Self.held(id, in: s).map { r in
                 let pack = Self.pack(Int(r.packNumber), in: s)
                 return BlobLocation(pack: pack.id, salt: pack.salt, entry: Self.entry(r))
             }
@@ -302,6 +302,12 @@ public final class BlobIndex: Sendable {
     private static func search(_ table: MappedIndexTable, _ id: RawID, skipping removed: Set<UInt32>) -> Record? {
         guard let r = table.find(id), removed.isEmpty || !removed.contains(r.packNumber) else { return nil }
         return r
+    }
+
+    /// The record of `id` held in memory: in the sorted table or among the records added
+    /// since (not in the mapped table, which is searched outside the lock).
+    private static func held(_ id: BlobID, in s: State) -> Record? {
+        findInMemory(id.raw, in: s) ?? s.added[id]
     }
 
     /// The record of `id` in the sorted table held in memory (not the mapped table, nor `added`).

@@ -56,7 +56,7 @@ struct KeyHint {
         // (the copy does not hash to the name), and the name is what older snaps read.
         if let key, isPrivate { Self.write(key, to: keyCopyPath) }
         if let config { Self.write(config, to: configCopyPath) }
-        if remembered != file { Self.write(Array(file.name.utf8), to: path) } else { touch() }
+        if remembered != file { Self.write(Array(file.name.utf8), to: path) }
     }
 
     /// Marks the hint as in use, so that stale-cache clean-up (30 days unused) leaves it alone.

@@ -47,9 +47,11 @@ extension Repository {
     /// (`KeyHint`) is tried first, without listing `keys/`, from the copy kept beside the
     /// hint, with the copy of `config`: a command against a remote repository then opens it
     /// without a request, and confirms the key file before it uses the repository (with
-    /// its first listing on S3, with a `stat` elsewhere: `KeyConfirmingBackend`). Without copies, that key file and `config` are read (two
-    /// requests) and copies kept for next time. Without a `cacheRoot`, a hint under
-    /// `hintRoot` names the key file to read first, and nothing is written.
+    /// its first listing on S3, with a `stat` elsewhere: `KeyConfirmingBackend`). Without
+    /// copies, that key file and `config` are read (two requests) and copies kept for next
+    /// time. A hint that opened the repository is touched, for stale-cache clean-up.
+    /// Without a `cacheRoot`, a hint under `hintRoot` names the key file to read first, and
+    /// nothing is written.
     ///
     /// - Parameters:
     ///   - keyLimits: the most memory and work one scrypt derivation may take.
