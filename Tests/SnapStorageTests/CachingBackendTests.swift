@@ -209,6 +209,25 @@ final class CachingBackendTests: XCTestCase {
         XCTAssertEqual(try store.list(.snapshots).map(\.file), [kept])
     }
 
+    // A listing together with `keys/` that finds no key is of an empty location (moved
+    // away, not yet reachable), not of the repository: it drops no copy. Once a key is
+    // listed, the same listing drops the copies of files that are gone.
+    func testListingWithoutAKeyDropsNoCopy() throws {
+        let (file, _) = try stored(.snapshots, seed: 11)
+        let cache = cached()
+        _ = try cache.readMetadata(file, isValid: matchesName(file))
+        try remote.delete(file)
+        let store = LocalBackend(root: cacheFolder)
+
+        let empty = try cache.list(kinds: [.snapshots, .keys])
+        XCTAssertEqual(empty[.snapshots].count, 0)
+        XCTAssertTrue(try store.exists(file), "kept while no key is listed")
+
+        try remote.write(FileName(.keys, String(repeating: "a", count: 64)), data: [1, 2, 3])
+        _ = try cache.list(kinds: [.snapshots, .keys])
+        XCTAssertFalse(try store.exists(file))
+    }
+
     // A copy whose file the repository lists with another size (cut short there, or
     // replaced) is dropped by the listing, so that the repository's file is read and judged.
     func testListingWithAnotherSizeDropsTheCopy() throws {

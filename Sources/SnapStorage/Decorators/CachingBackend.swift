@@ -12,7 +12,8 @@ import Synchronization
 /// `$XDG_CACHE_HOME/snap`). A copy is used only when the caller's check (its SHA-256
 /// against its name) accepts it; a rejected copy is dropped and the file is read again.
 /// Listing a kind drops the copies of files that are no longer in the repository, or
-/// whose listed size differs from the copy's.
+/// whose listed size differs from the copy's; a listing together with `keys/` that finds
+/// no key drops nothing.
 ///
 /// The cache is an optimisation, never a source of failure: when the local disk refuses a
 /// copy (full, read-only), the command goes on without it and `report` hears once.
@@ -65,6 +66,10 @@ public final class CachingBackend: Backend {
 
     public func list(kinds: [FileKind]) throws -> KindListing {
         let listing = try base.list(kinds: kinds)
+        // A listing of `keys/` that holds no key is not of a repository (a location moved
+        // away, a bucket emptied or not yet reachable): the layers above refuse it, and the
+        // copies stay for when the repository is back.
+        if let keys = listing.files[.keys], keys.isEmpty { return listing }
         for (kind, listed) in listing.files { evict(kind, listed: listed) }
         return listing
     }
