@@ -21,6 +21,7 @@ private final class TogetherListingBackend: ForwardingBackend, @unchecked Sendab
         super.init(base)
     }
 
+    override var listsKindsTogether: Bool { true }
     func count(_ what: String) -> Int { counts.withLock { $0[what] ?? 0 } }
     private func add(_ what: String) { counts.withLock { $0[what, default: 0] += 1 } }
 

@@ -45,7 +45,9 @@ final class CountingBackendTests: XCTestCase {
         XCTAssertEqual(oneByOne.counts[.list], 3)
         XCTAssertEqual(oneByOne.counts.bytes[.list], 2, "files listed")
 
+        XCTAssertFalse(oneByOne.listsKindsTogether)
         let together = CountingBackend(TogetherListing(memory))
+        XCTAssertTrue(together.listsKindsTogether, "passed on from the backend it wraps")
         XCTAssertFalse(try together.list(kinds: [.locks, .snapshots, .index]).inRequestedOrder)
         XCTAssertEqual(together.counts[.list], 1)
         XCTAssertEqual(together.counts.bytes[.list], 2)
@@ -70,6 +72,7 @@ final class CountingBackendTests: XCTestCase {
 
 /// Answers `list(kinds:)` as one listing, as S3 does.
 private final class TogetherListing: ForwardingBackend, @unchecked Sendable {
+    override var listsKindsTogether: Bool { true }
     override func list(kinds: [FileKind]) throws -> KindListing {
         KindListing(files: try KindListing.oneByOne(kinds, from: base).files, inRequestedOrder: false)
     }
