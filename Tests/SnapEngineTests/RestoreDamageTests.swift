@@ -18,6 +18,7 @@ final class RestoreDamageTests: XCTestCase {
         try Disk.write(victim, seededBytes(count: 150_000, seed: 10))
         try Disk.write(intact, seededBytes(count: 150_000, seed: 11))
         try Disk.write(small, Array("small\n".utf8))
+        for file in [victim, intact, small] { try Disk.setMtime(file, seconds: 1_700_000_000) }
         let backup = try f.backup([f.source("src")])
 
         let node = try XCTUnwrap(try f.snapshotEntries(backup.snapshot.tree)[victim])
@@ -54,6 +55,20 @@ final class RestoreDamageTests: XCTestCase {
             offset += length
         }
         XCTAssertEqual(offset, original.count)
+
+        // The damaged file keeps the time of this restore, the intact ones get the snapshot's,
+        // so that a later restore over them (default `--overwrite if-changed`), once the pack is
+        // intact again (repaired, or another replica), compares the damaged file and fills it in.
+        func mtime(_ path: [UInt8]) throws -> Int { try Disk.lstat(path).st_mtim.tv_sec }
+        XCTAssertEqual(try mtime(f.restored(intact)), try mtime(intact))
+        XCTAssertNotEqual(try mtime(f.restored(victim)), Int(node.mtime.seconds))
+        pack[Int(location.entry.offset + location.entry.length / 2)] ^= 0x01
+        try Disk.write(packPath, pack)
+        let again = try f.restore(backup.snapshot.tree)
+        XCTAssertTrue(again.succeeded)
+        XCTAssertEqual(again.updated, 1, "the damaged file, and only it")
+        XCTAssertTrue(try Disk.read(f.restored(victim)) == original, "filled in")
+        XCTAssertEqual(try mtime(f.restored(victim)), Int(node.mtime.seconds))
     }
 
     // A blob that is in no index (its pack and index files gone) is reported for the file that needs it.

@@ -24,9 +24,10 @@ final class MetadataWriter: Sendable {
     init(restoreOwnership: Bool) { self.restoreOwnership = restoreOwnership }
 
     /// Applies `node`'s metadata to `path` (or `fd`, open on it), leaving out what
-    /// `created` says is already so; returns one message per failure, naming the entry
-    /// by `snapshotPath`.
-    func apply(_ node: Node, snapshotPath: [UInt8], path: UnsafePointer<CChar>, fd: Int32?, created: NewFile? = nil) -> [String] {
+    /// `created` says is already so, and the times where `times` is false; returns one
+    /// message per failure, naming the entry by `snapshotPath`.
+    func apply(_ node: Node, snapshotPath: [UInt8], path: UnsafePointer<CChar>, fd: Int32?, created: NewFile? = nil,
+               times setsTimes: Bool = true) -> [String] {
         var problems: [String] = []
         func problem(_ what: String) {
             problems.append("\(PathBytes.display(snapshotPath)): \(what): \(String(cString: strerror(errno)))")
@@ -53,6 +54,7 @@ final class MetadataWriter: Sendable {
             let ok = fd.map { fchmod($0, mode_t(node.mode)) } ?? chmod(path, mode_t(node.mode))
             if ok != 0 { problem("cannot set mode") }
         }
+        guard setsTimes else { return problems }
         let mtime = timespec(tv_sec: Int(node.mtime.seconds), tv_nsec: Int(node.mtime.nanoseconds))
         let times = [mtime, mtime]
         let ok = fd.map { futimens($0, times) } ?? utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW)

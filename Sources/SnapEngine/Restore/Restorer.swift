@@ -287,7 +287,7 @@ public final class Restorer {
             let content = writeContent(keeping: position == nil ? [] : tailPacks())
             removeUnwritten(content.unwritten)
             createDeferred(content)
-            applyMetadata(skipping: content.finished.union(content.unwritten))
+            applyMetadata(skipping: content.finished.union(content.unwritten), damaged: content.damaged)
             if options.verify && !stopSignal.isRaised { verifyBatch(content) }
             plan.removeAll(keepingCapacity: true)
         }
@@ -508,9 +508,14 @@ public final class Restorer {
 
     /// Owners, extended attributes, modes and times of the batch's entries not finished
     /// with their content, except folders.
-    func applyMetadata(skipping finished: Set<Int>) {
+    ///
+    /// Files with damaged ranges (`damaged`) keep the time of this restore, not the
+    /// snapshot's: with the snapshot's size and time a later restore (`--overwrite
+    /// if-changed`, from a repaired repository or a mirror) would take them for restored
+    /// and leave the holes; with another time it compares them and writes what they lack.
+    func applyMetadata(skipping finished: Set<Int>, damaged: Set<Int> = []) {
         for (i, e) in plan.enumerated() where e.node.type != .directory && e.created && e.linkTo == nil && !finished.contains(i) {
-            apply(e)
+            apply(e, times: !damaged.contains(i))
         }
     }
 
@@ -533,8 +538,10 @@ public final class Restorer {
         folders = open
     }
 
-    func apply(_ e: PlannedEntry) {
-        let messages = PathBytes.withCString(e.target) { metadata.apply(e.node, snapshotPath: e.snapshotPath, path: $0, fd: nil) }
+    func apply(_ e: PlannedEntry, times: Bool = true) {
+        let messages = PathBytes.withCString(e.target) {
+            metadata.apply(e.node, snapshotPath: e.snapshotPath, path: $0, fd: nil, times: times)
+        }
         for message in messages { record(message) }
     }
 }
