@@ -230,21 +230,25 @@ final class MirrorSyncTests: XCTestCase {
         XCTAssertFalse(try a.exists(onlyB.file))
     }
 
-    // Replicas with different config files are a conflict that sync reports and does not touch.
+    // Replicas with different config files are two repositories: status reports it, and sync
+    // refuses before copying anything (keys, packs and snapshots of one would be junk in the other).
     func testDifferingConfigIsAConflict() throws {
         let a = MemoryBackend(), b = MemoryBackend(), c = MemoryBackend()
+        let onlyB = namedFile(.snapshots, seed: 50)
         try a.write(.config, data: [1, 2, 3])
-        try b.write(.config, data: [1, 2, 3, 4])
+        try b.write(.config, data: [1, 2, 4])  // the same size: found by the bytes
+        try b.write(onlyB.file, data: onlyB.bytes)
         let status = MirrorStatus.check(replicas([a, b, c]), verifyName: verifyChecksum)
-        XCTAssertEqual(status.problems.count, 1)
-        let result = try MirrorSync.run(replicas([a, b, c]), verifyName: verifyChecksum)
-        XCTAssertTrue(result.problems.contains { $0.contains("different config files") }, "\(result.problems)")
+        XCTAssertTrue(status.problems.contains { $0.contains("different config files") }, "\(status.problems)")
+        XCTAssertThrowsError(try MirrorSync.run(replicas([a, b, c]), verifyName: verifyChecksum)) { error in
+            XCTAssertTrue("\(error)".contains("different repositories"), "\(error)")
+        }
         XCTAssertFalse(try c.exists(.config))
+        XCTAssertFalse(try a.exists(onlyB.file), "nothing copied")
         XCTAssertEqual(try a.read(.config), [1, 2, 3])
 
-        // Same size but different bytes shows only when the copies are read.
-        try b.write(.config, data: [1, 2, 4])
-        XCTAssertTrue(MirrorStatus.check(replicas([a, b]), verifyName: verifyChecksum).inSync)
-        XCTAssertFalse(MirrorStatus.check(replicas([a, b]), verify: true, verifyName: verifyChecksum).inSync)
+        try b.write(.config, data: [1, 2, 3])
+        XCTAssertNoThrow(try MirrorSync.run(replicas([a, b, c]), verifyName: verifyChecksum))
+        XCTAssertEqual(try c.read(.config), [1, 2, 3])
     }
 }

@@ -25,6 +25,31 @@ final class MirrorWriteTests: XCTestCase {
         XCTAssertEqual(mirror.location, "mirror(a, b, c)")
     }
 
+    // Two repositories given as one mirror (different config files) are refused before the
+    // first write, delete or read of config reaches any of them; replicas without a config
+    // (new, to be synced) and replicas of one repository are not.
+    func testReplicasOfTwoRepositoriesAreRefused() throws {
+        let a = MemoryBackend(), b = MemoryBackend(), fresh = MemoryBackend()
+        try a.write(.config, data: [1, 2, 3])
+        try b.write(.config, data: [1, 2, 4])
+        let (file, bytes) = namedFile(.data, seed: 7)
+        let two = MirrorBackend(replicas: replicas([a, b, fresh]))
+        for attempt in [{ try two.write(file, data: bytes) }, { try two.delete(file) }, { _ = try two.read(.config) },
+                        { _ = try two.list(.keys) }] {
+            XCTAssertThrowsError(try attempt()) { error in
+                XCTAssertTrue("\(error)".contains("a and b hold different repositories"), "\(error)")
+            }
+        }
+        for store in [a, b, fresh] { XCTAssertFalse(try store.exists(file)) }
+        XCTAssertFalse(try fresh.exists(.config), "nothing repaired from either")
+
+        try b.write(.config, data: [1, 2, 3])
+        let one = MirrorBackend(replicas: replicas([a, b, fresh]))
+        try one.write(file, data: bytes)
+        XCTAssertEqual(try one.read(.config), [1, 2, 3])
+        for store in [a, b, fresh] { XCTAssertEqual(try store.read(file), bytes) }
+    }
+
     /// Runs one write through a mirror of `count` memory replicas whose last replica fails
     /// every write with `fault`; returns the error, if any.
     private func writeWithLastFailing(count: Int, policy: MirrorPolicy, fault: Fault) -> Error? {

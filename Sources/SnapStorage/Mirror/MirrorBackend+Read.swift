@@ -4,6 +4,7 @@ extension MirrorBackend {
     }
 
     public func read(_ file: FileName, range: Range<Int>?, isValid: ([UInt8]) -> Bool) throws -> [UInt8] {
+        if file.kind == .config { try checkOneRepository() }
         let checksName = range == nil && file.kind.isContentNamed
         let what = range.map { "bytes \($0.lowerBound)..<\($0.upperBound) of \(file) that fail validation" }
             ?? "a copy of \(file) whose content does not match its name"
@@ -23,6 +24,9 @@ extension MirrorBackend {
     }
 
     public func list(_ kind: FileKind) throws -> [FileInfo] {
+        // Opening lists key files before it reads config: two repositories would each
+        // look like a replica that lacks the other's key files.
+        if kind == .keys { try checkOneRepository() }
         let replicas = self.replicas
         let results = Parallel.map(replicas.count, width: replicas.count) { i in
             Result { try replicas[i].backend.list(kind) }

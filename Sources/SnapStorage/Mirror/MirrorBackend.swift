@@ -45,6 +45,8 @@ public final class MirrorBackend: Backend {
     let verifyName: NameVerifier
     let report: @Sendable (String) -> Void
     let health: Mutex<[Health]>
+    /// The outcome of `checkOneRepository`, once checked.
+    let oneRepository = Mutex<Result<Void, StorageError>?>(nil)
 
     /// - Parameters:
     ///   - replicas: the locations, in the order reads try them; must not be empty.
@@ -91,6 +93,7 @@ public final class MirrorBackend: Backend {
     /// Writes `file` to every replica that should have it, at once, and throws unless the
     /// write policy is met.
     private func replicate(_ file: FileName, _ write: @escaping @Sendable (Backend) throws -> Void) throws {
+        try checkOneRepository()
         let skips = skipReasons(skippingLagging: file.kind.isWithheldFromLaggingReplicas, suffix: "")
         let targets = replicas.indices.filter { skips[$0] == nil }
         let replicas = self.replicas
@@ -112,6 +115,7 @@ public final class MirrorBackend: Backend {
     }
 
     public func delete(_ file: FileName) throws {
+        try checkOneRepository()
         let skips = skipReasons(skippingLagging: file.kind.isKeptOnLaggingReplicas,
                                 suffix: ", so it keeps its \(file.kind.rawValue) files")
         let targets = replicas.indices.filter { skips[$0] == nil }

@@ -52,8 +52,8 @@ struct MirrorInventory: Sendable {
 ///
 /// A content-named file is read from a replica, and checked against its name, when its
 /// listed sizes differ between replicas, or for every copy with `verifyAll`. `config` is
-/// not named by its content: copies that differ in size (or, with `verifyAll`, in bytes)
-/// are a conflict that only a person can resolve.
+/// not named by its content, and is read from every replica that has one: copies that
+/// differ are two repositories given as one, a conflict that only a person can resolve.
 struct CopyCheck: Sendable {
     /// Per file, the replicas whose copy does not match the file's name.
     var bad: [FileName: Set<Int>] = [:]
@@ -69,7 +69,10 @@ struct CopyCheck: Sendable {
         for file in inventory.orderedFiles {
             let holders = inventory.union[file] ?? [:]
             let sizesDiffer = Set(holders.values).count > 1
-            if file.kind == .config && !(verifyAll && holders.count > 1) { continue }
+            if file.kind == .config {
+                if holders.count > 1 { for i in holders.keys.sorted() { jobs.append((file, i)) } }
+                continue
+            }
             if sizesDiffer || verifyAll {
                 for i in holders.keys.sorted() { jobs.append((file, i)) }
             }
@@ -101,7 +104,7 @@ struct CopyCheck: Sendable {
         if Set(configSizes.values).count > 1 || Set(configs.map(\.1)).count > 1 {
             let names = configSizes.keys.sorted().map { "\(replicas[$0].name) (\(configSizes[$0] ?? 0) bytes)" }
             check.configConflict = "the replicas hold different config files (\(names.joined(separator: ", "))): "
-                + "they may be different repositories; open each alone (snap snapshots -r LOCATION) to find out"
+                + "they are different repositories; open each alone (snap -r LOCATION snapshots) to see which is which"
         }
         return check
     }

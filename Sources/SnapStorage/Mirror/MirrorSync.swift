@@ -98,15 +98,16 @@ public enum MirrorSync {
             }
         }
         let check = CopyCheck.run(inventory, verifyAll: options.verify, verifyName: verifyName, width: options.parallelism)
+        // Copying between two repositories would put each one's keys, packs and snapshots
+        // into the other, where they are junk: nothing is copied.
+        if let conflict = check.configConflict {
+            throw StorageError.permanent(operation: "sync", file: nil, location: "mirror", detail: conflict + "; nothing was copied")
+        }
         check.unreadable.forEach(run.problem)
-        if let conflict = check.configConflict { run.problem(conflict + "; config was not copied") }
         for (file, bad) in check.bad.sorted(by: { $0.key.description < $1.key.description }) {
             for i in bad.sorted() { report("replica \(replicas[i].name) has a damaged copy of \(file)") }
         }
-        for kind in FileKind.mirrored {
-            if kind == .config && check.configConflict != nil { continue }
-            run.copy(kind, bad: check.bad)
-        }
+        for kind in FileKind.mirrored { run.copy(kind, bad: check.bad) }
         if options.deleteExtra {
             for kind in [FileKind.snapshots, .index, .data] { run.deleteExtra(kind) }
         }

@@ -1,0 +1,39 @@
+extension MirrorBackend {
+    /// Throws unless the replicas that hold a `config` hold the same one: replicas of one
+    /// repository are copies of it, and `config` is written once, by `init`, and copied
+    /// byte for byte. Two different ones mean two repositories given as one (`-r A -r B`
+    /// where a restic user meant "the last one"), and any write would put one repository's
+    /// packs into the other. Replicas without `config` (new ones, to be synced) and those
+    /// that cannot be read now pass.
+    ///
+    /// Checked once per mirror, when `config` is first read or key files first listed, and
+    /// before the first write or delete (a command that opens from cached copies reads no `config`, and every command
+    /// that changes anything writes a lock first): `config` is read from every replica at
+    /// once, one small read each. Reads of other files do not wait for it, so a replica that
+    /// is down delays only what would reach it anyway.
+    func checkOneRepository() throws {
+        try oneRepository.withLock { checked in
+            if let checked { return try checked.get() }
+            let replicas = self.replicas
+            let configs = Parallel.map(replicas.count, width: replicas.count) { i -> [UInt8]? in
+                try? replicas[i].backend.read(FileName.config, range: nil)
+            }
+            var first: (name: String, bytes: [UInt8])?
+            var outcome: Result<Void, StorageError> = .success(())
+            for (i, bytes) in configs.enumerated() {
+                guard let bytes else { continue }
+                guard let seen = first else { first = (replicas[i].name, bytes); continue }
+                if seen.bytes != bytes {
+                    outcome = .failure(.permanent(
+                        operation: "open", file: nil, location: location,
+                        detail: "\(seen.name) and \(replicas[i].name) hold different repositories (their config files differ), "
+                            + "so they cannot be replicas of one; give one -r for one repository, "
+                            + "or see which is which with snap -r LOCATION snapshots"))
+                    break
+                }
+            }
+            checked = outcome
+            try outcome.get()
+        }
+    }
+}
