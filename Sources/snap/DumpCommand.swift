@@ -62,7 +62,7 @@ struct DumpCommand: ParsableCommand {
             if target != nil {
                 line = StatusLine.task(progress, global: global)
             } else if !global.quiet && !global.json && isatty(STDERR_FILENO) == 1 && isatty(STDOUT_FILENO) == 0 {
-                line = StatusLine(output: .standardError) { StatusLine.taskText(progress.snapshot, elapsed: $0) }
+                line = StatusLine(output: STDERR_FILENO) { StatusLine.taskText(progress.snapshot, elapsed: $0) }
             } else {
                 line = nil
             }

@@ -41,7 +41,7 @@ enum Exit {
 /// Writes to standard output and standard error.
 enum Output {
     static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        StandardStreams.out(Array((text + "\n").utf8))
     }
 
     /// A line on standard error; under --json, an `error` message carrying it, so that
@@ -50,13 +50,13 @@ enum Output {
         if jsonErrors {
             jsonError(ErrorMessageJSON(error: .init(message: text)))
         } else {
-            FileHandle.standardError.write(Data((text + "\n").utf8))
+            StandardStreams.err(Array((text + "\n").utf8))
         }
     }
 
     /// Bytes on standard output, as they are.
     static func write(_ bytes: [UInt8]) {
-        FileHandle.standardOutput.write(Data(bytes))
+        StandardStreams.out(bytes)
     }
 
     static var stdoutIsTerminal: Bool { isatty(STDOUT_FILENO) == 1 }
@@ -87,7 +87,7 @@ enum Output {
 
     /// A JSON message on standard error (errors under --json).
     static func jsonError<T: Encodable>(_ value: T) {
-        FileHandle.standardError.write(Data((jsonText(value) + "\n").utf8))
+        StandardStreams.err(Array((jsonText(value) + "\n").utf8))
     }
 
     /// Whether errors are printed as JSON messages: the command was given --json.

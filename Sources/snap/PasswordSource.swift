@@ -66,7 +66,7 @@ enum PasswordSource {
     }
 
     private static func ask(_ prompt: String) throws -> String {
-        FileHandle.standardError.write(Data(prompt.utf8))
+        StandardStreams.err(Array(prompt.utf8))
         var saved = termios()
         tcgetattr(STDIN_FILENO, &saved)
         var silent = saved
@@ -74,7 +74,7 @@ enum PasswordSource {
         tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
         defer {
             tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
-            FileHandle.standardError.write(Data("\n".utf8))
+            StandardStreams.err(Array("\n".utf8))
         }
         guard let line = readLine(strippingNewline: true) else { throw CLIError("no password entered") }
         return line

@@ -9,13 +9,14 @@ final class StatusLine: Sendable {
     private let stopped = Mutex(false)
     private let finished = DispatchSemaphore(value: 0)
     private let redraw: Bool
-    private let output: FileHandle
+    /// Standard output or standard error.
+    private let output: Int32
 
     /// - Parameters:
     ///   - interval: seconds between updates.
     ///   - redraw: redraw one line in place (a terminal), or print each as a line of its own.
     ///   - render: the line's text, given the seconds since the start.
-    init(every interval: Double = 0.25, redraw: Bool = true, output: FileHandle = .standardOutput,
+    init(every interval: Double = 0.25, redraw: Bool = true, output: Int32 = STDOUT_FILENO,
          render: @escaping @Sendable (Double) -> String) {
         self.redraw = redraw
         self.output = output
@@ -28,7 +29,7 @@ final class StatusLine: Sendable {
                 guard elapsed >= next else { continue }
                 next = elapsed + interval
                 let text = render(elapsed)
-                output.write(Data((redraw ? "\r\u{1b}[2K" + text : text + "\n").utf8))
+                StandardStreams.write(redraw ? "\r\u{1b}[2K" + text : text + "\n", to: output)
             }
             finished.signal()
         }
@@ -38,7 +39,7 @@ final class StatusLine: Sendable {
     func stop() {
         stopped.withLock { $0 = true }
         finished.wait()
-        if redraw { output.write(Data("\r\u{1b}[2K".utf8)) }
+        if redraw { StandardStreams.write("\r\u{1b}[2K", to: output) }
     }
 
     /// Files, bytes, percentage, rate, ETA and the file being read.

@@ -45,8 +45,20 @@ struct Snap: ParsableCommand {
                 if !message.isEmpty { print(HelpLayout.ownOptionsFirst(message)) }
                 Self.exit()
             }
+            reportLostOutput()
             exit(withError: error)
         }
+        if reportLostOutput() { exit(withError: ExitCode(Exit.fatal)) }
+    }
+
+    /// Says in one line when standard output could not be written (a full disk, a closed
+    /// pipe): what the command printed is lost, although what it did is done. Returns
+    /// whether it did, so that a command that succeeded otherwise exits with 1.
+    @discardableResult
+    private static func reportLostOutput() -> Bool {
+        guard let failure = StandardStreams.outputFailure else { return false }
+        Output.error("snap: cannot write to standard output: \(failure); the command itself ran to its end")
+        return true
     }
 
     /// Prints a usage error as ArgumentParser prints its own: the message, the command's usage

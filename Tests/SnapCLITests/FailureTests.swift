@@ -32,6 +32,24 @@ final class FailureTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("wrong password"), result.stderr)
     }
 
+    /// Standard output that cannot be written (a full disk) does not stop a command midway:
+    /// the backup saves its snapshot and removes its lock, then exits 1 with one line.
+    func testUnwritableStandardOutput() throws {
+        let toFull = ["/bin/sh", "-c", "exec \"$0\" \"$@\" >/dev/full"]
+        let backup = try snap.run(["backup", "\(work)/src", "-v"], prefix: toFull)
+        XCTAssertEqual(backup.status, 1, backup.stderr)
+        XCTAssertEqual(backup.stderr.components(separatedBy: "snap: cannot write to standard output: No space left on device").count, 2,
+                       "said once: \(backup.stderr)")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/locks"), [])
+        let listed = try snap.expect(0, ["snapshots", "--json"])
+        let snapshots = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [Any])
+        XCTAssertEqual(snapshots.count, 1, "the backup was saved")
+
+        let list = try snap.run(["snapshots"], prefix: toFull)
+        XCTAssertEqual(list.status, 1, list.stderr)
+        XCTAssertTrue(list.stderr.contains("cannot write to standard output"), list.stderr)
+    }
+
     /// No password source and no terminal: a one-line error naming the ways to give one.
     func testMissingPassword() throws {
         let bare = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/repo"])
