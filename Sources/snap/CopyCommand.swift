@@ -36,13 +36,20 @@ struct CopyCommand: ParsableCommand {
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
-    /// The source's password: from --from-password-file, --from-password-command, the
-    /// environment, or asked for.
-    private func sourcePassword(_ env: [String: String]) throws -> String {
-        if let file = fromPasswordFile ?? env["SNAP_FROM_PASSWORD_FILE"] {
-            return try PasswordSource.read(file: file)
+    /// The source's password: from --from-password-file or --from-password-command (not
+    /// both), else `SNAP_FROM_PASSWORD_FILE`, `SNAP_FROM_PASSWORD_COMMAND`, `SNAP_FROM_PASSWORD`,
+    /// or asked for. A file or command's output for a restic repository loses the white
+    /// space around it, as restic reads them.
+    private func sourcePassword(_ env: [String: String], restic: Bool) throws -> String {
+        if fromPasswordFile != nil && fromPasswordCommand != nil {
+            throw CLIError("--from-password-file and --from-password-command are mutually exclusive; give one", exitCode: 64)
+        }
+        let ending: PasswordSource.Ending = restic ? .whiteSpace : .lineEnding
+        let file = fromPasswordFile ?? (fromPasswordCommand == nil ? env["SNAP_FROM_PASSWORD_FILE"] : nil)
+        if let file {
+            return try PasswordSource.read(file: file, ending: ending)
         } else if let command = fromPasswordCommand ?? env["SNAP_FROM_PASSWORD_COMMAND"] {
-            return try PasswordSource.run(command: command, timeout: global.passwordCommandTimeout)
+            return try PasswordSource.run(command: command, timeout: global.passwordCommandTimeout, ending: ending)
         } else if let value = env["SNAP_FROM_PASSWORD"], !value.isEmpty {
             return value
         }
@@ -55,7 +62,7 @@ struct CopyCommand: ParsableCommand {
             guard let location = fromRepository ?? env["SNAP_FROM_REPOSITORY"], !location.isEmpty else {
                 throw CLIError("no source repository: use --from-repo or set SNAP_FROM_REPOSITORY")
             }
-            let password = try sourcePassword(env)
+            let password = try sourcePassword(env, restic: location.hasPrefix(ResticCopy.prefix))
             if location.hasPrefix(ResticCopy.prefix) {
                 try ResticCopy(location: String(location.dropFirst(ResticCopy.prefix.count)), password: password,
                                ids: ids, filter: filter.snapshotFilter, global: global).run()

@@ -184,12 +184,24 @@ struct GlobalOptions: ParsableArguments {
         RepositoryLocation.backend(for: try replicas(), policy: mirrorPolicy, report: Self.warn)
     }
 
-    /// The password, from the first source that is set: command, file, environment, terminal.
+    /// The password, from the first source that is set: the option given (not both), then
+    /// `SNAP_PASSWORD_COMMAND`, `SNAP_PASSWORD_FILE`, `SNAP_PASSWORD`, the terminal. An option
+    /// beats the environment: a variable left in a profile never overrides what was typed.
     func password(confirm: Bool = false) throws -> String {
-        if let command = passwordCommand ?? environment["SNAP_PASSWORD_COMMAND"] {
+        switch (passwordCommand, passwordFile) {
+        case (_?, _?):
+            throw CLIError("--password-file and --password-command are mutually exclusive; give one", exitCode: 64)
+        case let (command?, nil):
+            return try PasswordSource.run(command: command, timeout: passwordCommandTimeout)
+        case let (nil, file?):
+            return try PasswordSource.read(file: file)
+        case (nil, nil):
+            break
+        }
+        if let command = environment["SNAP_PASSWORD_COMMAND"] {
             return try PasswordSource.run(command: command, timeout: passwordCommandTimeout)
         }
-        if let file = passwordFile ?? environment["SNAP_PASSWORD_FILE"] {
+        if let file = environment["SNAP_PASSWORD_FILE"] {
             return try PasswordSource.read(file: file)
         }
         if let value = environment["SNAP_PASSWORD"] {

@@ -9,7 +9,7 @@ enum PasswordSource {
     /// Runs `command` with `/bin/sh` and returns its output, less one final newline. A command
     /// that runs longer than `timeout` seconds is ended (SIGTERM, then SIGKILL) and fails, and
     /// an interrupted snap ends it too (`Interruption`).
-    static func run(command: String, timeout: Double) throws -> String {
+    static func run(command: String, timeout: Double, ending: Ending = .lineEnding) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", command]
@@ -45,14 +45,47 @@ enum PasswordSource {
         guard read.wait(timeout: .now() + 2) == .success, let data = output.withLock({ $0 }) else {
             throw CLIError("password command exited but its output was not closed (a process it started still holds it)")
         }
-        return try nonEmpty(stripNewline(String(decoding: data, as: UTF8.self)), source: "password command output")
+        return try nonEmpty(ending.strip(String(decoding: data, as: UTF8.self)), source: "password command output")
     }
 
-    static func read(file: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw CLIError("cannot read password file \(file)")
+    /// How much of a password file or command output is the password.
+    enum Ending {
+        /// All but one final line ending (`\n` or `\r\n`): snap's rule.
+        case lineEnding
+        /// All but the white space around it: restic's rule, for restic repositories, so
+        /// that a password file restic accepts is accepted for them too.
+        case whiteSpace
+
+        func strip(_ s: String) -> String {
+            switch self {
+            case .lineEnding:
+                var scalars = Substring(s).unicodeScalars
+                if scalars.last == "\n" {
+                    scalars.removeLast()
+                    if scalars.last == "\r" { scalars.removeLast() }
+                }
+                return String(scalars)
+            case .whiteSpace:
+                return s.trimmingCharacters(in: .whitespacesAndNewlines)
+            }
         }
-        return try nonEmpty(stripNewline(String(decoding: data, as: UTF8.self)), source: "password file \(file)")
+    }
+
+    static func read(file: String, ending: Ending = .lineEnding) throws -> String {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw CLIError("cannot read password file \(file): \(whyUnreadable(file))")
+        }
+        return try nonEmpty(ending.strip(String(decoding: data, as: UTF8.self)), source: "password file \(file)")
+    }
+
+    /// Why `path` cannot be read, in words (`FileManager` does not say).
+    private static func whyUnreadable(_ path: String) -> String {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var st = stat()
+        if fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR { return "it is a folder" }
+        return "it cannot be read"
     }
 
     /// Asks on the terminal with echo off; refuses when there is no terminal.
@@ -78,12 +111,6 @@ enum PasswordSource {
         }
         guard let line = readLine(strippingNewline: true) else { throw CLIError("no password entered") }
         return line
-    }
-
-    private static func stripNewline(_ s: String) -> String {
-        if s.hasSuffix("\r\n") { return String(s.dropLast(2)) }
-        if s.hasSuffix("\n") { return String(s.dropLast()) }
-        return s
     }
 
     private static func nonEmpty(_ s: String, source: String) throws -> String {

@@ -65,6 +65,25 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(try noEnv.run(["snapshots", "--password-file", "\(work)/pw"]).status, 0)
         XCTAssertEqual(try noEnv.run(["snapshots", "--password-command", "echo right"]).status, 0)
         XCTAssertEqual(try noEnv.run(["snapshots"], extraEnvironment: ["SNAP_PASSWORD_FILE": "\(work)/pw"]).status, 0)
+
+        // One final line ending is removed, a Windows one too; nothing else.
+        try "right\r\n".write(toFile: "\(work)/crlf", atomically: false, encoding: .utf8)
+        XCTAssertEqual(try noEnv.run(["snapshots", "--password-file", "\(work)/crlf"]).status, 0)
+        try "right \n".write(toFile: "\(work)/space", atomically: false, encoding: .utf8)
+        XCTAssertEqual(try noEnv.run(["snapshots", "--password-file", "\(work)/space"]).status, 12)
+
+        // An option beats the environment; both options are a usage error.
+        try "wrong\n".write(toFile: "\(work)/wrong", atomically: false, encoding: .utf8)
+        let leftover = try noEnv.run(["snapshots", "--password-file", "\(work)/pw"],
+                                     extraEnvironment: ["SNAP_PASSWORD_COMMAND": "echo wrong"])
+        XCTAssertEqual(leftover.status, 0, leftover.stderr)
+        let both = try noEnv.run(["snapshots", "--password-file", "\(work)/pw", "--password-command", "echo right"])
+        XCTAssertEqual(both.status, 64)
+        XCTAssertTrue(both.stderr.contains("mutually exclusive"), both.stderr)
+
+        let missing = try noEnv.run(["snapshots", "--password-file", "\(work)/nope"])
+        XCTAssertEqual(missing.status, 1)
+        XCTAssertTrue(missing.stderr.contains("cannot read password file \(work)/nope: No such file or directory"), missing.stderr)
     }
 
     /// libcurl is loaded at the first remote transfer only: a command on a local repository

@@ -215,6 +215,11 @@ final class ResticImportTests: XCTestCase {
         let wrong = try snap.run(["copy", "--from-repo", "restic:\(work)/restic"], extraEnvironment: ["SNAP_FROM_PASSWORD": "nope"])
         XCTAssertEqual(wrong.status, 12)
         XCTAssertTrue(wrong.stderr.contains("wrong password for the restic repository"), wrong.stderr)
+        // A password file is read as restic reads it: the white space around it is not the password.
+        try "  restic pw \r\n\n".write(toFile: "\(work)/restic-pw", atomically: false, encoding: .utf8)
+        let padded = try snap.run(["copy", "--from-repo", "restic:\(work)/restic", "--from-password-file", "\(work)/restic-pw"],
+                                  extraEnvironment: ["SNAP_FROM_PASSWORD": "nope"])
+        XCTAssertEqual(padded.status, 0, padded.stderr)
         let none = try snap.run(["copy", "--from-repo", "restic:\(work)/nothing-here"])
         XCTAssertEqual(none.status, 10)
         XCTAssertTrue(none.stderr.contains("not a restic repository"), none.stderr)
