@@ -127,17 +127,25 @@ public enum FUSEMount {
         guard status == 0 else { throw Problem.failed(mountpoint, status: status) }
     }
 
-    /// Ends `serve` from another thread: tells the loop to stop and unmounts `mountpoint`
-    /// (lazily when it is busy, so the call never waits for open files to be closed).
+    /// Ends `serve` from another thread by unmounting `mountpoint`: at once when nothing in
+    /// it is open, else lazily (the folder disappears now; the call never waits).
+    ///
+    /// The loop is not told to stop: it ends by itself when the kernel ends the connection,
+    /// which a lazy unmount does only once the last open file is closed, so that a copy
+    /// reading from the mount when Ctrl-C comes is served to its end. (Stopping the loop at
+    /// once failed those reads with "Transport endpoint is not connected".) Only when the
+    /// folder cannot be unmounted at all is the loop stopped here.
     /// - Returns: `false` when the mountpoint could not be unmounted.
     @discardableResult
     public static func unmount(_ mountpoint: String) -> Bool {
-        snap_fuse_exit()
+        let unmounted: Bool
         if geteuid() == 0 {
-            if umount2(mountpoint, 0) == 0 { return true }
-            return umount2(mountpoint, Int32(MNT_DETACH)) == 0
+            unmounted = umount2(mountpoint, 0) == 0 || umount2(mountpoint, Int32(MNT_DETACH)) == 0
+        } else {
+            unmounted = run(["fusermount3", "-u", "-q", mountpoint]) || run(["fusermount3", "-u", "-z", "-q", mountpoint])
         }
-        return run(["fusermount3", "-u", "-q", mountpoint]) || run(["fusermount3", "-u", "-z", "-q", mountpoint])
+        if !unmounted { snap_fuse_exit() }
+        return unmounted
     }
 
     private static func run(_ arguments: [String]) -> Bool {

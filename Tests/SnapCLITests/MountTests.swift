@@ -77,6 +77,41 @@ final class MountTests: XCTestCase {
         XCTAssertTrue(mounted.output.contains("unmounted"), mounted.output)
     }
 
+    /// A signal while a program reads a file from the mount: the folder goes at once, the
+    /// open file is served to its end, and snap ends once it is closed.
+    func testSignalWhileAFileIsOpenServesItToTheEnd() throws {
+        let source = "\(work)/source"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: false)
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<2_000_000).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(source)/big.bin"))
+        try snap.expect(0, ["backup", source])
+        let mounted = try mount()
+        let fd = open("\(mounted.mountpoint)/snapshots/latest\(source)/big.bin", O_RDONLY)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        var first = [UInt8](repeating: 0, count: 10)
+        XCTAssertEqual(read(fd, &first, 10), 10)
+
+        mounted.send(SIGTERM)
+        let gone = Date().addingTimeInterval(10)
+        while MountedRepository.isMounted(mounted.mountpoint) && Date() < gone { usleep(20_000) }
+        XCTAssertFalse(MountedRepository.isMounted(mounted.mountpoint), "the folder is unmounted at once")
+        XCTAssertTrue(mounted.isRunning, "still serving the open file")
+        var rest: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = read(fd, &buffer, buffer.count)
+            XCTAssertGreaterThanOrEqual(n, 0, "read: \(String(cString: strerror(errno)))")
+            if n <= 0 { break }
+            rest += buffer[0..<n]
+        }
+        XCTAssertTrue(first + rest == bytes, "the whole file, \(10 + rest.count) of \(bytes.count) bytes")
+        close(fd)
+        XCTAssertEqual(try mounted.waitForExit(after: SIGTERM), 0, mounted.output)
+        XCTAssertTrue(mounted.output.contains("unmounted"), mounted.output)
+        XCTAssertFalse(mounted.output.contains("failed to unmount"), mounted.output)
+    }
+
     func testAtAndASnapshotAddedWhileMounted() throws {
         let data = "\(work)/data"
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
@@ -287,7 +322,16 @@ final class MountedRepository {
 
     /// Sends `signal` and waits (at most 20 s) for the exit status.
     func stop(_ signal: Int32) throws -> Int32 {
-        Glibc.kill(process.processIdentifier, signal)
+        send(signal)
+        return try waitForExit(after: signal)
+    }
+
+    func send(_ signal: Int32) { Glibc.kill(process.processIdentifier, signal) }
+
+    var isRunning: Bool { process.isRunning }
+
+    /// Waits (at most 20 s) for the exit status.
+    func waitForExit(after signal: Int32) throws -> Int32 {
         let deadline = Date().addingTimeInterval(20)
         while process.isRunning && Date() < deadline { usleep(20_000) }
         guard !process.isRunning else { throw MountTestError("snap mount did not end within 20 s of signal \(signal): \(output)") }
