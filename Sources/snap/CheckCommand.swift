@@ -130,8 +130,12 @@ enum CheckText {
         let lost = report.damagedBlobs.filter { $0.isLost && !$0.uses.isEmpty }
         if !lost.isEmpty {
             // Blobs that fail authentication are found only by reading the packs, so the repair must read them too.
-            let readData = lost.contains { [.damaged, .wrongType].contains($0.problem) } ? " --read-data" : ""
-            Output.line("hint: run 'snap repair snapshots\(readData) --forget', then 'snap prune': the affected snapshots are rewritten "
+            // Damaged blobs sit in packs that stay otherwise in use: only a prune that repacks
+            // every pack with unused space (`--max-unused 0`) copies the intact blobs out.
+            let inPacks = lost.contains { [.damaged, .wrongType].contains($0.problem) }
+            let readData = inPacks ? " --read-data" : ""
+            let prune = inPacks ? "snap prune --max-unused 0" : "snap prune"
+            Output.line("hint: run 'snap repair snapshots\(readData) --forget', then '\(prune)': the affected snapshots are rewritten "
                         + "so everything intact stays restorable, and the damaged data is removed")
         }
     }

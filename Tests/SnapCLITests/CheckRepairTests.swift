@@ -72,17 +72,18 @@ final class CheckRepairTests: XCTestCase {
     }
 
     /// The hint after a damaged data blob names commands that really heal the repository:
-    /// `repair snapshots --read-data --forget`, then `prune`; after them `check --read-data` passes.
+    /// `repair snapshots --read-data --forget`, then `prune --max-unused 0` (the pack's other
+    /// blobs are still used); after them `check --read-data` passes.
     func testCheckHintSequenceHealsADamagedDataBlob() throws {
         try snap.expect(0, ["backup", "\(work)/src"])
         let nodes = try lsNodes(try snap.expect(0, ["ls", "latest", "\(work)/src/sub/victim.bin", "--json"]).stdout)
         try corrupt(blob: try XCTUnwrap((nodes.first?["content"] as? [String])?.first))
 
         let check = try snap.expect(1, ["check", "--read-data"])
-        let hint = "run 'snap repair snapshots --read-data --forget', then 'snap prune'"
+        let hint = "run 'snap repair snapshots --read-data --forget', then 'snap prune --max-unused 0'"
         XCTAssertTrue(check.stdout.contains(hint), check.stdout)
         try snap.expect(0, ["repair", "snapshots", "--read-data", "--forget"])
-        try snap.expect(0, ["prune"])
+        try snap.expect(0, ["prune", "--max-unused", "0"])
         let healed = try snap.expect(0, ["check", "--read-data"])
         XCTAssertTrue(healed.stdout.contains("no errors were found"), healed.stdout)
     }
