@@ -17,6 +17,14 @@ enum FileSystem {
         return st
     }
 
+    /// `stat` of what `path` leads to, following symbolic links.
+    static func statFollowingLinks(_ path: [UInt8]) throws(Failure) -> stat {
+        var st = Glibc.stat()
+        let ok = PathBytes.withCString(path) { fstatat(AT_FDCWD, $0, &st, 0) }
+        guard ok == 0 else { throw Failure(code: errno) }
+        return st
+    }
+
     /// The raw names in a directory, sorted by bytes, without `.` and `..`.
     static func entries(_ path: [UInt8]) throws(Failure) -> [[UInt8]] {
         try Directory(path).names()

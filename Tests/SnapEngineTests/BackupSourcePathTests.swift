@@ -40,6 +40,28 @@ final class BackupSourcePathTests: XCTestCase {
         XCTAssertEqual(try names(below: components, from: snapshot.tree, in: f.repository), [[0x61], [0x62], [0x63]])
     }
 
+    // A folder above a backed-up path that is reached through a symbolic link is stored as
+    // the folder it leads to (mode 0700 here), not with the link's 0777, and restored so.
+    func testFolderAboveAPathThroughASymlinkKeepsItsOwnMode() throws {
+        let f = try BackupFixture()
+        try makeSiblings(f)
+        try Disk.chmod(f.sourcePath(Disk.bytes("src"), Disk.bytes("b")), 0o700)
+        try Disk.symlink(Disk.bytes("b"), at: f.sourcePath(Disk.bytes("src"), Disk.bytes("link")))
+        let snapshot = try f.backup([f.source("src/link/file")]).snapshot
+        let components = PathBytes.components(f.sourcePath(Disk.bytes("src")))
+        let walker = TreeWalker(repository: f.repository)
+        var tree = try walker.tree(snapshot.tree)
+        for component in components { tree = try walker.tree(try XCTUnwrap(tree.node(named: component)?.subtree)) }
+        let link = try XCTUnwrap(tree.node(named: Disk.bytes("link")))
+        XCTAssertEqual(link.type, .directory)
+        XCTAssertEqual(link.mode & 0o7777, 0o700)
+
+        XCTAssertTrue(try f.restore(snapshot.tree).succeeded)
+        let restored = f.restored(f.sourcePath(Disk.bytes("src"), Disk.bytes("link")))
+        XCTAssertEqual(try Disk.lstat(restored).st_mode & 0o7777, 0o700)
+        XCTAssertEqual(try Disk.read(PathBytes.join(restored, Disk.bytes("file"))), Array("in b\n".utf8))
+    }
+
     // Files are restored under the target followed by their absolute snapshot path.
     func testRestoreGoesUnderTargetPlusAbsolutePath() throws {
         let f = try BackupFixture()

@@ -215,6 +215,23 @@ final class RestoreModeTests: XCTestCase {
         XCTAssertNotNil(Restorer.compareContent(path: restored("a/one.bin"), node: node, repository: repository, hasher: hasher))
     }
 
+    // A target that is a symlink to a folder is followed (as restic does); one to a file is refused.
+    func testTargetThatIsASymlinkToAFolderIsFollowed() throws {
+        let real = try TemporaryDirectory(prefix: "snap-engine-real-target")
+        defer { real.remove() }
+        let link = fixture.targetDirectory.path + "/link"
+        try Disk.symlink(Disk.bytes(real.path), at: Disk.bytes(link))
+        let result = try restore { $0.target = link }
+        XCTAssertTrue(result.succeeded, "\(result.errors)")
+        XCTAssertEqual(try Disk.read(Disk.bytes(real.path) + at("a/one.bin")), try Disk.read(at("a/one.bin")))
+        XCTAssertEqual(try Disk.lstat(Disk.bytes(link)).st_mode & S_IFMT, S_IFLNK, "the link stays")
+
+        let file = fixture.targetDirectory.path + "/file"
+        try Disk.write(Disk.bytes(file), [1])
+        try Disk.symlink(Disk.bytes(file), at: Disk.bytes(fixture.targetDirectory.path + "/to-file"))
+        XCTAssertThrowsError(try restore { $0.target = self.fixture.targetDirectory.path + "/to-file" })
+    }
+
     // A symlink in the target where the snapshot has a folder is replaced, never followed: nothing is written outside.
     func testSymlinkInTargetNeverLeadsOutside() throws {
         let outside = try TemporaryDirectory(prefix: "snap-engine-outside")

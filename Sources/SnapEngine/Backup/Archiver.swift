@@ -208,8 +208,13 @@ public final class Archiver {
                 }
                 continue
             }
-            let st: stat
-            do { st = try FileSystem.lstat(childPath) } catch {
+            var st: stat
+            do {
+                st = try FileSystem.lstat(childPath)
+                // A folder above a backed-up path, reached through a symbolic link: stored as
+                // the folder it leads to (its mode, owner, times), not with the link's 0777.
+                if st.st_mode & S_IFMT == S_IFLNK { st = try FileSystem.statFollowingLinks(childPath) }
+            } catch {
                 throw EngineError.sourceUnavailable(path: PathBytes.display(childPath), reason: error.description)
             }
             let node = Node(name: name, type: .directory, stat: st, owners: owners)

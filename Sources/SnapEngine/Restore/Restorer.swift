@@ -305,7 +305,10 @@ public final class Restorer {
     ///
     /// - Throws: `EngineError.targetUnavailable` when it cannot be created or is not a folder.
     func makeTarget(_ target: [UInt8]) throws -> Bool {
-        if let st = try? FileSystem.lstat(target) {
+        if var st = try? FileSystem.lstat(target) {
+            // A target that is a symbolic link to a folder is followed (as restic does, and as
+            // the folders above it are); what is restored below it is never followed.
+            if st.st_mode & S_IFMT == S_IFLNK, let followed = try? FileSystem.statFollowingLinks(target) { st = followed }
             guard st.st_mode & S_IFMT == S_IFDIR else {
                 throw EngineError.targetUnavailable(path: PathBytes.display(target), reason: "not a folder")
             }
