@@ -14,3 +14,8 @@ static inline void *cposix_mremap_may_move(void *address, size_t old_size, size_
 // sched_getaffinity is declared only under _GNU_SOURCE; the mask is passed as bytes
 // (a cpu_set_t of any size), so no GNU macro is needed to call it.
 extern int sched_getaffinity(int pid, size_t cpusetsize, void *mask);
+
+// pthread_setname_np is declared only under _GNU_SOURCE: names a thread (at most 15 bytes
+// and a NUL) for `top -H`, gdb and /proc/PID/task/*/comm.
+#include <pthread.h>
+extern int pthread_setname_np(pthread_t thread, const char *name);

@@ -7,6 +7,17 @@ import Synchronization
 /// is faster than the workers slows down instead of queueing work (and memory) without
 /// bound. Each thread makes its own `Context` (a reusable buffer, say) and passes it to
 /// every job it runs; a context never leaves its thread.
+///
+/// Every worker is a thread of its own (`DedicatedThread`), not a libdispatch work item. A
+/// worker blocks for the pool's whole life: waiting for jobs, and in jobs that wait for
+/// another pool, the disk or the network. On libdispatch's threads (at most 255 on Linux,
+/// shared by every queue) a backup's pools held all of them from about 119 workers on
+/// (`workers` upload threads, `workers + 1` readers and a few more): the workers left without
+/// a thread never took their jobs, and the others waited for those jobs forever.
+///
+/// When the system refuses a thread (a limit on threads or processes), the pool runs on
+/// those it got; with none, `submit` runs each job on the calling thread, with a context
+/// made for that job, so that nothing ever waits for a worker that does not exist.
 public final class WorkerPool<Context>: Sendable {
     public typealias Job = @Sendable (Context) -> Void
 
@@ -19,25 +30,39 @@ public final class WorkerPool<Context>: Sendable {
     private let waiting = DispatchSemaphore(value: 0)
     private let space: DispatchSemaphore
     private let finished = DispatchGroup()
-    private let threads: Int
+    /// Worker threads started; 0 runs every job in `submit`. Set only while `init` runs.
+    private let started = Atomic(0)
+    private let context: @Sendable () -> Context
 
+    /// - Parameters:
+    ///   - threads: worker threads to start, at least 1.
+    ///   - capacity: jobs that may wait, at least 1.
+    ///   - label: the threads' name (`DedicatedThread.start`).
+    ///   - context: makes a worker's context, on that worker's thread.
     public init(threads: Int, capacity: Int, label: String, context: @escaping @Sendable () -> Context) {
-        self.threads = max(1, threads)
         space = DispatchSemaphore(value: max(1, capacity))
-        for i in 0..<self.threads {
+        self.context = context
+        for _ in 0..<max(1, threads) {
             finished.enter()
-            // A serial queue of its own gets a thread of its own (it targets the overcommit
-            // pool), so a job that blocks never starves the other workers.
-            DispatchQueue(label: "\(label).\(i)").async { [self] in
+            let running = DedicatedThread.start(name: label) { [self] in
                 defer { finished.leave() }
                 let context = context()
                 while let job = next() { job(context) }
             }
+            guard running else {
+                finished.leave()
+                break
+            }
+            started.add(1, ordering: .releasing)
         }
     }
 
+    /// Worker threads started (fewer than asked only when the system refused some).
+    public var threads: Int { started.load(ordering: .acquiring) }
+
     /// Queues a job; blocks while `capacity` jobs are already waiting.
     public func submit(_ job: @escaping Job) {
+        if threads == 0 { return job(context()) }
         space.wait()
         queue.withLock { $0.jobs.append(job) }
         waiting.signal()

@@ -47,7 +47,7 @@ struct BackupCommand: ParsableCommand {
     @Flag(help: "Leave the status-change time (ctime) out of change detection.")
     var ignoreCtime = false
 
-    @Option(help: ArgumentHelp("Files read at once (default: the usable cores plus one).", valueName: "n"))
+    @Option(help: ArgumentHelp("Files read at once, at most \(BackupOptions.maximumReaders) (default: the usable cores plus one).", valueName: "n"))
     var readConcurrency: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("zstd level for this backup, negative for speed (default: the repository's).",
@@ -57,7 +57,9 @@ struct BackupCommand: ParsableCommand {
 
     func validate() throws {
         try inputs.validate(paths: paths)
-        if let readConcurrency, readConcurrency < 1 { throw ValidationError("--read-concurrency must be at least 1") }
+        if let readConcurrency, !(1...BackupOptions.maximumReaders).contains(readConcurrency) {
+            throw ValidationError("--read-concurrency must be from 1 to \(BackupOptions.maximumReaders)")
+        }
         try InputValidation.time(time, option: "--time")
         if let host { try InputValidation.hosts([host]) }
         if inputs.stdinTar { try validateTarImport() }

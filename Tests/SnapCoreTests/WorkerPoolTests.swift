@@ -18,6 +18,31 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(contexts.withLock { $0 }, 3, "one context per thread")
     }
 
+    // Every worker is a thread of its own: two pools of 200 workers run 400 jobs at once,
+    // each waiting until all have started. On libdispatch's pool (255 threads on Linux) the
+    // jobs beyond it never started, and a backup with about 119 workers hung so.
+    func testWorkersBeyondLibdispatchsThreadLimitAllRunAtOnce() {
+        let perPool = 200
+        let arrived = DispatchGroup()
+        for _ in 0..<(2 * perPool) { arrived.enter() }
+        let timedOut = Mutex(0)
+        let pools = (0..<2).map { i in
+            WorkerPool<Void>(threads: perPool, capacity: perPool, label: "test.wide.\(i)") { () }
+        }
+        XCTAssertEqual(pools.map(\.threads), [perPool, perPool])
+        for pool in pools {
+            for _ in 0..<perPool {
+                pool.submit { _ in
+                    arrived.leave()
+                    // Bounded, so that a regression fails instead of hanging the test run.
+                    if arrived.wait(timeout: .now() + 30) == .timedOut { timedOut.withLock { $0 += 1 } }
+                }
+            }
+        }
+        for pool in pools { pool.close() }
+        XCTAssertEqual(timedOut.withLock { $0 }, 0, "some workers never ran while the others waited for them")
+    }
+
     // One thread runs jobs in submission order (the tree writer relies on it).
     func testOneThreadKeepsSubmissionOrder() {
         let seen = Mutex<[Int]>([])

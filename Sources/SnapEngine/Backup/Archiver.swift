@@ -120,7 +120,7 @@ public final class Archiver {
         let parentRoot = options.force ? nil : parent.flatMap { loadTree($0.snapshot.tree) }
 
         let context = BackupContext(repository: repository, saver: saver, uploads: uploads, progress: progress, record: record)
-        let files = FileReader(context: context, threads: options.readers, segmentation: options.segmentation,
+        let files = FileReader(context: context, threads: min(options.readers, BackupOptions.maximumReaders), segmentation: options.segmentation,
                                prefetch: options.prefetch)
         let trees = TreeSaver(context: context, files: files)
         let stats = EntryStats(threads: options.statThreads)

@@ -45,8 +45,15 @@ public struct BackupOptions: Sendable {
     /// Compression/encryption worker threads.
     public var workers = max(1, System.activeProcessorCount)
     /// Threads that open, read, chunk and hash files. One more than the cores, so that the
-    /// cores stay busy while a reader waits for the disk or for the upload queue.
+    /// cores stay busy while a reader waits for the disk or for the upload queue. A backup
+    /// runs at most `maximumReaders` of them.
     public var readers = max(1, System.activeProcessorCount) + 1
+    /// The most reader threads a backup runs, whatever `readers` says (`--read-concurrency`
+    /// takes no more). Each reader keeps a buffer of a maximum chunk (4 MiB by default, up to
+    /// 1 MiB of it resident between files) and opens up to 16 files ahead, and no disk or
+    /// network file system gains from more reads at once than this; a value in the millions
+    /// would only start threads until the system refused more.
+    public static let maximumReaders = 1024
     /// Whether each reader opens a batch's small files and asks the kernel for their data
     /// before reading the first (`FileReader.Prefetch`): many disk requests in flight from
     /// a cold cache instead of one per reader. Off reads one file at a time; the snapshot
