@@ -115,4 +115,56 @@ final class DumpArchiveCLITests: XCTestCase {
         XCTAssertEqual(stat("\(work)/out\(file)", &info), 0)
         XCTAssertLessThan(Int(info.st_blocks) * 512, 20 << 20, "the extracted file has holes")
     }
+
+    // Times before 1970 with nanoseconds: the pax mtime counts back from the next second
+    // (-0.000000001, not -1.999999999), and GNU tar and python's tarfile read back the
+    // times the files had.
+    func testTarMtimesBefore1970() throws {
+        let repo = "\(work)/repo", src = "\(work)/src"
+        try FileManager.default.createDirectory(atPath: src, withIntermediateDirectories: true)
+        let times: [(name: String, seconds: Int, nanoseconds: Int, pax: String)] = [
+            ("last-ns-of-1969", -1, 999_999_999, "-0.000000001"),
+            ("1920", -1_576_800_000, 123_456_789, "-1576799999.876543211"),
+            ("whole-second", -1, 0, "-1.000000000"),
+            ("epoch", 0, 0, "0.000000000"),
+            ("one-and-a-half", 1, 500_000_000, "1.500000000"),
+        ]
+        for entry in times {
+            let path = "\(src)/\(entry.name)"
+            try "x".write(toFile: path, atomically: false, encoding: .utf8)
+            let stamp = timespec(tv_sec: entry.seconds, tv_nsec: entry.nanoseconds)
+            var both = [stamp, stamp]
+            XCTAssertEqual(utimensat(AT_FDCWD, path, &both, 0), 0, entry.name)
+        }
+        try snap.expect(0, ["-r", repo, "backup", src])
+        try snap.expect(0, ["-r", repo, "dump", "latest", src, "--target", "\(work)/all.tar"])
+
+        let archive = String(decoding: try XCTUnwrap(FileManager.default.contents(atPath: "\(work)/all.tar")), as: UTF8.self)
+        for entry in times {
+            XCTAssertTrue(archive.contains(" mtime=\(entry.pax)\n"), "\(entry.name): no mtime=\(entry.pax)")
+        }
+        XCTAssertFalse(archive.contains("mtime=-1.999999999"))
+
+        // python's tarfile reads the pax mtime as a float: within a microsecond is exact enough.
+        let script = "import sys, tarfile\nfor m in tarfile.open(sys.argv[1]):\n    print(m.name.rsplit('/', 1)[-1], repr(m.mtime))"
+        let python = try runTool("/usr/bin/env", ["python3", "-c", script, "\(work)/all.tar"])
+        XCTAssertEqual(python.status, 0)
+        let read = Dictionary(python.stdout.split(separator: "\n").map { line -> (String, Double) in
+            let parts = line.split(separator: " ")
+            return (String(parts[0]), Double(String(parts[1])) ?? .nan)
+        }, uniquingKeysWith: { a, _ in a })
+        for entry in times {
+            let want = Double(entry.seconds) + Double(entry.nanoseconds) / 1e9
+            XCTAssertEqual(try XCTUnwrap(read[entry.name], entry.name), want, accuracy: 1e-6, entry.name)
+        }
+
+        try FileManager.default.createDirectory(atPath: "\(work)/out", withIntermediateDirectories: false)
+        XCTAssertEqual(try runTool("/bin/tar", ["-x", "-f", "\(work)/all.tar", "-C", "\(work)/out"]).status, 0)
+        for entry in times {
+            var info = stat()
+            XCTAssertEqual(lstat("\(work)/out\(src)/\(entry.name)", &info), 0, entry.name)
+            XCTAssertEqual(info.st_mtim.tv_sec, entry.seconds, entry.name)
+            XCTAssertEqual(info.st_mtim.tv_nsec, entry.nanoseconds, entry.name)
+        }
+    }
 }

@@ -37,4 +37,38 @@ final class TarWriterTests: XCTestCase {
         XCTAssertTrue(pax.contains("SCHILY.xattr.user.k=v\n"), pax)
         XCTAssertEqual(Array(stream.suffix(1024)), [UInt8](repeating: 0, count: 1024))
     }
+
+    // pax times are signed decimals; a node's time is the second at or before it plus
+    // nanoseconds, so times before 1970 with nanoseconds count back from the next second.
+    func testPaxTimeOfTimesBeforeAndAfter1970() throws {
+        let cases: [(Int64, UInt32, String)] = [
+            (0, 0, "0.000000000"),
+            (1, 500_000_000, "1.500000000"),
+            (-1, 0, "-1.000000000"),
+            (-1, 999_999_999, "-0.000000001"),              // 1969-12-31 23:59:59.999999999
+            (-1_576_800_000, 123_456_789, "-1576799999.876543211"),  // 1920-01-14 00:00:00.123456789
+            (-2, 750_000_000, "-1.250000000"),
+            (1_600_000_000, 5, "1600000000.000000005"),
+            (Int64.min, 1, "-9223372036854775807.999999999"),
+        ]
+        for (seconds, nanoseconds, text) in cases {
+            XCTAssertEqual(TarWriter.paxTime(seconds: seconds, nanoseconds: nanoseconds), text, "\(seconds) s + \(nanoseconds) ns")
+        }
+        // The tar reader (`backup --stdin-tar`) reads each back as the same time, where it
+        // fits its range (the reader refuses a whole part of Int64.max or more).
+        for (seconds, nanoseconds, text) in cases where seconds != Int64.min {
+            XCTAssertEqual(try TarExtendedHeader.time(Array(text.utf8), "mtime"),
+                           Timestamp(seconds: seconds, nanoseconds: nanoseconds), text)
+        }
+    }
+
+    // The mtime record of an entry from before 1970 is the pax decimal of its time.
+    func testEntryBefore1970HasExactMtimeRecord() throws {
+        var stream: [UInt8] = []
+        let tar = TarWriter { stream += $0 }
+        try tar.begin(TarWriter.Entry(path: Array("old".utf8), type: .directory, mode: 0o755, uid: 0, gid: 0, user: "", group: "",
+                                      size: 0, mtimeSeconds: -1, mtimeNanoseconds: 999_999_999))
+        let pax = String(decoding: stream[512..<1024], as: UTF8.self)
+        XCTAssertTrue(pax.contains(" mtime=-0.000000001\n"), pax)
+    }
 }

@@ -95,9 +95,7 @@ public struct TarWriter {
         records.append((Array("path".utf8), name))
         records += sparse
         if !entry.linkTarget.isEmpty { records.append((Array("linkpath".utf8), entry.linkTarget)) }
-        let fraction = String(entry.mtimeNanoseconds)
-        let nanos = String(repeating: "0", count: 9 - fraction.count) + fraction
-        records.append((Array("mtime".utf8), Array("\(entry.mtimeSeconds).\(nanos)".utf8)))
+        records.append((Array("mtime".utf8), Array(Self.paxTime(seconds: entry.mtimeSeconds, nanoseconds: entry.mtimeNanoseconds).utf8)))
         if memberSize >= 1 << 33 { records.append((Array("size".utf8), Array(String(memberSize).utf8))) }
         if entry.uid >= 1 << 21 { records.append((Array("uid".utf8), Array(String(entry.uid).utf8))) }
         if entry.gid >= 1 << 21 { records.append((Array("gid".utf8), Array(String(entry.gid).utf8))) }
@@ -122,6 +120,26 @@ public struct TarWriter {
 
     /// The end of the archive: two zero blocks.
     public func finish() throws { try output([UInt8](repeating: 0, count: 2 * Self.blockSize)) }
+
+    /// A pax time value (`mtime`, `atime`, `ctime`): the decimal of `seconds + nanoseconds / 10⁹`,
+    /// with nine digits after the point.
+    ///
+    /// A pax time's fraction carries the sign of the whole value (`-1.25` is 1.25 s before
+    /// 1970), while a node's time is the second at or before it (`seconds`, rounded down)
+    /// plus `nanoseconds`. So a time before 1970 with nanoseconds is written as the second
+    /// after it, toward zero, and the rest of that second: seconds −1 with 999 999 999 ns is
+    /// `-0.000000001`, not `-1.999999999`, which is nearly two seconds earlier.
+    ///
+    /// - Parameter nanoseconds: 0 ..< 1 000 000 000.
+    static func paxTime(seconds: Int64, nanoseconds: UInt32) -> String {
+        func nine(_ value: UInt32) -> String {
+            let digits = String(value)
+            return String(repeating: "0", count: max(0, 9 - digits.count)) + digits
+        }
+        guard seconds < 0, nanoseconds > 0 else { return "\(seconds).\(nine(nanoseconds))" }
+        // -(seconds + 1) cannot overflow, even for Int64.min.
+        return "-\(-(seconds + 1)).\(nine(1_000_000_000 - nanoseconds))"
+    }
 
     /// One pax record, `LENGTH key=value\n`, where LENGTH counts the whole record.
     static func record(_ key: [UInt8], _ value: [UInt8]) -> [UInt8] {
