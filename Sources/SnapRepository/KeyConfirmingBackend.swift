@@ -21,9 +21,11 @@ import Synchronization
 /// `RepositoryError.keyWithdrawn` and `withdrawn` forget the copies, so that the next
 /// command opens the usual way, trying the key files the repository holds now. When
 /// `config` is gone too, nothing is there (a drive not mounted, another bucket):
-/// `notARepository`, and the copies stay. Either answer is kept, so later calls throw it
-/// again without asking. On S3 a lock may be written and deleted before: a lock written
-/// with keys that turn out withdrawn holds nothing and is removed as the command fails.
+/// `notARepository`, and the copies stay; or, where snapshots, index files or packs are
+/// left, a repository that lost its config: `configMissing` (`RepositoryError.withoutConfig`).
+/// Either answer is kept, so later calls throw it again without asking. On S3 a lock may
+/// be written and deleted before: a lock written with keys that turn out withdrawn holds
+/// nothing and is removed as the command fails.
 /// On the other backends the key is confirmed before the lock, so that a lock never
 /// creates the folders of a repository that is not there.
 final class KeyConfirmingBackend: Backend {
@@ -57,7 +59,8 @@ final class KeyConfirmingBackend: Backend {
     // MARK: Confirming
 
     /// Confirms the key from a listing of `keys/`, asking for the key file when the listing
-    /// lacks it; throws `keyWithdrawn`, `notARepository` (`confirmByStat`) or a storage error.
+    /// lacks it; throws `keyWithdrawn`, `notARepository` or `configMissing` (`confirmByStat`)
+    /// or a storage error.
     private func confirm(listed keys: [FileInfo]) throws {
         guard let listed = keys.first(where: { $0.file == key.file }) else {
             // A listing may miss a file that is there (a mirror's replica that did not
@@ -77,7 +80,9 @@ final class KeyConfirmingBackend: Backend {
         } catch StorageError.notFound {
             let configGone: Bool
             do { _ = try base.stat(.config); configGone = false } catch StorageError.notFound { configGone = true }
-            throw refuse(configGone ? .notARepository(location: base.location) : .keyWithdrawn(file: key.file, location: base.location))
+            guard configGone else { throw refuse(.keyWithdrawn(file: key.file, location: base.location)) }
+            let missing = try RepositoryError.withoutConfig(at: base, keys: nil)
+            throw refuse(missing)
         }
         guard size == key.size else { throw refuse(.keyWithdrawn(file: key.file, location: base.location)) }
         seen.store(true, ordering: .releasing)

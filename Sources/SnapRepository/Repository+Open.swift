@@ -71,6 +71,8 @@ extension Repository {
     ///   - report: told about trouble with the cache, for warning lines.
     ///   - keySkipped: told about each key file left out, as it is left out.
     /// - Throws: `RepositoryError.notARepository` when there is no config or no key file;
+    ///   `.configMissing` instead when there is no config but snapshots, index files or packs
+    ///   (listed only then: `RepositoryError.withoutConfig`);
     ///   `.foreignRepository` when the config is borg's, or every key file is restic's;
     ///   `.wrongPassword` (listing the key files skipped) when the password opens none of
     ///   the key files tried; `.noUsableKey` when every key file was skipped, so the password
@@ -102,7 +104,7 @@ extension Repository {
         // opens with one request fewer, and `config`'s absence is found when it is read.
         let listed = try backend.list(.keys)
         guard !listed.isEmpty else {
-            guard try backend.exists(.config) else { throw RepositoryError.notARepository(location: backend.location) }
+            guard try backend.exists(.config) else { throw try RepositoryError.withoutConfig(at: backend, keys: listed) }
             if ForeignFormat.isBorgConfig(try backend.read(.config)) {
                 throw RepositoryError.foreignRepository(location: backend.location, format: .borg)
             }
@@ -165,6 +167,8 @@ extension Repository {
             }
             guard let keys = unlocked else { refused += 1; continue }
             switch try context.readConfig(keys: keys) {
+            case .missing:
+                throw try RepositoryError.withoutConfig(at: backend, keys: listed)
             case let .notOpened(error):
                 // A key left by an interrupted init, or a damaged config: try the others.
                 if configDamage == nil { configDamage = error }
@@ -233,18 +237,22 @@ private struct OpeningContext {
         case opened(RepositoryConfig, sealed: [UInt8])
         /// `keys` do not open it (`RepositoryError.damaged`): the key or the config is damaged.
         case notOpened(RepositoryError)
+        /// There is no `config`: the caller decides what the location is (`RepositoryError.withoutConfig`).
+        case missing
     }
 
     /// The config, read from the repository, decrypted with `keys` and checked.
     ///
-    /// - Throws: `RepositoryError.notARepository` when there is none; `.damaged` when it
-    ///   opens but cannot be used; `.unsupportedVersion`; storage errors.
+    /// - Throws: `RepositoryError.damaged` when it opens but cannot be used;
+    ///   `.unsupportedVersion`; storage errors.
     func readConfig(keys: MasterKeys) throws -> ConfigRead {
+        let sealed: [UInt8]
         do {
-            return try openConfig(try backend.read(.config), keys: keys)
+            sealed = try backend.read(.config)
         } catch StorageError.notFound {
-            throw RepositoryError.notARepository(location: backend.location)
+            return .missing
         }
+        return try openConfig(sealed, keys: keys)
     }
 
     /// The config in `sealed` (a `config` file's bytes), decrypted with `keys` and checked.

@@ -42,12 +42,22 @@ public final class Repository: Sendable {
 
     /// Creates a repository at an empty location: master keys, a key file for `password`, and `config`.
     ///
-    /// `config` is written last, so an interrupted init leaves no repository and can be rerun.
-    /// With a `cacheRoot`, the new key file is remembered there (`KeyHint`), so that the
-    /// first command opens the repository without listing `keys/`.
+    /// `config` is written last, so an interrupted init leaves no repository and can be rerun:
+    /// key files alone do not stop it. A location that holds snapshots, index files or packs
+    /// without `config` is a repository that lost its config; a new config there would make
+    /// its backups unreadable and lead `check` to advise repairs that delete its index, so
+    /// init refuses it. With a `cacheRoot`, the new key file is remembered there (`KeyHint`),
+    /// so that the first command opens the repository without listing `keys/`.
+    ///
+    /// - Throws: `RepositoryError.alreadyExists` when there is a `config`;
+    ///   `.holdsRepositoryFiles` when `snapshots/`, `index/` or `data/` holds a file;
+    ///   `.invalidParameter` for unusable options; storage errors.
     public static func initialize(backend: Backend, password: String, options: InitOptions = InitOptions(),
                                   hostname: String, username: String, now: String, cacheRoot: String? = nil) throws -> Repository {
         if try backend.exists(.config) { throw RepositoryError.alreadyExists(location: backend.location) }
+        if let found = try folderHoldingBackups(at: backend) {
+            throw RepositoryError.holdsRepositoryFiles(location: backend.location, found: found)
+        }
         let id = Hex.encode(try SecureRandom.bytes(32))
         let config = RepositoryConfig(id: id, chunker: options.chunker,
                                       compression: .init(level: options.compressionLevel), packSize: options.packSize)

@@ -13,10 +13,17 @@ public enum RepositoryError: Error, CustomStringConvertible {
     case keyWithdrawn(file: FileName, location: String)
     /// The location holds no repository (no config or no keys).
     case notARepository(location: String)
+    /// The location holds a snap repository's backups (`found`: the first of `snapshots/`,
+    /// `index/` and `data/` found holding files) but no `config` (nor key files, when
+    /// `keysMissing`): a repository that lost its config, which `init` would not bring back.
+    case configMissing(location: String, found: FileKind, keysMissing: Bool)
     /// The location holds another tool's repository.
     case foreignRepository(location: String, format: ForeignFormat)
     /// `init` found an existing repository.
     case alreadyExists(location: String)
+    /// `init` found a repository's backups (`found`: the first of `snapshots/`, `index/` and
+    /// `data/` found holding files) without `config`, and refused to write over them.
+    case holdsRepositoryFiles(location: String, found: FileKind)
     /// A file failed authentication: it was modified, truncated or is not what its name says.
     case damaged(file: String, reason: String)
     /// A blob named by a tree or snapshot is in no index.
@@ -43,10 +50,20 @@ public enum RepositoryError: Error, CustomStringConvertible {
                 + "run the command again to try the key files it holds now"
         case let .notARepository(location):
             return "\(location) is not a snap repository (run 'snap init' to create one)"
+        case let .configMissing(location, found, keysMissing):
+            let lost = keysMissing ? "config file and key files are" : "config file is"
+            let restore = keysMissing ? "config and keys/" : "config"
+            return "\(location) looks like a snap repository whose \(lost) missing (it holds \(found.rawValue)/ files): "
+                + "'snap init' would not bring it back; restore \(restore) from a backup copy of the repository or from "
+                + "a mirror replica, as it cannot be rebuilt without one (docs/check-and-repair.md)"
         case let .foreignRepository(location, format):
             return "\(location) is a \(format) repository, not a snap repository: \(format.advice(location: location))"
         case let .alreadyExists(location):
             return "\(location) already holds a repository"
+        case let .holdsRepositoryFiles(location, found):
+            return "\(location) already holds a snap repository's files (\(found.rawValue)/) but no config: init will not "
+                + "write over them; to use that repository again, restore its config from a backup copy or a mirror replica "
+                + "(docs/check-and-repair.md); for a new repository, choose an empty location"
         case let .damaged(file, reason):
             return "\(file) is damaged: \(reason)"
         case let .blobNotFound(id):

@@ -90,4 +90,34 @@ final class ForeignRepositoryCLITests: XCTestCase {
         try Data((0..<600).map { UInt8(truncatingIfNeeded: $0 &* 37) }).write(to: URL(fileURLWithPath: "\(work)/photos/config"))
         try expectOneLine("\(work)/photos", "is not a snap repository (run 'snap init' to create one)", status: 10)
     }
+
+    // A snap repository whose config was deleted is not "not a repository": every command
+    // says config is missing and that init would not help (exit 1, not 10), and init
+    // refuses to write a new repository over the old one's files. Putting config back
+    // brings the repository back whole.
+    func testRepositoryWithoutConfig() throws {
+        let repo = "\(work)/repo", source = "\(work)/source"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        try "kept\n".write(toFile: "\(source)/a.txt", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["init", "-r", repo])
+        try snap.expect(0, ["backup", "-r", repo, source])
+        let config = try XCTUnwrap(FileManager.default.contents(atPath: "\(repo)/config"))
+        try FileManager.default.removeItem(atPath: "\(repo)/config")
+        let keys = try FileManager.default.contentsOfDirectory(atPath: "\(repo)/keys")
+
+        try expectOneLine(repo, "\(repo) looks like a snap repository whose config file is missing (it holds snapshots/ files): 'snap init' would not bring it back; restore config from a backup copy of the repository or from a mirror replica")
+        XCTAssertFalse(try snap.run(["snapshots", "-r", repo]).stderr.contains("to create one"))
+
+        let refused = try snap.run(["init", "-r", repo])
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertEqual(refused.stdout, "")
+        XCTAssertEqual(refused.stderr, "snap: local:\(repo) already holds a snap repository's files (snapshots/) but no config: init will not write over them; to use that repository again, restore its config from a backup copy or a mirror replica (docs/check-and-repair.md); for a new repository, choose an empty location\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(repo)/config"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(repo)/keys"), keys)
+
+        XCTAssertTrue(FileManager.default.createFile(atPath: "\(repo)/config", contents: config))
+        try snap.expect(0, ["check", "-r", repo])
+        try snap.expect(0, ["restore", "-r", repo, "latest", "--target", "\(work)/restored"])
+        XCTAssertEqual(try String(contentsOfFile: "\(work)/restored\(source)/a.txt", encoding: .utf8), "kept\n")
+    }
 }
