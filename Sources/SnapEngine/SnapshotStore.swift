@@ -84,11 +84,19 @@ public enum SnapshotStore {
             }
             return last
         }
+        let id = try resolve(reference, in: repository, listed: listed)
+        return SnapshotRecord(id: id, snapshot: try load(id, from: repository))
+    }
+
+    /// The ID of the snapshot file a full ID or unique prefix names, without reading it
+    /// (so also of a file that is damaged).
+    /// - Parameter listed: `snapshots/` as already listed; listed here when `nil`.
+    public static func resolve(_ reference: String, in repository: Repository, listed: [FileInfo]? = nil) throws -> SnapshotID {
         let prefix = reference.lowercased()
         guard !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit) else { throw EngineError.snapshotNotFound("'\(reference)' is not a snapshot ID") }
         let matches = try (listed ?? repository.backend.list(.snapshots)).map(\.file.name).filter { $0.hasPrefix(prefix) }
         guard matches.count <= 1 else { throw EngineError.snapshotNotFound("'\(reference)' matches \(matches.count) snapshots; give more digits") }
         guard let name = matches.first, let id = SnapshotID(hex: name) else { throw EngineError.snapshotNotFound("no snapshot \(reference)") }
-        return SnapshotRecord(id: id, snapshot: try load(id, from: repository))
+        return id
     }
 }

@@ -105,8 +105,10 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let plan = snapshots.isEmpty ? try planByPolicy(repository) : try planByID(repository)
+            var unreadable: [(id: SnapshotID, reason: String)] = []
+            let plan = snapshots.isEmpty ? try planByPolicy(repository) : try planByID(repository, unreadable: &unreadable)
             try report(plan)
+            try removeUnreadable(unreadable, from: repository)
             let doomed = plan.flatMap(\.remove)
             if dryRun {
                 if prune && !doomed.isEmpty && !global.quiet && !global.json { Output.line("dry run: prune not started") }
@@ -128,14 +130,35 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
         var remove: [SnapshotRecord]
     }
 
-    private func planByID(_ repository: Repository) throws -> [Group] {
+    /// The snapshots named; those named by ID whose file cannot be read (damaged, or not a
+    /// snapshot) go to `unreadable` instead, to be removed all the same.
+    private func planByID(_ repository: Repository, unreadable: inout [(id: SnapshotID, reason: String)]) throws -> [Group] {
         var seen = Set<SnapshotID>()
         var records: [SnapshotRecord] = []
         for reference in snapshots {
-            let record = try SnapshotStore.find(reference, in: repository, skipped: global.snapshotSkipped)
-            if seen.insert(record.id).inserted { records.append(record) }
+            do {
+                let record = try SnapshotStore.find(reference, in: repository, skipped: global.snapshotSkipped)
+                if seen.insert(record.id).inserted { records.append(record) }
+            } catch let error as RepositoryError where reference != "latest" {
+                // Forgetting is the way out of a damaged snapshot file, which otherwise stops
+                // every prune: its name is its ID, so it can be removed unread.
+                let id = try SnapshotStore.resolve(reference, in: repository)
+                if seen.insert(id).inserted { unreadable.append((id, "\(error)")) }
+            }
         }
         return [Group(key: nil, keep: [], remove: records)]
+    }
+
+    /// Removes the snapshot files named by ID that cannot be read, saying so for each.
+    private func removeUnreadable(_ unreadable: [(id: SnapshotID, reason: String)], from repository: Repository) throws {
+        for (id, reason) in unreadable {
+            if dryRun {
+                Output.error("warning: snapshot \(id.short) cannot be read (\(reason)); it would be removed unread")
+                continue
+            }
+            try repository.backend.delete(FileName(.snapshots, id.hex))
+            Output.error("warning: snapshot \(id.short) cannot be read (\(reason)); removed unread")
+        }
     }
 
     private func planByPolicy(_ repository: Repository) throws -> [Group] {

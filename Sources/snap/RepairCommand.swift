@@ -99,7 +99,7 @@ struct RepairSnapshotsCommand: ParsableCommand {
             }
             line?.stop()
             for (id, reason) in result.unreadableSnapshots {
-                Output.error("warning: snapshot \(id.hex) cannot be read, so it cannot be repaired: \(reason)")
+                Output.error("warning: snapshot \(id.hex) cannot be read, so it cannot be repaired: \(reason); 'snap forget \(id.short)' removes it")
             }
             if global.json { try Output.json(SnapshotRepairJSON(result)); return }
             guard !global.quiet else { return }

@@ -137,4 +137,27 @@ final class ForgetTests: XCTestCase {
         try snap.expect(0, ["forget", "--unsafe-allow-remove-all", "--tag", ""])
         XCTAssertEqual(try snapshotList(), ["alpha 2024-01-04T00:00:00Z"])
     }
+
+    /// A snapshot file that cannot be read (one byte flipped) stops prune; `forget ID` removes
+    /// it unread, with a warning, and prune runs again.
+    func testForgetRemovesADamagedSnapshotFile() throws {
+        try snap.expect(0, ["backup", "\(work)/data", "-q"])
+        try snap.expect(0, ["backup", "\(work)/data", "--force", "-q"])
+        let names = try FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/snapshots").sorted()
+        XCTAssertEqual(names.count, 2)
+        let path = "\(work)/repo/snapshots/\(names[0])"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        bytes[bytes.count / 2] ^= 0x01
+        try bytes.write(to: URL(fileURLWithPath: path))
+        XCTAssertEqual(try snap.run(["prune"]).status, 1)
+
+        let dry = try snap.expect(0, ["forget", String(names[0].prefix(8)), "--dry-run"])
+        XCTAssertTrue(dry.stderr.contains("would be removed unread"), dry.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path))
+        let removed = try snap.expect(0, ["forget", String(names[0].prefix(8))])
+        XCTAssertTrue(removed.stderr.contains("snapshot \(names[0].prefix(8)) cannot be read"), removed.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path))
+        try snap.expect(0, ["prune"])
+        try snap.expect(0, ["check"])
+    }
 }

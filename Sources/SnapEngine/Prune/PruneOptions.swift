@@ -57,7 +57,7 @@ public enum PruneError: Error, CustomStringConvertible {
         case let .anotherPruneRunning(host, pid):
             return "another prune is running (host \(host), pid \(pid)); wait for it, or remove its lock if that process is gone"
         case let .snapshotUnreadable(detail):
-            return "cannot read every snapshot (\(detail)); prune needs them all to know what is used: run 'snap check' and 'snap repair snapshots'"
+            return "cannot read every snapshot (\(detail)); prune needs them all to know what is used: run 'snap check' and 'snap repair snapshots' ('snap forget ID' removes a snapshot file that cannot be read at all)"
         case let .blobsMissing(count, example):
             return "\(count) blobs used by snapshots are in no pack (e.g. \(example)); run 'snap check' and 'snap repair'"
         case let .indexUnreadable(detail):
