@@ -46,6 +46,12 @@ struct Snap: ParsableCommand {
                 Self.exit()
             }
             reportLostOutput()
+            // Under --json, standard error holds only JSON (docs/json.md), usage errors too.
+            let code = exitCode(for: error)
+            if !(error is ExitCode), arguments.prefix(while: { $0 != "--" }).contains("--json") {
+                Output.jsonError(ExitErrorJSON(code: code.rawValue, message: message(for: error)))
+                Self.exit(withError: ExitCode(code.rawValue))
+            }
             exit(withError: error)
         }
         if reportLostOutput() { exit(withError: ExitCode(Exit.fatal)) }

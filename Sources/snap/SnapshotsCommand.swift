@@ -10,10 +10,13 @@ struct SnapshotsCommand: ParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
     @OptionGroup var filter: FilterOptions
 
+    @Argument(help: "Only these snapshots: IDs, unique ID prefixes, or latest (the newest that the filters match), as in restic.")
+    var snapshots: [String] = []
+
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let records = try SnapshotStore.all(in: repository, skipped: global.snapshotSkipped).filter { filter.snapshotFilter.matches($0.snapshot) }
+            let records = try selected(in: repository)
             if global.json {
                 try Output.json(records.map(SnapshotJSON.init))
                 return
@@ -26,6 +29,21 @@ struct SnapshotsCommand: ParsableCommand {
             Table.print(rows)
             if !global.quiet { Output.line("\(records.count) snapshots") }
         }
+    }
+
+    /// Every snapshot the filters match, or the ones named, oldest first.
+    private func selected(in repository: Repository) throws -> [SnapshotRecord] {
+        guard !snapshots.isEmpty else {
+            return try SnapshotStore.all(in: repository, skipped: global.snapshotSkipped).filter { filter.snapshotFilter.matches($0.snapshot) }
+        }
+        let listed = try repository.backend.list(.snapshots)
+        var named: [SnapshotID: SnapshotRecord] = [:]
+        for reference in snapshots {
+            let record = try SnapshotStore.find(reference, filter: filter.snapshotFilter, in: repository, listed: listed,
+                                                skipped: global.snapshotSkipped)
+            named[record.id] = record
+        }
+        return named.values.sorted { ($0.snapshot.timestamp, $0.id.hex) < ($1.snapshot.timestamp, $1.id.hex) }
     }
 }
 

@@ -169,6 +169,31 @@ final class FailureTests: XCTestCase {
     /// Usage errors exit 64 with ArgumentParser's message.
     func testUsageError() throws {
         XCTAssertEqual(try snap.run(["restore", "--at", "not-a-time", "--target", "x"]).status, 64)
+        // Under --json, standard error holds only JSON: one exit_error with code 64.
+        let json = try snap.run(["snapshots", "--json", "--bogus"])
+        XCTAssertEqual(json.status, 64)
+        let messages = try jsonMessages(json.stderr)
+        XCTAssertEqual(messages.count, 1, json.stderr)
+        XCTAssertEqual(messages.first?["message_type"] as? String, "exit_error")
+        XCTAssertEqual(messages.first?["code"] as? Int, 64)
+        XCTAssertTrue((messages.first?["message"] as? String)?.contains("--bogus") == true, json.stderr)
+    }
+
+    /// `snapshots ID…` lists those snapshots only; `latest` is the newest the filters match.
+    func testSnapshotsByID() throws {
+        try snap.expect(0, ["backup", "\(work)/src", "--host", "one", "-q"])
+        try snap.expect(0, ["backup", "\(work)/src", "--host", "two", "-q"])
+        let all = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["snapshots", "--json"]).stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(all.count, 2)
+        let firstID = try XCTUnwrap(all.first?["id"] as? String)
+        func listed(_ arguments: [String]) throws -> [String] {
+            let out = try snap.expect(0, ["snapshots", "--json"] + arguments).stdout
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(out.utf8)) as? [[String: Any]]).compactMap { $0["hostname"] as? String }
+        }
+        XCTAssertEqual(try listed([String(firstID.prefix(8))]), ["one"])
+        XCTAssertEqual(try listed(["latest"]), ["two"])
+        XCTAssertEqual(try listed(["latest", "--host", "one"]), ["one"])
+        XCTAssertEqual(try snap.run(["snapshots", "ffffffff"]).status, 1)
     }
 
     private func repositoryFiles() throws -> [String] {
