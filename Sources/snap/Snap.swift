@@ -21,7 +21,12 @@ struct Snap: ParsableCommand {
         case let .arguments(reordered):
             arguments = reordered
         case let .unknownCommand(word):
-            Output.error("snap: unknown command \"\(word)\"; the commands are: \(GlobalArguments.commandNames.joined(separator: ", ")) (see 'snap --help')")
+            let message = "snap: unknown command \"\(word)\"; the commands are: \(GlobalArguments.commandNames.joined(separator: ", ")) (see 'snap --help')"
+            if arguments.prefix(while: { $0 != "--" }).contains("--json") {
+                Output.jsonError(ExitErrorJSON(code: 64, message: message))
+            } else {
+                Output.error(message)
+            }
             Self.exit(withError: ExitCode(64))
         }
         do {

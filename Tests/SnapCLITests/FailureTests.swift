@@ -177,6 +177,9 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(messages.first?["message_type"] as? String, "exit_error")
         XCTAssertEqual(messages.first?["code"] as? Int, 64)
         XCTAssertTrue((messages.first?["message"] as? String)?.contains("--bogus") == true, json.stderr)
+        let command = try snap.run(["bogus", "--json"])
+        XCTAssertEqual(command.status, 64)
+        XCTAssertEqual(try jsonMessages(command.stderr).map { $0["message_type"] as? String }, ["exit_error"])
     }
 
     /// `snapshots ID…` lists those snapshots only; `latest` is the newest the filters match.
