@@ -123,6 +123,7 @@ final class BackupControlTests: XCTestCase {
         XCTAssertEqual(items[f.source("src") + "/b"], .new)
         XCTAssertEqual(items[f.source("src") + "/"], .modified)
         XCTAssertEqual(result.directories.changed, items.values.filter { $0 == .modified }.count)
+        XCTAssertEqual(result.directories.changed, 1, "src/ only: the folders above it are neither listed nor counted")
         XCTAssertEqual(progress.snapshot.bytes, 2, "bytes counted once: read or unchanged")
     }
 }

@@ -16,6 +16,7 @@ final class BackupSummaryTests: XCTestCase {
         XCTAssertEqual(s1.filesChanged, 0)
         XCTAssertEqual(s1.filesUnchanged, 0)
         XCTAssertEqual(s1.directories, SampleTree.directories)
+        XCTAssertEqual(first.directories.new, SampleTree.directories, "the folders above the backed-up path are not counted")
         XCTAssertEqual(s1.bytesRead, SampleTree.bytesRead)
         XCTAssertGreaterThan(s1.dataBlobsAdded, 5)
         XCTAssertGreaterThan(s1.blobsAdded, s1.dataBlobsAdded, "tree blobs are counted too")

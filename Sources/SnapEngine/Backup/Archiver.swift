@@ -222,7 +222,9 @@ public final class Archiver {
             let tree = try archiveIntermediate(child, path: childPath,
                                                parent: parentNode?.type == .directory ? loadTree(parentNode?.subtree) : nil,
                                                walk: walk)
-            entries.append(.directory(node, tree: tree, path: childPath, previous: parentNode?.subtree))
+            // A folder above the backed-up paths: in the snapshot, not in the counts or the
+            // `-v` listing, which are of folders below them (restic's `dirs_new`, docs/json.md).
+            entries.append(.directory(node, tree: tree, path: nil, previous: parentNode?.subtree))
         }
         sendBatch(walk)
         return walk.trees.submit(entries)

@@ -8,7 +8,9 @@ enum PendingEntry: Sendable {
     /// A file being read.
     case file(PendingFile)
     /// A folder whose tree is still being written; `previous` is its tree in the parent
-    /// snapshot, `path` where it is (for the progress listing; `nil` to list nothing).
+    /// snapshot, `path` where it is (for the progress listing and the folder counts; `nil`
+    /// for a folder above the backed-up paths, which is in neither: restic's `dirs_new`
+    /// and `-v` lines are of folders below them, docs/json.md).
     case directory(Node, tree: Pending<BlobID>, path: [UInt8]?, previous: BlobID?)
     /// A further name of a multiply-linked file whose first name is `firstPath`.
     case link(Node, path: [UInt8], firstPath: [UInt8], first: LinkSource)
@@ -92,8 +94,10 @@ final class TreeSaver: Sendable {
                 node.subtree = id
                 nodes.append(node)
                 let action: BackupProgress.Action = previous == nil ? .new : previous == id ? .unchanged : .modified
-                context.record.countDirectory(action)
-                if let path { context.progress.item(path, isDirectory: true, action: action) }
+                if let path {
+                    context.record.countDirectory(action)
+                    context.progress.item(path, isDirectory: true, action: action)
+                }
             case .link(var node, let path, let firstPath, let first):
                 if let stored = try first.wait() {
                     node.type = .hardlink
