@@ -30,6 +30,8 @@ struct InitCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             for spec in try global.replicaSpecs() {
+                // A file, a device or another tool's repository is named as what it is.
+                try RepositoryLocation.checkLocal(spec.location)
                 try RepositoryLocation.prepareForInit(location: spec.location, options: try global.backendOptions(for: spec))
             }
             let backend = try global.backend()

@@ -114,6 +114,11 @@ final class FailureTests: XCTestCase {
         let result = try snap.run(["snapshots"], extraEnvironment: ["SNAP_REPOSITORY": "\(work)/nothing-here"])
         XCTAssertEqual(result.status, 10)
         XCTAssertTrue(result.stderr.contains("snap init"), result.stderr)
+        // init names a file given as the location for what it is, as the other commands do.
+        try "x".write(toFile: "\(work)/a-file", atomically: false, encoding: .utf8)
+        let onFile = try snap.run(["init"], extraEnvironment: ["SNAP_REPOSITORY": "\(work)/a-file"])
+        XCTAssertEqual(onFile.status, 1)
+        XCTAssertTrue(onFile.stderr.contains("is a regular file: a snap repository is a folder"), onFile.stderr)
     }
 
     /// An unreadable file is skipped with a warning naming it; the snapshot is saved and the exit code is 3.
