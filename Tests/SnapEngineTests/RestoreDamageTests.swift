@@ -71,6 +71,40 @@ final class RestoreDamageTests: XCTestCase {
         XCTAssertEqual(try mtime(f.restored(victim)), Int(node.mtime.seconds))
     }
 
+    // A pack cut short: the blobs before the cut are restored (read one by one once the
+    // range cannot be read whole); only those past it are reported damaged.
+    func testPackCutShortLosesOnlyTheBlobsPastTheCut() throws {
+        let f = try BackupFixture()
+        let src = f.sourcePath(Disk.bytes("src"))
+        try Disk.mkdir(src)
+        let victim = PathBytes.join(src, Disk.bytes("victim.bin"))
+        try Disk.write(victim, seededBytes(count: 150_000, seed: 20))
+        let backup = try f.backup([f.source("src")])
+        let node = try XCTUnwrap(try f.snapshotEntries(backup.snapshot.tree)[victim])
+        let locations = try node.content.map { try XCTUnwrap(f.repository.index.lookup($0)) }
+        XCTAssertGreaterThan(locations.count, 2)
+        XCTAssertEqual(Set(locations.map(\.pack)).count, 1, "one pack")
+        // Cut in the middle of the file's last chunk.
+        let last = try XCTUnwrap(locations.max { $0.entry.offset < $1.entry.offset })
+        let packPath = Disk.bytes(f.backend.path(of: FileName(.data, last.pack.hex)))
+        let pack = try Disk.read(packPath)
+        try Disk.write(packPath, Array(pack.prefix(Int(last.entry.offset + last.entry.length / 2))))
+
+        let result = try f.restore(backup.snapshot.tree)
+        XCTAssertFalse(result.succeeded)
+        XCTAssertEqual(result.damagedBlobs.map(\.blob), [last.entry.id], "only the chunk past the cut")
+        let original = try Disk.read(victim)
+        let restored = try Disk.read(f.restored(victim))
+        var offset = 0
+        for location in locations {
+            let range = offset..<offset + Int(location.entry.rawLength)
+            if location.entry.id != last.entry.id {
+                XCTAssertTrue(restored[range].elementsEqual(original[range]), "chunk at \(offset) restored")
+            }
+            offset += Int(location.entry.rawLength)
+        }
+    }
+
     // A blob that is in no index (its pack and index files gone) is reported for the file that needs it.
     func testBlobMissingFromIndexIsReported() throws {
         let f = try BackupFixture()

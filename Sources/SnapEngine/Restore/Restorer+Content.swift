@@ -207,6 +207,21 @@ extension Restorer {
                 span = try repository.backend.read(file, range: needed)
             }
         } catch {
+            // A pack shorter than its index says (cut short) still holds the blobs before the
+            // cut: read them one at a time, so that only those past it are lost.
+            if blobs.count > 1, case StorageError.invalidRange? = error as? StorageError {
+                for blob in blobs {
+                    let one = restorePack(PackStretch(pack: pack, blobs: [blob], keep: nil), uses: uses, files: files,
+                                          repository: repository, spool: spool, creation: creation, stop: stop, progress: progress)
+                    outcome.failed += one.failed
+                    outcome.finished += one.finished
+                    outcome.problems += one.problems
+                    outcome.written += one.written
+                    outcome.unwritable += one.unwritable
+                    if stop.isRaised { break }
+                }
+                return outcome
+            }
             outcome.failed = blobs.map { ($0.entry.id, "could not be read from pack \(pack.short): \(error)") }
             return outcome
         }
