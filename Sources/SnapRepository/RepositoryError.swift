@@ -64,6 +64,11 @@ public enum RepositoryError: Error, CustomStringConvertible {
             return "\(location) already holds a snap repository's files (\(found.rawValue)/) but no config: init will not "
                 + "write over them; to use that repository again, restore its config from a backup copy or a mirror replica "
                 + "(docs/check-and-repair.md); for a new repository, choose an empty location"
+        case let .damaged(file, reason) where file == "config":
+            // The config is written once and cannot be rebuilt: only a copy brings it back.
+            return "config is damaged: \(reason); the repository cannot be opened without it: restore config from a "
+                + "backup copy of the repository, a mirror replica, or the copy in snap's cache (key-hints/*.config; "
+                + "docs/check-and-repair.md, \"A missing or damaged config\")"
         case let .damaged(file, reason):
             return "\(file) is damaged: \(reason)"
         case let .blobNotFound(id):

@@ -34,7 +34,7 @@ struct CatCommand: ParsableCommand {
                 let object = try JSONSerialization.jsonObject(with: Data(plaintext))
                 Output.line(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
             case "snapshot":
-                try Output.json(SnapshotJSON(try SnapshotStore.find(id ?? "", in: repository, skipped: global.snapshotSkipped)))
+                try Output.indentedJSON(SnapshotJSON(try SnapshotStore.find(id ?? "", in: repository, skipped: global.snapshotSkipped)))
             case "tree":
                 try global.loadIndex(repository)
                 let blob = try resolve(id ?? "", in: repository.index.blobIDs(withHexPrefix: id ?? ""), what: "tree") { BlobID(hex: $0) }
@@ -45,13 +45,13 @@ struct CatCommand: ParsableCommand {
             case "index":
                 let names = try repository.backend.list(.index).map(\.file.name)
                 let index = try resolve(id ?? "", in: names.compactMap(IndexID.init(hex:)), what: "index") { IndexID(hex: $0) }
-                try Output.json(IndexJSON(try repository.loadIndexFile(index)))
+                try Output.indentedJSON(IndexJSON(try repository.loadIndexFile(index)))
             default:
                 let infos = try repository.backend.list(.data)
                 let pack = try resolve(id ?? "", in: infos.compactMap { PackID(hex: $0.file.name) }, what: "pack") { PackID(hex: $0) }
                 let size = try repository.backend.stat(FileName(.data, pack.hex)).size
                 let header = try PackFormat.readHeader(of: pack, size: size, from: repository.backend, keys: repository.keys)
-                try Output.json(IndexJSON.Pack(IndexedPack(id: pack, salt: header.salt, size: size, entries: header.entries)))
+                try Output.indentedJSON(IndexJSON.Pack(IndexedPack(id: pack, salt: header.salt, size: size, entries: header.entries)))
             }
         }
     }

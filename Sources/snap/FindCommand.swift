@@ -88,8 +88,8 @@ struct FindCommand: ParsableCommand {
                     hits += 1
                     if global.json {
                         // Each match is written as it is found, so memory does not grow with
-                        // them: a group's object opens at its first match.
-                        let opening = hits > 1 ? ",\n" : ((groups > 0 ? ",\n" : "\n") + #"{"matches":["# + "\n")
+                        // them: a group's object opens at its first match. All on one line, as restic's.
+                        let opening = hits > 1 ? "," : ((groups > 0 ? "," : "") + #"{"matches":["#)
                         out.append(Array(opening.utf8))
                         out.append(NodeJSON.text(node, path: path))
                         return
@@ -106,12 +106,12 @@ struct FindCommand: ParsableCommand {
                     tail.field("hits", Int64(hits))
                     tail.field("snapshot", record.id.hex)
                     // `],"hits":…,"snapshot":…}`: the group's object, closed after its matches.
-                    out.append(Array("\n],".utf8) + tail.finished().dropFirst())
+                    out.append(Array("],".utf8) + tail.finished().dropFirst())
                 } else {
                     out.line("")
                 }
             }
-            if global.json { out.line(Array("\n]".utf8)) }
+            if global.json { out.line(Array("]".utf8)) }
         }
     }
 

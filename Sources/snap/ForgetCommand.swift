@@ -133,20 +133,30 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
     /// The snapshots named; those named by ID whose file cannot be read (damaged, or not a
     /// snapshot) go to `unreadable` instead, to be removed all the same.
     private func planByID(_ repository: Repository, unreadable: inout [(id: SnapshotID, reason: String)]) throws -> [Group] {
+        let listed = try repository.backend.list(.snapshots)
         var seen = Set<SnapshotID>()
         var records: [SnapshotRecord] = []
         for reference in snapshots {
             do {
-                let record = try SnapshotStore.find(reference, in: repository, skipped: global.snapshotSkipped)
+                let record = try SnapshotStore.find(reference, in: repository, listed: listed, skipped: global.snapshotSkipped)
                 if seen.insert(record.id).inserted { records.append(record) }
-            } catch let error as RepositoryError where reference != "latest" {
+            } catch let error as RepositoryError where reference != "latest" && Self.isUnreadableFile(error) {
                 // Forgetting is the way out of a damaged snapshot file, which otherwise stops
                 // every prune: its name is its ID, so it can be removed unread.
-                let id = try SnapshotStore.resolve(reference, in: repository)
+                let id = try SnapshotStore.resolve(reference, in: repository, listed: listed)
                 if seen.insert(id).inserted { unreadable.append((id, "\(error)")) }
             }
         }
         return [Group(key: nil, keep: [], remove: records)]
+    }
+
+    /// Whether `error` says a snapshot file's bytes cannot be used (damaged, or written by a
+    /// newer version), as opposed to a repository that cannot be read at all.
+    private static func isUnreadableFile(_ error: RepositoryError) -> Bool {
+        switch error {
+        case .damaged, .unsupportedVersion: return true
+        default: return false
+        }
     }
 
     /// Removes the snapshot files named by ID that cannot be read, saying so for each.

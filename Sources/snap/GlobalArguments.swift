@@ -26,16 +26,9 @@ enum GlobalArguments {
     static func reorder(_ arguments: [String], root: ParsableCommand.Type = Snap.self) -> Outcome {
         var moved: [String] = []
         var i = 0
-        while i < arguments.count {
-            let word = arguments[i]
-            let name = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
-            guard let takesValue = options[name] else { break }
-            moved.append(word)
-            if takesValue && !word.contains("=") && i + 1 < arguments.count {
-                moved.append(arguments[i + 1])
-                i += 1
-            }
-            i += 1
+        while i < arguments.count, let words = globalOptionWords(arguments, at: i) {
+            moved += arguments[i..<(i + words)]
+            i += words
         }
         guard i < arguments.count else { return .arguments(arguments) }  // no command: let the parser say so
         let first = arguments[i]
@@ -44,23 +37,56 @@ enum GlobalArguments {
         if first.hasPrefix("-") { return .arguments(Array(arguments[i...])) }
         var command: ParsableCommand.Type = root
         var path: [String] = []
-        while i < arguments.count,
-              let sub = command.configuration.subcommands.first(where: { $0.configuration.commandName == arguments[i] }) {
-            command = sub
-            path.append(arguments[i])
-            i += 1
+        while i < arguments.count {
+            let subcommands = command.configuration.subcommands
+            if let sub = subcommands.first(where: { $0.configuration.commandName == arguments[i] }) {
+                command = sub
+                path.append(arguments[i])
+                i += 1
+            } else if !path.isEmpty, !subcommands.isEmpty, let words = globalOptionWords(arguments, at: i) {
+                // Between a command and its sub-command (`snap key -r REPO list`), as restic allows.
+                moved += arguments[i..<(i + words)]
+                i += words
+            } else {
+                break
+            }
         }
         if path.isEmpty {
             return first == "help" ? .arguments(arguments) : .unknownCommand(first)
         }
         guard !moved.isEmpty else { return .arguments(arguments) }
-        // A command without a repository (`version`) has no use for them: they are dropped.
-        return .arguments(path + (takesGlobalOptions(command) ? moved : []) + Array(arguments[i...]))
+        // A command without a repository (`version`) has no use for them: they are dropped,
+        // but for `--json` where the command has its own.
+        let kept = takesGlobalOptions(command) ? moved : moved.filter { $0 == "--json" && declaresJSON(command) }
+        return .arguments(path + kept + Array(arguments[i...]))
+    }
+
+    /// How many words the global option at `arguments[i]` spans (1, or 2 when its value is
+    /// the next word), or nil when `arguments[i]` is not a global option. `--repo=R` and a
+    /// short option with its value attached (`-rR`, as restic's parser allows) are one word.
+    static func globalOptionWords(_ arguments: [String], at i: Int) -> Int? {
+        let word = arguments[i]
+        let name = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
+        guard let takesValue = options[name] else {
+            return attachedShortValue(word) ? 1 : nil
+        }
+        return takesValue && !word.contains("=") && i + 1 < arguments.count ? 2 : 1
+    }
+
+    /// Whether `word` is a short global option that takes a value with the value attached (`-r/srv/repo`).
+    private static func attachedShortValue(_ word: String) -> Bool {
+        guard word.count > 2, !word.hasPrefix("--") else { return false }
+        return options[String(word.prefix(2))] == true
     }
 
     /// Whether `command` declares the global options (an `@OptionGroup(title: "Global options") var global: GlobalOptions`).
     static func takesGlobalOptions(_ command: ParsableCommand.Type) -> Bool {
         Mirror(reflecting: command.init()).children.contains { $0.value is OptionGroup<GlobalOptions> }
+    }
+
+    /// Whether `command` declares a `--json` flag of its own (`version`).
+    static func declaresJSON(_ command: ParsableCommand.Type) -> Bool {
+        Mirror(reflecting: command.init()).children.contains { $0.label == "_json" && $0.value is Flag<Bool> }
     }
 
     /// The commands, for the unknown-command message.

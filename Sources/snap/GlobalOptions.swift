@@ -8,7 +8,7 @@ import SnapStorage
 
 /// Options every command accepts.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: [.short, .customLong("repo")], help: ArgumentHelp(
+    @Option(name: [.customShort("r", allowingJoined: true), .customLong("repo")], help: ArgumentHelp(
         "Repository location: a path, local:/path, s3:…, sftp:…, rest:… or rclone:… (default: $SNAP_REPOSITORY). "
             + "Repeat to keep the repository at several locations (a mirror).", valueName: "location"))
     var repositories: [String] = []

@@ -107,9 +107,10 @@ struct FilterOptions: ParsableArguments {
     /// The snapshots named by `ids` (IDs, prefixes, `latest`), or all when none is named,
     /// that match the filters: restic's way of choosing snapshots for tag, rewrite, stats, copy.
     func select(_ ids: [String], in repository: Repository, global: GlobalOptions) throws -> [SnapshotRecord] {
+        let listed = try repository.backend.list(.snapshots)  // once, however many IDs
         let records = try ids.isEmpty
-            ? SnapshotStore.all(in: repository, skipped: global.snapshotSkipped)
-            : ids.map { try SnapshotStore.find($0, filter: snapshotFilter, in: repository, skipped: global.snapshotSkipped) }
+            ? SnapshotStore.all(in: repository, listed: listed, skipped: global.snapshotSkipped)
+            : ids.map { try SnapshotStore.find($0, filter: snapshotFilter, in: repository, listed: listed, skipped: global.snapshotSkipped) }
         return records.filter { snapshotFilter.matches($0.snapshot) }
     }
 

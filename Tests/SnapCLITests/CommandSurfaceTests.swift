@@ -37,6 +37,32 @@ final class CommandSurfaceTests: XCTestCase {
         try snap.expect(0, ["snapshots", "-r", repo])
     }
 
+    // restic's parser also takes a global option between a command and its sub-command, and
+    // a short option with its value attached.
+    func testGlobalOptionsBetweenCommandWordsAndAttachedShortValues() throws {
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["-r\(repo)", "backup", "\(work)/src"])
+        XCTAssertTrue(try snap.expect(0, ["key", "-r", repo, "list"]).stdout.contains("*"))
+        XCTAssertTrue(try snap.expect(0, ["key", "-r\(repo)", "list", "--json"]).stdout.hasPrefix("["))
+        try snap.expect(0, ["mirror", "--repo=\(repo)", "-q", "status"])
+        let listed = try snap.expect(0, ["snapshots", "-r\(repo)", "--json"])
+        XCTAssertEqual(listed.stdout.components(separatedBy: "\"short_id\"").count, 2, listed.stdout)
+        // A word after the sub-command is the sub-command's business, as before.
+        XCTAssertEqual(try snap.run(["key", "list", "-r"]).status, 64)
+    }
+
+    // Commands that print one JSON document print it on one line, as restic does, so that
+    // line-oriented readers (`read`, `head -1`, NDJSON tools) take it whole.
+    func testOneJSONDocumentIsOneLine() throws {
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src", "--tag", "t"])
+        for arguments in [["snapshots"], ["stats"], ["key", "list"], ["version"], ["find", "a.txt"], ["tag", "--add", "u", "latest"]] {
+            let output = try snap.expect(0, ["-r", repo, "--json"] + arguments).stdout
+            XCTAssertEqual(output.split(separator: "\n").count, 1, "\(arguments): \(output)")
+            XCTAssertNotNil(try? JSONSerialization.jsonObject(with: Data(output.utf8)), "\(arguments): \(output)")
+        }
+    }
+
     // A command's help lists its own options first and the global ones after them, also through `snap help` and man pages.
     func testCommandHelpListsItsOwnOptionsBeforeTheGlobalOnes() throws {
         for arguments in [["backup", "--help"], ["help", "backup"], ["key", "add", "--help"]] {

@@ -120,4 +120,28 @@ final class ForeignRepositoryCLITests: XCTestCase {
         try snap.expect(0, ["restore", "-r", repo, "latest", "--target", "\(work)/restored"])
         XCTAssertEqual(try String(contentsOfFile: "\(work)/restored\(source)/a.txt", encoding: .utf8), "kept\n")
     }
+
+    // A damaged config is named with what to do, and the copy the cache keeps brings it back.
+    func testDamagedConfigSaysWhereACopyIs() throws {
+        let repo = "\(work)/repo", source = "\(work)/source", cache = "\(work)/cache"
+        try FileManager.default.createDirectory(atPath: source, withIntermediateDirectories: true)
+        try "kept\n".write(toFile: "\(source)/a.txt", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["init", "-r", repo, "--cache-dir", cache])
+        try snap.expect(0, ["backup", "-r", repo, source, "--cache-dir", cache])
+        var bytes = try XCTUnwrap(FileManager.default.contents(atPath: "\(repo)/config"))
+        bytes[bytes.count / 2] ^= 0x01
+        XCTAssertTrue(FileManager.default.createFile(atPath: "\(repo)/config", contents: bytes))
+
+        let result = try snap.run(["snapshots", "-r", repo, "--no-cache"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("snap: config is damaged: "), result.stderr)
+        XCTAssertTrue(result.stderr.contains("restore config from a backup copy of the repository, a mirror replica, or the copy in snap's cache (key-hints/*.config"), result.stderr)
+
+        let hints = try FileManager.default.contentsOfDirectory(atPath: "\(cache)/key-hints").filter { $0.hasSuffix(".config") }
+        XCTAssertEqual(hints.count, 1, "\(hints)")
+        try FileManager.default.removeItem(atPath: "\(repo)/config")
+        try FileManager.default.copyItem(atPath: "\(cache)/key-hints/\(hints[0])", toPath: "\(repo)/config")
+        try snap.expect(0, ["check", "-r", repo, "--no-cache"])
+    }
 }

@@ -121,3 +121,13 @@ extension RetentionFixture {
         return fixture
     }
 }
+
+/// The policy as `forget` prints it.
+final class RetentionDescriptionTests: XCTestCase {
+    func testUnlimitedCountsReadAsAll() {
+        XCTAssertEqual(policy { $0.keepLast = -1 }.description, "keep all snapshots")
+        XCTAssertEqual(policy { $0.keepLast = 2; $0.keepDaily = 7; $0.keepMonthly = -1 }.description,
+                       "keep the last 2 snapshots, 7 daily, all monthly")
+        XCTAssertEqual(policy { _ in }.description, "keep everything (no policy)")
+    }
+}

@@ -50,7 +50,7 @@ public struct RetentionPolicy: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         var parts: [String] = []
         func amount(_ count: Int) -> String { count < 0 ? "all" : String(count) }
-        if keepLast != 0 { parts.append("the last \(amount(keepLast)) snapshots") }
+        if keepLast < 0 { parts.append("all snapshots") } else if keepLast > 0 { parts.append("the last \(keepLast) snapshots") }
         for (period, count) in countRules.dropFirst() where count != 0 {
             parts.append("\(amount(count)) \(period?.adjective ?? "")")
         }

@@ -12,6 +12,8 @@ extension MirrorBackend {
     /// once, one small read each. Reads of other files do not wait for it, so a replica that
     /// is down delays only what would reach it anyway.
     func checkOneRepository() throws {
+        // The lock is held across the reads on purpose: a second caller must wait for the
+        // check in flight, since nothing may be written before it is done.
         try oneRepository.withLock { checked in
             if let checked { return try checked.get() }
             let replicas = self.replicas
