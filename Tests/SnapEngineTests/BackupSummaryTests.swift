@@ -62,3 +62,33 @@ final class BackupSummaryTests: XCTestCase {
         XCTAssertEqual(other.snapshot.summary?.dataBlobsAdded, 0, "content already stored is not stored again")
     }
 }
+
+/// Every name of a multiply-linked file is counted as a file (restic's counts), and its
+/// content is read once.
+final class BackupHardLinkCountTests: XCTestCase {
+    func testEveryNameIsCountedNewChangedOrUnchanged() throws {
+        let f = try BackupFixture()
+        let source = f.sourcePath(Disk.bytes("src"))
+        try Disk.mkdir(source)
+        let first = PathBytes.join(source, Disk.bytes("a"))
+        try Disk.write(first, Array(repeating: 7, count: 10_000))
+        try Disk.link(first, PathBytes.join(source, Disk.bytes("b")))
+        try Disk.link(first, PathBytes.join(source, Disk.bytes("c")))
+
+        let s1 = try XCTUnwrap(try f.backup([f.source("src")]).snapshot.summary)
+        XCTAssertEqual([s1.filesNew, s1.filesChanged, s1.filesUnchanged], [3, 0, 0])
+        XCTAssertEqual(s1.bytesRead, 10_000, "read once")
+        XCTAssertEqual(s1.bytesProcessed, 30_000)
+
+        let s2 = try XCTUnwrap(try f.backup([f.source("src")]).snapshot.summary)
+        XCTAssertEqual([s2.filesNew, s2.filesChanged, s2.filesUnchanged], [0, 0, 3])
+        XCTAssertEqual(s2.bytesRead, 0)
+
+        try Disk.write(first, Array(repeating: 8, count: 10_000))  // in place: every name changes
+        try Disk.setMtime(first, seconds: 1_700_000_000)
+        try Disk.write(PathBytes.join(source, Disk.bytes("d")), Array("new\n".utf8))
+        let s3 = try XCTUnwrap(try f.backup([f.source("src")]).snapshot.summary)
+        XCTAssertEqual([s3.filesNew, s3.filesChanged, s3.filesUnchanged], [1, 3, 0])
+        XCTAssertEqual(s3.bytesRead, 10_004)
+    }
+}

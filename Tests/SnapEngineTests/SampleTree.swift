@@ -10,8 +10,9 @@ enum SampleTree {
     static let notUTF8File: [UInt8] = [0x6e, 0xff, 0xfe]
     static let notUTF8Folder: [UInt8] = [0xc3, 0x28]
 
-    /// Regular files that are read on a first backup (each hard-linked file counts once).
-    static let filesNew = 7
+    /// Regular files a first backup counts: every name of the hard-linked file counts, as
+    /// restic counts them, though its content is read once (`bytesRead`).
+    static let filesNew = 8
     /// Folders the archiver lists: the root, docs, docs/nested, empty-dir and the non-UTF-8 folder.
     static let directories = 5
     /// Bytes of content read on a first backup.

@@ -355,12 +355,16 @@ public final class Archiver {
 
     private func archiveFile(_ path: [UInt8], node: Node, parent: Node?, walk: Walk) -> PendingEntry {
         let key = HardLinkKey(device: node.device, inode: node.inode)
+        let parentFile = parent.flatMap { $0.type == .file || $0.type == .hardlink ? $0 : nil }
+        let sameMetadata = parentFile.map { parent in
+            parent.size == node.size && parent.mtime == node.mtime && (options.ignoreCtime || parent.ctime == node.ctime)
+                && (options.ignoreInode || parent.inode == node.inode)
+        } ?? false
         if node.links > 1, let first = hardLinks.furtherName(key) {
-            return .link(node, path: path, firstPath: first.firstPath, first: first.content)
+            let previous = parentFile.map { PreviousName(content: $0.content, sameMetadata: sameMetadata) }
+            return .link(node, path: path, firstPath: first.firstPath, first: first.content, previous: previous)
         }
-        if let parent, parent.type == .file, parent.size == node.size, parent.mtime == node.mtime,
-           options.ignoreCtime || parent.ctime == node.ctime, options.ignoreInode || parent.inode == node.inode,
-           parent.content.allSatisfy({ repository.index.contains($0) }) {
+        if let parent, parent.type == .file, sameMetadata, parent.content.allSatisfy({ repository.index.contains($0) }) {
             var node = node
             node.content = parent.content
             record.count {

@@ -12,8 +12,21 @@ enum PendingEntry: Sendable {
     /// for a folder above the backed-up paths, which is in neither: restic's `dirs_new`
     /// and `-v` lines are of folders below them, docs/json.md).
     case directory(Node, tree: Pending<BlobID>, path: [UInt8]?, previous: BlobID?)
-    /// A further name of a multiply-linked file whose first name is `firstPath`.
-    case link(Node, path: [UInt8], firstPath: [UInt8], first: LinkSource)
+    /// A further name of a multiply-linked file whose first name is `firstPath`; `previous`
+    /// is what the parent snapshot held at `path`, when that was a file.
+    case link(Node, path: [UInt8], firstPath: [UInt8], first: LinkSource, previous: PreviousName?)
+}
+
+/// A file's node in the parent snapshot, as a further name of a multiply-linked file is
+/// counted against it: unchanged when its metadata and content are the same.
+struct PreviousName: Sendable {
+    let content: [BlobID]
+    /// Size, times (and inode, unless ignored) as they were.
+    let sameMetadata: Bool
+
+    func action(for content: [BlobID]) -> BackupProgress.Action {
+        sameMetadata && content == self.content ? .unchanged : .modified
+    }
 }
 
 /// What a further name of a multiply-linked file takes from the first.
@@ -98,15 +111,26 @@ final class TreeSaver: Sendable {
                     context.record.countDirectory(action)
                     context.progress.item(path, isDirectory: true, action: action)
                 }
-            case .link(var node, let path, let firstPath, let first):
+            case .link(var node, let path, let firstPath, let first, let previous):
                 if let stored = try first.wait() {
                     node.type = .hardlink
                     node.linkTarget = firstPath
                     node.content = stored.content
                     node.size = stored.size
+                    // Counted as a file of its own, as restic counts every name.
+                    let action = previous?.action(for: stored.content) ?? .new
+                    context.record.count {
+                        $0.bytesProcessed += stored.size
+                        switch action {
+                        case .new: $0.filesNew += 1
+                        case .modified: $0.filesChanged += 1
+                        case .unchanged: $0.filesUnchanged += 1
+                        }
+                    }
                     context.progress.fileDone(bytes: 0)
+                    context.progress.item(path, action: action, size: stored.size)
                     nodes.append(node)
-                } else if let files, let read = try files.read(FileReader.File(path: path, node: node, isChange: false)) {
+                } else if let files, let read = try files.read(FileReader.File(path: path, node: node, isChange: previous != nil)) {
                     // The first name could not be read: store this one in its own right.
                     nodes.append(read)
                 }

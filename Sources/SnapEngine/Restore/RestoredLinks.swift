@@ -22,9 +22,12 @@ struct RestoredLinks {
     private let target: [UInt8]
     /// Further names not yet met, by the first name's snapshot path.
     private var unseen: [PathDigest: UInt64] = [:]
+    /// Those of `unseen` whose file in the target was left as it was (already restored), so
+    /// that a further name already linked to it can be left too.
+    private var kept: Set<PathDigest> = []
     /// Where a further name was restored in place of a first name that was not restored
     /// (excluded, or outside the includes), by that first name's snapshot path.
-    private var standIns: [[UInt8]: [UInt8]] = [:]
+    private var standIns: [[UInt8]: (target: [UInt8], firstKept: Bool)] = [:]
 
     /// - Parameter target: the normalised restore target, which the root tree maps to.
     init(target: [UInt8]) { self.target = target }
@@ -34,24 +37,30 @@ struct RestoredLinks {
         target.last == PathBytes.slash ? target + snapshotPath.dropFirst() : target + snapshotPath
     }
 
-    /// A regular file with `links` names was restored at the target of `snapshotPath`.
-    mutating func restoredFirst(_ snapshotPath: [UInt8], links: UInt64) {
-        if links > 1 { unseen[PathDigest(snapshotPath)] = links - 1 }
+    /// A regular file with `links` names was restored at the target of `snapshotPath`, or
+    /// left as it was there (`kept`).
+    mutating func restoredFirst(_ snapshotPath: [UInt8], links: UInt64, kept: Bool) {
+        guard links > 1 else { return }
+        let digest = PathDigest(snapshotPath)
+        unseen[digest] = links - 1
+        if kept { self.kept.insert(digest) }
     }
 
-    /// The hard link whose first name is `firstName` was restored as a file at `target`,
-    /// because no earlier name of it was.
-    mutating func restoredStandIn(for firstName: [UInt8], at target: [UInt8]) {
-        standIns[firstName] = target
+    /// The hard link whose first name is `firstName` was restored as a file at `target`
+    /// (or left as it was there), because no earlier name of it was.
+    mutating func restoredStandIn(for firstName: [UInt8], at target: [UInt8], kept: Bool) {
+        standIns[firstName] = (target, kept)
     }
 
-    /// Where to link a further name whose first name is `firstName`, or `nil` when no
-    /// name of that file has been restored; counts the name as met.
-    mutating func linkTarget(forFurtherNameOf firstName: [UInt8]) -> [UInt8]? {
+    /// Where to link a further name whose first name is `firstName`, and whether that file
+    /// was left as it was, or `nil` when no name of that file has been restored; counts the
+    /// name as met.
+    mutating func linkTarget(forFurtherNameOf firstName: [UInt8]) -> (target: [UInt8], firstKept: Bool)? {
         let digest = PathDigest(firstName)
         if let left = unseen[digest] {
+            let firstKept = left > 1 ? kept.contains(digest) : kept.remove(digest) != nil
             unseen[digest] = left > 1 ? left - 1 : nil
-            return targetPath(of: firstName)
+            return (targetPath(of: firstName), firstKept)
         }
         return standIns[firstName]
     }

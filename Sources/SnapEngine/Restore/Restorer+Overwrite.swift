@@ -72,8 +72,8 @@ extension Restorer {
     }
 
     /// Whether the entry at `path` already has `node`'s type and content (`if-changed`).
-    /// Further names of hard links are relinked unless they already are that link (see
-    /// `createDeferred`).
+    /// Further names of hard links are not decided here: they are left alone when they
+    /// already are the link, and relinked otherwise (`plan`).
     func isAlreadyRestored(_ node: Node, path: [UInt8], existing st: stat) -> Bool {
         let kind = st.st_mode & S_IFMT
         switch node.type {

@@ -225,20 +225,29 @@ public final class Restorer {
             guard chosen else { continue }
             let existing = exists ? try? FileSystem.lstat(entryTarget) : nil
             var entry = PlannedEntry(target: entryTarget, snapshotPath: path, node: node)
-            if node.type == .hardlink {
-                if let first = links.linkTarget(forFurtherNameOf: node.linkTarget) {
-                    entry.linkTo = first
-                } else {
-                    links.restoredStandIn(for: node.linkTarget, at: entryTarget)
-                }
-            } else if node.type == .file {
-                links.restoredFirst(path, links: node.links)
+            var firstKept = false
+            if node.type == .hardlink, let first = links.linkTarget(forFurtherNameOf: node.linkTarget) {
+                entry.linkTo = first.target
+                firstKept = first.firstKept
             }
             options.progress?.planned(size: node.type == .file || node.type == .hardlink ? node.size : 0)
             if let existing {
-                entry.action = entry.linkTo != nil && options.overwrite == .ifChanged
-                    ? .replace  // unless already that link: see `createDeferred`
-                    : decide(node, path: entryTarget, existing: existing)
+                if let first = entry.linkTo, options.overwrite == .ifChanged {
+                    // Left alone when it already is that link: its first name is left as it
+                    // was, and both names are one file.
+                    entry.action = firstKept && Self.isSameFile(existing, first) ? .keep : .replace
+                } else {
+                    entry.action = decide(node, path: entryTarget, existing: existing)
+                }
+            }
+            // A first name left alone (skipped or kept) is still what further names link to.
+            let untouched = entry.action == .keep || entry.action == .skip
+            if node.type == .file {
+                links.restoredFirst(path, links: node.links, kept: untouched)
+            } else if node.type == .hardlink && entry.linkTo == nil {
+                links.restoredStandIn(for: node.linkTarget, at: entryTarget, kept: untouched)
+            }
+            if let existing {
                 if entry.action == .skip {
                     countSkipped(path, node: node)
                     continue
@@ -351,7 +360,7 @@ public final class Restorer {
             // (and counted then).
             if e.isWholeBlob || e.linkTo != nil || (e.action == .keep && e.node.type != .directory) {
                 plan[i].created = true
-                if e.linkTo == nil { count(e) }
+                if e.linkTo == nil || e.action == .keep { count(e) }
                 continue
             }
             let failed: Int32? = PathBytes.withCString(e.target) { path in
@@ -413,6 +422,12 @@ public final class Restorer {
         }
         if e.action == .replace { result.updated += 1 }
         if e.action != .keep { tell(e.action == .replace ? .updated : .restored, e.snapshotPath, e.node) }
+    }
+
+    /// Whether `existing` (a name's `lstat`) is the file at `path`: the same inode on the same device.
+    static func isSameFile(_ existing: stat, _ path: [UInt8]) -> Bool {
+        guard let there = try? FileSystem.lstat(path) else { return false }
+        return existing.st_ino == there.st_ino && existing.st_dev == there.st_dev
     }
 
     /// Creates (or replaces) an empty file of `size` bytes to be written into later;
@@ -479,15 +494,9 @@ public final class Restorer {
             record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))")
         }
         for e in plan where e.created {
-            guard let first = e.linkTo else { continue }
+            guard let first = e.linkTo, e.action != .keep else { continue }
             if removedTargets.contains(first) {
                 result.unwritten.append(PathBytes.display(e.snapshotPath))
-                continue
-            }
-            if e.action == .replace && options.overwrite == .ifChanged, let here = try? FileSystem.lstat(e.target),
-               let there = try? FileSystem.lstat(first), here.st_ino == there.st_ino && here.st_dev == there.st_dev {
-                result.unchanged += 1  // already this hard link
-                tell(.unchanged, e.snapshotPath, e.node)
                 continue
             }
             let failed: Int32? = PathBytes.withCString(e.target) { path in
