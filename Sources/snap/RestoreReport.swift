@@ -9,7 +9,15 @@ extension RestoreCommand {
     /// from damage in the repository.
     static func failureLine(_ result: RestoreResult) -> String {
         var repository: [String] = []
-        if result.damagedFiles > 0 { repository.append("\(result.damagedFiles) files have damaged or missing data in the repository") }
+        if result.damagedFiles > 0 {
+            var line = "\(result.damagedFiles) files have damaged or missing data in the repository"
+            if !result.unreadablePacks.isEmpty {
+                let packs = result.unreadablePacks.count == 1 ? "1 pack" : "\(result.unreadablePacks.count) packs"
+                line = "\(result.damagedFiles) files have data the repository could not give (\(packs) could not be read; "
+                    + "once they can be, restore again: files restored with holes are filled in)"
+            }
+            repository.append(line)
+        }
         if !result.unreadableFolders.isEmpty {
             repository.append("\(result.unreadableFolders.count) folders could not be read from the repository")
         }

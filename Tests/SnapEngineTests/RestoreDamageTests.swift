@@ -1,3 +1,4 @@
+import Synchronization
 import XCTest
 import SnapCore
 import SnapEngine
@@ -132,5 +133,54 @@ final class RestoreDamageTests: XCTestCase {
         XCTAssertTrue(Set(result.damagedBlobs.map(\.blob)).isSubset(of: Set(lost)), "\(result.damagedBlobs)")
         XCTAssertTrue(result.damagedBlobs.allSatisfy { $0.files == [PathBytes.display(first)] })
         XCTAssertEqual(try Disk.read(f.restored(second)), try Disk.read(second))
+    }
+
+    // A pack that cannot be read (a storage error, not damage) is named once, not once per
+    // blob; the files it holds are restored with holes, and a restore once it can be read
+    // fills them in.
+    func testUnreadablePackIsNamedOnceAndARestoreLaterFillsItIn() throws {
+        let f = try BackupFixture()
+        let src = f.sourcePath(Disk.bytes("src"))
+        try Disk.mkdir(src)
+        let victim = PathBytes.join(src, Disk.bytes("victim.bin"))
+        try Disk.write(victim, seededBytes(count: 150_000, seed: 40))
+        let backup = try f.backup([f.source("src")])
+        let node = try XCTUnwrap(try f.snapshotEntries(backup.snapshot.tree)[victim])
+        let packs = Set(try node.content.map { try XCTUnwrap(f.repository.index.lookup($0)).pack })
+        XCTAssertEqual(packs.count, 1)
+        XCTAssertGreaterThan(node.content.count, 2)
+
+        final class Refusing: ForwardingBackend, @unchecked Sendable {
+            let refused: FileName
+            init(_ base: Backend, refusing refused: FileName) { self.refused = refused; super.init(base) }
+            override func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
+                guard file != refused else {
+                    throw StorageError.permanent(operation: "read", file: file, location: location, detail: "Permission denied")
+                }
+                return try super.read(file, range: range)
+            }
+        }
+        let pack = try XCTUnwrap(packs.first)
+        let refusing = Refusing(LocalBackend(root: f.repositoryDirectory.path), refusing: FileName(.data, pack.hex))
+        let repository = try Repository.open(backend: refusing, password: testPassword)
+        try repository.loadIndex()
+        var options = RestoreOptions(target: f.targetDirectory.path)
+        options.workers = 2
+        let warnings = Mutex<[String]>([])
+        let result = try Restorer(repository: repository, tree: backup.snapshot.tree, options: options) { message in
+            warnings.withLock { $0.append(message) }
+        }.run()
+        XCTAssertFalse(result.succeeded)
+        XCTAssertEqual(result.unreadablePacks, [pack])
+        XCTAssertEqual(Set(result.damagedBlobs.map(\.blob)), Set(node.content))
+        XCTAssertTrue(result.damagedBlobs.allSatisfy { $0.reason.hasPrefix("pack \(pack.short) could not be read: ") }, "\(result.damagedBlobs)")
+        let lines = warnings.withLock { $0 }
+        XCTAssertEqual(lines.count, 1, "\(lines)")
+        XCTAssertTrue(lines.first?.contains("\(node.content.count) blobs of it could not be restored, affected: \(PathBytes.display(victim))") == true, "\(lines)")
+
+        let again = try f.restore(backup.snapshot.tree)
+        XCTAssertTrue(again.succeeded)
+        XCTAssertEqual(again.updated, 1)
+        XCTAssertTrue(try Disk.read(f.restored(victim)) == (try Disk.read(victim)))
     }
 }

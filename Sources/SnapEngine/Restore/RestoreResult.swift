@@ -34,6 +34,10 @@ public struct RestoreResult: Sendable {
     /// Blobs that were missing, unreadable or failed authentication in the repository, with
     /// the snapshot paths of the files they belong to.
     public var damagedBlobs: [(blob: BlobID, reason: String, files: [String])] = []
+    /// Packs that could not be read for a storage error (no permission, a server that keeps
+    /// failing) rather than damage: their blobs are in `damagedBlobs`, and a restore once
+    /// they can be read fills the files in.
+    public var unreadablePacks: [PackID] = []
     /// Snapshot paths of files that could not be written completely to the target. None is
     /// left behind: each was removed (or never created), so no file in the target has its
     /// final size and times without its content.

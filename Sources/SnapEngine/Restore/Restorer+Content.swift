@@ -35,8 +35,10 @@ extension Restorer {
 
     /// What one pack's worker did.
     struct PackOutcome: Sendable {
-        /// Blobs missing, unreadable or damaged in the repository.
+        /// Blobs missing from the index or damaged in their pack.
         var failed: [(BlobID, String)] = []
+        /// Packs that could not be read (or only in part), with why and the blobs lost.
+        var unread: [PackID: UnreadPack] = [:]
         /// Whole-blob files written and given their metadata.
         var finished: [Int] = []
         /// Metadata problems of the whole-blob files finished.
@@ -45,6 +47,41 @@ extension Restorer {
         var written: [Int32] = []
         /// Files whose write failed on the target's side.
         var unwritable: [(file: Int32, error: FileSystem.Failure)] = []
+
+        /// Adds what another worker (or another read of the same pack) did.
+        mutating func absorb(_ other: PackOutcome) {
+            failed += other.failed
+            for (pack, unread) in other.unread { self.unread[pack, default: unread.withoutBlobs].blobs += unread.blobs }
+            finished += other.finished
+            problems += other.problems
+            written += other.written
+            unwritable += other.unwritable
+        }
+    }
+
+    /// Why the blobs of a pack could not be read: reported once for the pack, not per blob.
+    struct UnreadPack: Sendable {
+        /// What follows "pack ID": "is missing from the repository", "could not be read: …".
+        let reason: String
+        /// Whether the repository itself lacks the data (a missing or cut-short pack), as
+        /// opposed to a storage error (no permission, a server that fails) that may pass.
+        let isDamage: Bool
+        var blobs: [BlobID] = []
+
+        init(_ error: Error, blobs: [BlobID]) {
+            switch error as? StorageError {
+            case .notFound?:
+                (reason, isDamage) = ("is missing from the repository", true)
+            case let .invalidRange(_, _, size, _)?:
+                (reason, isDamage) = ("is \(size) bytes, shorter than its index says", true)
+            default:
+                (reason, isDamage) = ("could not be read: \(error)", false)
+            }
+            self.blobs = blobs
+        }
+
+        private init(reason: String, isDamage: Bool) { (self.reason, self.isDamage) = (reason, isDamage) }
+        var withoutBlobs: UnreadPack { UnreadPack(reason: reason, isDamage: isDamage) }
     }
 
     /// Writes every needed blob, pack by pack on `workers` threads, and sorts the batch's
@@ -110,23 +147,31 @@ extension Restorer {
             guard !stop.isRaised else { return }
             let outcome = Self.restorePack(packs[p], uses: uses_, files: files, repository: repository, spool: spool,
                                            creation: creation, stop: stop, progress: progress)
-            outcomes.withLock { all in
-                all.failed += outcome.failed
-                all.finished += outcome.finished
-                all.problems += outcome.problems
-                all.written += outcome.written
-                all.unwritable += outcome.unwritable
-            }
+            outcomes.withLock { $0.absorb(outcome) }
         }
         let all = outcomes.withLock { $0 }
         for message in all.problems { record(message) }
         var damagedUses: [Int: Int] = [:]
-        for (blob, reason) in all.failed.sorted(by: { $0.0 < $1.0 }) {
+        /// Records `blob` as lost; returns the snapshot paths of the files it belongs to.
+        func lose(_ blob: BlobID, _ reason: String) -> [String] {
             let blobUses = uses[blob] ?? []
             for use in blobUses { damagedUses[Int(use.file), default: 0] += 1 }
             let files = Set(blobUses.map { PathBytes.display(plan[Int($0.file)].snapshotPath) }).sorted()
             result.damagedBlobs.append((blob, reason, files))
+            return files
+        }
+        for (blob, reason) in all.failed.sorted(by: { $0.0 < $1.0 }) {
+            let files = lose(blob, reason)
             warn("blob \(blob.short) \(reason) in the repository; affected: \(files.joined(separator: ", "))")
+        }
+        // One line per pack that could not be read, however many of its blobs were needed.
+        for (pack, unread) in all.unread.sorted(by: { $0.key < $1.key }) {
+            let reason = "pack \(pack.short) \(unread.reason)"
+            var files = Set<String>()
+            for blob in unread.blobs.sorted() { files.formUnion(lose(blob, reason)) }
+            if !unread.isDamage { result.unreadablePacks.append(pack) }
+            let blobs = unread.blobs.count == 1 ? "1 blob" : "\(unread.blobs.count) blobs"
+            warn("\(reason); \(blobs) of it could not be restored, affected: \(files.sorted().joined(separator: ", "))")
         }
         var written: [Int: Int] = [:]
         for file in all.written { written[Int(file), default: 0] += 1 }
@@ -211,18 +256,14 @@ extension Restorer {
             // cut: read them one at a time, so that only those past it are lost.
             if blobs.count > 1, case StorageError.invalidRange? = error as? StorageError {
                 for blob in blobs {
-                    let one = restorePack(PackStretch(pack: pack, blobs: [blob], keep: nil), uses: uses, files: files,
-                                          repository: repository, spool: spool, creation: creation, stop: stop, progress: progress)
-                    outcome.failed += one.failed
-                    outcome.finished += one.finished
-                    outcome.problems += one.problems
-                    outcome.written += one.written
-                    outcome.unwritable += one.unwritable
+                    outcome.absorb(restorePack(PackStretch(pack: pack, blobs: [blob], keep: nil), uses: uses, files: files,
+                                               repository: repository, spool: spool, creation: creation, stop: stop,
+                                               progress: progress))
                     if stop.isRaised { break }
                 }
                 return outcome
             }
-            outcome.failed = blobs.map { ($0.entry.id, "could not be read from pack \(pack.short): \(error)") }
+            outcome.unread[pack] = UnreadPack(error, blobs: blobs.map(\.entry.id))
             return outcome
         }
         let decoder: BlobDecoder
