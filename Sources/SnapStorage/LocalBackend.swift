@@ -227,7 +227,7 @@ public final class LocalBackend: Backend {
 
     private func syncFailure(_ dir: String, _ file: FileName?, _ code: Int32) -> StorageError {
         .permanent(operation: "fsync folder \(dir) after writing", file: file, location: location,
-                   detail: "\(String(cString: strerror(code))); the file may not survive a power loss, so nothing that depends on it was written")
+                   detail: "\(String(cString: strerror(code))); the file is in place but may not survive a power loss, so nothing that would depend on it was written")
     }
 }
 

@@ -104,9 +104,11 @@ enum PasswordSource {
         tcgetattr(STDIN_FILENO, &saved)
         var silent = saved
         silent.c_lflag &= ~tcflag_t(ECHO)
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &silent)
+        // TCSANOW, not TCSAFLUSH: what was typed before the prompt appeared is kept, as
+        // restic's prompt keeps it.
+        tcsetattr(STDIN_FILENO, TCSANOW, &silent)
         defer {
-            tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved)
+            tcsetattr(STDIN_FILENO, TCSANOW, &saved)
             StandardStreams.err(Array("\n".utf8))
         }
         guard let line = readLine(strippingNewline: true) else { throw CLIError("no password entered") }

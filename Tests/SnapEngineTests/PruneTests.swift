@@ -83,3 +83,29 @@ final class PruneTests: XCTestCase {
         XCTAssertEqual(try backend.list(.locks).count, 0, "dead locks were cleaned up")
     }
 }
+
+/// What prune says when it cannot know what is used.
+final class PruneRefusalTests: XCTestCase {
+    // An index file that fails authentication leaves a snapshot's trees in no index: prune
+    // refuses and names the index (what `repair index` mends), not the snapshot.
+    func testDamagedIndexFileIsNamedAsTheIndex() throws {
+        let source = try TemporaryDirectory(prefix: "snap-prune-index")
+        defer { source.remove() }
+        let backend = MemoryBackend()
+        let repository = try makeEngineRepository(on: backend)
+        try PruneTesting.writeFiles(source.appending("a"), count: 3, seed: 4)
+        _ = try PruneTesting.backup(repository, source.path, time: "2024-01-01T00:00:00Z")
+        let index = try XCTUnwrap(try backend.list(.index).first).file
+        var bytes = try backend.read(index, range: nil)
+        bytes[bytes.count / 2] ^= 0x01
+        try backend.delete(index)
+        try backend.write(index, data: bytes)
+
+        XCTAssertThrowsError(try Pruner(repository: try Repository.open(backend: backend, password: testPassword),
+                                        options: PruneTesting.pruneOptions()).run()) { error in
+            guard case PruneError.indexUnreadable(let detail) = error else { return XCTFail("\(error)") }
+            XCTAssertTrue(detail.hasPrefix("index \(index.name.prefix(8))"), detail)
+            XCTAssertTrue("\(error)".hasSuffix("run 'snap repair index', then 'snap check'"), "\(error)")
+        }
+    }
+}

@@ -61,7 +61,7 @@ public enum PruneError: Error, CustomStringConvertible {
         case let .blobsMissing(count, example):
             return "\(count) blobs used by snapshots are in no pack (e.g. \(example)); run 'snap check' and 'snap repair'"
         case let .indexUnreadable(detail):
-            return "cannot read the index (\(detail)); run 'snap repair index'"
+            return "cannot read the index (\(detail)); run 'snap repair index', then 'snap check'"
         }
     }
 }

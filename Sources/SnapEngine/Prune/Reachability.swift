@@ -23,7 +23,11 @@ struct Reachability {
         var skipped: [String] = []
         let records = try SnapshotStore.all(in: repository) { id, error in skipped.append("snapshot \(id.short): \(error)") }
         if let first = skipped.first { throw PruneError.snapshotUnreadable(first) }
-        try repository.loadIndex { id, error in report("index \(id.short) skipped: \(error)") }
+        var skippedIndex: [String] = []
+        try repository.loadIndex { id, error in
+            skippedIndex.append("index \(id.short): \(error)")
+            report("index \(id.short) skipped: \(error)")
+        }
         blobs.renumber()  // the index may now map another table
         let walker = TreeWalker(repository: repository)
         for record in records where !snapshots.contains(record.id) {
@@ -32,7 +36,12 @@ struct Reachability {
                 guard blobs.insert(id) else { continue }
                 let tree: Tree
                 do { tree = try walker.tree(id) } catch {
-                    throw PruneError.snapshotUnreadable("snapshot \(record.id.short), tree \(id.short): \(error)")
+                    let detail = "snapshot \(record.id.short), tree \(id.short): \(error)"
+                    // A tree in no index because an index file was skipped: the index is what to repair.
+                    if let index = skippedIndex.first, case RepositoryError.blobNotFound? = error as? RepositoryError {
+                        throw PruneError.indexUnreadable("\(index); so \(detail)")
+                    }
+                    throw PruneError.snapshotUnreadable(detail)
                 }
                 for node in tree.nodes {
                     for blob in node.content { blobs.insertLater(blob) }
