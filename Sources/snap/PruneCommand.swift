@@ -39,12 +39,22 @@ struct PruneCommand: ParsableCommand {
         Output.line("\(verb) repack \(r.packsRepacked) packs (\(Output.bytes(UInt64(r.bytesRepacked))), copying \(r.blobsRepacked) blobs)")
         Output.line("\(verb) condemn \(r.packsCondemned) packs (\(Output.bytes(UInt64(r.bytesCondemned))))")
         if !dryRun {
-            Output.line("deleted \(r.packsDeleted) packs, freeing \(Output.bytes(UInt64(r.bytesDeleted)))")
+            Output.line(deletionLine(r))
             if r.packsDeferred > 0 {
                 Output.line("\(r.packsDeferred) condemned packs wait for running backups; a later prune deletes them")
             }
             if r.packsResurrected > 0 { Output.line("\(r.packsResurrected) condemned packs kept: snapshots written meanwhile use them") }
         }
+    }
+
+    /// What the deletions and the repacking's new packs did to the size of `data/`: packs
+    /// condemned now may be deleted by a later prune only, so it can grow for a while.
+    static func deletionLine(_ r: PruneResult) -> String {
+        var line = "deleted \(r.packsDeleted) packs (\(Output.bytes(UInt64(r.bytesDeleted))))"
+        if r.packsWritten > 0 { line += ", wrote \(r.packsWritten) new packs (\(Output.bytes(UInt64(r.bytesWritten))))" }
+        let change = r.bytesDeleted - r.bytesWritten
+        if change >= 0 { return line + ": the data is \(Output.bytes(UInt64(change))) smaller" }
+        return line + ": the data is \(Output.bytes(UInt64(-change))) larger until a later prune deletes the packs condemned now"
     }
 
     /// `5%`, `0.5%`, `0` → a fraction.

@@ -32,6 +32,8 @@ final class PruneTests: XCTestCase {
         XCTAssertEqual(try PruneTesting.problems(in: backend), [])
         let after = try backend.list(.data).reduce(0) { $0 + $1.size }
         XCTAssertLessThan(after, before * 2 / 3, "about half the data was unused")
+        XCTAssertEqual(before - after, result.bytesDeleted - result.bytesWritten, "what the summary says the data shrank by")
+        XCTAssertEqual(result.packsWritten > 0, result.packsRepacked > 0)
         XCTAssertEqual(try backend.list(.locks).count, 0, "no lock or mark left behind")
 
         let again = try Pruner(repository: try Repository.open(backend: backend, password: testPassword),

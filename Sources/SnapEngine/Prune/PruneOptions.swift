@@ -26,6 +26,9 @@ public struct PruneResult: Sendable, Codable {
     /// Packs actually deleted by this run (condemned by this or an earlier run).
     public var packsDeleted = 0
     public var bytesDeleted = 0
+    /// New packs written by repacking (they hold the used blobs of the repacked packs).
+    public var packsWritten = 0
+    public var bytesWritten = 0
     /// Condemned packs left for a later prune, because a backup that may still use them is running.
     public var packsDeferred = 0
     /// Condemned packs kept after all, because a snapshot written meanwhile uses them.
@@ -40,6 +43,7 @@ public struct PruneResult: Sendable, Codable {
         case snapshots, reachableBlobs = "reachable_blobs", packs, packsKept = "packs_kept", packsRepacked = "packs_repacked"
         case blobsRepacked = "blobs_repacked", bytesRepacked = "bytes_repacked", packsCondemned = "packs_condemned"
         case bytesCondemned = "bytes_condemned", packsDeleted = "packs_deleted", bytesDeleted = "bytes_deleted"
+        case packsWritten = "packs_written", bytesWritten = "bytes_written"
         case packsDeferred = "packs_deferred", packsResurrected = "packs_resurrected", packsAdopted = "packs_adopted"
         case indexFilesWritten = "index_files_written", indexFilesDeleted = "index_files_deleted"
     }

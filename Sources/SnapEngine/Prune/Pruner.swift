@@ -102,7 +102,10 @@ public final class Pruner {
             }
             progress.step(bytes: UInt64(pack.size))
         }
-        result.indexFilesWritten += try saver.finish().indexFiles
+        let written = try saver.finish()
+        result.indexFilesWritten += written.indexFiles
+        result.packsWritten = written.packs
+        result.bytesWritten = written.storedBytes
         if !adopted.isEmpty {
             _ = try repository.saveFile(.index, plaintext: IndexFile(packs: adopted).encoded())
             result.indexFilesWritten += 1
