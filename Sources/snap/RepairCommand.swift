@@ -37,8 +37,14 @@ struct RepairIndexCommand: ParsableCommand {
                 throw error
             }
             line?.stop()
+            let salvaged = Dictionary(result.salvagedPacks.map { ($0.pack, $0) }, uniquingKeysWith: { a, _ in a })
             for (pack, reason) in result.unreadablePacks {
-                Output.error("warning: pack \(pack.hex) left out: its header cannot be read: \(reason)")
+                if let s = salvaged[pack] {
+                    Output.error("warning: pack \(pack.hex): its header cannot be read (\(reason)); kept the \(s.kept) of its "
+                                 + "\(s.described) indexed blobs that read intact; 'snap repair packs \(pack.short)' rewrites it")
+                } else {
+                    Output.error("warning: pack \(pack.hex) left out: its header cannot be read: \(reason)")
+                }
             }
             if global.json { try Output.json(IndexRepairJSON(result)); return }
             guard !global.quiet else { return }
@@ -146,13 +152,16 @@ struct IndexRepairJSON: Encodable {
     struct Skipped: Encodable { let pack: String, reason: String }
     let dryRun: Bool, wasComplete: Bool, packs: Int, blobs: Int
     let packsAdded: [String], packsDropped: [String], packsCorrected: [String], condemnedPacks: [String]
-    let unreadablePacks: [Skipped], unreadableIndexFiles: [String], supersededFiles: [String], writtenFiles: [String]
+    struct Salvaged: Encodable { let pack: String, kept: Int, described: Int }
+    let unreadablePacks: [Skipped], salvagedPacks: [Salvaged], unreadableIndexFiles: [String], supersededFiles: [String]
+    let writtenFiles: [String]
 
     init(_ r: IndexRepairResult) {
         dryRun = r.dryRun; wasComplete = r.wasComplete; packs = r.packs; blobs = r.blobs
         packsAdded = r.packsAdded.map(\.hex); packsDropped = r.packsDropped.map(\.hex); packsCorrected = r.packsCorrected.map(\.hex)
         condemnedPacks = r.condemnedPacks.map(\.hex)
         unreadablePacks = r.unreadablePacks.map { Skipped(pack: $0.pack.hex, reason: $0.reason) }
+        salvagedPacks = r.salvagedPacks.map { Salvaged(pack: $0.pack.hex, kept: $0.kept, described: $0.described) }
         unreadableIndexFiles = r.unreadableIndexFiles.map(\.hex)
         supersededFiles = r.supersededFiles.map(\.hex); writtenFiles = r.writtenFiles.map(\.hex)
     }
@@ -160,6 +169,7 @@ struct IndexRepairJSON: Encodable {
     enum CodingKeys: String, CodingKey {
         case dryRun = "dry_run", wasComplete = "was_complete", packs, blobs, packsAdded = "packs_added", packsDropped = "packs_dropped"
         case packsCorrected = "packs_corrected", condemnedPacks = "condemned_packs", unreadablePacks = "unreadable_packs"
+        case salvagedPacks = "salvaged_packs"
         case unreadableIndexFiles = "unreadable_index_files", supersededFiles = "superseded_files", writtenFiles = "written_files"
     }
 }

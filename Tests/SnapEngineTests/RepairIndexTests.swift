@@ -128,4 +128,57 @@ final class RepairIndexTests: XCTestCase {
         XCTAssertTrue(try f.indexedPacks().contains(live))
         XCTAssertTrue(try f.indexedPacks().isDisjoint(with: condemned))
     }
+
+    // A pack whose header cannot be read but that the old index describes keeps the blobs
+    // that still read intact: all of them when bytes were appended (its trailer moved),
+    // those before the cut when it was cut short. Nothing intact is dropped from the index.
+    func testUnreadableHeaderKeepsTheIntactBlobsTheOldIndexNamed() throws {
+        let f = try CheckFixture()
+        try f.buildSource()
+        let backup = try f.backup()
+        let entries = try f.entries(backup.snapshot.tree)
+        let appended = try f.location(of: try XCTUnwrap(try XCTUnwrap(entries[f.at("big-1.bin")]).content.first)).pack
+        var cut: PackID?
+        for id in try XCTUnwrap(entries[f.at("big-3.bin")]).content where try f.location(of: id).pack != appended {
+            cut = try f.location(of: id).pack
+            break
+        }
+        let cutPack = try XCTUnwrap(cut)
+        let repository = try f.open()
+        let described = try f.backend.list(.index).flatMap { info in
+            try repository.loadIndexFile(try XCTUnwrap(IndexID(hex: info.file.name))).packs
+        }
+        let appendedCount = try XCTUnwrap(described.first { $0.id == appended }).entries.count
+        let cutEntries = try XCTUnwrap(described.first { $0.id == cutPack }).entries
+        XCTAssertGreaterThan(cutEntries.count, 1)
+        try Disk.write(f.packPath(appended), try Disk.read(f.packPath(appended)) + Array(repeating: 0x55, count: 100))
+        let middle = cutEntries.sorted { $0.offset < $1.offset }[cutEntries.count / 2]
+        try f.truncate(cutPack, to: Int(middle.offset) + 10)
+
+        let result = try f.repairer().repairIndex(dryRun: false)
+        XCTAssertEqual(Set(result.unreadablePacks.map(\.pack)), [appended, cutPack])
+        let salvaged = Dictionary(result.salvagedPacks.map { ($0.pack, $0) }, uniquingKeysWith: { a, _ in a })
+        XCTAssertEqual(salvaged[appended]?.kept, appendedCount)
+        XCTAssertEqual(salvaged[cutPack]?.kept, cutEntries.count / 2, "the blobs before the cut")
+        XCTAssertEqual(salvaged[cutPack]?.described, cutEntries.count)
+        XCTAssertTrue(try f.indexedPacks().isSuperset(of: [appended, cutPack]))
+
+        // Every file without a chunk past the cut restores whole; those with one are named.
+        let lost = Set(cutEntries.filter { $0.offset >= middle.offset }.map { $0.id })
+        let restore = try f.restore(backup.snapshot.tree)
+        XCTAssertTrue(Set(restore.damagedBlobs.map(\.blob)).isSubset(of: lost), "\(restore.damagedBlobs)")
+        var whole = 0
+        for (path, node) in entries where node.type == .file {
+            let reported = restore.damagedBlobs.contains { $0.files.contains(PathBytes.display(path)) }
+            if node.content.contains(where: lost.contains) {
+                XCTAssertTrue(reported, PathBytes.display(path))
+            } else {
+                XCTAssertFalse(reported, PathBytes.display(path))
+                XCTAssertTrue(try Disk.read(f.restored(path)) == (try Disk.read(path)), PathBytes.display(path))
+                whole += 1
+            }
+        }
+        XCTAssertGreaterThan(whole, 0)
+        XCTAssertTrue(try f.repairer().repairIndex(dryRun: false).wasComplete, "a second run changes nothing")
+    }
 }

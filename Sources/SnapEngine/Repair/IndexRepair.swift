@@ -7,8 +7,13 @@ public struct IndexRepairResult: Sendable {
     /// Packs the rebuilt index describes, and their blobs.
     public var packs = 0
     public var blobs = 0
-    /// Packs whose header cannot be read, left out of the index, with the reason.
+    /// Packs whose header cannot be read, with the reason; left out of the index unless
+    /// salvaged (`salvagedPacks`).
     public var unreadablePacks: [(pack: PackID, reason: String)] = []
+    /// Of `unreadablePacks`, those the old index described: the blobs of that description
+    /// that still read intact are kept (`kept` of `described`), so an unreadable header
+    /// (a pack cut short, or with bytes appended) loses no blob that is still there.
+    public var salvagedPacks: [(pack: PackID, kept: Int, described: Int)] = []
     /// Packs a prune condemned (deletion marks) that no index names: left out, as backups do.
     public var condemnedPacks: [PackID] = []
     /// Packs the old index named that the new one does not (missing, or header unreadable).
@@ -38,8 +43,9 @@ extension Repairer {
     ///
     /// Reads the header of every pack in storage and writes index files naming every pack
     /// whose header reads, the last of which supersedes **every** index file that existed
-    /// (readable or not); then deletes those. Packs whose header cannot be read are left out
-    /// and reported; so are packs condemned by a prune that no index names any more (as a
+    /// (readable or not); then deletes those. Packs whose header cannot be read are reported,
+    /// and keep those blobs of their old index entries that still read intact (`salvage`);
+    /// packs no readable index file described are left out. So are packs condemned by a prune that no index names any more (as a
     /// backup would). When the readable index files already name exactly these packs with
     /// these entries, nothing is written: running it twice changes nothing.
     ///
@@ -94,6 +100,11 @@ extension Repairer {
             case .failure(StorageError.notFound): continue  // deleted since it was listed
             case let .failure(error) where PackVerifier.isDamage(error):
                 result.unreadablePacks.append((candidate.id, PackVerifier.reason(error)))
+                if let described = live[candidate.id]?.max(by: { $0.entries.count < $1.entries.count }),
+                   let salvaged = try salvage(described, size: candidate.size) {
+                    packs.append(salvaged)
+                    result.salvagedPacks.append((candidate.id, salvaged.entries.count, described.entries.count))
+                }
             case let .failure(error):
                 // Storage trouble says nothing about the pack: dropping it would lose its blobs.
                 throw error
@@ -128,6 +139,31 @@ extension Repairer {
             try repository.backend.delete(FileName(.index, id.hex))
         }
         return result
+    }
+
+    /// The blobs of `described` (a pack as the old index gives it) that decode intact from
+    /// the pack as it is now, with its present size; `nil` when none does or the pack is
+    /// gone. The whole pack is read: this is for the few whose header cannot be read.
+    ///
+    /// - Throws: storage errors other than a missing pack.
+    func salvage(_ described: IndexedPack, size: Int) throws -> IndexedPack? {
+        let bytes: [UInt8]
+        do {
+            bytes = try repository.backend.read(FileName(.data, described.id.hex))
+        } catch StorageError.notFound {
+            return nil
+        }
+        let decoder = try BlobDecoder(keys: repository.keys)
+        let intact = bytes.withUnsafeBytes { all in
+            described.entries.filter { e in
+                let end = Int(e.offset) + Int(e.length)
+                guard end <= all.count else { return false }
+                return (try? decoder.decode(UnsafeRawBufferPointer(rebasing: all[Int(e.offset)..<end]), entry: e,
+                                            pack: described.id, salt: described.salt)) != nil
+            }
+        }
+        guard !intact.isEmpty else { return nil }
+        return IndexedPack(id: described.id, salt: described.salt, size: bytes.count, entries: intact)
     }
 
     /// Whether two descriptions of a pack agree (entries in any order).
