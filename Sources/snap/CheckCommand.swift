@@ -128,15 +128,19 @@ enum CheckText {
             Output.line("hint: storage could not be read (see above); nothing is known about that data: check again later")
         }
         let lost = report.damagedBlobs.filter { $0.isLost && !$0.uses.isEmpty }
+        // Packs damaged in place: `repair packs` copies what still reads out of them.
+        let damagedPacks = (report.findings.filter { $0.kind == .packDamaged }.compactMap { PackID(hex: String($0.file.suffix(64))) }
+            + report.damagedBlobs.filter { $0.problem == .damaged }.compactMap(\.pack))
+        let packs = Set(damagedPacks).sorted().map(\.short).joined(separator: " ")
         if !lost.isEmpty {
             // Blobs that fail authentication are found only by reading the packs, so the repair must read them too.
-            // Damaged blobs sit in packs that stay otherwise in use: only a prune that repacks
-            // every pack with unused space (`--max-unused 0`) copies the intact blobs out.
             let inPacks = lost.contains { [.damaged, .wrongType].contains($0.problem) }
             let readData = inPacks ? " --read-data" : ""
-            let prune = inPacks ? "snap prune --max-unused 0" : "snap prune"
-            Output.line("hint: run 'snap repair snapshots\(readData) --forget', then '\(prune)': the affected snapshots are rewritten "
+            let then = packs.isEmpty ? "snap prune" : "snap repair packs \(packs)"
+            Output.line("hint: run 'snap repair snapshots\(readData) --forget', then '\(then)': the affected snapshots are rewritten "
                         + "so everything intact stays restorable, and the damaged data is removed")
+        } else if !packs.isEmpty {
+            Output.line("hint: 'snap repair packs \(packs)' copies what still reads out of the damaged packs into new ones and deletes them")
         }
     }
 

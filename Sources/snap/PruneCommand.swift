@@ -50,11 +50,12 @@ struct PruneCommand: ParsableCommand {
     /// What the deletions and the repacking's new packs did to the size of `data/`: packs
     /// condemned now may be deleted by a later prune only, so it can grow for a while.
     static func deletionLine(_ r: PruneResult) -> String {
-        var line = "deleted \(r.packsDeleted) packs (\(Output.bytes(UInt64(r.bytesDeleted))))"
-        if r.packsWritten > 0 { line += ", wrote \(r.packsWritten) new packs (\(Output.bytes(UInt64(r.bytesWritten))))" }
+        var line = "deleted \(counted(r.packsDeleted, "pack")) (\(Output.bytes(UInt64(r.bytesDeleted))))"
+        if r.packsWritten > 0 { line += ", wrote \(counted(r.packsWritten, "new pack")) (\(Output.bytes(UInt64(r.bytesWritten))))" }
         let change = r.bytesDeleted - r.bytesWritten
         if change >= 0 { return line + ": the data is \(Output.bytes(UInt64(change))) smaller" }
-        return line + ": the data is \(Output.bytes(UInt64(-change))) larger until a later prune deletes the packs condemned now"
+        let until = r.packsDeferred > 0 ? " until a later prune deletes the packs condemned now" : ""
+        return line + ": the data is \(Output.bytes(UInt64(-change))) larger" + until
     }
 
     /// `5%`, `0.5%`, `0` → a fraction.
@@ -78,12 +79,18 @@ func prune(repository: Repository, global: GlobalOptions, maxUnused: Double = 0.
     options.maxUnused = maxUnused
     options.maxRepackBytes = maxRepackBytes
     options.dryRun = dryRun
-    let quiet = global.quiet
+    return try prune(repository: repository, global: global, options: options)
+}
+
+/// Runs a prune with `options`, with its progress line; its messages go to standard error
+/// as notes (left out with `-q`), or as warnings.
+func prune(repository: Repository, global: GlobalOptions, options: PruneOptions, messagesAreWarnings: Bool = false) throws -> PruneResult {
+    let quiet = global.quiet && !messagesAreWarnings
     Interruption.setOutcome("prune stopped; the repository stays valid, and the next prune finishes the work")
     let progress = TaskProgress()
     let line = StatusLine.task(progress, global: global)
     defer { line?.stop() }
     return try Pruner(repository: repository, options: options, progress: progress) { message in
-        if !quiet { Output.error("note: \(message)") }
+        if !quiet { Output.error("\(messagesAreWarnings ? "warning" : "note"): \(message)") }
     }.run()
 }

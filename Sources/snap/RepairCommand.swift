@@ -6,8 +6,8 @@ import SnapRepository
 
 struct RepairCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "repair", abstract: "Repair a damaged repository: rebuild the index, or rewrite damaged snapshots.",
-        subcommands: [RepairIndexCommand.self, RepairSnapshotsCommand.self])
+        commandName: "repair", abstract: "Repair a damaged repository: rebuild the index, rewrite damaged packs or snapshots.",
+        subcommands: [RepairIndexCommand.self, RepairPacksCommand.self, RepairSnapshotsCommand.self])
 }
 
 struct RepairIndexCommand: ParsableCommand {

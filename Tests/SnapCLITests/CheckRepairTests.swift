@@ -72,20 +72,44 @@ final class CheckRepairTests: XCTestCase {
     }
 
     /// The hint after a damaged data blob names commands that really heal the repository:
-    /// `repair snapshots --read-data --forget`, then `prune --max-unused 0` (the pack's other
-    /// blobs are still used); after them `check --read-data` passes.
+    /// `repair snapshots --read-data --forget`, then `repair packs` of the pack that holds it
+    /// (its other blobs are still used); after them `check --read-data` passes.
     func testCheckHintSequenceHealsADamagedDataBlob() throws {
         try snap.expect(0, ["backup", "\(work)/src"])
         let nodes = try lsNodes(try snap.expect(0, ["ls", "latest", "\(work)/src/sub/victim.bin", "--json"]).stdout)
-        try corrupt(blob: try XCTUnwrap((nodes.first?["content"] as? [String])?.first))
+        let pack = try corrupt(blob: try XCTUnwrap((nodes.first?["content"] as? [String])?.first))
 
         let check = try snap.expect(1, ["check", "--read-data"])
-        let hint = "run 'snap repair snapshots --read-data --forget', then 'snap prune --max-unused 0'"
+        let hint = "run 'snap repair snapshots --read-data --forget', then 'snap repair packs \(pack.prefix(8))'"
         XCTAssertTrue(check.stdout.contains(hint), check.stdout)
         try snap.expect(0, ["repair", "snapshots", "--read-data", "--forget"])
-        try snap.expect(0, ["prune", "--max-unused", "0"])
+        let repaired = try snap.expect(0, ["repair", "packs", String(pack.prefix(8))])
+        XCTAssertTrue(repaired.stdout.contains("rewrote 1 pack"), repaired.stdout)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/repo/data/\(pack.prefix(2))/\(pack)"))
         let healed = try snap.expect(0, ["check", "--read-data"])
         XCTAssertTrue(healed.stdout.contains("no errors were found"), healed.stdout)
+    }
+
+    /// A pack with bytes appended loses no blob, but its header no longer reads: check names
+    /// it with the hint to rewrite it, and `repair packs` does, after which check passes.
+    func testPackWithBytesAppendedIsRewritten() throws {
+        try snap.expect(0, ["backup", "\(work)/src"])
+        let nodes = try lsNodes(try snap.expect(0, ["ls", "latest", "\(work)/src/sub/victim.bin", "--json"]).stdout)
+        let pack = try packHolding(blob: try XCTUnwrap((nodes.first?["content"] as? [String])?.first))
+        let path = "\(work)/repo/data/\(pack.prefix(2))/\(pack)"
+        let handle = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        handle.seekToEndOfFile()
+        handle.write(Data(repeating: 0x55, count: 64))
+        handle.closeFile()
+
+        let check = try snap.expect(1, ["check", "--read-data"])
+        XCTAssertTrue(check.stdout.contains("hint: 'snap repair packs \(pack.prefix(8))' copies what still reads"), check.stdout)
+        let repaired = try snap.expect(0, ["repair", "packs", String(pack.prefix(12))])
+        XCTAssertTrue(repaired.stdout.contains("rewrote 1 pack"), repaired.stdout)
+        XCTAssertTrue(try snap.expect(0, ["check", "--read-data"]).stdout.contains("no errors were found"))
+        let unknown = try snap.run(["repair", "packs", "ffffffffff"])
+        XCTAssertEqual(unknown.status, 1, unknown.stderr)
+        XCTAssertTrue(unknown.stderr.contains("there is no pack ffffffffff in data/"), unknown.stderr)
     }
 
     func testRepairIndexAfterLosingEveryIndexFile() throws {
@@ -105,20 +129,36 @@ final class CheckRepairTests: XCTestCase {
     }
 
     /// Flips one byte in the middle of `blob` in whichever pack holds it.
-    private func corrupt(blob: String) throws {
+    /// Returns the pack's ID.
+    @discardableResult
+    private func corrupt(blob: String) throws -> String {
+        let (pack, entry) = try packEntry(of: blob)
+        let path = "\(work)/repo/data/\(pack.prefix(2))/\(pack)"
+        var data = try Data(contentsOf: URL(fileURLWithPath: path))
+        data[entry.offset + entry.length / 2] ^= 0x01
+        try data.write(to: URL(fileURLWithPath: path))
+        return pack
+    }
+
+    /// The ID of the pack that holds `blob`.
+    private func packHolding(blob: String) throws -> String { try packEntry(of: blob).pack }
+
+    /// The pack that holds `blob` (by the packs' headers, as `cat pack` shows them), and where in it.
+    private func packEntry(of blob: String) throws -> (pack: String, (offset: Int, length: Int)) {
         let packs = FileManager.default.enumerator(atPath: "\(work)/repo/data")?.compactMap { $0 as? String }.filter { $0.count == 67 } ?? []
-        for pack in packs {
-            let header = try snap.expect(0, ["cat", "pack", String(pack.suffix(64))]).stdout
+        for pack in packs.map({ String($0.suffix(64)) }) {
+            let header = try snap.expect(0, ["cat", "pack", pack]).stdout
             guard let json = try JSONSerialization.jsonObject(with: Data(header.utf8)) as? [String: Any],
                   let blobs = json["blobs"] as? [[String: Any]],
                   let entry = blobs.first(where: { $0["id"] as? String == blob }),
                   let offset = entry["offset"] as? Int, let length = entry["length"] as? Int else { continue }
-            let path = "\(work)/repo/data/\(pack)"
-            var data = try Data(contentsOf: URL(fileURLWithPath: path))
-            data[offset + length / 2] ^= 0x01
-            try data.write(to: URL(fileURLWithPath: path))
-            return
+            return (pack, (offset, length))
         }
-        XCTFail("no pack holds blob \(blob)")
+        throw CLITestError("no pack holds blob \(blob)")
     }
+}
+
+private struct CLITestError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -35,6 +35,11 @@ struct PackClassification {
         claimed = Claims(used)
     }
 
+    /// Packs of `PruneOptions.rewrite` met so far.
+    private(set) var rewriteMet: Set<PackID> = []
+    /// Packs of `PruneOptions.rewrite` to repack, ahead of every other and outside the budget.
+    private var rewrites: [(pack: IndexedPack, used: [PackEntry])] = []
+
     /// Classifies one pack.
     mutating func add(_ pack: IndexedPack) {
         var usedEntries: [PackEntry] = []
@@ -42,6 +47,19 @@ struct PackClassification {
         for e in pack.entries where claimed.insert(e.id) {
             usedEntries.append(e)
             usedBytes += Int(e.length)
+        }
+        if options.rewrite.contains(pack.id) {
+            rewriteMet.insert(pack.id)
+            if usedEntries.isEmpty {
+                condemn.append(PackSize(id: pack.id, size: pack.size))
+            } else {
+                rewrites.append((IndexedPack(id: pack.id, salt: pack.salt, size: pack.size, entries: []), usedEntries))
+            }
+            return
+        }
+        if options.rewriteOnly {
+            keep.append(pack.id)
+            return
         }
         if usedEntries.isEmpty {
             condemn.append(PackSize(id: pack.id, size: pack.size))
@@ -58,6 +76,8 @@ struct PackClassification {
     /// Chooses the packs to repack (the most wasteful first, within the byte budget) and
     /// finds used blobs no pack holds.
     mutating func finish() {
+        repack = rewrites
+        rewrites = []
         var budget = options.maxRepackBytes ?? Int.max
         for c in candidates.sorted(by: { $0.unusedBytes > $1.unusedBytes }) {
             if c.pack.size <= budget {

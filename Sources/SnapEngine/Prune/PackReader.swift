@@ -34,4 +34,41 @@ enum PackReader {
             next = last + 1
         }
     }
+
+    /// Calls `body` with each of `entries` that still decodes intact, and `damaged` with
+    /// each that does not (past the end of a pack cut short, failing authentication), for
+    /// packs known to be damaged (`repair packs`). Reads the whole pack at once.
+    ///
+    /// - Throws: storage errors other than a missing pack (then every entry is damaged),
+    ///   and what `body` throws.
+    static func forEachIntactBlob(of pack: IndexedPack, entries: [PackEntry], repository: Repository,
+                                  damaged: (PackEntry, String) -> Void, _ body: (PackEntry, [UInt8]) throws -> Void) throws {
+        let sorted = entries.sorted { $0.offset < $1.offset }
+        let bytes: [UInt8]
+        do {
+            bytes = try repository.backend.read(FileName(.data, pack.id.hex))
+        } catch StorageError.notFound {
+            for e in sorted { damaged(e, "the pack is missing") }
+            return
+        }
+        let decoder = try BlobDecoder(keys: repository.keys)
+        try bytes.withUnsafeBytes { all in
+            for e in sorted {
+                let end = Int(e.offset) + Int(e.length)
+                guard end <= all.count else {
+                    damaged(e, "the pack ends at byte \(all.count), before the blob's end (\(end))")
+                    continue
+                }
+                let plaintext: [UInt8]
+                do {
+                    plaintext = try decoder.decode(UnsafeRawBufferPointer(rebasing: all[Int(e.offset)..<end]), entry: e,
+                                                   pack: pack.id, salt: pack.salt)
+                } catch {
+                    damaged(e, "\(error)")
+                    continue
+                }
+                try body(e, plaintext)
+            }
+        }
+    }
 }

@@ -1,3 +1,5 @@
+import SnapCore
+
 /// What prune may do.
 public struct PruneOptions: Sendable {
     /// Repack packs whose unused share exceeds this fraction (0.05 = 5 %).
@@ -8,6 +10,12 @@ public struct PruneOptions: Sendable {
     public var dryRun = false
     public var timing = LockTiming()
     public var hostname: String
+    /// Packs to rewrite whatever their unused share (`repair packs`): their used blobs that
+    /// still read intact are copied into new packs, damaged ones are left behind (and
+    /// reported), and the packs are condemned like any repacked pack.
+    public var rewrite: Set<PackID> = []
+    /// Leave every pack but those of `rewrite` as it is, used or not.
+    public var rewriteOnly = false
     public init(hostname: String) { self.hostname = hostname }
 }
 
@@ -37,6 +45,11 @@ public struct PruneResult: Sendable, Codable {
     public var packsAdopted = 0
     public var indexFilesWritten = 0
     public var indexFilesDeleted = 0
+    /// Blobs of `PruneOptions.rewrite` packs that were used but could not be copied: damaged.
+    public var blobsDamaged = 0
+    /// Packs of `PruneOptions.rewrite` that could not be rewritten: no index names them and
+    /// their header cannot be read (or they are gone).
+    public var packsNotRewritten: [PackID] = []
     public init() {}
 
     enum CodingKeys: String, CodingKey {
@@ -46,6 +59,7 @@ public struct PruneResult: Sendable, Codable {
         case packsWritten = "packs_written", bytesWritten = "bytes_written"
         case packsDeferred = "packs_deferred", packsResurrected = "packs_resurrected", packsAdopted = "packs_adopted"
         case indexFilesWritten = "index_files_written", indexFilesDeleted = "index_files_deleted"
+        case blobsDamaged = "blobs_damaged", packsNotRewritten = "packs_not_rewritten"
     }
 }
 

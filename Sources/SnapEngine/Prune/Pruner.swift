@@ -77,6 +77,12 @@ public final class Pruner {
         }
         plan.finish()
         if let example = plan.missing.first { throw PruneError.blobsMissing(count: plan.missing.count, example: example.short) }
+        for id in options.rewrite.subtracting(plan.rewriteMet).sorted() {
+            result.packsNotRewritten.append(id)
+            report("pack \(id.short) is not rewritten: " + (stored[id] == nil
+                ? "there is no such pack"
+                : "no index names it and its header cannot be read, so nothing can use it; it can be deleted by hand"))
+        }
 
         let marked = Set(marks.flatMap { $0.record.packs ?? [] })
         let condemned = plan.condemn + plan.repack.map { PackClassification.PackSize(id: $0.pack.id, size: $0.pack.size) }
@@ -97,8 +103,14 @@ public final class Pruner {
         let saver = BlobSaver(repository: repository)
         progress.start("repacking", total: plan.repack.count, totalBytes: UInt64(result.bytesRepacked))
         for (pack, used) in plan.repack {
-            try PackReader.forEachBlob(of: pack, entries: used, repository: repository) { entry, plaintext in
-                try saver.save(entry.type, id: entry.id, plaintext: plaintext)
+            let save = { (entry: PackEntry, plaintext: [UInt8]) in try saver.save(entry.type, id: entry.id, plaintext: plaintext) }
+            if options.rewrite.contains(pack.id) {
+                try PackReader.forEachIntactBlob(of: pack, entries: used, repository: repository, damaged: { entry, reason in
+                    result.blobsDamaged += 1
+                    report("pack \(pack.id.short): blob \(entry.id.short) is damaged and was not copied: \(reason)")
+                }, save)
+            } else {
+                try PackReader.forEachBlob(of: pack, entries: used, repository: repository, save)
             }
             progress.step(bytes: UInt64(pack.size))
         }
