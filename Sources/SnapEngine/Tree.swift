@@ -46,13 +46,28 @@ public struct Tree: Sendable, Equatable {
             w.uvarint(n.rdev)
             w.uvarint(n.size)
             w.data(n.linkTarget)
-            w.uvarint(UInt64(n.xattrs.count))
-            for x in n.xattrs { w.data(x.name); w.data(x.value) }
+            let xattrs = Self.canonical(n.xattrs)
+            w.uvarint(UInt64(xattrs.count))
+            for x in xattrs { w.data(x.name); w.data(x.value) }
             w.uvarint(UInt64(n.content.count))
             for id in n.content { w.id(id.raw) }
             if let subtree = n.subtree { w.u8(1); w.id(subtree.raw) } else { w.u8(0) }
         }
         return w.bytes
+    }
+
+    /// Extended attributes as the format stores them: sorted by name, each name once (the
+    /// first given wins), whatever order the producer gave them in (`listxattr`'s creation
+    /// order in a restic tree, a tar header's). The decoder rejects any other order.
+    static func canonical(_ xattrs: [ExtendedAttribute]) -> [ExtendedAttribute] {
+        let inOrder = zip(xattrs, xattrs.dropFirst()).allSatisfy { $0.name.lexicographicallyPrecedes($1.name) }
+        guard !inOrder else { return xattrs }
+        var result: [ExtendedAttribute] = []
+        let sorted = xattrs.enumerated().sorted { a, b in
+            a.element.name == b.element.name ? a.offset < b.offset : a.element.name.lexicographicallyPrecedes(b.element.name)
+        }
+        for (_, x) in sorted where result.last?.name != x.name { result.append(x) }
+        return result
     }
 
     /// Decodes a tree, rejecting anything a canonical encoder would not have written.

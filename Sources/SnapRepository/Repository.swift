@@ -2,6 +2,7 @@ import SnapChunker
 import SnapCore
 import SnapCrypto
 import SnapStorage
+import Synchronization
 
 /// An open, unlocked repository: its backend, keys, config and blob index.
 ///
@@ -21,6 +22,9 @@ public final class Repository: Sendable {
 
     /// The folder of the blob index's table file (docs/cache.md), or `nil` to hold the index in memory.
     public let indexCacheFolder: String?
+
+    /// Packs found missing that the index was reloaded for (`relocate`), so each costs one reload at most.
+    let reloadedFor = Mutex<Set<PackID>>([])
 
     init(backend: Backend, keys: MasterKeys, config: RepositoryConfig, keyID: KeyID? = nil, indexCacheFolder: String? = nil) {
         self.backend = backend
@@ -228,8 +232,7 @@ public final class Repository: Sendable {
         return header
     }
 
-    /// Reads, authenticates and decodes a blob.
-    public func loadBlob(_ id: BlobID, decoder: BlobDecoder? = nil) throws -> [UInt8] {
+    private func loadBlobOnce(_ id: BlobID, decoder: BlobDecoder?) throws -> [UInt8] {
         guard let location = index.lookup(id) else { throw RepositoryError.blobNotFound(id) }
         let e = location.entry
         let decoder = try decoder ?? BlobDecoder(keys: keys)
@@ -252,5 +255,17 @@ public final class Repository: Sendable {
         // A mirror tries its next replica when this copy does not authenticate.
         let sealed = try backend.read(file, range: range, isValid: authenticates)
         return try plaintext ?? decode(sealed)
+    }
+
+    /// Reads, authenticates and decodes a blob; when its pack is gone because a prune
+    /// repacked it meanwhile, once more from its new pack (`relocate`).
+    public func loadBlob(_ id: BlobID, decoder: BlobDecoder? = nil) throws -> [UInt8] {
+        do {
+            return try loadBlobOnce(id, decoder: decoder)
+        } catch let error as StorageError {
+            guard case let .notFound(file, _) = error, file.kind == .data, let pack = PackID(hex: file.name),
+                  relocate(id, missingFrom: pack) != nil else { throw error }
+            return try loadBlobOnce(id, decoder: decoder)
+        }
     }
 }

@@ -65,6 +65,9 @@ final class ResticImportTests: XCTestCase {
         XCTAssertEqual(link("\(work)/src/a.txt", "\(work)/src/dir/hard.txt"), 0)
         XCTAssertEqual(symlink("../a.txt", "\(work)/src/dir/link"), 0)
         XCTAssertEqual(setxattr("\(work)/src/a.txt", "user.origin", "restic", 6, 0), 0)
+        // A second one, set later but sorting first: restic stores them in listxattr's
+        // order (creation order here), which snap's trees must not take over.
+        XCTAssertEqual(setxattr("\(work)/src/a.txt", "user.aaa", "2", 1, 0), 0)
         try restic(["backup", "-q", "--host", "alpha", "--tag", "daily", "src"], in: work)
         try FileManager.default.removeItem(atPath: "\(work)/src/dir/sub/deep.txt")
         try write("new.txt", "added\n")

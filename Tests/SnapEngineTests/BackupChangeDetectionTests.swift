@@ -62,7 +62,8 @@ final class BackupChangeDetectionTests: XCTestCase {
         let initial = try pair(f.backup([f.source("src")]))
 
         let unchanged = try f.backup([f.source("src")])
-        XCTAssertEqual(unchanged.snapshot.summary?.filesUnchanged, 1, "the first name, from the parent")
+        XCTAssertEqual(unchanged.snapshot.summary?.filesUnchanged, 2, "both names: the first from the parent, the second after it")
+        XCTAssertEqual(unchanged.snapshot.summary?.bytesRead, 0)
         let (file, link) = try pair(unchanged)
         XCTAssertEqual(file.content, initial.file.content)
         XCTAssertEqual(link.type, .hardlink)

@@ -34,6 +34,19 @@ final class TreeCodingTests: XCTestCase {
         XCTAssertEqual(Tree(nodes: nodes.reversed()).encoded(), reference)
     }
 
+    // Extended attributes given in any order (a restic tree keeps listxattr's) are stored
+    // sorted by name, each name once, so the tree decodes; the same set encodes the same.
+    func testExtendedAttributesAreStoredSortedAndUnique() throws {
+        func attribute(_ name: String, _ value: String) -> ExtendedAttribute { ExtendedAttribute(name: Array(name.utf8), value: Array(value.utf8)) }
+        var node = TreeSamples.node(Array("f".utf8), .file, seed: 3)
+        node.xattrs = [attribute("user.zz", "1"), attribute("user.aa", "2"), attribute("user.zz", "3"), attribute("security.x", "4")]
+        let decoded = try Tree.decode(Tree(nodes: [node]).encoded())
+        XCTAssertEqual(decoded.nodes[0].xattrs, [attribute("security.x", "4"), attribute("user.aa", "2"), attribute("user.zz", "1")])
+        var sorted = node
+        sorted.xattrs = decoded.nodes[0].xattrs
+        XCTAssertEqual(Tree(nodes: [sorted]).encoded(), Tree(nodes: [node]).encoded())
+    }
+
     // An empty tree round-trips and changing one field changes the encoding.
     func testEmptyTreeAndFieldSensitivity() throws {
         XCTAssertEqual(try Tree.decode(Tree(nodes: []).encoded()), Tree(nodes: []))

@@ -252,6 +252,28 @@ extension Restorer {
                 span = try repository.backend.read(file, range: needed)
             }
         } catch {
+            // A pack a prune repacked and deleted since the index was read: its blobs are in
+            // the prune's new packs.
+            if case StorageError.notFound? = error as? StorageError {
+                var moved: [PackID: [BlobLocation]] = [:]
+                var lost: [BlobID] = []
+                for blob in blobs {
+                    if let location = repository.relocate(blob.entry.id, missingFrom: pack) {
+                        moved[location.pack, default: []].append(location)
+                    } else {
+                        lost.append(blob.entry.id)
+                    }
+                }
+                for (to, locations) in moved.sorted(by: { $0.key < $1.key }) {
+                    for part in BlobStretches.split(locations, limit: stretchLimit(workers: 1)) where !stop.isRaised {
+                        outcome.absorb(restorePack(PackStretch(pack: to, blobs: part, keep: nil), uses: uses, files: files,
+                                                   repository: repository, spool: spool, creation: creation, stop: stop,
+                                                   progress: progress))
+                    }
+                }
+                if !lost.isEmpty { outcome.unread[pack] = UnreadPack(error, blobs: lost) }
+                return outcome
+            }
             // A pack shorter than its index says (cut short) still holds the blobs before the
             // cut: read them one at a time, so that only those past it are lost.
             if blobs.count > 1, case StorageError.invalidRange? = error as? StorageError {
