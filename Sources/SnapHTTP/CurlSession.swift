@@ -70,6 +70,15 @@ final class EasyHandle: @unchecked Sendable {
             snap_curl_slist_free_all(postQuoteList)
         }
 
+        // libcurl's own words for a failure (which SSH step failed, say), for `classify`.
+        let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: 256)  // CURL_ERROR_SIZE
+        errorBuffer.initialize(to: 0)
+        defer {
+            _ = snap_curl_setopt_pointer(raw, CURLOPT_ERRORBUFFER, nil)
+            errorBuffer.deallocate()
+        }
+        try check(snap_curl_setopt_pointer(raw, CURLOPT_ERRORBUFFER, errorBuffer))
+
         try set(CURLOPT_URL, t.url)
         try set(CURLOPT_NOSIGNAL, 1)
         try set(CURLOPT_CONNECTTIMEOUT, t.connectTimeout)
@@ -120,7 +129,7 @@ final class EasyHandle: @unchecked Sendable {
         if let fileFailure {
             throw TransferError(kind: .permanent, code: Int(code.rawValue), message: "cannot read the file to upload: \(fileFailure)")
         }
-        guard code == CURLE_OK else { throw Self.classify(code, url: t.url, stderr: sink.errorText) }
+        guard code == CURLE_OK else { throw Self.classify(code, url: t.url, stderr: String(cString: errorBuffer)) }
         var status = 0
         try check(snap_curl_getinfo_long(raw, CURLINFO_RESPONSE_CODE, &status))
         var length: curl_off_t = -1
@@ -184,7 +193,7 @@ final class EasyHandle: @unchecked Sendable {
 
     static func classify(_ code: CURLcode, url: String?, stderr: String) -> TransferError {
         let text = String(cString: snap_curl_easy_strerror(code))
-        let kind: TransferError.Kind
+        var kind: TransferError.Kind
         switch code {
         case CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,
              CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_SSL_CONNECT_ERROR, CURLE_AGAIN, CURLE_HTTP2,
@@ -197,7 +206,17 @@ final class EasyHandle: @unchecked Sendable {
         }
         var message = text
         if code == CURLE_SSH {
-            message += " (SSH handshake or key authentication failed; libssh2 1.10 signs RSA keys with SHA-1, which OpenSSH 8.8+ refuses: use an ed25519 or ECDSA key)"
+            if stderr.contains("Failure establishing ssh session") || stderr.contains("banner") || stderr.contains("ocket") {
+                // The connection went before or during the handshake (a server restarting,
+                // gone): no key problem, and worth retrying.
+                message += " (the SSH connection failed: \(stderr))"
+                kind = .transient
+            } else if stderr.isEmpty || stderr.contains("uthentication") || stderr.contains("key") {
+                message += " (SSH key authentication failed\(stderr.isEmpty ? "" : ": \(stderr)"); libssh2 1.10 signs RSA keys with "
+                    + "SHA-1, which OpenSSH 8.8+ refuses: use an ed25519 or ECDSA key)"
+            } else {
+                message += " (\(stderr))"
+            }
         }
         if code == CURLE_PEER_FAILED_VERIFICATION {
             message += " (the server's host key or certificate does not match what is trusted)"
@@ -210,7 +229,6 @@ final class EasyHandle: @unchecked Sendable {
 final class ResponseSink {
     var body: [UInt8] = []
     var headers: [String: String] = [:]
-    var errorText = ""
     /// The body's size where the request fixes it (a ranged read), for protocols whose
     /// responses carry no `Content-Length` (SFTP).
     var requestedLength: Int?
