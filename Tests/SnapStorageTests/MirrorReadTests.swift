@@ -41,6 +41,18 @@ final class MirrorReadTests: XCTestCase {
         XCTAssertTrue(warnings.contain("replica a lacks \(index.file)"), "\(warnings.all)")
     }
 
+    // A lock one replica lacks is read from another without a hint to sync: sync never
+    // copies locks, so the hint could never be followed.
+    func testALockOneReplicaLacksIsReadWithoutAHint() throws {
+        let a = MemoryBackend(), b = MemoryBackend()
+        let lock = namedFile(.locks, seed: 3)
+        try b.write(lock.file, data: lock.bytes)
+        let warnings = Warnings()
+        let mirror = MirrorBackend(replicas: replicas([a, b]), verifyName: verifyChecksum, report: warnings.report)
+        XCTAssertEqual(try mirror.read(lock.file), lock.bytes)
+        XCTAssertEqual(warnings.all, [])
+    }
+
     // notFound only when every replica says so; a missing file plus an error is an error naming both.
     func testNotFoundOnlyWhenEveryReplicaSaysSo() throws {
         let missing = FileName(.snapshots, checksumName([9]))

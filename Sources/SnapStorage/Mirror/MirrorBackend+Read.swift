@@ -146,7 +146,9 @@ extension MirrorBackend {
                 let name = replicas[i].name
                 switch error as? StorageError {
                 case .notFound?:
-                    if served && !all[i].reportedMissing {
+                    // Locks belong to one replica: sync never copies them, so one lacking
+                    // another's lock is as it should be.
+                    if served && file?.kind != .locks && !all[i].reportedMissing {
                         all[i].reportedMissing = true
                         messages.append("replica \(name) lacks \(file?.description ?? "a file"), which another replica has; "
                             + "run `snap mirror sync` to copy what it lacks")
