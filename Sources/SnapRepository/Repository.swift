@@ -94,11 +94,20 @@ public final class Repository: Sendable {
     // MARK: Encrypted files (index, snapshots)
 
     /// Encrypts `plaintext`, names it by the SHA-256 of the result, and writes it under `kind`.
-    public func saveFile(_ kind: FileKind, plaintext: [UInt8]) throws -> RawID {
+    ///
+    /// - Parameter withdrawingOnFailure: when the write fails, delete what it may have left
+    ///   (on the replicas of a mirror that took it, say): for locks, which must not outlive
+    ///   a command that could not take them.
+    public func saveFile(_ kind: FileKind, plaintext: [UInt8], withdrawingOnFailure: Bool = false) throws -> RawID {
         let bytes = try EncryptedFile.seal(plaintext, kind: kind, keys: keys)
         let id = SHA256.hash(bytes).withUnsafeBytes { RawID(digest: $0) }
         let file = FileName(kind, id.hex)
-        if Self.isMetadata(kind) { try backend.writeMetadata(file, data: bytes) } else { try backend.write(file, data: bytes) }
+        do {
+            if Self.isMetadata(kind) { try backend.writeMetadata(file, data: bytes) } else { try backend.write(file, data: bytes) }
+        } catch {
+            if withdrawingOnFailure { try? backend.delete(file) }
+            throw error
+        }
         return id
     }
 

@@ -11,6 +11,21 @@ import XCTest
 /// that cannot be read, and hosts whose clocks are wrong, never let prune delete data that
 /// a snapshot uses.
 final class LockFaultTests: XCTestCase {
+    // MARK: Locks that cannot be taken
+
+    // A lock the mirror's policy refuses (one replica of two took it, `all` needs both) is
+    // withdrawn from the replica that took it: a command that failed leaves no lock behind.
+    func testALockNotTakenIsWithdrawnFromTheReplicasThatTookIt() throws {
+        let good = MemoryBackend(), refusingStore = MemoryBackend()
+        let refusing = FaultInjectingBackend(refusingStore, rules: [FaultRule(.write, .permanent, probability: 1, kind: .locks)])
+        let mirror = MirrorBackend(replicas: [Replica(name: "a", backend: good), Replica(name: "b", backend: refusing)], policy: .all)
+        let repository = try makeEngineRepository(on: mirror)
+        let record = CoordinationRecord(kind: .backup, hostname: "test-host", pid: 1, created: WallClock.nowText, refreshed: WallClock.nowText)
+        XCTAssertThrowsError(try Coordination.write(record, in: repository))
+        XCTAssertEqual(try good.list(.locks), [], "withdrawn from the replica that took it")
+        XCTAssertEqual(try refusingStore.list(.locks), [])
+    }
+
     // MARK: Unreadable locks and marks
 
     // A backup is running and its lock file is damaged: prune must take the file for a live

@@ -131,7 +131,7 @@ public enum Coordination {
 
     /// Writes a record; returns its name (the SHA-256 of the encrypted file).
     public static func write(_ record: CoordinationRecord, in repository: Repository) throws -> RawID {
-        let id = try repository.saveFile(.locks, plaintext: try JSONCoding.encode(record))
+        let id = try repository.saveFile(.locks, plaintext: try JSONCoding.encode(record), withdrawingOnFailure: true)
         if record.kind != .deletion { ownLocks.withLock { $0[OwnLock(repository, id)] = record } }
         return id
     }
