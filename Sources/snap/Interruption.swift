@@ -69,16 +69,33 @@ enum Interruption {
         }
     }
 
+    /// How long the cleanup may take before snap says it is waiting, and before it gives up.
+    static let cleanupNotice = 2.0, cleanupLimit = 60.0
+
     private static func finish(_ signal: Int32) {
-        for pid in children.withLock({ $0 }) {
-            for p in [pid] + ProcessTree.descendants(of: pid) { kill(p, SIGTERM) }
-        }
-        RcloneServer.stopAll()
-        ActiveLocks.releaseAll()
-        InFlightFiles.removeAll()
         let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "signal \(signal)"
-        let text = "snap: interrupted by \(name): \(outcome.withLock { $0 })\n"
-        _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+        func say(_ text: String) { _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) } }
+        // The cleanup talks to the repository (the index of uploaded packs, the lock), which
+        // may be a server that no longer answers: it runs on a thread of its own, and snap
+        // says so when it takes long, and leaves without it after `cleanupLimit`.
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            for pid in children.withLock({ $0 }) {
+                for p in [pid] + ProcessTree.descendants(of: pid) { kill(p, SIGTERM) }
+            }
+            RcloneServer.stopAll()
+            ActiveLocks.releaseAll()
+            InFlightFiles.removeAll()
+            done.signal()
+        }
+        var unfinished = false
+        if done.wait(timeout: .now() + cleanupNotice) == .timedOut {
+            say("snap: interrupted by \(name): removing the lock and indexing what was uploaded; interrupt again to leave at once\n")
+            unfinished = done.wait(timeout: .now() + cleanupLimit) == .timedOut
+        }
+        if unfinished { InFlightFiles.removeAll() }
+        let left = unfinished ? " (the repository did not answer in time: a lock may be left, which goes stale and is then passed over)" : ""
+        say("snap: interrupted by \(name): \(outcome.withLock { $0 })\(left)\n")
         // `_exit`, not `exit`: the other threads are still running, and exit's teardown
         // under them can crash. Everything exit would do is done above.
         _exit(128 + signal)

@@ -118,6 +118,37 @@ final class FaultTests: XCTestCase {
         try snap.expect(0, ["check", "--read-data"])
     }
 
+    // A signal while the repository does not answer (the REST server stopped): snap says at
+    // once what it waits for instead of staying silent, and once the server answers again
+    // it removes its lock and exits 130.
+    func testInterruptionSaysWhatItWaitsForWhileTheRepositoryHangs() throws {
+        let data = try serverSetting("REST_DATA"), url = try serverSetting("REST_URL")
+        let pidFile = URL(fileURLWithPath: data).deletingLastPathComponent().appendingPathComponent("rclone.pid").path
+        let server = try XCTUnwrap(pid_t(try String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        let name = "interrupt-\(UUID().uuidString)"
+        let remote = ["SNAP_REPOSITORY": "rest:\(url)\(name)/"]
+        try SnapProcess(environment: snap.environment.merging(remote) { $1 }).expect(0, ["init"])
+        try randomFiles("\(work)/src", count: 4, megabytes: 16)
+        let locks = "\(data)/\(name)/locks"
+        let (backup, err) = try start(["backup", "\(work)/src"], environment: remote)
+        var waited = 0
+        while ((try? FileManager.default.contentsOfDirectory(atPath: locks)) ?? []).isEmpty && backup.isRunning && waited < 20_000 {
+            usleep(500); waited += 1
+        }
+        kill(server, SIGSTOP)
+        defer { kill(server, SIGCONT) }
+        kill(backup.processIdentifier, SIGINT)
+        sleep(4)
+        XCTAssertTrue(backup.isRunning, "waiting for the repository")
+        kill(server, SIGCONT)
+        backup.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(backup.terminationStatus, 130, stderr)
+        XCTAssertTrue(stderr.contains("interrupted by SIGINT: removing the lock and indexing what was uploaded; interrupt again to leave at once"), stderr)
+        XCTAssertTrue(stderr.contains("interrupted by SIGINT: nothing was saved"), stderr)
+        XCTAssertEqual(((try? FileManager.default.contentsOfDirectory(atPath: locks)) ?? []).filter { !$0.hasPrefix(".") }, [])
+    }
+
     // A backup interrupted once it has uploaded packs names them in an index file before it
     // removes its lock: the next backup reuses them (it lists the repository's packs only
     // after a writer died without that chance).
