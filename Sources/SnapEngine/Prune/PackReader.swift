@@ -39,17 +39,18 @@ enum PackReader {
     /// each that does not (past the end of a pack cut short, failing authentication), for
     /// packs known to be damaged (`repair packs`). Reads the whole pack at once.
     ///
-    /// - Throws: storage errors other than a missing pack (then every entry is damaged),
-    ///   and what `body` throws.
+    /// - Returns: the pack's size as read, or `nil` when it is missing (then every entry is damaged).
+    /// - Throws: storage errors other than a missing pack, and what `body` throws.
+    @discardableResult
     static func forEachIntactBlob(of pack: IndexedPack, entries: [PackEntry], repository: Repository,
-                                  damaged: (PackEntry, String) -> Void, _ body: (PackEntry, [UInt8]) throws -> Void) throws {
+                                  damaged: (PackEntry, String) -> Void, _ body: (PackEntry, [UInt8]) throws -> Void) throws -> Int? {
         let sorted = entries.sorted { $0.offset < $1.offset }
         let bytes: [UInt8]
         do {
             bytes = try repository.backend.read(FileName(.data, pack.id.hex))
         } catch StorageError.notFound {
             for e in sorted { damaged(e, "the pack is missing") }
-            return
+            return nil
         }
         let decoder = try BlobDecoder(keys: repository.keys)
         try bytes.withUnsafeBytes { all in
@@ -70,5 +71,6 @@ enum PackReader {
                 try body(e, plaintext)
             }
         }
+        return bytes.count
     }
 }

@@ -101,7 +101,7 @@ extension Repairer {
             case let .failure(error) where PackVerifier.isDamage(error):
                 result.unreadablePacks.append((candidate.id, PackVerifier.reason(error)))
                 if let described = live[candidate.id]?.max(by: { $0.entries.count < $1.entries.count }),
-                   let salvaged = try salvage(described, size: candidate.size) {
+                   let salvaged = try salvage(described) {
                     packs.append(salvaged)
                     result.salvagedPacks.append((candidate.id, salvaged.entries.count, described.entries.count))
                 }
@@ -146,24 +146,12 @@ extension Repairer {
     /// gone. The whole pack is read: this is for the few whose header cannot be read.
     ///
     /// - Throws: storage errors other than a missing pack.
-    func salvage(_ described: IndexedPack, size: Int) throws -> IndexedPack? {
-        let bytes: [UInt8]
-        do {
-            bytes = try repository.backend.read(FileName(.data, described.id.hex))
-        } catch StorageError.notFound {
-            return nil
-        }
-        let decoder = try BlobDecoder(keys: repository.keys)
-        let intact = bytes.withUnsafeBytes { all in
-            described.entries.filter { e in
-                let end = Int(e.offset) + Int(e.length)
-                guard end <= all.count else { return false }
-                return (try? decoder.decode(UnsafeRawBufferPointer(rebasing: all[Int(e.offset)..<end]), entry: e,
-                                            pack: described.id, salt: described.salt)) != nil
-            }
-        }
-        guard !intact.isEmpty else { return nil }
-        return IndexedPack(id: described.id, salt: described.salt, size: bytes.count, entries: intact)
+    func salvage(_ described: IndexedPack) throws -> IndexedPack? {
+        var intact: [PackEntry] = []
+        let size = try PackReader.forEachIntactBlob(of: described, entries: described.entries, repository: repository,
+                                                    damaged: { _, _ in }) { entry, _ in intact.append(entry) }
+        guard let size, !intact.isEmpty else { return nil }
+        return IndexedPack(id: described.id, salt: described.salt, size: size, entries: intact)
     }
 
     /// Whether two descriptions of a pack agree (entries in any order).
