@@ -41,6 +41,23 @@ final class MirrorReadTests: XCTestCase {
         XCTAssertTrue(warnings.contain("replica a lacks \(index.file)"), "\(warnings.all)")
     }
 
+    // A replica whose listing fails with a transient error (after its retries: it is down)
+    // is not listed again in this run, so it does not cost every later listing its retries.
+    func testAReplicaThatCannotBeReachedIsNotListedAgain() throws {
+        let a = MemoryBackend()
+        let dead = FaultInjectingBackend(MemoryBackend(), rules: BackendMethod.allCases.map { FaultRule($0, .transient, probability: 1) })
+        let mirror = MirrorBackend(replicas: replicas([a, dead]), policy: .any, verifyName: verifyChecksum)
+        let pack = namedFile(.data, seed: 4)
+        try a.write(pack.file, data: pack.bytes)
+        XCTAssertEqual(try mirror.list(.data).map(\.file), [pack.file])
+        XCTAssertEqual(dead.calls(.list), 1)
+        XCTAssertEqual(try mirror.list(.data).map(\.file), [pack.file])
+        _ = try mirror.list(.index)
+        XCTAssertEqual(dead.calls(.list), 1, "not listed again")
+        XCTAssertEqual(try mirror.read(pack.file), pack.bytes)
+        XCTAssertEqual(dead.calls(.read), 0, "read only when no other replica serves the file")
+    }
+
     // A lock one replica lacks is read from another without a hint to sync: sync never
     // copies locks, so the hint could never be followed.
     func testALockOneReplicaLacksIsReadWithoutAHint() throws {

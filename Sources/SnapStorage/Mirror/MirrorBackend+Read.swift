@@ -28,8 +28,15 @@ extension MirrorBackend {
         // look like a replica that lacks the other's key files.
         if kind == .keys { try checkOneRepository() }
         let replicas = self.replicas
+        let unreachable = health.withLock { all in all.map(\.unreachable) }
         let results = Parallel.map(replicas.count, width: replicas.count) { i in
-            Result { try replicas[i].backend.list(kind) }
+            Result {
+                guard !unreachable[i] else {
+                    throw StorageError.transient(operation: "list", file: nil, location: replicas[i].backend.location,
+                                                 detail: "not asked: it could not be reached earlier in this run")
+                }
+                return try replicas[i].backend.list(kind)
+            }
         }
         var union: [FileName: FileInfo] = [:]
         var entries: [MirrorFailure.Entry] = []
@@ -163,6 +170,7 @@ extension MirrorBackend {
                     all[i].state.failedReads += 1
                     all[i].state.lastError = "\(error)"
                     all[i].readLast = true
+                    if case StorageError.transient? = error as? StorageError { all[i].unreachable = true }
                     if served && !all[i].reportedUnreachable {
                         all[i].reportedUnreachable = true
                         messages.append("replica \(name) failed to \(subject) (\(error)); "

@@ -34,6 +34,11 @@ public final class MirrorBackend: Backend {
         var readLast = false
         var reportedMissing = false
         var reportedUnreachable = false
+        /// A read or listing of it failed with a transient error after its retries (connection
+        /// refused, timeouts): it is not listed again in this process, and read only when no
+        /// other replica serves the file, so a replica that is down does not cost every call
+        /// its retries. (Writes stop after `downAfter` failures.)
+        var unreachable = false
         /// Files read-repair has written (or tried to) on this replica.
         var repairing: Set<FileName> = []
     }
