@@ -37,18 +37,18 @@ struct CatCommand: ParsableCommand {
                 try Output.indentedJSON(SnapshotJSON(try SnapshotStore.find(id ?? "", in: repository, skipped: global.snapshotSkipped)))
             case "tree":
                 try global.loadIndex(repository)
-                let blob = try resolve(id ?? "", in: repository.index.blobIDs(withHexPrefix: id ?? ""), what: "tree") { BlobID(hex: $0) }
+                let blob = try IDPrefix.resolve(id ?? "", in: repository.index.blobIDs(withHexPrefix: id ?? ""), what: "tree", parse: { BlobID(hex: $0) })
                 let tree = try TreeWalker(repository: repository).tree(blob)
                 // An array of the nodes, one compact object a line.
                 let nodes = tree.nodes.map { String(decoding: NodeJSON.text($0, path: nil), as: UTF8.self) }
                 Output.line("[\n" + nodes.joined(separator: ",\n") + "\n]")
             case "index":
                 let names = try repository.backend.list(.index).map(\.file.name)
-                let index = try resolve(id ?? "", in: names.compactMap(IndexID.init(hex:)), what: "index") { IndexID(hex: $0) }
+                let index = try IDPrefix.resolve(id ?? "", in: names.compactMap(IndexID.init(hex:)), what: "index", parse: { IndexID(hex: $0) })
                 try Output.indentedJSON(IndexJSON(try repository.loadIndexFile(index)))
             default:
                 let infos = try repository.backend.list(.data)
-                let pack = try resolve(id ?? "", in: infos.compactMap { PackID(hex: $0.file.name) }, what: "pack") { PackID(hex: $0) }
+                let pack = try IDPrefix.resolve(id ?? "", in: infos.compactMap { PackID(hex: $0.file.name) }, what: "pack", parse: { PackID(hex: $0) })
                 let size = try repository.backend.stat(FileName(.data, pack.hex)).size
                 let header = try PackFormat.readHeader(of: pack, size: size, from: repository.backend, keys: repository.keys)
                 try Output.indentedJSON(IndexJSON.Pack(IndexedPack(id: pack, salt: header.salt, size: size, entries: header.entries)))
@@ -56,13 +56,4 @@ struct CatCommand: ParsableCommand {
         }
     }
 
-    /// Finds the one ID that starts with `prefix`.
-    private func resolve<T: TypedID>(_ prefix: String, in ids: [T], what: String, parse: (String) -> T?) throws -> T {
-        if let exact = parse(prefix) { return exact }
-        let matches = ids.filter { $0.hex.hasPrefix(prefix.lowercased()) }
-        guard matches.count == 1, let match = matches.first else {
-            throw CLIError(matches.isEmpty ? "no \(what) \(prefix)" : "'\(prefix)' matches \(matches.count) objects; give more digits")
-        }
-        return match
-    }
 }

@@ -128,14 +128,12 @@ struct FindCommand: ParsableCommand {
 
     /// Every blob the index places in the packs named (by prefix) in the arguments.
     private func blobsInPacks(_ repository: Repository) throws -> Set<BlobID> {
-        let prefixes = patterns.map { $0.lowercased() }
-        var packs: Set<PackID> = []
-        for prefix in prefixes {
-            let matches = repository.index.packs.map(\.id).filter { $0.hex.hasPrefix(prefix) }
-            guard !matches.isEmpty else { throw CLIError("no pack \(prefix) in the index") }
-            guard matches.count == 1 else { throw CLIError("pack ID prefix \(prefix) is ambiguous: give more digits") }
-            packs.formUnion(matches)
+        let indexed = repository.index.packs.map(\.id)
+        let packs = try patterns.map { typed in
+            let prefix = typed.lowercased()
+            return try IDPrefix.resolve(prefix, in: indexed, what: "pack", notFound: "no pack \(prefix) in the index",
+                                        ambiguous: { _ in "pack ID prefix \(prefix) is ambiguous: give more digits" })
         }
-        return Set(repository.index.blobIDs(inPacks: packs))
+        return Set(repository.index.blobIDs(inPacks: Set(packs)))
     }
 }

@@ -33,16 +33,11 @@ struct RepairPacksCommand: ParsableCommand {
         try reportingErrors {
             let repository = try global.openRepository(cache: false)
             let stored = try repository.backend.list(.data).compactMap { PackID(hex: $0.file.name) }
-            var chosen: Set<PackID> = []
-            for reference in packs {
-                let prefix = reference.lowercased().replacingOccurrences(of: "data/", with: "")
-                let matches = stored.filter { $0.hex.hasPrefix(prefix) }
-                guard !prefix.isEmpty, prefix.allSatisfy(\.isHexDigit), matches.count == 1, let id = matches.first else {
-                    throw CLIError(matches.count > 1 ? "'\(reference)' matches \(matches.count) packs; give more digits"
-                                                     : "there is no pack \(reference) in data/")
-                }
-                chosen.insert(id)
-            }
+            let chosen = Set(try packs.map { reference in
+                try IDPrefix.resolve(reference.replacingOccurrences(of: "data/", with: ""), in: stored, what: "pack",
+                                     notFound: "there is no pack \(reference) in data/",
+                                     ambiguous: { "'\(reference)' matches \($0) packs; give more digits" })
+            })
             var options = PruneOptions(hostname: Identity.hostname)
             options.rewrite = chosen
             options.rewriteOnly = true

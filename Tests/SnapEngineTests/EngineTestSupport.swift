@@ -74,7 +74,7 @@ final class BackupFixture {
 
     /// Restores `tree` into the target folder (or `target`) with a freshly opened repository, so only what was stored counts.
     func restore(_ tree: BlobID, includes: [String] = [], excludes: [String] = [], into target: String? = nil,
-                 batchSize: Int? = nil) throws -> RestoreResult {
+                 batchSize: Int? = nil, _ configure: (inout RestoreOptions) -> Void = { _ in }) throws -> RestoreResult {
         let reopened = try Repository.open(backend: LocalBackend(root: repositoryDirectory.path), password: testPassword)
         try reopened.loadIndex()
         var options = RestoreOptions(target: target ?? targetDirectory.path)
@@ -82,6 +82,7 @@ final class BackupFixture {
         options.exclude = PatternRules(patterns: excludes)
         options.workers = 2
         if let batchSize { options.batchSize = batchSize }
+        configure(&options)
         return try Restorer(repository: reopened, tree: tree, options: options).run()
     }
 

@@ -7,6 +7,17 @@ import SnapStorage
 import SnapTestSupport
 
 final class RestoreDamageTests: XCTestCase {
+    /// A backup of src/victim.bin (150 kB of seeded bytes, several chunks), and its node.
+    private func backUpOneFile(seed: UInt64) throws -> (BackupFixture, victim: [UInt8], BackupResult, node: Node) {
+        let f = try BackupFixture()
+        let src = f.sourcePath(Disk.bytes("src"))
+        try Disk.mkdir(src)
+        let victim = PathBytes.join(src, Disk.bytes("victim.bin"))
+        try Disk.write(victim, seededBytes(count: 150_000, seed: seed))
+        let backup = try f.backup([f.source("src")])
+        return (f, victim, backup, try XCTUnwrap(try f.snapshotEntries(backup.snapshot.tree)[victim]))
+    }
+
     // A corrupted data blob is reported with the file it belongs to; other files and the file's other chunks
     // are restored, and the restore does not count as a success.
     func testCorruptBlobNamesItsFileAndOthersAreRestored() throws {
@@ -75,13 +86,7 @@ final class RestoreDamageTests: XCTestCase {
     // A pack cut short: the blobs before the cut are restored (read one by one once the
     // range cannot be read whole); only those past it are reported damaged.
     func testPackCutShortLosesOnlyTheBlobsPastTheCut() throws {
-        let f = try BackupFixture()
-        let src = f.sourcePath(Disk.bytes("src"))
-        try Disk.mkdir(src)
-        let victim = PathBytes.join(src, Disk.bytes("victim.bin"))
-        try Disk.write(victim, seededBytes(count: 150_000, seed: 20))
-        let backup = try f.backup([f.source("src")])
-        let node = try XCTUnwrap(try f.snapshotEntries(backup.snapshot.tree)[victim])
+        let (f, victim, backup, node) = try backUpOneFile(seed: 20)
         let locations = try node.content.map { try XCTUnwrap(f.repository.index.lookup($0)) }
         XCTAssertGreaterThan(locations.count, 2)
         XCTAssertEqual(Set(locations.map(\.pack)).count, 1, "one pack")
@@ -139,13 +144,7 @@ final class RestoreDamageTests: XCTestCase {
     // blob; the files it holds are restored with holes, and a restore once it can be read
     // fills them in.
     func testUnreadablePackIsNamedOnceAndARestoreLaterFillsItIn() throws {
-        let f = try BackupFixture()
-        let src = f.sourcePath(Disk.bytes("src"))
-        try Disk.mkdir(src)
-        let victim = PathBytes.join(src, Disk.bytes("victim.bin"))
-        try Disk.write(victim, seededBytes(count: 150_000, seed: 40))
-        let backup = try f.backup([f.source("src")])
-        let node = try XCTUnwrap(try f.snapshotEntries(backup.snapshot.tree)[victim])
+        let (f, victim, backup, node) = try backUpOneFile(seed: 40)
         let packs = Set(try node.content.map { try XCTUnwrap(f.repository.index.lookup($0)).pack })
         XCTAssertEqual(packs.count, 1)
         XCTAssertGreaterThan(node.content.count, 2)

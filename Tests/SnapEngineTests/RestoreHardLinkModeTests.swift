@@ -29,12 +29,7 @@ final class RestoreHardLinkModeTests: XCTestCase {
     private func restored(_ relative: String) -> [UInt8] { fixture.restored(at(relative)) }
 
     private func restore(dryRun: Bool = false) throws -> RestoreResult {
-        let reopened = try Repository.open(backend: LocalBackend(root: fixture.repositoryDirectory.path), password: testPassword)
-        try reopened.loadIndex()
-        var options = RestoreOptions(target: fixture.targetDirectory.path)
-        options.workers = 2
-        options.dryRun = dryRun
-        let result = try Restorer(repository: reopened, tree: backup.snapshot.tree, options: options).run()
+        let result = try fixture.restore(backup.snapshot.tree) { $0.dryRun = dryRun }
         XCTAssertTrue(result.succeeded, "\(result.errors)")
         return result
     }

@@ -36,12 +36,7 @@ final class RestoreModeTests: XCTestCase {
     private func restored(_ relative: String) -> [UInt8] { fixture.restored(at(relative)) }
 
     private func restore(_ configure: (inout RestoreOptions) -> Void = { _ in }) throws -> RestoreResult {
-        let reopened = try Repository.open(backend: LocalBackend(root: fixture.repositoryDirectory.path), password: testPassword)
-        try reopened.loadIndex()
-        var options = RestoreOptions(target: fixture.targetDirectory.path)
-        options.workers = 2
-        configure(&options)
-        return try Restorer(repository: reopened, tree: backup.snapshot.tree, options: options).run()
+        try fixture.restore(backup.snapshot.tree, configure)
     }
 
     /// Overwrites 10 bytes in the middle of `path`, keeping its size, then sets its mtime.

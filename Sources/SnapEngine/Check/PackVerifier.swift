@@ -109,21 +109,14 @@ struct PackVerifier: Sendable {
         }
         do {
             let decoder = try BlobDecoder(keys: repository.keys)
-            bytes.withUnsafeBytes { all in
-                for e in indexed.entries {
-                    let end = Int(e.offset) + Int(e.length)
-                    guard end <= all.count else {
-                        verdict.damaged.append((e, "pack \(indexed.id.short) is truncated: the blob ends at byte \(end), the pack has \(all.count)"))
-                        continue
-                    }
-                    do {
-                        _ = try decoder.decode(UnsafeRawBufferPointer(rebasing: all[Int(e.offset)..<end]), entry: e,
-                                               pack: indexed.id, salt: indexed.salt)
-                    } catch {
-                        verdict.damaged.append((e, Self.reason(error)))
-                    }
+            PackReader.decodeEach(indexed.entries, of: indexed.id, salt: indexed.salt, in: bytes, decoder: decoder, damaged: { e, failure in
+                switch failure {
+                case let .pastEnd(end, size):
+                    verdict.damaged.append((e, "pack \(indexed.id.short) is truncated: the blob ends at byte \(end), the pack has \(size)"))
+                case let .undecodable(error):
+                    verdict.damaged.append((e, Self.reason(error)))
                 }
-            }
+            }) { _, _ in }
             problems.append("\(verdict.damaged.count) of \(indexed.entries.count) blobs damaged")
         } catch {
             problems.append("its blobs could not be examined: \(error)")

@@ -35,42 +35,60 @@ enum PackReader {
         }
     }
 
+    /// Why a blob of a pack read whole could not be decoded.
+    enum BlobFailure {
+        /// The pack ends before the blob does (a pack cut short).
+        case pastEnd(blobEnd: Int, packSize: Int)
+        /// It fails authentication, decompression or its ID.
+        case undecodable(Error)
+    }
+
     /// Calls `body` with each of `entries` that still decodes intact, and `damaged` with
     /// each that does not (past the end of a pack cut short, failing authentication), for
-    /// packs known to be damaged (`repair packs`). Reads the whole pack at once.
+    /// packs known to be damaged (`repair packs`, `repair index`). Reads the whole pack at once.
     ///
     /// - Returns: the pack's size as read, or `nil` when it is missing (then every entry is damaged).
     /// - Throws: storage errors other than a missing pack, and what `body` throws.
     @discardableResult
     static func forEachIntactBlob(of pack: IndexedPack, entries: [PackEntry], repository: Repository,
                                   damaged: (PackEntry, String) -> Void, _ body: (PackEntry, [UInt8]) throws -> Void) throws -> Int? {
-        let sorted = entries.sorted { $0.offset < $1.offset }
         let bytes: [UInt8]
         do {
             bytes = try repository.backend.read(FileName(.data, pack.id.hex))
         } catch StorageError.notFound {
-            for e in sorted { damaged(e, "the pack is missing") }
+            for e in entries.sorted(by: { $0.offset < $1.offset }) { damaged(e, "the pack is missing") }
             return nil
         }
-        let decoder = try BlobDecoder(keys: repository.keys)
+        try decodeEach(entries, of: pack.id, salt: pack.salt, in: bytes, decoder: try BlobDecoder(keys: repository.keys), damaged: { e, failure in
+            switch failure {
+            case let .pastEnd(end, size): damaged(e, "the pack ends at byte \(size), before the blob's end (\(end))")
+            case let .undecodable(error): damaged(e, "\(error)")
+            }
+        }, body)
+        return bytes.count
+    }
+
+    /// Decodes each of `entries`, in pack order, from `bytes` (the whole pack): `body` gets
+    /// those that decode intact, `damaged` the others. The one loop behind check's diagnosis
+    /// of a damaged pack and the repairs' salvage.
+    static func decodeEach(_ entries: [PackEntry], of pack: PackID, salt: [UInt8], in bytes: [UInt8], decoder: BlobDecoder,
+                           damaged: (PackEntry, BlobFailure) -> Void, _ body: (PackEntry, [UInt8]) throws -> Void) rethrows {
         try bytes.withUnsafeBytes { all in
-            for e in sorted {
+            for e in entries.sorted(by: { $0.offset < $1.offset }) {
                 let end = Int(e.offset) + Int(e.length)
                 guard end <= all.count else {
-                    damaged(e, "the pack ends at byte \(all.count), before the blob's end (\(end))")
+                    damaged(e, .pastEnd(blobEnd: end, packSize: all.count))
                     continue
                 }
                 let plaintext: [UInt8]
                 do {
-                    plaintext = try decoder.decode(UnsafeRawBufferPointer(rebasing: all[Int(e.offset)..<end]), entry: e,
-                                                   pack: pack.id, salt: pack.salt)
+                    plaintext = try decoder.decode(UnsafeRawBufferPointer(rebasing: all[Int(e.offset)..<end]), entry: e, pack: pack, salt: salt)
                 } catch {
-                    damaged(e, "\(error)")
+                    damaged(e, .undecodable(error))
                     continue
                 }
                 try body(e, plaintext)
             }
         }
-        return bytes.count
     }
 }
