@@ -57,8 +57,8 @@ struct ResticCopy {
                     + "\(result.filesKnown) files already imported, \(Output.bytes(result.bytesAdded)) new")
     }
 
-    /// The restic snapshots named by `ids` (IDs, prefixes, `latest`), or all, that match
-    /// the filters, oldest first.
+    /// The restic snapshots the filters match, or the ones named by `ids` (IDs, prefixes,
+    /// `latest`), oldest first. As in restic, the filters only choose what `latest` means.
     private func select(_ source: ResticRepository) throws -> [(id: ResticSnapshotID, snapshot: ResticSnapshot)] {
         let matching = source.snapshots.filter {
             filter.matches(hostname: $0.snapshot.hostname, paths: $0.snapshot.paths, tags: $0.snapshot.tags)
@@ -72,7 +72,6 @@ struct ResticCopy {
                 entry = newest
             } else {
                 entry = try source.snapshot(matching: id)
-                guard filter.matches(hostname: entry.snapshot.hostname, paths: entry.snapshot.paths, tags: entry.snapshot.tags) else { continue }
             }
             if !chosen.contains(where: { $0.id == entry.id }) { chosen.append(entry) }
         }

@@ -104,14 +104,19 @@ struct FilterOptions: ParsableArguments {
 
     var snapshotFilter: SnapshotFilter { SnapshotFilter(hosts: hosts, paths: paths, tags: tags) }
 
-    /// The snapshots named by `ids` (IDs, prefixes, `latest`), or all when none is named,
-    /// that match the filters: restic's way of choosing snapshots for tag, rewrite, stats, copy.
+    /// restic's way of choosing snapshots for tag, rewrite, stats, copy: every snapshot the
+    /// filters match when none is named; otherwise the ones named (IDs, prefixes, `latest`),
+    /// each once. As in restic and `snap snapshots ID…`, the filters only choose which
+    /// snapshot `latest` means: an ID named outright is taken whatever its host, tags or paths.
     func select(_ ids: [String], in repository: Repository, global: GlobalOptions) throws -> [SnapshotRecord] {
         let listed = try repository.backend.list(.snapshots)  // once, however many IDs
-        let records = try ids.isEmpty
-            ? SnapshotStore.all(in: repository, listed: listed, skipped: global.snapshotSkipped)
-            : ids.map { try SnapshotStore.find($0, filter: snapshotFilter, in: repository, listed: listed, skipped: global.snapshotSkipped) }
-        return records.filter { snapshotFilter.matches($0.snapshot) }
+        guard !ids.isEmpty else {
+            return try SnapshotStore.all(in: repository, listed: listed, skipped: global.snapshotSkipped)
+                .filter { snapshotFilter.matches($0.snapshot) }
+        }
+        var seen = Set<SnapshotID>()
+        return try ids.map { try SnapshotStore.find($0, filter: snapshotFilter, in: repository, listed: listed, skipped: global.snapshotSkipped) }
+            .filter { seen.insert($0.id).inserted }
     }
 
     func validate() throws {

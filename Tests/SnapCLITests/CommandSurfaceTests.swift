@@ -213,6 +213,17 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(snapshots.count, 1)
         XCTAssertEqual(snapshots.first?["tags"] as? [String], ["b", "c"])
         XCTAssertEqual(try snap.run(["-r", repo, "tag", "--set", "x", "--add", "y"]).status, 64)
+
+        // A snapshot named outright is taken whatever the filters say (they only choose
+        // what `latest` means), and once however often it is named, as restic does.
+        let id = try XCTUnwrap(snapshots.first?["id"] as? String)
+        let named = try snap.expect(0, ["-r", repo, "tag", "--add", "d", "--host", "elsewhere", id, String(id.prefix(8))]).stdout
+        XCTAssertTrue(named.contains("modified tags on 1 snapshot"), named)
+        let relisted = try snap.expect(0, ["-r", repo, "--json", "snapshots"]).stdout
+        let tagged = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(relisted.utf8)) as? [[String: Any]])
+        XCTAssertEqual(tagged.first?["tags"] as? [String], ["b", "c", "d"])
+        XCTAssertEqual(try snap.run(["-r", repo, "tag", "--add", "e", "--host", "elsewhere", "latest"]).status, 1,
+                       "latest among no matching snapshot")
         try snap.expect(0, ["-r", repo, "check"])
     }
 
