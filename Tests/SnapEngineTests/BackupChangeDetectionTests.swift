@@ -5,6 +5,8 @@ import CPosix
 import XCTest
 import SnapCore
 import SnapEngine
+import Synchronization
+import Foundation
 
 final class BackupChangeDetectionTests: XCTestCase {
     // An unchanged file takes its extended attributes from the parent snapshot (nothing is
@@ -43,6 +45,49 @@ final class BackupChangeDetectionTests: XCTestCase {
         try tag(file, "two")
         try tag(folder, "two")
         XCTAssertEqual(try values(f.backup([f.source("src")])), ["two", "two"], "an attribute changed after the parent")
+    }
+
+    // A file appended to while it is read (a log, a database) is stored as read, with a
+    // remark that is not a warning (the snapshot is complete); the next backup reads it again.
+    func testFileChangedWhileReadIsRemarkedAndReadAgain() throws {
+        let f = try BackupFixture()
+        try Disk.mkdir(f.sourcePath(Disk.bytes("src")))
+        let log = f.sourcePath(Disk.bytes("src"), Disk.bytes("growing.log"))
+        try Disk.write(log, Array(repeating: 0x61, count: 32 << 20))
+        let remarks = Mutex<[BackupWarning]>([])
+        func backup() throws -> BackupResult {
+            var options = BackupOptions(paths: [f.source("src")], hostname: "test-host", username: "tester")
+            options.workers = 2
+            return try Archiver(repository: f.repository, options: options,
+                                warnItem: { w in remarks.withLock { $0.append(w) } }).run()
+        }
+        // One byte every 2 ms from before the walk until after the backup: reading 32 MiB
+        // takes far longer, so the file's size and mtime change during the read.
+        let appending = Atomic<Bool>(true)
+        let appender = Thread {
+            let fd = PathBytes.withCString(log) { open($0, O_WRONLY | O_APPEND) }
+            defer { close(fd) }
+            while appending.load(ordering: .relaxed) {
+                _ = write(fd, "b", 1)
+                usleep(2000)
+            }
+        }
+        appender.start()
+        usleep(20_000)
+        let first = try backup()
+        appending.store(false, ordering: .relaxed)
+        usleep(20_000)
+        let seen = remarks.withLock { $0 }
+        XCTAssertEqual(seen.map(\.path), [log], seen.map(\.description).joined(separator: "\n"))
+        XCTAssertTrue(seen.first?.message.contains("changed while it was read") ?? false)
+        XCTAssertEqual(first.snapshot.summary?.warnings, 0, "a remark, not a warning")
+
+        remarks.withLock { $0 = [] }
+        let second = try backup()
+        XCTAssertEqual(second.snapshot.summary?.filesChanged, 1, "read again")
+        XCTAssertTrue(remarks.withLock { $0.isEmpty })
+        let node = try XCTUnwrap(f.snapshotEntries(second.snapshot.tree)[log])
+        XCTAssertEqual(node.size, UInt64(try Disk.read(log).count))
     }
 
     // A hard-linked pair that did not change since the parent snapshot: the first name is

@@ -33,6 +33,12 @@ final class BackupRecord: Sendable {
         reportItem(warning)
     }
 
+    /// Passes a remark about `path` to the user as `warn` does, without counting it as a
+    /// warning: the entry was stored, so the snapshot is complete and the exit status stays 0.
+    func remark(_ path: [UInt8], _ message: String) {
+        reportItem(BackupWarning(path: path, message: message))
+    }
+
     func countDirectory(_ action: BackupProgress.Action) {
         state.withLock { s in
             switch action {

@@ -129,7 +129,14 @@ final class FileReader: Sendable {
             context.record.warn(path, "cannot read: \(failure)")
             return nil
         }
-        // A file that changed while it was read is recorded as it was read.
+        // A file that changed while it was read is recorded as it was read, which may mix
+        // old and new bytes (a database written to, a log appended to). Its metadata is the
+        // walk's, from before the change, so the next backup sees it changed and reads it again.
+        var after = stat()
+        if fstat(fd, &after) == 0, after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec
+            || after.st_mtim.tv_nsec != st.st_mtim.tv_nsec {
+            context.record.remark(path, "changed while it was read; stored as read, and read again by the next backup")
+        }
         node.size = total
         node.content = content
         context.record.count {
