@@ -56,6 +56,17 @@ final class MirrorReadTests: XCTestCase {
         XCTAssertEqual(dead.calls(.list), 1, "not listed again")
         XCTAssertEqual(try mirror.read(pack.file), pack.bytes)
         XCTAssertEqual(dead.calls(.read), 0, "read only when no other replica serves the file")
+
+        // Nor is it sent writes once a read of it failed so: under `any` they land on the other
+        // replica at once, and the replica lags (with the hint to sync) from the first write it misses.
+        let warnings = Warnings()
+        let writer = MirrorBackend(replicas: replicas([a, dead]), policy: .any, verifyName: verifyChecksum, report: warnings.report)
+        XCTAssertThrowsError(try writer.read(namedFile(.data, seed: 6).file), "a lacks it, the other cannot be reached")
+        let snapshot = namedFile(.snapshots, seed: 5)
+        try writer.write(snapshot.file, data: snapshot.bytes)
+        XCTAssertEqual(dead.calls(.write), 0)
+        XCTAssertTrue(writer.replicaStates()[1].down && writer.replicaStates()[1].lagging)
+        XCTAssertTrue(warnings.contain("is sent no writes: it could not be reached") && warnings.contain("snap mirror sync"), "\(warnings.all)")
     }
 
     // A lock one replica lacks is read from another without a hint to sync: sync never

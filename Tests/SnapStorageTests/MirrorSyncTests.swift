@@ -46,7 +46,8 @@ final class MirrorSyncTests: XCTestCase {
     // files each replica alone has are spread to all; after that every replica has the same set.
     func testSyncHealsALaggingReplicaAndSpreadsFilesEverywhere() throws {
         let aStore = MemoryBackend(), bStore = MemoryBackend(), cStore = MemoryBackend()
-        let c = FaultInjectingBackend(cStore, rules: [FaultRule(.write, .transient, calls: [3])])
+        // A write refused for good (a transient one after the retries would take it down for the run).
+        let c = FaultInjectingBackend(cStore, rules: [FaultRule(.write, .permanent, calls: [3])])
         let mirror = MirrorBackend(replicas: replicas([aStore, bStore, c]), policy: .quorum)
         let repo = SmallRepository(seed: 20)
         for (file, bytes) in repo.files { try mirror.write(file, data: bytes) }

@@ -191,9 +191,27 @@ final class MirrorWriteTests: XCTestCase {
         XCTAssertEqual(try slow.read(pack.file), pack.bytes)
     }
 
-    // After `downAfter` failed writes in a row a replica gets no more calls.
-    func testReplicaFailingRepeatedlyGetsNoMoreWrites() throws {
+    // A write that fails with a transient error after its retries (the replica cannot be
+    // reached) is the last one sent to it: the next writes land on the others at once.
+    func testReplicaThatCannotBeReachedGetsNoMoreWrites() throws {
         let broken = FaultInjectingBackend(MemoryBackend(), rules: [FaultRule(.write, .transient, probability: 1)])
+        let warnings = Warnings()
+        let mirror = MirrorBackend(replicas: replicas([MemoryBackend(), MemoryBackend(), broken]), report: warnings.report)
+        for seed in 30..<34 {
+            let pack = namedFile(.data, seed: UInt64(seed))
+            try mirror.write(pack.file, data: pack.bytes)
+        }
+        XCTAssertEqual(broken.calls(.write), 1)
+        XCTAssertTrue(mirror.replicaStates()[2].down)
+        XCTAssertEqual(mirror.replicaStates()[2].skippedWrites, 3)
+        XCTAssertTrue(warnings.contain("could not be reached"), "\(warnings.all)")
+        XCTAssertTrue(warnings.contain("snap mirror sync"), "\(warnings.all)")
+    }
+
+    // After `downAfter` writes in a row that fail for good (a full disk, refused
+    // permission), a replica gets no more calls.
+    func testReplicaFailingRepeatedlyGetsNoMoreWrites() throws {
+        let broken = FaultInjectingBackend(MemoryBackend(), rules: [FaultRule(.write, .permanent, probability: 1)])
         let warnings = Warnings()
         let mirror = MirrorBackend(replicas: replicas([MemoryBackend(), MemoryBackend(), broken]), downAfter: 3,
                                    report: warnings.report)

@@ -4,7 +4,8 @@ extension MirrorBackend {
     /// byte for byte. Two different ones mean two repositories given as one (`-r A -r B`
     /// where a restic user meant "the last one"), and any write would put one repository's
     /// packs into the other. Replicas without `config` (new ones, to be synced) and those
-    /// that cannot be read now pass.
+    /// that cannot be read now pass; one that cannot be reached (a transient error after its
+    /// retries) is marked so, and gets no writes in this process.
     ///
     /// Checked once per mirror, when `config` is first read or key files first listed, and
     /// before the first write or delete (a command that opens from cached copies reads no `config`, and every command
@@ -17,13 +18,19 @@ extension MirrorBackend {
         try oneRepository.withLock { checked in
             if let checked { return try checked.get() }
             let replicas = self.replicas
-            let configs = Parallel.map(replicas.count, width: replicas.count) { i -> [UInt8]? in
-                try? replicas[i].backend.read(FileName.config, range: nil)
+            let configs = Parallel.map(replicas.count, width: replicas.count) { i in
+                Result { try replicas[i].backend.read(FileName.config, range: nil) }
             }
+            // One that cannot be reached is marked so now, before any write waits for its retries.
+            let unreachable = configs.indices.compactMap { i -> (Int, Error)? in
+                guard case .failure(let error) = configs[i], (error as? StorageError)?.isTransient == true else { return nil }
+                return (i, error)
+            }
+            noteFailures(unreachable, file: FileName.config, operation: "read", served: unreachable.count < replicas.count)
             var first: (name: String, bytes: [UInt8])?
             var outcome: Result<Void, StorageError> = .success(())
-            for (i, bytes) in configs.enumerated() {
-                guard let bytes else { continue }
+            for (i, result) in configs.enumerated() {
+                guard case .success(let bytes) = result else { continue }
                 guard let seen = first else { first = (replicas[i].name, bytes); continue }
                 if seen.bytes != bytes {
                     outcome = .failure(.permanent(

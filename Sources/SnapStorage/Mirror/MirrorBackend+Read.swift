@@ -170,7 +170,7 @@ extension MirrorBackend {
                     all[i].state.failedReads += 1
                     all[i].state.lastError = "\(error)"
                     all[i].readLast = true
-                    if case StorageError.transient? = error as? StorageError { all[i].unreachable = true }
+                    if case StorageError.transient? = error as? StorageError { Self.goDown(&all[i], unreachable: subject) }
                     if served && !all[i].reportedUnreachable {
                         all[i].reportedUnreachable = true
                         messages.append("replica \(name) failed to \(subject) (\(error)); "

@@ -7,7 +7,8 @@ import Synchronization
 ///   on the file. A write succeeds when `policy` is met. A replica whose write fails is
 ///   *lagging* for the rest of the process: it still gets packs, but no more config, key,
 ///   index or snapshot files, so it never holds an index or snapshot that names a pack it
-///   lacks and stays a valid repository on its own. After `downAfter` failed writes in a row
+///   lacks and stays a valid repository on its own. After `downAfter` failed writes in a row,
+///   or one call that failed with a transient error after its retries (it cannot be reached),
 ///   it gets no writes at all. A replica is lagging as well when a listing of packs, key,
 ///   index or snapshot files shows it lacks some that other replicas have (it lagged in an
 ///   earlier run and was not synced), or cannot list them; commands list the index before
@@ -34,11 +35,13 @@ public final class MirrorBackend: Backend {
         var readLast = false
         var reportedMissing = false
         var reportedUnreachable = false
-        /// A read or listing of it failed with a transient error after its retries (connection
-        /// refused, timeouts): it is not listed again in this process, and read only when no
-        /// other replica serves the file, so a replica that is down does not cost every call
-        /// its retries. (Writes stop after `downAfter` failures.)
+        /// A read, listing or write of it failed with a transient error after its retries
+        /// (connection refused, timeouts): it is not listed again in this process, read only
+        /// when no other replica serves the file, and sent no writes (`state.down`), so a
+        /// replica that is down does not cost every call its retries.
         var unreachable = false
+        /// Why it gets no more writes, once `state.down`: for the skip reasons.
+        var downReason = ""
         /// Files read-repair has written (or tried to) on this replica.
         var repairing: Set<FileName> = []
     }
@@ -145,15 +148,22 @@ public final class MirrorBackend: Backend {
         }
     }
 
-    /// Per replica, why a write or delete is not sent to it (`nil`: it is sent), counting the skips.
+    /// Per replica, why a write or delete is not sent to it (`nil`: it is sent), counting the
+    /// skips. A replica that went down on a read (it could not be reached) lags from its first
+    /// skipped write on, with the warning that asks for `snap mirror sync`.
     ///
     /// - Parameter skippingLagging: whether lagging replicas are skipped too, not only those that are down.
     private func skipReasons(skippingLagging: Bool, suffix: String) -> [String?] {
-        health.withLock { all in
+        var warnings: [String] = []
+        let reasons = health.withLock { all in
             all.indices.map { i -> String? in
                 let reason: String?
                 if all[i].state.down {
-                    reason = "skipped: it stopped taking writes after \(downAfter) failures in a row"
+                    reason = "skipped: \(all[i].downReason)"
+                    if let warning = Self.lag(&all[i], reason: all[i].downReason,
+                                              message: "replica \(replicas[i].name) is sent no writes: \(all[i].downReason)") {
+                        warnings.append(warning)
+                    }
                 } else if skippingLagging && all[i].state.lagging {
                     reason = "skipped: lagging (\(all[i].state.lagReason ?? "an earlier failure"))" + suffix
                 } else {
@@ -163,6 +173,8 @@ public final class MirrorBackend: Backend {
                 return reason
             }
         }
+        warnings.forEach(report)
+        return reasons
     }
 
     /// Updates the replicas' state after a write or delete and reports those that began to lag or went down.
@@ -181,14 +193,29 @@ public final class MirrorBackend: Backend {
                                           message: "replica \(replicas[i].name) cannot \(operation) \(file) (\(error))") {
                     messages.append(message)
                 }
-                if all[i].failuresInARow >= downAfter && !all[i].state.down {
+                guard !all[i].state.down else { continue }
+                if (error as? StorageError)?.isTransient == true {
+                    Self.goDown(&all[i], unreachable: "\(operation) \(file)")
+                    messages.append("replica \(replicas[i].name) could not be reached (\(error)); sending it nothing more in this run")
+                } else if all[i].failuresInARow >= downAfter {
                     all[i].state.down = true
+                    all[i].downReason = "it stopped taking writes after \(downAfter) failures in a row"
                     messages.append("replica \(replicas[i].name) failed \(downAfter) writes in a row; sending it nothing more in this run")
                 }
             }
             return messages
         }
         messages.forEach(report)
+    }
+
+    /// Marks `health` unreachable after `what` failed with a transient error after its
+    /// retries: it is not listed again, read last, and sent no writes in this process.
+    static func goDown(_ health: inout Health, unreachable what: String) {
+        health.unreachable = true
+        health.readLast = true
+        guard !health.state.down else { return }
+        health.state.down = true
+        health.downReason = "it could not be reached (\(what) failed after its retries)"
     }
 
     /// Marks replica `i` lagging, with a warning, unless it already is.
