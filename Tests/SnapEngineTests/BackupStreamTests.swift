@@ -48,6 +48,17 @@ final class BackupStreamTests: XCTestCase {
         XCTAssertEqual(result.snapshot.summary?.filesNew, 1)
     }
 
+    // A name given with a leading slash, doubled or trailing slashes is stored under its
+    // components, and the snapshot's path is the one its tree holds (so `--path` finds it).
+    func testStreamPathIsCleaned() throws {
+        let f = try BackupFixture()
+        for (given, clean) in [("/abs/x.sql", "/abs/x.sql"), ("a//b/", "/a/b")] {
+            let result = try streamBackup(f, [1, 2, 3], path: given)
+            XCTAssertEqual(result.snapshot.paths, [clean], given)
+            XCTAssertEqual(try f.snapshotEntries(result.snapshot.tree)[Array(clean.utf8)]?.type, .file, given)
+        }
+    }
+
     // A stream whose producer fails leaves no snapshot (the data uploaded is reused later).
     func testFailedStreamLeavesNoSnapshot() throws {
         let f = try BackupFixture()

@@ -70,7 +70,8 @@ public final class Archiver {
         let start = Clock.now()
         let record = self.record
         check = try ExclusionCheck(options.exclusions) { record.report($0) }
-        let sources = options.stream.map { [[PathBytes.slash] + $0.path] } ?? options.paths.map(SourceTrie.normalise)
+        // A stream's snapshot path is its components' (`/db//x.sql/` → `/db/x.sql`), as its tree holds it.
+        let sources = options.stream.map { [SourceTrie.normalise([PathBytes.slash] + $0.path)] } ?? options.paths.map(SourceTrie.normalise)
         if options.stream == nil {
             for (given, path) in zip(options.paths, sources) {
                 do { _ = try FileSystem.lstat(path) } catch {
