@@ -43,6 +43,8 @@ struct SnapshotListing: Sendable {
         }
         // Groups as forget's default (host and set of paths); a host with one group names
         // its folder by the host alone, otherwise HOST~1, HOST~2… in order of their paths.
+        // Hosts that cannot be folder names share `unknown-host`, numbered the same way,
+        // and a name another group already has (a host called `a~1`) gets the next free `~N`.
         var keys: [SnapshotGroupKey] = [], keyNumber: [SnapshotGroupKey: Int] = [:], groupOf: [Int] = []
         for record in records {
             let key = SnapshotGroupKey(hostname: record.snapshot.hostname, paths: Array(Set(record.snapshot.paths)).sorted())
@@ -50,12 +52,18 @@ struct SnapshotListing: Sendable {
             groupOf.append(keyNumber[key] ?? 0)
         }
         var groupNames = [String](repeating: "", count: keys.count)
-        let byHost = Dictionary(grouping: keys.indices, by: { keys[$0].hostname ?? "" })
-        for (host, numbers) in byHost {
-            let shown = Self.usable(host) ? host : "unknown-host"
+        let byShownHost = Dictionary(grouping: keys.indices) { number in
+            let host = keys[number].hostname ?? ""
+            return Self.usable(host) ? host : "unknown-host"
+        }
+        var taken = Set<String>()
+        for (shown, numbers) in byShownHost.sorted(by: { $0.key < $1.key }) {
             let ordered = numbers.sorted { keys[$0] < keys[$1] }
             for (ordinal, number) in ordered.enumerated() {
-                groupNames[number] = ordered.count == 1 ? shown : "\(shown)~\(ordinal + 1)"
+                var name = ordered.count == 1 ? shown : "\(shown)~\(ordinal + 1)", n = ordered.count
+                while taken.contains(name) { n += 1; name = "\(shown)~\(n)" }
+                taken.insert(name)
+                groupNames[number] = name
             }
         }
         self.names = names; self.byName = byName; self.byShortID = byShortID
