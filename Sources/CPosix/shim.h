@@ -19,3 +19,7 @@ extern int sched_getaffinity(int pid, size_t cpusetsize, void *mask);
 // and a NUL) for `top -H`, gdb and /proc/PID/task/*/comm.
 #include <pthread.h>
 extern int pthread_setname_np(pthread_t thread, const char *name);
+
+// pipe2 is declared only under _GNU_SOURCE: a pipe whose ends are close-on-exec from the
+// start, so a child another thread spawns meanwhile does not inherit them.
+extern int pipe2(int pipefd[2], int flags);

@@ -62,38 +62,39 @@ enum FileList {
 
 /// `--stdin-from-command`: runs a command (without a shell, as restic does) whose standard
 /// output becomes the stream to back up. Its exit status decides: not zero, and the
-/// backup is abandoned before a snapshot is written.
-final class StreamCommand: @unchecked Sendable {
-    private let process = Process()
-    private let pipe = Pipe()
+/// backup is abandoned before a snapshot is written. An interrupted snap ends it
+/// (`Interruption`); it takes Ctrl-C and SIGTERM as a program started from a shell does
+/// (`ChildProcess`).
+final class StreamCommand: Sendable {
+    private let child: ChildProcess
     private let arguments: [String]
 
     init(_ arguments: [String]) throws {
         self.arguments = arguments
         guard let program = arguments.first else { throw CLIError("--stdin-from-command needs the command to run after --") }
-        process.executableURL = URL(fileURLWithPath: program.contains("/") ? program : try Self.find(program))
-        process.arguments = Array(arguments.dropFirst())
-        process.standardOutput = pipe
-        do { try process.run() } catch {
-            throw CLIError("cannot run \(program): \(error.localizedDescription)")
+        let path = program.contains("/") ? program : try Self.find(program)
+        do { child = try ChildProcess.spawn(path, arguments: arguments) } catch {
+            throw CLIError("cannot run \(program): \(error)")
         }
-        Interruption.addChild(process.processIdentifier)
+        Interruption.addChild(child.pid)
     }
 
-    var fd: Int32 { pipe.fileHandleForReading.fileDescriptor }
+    deinit { close(child.output) }
+
+    var fd: Int32 { child.output }
 
     /// Waits for the command to exit once its output has ended; throws unless it exited with 0.
     func finish() throws {
-        process.waitUntilExit()
-        Interruption.removeChild(process.processIdentifier)
+        let termination = child.wait()
+        Interruption.removeChild(child.pid)
         let name = arguments.first ?? "command"
-        switch process.terminationReason {
-        case .exit where process.terminationStatus == 0:
+        switch termination {
+        case .exited(0):
             return
-        case .exit:
-            throw CLIError("\(name) exited with status \(process.terminationStatus): no snapshot was saved")
-        default:
-            throw CLIError("\(name) was killed by signal \(process.terminationStatus): no snapshot was saved")
+        case .exited(let status):
+            throw CLIError("\(name) exited with status \(status): no snapshot was saved")
+        case .signalled(let signal):
+            throw CLIError("\(name) was killed by signal \(signal): no snapshot was saved")
         }
     }
 

@@ -66,6 +66,33 @@ final class BackupInputTests: XCTestCase {
         XCTAssertEqual(try snap.run(["backup", "--stdin", "\(work)/src"]).status, 64, "--stdin takes no paths")
     }
 
+    // The command runs with no signal blocked and SIGINT, SIGTERM, SIGHUP and SIGPIPE at their
+    // defaults, though snap blocks the first three in its own threads; so an interrupted snap
+    // ends it (here with SIGTERM: `sleep` leaves no orphan), and Ctrl-C reaches it.
+    func testStreamCommandTakesSignalsAndEndsWithSnap() throws {
+        try snap.expect(0, ["backup", "--stdin-from-command", "--stdin-filename", "status", "--", "grep", "-E", "^Sig(Blk|Ign)", "/proc/self/status"])
+        try snap.expect(0, ["dump", "latest", "/status", "--target", "\(work)/status"])
+        let lines = try String(contentsOfFile: "\(work)/status", encoding: .utf8).split(separator: "\n")
+        let masks = Dictionary(uniqueKeysWithValues: lines.compactMap { line -> (String, UInt64)? in
+            let parts = line.split(separator: ":")
+            return parts.count == 2 ? (String(parts[0]), UInt64(parts[1].trimmingCharacters(in: .whitespaces), radix: 16) ?? 1) : nil
+        })
+        XCTAssertEqual(masks["SigBlk"], 0, "\(lines)")
+        let defaults = [SIGINT, SIGTERM, SIGHUP, SIGPIPE].reduce(UInt64(0)) { $0 | UInt64(1) << UInt64($1 - 1) }
+        XCTAssertEqual((masks["SigIgn"] ?? defaults) & defaults, 0, "\(lines)")
+
+        let marker = "\(work)/sleeping"
+        let result = try shell("""
+            "$SNAP" backup --stdin-from-command -- sh -c 'echo $$ > \(marker); exec sleep 300' & pid=$!
+            for i in $(seq 100); do [ -s \(marker) ] && break; sleep 0.1; done
+            sleep 0.3; kill -TERM $pid; wait $pid; echo "snap=$?"
+            child=$(cat \(marker)); for i in $(seq 50); do kill -0 $child 2>/dev/null || break; sleep 0.1; done
+            kill -0 $child 2>/dev/null && { echo "left running"; kill -KILL $child; } ; true
+            """)
+        XCTAssertTrue(result.stdout.contains("snap=143"), result.stdout + result.stderr)
+        XCTAssertFalse(result.stdout.contains("left running"), result.stdout + result.stderr)
+    }
+
     // find -print0 | snap backup --files-from-raw - backs up exactly those files, whatever bytes their names hold.
     func testFilesFromRawBacksUpExactlyTheListedFiles() throws {
         let odd = "\(work)/src/new\nline.txt"
