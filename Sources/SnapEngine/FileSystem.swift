@@ -7,6 +7,8 @@ import CPosix
 enum FileSystem {
     struct Failure: Error, CustomStringConvertible {
         let code: Int32
+        /// A restore could not free the name for a new file: what was there is left as it was.
+        var existingKept = false
         var description: String { String(cString: strerror(code)) }
     }
 

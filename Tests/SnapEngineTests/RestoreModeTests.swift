@@ -1,4 +1,5 @@
 import XCTest
+import Foundation
 import Synchronization
 @testable import SnapEngine
 import SnapRepository
@@ -49,6 +50,39 @@ final class RestoreModeTests: XCTestCase {
     }
 
     // if-changed: same size and time is trusted; same size, other time is compared chunk by chunk.
+    // A file that cannot be removed to make way (immutable here; in a folder the user may
+    // not write, likewise) is left as it was, and the message says why, not "File exists".
+    func testAFileThatCannotBeReplacedIsLeftAndTheCauseNamed() throws {
+        _ = try restore()
+        let names = ["a/two.txt", "a/one.bin"]  // one chunk (written whole), several chunks
+        for name in names { try Disk.write(restored(name), Array("OLD\n".utf8)) }
+        func chattr(_ flag: String) throws -> Bool {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/chattr")
+            process.arguments = [flag] + names.map { PathBytes.display(restored($0)) }
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus == 0
+        }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chattr"), try chattr("+i") else {
+            throw XCTSkip("no chattr +i here (needs root and a file system with the immutable flag)")
+        }
+        defer { _ = try? chattr("-i") }
+        let warnings = Mutex<[String]>([])
+        var options = RestoreOptions(target: fixture.targetDirectory.path)
+        options.overwrite = .always
+        let result = try Restorer(repository: fixture.repository, tree: backup.snapshot.tree, options: options,
+                                  warn: { w in warnings.withLock { $0.append(w) } }).run()
+        let told = warnings.withLock { $0 }
+        let cause = String(cString: strerror(EPERM))
+        XCTAssertTrue(told.contains { $0.contains("two.txt: cannot replace the file there: \(cause) (it is left as it was)") }, "\(told)")
+        XCTAssertTrue(told.contains { $0.contains("one.bin: cannot create: \(cause)") }, "\(told)")
+        XCTAssertFalse(told.contains { $0.contains("File exists") }, "\(told)")
+        XCTAssertEqual(Set(result.unwritten.map { String($0.suffix(7)) }), ["two.txt"], "\(result.unwritten)")
+        for name in names { XCTAssertEqual(try Disk.read(restored(name)), Array("OLD\n".utf8), name) }
+    }
+
     func testIfChangedComparesChunksWhenTheTimeDiffers() throws {
         XCTAssertTrue(try restore().succeeded)
         try scribble(restored("a/one.bin"), mtime: 1_600_000_000)  // same size, other time: caught

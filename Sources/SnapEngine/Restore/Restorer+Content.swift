@@ -190,7 +190,9 @@ extension Restorer {
             content.unwritten.insert(i)
             // Listed in `result.unwritten`; told here unless the stop message stands for it.
             if let failure = targetFailure[i], !stopSignal.isRaised {
-                warn("\(PathBytes.display(plan[i].snapshotPath)): cannot write to the target: \(failure) (file removed)")
+                warn("\(PathBytes.display(plan[i].snapshotPath)): "
+                     + (failure.existingKept ? "cannot replace the file there: \(failure) (it is left as it was)"
+                                             : "cannot write to the target: \(failure) (file removed)"))
             }
         }
         return content
@@ -341,7 +343,10 @@ extension Restorer {
         let modeIsFinal = mode & ~mode_t(0o777) == 0 && mode & creation.umask == 0
         return PathBytes.withCString(file.path) { path in
             let fd = createNew(path, mode: modeIsFinal ? mode : 0o600)
-            guard fd >= 0 else { return .failure(FileSystem.Failure(code: errno)) }
+            guard fd >= 0 else {
+                let code = errno
+                return .failure(FileSystem.Failure(code: code, existingKept: (try? FileSystem.lstat(file.path)) != nil))
+            }
             var failure: FileSystem.Failure?
             switch writeSkippingZeros(data, fd: fd, at: 0) {
             case .failure(let error): failure = error

@@ -440,12 +440,13 @@ public final class Restorer {
     }
 
     /// Creates a new regular file with `mode`, replacing whatever non-folder has the name;
-    /// -1 with `errno` on failure.
+    /// -1 with `errno` on failure: `unlink`'s when what has the name cannot be removed (a
+    /// folder that may not be written, an immutable file), which then stays as it was.
     static func createNew(_ path: UnsafePointer<CChar>, mode: mode_t) -> Int32 {
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
         let fd = open(path, flags, mode)
         guard fd < 0 && errno == EEXIST else { return fd }
-        unlink(path)
+        guard unlink(path) == 0 || errno == ENOENT else { return -1 }
         return open(path, flags, mode)
     }
 
