@@ -9,6 +9,9 @@ public enum EngineError: Error, CustomStringConvertible {
     case targetUnavailable(path: String, reason: String)
     /// The repository changed in a way that makes this command's result unsafe to save.
     case repositoryChanged(String)
+    /// Every path given to backup was excluded, vanished or could not be read: the snapshot
+    /// would hold none of them (restic: "snapshot is empty").
+    case nothingToBackUp
 
     public var description: String {
         switch self {
@@ -17,6 +20,8 @@ public enum EngineError: Error, CustomStringConvertible {
         case let .treeDamaged(id, reason): return "tree \(id) is damaged: \(reason)"
         case let .targetUnavailable(path, reason): return "cannot restore into \(path): \(reason)"
         case let .repositoryChanged(text): return text
+        case .nothingToBackUp:
+            return "nothing to back up: every path given was excluded or could not be read, so no snapshot was saved"
         }
     }
 }

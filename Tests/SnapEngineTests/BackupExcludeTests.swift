@@ -26,6 +26,25 @@ final class BackupExcludeTests: XCTestCase {
             .map { PathBytes.display(Array($0.dropFirst(prefix.count))) })
     }
 
+    // A backed-up path that a pattern matches is left out, as restic leaves it out. Excludes
+    // that leave out every path given leave nothing to back up: an error, and no snapshot
+    // (restic: "snapshot is empty"); one path kept is enough.
+    func testExcludedSourcePathIsLeftOutAndNothingLeftIsAnError() throws {
+        let f = try BackupFixture()
+        _ = try build(f)
+        for patterns in [["*"], [f.source("src")], ["src"]] {
+            XCTAssertThrowsError(try f.backup([f.source("src")], excludes: patterns), "\(patterns)") { error in
+                guard case EngineError.nothingToBackUp = error else { return XCTFail("\(error)") }
+            }
+        }
+        XCTAssertEqual(try f.backend.list(.snapshots).count, 0)
+        try Disk.write(f.sourcePath(Disk.bytes("other.txt")), [9])
+        let kept = try f.backup([f.source("src"), f.source("other.txt")], excludes: ["src"])
+        let entries = try f.snapshotEntries(kept.snapshot.tree)
+        XCTAssertNotNil(entries[f.sourcePath(Disk.bytes("other.txt"))])
+        XCTAssertTrue(entries.keys.allSatisfy { !PathBytes.display($0).hasSuffix("/src") })
+    }
+
     // A name pattern leaves out matching entries at any depth (with everything below); a path pattern only that path.
     func testExcludesByNameAndByPath() throws {
         for pathPattern in ["/skip", "/skip/"] {
@@ -98,14 +117,6 @@ final class BackupExcludeTests: XCTestCase {
         XCTAssertEqual(try relativeEntries(f, result, below: src),
                        ["keep.txt", "a.tmp", "deep", "deep/CACHEDIR.TAG", "skip", "skip/inner.txt", "skip/CACHEDIR.TAG",
                         "cache.tmp", "cache.tmp/.nobackup"])
-    }
-
-    // A backed-up path that a pattern matches is left out, as restic leaves it out.
-    func testExcludedSourcePath() throws {
-        let f = try BackupFixture()
-        _ = try build(f)
-        let result = try f.backup([f.source("src")], excludes: ["src"])
-        XCTAssertTrue(try f.snapshotEntries(result.snapshot.tree).keys.allSatisfy { !PathBytes.display($0).hasSuffix("/src") })
     }
 
     // A bad pattern stops the backup before anything is written.

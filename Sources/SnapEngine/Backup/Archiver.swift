@@ -46,6 +46,8 @@ public final class Archiver {
     /// until its last name is met.
     private var hardLinks: HardLinkTable
     private var batch = Batch()
+    /// Backed-up paths the walk took in (not excluded, readable): none, and no snapshot is saved.
+    private var targetsTaken = 0
 
     /// - Parameters:
     ///   - warn: messages for the user (entries that could not be read among them, unless `warnItem` takes those).
@@ -137,6 +139,9 @@ public final class Archiver {
                 root = try archiveDirectory([PathBytes.slash], parent: parentRoot, walk: walk, device: device.map(UInt64.init)).wait()
             } else {
                 root = try archiveIntermediate(trie, path: [], parent: parentRoot, walk: walk).wait()
+                // As restic: a snapshot of nothing would become the group's latest and push a
+                // real one out of `forget --keep-last`. (What was uploaded is indexed; prune drops it.)
+                guard targetsTaken > 0 else { throw EngineError.nothingToBackUp }
             }
         }
         try uploads.drain()
@@ -206,6 +211,7 @@ public final class Archiver {
                 if let entry = try archiveEntry(childPath, name: name, examined: EntryStats.Examined(lstat: st, xattrs: nil),
                                                 parent: parentNode, walk: walk, device: device) {
                     entries.append(entry)
+                    targetsTaken += 1
                 }
                 continue
             }
