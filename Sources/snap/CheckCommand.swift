@@ -120,10 +120,13 @@ enum CheckText {
             return
         }
         Output.line("\(counted(report.errorCount, "error")) found")
-        if report.findings.contains(where: { [.indexUnreadable, .packUnindexedNeeded, .packIndexedDifferently].contains($0.kind) })
-            || report.damagedBlobs.contains(where: { $0.problem == .unindexed }) {
+        let rebuildIndex = report.findings.contains(where: { [.indexUnreadable, .packUnindexedNeeded, .packIndexedDifferently].contains($0.kind) })
+            || report.damagedBlobs.contains(where: { $0.problem == .unindexed })
+        if rebuildIndex {
             Output.line("hint: 'snap repair index' rebuilds the index from the packs' headers")
         }
+        // Packs gone from storage: only `repair index` drops the index's entries for them.
+        let packsGone = report.findings.contains { $0.kind == .packMissing }
         if report.findings.contains(where: { $0.kind == .readFailed || $0.kind == .packUnreadable }) {
             Output.line("hint: storage could not be read (see above); nothing is known about that data: check again later")
         }
@@ -136,11 +139,15 @@ enum CheckText {
             // Blobs that fail authentication are found only by reading the packs, so the repair must read them too.
             let inPacks = lost.contains { [.damaged, .wrongType].contains($0.problem) }
             let readData = inPacks ? " --read-data" : ""
-            let then = packs.isEmpty ? "snap prune" : "snap repair packs \(packs)"
-            Output.line("hint: run 'snap repair snapshots\(readData) --forget', then '\(then)': the affected snapshots are rewritten "
-                        + "so everything intact stays restorable, and the damaged data is removed")
+            var then = (packs.isEmpty ? [] : ["'snap repair packs \(packs)'"]) + (packsGone ? ["'snap repair index'"] : [])
+            if then.isEmpty { then = ["'snap prune'"] }
+            Output.line("hint: run 'snap repair snapshots\(readData) --forget', then \(then.joined(separator: " and ")): the affected "
+                        + "snapshots are rewritten so everything intact stays restorable, and the damaged data is removed")
         } else if !packs.isEmpty {
             Output.line("hint: 'snap repair packs \(packs)' copies what still reads out of the damaged packs into new ones and deletes them")
+        }
+        if lost.isEmpty && packsGone && !rebuildIndex {
+            Output.line("hint: 'snap repair index' drops the index's entries for the packs that are gone (no snapshot uses their blobs)")
         }
     }
 

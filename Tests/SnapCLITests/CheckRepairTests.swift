@@ -90,6 +90,24 @@ final class CheckRepairTests: XCTestCase {
         XCTAssertTrue(healed.stdout.contains("no errors were found"), healed.stdout)
     }
 
+    /// A pack deleted from storage: the hint names `repair snapshots --forget`, then
+    /// `repair index` (prune leaves the index's entries for a pack that is gone), and
+    /// following it heals the repository; half-way, check still says what is left to run.
+    func testCheckHintSequenceHealsADeletedPack() throws {
+        try snap.expect(0, ["backup", "\(work)/src"])
+        let nodes = try lsNodes(try snap.expect(0, ["ls", "latest", "\(work)/src/sub/victim.bin", "--json"]).stdout)
+        let pack = try packHolding(blob: try XCTUnwrap((nodes.first?["content"] as? [String])?.first))
+        try FileManager.default.removeItem(atPath: "\(work)/repo/data/\(pack.prefix(2))/\(pack)")
+
+        let check = try snap.expect(1, ["check"])
+        XCTAssertTrue(check.stdout.contains("run 'snap repair snapshots --forget', then 'snap repair index'"), check.stdout)
+        try snap.expect(0, ["repair", "snapshots", "--forget"])
+        let halfway = try snap.expect(1, ["check"])
+        XCTAssertTrue(halfway.stdout.contains("hint: 'snap repair index' drops the index's entries"), halfway.stdout)
+        try snap.expect(0, ["repair", "index"])
+        XCTAssertTrue(try snap.expect(0, ["check", "--read-data"]).stdout.contains("no errors were found"))
+    }
+
     /// A pack with bytes appended loses no blob, but its header no longer reads: check names
     /// it with the hint to rewrite it, and `repair packs` does, after which check passes.
     func testPackWithBytesAppendedIsRewritten() throws {
