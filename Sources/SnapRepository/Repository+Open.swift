@@ -220,7 +220,18 @@ private struct OpeningContext {
         if let copy {
             let confirming = FileInfo(file: file, size: copy.count)
             if let sealed = copies?.configCopy, case let .opened(config, _)? = try? openConfig(sealed, keys: keys) {
-                return .opened(repository(keys: keys, config: config, keyFile: file, confirming: confirming, hint: copies))
+                if backend.listsKindsTogether {
+                    return .opened(repository(keys: keys, config: config, keyFile: file, confirming: confirming, hint: copies))
+                }
+                // Where no listing confirms the key for free, a `stat` of it does, now: the
+                // request the first call would make anyway. A key file that is not there (a
+                // key removed elsewhere, or another repository at this location: rotated
+                // disks, one relative path used from two folders) sends the open down the
+                // usual path, which tries the key files the repository holds, rather than
+                // failing the command. The copies stay until that path opens the repository
+                // and replaces them (a drive not mounted now may be back tomorrow).
+                guard let info = try? backend.stat(file), info.size == copy.count else { return .unusable }
+                return .opened(repository(keys: keys, config: config, keyFile: file))
             }
             // No usable copy of config: the key file is read from the repository before
             // config is, as without copies, so nothing is read from a repository that may

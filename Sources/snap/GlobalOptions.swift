@@ -318,7 +318,9 @@ struct GlobalOptions: ParsableArguments {
             return try Repository.open(backend: backend, password: try password(), keyLimits: limits, cacheRoot: folders.cache,
                                        indexCacheRoot: folders.index, hintRoot: folders.hint,
                                        cachedKinds: cachedKinds, keyCopies: keyCopies, report: warn) { key in
-                if !quiet { Output.error("warning: \(key)\(key.isAboveLimit ? hint : "")") }
+                // A key file above this machine's limit is another host's (quiet under -q);
+                // a damaged or foreign one in keys/ is worth a line even in a cron job.
+                if !quiet || !key.isAboveLimit { Output.error("warning: \(key)\(key.isAboveLimit ? hint : "")") }
             }
         } catch let error as RepositoryError {
             switch error {

@@ -62,6 +62,17 @@ final class KeyLimitTests: XCTestCase {
         XCTAssertTrue(lines.last?.hasPrefix("snap: wrong password, or no key in ") == true, wrong.stderr)
         XCTAssertTrue(lines.last?.contains("skipped 1 key file: \(planted) (needs 16 GiB") == true, wrong.stderr)
 
+        // -q: a key only above this machine's limit goes unmentioned; a damaged file in keys/ does not.
+        XCTAssertEqual(try snap.run(["snapshots", "-q"]).stderr, "")
+        let garbage = "\(work)/garbage"
+        try Data("not a key".utf8).write(to: URL(fileURLWithPath: garbage))
+        let name = try sha256(garbage)
+        try FileManager.default.moveItem(atPath: garbage, toPath: "\(work)/repo/keys/\(name)")
+        let quiet = try snap.run(["snapshots", "-q"])
+        XCTAssertEqual(quiet.status, 0, quiet.stderr)
+        XCTAssertTrue(quiet.stderr.contains("keys/\(name.prefix(8)) skipped: damaged"), quiet.stderr)
+        XCTAssertFalse(quiet.stderr.contains(planted), quiet.stderr)
+
         let badSize = try snap.run(["snapshots"], extraEnvironment: ["SNAP_MAX_KEY_MEMORY": "lots"])
         XCTAssertEqual(badSize.status, 1)
         XCTAssertTrue(badSize.stderr.contains("SNAP_MAX_KEY_MEMORY must be a size"), badSize.stderr)

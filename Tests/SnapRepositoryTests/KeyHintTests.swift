@@ -2,16 +2,56 @@ import Foundation
 import XCTest
 import SnapCore
 import SnapStorage
+import SnapTestSupport
 @testable import SnapRepository
 
 /// `Repository.open` with a cache root remembers the key file that opened the repository
 /// (`KeyHint`) with copies of it and of the config, opens from them next time, and confirms
-/// the key file against the repository before using it (`KeyConfirmingBackend`).
+/// the key file against the repository before using it: along with the first listing where
+/// folders are listed together, as on S3 (`KeyConfirmingBackend`; most tests here), with a
+/// `stat` while it opens elsewhere.
 final class KeyHintTests: CacheRootTestCase {
+    /// A backend that says it lists folders together (as S3 does), so that `keys/` rides along.
+    private final class ListsTogether: ForwardingBackend, @unchecked Sendable {
+        override var listsKindsTogether: Bool { true }
+    }
+
+    private func memory() -> Backend { ListsTogether(MemoryBackend()) }
+
+    // Where folders are listed one by one (local, SFTP, REST), the open asks for the key
+    // file's size (one request, no listing); another repository at the same location (backup
+    // disks rotated at one mount point) opens the usual way, with no error, and is remembered.
+    func testOneStatConfirmsAndAnotherRepositoryAtTheLocationOpens() throws {
+        let backend = MemoryBackend()
+        try makeRepository(on: backend, password: "pw")
+        _ = try open(backend, "pw")
+        let (opened, counts) = try open(backend, "pw")
+        XCTAssertEqual(counts.total, 1)
+        XCTAssertEqual(counts[.stat], 1)
+        XCTAssertNil(opened.backend as? KeyConfirmingBackend, "confirmed already")
+
+        let other = MemoryBackend(location: backend.location)
+        let second = try makeRepository(on: other, password: "pw")
+        let (swapped, _) = try open(other, "pw")
+        XCTAssertEqual(swapped.config.id, second.config.id)
+        XCTAssertEqual(try open(other, "pw").1.total, 1, "its key remembered now")
+        let (back, _) = try open(backend, "pw")
+        XCTAssertEqual(back.config.id, opened.config.id)
+
+        // A key removed: the usual way, which refuses the old password as wrong.
+        let hinted = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location)?.remembered)
+        _ = try back.changePassword(to: "new", cost: cheapKeyCost, hostname: "h", username: "u", now: "2025-03-03T00:00:00Z")
+        XCTAssertThrowsError(try backend.stat(hinted))
+        guard case .wrongPassword? = errorThrown(by: { _ = try self.open(backend, "pw") }) as? RepositoryError else {
+            return XCTFail("expected wrongPassword")
+        }
+        XCTAssertEqual(try open(backend, "new").0.config.id, opened.config.id)
+    }
+
     // The first open lists the key files and reads them and the config; the next opens from
     // the copies kept beside the hint, with no request at all.
     func testRememberedKeyOpensWithoutRequests() throws {
-        let backend = MemoryBackend()
+        let backend = memory()
         let created = try makeRepository(on: backend, password: "pw")
         let (_, first) = try open(backend, "pw")
         XCTAssertEqual(first[.list], 1)
@@ -26,7 +66,7 @@ final class KeyHintTests: CacheRootTestCase {
     // command at its first listing or read, before it reads anything; the copies are
     // forgotten, so the next open tries the key files the repository holds.
     func testWithdrawnKeyStopsTheCommand() throws {
-        let backend = MemoryBackend()
+        let backend = memory()
         let repository = try makeRepository(on: backend, password: "old")
         _ = try open(backend, "old")
         let replaced = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location)?.remembered)
@@ -39,14 +79,13 @@ final class KeyHintTests: CacheRootTestCase {
         let hint = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location))
         let files = [hint.path, hint.path + ".key", hint.path + ".config"]
         XCTAssertTrue(files.allSatisfy { FileManager.default.fileExists(atPath: $0) })
-        // Here keys/ would be a listing of its own, so even the lock waits for the key.
+        // A read before any listing asks for the key file first.
         guard case let .keyWithdrawn(file, _)? = errorThrown(by: {
-            try stale.backend.write(FileName(.locks, String(repeating: "b", count: 64)), data: [1])
+            _ = try stale.backend.read(FileName(.snapshots, String(repeating: "b", count: 64)), range: nil)
         }) as? RepositoryError else {
             return XCTFail("expected keyWithdrawn")
         }
         XCTAssertEqual(file, replaced)
-        XCTAssertEqual(try backend.list(.locks).count, 0)
         XCTAssertFalse(files.contains { FileManager.default.fileExists(atPath: $0) }, "the hint and both copies forgotten")
 
         // The next open lists keys/: the old password opens nothing now, the new one does.
@@ -62,7 +101,7 @@ final class KeyHintTests: CacheRootTestCase {
     // same password): its key files have other names, so the copies are withdrawn at the
     // first listing, and the next open finds the new repository.
     func testReplacedRepositoryIsFoundAgain() throws {
-        let backend = MemoryBackend()
+        let backend = memory()
         try makeRepository(on: backend, password: "pw")
         _ = try open(backend, "pw")
         for kind in FileKind.allCases where kind != .config { for info in try backend.list(kind) { try backend.delete(info.file) } }
@@ -82,7 +121,7 @@ final class KeyHintTests: CacheRootTestCase {
     // config copy does not authenticate, so that config is never read from a repository
     // whose key is unconfirmed. Both are kept anew.
     func testDamagedCopiesAreReadAgain() throws {
-        let backend = MemoryBackend()
+        let backend = memory()
         let created = try makeRepository(on: backend, password: "pw")
         _ = try open(backend, "pw")
         let hint = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location))
@@ -108,7 +147,7 @@ final class KeyHintTests: CacheRootTestCase {
 
     // check opens with keyCopies: false: it reads the key file and config it reports on.
     func testCopiesCanBeDeclined() throws {
-        let backend = MemoryBackend()
+        let backend = memory()
         try makeRepository(on: backend, password: "pw")
         _ = try open(backend, "pw")
         let counting = CountingBackend(backend)
@@ -123,7 +162,7 @@ final class KeyHintTests: CacheRootTestCase {
     // them whole: a FIFO in place of the key copy, a symbolic link in place of the hint, a
     // config copy larger than any config.
     func testOddCacheFilesArePassedOver() throws {
-        let backend = MemoryBackend()
+        let backend = memory()
         let created = try makeRepository(on: backend, password: "pw")
         _ = try open(backend, "pw")
         let hint = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location))
@@ -154,7 +193,7 @@ final class KeyHintTests: CacheRootTestCase {
 
     // key passwd and key remove forget the hint and copies of the key they remove, and only those.
     func testForgetRememberedKeyForgetsOnlyThatKey() throws {
-        let backend = MemoryBackend()
+        let backend = memory()
         let repository = try makeRepository(on: backend, password: "pw")
         let other = try repository.addKey(password: "other", cost: cheapKeyCost, hostname: "h", username: "u", now: "2025-02-02T00:00:00Z")
         _ = try open(backend, "pw")
@@ -168,7 +207,7 @@ final class KeyHintTests: CacheRootTestCase {
 
     // Without the cache (--no-cache), a hint under hintRoot is used but none is written.
     func testHintRootIsReadButNeverWritten() throws {
-        let backend = MemoryBackend()
+        let backend = memory()
         try makeRepository(on: backend, password: "pw")
         let readOnly = { () throws -> RequestCounts in
             let counting = CountingBackend(backend)
@@ -186,7 +225,7 @@ final class KeyHintTests: CacheRootTestCase {
     // A command that opens from the hint marks it as used, so that the 30-day clean-up of
     // the cache (CacheLocation.removeStale) keeps the hints of repositories still in use.
     func testOpeningFromTheHintMarksItUsed() throws {
-        let backend = MemoryBackend()
+        let backend = memory()
         try makeRepository(on: backend, password: "pw")
         _ = try open(backend, "pw")
         let hint = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location))
@@ -199,7 +238,7 @@ final class KeyHintTests: CacheRootTestCase {
 
     // init remembers the key it wrote: the first open lists nothing.
     func testInitRemembersItsKey() throws {
-        let backend = MemoryBackend()
+        let backend = memory()
         _ = try Repository.initialize(backend: backend, password: "pw", options: cheapOptions(), hostname: "h", username: "u",
                                       now: "2025-01-01T00:00:00Z", cacheRoot: cacheRoot)
         let (_, counts) = try open(backend, "pw")
@@ -209,7 +248,7 @@ final class KeyHintTests: CacheRootTestCase {
     // A remembered key file that was removed, or that the password does not open, sends the
     // open down the usual path, which then remembers the key that did open.
     func testStaleOrForeignHintFallsBackToTheKeyThatOpens() throws {
-        let backend = MemoryBackend()
+        let backend = memory()
         let repository = try makeRepository(on: backend, password: "first")
         let second = try repository.addKey(password: "second", cost: cheapKeyCost, hostname: "h", username: "u", now: "2025-02-02T00:00:00Z")
         _ = try open(backend, "second")
