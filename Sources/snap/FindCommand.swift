@@ -61,10 +61,8 @@ struct FindCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            var records = try snapshots.isEmpty
-                ? SnapshotStore.all(in: repository, skipped: global.snapshotSkipped)
-                : snapshots.map { try SnapshotStore.find($0, in: repository, skipped: global.snapshotSkipped) }
-            records = records.filter { filter.snapshotFilter.matches($0.snapshot) }
+            // A snapshot named with -s is searched whatever the filters say, as in restic.
+            let records = try filter.select(snapshots, in: repository, global: global)
             let (from, until) = (oldest.flatMap(RFC3339.parse), newest.flatMap(RFC3339.parse))
             try global.loadIndex(repository)
             let target: SnapshotSearch.Target

@@ -193,6 +193,9 @@ final class CommandSurfaceTests: XCTestCase {
         let groups = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["-r", repo, "--json", "find", "a.txt"]).stdout.utf8)) as? [[String: Any]])
         XCTAssertEqual(groups.count, 2)
         XCTAssertEqual(groups.first?["hits"] as? Int, 1)
+        let named = try snap.expect(0, ["-r", repo, "find", "*.log", "-s", ids[1], "--host", "elsewhere"]).stdout
+        XCTAssertTrue(named.contains("Found matching entries in snapshot \(ids[1].prefix(8))"), "-s ID ignores the filters: \(named)")
+        XCTAssertEqual(try snap.expect(0, ["-r", repo, "find", "*.log", "--host", "elsewhere"]).stdout, "")
         XCTAssertEqual(try snap.expect(0, ["-r", repo, "find", "a.txt", "-N", "2000-01-01"]).stdout, "", "modified after 2000")
         XCTAssertTrue(try snap.expect(0, ["-r", repo, "find", "a.txt", "-O", "2000-01-01"]).stdout.contains("a.txt"))
         XCTAssertEqual(try snap.run(["-r", repo, "find", "["]).status, 64, "an invalid pattern is a usage error")
