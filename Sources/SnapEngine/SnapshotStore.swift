@@ -6,6 +6,14 @@ import SnapStorage
 public struct SnapshotRecord: Sendable {
     public let id: SnapshotID
     public let snapshot: Snapshot
+
+    /// The order of snapshot lists, so the last is `latest`: oldest first; at the same time
+    /// a snapshot made from another (`rewrite` without `--forget`, which keeps the time, and
+    /// sets `original`) after the others, so that `latest` is the rewritten one; then by ID.
+    public static func chronologically(_ a: SnapshotRecord, _ b: SnapshotRecord) -> Bool {
+        let (ra, rb) = (a.snapshot.original == nil ? 0 : 1, b.snapshot.original == nil ? 0 : 1)
+        return (a.snapshot.timestamp, ra, a.id) < (b.snapshot.timestamp, rb, b.id)
+    }
 }
 
 /// Filters that narrow which snapshots a command considers (restic's `--host/--path/--tag`).
@@ -65,7 +73,7 @@ public enum SnapshotStore {
                 continue  // deleted since it was listed
             }
         }
-        return records.sorted { ($0.snapshot.timestamp, $0.id) < ($1.snapshot.timestamp, $1.id) }
+        return records.sorted(by: SnapshotRecord.chronologically)
     }
 
     /// Resolves what a user typed: a full ID, a unique prefix of one, or `latest`.

@@ -43,7 +43,7 @@ struct SnapshotsCommand: ParsableCommand {
                                                 skipped: global.snapshotSkipped)
             named[record.id] = record
         }
-        return named.values.sorted { ($0.snapshot.timestamp, $0.id.hex) < ($1.snapshot.timestamp, $1.id.hex) }
+        return named.values.sorted(by: SnapshotRecord.chronologically)
     }
 }
 

@@ -47,6 +47,24 @@ final class SnapshotRewriterTests: XCTestCase {
         XCTAssertEqual(try PruneTesting.problems(in: memory), [])
     }
 
+    // Without --forget both stay, with the same time: the rewritten one lists after its
+    // original whatever their IDs, so `latest` is the one without the removed entries.
+    func testLatestIsTheRewriteWhenTheOriginalStays() throws {
+        let source = try TemporaryDirectory(prefix: "snap-rewrite")
+        defer { source.remove() }
+        let repository = try makeEngineRepository(on: MemoryBackend())
+        for seed in 70..<76 {
+            try PruneTesting.writeFiles(source.appending("s\(seed)"), count: 1, seed: UInt64(seed))
+            let original = try PruneTesting.backup(repository, source.path, time: "2024-01-0\(seed - 69)T00:00:00Z")
+            try repository.loadIndex()
+            let done = try SnapshotRewriter(repository: repository, excludes: ["s70"], hostname: "test-host", dryRun: false)
+                .rewrite(try SnapshotStore.all(in: repository).filter { $0.id == original }, forget: false)
+            let rewritten = try XCTUnwrap(done.first?.replacement)
+            XCTAssertEqual(try SnapshotStore.find("latest", in: repository).id, rewritten, "seed \(seed)")
+            XCTAssertEqual(try SnapshotStore.all(in: repository).suffix(2).map(\.id), [original, rewritten])
+        }
+    }
+
     // The index is read after the rewrite's lock, as a backup's is: a new tree whose pack a
     // prune deleted since the repository was opened is stored again, not taken for stored
     // because an index read before (here the one the first rewrite left in memory) names it.

@@ -68,7 +68,7 @@ final class SnapshotCatalog: Sendable {
             }
             let records = current.map { SnapshotRecord(id: $0.key, snapshot: $0.value) }
                 .filter { filter.matches($0.snapshot) }
-                .sorted { ($0.snapshot.timestamp, $0.id) < ($1.snapshot.timestamp, $1.id) }
+                .sorted(by: SnapshotRecord.chronologically)
             let listing = SnapshotListing(records: records, template: template)
             state.withLock { s in
                 s.listing = listing
