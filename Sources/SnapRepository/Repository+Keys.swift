@@ -56,7 +56,13 @@ extension Repository {
         for info in try backend.list(.keys) {
             guard let id = KeyID(hex: info.file.name) else { continue }
             do {
-                let key = try KeyFile.decode(try backend.read(info.file), name: info.file.name)
+                // The checks `open` makes before it would run scrypt: a file it skips is listed as not usable.
+                let bytes = try backend.read(info.file)
+                guard SHA256.hash(bytes) == Hex.decode(info.file.name) else {
+                    throw RepositoryError.damaged(file: info.file.description, reason: "content does not match its name")
+                }
+                let key = try KeyFile.decode(bytes, name: info.file.name)
+                try key.validate()
                 result.append(KeySummary(id: id, created: key.created, hostname: key.hostname, username: key.username,
                                          cost: key.cost, current: id == keyID, problem: nil))
             } catch StorageError.notFound {
@@ -80,9 +86,10 @@ extension Repository {
     /// Removes a key file. Refuses the key this repository was opened with, and the last key
     /// file that is a usable key, so that the repository can always be opened afterwards.
     public func removeKey(_ id: KeyID) throws {
-        guard id != keyID else { throw KeyChangeError.removingCurrent(id) }
+        // The last usable key first: for the only key, "open it with another key" could not be followed.
         let usable = try listKeys().filter { $0.problem == nil }
         if usable.map(\.id) == [id] { throw KeyChangeError.removingLast(id) }
+        guard id != keyID else { throw KeyChangeError.removingCurrent(id) }
         try backend.delete(FileName(.keys, id.hex))
     }
 

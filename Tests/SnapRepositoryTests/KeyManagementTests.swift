@@ -1,3 +1,4 @@
+import Foundation
 import SnapCore
 import SnapCrypto
 @testable import SnapRepository
@@ -34,9 +35,12 @@ final class KeyManagementTests: XCTestCase {
         let repository = try makeRepository(backend)
         let current = try XCTUnwrap(repository.keyID)
         XCTAssertThrowsError(try repository.removeKey(current)) { error in
-            XCTAssertTrue("\(error)".contains("is the one this command opened the repository with"), "\(error)")
+            XCTAssertTrue("\(error)".contains("is the only key that opens the repository"), "the only key: \(error)")
         }
         let second = try repository.addKey(password: "second", cost: cheap, hostname: "h", username: "u", now: "2025-02-01T00:00:00Z")
+        XCTAssertThrowsError(try repository.removeKey(current)) { error in
+            XCTAssertTrue("\(error)".contains("is the one this command opened the repository with"), "\(error)")
+        }
         let viaSecond = try Repository.open(backend: backend, password: "second")
         try viaSecond.removeKey(current)
         XCTAssertThrowsError(try Repository.open(backend: backend, password: "first"))
@@ -49,6 +53,16 @@ final class KeyManagementTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("only key"), "\(error)")
         }
         XCTAssertEqual(try keyless.listKeys().filter { $0.problem != nil }.count, 1, "the junk file is listed as not usable")
+
+        // A key file whose scrypt parameters open would refuse is listed as not usable too.
+        let good = try backend.read(FileName(.keys, second.hex))
+        var fields = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(good)) as? [String: Any])
+        fields["n"] = 1 << 40
+        let impossible = Array(try JSONSerialization.data(withJSONObject: fields))
+        let name = Hex.encode(SHA256.hash(impossible))
+        try backend.write(FileName(.keys, name), data: impossible)
+        let listed = try XCTUnwrap(try keyless.listKeys().first { $0.id.hex == name })
+        XCTAssertTrue(listed.problem?.contains("scrypt parameters out of range") ?? false, "\(listed)")
     }
 
     func testChangePasswordReplacesTheKeyInUse() throws {
