@@ -91,12 +91,21 @@ struct CopyCommand: ParsableCommand {
                 Output.error("warning: destination index \(id.short) skipped: \(error)")
             } }
             line?.stop()
-            let result = try copied.get()
-            if global.json { try Output.jsonSummary(result); return }
-            guard !global.quiet else { return }
-            for (from, to) in result.copied { Output.line("snapshot \(from.short) copied as \(to.short)") }
-            if !result.alreadyCopied.isEmpty { Output.line("\(result.alreadyCopied.count) snapshots were already copied") }
-            Output.line("copied \(result.copied.count) snapshots: \(result.blobsCopied) blobs stored (\(Output.bytes(result.bytesCopied))), \(result.blobsPresent) already present")
+            do {
+                report(try copied.get())
+            } catch let stopped as CopyStopped {
+                // What was saved before the snapshot that failed, then the one-line error.
+                report(stopped.result)
+                throw stopped
+            }
         }
+    }
+
+    private func report(_ result: CopyResult) {
+        if global.json { try? Output.jsonSummary(result); return }
+        guard !global.quiet else { return }
+        for (from, to) in result.copied { Output.line("snapshot \(from.short) copied as \(to.short)") }
+        if !result.alreadyCopied.isEmpty { Output.line("\(result.alreadyCopied.count) snapshots were already copied") }
+        Output.line("copied \(result.copied.count) snapshots: \(result.blobsCopied) blobs stored (\(Output.bytes(result.bytesCopied))), \(result.blobsPresent) already present")
     }
 }

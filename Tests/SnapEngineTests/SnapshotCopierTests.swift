@@ -61,6 +61,38 @@ final class SnapshotCopierTests: XCTestCase {
         XCTAssertEqual(try to.list(.snapshots).count, 2)
     }
 
+    // A snapshot that cannot be copied (its data pack lost in the source) stops the copy
+    // there, but the snapshots copied before it are saved and what was uploaded is indexed:
+    // the destination checks clean, and a second run has nothing left to upload for them.
+    func testAFailedSnapshotKeepsTheOnesCopiedBeforeIt() throws {
+        var ids: [SnapshotID] = []
+        var packsBefore = Set<FileInfo>()
+        for n in 0..<3 {
+            packsBefore = Set(try from.list(.data))
+            try PruneTesting.writeFiles(source.appending("d\(n)"), count: 2, seed: UInt64(80 + n))
+            ids.append(try PruneTesting.backup(a, source.appending("d\(n)"), time: "2024-01-0\(n + 1)T00:00:00Z"))
+        }
+        // The third backup's data pack(s): not there after the second.
+        let third = Set(try from.list(.data)).subtracting(packsBefore)
+        let lost = try XCTUnwrap(third.max { $0.size < $1.size })
+        try from.delete(lost.file)
+        try a.loadIndex()
+
+        XCTAssertThrowsError(try SnapshotCopier(from: a, to: b, hostname: "test-host").copy(try SnapshotStore.all(in: a))) { error in
+            guard let stopped = error as? CopyStopped else { return XCTFail("\(error)") }
+            XCTAssertEqual(stopped.result.copied.map(\.source), Array(ids.prefix(2)))
+            XCTAssertEqual(stopped.result.failed?.source, ids[2])
+            XCTAssertTrue("\(stopped)".contains("2 snapshots copied before it were saved"), "\(stopped)")
+        }
+        XCTAssertEqual(try to.list(.snapshots).count, 2)
+        XCTAssertEqual(try PruneTesting.problems(in: to), [], "every uploaded pack is in an index")
+        XCTAssertEqual(try to.list(.locks).count, 0)
+        let fresh = try Repository.open(backend: to, password: testPassword)
+        let again = try SnapshotCopier(from: a, to: fresh, hostname: "test-host").copy(Array(try SnapshotStore.all(in: a).prefix(2)))
+        XCTAssertEqual(again.alreadyCopied, Array(ids.prefix(2)))
+        XCTAssertEqual(again.blobsCopied, 0)
+    }
+
     // Data is read by stretches of the source's packs, not blob by blob: 300 small files in
     // 30 folders and a large file take a few requests per pack, and every file's content
     // arrives whole in the destination.

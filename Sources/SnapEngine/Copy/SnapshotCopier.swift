@@ -12,7 +12,11 @@ public struct CopyResult: Sendable, Encodable {
     public var blobsPresent = 0
     public var bytesCopied: UInt64 = 0
 
-    enum CodingKeys: String, CodingKey { case copied, alreadyCopied = "already_copied", blobsCopied = "blobs_copied", blobsPresent = "blobs_present", bytesCopied = "bytes_copied" }
+    /// The snapshot whose copy failed, and why: the copy stopped there, after saving the
+    /// snapshots copied before it (`SnapshotCopier.copy` throws `CopyStopped`).
+    public var failed: (source: SnapshotID, reason: String)?
+
+    enum CodingKeys: String, CodingKey { case copied, alreadyCopied = "already_copied", blobsCopied = "blobs_copied", blobsPresent = "blobs_present", bytesCopied = "bytes_copied", failed }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -21,6 +25,23 @@ public struct CopyResult: Sendable, Encodable {
         try c.encode(blobsCopied, forKey: .blobsCopied)
         try c.encode(blobsPresent, forKey: .blobsPresent)
         try c.encode(bytesCopied, forKey: .bytesCopied)
+        if let failed { try c.encode(["source": failed.source.hex, "reason": failed.reason], forKey: .failed) }
+    }
+}
+
+/// A copy that stopped at a snapshot it could not copy (a blob missing or damaged in the
+/// source, a source pruned meanwhile, a storage error): the snapshots copied before it are
+/// saved, with the packs and index files of what was uploaded, so a second run goes on from
+/// there and uploads nothing twice.
+public struct CopyStopped: Error, CustomStringConvertible {
+    /// What was copied and saved before it stopped; `failed` names the snapshot.
+    public let result: CopyResult
+    public let underlying: Error
+
+    public var description: String {
+        let saved = result.copied.count == 1 ? "1 snapshot copied before it was" : "\(result.copied.count) snapshots copied before it were"
+        return "copy of snapshot \(result.failed?.source.short ?? "?") failed: \(underlying); \(saved) saved, "
+            + "and a second run reuses what was uploaded"
     }
 }
 
@@ -107,6 +128,7 @@ public final class SnapshotCopier {
         destination.index.remove(packs: condemned)
         let present = Set(try SnapshotStore.all(in: destination, listed: locked.listing[.snapshots]).map { $0.snapshot.original })
         var pending: [(SnapshotID, Snapshot)] = []
+        var failure: Error?
         for record in records {
             let line = record.snapshot.original ?? record.id
             if present.contains(line) || present.contains(record.id) {
@@ -114,22 +136,42 @@ public final class SnapshotCopier {
                 continue
             }
             progress.start("copying snapshot \(record.id.short) (\(pending.count + result.alreadyCopied.count + 1) of \(records.count)): blobs")
-            var snapshot = record.snapshot
-            let spool = try BlobIDSpool()
-            dataWalked = []
-            try queueData(under: record.snapshot.tree, into: spool)
-            try copyQueuedData(into: spool)
-            snapshot.tree = try copyTree(record.snapshot.tree, from: spool)
-            if spool.taken != spool.count { throw BlobIDSpool.SpoolError.unused(spool.count - spool.taken) }
-            snapshot.original = line
-            snapshot.parent = nil  // the parent is another repository's snapshot
-            pending.append((record.id, snapshot))
+            do {
+                pending.append((record.id, try copySnapshot(record, line: line)))
+            } catch {
+                // The snapshots before it are whole: saved below, as a backup that fails
+                // indexes what it uploaded. Its own blobs stored so far stay for a second run.
+                result.failed = (record.id, "\(error)")
+                failure = error
+                break
+            }
         }
-        _ = try saver.finish()  // packs and their index before any snapshot names them
+        do {
+            _ = try saver.finish()  // packs and their index before any snapshot names them
+        } catch {
+            if failure == nil { throw error }
+            try? saver.indexUploadedPacks()
+            throw CopyStopped(result: result, underlying: failure ?? error)
+        }
         for (id, snapshot) in pending {
             result.copied.append((id, try SnapshotStore.save(snapshot, in: destination)))
         }
+        if let failure { throw CopyStopped(result: result, underlying: failure) }
         return result
+    }
+
+    /// Copies one snapshot's blobs and trees; returns the snapshot to save in the destination.
+    private func copySnapshot(_ record: SnapshotRecord, line: SnapshotID) throws -> Snapshot {
+        var snapshot = record.snapshot
+        let spool = try BlobIDSpool()
+        dataWalked = []
+        try queueData(under: record.snapshot.tree, into: spool)
+        try copyQueuedData(into: spool)
+        snapshot.tree = try copyTree(record.snapshot.tree, from: spool)
+        if spool.taken != spool.count { throw BlobIDSpool.SpoolError.unused(spool.count - spool.taken) }
+        snapshot.original = line
+        snapshot.parent = nil  // the parent is another repository's snapshot
+        return snapshot
     }
 
     /// Stores one blob in the destination unless it holds it already; returns its destination ID.
