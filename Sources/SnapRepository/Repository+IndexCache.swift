@@ -57,10 +57,16 @@ extension Repository {
     public func loadIndex(policy: IndexCachePolicy = IndexCachePolicy(), listed: [IndexID]? = nil,
                           preloaded: [IndexID: IndexFile] = [:], skipped: (IndexID, Error) -> Void = { _, _ in }) throws {
         let listed = try listed ?? IndexID.all(in: backend.list(.index))
+        var complete = true
         try withoutActuallyEscaping(skipped) { skipped in
-            var reader = IndexFileReader(repository: self, skipped: skipped, preloaded: preloaded)
+            var reader = IndexFileReader(repository: self, skipped: { id, error in complete = false; skipped(id, error) },
+                                         preloaded: preloaded)
             try loadIndex(listed, policy: policy, reader: &reader)
         }
+        // Copies of tree packs a prune elsewhere repacked or deleted are of no use: dropped
+        // here, as restic does, so that a machine that only backs up or restores does not keep
+        // every tree pack it ever read. Not when an index file was skipped: its packs only look gone.
+        if complete { metadataCache?.dropPackCopies { PackID(hex: $0.name).flatMap(index.packSize) != nil } }
     }
 
     private func loadIndex(_ listed: [IndexID], policy: IndexCachePolicy, reader: inout IndexFileReader) throws {

@@ -293,11 +293,14 @@ private struct OpeningContext {
         // The ID names the folders of the copies; one that could not be a folder's name gets none.
         let validID = config.id.count == 64 && Hex.decode(config.id) != nil
         var stack = backend
+        var cache: CachingBackend?
         if let cacheRoot, validID {
-            stack = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", kinds: cachedKinds, report: report)
+            cache = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", kinds: cachedKinds, report: report)
+            stack = cache ?? backend
         }
         if let confirming { stack = KeyConfirmingBackend(stack, key: confirming) { hint?.forget() } }
         let indexFolder = validID ? (cacheRoot ?? indexCacheRoot).map { "\($0)/\(config.id)/blob-index" } : nil
-        return Repository(backend: stack, keys: keys, config: config, keyID: KeyID(hex: keyFile.name), indexCacheFolder: indexFolder)
+        return Repository(backend: stack, keys: keys, config: config, keyID: KeyID(hex: keyFile.name), indexCacheFolder: indexFolder,
+                          metadataCache: cache)
     }
 }

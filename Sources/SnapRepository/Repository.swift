@@ -26,12 +26,18 @@ public final class Repository: Sendable {
     /// Packs found missing that the index was reloaded for (`relocate`), so each costs one reload at most.
     let reloadedFor = Mutex<Set<PackID>>([])
 
-    init(backend: Backend, keys: MasterKeys, config: RepositoryConfig, keyID: KeyID? = nil, indexCacheFolder: String? = nil) {
+    /// The metadata cache in `backend`'s stack, if any: `loadIndex` drops its copies of
+    /// packs the index no longer names.
+    let metadataCache: CachingBackend?
+
+    init(backend: Backend, keys: MasterKeys, config: RepositoryConfig, keyID: KeyID? = nil, indexCacheFolder: String? = nil,
+         metadataCache: CachingBackend? = nil) {
         self.backend = backend
         self.keys = keys
         self.config = config
         self.keyID = keyID
         self.indexCacheFolder = indexCacheFolder
+        self.metadataCache = metadataCache
         chunker = Chunker(gear: keys.gearTable(), parameters: config.chunker)
     }
 

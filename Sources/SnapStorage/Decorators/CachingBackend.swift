@@ -155,6 +155,14 @@ public final class CachingBackend: Backend {
         }
     }
 
+    /// Drops the copies of packs that `isKnown` rejects: those the repository's index no
+    /// longer names (repacked or deleted by a prune on another machine). One listing of the
+    /// local folder; nothing is asked of the repository.
+    public func dropPackCopies(keeping isKnown: (FileName) -> Bool) {
+        guard kinds.contains(.data), let cached = try? store.list(.data) else { return }
+        for info in cached where !isKnown(info.file) { try? store.delete(info.file) }
+    }
+
     /// Drops copies of `kind` whose files the repository no longer has (pruned, forgotten),
     /// or has with another size (a copy is then no longer known to be the repository's file:
     /// the repository's was cut short or replaced, and is read from there to find out).
