@@ -24,11 +24,16 @@ public enum WallClock {
     }
 }
 
-/// Elapsed-time measurement.
+/// Elapsed-time measurement, immune to changes of the wall clock.
+///
+/// `CLOCK_BOOTTIME`, not `CLOCK_MONOTONIC`: on Linux the monotonic clock stops while the
+/// machine is suspended, so a backup on a laptop whose lid was closed for an hour would
+/// believe it had refreshed its lock a moment ago, while every other host saw the lock go
+/// stale and a prune could delete the packs it depends on (`SnapshotDependencies`).
 enum Clock {
     static func now() -> Double {
         var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
+        clock_gettime(CLOCK_BOOTTIME, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 }

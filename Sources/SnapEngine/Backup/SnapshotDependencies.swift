@@ -1,7 +1,7 @@
 import SnapCore
 import SnapRepository
 
-/// The last check before a new snapshot is saved (by a backup or an import).
+/// The last check before a new snapshot is saved (by a backup, an import or a copy).
 enum SnapshotDependencies {
     /// If the lock of the backup (or import) that wrote `root` may have looked dead to a prune (the host slept, or storage was
     /// unreachable for a long time), checks that every pack the snapshot depends on is still
@@ -10,7 +10,7 @@ enum SnapshotDependencies {
     /// Rare, so the blobs are found by walking the new tree then rather than remembered
     /// throughout the backup (which would cost memory per file).
     static func verify(_ root: BlobID, in repository: Repository, lock: RepositoryLock, timing: LockTiming) throws {
-        let quiet = lock.secondsSinceRefresh
+        let quiet = lock.longestSilence
         guard quiet > timing.staleAfter - timing.refreshInterval else { return }
         let present = Set(try repository.backend.list(.data).compactMap { PackID(hex: $0.file.name) })
         let condemned = try Coordination.scan(repository).condemnedPacks(action: "snapshot not saved")

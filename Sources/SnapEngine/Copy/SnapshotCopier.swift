@@ -154,6 +154,9 @@ public final class SnapshotCopier {
             throw CopyStopped(result: result, underlying: failure ?? error)
         }
         for (id, snapshot) in pending {
+            // As a backup: if the lock may have looked dead meanwhile (the host slept), every
+            // pack the copy deduplicated against must still be there.
+            try SnapshotDependencies.verify(snapshot.tree, in: destination, lock: locked.lock, timing: LockTiming())
             result.copied.append((id, try SnapshotStore.save(snapshot, in: destination)))
         }
         if let failure { throw CopyStopped(result: result, underlying: failure) }

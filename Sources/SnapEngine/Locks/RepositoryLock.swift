@@ -21,8 +21,7 @@ import Synchronization
 public final class RepositoryLock: Sendable {
     private struct State {
         var current: RawID
-        /// Monotonic seconds of the last successful write: immune to clock changes.
-        var lastRefresh: Double
+        var refreshes: RefreshRecord
         var released = false
     }
 
@@ -93,13 +92,18 @@ public final class RepositoryLock: Sendable {
             try? Coordination.remove(id, in: repository)
             throw CoordinationError.clockSkew(offset: offset, allowed: timing.clockSkew, location: repository.backend.location)
         }
-        state = Mutex(State(current: id, lastRefresh: Clock.now()))
+        state = Mutex(State(current: id, refreshes: RefreshRecord(at: Clock.now())))
         ActiveLocks.add(self)
         Thread.detachNewThread { [self] in refreshLoop() }
     }
 
-    /// Seconds since the lock was last written successfully (monotonic clock).
-    public var secondsSinceRefresh: Double { Clock.now() - state.withLock { $0.lastRefresh } }
+    /// The longest time, in seconds, that the lock went without a successful write since it
+    /// was taken, up to now (`Clock`, which counts a suspended machine's sleep): what other
+    /// hosts may have taken for a dead lock. A refresh after a long gap does not undo it.
+    public var longestSilence: Double {
+        let now = Clock.now()
+        return state.withLock { $0.refreshes.longestSilence(at: now) }
+    }
 
     /// The storage's current time as well as this host can tell: its own clock corrected by
     /// the offset measured when the lock was written.
@@ -133,12 +137,28 @@ public final class RepositoryLock: Sendable {
             guard let fresh = try? Coordination.write(record, in: repository) else { continue }  // try again next round
             let old: RawID? = state.withLock { s in
                 guard !s.released else { return fresh }  // released meanwhile: remove the fresh copy
-                defer { s.current = fresh; s.lastRefresh = Clock.now() }
+                defer { s.current = fresh; s.refreshes.refreshed(at: Clock.now()) }
                 return s.current
             }
             if let old { try? Coordination.remove(old, in: repository) }
         }
     }
+}
+
+/// When a lock was last written, and the longest it went without a write before that.
+struct RefreshRecord: Sendable, Equatable {
+    private(set) var last: Double
+    private(set) var longestGap = 0.0
+
+    init(at time: Double) { last = time }
+
+    mutating func refreshed(at time: Double) {
+        longestGap = max(longestGap, time - last)
+        last = time
+    }
+
+    /// The longest gap between writes, counting the one still open at `time`.
+    func longestSilence(at time: Double) -> Double { max(longestGap, time - last) }
 }
 
 /// The locks this process holds, so that an interrupted command removes them on its way out

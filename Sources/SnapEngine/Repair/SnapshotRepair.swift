@@ -172,7 +172,7 @@ extension Repairer {
         result.indexedPacks = check.neededUnindexedPacks.union(reused).filter { !check.condemnedPacks.contains($0) }.sorted()
         try indexPacks(result.indexedPacks, from: unindexedPacks)
         if let lock {
-            let quiet = lock.secondsSinceRefresh
+            let quiet = lock.longestSilence
             if quiet > timing.staleAfter - timing.refreshInterval { throw RepairError.lockStale(seconds: Int(quiet)) }
         }
         for i in result.repaired.indices {
