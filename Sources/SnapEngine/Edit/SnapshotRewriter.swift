@@ -57,7 +57,7 @@ public final class SnapshotRewriter {
     public func rewrite(_ records: [SnapshotRecord], forget: Bool,
                         indexSkipped: (IndexID, Error) -> Void = { _, _ in }) throws -> [RewrittenSnapshot] {
         let locked = dryRun ? nil : try RepositoryLock.withListing(kind: .backup, repository: repository, hostname: hostname,
-                                                                    listing: [.index])
+                                                                    listing: [.index, .snapshots])
         defer { locked?.lock.release() }
         // A dry run writes nothing, so it needs neither the lock nor the marks.
         let condemned = try locked?.scan.condemnedPacks(action: "rewrite not started") ?? []
@@ -75,19 +75,21 @@ public final class SnapshotRewriter {
             snapshot.excludes += patterns.filter { !snapshot.excludes.contains($0) }
             changed.append((result, snapshot))
         }
-        guard let saver else { return changed.map(\.0) }
+        guard let saver, let locked else { return changed.map(\.0) }
         _ = try saver.finish()  // packs, then their index, before any snapshot names them
         var results: [RewrittenSnapshot] = []
+        var written: [ConcurrentReplacement.Replacement] = []
         for (rewritten, snapshot) in changed {
+            // As a backup: if the lock may have looked dead meanwhile, the trees it reused must still be there.
+            try SnapshotDependencies.verify(snapshot.tree, in: repository, lock: locked.lock, timing: LockTiming())
             var result = rewritten
-            result.replacement = try SnapshotStore.save(snapshot, in: repository)
+            let id = try SnapshotStore.save(snapshot, in: repository)
+            result.replacement = id
             results.append(result)
+            written.append(.init(original: rewritten.original, line: snapshot.original ?? rewritten.original, new: id))
         }
-        if forget {
-            for result in results {
-                try repository.backend.delete(FileName(.snapshots, result.original.hex))
-            }
-        }
+        guard forget else { return results }
+        _ = try ConcurrentReplacement.complete(written, locked: locked, in: repository, command: "rewrite")
         return results
     }
 

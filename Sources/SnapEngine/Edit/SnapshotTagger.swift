@@ -36,20 +36,23 @@ public struct SnapshotTagger {
 
     /// Applies `change` to each snapshot; returns the old and new IDs of those whose tags
     /// changed (others are left alone).
+    ///
+    /// - Throws: `EngineError.repositoryChanged` after the others are done, when another
+    ///   command replaced or removed one of the snapshots meanwhile (`ConcurrentReplacement`):
+    ///   that one is left as the other command made it.
     public func retag(_ records: [SnapshotRecord], _ change: TagChange) throws -> [(old: SnapshotID, new: SnapshotID)] {
-        let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: hostname)
-        defer { lock.release() }
-        var changed: [(SnapshotID, SnapshotID)] = []
+        let locked = try RepositoryLock.withListing(kind: .backup, repository: repository, hostname: hostname, listing: [.snapshots])
+        defer { locked.lock.release() }
+        var written: [ConcurrentReplacement.Replacement] = []
         for record in records {
             let tags = change.apply(to: record.snapshot.tags)
             guard tags != record.snapshot.tags else { continue }
             var snapshot = record.snapshot
             snapshot.tags = tags
-            snapshot.original = record.snapshot.original ?? record.id
-            let id = try SnapshotStore.save(snapshot, in: repository)
-            try repository.backend.delete(FileName(.snapshots, record.id.hex))
-            changed.append((record.id, id))
+            let line = record.snapshot.original ?? record.id
+            snapshot.original = line
+            written.append(.init(original: record.id, line: line, new: try SnapshotStore.save(snapshot, in: repository)))
         }
-        return changed
+        return try ConcurrentReplacement.complete(written, locked: locked, in: repository, command: "tag").map { ($0.original, $0.new) }
     }
 }
