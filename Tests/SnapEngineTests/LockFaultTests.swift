@@ -232,6 +232,22 @@ final class LockFaultTests: XCTestCase {
             XCTAssertEqual(try memory.list(.locks).count, 0, "no lock left behind")
         }
     }
+
+    // unlock keeps another host's lock that is not yet stale by the times it can see, and
+    // says whose it is and how old, so that the user can judge whether --remove-all is safe.
+    func testUnlockNamesTheLocksItKeeps() throws {
+        let memory = MemoryBackend()
+        let repository = try makeEngineRepository(on: memory)
+        let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: "laptop")
+        defer { lock.release() }
+        let result = try Coordination.unlock(try Repository.open(backend: memory, password: testPassword), removeAll: false,
+                                             hostname: "test-host")
+        XCTAssertEqual(result.locksKept, 1)
+        XCTAssertEqual(result.kept.map(\.hostname), ["laptop"])
+        XCTAssertEqual(result.kept.first?.kind, "backup")
+        XCTAssertEqual(result.kept.first?.pid, getpid())
+        XCTAssertEqual(result.kept.first?.minutesSinceRefresh, 0)
+    }
 }
 
 /// A backend whose storage clock is `storageAhead` seconds ahead of this host's: `stat`

@@ -10,6 +10,19 @@ public struct UnlockResult: Sendable, Encodable {
     public var unreadableRemoved = 0
     /// Live locks left in place.
     public var locksKept = 0
+    /// Each lock left in place: whose, and how long since it was refreshed by its own clock.
+    public var kept: [KeptLock] = []
+
+    public struct KeptLock: Sendable, Encodable {
+        public let hostname: String
+        public let pid: Int32
+        public let kind: String
+        public let minutesSinceRefresh: Int
+
+        enum CodingKeys: String, CodingKey { case hostname, pid, kind, minutesSinceRefresh = "minutes_since_refresh" }
+    }
+
+    enum CodingKeys: String, CodingKey { case locksRemoved = "locks_removed", unreadableRemoved = "unreadable_removed", locksKept = "locks_kept", kept }
 }
 
 extension Coordination {
@@ -30,6 +43,9 @@ extension Coordination {
                 result.locksRemoved += 1
             } else {
                 result.locksKept += 1
+                let minutes = max(0, Int((now.seconds - file.record.refreshedTime.seconds) / 60))
+                result.kept.append(.init(hostname: file.record.hostname, pid: file.record.pid, kind: file.record.kind.rawValue,
+                                         minutesSinceRefresh: minutes))
             }
         }
         if removeAll {
