@@ -61,7 +61,10 @@ public enum CacheLocation {
     public static func prepare(_ root: String, report: (String) -> Void) -> Bool {
         let fm = FileManager.default
         do {
-            try fm.createDirectory(atPath: root, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            if let code = makeFolders(root) {
+                report("cannot use the cache folder \(root) (\(String(cString: strerror(code)))); going on without a cache")
+                return false
+            }
             let tag = root + "/CACHEDIR.TAG"
             if !fm.fileExists(atPath: tag) {
                 let text = "Signature: 8a477f597d28d172789f06886806bc55\n# This file is a cache directory tag created by snap.\n"
@@ -70,8 +73,21 @@ public enum CacheLocation {
             removeStale(in: root, now: Date())
             return true
         } catch {
-            report("cannot use the cache folder \(root) (\(error.localizedDescription)); going on without a cache")
+            report("cannot use the cache folder \(root) (\(ErrorText.of(error))); going on without a cache")
             return false
         }
+    }
+
+    /// `mkdir -p` with mode 0700 for the folders it makes; the `errno` of the first that
+    /// fails (ENOTDIR for a file on the way), which FileManager does not pass on.
+    private static func makeFolders(_ path: String) -> Int32? {
+        var made = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            made += "/" + part
+            if mkdir(made, 0o700) != 0 && errno != EEXIST { return errno }
+        }
+        var info = stat()
+        guard stat(path, &info) == 0 else { return errno }
+        return (info.st_mode & S_IFMT) == S_IFDIR ? nil : ENOTDIR
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SnapComposition
 
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,7 +44,7 @@ struct GenerateCommand: ParsableCommand {
 
     private func write(_ text: String, to file: String) throws {
         do { try text.write(toFile: file, atomically: true, encoding: .utf8) } catch {
-            throw CLIError("cannot write \(file): \(error.localizedDescription)")
+            throw CLIError("cannot write \(file): \(ErrorText.of(error))")
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SnapComposition
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -18,7 +19,7 @@ enum PasswordSource {
         process.standardInput = FileHandle.nullDevice
         let exited = DispatchSemaphore(value: 0)
         process.terminationHandler = { _ in exited.signal() }
-        do { try process.run() } catch { throw CLIError("cannot run password command: \(error.localizedDescription)") }
+        do { try process.run() } catch { throw CLIError("cannot run password command: \(ErrorText.of(error))") }
         let pid = process.processIdentifier
         Interruption.addChild(pid)
         defer { Interruption.removeChild(pid) }

@@ -131,7 +131,7 @@ struct RestoreCommand: ParsableCommand {
                     Output.line("restored \(counts)")
                 } else {
                     let removed = result.unwritten.isEmpty ? "" : "; \(result.unwritten.count) files not restored (none left partly written)"
-                    Output.line("restore incomplete: \(counts) restored\(removed)")
+                    Output.line("restore incomplete: \(counts)\(removed)")
                 }
             }
             included.warn(result.unmatchedIncludes)

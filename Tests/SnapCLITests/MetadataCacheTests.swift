@@ -105,6 +105,17 @@ final class MetadataCacheTests: XCTestCase {
         XCTAssertTrue(uncached.stdout.contains("tree blob"), uncached.stdout)
     }
 
+    // A cache folder that cannot be made is named with the system's reason, and the command
+    // goes on without a cache.
+    func testUnusableCacheFolderIsNamedWithTheReason() throws {
+        let snap = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/repo", "SNAP_PASSWORD": "cache pw"])
+        try snap.expect(0, ["init"])
+        try Data().write(to: URL(fileURLWithPath: "\(work)/a-file"))
+        let listed = try snap.expect(0, ["snapshots", "--cache-dir", "\(work)/a-file/cache"])
+        XCTAssertTrue(listed.stderr.contains("cannot use the cache folder \(work)/a-file/cache (Not a directory); going on without a cache"),
+                      listed.stderr)
+    }
+
     // A repository on a local disk gets no cache unless one is asked for with --cache-dir;
     // opening a cache removes those of repositories not used for 30 days.
     func testLocalRepositoryUsesNoCacheByDefault() throws {
