@@ -16,8 +16,22 @@ struct BackupInputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The file name (or path) of the stream in the snapshot (default: stdin).", valueName: "name"))
     var stdinFilename: String?
 
-    /// The stream's name in the snapshot.
+    /// The stream's name in the snapshot, as given.
     private var streamName: String { stdinFilename ?? "stdin" }
+
+    /// The stream's path in the snapshot: `streamName` cleaned as restic cleans it (`./x` is
+    /// `x`, `a/./b/../c` is `a/c`); `nil` when nothing is left or `..` leaves the root.
+    private var streamPath: [UInt8]? {
+        var parts: [Substring] = []
+        for part in streamName.split(separator: "/") where part != "." {
+            if part == ".." {
+                guard parts.popLast() != nil else { return nil }
+            } else {
+                parts.append(part)
+            }
+        }
+        return parts.isEmpty ? nil : Array(parts.joined(separator: "/").utf8)
+    }
 
     @Option(help: ArgumentHelp("Back up the paths listed in this file, one per line ('-': standard input); # comments, blank lines skipped, glob patterns expanded (repeatable).", valueName: "file"))
     var filesFrom: [String] = []
@@ -52,9 +66,8 @@ struct BackupInputOptions: ParsableArguments {
             guard !lists else { throw ValidationError("a stream cannot be combined with --files-from") }
             if stdin && !paths.isEmpty { throw ValidationError("--stdin backs up standard input only: remove the paths \(paths.joined(separator: " "))") }
             if stdinFromCommand && paths.isEmpty { throw ValidationError("--stdin-from-command needs the command after --, e.g. -- pg_dump mydb") }
-            let parts = streamName.split(separator: "/")
-            guard !parts.isEmpty, !parts.contains("."), !parts.contains("..") else {
-                throw ValidationError("--stdin-filename '\(streamName)' is not a usable file name")
+            guard streamPath != nil else {
+                throw ValidationError("--stdin-filename '\(streamName)' is not a usable file name: it names no file below the root")
             }
         } else if paths.isEmpty && !lists {
             throw ValidationError("give at least one path to back up (or --files-from, --stdin)")
@@ -67,8 +80,8 @@ struct BackupInputOptions: ParsableArguments {
     /// the file lists. Throws when a list cannot be read or names nothing at all.
     func sources(paths: [String]) throws -> Sources {
         if stdinTar { return Sources(command: stdinFromCommand ? paths : nil, tar: true) }
-        if stdin { return Sources(stream: Array(streamName.utf8)) }
-        if stdinFromCommand { return Sources(stream: Array(streamName.utf8), command: paths) }
+        if stdin { return Sources(stream: streamPath) }
+        if stdinFromCommand { return Sources(stream: streamPath, command: paths) }
         var result = Sources(paths: RawArguments.bytes(of: paths))
         let warn = { (text: String) in Output.error("warning: \(text)") }
         for file in filesFrom { result.paths += try FileList.read(file, kind: .patterns, warn: warn) }

@@ -48,6 +48,18 @@ final class BackupInputTests: XCTestCase {
         XCTAssertEqual(try files(), ["/db/dump.sql"])
     }
 
+    // --stdin-filename is cleaned as restic cleans it; one that leaves the root is refused.
+    func testStdinFilenameIsCleaned() throws {
+        let result = try shell("echo x | \"$SNAP\" backup --stdin --stdin-filename ./db/./old/../dump.sql -q")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try files(), ["/db/dump.sql"])
+        let snapshots = try snap.expect(0, ["snapshots", "--path", "/db/dump.sql"]).stdout
+        XCTAssertTrue(snapshots.contains("1 snapshots"), snapshots)
+        let refused = try shell("echo x | \"$SNAP\" backup --stdin --stdin-filename db/../../x")
+        XCTAssertEqual(refused.status, 64, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("names no file below the root"), refused.stderr)
+    }
+
     // --stdin-from-command: the command's output is backed up; a failing command leaves no snapshot and exit 1.
     func testStdinFromCommand() throws {
         try Data((0..<200_000).map { UInt8($0 % 251) }).write(to: URL(fileURLWithPath: "\(work)/table.sql"))
