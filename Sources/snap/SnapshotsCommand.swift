@@ -13,22 +13,63 @@ struct SnapshotsCommand: ParsableCommand {
     @Argument(help: "Only these snapshots: IDs, unique ID prefixes, or latest (the newest that the filters match), as in restic.")
     var snapshots: [String] = []
 
+    @Option(name: .customLong("latest"), help: ArgumentHelp("Only the last N snapshots of each group (host and paths, or --group-by).", valueName: "N"))
+    var latest: Int?
+
+    @Option(name: [.customShort("g"), .customLong("group-by")],
+            help: ArgumentHelp("List the snapshots by group: host, paths and/or tags, comma-separated.", valueName: "group"),
+            transform: ForgetCommand.grouping)
+    var groupBy: SnapshotGrouping?
+
+    @Flag(name: [.customShort("c"), .customLong("compact")], help: "Leave out the paths column.")
+    var compact = false
+
+    func validate() throws {
+        if let latest, latest < 1 { throw ValidationError("--latest takes a number of snapshots, 1 or more") }
+    }
+
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let records = try selected(in: repository)
+            let groups = grouped(try selected(in: repository))
             if global.json {
-                try Output.json(records.map(SnapshotJSON.init))
+                if groupBy == nil {
+                    try Output.json(groups.flatMap(\.records).map(SnapshotJSON.init))
+                } else {
+                    try Output.json(groups.map { SnapshotGroupJSON(key: $0.key, snapshots: $0.records.map(SnapshotJSON.init)) })
+                }
                 return
             }
-            var rows = [["ID", "Time", "Host", "Tags", "Paths"]]
-            for r in records {
-                rows.append([r.id.short, LocalTime.display(r.snapshot.timestamp), r.snapshot.hostname,
-                             r.snapshot.tags.joined(separator: ","), r.snapshot.paths.joined(separator: " ")])
+            for (n, group) in groups.enumerated() {
+                if groupBy != nil {
+                    if n > 0 { Output.line("") }
+                    Output.line("snapshots for \(group.key):")
+                }
+                var rows = [["ID", "Time", "Host", "Tags"] + (compact ? [] : ["Paths"])]
+                for r in group.records {
+                    rows.append([r.id.short, LocalTime.display(r.snapshot.timestamp), r.snapshot.hostname, r.snapshot.tags.joined(separator: ",")]
+                                + (compact ? [] : [r.snapshot.paths.joined(separator: " ")]))
+                }
+                Table.print(rows)
+                if !global.quiet { Output.line("\(group.records.count) snapshots") }
             }
-            Table.print(rows)
-            if !global.quiet { Output.line("\(records.count) snapshots") }
         }
+    }
+
+    /// The snapshots by `--group-by` group (one group without it), each oldest first and cut
+    /// to its last `--latest` (whose groups are host and paths without `--group-by`, as in restic).
+    private func grouped(_ records: [SnapshotRecord]) -> [(key: SnapshotGroupKey, records: [SnapshotRecord])] {
+        let grouping = groupBy ?? (latest == nil ? SnapshotGrouping() : .hostAndPaths)
+        let byKey = Dictionary(grouping: records) {
+            grouping.key(hostname: $0.snapshot.hostname, paths: $0.snapshot.paths, tags: $0.snapshot.tags)
+        }
+        var groups = byKey.map { (key: $0.key, records: Array($0.value.sorted(by: SnapshotRecord.chronologically).suffix(latest ?? .max))) }
+        guard groupBy != nil else {
+            // One list, oldest first, as without --latest.
+            return [(SnapshotGroupKey(), groups.flatMap(\.records).sorted(by: SnapshotRecord.chronologically))]
+        }
+        groups.sort { $0.key < $1.key }
+        return groups
     }
 
     /// Every snapshot the filters match, or the ones named, oldest first.
@@ -44,6 +85,26 @@ struct SnapshotsCommand: ParsableCommand {
             named[record.id] = record
         }
         return named.values.sorted(by: SnapshotRecord.chronologically)
+    }
+}
+
+/// A group in `snapshots --group-by --json`, as restic prints it:
+/// `{"group_key": {"hostname", "paths", "tags"}, "snapshots": [...]}`.
+struct SnapshotGroupJSON: Encodable {
+    let key: SnapshotGroupKey
+    let snapshots: [SnapshotJSON]
+
+    enum CodingKeys: String, CodingKey { case groupKey = "group_key", snapshots }
+    enum KeyCodingKeys: String, CodingKey { case hostname, paths, tags }
+
+    func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        var k = c.nestedContainer(keyedBy: KeyCodingKeys.self, forKey: .groupKey)
+        // As restic's: an empty host name and null paths or tags for what is not grouped by.
+        try k.encode(key.hostname ?? "", forKey: .hostname)
+        try k.encode(key.paths, forKey: .paths)
+        try k.encode(key.tags, forKey: .tags)
+        try c.encode(snapshots, forKey: .snapshots)
     }
 }
 

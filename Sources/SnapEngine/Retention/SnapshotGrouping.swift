@@ -36,9 +36,14 @@ public struct SnapshotGrouping: Sendable, Hashable, CustomStringConvertible {
 
     /// The group `snapshot` belongs to.
     public func key(for snapshot: RetentionSnapshot) -> SnapshotGroupKey {
-        SnapshotGroupKey(hostname: byHost ? snapshot.hostname : nil,
-                         paths: byPaths ? Array(Set(snapshot.paths)).sorted() : nil,
-                         tags: byTags ? Array(Set(snapshot.tags)).sorted() : nil)
+        key(hostname: snapshot.hostname, paths: snapshot.paths, tags: snapshot.tags)
+    }
+
+    /// The group of a snapshot of this host, paths and tags.
+    public func key(hostname: String, paths: [String], tags: [String]) -> SnapshotGroupKey {
+        SnapshotGroupKey(hostname: byHost ? hostname : nil,
+                         paths: byPaths ? Array(Set(paths)).sorted() : nil,
+                         tags: byTags ? Array(Set(tags)).sorted() : nil)
     }
 }
 
