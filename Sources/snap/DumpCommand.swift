@@ -31,6 +31,8 @@ struct DumpCommand: ParsableCommand {
     var target: String?
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
+    /// `--host`, `--path`, `--tag`: which snapshot `latest` means, as in restic.
+    @OptionGroup var filter: FilterOptions
 
     func validate() throws {
         guard ArchiveFormat(rawValue: archive) != nil else { throw ValidationError("--archive \(archive) is not supported; use tar or zip") }
@@ -40,7 +42,8 @@ struct DumpCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let reference = try SnapshotReference.resolve([snapshot], in: repository, skipped: global.snapshotSkipped) {
+            let reference = try SnapshotReference.resolve([snapshot], filter: filter.snapshotFilter, in: repository,
+                                                          skipped: global.snapshotSkipped) {
                 try global.loadIndex(repository, listed: $0)
             }[0]
             let fd: Int32

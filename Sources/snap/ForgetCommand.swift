@@ -73,6 +73,8 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
     @Flag(help: "Run prune afterwards if snapshots were removed.")
     var prune = false
 
+    @OptionGroup(title: "With --prune") var repacking: RepackOptions
+
     @Flag(name: .customLong("unsafe-allow-remove-all"), help: "Without a policy, remove every snapshot the --host/--path/--tag filters select.")
     var unsafeAllowRemoveAll = false
 
@@ -89,6 +91,7 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
     private var hasFilter: Bool { !filter.hosts.isEmpty || !filter.paths.isEmpty || !filter.tags.isEmpty }
 
     func validateCombination() throws {
+        if repacking.isSet && !prune { throw ValidationError("--max-unused and --max-repack-size apply to the prune of --prune: add --prune") }
         if !snapshots.isEmpty {
             guard policy.isEmpty, !hasFilter, groupBy == nil, !unsafeAllowRemoveAll else {
                 throw ValidationError("snapshot IDs cannot be combined with a --keep-* policy, --host/--path/--tag, --group-by or --unsafe-allow-remove-all")
@@ -118,7 +121,7 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
             if snapshots.isEmpty && !global.quiet && !global.json { Output.line("removed \(doomed.count) snapshots") }
             if prune && !doomed.isEmpty {
                 if !global.quiet && !global.json { Output.line("\(doomed.count) snapshots have been removed, running prune") }
-                try runPrune(repository: repository, global: global)
+                try runPrune(repository: repository, global: global, repacking: repacking)
             }
         }
     }

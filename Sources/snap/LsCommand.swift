@@ -24,11 +24,14 @@ struct LsCommand: ParsableCommand {
     var recursive = false
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
+    /// `--host`, `--path`, `--tag`: which snapshot `latest` means, as in restic.
+    @OptionGroup var filter: FilterOptions
 
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let reference = try SnapshotReference.resolve([snapshot], in: repository, skipped: global.snapshotSkipped) {
+            let reference = try SnapshotReference.resolve([snapshot], filter: filter.snapshotFilter, in: repository,
+                                                          skipped: global.snapshotSkipped) {
                 try global.loadIndex(repository, listed: $0)
             }[0]
             let record = reference.record

@@ -8,25 +8,15 @@ struct PruneCommand: ParsableCommand {
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
-    @Option(name: .customLong("max-unused"), help: "Repack packs with more than this share unused, e.g. 5% or 0.")
-    var maxUnused = "5%"
-
-    @Option(name: .customLong("max-repack-size"), help: "Repack at most this much per run, e.g. 2G or 500M.")
-    var maxRepackSize: String?
+    @OptionGroup var repacking: RepackOptions
 
     @Flag(name: [.customShort("n"), .customLong("dry-run")], help: "Only report what would be done.")
     var dryRun = false
 
-    func validate() throws {
-        guard Self.fraction(maxUnused) != nil else { throw ValidationError("--max-unused must be a percentage from 0% to 100%") }
-        if let size = maxRepackSize, Self.bytes(size) == nil { throw ValidationError("--max-repack-size must be a size like 500M or 2G") }
-    }
-
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository()
-            let result = try prune(repository: repository, global: global, maxUnused: Self.fraction(maxUnused) ?? 0.05,
-                                   maxRepackBytes: maxRepackSize.flatMap(Self.bytes), dryRun: dryRun)
+            let result = try prune(repository: repository, global: global, repacking: repacking, dryRun: dryRun)
             try PruneCommand.print(result, global: global, dryRun: dryRun)
         }
     }
@@ -73,11 +63,28 @@ struct PruneCommand: ParsableCommand {
     }
 }
 
+/// `--max-unused` and `--max-repack-size`, of `prune` and of `forget --prune`, as restic's.
+struct RepackOptions: ParsableArguments {
+    @Option(name: .customLong("max-unused"), help: "Repack packs with more than this share unused, e.g. 5% or 0.")
+    var maxUnused = "5%"
+
+    @Option(name: .customLong("max-repack-size"), help: "Repack at most this much per run, e.g. 2G or 500M.")
+    var maxRepackSize: String?
+
+    func validate() throws {
+        guard PruneCommand.fraction(maxUnused) != nil else { throw ValidationError("--max-unused must be a percentage from 0% to 100%") }
+        if let size = maxRepackSize, PruneCommand.bytes(size) == nil { throw ValidationError("--max-repack-size must be a size like 500M or 2G") }
+    }
+
+    /// Whether either option was given a value other than its default.
+    var isSet: Bool { maxUnused != "5%" || maxRepackSize != nil }
+}
+
 /// Runs prune with the CLI's settings (shared with `forget --prune`).
-func prune(repository: Repository, global: GlobalOptions, maxUnused: Double = 0.05, maxRepackBytes: Int? = nil, dryRun: Bool = false) throws -> PruneResult {
+func prune(repository: Repository, global: GlobalOptions, repacking: RepackOptions, dryRun: Bool = false) throws -> PruneResult {
     var options = PruneOptions(hostname: Identity.hostname)
-    options.maxUnused = maxUnused
-    options.maxRepackBytes = maxRepackBytes
+    options.maxUnused = PruneCommand.fraction(repacking.maxUnused) ?? 0.05
+    options.maxRepackBytes = repacking.maxRepackSize.flatMap(PruneCommand.bytes)
     options.dryRun = dryRun
     return try prune(repository: repository, global: global, options: options)
 }

@@ -49,4 +49,22 @@ final class SnapshotsListingTests: XCTestCase {
         XCTAssertFalse(text.contains("\(work)/a"), text)
         XCTAssertEqual(try snap.run(["snapshots", "--group-by", "colour"]).status, 64)
     }
+
+    // ls and dump take --host/--path/--tag to choose which snapshot `latest` is, as restic's.
+    func testLatestOfAHostForLsAndDump() throws {
+        let listed = try snap.expect(0, ["ls", "latest", "--host", "one"]).stdout
+        XCTAssertTrue(listed.contains("\(work)/a/file"), listed)
+        XCTAssertFalse(listed.contains("\(work)/b"), listed)
+        XCTAssertEqual(try snap.expect(0, ["dump", "latest", "\(work)/b/file", "--tag", "t"]).stdout, "b")
+        XCTAssertEqual(try snap.run(["ls", "latest", "--host", "three"]).status, 1, "no snapshot of that host")
+    }
+
+    // forget --prune passes --max-unused and --max-repack-size to its prune; without --prune they are refused.
+    func testForgetPruneTakesRepackOptions() throws {
+        XCTAssertEqual(try snap.run(["forget", "--keep-last", "1", "--max-unused", "0"]).status, 64)
+        let pruned = try snap.expect(0, ["forget", "--keep-last", "1", "--prune", "--max-unused", "0", "--max-repack-size", "1G"]).stdout
+        XCTAssertTrue(pruned.contains("running prune"), pruned)
+        XCTAssertEqual(try snap.run(["prune", "--max-unused", "lots"]).status, 64)
+        try snap.expect(0, ["check", "--read-data"])
+    }
 }
