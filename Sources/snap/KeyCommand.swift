@@ -23,6 +23,16 @@ struct NewPasswordOptions: ParsableArguments {
     @Option(name: .customLong("user"), help: "User name recorded in the new key file (default: the current user).")
     var user: String?
 
+    func validate() throws {
+        // Shown in `key list` one key a line: a name that is blank or spans lines would garble it.
+        for (option, value) in [("--host", host), ("--user", user)] {
+            guard let value else { continue }
+            if value.allSatisfy(\.isWhitespace) || value.contains(where: \.isNewline) {
+                throw ValidationError("\(option) must be a name on one line, not blank")
+            }
+        }
+    }
+
     func password() throws -> String {
         if let file = newPasswordFile { return try PasswordSource.read(file: file) }
         guard isatty(STDIN_FILENO) == 1 else { throw CLIError("no new password given: use --new-password-file, or run on a terminal") }

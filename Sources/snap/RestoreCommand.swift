@@ -31,6 +31,9 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Remove entries below the restored paths that the snapshot (with --include/--exclude) does not have.")
     var delete = false
 
+    @Flag(help: "Accepted as restic's: snap always leaves runs of zeros unwritten (holes) where the file system allows.")
+    var sparse = false
+
     @Flag(help: "Write nothing; count what would be restored, updated and deleted (list it with -v).")
     var dryRun = false
 

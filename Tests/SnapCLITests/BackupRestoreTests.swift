@@ -33,7 +33,7 @@ final class BackupRestoreTests: XCTestCase {
         try TreeFixture.build(at: source)
 
         try snap.expect(0, ["backup", source, "--tag", "e2e"])
-        try snap.expect(0, ["restore", "latest", "--target", "\(work)/out"])
+        try snap.expect(0, ["restore", "latest", "--target", "\(work)/out", "--sparse"])  // --sparse: accepted, as restic's
 
         var comparison = TreeComparison()
         comparison.compare(Array(source.utf8), Array("\(work)/out\(source)".utf8), compareOwners: getuid() == 0)

@@ -145,6 +145,8 @@ final class CommandSurfaceTests: XCTestCase {
         let repo = "\(work)/repo"
         try "second\n".write(toFile: "\(work)/second", atomically: false, encoding: .utf8)
         try "third\n".write(toFile: "\(work)/third", atomically: false, encoding: .utf8)
+        XCTAssertEqual(try snap.run(["-r", repo, "key", "add", "--new-password-file", "\(work)/second", "--host", " "]).status, 64)
+        XCTAssertEqual(try snap.run(["-r", repo, "key", "add", "--new-password-file", "\(work)/second", "--user", "a\nb"]).status, 64)
         try snap.expect(0, ["-r", repo, "key", "add", "--new-password-file", "\(work)/second", "--host", "laptop"])
         let listed = try snap.expect(0, ["-r", repo, "key", "list", "--json"]).stdout
         let keys = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [[String: Any]])
