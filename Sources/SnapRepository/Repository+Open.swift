@@ -295,8 +295,9 @@ private struct OpeningContext {
         var stack = backend
         var cache: CachingBackend?
         if let cacheRoot, validID {
-            cache = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", kinds: cachedKinds, report: report)
-            stack = cache ?? backend
+            let caching = CachingBackend(backend, directory: "\(cacheRoot)/\(config.id)", kinds: cachedKinds, report: report)
+            cache = caching
+            stack = caching
         }
         if let confirming { stack = KeyConfirmingBackend(stack, key: confirming) { hint?.forget() } }
         let indexFolder = validID ? (cacheRoot ?? indexCacheRoot).map { "\($0)/\(config.id)/blob-index" } : nil
