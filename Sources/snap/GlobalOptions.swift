@@ -73,6 +73,7 @@ struct GlobalOptions: ParsableArguments {
     var noCache = false
 
     func validate() throws {
+        if quiet && verbosity > 0 { throw ValidationError("--quiet and --verbose cannot be given together") }
         if let progressInterval, !(progressInterval > 0 && progressInterval.isFinite) {
             throw ValidationError("--progress-interval must be a positive number of seconds")
         }

@@ -218,6 +218,7 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(snapshots.count, 1)
         XCTAssertEqual(snapshots.first?["tags"] as? [String], ["b", "c"])
         XCTAssertEqual(try snap.run(["-r", repo, "tag", "--set", "x", "--add", "y"]).status, 64)
+        XCTAssertEqual(try snap.run(["-r", repo, "snapshots", "-q", "-v"]).status, 64, "--quiet and --verbose, as restic refuses them")
 
         // A snapshot named outright is taken whatever the filters say (they only choose
         // what `latest` means), and once however often it is named, as restic does.
