@@ -72,6 +72,8 @@ final class RestoreModeTests: XCTestCase {
         let warnings = Mutex<[String]>([])
         var options = RestoreOptions(target: fixture.targetDirectory.path)
         options.overwrite = .always
+        let updated = Mutex<[String]>([])
+        options.report = { event in if event.action == .updated { updated.withLock { $0.append(event.path) } } }
         let result = try Restorer(repository: fixture.repository, tree: backup.snapshot.tree, options: options,
                                   warn: { w in warnings.withLock { $0.append(w) } }).run()
         let told = warnings.withLock { $0 }
@@ -80,6 +82,9 @@ final class RestoreModeTests: XCTestCase {
         XCTAssertTrue(told.contains { $0.contains("one.bin: cannot create: \(cause)") }, "\(told)")
         XCTAssertFalse(told.contains { $0.contains("File exists") }, "\(told)")
         XCTAssertEqual(Set(result.unwritten.map { String($0.suffix(7)) }), ["two.txt"], "\(result.unwritten)")
+        let listed = updated.withLock { $0 }
+        XCTAssertFalse(listed.contains { $0.hasSuffix("two.txt") || $0.hasSuffix("one.bin") }, "-v lists only what was written: \(listed)")
+        XCTAssertTrue(listed.contains { $0.hasSuffix("three.bin") }, "\(listed)")
         for name in names { XCTAssertEqual(try Disk.read(restored(name)), Array("OLD\n".utf8), name) }
     }
 

@@ -111,6 +111,9 @@ public final class Restorer {
     let stopSignal = RestoreStopSignal()
     /// Files removed because they were not written completely: further names of them are not linked.
     var removedTargets: Set<[UInt8]> = []
+    /// Files of the batch counted and not yet told to `options.report`: told once their
+    /// content is written, so that `-v` never lists a file that could not be written.
+    private var untold: [Int] = []
     /// Entries to remove at the end (`RestoreOptions.delete`).
     var deletions: [Deletion] = []
     let deleteScopes: [[UInt8]]
@@ -295,6 +298,10 @@ public final class Restorer {
             createEntries()
             let content = writeContent(keeping: position == nil ? [] : tailPacks())
             removeUnwritten(content.unwritten)
+            for i in untold where !content.unwritten.contains(i) {
+                tell(plan[i].action == .replace ? .updated : .restored, plan[i].snapshotPath, plan[i].node)
+            }
+            untold.removeAll(keepingCapacity: true)
             createDeferred(content)
             applyMetadata(skipping: content.finished.union(content.unwritten), damaged: content.damaged)
             if options.verify && !stopSignal.isRaised { verifyBatch(content) }
@@ -360,7 +367,7 @@ public final class Restorer {
             // (and counted then).
             if e.isWholeBlob || e.linkTo != nil || (e.action == .keep && e.node.type != .directory) {
                 plan[i].created = true
-                if e.linkTo == nil || e.action == .keep { count(e) }
+                if e.linkTo == nil || e.action == .keep { count(e, tellingOnceWritten: i) }
                 continue
             }
             let failed: Int32? = PathBytes.withCString(e.target) { path in
@@ -403,13 +410,14 @@ public final class Restorer {
                 continue
             }
             plan[i].created = true
-            count(e)
+            count(e, tellingOnceWritten: i)
             if e.node.type == .directory { folders.append(plan[i]) }
         }
     }
 
-    /// Counts an entry restored, replaced or left unchanged, and tells `options.report`.
-    func count(_ e: PlannedEntry) {
+    /// Counts an entry restored, replaced or left unchanged, and tells `options.report`;
+    /// a file to be written, entry `written` of the plan, only once its content is.
+    func count(_ e: PlannedEntry, tellingOnceWritten written: Int? = nil) {
         if e.action == .keep && e.node.type != .directory {
             result.unchanged += 1
             tell(.unchanged, e.snapshotPath, e.node)
@@ -421,7 +429,12 @@ public final class Restorer {
         default: result.otherEntries += 1
         }
         if e.action == .replace { result.updated += 1 }
-        if e.action != .keep { tell(e.action == .replace ? .updated : .restored, e.snapshotPath, e.node) }
+        guard e.action != .keep else { return }
+        if let written, e.node.type == .file || e.node.type == .hardlink, e.linkTo == nil {
+            untold.append(written)
+        } else {
+            tell(e.action == .replace ? .updated : .restored, e.snapshotPath, e.node)
+        }
     }
 
     /// Whether `existing` (a name's `lstat`) is the file at `path`: the same inode on the same device.
