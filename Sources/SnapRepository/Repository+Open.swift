@@ -19,8 +19,11 @@ public struct SkippedKey: Sendable, CustomStringConvertible {
         return false
     }
 
-    /// `keys/ab12cd34`: the kind and the first eight digits of the name.
-    public var shortName: String { "\(file.kind.rawValue)/\(file.name.prefix(8))" }
+    /// `keys/ab12cd34`: the kind and the first eight digits of the name; a name that is no
+    /// key ID in full, so that it can be found.
+    public var shortName: String {
+        "\(file.kind.rawValue)/\(KeyID(hex: file.name) == nil ? file.name : String(file.name.prefix(8)))"
+    }
 
     /// Why, in a few words: `needs 16 GiB for scrypt (N=2^24, r=8), above the 1 GiB limit`.
     public var why: String {
@@ -126,6 +129,12 @@ extension Repository {
                 bytes = try backend.read(info.file)
             } catch StorageError.notFound {
                 continue  // deleted since it was listed
+            }
+            guard KeyID(hex: info.file.name) != nil else {
+                // Never a key snap could use, nor one `key list` or `key remove` can name: say what to do.
+                skip(info.file, RepositoryError.damaged(file: info.file.description,
+                                                        reason: "not a key file (its name is not a key ID); delete it from keys/ if you did not put it there"))
+                continue
             }
             guard SHA256.hash(bytes) == Hex.decode(info.file.name) else {
                 skip(info.file, RepositoryError.damaged(file: info.file.description, reason: "content does not match its name"))

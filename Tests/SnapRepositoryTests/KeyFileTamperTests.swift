@@ -75,4 +75,17 @@ final class KeyFileTamperTests: XCTestCase {
         XCTAssertEqual(skipped.map(\.file), files)
         XCTAssertTrue(skipped.allSatisfy { $0.why == "damaged: content does not match its name" }, "\(skipped)")
     }
+
+    // A file in keys/ whose name is no key ID is skipped with what to do about it: neither
+    // `key list` nor `key remove` can name it.
+    func testFileThatIsNoKeyIDSaysToDeleteIt() throws {
+        let backend = MemoryBackend()
+        let repository = try makeRepository(on: backend, password: "pw")
+        try backend.write(FileName(.keys, "notes.txt"), data: Array("hello".utf8))
+        var skipped: [SkippedKey] = []
+        XCTAssertEqual(try Repository.open(backend: backend, password: "pw", keySkipped: { skipped.append($0) }).keys, repository.keys)
+        XCTAssertEqual(skipped.map(\.file.name), ["notes.txt"])
+        XCTAssertTrue(skipped.first?.why.contains("its name is not a key ID); delete it from keys/") ?? false, "\(skipped)")
+        XCTAssertTrue(skipped.first?.description.hasPrefix("keys/notes.txt skipped") ?? false, "named in full: \(skipped)")
+    }
 }
