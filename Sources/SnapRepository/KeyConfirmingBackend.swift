@@ -26,8 +26,11 @@ import Synchronization
 /// Either answer is kept, so later calls throw it again without asking. On S3 a lock may
 /// be written and deleted before: a lock written with keys that turn out withdrawn holds
 /// nothing and is removed as the command fails.
-/// On the other backends the key is confirmed before the lock, so that a lock never
-/// creates the folders of a repository that is not there.
+/// `Repository.open` puts it only over backends that list folders together: elsewhere it
+/// confirms the key file with a `stat` while opening, and opens the usual way when it is
+/// gone. Over such a backend it still works (asking before any call but a lock's removal,
+/// so that a lock never creates the folders of a repository that is not there), which its
+/// tests use.
 final class KeyConfirmingBackend: Backend {
     private let base: Backend
     private let key: FileInfo

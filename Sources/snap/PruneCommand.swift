@@ -65,25 +65,25 @@ struct PruneCommand: ParsableCommand {
 
 /// `--max-unused` and `--max-repack-size`, of `prune` and of `forget --prune`, as restic's.
 struct RepackOptions: ParsableArguments {
-    @Option(name: .customLong("max-unused"), help: "Repack packs with more than this share unused, e.g. 5% or 0.")
-    var maxUnused = "5%"
+    @Option(name: .customLong("max-unused"), help: "Repack packs with more than this share unused, e.g. 5% (the default) or 0.")
+    var maxUnused: String?
 
     @Option(name: .customLong("max-repack-size"), help: "Repack at most this much per run, e.g. 2G or 500M.")
     var maxRepackSize: String?
 
     func validate() throws {
-        guard PruneCommand.fraction(maxUnused) != nil else { throw ValidationError("--max-unused must be a percentage from 0% to 100%") }
+        guard maxUnused.map(PruneCommand.fraction) != .some(nil) else { throw ValidationError("--max-unused must be a percentage from 0% to 100%") }
         if let size = maxRepackSize, PruneCommand.bytes(size) == nil { throw ValidationError("--max-repack-size must be a size like 500M or 2G") }
     }
 
-    /// Whether either option was given a value other than its default.
-    var isSet: Bool { maxUnused != "5%" || maxRepackSize != nil }
+    /// Whether either option was given.
+    var isSet: Bool { maxUnused != nil || maxRepackSize != nil }
 }
 
 /// Runs prune with the CLI's settings (shared with `forget --prune`).
 func prune(repository: Repository, global: GlobalOptions, repacking: RepackOptions, dryRun: Bool = false) throws -> PruneResult {
     var options = PruneOptions(hostname: Identity.hostname)
-    options.maxUnused = PruneCommand.fraction(repacking.maxUnused) ?? 0.05
+    options.maxUnused = repacking.maxUnused.flatMap(PruneCommand.fraction) ?? 0.05
     options.maxRepackBytes = repacking.maxRepackSize.flatMap(PruneCommand.bytes)
     options.dryRun = dryRun
     return try prune(repository: repository, global: global, options: options)

@@ -191,19 +191,27 @@ final class MirrorWriteTests: XCTestCase {
         XCTAssertEqual(try slow.read(pack.file), pack.bytes)
     }
 
-    // A write that fails with a transient error after its retries (the replica cannot be
-    // reached) is the last one sent to it: the next writes land on the others at once.
-    func testReplicaThatCannotBeReachedGetsNoMoreWrites() throws {
-        let broken = FaultInjectingBackend(MemoryBackend(), rules: [FaultRule(.write, .transient, probability: 1)])
+    /// A mirror of two good replicas and one whose every write fails with `fault`, after
+    /// `writes` writes: that replica, how often it was called, and the warnings.
+    private func writesWithAFailingReplica(_ fault: Fault, writes: Int) throws
+        -> (state: ReplicaState, calls: Int, warnings: Warnings) {
+        let broken = FaultInjectingBackend(MemoryBackend(), rules: [FaultRule(.write, fault, probability: 1)])
         let warnings = Warnings()
-        let mirror = MirrorBackend(replicas: replicas([MemoryBackend(), MemoryBackend(), broken]), report: warnings.report)
-        for seed in 30..<34 {
+        let mirror = MirrorBackend(replicas: replicas([MemoryBackend(), MemoryBackend(), broken]), downAfter: 3, report: warnings.report)
+        for seed in 40..<(40 + writes) {
             let pack = namedFile(.data, seed: UInt64(seed))
             try mirror.write(pack.file, data: pack.bytes)
         }
-        XCTAssertEqual(broken.calls(.write), 1)
-        XCTAssertTrue(mirror.replicaStates()[2].down)
-        XCTAssertEqual(mirror.replicaStates()[2].skippedWrites, 3)
+        return (mirror.replicaStates()[2], broken.calls(.write), warnings)
+    }
+
+    // A write that fails with a transient error after its retries (the replica cannot be
+    // reached) is the last one sent to it: the next writes land on the others at once.
+    func testReplicaThatCannotBeReachedGetsNoMoreWrites() throws {
+        let (state, calls, warnings) = try writesWithAFailingReplica(.transient, writes: 4)
+        XCTAssertEqual(calls, 1)
+        XCTAssertTrue(state.down)
+        XCTAssertEqual(state.skippedWrites, 3)
         XCTAssertTrue(warnings.contain("could not be reached"), "\(warnings.all)")
         XCTAssertTrue(warnings.contain("snap mirror sync"), "\(warnings.all)")
     }
@@ -211,17 +219,10 @@ final class MirrorWriteTests: XCTestCase {
     // After `downAfter` writes in a row that fail for good (a full disk, refused
     // permission), a replica gets no more calls.
     func testReplicaFailingRepeatedlyGetsNoMoreWrites() throws {
-        let broken = FaultInjectingBackend(MemoryBackend(), rules: [FaultRule(.write, .permanent, probability: 1)])
-        let warnings = Warnings()
-        let mirror = MirrorBackend(replicas: replicas([MemoryBackend(), MemoryBackend(), broken]), downAfter: 3,
-                                   report: warnings.report)
-        for seed in 40..<46 {
-            let pack = namedFile(.data, seed: UInt64(seed))
-            try mirror.write(pack.file, data: pack.bytes)
-        }
-        XCTAssertEqual(broken.calls(.write), 3)
-        XCTAssertTrue(mirror.replicaStates()[2].down)
-        XCTAssertEqual(mirror.replicaStates()[2].skippedWrites, 3)
+        let (state, calls, warnings) = try writesWithAFailingReplica(.permanent, writes: 6)
+        XCTAssertEqual(calls, 3)
+        XCTAssertTrue(state.down)
+        XCTAssertEqual(state.skippedWrites, 3)
         XCTAssertTrue(warnings.contain("failed 3 writes in a row"), "\(warnings.all)")
     }
 

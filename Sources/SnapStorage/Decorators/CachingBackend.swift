@@ -159,17 +159,19 @@ public final class CachingBackend: Backend {
     /// longer names (repacked or deleted by a prune on another machine). One listing of the
     /// local folder; nothing is asked of the repository.
     public func dropPackCopies(keeping isKnown: (FileName) -> Bool) {
-        guard kinds.contains(.data), let cached = try? store.list(.data) else { return }
-        for info in cached where !isKnown(info.file) { try? store.delete(info.file) }
+        if kinds.contains(.data) { dropCopies(of: .data) { !isKnown($0.file) } }
     }
 
     /// Drops copies of `kind` whose files the repository no longer has (pruned, forgotten),
     /// or has with another size (a copy is then no longer known to be the repository's file:
     /// the repository's was cut short or replaced, and is read from there to find out).
     private func evict(_ kind: FileKind, keeping present: [FileName: Int]) {
+        dropCopies(of: kind) { present[$0.file] != $0.size }
+    }
+
+    /// Deletes the copies of `kind` that `doomed` picks.
+    private func dropCopies(of kind: FileKind, where doomed: (FileInfo) -> Bool) {
         guard let cached = try? store.list(kind) else { return }
-        for info in cached where present[info.file] != info.size {
-            try? store.delete(info.file)
-        }
+        for info in cached where doomed(info) { try? store.delete(info.file) }
     }
 }
