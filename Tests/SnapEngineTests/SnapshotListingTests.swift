@@ -26,4 +26,14 @@ final class SnapshotListingTests: XCTestCase {
         XCTAssertTrue(["web~1", "web~2"].allSatisfy(names.contains), "\(names)")
         XCTAssertEqual(names.filter { $0.hasPrefix("unknown-host~") }.count, 3, "\(names)")
     }
+
+    // The made-up folders take the newest snapshot's time; without snapshots, the time of
+    // the listing, not 1970.
+    func testFolderTimeIsTheNewestSnapshotsOrNow() {
+        let listing = SnapshotListing(records: [record(1, host: "a", paths: ["/x"]), record(3, host: "b", paths: ["/y"])],
+                                      template: SnapshotListing.defaultTemplate)
+        XCTAssertEqual(listing.newest, Timestamp(seconds: 1_704_067_203, nanoseconds: 0))
+        let empty = SnapshotListing(records: [], template: SnapshotListing.defaultTemplate)
+        XCTAssertLessThan(abs(empty.newest.seconds - WallClock.now.seconds), 60)
+    }
 }

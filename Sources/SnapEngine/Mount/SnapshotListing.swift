@@ -19,7 +19,8 @@ struct SnapshotListing: Sendable {
     /// Each record's group (host and set of paths) and that group's folder name under `at/TIME/`.
     private let groupOf: [Int]
     let groupNames: [String]
-    /// The newest snapshot's time: the made-up folders' modification time.
+    /// The newest snapshot's time (without snapshots, when the listing was made): the
+    /// made-up folders' modification time.
     let newest: Timestamp
 
     static let empty = SnapshotListing(records: [], template: SnapshotListing.defaultTemplate)
@@ -68,7 +69,8 @@ struct SnapshotListing: Sendable {
         }
         self.names = names; self.byName = byName; self.byShortID = byShortID
         self.hosts = hosts; self.tags = tags; self.groupOf = groupOf; self.groupNames = groupNames
-        newest = records.map(\.snapshot.timestamp).max() ?? Timestamp(seconds: 0, nanoseconds: 0)
+        // Without snapshots, the time of the listing: a mount of a new repository shows no 1970.
+        newest = records.map(\.snapshot.timestamp).max() ?? WallClock.now
     }
 
     /// For each group, its name and the newest of its snapshots taken at or before `time`
