@@ -19,18 +19,20 @@ struct BackupInputOptions: ParsableArguments {
     /// The stream's name in the snapshot, as given.
     private var streamName: String { stdinFilename ?? "stdin" }
 
-    /// The stream's path in the snapshot: `streamName` cleaned as restic cleans it (`./x` is
-    /// `x`, `a/./b/../c` is `a/c`); `nil` when nothing is left or `..` leaves the root.
+    /// The stream's path in the snapshot: `streamName`'s bytes as given (not UTF-8 too),
+    /// cleaned as restic cleans it (`./x` is `x`, `a/./b/../c` is `a/c`); `nil` when nothing
+    /// is left or `..` leaves the root.
     private var streamPath: [UInt8]? {
-        var parts: [Substring] = []
-        for part in streamName.split(separator: "/") where part != "." {
-            if part == ".." {
+        let slash = UInt8(ascii: "/"), dot = UInt8(ascii: ".")
+        var parts: [ArraySlice<UInt8>] = []
+        for part in RawArguments.bytes(ofOption: "--stdin-filename", value: streamName).split(separator: slash) where part != [dot] {
+            if part == [dot, dot] {
                 guard parts.popLast() != nil else { return nil }
             } else {
                 parts.append(part)
             }
         }
-        return parts.isEmpty ? nil : Array(parts.joined(separator: "/").utf8)
+        return parts.isEmpty ? nil : Array(parts.joined(separator: [slash]))
     }
 
     @Option(help: ArgumentHelp("Back up the paths listed in this file, one per line ('-': standard input); # comments, blank lines skipped, glob patterns expanded (repeatable).", valueName: "file"))

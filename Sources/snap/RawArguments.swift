@@ -25,4 +25,18 @@ enum RawArguments {
             return Array(value.utf8)
         }
     }
+
+    /// The bytes of the value `value` of option `name` (`--name VALUE` or `--name=VALUE`):
+    /// as `bytes(of:)`, for an option's value.
+    static func bytes(ofOption name: String, value: String, among raw: [[UInt8]] = all) -> [UInt8] {
+        guard value.unicodeScalars.contains("\u{FFFD}") else { return Array(value.utf8) }
+        let option = Array(name.utf8), attached = option + [UInt8(ascii: "=")]
+        for (i, word) in raw.enumerated() {
+            if word.starts(with: attached), String(decoding: word.dropFirst(attached.count), as: UTF8.self) == value {
+                return Array(word.dropFirst(attached.count))
+            }
+            if i > 0, raw[i - 1] == option, String(decoding: word, as: UTF8.self) == value { return word }
+        }
+        return Array(value.utf8)
+    }
 }

@@ -58,6 +58,11 @@ final class BackupInputTests: XCTestCase {
         let refused = try shell("echo x | \"$SNAP\" backup --stdin --stdin-filename db/../../x")
         XCTAssertEqual(refused.status, 64, refused.stderr)
         XCTAssertTrue(refused.stderr.contains("names no file below the root"), refused.stderr)
+        // Bytes that are not UTF-8 are kept, given apart or attached.
+        XCTAssertEqual(try shell("echo x | \"$SNAP\" backup --stdin --stdin-filename $'db/caf\\xe9' -q").status, 0)
+        XCTAssertEqual(try files(), ["/db/caf\\xe9"])
+        XCTAssertEqual(try shell("echo x | \"$SNAP\" backup --stdin --stdin-filename=$'./d\\xff/x' -q").status, 0)
+        XCTAssertEqual(try files(), ["/d\\xff/x"])
     }
 
     // --stdin-from-command: the command's output is backed up; a failing command leaves no snapshot and exit 1.
