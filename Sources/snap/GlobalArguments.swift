@@ -79,6 +79,22 @@ enum GlobalArguments {
         return options[String(word.prefix(2))] == true
     }
 
+    /// restic's `--verbose=N` (a counted flag with a value) as N `-v`s, which is how snap's
+    /// parser counts them; `--verbose=0` is dropped. Words after `--` are left alone, and
+    /// a value that is not a small number is left for the parser to refuse.
+    static func expandingVerbosity(_ arguments: [String]) -> [String] {
+        var expanded: [String] = []
+        for (i, word) in arguments.enumerated() {
+            if word == "--" { return expanded + arguments[i...] }
+            guard word.hasPrefix("--verbose="), let count = Int(word.dropFirst("--verbose=".count)), (0...9).contains(count) else {
+                expanded.append(word)
+                continue
+            }
+            expanded += repeatElement("-v", count: count)
+        }
+        return expanded
+    }
+
     /// Whether `command` declares the global options (an `@OptionGroup(title: "Global options") var global: GlobalOptions`).
     static func takesGlobalOptions(_ command: ParsableCommand.Type) -> Bool {
         Mirror(reflecting: command.init()).children.contains { $0.value is OptionGroup<GlobalOptions> }

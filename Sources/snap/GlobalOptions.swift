@@ -42,7 +42,7 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .shortAndLong, help: "Print only errors and warnings.")
     var quiet = false
 
-    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Print more detail; -vv more still (backup: -v lists new and changed files, -vv every file).")
+    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Print more detail; -vv (or --verbose=2) more still (backup: -v lists new and changed files, -vv every file).")
     var verbosity: Int
 
     @Option(name: .customLong("progress-interval"), help: ArgumentHelp(
@@ -306,8 +306,10 @@ struct GlobalOptions: ParsableArguments {
     ///   - cachedKinds: what the cache serves: `check --read-data` reads only tree packs from it.
     ///   - keyCopies: whether the cache's copies of the key file and `config` may open the
     ///     repository (docs/cache.md); `check` reads both from the repository.
+    ///   - password: the password when the caller has it already (`key passwd`); read as
+    ///     `password()` says otherwise.
     func openRepository(cache: Bool = true, cachedKinds: Set<FileKind> = CachingBackend.cachedKinds,
-                        keyCopies: Bool = true) throws -> Repository {
+                        keyCopies: Bool = true, password given: String? = nil) throws -> Repository {
         let limits = try keyLimits()
         for spec in try replicaSpecs() { try RepositoryLocation.checkLocal(spec.location) }
         let backend = try backend()
@@ -316,7 +318,7 @@ struct GlobalOptions: ParsableArguments {
         let hint = "; raise it with --max-key-memory"
         let quiet = self.quiet
         do {
-            return try Repository.open(backend: backend, password: try password(), keyLimits: limits, cacheRoot: folders.cache,
+            return try Repository.open(backend: backend, password: try given ?? password(), keyLimits: limits, cacheRoot: folders.cache,
                                        indexCacheRoot: folders.index, hintRoot: folders.hint,
                                        cachedKinds: cachedKinds, keyCopies: keyCopies, report: warn) { key in
                 // A key file above this machine's limit is another host's (quiet under -q);

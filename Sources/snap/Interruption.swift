@@ -22,6 +22,8 @@ enum Interruption {
     /// What the running command has saved so far, for the interruption line.
     private static let outcome = Mutex<String>("stopped; the repository stays consistent (its files are written whole or not at all)")
     private static let children = Mutex<[pid_t]>([])
+    /// Set once the cleanup of `finish` has begun.
+    private static let finishing = Atomic<Bool>(false)
     /// A command's own way to stop on the first signal (mount: unmount, then exit 0).
     private static let handler = Mutex<(@Sendable (Int32) -> Void)?>(nil)
 
@@ -72,7 +74,17 @@ enum Interruption {
     /// How long the cleanup may take before snap says it is waiting, and before it gives up.
     static let cleanupNotice = 2.0, cleanupLimit = 60.0
 
+    /// Called where a command fails, before it says so: a failure while snap is being
+    /// interrupted is the interruption's doing (a child it ended, a lock it removed), so the
+    /// failing thread waits for `finish` to exit with its line and 128 + the signal, rather
+    /// than racing it with another message and exit code 1.
+    static func yieldIfInterrupted() {
+        guard finishing.load(ordering: .acquiring) else { return }
+        while true { sleep(60) }  // `finish` ends the process within `cleanupLimit`
+    }
+
     private static func finish(_ signal: Int32) {
+        finishing.store(true, ordering: .releasing)
         let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "signal \(signal)"
         func say(_ text: String) { _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) } }
         // The cleanup talks to the repository (the index of uploaded packs, the lock), which

@@ -115,14 +115,18 @@ struct KeyPasswdCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let repository = try global.openRepository(cache: false)
-            let id = try repository.changePassword(to: try new.password(), hostname: new.host ?? Identity.hostname,
+            let old = try global.password()
+            let repository = try global.openRepository(cache: false, password: old)
+            let password = try new.password()
+            let id = try repository.changePassword(to: password, hostname: new.host ?? Identity.hostname,
                                                    username: new.user ?? Identity.username, now: WallClock.nowText)
             // The key file this machine remembers is gone; the next command finds the new one.
             Repository.forgetRememberedKey(cacheRoot: global.keyHintRoot(), location: repository.backend.location,
                                            key: repository.keyID)
             if global.json { try Output.json(["id": id.hex]); return }
-            if !global.quiet { Output.line("saved new key \(id.short); the old password no longer opens the repository") }
+            guard !global.quiet else { return }
+            Output.line(password == old ? "saved new key \(id.short) with the same password; the old key file is removed"
+                                        : "saved new key \(id.short); the old password no longer opens the repository")
         }
     }
 }

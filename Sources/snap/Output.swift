@@ -124,6 +124,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch let exit as ExitCode {
         throw exit
     } catch {
+        Interruption.yieldIfInterrupted()
         let code = Exit.code(for: error)
         if Output.jsonErrors {
             Output.jsonError(ExitErrorJSON(code: code, message: "\(error)"))

@@ -16,7 +16,7 @@ struct Snap: ParsableCommand {
         // freed, after which such buffers fragment the arenas: a first backup of the Linux
         // tree peaked 3.5 to 4.5 MiB higher (docs/benchmarks/analysis.md).
         _ = mallopt(M_MMAP_THRESHOLD, 2 << 20)
-        var arguments = Array(CommandLine.arguments.dropFirst())
+        var arguments = GlobalArguments.expandingVerbosity(Array(CommandLine.arguments.dropFirst()))
         switch GlobalArguments.reorder(arguments) {
         case let .arguments(reordered):
             arguments = reordered
@@ -50,6 +50,7 @@ struct Snap: ParsableCommand {
                 if !message.isEmpty { print(HelpLayout.ownOptionsFirst(message)) }
                 Self.exit()
             }
+            Interruption.yieldIfInterrupted()
             reportLostOutput()
             // Under --json, standard error holds only JSON (docs/json.md), usage errors too.
             let code = exitCode(for: error)

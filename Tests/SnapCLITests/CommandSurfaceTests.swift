@@ -51,6 +51,17 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(try snap.run(["key", "list", "-r"]).status, 64)
     }
 
+    // restic's `--verbose=N` counts as N `-v`: at 2 an unchanged file is listed, at 1 not.
+    func testVerboseWithACount() throws {
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src"])
+        let two = try snap.expect(0, ["-r", repo, "--verbose=2", "backup", "\(work)/src"])
+        XCTAssertTrue(two.stdout.contains("a.txt"), two.stdout)
+        let one = try snap.expect(0, ["backup", "--verbose=1", "-r", repo, "\(work)/src"])
+        XCTAssertFalse(one.stdout.contains("a.txt"), one.stdout)
+        XCTAssertEqual(try snap.run(["-r", repo, "--verbose=lots", "snapshots"]).status, 64)
+    }
+
     // Commands that print one JSON document print it on one line, as restic does, so that
     // line-oriented readers (`read`, `head -1`, NDJSON tools) take it whole.
     func testOneJSONDocumentIsOneLine() throws {
@@ -165,6 +176,10 @@ final class CommandSurfaceTests: XCTestCase {
         // passwd: the new password opens it, the old one does not.
         try snap.expect(0, ["-r", repo, "--password-file", "\(work)/second", "key", "passwd", "--new-password-file", "\(work)/third"])
         XCTAssertEqual(try snap.run(["-r", repo, "--password-file", "\(work)/second", "snapshots"]).status, 12)
+        try snap.expect(0, ["-r", repo, "--password-file", "\(work)/third", "snapshots"])
+        // passwd to the same password renews the key file and says so.
+        let same = try snap.expect(0, ["-r", repo, "--password-file", "\(work)/third", "key", "passwd", "--new-password-file", "\(work)/third"])
+        XCTAssertTrue(same.stdout.contains("with the same password"), same.stdout)
         try snap.expect(0, ["-r", repo, "--password-file", "\(work)/third", "snapshots"])
         XCTAssertEqual(try snap.run(["-r", repo, "--password-file", "\(work)/third", "key", "add"]).status, 1,
                        "no terminal and no --new-password-file: a clear error")
