@@ -116,6 +116,42 @@ final class DumpArchiveCLITests: XCTestCase {
         XCTAssertLessThan(Int(info.st_blocks) * 512, 20 << 20, "the extracted file has holes")
     }
 
+    // POSIX ACLs go into the tar as `SCHILY.acl.*` text, which GNU tar and bsdtar set on
+    // extraction (a raw `system.posix_acl_*` record they drop, and the group bits, which
+    // hold the mask, would widen the owning group's rights); the archive, and GNU tar's
+    // own, import back with the same ACLs.
+    func testACLsReachTarToolsAndComeBack() throws {
+        let script = """
+            set -e; cd \(work); mkdir -p src/d out-gnu out-bsd
+            echo x > src/f; chmod 640 src/f
+            setfacl -m u:1234:rw-,u:99999:rwx,g:5678:r-- src/f
+            setfacl -m u:1234:r-x -d -m u:1234:rwx,g:5678:r-x src/d
+            """
+        guard try runTool("/bin/bash", ["-c", script]).status == 0 else { throw XCTSkip("setfacl is missing or this file system has no ACLs") }
+        func acls(_ root: String) throws -> String {
+            try runTool("/bin/bash", ["-c", "cd \(root) && getfacl -R -n -p --omit-header f d"]).stdout
+        }
+        let expected = try acls("\(work)/src")
+        XCTAssertTrue(expected.contains("user:99999:rwx") && expected.contains("default:group:5678:r-x"), expected)
+        try snap.expect(0, ["-r", "\(work)/repo", "backup", "\(work)/src"])
+        try snap.expect(0, ["-r", "\(work)/repo", "dump", "latest", "\(work)/src", "--target", "\(work)/all.tar"])
+        XCTAssertEqual(try runTool("/bin/tar", ["--acls", "-xpf", "\(work)/all.tar", "-C", "\(work)/out-gnu"]).status, 0)
+        XCTAssertEqual(try acls("\(work)/out-gnu\(work)/src"), expected, "GNU tar")
+        XCTAssertEqual(try runTool("/usr/bin/bsdtar", ["--acls", "-xpf", "\(work)/all.tar", "-C", "\(work)/out-bsd"]).status, 0)
+        XCTAssertEqual(try acls("\(work)/out-bsd\(work)/src"), expected, "bsdtar")
+
+        // Back in through --stdin-tar: snap's archive, and GNU tar's (names where it knows them).
+        XCTAssertEqual(try runTool("/bin/tar", ["--acls", "-cf", "\(work)/gnu.tar", "-C", "\(work)/src", "f", "d"]).status, 0)
+        for (archive, folder) in [("all.tar", "\(work)/src"), ("gnu.tar", "")] {
+            let imported = try snap.run([], prefix: ["/bin/bash", "-c", "\"$0\" -r \(work)/repo backup --stdin-tar < \(work)/\(archive)"])
+            XCTAssertEqual(imported.status, 0, imported.stderr)
+            XCTAssertFalse(imported.stderr.contains("SCHILY.acl"), imported.stderr)
+            try? FileManager.default.removeItem(atPath: "\(work)/back")
+            try snap.expect(0, ["-r", "\(work)/repo", "restore", "latest", "--target", "\(work)/back"])
+            XCTAssertEqual(try acls("\(work)/back\(folder)"), expected, archive)
+        }
+    }
+
     // Times before 1970 with nanoseconds: the pax mtime counts back from the next second
     // (-0.000000001, not -1.999999999), and GNU tar and python's tarfile read back the
     // times the files had.

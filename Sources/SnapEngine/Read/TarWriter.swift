@@ -1,8 +1,9 @@
 /// Writes a POSIX.1-2001 (pax) tar stream: a ustar header for every entry, preceded by a
 /// pax extended header that carries what ustar cannot: the exact path and link target as
 /// raw bytes (`hdrcharset=BINARY` when they are not UTF-8), the modification time with
-/// nanoseconds, sizes and IDs beyond ustar's fields, and extended attributes
-/// (`SCHILY.xattr.NAME`, as GNU tar and bsdtar read them).
+/// nanoseconds, sizes and IDs beyond ustar's fields, extended attributes
+/// (`SCHILY.xattr.NAME`, as GNU tar and bsdtar read them) and POSIX ACLs
+/// (`SCHILY.acl.access`/`.default`, in text, `PosixACL`).
 ///
 /// Written here rather than through libarchive: snap links no libarchive, and the format
 /// is a few fixed-size fields (pax, IEEE Std 1003.1-2001, "pax Interchange Format").
@@ -101,7 +102,17 @@ public struct TarWriter {
         if entry.gid >= 1 << 21 { records.append((Array("gid".utf8), Array(String(entry.gid).utf8))) }
         if !entry.user.isEmpty { records.append((Array("uname".utf8), Array(entry.user.utf8))) }
         if !entry.group.isEmpty { records.append((Array("gname".utf8), Array(entry.group.utf8))) }
-        for x in entry.xattrs { records.append((Array("SCHILY.xattr.".utf8) + x.name, x.value)) }
+        for x in entry.xattrs {
+            // ACLs in the text form tar tools set them from; an attribute that is no ACL
+            // stays as it is.
+            let key = x.name == PosixACL.accessAttribute ? PosixACL.accessPaxKey
+                : x.name == PosixACL.defaultAttribute ? PosixACL.defaultPaxKey : nil
+            if let key, let acl = PosixACL(attribute: x.value) {
+                records.append((Array(key.utf8), Array(acl.text.utf8)))
+            } else {
+                records.append((Array("SCHILY.xattr.".utf8) + x.name, x.value))
+            }
+        }
         let pax = records.flatMap(Self.record)
         try output(header(name: Array("PaxHeaders/entry".utf8), typeflag: 0x78, mode: 0o644, uid: 0, gid: 0, user: "", group: "",
                           size: UInt64(pax.count), mtime: max(0, entry.mtimeSeconds), link: [], major: 0, minor: 0))

@@ -34,6 +34,9 @@ public struct TarEntry: Sendable, Equatable {
     public var deviceMinor: UInt32
     /// Sorted by name, names unique (`SCHILY.xattr.*`, `LIBARCHIVE.xattr.*`).
     public var xattrs: [ExtendedAttribute]
+    /// The ACL records (`SCHILY.acl.access`, `.default`) that could not be read: an
+    /// unknown user or group name, or text that is no ACL.
+    public var unreadableACLs: [String] = []
     /// For a sparse file, its data segments in file order; `nil` otherwise.
     public var sparse: [TarSparseSegment]?
 

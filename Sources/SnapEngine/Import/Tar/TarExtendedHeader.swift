@@ -16,12 +16,16 @@ struct TarExtendedHeader {
     var deviceMajor: UInt32?
     var deviceMinor: UInt32?
     var xattrs: [[UInt8]: [UInt8]] = [:]
+    /// The `SCHILY.acl.*` records that could not be read as ACLs (left out, with a warning).
+    var unreadableACLs: [String] = []
     /// GNU sparse files in PAX archives (formats 0.0, 0.1 and 1.0).
     var sparseName: [UInt8]?
     var sparseSize: UInt64?
     var sparseMajor: UInt64?
     /// Offsets and lengths, alternating (0.0: one record each; 0.1: `GNU.sparse.map`).
     var sparseMap: [UInt64] = []
+    /// Names in ACLs are looked up here, as tar looks them up when it extracts.
+    private static let users = UserDatabase()
     /// Most sparse segments one member may have (16 bytes each in memory).
     static let maxSparseSegments = 1 << 20
 
@@ -72,6 +76,16 @@ struct TarExtendedHeader {
         case "ctime": ctime = try Self.time(value, name)
         case "SCHILY.devmajor": deviceMajor = UInt32(try Self.decimal(value, name, max: UInt64(UInt32.max)))
         case "SCHILY.devminor": deviceMinor = UInt32(try Self.decimal(value, name, max: UInt64(UInt32.max)))
+        case PosixACL.accessPaxKey, PosixACL.defaultPaxKey:
+            // The text form (GNU tar, bsdtar, star, restic's dump) as the attribute the
+            // kernel keeps, which is what a backup stores (`PosixACL`).
+            let attribute = name == PosixACL.accessPaxKey ? PosixACL.accessAttribute : PosixACL.defaultAttribute
+            if let acl = PosixACL(text: String(decoding: value, as: UTF8.self),
+                                  userID: Self.users.userID(named:), groupID: Self.users.groupID(named:)) {
+                xattrs[attribute] = acl.attribute
+            } else {
+                unreadableACLs.append(name)
+            }
         case "GNU.sparse.name": sparseName = value
         case "GNU.sparse.size", "GNU.sparse.realsize": sparseSize = try Self.decimal(value, name)
         case "GNU.sparse.major": sparseMajor = try Self.decimal(value, name)

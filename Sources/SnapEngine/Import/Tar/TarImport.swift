@@ -25,6 +25,9 @@ public enum TarImport {
                 if member.type != .directory { importer.warn(path: display, "a \(member.type) member names the archive's root: left out") }
                 continue
             }
+            for record in member.unreadableACLs {
+                importer.warn(path: display, "\(record) names a user or group unknown here, or is no ACL: left out")
+            }
             var node = Node(name: path[path.count - 1], type: .file, mode: member.mode, uid: member.uid, gid: member.gid,
                             user: String(decoding: member.user, as: UTF8.self), group: String(decoding: member.group, as: UTF8.self),
                             mtime: member.mtime, ctime: member.ctime ?? member.mtime, xattrs: member.xattrs)

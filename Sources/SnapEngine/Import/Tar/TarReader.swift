@@ -201,6 +201,7 @@ public final class TarReader {
         entry.deviceMinor = extended.deviceMinor ?? header.deviceMinor
         entry.xattrs = extended.xattrs.map { ExtendedAttribute(name: $0.key, value: $0.value) }
             .sorted { $0.name.lexicographicallyPrecedes($1.name) }
+        entry.unreadableACLs = extended.unreadableACLs
 
         var sparse: [TarSparseSegment]?
         var realSize: UInt64 = 0
