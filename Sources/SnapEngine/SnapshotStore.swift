@@ -32,7 +32,8 @@ public struct SnapshotFilter: Sendable {
     /// `snap copy --from-repo restic:…` selects restic's).
     public func matches(hostname: String, paths snapshotPaths: [String], tags snapshotTags: [String]) -> Bool {
         if !hosts.isEmpty && !hosts.contains(hostname) { return false }
-        if !paths.isEmpty && Set(paths) != Set(snapshotPaths) { return false }
+        // As restic's: every path given is among the snapshot's (which may have more).
+        if !paths.isEmpty && !Set(paths).isSubset(of: snapshotPaths) { return false }
         if !tags.isEmpty {
             // As in restic, an empty tag group ("--tag ''") matches snapshots without tags.
             let any = tags.contains { group in

@@ -158,7 +158,7 @@ struct SnapshotJSON: Encodable {
 struct FilterOptions: ParsableArguments {
     @Option(name: .customLong("host"), help: "Only snapshots of this host (repeatable).")
     var hosts: [String] = []
-    @Option(name: .customLong("path"), help: "Only snapshots of exactly these paths (repeatable).")
+    @Option(name: .customLong("path"), help: "Only snapshots that include this path (repeatable: all of them).")
     var paths: [String] = []
     @Option(name: .customLong("tag"), help: "Only snapshots with these tags (repeatable; a,b means both).")
     var tags: [String] = []

@@ -28,13 +28,15 @@ final class SnapshotFilterTests: XCTestCase {
         XCTAssertFalse(filter.matches(snapshot(tags: ["b", "d"])))
     }
 
-    // Hosts match any listed host; paths must equal the snapshot's set of paths; all filters must pass.
+    // Hosts match any listed host; every path given must be among the snapshot's (restic's
+    // HasPaths: `--path /a` matches a snapshot of /a and /b); all filters must pass.
     func testHostsPathsAndCombination() {
         XCTAssertTrue(SnapshotFilter().matches(snapshot(tags: [])))
         XCTAssertTrue(SnapshotFilter(hosts: ["beta", "alpha"]).matches(snapshot(tags: [])))
         XCTAssertFalse(SnapshotFilter(hosts: ["beta"]).matches(snapshot(tags: [])))
         XCTAssertTrue(SnapshotFilter(paths: ["/b", "/a"]).matches(snapshot(paths: ["/a", "/b"], tags: [])))
-        XCTAssertFalse(SnapshotFilter(paths: ["/a"]).matches(snapshot(paths: ["/a", "/b"], tags: [])), "a subset is not enough")
+        XCTAssertTrue(SnapshotFilter(paths: ["/a"]).matches(snapshot(paths: ["/a", "/b"], tags: [])), "the snapshot includes /a")
+        XCTAssertFalse(SnapshotFilter(paths: ["/a"]).matches(snapshot(paths: ["/ab", "/b"], tags: [])), "whole paths, not prefixes")
         XCTAssertFalse(SnapshotFilter(paths: ["/a", "/b", "/c"]).matches(snapshot(paths: ["/a", "/b"], tags: [])))
         XCTAssertFalse(SnapshotFilter(hosts: ["alpha"], tags: ["x"]).matches(snapshot(tags: ["y"])))
         XCTAssertFalse(SnapshotFilter(hosts: ["beta"], tags: ["x"]).matches(snapshot(tags: ["x"])))

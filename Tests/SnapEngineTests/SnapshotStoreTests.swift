@@ -60,7 +60,9 @@ final class SnapshotStoreTests: XCTestCase {
         let b2 = try save("2024-01-01T12:00:00Z", host: "beta", tags: ["daily"])
         XCTAssertEqual(try SnapshotStore.find("latest", in: repository).id, a2)
         XCTAssertEqual(try SnapshotStore.find("latest", filter: SnapshotFilter(hosts: ["beta"]), in: repository).id, b1)
-        XCTAssertEqual(try SnapshotStore.find("latest", filter: SnapshotFilter(paths: ["/home"]), in: repository).id, b2)
+        // restic's rule: the newest snapshot whose paths include /home (a2 has /home and /etc).
+        XCTAssertEqual(try SnapshotStore.find("latest", filter: SnapshotFilter(paths: ["/home"]), in: repository).id, a2)
+        XCTAssertEqual(try SnapshotStore.find("latest", filter: SnapshotFilter(hosts: ["beta"], paths: ["/home"]), in: repository).id, b2)
         XCTAssertEqual(try SnapshotStore.find("latest", filter: SnapshotFilter(paths: ["/etc", "/home"]), in: repository).id, a2)
         XCTAssertEqual(try SnapshotStore.find("latest", filter: SnapshotFilter(tags: ["daily"]), in: repository).id, b2)
         XCTAssertEqual(try SnapshotStore.find("latest", filter: SnapshotFilter(hosts: ["alpha"], tags: ["daily"]), in: repository).id, a1)
