@@ -13,22 +13,22 @@ struct BackupCommand: ParsableCommand {
 
     @OptionGroup(title: "Inputs") var inputs: BackupInputOptions
 
-    @Option(name: .customLong("tag"), help: "Tag the snapshot (repeatable; commas separate several).")
+    @Option(name: .customLong("tag"), parsing: .unconditionalSingleValue, help: "Tag the snapshot (repeatable; commas separate several).")
     var tags: [String] = []
 
-    @Option(name: [.customShort("H"), .long], help: "Host name recorded in the snapshot (default: this host's).")
+    @Option(name: [.customShort("H"), .long], parsing: .unconditional, help: "Host name recorded in the snapshot (default: this host's).")
     var host: String?
 
-    @Option(help: "Snapshot time, RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]] local time (default: now).")
+    @Option(parsing: .unconditional, help: "Snapshot time, RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]] local time (default: now).")
     var time: String?
 
     @OptionGroup(title: "Exclude options") var exclude: ExcludeOptions
     @OptionGroup(title: "Exclude options") var excludeMore: BackupExcludeOptions
 
-    @Option(help: "Compare against this snapshot instead of the latest one of the same group (--group-by).")
+    @Option(parsing: .unconditional, help: "Compare against this snapshot instead of the latest one of the same group (--group-by).")
     var parent: String?
 
-    @Option(name: .customLong("group-by"), help: ArgumentHelp("Which earlier snapshot is the parent: the latest with the same host, paths and/or tags (default: host,paths).", valueName: "group"),
+    @Option(name: .customLong("group-by"), parsing: .unconditional, help: ArgumentHelp("Which earlier snapshot is the parent: the latest with the same host, paths and/or tags (default: host,paths).", valueName: "group"),
             transform: ForgetCommand.grouping)
     var groupBy: SnapshotGrouping?
 
@@ -47,7 +47,7 @@ struct BackupCommand: ParsableCommand {
     @Flag(help: "Leave the status-change time (ctime) out of change detection.")
     var ignoreCtime = false
 
-    @Option(help: ArgumentHelp("Files read at once, at most \(BackupOptions.maximumReaders) (default: the usable cores plus one).", valueName: "n"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Files read at once, at most \(BackupOptions.maximumReaders) (default: the usable cores plus one).", valueName: "n"))
     var readConcurrency: Int?
 
     @Option(parsing: .unconditional, help: ArgumentHelp("zstd level for this backup, negative for speed (default: the repository's).",

@@ -13,7 +13,7 @@ struct BackupInputOptions: ParsableArguments {
     @Flag(help: "Import a tar archive read from standard input (or from --stdin-from-command's output) as the snapshot: GNU and PAX tar, long names, xattrs, hard links, sparse files (docs/usage.md).")
     var stdinTar = false
 
-    @Option(help: ArgumentHelp("The file name (or path) of the stream in the snapshot (default: stdin).", valueName: "name"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("The file name (or path) of the stream in the snapshot (default: stdin).", valueName: "name"))
     var stdinFilename: String?
 
     /// The stream's name in the snapshot, as given.
@@ -35,13 +35,13 @@ struct BackupInputOptions: ParsableArguments {
         return parts.isEmpty ? nil : Array(parts.joined(separator: [slash]))
     }
 
-    @Option(help: ArgumentHelp("Back up the paths listed in this file, one per line ('-': standard input); # comments, blank lines skipped, glob patterns expanded (repeatable).", valueName: "file"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Back up the paths listed in this file, one per line ('-': standard input); # comments, blank lines skipped, glob patterns expanded (repeatable).", valueName: "file"))
     var filesFrom: [String] = []
 
-    @Option(help: ArgumentHelp("Like --files-from, but each line is a path as it is: no comments, no patterns (repeatable).", valueName: "file"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Like --files-from, but each line is a path as it is: no comments, no patterns (repeatable).", valueName: "file"))
     var filesFromVerbatim: [String] = []
 
-    @Option(help: ArgumentHelp("Like --files-from-verbatim, but each path ends with a NUL byte, as find -print0 writes them (repeatable).", valueName: "file"))
+    @Option(parsing: .unconditionalSingleValue, help: ArgumentHelp("Like --files-from-verbatim, but each path ends with a NUL byte, as find -print0 writes them (repeatable).", valueName: "file"))
     var filesFromRaw: [String] = []
 
     /// What to back up, as resolved from the arguments.

@@ -10,7 +10,7 @@ struct BenchmarkCommand: ParsableCommand {
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
-    @Option(help: "zstd levels to measure.")
+    @Option(parsing: .unconditionalSingleValue, help: "zstd levels to measure.")
     var levels: [Int] = [1, 3, 6, 9, 15]
 
     @Flag(name: .customLong("no-storage"), help: "Skip the storage measurement even when a repository is given.")

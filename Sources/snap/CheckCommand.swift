@@ -21,7 +21,7 @@ struct CheckCommand: ParsableCommand {
     @Flag(name: .customLong("read-data"), help: "Download every pack and verify its name, header and every blob.")
     var readData = false
 
-    @Option(name: .customLong("read-data-subset"),
+    @Option(name: .customLong("read-data-subset"), parsing: .unconditional,
             help: "Verify only some packs: n/t (slice n of t, by pack ID; 1/t … t/t cover every pack once) or N% (random).")
     var subset: String?
 

@@ -23,13 +23,13 @@ struct CopyCommand: ParsableCommand {
     @Argument(help: "Snapshots to copy (IDs, prefixes, 'latest'); all matching the filters if none.")
     var ids: [String] = []
 
-    @Option(name: .customLong("from-repo"), help: "The source repository's location (default: $SNAP_FROM_REPOSITORY).")
+    @Option(name: .customLong("from-repo"), parsing: .unconditional, help: "The source repository's location (default: $SNAP_FROM_REPOSITORY).")
     var fromRepository: String?
 
-    @Option(name: .customLong("from-password-file"), help: "Read the source's password from this file (default: $SNAP_FROM_PASSWORD_FILE, else $SNAP_FROM_PASSWORD).")
+    @Option(name: .customLong("from-password-file"), parsing: .unconditional, help: "Read the source's password from this file (default: $SNAP_FROM_PASSWORD_FILE, else $SNAP_FROM_PASSWORD).")
     var fromPasswordFile: String?
 
-    @Option(name: .customLong("from-password-command"), help: "Run this shell command and use its output as the source's password (default: $SNAP_FROM_PASSWORD_COMMAND).")
+    @Option(name: .customLong("from-password-command"), parsing: .unconditional, help: "Run this shell command and use its output as the source's password (default: $SNAP_FROM_PASSWORD_COMMAND).")
     var fromPasswordCommand: String?
 
     @OptionGroup var filter: FilterOptions

@@ -24,10 +24,10 @@ struct DumpCommand: ParsableCommand {
     @Argument(help: "Absolute path in the snapshot.")
     var path: String
 
-    @Option(help: "Archive format for folders: tar or zip.")
+    @Option(parsing: .unconditional, help: "Archive format for folders: tar or zip.")
     var archive = "tar"
 
-    @Option(help: "Write to this file instead of standard output.")
+    @Option(parsing: .unconditional, help: "Write to this file instead of standard output.")
     var target: String?
 
     @OptionGroup(title: "Global options") var global: GlobalOptions

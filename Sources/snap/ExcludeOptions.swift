@@ -40,18 +40,18 @@ struct GatheredPatterns {
 /// restic's exclude pattern options (backup, restore, rewrite). Commas do not separate
 /// patterns: like restic's string-array flags, each option gives exactly one.
 struct ExcludeOptions: ParsableArguments {
-    @Option(name: [.customShort("e"), .customLong("exclude")], help: ArgumentHelp(
+    @Option(name: [.customShort("e"), .customLong("exclude")], parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Leave out entries matching this pattern (repeatable; restic's rules, see docs/usage.md).", valueName: "pattern"))
     var excludes: [String] = []
 
-    @Option(name: .customLong("iexclude"), help: ArgumentHelp("As --exclude, ignoring case.", valueName: "pattern"))
+    @Option(name: .customLong("iexclude"), parsing: .unconditionalSingleValue, help: ArgumentHelp("As --exclude, ignoring case.", valueName: "pattern"))
     var insensitiveExcludes: [String] = []
 
-    @Option(name: .customLong("exclude-file"), help: ArgumentHelp(
+    @Option(name: .customLong("exclude-file"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Read exclude patterns from this file, one a line (# comments, $VAR expanded; repeatable).", valueName: "file"))
     var excludeFiles: [String] = []
 
-    @Option(name: .customLong("iexclude-file"), help: ArgumentHelp("As --exclude-file, ignoring case.", valueName: "file"))
+    @Option(name: .customLong("iexclude-file"), parsing: .unconditionalSingleValue, help: ArgumentHelp("As --exclude-file, ignoring case.", valueName: "file"))
     var insensitiveExcludeFiles: [String] = []
 
     var isEmpty: Bool { excludes.isEmpty && insensitiveExcludes.isEmpty && excludeFiles.isEmpty && insensitiveExcludeFiles.isEmpty }
@@ -70,18 +70,18 @@ struct ExcludeOptions: ParsableArguments {
 
 /// restic's include pattern options (restore).
 struct IncludeOptions: ParsableArguments {
-    @Option(name: [.customShort("i"), .customLong("include")], help: ArgumentHelp(
+    @Option(name: [.customShort("i"), .customLong("include")], parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Restore only entries matching this pattern, and the folders leading to them (repeatable).", valueName: "pattern"))
     var includes: [String] = []
 
-    @Option(name: .customLong("iinclude"), help: ArgumentHelp("As --include, ignoring case.", valueName: "pattern"))
+    @Option(name: .customLong("iinclude"), parsing: .unconditionalSingleValue, help: ArgumentHelp("As --include, ignoring case.", valueName: "pattern"))
     var insensitiveIncludes: [String] = []
 
-    @Option(name: .customLong("include-file"), help: ArgumentHelp(
+    @Option(name: .customLong("include-file"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Read include patterns from this file, one a line (# comments, $VAR expanded; repeatable).", valueName: "file"))
     var includeFiles: [String] = []
 
-    @Option(name: .customLong("iinclude-file"), help: ArgumentHelp("As --include-file, ignoring case.", valueName: "file"))
+    @Option(name: .customLong("iinclude-file"), parsing: .unconditionalSingleValue, help: ArgumentHelp("As --include-file, ignoring case.", valueName: "file"))
     var insensitiveIncludeFiles: [String] = []
 
     func gather() throws -> GatheredPatterns {
@@ -99,12 +99,12 @@ struct BackupExcludeOptions: ParsableArguments {
     @Flag(name: .customLong("exclude-caches"), help: "Leave out the contents of folders holding a valid CACHEDIR.TAG (the tag file is kept).")
     var excludeCaches = false
 
-    @Option(name: .customLong("exclude-if-present"), help: ArgumentHelp(
+    @Option(name: .customLong("exclude-if-present"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Leave out the contents of folders holding a file NAME (starting with HEADER, if given), except that file (repeatable).",
         valueName: "name[:header]"))
     var excludeIfPresent: [String] = []
 
-    @Option(name: .customLong("exclude-larger-than"), help: ArgumentHelp(
+    @Option(name: .customLong("exclude-larger-than"), parsing: .unconditional, help: ArgumentHelp(
         "Leave out files larger than this (bytes, or with a k, m, g or t suffix: binary units).", valueName: "size"))
     var excludeLargerThan: String?
 

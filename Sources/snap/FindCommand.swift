@@ -16,13 +16,13 @@ struct FindCommand: ParsableCommand {
     @Argument(help: "Name or path patterns.")
     var patterns: [String] = []
 
-    @Option(name: [.short, .customLong("snapshot")], help: "Only this snapshot (repeatable; ID, prefix or 'latest').")
+    @Option(name: [.short, .customLong("snapshot")], parsing: .unconditionalSingleValue, help: "Only this snapshot (repeatable; ID, prefix or 'latest').")
     var snapshots: [String] = []
 
-    @Option(name: [.customShort("O"), .customLong("oldest")], help: "Only entries modified at or after this time (as restic).")
+    @Option(name: [.customShort("O"), .customLong("oldest")], parsing: .unconditional, help: "Only entries modified at or after this time (as restic).")
     var oldest: String?
 
-    @Option(name: [.customShort("N"), .customLong("newest")], help: "Only entries modified at or before this time (as restic).")
+    @Option(name: [.customShort("N"), .customLong("newest")], parsing: .unconditional, help: "Only entries modified at or before this time (as restic).")
     var newest: String?
 
     @OptionGroup var filter: FilterOptions

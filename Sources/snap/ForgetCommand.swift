@@ -40,30 +40,30 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
             help: ArgumentHelp("Keep the newest snapshot of each of the last N years that have one.", valueName: "n"), transform: Self.count)
     var keepYearly = 0
 
-    @Option(name: .customLong("keep-within"),
+    @Option(name: .customLong("keep-within"), parsing: .unconditional,
             help: ArgumentHelp("Keep every snapshot taken within this duration (e.g. 2y5m7d3h) before the newest.", valueName: "duration"),
             transform: Self.duration)
     var keepWithin = RetentionDuration.zero
-    @Option(name: .customLong("keep-within-hourly"), help: ArgumentHelp("Keep hourly snapshots within this duration.", valueName: "duration"),
+    @Option(name: .customLong("keep-within-hourly"), parsing: .unconditional, help: ArgumentHelp("Keep hourly snapshots within this duration.", valueName: "duration"),
             transform: Self.duration)
     var keepWithinHourly = RetentionDuration.zero
-    @Option(name: .customLong("keep-within-daily"), help: ArgumentHelp("Keep daily snapshots within this duration.", valueName: "duration"),
+    @Option(name: .customLong("keep-within-daily"), parsing: .unconditional, help: ArgumentHelp("Keep daily snapshots within this duration.", valueName: "duration"),
             transform: Self.duration)
     var keepWithinDaily = RetentionDuration.zero
-    @Option(name: .customLong("keep-within-weekly"), help: ArgumentHelp("Keep weekly snapshots within this duration.", valueName: "duration"),
+    @Option(name: .customLong("keep-within-weekly"), parsing: .unconditional, help: ArgumentHelp("Keep weekly snapshots within this duration.", valueName: "duration"),
             transform: Self.duration)
     var keepWithinWeekly = RetentionDuration.zero
-    @Option(name: .customLong("keep-within-monthly"), help: ArgumentHelp("Keep monthly snapshots within this duration.", valueName: "duration"),
+    @Option(name: .customLong("keep-within-monthly"), parsing: .unconditional, help: ArgumentHelp("Keep monthly snapshots within this duration.", valueName: "duration"),
             transform: Self.duration)
     var keepWithinMonthly = RetentionDuration.zero
-    @Option(name: .customLong("keep-within-yearly"), help: ArgumentHelp("Keep yearly snapshots within this duration.", valueName: "duration"),
+    @Option(name: .customLong("keep-within-yearly"), parsing: .unconditional, help: ArgumentHelp("Keep yearly snapshots within this duration.", valueName: "duration"),
             transform: Self.duration)
     var keepWithinYearly = RetentionDuration.zero
 
-    @Option(name: .customLong("keep-tag"), help: ArgumentHelp("Keep snapshots with these tags (repeatable; a,b means both; '' means untagged).", valueName: "tags"))
+    @Option(name: .customLong("keep-tag"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Keep snapshots with these tags (repeatable; a,b means both; '' means untagged).", valueName: "tags"))
     var keepTags: [String] = []
 
-    @Option(name: .customLong("group-by"), help: ArgumentHelp("Group by host, paths and/or tags, comma-separated; '' for one group (default: host,paths).", valueName: "group"),
+    @Option(name: .customLong("group-by"), parsing: .unconditional, help: ArgumentHelp("Group by host, paths and/or tags, comma-separated; '' for one group (default: host,paths).", valueName: "group"),
             transform: Self.grouping)
     var groupBy: SnapshotGrouping?
 

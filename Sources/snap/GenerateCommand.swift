@@ -10,16 +10,16 @@ struct GenerateCommand: ParsableCommand {
         'make install' installs them.
         """)
 
-    @Option(name: .customLong("bash-completion"), help: "Write the bash completion script to this file.")
+    @Option(name: .customLong("bash-completion"), parsing: .unconditional, help: "Write the bash completion script to this file.")
     var bash: String?
 
-    @Option(name: .customLong("zsh-completion"), help: "Write the zsh completion script to this file.")
+    @Option(name: .customLong("zsh-completion"), parsing: .unconditional, help: "Write the zsh completion script to this file.")
     var zsh: String?
 
-    @Option(name: .customLong("fish-completion"), help: "Write the fish completion script to this file.")
+    @Option(name: .customLong("fish-completion"), parsing: .unconditional, help: "Write the fish completion script to this file.")
     var fish: String?
 
-    @Option(help: "Write one man page per command (section 1) into this folder.")
+    @Option(parsing: .unconditional, help: "Write one man page per command (section 1) into this folder.")
     var man: String?
 
     func validate() throws {

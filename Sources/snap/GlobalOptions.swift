@@ -8,30 +8,30 @@ import SnapStorage
 
 /// Options every command accepts.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: [.customShort("r", allowingJoined: true), .customLong("repo")], help: ArgumentHelp(
+    @Option(name: [.customShort("r", allowingJoined: true), .customLong("repo")], parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Repository location: a path, local:/path, s3:…, sftp:…, rest:… or rclone:… (default: $SNAP_REPOSITORY). "
             + "Repeat to keep the repository at several locations (a mirror).", valueName: "location"))
     var repositories: [String] = []
 
-    @Option(name: .customLong("repo-file"), help: ArgumentHelp(
+    @Option(name: .customLong("repo-file"), parsing: .unconditional, help: ArgumentHelp(
         "A JSON file naming the repository's replicas and where their credentials come from "
             + "(default: $SNAP_REPOSITORY_FILE); see docs/mirroring.md.", valueName: "file"))
     var repositoryFile: String?
 
-    @Option(name: .customLong("mirror-policy"), help: "With several replicas, how many must take each write: all, quorum (a strict majority, the default) or any.")
+    @Option(name: .customLong("mirror-policy"), parsing: .unconditional, help: "With several replicas, how many must take each write: all, quorum (a strict majority, the default) or any.")
     var mirrorPolicyOption: MirrorPolicy?
 
-    @Option(name: .customLong("password-file"), help: "Read the password from this file (default: $SNAP_PASSWORD_FILE).")
+    @Option(name: .customLong("password-file"), parsing: .unconditional, help: "Read the password from this file (default: $SNAP_PASSWORD_FILE).")
     var passwordFile: String?
 
-    @Option(name: .customLong("password-command"), help: "Run this shell command and use its output as the password (default: $SNAP_PASSWORD_COMMAND).")
+    @Option(name: .customLong("password-command"), parsing: .unconditional, help: "Run this shell command and use its output as the password (default: $SNAP_PASSWORD_COMMAND).")
     var passwordCommand: String?
 
-    @Option(name: .customLong("password-command-timeout"), help: ArgumentHelp(
+    @Option(name: .customLong("password-command-timeout"), parsing: .unconditional, help: ArgumentHelp(
         "Give up on the password command after this many seconds (default 60).", valueName: "seconds"))
     var passwordCommandTimeout: Double = 60
 
-    @Option(name: .customLong("max-key-memory"), help: ArgumentHelp(
+    @Option(name: .customLong("max-key-memory"), parsing: .unconditional, help: ArgumentHelp(
         "The most memory scrypt may use to open a key file, e.g. 4G (default: $SNAP_MAX_KEY_MEMORY, else 1G). "
             + "Key files that need more, or more than four times its worth of work, are skipped.", valueName: "size"))
     var maxKeyMemory: String?
@@ -45,26 +45,26 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Print more detail; -vv (or --verbose=2) more still (backup: -v lists new and changed files, -vv every file).")
     var verbosity: Int
 
-    @Option(name: .customLong("progress-interval"), help: ArgumentHelp(
+    @Option(name: .customLong("progress-interval"), parsing: .unconditional, help: ArgumentHelp(
         "Print progress every this many seconds: also without a terminal, where none is printed otherwise "
             + "(with --json: status messages, every second by default).", valueName: "seconds"))
     var progressInterval: Double?
 
     var verbose: Bool { verbosity > 0 }
 
-    @Option(help: "Calls allowed at once per storage backend.")
+    @Option(parsing: .unconditional, help: "Calls allowed at once per storage backend.")
     var connections = 5
 
-    @Option(name: .customLong("s3-object-lock-days"), help: "S3: keep every object written locked against deletion for N days.")
+    @Option(name: .customLong("s3-object-lock-days"), parsing: .unconditional, help: "S3: keep every object written locked against deletion for N days.")
     var objectLockDays: Int?
 
-    @Option(name: .customLong("s3-object-lock-mode"), help: "S3: object lock mode, GOVERNANCE or COMPLIANCE (default GOVERNANCE).")
+    @Option(name: .customLong("s3-object-lock-mode"), parsing: .unconditional, help: "S3: object lock mode, GOVERNANCE or COMPLIANCE (default GOVERNANCE).")
     var objectLockMode = "GOVERNANCE"
 
-    @Option(name: .customLong("s3-storage-class"), help: "S3: storage class for objects written (e.g. STANDARD_IA).")
+    @Option(name: .customLong("s3-storage-class"), parsing: .unconditional, help: "S3: storage class for objects written (e.g. STANDARD_IA).")
     var storageClass: String?
 
-    @Option(name: .customLong("cache-dir"), help: ArgumentHelp(
+    @Option(name: .customLong("cache-dir"), parsing: .unconditional, help: ArgumentHelp(
         "Keep local copies of the repository's index, snapshots and trees here (default: $SNAP_CACHE_DIR, "
             + "else $XDG_CACHE_HOME/snap for repositories not on this machine); see docs/cache.md.", valueName: "dir"))
     var cacheDirectory: String?

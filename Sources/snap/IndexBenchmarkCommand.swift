@@ -12,22 +12,22 @@ struct IndexBenchmarkCommand: ParsableCommand {
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
-    @Option(help: "Write index files naming this many synthetic blobs (--per-pack per pack, 1,024 packs per file).")
+    @Option(parsing: .unconditional, help: "Write index files naming this many synthetic blobs (--per-pack per pack, 1,024 packs per file).")
     var generate: Int?
 
-    @Option(help: "With --generate, the blobs in each synthetic pack.")
+    @Option(parsing: .unconditional, help: "With --generate, the blobs in each synthetic pack.")
     var perPack = 64
 
-    @Option(help: "With --generate, also create each pack as a sparse file of its indexed size under this local repository folder (so prune sees the packs stored).")
+    @Option(parsing: .unconditional, help: "With --generate, also create each pack as a sparse file of its indexed size under this local repository folder (so prune sees the packs stored).")
     var sparsePacks: String?
 
-    @Option(help: "After loading the index, look up this many present and this many absent IDs.")
+    @Option(parsing: .unconditional, help: "After loading the index, look up this many present and this many absent IDs.")
     var lookups = 1_000_000
 
-    @Option(help: "The number of synthetic blobs the repository holds (for choosing present IDs).")
+    @Option(parsing: .unconditional, help: "The number of synthetic blobs the repository holds (for choosing present IDs).")
     var blobs = 0
 
-    @Option(help: "Instead, insert this many synthetic blob IDs into prune's used-blob set (BlobIDSet) and report.")
+    @Option(parsing: .unconditional, help: "Instead, insert this many synthetic blob IDs into prune's used-blob set (BlobIDSet) and report.")
     var idSet: Int?
 
     @Flag(help: "With --id-set, use a Set<BlobID> (as prune did before) for comparison.")

@@ -15,16 +15,16 @@ struct InitCommand: ParsableCommand {
         valueName: "level"), transform: InputValidation.compressionLevel)
     var compression = 3
 
-    @Option(name: .customLong("pack-size"), help: "Target pack size in MiB (1…1024).")
+    @Option(name: .customLong("pack-size"), parsing: .unconditional, help: "Target pack size in MiB (1…1024).")
     var packSizeMiB = 16
 
-    @Option(name: .customLong("chunk-min"), help: "Minimum chunk size in KiB.")
+    @Option(name: .customLong("chunk-min"), parsing: .unconditional, help: "Minimum chunk size in KiB.")
     var chunkMin = ChunkerParameters.default.minSize >> 10
 
-    @Option(name: .customLong("chunk-avg"), help: "Average chunk size in KiB (a power of two).")
+    @Option(name: .customLong("chunk-avg"), parsing: .unconditional, help: "Average chunk size in KiB (a power of two).")
     var chunkAverage = ChunkerParameters.default.averageSize >> 10
 
-    @Option(name: .customLong("chunk-max"), help: "Maximum chunk size in KiB.")
+    @Option(name: .customLong("chunk-max"), parsing: .unconditional, help: "Maximum chunk size in KiB.")
     var chunkMax = ChunkerParameters.default.maxSize >> 10
 
     func run() throws {

@@ -14,13 +14,13 @@ struct KeyCommand: ParsableCommand {
 
 /// Where a new password comes from: `--new-password-file`, else the terminal (asked twice).
 struct NewPasswordOptions: ParsableArguments {
-    @Option(name: .customLong("new-password-file"), help: "Read the new password from this file.")
+    @Option(name: .customLong("new-password-file"), parsing: .unconditional, help: "Read the new password from this file.")
     var newPasswordFile: String?
 
-    @Option(name: .customLong("host"), help: "Host name recorded in the new key file (default: this host).")
+    @Option(name: .customLong("host"), parsing: .unconditional, help: "Host name recorded in the new key file (default: this host).")
     var host: String?
 
-    @Option(name: .customLong("user"), help: "User name recorded in the new key file (default: the current user).")
+    @Option(name: .customLong("user"), parsing: .unconditional, help: "User name recorded in the new key file (default: the current user).")
     var user: String?
 
     func validate() throws {

@@ -124,7 +124,7 @@ struct MirrorAddCommand: ParsableCommand {
     @Argument(help: "The new replica's location.")
     var location: String
 
-    @Option(name: .customLong("env"), help: ArgumentHelp(
+    @Option(name: .customLong("env"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Give the new replica's backend VARIABLE from the environment variable SOURCE (repeatable), as 'env' in the repository file does.",
         valueName: "VARIABLE=SOURCE"))
     var env: [String] = []

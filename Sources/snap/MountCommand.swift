@@ -31,10 +31,10 @@ struct MountCommand: ParsableCommand {
     @Flag(help: "Stay in the foreground (always so: accepted for restic's scripts).")
     var foreground = false
 
-    @Option(help: "Snapshot folder names, in UTC: a Go layout as in restic (2006-01-02T15:04:05Z07:00) or strftime fields (%Y-%m-%d).")
+    @Option(parsing: .unconditional, help: "Snapshot folder names, in UTC: a Go layout as in restic (2006-01-02T15:04:05Z07:00) or strftime fields (%Y-%m-%d).")
     var timeTemplate = "%Y-%m-%dT%H:%M:%SZ"
 
-    @Option(help: "Memory for decrypted file content, like 256M or 1G.")
+    @Option(parsing: .unconditional, help: "Memory for decrypted file content, like 256M or 1G.")
     var cacheSize = "256M"
 
     @OptionGroup(title: "Global options") var global: GlobalOptions

@@ -65,10 +65,10 @@ struct PruneCommand: ParsableCommand {
 
 /// `--max-unused` and `--max-repack-size`, of `prune` and of `forget --prune`, as restic's.
 struct RepackOptions: ParsableArguments {
-    @Option(name: .customLong("max-unused"), help: "Repack packs with more than this share unused, e.g. 5% (the default) or 0.")
+    @Option(name: .customLong("max-unused"), parsing: .unconditional, help: "Repack packs with more than this share unused, e.g. 5% (the default) or 0.")
     var maxUnused: String?
 
-    @Option(name: .customLong("max-repack-size"), help: "Repack at most this much per run, e.g. 2G or 500M.")
+    @Option(name: .customLong("max-repack-size"), parsing: .unconditional, help: "Repack at most this much per run, e.g. 2G or 500M.")
     var maxRepackSize: String?
 
     func validate() throws {

@@ -15,16 +15,16 @@ struct RestoreCommand: ParsableCommand {
     @Argument(help: "Snapshot ID, unique ID prefix, or 'latest'.")
     var snapshot = "latest"
 
-    @Option(name: .shortAndLong, help: "Folder to restore into; files come back at their full paths below it.")
+    @Option(name: .shortAndLong, parsing: .unconditional, help: "Folder to restore into; files come back at their full paths below it.")
     var target: String
 
-    @Option(help: "Restore the newest snapshot taken at or before this time (with --host/--path/--tag).")
+    @Option(parsing: .unconditional, help: "Restore the newest snapshot taken at or before this time (with --host/--path/--tag).")
     var at: String?
 
     @OptionGroup(title: "Include and exclude options") var include: IncludeOptions
     @OptionGroup(title: "Include and exclude options") var exclude: ExcludeOptions
 
-    @Option(help: ArgumentHelp("What to do with entries that exist in the target: always, if-changed (replace unless the "
+    @Option(parsing: .unconditional, help: ArgumentHelp("What to do with entries that exist in the target: always, if-changed (replace unless the "
         + "content is the snapshot's), if-newer (replace if the snapshot's is newer) or never.", valueName: "mode"))
     var overwrite = OverwriteMode.ifChanged
 

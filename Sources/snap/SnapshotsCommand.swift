@@ -13,10 +13,10 @@ struct SnapshotsCommand: ParsableCommand {
     @Argument(help: "Only these snapshots: IDs, unique ID prefixes, or latest (the newest that the filters match), as in restic.")
     var snapshots: [String] = []
 
-    @Option(name: .customLong("latest"), help: ArgumentHelp("Only the last N snapshots of each group (host and paths, or --group-by).", valueName: "N"))
+    @Option(name: .customLong("latest"), parsing: .unconditional, help: ArgumentHelp("Only the last N snapshots of each group (host and paths, or --group-by).", valueName: "N"))
     var latest: Int?
 
-    @Option(name: [.customShort("g"), .customLong("group-by")],
+    @Option(name: [.customShort("g"), .customLong("group-by")], parsing: .unconditional,
             help: ArgumentHelp("List the snapshots by group: host, paths and/or tags, comma-separated.", valueName: "group"),
             transform: ForgetCommand.grouping)
     var groupBy: SnapshotGrouping?
@@ -156,11 +156,11 @@ struct SnapshotJSON: Encodable {
 
 /// `--host/--path/--tag` filters.
 struct FilterOptions: ParsableArguments {
-    @Option(name: .customLong("host"), help: "Only snapshots of this host (repeatable).")
+    @Option(name: .customLong("host"), parsing: .unconditionalSingleValue, help: "Only snapshots of this host (repeatable).")
     var hosts: [String] = []
-    @Option(name: .customLong("path"), help: "Only snapshots that include this path (repeatable: all of them).")
+    @Option(name: .customLong("path"), parsing: .unconditionalSingleValue, help: "Only snapshots that include this path (repeatable: all of them).")
     var paths: [String] = []
-    @Option(name: .customLong("tag"), help: "Only snapshots with these tags (repeatable; a,b means both).")
+    @Option(name: .customLong("tag"), parsing: .unconditionalSingleValue, help: "Only snapshots with these tags (repeatable; a,b means both).")
     var tags: [String] = []
 
     var snapshotFilter: SnapshotFilter { SnapshotFilter(hosts: hosts, paths: paths, tags: tags) }

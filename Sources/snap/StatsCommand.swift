@@ -16,7 +16,7 @@ struct StatsCommand: ParsableCommand {
     @Argument(help: "Snapshots (IDs, prefixes, 'latest'); all matching the filters if none.")
     var ids: [String] = []
 
-    @Option(help: "restore-size, files-by-contents, raw-data or blobs-per-file.")
+    @Option(parsing: .unconditional, help: "restore-size, files-by-contents, raw-data or blobs-per-file.")
     var mode: StatsMode = .restoreSize
 
     @OptionGroup var filter: FilterOptions

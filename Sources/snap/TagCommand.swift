@@ -13,13 +13,13 @@ struct TagCommand: ParsableCommand {
     @Argument(help: "Snapshots to change (IDs, prefixes, 'latest'); all matching the filters if none.")
     var ids: [String] = []
 
-    @Option(help: "Replace the tags with these (repeatable).")
+    @Option(parsing: .unconditionalSingleValue, help: "Replace the tags with these (repeatable).")
     var set: [String] = []
 
-    @Option(help: "Add these tags (repeatable).")
+    @Option(parsing: .unconditionalSingleValue, help: "Add these tags (repeatable).")
     var add: [String] = []
 
-    @Option(help: "Remove these tags (repeatable).")
+    @Option(parsing: .unconditionalSingleValue, help: "Remove these tags (repeatable).")
     var remove: [String] = []
 
     @OptionGroup var filter: FilterOptions

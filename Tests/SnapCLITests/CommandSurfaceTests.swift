@@ -51,6 +51,20 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(try snap.run(["key", "list", "-r"]).status, 64)
     }
 
+    // As restic's flag parser, an option takes the next word as its value even when it
+    // begins with `-` (a pattern, a tag, a host): `--exclude -x`, `-e -x`, `--tag -t`.
+    func testOptionValuesMayBeginWithADash() throws {
+        let repo = "\(work)/repo"
+        try FileManager.default.createDirectory(atPath: "\(work)/src/-x", withIntermediateDirectories: false)
+        try "y\n".write(toFile: "\(work)/src/-x/f", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src", "--exclude", "-x", "--tag", "-t"])
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src", "-e", "-x", "--tag", "-t"])
+        let listed = try snap.expect(0, ["-r", repo, "ls", "latest", "--tag", "-t", "--recursive"]).stdout
+        XCTAssertTrue(listed.contains("a.txt"), listed)
+        XCTAssertFalse(listed.contains("-x"), listed)
+        XCTAssertEqual(try snap.run(["-r", repo, "backup", "\(work)/src", "--exclude"]).status, 64, "a missing value is still an error")
+    }
+
     // restic's `--verbose=N` counts as N `-v`: at 2 an unchanged file is listed, at 1 not.
     func testVerboseWithACount() throws {
         let repo = "\(work)/repo"
