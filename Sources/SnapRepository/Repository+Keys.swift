@@ -14,7 +14,9 @@ public struct KeySummary: Sendable, Encodable {
     /// Why the file could not be read as a key file, when it could not.
     public let problem: String?
 
-    enum CodingKeys: String, CodingKey { case id, created, hostname, username, current, problem, n, r, p }
+    /// `hostName` and `userName` are restic's names for `hostname` and `username`, given
+    /// too so that a script written for `restic key list --json` reads them.
+    enum CodingKeys: String, CodingKey { case id, created, hostname, username, hostName, userName, current, problem, n, r, p }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -22,6 +24,8 @@ public struct KeySummary: Sendable, Encodable {
         try c.encode(created, forKey: .created)
         try c.encode(hostname, forKey: .hostname)
         try c.encode(username, forKey: .username)
+        try c.encode(hostname, forKey: .hostName)
+        try c.encode(username, forKey: .userName)
         try c.encode(current, forKey: .current)
         try c.encodeIfPresent(problem, forKey: .problem)
         try c.encodeIfPresent(cost?.n, forKey: .n)

@@ -66,13 +66,34 @@ struct DiffCommand: ParsableCommand {
         return o.finished()
     }
 
+    /// The last line: snap's `statistics` object, and restic's keys for the same counts
+    /// (`changed_files`, `added` and `removed` with `files`, `dirs`, `others`, `bytes`;
+    /// restic's blob counts are left out).
     struct StatisticsJSON: Encodable {
         let messageType = "statistics"
         let sourceSnapshot: String
         let targetSnapshot: String
         let statistics: TreeDiffStatistics
+
+        struct Side: Encodable {
+            let files: Int, dirs: Int, others: Int, bytes: UInt64
+        }
+
         enum CodingKeys: String, CodingKey {
             case messageType = "message_type", sourceSnapshot = "source_snapshot", targetSnapshot = "target_snapshot", statistics
+            case changedFiles = "changed_files", added, removed
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(messageType, forKey: .messageType)
+            try c.encode(sourceSnapshot, forKey: .sourceSnapshot)
+            try c.encode(targetSnapshot, forKey: .targetSnapshot)
+            try c.encode(statistics, forKey: .statistics)
+            let s = statistics
+            try c.encode(s.filesModified, forKey: .changedFiles)
+            try c.encode(Side(files: s.filesAdded, dirs: s.foldersAdded, others: s.otherAdded, bytes: s.bytesAdded), forKey: .added)
+            try c.encode(Side(files: s.filesRemoved, dirs: s.foldersRemoved, others: s.otherRemoved, bytes: s.bytesRemoved), forKey: .removed)
         }
     }
 }

@@ -285,7 +285,10 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
 
 /// One group in `forget --json`: `{group_key: {hostname, paths, tags}, keep: [...], remove: [...]}`.
 /// `group_key` is null when snapshots were named by ID; a key part the grouping does not
-/// use is null. Kept snapshots carry `reasons`.
+/// use is null. Kept snapshots carry `reasons`. restic's keys are there too, so that a
+/// script written for `restic forget --json` reads it: `host` (empty when not grouped by
+/// host), `paths`, `tags` (null when not grouped by them) and `reasons`, one
+/// `{snapshot, matches}` per kept snapshot (restic's `counters` are left out).
 struct ForgetGroupJSON: Encodable {
     let group: ForgetCommand.Group
 
@@ -313,12 +316,21 @@ struct ForgetGroupJSON: Encodable {
         }
     }
 
-    enum CodingKeys: String, CodingKey { case groupKey = "group_key", keep, remove }
+    struct ReasonJSON: Encodable {
+        let snapshot: SnapshotJSON
+        let matches: [String]
+    }
+
+    enum CodingKeys: String, CodingKey { case groupKey = "group_key", keep, remove, host, paths, tags, reasons }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(group.key.map(KeyJSON.init), forKey: .groupKey)
         try c.encode(group.keep.map { KeptJSON(snapshot: SnapshotJSON($0.record), reasons: $0.reasons) }, forKey: .keep)
         try c.encode(group.remove.map(SnapshotJSON.init), forKey: .remove)
+        try c.encode(group.key?.hostname ?? "", forKey: .host)
+        try c.encode(group.key?.paths, forKey: .paths)
+        try c.encode(group.key?.tags, forKey: .tags)
+        try c.encode(group.keep.map { ReasonJSON(snapshot: SnapshotJSON($0.record), matches: $0.reasons) }, forKey: .reasons)
     }
 }

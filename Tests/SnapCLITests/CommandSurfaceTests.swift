@@ -178,6 +178,8 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(keys.count, 2)
         XCTAssertEqual(keys.filter { $0["current"] as? Bool == true }.count, 1)
         XCTAssertTrue(keys.contains { $0["hostname"] as? String == "laptop" })
+        XCTAssertTrue(keys.contains { $0["hostName"] as? String == "laptop" }, "restic's key too")
+        XCTAssertTrue(keys.allSatisfy { $0["userName"] is String })
         let first = try XCTUnwrap(keys.first { $0["current"] as? Bool == true }?["id"] as? String)
 
         // The key in use cannot be removed; from the other password it can.
@@ -217,6 +219,11 @@ final class CommandSurfaceTests: XCTestCase {
         let messages = try json.split(separator: "\n").map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
         XCTAssertEqual(messages.compactMap { $0["modifier"] as? String }.sorted(), ["+", "M"])
         XCTAssertEqual(messages.last?["message_type"] as? String, "statistics")
+        // restic's keys beside snap's: one file changed, one added, nothing removed.
+        XCTAssertEqual(messages.last?["changed_files"] as? Int, 1)
+        XCTAssertEqual((messages.last?["added"] as? [String: Any])?["files"] as? Int, 1)
+        XCTAssertNotNil((messages.last?["added"] as? [String: Any])?["bytes"] as? Int)
+        XCTAssertEqual((messages.last?["removed"] as? [String: Any])?["files"] as? Int, 0)
 
         let found = try snap.expect(0, ["-r", repo, "find", "*.log"]).stdout
         XCTAssertTrue(found.contains("Found matching entries in snapshot \(ids[1].prefix(8))"), found)

@@ -64,6 +64,15 @@ final class ForgetTests: XCTestCase {
                   reasons: [["daily snapshot", "weekly snapshot"]], removed: 0),
         ])
         XCTAssertTrue(groups.allSatisfy { ($0["group_key"] as? [String: Any])?["tags"] is NSNull }, "tags are not part of the default grouping")
+        // restic's keys for the same: host, paths, tags, and reasons as {snapshot, matches}.
+        for (group, expected) in zip(groups, decoded) {
+            XCTAssertEqual(group["host"] as? String, expected.host)
+            XCTAssertEqual(group["paths"] as? [String], expected.paths)
+            XCTAssertTrue(group["tags"] is NSNull)
+            let reasons = try XCTUnwrap(group["reasons"] as? [[String: Any]])
+            XCTAssertEqual(reasons.map { ($0["snapshot"] as? [String: Any])?["time"] as? String ?? "?" }, expected.keep)
+            XCTAssertEqual(reasons.map { $0["matches"] as? [String] ?? [] }, expected.reasons)
+        }
         XCTAssertEqual(try snapshotList(), before, "a dry run removes nothing")
 
         let text = try snap.expect(0, ["forget", "--keep-daily", "3", "--keep-weekly", "2", "--dry-run", "--prune"])

@@ -78,7 +78,9 @@ final class NodeJSONOutputTests: XCTestCase {
         XCTAssertEqual(byName["fifo"]?["type"] as? String, "fifo")
         XCTAssertEqual(byName["sub"]?["type"] as? String, "dir")
         XCTAssertEqual((byName["sub"]?["subtree"] as? String)?.count, 64)
-        XCTAssertEqual(byName["sub"]?["mode"] as? String, "0755")
+        XCTAssertEqual(byName["sub"]?["mode"] as? UInt64, (1 << 31) | 0o755, "Go's FileMode, as restic's")
+        XCTAssertEqual(byName["sub"]?["permissions"] as? String, "drwxr-xr-x")
+        XCTAssertEqual(byName["fifo"]?["permissions"] as? String, "prw-------")
         XCTAssertEqual(byName["hard"]?["links"] as? Int, 2)
         if getxattr("\(src)/sub/plain.txt", "user.snap\"x", nil, 0) == 5 {
             XCTAssertEqual(byName["plain.txt"]?["xattrs"] as? [String: String], ["user.snap\"x": Data("value".utf8).base64EncodedString()])

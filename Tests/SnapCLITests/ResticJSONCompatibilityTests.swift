@@ -69,4 +69,43 @@ final class ResticJSONCompatibilityTests: XCTestCase {
             }
         }
     }
+
+    // `ls --json` nodes: every key restic's have (but `atime`, which snap does not keep) with
+    // the same JSON type, and the same `mode` (Go's FileMode) and `permissions` for a
+    // folder, a setuid file, a sticky folder, a symlink and a fifo.
+    func testLsNodesMatchRestics() throws {
+        let src = "\(work)/src"
+        XCTAssertEqual(chmod("\(src)/sub/a.txt", 0o4751), 0)
+        try FileManager.default.createDirectory(atPath: "\(src)/tmp", withIntermediateDirectories: false)
+        XCTAssertEqual(chmod("\(src)/tmp", 0o1777), 0)
+        try FileManager.default.createSymbolicLink(atPath: "\(src)/link", withDestinationPath: "sub/a.txt")
+        XCTAssertEqual(mkfifo("\(src)/fifo", 0o640), 0)
+        let environment = ["RESTIC_PASSWORD": "pw", "PATH": "/usr/bin:/bin", "HOME": work, "RESTIC_CACHE_DIR": "\(work)/restic-cache"]
+        XCTAssertEqual(try runTool("/usr/bin/restic", ["init", "-r", "\(work)/restic-repo"], environment: environment).status, 0)
+        XCTAssertEqual(try runTool("/usr/bin/restic", ["-r", "\(work)/restic-repo", "backup", src], environment: environment).status, 0)
+        let restic = try runTool("/usr/bin/restic", ["-r", "\(work)/restic-repo", "ls", "--json", "latest"], environment: environment)
+        let snap = SnapProcess(environment: ["SNAP_PASSWORD": "pw", "SNAP_REPOSITORY": "\(work)/repo", "SNAP_CACHE_DIR": "\(work)/cache"])
+        try snap.expect(0, ["init"])
+        try snap.expect(0, ["backup", src])
+        let ours = try snap.expect(0, ["--json", "ls", "latest"]).stdout
+
+        func nodes(_ stream: String) throws -> [String: (kinds: [String: Kind], object: [String: Any])] {
+            var result: [String: (kinds: [String: Kind], object: [String: Any])] = [:]
+            for line in stream.split(separator: "\n") {
+                let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+                guard object["struct_type"] as? String == "node", let path = object["path"] as? String else { continue }
+                result[path] = (try JSONDecoder().decode([String: Kind].self, from: Data(line.utf8)), object)
+            }
+            return result
+        }
+        let theirs = try nodes(restic.stdout), mine = try nodes(ours)
+        for path in ["\(src)/sub", "\(src)/sub/a.txt", "\(src)/tmp", "\(src)/link", "\(src)/fifo"] {
+            let r = try XCTUnwrap(theirs[path], "restic lists \(path): \(restic.stdout)"), s = try XCTUnwrap(mine[path], "snap lists \(path)")
+            XCTAssertEqual(s.object["mode"] as? UInt64, r.object["mode"] as? UInt64, path)
+            XCTAssertEqual(s.object["permissions"] as? String, r.object["permissions"] as? String, path)
+            for (key, kind) in r.kinds where key != "atime" {
+                XCTAssertEqual(s.kinds[key], kind, "\(path): \(key): restic gives a \(kind)")
+            }
+        }
+    }
 }
