@@ -56,8 +56,8 @@ struct KeyListCommand: ParsableCommand {
                 if let problem = key.problem {
                     Output.line("\(mark)\(key.id.short)  (not usable: \(problem))")
                 } else {
-                    let user = key.username.padding(toLength: 12, withPad: " ", startingAt: 0)
-                    let host = key.hostname.padding(toLength: 20, withPad: " ", startingAt: 0)
+                    let user = key.username.rightPad(12)
+                    let host = key.hostname.rightPad(20)
                     Output.line("\(mark)\(key.id.short)  \(user)  \(host)  \(key.created)")
                 }
             }

@@ -73,7 +73,7 @@ extension LsCommand {
         let owner = node.user.isEmpty ? String(node.uid) : node.user
         let group = node.group.isEmpty ? String(node.gid) : node.group
         let target = node.type == .symlink ? " -> " + PathBytes.display(node.linkTarget) : ""
-        return "\(Mode.text(node)) \(owner.padding(toLength: 8, withPad: " ", startingAt: 0)) \(group.padding(toLength: 8, withPad: " ", startingAt: 0)) "
+        return "\(Mode.text(node)) \(owner.rightPad(8)) \(group.rightPad(8)) "
             + "\(String(node.size).leftPad(12)) \(LocalTime.display(node.mtime)) \(PathBytes.display(path))\(target)"
     }
 }
@@ -107,4 +107,7 @@ enum Mode {
 
 extension String {
     func leftPad(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+    /// Spaces after the text up to `width`; a longer text is kept whole (Foundation's
+    /// `padding(toLength:)` cuts it, which made two owners print alike).
+    func rightPad(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }

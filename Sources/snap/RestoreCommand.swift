@@ -34,6 +34,10 @@ struct RestoreCommand: ParsableCommand {
     @Flag(help: "Accepted as restic's: snap always leaves runs of zeros unwritten (holes) where the file system allows.")
     var sparse = false
 
+    @Flag(name: [.customLong("numeric-owner"), .customLong("numeric-ids")],
+          help: "Set the stored user and group numbers, as restic does, not the numbers the stored names have on this host (for a restore from a rescue system).")
+    var numericOwner = false
+
     @Flag(help: "Write nothing; count what would be restored, updated and deleted (list it with -v).")
     var dryRun = false
 
@@ -82,6 +86,7 @@ struct RestoreCommand: ParsableCommand {
             (options.include, options.exclude) = (included.rules, excluded.rules)
             options.overwrite = overwrite
             options.delete = delete
+            options.numericOwners = numericOwner
             options.deleteWithin = Self.deleteScope(paths: record.snapshot.paths, subfolder: reference.subfolder)
             options.dryRun = dryRun
             options.verify = verify && !dryRun

@@ -308,6 +308,7 @@ final class CommandSurfaceTests: XCTestCase {
         chmod("\(src)/sub/tool", 0o4755)
         chmod("\(src)/sub/deeper", 0o1777)
         try FileManager.default.createSymbolicLink(atPath: "\(src)/sub/link", withDestinationPath: "tool")
+        let owned = lchown("\(src)/sub/link", 2_147_483_648, 3_000_000_000) == 0  // as root
         try snap.expect(0, ["-r", repo, "backup", src])
         let plain = try snap.expect(0, ["-r", repo, "ls", "latest", "\(src)/sub", "\(src)/a.txt"]).stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(plain, ["\(src)/sub", "\(src)/sub/deeper", "\(src)/sub/link", "\(src)/sub/tool", "\(src)/a.txt"])
@@ -317,6 +318,7 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertTrue(long.contains("-rwsr-xr-x"), long)
         XCTAssertTrue(long.contains("drwxrwxrwt"), long)
         XCTAssertTrue(long.contains("\(src)/sub/link -> tool"), long)
+        if owned { XCTAssertTrue(long.contains(" 2147483648 3000000000 "), "owners are never cut: \(long)") }
         let json = try snap.expect(0, ["-r", repo, "--json", "ls", "latest", "\(src)/sub"]).stdout
         let first = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(json.split(separator: "\n").first).utf8)) as? [String: Any])
         XCTAssertEqual(first["message_type"] as? String, "snapshot")

@@ -199,6 +199,21 @@ final class SnapshotFileSystemTests: XCTestCase {
         ahead.close(handle)
     }
 
+    // A folder with more entries than the tree cache holds stays decoded beside the folders
+    // above it: looking up each of its names again decodes nothing (it was decoded again
+    // for every name when the oldest tree was dropped first).
+    func testLookupsInAFolderLargerThanTheTreeCacheDecodeItOnce() throws {
+        for n in 0..<40 { try "\(n)".write(toFile: source.appending("dir/sub/f\(n)"), atomically: false, encoding: .utf8) }
+        try backup("2024-05-01T12:00:00Z")
+        let fs = try mount { $0.treeCacheEntries = 10 }
+        let folder = "/snapshots/2024-05-01T12:00:00Z" + source.path + "/dir/sub/"
+        for n in 0..<40 { XCTAssertEqual(try fs.attributes(bytes(folder + "f\(n)")).size, UInt64("\(n)".utf8.count)) }
+        let first = fs.treeLoads
+        XCTAssertGreaterThan(first, 0)
+        for n in (0..<40).reversed() { _ = try fs.attributes(bytes(folder + "f\(n)")) }
+        XCTAssertEqual(fs.treeLoads, first, "no folder decoded again")
+    }
+
     // Small files backed up together lie together in a pack: reading them one after another
     // costs one read of a stretch of the pack, not one per file.
     func testStretchesReadNeighbouringBlobsInOneRequest() throws {

@@ -72,6 +72,8 @@ public final class SnapshotFileSystem: Sendable {
 
     /// Reads of data from the repository so far (a blob, or a stretch of blobs, each).
     public var blobLoads: Int { blobs.loads }
+    /// How many trees were decoded (for tests).
+    public var treeLoads: Int { trees.loads }
 
     /// The bytes of all packs the repository's index lists: what the snapshots take where
     /// they are stored (`df` on the mount shows it as used space).

@@ -6,9 +6,18 @@ import CPosix
 /// Sets a restored entry's owner, extended attributes, mode and times, on an open
 /// descriptor when there is one (no path look-ups) or by path otherwise.
 ///
-/// Owner and group names are mapped to this host's IDs, each name looked up once.
+/// Owner and group names are mapped to this host's IDs, each name looked up once (unless
+/// `numericOwners`: then the stored numbers are set).
+///
+/// On an entry that was there before the restore, extended attributes the snapshot does not
+/// have are removed where a backup would have stored them and the restore owns them:
+/// `user.*`, `trusted.*` and the ACLs (`system.posix_acl_access`, `…_default`). Otherwise a
+/// restore over a tree kept an ACL or attribute added since the backup, and a folder's
+/// default ACL went on granting its rights to every file made in it. `security.*`
+/// (SELinux labels, file capabilities) is left as the system set it.
 final class MetadataWriter: Sendable {
     private let restoreOwnership: Bool
+    private let numericOwners: Bool
     private let euid = geteuid()
     private let egid = getegid()
     private let owners = UserDatabase()
@@ -21,7 +30,10 @@ final class MetadataWriter: Sendable {
         let ownerIsOurs: Bool
     }
 
-    init(restoreOwnership: Bool) { self.restoreOwnership = restoreOwnership }
+    init(restoreOwnership: Bool, numericOwners: Bool = false) {
+        self.restoreOwnership = restoreOwnership
+        self.numericOwners = numericOwners
+    }
 
     /// Applies `node`'s metadata to `path` (or `fd`, open on it), leaving out what
     /// `created` says is already so, and the times where `times` is false; returns one
@@ -34,11 +46,17 @@ final class MetadataWriter: Sendable {
         }
         let isLink = node.type == .symlink
         if restoreOwnership {
-            let uid = owners.userID(named: node.user) ?? node.uid
-            let gid = owners.groupID(named: node.group) ?? node.gid
+            let uid = numericOwners ? node.uid : owners.userID(named: node.user) ?? node.uid
+            let gid = numericOwners ? node.gid : owners.groupID(named: node.group) ?? node.gid
             if !(created?.ownerIsOurs == true && uid == euid && gid == egid) {
                 let ok = fd.map { fchown($0, uid, gid) } ?? lchown(path, uid, gid)
                 if ok != 0 { problem("cannot set owner") }
+            }
+        }
+        if created == nil {
+            for name in Self.attributeNames(path: path, fd: fd) where Self.isRestoreOwned(name) && !node.xattrs.contains(where: { $0.name == name }) {
+                let ok = PathBytes.withCString(name) { n in fd.map { fremovexattr($0, n) } ?? lremovexattr(path, n) }
+                if ok != 0 && errno != ENODATA { problem("cannot remove extended attribute \(PathBytes.display(name)) the snapshot does not have") }
             }
         }
         for x in node.xattrs {
@@ -60,5 +78,24 @@ final class MetadataWriter: Sendable {
         let ok = fd.map { futimens($0, times) } ?? utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW)
         if ok != 0 { problem("cannot set times") }
         return problems
+    }
+}
+
+extension MetadataWriter {
+    /// The names of the entry's extended attributes; none when they cannot be listed.
+    static func attributeNames(path: UnsafePointer<CChar>, fd: Int32?) -> [[UInt8]] {
+        // XATTR_LIST_MAX: a list is at most 64 KiB on Linux.
+        withUnsafeTemporaryAllocation(byteCount: 65536, alignment: 1) { buffer in
+            let list = buffer.baseAddress?.assumingMemoryBound(to: CChar.self)
+            let n = fd.map { flistxattr($0, list, buffer.count) } ?? llistxattr(path, list, buffer.count)
+            guard n > 0 else { return [] }
+            return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[..<n]).split(separator: 0).map(Array.init)
+        }
+    }
+
+    /// Whether a restore removes the attribute `name` when the snapshot lacks it.
+    static func isRestoreOwned(_ name: [UInt8]) -> Bool {
+        name.starts(with: Array("user.".utf8)) || name.starts(with: Array("trusted.".utf8))
+            || name == PosixACL.accessAttribute || name == PosixACL.defaultAttribute
     }
 }

@@ -21,6 +21,10 @@ public struct RestoreOptions: Sendable {
     public var exclude = PatternRules()
     /// Set owners (needs root); by default only when running as root.
     public var restoreOwnership = getuid() == 0
+    /// Set the stored user and group numbers, not the numbers the stored names have on this
+    /// host (`--numeric-owner`): for a restore from a rescue system into a disk whose own
+    /// user database is the one that counts.
+    public var numericOwners = false
     public var workers = max(1, System.activeProcessorCount)
     /// Entries planned before a batch is restored (see `Restorer`).
     public var batchSize = 16_384
@@ -139,7 +143,7 @@ public final class Restorer {
         root = tree
         self.options = options
         self.warn = warn
-        metadata = MetadataWriter(restoreOwnership: options.restoreOwnership)
+        metadata = MetadataWriter(restoreOwnership: options.restoreOwnership, numericOwners: options.numericOwners)
         deleteScopes = options.deleteWithin.map { SourceTrie.normalise(Array($0.utf8)) }
     }
 
