@@ -62,7 +62,7 @@ struct DiffCommand: ParsableCommand {
         var o = JSONObjectWriter(capacity: 128)
         o.field("message_type", "change")
         o.field("modifier", change.kind.rawValue)
-        o.field("path", PathBytes.display(change.path))
+        o.field("path", PathBytes.jsonText(change.path))
         return o.finished()
     }
 

@@ -15,10 +15,10 @@ final class NodeJSONOutputTests: XCTestCase {
     var snap = SnapProcess(environment: [:])
     var repo: String { "\(work)/repo" }
     var src: String { "\(work)/src" }
-    /// Names that need escaping in JSON, and plain ones; with `ls`'s display of each (control
-    /// characters as `\xNN`, as in the plain listing). One more, `bad-` and byte 0xFF, is not UTF-8.
+    /// Names that need escaping in JSON, and plain ones: JSON gives each exactly (control
+    /// characters as JSON escapes, so `new<LF>line` and a name spelled `new\x0aline` stay
+    /// apart), as restic does. One more, `bad-` and byte 0xFF, is not UTF-8.
     let oddNames = ["quote\"back\\slash", "new\nline\ttab", "ctl\u{1}\u{1f}", "slash-less é 😀", "plain.txt"]
-    let displayed = ["quote\"back\\slash", "new\\x0aline\\x09tab", "ctl\\x01\\x1f", "slash-less é 😀", "plain.txt"]
 
     override func setUpWithError() throws {
         work = try makeTemporaryFolder("nodejson")
@@ -64,8 +64,8 @@ final class NodeJSONOutputTests: XCTestCase {
             XCTAssertEqual(node["struct_type"] as? String, "node")
             byName[try XCTUnwrap(node["name"] as? String)] = node
         }
-        for name in displayed {
-            let node = try XCTUnwrap(byName[name], "\(name) is listed under its display name")
+        for name in oddNames {
+            let node = try XCTUnwrap(byName[name], "\(name) is listed under its own name")
             XCTAssertEqual(node["path"] as? String, "\(src)/sub/\(name)")
             XCTAssertEqual(node["type"] as? String, "file")
             XCTAssertEqual((node["content"] as? [String])?.first?.count, 64)
@@ -148,8 +148,8 @@ final class NodeJSONOutputTests: XCTestCase {
             XCTAssertEqual(change["message_type"] as? String, "change")
             changes[try XCTUnwrap(change["path"] as? String)] = change["modifier"] as? String
         }
-        XCTAssertEqual(changes["\(src)/sub/\(displayed[0])"], "M")
-        XCTAssertEqual(changes["\(src)/sub/\(displayed[1])"], "-")
+        XCTAssertEqual(changes["\(src)/sub/\(oddNames[0])"], "M")
+        XCTAssertEqual(changes["\(src)/sub/\(oddNames[1])"], "-")
         XCTAssertEqual(changes["\(src)/sub/new \"one\""], "+")
         XCTAssertEqual(try object(try XCTUnwrap(lines.last))["message_type"] as? String, "statistics")
     }

@@ -110,7 +110,7 @@ public struct TarWriter {
             if let key, let acl = PosixACL(attribute: x.value) {
                 records.append((Array(key.utf8), Array(acl.text.utf8)))
             } else {
-                records.append((Array("SCHILY.xattr.".utf8) + x.name, x.value))
+                records.append((Array("SCHILY.xattr.".utf8) + Self.xattrKeyword(x.name), x.value))
             }
         }
         let pax = records.flatMap(Self.record)
@@ -121,6 +121,21 @@ public struct TarWriter {
                           uid: entry.uid, gid: entry.gid, user: entry.user, group: entry.group, size: memberSize,
                           mtime: max(0, entry.mtimeSeconds), link: Array(entry.linkTarget.prefix(100)),
                           major: entry.deviceMajor, minor: entry.deviceMinor))
+    }
+
+    /// An attribute name as a pax keyword: `%` as `%25` and `=` as `%3D`, as GNU tar writes
+    /// them, since a keyword ends at its first `=` (`user.a=b` would come back as `user.a`).
+    static func xattrKeyword(_ name: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(name.count)
+        for b in name {
+            switch b {
+            case UInt8(ascii: "%"): out += Array("%25".utf8)
+            case UInt8(ascii: "="): out += Array("%3D".utf8)
+            default: out.append(b)
+            }
+        }
+        return out
     }
 
     /// The zero bytes that complete a file's content of `size` bytes to whole blocks.

@@ -104,7 +104,7 @@ struct TarExtendedHeader {
             for part in parts { sparseMap.append(try Self.decimal(Array(part), name)) }
         default:
             if name.hasPrefix("SCHILY.xattr.") {
-                let attribute = Array(key.dropFirst("SCHILY.xattr.".utf8.count))
+                let attribute = Self.xattrName(key.dropFirst("SCHILY.xattr.".utf8.count))
                 guard !attribute.isEmpty else { throw TarProblem("\(name): empty attribute name") }
                 xattrs[attribute] = value
             } else if name.hasPrefix("LIBARCHIVE.xattr.") {
@@ -116,6 +116,27 @@ struct TarExtendedHeader {
             }
             // Other keys (comment, charset, SCHILY.dev/ino/nlink, atime of GNU.dumpdir…) do not change what is stored.
         }
+    }
+
+    /// A `SCHILY.xattr.` keyword's attribute name: GNU tar writes `%` as `%25` and `=` as
+    /// `%3D` (a keyword cannot hold `=`); other `%` sequences are taken as they are, as GNU tar
+    /// takes them.
+    static func xattrName(_ keyword: ArraySlice<UInt8>) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = keyword.startIndex
+        while i < keyword.endIndex {
+            if keyword[i] == UInt8(ascii: "%"), keyword.endIndex - i >= 3 {
+                let code = String(decoding: keyword[(i + 1)...(i + 2)], as: UTF8.self).uppercased()
+                if code == "25" || code == "3D" {
+                    out.append(code == "25" ? UInt8(ascii: "%") : UInt8(ascii: "="))
+                    i += 3
+                    continue
+                }
+            }
+            out.append(keyword[i])
+            i += 1
+        }
+        return out
     }
 
     /// A decimal number with no sign, at most `max`.
