@@ -254,5 +254,12 @@ final class FilterPatternTests: XCTestCase {
         XCTAssertFalse(try FilterPattern("bar").matchesEntry(split("/foo/bar/test.go")))
         XCTAssertTrue(try FilterPattern("/foo/**/*.go").matchesEntry(split("/foo/a/b/test.go")))
         XCTAssertFalse(try FilterPattern("/foo").matchesEntry(split("/foo/bar")))
+        // The root is no one-character name: `?/tmp`, `?/**` and `**/?/tmp` match nothing here.
+        XCTAssertFalse(try FilterPattern("?/tmp").matchesEntry(split("/tmp")))
+        XCTAssertFalse(try FilterPattern("?/**").matchesEntry(split("/tmp/xy")))
+        XCTAssertFalse(try FilterPattern("**/?/tmp").matchesEntry(split("/tmp")))
+        XCTAssertTrue(try FilterPattern("?/tmp").matchesEntry(split("/a/tmp")))
+        XCTAssertTrue(try FilterPattern("**/tmp").matchesEntry(split("/tmp")))
+        XCTAssertTrue(try FilterPattern("/**").matchesEntry(split("/tmp/x")))
     }
 }

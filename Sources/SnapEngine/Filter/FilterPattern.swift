@@ -142,7 +142,10 @@ public struct FilterPattern: Sendable, Hashable {
         guard parts.count <= path.count else { return false }
         let anchored = parts.first == .root
         let highest = anchored ? 0 : path.count - parts.count
-        let lowest = toEnd ? path.count - parts.count : !anchored && path.first == [PathBytes.slash] ? 1 : 0
+        // A pattern that is not anchored never matches the root marker, at the end either
+        // (`find '?/tmp'` found `/tmp`, taking `/` for a one-character name).
+        let belowRoot = !anchored && path.first == [PathBytes.slash] ? 1 : 0
+        let lowest = toEnd ? max(path.count - parts.count, belowRoot) : belowRoot
         guard highest >= lowest else { return false }
         return (lowest...highest).contains { offset in
             zip(parts, path[offset...]).allSatisfy { part, component in matches(part, component) }
