@@ -67,3 +67,18 @@ final class MetadataWriterTests: XCTestCase {
         XCTAssertEqual([info.st_uid, info.st_gid], [4321, 4322])
     }
 }
+
+extension MetadataWriterTests {
+    // One entry whose owner and many attributes fail is one line, grouped by reason.
+    func testFailuresOfOneEntryAreOneLine() {
+        var failures: [(part: MetadataWriter.Part, code: Int32)] = [(.owner, EPERM), (.mode, EPERM)]
+        failures += (1...50).map { (.attribute("user.k\($0)"), EPERM) }
+        failures.append((.removal("user.extra"), EACCES))
+        let lines = MetadataWriter.message(failures, snapshotPath: Array("/srv/x".utf8))
+        XCTAssertEqual(lines.count, 1)
+        let line = lines[0]
+        XCTAssertTrue(line.hasPrefix("/srv/x: cannot set owner, mode, 50 extended attributes (user.k1, user.k2, user.k3, …): "), line)
+        XCTAssertTrue(line.contains("; cannot remove extended attribute user.extra the snapshot does not have: Permission denied"), line)
+        XCTAssertEqual(MetadataWriter.message([], snapshotPath: []), [])
+    }
+}

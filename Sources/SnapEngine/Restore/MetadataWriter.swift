@@ -37,26 +37,24 @@ final class MetadataWriter: Sendable {
 
     /// Applies `node`'s metadata to `path` (or `fd`, open on it), leaving out what
     /// `created` says is already so, and the times where `times` is false; returns one
-    /// message per failure, naming the entry by `snapshotPath`.
+    /// message naming the entry by `snapshotPath` and everything that failed, or none.
     func apply(_ node: Node, snapshotPath: [UInt8], path: UnsafePointer<CChar>, fd: Int32?, created: NewFile? = nil,
                times setsTimes: Bool = true) -> [String] {
-        var problems: [String] = []
-        func problem(_ what: String) {
-            problems.append("\(PathBytes.display(snapshotPath)): \(what): \(String(cString: strerror(errno)))")
-        }
+        var failures: [(part: Part, code: Int32)] = []
+        func problem(_ part: Part) { failures.append((part, errno)) }
         let isLink = node.type == .symlink
         if restoreOwnership {
             let uid = numericOwners ? node.uid : owners.userID(named: node.user) ?? node.uid
             let gid = numericOwners ? node.gid : owners.groupID(named: node.group) ?? node.gid
             if !(created?.ownerIsOurs == true && uid == euid && gid == egid) {
                 let ok = fd.map { fchown($0, uid, gid) } ?? lchown(path, uid, gid)
-                if ok != 0 { problem("cannot set owner") }
+                if ok != 0 { problem(.owner) }
             }
         }
         if created == nil {
             for name in Self.attributeNames(path: path, fd: fd) where Self.isRestoreOwned(name) && !node.xattrs.contains(where: { $0.name == name }) {
                 let ok = PathBytes.withCString(name) { n in fd.map { fremovexattr($0, n) } ?? lremovexattr(path, n) }
-                if ok != 0 && errno != ENODATA { problem("cannot remove extended attribute \(PathBytes.display(name)) the snapshot does not have") }
+                if ok != 0 && errno != ENODATA { problem(.removal(PathBytes.display(name))) }
             }
         }
         for x in node.xattrs {
@@ -66,18 +64,61 @@ final class MetadataWriter: Sendable {
                         ?? lsetxattr(path, name, value.baseAddress, value.count, 0)
                 }
             }
-            if ok != 0 { problem("cannot set extended attribute \(PathBytes.display(x.name))") }
+            if ok != 0 { problem(.attribute(PathBytes.display(x.name))) }
         }
         if !isLink && created?.modeIsFinal != true {
             let ok = fd.map { fchmod($0, mode_t(node.mode)) } ?? chmod(path, mode_t(node.mode))
-            if ok != 0 { problem("cannot set mode") }
+            if ok != 0 { problem(.mode) }
         }
-        guard setsTimes else { return problems }
+        guard setsTimes else { return Self.message(failures, snapshotPath: snapshotPath) }
         let mtime = timespec(tv_sec: Int(node.mtime.seconds), tv_nsec: Int(node.mtime.nanoseconds))
         let times = [mtime, mtime]
         let ok = fd.map { futimens($0, times) } ?? utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW)
-        if ok != 0 { problem("cannot set times") }
-        return problems
+        if ok != 0 { problem(.times) }
+        return Self.message(failures, snapshotPath: snapshotPath)
+    }
+
+    /// What could not be set on an entry.
+    enum Part {
+        case owner, mode, times
+        case attribute(String)
+        /// An attribute the snapshot lacks, which could not be removed.
+        case removal(String)
+    }
+
+    /// One line for an entry's failures (one entry whose 50 attributes failed is one error,
+    /// not 51): what failed, grouped by the system's reason, attributes named up to three.
+    static func message(_ failures: [(part: Part, code: Int32)], snapshotPath: [UInt8]) -> [String] {
+        guard !failures.isEmpty else { return [] }
+        var codes: [Int32] = []
+        for f in failures where !codes.contains(f.code) { codes.append(f.code) }
+        let clauses = codes.map { code -> String in
+            let parts = failures.filter { $0.code == code }.map(\.part)
+            var set: [String] = [], attributes: [String] = [], removals: [String] = []
+            for part in parts {
+                switch part {
+                case .owner: set.append("owner")
+                case .mode: set.append("mode")
+                case .times: set.append("times")
+                case .attribute(let name): attributes.append(name)
+                case .removal(let name): removals.append(name)
+                }
+            }
+            func named(_ names: [String], _ one: String, _ many: String) -> String {
+                let shown = names.prefix(3).joined(separator: ", ") + (names.count > 3 ? ", …" : "")
+                return names.count == 1 ? "\(one) \(shown)" : "\(names.count) \(many) (\(shown))"
+            }
+            if !attributes.isEmpty { set.append(named(attributes, "extended attribute", "extended attributes")) }
+            var phrases: [String] = []
+            if !set.isEmpty { phrases.append("cannot set " + set.joined(separator: ", ")) }
+            if !removals.isEmpty {
+                phrases.append("cannot remove " + named(removals, "extended attribute", "extended attributes") + " the snapshot does not have")
+            }
+            var reason = String(cString: strerror(code))
+            if code == EPERM && geteuid() == 0 { reason += " (as root this usually means an immutable or append-only file: see lsattr)" }
+            return phrases.joined(separator: "; ") + ": " + reason
+        }
+        return ["\(PathBytes.display(snapshotPath)): " + clauses.joined(separator: "; ")]
     }
 }
 
