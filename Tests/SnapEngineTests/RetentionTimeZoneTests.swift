@@ -1,5 +1,9 @@
+import Foundation
 import SnapEngine
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Periods follow the wall clock of each snapshot's stored UTC offset; durations are
 /// measured back from the newest snapshot that is not in the future.
@@ -79,6 +83,26 @@ final class RetentionTimeZoneTests: XCTestCase {
         let p = policy { $0.keepWithin = RetentionDuration(months: 1) }
         XCTAssertEqual(fixture.kept(p), ["2024-05-01T00:30:00+02:00", "2024-04-15T10:00:00+02:00", "2024-03-31T22:30:01Z"])
         XCTAssertEqual(fixture.removed(p), ["2024-03-31T22:30:00Z", "2024-03-31T12:00:00Z"])
+    }
+
+    /// Run in New York, one month before 1 December 12:00 EST is 1 November 12:00 EDT (the
+    /// local zone's rules, as Go applies them when the stored offset is the local one), so
+    /// 1 November 12:30 EDT is within; run in UTC, the stored offset is fixed and it is not.
+    func testKeepWithinAcrossDaylightSavingFollowsTheLocalZone() throws {
+        guard access("/usr/share/zoneinfo/America/New_York", R_OK) == 0 else { throw XCTSkip("no time zone data") }
+        let saved = getenv("TZ").map { String(cString: $0) }
+        defer {
+            if let saved { setenv("TZ", saved, 1) } else { unsetenv("TZ") }
+            tzset()
+        }
+        let fixture = RetentionFixture(["2024-11-01T12:30:00-04:00", "2024-12-01T12:00:00-05:00"])
+        let p = policy { $0.keepWithin = RetentionDuration(months: 1) }
+        setenv("TZ", "America/New_York", 1)
+        tzset()
+        XCTAssertEqual(fixture.kept(p), ["2024-12-01T12:00:00-05:00", "2024-11-01T12:30:00-04:00"])
+        setenv("TZ", "UTC", 1)
+        tzset()
+        XCTAssertEqual(fixture.removed(p), ["2024-11-01T12:30:00-04:00"])
     }
 
     /// A snapshot dated in the future does not move the reference of durations (restic:

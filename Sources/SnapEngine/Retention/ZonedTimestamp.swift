@@ -55,6 +55,12 @@ public struct ZonedTimestamp: Sendable, Hashable {
     /// rolls over into the next month (31 March minus one month is "31 February", that is
     /// 3 March, or 2 March in a leap year), days are then counted back on the calendar with
     /// the time of day unchanged, and finally the hours are taken off as elapsed time.
+    ///
+    /// When this offset is the local zone's at this moment, the wall-clock result is read
+    /// in the local zone, as Go reads it (its parser puts such a time in the local zone, and
+    /// `AddDate` then follows its daylight-saving rules): one month before 1 December 12:00
+    /// in New York is 1 November 12:00 EDT, an hour earlier than 12:00 at December's offset,
+    /// so a snapshot at 12:30 that November day is within, as with restic.
     public func goingBack(by duration: RetentionDuration) -> Timestamp {
         let day = wallDay
         let secondOfDay = wallSeconds - day * 86_400
@@ -64,7 +70,11 @@ public struct ZonedTimestamp: Sendable, Hashable {
         let targetMonth = monthIndex - floorDivide(monthIndex, 12) * 12 + 1
         let targetDay = CivilDate.days(year: targetYear, month: targetMonth, day: 1) + dayOfMonth - 1 - Int64(duration.days)
         let wall = targetDay * 86_400 + secondOfDay
-        return Timestamp(seconds: wall - Int64(utcOffset) - Int64(duration.hours) * 3600, nanoseconds: instant.nanoseconds)
+        var offset = Int64(utcOffset)
+        if utcOffset == RFC3339.localOffset(at: instant.seconds) {
+            offset = Int64(RFC3339.localOffset(at: wall - offset))
+        }
+        return Timestamp(seconds: wall - offset - Int64(duration.hours) * 3600, nanoseconds: instant.nanoseconds)
     }
 }
 
