@@ -125,14 +125,51 @@ struct SnapshotJSON: Encodable {
     /// For a snapshot imported from another tool: `{"format": "restic", "id": …}`.
     let importedFrom: SnapshotOrigin?
     let tree: String
-    let summary: Snapshot.Summary?
+    let summary: SummaryJSON?
     let programVersion: String
 
     init(_ r: SnapshotRecord) {
         let s = r.snapshot
         id = r.id.hex; shortID = r.id.short; time = s.time; hostname = s.hostname; username = s.username
         uid = s.uid; gid = s.gid; paths = s.paths; tags = s.tags; excludes = s.excludes
-        parent = s.parent?.hex; original = s.original?.hex; importedFrom = s.importedFrom; tree = s.tree.hex; summary = s.summary; programVersion = s.programVersion
+        parent = s.parent?.hex; original = s.original?.hex; importedFrom = s.importedFrom; tree = s.tree.hex
+        summary = s.summary.map { SummaryJSON(summary: $0, time: s.time) }; programVersion = s.programVersion
+    }
+
+    /// The stored summary's fields, and restic 0.17's names for what they count, so that a
+    /// script reading `restic snapshots --json` finds them: `backup_start`/`backup_end`,
+    /// `files_unmodified`, `data_blobs`, `tree_blobs`, `data_added`, `data_added_packed`,
+    /// `total_files_processed`, `total_bytes_processed` (restic's folder counts are not kept).
+    struct SummaryJSON: Encodable {
+        let summary: Snapshot.Summary
+        let time: String
+
+        enum CodingKeys: String, CodingKey {
+            case backupStart = "backup_start", backupEnd = "backup_end", filesUnmodified = "files_unmodified"
+            case dataBlobs = "data_blobs", treeBlobs = "tree_blobs", dataAdded = "data_added", dataAddedPacked = "data_added_packed"
+            case totalFiles = "total_files_processed", totalBytes = "total_bytes_processed"
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            try summary.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            let s = summary
+            if let start = ZonedTimestamp(rfc3339: time) {
+                let nanoseconds = Int64((s.durationSeconds * 1e9).rounded())
+                let total = Int64(start.instant.nanoseconds) + nanoseconds % 1_000_000_000
+                let end = Timestamp(seconds: start.instant.seconds + nanoseconds / 1_000_000_000 + total / 1_000_000_000,
+                                    nanoseconds: UInt32(total % 1_000_000_000))
+                try c.encode(time, forKey: .backupStart)
+                try c.encode(RFC3339.format(end, utcOffset: start.utcOffset), forKey: .backupEnd)
+            }
+            try c.encode(s.filesUnchanged, forKey: .filesUnmodified)
+            try c.encode(s.dataBlobsAdded, forKey: .dataBlobs)
+            try c.encode(s.blobsAdded - s.dataBlobsAdded, forKey: .treeBlobs)
+            try c.encode(s.bytesAdded, forKey: .dataAdded)
+            try c.encode(s.bytesStored, forKey: .dataAddedPacked)
+            try c.encode(s.filesNew + s.filesChanged + s.filesUnchanged, forKey: .totalFiles)
+            try c.encode(s.bytesProcessed, forKey: .totalBytes)
+        }
     }
 
     enum CodingKeys: String, CodingKey {

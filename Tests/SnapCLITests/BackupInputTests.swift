@@ -119,7 +119,7 @@ final class BackupInputTests: XCTestCase {
         let result = try shell("find \(work)/src -name '*.txt' -print0 | \"$SNAP\" backup --files-from-raw -")
         XCTAssertEqual(result.status, 0, result.stderr)
         XCTAssertEqual(try files(), ["\(work)/src/a.txt", "\(work)/src/sub/b.txt", "\(work)/src/with space.txt",
-                                     "\(work)/src/new\\x0aline.txt", "\(work)/src/lat\\xe9.txt"])
+                                     "\(work)/src/new\nline.txt", "\(work)/src/lat\\xe9.txt"])
     }
 
     // --files-from skips comments and blank lines, trims, expands globs and warns about one that matches nothing;

@@ -34,6 +34,21 @@ final class SnapshotsListingTests: XCTestCase {
         XCTAssertEqual(try snap.run(["snapshots", "--latest", "0"]).status, 64)
     }
 
+    // The summary carries restic 0.17's names beside snap's: the first backup of `a` read
+    // one file of one byte, new.
+    func testSummaryHasResticsNames() throws {
+        let list = try XCTUnwrap(try json([]) as? [[String: Any]])
+        let summary = try XCTUnwrap(list.first?["summary"] as? [String: Any])
+        XCTAssertEqual(summary["files_new"] as? Int, 1)
+        XCTAssertEqual(summary["files_unmodified"] as? Int, 0)
+        XCTAssertEqual(summary["total_files_processed"] as? Int, 1)
+        XCTAssertEqual(summary["total_bytes_processed"] as? Int, 1)
+        XCTAssertEqual(summary["backup_start"] as? String, list.first?["time"] as? String)
+        let end = try XCTUnwrap(summary["backup_end"] as? String)
+        XCTAssertTrue(end.hasPrefix("2024-01-01T00:0") && end.hasSuffix("Z"), "the --time given, plus the backup's duration: \(end)")
+        for key in ["data_blobs", "tree_blobs", "data_added", "data_added_packed"] { XCTAssertTrue(summary[key] is Int, key) }
+    }
+
     func testGroupByListsEachGroupWithItsKey() throws {
         let groups = try XCTUnwrap(try json(["--group-by", "host", "--latest", "2"]) as? [[String: Any]])
         XCTAssertEqual(groups.count, 2)

@@ -123,10 +123,13 @@ final class MetadataWriter: Sendable {
 }
 
 extension MetadataWriter {
-    /// The names of the entry's extended attributes; none when they cannot be listed.
+    /// The names of the entry's extended attributes; none when they cannot be listed. One
+    /// system call for an entry without any (the usual case), two otherwise.
     static func attributeNames(path: UnsafePointer<CChar>, fd: Int32?) -> [[UInt8]] {
-        // XATTR_LIST_MAX: a list is at most 64 KiB on Linux.
-        withUnsafeTemporaryAllocation(byteCount: 65536, alignment: 1) { buffer in
+        let size = fd.map { flistxattr($0, nil, 0) } ?? llistxattr(path, nil, 0)
+        guard size > 0 else { return [] }
+        // XATTR_LIST_MAX: a list is at most 64 KiB on Linux; room for one that grew meanwhile.
+        return withUnsafeTemporaryAllocation(byteCount: max(size, 65536), alignment: 1) { buffer in
             let list = buffer.baseAddress?.assumingMemoryBound(to: CChar.self)
             let n = fd.map { flistxattr($0, list, buffer.count) } ?? llistxattr(path, list, buffer.count)
             guard n > 0 else { return [] }
