@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import SnapTestSupport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,6 +28,40 @@ final class RestoreModesTests: XCTestCase {
     }
 
     private func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
+
+    // As a user other than root, a restore into an earlier restore of folders the owner may
+    // not fill (read-only, 555; without search permission, 644) opens them while it fills
+    // them, as the first restore did, and gives them their modes back.
+    func testRestoringAgainAsTheOwnerIntoClosedFolders() throws {
+        guard geteuid() == 0, access("/usr/bin/setpriv", X_OK) == 0 else { throw XCTSkip("needs root (to become another user) and setpriv") }
+        for folder in ["ro", "nox"] {
+            try FileManager.default.createDirectory(atPath: "\(source)/\(folder)", withIntermediateDirectories: false)
+            try "in \(folder)\n".write(toFile: "\(source)/\(folder)/f", atomically: false, encoding: .utf8)
+        }
+        XCTAssertEqual(chmod("\(source)/ro", 0o555), 0)
+        XCTAssertEqual(chmod("\(source)/nox", 0o644), 0)
+        try snap.expect(0, ["backup", source])
+        XCTAssertEqual(try runTool("/bin/chown", ["-R", "65534:65534", "\(work)/repo"]).status, 0)
+        try FileManager.default.createDirectory(atPath: "\(work)/target", withIntermediateDirectories: false)
+        XCTAssertEqual(chown("\(work)/target", 65534, 65534), 0)
+        let asNobody = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "/usr/bin/env", "HOME=\(work)/target",
+                        "SNAP_CACHE_DIR=\(work)/target/.cache"]
+        guard try snap.run(["version"], prefix: asNobody).status == 0 else { throw XCTSkip("the snap binary is not reachable by another user here") }
+        let restore = ["restore", "latest", "--target", "\(work)/target"]
+        for overwrite in ["if-changed", "if-changed", "always"] {
+            let result = try snap.run(restore + ["--overwrite", overwrite], prefix: asNobody)
+            XCTAssertEqual(result.status, 0, "\(overwrite): \(result.stderr)")
+        }
+        let restored = "\(work)/target\(source)"
+        XCTAssertEqual(read("\(restored)/ro/f"), "in ro\n")
+        var info = stat()
+        XCTAssertEqual(stat("\(restored)/ro", &info), 0)
+        XCTAssertEqual(info.st_mode & 0o7777, 0o555)
+        XCTAssertEqual(stat("\(restored)/nox", &info), 0)
+        XCTAssertEqual(info.st_mode & 0o7777, 0o644)
+        XCTAssertEqual(try runTool("/bin/chmod", ["-R", "u+rwx", "\(work)/target"]).status, 0)  // so that tearDown can remove it
+        XCTAssertEqual(read("\(restored)/nox/f"), "in nox\n")
+    }
 
     /// The `summary`: the last line of a JSON stream.
     private func json(_ stdout: String) throws -> [String: Any] {

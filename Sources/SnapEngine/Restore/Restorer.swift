@@ -381,6 +381,13 @@ public final class Restorer {
                     guard errno == EEXIST, let st = try? FileSystem.lstat(e.target) else { return errno }
                     if (st.st_mode & S_IFMT) == S_IFDIR {
                         if st.st_mode & S_ISGID != 0 { groupMayBeInherited = true }
+                        // A folder there already that its owner may not fill (read-only, as
+                        // Go's module cache, or without search permission): opened for the
+                        // owner while it is filled, as a folder created here is (0700); its
+                        // mode is set from the snapshot once it is done. Root needs neither.
+                        if geteuid() != 0 && st.st_uid == geteuid() && st.st_mode & 0o300 != 0o300 {
+                            chmod(path, mode_t(st.st_mode & 0o7777) | 0o700)
+                        }
                         return nil
                     }
                     // A symlink or file in the way, planned to be replaced: removed, not followed.
