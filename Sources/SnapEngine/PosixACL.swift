@@ -98,8 +98,8 @@ public struct PosixACL: Equatable, Sendable {
     public init?(text: String, userID: (String) -> UInt32? = { _ in nil }, groupID: (String) -> UInt32? = { _ in nil }) {
         var entries: [Entry] = []
         for line in text.split(whereSeparator: { $0 == "," || $0 == "\n" }) {
-            let entry = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-                .trimmingCharacters(in: " \t")
+            // Blanks carry no meaning in an entry (GNU tar puts a tab before its comments).
+            let entry = line.prefix { $0 != "#" }.filter { $0 != " " && $0 != "\t" }
             if entry.isEmpty { continue }
             let fields = entry.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard fields.count == 3 || fields.count == 4 else { return nil }
@@ -134,14 +134,5 @@ public struct PosixACL: Equatable, Sendable {
         guard !entries.isEmpty else { return nil }
         // The kernel takes entries in tag order, named ones by number.
         self.entries = entries.sorted { ($0.tag.rawValue, $0.id ?? 0) < ($1.tag.rawValue, $1.id ?? 0) }
-    }
-}
-
-private extension Substring {
-    func trimmingCharacters(in set: String) -> Substring {
-        var s = self
-        while let c = s.first, set.contains(c) { s.removeFirst() }
-        while let c = s.last, set.contains(c) { s.removeLast() }
-        return s
     }
 }

@@ -45,16 +45,6 @@ public struct ResticNode: Sendable, Equatable {
 
     /// The name for messages (bytes that are not UTF-8 shown as U+FFFD).
     public var displayName: String { String(decoding: name, as: UTF8.self) }
-
-    /// POSIX permission bits from a Go `os.FileMode`: its low nine bits, and set-user-ID
-    /// (bit 23), set-group-ID (bit 22) and sticky (bit 20), which Go keeps apart from them.
-    static func posixPermissions(goMode: UInt32) -> UInt32 {
-        var bits = goMode & 0o777
-        if goMode & (1 << 23) != 0 { bits |= 0o4000 }
-        if goMode & (1 << 22) != 0 { bits |= 0o2000 }
-        if goMode & (1 << 20) != 0 { bits |= 0o1000 }
-        return bits
-    }
 }
 
 /// The JSON of a restic tree blob: `{"nodes": [ … ]}`.
@@ -201,7 +191,7 @@ extension ResticNode {
         }
         self.name = name
         self.kind = kind
-        permissions = Self.posixPermissions(goMode: json.mode ?? 0)
+        permissions = GoFileMode(value: json.mode ?? 0).posixPermissions
         mtime = try time(json.mtime, "mtime")
         atime = try time(json.atime, "atime")
         ctime = try time(json.ctime, "ctime")

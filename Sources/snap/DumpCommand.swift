@@ -74,17 +74,17 @@ struct DumpCommand: ParsableCommand {
             // Into a regular file, runs of zeros stay holes (a sparse disk image takes the
             // space of its data); a pipe or device gets every byte.
             var info = stat()
-            var sparse = target != nil && fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG ? SparseOutput(fd: fd) : nil
             let name = target ?? "standard output"
-            try SnapshotDump(repository: repository, readWorkers: global.connections).dump(Array(path.utf8), in: reference.tree, format: format, skipped: skipped) { bytes in
-                if sparse != nil {
-                    do { try sparse?.write(bytes) } catch { throw CLIError("cannot write to \(name): \(error)") }
-                } else {
-                    try Self.writeAll(fd, bytes, to: name)
+            var sparse = target != nil && fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG ? SparseOutput(fd: fd) : nil
+            do {
+                try SnapshotDump(repository: repository, readWorkers: global.connections).dump(Array(path.utf8), in: reference.tree, format: format, skipped: skipped) { bytes in
+                    if sparse == nil { try Self.writeAll(fd, bytes, to: name) } else { try sparse?.write(bytes) }
+                    progress.add(bytes: UInt64(bytes.count))
                 }
-                progress.add(bytes: UInt64(bytes.count))
+                try sparse?.finish()
+            } catch let error as SparseOutput.WriteError {
+                throw CLIError("cannot write to \(name): \(error)")
             }
-            do { try sparse?.finish() } catch { throw CLIError("cannot write to \(name): \(error)") }
         }
     }
 

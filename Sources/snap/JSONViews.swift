@@ -2,6 +2,7 @@ import Foundation
 import SnapCore
 import SnapEngine
 import SnapRepository
+import SnapRestic
 
 /// A tree entry as one compact JSON object (`ls --json`, `find --json`, `cat tree`). Names
 /// that are not valid UTF-8 are shown escaped in `name` and exactly, base64-encoded, in
@@ -41,42 +42,21 @@ enum NodeJSON {
     }
 }
 
-/// A node's type and mode as Go's `os.FileMode`, which restic's JSON gives: the permission
-/// bits, with the type and the setuid, setgid and sticky bits as flags of their own
-/// (`mode`), and as `ls -l`-like text (`permissions`, Go's `FileMode.String`). So a script
-/// that reads `mode` from `restic ls --json` reads snap's the same.
-struct GoFileMode {
-    let value: UInt32
-
-    private static let directory: UInt32 = 1 << 31, symlink: UInt32 = 1 << 27, device: UInt32 = 1 << 26
-    private static let namedPipe: UInt32 = 1 << 25, socket: UInt32 = 1 << 24, setuid: UInt32 = 1 << 23
-    private static let setgid: UInt32 = 1 << 22, characterDevice: UInt32 = 1 << 21, sticky: UInt32 = 1 << 20
-
+extension GoFileMode {
+    /// A node's mode as restic's JSON gives it (`mode`, and its text as `permissions`), so
+    /// that a script reading `mode` from `restic ls --json` reads snap's the same.
     init(_ node: Node) {
-        var v = node.mode & 0o777
-        if node.mode & 0o4000 != 0 { v |= Self.setuid }
-        if node.mode & 0o2000 != 0 { v |= Self.setgid }
-        if node.mode & 0o1000 != 0 { v |= Self.sticky }
+        let type: UInt32
         switch node.type {
-        case .directory: v |= Self.directory
-        case .symlink: v |= Self.symlink
-        case .fifo: v |= Self.namedPipe
-        case .socket: v |= Self.socket
-        case .characterDevice: v |= Self.device | Self.characterDevice
-        case .blockDevice: v |= Self.device
-        case .file, .hardlink: break
+        case .directory: type = Self.directory
+        case .symlink: type = Self.symlink
+        case .fifo: type = Self.namedPipe
+        case .socket: type = Self.socket
+        case .characterDevice: type = Self.device | Self.characterDevice
+        case .blockDevice: type = Self.device
+        case .file, .hardlink: type = 0
         }
-        value = v
-    }
-
-    /// Go's letters for the flags, highest bit first (`dalTLDpSugct?` for bits 31 to 19),
-    /// or `-` when none is set, then `rwxrwxrwx` with `-` for each bit not set.
-    var text: String {
-        var s = ""
-        for (i, letter) in "dalTLDpSugct?".enumerated() where value & (1 << UInt32(31 - i)) != 0 { s.append(letter) }
-        if s.isEmpty { s = "-" }
-        for (i, letter) in "rwxrwxrwx".enumerated() { s.append(value & (1 << UInt32(8 - i)) != 0 ? letter : "-") }
-        return s
+        self.init(permissions: node.mode, typeFlags: type)
     }
 }
 

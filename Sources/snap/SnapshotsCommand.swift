@@ -155,10 +155,9 @@ struct SnapshotJSON: Encodable {
             var c = encoder.container(keyedBy: CodingKeys.self)
             let s = summary
             if let start = ZonedTimestamp(rfc3339: time) {
-                let nanoseconds = Int64((s.durationSeconds * 1e9).rounded())
-                let total = Int64(start.instant.nanoseconds) + nanoseconds % 1_000_000_000
-                let end = Timestamp(seconds: start.instant.seconds + nanoseconds / 1_000_000_000 + total / 1_000_000_000,
-                                    nanoseconds: UInt32(total % 1_000_000_000))
+                // Nanoseconds after the start's whole second (a duration is never negative).
+                let after = Int64(start.instant.nanoseconds) + Int64((s.durationSeconds * 1e9).rounded())
+                let end = Timestamp(seconds: start.instant.seconds + after / 1_000_000_000, nanoseconds: UInt32(after % 1_000_000_000))
                 try c.encode(time, forKey: .backupStart)
                 try c.encode(RFC3339.format(end, utcOffset: start.utcOffset), forKey: .backupEnd)
             }

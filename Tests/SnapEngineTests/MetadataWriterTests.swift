@@ -24,8 +24,8 @@ final class MetadataWriterTests: XCTestCase {
                                          .init(tag: .owningGroup, permissions: 4), .init(tag: .mask, permissions: 6),
                                          .init(tag: .other, permissions: 0)]).attribute
 
-    // On an entry that was there, user attributes and ACLs the snapshot lacks are removed,
-    // the snapshot's set; on one just created, nothing is listed or removed.
+    // On an entry that was there and is kept, user attributes and ACLs the snapshot lacks
+    // are removed, the snapshot's set; on one this restore made, nothing is listed or removed.
     func testAttributesTheSnapshotLacksAreRemovedFromExistingEntries() throws {
         let path = folder.appending("f")
         try "x".write(toFile: path, atomically: false, encoding: .utf8)
@@ -35,7 +35,7 @@ final class MetadataWriterTests: XCTestCase {
         let node = Node(name: Array("f".utf8), type: .file, mode: 0o640,
                         xattrs: [ExtendedAttribute(name: Array("user.kept".utf8), value: Array("new".utf8))])
         let writer = MetadataWriter(restoreOwnership: false)
-        let problems = path.withCString { writer.apply(node, snapshotPath: Array("/f".utf8), path: $0, fd: nil) }
+        let problems = path.withCString { writer.apply(node, snapshotPath: Array("/f".utf8), path: $0, fd: nil, wasThere: true) }
         XCTAssertEqual(problems, [])
         XCTAssertEqual(names(path), ["user.kept"], aclSet ? "the ACL went too" : "no ACLs here")
         var value = [UInt8](repeating: 0, count: 8)
@@ -48,6 +48,8 @@ final class MetadataWriterTests: XCTestCase {
         XCTAssertEqual(setxattr(path, "user.planted", "1", 1, 0), 0)
         _ = path.withCString { writer.apply(node, snapshotPath: Array("/f".utf8), path: $0, fd: nil, created: .init(modeIsFinal: false, ownerIsOurs: true)) }
         XCTAssertTrue(names(path).contains("user.planted"), "a file this restore created is not searched")
+        _ = path.withCString { writer.apply(node, snapshotPath: Array("/f".utf8), path: $0, fd: nil) }
+        XCTAssertTrue(names(path).contains("user.planted"), "nor one it replaced or wrote in pieces")
         XCTAssertFalse(MetadataWriter.isRestoreOwned(Array("security.selinux".utf8)))
         XCTAssertFalse(MetadataWriter.isRestoreOwned(Array("security.capability".utf8)))
     }

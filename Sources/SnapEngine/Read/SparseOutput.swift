@@ -13,14 +13,19 @@ public struct SparseOutput {
     /// - Parameter fd: open for writing on an empty regular file.
     public init(fd: Int32) { self.fd = fd }
 
-    /// Appends `bytes`; throws the system's error (its `description` says it) when a write fails.
-    public mutating func write(_ bytes: [UInt8]) throws {
-        if case .failure(let error) = Restorer.writeSkippingZeros(bytes, fd: fd, at: length) { throw error }
+    /// A write or the final truncation failed; `description` is the system's reason.
+    public struct WriteError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Appends `bytes`.
+    public mutating func write(_ bytes: [UInt8]) throws(WriteError) {
+        if case .failure(let error) = Restorer.writeSkippingZeros(bytes, fd: fd, at: length) { throw WriteError(description: "\(error)") }
         length += UInt64(bytes.count)
     }
 
     /// Gives the file its full length.
-    public func finish() throws {
-        guard ftruncate(fd, off_t(length)) == 0 else { throw FileSystem.Failure(code: errno) }
+    public func finish() throws(WriteError) {
+        guard ftruncate(fd, off_t(length)) == 0 else { throw WriteError(description: String(cString: strerror(errno))) }
     }
 }

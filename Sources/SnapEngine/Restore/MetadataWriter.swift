@@ -38,8 +38,10 @@ final class MetadataWriter: Sendable {
     /// Applies `node`'s metadata to `path` (or `fd`, open on it), leaving out what
     /// `created` says is already so, and the times where `times` is false; returns one
     /// message naming the entry by `snapshotPath` and everything that failed, or none.
+    /// `wasThere`: the entry was in the target before this restore and is kept (only then
+    /// are its attributes listed, for those the snapshot lacks).
     func apply(_ node: Node, snapshotPath: [UInt8], path: UnsafePointer<CChar>, fd: Int32?, created: NewFile? = nil,
-               times setsTimes: Bool = true) -> [String] {
+               wasThere: Bool = false, times setsTimes: Bool = true) -> [String] {
         var failures: [(part: Part, code: Int32)] = []
         func problem(_ part: Part) { failures.append((part, errno)) }
         let isLink = node.type == .symlink
@@ -51,7 +53,7 @@ final class MetadataWriter: Sendable {
                 if ok != 0 { problem(.owner) }
             }
         }
-        if created == nil {
+        if wasThere {
             for name in Self.attributeNames(path: path, fd: fd) where Self.isRestoreOwned(name) && !node.xattrs.contains(where: { $0.name == name }) {
                 let ok = PathBytes.withCString(name) { n in fd.map { fremovexattr($0, n) } ?? lremovexattr(path, n) }
                 if ok != 0 && errno != ENODATA { problem(.removal(PathBytes.display(name))) }

@@ -577,7 +577,7 @@ public final class Restorer {
 
     func apply(_ e: PlannedEntry, times: Bool = true) {
         let messages = PathBytes.withCString(e.target) {
-            metadata.apply(e.node, snapshotPath: e.snapshotPath, path: $0, fd: nil, times: times)
+            metadata.apply(e.node, snapshotPath: e.snapshotPath, path: $0, fd: nil, wasThere: e.action == .keep, times: times)
         }
         for message in messages { record(message) }
     }
