@@ -136,7 +136,7 @@ public enum RepositoryLocation {
             let remote = String(location.dropFirst("rclone:".count))
             guard remote.contains(":") || remote.hasPrefix("/") else { throw invalid("expected rclone:REMOTE:PATH") }
             let server = try RcloneServer(remote: remote, rclone: env["SNAP_RCLONE_PROGRAM"] ?? "rclone")
-            return RESTBackend(url: server.url, session: CurlSession(maxHandles: options.connections))
+            return RESTBackend(rclone: server, session: CurlSession(maxHandles: options.connections))
         }
         return LocalBackend(root: location)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SnapEngine
+import SnapCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -67,21 +68,22 @@ enum FileList {
 /// (`ChildProcess`).
 final class StreamCommand: Sendable {
     private let child: ChildProcess
+    /// The read end of the command's standard output.
+    let fd: Int32
     private let arguments: [String]
 
     init(_ arguments: [String]) throws {
         self.arguments = arguments
         guard let program = arguments.first else { throw CLIError("--stdin-from-command needs the command to run after --") }
         let path = program.contains("/") ? program : try Self.find(program)
-        do { child = try ChildProcess.spawn(path, arguments: arguments) } catch {
+        do { child = try ChildProcess.spawn(path, arguments: arguments, output: .pipe) } catch {
             throw CLIError("cannot run \(program): \(error)")
         }
+        fd = child.output ?? -1  // always set for `.pipe`
         Interruption.addChild(child.pid)
     }
 
-    deinit { close(child.output) }
-
-    var fd: Int32 { child.output }
+    deinit { close(fd) }
 
     /// Waits for the command to exit once its output has ended; throws unless it exited with 0.
     func finish() throws {

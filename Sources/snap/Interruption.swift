@@ -1,6 +1,5 @@
 import Foundation
 import SnapEngine
-import SnapRemote
 import SnapStorage
 import Synchronization
 #if canImport(Glibc)
@@ -95,7 +94,6 @@ enum Interruption {
             for pid in children.withLock({ $0 }) {
                 for p in [pid] + ProcessTree.descendants(of: pid) { kill(p, SIGTERM) }
             }
-            RcloneServer.stopAll()
             ActiveLocks.releaseAll()
             InFlightFiles.removeAll()
             done.signal()

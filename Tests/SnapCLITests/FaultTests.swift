@@ -187,6 +187,76 @@ final class FaultTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("password command did not finish within 1 s"), result.stderr)
     }
 
+    // MARK: rclone
+
+    /// A repository behind `rclone serve` (an `rclone:` location on a local folder).
+    private func rcloneRepository() throws -> (location: String, folder: String) {
+        _ = try serverSetting("REST_URL")  // the server scripts install rclone
+        let folder = "\(work)/rclone-repo"
+        try SnapProcess(environment: snap.environment.merging(["SNAP_REPOSITORY": "rclone:\(folder)"]) { $1 }).expect(0, ["init"])
+        return ("rclone:\(folder)", folder)
+    }
+
+    /// The process IDs of `rclone serve` children serving `folder`.
+    private func rcloneServers(_ folder: String) -> [pid_t] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []).compactMap { entry in
+            guard let pid = pid_t(entry), let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+            let line = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
+            return line.first.map({ $0.hasSuffix("rclone") }) == true && line.contains(folder) ? pid : nil
+        }
+    }
+
+    /// Starts a backup of 64 MiB to the rclone repository in a session of its own (as from a
+    /// terminal) and waits until it holds its lock; returns the launcher and snap's process ID.
+    private func startRcloneBackup(_ location: String, _ folder: String) throws -> (Process, Pipe, pid_t) {
+        try randomFiles("\(work)/src", count: 4, megabytes: 16)
+        let (launcher, err) = try start(["backup", "\(work)/src"], prefix: ["/usr/bin/setsid", "-w", "-f"], environment: ["SNAP_REPOSITORY": location])
+        let backup = try XCTUnwrap(child(of: launcher.processIdentifier), "snap started under setsid")
+        var waited = 0
+        while ((try? FileManager.default.contentsOfDirectory(atPath: "\(folder)/locks")) ?? []).isEmpty && launcher.isRunning && waited < 20_000 {
+            usleep(500); waited += 1
+        }
+        XCTAssertTrue(launcher.isRunning, "the backup was still running when its lock appeared")
+        XCTAssertNotEqual(getpgid(backup), getpgid(0), "snap leads a process group of its own")
+        return (launcher, err, backup)
+    }
+
+    // Ctrl-C at a terminal signals snap's whole process group: the rclone server it started
+    // is in a group of its own and serves the cleanup, which removes the lock through it.
+    func testCtrlCAtTheTerminalLeavesNoLockInAnRcloneRepository() throws {
+        let (location, folder) = try rcloneRepository()
+        let (launcher, err, backup) = try startRcloneBackup(location, folder)
+        kill(backup, SIGSTOP)
+        kill(-getpgid(backup), SIGINT)
+        kill(backup, SIGCONT)
+        launcher.waitUntilExit()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(launcher.terminationStatus, 130, stderr)
+        XCTAssertTrue(stderr.contains("interrupted by SIGINT"), stderr)
+        XCTAssertFalse(stderr.contains("warning"), "no failed requests during the cleanup: \(stderr)")
+        XCTAssertEqual(((try? FileManager.default.contentsOfDirectory(atPath: "\(folder)/locks")) ?? []).filter { !$0.hasPrefix(".") }, [],
+                       "the lock was removed through rclone")
+        var waited = 0
+        while !rcloneServers(folder).isEmpty && waited < 100 { usleep(50_000); waited += 1 }
+        XCTAssertEqual(rcloneServers(folder), [], "rclone ended with snap")
+        try SnapProcess(environment: snap.environment.merging(["SNAP_REPOSITORY": folder]) { $1 }).expect(0, ["check"])
+    }
+
+    // snap killed outright (SIGKILL, the OOM killer) cannot stop its rclone server: the
+    // server's guard sees snap's end of a pipe close and ends it.
+    func testRcloneServerEndsWhenSnapIsKilled() throws {
+        let (location, folder) = try rcloneRepository()
+        let (launcher, _, backup) = try startRcloneBackup(location, folder)
+        XCTAssertEqual(rcloneServers(folder).count, 1, "one rclone server while the backup runs")
+        kill(backup, SIGKILL)
+        launcher.waitUntilExit()
+        var waited = 0
+        while !rcloneServers(folder).isEmpty && waited < 100 { usleep(50_000); waited += 1 }
+        let left = rcloneServers(folder)
+        for pid in left { kill(pid, SIGKILL) }
+        XCTAssertEqual(left, [], "rclone ended within 5 s of snap")
+    }
+
     // MARK: Durability
 
     // A folder fsync that fails (EIO) after a pack or index file was renamed into place

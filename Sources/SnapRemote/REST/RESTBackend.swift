@@ -12,14 +12,27 @@ public final class RESTBackend: Backend {
     private let base: String
     private let session: CurlSession
     private let authorization: String?
+    /// The rclone server this backend talks to, kept running as long as the backend lives.
+    private let rclone: RcloneServer?
     public let location: String
 
     /// - Parameters:
     ///   - url: the repository's base URL, `http(s)://HOST:PORT/PATH/`.
     ///   - username, password: HTTP basic authentication, if the server wants it.
-    public init(url: String, username: String? = nil, password: String? = nil, session: CurlSession = CurlSession()) {
+    public convenience init(url: String, username: String? = nil, password: String? = nil, session: CurlSession = CurlSession()) {
+        self.init(url: url, username: username, password: password, session: session, rclone: nil)
+    }
+
+    /// The repository an `RcloneServer` serves, with its credentials; the server stops once
+    /// the backend is gone.
+    public convenience init(rclone server: RcloneServer, session: CurlSession = CurlSession()) {
+        self.init(url: server.url, username: server.username, password: server.password, session: session, rclone: server)
+    }
+
+    private init(url: String, username: String?, password: String?, session: CurlSession, rclone: RcloneServer?) {
         base = url.hasSuffix("/") ? url : url + "/"
         self.session = session
+        self.rclone = rclone
         location = "rest:" + base
         if let username, let password {
             authorization = "Basic " + Base64.encode(Array("\(username):\(password)".utf8))
