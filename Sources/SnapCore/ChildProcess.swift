@@ -11,9 +11,10 @@ import Glibc
 /// (`Interruption` takes them with `sigwait`), a child inherits the mask, and `Process`
 /// does not reset it, so a program run directly (`--stdin-from-command -- pg_dump db`) ran
 /// deaf to Ctrl-C and to the SIGTERM with which an interrupted snap ends it, and was left
-/// running. `posix_spawnattr_setsigmask` is the one place to reset it. `Process` can put
-/// a child in a process group of its own neither (`rclone serve`, which Ctrl-C at the
-/// terminal must not end before snap has removed its lock through it).
+/// running. `posix_spawnattr_setsigmask` is the one place to reset it. `Process` also puts
+/// every child in a process group of its own, where a command that asks on the terminal
+/// is stopped by SIGTTIN; here the group is the caller's choice (`rclone serve` gets its
+/// own, so that Ctrl-C at the terminal does not end it before snap's cleanup).
 public struct ChildProcess: Sendable {
     public let pid: pid_t
     /// The write end of the child's standard input, when it is `.pipe` (close-on-exec; the caller closes it).

@@ -1,5 +1,6 @@
 import Foundation
 import SnapComposition
+import SnapCore
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -10,26 +11,40 @@ enum PasswordSource {
     /// Runs `command` with `/bin/sh` and returns its output, less one final newline. A command
     /// that runs longer than `timeout` seconds is ended (SIGTERM, then SIGKILL) and fails, and
     /// an interrupted snap ends it too (`Interruption`).
+    ///
+    /// The command stays in snap's process group (`ChildProcess`, not Foundation's `Process`,
+    /// which gives a child a group of its own): a command that asks on the terminal (`pass`
+    /// with a terminal pinentry, `read </dev/tty`) is then in the terminal's foreground group,
+    /// where reading does not stop it with SIGTTIN.
     static func run(command: String, timeout: Double, ending: Ending = .lineEnding) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", command]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardInput = FileHandle.nullDevice
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
-        do { try process.run() } catch { throw CLIError("cannot run password command: \(ErrorText.of(error))") }
-        let pid = process.processIdentifier
+        let child: ChildProcess
+        do { child = try ChildProcess.spawn("/bin/sh", arguments: ["sh", "-c", command], input: .null, output: .pipe) } catch {
+            throw CLIError("cannot run password command: \(error)")
+        }
+        let pid = child.pid, fd = child.output ?? -1  // always set for `.pipe`
         Interruption.addChild(pid)
         defer { Interruption.removeChild(pid) }
-        // Read on another thread: a command that never closes its output must not hold snap.
-        let output = Mutex<Data?>(nil)
-        let read = DispatchSemaphore(value: 0)
-        let reader = pipe.fileHandleForReading
+        let termination = Mutex<ChildProcess.Termination?>(nil)
+        let exited = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
-            let data = reader.readDataToEndOfFile()
-            output.withLock { $0 = data }
+            let end = child.wait()
+            termination.withLock { $0 = end }
+            exited.signal()
+        }
+        // Read on another thread: a command that never closes its output must not hold snap.
+        let output = Mutex<[UInt8]?>(nil)
+        let read = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+                if n > 0 { bytes += buffer[..<n]; continue }
+                if n < 0 && errno == EINTR { continue }
+                break
+            }
+            close(fd)
+            output.withLock { $0 = bytes }
             read.signal()
         }
         guard exited.wait(timeout: .now() + timeout) == .success else {
@@ -39,8 +54,11 @@ enum PasswordSource {
             if exited.wait(timeout: .now() + 2) == .timedOut { for p in tree { kill(p, SIGKILL) } }
             throw CLIError("password command did not finish within \(Int(timeout)) s and was ended; fix it, or allow longer with --password-command-timeout")
         }
-        guard process.terminationStatus == 0 else {
-            throw CLIError("password command exited with status \(process.terminationStatus)")
+        switch termination.withLock({ $0 }) {
+        case .exited(0)?: break
+        case .exited(let status)?: throw CLIError("password command exited with status \(status)")
+        case .signalled(let signal)?: throw CLIError("password command was killed by signal \(signal)")
+        case nil: throw CLIError("password command ended in an unknown way")
         }
         // Its output is complete once it has exited, unless a child it left keeps the pipe open.
         guard read.wait(timeout: .now() + 2) == .success, let data = output.withLock({ $0 }) else {

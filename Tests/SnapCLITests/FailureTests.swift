@@ -86,6 +86,32 @@ final class FailureTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("cannot read password file \(work)/nope: No such file or directory"), missing.stderr)
     }
 
+    /// A password command that asks on the terminal (as `pass` does with a terminal
+    /// pinentry) gets its answer: it runs in snap's process group, the terminal's foreground
+    /// one, not in a group of its own where reading the terminal stops it (SIGTTIN) until
+    /// the timeout. The terminal is a pseudo-terminal made by `script`.
+    func testPasswordCommandCanAskOnTheTerminal() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("script (util-linux) is not installed") }
+        let line = "\(SnapProcess.binary) -r \(work)/repo snapshots --password-command-timeout 10 --password-command 'read p </dev/tty; echo $p'"
+        let script = Process()
+        script.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        script.arguments = ["-qec", line, "/dev/null"]
+        script.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SNAP_") }
+        let input = Pipe(), output = Pipe()
+        script.standardInput = input
+        script.standardOutput = output
+        script.standardError = output
+        let started = Date()
+        try script.run()
+        sleep(1)  // typed once the command waits at the terminal
+        input.fileHandleForWriting.write(Data("right\n".utf8))
+        script.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(script.terminationStatus, 0, text)
+        XCTAssertTrue(text.contains("0 snapshots"), text)
+        XCTAssertLessThan(Date().timeIntervalSince(started), 8, "answered, not timed out")
+    }
+
     /// libcurl is loaded at the first remote transfer only: a command on a local repository
     /// maps neither it nor the TLS, SSH and Kerberos libraries it pulls in. (The password
     /// command runs inside snap's session; its shell's parent is snap.)
