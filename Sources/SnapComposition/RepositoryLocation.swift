@@ -115,8 +115,8 @@ public enum RepositoryLocation {
         if location.hasPrefix("sftp:") {
             let target: SFTPLocation
             do { target = try SFTPLocation(parsing: location) } catch { throw invalid("\(error)") }
-            return try SFTPBackend(location: target, ssh: try sshOptions(for: target, environment: env),
-                                   session: CurlSession(maxHandles: options.connections))
+            let (resolved, ssh) = try sshSettings(for: target, environment: env)
+            return try SFTPBackend(location: resolved, ssh: ssh, session: CurlSession(maxHandles: options.connections))
         }
         if location.hasPrefix("rest:") {
             var url = String(location.dropFirst("rest:".count))
@@ -141,19 +141,33 @@ public enum RepositoryLocation {
         return LocalBackend(root: location)
     }
 
-    /// Key and host-key settings for SFTP, from the environment with OpenSSH's defaults.
-    private static func sshOptions(for target: SFTPLocation, environment env: [String: String]) throws -> SSHOptions {
+    /// The server, port, user, key and host-key settings for an SFTP location: the
+    /// location's own, then `SNAP_SFTP_*`, then `~/.ssh/config` for its host name (or
+    /// `SNAP_SFTP_CONFIG`; `HostName`, `User`, `Port`, `IdentityFile`, `UserKnownHostsFile`),
+    /// then OpenSSH's defaults. The SSH agent (`SSH_AUTH_SOCK`) is asked after the key file,
+    /// or alone when there is no key file.
+    private static func sshSettings(for target: SFTPLocation, environment env: [String: String]) throws -> (SFTPLocation, SSHOptions) {
         let home = env["HOME"] ?? NSHomeDirectory()
         let fm = FileManager.default
-        let key = env["SNAP_SFTP_KEY"] ?? ["id_ed25519", "id_ecdsa"].map { "\(home)/.ssh/\($0)" }.first { fm.fileExists(atPath: $0) }
-        guard let key else {
-            throw Invalid(location: "sftp:\(target.host)", reason: "no SSH key: set SNAP_SFTP_KEY or create ~/.ssh/id_ed25519 (RSA keys do not work with this libssh2)")
+        let localUser = env["USER"] ?? "root"
+        let configPath = env["SNAP_SFTP_CONFIG"] ?? "\(home)/.ssh/config"
+        let config = fm.contents(atPath: configPath).map { SSHHostSettings(for: target.host, in: String(decoding: $0, as: UTF8.self), home: home, localUser: localUser) }
+            ?? SSHHostSettings()
+        var resolved = target
+        resolved.host = config.hostName ?? target.host
+        if !target.portGiven, let port = config.port { resolved.port = port }
+        let defaults = ["id_ed25519", "id_ecdsa"].map { "\(home)/.ssh/\($0)" }
+        let key = env["SNAP_SFTP_KEY"] ?? (config.identityFiles + defaults).first { fm.fileExists(atPath: $0) }
+        let agent = env["SSH_AUTH_SOCK"].map { !$0.isEmpty && fm.fileExists(atPath: $0) } ?? false
+        guard key != nil || agent else {
+            throw Invalid(location: "sftp:\(target.host)",
+                          reason: "no SSH key: set SNAP_SFTP_KEY, create ~/.ssh/id_ed25519, or load a key into ssh-agent (RSA keys do not work with this libssh2)")
         }
-        let publicKey = fm.fileExists(atPath: key + ".pub") ? key + ".pub" : nil
-        let knownHosts = env["SNAP_SFTP_KNOWN_HOSTS"] ?? (fm.fileExists(atPath: "\(home)/.ssh/known_hosts") ? "\(home)/.ssh/known_hosts" : nil)
-        let user = target.user ?? env["USER"] ?? "root"
-        return SSHOptions(user: user, privateKeyPath: key, publicKeyPath: publicKey,
-                          hostKeySHA256: env["SNAP_SFTP_HOST_KEY_SHA256"], knownHostsPath: knownHosts)
+        let publicKey = key.map { $0 + ".pub" }.flatMap { fm.fileExists(atPath: $0) ? $0 : nil }
+        let knownHosts = env["SNAP_SFTP_KNOWN_HOSTS"] ?? ([config.knownHostsFile, "\(home)/.ssh/known_hosts"].compactMap { $0 }.first { fm.fileExists(atPath: $0) })
+        let user = target.user ?? config.user ?? localUser
+        return (resolved, SSHOptions(user: user, privateKeyPath: key, publicKeyPath: publicKey, keyPassphrase: env["SNAP_SFTP_KEY_PASSPHRASE"],
+                                     useAgent: agent, hostKeySHA256: env["SNAP_SFTP_HOST_KEY_SHA256"], knownHostsPath: knownHosts))
     }
 }
 

@@ -105,9 +105,11 @@ final class EasyHandle: @unchecked Sendable {
         if let range = t.range { try set(CURLOPT_RANGE, "\(range.lowerBound)-\(range.upperBound - 1)") }
         if let ssh = t.ssh {
             try set(CURLOPT_USERNAME, ssh.user)
-            try set(CURLOPT_SSH_AUTH_TYPES, Int(CURLSSH_AUTH_PUBLICKEY))
-            try set(CURLOPT_SSH_PRIVATE_KEYFILE, ssh.privateKeyPath)
+            // libcurl tries the key file first, then the agent.
+            try set(CURLOPT_SSH_AUTH_TYPES, (ssh.privateKeyPath != nil ? Int(CURLSSH_AUTH_PUBLICKEY) : 0) | (ssh.useAgent ? Int(CURLSSH_AUTH_AGENT) : 0))
+            if let key = ssh.privateKeyPath { try set(CURLOPT_SSH_PRIVATE_KEYFILE, key) }
             if let pub = ssh.publicKeyPath { try set(CURLOPT_SSH_PUBLIC_KEYFILE, pub) }
+            if let passphrase = ssh.keyPassphrase { try set(CURLOPT_KEYPASSWD, passphrase) }
             if let pin = ssh.hostKeySHA256 { try set(CURLOPT_SSH_HOST_PUBLIC_KEY_SHA256, pin) }
             if let known = ssh.knownHostsPath { try set(CURLOPT_SSH_KNOWNHOSTS, known) }
         }

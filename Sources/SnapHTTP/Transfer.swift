@@ -47,16 +47,22 @@ public struct FileBody: Sendable {
 /// How an SFTP transfer authenticates, and which host key it accepts.
 public struct SSHOptions: Sendable, Equatable {
     public var user: String
-    public var privateKeyPath: String
+    /// A key file to sign with; `nil` when only the agent is used.
+    public var privateKeyPath: String?
     public var publicKeyPath: String?
+    /// The passphrase of `privateKeyPath`, when it has one.
+    public var keyPassphrase: String?
+    /// Whether to ask the SSH agent (`SSH_AUTH_SOCK`) too, after the key file.
+    public var useAgent: Bool
     /// base64 SHA-256 of the server's host key (pinning), or…
     public var hostKeySHA256: String?
     /// …a known_hosts file to check the host key against. One of the two is required.
     public var knownHostsPath: String?
 
-    public init(user: String, privateKeyPath: String, publicKeyPath: String? = nil,
-                hostKeySHA256: String? = nil, knownHostsPath: String? = nil) {
+    public init(user: String, privateKeyPath: String?, publicKeyPath: String? = nil, keyPassphrase: String? = nil,
+                useAgent: Bool = false, hostKeySHA256: String? = nil, knownHostsPath: String? = nil) {
         self.user = user; self.privateKeyPath = privateKeyPath; self.publicKeyPath = publicKeyPath
+        self.keyPassphrase = keyPassphrase; self.useAgent = useAgent
         self.hostKeySHA256 = hostKeySHA256; self.knownHostsPath = knownHostsPath
     }
 }

@@ -77,6 +77,62 @@ final class RemoteRoundTripTests: XCTestCase {
         XCTAssertNotEqual(leftover.terminationStatus, 0, "no rclone child outlives snap")
     }
 
+    // `sftp:ALIAS:PATH` reaches the server, port, user, key and known_hosts file that
+    // `~/.ssh/config` names for ALIAS, as `ssh ALIAS` (and so restic) would; nothing set in
+    // SNAP_SFTP_*.
+    func testSFTPHostAliasFromSSHConfig() throws {
+        let port = try serverSetting("SFTP_PORT"), root = try serverSetting("SFTP_ROOT"), user = try serverSetting("SFTP_USER")
+        let home = "\(work)/home"
+        try FileManager.default.createDirectory(atPath: "\(home)/.ssh", withIntermediateDirectories: true)
+        let config = """
+            Host other
+              Port 1
+            Host snap-test-alias
+              HostName 127.0.0.1
+              Port \(port)
+              User \(user)
+              IdentityFile \(try serverSetting("SFTP_KEY"))
+              UserKnownHostsFile \(try serverSetting("SFTP_KNOWN_HOSTS"))
+            Host *
+              Port 22
+            """
+        try config.write(toFile: "\(home)/.ssh/config", atomically: false, encoding: .utf8)
+        let snap = SnapProcess(environment: ["SNAP_REPOSITORY": "sftp:snap-test-alias:\(root)/alias-\(UUID().uuidString.prefix(8))",
+                                             "SNAP_PASSWORD": "pw", "HOME": home, "SSH_AUTH_SOCK": ""])
+        try snap.expect(0, ["init"])
+        try snap.expect(0, ["backup", "-q", "\(work)/src"])
+        XCTAssertTrue(try snap.expect(0, ["ls", "latest"]).stdout.contains("notes.txt"))
+    }
+
+    // With no key file anywhere, the key loaded into ssh-agent signs in; without the agent,
+    // one line says where a key may come from.
+    func testSFTPKeyFromTheAgent() throws {
+        let port = try serverSetting("SFTP_PORT"), root = try serverSetting("SFTP_ROOT"), user = try serverSetting("SFTP_USER")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh-agent") else { throw XCTSkip("ssh-agent is not installed") }
+        let socket = "\(work)/agent.sock", home = "\(work)/empty-home"
+        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        let agent = Process()
+        agent.executableURL = URL(fileURLWithPath: "/usr/bin/ssh-agent")
+        agent.arguments = ["-D", "-a", socket]
+        agent.standardOutput = FileHandle.nullDevice
+        try agent.run()
+        defer { agent.terminate(); agent.waitUntilExit() }
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: socket) && waited < 100 { usleep(50_000); waited += 1 }
+        let added = try runTool("/usr/bin/ssh-add", [try serverSetting("SFTP_KEY")], environment: ["SSH_AUTH_SOCK": socket])
+        XCTAssertEqual(added.status, 0, "ssh-add")
+        let location = "sftp://\(user)@127.0.0.1:\(port)\(root)/agent-\(UUID().uuidString.prefix(8))"
+        let base = ["SNAP_REPOSITORY": location, "SNAP_PASSWORD": "pw", "HOME": home,
+                    "SNAP_SFTP_KNOWN_HOSTS": try serverSetting("SFTP_KNOWN_HOSTS")]
+        let snap = SnapProcess(environment: base.merging(["SSH_AUTH_SOCK": socket]) { $1 })
+        try snap.expect(0, ["init"])
+        try snap.expect(0, ["backup", "-q", "\(work)/src"])
+        let without = try SnapProcess(environment: base.merging(["SSH_AUTH_SOCK": ""]) { $1 }).run(["snapshots"])
+        XCTAssertEqual(without.status, 1, without.stderr)
+        XCTAssertTrue(without.stderr.contains("no SSH key") && without.stderr.contains("ssh-agent"), without.stderr)
+        XCTAssertEqual(without.stderr.split(separator: "\n").count, 1, without.stderr)
+    }
+
     // With 20 % of backend calls failing transiently, backup and restore still succeed (retries absorb them).
     func testTransientFailuresAreRetried() throws {
         let (l, e) = try s3Location()

@@ -4,6 +4,8 @@ public struct SFTPLocation: Sendable, Equatable {
     public var user: String?
     public var host: String
     public var port: Int
+    /// Whether the location named the port (`sftp://HOST:PORT/…`); otherwise `~/.ssh/config` may.
+    public var portGiven = false
     /// Absolute, or relative to the login folder when it does not start with `/`.
     public var path: String
 
@@ -29,6 +31,7 @@ public struct SFTPLocation: Sendable, Equatable {
                     throw Invalid(description: "invalid port in '\(text)'")
                 }
                 port = p
+                portGiven = true
                 authority = authority[..<colon]
             }
             host = String(authority)
