@@ -164,6 +164,32 @@ final class BackupInputTests: XCTestCase {
         XCTAssertTrue(try files().contains("\(mountPoint)/inner.txt"), "without -x the mount is crossed")
     }
 
+    // -x with the other file system given too (restic's `backup -x / /home`): the given
+    // mount point is backed up with its contents, and a given path below another mount
+    // point is backed up while that mount point's other entries are left out.
+    func testOneFileSystemBacksUpTheOtherFileSystemsItIsGiven() throws {
+        let mountPoint = "\(work)/src/mounted"
+        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
+        guard try runTool("/bin/mount", ["-t", "tmpfs", "snap-test", mountPoint]).status == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here (needs root and mount rights)")
+        }
+        defer { _ = try? runTool("/bin/umount", [mountPoint]) }
+        try FileManager.default.createDirectory(atPath: "\(mountPoint)/keep/deep", withIntermediateDirectories: true)
+        try "kept\n".write(toFile: "\(mountPoint)/keep/deep/k.txt", atomically: false, encoding: .utf8)
+        try "inside\n".write(toFile: "\(mountPoint)/inner.txt", atomically: false, encoding: .utf8)
+        func backedUp(_ paths: [String]) throws -> Set<String> {
+            try snap.expect(0, ["backup", "-x"] + paths)
+            return Set(try lsNodes(try snap.expect(0, ["ls", "latest", "--recursive", "--json"]).stdout).compactMap { $0["path"] as? String })
+        }
+        for order in [["\(work)/src", mountPoint], [mountPoint, "\(work)/src"]] {
+            let both = try backedUp(order)
+            XCTAssertTrue(both.isSuperset(of: ["\(work)/src/a.txt", "\(mountPoint)/inner.txt", "\(mountPoint)/keep/deep/k.txt"]), "\(order): \(both.sorted())")
+        }
+        let below = try backedUp(["\(work)/src", "\(mountPoint)/keep"])
+        XCTAssertTrue(below.isSuperset(of: ["\(work)/src/a.txt", mountPoint, "\(mountPoint)/keep/deep/k.txt"]), "\(below.sorted())")
+        XCTAssertFalse(below.contains("\(mountPoint)/inner.txt"), "the rest of the other file system is left out")
+    }
+
     // --dry-run writes nothing and says what it would add; --skip-if-unchanged saves nothing when nothing changed.
     func testDryRunAndSkipIfUnchanged() throws {
         func repositoryFiles() -> [String] { (FileManager.default.enumerator(atPath: "\(work)/repo")?.allObjects as? [String] ?? []).sorted() }

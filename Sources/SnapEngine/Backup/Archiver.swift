@@ -48,6 +48,10 @@ public final class Archiver {
     private var batch = Batch()
     /// Backed-up paths the walk took in (not excluded, readable): none, and no snapshot is saved.
     private var targetsTaken = 0
+    /// Every path given to the backup, normalised, nested ones too (`SourceTrie` keeps only
+    /// the outermost): with `--one-file-system`, a given path on another file system below
+    /// another given path is backed up, not kept as an empty mount point.
+    private var givenPaths: Set<[UInt8]> = []
 
     /// - Parameters:
     ///   - warn: messages for the user (entries that could not be read among them, unless `warnItem` takes those).
@@ -83,6 +87,7 @@ public final class Archiver {
         }
         let trie = SourceTrie()
         for path in sources { trie.insert(path) }
+        givenPaths = Set(sources)
         let paths = Set(sources.map { String(decoding: $0, as: UTF8.self) }).sorted()
 
         // The lock comes before the index is read: a prune that condemns packs after this
@@ -342,9 +347,24 @@ public final class Archiver {
         case .directory:
             sendBatch(walk)
             if otherFileSystem {
+                let previous = parent?.type == .directory ? parent?.subtree : nil
+                // A path given to the backup, or a folder on the way to one: backed up, as
+                // restic backs up /home in `backup -x / /home`.
+                if givenPaths.contains(path) {
+                    let tree = try archiveDirectory(path, parent: loadTree(previous), walk: walk, device: UInt64(st.st_dev), scanned: scanned)
+                    return .directory(node, tree: tree, path: path, previous: previous)
+                }
+                let below = givenPaths.filter { $0.count > path.count + 1 && $0.starts(with: path) && $0[path.count] == PathBytes.slash }
+                if !below.isEmpty {
+                    let targets = SourceTrie()
+                    for target in below { targets.insert(Array(target[path.count...])) }
+                    record.count { $0.directories += 1 }
+                    return .directory(node, tree: try archiveIntermediate(targets, path: path, parent: loadTree(previous), walk: walk),
+                                      path: path, previous: previous)
+                }
                 // A mount point: kept, as restic keeps it, but not entered.
                 record.count { $0.directories += 1 }
-                return .directory(node, tree: walk.trees.submit([]), path: path, previous: parent?.type == .directory ? parent?.subtree : nil)
+                return .directory(node, tree: walk.trees.submit([]), path: path, previous: previous)
             }
             let tree = try archiveDirectory(path, parent: parent?.type == .directory ? loadTree(parent?.subtree) : nil,
                                             walk: walk, device: device, scanned: scanned)
