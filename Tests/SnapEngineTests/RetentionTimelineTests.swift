@@ -43,6 +43,20 @@ final class RetentionTimelineTests: XCTestCase {
         XCTAssertEqual(timeline.removed(p).first, "2023-06-30T02:00:00Z")
     }
 
+    /// A rewritten snapshot keeps its original's time; of the two, it is the newer (as
+    /// `latest` takes it), whichever ID is larger: `--keep-last 1` keeps the rewrite, never
+    /// the original it was made to replace.
+    func testKeepLastPrefersTheRewriteOverItsOriginal() throws {
+        let time = try XCTUnwrap(ZonedTimestamp(rfc3339: "2024-03-01T10:00:00Z"))
+        for (originalID, rewriteID) in [(retentionTestID(2), retentionTestID(1)), (retentionTestID(1), retentionTestID(2))] {
+            let original = RetentionSnapshot(id: originalID, time: time, hostname: "h", paths: ["/d"], tags: [])
+            let rewrite = RetentionSnapshot(id: rewriteID, time: time, hostname: "h", paths: ["/d"], tags: ["rewrite"], madeFromAnother: true)
+            let outcome = Retention.apply(policy { $0.keepLast = 1 }, to: [original, rewrite], now: instant("2030-01-01T00:00:00Z"))
+            XCTAssertEqual(outcome.keep.map(\.snapshot.id), [rewriteID])
+            XCTAssertEqual(outcome.remove.map(\.id), [originalID])
+        }
+    }
+
     /// Three snapshots share 02:00–02:59 on 30 June: the newest (02:40) stands for the hour.
     func testKeepHourly() {
         XCTAssertEqual(timeline.kept(policy { $0.keepHourly = 5 }),

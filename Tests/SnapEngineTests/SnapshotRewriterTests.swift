@@ -61,7 +61,12 @@ final class SnapshotRewriterTests: XCTestCase {
                 .rewrite(try SnapshotStore.all(in: repository).filter { $0.id == original }, forget: false)
             let rewritten = try XCTUnwrap(done.first?.replacement)
             XCTAssertEqual(try SnapshotStore.find("latest", in: repository).id, rewritten, "seed \(seed)")
-            XCTAssertEqual(try SnapshotStore.all(in: repository).suffix(2).map(\.id), [original, rewritten])
+            let pair = try SnapshotStore.all(in: repository).suffix(2)
+            XCTAssertEqual(pair.map(\.id), [original, rewritten])
+            XCTAssertEqual(pair.map(\.snapshot.tags), [[], [SnapshotRewriter.tag]], "as restic, the copy beside its original is tagged")
+            // forget --keep-last 1 agrees with `latest` (campaign 8 F1: it kept the original for half the IDs).
+            let kept = Retention.apply(policy { $0.keepLast = 1 }, to: pair.map(RetentionSnapshot.init), now: instant("2030-01-01T00:00:00Z"))
+            XCTAssertEqual(kept.keep.map(\.snapshot.id), [rewritten], "seed \(seed)")
         }
     }
 

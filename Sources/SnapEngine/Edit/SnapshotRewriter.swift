@@ -54,6 +54,9 @@ public final class SnapshotRewriter {
     /// index after taking the lock, as a backup does, without the packs of deletion marks.
     ///
     /// - Parameter indexSkipped: told about each index file that cannot be read.
+    /// The tag a rewritten snapshot gets when its original is kept (not with `forget`).
+    public static let tag = "rewrite"
+
     public func rewrite(_ records: [SnapshotRecord], forget: Bool,
                         indexSkipped: (IndexID, Error) -> Void = { _, _ in }) throws -> [RewrittenSnapshot] {
         let locked = dryRun ? nil : try RepositoryLock.withListing(kind: .backup, repository: repository, hostname: hostname,
@@ -73,6 +76,8 @@ public final class SnapshotRewriter {
             snapshot.tree = root
             snapshot.original = record.snapshot.original ?? record.id
             snapshot.excludes += patterns.filter { !snapshot.excludes.contains($0) }
+            // As restic: the copy kept beside its original is told apart by a tag.
+            if !forget && !snapshot.tags.contains(Self.tag) { snapshot.tags.append(Self.tag) }
             changed.append((result, snapshot))
         }
         guard let saver, let locked else { return changed.map(\.0) }

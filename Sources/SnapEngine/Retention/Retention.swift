@@ -8,9 +8,14 @@ public struct RetentionSnapshot: Sendable, Hashable {
     public var hostname: String
     public var paths: [String]
     public var tags: [String]
+    /// Whether it was made from another snapshot (`rewrite` without `--forget`, which keeps
+    /// the time): of two at the same time, it is the newer, as `latest` takes it
+    /// (`SnapshotRecord.chronologically`).
+    public var madeFromAnother: Bool
 
-    public init(id: SnapshotID, time: ZonedTimestamp, hostname: String, paths: [String], tags: [String]) {
+    public init(id: SnapshotID, time: ZonedTimestamp, hostname: String, paths: [String], tags: [String], madeFromAnother: Bool = false) {
         self.id = id; self.time = time; self.hostname = hostname; self.paths = paths; self.tags = tags
+        self.madeFromAnother = madeFromAnother
     }
 
     /// From a stored snapshot. A `time` that does not parse counts as 1970-01-01 UTC, the
@@ -19,7 +24,7 @@ public struct RetentionSnapshot: Sendable, Hashable {
         let s = record.snapshot
         self.init(id: record.id,
                   time: ZonedTimestamp(rfc3339: s.time) ?? ZonedTimestamp(instant: Timestamp(seconds: 0, nanoseconds: 0), utcOffset: 0),
-                  hostname: s.hostname, paths: s.paths, tags: s.tags)
+                  hostname: s.hostname, paths: s.paths, tags: s.tags, madeFromAnother: s.original != nil)
     }
 
     /// Whether the snapshot has every tag of the comma-separated set `tagSet`; an empty set
@@ -86,7 +91,10 @@ public enum Retention {
     ///
     /// An empty policy keeps everything (reason `policy is empty`).
     public static func apply(_ policy: RetentionPolicy, to snapshots: [RetentionSnapshot], now: Timestamp) -> RetentionOutcome {
-        let list = snapshots.sorted { ($0.time.instant, $0.id) > ($1.time.instant, $1.id) }
+        // Newest first, in the reverse of `latest`'s order (`SnapshotRecord.chronologically`).
+        let list = snapshots.sorted {
+            ($0.time.instant, $0.madeFromAnother ? 1 : 0, $0.id) > ($1.time.instant, $1.madeFromAnother ? 1 : 0, $1.id)
+        }
         guard !policy.isEmpty else {
             return RetentionOutcome(keep: list.map { .init(snapshot: $0, reasons: ["policy is empty"]) }, remove: [])
         }
