@@ -61,6 +61,37 @@ final class SnapshotCopierTests: XCTestCase {
         XCTAssertEqual(try to.list(.snapshots).count, 2)
     }
 
+    // A snapshot retagged or rewritten in the source since it was copied is copied again
+    // (as restic's copy compares labels, not just the line): the destination gets the new
+    // tags and the tree without the removed file. Unchanged ones stay skipped.
+    func testRetaggedOrRewrittenSnapshotsAreCopiedAgain() throws {
+        try PruneTesting.writeFiles(source.appending("d"), count: 3, seed: 71)
+        try "secret".write(toFile: source.appending("d/secret.txt"), atomically: false, encoding: .utf8)
+        _ = try PruneTesting.backup(a, source.path, time: "2024-01-01T00:00:00Z")
+        let kept = try PruneTesting.backup(a, source.path, time: "2024-01-02T00:00:00Z")
+        try a.loadIndex()
+        XCTAssertEqual(try SnapshotCopier(from: a, to: b, hostname: "test-host").copy(try SnapshotStore.all(in: a)).copied.count, 2)
+
+        let first = try XCTUnwrap(try SnapshotStore.all(in: a).first)
+        let retagged = try XCTUnwrap(try SnapshotTagger(repository: a, hostname: "test-host").retag([first], TagChange(add: ["keep"])).first?.new)
+        let rewritten = try SnapshotRewriter(repository: a, excludes: ["secret.txt"], hostname: "test-host", dryRun: false)
+            .rewrite(try SnapshotStore.all(in: a).filter { $0.id == retagged }, forget: true)
+        let clean = try XCTUnwrap(rewritten.first?.replacement)
+        try a.loadIndex()
+
+        let fresh = try Repository.open(backend: to, password: testPassword)
+        let again = try SnapshotCopier(from: a, to: fresh, hostname: "test-host").copy(try SnapshotStore.all(in: a))
+        XCTAssertEqual(again.copied.map(\.source), [clean])
+        XCTAssertEqual(again.alreadyCopied, [kept])
+        try fresh.loadIndex()
+        let copy = try SnapshotStore.load(try XCTUnwrap(again.copied.first?.copy), from: fresh)
+        XCTAssertEqual(copy.tags, ["keep"])
+        var paths: [String] = []
+        try TreeWalker(repository: fresh).walk(copy.tree) { path, _ in paths.append(PathBytes.display(path)) }
+        XCTAssertFalse(paths.contains { $0.hasSuffix("secret.txt") }, "\(paths)")
+        XCTAssertTrue(paths.contains { $0.hasSuffix("d") }, "\(paths)")
+    }
+
     // A snapshot that cannot be copied (its data pack lost in the source) stops the copy
     // there, but the snapshots copied before it are saved and what was uploaded is indexed:
     // the destination checks clean, and a second run has nothing left to upload for them.

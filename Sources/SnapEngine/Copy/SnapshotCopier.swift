@@ -51,7 +51,7 @@ public struct CopyStopped: Error, CustomStringConvertible {
 /// blob is read and decrypted from the source, its destination ID computed, and stored
 /// unless the destination already has it; trees are rewritten with the new IDs, bottom up.
 /// A copy records the source snapshot in `original` (or the source's own `original`), so a
-/// snapshot already copied is skipped: run it again after an interruption and it resumes,
+/// snapshot already copied (`isCopy`) is skipped: run it again after an interruption and it resumes,
 /// re-reading but not re-storing what the destination holds. Write order as a backup's:
 /// packs, index, then each snapshot; under a `backup` lock in the destination.
 ///
@@ -126,12 +126,16 @@ public final class SnapshotCopier {
         let condemned = try locked.scan.condemnedPacks(action: "copy not started")
         try destination.loadIndex(listed: IndexID.all(in: locked.listing[.index]), skipped: indexSkipped)
         destination.index.remove(packs: condemned)
-        let present = Set(try SnapshotStore.all(in: destination, listed: locked.listing[.snapshots]).map { $0.snapshot.original })
+        var present: [SnapshotID: [Snapshot]] = [:]
+        for held in try SnapshotStore.all(in: destination, listed: locked.listing[.snapshots]) {
+            if let line = held.snapshot.original { present[line, default: []].append(held.snapshot) }
+        }
         var pending: [(SnapshotID, Snapshot)] = []
         var failure: Error?
         for record in records {
             let line = record.snapshot.original ?? record.id
-            if present.contains(line) || present.contains(record.id) {
+            let copies = (present[line] ?? []) + (line == record.id ? [] : present[record.id] ?? [])
+            if copies.contains(where: { Self.isCopy($0, of: record.snapshot) }) {
                 result.alreadyCopied.append(record.id)
                 continue
             }
@@ -161,6 +165,17 @@ public final class SnapshotCopier {
         }
         if let failure { throw CopyStopped(result: result, underlying: failure) }
         return result
+    }
+
+    /// Whether `held`, a destination snapshot of the same line, is a copy of `snapshot`: the
+    /// same labels, as restic's copy compares them (time, host, user, IDs, paths, tags,
+    /// excludes). Trees cannot be compared, since blob IDs are keyed per repository; a
+    /// `rewrite` adds its patterns to `excludes` and a `tag` changes `tags`, so a snapshot
+    /// rewritten or retagged since it was copied is copied again, as restic copies it.
+    static func isCopy(_ held: Snapshot, of snapshot: Snapshot) -> Bool {
+        held.timestamp == snapshot.timestamp && held.hostname == snapshot.hostname && held.username == snapshot.username
+            && held.uid == snapshot.uid && held.gid == snapshot.gid && Set(held.paths) == Set(snapshot.paths)
+            && Set(held.tags) == Set(snapshot.tags) && held.excludes == snapshot.excludes
     }
 
     /// Copies one snapshot's blobs and trees; returns the snapshot to save in the destination.
