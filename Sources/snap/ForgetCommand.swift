@@ -141,7 +141,7 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
         var records: [SnapshotRecord] = []
         for reference in snapshots {
             do {
-                let record = try SnapshotStore.find(reference, in: repository, listed: listed, skipped: global.snapshotSkipped)
+                guard let record = try global.namedSnapshot(reference, in: repository, listed: listed) else { continue }
                 if seen.insert(record.id).inserted { records.append(record) }
             } catch let error as RepositoryError where reference != "latest" && Self.isUnreadableFile(error) {
                 // Forgetting is the way out of a damaged snapshot file, which otherwise stops

@@ -80,8 +80,7 @@ struct SnapshotsCommand: ParsableCommand {
         let listed = try repository.backend.list(.snapshots)
         var named: [SnapshotID: SnapshotRecord] = [:]
         for reference in snapshots {
-            let record = try SnapshotStore.find(reference, filter: filter.snapshotFilter, in: repository, listed: listed,
-                                                skipped: global.snapshotSkipped)
+            guard let record = try global.namedSnapshot(reference, filter: filter.snapshotFilter, in: repository, listed: listed) else { continue }
             named[record.id] = record
         }
         return named.values.sorted(by: SnapshotRecord.chronologically)
@@ -203,8 +202,9 @@ struct FilterOptions: ParsableArguments {
 
     /// restic's way of choosing snapshots for tag, rewrite, stats, copy: every snapshot the
     /// filters match when none is named; otherwise the ones named (IDs, prefixes, `latest`),
-    /// each once. As in restic and `snap snapshots ID…`, the filters only choose which
-    /// snapshot `latest` means: an ID named outright is taken whatever its host, tags or paths.
+    /// each once; a name that matches none is passed over with a warning. As in restic and
+    /// `snap snapshots ID…`, the filters only choose which snapshot `latest` means: an ID
+    /// named outright is taken whatever its host, tags or paths.
     func select(_ ids: [String], in repository: Repository, global: GlobalOptions) throws -> [SnapshotRecord] {
         let listed = try repository.backend.list(.snapshots)  // once, however many IDs
         guard !ids.isEmpty else {
@@ -212,7 +212,7 @@ struct FilterOptions: ParsableArguments {
                 .filter { snapshotFilter.matches($0.snapshot) }
         }
         var seen = Set<SnapshotID>()
-        return try ids.map { try SnapshotStore.find($0, filter: snapshotFilter, in: repository, listed: listed, skipped: global.snapshotSkipped) }
+        return try ids.compactMap { try global.namedSnapshot($0, filter: snapshotFilter, in: repository, listed: listed) }
             .filter { seen.insert($0.id).inserted }
     }
 

@@ -138,7 +138,10 @@ final class ForgetTests: XCTestCase {
         let real = try snap.expect(0, ["forget", String(first.prefix(10))])
         XCTAssertTrue(real.stdout.contains("removed snapshot \(first.prefix(8))"), real.stdout)
         XCTAssertEqual(try snapshotList(), ["alpha 2024-01-02T00:00:00Z", "alpha 2024-01-04T00:00:00Z", "beta 2024-01-03T00:00:00Z"])
-        XCTAssertEqual(try snap.run(["forget", "ffffffffffff"]).status, 1, "an unknown ID is an error")
+        // An unknown ID is passed over with a warning, as restic does.
+        let unknown = try snap.expect(0, ["forget", "ffffffffffff"])
+        XCTAssertTrue(unknown.stderr.contains("warning: ignoring 'ffffffffffff'"), unknown.stderr)
+        XCTAssertEqual(try snapshotList(), ["alpha 2024-01-02T00:00:00Z", "alpha 2024-01-04T00:00:00Z", "beta 2024-01-03T00:00:00Z"])
 
         // With a filter, everything it selects may be removed on request; --tag '' selects untagged snapshots only.
         try snap.expect(0, ["forget", "--unsafe-allow-remove-all", "--host", "beta"])

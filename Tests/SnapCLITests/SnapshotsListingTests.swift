@@ -74,6 +74,31 @@ final class SnapshotsListingTests: XCTestCase {
         XCTAssertEqual(try snap.run(["ls", "latest", "--host", "three"]).status, 1, "no snapshot of that host")
     }
 
+    // A name that matches nothing, given to a command that takes several snapshots, is
+    // passed over with a warning and the others are handled, exit 0, as restic does: a
+    // script asking whether a host has any backup gets `[]`, and a forget of several IDs
+    // forgets those still there.
+    func testNamesThatMatchNothingArePassedOver() throws {
+        let none = try snap.expect(0, ["snapshots", "latest", "--host", "nothere", "--json"])
+        XCTAssertEqual(try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(none.stdout.utf8)) as? [Any]).count, 0)
+        XCTAssertTrue(none.stderr.contains("warning: ignoring 'latest': no snapshot matches"), none.stderr)
+
+        let all = try XCTUnwrap(try json([]) as? [[String: Any]])
+        let ids = all.compactMap { $0["id"] as? String }
+        let listed = try snap.expect(0, ["snapshots", "00000000", String(ids[0].prefix(8))])
+        XCTAssertTrue(listed.stdout.contains(String(ids[0].prefix(8))), listed.stdout)
+        XCTAssertTrue(listed.stderr.contains("warning: ignoring '00000000'"), listed.stderr)
+
+        let tagged = try snap.expect(0, ["tag", "--add", "x", "00000000", ids[1]])
+        XCTAssertTrue(tagged.stderr.contains("ignoring '00000000'"), tagged.stderr)
+        XCTAssertEqual(try XCTUnwrap(try json(["--tag", "x"]) as? [Any]).count, 1)
+
+        let forgot = try snap.expect(0, ["forget", ids[0], "00000000"])
+        XCTAssertTrue(forgot.stderr.contains("ignoring '00000000'"), forgot.stderr)
+        XCTAssertEqual(try XCTUnwrap(try json([]) as? [Any]).count, all.count - 1, "the snapshot named was forgotten")
+        XCTAssertEqual(try snap.run(["ls", "00000000"]).status, 1, "a command of one snapshot still fails")
+    }
+
     // forget --prune passes --max-unused and --max-repack-size to its prune; without --prune they are refused.
     func testForgetPruneTakesRepackOptions() throws {
         XCTAssertEqual(try snap.run(["forget", "--keep-last", "1", "--max-unused", "0"]).status, 64)
