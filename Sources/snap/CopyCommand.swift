@@ -53,7 +53,9 @@ struct CopyCommand: ParsableCommand {
         } else if let value = env["SNAP_FROM_PASSWORD"], !value.isEmpty {
             return value
         }
-        return try PasswordSource.prompt(confirm: false, label: "enter password for the source repository: ")
+        return try PasswordSource.prompt(confirm: false, label: "enter password for the source repository: ",
+                                         refusal: "no password given for the source repository: set SNAP_FROM_PASSWORD or "
+                                            + "SNAP_FROM_PASSWORD_FILE, or use --from-password-file or --from-password-command")
     }
 
     func run() throws {

@@ -24,7 +24,7 @@ struct DumpCommand: ParsableCommand {
     @Argument(help: "Absolute path in the snapshot.")
     var path: String
 
-    @Option(parsing: .unconditional, help: "Archive format for folders: tar or zip.")
+    @Option(name: [.customShort("a"), .long], parsing: .unconditional, help: "Archive format for folders: tar or zip.")
     var archive = "tar"
 
     @Option(parsing: .unconditional, help: "Write to this file instead of standard output.")

@@ -120,17 +120,38 @@ struct GlobalOptions: ParsableArguments {
         let policy: MirrorPolicy?
     }
 
-    /// The repository file named by --repo-file, or by SNAP_REPOSITORY_FILE when no -r is given.
+    /// What is wrong with a JSON document, in a few words (not `DecodingError`'s debug text).
+    private static func briefly(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "no \"\(key.stringValue)\""
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
+        default: return "not JSON"
+        }
+    }
+
+    /// The repository file named by --repo-file, or by SNAP_REPOSITORY_FILE when no -r is given:
+    /// JSON listing replicas, or (restic's form) one location.
     private func repositoryFileContents() throws -> RepositoryFile? {
         guard let path = repositoryFile ?? (repositories.isEmpty ? environment["SNAP_REPOSITORY_FILE"] : nil), !path.isEmpty else {
             return nil
         }
         guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read repository file \(path)") }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        // restic's repository file: the location alone, white space around it removed.
+        if !text.hasPrefix("{") {
+            guard !text.isEmpty, !text.contains(where: \.isNewline) else {
+                throw CLIError("repository file \(path) holds \(text.isEmpty ? "nothing" : "more than one line"): give one location, "
+                               + "or JSON listing replicas ({\"replicas\":[{\"location\":\"…\"}]}, docs/mirroring.md)")
+            }
+            return RepositoryFile(replicas: [.init(location: text, env: nil)], policy: nil)
+        }
         let file: RepositoryFile
         do {
             file = try JSONDecoder().decode(RepositoryFile.self, from: data)
         } catch {
-            throw CLIError("repository file \(path) is not valid: \(error)")
+            throw CLIError("repository file \(path) is not valid: expected JSON listing replicas "
+                           + "({\"replicas\":[{\"location\":\"…\"}]}, docs/mirroring.md) or one location (\(Self.briefly(error)))")
         }
         guard !file.replicas.isEmpty else { throw CLIError("repository file \(path) names no replicas") }
         return file

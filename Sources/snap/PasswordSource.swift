@@ -107,11 +107,11 @@ enum PasswordSource {
         return "it cannot be read"
     }
 
-    /// Asks on the terminal with echo off; refuses when there is no terminal.
-    static func prompt(confirm: Bool, label: String = "enter password for repository: ") throws -> String {
-        guard isatty(STDIN_FILENO) == 1 else {
-            throw CLIError("no password given: set SNAP_PASSWORD or SNAP_PASSWORD_FILE, or use --password-file or --password-command")
-        }
+    /// Asks on the terminal with echo off; without a terminal, fails with `refusal`, which
+    /// says which password is missing and how to give it.
+    static func prompt(confirm: Bool, label: String = "enter password for repository: ",
+                       refusal: String = "no password given: set SNAP_PASSWORD or SNAP_PASSWORD_FILE, or use --password-file or --password-command") throws -> String {
+        guard isatty(STDIN_FILENO) == 1 else { throw CLIError(refusal) }
         let first = try ask(label)
         if confirm, try ask("enter password again: ") != first { throw CLIError("passwords do not match") }
         return try nonEmpty(first, source: "password")

@@ -112,6 +112,37 @@ final class FailureTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 8, "answered, not timed out")
     }
 
+    /// restic's repository file (the location alone) works as it is; a file that is neither
+    /// that nor snap's JSON says what is expected, in one line.
+    func testRepositoryFileInResticsForm() throws {
+        let noRepo = SnapProcess(environment: ["SNAP_PASSWORD": "right"])
+        try "  \(work)/repo\n".write(toFile: "\(work)/repofile", atomically: false, encoding: .utf8)
+        try noRepo.expect(0, ["--repo-file", "\(work)/repofile", "snapshots"])
+        XCTAssertEqual(try noRepo.run(["snapshots"], extraEnvironment: ["SNAP_REPOSITORY_FILE": "\(work)/repofile"]).status, 0)
+        try "\(work)/repo\n\(work)/other\n".write(toFile: "\(work)/two", atomically: false, encoding: .utf8)
+        try "{\"repo\": \"\(work)/repo\"}".write(toFile: "\(work)/json", atomically: false, encoding: .utf8)
+        for (file, reason) in [("two", "holds more than one line"), ("json", "no \"replicas\"")] {
+            let refused = try noRepo.run(["--repo-file", "\(work)/\(file)", "snapshots"])
+            XCTAssertEqual(refused.status, 1, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains(reason) && refused.stderr.contains("docs/mirroring.md"), refused.stderr)
+            XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+            XCTAssertFalse(refused.stderr.contains("Debug description"), refused.stderr)
+        }
+    }
+
+    /// A copy without the source's password names the source's options, not the
+    /// destination's (which are set); `dump -a zip` is restic's short form of --archive.
+    func testCopyNamesTheSourcePasswordAndDumpTakesDashA() throws {
+        try snap.expect(0, ["backup", "-q", "\(work)/src"])
+        let other = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/other", "SNAP_PASSWORD": "right"])
+        try other.expect(0, ["init"])
+        let copy = try other.run(["copy", "--from-repo", "\(work)/repo"])
+        XCTAssertEqual(copy.status, 1)
+        XCTAssertTrue(copy.stderr.contains("no password given for the source repository: set SNAP_FROM_PASSWORD"), copy.stderr)
+        let zip = try snap.expect(0, ["dump", "-a", "zip", "latest", "\(work)/src"])
+        XCTAssertTrue(zip.stdout.hasPrefix("PK"), "a zip archive")
+    }
+
     /// libcurl is loaded at the first remote transfer only: a command on a local repository
     /// maps neither it nor the TLS, SSH and Kerberos libraries it pulls in. (The password
     /// command runs inside snap's session; its shell's parent is snap.)
@@ -227,7 +258,9 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(try listed([String(firstID.prefix(8))]), ["one"])
         XCTAssertEqual(try listed(["latest"]), ["two"])
         XCTAssertEqual(try listed(["latest", "--host", "one"]), ["one"])
-        XCTAssertEqual(try snap.run(["snapshots", "ffffffff"]).status, 1)
+        // An ID that names nothing is passed over with a warning, as restic does.
+        XCTAssertEqual(try listed(["ffffffff"]), [])
+        XCTAssertTrue(try snap.expect(0, ["snapshots", "ffffffff"]).stderr.contains("warning: ignoring 'ffffffff'"))
     }
 
     private func repositoryFiles() throws -> [String] {
