@@ -38,7 +38,7 @@ enum FileList {
     private static func contents(of source: String) throws -> [UInt8] {
         if source == "-" { return try StandardStreams.readInput().get() }
         guard let data = FileManager.default.contents(atPath: source) else {
-            throw CLIError("cannot read the file list \(source): \(String(cString: strerror(errno)))")
+            throw CLIError("cannot read the file list \(source): \(Unreadable.reason(source))")
         }
         return Array(data)
     }

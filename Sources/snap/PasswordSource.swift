@@ -92,19 +92,9 @@ enum PasswordSource {
 
     static func read(file: String, ending: Ending = .lineEnding) throws -> String {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw CLIError("cannot read password file \(file): \(whyUnreadable(file))")
+            throw CLIError("cannot read password file \(file): \(Unreadable.reason(file))")
         }
         return try nonEmpty(ending.strip(String(decoding: data, as: UTF8.self)), source: "password file \(file)")
-    }
-
-    /// Why `path` cannot be read, in words (`FileManager` does not say).
-    private static func whyUnreadable(_ path: String) -> String {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else { return String(cString: strerror(errno)) }
-        defer { close(fd) }
-        var st = stat()
-        if fstat(fd, &st) == 0 && st.st_mode & S_IFMT == S_IFDIR { return "it is a folder" }
-        return "it cannot be read"
     }
 
     /// Asks on the terminal with echo off; without a terminal, fails with `refusal`, which

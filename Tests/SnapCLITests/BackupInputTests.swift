@@ -134,7 +134,10 @@ final class BackupInputTests: XCTestCase {
         XCTAssertEqual(try files(), ["\(work)/src/with space.txt"])
         let unreadable = try snap.run(["backup", "--files-from", "\(work)/no-list"])
         XCTAssertEqual(unreadable.status, 1)
-        XCTAssertTrue(unreadable.stderr.contains("cannot read the file list"), unreadable.stderr)
+        XCTAssertTrue(unreadable.stderr.contains("cannot read the file list \(work)/no-list: No such file or directory"), unreadable.stderr)
+        let folder = try snap.run(["backup", "--files-from", "\(work)/src"])
+        XCTAssertEqual(folder.status, 1)
+        XCTAssertTrue(folder.stderr.contains("cannot read the file list \(work)/src: it is a folder"), folder.stderr)
         XCTAssertEqual(try snapshotCount(), 2)
     }
 

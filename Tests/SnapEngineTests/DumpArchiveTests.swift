@@ -67,6 +67,23 @@ final class DumpArchiveTests: XCTestCase {
         }
     }
 
+    // A folder named with a trailing slash (restic's `dump latest /home/ann/`) is the same
+    // folder: each entry once, the folder itself included.
+    func testTrailingSlashNamesTheSameFolder() throws {
+        let f = try BackupFixture()
+        let source = f.sourcePath(Disk.bytes("src"))
+        try SampleTree.build(at: source)
+        let backup = try f.backup([f.source("src")])
+        func members(_ path: [UInt8]) throws -> [String] {
+            let archive = f.targetDirectory.appending("names-\(path.count).tar")
+            _ = try dump(f, backup.snapshot.tree, path, format: .tar, to: archive)
+            return try runTool("/bin/tar", ["-t", "-f", archive]).stdout.split(separator: "\n").map(String.init)
+        }
+        let plain = try members(source)
+        XCTAssertEqual(try members(source + Disk.bytes("//")), plain)
+        XCTAssertEqual(Set(plain).count, plain.count, "no entry twice")
+    }
+
     // In tar, the further name of a hard-linked file is a link member naming the first, and a
     // file with one link is a plain member (only names a link may point to are remembered).
     func testTarKeepsHardLinksAsLinks() throws {

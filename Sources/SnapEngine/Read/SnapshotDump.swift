@@ -74,6 +74,9 @@ public struct SnapshotDump {
     public func dump(_ path: [UInt8], in root: BlobID, format: ArchiveFormat = .tar,
                      skipped: ([UInt8], NodeType) -> Void = { _, _ in },
                      output: @escaping ([UInt8]) throws -> Void) throws -> Bool {
+        // `/home/ann/` names the folder `/home/ann`, as in restic's `dump latest /home/ann/`.
+        var path = path
+        while path.count > 1 && path.last == PathBytes.slash { path.removeLast() }
         let node = try node(at: path, in: root)
         switch node?.type {
         case .file?, .hardlink?:
