@@ -98,14 +98,21 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
             }
             return
         }
-        guard policy.isEmpty else { return }
-        guard unsafeAllowRemoveAll else { throw ValidationError("no policy was specified, no snapshots will be removed") }
+        guard policy.isEmpty, unsafeAllowRemoveAll else { return }  // no policy at all: `run` says so
         guard hasFilter else {
             throw ValidationError("--unsafe-allow-remove-all is not allowed unless a snapshot filter option (--host, --path, --tag) is specified")
         }
     }
 
+    /// Neither a policy, nor IDs, nor --unsafe-allow-remove-all: nothing to do, said as
+    /// restic says it (exit 0, so that a script whose policy is all zeros still runs).
+    private var removesNothing: Bool { snapshots.isEmpty && policy.isEmpty && !unsafeAllowRemoveAll }
+
     func run() throws {
+        if removesNothing {
+            if !global.json { Output.line("no policy was specified, no snapshots will be removed") }
+            return
+        }
         try reportingErrors {
             let repository = try global.openRepository()
             var unreadable: [(id: SnapshotID, reason: String)] = []

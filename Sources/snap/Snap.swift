@@ -107,8 +107,9 @@ struct Snap: ParsableCommand {
 /// Checks of how a command's options combine, run once parsing has succeeded.
 ///
 /// ArgumentParser calls `validate()` before it looks for unknown options, so a check there
-/// that fails when options are absent hides the real mistake: `snap forget --bogus` said
-/// "no policy was specified" instead of "Unknown option '--bogus'". A `ValidationError`
+/// that fails when options are absent hides the real mistake: `snap forget
+/// --unsafe-allow-remove-all --bogus` would name the missing filter instead of "Unknown
+/// option '--bogus'". A `ValidationError`
 /// thrown here is reported with the command's usage and exit 64, like one from `validate()`.
 protocol CombinationValidating {
     func validateCombination() throws

@@ -68,9 +68,9 @@ final class BadInputTests: XCTestCase {
         try expectUsageError(["forget", "--keep-last", "1", "--bogus"], ["Unknown option '--bogus'"])
         try expectUsageError(["forget", "abc", "--bogus"], ["Unknown option '--bogus'"])
         // The checks it used to hide still apply, with the command's usage.
-        let result = try snap.run(["forget"])
+        let result = try snap.run(["forget", "--unsafe-allow-remove-all"])
         XCTAssertEqual(result.status, 64)
-        XCTAssertTrue(result.stderr.hasPrefix("Error: no policy was specified"), result.stderr)
+        XCTAssertTrue(result.stderr.hasPrefix("Error: --unsafe-allow-remove-all is not allowed unless"), result.stderr)
         XCTAssertTrue(result.stderr.contains("Usage: snap forget"), result.stderr)
         try expectUsageError(["forget", "abc", "--keep-last", "1"], ["snapshot IDs cannot be combined"])
     }

@@ -112,10 +112,14 @@ final class ForgetTests: XCTestCase {
         try snap.expect(0, ["backup", "\(work)/data", "--time", "2024-01-04T00:00:00Z", "--host", "alpha", "--tag", "keep", "-q"])
         let all = try snapshotList()
 
-        // No policy: refused, as restic refuses it.
-        let none = try snap.run(["forget"])
-        XCTAssertEqual(none.status, 64)
-        XCTAssertTrue(none.stderr.contains("no policy was specified, no snapshots will be removed"), none.stderr)
+        // No policy (none given, or only zeros, as a script's settings may give): said, as
+        // restic says it, and nothing removed nor pruned, exit 0.
+        for arguments in [["forget"], ["forget", "--keep-last", "0", "--prune"]] {
+            let none = try snap.expect(0, arguments)
+            XCTAssertTrue(none.stdout.contains("no policy was specified, no snapshots will be removed"), none.stdout)
+            XCTAssertFalse(none.stdout.contains("prune"), none.stdout)
+            XCTAssertEqual(try snapshotList(), all)
+        }
         let unsafe = try snap.run(["forget", "--unsafe-allow-remove-all"])
         XCTAssertEqual(unsafe.status, 64)
         XCTAssertTrue(unsafe.stderr.contains("--unsafe-allow-remove-all is not allowed unless a snapshot filter"), unsafe.stderr)
