@@ -39,6 +39,39 @@ public enum DedicatedThread {
         return true
     }
 
+    /// Runs `body` on a new thread with a stack of `stackSize` bytes and waits for it.
+    ///
+    /// For the command itself: its walks of folder trees recurse once per level, and the main
+    /// thread's stack is what `ulimit -s` says (8 MiB by default, a few hundred KiB under
+    /// some service managers), which a tree 2,000 folders deep, still within `PATH_MAX`,
+    /// overflows. A thread's stack size is set here, whatever the limit; it is reserved
+    /// address space, and only the pages used take memory.
+    ///
+    /// - Returns: `false` when no such thread could be made (an address-space limit, say);
+    ///   `body` then never ran, and the caller runs it where it is.
+    public static func runWaiting(name: String, stackSize: Int, _ body: @escaping @Sendable () -> Void) -> Bool {
+        var attributes = pthread_attr_t()
+        guard pthread_attr_init(&attributes) == 0 else { return false }
+        defer { pthread_attr_destroy(&attributes) }
+        guard pthread_attr_setstacksize(&attributes, stackSize) == 0 else { return false }
+        let box = Unmanaged.passRetained(Body(name: name, run: body))
+        var thread = pthread_t()
+        let status = pthread_create(&thread, &attributes, { raw in
+            guard let raw else { return nil }
+            let body = Unmanaged<Body>.fromOpaque(raw).takeRetainedValue()
+            let name = body.name.utf8.prefix(15).map { CChar(bitPattern: $0) } + [0]
+            _ = pthread_setname_np(pthread_self(), name)
+            body.run()
+            return nil
+        }, box.toOpaque())
+        guard status == 0 else {
+            box.release()
+            return false
+        }
+        pthread_join(thread, nil)
+        return true
+    }
+
     /// What a new thread is told, passed to it as one pointer.
     private final class Body: Sendable {
         let name: String

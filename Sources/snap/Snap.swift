@@ -1,7 +1,11 @@
 import ArgumentParser
 import CPosix
 import SnapCrypto
+import SnapCore
 import SnapEngine
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @main
 struct Snap: ParsableCommand {
@@ -16,6 +20,18 @@ struct Snap: ParsableCommand {
         // freed, after which such buffers fragment the arenas: a first backup of the Linux
         // tree peaked 3.5 to 4.5 MiB higher (docs/benchmarks/analysis.md).
         _ = mallopt(M_MMAP_THRESHOLD, 2 << 20)
+        // SIGXFSZ would end snap without a word when a file reaches `ulimit -f` (a restore
+        // leaving that file behind); ignored, the write fails with EFBIG, reported as any
+        // other failed write.
+        signal(SIGXFSZ, SIG_IGN)
+        // The command runs on a thread with a large stack (`DedicatedThread.runWaiting`);
+        // where none can be made, here.
+        for size in [256 << 20, 32 << 20] where DedicatedThread.runWaiting(name: "snap", stackSize: size, { runCommand() }) { return }
+        runCommand()
+    }
+
+    /// Parses the command line and runs the command.
+    private static func runCommand() {
         var arguments = GlobalArguments.expandingVerbosity(Array(CommandLine.arguments.dropFirst()))
         switch GlobalArguments.reorder(arguments) {
         case let .arguments(reordered):

@@ -193,6 +193,41 @@ final class BackupInputTests: XCTestCase {
         XCTAssertFalse(below.contains("\(mountPoint)/inner.txt"), "the rest of the other file system is left out")
     }
 
+    // A tree 2,000 folders deep (its deepest path still under PATH_MAX) backs up, and
+    // restores under a 256 KiB `ulimit -s`: the command runs on a thread whose stack is
+    // its own, not the main thread's (a stack overflow, SIGSEGV, before).
+    func testDeepTreeBacksUpAndRestoresWhateverTheStackLimit() throws {
+        let deep = "\(work)/deep/" + Array(repeating: "a", count: 2000).joined(separator: "/")
+        try FileManager.default.createDirectory(atPath: deep, withIntermediateDirectories: true)
+        try "x".write(toFile: "\(deep)/f", atomically: false, encoding: .utf8)
+        let backup = try shell("ulimit -s 256; \"$SNAP\" backup -q \(work)/deep")
+        XCTAssertEqual(backup.status, 0, backup.stderr)
+        let restore = try shell("ulimit -s 256; \"$SNAP\" restore -q latest --target \(work)/out")
+        XCTAssertEqual(restore.status, 0, restore.stderr)
+        XCTAssertEqual(try String(contentsOfFile: "\(work)/out\(deep)/f", encoding: .utf8), "x")
+    }
+
+    // A file size limit (`ulimit -f`) makes writes fail with EFBIG instead of ending snap
+    // by SIGXFSZ without a word: a restore names the file and leaves nothing of it, a
+    // backup says what it could not write and leaves no lock.
+    func testFileSizeLimitIsAnErrorNotASignal() throws {
+        try FileManager.default.createDirectory(atPath: "\(work)/big", withIntermediateDirectories: false)
+        try Data(repeating: 7, count: 3 << 20).write(to: URL(fileURLWithPath: "\(work)/big/three"))
+        try snap.expect(0, ["backup", "-q", "\(work)/big"])
+        let restore = try shell("ulimit -f 1024; \"$SNAP\" restore -q latest --target \(work)/out")
+        XCTAssertEqual(restore.status, 1, restore.stderr)
+        XCTAssertTrue(restore.stderr.contains("\(work)/big/three: cannot ") && restore.stderr.contains("File too large"), restore.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out\(work)/big/three"), "nothing left that looks restored")
+        let before = try snapshotCount()
+        try Data(seededBytes(count: 3 << 20, seed: 19)).write(to: URL(fileURLWithPath: "\(work)/big/other"))  // packs do not shrink it
+        let backup = try shell("ulimit -f 1024; \"$SNAP\" backup -q \(work)/big")
+        XCTAssertEqual(backup.status, 1, backup.stderr)
+        XCTAssertTrue(backup.stderr.contains("File too large"), backup.stderr)
+        XCTAssertEqual(try snapshotCount(), before)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/locks"), [])
+        try snap.expect(0, ["check"])
+    }
+
     // --dry-run writes nothing and says what it would add; --skip-if-unchanged saves nothing when nothing changed.
     func testDryRunAndSkipIfUnchanged() throws {
         func repositoryFiles() -> [String] { (FileManager.default.enumerator(atPath: "\(work)/repo")?.allObjects as? [String] ?? []).sorted() }

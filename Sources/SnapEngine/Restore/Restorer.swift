@@ -455,12 +455,16 @@ public final class Restorer {
     }
 
     /// Creates (or replaces) an empty file of `size` bytes to be written into later;
-    /// `errno` on failure.
+    /// `errno` on failure, with nothing left at the name (EFBIG from a file system or
+    /// `ulimit -f` left an empty file that looked restored).
     static func createSized(_ path: UnsafePointer<CChar>, size: UInt64) -> Int32? {
         let fd = createNew(path, mode: 0o600)
         guard fd >= 0 else { return errno }
         defer { close(fd) }
-        return ftruncate(fd, off_t(size)) == 0 ? nil : errno
+        guard ftruncate(fd, off_t(size)) != 0 else { return nil }
+        let code = errno
+        unlink(path)
+        return code
     }
 
     /// Creates a new regular file with `mode`, replacing whatever non-folder has the name;
