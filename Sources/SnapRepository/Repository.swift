@@ -76,7 +76,14 @@ public final class Repository: Sendable {
         let creator = Repository(backend: backend, keys: keys, config: config)
         let key = try creator.writeKey(password: password, cost: options.keyCost, hostname: hostname, username: username, now: now)
         let sealed = try EncryptedFile.seal(try JSONCoding.encode(config), kind: .config, keys: keys)
-        try backend.write(.config, data: sealed)
+        do {
+            try backend.write(.config, data: sealed)
+        } catch {
+            // The key opens master keys no config will ever use: left, a second init would
+            // keep it beside its own, and the password would open the wrong keys.
+            try? backend.delete(FileName(.keys, key.id.hex))
+            throw error
+        }
         KeyHint(cacheRoot: cacheRoot, location: backend.location)?.remember(FileName(.keys, key.id.hex), key: key.bytes, config: sealed)
         return Repository(backend: backend, keys: keys, config: config, keyID: key.id)
     }

@@ -110,8 +110,14 @@ public final class StagedFile: @unchecked Sendable {
     }
 
     private static func failure(_ operation: String, _ location: String, _ code: Int32) -> StorageError {
-        .permanent(operation: "\(operation) a staged file", file: nil, location: location,
-                   detail: String(cString: strerror(code)))
+        var detail = String(cString: strerror(code))
+        // FUSE file systems that cannot read back a file open for writing (rclone's mount
+        // without its file cache) refuse so; say what to use instead.
+        if operation == "read" && (code == EPERM || code == EACCES) {
+            detail += "; the file system may not let a file being written be read back (an rclone mount needs "
+                + "--vfs-cache-mode writes; or use an rclone: location)"
+        }
+        return .permanent(operation: "\(operation) a staged file", file: nil, location: location, detail: detail)
     }
 }
 

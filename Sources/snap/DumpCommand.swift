@@ -75,15 +75,23 @@ struct DumpCommand: ParsableCommand {
             // space of its data); a pipe or device gets every byte.
             var info = stat()
             let name = target ?? "standard output"
-            var sparse = target != nil && fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG ? SparseOutput(fd: fd) : nil
+            let regularFile = target != nil && fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+            var sparse = regularFile ? SparseOutput(fd: fd) : nil
             do {
-                try SnapshotDump(repository: repository, readWorkers: global.connections).dump(Array(path.utf8), in: reference.tree, format: format, skipped: skipped) { bytes in
-                    if sparse == nil { try Self.writeAll(fd, bytes, to: name) } else { try sparse?.write(bytes) }
-                    progress.add(bytes: UInt64(bytes.count))
+                do {
+                    try SnapshotDump(repository: repository, readWorkers: global.connections).dump(Array(path.utf8), in: reference.tree, format: format, skipped: skipped) { bytes in
+                        if sparse == nil { try Self.writeAll(fd, bytes, to: name) } else { try sparse?.write(bytes) }
+                        progress.add(bytes: UInt64(bytes.count))
+                    }
+                    try sparse?.finish()
+                } catch let error as SparseOutput.WriteError {
+                    throw CLIError("cannot write to \(name): \(error)")
                 }
-                try sparse?.finish()
-            } catch let error as SparseOutput.WriteError {
-                throw CLIError("cannot write to \(name): \(error)")
+            } catch {
+                // A file cut short would look like a whole one (a tar ends anywhere between
+                // members): what the dump wrote into a file of its own goes with the failure.
+                if regularFile, let target { unlink(target) }
+                throw error
             }
         }
     }

@@ -121,7 +121,11 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
             try removeUnreadable(unreadable, from: repository)
             let doomed = plan.flatMap(\.remove)
             if dryRun {
-                if prune && !doomed.isEmpty && !global.quiet && !global.json { Output.line("dry run: prune not started") }
+                // What the prune would free once these snapshots are gone, as restic shows it.
+                if prune && !doomed.isEmpty && !global.quiet && !global.json {
+                    Output.line("dry run: the prune after removing \(doomed.count) snapshots would do:")
+                    try estimatePrune(repository: repository, global: global, repacking: repacking, forgetting: Set(doomed.map(\.id)))
+                }
                 return
             }
             try remove(doomed, from: repository, announceEach: !snapshots.isEmpty)

@@ -1,4 +1,5 @@
 import Foundation
+import SnapCore
 import SnapEngine
 import SnapStorage
 import Synchronization
@@ -62,11 +63,13 @@ enum Interruption {
             if first != nil { _exit(128 + received) }  // a second signal: leave now
             first = received
             let signal = received
+            // On a thread of their own, so that a second signal is still taken; here, where
+            // the system refuses a thread (a limit on processes), rather than not at all.
             if let body = handler.withLock({ $0 }) {
-                Thread.detachNewThread { body(signal) }
+                if !DedicatedThread.start(name: "snap-signal", { body(signal) }) { body(signal) }
                 continue
             }
-            Thread.detachNewThread { finish(signal) }
+            if !DedicatedThread.start(name: "snap-signal", { finish(signal) }) { finish(signal) }
         }
     }
 
@@ -90,7 +93,7 @@ enum Interruption {
         // may be a server that no longer answers: it runs on a thread of its own, and snap
         // says so when it takes long, and leaves without it after `cleanupLimit`.
         let done = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
+        let cleanup: @Sendable () -> Void = {
             for pid in children.withLock({ $0 }) {
                 for p in [pid] + ProcessTree.descendants(of: pid) { kill(p, SIGTERM) }
             }
@@ -98,6 +101,7 @@ enum Interruption {
             InFlightFiles.removeAll()
             done.signal()
         }
+        if !DedicatedThread.start(name: "snap-cleanup", cleanup) { cleanup() }
         var unfinished = false
         if done.wait(timeout: .now() + cleanupNotice) == .timedOut {
             say("snap: interrupted by \(name): removing the lock and indexing what was uploaded; interrupt again to leave at once\n")

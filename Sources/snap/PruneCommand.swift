@@ -1,4 +1,5 @@
 import ArgumentParser
+import SnapCore
 import SnapEngine
 import SnapRepository
 
@@ -81,11 +82,13 @@ struct RepackOptions: ParsableArguments {
 }
 
 /// Runs prune with the CLI's settings (shared with `forget --prune`).
-func prune(repository: Repository, global: GlobalOptions, repacking: RepackOptions, dryRun: Bool = false) throws -> PruneResult {
+func prune(repository: Repository, global: GlobalOptions, repacking: RepackOptions, dryRun: Bool = false,
+           assumeForgotten: Set<SnapshotID> = []) throws -> PruneResult {
     var options = PruneOptions(hostname: Identity.hostname)
     options.maxUnused = repacking.maxUnused.flatMap(PruneCommand.fraction) ?? 0.05
     options.maxRepackBytes = repacking.maxRepackSize.flatMap(PruneCommand.bytes)
     options.dryRun = dryRun
+    options.assumeForgotten = assumeForgotten
     return try prune(repository: repository, global: global, options: options)
 }
 

@@ -27,6 +27,12 @@ struct Snap: ParsableCommand {
         // The command runs on a thread with a large stack (`DedicatedThread.runWaiting`);
         // where none can be made, here.
         for size in [256 << 20, 32 << 20] where DedicatedThread.runWaiting(name: "snap", stackSize: size, { runCommand() }) { return }
+        // snap needs threads (signals, lock refresh, workers); without any, commands that
+        // wait on a worker would hang, so say so instead.
+        guard DedicatedThread.start(name: "snap-probe", {}) else {
+            Output.error("snap: the system refuses to start threads (a limit on processes or threads, ulimit -u, or on memory); raise it and run again")
+            exit(withError: ExitCode(Exit.fatal))
+        }
         runCommand()
     }
 

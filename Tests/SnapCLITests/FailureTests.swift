@@ -1,4 +1,5 @@
 import Foundation
+import SnapTestSupport
 import XCTest
 #if canImport(Glibc)
 import Glibc
@@ -141,6 +142,25 @@ final class FailureTests: XCTestCase {
         XCTAssertTrue(copy.stderr.contains("no password given for the source repository: set SNAP_FROM_PASSWORD"), copy.stderr)
         let zip = try snap.expect(0, ["dump", "-a", "zip", "latest", "\(work)/src"])
         XCTAssertTrue(zip.stdout.hasPrefix("PK"), "a zip archive")
+    }
+
+    /// Where the system refuses every new thread (`ulimit -u` reached), snap says so in one
+    /// line and exits 1, instead of commands that wait on a worker (`check`) hanging, deaf
+    /// to SIGTERM. Needs root, to run as another user under a process limit of 1.
+    func testNoThreadsIsOneLineNotAHang() throws {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit"),
+              FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+            throw XCTSkip("needs root, prlimit and setpriv")
+        }
+        // A repository the other user may read, so that nothing but the threads stops it.
+        XCTAssertEqual(try runTool("/bin/chmod", ["-R", "a+rwX", work]).status, 0)
+        let started = Date()
+        let line = "timeout 30 setpriv --reuid 65534 --regid 65534 --clear-groups prlimit --nproc=1 \"$0\" check -r \(work)/repo 2>&1; echo \"exit $?\""
+        let result = try runTool("/bin/sh", ["-c", line, SnapProcess.binary], environment: ["SNAP_PASSWORD": "right", "PATH": "/usr/bin:/bin"])
+        XCTAssertLessThan(Date().timeIntervalSince(started), 25, "no hang")
+        XCTAssertTrue(result.stdout.hasSuffix("exit 1\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("snap: the system refuses to start threads"), result.stdout)
+        XCTAssertEqual(result.stdout.split(separator: "\n").count, 2, result.stdout)
     }
 
     /// libcurl is loaded at the first remote transfer only: a command on a local repository

@@ -1,4 +1,5 @@
 import Foundation
+import SnapTestSupport
 import XCTest
 
 /// End-to-end: `forget` by policy (dry run, then for real), by ID, and its refusals.
@@ -79,7 +80,8 @@ final class ForgetTests: XCTestCase {
         XCTAssertTrue(text.stdout.contains("keep 3 snapshots:"), text.stdout)
         XCTAssertTrue(text.stdout.contains("remove 24 snapshots:"), text.stdout)
         XCTAssertTrue(text.stdout.contains("would remove 24 snapshots (dry run)"), text.stdout)
-        XCTAssertTrue(text.stdout.contains("dry run: prune not started"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("dry run: the prune after removing 24 snapshots would do:"), text.stdout)
+        XCTAssertEqual(try snapshotList(), before, "nor does its prune estimate")
 
         let real = try snap.expect(0, ["forget", "--keep-daily", "3", "--keep-weekly", "2"])
         XCTAssertTrue(real.stdout.contains("removed 24 snapshots"), real.stdout)
@@ -91,6 +93,23 @@ final class ForgetTests: XCTestCase {
         let againGroups = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(again.stdout.utf8)) as? [[String: Any]])
         XCTAssertTrue(againGroups.allSatisfy { ($0["remove"] as? [Any])?.isEmpty == true })
         XCTAssertEqual(try snapshotList().count, 5)
+    }
+
+    // forget --prune --dry-run shows what the prune after the forget would free, as restic
+    // does (a dry run of prune counting the snapshots as gone), and changes nothing.
+    func testPruneDryRunEstimatesWhatTheForgetFrees() throws {
+        for version in 1...3 {
+            try Data(seededBytes(count: 300_000, seed: UInt64(version))).write(to: URL(fileURLWithPath: "\(work)/data/v.bin"))
+            try snap.expect(0, ["backup", "\(work)/data", "-q"])
+        }
+        func repositoryFiles() -> [String] { (FileManager.default.enumerator(atPath: "\(work)/repo")?.allObjects as? [String] ?? []).sorted() }
+        let before = repositoryFiles()
+        let dry = try snap.expect(0, ["forget", "--keep-last", "1", "--prune", "--dry-run"]).stdout
+        XCTAssertTrue(dry.contains("dry run: the prune after removing 2 snapshots would do:"), dry)
+        XCTAssertTrue(dry.contains("1 snapshots use"), "the kept snapshot only: \(dry)")
+        let condemned = try XCTUnwrap(dry.split(separator: "\n").first { $0.hasPrefix("would condemn") }, dry)
+        XCTAssertFalse(condemned.hasPrefix("would condemn 0 packs"), "the forgotten versions' packs: \(dry)")
+        XCTAssertEqual(repositoryFiles(), before, "a dry run changes nothing")
     }
 
     /// Days follow each snapshot's stored offset, not the zone of the machine running

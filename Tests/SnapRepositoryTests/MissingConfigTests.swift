@@ -88,6 +88,23 @@ final class MissingConfigTests: XCTestCase {
         XCTAssertEqual(try Repository.open(backend: backend, password: "two").keys, second.keys)
     }
 
+    // An init whose config cannot be written (a full disk, out of inodes) takes its key
+    // file back: left, it would open master keys no config uses, beside the key of the
+    // next init.
+    func testInitThatCannotWriteItsConfigLeavesNoKey() throws {
+        final class NoConfig: ForwardingBackend, @unchecked Sendable {
+            override func write(_ file: FileName, data: [UInt8]) throws {
+                if file == .config { throw StorageError.permanent(operation: "write", file: file, location: location, detail: "No space left on device") }
+                try base.write(file, data: data)
+            }
+        }
+        let backend = MemoryBackend()
+        XCTAssertThrowsError(try Repository.initialize(backend: NoConfig(backend), password: "one", options: cheapOptions(),
+                                                       hostname: "h", username: "u", now: "2025-01-01T00:00:00Z"))
+        XCTAssertEqual(try backend.list(.keys).count, 0)
+        XCTAssertFalse(try backend.exists(.config))
+    }
+
     // Opening a repository that lost its config says so, and that init would not help; with
     // its key files gone too, it names both. Without backups it is "not a repository".
     func testOpenWithoutConfigNamesWhatIsMissing() throws {

@@ -16,6 +16,9 @@ public struct PruneOptions: Sendable {
     public var rewrite: Set<PackID> = []
     /// Leave every pack but those of `rewrite` as it is, used or not.
     public var rewriteOnly = false
+    /// With `dryRun` only: snapshots counted as gone, so that `forget --prune --dry-run`
+    /// shows what the prune after the forget would free. Ignored by a real prune.
+    public var assumeForgotten: Set<SnapshotID> = []
     public init(hostname: String) { self.hostname = hostname }
 }
 

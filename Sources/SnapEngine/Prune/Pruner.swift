@@ -37,7 +37,7 @@ public final class Pruner {
         // What is used.
         progress.start("finding the blobs snapshots use")
         var reachable = Reachability(index: repository.index)
-        try reachable.add(snapshotsOf: repository, report: report)
+        try reachable.add(snapshotsOf: repository, ignoring: options.dryRun ? options.assumeForgotten : [], report: report)
         result.snapshots = reachable.snapshots.count
         result.reachableBlobs = reachable.blobs.count
 

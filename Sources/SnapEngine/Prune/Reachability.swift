@@ -19,7 +19,8 @@ struct Reachability {
     /// after the index files naming its blobs, so every listed snapshot's blobs are found.
     /// - Throws: `PruneError.snapshotUnreadable` when a snapshot or one of its trees cannot
     ///   be read: without it prune cannot know what is used.
-    mutating func add(snapshotsOf repository: Repository, report: (String) -> Void) throws {
+    /// - Parameter ignoring: snapshots left out, as if forgotten (a dry run's assumption).
+    mutating func add(snapshotsOf repository: Repository, ignoring: Set<SnapshotID> = [], report: (String) -> Void) throws {
         var skipped: [String] = []
         let records = try SnapshotStore.all(in: repository) { id, error in skipped.append("snapshot \(id.short): \(error)") }
         if let first = skipped.first { throw PruneError.snapshotUnreadable(first) }
@@ -30,7 +31,7 @@ struct Reachability {
         }
         blobs.renumber()  // the index may now map another table
         let walker = TreeWalker(repository: repository)
-        for record in records where !snapshots.contains(record.id) {
+        for record in records where !snapshots.contains(record.id) && !ignoring.contains(record.id) {
             var pending = [record.snapshot.tree]
             while let id = pending.popLast() {
                 guard blobs.insert(id) else { continue }
