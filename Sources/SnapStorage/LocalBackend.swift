@@ -202,9 +202,27 @@ public final class LocalBackend: Backend {
                 // Make the new folder's entry durable, or a file in it could vanish on power loss.
                 if durable { try syncDirectory(String(prefix[..<(prefix.lastIndex(of: "/") ?? prefix.endIndex)]), file: file) }
             } else if errno != EEXIST {
-                throw fail("create folder for", file, errno)
+                let code = errno
+                // Not "not found": the file was never there to find; say which folder could not be made.
+                var detail = "cannot create \(prefix): \(String(cString: strerror(code)))"
+                if code == ENOENT, let dangling = prefixes.first(where: isDanglingLink) {
+                    detail = "\(dangling) is a symbolic link to \(readLink(dangling) ?? "?"), which does not exist"
+                }
+                throw StorageError.permanent(operation: "create folder for", file: file, location: location, detail: detail)
             }
         }
+    }
+
+    /// Whether `path` is a symbolic link whose target does not exist.
+    private func isDanglingLink(_ path: String) -> Bool {
+        var st = Glibc.stat()
+        return lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK && statPath(path) == nil
+    }
+
+    private func readLink(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink(path, &buffer, buffer.count - 1)
+        return n < 0 ? nil : String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     private func isFolder(_ path: String) -> Bool {

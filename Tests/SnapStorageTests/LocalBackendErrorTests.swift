@@ -25,6 +25,19 @@ final class LocalBackendErrorTests: XCTestCase {
         }
     }
 
+    // A repository path that is a symbolic link to a place that does not exist: a write
+    // fails permanently saying so, not "not found" (which read as if a file were missing).
+    func testWriteThroughADanglingLinkNamesIt() throws {
+        let link = directory.appending("repo")
+        XCTAssertEqual(symlink(directory.appending("missing/deeper"), link), 0)
+        let backend = LocalBackend(root: link)
+        let key = FileName(.keys, BackendConformance.fileName(1))
+        assertPermanent(backend, key) { try backend.write(key, data: [1]) }
+        XCTAssertThrowsError(try backend.write(key, data: [1])) { error in
+            XCTAssertTrue("\(error)".contains("\(link) is a symbolic link to \(directory.appending("missing/deeper")), which does not exist"), "\(error)")
+        }
+    }
+
     // Writing into a folder without write permission is a permanent error naming the file and location.
     func testWriteIntoReadOnlyFolderIsPermanent() throws {
         if getuid() == 0 { throw XCTSkip("root ignores file permissions") }
