@@ -18,23 +18,7 @@ public enum DedicatedThread {
     /// - Returns: `false` when the system refused a thread (`EAGAIN`: a limit on threads or
     ///   processes, or no memory for its stack); `body` then never runs.
     public static func start(name: String, _ body: @escaping @Sendable () -> Void) -> Bool {
-        let box = Unmanaged.passRetained(Body(name: name, run: body))
-        var thread = pthread_t()
-        let status = pthread_create(&thread, nil, { raw in
-            // `raw` is the retained box passed below, never null.
-            guard let raw else { return nil }
-            let body = Unmanaged<Body>.fromOpaque(raw).takeRetainedValue()
-            // The kernel keeps 15 bytes and refuses longer names; a failure changes nothing
-            // else, since the name is only for people looking on.
-            let name = body.name.utf8.prefix(15).map { CChar(bitPattern: $0) } + [0]
-            _ = pthread_setname_np(pthread_self(), name)
-            body.run()
-            return nil
-        }, box.toOpaque())
-        guard status == 0 else {
-            box.release()
-            return false
-        }
+        guard let thread = create(name: name, attributes: nil, body) else { return false }
         pthread_detach(thread)
         return true
     }
@@ -53,12 +37,22 @@ public enum DedicatedThread {
         var attributes = pthread_attr_t()
         guard pthread_attr_init(&attributes) == 0 else { return false }
         defer { pthread_attr_destroy(&attributes) }
-        guard pthread_attr_setstacksize(&attributes, stackSize) == 0 else { return false }
+        guard pthread_attr_setstacksize(&attributes, stackSize) == 0,
+              let thread = create(name: name, attributes: &attributes, body) else { return false }
+        pthread_join(thread, nil)
+        return true
+    }
+
+    /// A new thread running `body` under `name`; `nil` when the system refused it.
+    private static func create(name: String, attributes: UnsafePointer<pthread_attr_t>?, _ body: @escaping @Sendable () -> Void) -> pthread_t? {
         let box = Unmanaged.passRetained(Body(name: name, run: body))
         var thread = pthread_t()
-        let status = pthread_create(&thread, &attributes, { raw in
+        let status = pthread_create(&thread, attributes, { raw in
+            // `raw` is the retained box passed below, never null.
             guard let raw else { return nil }
             let body = Unmanaged<Body>.fromOpaque(raw).takeRetainedValue()
+            // The kernel keeps 15 bytes and refuses longer names; a failure changes nothing
+            // else, since the name is only for people looking on.
             let name = body.name.utf8.prefix(15).map { CChar(bitPattern: $0) } + [0]
             _ = pthread_setname_np(pthread_self(), name)
             body.run()
@@ -66,10 +60,9 @@ public enum DedicatedThread {
         }, box.toOpaque())
         guard status == 0 else {
             box.release()
-            return false
+            return nil
         }
-        pthread_join(thread, nil)
-        return true
+        return thread
     }
 
     /// What a new thread is told, passed to it as one pointer.
