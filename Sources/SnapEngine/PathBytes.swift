@@ -8,8 +8,6 @@ public enum PathBytes {
         return dir + [slash] + name
     }
 
-    /// UTF-8 text when valid; otherwise each invalid byte as `\xNN`. Control characters
-    /// (a newline in a name) are escaped too, so one path stays on one line.
     /// A name or path for JSON: the text itself when it is UTF-8 (control characters too,
     /// which JSON escapes exactly, so `a<LF>b` and a name spelled `a\x0ab` stay apart);
     /// `display` otherwise, with the bytes given beside it where they matter (`name_bytes`).
@@ -17,6 +15,8 @@ public enum PathBytes {
         String(validating: bytes, as: UTF8.self) ?? display(bytes)
     }
 
+    /// UTF-8 text when valid; otherwise each invalid byte as `\xNN`. Control characters
+    /// (a newline in a name) are escaped too, so one path stays on one line.
     public static func display(_ bytes: [UInt8]) -> String {
         if let text = String(validating: bytes, as: UTF8.self), !text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f }) {
             return text

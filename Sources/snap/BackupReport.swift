@@ -47,7 +47,7 @@ final class BackupReport: Sendable {
     /// An entry that could not be read.
     func warn(_ warning: BackupWarning) {
         if json {
-            Output.jsonError(ErrorMessageJSON(error: .init(message: warning.message), during: "archival", item: PathBytes.display(warning.path)))
+            Output.jsonError(ErrorMessageJSON(error: .init(message: warning.message), during: "archival", item: PathBytes.jsonText(warning.path)))
         } else {
             Output.error("warning: \(warning)")
         }
@@ -60,10 +60,12 @@ final class BackupReport: Sendable {
 
     private static func list(_ item: BackupProgress.Item, json: Bool, verbosity: Int) {
         guard item.action != .unchanged || verbosity >= 2 else { return }
-        let path = PathBytes.display(item.path) + (item.isDirectory ? "/" : "")
+        let slash = item.isDirectory ? "/" : ""
         if json {
-            Output.write(verboseJSON(action: item.action.rawValue, item: path, dataSize: item.size))
+            // Exact for UTF-8 names, control characters included (JSON escapes them).
+            Output.write(verboseJSON(action: item.action.rawValue, item: PathBytes.jsonText(item.path) + slash, dataSize: item.size))
         } else {
+            let path = PathBytes.display(item.path) + slash
             let action = item.action == .unchanged ? "unchanged" : item.action.rawValue
             Output.line(action.padding(toLength: 10, withPad: " ", startingAt: 0) + path + (item.isDirectory ? "" : " (\(Output.bytes(item.size)))"))
         }

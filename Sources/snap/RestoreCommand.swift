@@ -93,11 +93,12 @@ struct RestoreCommand: ParsableCommand {
             if global.verbose && !global.quiet {
                 let json = global.json
                 options.report = { event in
-                    let item = event.path + (event.isFolder ? "/" : "")
+                    let slash = event.isFolder ? "/" : ""
                     if json {
-                        Output.write(Self.verboseJSON(action: event.action.rawValue, item: item, size: event.size))
+                        // Exact for UTF-8 names, control characters included (JSON escapes them).
+                        Output.write(Self.verboseJSON(action: event.action.rawValue, item: PathBytes.jsonText(event.pathBytes) + slash, size: event.size))
                     } else {
-                        Output.line("\(event.action.rawValue) \(item)")
+                        Output.line("\(event.action.rawValue) \(event.path + slash)")
                     }
                 }
             }

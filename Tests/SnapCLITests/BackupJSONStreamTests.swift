@@ -27,6 +27,17 @@ final class BackupJSONStreamTests: XCTestCase {
 
     private func messages(_ text: String) throws -> [[String: Any]] { try jsonMessages(text) }
 
+    // A name with a newline is given exactly in backup's and restore's JSON `item` (JSON
+    // escapes the control character), so it cannot be read as another name spelled `a\x0ab`.
+    func testControlCharactersInItemsAreExact() throws {
+        try "n".write(toFile: "\(work)/src/a\nb", atomically: false, encoding: .utf8)
+        let backup = try messages(try snap.expect(0, ["--json", "-v", "backup", "\(work)/src"]).stdout)
+        let items = Set(backup.compactMap { $0["item"] as? String })
+        XCTAssertTrue(items.contains("\(work)/src/a\nb"), "\(items)")
+        let restore = try messages(try snap.expect(0, ["--json", "-v", "restore", "latest", "--target", "\(work)/out"]).stdout)
+        XCTAssertTrue(restore.contains { $0["item"] as? String == "\(work)/src/a\nb" }, "\(restore)")
+    }
+
     // The fields a restic backup consumer reads, with their meaning.
     func testSummaryAndVerboseStatusUseResticNames() throws {
         let stream = try snap.expect(0, ["--json", "-v", "backup", "\(work)/src"]).stdout

@@ -61,7 +61,7 @@ extension Restorer {
             }
             result.deleted += 1
             options.progress?.record(.deleted, size: 0, isFolder: d.isFolder)
-            options.report?(RestoreEvent(action: .deleted, path: PathBytes.display(d.snapshotPath), isFolder: d.isFolder))
+            options.report?(RestoreEvent(action: .deleted, pathBytes: d.snapshotPath, isFolder: d.isFolder))
         }
         deletions.removeAll()
     }

@@ -37,8 +37,10 @@ public struct RestoreEvent: Sendable {
     }
 
     public let action: Action
-    /// The entry's path in the restored tree (`/home/a/x`), for a deleted entry too.
-    public let path: String
+    /// The entry's path in the restored tree (`/home/a/x`), for a deleted entry too, as bytes.
+    public let pathBytes: [UInt8]
+    /// `pathBytes` for a line of text (`PathBytes.display`).
+    public var path: String { PathBytes.display(pathBytes) }
     public let isFolder: Bool
     /// A file's size (0 for other entries and deleted ones).
     public var size: UInt64 = 0
@@ -101,7 +103,7 @@ extension Restorer {
     func tell(_ action: RestoreEvent.Action, _ snapshotPath: [UInt8], _ node: Node) {
         let size = node.type == .file || node.type == .hardlink ? node.size : 0
         options.progress?.record(action, size: size, isFolder: node.type == .directory)
-        options.report?(RestoreEvent(action: action, path: PathBytes.display(snapshotPath), isFolder: node.type == .directory, size: size))
+        options.report?(RestoreEvent(action: action, pathBytes: snapshotPath, isFolder: node.type == .directory, size: size))
     }
 
     /// Makes room for a non-folder entry where the target has a folder: an empty folder is
