@@ -97,6 +97,15 @@ extension Repository {
         try backend.delete(FileName(.keys, id.hex))
     }
 
+    /// Removes the file of `keys/` named exactly `name` when that name is not a key ID: a
+    /// file snap never wrote and could never use, about which every command warns. Returns
+    /// whether there was one.
+    public func removeStrayKeyFile(named name: String) throws -> Bool {
+        guard KeyID(hex: name) == nil, try backend.list(.keys).contains(where: { $0.file.name == name }) else { return false }
+        try backend.delete(FileName(.keys, name))
+        return true
+    }
+
     /// Replaces the password of the key this repository was opened with: writes a new key
     /// file for `password`, then removes the old one. Killed in between, both keys work;
     /// the new key is never missing while the old one is gone.

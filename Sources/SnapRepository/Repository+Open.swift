@@ -133,7 +133,7 @@ extension Repository {
             guard KeyID(hex: info.file.name) != nil else {
                 // Never a key snap could use, nor one `key list` or `key remove` can name: say what to do.
                 skip(info.file, RepositoryError.damaged(file: info.file.description,
-                                                        reason: "not a key file (its name is not a key ID); delete it from keys/ if you did not put it there"))
+                                                        reason: "not a key file (its name is not a key ID); remove it with 'snap key remove \(info.file.name)' if you did not put it there"))
                 continue
             }
             guard SHA256.hash(bytes) == Hex.decode(info.file.name) else {

@@ -87,7 +87,7 @@ struct KeyRemoveCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "remove", abstract: "Remove a key file (not the one in use, and not the last one).")
 
-    @Argument(help: "The key's ID or a unique prefix of it.")
+    @Argument(help: "The key's ID or a unique prefix of it (or the whole name of a file in keys/ that is not a key).")
     var id: String
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
@@ -95,6 +95,12 @@ struct KeyRemoveCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository(cache: false)
+            // A stray file in keys/ (its name no key ID), named in full: every command warns about it.
+            if try repository.removeStrayKeyFile(named: id) {
+                if global.json { try Output.json(["removed": id]); return }
+                if !global.quiet { Output.line("removed keys/\(id), which was not a key file") }
+                return
+            }
             let key = try repository.findKey(id)
             try repository.removeKey(key.id)
             Repository.forgetRememberedKey(cacheRoot: global.keyHintRoot(), location: repository.backend.location, key: key.id)

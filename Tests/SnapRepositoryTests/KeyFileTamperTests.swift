@@ -76,8 +76,8 @@ final class KeyFileTamperTests: XCTestCase {
         XCTAssertTrue(skipped.allSatisfy { $0.why == "damaged: content does not match its name" }, "\(skipped)")
     }
 
-    // A file in keys/ whose name is no key ID is skipped with what to do about it: neither
-    // `key list` nor `key remove` can name it.
+    // A file in keys/ whose name is no key ID is skipped with what to do about it, and
+    // `key remove NAME` (its whole name) removes it; a key ID's file is never taken so.
     func testFileThatIsNoKeyIDSaysToDeleteIt() throws {
         let backend = MemoryBackend()
         let repository = try makeRepository(on: backend, password: "pw")
@@ -85,7 +85,11 @@ final class KeyFileTamperTests: XCTestCase {
         var skipped: [SkippedKey] = []
         XCTAssertEqual(try Repository.open(backend: backend, password: "pw", keySkipped: { skipped.append($0) }).keys, repository.keys)
         XCTAssertEqual(skipped.map(\.file.name), ["notes.txt"])
-        XCTAssertTrue(skipped.first?.why.contains("its name is not a key ID); delete it from keys/") ?? false, "\(skipped)")
+        XCTAssertTrue(skipped.first?.why.contains("its name is not a key ID); remove it with 'snap key remove notes.txt'") ?? false, "\(skipped)")
         XCTAssertTrue(skipped.first?.description.hasPrefix("keys/notes.txt skipped") ?? false, "named in full: \(skipped)")
+        XCTAssertFalse(try repository.removeStrayKeyFile(named: "notes"), "the whole name only")
+        XCTAssertFalse(try repository.removeStrayKeyFile(named: try XCTUnwrap(repository.keyID?.hex)), "a key is removed by removeKey's rules")
+        XCTAssertTrue(try repository.removeStrayKeyFile(named: "notes.txt"))
+        XCTAssertEqual(try backend.list(.keys).map(\.file.name), [try XCTUnwrap(repository.keyID?.hex)])
     }
 }
