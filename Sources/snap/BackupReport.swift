@@ -63,11 +63,14 @@ final class BackupReport: Sendable {
         let slash = item.isDirectory ? "/" : ""
         if json {
             // Exact for UTF-8 names, control characters included (JSON escapes them).
-            Output.write(verboseJSON(action: item.action.rawValue, item: PathBytes.jsonText(item.path) + slash, dataSize: item.size))
+            Output.write(verboseJSON(action: item.action.rawValue, item: PathBytes.jsonText(item.path) + slash, dataSize: item.size, dataAdded: item.added))
         } else {
             let path = PathBytes.display(item.path) + slash
             let action = item.action == .unchanged ? "unchanged" : item.action.rawValue
-            Output.line(action.padding(toLength: 10, withPad: " ", startingAt: 0) + path + (item.isDirectory ? "" : " (\(Output.bytes(item.size)))"))
+            // A new or modified file also says what it added, as restic's lines do (`(9 KiB added)`).
+            let sizes = item.isDirectory ? "" : item.action == .unchanged ? " (\(Output.bytes(item.size)))"
+                : " (\(Output.bytes(item.size)), \(Output.bytes(item.added)) added)"
+            Output.line(action.padding(toLength: 10, withPad: " ", startingAt: 0) + path + sizes)
         }
     }
 
@@ -135,9 +138,10 @@ final class BackupReport: Sendable {
 
     /// restic's `verbose_status` line for one entry, with its newline (keys in byte order, as
     /// `JSONEncoder` sorts them; a line per entry, so not through `JSONEncoder`).
-    static func verboseJSON(action: String, item: String, dataSize: UInt64) -> [UInt8] {
+    static func verboseJSON(action: String, item: String, dataSize: UInt64, dataAdded: UInt64) -> [UInt8] {
         var o = JSONObjectWriter(capacity: 160)
         o.field("action", action)
+        o.field("data_added", dataAdded)
         o.field("data_size", dataSize)
         o.field("item", item)
         o.field("message_type", "verbose_status")

@@ -48,6 +48,7 @@ final class BackupJSONStreamTests: XCTestCase {
         XCTAssertTrue(listedNew.isSuperset(of: ["\(work)/src/a.txt", "\(work)/src/sub/b.txt", "\(work)/src/sub/", "\(work)/src/"]), "\(listedNew)")
         XCTAssertEqual(verbose.count, listedNew.count, "a first backup has only new items")
         XCTAssertEqual(verbose.first { $0["item"] as? String == "\(work)/src/sub/b.txt" }?["data_size"] as? Int, 3)
+        XCTAssertEqual(verbose.first { $0["item"] as? String == "\(work)/src/sub/b.txt" }?["data_added"] as? Int, 3)
         let summary = try XCTUnwrap(first.last)
         XCTAssertEqual(summary["message_type"] as? String, "summary")
         XCTAssertEqual(summary["files_new"] as? Int, 2)
@@ -75,13 +76,19 @@ final class BackupJSONStreamTests: XCTestCase {
         XCTAssertEqual(snapshots.last?["id"] as? String, s2["snapshot_id"] as? String)
     }
 
-    // Text mode: -v lists new and modified files with their size, -vv unchanged ones too.
+    // Text mode: -v lists new and modified files with their size and the bytes they added
+    // (restic's "added", which its dry-run recipe greps for), -vv unchanged ones too.
     func testVerboseTextListing() throws {
         let first = try snap.expect(0, ["backup", "-v", "\(work)/src"]).stdout
-        XCTAssertTrue(first.contains("new       \(work)/src/sub/b.txt (3 B)"), first)
+        XCTAssertTrue(first.contains("new       \(work)/src/sub/b.txt (3 B, 3 B added)"), first)
         try "changed\n".write(toFile: "\(work)/src/a.txt", atomically: false, encoding: .utf8)
+        try "bb\n".write(toFile: "\(work)/src/copy.txt", atomically: false, encoding: .utf8)  // b.txt's content
+        let dry = try snap.expect(0, ["backup", "-vv", "--dry-run", "\(work)/src"]).stdout
+        XCTAssertEqual(dry.split(separator: "\n").filter { $0.contains("added") }.map { String($0.prefix(10)) }.sorted(),
+                       ["modified  ", "new       "], "restic's `--dry-run -vv | grep added`: \(dry)")
         let second = try snap.expect(0, ["backup", "-v", "\(work)/src"]).stdout
-        XCTAssertTrue(second.contains("modified  \(work)/src/a.txt (8 B)"), second)
+        XCTAssertTrue(second.contains("modified  \(work)/src/a.txt (8 B, 8 B added)"), second)
+        XCTAssertTrue(second.contains("new       \(work)/src/copy.txt (3 B, 0 B added)"), "its content was there: \(second)")
         XCTAssertFalse(second.contains("sub/b.txt"), second)
         let third = try snap.expect(0, ["backup", "-vv", "\(work)/src"]).stdout
         XCTAssertTrue(third.contains("unchanged \(work)/src/sub/b.txt"), third)

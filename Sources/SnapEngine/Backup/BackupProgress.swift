@@ -27,6 +27,9 @@ public final class BackupProgress: Sendable {
         public let action: Action
         /// A file's size (0 for folders).
         public let size: UInt64
+        /// The bytes of the file's content that were new to the repository (stored by this
+        /// file first; uncompressed): 0 for folders and unchanged files.
+        public var added: UInt64 = 0
     }
 
     // Counters apart, each atomic: every reader thread counts each file and chunk, and one
@@ -71,7 +74,7 @@ public final class BackupProgress: Sendable {
     func scanFinished() { finished.store(true, ordering: .relaxed) }
     func error() { errors.add(1, ordering: .relaxed) }
 
-    func item(_ path: [UInt8], isDirectory: Bool = false, action: Action, size: UInt64 = 0) {
-        observe?(Item(path: path, isDirectory: isDirectory, action: action, size: size))
+    func item(_ path: [UInt8], isDirectory: Bool = false, action: Action, size: UInt64 = 0, added: UInt64 = 0) {
+        observe?(Item(path: path, isDirectory: isDirectory, action: action, size: size, added: added))
     }
 }

@@ -97,13 +97,16 @@ struct BackupContext: Sendable {
 
     /// Stores a blob unless the repository has it or another thread is storing it.
     /// `inline` compresses and packs on this thread; otherwise the upload queue does.
-    func store(_ type: BlobType, id: BlobID, plaintext: UnsafeRawBufferPointer, inline: Bool) throws {
-        guard saver.reserve(id) else { return }
+    /// - Returns: whether this call stores it (the blob is new), for the bytes a file added.
+    @discardableResult
+    func store(_ type: BlobType, id: BlobID, plaintext: UnsafeRawBufferPointer, inline: Bool) throws -> Bool {
+        guard saver.reserve(id) else { return false }
         if inline {
             try saver.save(type, id: id, plaintext: plaintext)
         } else {
             try uploads.submit(type, id: id, plaintext: Array(plaintext))
         }
+        return true
     }
 
     /// Stores a blob already held in an array (an encoded tree) through the upload queue,

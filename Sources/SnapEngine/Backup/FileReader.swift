@@ -117,14 +117,11 @@ final class FileReader: Sendable {
             context.record.warn(path, "was replaced by something that is not a regular file while being read")
             return nil
         }
-        let content: [BlobID]
-        let total: UInt64
+        let chunks: FileChunks
         do {
-            if st.st_size > segmentation.threshold {
-                (content, total) = try segments.read(fd, size: Int(st.st_size))
-            } else {
-                (content, total) = try readWhole(fd, size: Int(st.st_size), with: worker)
-            }
+            chunks = st.st_size > segmentation.threshold
+                ? try segments.read(fd, size: Int(st.st_size))
+                : try readWhole(fd, size: Int(st.st_size), with: worker)
         } catch let failure as FileSystem.Failure {
             context.record.warn(path, "cannot read: \(failure)")
             return nil
@@ -135,40 +132,49 @@ final class FileReader: Sendable {
         // A small file read whole at its size is not asked again: one system call fewer per
         // file where most files are small, and its window was one `read`.
         var after = stat()
+        let total = chunks.bytes
         if st.st_size >= context.repository.config.chunker.minSize || total != UInt64(st.st_size), fstat(fd, &after) == 0,
            after.st_size != st.st_size || after.st_mtim.tv_sec != st.st_mtim.tv_sec || after.st_mtim.tv_nsec != st.st_mtim.tv_nsec {
             context.record.remark(path, "changed while it was read; stored as read, and read again by the next backup")
         }
         node.size = total
-        node.content = content
+        node.content = chunks.content
         context.record.count {
             $0.bytesRead += total
             $0.bytesProcessed += total
             if isChange { $0.filesChanged += 1 } else { $0.filesNew += 1 }
         }
         context.progress.fileDone(bytes: 0)
-        context.progress.item(path, action: isChange ? .modified : .new, size: total)
+        context.progress.item(path, action: isChange ? .modified : .new, size: total, added: chunks.added)
         return node
     }
 
     /// Reads a file on this thread, one chunk after the other.
     ///
     /// - Throws: `FileSystem.Failure` when a read fails; repository and storage errors.
-    private func readWhole(_ fd: Int32, size: Int, with worker: Worker) throws -> (content: [BlobID], bytes: UInt64) {
+    private func readWhole(_ fd: Int32, size: Int, with worker: Worker) throws -> FileChunks {
         let large = size > ChunkReader.residentBytes
         if large { largeFile.wait() }
         defer { if large { largeFile.signal() } }
-        var content: [BlobID] = []
+        var file = FileChunks()
         // A small file is one chunk: storing it here saves a hand-over to another thread,
         // and the readers keep the cores busy. A large file's chunks go to the upload
         // queue, so that one file is compressed on several cores.
         let inline = size < context.repository.config.chunker.minSize
-        let total = try worker.reader.read(fd) { chunk in
+        file.bytes = try worker.reader.read(fd) { chunk in
             let id = worker.ids.id(of: chunk)
-            content.append(id)
-            try context.store(.data, id: id, plaintext: chunk, inline: inline)
+            file.content.append(id)
+            if try context.store(.data, id: id, plaintext: chunk, inline: inline) { file.added += UInt64(chunk.count) }
             context.progress.bytesRead(UInt64(chunk.count))
         }
-        return (content, total)
+        return file
     }
+}
+
+/// A file's content as read: its blobs, its bytes, and the bytes of the blobs it stored
+/// first (new to the repository: restic's "added" in `backup -vv`).
+struct FileChunks: Sendable {
+    var content: [BlobID] = []
+    var bytes: UInt64 = 0
+    var added: UInt64 = 0
 }

@@ -72,6 +72,8 @@ final class SegmentedFileReader: Sendable {
     private struct Chunks: Sendable {
         var ids: [BlobID] = []
         var bytes: UInt64 = 0
+        /// Bytes of the chunks this file stored first (new to the repository).
+        var added: UInt64 = 0
     }
 
     /// Reads the open file `fd` of `size` bytes in segments and stores its chunks.
@@ -80,7 +82,7 @@ final class SegmentedFileReader: Sendable {
     ///   the file shrank while being read; growth after `size` is left out).
     /// - Throws: `FileSystem.Failure` when a read fails; repository and storage errors.
     ///   Returns or throws only once every segment job of the file is done with `fd`.
-    func read(_ fd: Int32, size: Int) throws -> (content: [BlobID], bytes: UInt64) {
+    func read(_ fd: Int32, size: Int) throws -> FileChunks {
         let count = (size + segmentBytes - 1) / segmentBytes
         let exits = (0...count).map { $0 == 0 ? Pending(Exit(offset: 0, ended: false)) : Pending<Exit>() }
         let results = (0..<count).map { _ in Pending<Chunks>() }
@@ -96,20 +98,20 @@ final class SegmentedFileReader: Sendable {
             }
         }
         // Every job is waited for, even after a failure: none may read `fd` once it is closed.
-        var content: [BlobID] = []
-        var bytes: UInt64 = 0
+        var file = FileChunks()
         var failure: (any Error)?
         for result in results {
             do {
                 let chunks = try result.wait()
-                content += chunks.ids
-                bytes += chunks.bytes
+                file.content += chunks.ids
+                file.bytes += chunks.bytes
+                file.added += chunks.added
             } catch {
                 if failure == nil { failure = error }
             }
         }
         if let failure { throw failure }
-        return (content, bytes)
+        return file
     }
 
     /// One segment job: read, chunk, resynchronise, hand on the exit, then hash and store.
@@ -132,7 +134,7 @@ final class SegmentedFileReader: Sendable {
         for (from, to) in zip(plan.boundaries, plan.boundaries.dropFirst()) {
             let chunk = window.bytes(from, to)
             let id = hasher.id(of: chunk)
-            try context.store(.data, id: id, plaintext: chunk, inline: false)
+            if try context.store(.data, id: id, plaintext: chunk, inline: false) { chunks.added += UInt64(chunk.count) }
             context.progress.bytesRead(UInt64(chunk.count))
             chunks.ids.append(id)
             chunks.bytes += UInt64(chunk.count)

@@ -45,13 +45,14 @@ struct StreamArchiver {
         let reader = ChunkReader(chunker: repository.chunker)
         let ids = BlobIDHasher(keys: repository.keys)
         var content: [BlobID] = []
+        var added: UInt64 = 0
         context.progress.setCurrent(stream.path)
         let size: UInt64
         do {
             size = try reader.read(stream.fd) { chunk in
                 let id = ids.id(of: chunk)
                 content.append(id)
-                try context.store(.data, id: id, plaintext: chunk, inline: false)
+                if try context.store(.data, id: id, plaintext: chunk, inline: false) { added += UInt64(chunk.count) }
                 context.progress.bytesRead(UInt64(chunk.count))
             }
         } catch let failure as FileSystem.Failure {
@@ -73,7 +74,7 @@ struct StreamArchiver {
             $0.bytesProcessed += size
         }
         context.progress.fileDone(bytes: 0)
-        context.progress.item([PathBytes.slash] + stream.path, action: .new, size: size)
+        context.progress.item([PathBytes.slash] + stream.path, action: .new, size: size, added: added)
         var tree = trees.submit([.ready(file)])
         for folder in components.dropLast().reversed() {
             context.record.count { $0.directories += 1 }
