@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// A program started with `posix_spawn`, with the signal mask emptied and SIGINT, SIGTERM,
-/// SIGHUP and SIGPIPE at their defaults, and each standard stream inherited, opened on
+/// SIGHUP, SIGPIPE and SIGXFSZ at their defaults, and each standard stream inherited, opened on
 /// `/dev/null`, or a pipe to snap.
 ///
 /// Why not Foundation's `Process`: snap blocks SIGINT, SIGTERM and SIGHUP in every thread
@@ -71,7 +71,8 @@ public struct ChildProcess: Sendable {
         var empty = sigset_t(), defaults = sigset_t()
         sigemptyset(&empty)
         sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
+        // SIGXFSZ too: snap ignores it (its writes report EFBIG), a child need not.
+        for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigmask(&attributes, &empty)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF

@@ -161,12 +161,13 @@ final class FileReader: Sendable {
         // and the readers keep the cores busy. A large file's chunks go to the upload
         // queue, so that one file is compressed on several cores.
         let inline = size < context.repository.config.chunker.minSize
-        file.bytes = try worker.reader.read(fd) { chunk in
+        let bytes = try worker.reader.read(fd) { chunk in
             let id = worker.ids.id(of: chunk)
             file.content.append(id)
             if try context.store(.data, id: id, plaintext: chunk, inline: inline) { file.added += UInt64(chunk.count) }
             context.progress.bytesRead(UInt64(chunk.count))
         }
+        file.bytes = bytes
         return file
     }
 }
