@@ -29,6 +29,17 @@ final class RestoreModesTests: XCTestCase {
 
     private func read(_ path: String) -> String? { try? String(contentsOfFile: path, encoding: .utf8) }
 
+    /// What `lstat` (or `stat`, `following`) says of a path, the parts these tests compare.
+    private struct FileSystemStat {
+        let mode: mode_t, mtime: Int, links: UInt, isRegularFile: Bool
+        static func of(_ path: String, following: Bool = true) throws -> FileSystemStat {
+            var st = stat()
+            guard (following ? stat(path, &st) : lstat(path, &st)) == 0 else { throw CocoaError(.fileNoSuchFile) }
+            return FileSystemStat(mode: st.st_mode & 0o7777, mtime: st.st_mtim.tv_sec, links: UInt(st.st_nlink),
+                                  isRegularFile: st.st_mode & S_IFMT == S_IFREG)
+        }
+    }
+
     // As a user other than root, a restore into an earlier restore of folders the owner may
     // not fill (read-only, 555; without search permission, 644) opens them while it fills
     // them, as the first restore did, and gives them their modes back.
@@ -144,6 +155,49 @@ final class RestoreModesTests: XCTestCase {
         try snap.expect(0, ["restore", "latest", "--target", out])
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: outside), [])
         XCTAssertEqual(read("\(out)\(source)/a/x.txt"), "x\n")
+    }
+
+    // A file in the target with the snapshot's content but other names (a hard link to a
+    // file outside the target) is replaced, not kept: keeping it set the snapshot's mode
+    // and times on the outside file too (campaign 10 F2; restic 0.14 does so).
+    func testHardLinkInTargetToAnOutsideFileIsReplaced() throws {
+        let out = "\(work)/out", outside = "\(work)/outside"
+        try FileManager.default.createDirectory(atPath: "\(out)\(source)/a", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: false)
+        try "x\n".write(toFile: "\(outside)/victim", atomically: false, encoding: .utf8)
+        XCTAssertEqual(chmod("\(outside)/victim", 0o600), 0)
+        XCTAssertEqual(link("\(outside)/victim", "\(out)\(source)/a/x.txt"), 0)
+        let before = try FileSystemStat.of("\(outside)/victim")
+        try snap.expect(0, ["restore", "latest", "--target", out])
+        let after = try FileSystemStat.of("\(outside)/victim")
+        XCTAssertEqual(after.mode, before.mode, "the outside file keeps its mode")
+        XCTAssertEqual(after.mtime, before.mtime, "and its times")
+        XCTAssertEqual(after.links, 1, "the target's name was replaced by a file of its own")
+        XCTAssertEqual(read("\(out)\(source)/a/x.txt"), "x\n")
+    }
+
+    // With --overwrite never (or if-newer), a further name of a hard-linked file is linked
+    // to its first name left in the target only when that is a file of its own: next to a
+    // planted symlink, or a file linked outside the target, it is written as a file from its
+    // own content (campaign 10 F3: it became a second name of the symlink or outside file).
+    func testFurtherHardLinkNamesNeverJoinAPlantedFirstName() throws {
+        try "SNAP\n".write(toFile: "\(source)/first", atomically: false, encoding: .utf8)
+        XCTAssertEqual(link("\(source)/first", "\(source)/second"), 0)
+        try snap.expect(0, ["backup", source])
+        let outside = "\(work)/outside"
+        try FileManager.default.createDirectory(atPath: outside, withIntermediateDirectories: false)
+        try "victim\n".write(toFile: "\(outside)/victim", atomically: false, encoding: .utf8)
+        for (n, plant) in [symlink, link].enumerated() {
+            let out = "\(work)/out\(n)"
+            try FileManager.default.createDirectory(atPath: "\(out)\(source)", withIntermediateDirectories: true)
+            XCTAssertEqual(plant("\(outside)/victim", "\(out)\(source)/first"), 0)
+            try snap.expect(0, ["restore", "latest", "--target", out, "--overwrite", "never"])
+            let second = try FileSystemStat.of("\(out)\(source)/second", following: false)
+            XCTAssertTrue(second.isRegularFile, "case \(n): a file, not the planted symlink")
+            XCTAssertEqual(second.links, 1, "case \(n): not a further name of the outside file")
+            XCTAssertEqual(read("\(out)\(source)/second"), "SNAP\n", "case \(n)")
+            XCTAssertEqual(read("\(outside)/victim"), "victim\n")
+        }
     }
 
     func testBadInputIsRefusedBeforeAnythingIsWritten() throws {

@@ -80,7 +80,11 @@ extension Restorer {
         let kind = st.st_mode & S_IFMT
         switch node.type {
         case .file, .hardlink:
-            guard kind == S_IFREG, UInt64(st.st_size) == node.size else { return false }
+            // A file with more names than the snapshot's (a hard link planted in the target, a
+            // `cp -al` copy) is replaced, never kept: keeping it would set the snapshot's owner,
+            // mode and attributes on a file that other names, maybe outside the target, share.
+            // An earlier restore of the snapshot's own hard-linked file has its count of names.
+            guard kind == S_IFREG, UInt64(st.st_size) == node.size, st.st_nlink <= 1 || UInt64(st.st_nlink) == node.links else { return false }
             let mtime = Timestamp(seconds: Int64(st.st_mtim.tv_sec), nanoseconds: UInt32(st.st_mtim.tv_nsec))
             if mtime == node.mtime { return true }
             return compareContent(path: path, node: node) == nil

@@ -247,11 +247,17 @@ public final class Restorer {
                     entry.action = decide(node, path: entryTarget, existing: existing)
                 }
             }
-            // A first name left alone (skipped or kept) is still what further names link to.
+            // A first name left alone (skipped or kept) is still what further names link to,
+            // when it is a file of its own there: not a planted symlink, nor a file with other
+            // names (maybe outside the target). Then a further name stands in for it instead,
+            // written from its own content list.
             let untouched = entry.action == .keep || entry.action == .skip
-            if node.type == .file {
+            let linkable = !untouched || existing.map {
+                $0.st_mode & S_IFMT == S_IFREG && ($0.st_nlink == 1 || entry.action == .keep && UInt64($0.st_nlink) == node.links)
+            } ?? true
+            if node.type == .file, linkable {
                 links.restoredFirst(path, links: node.links, kept: untouched)
-            } else if node.type == .hardlink && entry.linkTo == nil {
+            } else if node.type == .hardlink && entry.linkTo == nil && linkable {
                 links.restoredStandIn(for: node.linkTarget, at: entryTarget, kept: untouched)
             }
             if let existing {
