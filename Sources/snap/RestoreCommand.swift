@@ -88,6 +88,7 @@ struct RestoreCommand: ParsableCommand {
             options.delete = delete
             options.numericOwners = numericOwner
             options.deleteWithin = Self.deleteScope(paths: record.snapshot.paths, subfolder: reference.subfolder)
+            options.treeRoot = reference.subfolder
             options.dryRun = dryRun
             options.verify = verify && !dryRun
             if global.verbose && !global.quiet {

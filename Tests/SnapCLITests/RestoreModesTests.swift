@@ -200,6 +200,29 @@ final class RestoreModesTests: XCTestCase {
         }
     }
 
+    // `restore SNAPSHOT:/sub` and `dump SNAPSHOT:/sub /` keep the hard links inside the
+    // subfolder (their first names are full snapshot paths, now taken relative to it); a
+    // link whose first name lies outside the subfolder comes back as a file (campaign 10 F6).
+    func testSubfolderRestoreAndDumpKeepHardLinks() throws {
+        try "L\n".write(toFile: "\(source)/a/one", atomically: false, encoding: .utf8)
+        XCTAssertEqual(link("\(source)/a/one", "\(source)/a/two"), 0)
+        try "O\n".write(toFile: "\(source)/outer", atomically: false, encoding: .utf8)
+        XCTAssertEqual(link("\(source)/outer", "\(source)/a/three"), 0)
+        try snap.expect(0, ["backup", source])
+        let out = "\(work)/sub-out"
+        try snap.expect(0, ["restore", "latest:\(source)/a", "--target", out])
+        let one = try FileSystemStat.of("\(out)/one"), two = try FileSystemStat.of("\(out)/two")
+        XCTAssertEqual([one.links, two.links], [2, 2], "one file with two names")
+        XCTAssertEqual(read("\(out)/three"), "O\n", "its first name is outside the subfolder: a file")
+        XCTAssertTrue(try FileSystemStat.of("\(out)/three").isRegularFile)
+
+        try snap.expect(0, ["dump", "latest:\(source)/a", "/", "--target", "\(work)/sub.tar"])
+        let listing = try runTool("/bin/tar", ["-tvf", "\(work)/sub.tar"]).stdout
+        let lines = listing.split(separator: "\n")
+        XCTAssertTrue(lines.contains { $0.hasPrefix("h") && $0.contains("two link to one") }, listing)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("-") && $0.hasSuffix(" three") }, listing)
+    }
+
     func testBadInputIsRefusedBeforeAnythingIsWritten() throws {
         let file = "\(work)/a-file"
         try "keep\n".write(toFile: file, atomically: false, encoding: .utf8)

@@ -227,4 +227,24 @@ final class TarImportCLITests: XCTestCase {
             XCTAssertTrue(refused.stderr.contains("--stdin-tar"), "\(extra): \(refused.stderr)")
         }
     }
+
+    // A symlink whose target holds a NUL byte (possible in a tar or a restic tree) is not
+    // created cut at the NUL, where it would name another file: the restore names it as an
+    // error (exit 1) and restores the rest.
+    func testLinkTargetWithANulByteIsNeverCut() throws {
+        let make = """
+            import io, sys, tarfile
+            t = tarfile.open(fileobj=sys.stdout.buffer, mode="w|", format=tarfile.PAX_FORMAT)
+            info = tarfile.TarInfo("link"); info.type = tarfile.SYMTYPE; info.linkname = "x"
+            info.pax_headers = {"linkpath": "safe\\x00/etc/passwd"}; t.addfile(info)
+            info = tarfile.TarInfo("f"); info.size = 2; t.addfile(info, io.BytesIO(b"f\\n"))
+            t.close()
+            """
+        XCTAssertEqual(try shell("python3 -c '\(make)' | \"$SNAP\" backup -q --stdin-tar").status, 0)
+        let restore = try snap.run(["restore", "latest", "--target", "\(work)/out"])
+        XCTAssertEqual(restore.status, 1, restore.stderr)
+        XCTAssertTrue(restore.stderr.contains("/link: cannot create: Invalid argument"), restore.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out/link"), "no link cut at the NUL")
+        XCTAssertEqual(try String(contentsOfFile: "\(work)/out/f", encoding: .utf8), "f\n")
+    }
 }

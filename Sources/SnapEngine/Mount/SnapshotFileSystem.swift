@@ -135,6 +135,10 @@ public final class SnapshotFileSystem: Sendable {
     public func linkTarget(_ path: [UInt8]) throws -> [UInt8] {
         switch try resolve(path) {
         case let .link(target, _): return target
+        // A target holding a NUL byte (possible in an imported tree) cannot be given whole:
+        // cut at the NUL it would name something else, so the link reads as invalid.
+        case let .inside(_, node?, _) where node.type == .symlink && node.linkTarget.contains(0):
+            throw MountError.damaged(path: PathBytes.display(path), reason: "its link target holds a NUL byte")
         case let .inside(_, node?, _) where node.type == .symlink: return node.linkTarget
         default: throw MountError.wrongType(path: PathBytes.display(path))
         }

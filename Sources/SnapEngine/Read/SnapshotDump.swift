@@ -26,16 +26,22 @@ public struct SnapshotDump {
     private let walker: TreeWalker
     private let decoder: BlobDecoder?
     private let readWorkers: Int
+    /// The snapshot path of the tree dumped (`SNAPSHOT:/sub` dumps `/sub`'s tree); hard
+    /// links name their first names by full snapshot paths, taken relative to it.
+    private let treeRoot: [UInt8]
     /// Files up to this size share a window with the files around them; a larger file reads
     /// its own windows as it is written.
     static let sharedFileLimit: UInt64 = 8 << 20
     static let windowBytes = 32 << 20
     static let batchEntries = 4096
 
-    /// - Parameter readWorkers: ranged reads at once (`--connections`).
-    public init(repository: Repository, readWorkers: Int = 4) {
+    /// - Parameters:
+    ///   - readWorkers: ranged reads at once (`--connections`).
+    ///   - treeRoot: the snapshot path of the tree given to `dump` (empty: the snapshot's root).
+    public init(repository: Repository, readWorkers: Int = 4, treeRoot: [UInt8] = []) {
         self.repository = repository
         self.readWorkers = readWorkers
+        self.treeRoot = treeRoot.count > 1 ? treeRoot : []
         walker = TreeWalker(repository: repository)
         decoder = try? BlobDecoder(keys: repository.keys)
     }
@@ -130,8 +136,9 @@ public struct SnapshotDump {
                        skipped: ([UInt8], NodeType) -> Void, load: @escaping (BlobID) throws -> [UInt8]) throws {
         let name = Array(path.drop { $0 == PathBytes.slash })
         var firstName: [UInt8]?
-        if node.type == .hardlink {
-            let first = Array(node.linkTarget.drop { $0 == PathBytes.slash })
+        if node.type == .hardlink, treeRoot.isEmpty || node.linkTarget.count > treeRoot.count
+            && node.linkTarget.starts(with: treeRoot) && node.linkTarget[treeRoot.count] == PathBytes.slash {
+            let first = Array(node.linkTarget.dropFirst(treeRoot.count).drop { $0 == PathBytes.slash })
             if written.contains(first) { firstName = first }
         }
         let index = repository.index

@@ -37,6 +37,10 @@ public struct RestoreOptions: Sendable {
     /// `["/"]` allows the whole tree. The CLI passes a snapshot's backed-up paths, so that
     /// what lies beside them in the folders leading to them is left alone.
     public var deleteWithin: [String] = ["/"]
+    /// The snapshot path of the tree restored (`SNAPSHOT:/sub` restores `/sub`'s tree at the
+    /// target's root); empty for a snapshot's root. Hard links name their first names by
+    /// full snapshot paths, so this maps them into the tree.
+    public var treeRoot: [UInt8] = []
     /// Decide and count everything, write nothing (not even the target folder).
     public var dryRun = false
     /// Read every file written back and compare it with the snapshot, blob by blob
@@ -233,7 +237,8 @@ public final class Restorer {
             let existing = exists ? try? FileSystem.lstat(entryTarget) : nil
             var entry = PlannedEntry(target: entryTarget, snapshotPath: path, node: node)
             var firstKept = false
-            if node.type == .hardlink, let first = links.linkTarget(forFurtherNameOf: node.linkTarget) {
+            let firstName = linkName(node.linkTarget)
+            if node.type == .hardlink, let first = links.linkTarget(forFurtherNameOf: firstName) {
                 entry.linkTo = first.target
                 firstKept = first.firstKept
             }
@@ -258,7 +263,7 @@ public final class Restorer {
             if node.type == .file, linkable {
                 links.restoredFirst(path, links: node.links, kept: untouched)
             } else if node.type == .hardlink && entry.linkTo == nil && linkable {
-                links.restoredStandIn(for: node.linkTarget, at: entryTarget, kept: untouched)
+                links.restoredStandIn(for: firstName, at: entryTarget, kept: untouched)
             }
             if let existing {
                 if entry.action == .skip {
@@ -279,6 +284,19 @@ public final class Restorer {
             planDeletions(in: tree, target: target, snapshotPath: snapshotPath, selected: selected)
         }
         return added
+    }
+
+    /// A hard link's first name as a path in the restored tree (`options.treeRoot` taken
+    /// off). A first name outside that tree gets a key no path in it can have (a NUL byte
+    /// first), so that its further names stand in for it together, never joining a file
+    /// of the tree that happens to have the same relative path.
+    func linkName(_ firstName: [UInt8]) -> [UInt8] {
+        let root = options.treeRoot
+        guard !root.isEmpty, root != [PathBytes.slash] else { return firstName }
+        if firstName.count > root.count, firstName.starts(with: root), firstName[root.count] == PathBytes.slash {
+            return Array(firstName[root.count...])
+        }
+        return [0] + firstName
     }
 
     /// Whether the entry at snapshot `path` is restored, and whether the walk enters it
@@ -403,6 +421,9 @@ public final class Restorer {
                     // Size first: blobs that are all zeros are then simply not written (holes).
                     return Self.createSized(path, size: e.node.size)
                 case .symlink:
+                    // A target holding a NUL byte (possible in an imported tree) would be cut
+                    // there and name something else: refused, as restic's restore refuses it.
+                    if e.node.linkTarget.contains(0) { return EINVAL }
                     unlink(path)
                     return PathBytes.withCString(e.node.linkTarget) { symlink($0, path) } == 0 ? nil : errno
                 case .fifo:
