@@ -262,4 +262,65 @@ final class FilterPatternTests: XCTestCase {
         XCTAssertTrue(try FilterPattern("**/tmp").matchesEntry(split("/tmp")))
         XCTAssertTrue(try FilterPattern("/**").matchesEntry(split("/tmp/x")))
     }
+
+    // The table-driven matcher decides as restic's expansion of `**` into `*`s does (the
+    // matcher before it, kept here as the reference), on random patterns and paths:
+    // anchored or not, several `**`s, globs, whole-entry and child questions.
+    func testMatcherAgreesWithRestictsExpansionOnRandomPatterns() throws {
+        func reference(_ parts: ArraySlice<FilterPattern.Part>, _ path: [[UInt8]], toEnd: Bool) -> Bool {
+            if let star = parts.firstIndex(of: .anyDepth) {
+                let before = parts[..<star], after = parts[(star + 1)...]
+                let most = path.count - parts.count + 1
+                guard most >= 0 else { return false }
+                for stars in 0...most {
+                    let expanded = before + Array(repeating: FilterPattern.Part.glob(Array("*".utf8)), count: stars) + after
+                    if reference(expanded[...], path, toEnd: toEnd) { return true }
+                }
+                return false
+            }
+            if parts.isEmpty { return path.isEmpty }
+            guard parts.count <= path.count else { return false }
+            let anchored = parts.first == .root
+            let highest = anchored ? 0 : path.count - parts.count
+            let belowRoot = !anchored && path.first == [PathBytes.slash] ? 1 : 0
+            let lowest = toEnd ? max(path.count - parts.count, belowRoot) : belowRoot
+            guard highest >= lowest else { return false }
+            return (lowest...highest).contains { offset in
+                zip(parts, path[offset...]).allSatisfy { part, component in
+                    switch part {
+                    case .root: return component == [PathBytes.slash]
+                    case let .literal(bytes): return bytes == component
+                    case let .glob(pattern): return ComponentGlob.matches(pattern, component)
+                    case .anyDepth: return false
+                    }
+                }
+            }
+        }
+        var state: UInt64 = 0x5eed
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        let words = ["a", "b", "ab", "*", "?", "a*", "**", "**", "[ab]"], names = ["a", "b", "ab", "ba", "x"]
+        var compared = 0
+        for _ in 0..<4000 {
+            let text = (next(3) == 0 ? "/" : "") + (0..<(1 + next(5))).map { _ in words[next(words.count)] }.joined(separator: "/")
+            let pattern = try FilterPattern(text)
+            for _ in 0..<6 {
+                let path = FilterPattern.split(Array(("/" + (0..<next(8)).map { _ in names[next(names.count)] }.joined(separator: "/")).utf8))
+                for toEnd in [false, true] {
+                    XCTAssertEqual(FilterPattern.match(pattern.parts[...], path, toEnd: toEnd), reference(pattern.parts[...], path, toEnd: toEnd),
+                                   "\(text) on \(path.map { String(decoding: $0, as: UTF8.self) }) toEnd \(toEnd)")
+                    compared += 1
+                }
+                XCTAssertEqual(pattern.childMayMatch(path), {
+                    guard pattern.isAnchored else { return true }
+                    var prefix = path[...]
+                    if let star = pattern.parts.firstIndex(of: .anyDepth), prefix.count >= star { prefix = prefix.prefix(star) }
+                    return reference(pattern.parts.prefix(prefix.count), Array(prefix), toEnd: false)
+                }(), "\(text) child")
+            }
+        }
+        XCTAssertEqual(compared, 48_000)
+    }
 }

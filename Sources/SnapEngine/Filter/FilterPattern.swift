@@ -123,32 +123,68 @@ public struct FilterPattern: Sendable, Hashable {
         return Self.match(parts.prefix(path.count), Array(path), toEnd: false)
     }
 
-    /// restic's `match`: each `**` is tried as zero, one, two... `*` components; then the
+    /// restic's `match`: each `**` stands for zero, one, two... `*` components; then the
     /// pattern must match consecutive components, from the first for an anchored pattern,
-    /// anywhere after the root marker for one that is not.
-    private static func match(_ parts: ArraySlice<Part>, _ path: [[UInt8]], toEnd: Bool) -> Bool {
-        if let star = parts.firstIndex(of: .anyDepth) {
-            let before = parts[..<star]
-            let after = parts[(star + 1)...]
-            let most = path.count - parts.count + 1
-            guard most >= 0 else { return false }
-            for stars in 0...most {
-                let expanded = before + Array(repeating: Part.glob([UInt8(ascii: "*")]), count: stars) + after
-                if match(expanded[...], path, toEnd: toEnd) { return true }
-            }
-            return false
-        }
-        if parts.isEmpty { return path.isEmpty }
-        guard parts.count <= path.count else { return false }
+    /// anywhere after the root marker for one that is not, and (`toEnd`) up to the last.
+    ///
+    /// restic builds every expansion of the `**`s, the first one first, and bounds each by
+    /// the path's length less the parts still in the pattern (each `**` not yet expanded
+    /// counting as one): after `j` of them, the `*`s they became number at most
+    /// `path.count - parts.count + j`. The same answers come here without building anything:
+    /// for each place the pattern may start, `at(p, c)` says whether parts `p...` match from
+    /// component `c` on, each answer kept in a table of parts × components. A path then costs
+    /// parts × components steps per start, where the expansions cost a pattern of two `**`s
+    /// the cube of the path's depth in allocations (campaign 11).
+    static func match(_ parts: ArraySlice<Part>, _ path: [[UInt8]], toEnd: Bool) -> Bool {
+        guard !parts.isEmpty else { return path.isEmpty }
+        let n = path.count, total = parts.count
         let anchored = parts.first == .root
-        let highest = anchored ? 0 : path.count - parts.count
         // A pattern that is not anchored never matches the root marker, at the end either
         // (`find '?/tmp'` found `/tmp`, taking `/` for a one-character name).
         let belowRoot = !anchored && path.first == [PathBytes.slash] ? 1 : 0
-        let lowest = toEnd ? max(path.count - parts.count, belowRoot) : belowRoot
-        guard highest >= lowest else { return false }
-        return (lowest...highest).contains { offset in
-            zip(parts, path[offset...]).allSatisfy { part, component in matches(part, component) }
+        // A literal component the path does not hold anywhere: no match, found without the
+        // table (most paths, for an exclude such as `**/node_modules/**`).
+        for case let .literal(bytes) in parts where !path.contains(bytes) { return false }
+        // For each part: the parts before it that are not `**`, and for a `**` its number (1, 2…).
+        var fixedBefore = [Int](repeating: 0, count: total + 1), starNumber = [Int](repeating: 0, count: total)
+        var stars = 0
+        for (p, part) in parts.enumerated() {
+            fixedBefore[p + 1] = fixedBefore[p] + (part == .anyDepth ? 0 : 1)
+            if part == .anyDepth { stars += 1; starNumber[p] = stars }
+        }
+        let columns = n + 1
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total * columns) { known in
+            func startsAt(_ start: Int) -> Bool {
+                known.initialize(repeating: 0)  // 0 not yet known, 1 no, 2 yes
+                func at(_ p: Int, _ c: Int) -> Bool {
+                    if p == total {
+                        guard !toEnd || c == n else { return false }
+                        // Every `**` became nothing and nothing else is left: restic's empty
+                        // pattern, which matches an empty path only.
+                        return c > start || fixedBefore[total] > 0 || path.isEmpty
+                    }
+                    let key = p * columns + c
+                    if known[key] != 0 { return known[key] == 2 }
+                    let part = parts[parts.startIndex + p]
+                    var result = false
+                    if part == .anyDepth {
+                        // The `*`s of this and the earlier `**`s, within restic's bound for this one.
+                        let expanded = c - start - fixedBefore[p]
+                        if expanded <= n - total + starNumber[p] && at(p + 1, c) {
+                            result = true
+                        } else if c < n, path[c] != [PathBytes.slash], expanded + 1 <= n - total + starNumber[p] {
+                            result = at(p, c + 1)  // one more `*`, which takes any component but the root marker
+                        }
+                    } else {
+                        result = c < n && matches(part, path[c]) && at(p + 1, c + 1)
+                    }
+                    known[key] = result ? 2 : 1
+                    return result
+                }
+                return at(0, start)
+            }
+            if anchored { return startsAt(0) }
+            return (belowRoot...max(belowRoot, n)).contains { startsAt($0) }
         }
     }
 
