@@ -148,14 +148,20 @@ final class BackupInputTests: XCTestCase {
         XCTAssertEqual(try files(), ["\(work)/lat\\xe9"])
     }
 
-    // -x/--one-file-system across a real mount (a tmpfs): the mount point is kept as an empty folder, its contents left out.
-    func testOneFileSystemStopsAtARealMount() throws {
+    /// `src/mounted`, a tmpfs mounted for this test (unmounted after it): another file system.
+    private func mountedTmpfs() throws -> String {
         let mountPoint = "\(work)/src/mounted"
         try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
         guard try runTool("/bin/mount", ["-t", "tmpfs", "snap-test", mountPoint]).status == 0 else {
             throw XCTSkip("cannot mount a tmpfs here (needs root and mount rights)")
         }
-        defer { _ = try? runTool("/bin/umount", [mountPoint]) }
+        addTeardownBlock { _ = try? runTool("/bin/umount", [mountPoint]) }
+        return mountPoint
+    }
+
+    // -x/--one-file-system across a real mount (a tmpfs): the mount point is kept as an empty folder, its contents left out.
+    func testOneFileSystemStopsAtARealMount() throws {
+        let mountPoint = try mountedTmpfs()
         try "inside\n".write(toFile: "\(mountPoint)/inner.txt", atomically: false, encoding: .utf8)
         try snap.expect(0, ["backup", "-x", "\(work)/src"])
         let entries = try lsNodes(try snap.expect(0, ["ls", "latest", "--recursive", "--json"]).stdout)
@@ -171,12 +177,7 @@ final class BackupInputTests: XCTestCase {
     // mount point is backed up with its contents, and a given path below another mount
     // point is backed up while that mount point's other entries are left out.
     func testOneFileSystemBacksUpTheOtherFileSystemsItIsGiven() throws {
-        let mountPoint = "\(work)/src/mounted"
-        try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
-        guard try runTool("/bin/mount", ["-t", "tmpfs", "snap-test", mountPoint]).status == 0 else {
-            throw XCTSkip("cannot mount a tmpfs here (needs root and mount rights)")
-        }
-        defer { _ = try? runTool("/bin/umount", [mountPoint]) }
+        let mountPoint = try mountedTmpfs()
         try FileManager.default.createDirectory(atPath: "\(mountPoint)/keep/deep", withIntermediateDirectories: true)
         try "kept\n".write(toFile: "\(mountPoint)/keep/deep/k.txt", atomically: false, encoding: .utf8)
         try "inside\n".write(toFile: "\(mountPoint)/inner.txt", atomically: false, encoding: .utf8)

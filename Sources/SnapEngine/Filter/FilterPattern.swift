@@ -55,6 +55,9 @@ public struct FilterPattern: Sendable, Hashable {
     /// Whether the pattern started with `!`.
     public let isNegated: Bool
     let parts: [Part]
+    /// For each part index `p` (and `parts.count`): how many `**`s come before it. Fixed by
+    /// the pattern, so matching a path allocates nothing for it.
+    private let starsBefore: [Int]
 
     /// Parses `text`.
     /// - Throws: `FilterPatternError` when it is empty or a component is malformed for
@@ -83,6 +86,9 @@ public struct FilterPattern: Sendable, Hashable {
             }
         }
         self.parts = parts
+        var starsBefore = [0]
+        for part in parts { starsBefore.append(starsBefore[starsBefore.count - 1] + (part == .anyDepth ? 1 : 0)) }
+        self.starsBefore = starsBefore
     }
 
     var isAnchored: Bool { parts.first == .root }
@@ -97,13 +103,13 @@ public struct FilterPattern: Sendable, Hashable {
 
     /// Whether the path (split by `split`) matches.
     public func matches(_ components: [[UInt8]]) -> Bool {
-        Self.match(parts[...], components, toEnd: false)
+        match(first: parts.count, components, toEnd: false)
     }
 
     /// Whether the path (split by `split`) matches with the pattern's last component on the
     /// path's last one: the entry itself matches, not only a folder above it (`snap find`).
     public func matchesEntry(_ components: [[UInt8]]) -> Bool {
-        Self.match(parts[...], components, toEnd: true)
+        match(first: parts.count, components, toEnd: true)
     }
 
     /// Whether the pattern is a single component without `**` (it can only ever match one name).
@@ -120,7 +126,7 @@ public struct FilterPattern: Sendable, Hashable {
         guard isAnchored else { return true }
         var path = components[...]
         if let star = parts.firstIndex(of: .anyDepth), path.count >= star { path = path.prefix(star) }
-        return Self.match(parts.prefix(path.count), Array(path), toEnd: false)
+        return match(first: min(path.count, parts.count), Array(path), toEnd: false)
     }
 
     /// restic's `match`: each `**` stands for zero, one, two... `*` components; then the
@@ -135,23 +141,31 @@ public struct FilterPattern: Sendable, Hashable {
     /// component `c` on, each answer kept in a table of parts × components. A path then costs
     /// parts × components steps per start, where the expansions cost a pattern of two `**`s
     /// the cube of the path's depth in allocations (campaign 11).
-    static func match(_ parts: ArraySlice<Part>, _ path: [[UInt8]], toEnd: Bool) -> Bool {
-        guard !parts.isEmpty else { return path.isEmpty }
-        let n = path.count, total = parts.count
-        let anchored = parts.first == .root
+    ///
+    /// - Parameter total: how many of the pattern's parts take part (`childMayMatch` asks
+    ///   about the leading ones).
+    func match(first total: Int, _ path: [[UInt8]], toEnd: Bool) -> Bool {
+        guard total > 0 else { return path.isEmpty }
+        let parts = self.parts[..<total]
+        let n = path.count
+        let anchored = parts[0] == .root
         // A pattern that is not anchored never matches the root marker, at the end either
         // (`find '?/tmp'` found `/tmp`, taking `/` for a one-character name).
         let belowRoot = !anchored && path.first == [PathBytes.slash] ? 1 : 0
         // A literal component the path does not hold anywhere: no match, found without the
         // table (most paths, for an exclude such as `**/node_modules/**`).
         for case let .literal(bytes) in parts where !path.contains(bytes) { return false }
-        // For each part: the parts before it that are not `**`, and for a `**` its number (1, 2…).
-        var fixedBefore = [Int](repeating: 0, count: total + 1), starNumber = [Int](repeating: 0, count: total)
-        var stars = 0
-        for (p, part) in parts.enumerated() {
-            fixedBefore[p + 1] = fixedBefore[p] + (part == .anyDepth ? 0 : 1)
-            if part == .anyDepth { stars += 1; starNumber[p] = stars }
+        if starsBefore[total] == 0 {
+            // No `**`: the parts against consecutive components, nothing to remember.
+            guard total <= n else { return false }
+            let highest = anchored ? 0 : n - total
+            let lowest = toEnd ? max(n - total, belowRoot) : belowRoot
+            guard highest >= lowest else { return false }
+            return (lowest...highest).contains { offset in
+                zip(parts, path[offset...]).allSatisfy { part, component in Self.matches(part, component) }
+            }
         }
+        let fixedTotal = total - starsBefore[total]
         let columns = n + 1
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: total * columns) { known in
             func startsAt(_ start: Int) -> Bool {
@@ -161,22 +175,24 @@ public struct FilterPattern: Sendable, Hashable {
                         guard !toEnd || c == n else { return false }
                         // Every `**` became nothing and nothing else is left: restic's empty
                         // pattern, which matches an empty path only.
-                        return c > start || fixedBefore[total] > 0 || path.isEmpty
+                        return c > start || fixedTotal > 0 || path.isEmpty
                     }
                     let key = p * columns + c
                     if known[key] != 0 { return known[key] == 2 }
-                    let part = parts[parts.startIndex + p]
+                    let part = parts[p]
                     var result = false
                     if part == .anyDepth {
-                        // The `*`s of this and the earlier `**`s, within restic's bound for this one.
-                        let expanded = c - start - fixedBefore[p]
-                        if expanded <= n - total + starNumber[p] && at(p + 1, c) {
+                        // The `*`s of this and the earlier `**`s, within restic's bound for this
+                        // one (the `starsBefore[p] + 1`th).
+                        let expanded = c - start - (p - starsBefore[p])
+                        let bound = n - total + starsBefore[p] + 1
+                        if expanded <= bound && at(p + 1, c) {
                             result = true
-                        } else if c < n, path[c] != [PathBytes.slash], expanded + 1 <= n - total + starNumber[p] {
+                        } else if c < n, path[c] != [PathBytes.slash], expanded + 1 <= bound {
                             result = at(p, c + 1)  // one more `*`, which takes any component but the root marker
                         }
                     } else {
-                        result = c < n && matches(part, path[c]) && at(p + 1, c + 1)
+                        result = c < n && Self.matches(part, path[c]) && at(p + 1, c + 1)
                     }
                     known[key] = result ? 2 : 1
                     return result
