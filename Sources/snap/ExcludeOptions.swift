@@ -6,11 +6,19 @@ import SnapEngine
 struct GatheredPatterns {
     var rules = PatternRules()
     /// "--exclude", "--exclude-file F", … by pattern and whether it ignores case.
-    private var origins: [String: String] = [:]
+    private var origins: [Origin: String] = [:]
+
+    private struct Origin: Hashable {
+        var pattern: PatternText
+        var ignoresCase: Bool
+    }
 
     /// Adds `--option` values, then the patterns of the files of `--option-file` (restic's order).
-    mutating func add(_ patterns: [String], files: [String], option: String, ignoringCase: Bool) throws {
-        var all = patterns.map { ($0, "--\(option)") }
+    /// A value's bytes are taken from the command line as the shell passed them, so a pattern
+    /// for a name that is not UTF-8 matches it (`short` is the option's one-letter spelling).
+    mutating func add(_ values: [String], short: String? = nil, files: [String], option: String, ignoringCase: Bool) throws {
+        let spellings = ["--\(option)"] + (short.map { ["-\($0)"] } ?? [])
+        var all = RawArguments.bytes(ofOption: spellings, values: values).map { (PatternText(bytes: $0), "--\(option)") }
         for file in files {
             do {
                 all += try PatternFile.read(file, environment: ProcessInfo.processInfo.environment).map { ($0, "--\(option)-file \(file)") }
@@ -22,17 +30,16 @@ struct GatheredPatterns {
             if origin == "--\(option)" || !pattern.isEmpty {
                 do { _ = try FilterPattern(pattern) } catch { throw ValidationError("\(origin): \(error)") }
             }
-            origins[key(pattern, ignoringCase)] = origins[key(pattern, ignoringCase)] ?? origin
+            let key = Origin(pattern: pattern, ignoresCase: ignoringCase)
+            origins[key] = origins[key] ?? origin
             if ignoringCase { rules.insensitivePatterns.append(pattern) } else { rules.patterns.append(pattern) }
         }
     }
 
-    private func key(_ pattern: String, _ ignoringCase: Bool) -> String { (ignoringCase ? "i:" : "c:") + pattern }
-
     /// Prints one warning line per pattern that matched nothing.
     func warn(_ unmatched: [UnmatchedPattern]) {
         for u in unmatched {
-            Output.error("warning: \(origins[key(u.pattern, u.ignoresCase)] ?? "pattern") '\(u.pattern)' matched nothing")
+            Output.error("warning: \(origins[Origin(pattern: u.pattern, ignoresCase: u.ignoresCase)] ?? "pattern") '\(u.pattern)' matched nothing")
         }
     }
 }
@@ -61,7 +68,7 @@ struct ExcludeOptions: ParsableArguments {
     func gather() throws -> GatheredPatterns {
         var gathered = GatheredPatterns()
         try gathered.add(insensitiveExcludes, files: insensitiveExcludeFiles, option: "iexclude", ignoringCase: true)
-        try gathered.add(excludes, files: excludeFiles, option: "exclude", ignoringCase: false)
+        try gathered.add(excludes, short: "e", files: excludeFiles, option: "exclude", ignoringCase: false)
         return gathered
     }
 
@@ -87,7 +94,7 @@ struct IncludeOptions: ParsableArguments {
     func gather() throws -> GatheredPatterns {
         var gathered = GatheredPatterns()
         try gathered.add(insensitiveIncludes, files: insensitiveIncludeFiles, option: "iinclude", ignoringCase: true)
-        try gathered.add(includes, files: includeFiles, option: "include", ignoringCase: false)
+        try gathered.add(includes, short: "i", files: includeFiles, option: "include", ignoringCase: false)
         return gathered
     }
 

@@ -16,6 +16,9 @@ struct FindCommand: ParsableCommand {
     @Argument(help: "Name or path patterns.")
     var patterns: [String] = []
 
+    /// The patterns' bytes as the shell passed them (a name need not be UTF-8).
+    private var patternTexts: [PatternText] { RawArguments.bytes(of: patterns).map(PatternText.init(bytes:)) }
+
     @Option(name: [.short, .customLong("snapshot")], parsing: .unconditionalSingleValue, help: "Only this snapshot (repeatable; ID, prefix or 'latest').")
     var snapshots: [String] = []
 
@@ -54,7 +57,7 @@ struct FindCommand: ParsableCommand {
                 throw ValidationError("'\(id)' is not a \(pack ? "pack" : "blob or tree") ID (8 to 64 hexadecimal digits)")
             }
         } else {
-            try InputValidation.patterns(patterns, option: "pattern")
+            try InputValidation.patterns(patternTexts, option: "pattern")
         }
     }
 
@@ -71,7 +74,7 @@ struct FindCommand: ParsableCommand {
             } else if blob || tree {
                 target = .blobs(try resolveBlobs(repository))
             } else {
-                target = try .patterns(parsing: patterns, ignoringCase: ignoreCase)
+                target = try .patterns(parsing: patternTexts, ignoringCase: ignoreCase)
             }
             let search = SnapshotSearch(repository: repository, target: target)
             let out = OutputBuffer()

@@ -24,7 +24,7 @@ enum InputValidation {
 
     /// Every pattern of `option` (`--exclude`, `--include`, `find`'s) can be parsed with
     /// restic's rules (`FilterPattern`); an empty one is refused.
-    static func patterns(_ patterns: [String], option: String) throws {
+    static func patterns(_ patterns: [PatternText], option: String) throws {
         for pattern in patterns {
             do { _ = try FilterPattern(pattern) } catch { throw ValidationError("\(option): \(error)") }
         }

@@ -29,14 +29,33 @@ enum RawArguments {
     /// The bytes of the value `value` of option `name` (`--name VALUE` or `--name=VALUE`):
     /// as `bytes(of:)`, for an option's value.
     static func bytes(ofOption name: String, value: String, among raw: [[UInt8]] = all) -> [UInt8] {
-        guard value.unicodeScalars.contains("\u{FFFD}") else { return Array(value.utf8) }
-        let option = Array(name.utf8), attached = option + [UInt8(ascii: "=")]
-        for (i, word) in raw.enumerated() {
-            if word.starts(with: attached), String(decoding: word.dropFirst(attached.count), as: UTF8.self) == value {
-                return Array(word.dropFirst(attached.count))
+        bytes(ofOption: [name], values: [value], among: raw)[0]
+    }
+
+    /// The bytes of each of `values`, the values of one option known by any of `names`
+    /// (`-e X`, `--exclude X`, `--exclude=X`) in command-line order: a value that holds
+    /// U+FFFD is matched, in order, with the raw word it was decoded from.
+    static func bytes(ofOption names: [String], values: [String], among raw: [[UInt8]] = all) -> [[UInt8]] {
+        let options = names.map { Array($0.utf8) }
+        var next = 0
+        func decoded(_ word: some Collection<UInt8>) -> String { String(decoding: word, as: UTF8.self) }
+        return values.map { value in
+            guard value.unicodeScalars.contains("\u{FFFD}") else { return Array(value.utf8) }
+            for i in next..<max(next, raw.count) {
+                let word = raw[i]
+                for option in options {
+                    let attached = option + [UInt8(ascii: "=")]
+                    if word.starts(with: attached), decoded(word.dropFirst(attached.count)) == value {
+                        next = i + 1
+                        return Array(word.dropFirst(attached.count))
+                    }
+                    if i > 0, raw[i - 1] == option, decoded(word) == value {
+                        next = i + 1
+                        return word
+                    }
+                }
             }
-            if i > 0, raw[i - 1] == option, String(decoding: word, as: UTF8.self) == value { return word }
+            return Array(value.utf8)
         }
-        return Array(value.utf8)
     }
 }

@@ -133,6 +133,48 @@ final class ResticExcludeComparisonTests: XCTestCase {
         }
     }
 
+    // restic matches a pattern's bytes: an exclude or include written for the Latin-1 name
+    // caf\xe9.txt, on the command line (bash passes the byte as it is) or in a pattern file,
+    // leaves out or picks exactly that file in both tools.
+    func testPatternsThatAreNotUTF8MatchTheirBytesAsInRestic() throws {
+        let latin = "caf\u{FFFD}.txt"  // how `find -printf %P` lists the name, in both outputs alike
+        let file = "\(work)/latin1"
+        FileManager.default.createFile(atPath: file, contents: Data(Array("caf".utf8) + [0xE9] + Array(".txt\n".utf8)))
+        let cases = [("latin1-file", "--exclude-file \(file)"), ("latin1-long", "--exclude $'caf\\xe9.txt'"),
+                     ("latin1-short", "-e $'Documents/caf\\xe9.txt'"), ("latin1-insensitive", "--iexclude $'CAF\\xe9.TXT'")]
+        for (label, flags) in cases {
+            let (a, b) = ("\(work)/out-restic-\(label)", "\(work)/out-snap-\(label)")
+            XCTAssertEqual(try bash(restic: "backup --no-cache \"$DATA\" \(flags) && restic restore --no-cache latest --target \(a)"), 0, label)
+            XCTAssertEqual(try bash(snap: "\"$SNAP\" backup \"$DATA\" \(flags) && \"$SNAP\" restore latest --target \(b)"), 0, label)
+            let expected = try listing(a)
+            XCTAssertFalse(expected.contains { $0.hasSuffix(latin) }, "\(label): restic left the file out: \(expected)")
+            XCTAssertTrue(expected.contains { $0.hasSuffix("Documents/a.txt") }, label)
+            XCTAssertEqual(try listing(b), expected, label)
+        }
+        // Every snapshot so far left the file out: one more that keeps it, then --include and find.
+        XCTAssertEqual(try bash(restic: "backup --no-cache \"$DATA\""), 0)
+        XCTAssertEqual(try bash(snap: "\"$SNAP\" backup \"$DATA\""), 0)
+        let (a, b) = ("\(work)/restore-restic-latin1", "\(work)/restore-snap-latin1")
+        XCTAssertEqual(try bash(restic: "restore --no-cache latest --target \(a) --include $'caf\\xe9.txt'"), 0)
+        XCTAssertEqual(try bash(snap: "\"$SNAP\" restore latest --target \(b) --include $'caf\\xe9.txt'"), 0)
+        XCTAssertTrue(try listing(a).contains { $0.hasSuffix(latin) })
+        XCTAssertEqual(try listing(b), try listing(a))
+        let found = try snap.run([], prefix: ["/bin/bash", "-c", "\"$0\" find $'caf\\xe9.txt'"])
+        XCTAssertTrue(found.stdout.contains("Documents/caf\\xe9.txt"), found.stdout + found.stderr)
+    }
+
+    private func bash(restic script: String) throws -> Int32 {
+        let result = try runTool("/bin/bash", ["-c", "restic \(script) 2>&1"], environment: resticEnvironment)
+        XCTAssertEqual(result.status, 0, result.stdout)
+        return result.status
+    }
+
+    private func bash(snap script: String) throws -> Int32 {
+        let result = try snap.run([], prefix: ["/bin/bash", "-c", "SNAP=\"$0\"; \(script)"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return result.status
+    }
+
     // Not in restic 0.14: a pattern that matched nothing is named on stderr after the backup.
     func testUnmatchedPatternIsWarned() throws {
         let result = try snap.expect(0, ["backup", data, "--exclude", "*.nothing", "--exclude", "*.o"])

@@ -67,7 +67,7 @@ final class BackupFixture {
 
     func backup(_ paths: [String], excludes: [String] = [], hostname: String = "test-host") throws -> BackupResult {
         var options = BackupOptions(paths: paths, hostname: hostname, username: "tester")
-        options.excludes = excludes
+        options.excludes = excludes.map { PatternText($0) }
         options.workers = 2
         return try Archiver(repository: repository, options: options).run()
     }
@@ -78,8 +78,8 @@ final class BackupFixture {
         let reopened = try Repository.open(backend: LocalBackend(root: repositoryDirectory.path), password: testPassword)
         try reopened.loadIndex()
         var options = RestoreOptions(target: target ?? targetDirectory.path)
-        options.include = PatternRules(patterns: includes)
-        options.exclude = PatternRules(patterns: excludes)
+        options.include = PatternRules(patterns: includes.map { PatternText($0) })
+        options.exclude = PatternRules(patterns: excludes.map { PatternText($0) })
         options.workers = 2
         if let batchSize { options.batchSize = batchSize }
         configure(&options)

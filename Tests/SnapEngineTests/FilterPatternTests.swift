@@ -159,7 +159,7 @@ final class FilterPatternTests: XCTestCase {
 
     func testResticListTable() throws {
         for (patterns, path, matched, child) in Self.listTests {
-            let filter = try PathFilter(PatternRules(patterns: patterns))
+            let filter = try PathFilter(PatternRules(patterns: patterns.map { PatternText($0) }))
             XCTAssertEqual(filter.matches(Array(path.utf8)), matched, "List(\(patterns), \(path))")
             let both = filter.matchesWithChild(Array(path.utf8))
             XCTAssertEqual(both.matched, matched, "ListWithChild(\(patterns), \(path))")
@@ -240,6 +240,23 @@ final class FilterPatternTests: XCTestCase {
     }
 
     // Patterns that never matched are reported, in order, with their case rule.
+    // A pattern's bytes need not be UTF-8: they match a name's bytes as they are, as restic's
+    // do, and the Latin-1 byte is neither U+FFFD nor the UTF-8 spelling of the same letter.
+    func testPatternBytesThatAreNotUTF8() throws {
+        let latin: [UInt8] = Array("caf".utf8) + [0xE9] + Array(".txt".utf8)
+        let pattern = try FilterPattern(PatternText(bytes: latin))
+        XCTAssertEqual(pattern.text, "caf\\xe9.txt")
+        XCTAssertTrue(pattern.matches(FilterPattern.split(Array("/home/".utf8) + latin)))
+        XCTAssertFalse(pattern.matches(FilterPattern.split(Array("/home/caf\u{FFFD}.txt".utf8))))
+        XCTAssertFalse(pattern.matches(FilterPattern.split(Array("/home/café.txt".utf8))))
+        let glob = try FilterPattern(PatternText(bytes: Array("ca?".utf8) + [0xE9] + Array("*".utf8)))
+        XCTAssertTrue(glob.matches(FilterPattern.split(Array("/home/".utf8) + latin)))
+        let upper = PatternText(bytes: Array("CAF".utf8) + [0xE9] + Array(".TXT".utf8))
+        let filter = try PathFilter(PatternRules(insensitivePatterns: [upper]))
+        XCTAssertTrue(filter.matches(Array("/home/".utf8) + latin))
+        XCTAssertEqual(PatternText(bytes: [0x61, 0xFF]).description, "a\\xff")
+    }
+
     func testUnmatchedPatterns() throws {
         let filter = try PathFilter(PatternRules(patterns: ["*.o", "nothing", "*"], insensitivePatterns: ["X"]))
         _ = filter.matches(Array("/a/b.o".utf8))

@@ -27,10 +27,23 @@ final class PatternFileTests: XCTestCase {
     }
 
     func testByteOrderMarks() {
-        XCTAssertEqual(PatternFile.decode([0xEF, 0xBB, 0xBF] + Array("*.o".utf8)), "*.o")
-        XCTAssertEqual(PatternFile.decode([0xFF, 0xFE, 0x2A, 0x00, 0x2E, 0x00, 0x6F, 0x00]), "*.o")
-        XCTAssertEqual(PatternFile.decode([0xFE, 0xFF, 0x00, 0x2A]), "*")
-        XCTAssertNil(PatternFile.decode([0x2A, 0xFF]))
+        XCTAssertEqual(PatternFile.decode([0xEF, 0xBB, 0xBF] + Array("*.o".utf8)), Array("*.o".utf8))
+        XCTAssertEqual(PatternFile.decode([0xFF, 0xFE, 0x2A, 0x00, 0x2E, 0x00, 0x6F, 0x00]), Array("*.o".utf8))
+        XCTAssertEqual(PatternFile.decode([0xFE, 0xFF, 0x00, 0x2A]), Array("*".utf8))
+        XCTAssertNil(PatternFile.decode([0xFF, 0xFE, 0x2A]), "an odd number of bytes after a UTF-16 mark")
+    }
+
+    // restic's textfile.Read takes bytes that are not UTF-8 as they are: a Latin-1 line names
+    // a Latin-1 file. White space around it is trimmed as Go's TrimSpace does (Unicode spaces
+    // that are UTF-8 go, the byte 0xA0 alone is not a space).
+    func testLinesThatAreNotUTF8KeepTheirBytes() {
+        let file: [UInt8] = Array("  caf".utf8) + [0xE9] + Array(".txt \u{00A0}\n".utf8) + [0xA0, 0x78, 0x0A] + Array("$D/".utf8) + [0xFF]
+        XCTAssertEqual(PatternFile.decode(file), file)
+        XCTAssertEqual(PatternFile.patterns(in: file, environment: ["D": "/d"]), [
+            PatternText(bytes: Array("caf".utf8) + [0xE9] + Array(".txt".utf8)),
+            PatternText(bytes: [0xA0, 0x78]),
+            PatternText(bytes: Array("/d/".utf8) + [0xFF]),
+        ])
     }
 
     func testUnreadableFileIsAnError() throws {

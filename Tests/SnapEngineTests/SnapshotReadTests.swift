@@ -101,7 +101,7 @@ final class SnapshotReadTests: XCTestCase {
             return found
         }
         XCTAssertEqual(try run(.patterns(parsing: ["*.txt"])), ["/a/b/x.txt", "/d/deep/e/f.txt"])
-        XCTAssertEqual(try run(.patterns(parsing: [source.path + "/c/*"])), ["/c/y.log"])
+        XCTAssertEqual(try run(.patterns(parsing: [PatternText(source.path + "/c/*")])), ["/c/y.log"])
         XCTAssertEqual(try run(.patterns(parsing: ["nothing"])), [])
         XCTAssertEqual(try run(.patterns(parsing: ["*.TXT"])), [], "case counts by default")
         XCTAssertEqual(try run(.patterns(parsing: ["*.TXT"], ignoringCase: true)), ["/a/b/x.txt", "/d/deep/e/f.txt"])

@@ -157,7 +157,7 @@ public final class Archiver {
         let snapshot = Snapshot(time: RFC3339.format(time, utcOffset: RFC3339.localOffset(at: time.seconds)),
                                 hostname: options.hostname, username: options.username,
                                 uid: getuid(), gid: getgid(), paths: paths, tags: options.tags,
-                                excludes: options.exclusions.patterns.patterns + options.exclusions.patterns.insensitivePatterns,
+                                excludes: (options.exclusions.patterns.patterns + options.exclusions.patterns.insensitivePatterns).map(\.description),
                                 parent: parent?.id, tree: root,
                                 summary: summary, programVersion: snapVersion)
         if options.dryRun {

@@ -19,7 +19,7 @@ public struct BackupOptions: Sendable {
     /// What to leave out (restic's exclude options).
     public var exclusions = BackupExclusions()
     /// The case-sensitive exclude patterns (`exclusions.patterns.patterns`).
-    public var excludes: [String] {
+    public var excludes: [PatternText] {
         get { exclusions.patterns.patterns }
         set { exclusions.patterns.patterns = newValue }
     }

@@ -36,14 +36,14 @@ public final class SnapshotRewriter {
     public init(repository: Repository, exclude: PatternRules, hostname: String, dryRun: Bool) throws(FilterPatternError) {
         self.repository = repository
         excludes = try PathFilter(exclude)
-        patterns = (exclude.patterns + exclude.insensitivePatterns).filter { !$0.isEmpty }
+        patterns = (exclude.patterns + exclude.insensitivePatterns).filter { !$0.isEmpty }.map(\.description)
         self.hostname = hostname
         self.dryRun = dryRun
         walker = TreeWalker(repository: repository)
     }
 
     /// Case-sensitive patterns only.
-    public convenience init(repository: Repository, excludes: [String], hostname: String, dryRun: Bool) throws(FilterPatternError) {
+    public convenience init(repository: Repository, excludes: [PatternText], hostname: String, dryRun: Bool) throws(FilterPatternError) {
         try self.init(repository: repository, exclude: PatternRules(patterns: excludes), hostname: hostname, dryRun: dryRun)
     }
 

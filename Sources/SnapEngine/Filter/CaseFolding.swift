@@ -23,8 +23,4 @@ enum CaseFolding {
         }
         return out
     }
-
-    static func lowercased(_ text: String) -> String {
-        String(decoding: lowercased(Array(text.utf8)), as: UTF8.self)
-    }
 }

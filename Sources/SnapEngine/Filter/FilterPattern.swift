@@ -50,7 +50,7 @@ public struct FilterPattern: Sendable, Hashable {
         case glob([UInt8])
     }
 
-    /// The pattern as given, `!` included.
+    /// The pattern as given, `!` included (bytes that are not UTF-8 as `\xNN`).
     public let text: String
     /// Whether the pattern started with `!`.
     public let isNegated: Bool
@@ -63,9 +63,16 @@ public struct FilterPattern: Sendable, Hashable {
     /// - Throws: `FilterPatternError` when it is empty or a component is malformed for
     ///   Go's `filepath.Match` (restic refuses such patterns before it starts).
     public init(_ text: String) throws(FilterPatternError) {
-        guard !text.isEmpty else { throw FilterPatternError(pattern: text, problem: .empty) }
+        try self.init(PatternText(text))
+    }
+
+    /// Parses the pattern's bytes, which need not be UTF-8 (restic matches bytes).
+    /// - Throws: as `init(_:)`.
+    public init(_ pattern: PatternText) throws(FilterPatternError) {
+        let text = pattern.description
+        guard !pattern.isEmpty else { throw FilterPatternError(pattern: text, problem: .empty) }
         self.text = text
-        var bytes = Array(text.utf8)
+        var bytes = pattern.bytes
         isNegated = bytes.first == UInt8(ascii: "!")
         if isNegated { bytes.removeFirst() }
         var parts: [Part] = []

@@ -3,11 +3,11 @@
 /// case-sensitive and the case-insensitive patterns are two separate lists: a negation
 /// (`!`) in one cancels matches of earlier patterns of the same list only.
 public struct PatternRules: Sendable, Equatable {
-    public var patterns: [String]
+    public var patterns: [PatternText]
     /// Patterns matched with both sides lower-cased (`--iexclude`, `--iinclude`).
-    public var insensitivePatterns: [String]
+    public var insensitivePatterns: [PatternText]
 
-    public init(patterns: [String] = [], insensitivePatterns: [String] = []) {
+    public init(patterns: [PatternText] = [], insensitivePatterns: [PatternText] = []) {
         self.patterns = patterns
         self.insensitivePatterns = insensitivePatterns
     }
@@ -24,7 +24,7 @@ public struct PatternRules: Sendable, Equatable {
 
 /// A pattern that never matched anything the filter was asked about.
 public struct UnmatchedPattern: Sendable, Equatable, CustomStringConvertible {
-    public let pattern: String
+    public let pattern: PatternText
     public let ignoresCase: Bool
     public var description: String { "'\(pattern)'" }
 }
@@ -39,7 +39,7 @@ public struct UnmatchedPattern: Sendable, Equatable, CustomStringConvertible {
 public final class PathFilter {
     private struct List {
         var patterns: [FilterPattern]
-        var originals: [String]
+        var originals: [PatternText]
         var ignoresCase: Bool
         var hasNegation: Bool
         /// Index of this list's first pattern in `seen`.
@@ -58,7 +58,7 @@ public final class PathFilter {
             let originals = texts.filter { !$0.isEmpty }
             guard !originals.isEmpty else { continue }
             var patterns: [FilterPattern] = []
-            for text in originals { patterns.append(try FilterPattern(ignoresCase ? CaseFolding.lowercased(text) : text)) }
+            for text in originals { patterns.append(try FilterPattern(ignoresCase ? text.lowercased : text)) }
             lists.append(List(patterns: patterns, originals: originals, ignoresCase: ignoresCase,
                               hasNegation: patterns.contains(where: \.isNegated), base: base))
             base += patterns.count

@@ -13,37 +13,70 @@ public struct PatternFileError: Error, Equatable, Sendable, CustomStringConverti
 /// leading and trailing white space removed, empty lines and lines starting with `#`
 /// ignored, then `$NAME` and `${NAME}` replaced from the environment (Go's `os.Expand`;
 /// `$$` gives a literal `$`, an unset variable nothing). A UTF-8 byte order mark is
-/// skipped and UTF-16 with a byte order mark is decoded, as restic's `textfile.Read` does.
+/// skipped and UTF-16 with a byte order mark is decoded, as restic's `textfile.Read` does;
+/// any other bytes are taken as they are, so a line may name a file whose name is not
+/// UTF-8 (Latin-1, say), as in restic.
 public enum PatternFile {
     /// Reads the patterns of the file at `path`.
-    /// - Throws: `PatternFileError` when it cannot be read or is not text.
-    public static func read(_ path: String, environment: [String: String]) throws(PatternFileError) -> [String] {
+    /// - Throws: `PatternFileError` when it cannot be read, or claims UTF-16 and is not.
+    public static func read(_ path: String, environment: [String: String]) throws(PatternFileError) -> [PatternText] {
         let bytes: [UInt8]
         do { bytes = try FileSystem.readAll(Array(path.utf8)) } catch {
             throw PatternFileError(path: path, reason: error.description)
         }
-        guard let text = decode(bytes) else { throw PatternFileError(path: path, reason: "it is not UTF-8 or UTF-16 text") }
+        guard let text = decode(bytes) else { throw PatternFileError(path: path, reason: "it starts with a UTF-16 byte order mark but is not UTF-16 text") }
         return patterns(in: text, environment: environment)
     }
 
     /// The patterns in a file's text.
-    public static func patterns(in text: String, environment: [String: String]) -> [String] {
-        var result: [String] = []
+    public static func patterns(in text: String, environment: [String: String]) -> [PatternText] {
+        patterns(in: Array(text.utf8), environment: environment)
+    }
+
+    /// The patterns in a file's bytes (after `decode`).
+    static func patterns(in text: [UInt8], environment: [String: String]) -> [PatternText] {
+        var result: [PatternText] = []
         // Split on bytes: in Swift "\r\n" is one Character, and restic drops a '\r' before '\n'.
-        for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
+        for rawLine in text.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             var line = rawLine[...]
             if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
-            let trimmed = String(decoding: line, as: UTF8.self)[...].trimmingWhiteSpace()
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            result.append(expand(String(trimmed), environment: environment))
+            let trimmed = trimmingWhiteSpace(line)
+            if trimmed.isEmpty || trimmed.first == UInt8(ascii: "#") { continue }
+            result.append(PatternText(bytes: expand(Array(trimmed), environment: environment)))
         }
         return result
     }
 
+    /// Go's `strings.TrimSpace`: Unicode white space off both ends; a byte that is not
+    /// UTF-8 is not white space.
+    static func trimmingWhiteSpace(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        func isSpace(_ scalar: [UInt8]) -> Bool {
+            guard let text = String(validating: scalar, as: UTF8.self), let c = text.unicodeScalars.first else { return false }
+            return text.unicodeScalars.count == 1 && c.properties.isWhitespace
+        }
+        var line = line
+        while let first = line.first {
+            let (_, width) = ComponentGlob.decode(Array(line), at: 0)
+            guard isSpace(Array(line.prefix(width))) else { break }
+            line = line.dropFirst(width)
+        }
+        // The last character starts within the last four bytes, at a byte that is not 10xxxxxx.
+        while !line.isEmpty {
+            var start = line.endIndex - 1
+            while start > line.startIndex && start > line.endIndex - 4 && line[start] & 0xC0 == 0x80 { start -= 1 }
+            guard isSpace(Array(line[start...])) else { break }
+            line = line[..<start]
+        }
+        return line
+    }
+
     /// Go's `os.Expand` with restic's mapping (`$$` is `$`).
     static func expand(_ text: String, environment: [String: String]) -> String {
-        let s = Array(text.utf8)
-        guard s.contains(UInt8(ascii: "$")) else { return text }
+        String(decoding: expand(Array(text.utf8), environment: environment), as: UTF8.self)
+    }
+
+    static func expand(_ s: [UInt8], environment: [String: String]) -> [UInt8] {
+        guard s.contains(UInt8(ascii: "$")) else { return s }
         func value(_ name: [UInt8]) -> [UInt8] {
             let key = String(decoding: name, as: UTF8.self)
             return key == "$" ? [UInt8(ascii: "$")] : Array((environment[key] ?? "").utf8)
@@ -66,7 +99,7 @@ public enum PatternFile {
             }
             i += 1 + width
         }
-        return String(decoding: out, as: UTF8.self)
+        return out
     }
 
     /// Go's `getShellName`: the variable name after a `$`, and how many bytes it took.
@@ -93,9 +126,11 @@ public enum PatternFile {
         return (Array(s[start..<i]), i - start)
     }
 
-    /// UTF-8 (a byte order mark skipped), or UTF-16 with a byte order mark.
-    static func decode(_ bytes: [UInt8]) -> String? {
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return String(validating: bytes.dropFirst(3), as: UTF8.self) }
+    /// The file's bytes as restic's `textfile.Read` gives them: without a UTF-8 byte order
+    /// mark, UTF-16 with a byte order mark decoded to UTF-8, anything else as it is. `nil`
+    /// when a UTF-16 byte order mark is followed by what is not UTF-16.
+    static func decode(_ bytes: [UInt8]) -> [UInt8]? {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return Array(bytes.dropFirst(3)) }
         let littleEndian = bytes.starts(with: [0xFF, 0xFE])
         if littleEndian || bytes.starts(with: [0xFE, 0xFF]) {
             let body = Array(bytes.dropFirst(2))
@@ -103,18 +138,8 @@ public enum PatternFile {
             let units = stride(from: 0, to: body.count, by: 2).map { k in
                 littleEndian ? UInt16(body[k]) | UInt16(body[k + 1]) << 8 : UInt16(body[k]) << 8 | UInt16(body[k + 1])
             }
-            return String(validating: units, as: UTF16.self)
+            return String(validating: units, as: UTF16.self).map { Array($0.utf8) }
         }
-        return String(validating: bytes, as: UTF8.self)
-    }
-}
-
-extension Substring {
-    /// Without the white space Go's `strings.TrimSpace` removes at either end.
-    func trimmingWhiteSpace() -> Substring {
-        var scalars = unicodeScalars[...]
-        while let c = scalars.first, c.properties.isWhitespace { scalars.removeFirst() }
-        while let c = scalars.last, c.properties.isWhitespace { scalars.removeLast() }
-        return Substring(scalars)
+        return bytes
     }
 }

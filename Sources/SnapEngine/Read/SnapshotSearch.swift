@@ -71,9 +71,9 @@ public final class SnapshotSearch {
 extension SnapshotSearch.Target {
     /// Parses `texts` for `.patterns` (lower-cased first when `ignoringCase`).
     /// - Throws: `FilterPatternError` for the first pattern that cannot be used.
-    public static func patterns(parsing texts: [String], ignoringCase: Bool = false) throws(FilterPatternError) -> Self {
+    public static func patterns(parsing texts: [PatternText], ignoringCase: Bool = false) throws(FilterPatternError) -> Self {
         var parsed: [FilterPattern] = []
-        for text in texts { parsed.append(try FilterPattern(ignoringCase ? CaseFolding.lowercased(text) : text)) }
+        for text in texts { parsed.append(try FilterPattern(ignoringCase ? text.lowercased : text)) }
         return .patterns(parsed, ignoringCase: ignoringCase)
     }
 }
