@@ -53,13 +53,14 @@ struct ResticIndexFile: Decodable {
         packs = try container.decodeIfPresent([Pack].self, forKey: .packs) ?? []
     }
 
-    /// Checks what JSON cannot: ranges that fit, lengths that hold at least the seal.
+    /// Checks what JSON cannot: ranges that fit, lengths that hold at least the seal, an
+    /// uncompressed length that fits the pack header's 32 bits (restic cannot write more).
     func validate(file: String) throws {
         for pack in packs {
             for blob in pack.blobs {
                 let (end, overflow) = blob.offset.addingReportingOverflow(blob.length)
                 guard blob.offset >= 0, blob.length >= ResticCipherKey.overhead, !overflow, end <= Int(UInt32.max) * 64,
-                      (blob.uncompressedLength ?? 0) >= 0 else {
+                      (0...Int(UInt32.max)).contains(blob.uncompressedLength ?? 0) else {
                     throw ResticError.damaged(file: file, reason: "blob \(blob.id.short) in pack \(pack.id.short) has an impossible range")
                 }
             }

@@ -21,6 +21,10 @@ public final class ResticRepository: Sendable {
     let key: ResticCipherKey
     /// The snapshots, read when the repository was opened.
     public let snapshots: [(id: ResticSnapshotID, snapshot: ResticSnapshot)]
+    /// Snapshot files that could not be read or decoded, left out of `snapshots` as restic
+    /// leaves them out ("could not load snapshot …"): one damaged file must not keep every
+    /// other snapshot from being listed or imported.
+    public let unreadableSnapshots: [ResticError]
     public let index: ResticIndex
 
     /// The most memory scrypt may use for a key file (restic's default cost needs 32 MiB).
@@ -30,7 +34,7 @@ public final class ResticRepository: Sendable {
     ///
     /// - Throws: `ResticError.noKeys` (not a restic repository), `.wrongPassword`,
     ///   `.exclusivelyLocked`, `.unsupportedVersion`, `.damaged` for any file that fails its
-    ///   checks, `.storage` when the backend fails.
+    ///   checks (but snapshot files: `unreadableSnapshots`), `.storage` when the backend fails.
     public init(backend: Backend, password: String) throws {
         self.backend = backend
         key = try Self.openKey(backend: backend, password: Array(password.utf8))
@@ -41,11 +45,17 @@ public final class ResticRepository: Sendable {
         let files: [FileInfo]
         do { files = try backend.list(.snapshots) } catch { throw ResticError.storage(file: "snapshots/", detail: "\(error)") }
         var loaded: [(id: ResticSnapshotID, snapshot: ResticSnapshot)] = []
+        var unreadable: [ResticError] = []
         for info in files {
             guard let id = ResticSnapshotID(hex: info.file.name) else { continue }
-            let json = try UnpackedFile.read(info.file, from: backend, key: key)
-            loaded.append((id, try UnpackedFile.decodeJSON(ResticSnapshot.self, json, file: info.file.description)))
+            do {
+                let json = try UnpackedFile.read(info.file, from: backend, key: key)
+                loaded.append((id, try UnpackedFile.decodeJSON(ResticSnapshot.self, json, file: info.file.description)))
+            } catch let error as ResticError {
+                unreadable.append(error)
+            }
         }
+        unreadableSnapshots = unreadable
         snapshots = loaded.sorted { a, b in
             let (ta, tb) = (a.snapshot.timestamp, b.snapshot.timestamp)
             return ta == tb ? a.id < b.id : (ta.map { t in tb.map { t < $0 } ?? false } ?? true)
@@ -102,6 +112,10 @@ public final class ResticRepository: Sendable {
         return try Self.decodeBlob(sealed, id: id, location: location, key: key, file: file.description)
     }
 
+    /// The largest uncompressed length allocated at once, as the index gives it: restic's
+    /// chunks are at most 8 MiB; only a large tree (or a forged index entry) claims more.
+    static let trustedLength = 64 << 20
+
     /// Authenticates, decrypts, decompresses and checks one sealed blob.
     static func decodeBlob(_ sealed: [UInt8], id: ResticBlobID, location: ResticBlobLocation, key: ResticCipherKey,
                            file: String, decompressor: ZstdDecompressor? = nil) throws -> [UInt8] {
@@ -109,7 +123,19 @@ public final class ResticRepository: Sendable {
         var plaintext: [UInt8]
         do { plaintext = try key.open(sealed) } catch { throw damaged("MAC does not match (modified bytes)") }
         if let length = location.uncompressedLength {
-            do { plaintext = try (decompressor ?? ZstdDecompressor()).decompress(plaintext, length: length) } catch {
+            do {
+                let zstd = try decompressor ?? ZstdDecompressor()
+                if length <= Self.trustedLength {
+                    plaintext = try zstd.decompress(plaintext, length: length)
+                } else {
+                    // A length this large is allocated only as the frame really produces it:
+                    // the index could claim gigabytes for a frame of a few bytes.
+                    plaintext = try plaintext.withUnsafeBytes { try zstd.decompress($0, limit: length) }
+                    guard plaintext.count == length else { throw damaged("zstd: decompressed to \(plaintext.count) bytes, expected \(length)") }
+                }
+            } catch let error as ResticError {
+                throw error
+            } catch {
                 throw damaged("zstd: \(error)")
             }
         }

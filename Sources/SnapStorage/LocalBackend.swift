@@ -117,11 +117,16 @@ public final class LocalBackend: Backend {
     }
 
     public func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
-        let fd = open(path(of: file), O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a fifo planted under a repository file's name must not block the open;
+        // it changes nothing for a regular file, the only kind read here.
+        let fd = open(path(of: file), O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw fail("read", file, errno) }
         defer { close(fd) }
         var st = Glibc.stat()
         guard fstat(fd, &st) == 0 else { throw fail("stat", file, errno) }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw StorageError.permanent(operation: "read", file: file, location: location, detail: "it is not a regular file")
+        }
         let size = Int(st.st_size)
         let wanted = range ?? 0..<size
         guard wanted.lowerBound >= 0, wanted.upperBound <= size else {

@@ -79,7 +79,7 @@ struct DumpCommand: ParsableCommand {
             var sparse = regularFile ? SparseOutput(fd: fd) : nil
             do {
                 do {
-                    try SnapshotDump(repository: repository, readWorkers: global.connections, treeRoot: reference.subfolder).dump(Array(path.utf8), in: reference.tree, format: format, skipped: skipped) { bytes in
+                    try SnapshotDump(repository: repository, readWorkers: global.connections, treeRoot: reference.subfolder).dump(RawArguments.bytes(of: [path])[0], in: reference.tree, format: format, skipped: skipped) { bytes in
                         if sparse == nil { try Self.writeAll(fd, bytes, to: name) } else { try sparse?.write(bytes) }
                         progress.add(bytes: UInt64(bytes.count))
                     }

@@ -9,8 +9,20 @@ import SnapRestic
 /// `name_bytes`. Written with `JSONObjectWriter` (a million entries take about a second,
 /// not the ten `JSONEncoder` takes); the keys below are in byte order, as `.sortedKeys` has them.
 enum NodeJSON {
+    /// restic's name for a node type (its `Node.Type`), so that scripts written for restic's
+    /// JSON find every file: a further name of a hard-linked file is a `file` (its
+    /// `link_target` names the first name), a block device a `dev`.
+    static func resticType(_ type: NodeType) -> String {
+        switch type {
+        case .hardlink: return "file"
+        case .blockDevice: return "dev"
+        default: return type.description
+        }
+    }
+
     /// The object's text. `path` is left out when `nil`; `marked` adds restic's
-    /// `message_type` and `struct_type` (`"node"`), as `ls --json` has them.
+    /// `message_type` and `struct_type` (`"node"`), as `ls --json` has them. The type is
+    /// restic's name for it (`resticType`).
     static func text(_ n: Node, path: [UInt8]?, marked: Bool = false) -> [UInt8] {
         var o = JSONObjectWriter()
         o.field("content", strings: n.content.isEmpty ? nil : n.content.map { $0.hex })
@@ -33,7 +45,7 @@ enum NodeJSON {
         o.field("size", n.size)
         if marked { o.field("struct_type", "node") }
         o.field("subtree", n.subtree?.hex)
-        o.field("type", n.type.description)
+        o.field("type", resticType(n.type))
         o.field("uid", UInt64(n.uid))
         o.field("user", n.user)
         o.field("xattrs", object: n.xattrs.isEmpty ? nil : Dictionary(

@@ -39,15 +39,16 @@ struct LsCommand: ParsableCommand {
             let out = OutputBuffer()
             defer { out.flush() }
             let walker = TreeWalker(repository: repository)
-            for path in paths.isEmpty ? ["/"] : paths {
+            // Each path's bytes as the shell passed them: a name need not be UTF-8.
+            for wanted in paths.isEmpty ? [[PathBytes.slash]] : RawArguments.bytes(of: paths) {
                 var found = false
                 let levels = paths.isEmpty || recursive ? nil : 2
-                try walker.walk(reference.tree, under: Array(path.utf8), levels: levels) { path, node in
+                try walker.walk(reference.tree, under: wanted, levels: levels) { path, node in
                     found = true
                     if global.json { out.line(NodeJSON.text(node, path: path, marked: true)); return }
                     out.line(long ? Self.longLine(node, path: path) : PathBytes.display(path))
                 }
-                if !found && path != "/" { throw CLIError("\(path) is not in snapshot \(record.id.short)") }
+                if !found && wanted != [PathBytes.slash] { throw CLIError("\(PathBytes.display(wanted)) is not in snapshot \(record.id.short)") }
             }
         }
     }

@@ -39,6 +39,7 @@ struct ResticCopy {
             }
             throw CLIError("cannot open the restic repository \(backend.location): \(error)", exitCode: code)
         }
+        for problem in source.unreadableSnapshots { Output.error("warning: left out: \(problem)") }
         let selected = try select(source)
         let session = try ImportSession(repository: try destination.get(), options: ImportOptions(lockHostname: Identity.hostname),
                                         warn: { Output.error("warning: \($0)") })
@@ -68,10 +69,19 @@ struct ResticCopy {
         for id in ids {
             let entry: (id: ResticSnapshotID, snapshot: ResticSnapshot)
             if id == "latest" {
-                guard let newest = matching.last else { throw CLIError("no restic snapshot matches the filters") }
+                guard let newest = matching.last else {
+                    Output.error("warning: ignoring 'latest': no restic snapshot matches the filters")
+                    continue
+                }
                 entry = newest
             } else {
-                entry = try source.snapshot(matching: id)
+                do {
+                    entry = try source.snapshot(matching: id)
+                } catch ResticError.snapshotNotFound {
+                    // As restic's "Ignoring …", and snap's copy between snap repositories.
+                    Output.error("warning: ignoring '\(id)': no restic snapshot has an ID starting with it")
+                    continue
+                }
             }
             if !chosen.contains(where: { $0.id == entry.id }) { chosen.append(entry) }
         }

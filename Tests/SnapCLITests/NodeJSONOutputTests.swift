@@ -82,9 +82,45 @@ final class NodeJSONOutputTests: XCTestCase {
         XCTAssertEqual(byName["sub"]?["permissions"] as? String, "drwxr-xr-x")
         XCTAssertEqual(byName["fifo"]?["permissions"] as? String, "prw-------")
         XCTAssertEqual(byName["hard"]?["links"] as? Int, 2)
+        // restic's type names: the further name of the hard-linked file is a "file" too,
+        // whose link_target names the first (campaign 13 F4: it was "hardlink").
+        let linked = try XCTUnwrap(lines.dropFirst().map(object).first { $0["path"] as? String == "\(src)/sub/linked" })
+        XCTAssertEqual(linked["type"] as? String, "file")
+        XCTAssertEqual(linked["link_target"] as? String, "\(src)/hard")
         if getxattr("\(src)/sub/plain.txt", "user.snap\"x", nil, 0) == 5 {
             XCTAssertEqual(byName["plain.txt"]?["xattrs"] as? [String: String], ["user.snap\"x": Data("value".utf8).base64EncodedString()])
         }
+    }
+
+    // A path argument that is not UTF-8 names its entry in ls and dump, as in restic
+    // (campaign 13 F5: "is not in the snapshot").
+    func testLsAndDumpTakePathsThatAreNotUTF8() throws {
+        try snap.expect(0, ["-r", repo, "backup", src])
+        let ls = try snap.run([], prefix: ["/bin/bash", "-c", "\"$0\" -r \(repo) ls latest $'\(src)/sub/bad-\\xff'"])
+        XCTAssertEqual(ls.status, 0, ls.stderr)
+        XCTAssertTrue(ls.stdout.contains("\(src)/sub/bad-\\xff"), ls.stdout)
+        let dump = try snap.run([], prefix: ["/bin/bash", "-c", "\"$0\" -r \(repo) dump latest $'\(src)/sub/bad-\\xff' | wc -c"])
+        XCTAssertEqual(dump.status, 0, dump.stderr)
+        XCTAssertEqual(dump.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "0", "the file is empty")
+        XCTAssertEqual(dump.stderr, "")
+    }
+
+    // stats' restore size counts a hard-linked file's bytes once, as restic counts each inode
+    // once: a restore writes them once (campaign 13 F12).
+    func testRestoreSizeCountsHardLinkedBytesOnce() throws {
+        try String(repeating: "x", count: 100_000).write(toFile: "\(src)/sub/linked", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["-r", repo, "backup", src])
+        var seen = Set<UInt64>(), expected = 0, files = 0
+        let names = try XCTUnwrap(FileManager.default.enumerator(atPath: src))
+        for case let relative as String in names {
+            var st = stat()
+            guard lstat("\(src)/\(relative)", &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
+            files += 1
+            if seen.insert(UInt64(st.st_ino)).inserted { expected += Int(st.st_size) }
+        }
+        let stats = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["-r", repo, "--json", "stats", "latest"]).stdout.utf8)) as? [String: Any])
+        XCTAssertGreaterThan(expected, 100_000)
+        XCTAssertEqual(stats["total_size"] as? Int, expected, "\(stats)")
     }
 
     func testFindAndCatTreeWriteTheSameNodesAsLs() throws {

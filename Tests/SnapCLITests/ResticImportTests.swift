@@ -213,6 +213,30 @@ final class ResticImportTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(comparison.entriesCompared, 24)
     }
 
+    // A damaged restic snapshot file is left out with a warning naming it, and an ID that
+    // matches nothing is passed over, as restic does; the other snapshots are imported
+    // (campaign 13 F2, F3: either stopped the whole import).
+    func testDamagedSnapshotFileAndUnknownIDArePassedOver() throws {
+        try restic(["init"])
+        try write("a.txt", "a\n")
+        try restic(["backup", "-q", "--host", "one", "src"], in: work)
+        try write("b.txt", "b\n")
+        try restic(["backup", "-q", "--host", "two", "src"], in: work)
+        let ids = try JSONDecoder().decode([ResticSnapshot].self, from: Data(try restic(["snapshots", "--json"]).utf8)).map(\.id)
+        XCTAssertEqual(ids.count, 2)
+        let path = "\(work)/restic/snapshots/\(ids[0])"
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[40] ^= 0x01
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+
+        let result = try snap.expect(0, ["copy", "--from-repo", "restic:\(work)/restic", "deadbeef", String(ids[1].prefix(8))])
+        XCTAssertTrue(result.stderr.contains("warning: left out: restic repository file snapshots/\(ids[0]) is damaged"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("warning: ignoring 'deadbeef'"), result.stderr)
+        XCTAssertTrue(result.stdout.contains("imported 1 snapshots"), result.stdout)
+        let all = try snap.expect(0, ["copy", "--from-repo", "restic:\(work)/restic"])
+        XCTAssertTrue(all.stdout.contains("1 restic snapshots were imported before"), all.stdout)
+    }
+
     func testWrongPasswordAndMissingRepository() throws {
         try restic(["init"])
         let wrong = try snap.run(["copy", "--from-repo", "restic:\(work)/restic"], extraEnvironment: ["SNAP_FROM_PASSWORD": "nope"])

@@ -65,11 +65,57 @@ final class ResticTamperTests: XCTestCase {
         }
     }
 
-    func testTamperedSnapshotNamesIt() throws {
+    // A damaged snapshot file is left out and named, as restic's "could not load snapshot":
+    // it must not keep the other snapshots from being listed and imported (campaign 13 F2).
+    func testTamperedSnapshotIsLeftOutAndNamed() throws {
         let snapshot = try path(of: .snapshots)
         let name = "snapshots/" + (snapshot as NSString).lastPathComponent
-        try withFlippedBit(snapshot, at: 40) { assertDamaged(try open(), naming: name) }
-        _ = try open()
+        try withFlippedBit(snapshot, at: 40) {
+            let repository = try open()
+            XCTAssertTrue(repository.snapshots.isEmpty)
+            XCTAssertEqual(repository.unreadableSnapshots.count, 1)
+            assertDamaged(try { throw repository.unreadableSnapshots[0] }(), naming: name)
+        }
+        XCTAssertEqual(try open().snapshots.count, 1)
+        XCTAssertEqual(try open().unreadableSnapshots, [])
+    }
+
+    // An index entry claiming a huge uncompressed length for a small blob is refused without
+    // allocating what it claims: above the pack header's 32 bits when the index is loaded,
+    // below that once the frame has produced its real length (campaign 13 F11: 2^40 aborted
+    // the import, 2^31 took 2 GB).
+    func testForgedUncompressedLengthIsRefusedWithoutAllocatingIt() throws {
+        let original = try path(of: .index)
+        let saved = try Data(contentsOf: URL(fileURLWithPath: original))
+        let folder = (original as NSString).deletingLastPathComponent
+        func replaceIndex(with bytes: [UInt8], named name: String) throws {
+            for old in try FileManager.default.contentsOfDirectory(atPath: folder) { try FileManager.default.removeItem(atPath: folder + "/" + old) }
+            XCTAssertTrue(FileManager.default.createFile(atPath: folder + "/" + name, contents: Data(bytes)))
+        }
+        defer { try? replaceIndex(with: Array(saved), named: (original as NSString).lastPathComponent) }
+        let key = try fixture.masterKey()
+        let json = try UnpackedFile.decode(Array(saved), file: "index", key: key)
+        for (claimed, atLoad) in [(Int(1) << 31, false), (Int(1) << 40, true), (Int.max, true)] {
+            var object = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
+            var packs = try XCTUnwrap(object["packs"] as? [[String: Any]])
+            var blobs = try XCTUnwrap(packs[0]["blobs"] as? [[String: Any]])
+            let index = try XCTUnwrap(blobs.firstIndex { $0["uncompressed_length"] != nil }, "the fixture compresses its blobs")
+            blobs[index]["uncompressed_length"] = claimed
+            packs[0]["blobs"] = blobs
+            object["packs"] = packs
+            let sealed = try resticSeal(Array(try JSONSerialization.data(withJSONObject: object)), key: key)
+            try replaceIndex(with: sealed, named: Hex.encode(SHA256.hash(sealed)))
+            if atLoad {
+                XCTAssertThrowsError(try open(), "\(claimed)") { XCTAssertTrue("\($0)".contains("impossible range"), "\($0)") }
+                continue
+            }
+            let repository = try open()
+            let id = try XCTUnwrap(ResticBlobID(hex: try XCTUnwrap(blobs[index]["id"] as? String)))
+            let type: ResticBlobType = blobs[index]["type"] as? String == "tree" ? .tree : .data
+            XCTAssertThrowsError(try repository.loadBlob(id, type: type)) { error in
+                XCTAssertTrue("\(error)".contains("expected \(claimed)"), "\(error)")
+            }
+        }
     }
 
     func testTamperedIndexNamesIt() throws {

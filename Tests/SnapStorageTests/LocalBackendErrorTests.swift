@@ -69,6 +69,17 @@ final class LocalBackendErrorTests: XCTestCase {
         }
     }
 
+    // A fifo planted under a repository file's name (config, a pack) is refused at once:
+    // opening it to read blocked until a writer came, forever (campaign 13 F8).
+    func testAFifoInPlaceOfAFileIsRefusedWithoutBlocking() throws {
+        let root = directory.appending("repo")
+        let backend = LocalBackend(root: root)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        XCTAssertEqual(mkfifo(root + "/config", 0o600), 0)
+        assertPermanent(backend, .config) { _ = try backend.read(.config) }
+        XCTAssertThrowsError(try backend.read(.config)) { XCTAssertTrue("\($0)".contains("not a regular file"), "\($0)") }
+    }
+
     // notFound and invalidRange messages name the file and the location.
     func testMessagesNameFileAndLocation() throws {
         let backend = LocalBackend(root: directory.appending("repo"))

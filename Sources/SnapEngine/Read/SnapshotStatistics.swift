@@ -118,7 +118,9 @@ public final class StatisticsCollector {
         var totals = (count: 0, size: UInt64(0))
         for node in try walker.tree(tree).nodes {
             totals.count += 1
-            if node.type == .file || node.type == .hardlink { totals.size += node.size }
+            // A further name of a hard-linked file restores no more bytes (restic counts each
+            // inode's size once).
+            if node.type == .file { totals.size += node.size }
             if let subtree = node.subtree {
                 let below = try restoreTotals(subtree)
                 totals.count += below.count

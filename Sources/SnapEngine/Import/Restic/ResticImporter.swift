@@ -37,6 +37,8 @@ public final class ResticImporter {
     /// restic trees that cannot be reused so (a hard-linked file, an entry left out).
     private var unmappable: Set<ResticBlobID> = []
     private var snapTrees: TreeWalker?
+    /// The restic snapshot being imported, for warnings.
+    private var current: ResticSnapshotID?
 
     /// The format name recorded in `Snapshot.importedFrom`.
     public static let format = "restic"
@@ -75,6 +77,7 @@ public final class ResticImporter {
             progress.start("importing restic snapshot \(entry.id.short) (\(number + 1) of \(todo.count))")
             let importer = session.snapshot()
             defer { importer.close() }
+            current = entry.id
             try importTree(entry.snapshot.tree, into: importer, ahead: ahead)
             guard let time = entry.snapshot.timestamp else {
                 throw ResticError.damaged(file: "snapshots/\(entry.id.hex)", reason: "unreadable time \"\(entry.snapshot.time)\"")
@@ -234,9 +237,13 @@ public final class ResticImporter {
             return n
         }
         let blobs = try importer.add(entry)
-        guard reader.bytesRead == node.size else {
-            throw ResticError.damaged(file: "tree of \(PathBytes.display(Array(entry.path.joined(separator: [PathBytes.slash]))))",
-                                      reason: "file size \(node.size) differs from its content's \(reader.bytesRead) bytes")
+        if reader.bytesRead != node.size {
+            // restic 0.8 and older recorded the size a file had when its backup started, so a
+            // file that grew meanwhile has more content than size; restic's check accepts it
+            // and its restore writes the content. The content, read and verified, is the file.
+            let path = PathBytes.display([PathBytes.slash] + Array(entry.path.joined(separator: [PathBytes.slash])))
+            result.warnings.append("restic snapshot \(current?.short ?? "?"): \(path): restic recorded \(node.size) bytes but its "
+                                   + "content holds \(reader.bytesRead); imported with the content's \(reader.bytesRead) bytes")
         }
         known.insert(key, LinkedContent(content: blobs, size: reader.bytesRead))
         result.filesRead += 1
