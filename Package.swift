@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "SnapRepositoryTests", dependencies: ["SnapRepository", "SnapStorage", "SnapCrypto", "SnapChunker", "SnapTestSupport"],
                     exclude: ["Fixtures"]),
         .testTarget(name: "SnapResticTests", dependencies: ["SnapRestic", "SnapStorage", "SnapCore", "SnapCrypto", "SnapTestSupport", "CPosix"]),
-        .testTarget(name: "SnapEngineTests", dependencies: ["CPosix", "SnapEngine", "SnapRepository", "SnapStorage", "SnapTestSupport"]),
+        .testTarget(name: "SnapEngineTests", dependencies: ["CPosix", "SnapEngine", "SnapRepository", "SnapRestic", "SnapStorage", "SnapTestSupport"]),
         .testTarget(name: "SnapCLITests", dependencies: ["SnapTestSupport", "CPosix"], exclude: ["Shims"]),
     ]
 )
