@@ -247,4 +247,26 @@ final class TarImportCLITests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out/link"), "no link cut at the NUL")
         XCTAssertEqual(try String(contentsOfFile: "\(work)/out/f", encoding: .utf8), "f\n")
     }
+
+    // A tree 1,100 levels deep, which restic and `snap backup` take, is imported (campaign 13
+    // F10: refused beyond 1,024 levels); one deeper than any path within PATH_MAX is refused
+    // in one line, and nothing is saved.
+    func testDeepTreesUpToWhatPathMaxHoldsAreImported() throws {
+        func make(_ depth: Int) -> String {
+            """
+            import io, sys, tarfile
+            t = tarfile.open(fileobj=sys.stdout.buffer, mode="w|", format=tarfile.PAX_FORMAT)
+            info = tarfile.TarInfo("a/" * \(depth - 1) + "f"); info.size = 2; t.addfile(info, io.BytesIO(b"f\\n"))
+            t.close()
+            """
+        }
+        let deep = try shell("python3 -c '\(make(1_100))' | \"$SNAP\" backup -q --stdin-tar")
+        XCTAssertEqual(deep.status, 0, deep.stderr)
+        let listed = try snap.expect(0, ["ls", "latest"]).stdout.split(separator: "\n")
+        XCTAssertTrue(listed.contains { $0.hasSuffix("/a/f") && $0.split(separator: "/").count == 1_100 }, "\(listed.suffix(2))")
+        let tooDeep = try shell("python3 -c '\(make(2_100))' | \"$SNAP\" backup -q --stdin-tar")
+        XCTAssertEqual(tooDeep.status, 1)
+        XCTAssertTrue(tooDeep.stderr.contains("more than 2048 levels deep"), tooDeep.stderr)
+        XCTAssertEqual(try snapshots().count, 1)
+    }
 }

@@ -43,8 +43,10 @@ struct LinkGroup {
 /// than `maxReopenings` times (an archive that keeps going back to it, or hard links into
 /// it) stays open, so that no archive order costs more than a few rewrites of a folder.
 struct ImportTree {
-    /// Deeper paths are refused: trees are built recursively, and no file system restores them.
-    static let maxDepth = 1024
+    /// Deeper paths are refused: trees are built recursively, and a path this deep is
+    /// already PATH_MAX (4,096 bytes) long with one-letter names, so nothing restores more.
+    /// restic and `snap backup` take trees 1,100 levels deep; an import must too.
+    static let maxDepth = 2048
     /// A folder opened again more often than this after a seal stays in memory.
     static let maxReopenings = 2
 
