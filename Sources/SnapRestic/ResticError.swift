@@ -3,8 +3,11 @@
 public enum ResticError: Error, Equatable, CustomStringConvertible {
     /// `location` holds no `keys/` files: not a restic repository.
     case noKeys(location: String)
-    /// No key file opens with the password.
-    case wrongPassword(location: String, keysTried: Int)
+    /// No key file opens with the password; `untried` says why each key file that could not
+    /// be tried (its scrypt cost above the limits) was not.
+    case wrongPassword(location: String, keysTried: Int, untried: [String] = [])
+    /// The key file's scrypt cost is above the limits given: it was not tried.
+    case keyAboveLimit(file: String, reason: String)
     /// A file (`config`, `keys/…`, `index/…`, `snapshots/…`, `data/…`) is damaged or was
     /// modified: it fails its MAC, its name, its JSON or its layout.
     case damaged(file: String, reason: String)
@@ -27,8 +30,11 @@ public enum ResticError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .noKeys(location):
             return "\(location) has no restic key files (keys/): not a restic repository"
-        case let .wrongPassword(location, keysTried):
-            return "wrong password for the restic repository at \(location) (no key file of \(keysTried) opens with it)"
+        case let .wrongPassword(location, keysTried, untried):
+            return "wrong password for the restic repository at \(location) (no key file of \(keysTried) opens with it"
+                + (untried.isEmpty ? ")" : "; not tried: \(untried.joined(separator: "; ")))")
+        case let .keyAboveLimit(file, reason):
+            return "restic key file \(file) \(reason)"
         case let .damaged(file, reason):
             return "restic repository file \(file) is damaged: \(reason)"
         case let .damagedBlob(blob, file, reason):

@@ -48,7 +48,8 @@ struct ResticKeyFile: Decodable {
         do {
             derived = try Scrypt.derive(password: password, salt: Array(saltBytes),
                                         parameters: .init(n: n, r: r, p: p), length: 64, limits: limits)
-        } catch {
+        } catch let error as CryptoError {
+            if case .scryptAboveLimit = error { throw ResticError.keyAboveLimit(file: file, reason: "\(error)") }
             throw ResticError.damaged(file: file, reason: "\(error)")
         }
         let userKey = try ResticCipherKey(encryption: Array(derived[0..<32]), macK: Array(derived[32..<48]),

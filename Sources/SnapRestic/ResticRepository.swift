@@ -27,17 +27,15 @@ public final class ResticRepository: Sendable {
     public let unreadableSnapshots: [ResticError]
     public let index: ResticIndex
 
-    /// The most memory scrypt may use for a key file (restic's default cost needs 32 MiB).
-    public static let scryptLimits = Scrypt.Limits()
-
-    /// Opens the repository on `backend` with `password`.
+    /// Opens the repository on `backend` with `password`; a key file whose scrypt cost is
+    /// above `keyLimits` is not tried (restic's own keys need 32–64 MiB).
     ///
     /// - Throws: `ResticError.noKeys` (not a restic repository), `.wrongPassword`,
     ///   `.exclusivelyLocked`, `.unsupportedVersion`, `.damaged` for any file that fails its
     ///   checks (but snapshot files: `unreadableSnapshots`), `.storage` when the backend fails.
-    public init(backend: Backend, password: String) throws {
+    public init(backend: Backend, password: String, keyLimits: Scrypt.Limits = Scrypt.Limits()) throws {
         self.backend = backend
-        key = try Self.openKey(backend: backend, password: Array(password.utf8))
+        key = try Self.openKey(backend: backend, password: Array(password.utf8), limits: keyLimits)
         let configJSON = try UnpackedFile.read(.config, from: backend, key: key)
         config = try UnpackedFile.decodeJSON(ResticConfig.self, configJSON, file: "config")
         guard config.version == 1 || config.version == 2 else { throw ResticError.unsupportedVersion(config.version) }
@@ -64,24 +62,26 @@ public final class ResticRepository: Sendable {
     }
 
     /// The key files' master keys under `password`: the first key file that opens.
-    private static func openKey(backend: Backend, password: [UInt8]) throws -> ResticCipherKey {
+    private static func openKey(backend: Backend, password: [UInt8], limits: Scrypt.Limits) throws -> ResticCipherKey {
         let files: [FileInfo]
         do { files = try backend.list(.keys) } catch { throw ResticError.storage(file: "keys/", detail: "\(error)") }
         guard !files.isEmpty else { throw ResticError.noKeys(location: backend.location) }
         var firstDamage: ResticError?
+        var untried: [String] = []
         for info in files.sorted(by: { $0.file.name < $1.file.name }) {
             do {
                 let bytes: [UInt8]
                 do { bytes = try backend.read(info.file) } catch { throw ResticError.storage(file: info.file.description, detail: "\(error)") }
                 let keyFile = try ResticKeyFile.parse(bytes, file: info.file.description)
-                if let key = try keyFile.open(password: password, file: info.file.description, limits: scryptLimits) { return key }
+                if let key = try keyFile.open(password: password, file: info.file.description, limits: limits) { return key }
             } catch let error as ResticError {
+                if case let .keyAboveLimit(file, reason) = error { untried.append("\(file) \(reason)") }
                 firstDamage = firstDamage ?? error
             }
         }
         // A damaged key file is worth naming when it is the only one; otherwise the password is wrong.
         if files.count == 1, let firstDamage { throw firstDamage }
-        throw ResticError.wrongPassword(location: backend.location, keysTried: files.count)
+        throw ResticError.wrongPassword(location: backend.location, keysTried: files.count, untried: untried)
     }
 
     /// The snapshot whose ID is `prefix` or starts with it.

@@ -24,7 +24,8 @@ struct ResticCopy {
         // and restic's (calibrated by restic, often p > 1) can take half a second.
         let opening = Pending<ResticRepository>()
         let password = self.password
-        DispatchQueue.global().async { opening.fulfil(Result { try ResticRepository(backend: backend, password: password) }) }
+        let keyLimits = try global.keyLimits()
+        DispatchQueue.global().async { opening.fulfil(Result { try ResticRepository(backend: backend, password: password, keyLimits: keyLimits) }) }
         let destination = Result { try global.openRepository() }
         let source: ResticRepository
         do {
@@ -32,12 +33,18 @@ struct ResticCopy {
         } catch let error as ResticError {
             let code: Int32
             switch error {
-            case .wrongPassword: code = Exit.wrongPassword
+            case .wrongPassword, .keyAboveLimit: code = Exit.wrongPassword
             case .noKeys: code = Exit.noRepository
             case .exclusivelyLocked: code = Exit.lockFailed
             default: code = Exit.fatal
             }
-            throw CLIError("cannot open the restic repository \(backend.location): \(error)", exitCode: code)
+            var hint = ""
+            switch error {
+            case .keyAboveLimit: hint = "; raise the limit with --max-key-memory"
+            case let .wrongPassword(_, _, untried) where !untried.isEmpty: hint = "; raise the limit with --max-key-memory"
+            default: break
+            }
+            throw CLIError("cannot open the restic repository \(backend.location): \(error)\(hint)", exitCode: code)
         }
         for problem in source.unreadableSnapshots { Output.error("warning: left out: \(problem)") }
         let selected = try select(source)

@@ -237,6 +237,16 @@ final class ResticImportTests: XCTestCase {
         XCTAssertTrue(all.stdout.contains("1 restic snapshots were imported before"), all.stdout)
     }
 
+    // --max-key-memory applies to the restic repository's key files too, and a key above it
+    // is named with the option to raise (campaign 13 F6).
+    func testKeyMemoryLimitAppliesToResticKeys() throws {
+        try restic(["init"])
+        let tight = try snap.run(["copy", "--from-repo", "restic:\(work)/restic", "--max-key-memory", "4M"])
+        XCTAssertEqual(tight.status, 12, tight.stderr)
+        XCTAssertTrue(tight.stderr.contains("above the 4 MiB limit") && tight.stderr.contains("raise the limit with --max-key-memory"), tight.stderr)
+        try snap.expect(0, ["copy", "--from-repo", "restic:\(work)/restic", "--max-key-memory", "512M"])
+    }
+
     func testWrongPasswordAndMissingRepository() throws {
         try restic(["init"])
         let wrong = try snap.run(["copy", "--from-repo", "restic:\(work)/restic"], extraEnvironment: ["SNAP_FROM_PASSWORD": "nope"])

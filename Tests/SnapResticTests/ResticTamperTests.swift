@@ -80,6 +80,19 @@ final class ResticTamperTests: XCTestCase {
         XCTAssertEqual(try open().unreadableSnapshots, [])
     }
 
+    // A key file whose scrypt cost is above the limits given is not tried, and the error says
+    // so (campaign 13 F6: the limits were fixed at 1 GiB and such a key was called damaged).
+    func testKeyFileAboveTheLimitsIsNamedNotDamaged() throws {
+        XCTAssertThrowsError(try ResticRepository(backend: fixture.backend(), password: ResticFixture.password,
+                                                  keyLimits: Scrypt.Limits(maxMemory: 1 << 20))) { error in
+            guard case let .keyAboveLimit(file, reason)? = error as? ResticError else { return XCTFail("\(error)") }
+            XCTAssertTrue(file.hasPrefix("keys/"), file)
+            XCTAssertTrue(reason.contains("above the"), reason)
+        }
+        XCTAssertNoThrow(try ResticRepository(backend: fixture.backend(), password: ResticFixture.password,
+                                              keyLimits: Scrypt.Limits(maxMemory: 256 << 20)))
+    }
+
     // An index entry claiming a huge uncompressed length for a small blob is refused without
     // allocating what it claims: above the pack header's 32 bits when the index is loaded,
     // below that once the frame has produced its real length (campaign 13 F11: 2^40 aborted
