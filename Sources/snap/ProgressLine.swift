@@ -35,6 +35,12 @@ final class StatusLine: Sendable {
         }
     }
 
+    /// Clears a redrawn line, so that a line of output can be printed in its place (the next
+    /// update draws it again below).
+    func clear() {
+        if redraw { StandardStreams.write("\r\u{1b}[2K", to: output) }
+    }
+
     /// Stops updating and clears a redrawn line.
     func stop() {
         stopped.withLock { $0 = true }

@@ -53,13 +53,27 @@ struct ResticCopy {
         defer { session.close() }
         let progress = TaskProgress()
         let line = StatusLine.task(progress, global: global)
-        let outcome = Result { try ResticImporter(source: source, session: session, progress: progress).run(selected) }
+        let importer = ResticImporter(source: source, session: session, progress: progress)
+        var done = 0
+        let (json, quiet) = (global.json, global.quiet)
+        importer.onImported = { from, to in
+            done += 1
+            // Said at once, so that an import that stops later still tells what it saved.
+            if !json && !quiet { line?.clear(); Output.line("restic snapshot \(from.short) imported as \(to.short)") }
+        }
+        let outcome = Result { try importer.run(selected) }
         line?.stop()
-        let result = try outcome.get()
-        if global.json { try Output.jsonSummary(result); return }
+        let result: ResticImportResult
+        do {
+            result = try outcome.get()
+        } catch let error as ResticError {
+            guard let failed = importer.current else { throw error }
+            let kept = done == 0 ? "" : "; the \(done) snapshots imported before it stay"
+            throw CLIError("restic snapshot \(failed.short) cannot be imported: \(error)\(kept)")
+        }
+        if json { try Output.jsonSummary(result); return }
         for warning in result.warnings { Output.error("warning: \(warning)") }
-        guard !global.quiet else { return }
-        for (from, to) in result.imported { Output.line("restic snapshot \(from.short) imported as \(to.short)") }
+        guard !quiet else { return }
         if !result.alreadyImported.isEmpty { Output.line("\(result.alreadyImported.count) restic snapshots were imported before") }
         Output.line("imported \(result.imported.count) snapshots: \(result.filesRead) files read (\(Output.bytes(result.bytesRead))), "
                     + "\(result.filesKnown) files already imported, \(Output.bytes(result.bytesAdded)) new")

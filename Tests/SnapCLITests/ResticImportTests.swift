@@ -76,6 +76,16 @@ final class ResticImportTests: XCTestCase {
         try restic(["backup", "-q", "--host", "alpha", "--tag", "daily", "--tag", "last", "src"], in: work)
     }
 
+    /// The `summary` message of a `--json` run: status messages come before it, one a line,
+    /// once a second while the import runs (as restic's `backup --json`).
+    private func summaryMessage(_ stdout: String, line: UInt = #line) throws -> [String: Any] {
+        let messages = try stdout.split(separator: "\n").map { try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertTrue(messages.dropLast().allSatisfy { $0["message_type"] as? String == "status" }, stdout, line: line)
+        let last = try XCTUnwrap(messages.last, line: line)
+        XCTAssertEqual(last["message_type"] as? String, "summary", line: line)
+        return last
+    }
+
     private struct ResticSnapshot: Decodable { let id: String; let time: String; let hostname: String; let paths: [String]; let tags: [String]? }
 
     private func importsEverySnapshot(version: Int?) throws {
@@ -87,7 +97,7 @@ final class ResticImportTests: XCTestCase {
         XCTAssertTrue(first.stdout.contains("imported 3 snapshots"), first.stdout)
         // The unchanged big file and the hard link's content are read once, not per snapshot.
         let summary = try snap.expect(0, ["copy", "--from-repo", "restic:\(work)/restic", "--json"])
-        let again = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(summary.stdout.utf8)) as? [String: Any])
+        let again = try summaryMessage(summary.stdout)
         XCTAssertEqual((again["imported"] as? [Any])?.count, 0, "a second run imports nothing")
         XCTAssertEqual((again["already_imported"] as? [String])?.sorted(), originals.map(\.id).sorted())
 
@@ -123,11 +133,11 @@ final class ResticImportTests: XCTestCase {
     func testFiltersAndKnownContent() throws {
         try makeHistory(version: nil)
         let betaOnly = try snap.expect(0, ["copy", "--from-repo", "restic:\(work)/restic", "--host", "beta", "--json"])
-        let beta = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(betaOnly.stdout.utf8)) as? [String: Any])
+        let beta = try summaryMessage(betaOnly.stdout)
         XCTAssertEqual((beta["imported"] as? [Any])?.count, 1)
         // The rest: the unchanged files were imported with beta's snapshot, so they are known now.
         let rest = try snap.expect(0, ["copy", "--from-repo", "restic:\(work)/restic", "--json"])
-        let later = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(rest.stdout.utf8)) as? [String: Any])
+        let later = try summaryMessage(rest.stdout)
         XCTAssertEqual((later["imported"] as? [Any])?.count, 2)
         XCTAssertEqual((later["already_imported"] as? [Any])?.count, 1)
         XCTAssertGreaterThan(later["files_known"] as? Int ?? 0, 0)
@@ -245,6 +255,45 @@ final class ResticImportTests: XCTestCase {
         XCTAssertEqual(tight.status, 12, tight.stderr)
         XCTAssertTrue(tight.stderr.contains("above the 4 MiB limit") && tight.stderr.contains("raise the limit with --max-key-memory"), tight.stderr)
         try snap.expect(0, ["copy", "--from-repo", "restic:\(work)/restic", "--max-key-memory", "512M"])
+    }
+
+    // An import stopped by damage in a later snapshot says which restic snapshot failed and
+    // what was imported before it (campaign 13 F7: stdout was empty, the line named a pack).
+    func testAnImportStoppedByDamageNamesTheSnapshotAndWhatWasImported() throws {
+        try restic(["init"])
+        try write("a.txt", "a\n")
+        try restic(["backup", "-q", "src"], in: work)
+        let packsBefore = Set(try restic(["list", "packs"]).split(separator: "\n"))
+        try write("b.txt", String(repeating: "only in the second snapshot\n", count: 500))
+        try restic(["backup", "-q", "src"], in: work)
+        let ids = try JSONDecoder().decode([ResticSnapshot].self, from: Data(try restic(["snapshots", "--json"]).utf8)).map(\.id)
+        XCTAssertEqual(ids.count, 2)
+        struct Index: Decodable {
+            struct Pack: Decodable { let id: String; let blobs: [Blob] }
+            struct Blob: Decodable { let type: String; let offset: Int; let length: Int }
+            let packs: [Pack]
+        }
+        var damaged = false
+        for indexID in try restic(["list", "index"]).split(separator: "\n") {
+            let index = try JSONDecoder().decode(Index.self, from: Data(try restic(["cat", "index", String(indexID)]).utf8))
+            for pack in index.packs where !packsBefore.contains(Substring(pack.id)) {
+                guard let blob = pack.blobs.first(where: { $0.type == "data" }), !damaged else { continue }
+                let path = "\(work)/restic/data/\(pack.id.prefix(2))/\(pack.id)"
+                var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+                bytes[blob.offset + blob.length / 2] ^= 0x01
+                try Data(bytes).write(to: URL(fileURLWithPath: path))
+                damaged = true
+            }
+        }
+        XCTAssertTrue(damaged, "the second snapshot's data pack was found")
+
+        let failed = try snap.run(["copy", "--from-repo", "restic:\(work)/restic"])
+        XCTAssertEqual(failed.status, 1, failed.stderr)
+        XCTAssertTrue(failed.stdout.contains("restic snapshot \(ids[0].prefix(8)) imported as"), failed.stdout)
+        XCTAssertTrue(failed.stderr.contains("restic snapshot \(ids[1].prefix(8)) cannot be imported: restic blob"), failed.stderr)
+        XCTAssertTrue(failed.stderr.contains("the 1 snapshots imported before it stay"), failed.stderr)
+        let listed = try snap.expect(0, ["snapshots", "--json"])
+        XCTAssertEqual((try JSONSerialization.jsonObject(with: Data(listed.stdout.utf8)) as? [Any])?.count, 1)
     }
 
     func testWrongPasswordAndMissingRepository() throws {

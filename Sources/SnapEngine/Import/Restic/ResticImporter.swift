@@ -37,8 +37,12 @@ public final class ResticImporter {
     /// restic trees that cannot be reused so (a hard-linked file, an entry left out).
     private var unmappable: Set<ResticBlobID> = []
     private var snapTrees: TreeWalker?
-    /// The restic snapshot being imported, for warnings.
-    private var current: ResticSnapshotID?
+    /// The restic snapshot being imported (for warnings, and for the caller's message when
+    /// `run` stops on it).
+    public private(set) var current: ResticSnapshotID?
+    /// Told of each snapshot as soon as it is saved, so that a caller can say what was
+    /// imported before an error stops the run.
+    public var onImported: ((_ source: ResticSnapshotID, _ snapshot: SnapshotID) -> Void)?
 
     /// The format name recorded in `Snapshot.importedFrom`.
     public static let format = "restic"
@@ -88,6 +92,7 @@ public final class ResticImporter {
                                           origin: SnapshotOrigin(format: Self.format, id: entry.id.hex))
             let saved = try importer.save(labels)
             result.imported.append((entry.id, saved.id))
+            onImported?(entry.id, saved.id)
             // The folders just stored can stand for the same restic folders from now on.
             try mapTrees(restic: entry.snapshot.tree, snap: saved.snapshot.tree)
             if let summary = saved.snapshot.summary {
