@@ -43,7 +43,8 @@ struct GenerateCommand: ParsableCommand {
     }
 
     private func write(_ text: String, to file: String) throws {
-        do { try text.write(toFile: file, atomically: true, encoding: .utf8) } catch {
+        // Data's atomic write renames a file made beside the target; String's left a folder in /tmp each time.
+        do { try Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic) } catch {
             throw CLIError("cannot write \(file): \(ErrorText.of(error))")
         }
     }

@@ -29,6 +29,27 @@ final class RcloneServerTests: XCTestCase {
         }
     }
 
+    // A write the server fails (its disk full: rclone 1.60 answers 500 after writing part of
+    // the file in place) leaves nothing under the file's name, as restic's REST backend
+    // ensures too: the partial file read as a damaged index or snapshot (campaign 12 F2).
+    func testAWriteTheServerFailsLeavesNoPartialFile() throws {
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        guard try runTool("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "snap-test", folder]).status == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here (needs root and mount rights)")
+        }
+        defer { _ = try? runTool("/bin/umount", [folder]) }
+        let server = try RcloneServer(remote: folder)
+        let backend = RESTBackend(rclone: server)
+        try backend.create()
+        let file = FileName(.index, BackendConformance.fileName(7))
+        XCTAssertThrowsError(try backend.write(file, data: [UInt8](repeating: 7, count: 3 << 20))) { error in
+            XCTAssertTrue("\(error)".contains("500"), "\(error)")
+        }
+        XCTAssertEqual(try backend.list(.index), [], "no partial index file is left")
+        let path = "\(folder)/index/\(file.name)"
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path), path)
+    }
+
     // The loopback port is open to every user of the machine: the server refuses requests
     // without the credentials drawn for this run, which appear on no command line.
     func testServerAnswersOnlyWithItsCredentials() throws {

@@ -80,7 +80,21 @@ public final class RESTBackend: Backend {
         body(&t)
         t.headers.append(("Content-Type", "application/octet-stream"))
         let r = try perform(t, "write", file)
-        guard (200..<300).contains(r.status) else { throw HTTPStatus.error(r, operation: "write", file: file, location: location) }
+        guard (200..<300).contains(r.status) else {
+            if r.status >= 500 { removePartial(file) }
+            throw HTTPStatus.error(r, operation: "write", file: file, location: location)
+        }
+    }
+
+    /// A server that writes in place (`rclone serve restic` writes as the bytes arrive) keeps
+    /// what it got of an upload that failed on its side (a full disk: 500) under the file's
+    /// final name, where every later reader finds a damaged file; restic removes it too. Only
+    /// after the server's own failure: a 4xx refused the upload before anything was written
+    /// (an append-only server, a file that exists), and nothing of ours is there to remove.
+    /// Names are never shared between writers (packs, index files and snapshots hold random
+    /// nonces), so this removes no one else's file. Best effort: a failure here changes nothing.
+    private func removePartial(_ file: FileName) {
+        _ = try? perform(request("DELETE", url(file)), "delete", file)
     }
 
     public func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
