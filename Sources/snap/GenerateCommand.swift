@@ -43,8 +43,7 @@ struct GenerateCommand: ParsableCommand {
     }
 
     private func write(_ text: String, to file: String) throws {
-        // Data's atomic write renames a file made beside the target; String's left a folder in /tmp each time.
-        do { try Data(text.utf8).write(to: URL(fileURLWithPath: file), options: .atomic) } catch {
+        do { try text.write(toFile: file, atomically: true, encoding: .utf8) } catch {
             throw CLIError("cannot write \(file): \(ErrorText.of(error))")
         }
     }

@@ -173,7 +173,7 @@ final class MetadataCacheTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: hints).count, 3, "the name and two copies")
         try there.expect(0, ["snapshots", "-q"])
 
-        try "new pw\n".write(toFile: "\(work)/new-pw", atomically: false, encoding: .utf8)
+        try "new pw\n".write(toFile: "\(work)/new-pw", atomically: true, encoding: .utf8)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/there/snap/key-hints").count, 3)
         // --no-cache or not, key passwd forgets this machine's copies of the key it replaces.
         try there.expect(0, ["key", "passwd", "--no-cache", "--new-password-file", "\(work)/new-pw"])

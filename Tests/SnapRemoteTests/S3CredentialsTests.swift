@@ -10,7 +10,7 @@ final class S3CredentialsTests: XCTestCase {
 
     private func writeFile(_ name: String, _ text: String) throws -> String {
         let path = dir.appending(name)
-        try text.write(toFile: path, atomically: false, encoding: .utf8)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
     }
 
