@@ -54,6 +54,8 @@ struct MirrorStatusCommand: ParsableCommand {
             for problem in status.problems { Output.line("problem: \(problem)") }
             if status.inSync {
                 Output.line(status.verified ? "replicas are in sync; every copy matches its name" : "replicas are in sync")
+            } else if let warning = status.syncWarning {
+                Output.line("replicas differ, and \(warning)")
             } else {
                 // Damage that --verify found at equal sizes is found again only by sync --verify.
                 let needsVerify = status.verified && status.replicas.contains { !$0.damaged.isEmpty }
@@ -252,7 +254,7 @@ private struct MirrorStatusJSON: Encodable {
 
     init(_ status: MirrorStatus) { self.status = status }
 
-    enum CodingKeys: String, CodingKey { case replicas, verified, problems, inSync = "in_sync" }
+    enum CodingKeys: String, CodingKey { case replicas, verified, problems, inSync = "in_sync", syncWarning = "sync_warning" }
 
     func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
@@ -260,6 +262,7 @@ private struct MirrorStatusJSON: Encodable {
         try c.encode(status.verified, forKey: .verified)
         try c.encode(status.problems, forKey: .problems)
         try c.encode(status.inSync, forKey: .inSync)
+        try c.encodeIfPresent(status.syncWarning, forKey: .syncWarning)
     }
 }
 

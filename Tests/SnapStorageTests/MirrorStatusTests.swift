@@ -25,6 +25,33 @@ final class MirrorStatusTests: XCTestCase {
         XCTAssertFalse(status.replicas[1].isComplete)
     }
 
+    // A prune that replica c missed (its old index file, without the one that replaced it)
+    // makes status and a plain sync warn that copying back brings back unreadable snapshots,
+    // and point to --delete-extra (campaign 12 F1: the plain sync status suggested did it
+    // silently, and every replica then failed check). A replica that only missed a backup
+    // (it lacks, holds nothing extra) gets the plain advice, and a sync no warning.
+    func testAPruneAReplicaMissedIsNamedBeforeAPlainSync() throws {
+        let a = MemoryBackend(), b = MemoryBackend(), c = MemoryBackend()
+        let old = namedFile(.index, seed: 10), new = namedFile(.index, seed: 11)
+        try SmallRepository(seed: 3).write(to: a, b, c)
+        for backend in [a, b] { try backend.write(new.file, data: new.bytes) }
+        try c.write(old.file, data: old.bytes)
+        let status = MirrorStatus.check(replicas([a, b, c]), verifyName: verifyChecksum)
+        let warning = try XCTUnwrap(status.syncWarning)
+        XCTAssertTrue(warning.contains("of a, b, c") && warning.contains("--delete-extra") && warning.contains("repair index"), warning)
+        let warnings = Warnings()
+        _ = try MirrorSync.run(replicas([a, b, c]), options: MirrorSync.Options(dryRun: true), verifyName: verifyChecksum,
+                               report: warnings.report)
+        XCTAssertTrue(warnings.contain("--delete-extra"), "\(warnings.all)")
+
+        try c.delete(old.file)
+        XCTAssertNil(MirrorStatus.check(replicas([a, b, c]), verifyName: verifyChecksum).syncWarning, "c only missed a backup")
+        let quiet = Warnings()
+        _ = try MirrorSync.run(replicas([a, b, c]), options: MirrorSync.Options(dryRun: true), verifyName: verifyChecksum,
+                               report: quiet.report)
+        XCTAssertEqual(quiet.all, [])
+    }
+
     // An unreachable replica is shown as such, and the others are compared without it.
     func testUnreachableReplica() throws {
         let a = MemoryBackend(), b = MemoryBackend()

@@ -39,6 +39,33 @@ struct MirrorInventory: Sendable {
     /// The replicas that could be listed.
     var reachable: [Int] { replicas.indices.filter { files[$0] != nil } }
 
+    /// Replicas whose `index/` went its own way from another's: each holds index files the
+    /// other lacks. A backup that a replica missed leaves it lacking only; a prune that it
+    /// missed (down, or lagging, while the others deleted the index files the prune
+    /// replaced) leaves it also holding the old ones. Copying those back, as a plain sync
+    /// does, brings back the forgotten snapshots with packs that only superseded index files
+    /// name: unreadable until `repair index`. Found from listings alone (no password), so
+    /// two replicas that each missed a different backup look the same.
+    var divergentIndexes: [Int] {
+        reachable.filter { i in
+            guard let mine = files[i] else { return false }
+            return reachable.contains { j in
+                guard j != i, let theirs = files[j] else { return false }
+                return mine.keys.contains { $0.kind == .index && theirs[$0] == nil }
+                    && theirs.keys.contains { $0.kind == .index && mine[$0] == nil }
+            }
+        }
+    }
+
+    /// The advice for `divergentIndexes`, naming the replicas.
+    func divergenceWarning(_ replicas: [Int]) -> String? {
+        guard !replicas.isEmpty else { return nil }
+        return "the index files of \(replicas.map { self.replicas[$0].name }.joined(separator: ", ")) have gone separate ways: "
+            + "a forget or prune probably ran while one of them was down. A plain `snap mirror sync` copies back what it removed, "
+            + "and the snapshots it brings back stay unreadable until `snap repair index`; instead run `snap mirror sync "
+            + "--delete-extra` with a replica that took part in the prune named first (--dry-run first)"
+    }
+
     /// The files of the union, in dependency order of kinds and then by name.
     var orderedFiles: [FileName] {
         union.keys.sorted { a, b in

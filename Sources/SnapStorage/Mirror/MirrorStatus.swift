@@ -36,6 +36,8 @@ public struct MirrorStatus: Codable, Sendable {
     /// Problems that concern several replicas, such as differing config files or copies
     /// that could not be read to check them.
     public let problems: [String]
+    /// Why a plain sync would do harm here, when it would (`MirrorInventory.divergentIndexes`).
+    public let syncWarning: String?
 
     /// Whether every replica is reachable and holds the same, undamaged files.
     public var inSync: Bool { problems.isEmpty && replicas.allSatisfy { $0.isComplete && $0.extra.isEmpty } }
@@ -79,6 +81,7 @@ public struct MirrorStatus: Codable, Sendable {
         }
         var problems = copies.unreadable
         if let conflict = copies.configConflict { problems.append(conflict) }
-        return MirrorStatus(replicas: statuses, verified: verify, problems: problems)
+        return MirrorStatus(replicas: statuses, verified: verify, problems: problems,
+                            syncWarning: inventory.divergenceWarning(inventory.divergentIndexes))
     }
 }

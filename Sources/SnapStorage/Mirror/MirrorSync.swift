@@ -107,6 +107,7 @@ public enum MirrorSync {
         for (file, bad) in check.bad.sorted(by: { $0.key.description < $1.key.description }) {
             for i in bad.sorted() { report("replica \(replicas[i].name) has a damaged copy of \(file)") }
         }
+        if !options.deleteExtra, let warning = inventory.divergenceWarning(inventory.divergentIndexes) { report(warning) }
         for kind in FileKind.mirrored { run.copy(kind, bad: check.bad) }
         if options.deleteExtra {
             for kind in [FileKind.snapshots, .index, .data] { run.deleteExtra(kind) }
