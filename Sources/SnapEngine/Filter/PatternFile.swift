@@ -55,7 +55,7 @@ public enum PatternFile {
             return text.unicodeScalars.count == 1 && c.properties.isWhitespace
         }
         var line = line
-        while let first = line.first {
+        while !line.isEmpty {
             let (_, width) = ComponentGlob.decode(Array(line), at: 0)
             guard isSpace(Array(line.prefix(width))) else { break }
             line = line.dropFirst(width)
