@@ -3,6 +3,8 @@
 public enum ResticError: Error, Equatable, CustomStringConvertible {
     /// `location` holds no `keys/` files: not a restic repository.
     case noKeys(location: String)
+    /// Every key file at `location` is snap's: a snap repository given as a restic one.
+    case snapRepository(location: String)
     /// No key file opens with the password; `untried` says why each key file that could not
     /// be tried (its scrypt cost above the limits) was not.
     case wrongPassword(location: String, keysTried: Int, untried: [String] = [])
@@ -30,6 +32,9 @@ public enum ResticError: Error, Equatable, CustomStringConvertible {
         switch self {
         case let .noKeys(location):
             return "\(location) has no restic key files (keys/): not a restic repository"
+        case let .snapRepository(location):
+            let path = location.hasPrefix("local:") ? String(location.dropFirst("local:".count)) : location
+            return "\(location) is a snap repository, not a restic one: copy its snapshots with 'snap copy --from-repo \(path)' (without 'restic:')"
         case let .wrongPassword(location, keysTried, untried):
             return "wrong password for the restic repository at \(location) (no key file of \(keysTried) opens with it"
                 + (untried.isEmpty ? ")" : "; not tried: \(untried.joined(separator: "; ")))")

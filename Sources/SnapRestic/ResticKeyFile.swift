@@ -25,6 +25,14 @@ struct ResticKeyFile: Decodable {
         let encrypt: String
     }
 
+    /// Whether `bytes` is one of snap's key files, which spell the cost `n` and carry a
+    /// `version` (SnapRepository's `ForeignFormat` tells restic's from snap's the same way).
+    static func isSnapKey(_ bytes: [UInt8]) -> Bool {
+        guard bytes.first == UInt8(ascii: "{"),
+              let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return false }
+        return object["version"] != nil && object["n"] is NSNumber && object["N"] == nil
+    }
+
     /// Parses `bytes`, the content of `file`.
     static func parse(_ bytes: [UInt8], file: String) throws -> ResticKeyFile {
         do {

@@ -68,10 +68,12 @@ public final class ResticRepository: Sendable {
         guard !files.isEmpty else { throw ResticError.noKeys(location: backend.location) }
         var firstDamage: ResticError?
         var untried: [String] = []
+        var snapKeys = 0
         for info in files.sorted(by: { $0.file.name < $1.file.name }) {
             do {
                 let bytes: [UInt8]
                 do { bytes = try backend.read(info.file) } catch { throw ResticError.storage(file: info.file.description, detail: "\(error)") }
+                if ResticKeyFile.isSnapKey(bytes) { snapKeys += 1 }
                 let keyFile = try ResticKeyFile.parse(bytes, file: info.file.description)
                 if let key = try keyFile.open(password: password, file: info.file.description, limits: limits) { return key }
             } catch let error as ResticError {
@@ -79,6 +81,7 @@ public final class ResticRepository: Sendable {
                 firstDamage = firstDamage ?? error
             }
         }
+        if snapKeys == files.count { throw ResticError.snapRepository(location: backend.location) }
         // A damaged key file is worth naming when it is the only one; otherwise the password is wrong.
         if files.count == 1, let firstDamage { throw firstDamage }
         throw ResticError.wrongPassword(location: backend.location, keysTried: files.count, untried: untried)

@@ -34,7 +34,7 @@ struct ResticCopy {
             let code: Int32
             switch error {
             case .wrongPassword, .keyAboveLimit: code = Exit.wrongPassword
-            case .noKeys: code = Exit.noRepository
+            case .noKeys, .snapRepository: code = Exit.noRepository
             case .exclusivelyLocked: code = Exit.lockFailed
             default: code = Exit.fatal
             }

@@ -309,6 +309,11 @@ final class ResticImportTests: XCTestCase {
         let none = try snap.run(["copy", "--from-repo", "restic:\(work)/nothing-here"])
         XCTAssertEqual(none.status, 10)
         XCTAssertTrue(none.stderr.contains("not a restic repository"), none.stderr)
+        // A snap repository given as a restic one is named as snap's (campaign 13 F9: "key file damaged").
+        try snap.expect(0, ["init", "-q", "-r", "\(work)/other-snap"])
+        let ours = try snap.run(["copy", "--from-repo", "restic:\(work)/other-snap"])
+        XCTAssertEqual(ours.status, 10)
+        XCTAssertTrue(ours.stderr.contains("is a snap repository, not a restic one: copy its snapshots with 'snap copy --from-repo \(work)/other-snap'"), ours.stderr)
     }
 }
 
