@@ -2,6 +2,13 @@
 public enum PathBytes {
     public static let slash = UInt8(ascii: "/")
 
+    /// `path` below the folder `root` (no trailing slash), as a path from that folder:
+    /// `/a/b/c` below `/a` is `/b/c`. `nil` when it is not strictly below (`/ab`, `/a`).
+    public static func below(_ root: [UInt8], _ path: [UInt8]) -> [UInt8]? {
+        guard path.count > root.count, path.starts(with: root), path[root.count] == slash else { return nil }
+        return Array(path[root.count...])
+    }
+
     /// Joins a directory path and a name with one slash.
     public static func join(_ dir: [UInt8], _ name: [UInt8]) -> [UInt8] {
         if dir.last == slash { return dir + name }

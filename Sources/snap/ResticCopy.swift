@@ -31,17 +31,12 @@ struct ResticCopy {
         do {
             source = try opening.wait()
         } catch let error as ResticError {
-            let code: Int32
+            var code = Exit.fatal, hint = ""
             switch error {
-            case .wrongPassword, .keyAboveLimit: code = Exit.wrongPassword
+            case .keyAboveLimit: (code, hint) = (Exit.wrongPassword, "; raise the limit with --max-key-memory")
+            case let .wrongPassword(_, _, untried): (code, hint) = (Exit.wrongPassword, untried.isEmpty ? "" : "; raise the limit with --max-key-memory")
             case .noKeys, .snapRepository: code = Exit.noRepository
             case .exclusivelyLocked: code = Exit.lockFailed
-            default: code = Exit.fatal
-            }
-            var hint = ""
-            switch error {
-            case .keyAboveLimit: hint = "; raise the limit with --max-key-memory"
-            case let .wrongPassword(_, _, untried) where !untried.isEmpty: hint = "; raise the limit with --max-key-memory"
             default: break
             }
             throw CLIError("cannot open the restic repository \(backend.location): \(error)\(hint)", exitCode: code)

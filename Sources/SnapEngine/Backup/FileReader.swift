@@ -174,8 +174,16 @@ final class FileReader: Sendable {
 
 /// A file's content as read: its blobs, its bytes, and the bytes of the blobs it stored
 /// first (new to the repository: restic's "added" in `backup -vv`).
+/// Also one segment's chunks, in file order, which `append` joins (`SegmentedFileReader`).
 struct FileChunks: Sendable {
     var content: [BlobID] = []
     var bytes: UInt64 = 0
     var added: UInt64 = 0
+
+    /// The chunks of the next part of the file.
+    mutating func append(_ next: FileChunks) {
+        content += next.content
+        bytes += next.bytes
+        added += next.added
+    }
 }

@@ -68,14 +68,6 @@ final class SegmentedFileReader: Sendable {
         let ended: Bool
     }
 
-    /// A segment's chunks, in file order.
-    private struct Chunks: Sendable {
-        var ids: [BlobID] = []
-        var bytes: UInt64 = 0
-        /// Bytes of the chunks this file stored first (new to the repository).
-        var added: UInt64 = 0
-    }
-
     /// Reads the open file `fd` of `size` bytes in segments and stores its chunks.
     ///
     /// - Returns: the file's chunk IDs in order, and the bytes read (less than `size` if
@@ -85,7 +77,7 @@ final class SegmentedFileReader: Sendable {
     func read(_ fd: Int32, size: Int) throws -> FileChunks {
         let count = (size + segmentBytes - 1) / segmentBytes
         let exits = (0...count).map { $0 == 0 ? Pending(Exit(offset: 0, ended: false)) : Pending<Exit>() }
-        let results = (0..<count).map { _ in Pending<Chunks>() }
+        let results = (0..<count).map { _ in Pending<FileChunks>() }
         buffers.beginFile()
         defer { buffers.endFile() }
         for i in 0..<count {
@@ -102,10 +94,7 @@ final class SegmentedFileReader: Sendable {
         var failure: (any Error)?
         for result in results {
             do {
-                let chunks = try result.wait()
-                file.content += chunks.ids
-                file.bytes += chunks.bytes
-                file.added += chunks.added
+                file.append(try result.wait())
             } catch {
                 if failure == nil { failure = error }
             }
@@ -116,7 +105,7 @@ final class SegmentedFileReader: Sendable {
 
     /// One segment job: read, chunk, resynchronise, hand on the exit, then hash and store.
     private func segment(_ fd: Int32, size: Int, start: Int, end: Int, entry: Pending<Exit>, exit: Pending<Exit>,
-                         hasher: BlobIDHasher) throws -> Chunks {
+                         hasher: BlobIDHasher) throws -> FileChunks {
         let buffer = buffers.take()
         defer { buffers.give(buffer) }
         // The next job waits for this one's exit: it comes, whatever happens here.
@@ -128,15 +117,15 @@ final class SegmentedFileReader: Sendable {
             throw error
         }
         exit.fulfil(.success(plan.exit))
-        var chunks = Chunks()
+        var chunks = FileChunks()
         guard let window = plan.window else { return chunks }
-        chunks.ids.reserveCapacity(plan.boundaries.count - 1)
+        chunks.content.reserveCapacity(plan.boundaries.count - 1)
         for (from, to) in zip(plan.boundaries, plan.boundaries.dropFirst()) {
             let chunk = window.bytes(from, to)
             let id = hasher.id(of: chunk)
             if try context.store(.data, id: id, plaintext: chunk, inline: false) { chunks.added += UInt64(chunk.count) }
             context.progress.bytesRead(UInt64(chunk.count))
-            chunks.ids.append(id)
+            chunks.content.append(id)
             chunks.bytes += UInt64(chunk.count)
         }
         return chunks

@@ -136,9 +136,8 @@ public struct SnapshotDump {
                        skipped: ([UInt8], NodeType) -> Void, load: @escaping (BlobID) throws -> [UInt8]) throws {
         let name = Array(path.drop { $0 == PathBytes.slash })
         var firstName: [UInt8]?
-        if node.type == .hardlink, treeRoot.isEmpty || node.linkTarget.count > treeRoot.count
-            && node.linkTarget.starts(with: treeRoot) && node.linkTarget[treeRoot.count] == PathBytes.slash {
-            let first = Array(node.linkTarget.dropFirst(treeRoot.count).drop { $0 == PathBytes.slash })
+        if node.type == .hardlink, let inTree = treeRoot.isEmpty ? node.linkTarget : PathBytes.below(treeRoot, node.linkTarget) {
+            let first = Array(inTree.drop { $0 == PathBytes.slash })
             if written.contains(first) { firstName = first }
         }
         let index = repository.index

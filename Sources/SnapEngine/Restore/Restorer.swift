@@ -293,10 +293,7 @@ public final class Restorer {
     func linkName(_ firstName: [UInt8]) -> [UInt8] {
         let root = options.treeRoot
         guard !root.isEmpty, root != [PathBytes.slash] else { return firstName }
-        if firstName.count > root.count, firstName.starts(with: root), firstName[root.count] == PathBytes.slash {
-            return Array(firstName[root.count...])
-        }
-        return [0] + firstName
+        return PathBytes.below(root, firstName) ?? [0] + firstName
     }
 
     /// Whether the entry at snapshot `path` is restored, and whether the walk enters it
