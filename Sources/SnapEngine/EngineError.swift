@@ -12,6 +12,8 @@ public enum EngineError: Error, CustomStringConvertible {
     /// Every path given to backup was excluded, vanished or could not be read: the snapshot
     /// would hold none of them (restic: "snapshot is empty").
     case nothingToBackUp
+    /// A retention policy would remove every snapshot of the group named (`forget`).
+    case wouldRemoveWholeGroup(String)
 
     public var description: String {
         switch self {
@@ -20,6 +22,8 @@ public enum EngineError: Error, CustomStringConvertible {
         case let .treeDamaged(id, reason): return "tree \(id) is damaged: \(reason)"
         case let .targetUnavailable(path, reason): return "cannot restore into \(path): \(reason)"
         case let .repositoryChanged(text): return text
+        case let .wouldRemoveWholeGroup(group):
+            return "refusing to delete last snapshot of snapshot group \"\(group)\": the policy keeps none of them; add a --keep-* rule that keeps one, or name the snapshots to remove by ID"
         case .nothingToBackUp:
             return "nothing to back up: every path given was excluded or could not be read, so no snapshot was saved"
         }

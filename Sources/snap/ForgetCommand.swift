@@ -137,16 +137,9 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
         }
     }
 
-    /// One group's decision, oldest first; `key` is nil when snapshots were named by ID.
-    struct Group {
-        let key: SnapshotGroupKey?
-        var keep: [(record: SnapshotRecord, reasons: [String])]
-        var remove: [SnapshotRecord]
-    }
-
     /// The snapshots named; those named by ID whose file cannot be read (damaged, or not a
     /// snapshot) go to `unreadable` instead, to be removed all the same.
-    private func planByID(_ repository: Repository, unreadable: inout [(id: SnapshotID, reason: String)]) throws -> [Group] {
+    private func planByID(_ repository: Repository, unreadable: inout [(id: SnapshotID, reason: String)]) throws -> [ForgetGroup] {
         let listed = try repository.backend.list(.snapshots)
         var seen = Set<SnapshotID>()
         var records: [SnapshotRecord] = []
@@ -154,65 +147,39 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
             do {
                 guard let record = try global.namedSnapshot(reference, in: repository, listed: listed) else { continue }
                 if seen.insert(record.id).inserted { records.append(record) }
-            } catch let error as RepositoryError where reference != "latest" && Self.isUnreadableFile(error) {
-                // Forgetting is the way out of a damaged snapshot file, which otherwise stops
-                // every prune: its name is its ID, so it can be removed unread.
+            } catch where reference != "latest" && SnapshotForgetter.isUnreadableFile(error) {
                 let id = try SnapshotStore.resolve(reference, in: repository, listed: listed)
                 if seen.insert(id).inserted { unreadable.append((id, "\(error)")) }
             }
         }
-        return [Group(key: nil, keep: [], remove: records)]
-    }
-
-    /// Whether `error` says a snapshot file's bytes cannot be used (damaged, or written by a
-    /// newer version), as opposed to a repository that cannot be read at all.
-    private static func isUnreadableFile(_ error: RepositoryError) -> Bool {
-        switch error {
-        case .damaged, .unsupportedVersion: return true
-        default: return false
-        }
+        return [ForgetGroup(key: nil, keep: [], remove: records)]
     }
 
     /// Removes the snapshot files named by ID that cannot be read, saying so for each.
     private func removeUnreadable(_ unreadable: [(id: SnapshotID, reason: String)], from repository: Repository) throws {
-        for (id, reason) in unreadable {
-            if dryRun {
-                Output.error("warning: snapshot \(id.short) cannot be read (\(reason)); it would be removed unread")
-                continue
-            }
-            try repository.backend.delete(FileName(.snapshots, id.hex))
-            Output.error("warning: snapshot \(id.short) cannot be read (\(reason)); removed unread")
+        if dryRun {
+            for (id, reason) in unreadable { Output.error("warning: snapshot \(id.short) cannot be read (\(reason)); it would be removed unread") }
+            return
         }
+        let reasons = Dictionary(unreadable.map { ($0.id, $0.reason) }, uniquingKeysWith: { a, _ in a })
+        let failed = SnapshotForgetter(repository: repository).remove(unreadable.map(\.id)) { id in
+            Output.error("warning: snapshot \(id.short) cannot be read (\(reasons[id] ?? "")); removed unread")
+        }
+        if let first = failed.first { throw first.error }
     }
 
-    private func planByPolicy(_ repository: Repository) throws -> [Group] {
+    private func planByPolicy(_ repository: Repository) throws -> [ForgetGroup] {
         let records = try SnapshotStore.all(in: repository, skipped: global.snapshotSkipped).filter { record in
             // `--tag ''` selects untagged snapshots (restic); SnapshotFilter alone would let it match every snapshot.
             filter.snapshotFilter.matches(record.snapshot)
                 && (filter.tags.isEmpty || filter.tags.contains(where: RetentionSnapshot(record).hasAllTags))
         }
-        let byID = Dictionary(records.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
-        let candidates = records.map(RetentionSnapshot.init)
-        let grouping = groupBy ?? .hostAndPaths
-        let policy = self.policy
-        if policy.isEmpty {
-            // --unsafe-allow-remove-all (validate() refused every other empty policy).
-            return Retention.groups(of: candidates, by: grouping).map { group in
-                Group(key: group.key, keep: [], remove: group.snapshots.compactMap { byID[$0.id] })
-            }
-        }
-        if !global.quiet && !global.json { Output.line("Applying policy: \(policy)") }
-        return try Retention.plan(policy, for: candidates, groupedBy: grouping, now: WallClock.now).map { group in
-            if group.outcome.keep.isEmpty && !group.outcome.remove.isEmpty {
-                throw CLIError("refusing to delete last snapshot of snapshot group \"\(group.key)\"")
-            }
-            return Group(key: group.key,
-                         keep: group.outcome.keep.reversed().compactMap { kept in byID[kept.snapshot.id].map { ($0, kept.reasons) } },
-                         remove: group.outcome.remove.reversed().compactMap { byID[$0.id] })
-        }
+        // An empty policy here is --unsafe-allow-remove-all (validate() refused every other).
+        if !policy.isEmpty && !global.quiet && !global.json { Output.line("Applying policy: \(policy)") }
+        return try SnapshotForgetter.plan(policy, for: records, groupedBy: groupBy ?? .hostAndPaths, now: WallClock.now)
     }
 
-    private func report(_ plan: [Group]) throws {
+    private func report(_ plan: [ForgetGroup]) throws {
         if global.json {
             try Output.jsonLine(plan.map(ForgetGroupJSON.init))
             return
@@ -243,18 +210,11 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
     /// Deletes the snapshot files. One that is already gone counts as removed; other
     /// failures are reported one by one and make the command fail at the end.
     private func remove(_ records: [SnapshotRecord], from repository: Repository, announceEach: Bool) throws {
-        var failed = 0
-        for record in records {
-            do {
-                try repository.backend.delete(FileName(.snapshots, record.id.hex))
-            } catch {
-                Output.error("warning: snapshot \(record.id.short) could not be removed: \(error)")
-                failed += 1
-                continue
-            }
-            if announceEach && !global.quiet && !global.json { Output.line("removed snapshot \(record.id.short)") }
+        let failed = SnapshotForgetter(repository: repository).remove(records.map(\.id)) { id in
+            if announceEach && !global.quiet && !global.json { Output.line("removed snapshot \(id.short)") }
         }
-        if failed > 0 { throw CLIError("\(failed) of \(records.count) snapshots could not be removed") }
+        for (id, error) in failed { Output.error("warning: snapshot \(id.short) could not be removed: \(error)") }
+        if !failed.isEmpty { throw CLIError("\(failed.count) of \(records.count) snapshots could not be removed") }
     }
 
     /// Table rows: ID, time, host, tags, reasons (when given), paths; further reasons and
@@ -301,9 +261,9 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
 /// host), `paths`, `tags` (null when not grouped by them) and `reasons`, one
 /// `{snapshot, matches}` per kept snapshot (restic's `counters` are left out).
 struct ForgetGroupJSON: Encodable {
-    let group: ForgetCommand.Group
+    let group: ForgetGroup
 
-    init(_ group: ForgetCommand.Group) { self.group = group }
+    init(_ group: ForgetGroup) { self.group = group }
 
     struct KeyJSON: Encodable {
         let key: SnapshotGroupKey
