@@ -74,7 +74,7 @@ extension Repository {
             return try buildIndexTable(listed, in: .temporary(root: policy.temporaryRoot), policy: policy, reader: &reader)
         }
         let path = "\(folder)/\(Self.indexTableName)"
-        if FileManager.default.fileExists(atPath: path), let table = try? MappedIndexTable(path: path),
+        if FileManager.default.fileExists(atPath: path), let table = try? MappedIndexTable(path: path, bucketSource: bucketSource),
            try loadIndex(from: table, listed: listed, policy: policy, path: path, reader: &reader) {
             return
         }
@@ -101,7 +101,7 @@ extension Repository {
             do {
                 // Every newly listed file, superseded or not, is recorded: it then counts as known.
                 try IndexTableBuilder.extend(table, with: newFiles, live: Set(extra.map(\.id)), path: path)
-                let merged = try MappedIndexTable(path: path)
+                let merged = try MappedIndexTable(path: path, bucketSource: bucketSource)
                 index.load(table: merged, extra: [])
                 return true
             } catch {
@@ -110,6 +110,25 @@ extension Repository {
         }
         index.load(table: table, extra: extra.map(\.file))
         return true
+    }
+
+    /// Where a mapped table gets the records of a damaged bucket: this repository's index
+    /// files, read again (from the metadata cache when it has them). Held weakly: the table
+    /// lives in this repository's index.
+    private var bucketSource: MappedIndexTable.BucketSource {
+        { [weak self] files, buckets in
+            guard let self else { return nil }
+            var found: [(pack: PackID, entry: PackEntry)] = []
+            for id in files.sorted() {
+                guard let file = try? self.loadIndexFile(id) else { return nil }
+                for pack in file.packs {
+                    for entry in pack.entries where buckets.contains(IndexTableFormat.bucket(of: entry.id.raw)) {
+                        found.append((pack.id, entry))
+                    }
+                }
+            }
+            return found
+        }
     }
 
     /// Reads the listed index files one at a time into a new table (or into memory, for a
@@ -147,7 +166,7 @@ extension Repository {
             let path = "\(folder)/\(Self.indexTableName)"
             let superseded = Set(builder.edges.map(\.1))
             try builder.finish(path: path, live: Set(builder.files).subtracting(superseded))
-            index.load(table: try MappedIndexTable(path: path), extra: [])
+            index.load(table: try MappedIndexTable(path: path, bucketSource: bucketSource), extra: [])
         } catch is IndexTableError {
             // The table cannot be written or read back: hold the index in memory instead.
             builder = nil

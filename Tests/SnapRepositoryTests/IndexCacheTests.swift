@@ -141,22 +141,69 @@ final class IndexCacheTests: XCTestCase {
         }
     }
 
-    // A damaged record goes unnoticed at open: the search that meets its bucket treats the
-    // bucket as empty (its blobs look unindexed) and deletes the file; the next open rebuilds.
-    func testDamagedRecordIsNotTrustedAndTheTableRebuilt() throws {
+    // A damaged record goes unnoticed at open. The search that meets its bucket deletes the
+    // file (the next open rebuilds it), checks every other bucket, and reads the damaged ones'
+    // records again from the index files: every blob is still found where it is, by lookups
+    // and by walks, at the positions the table gives them.
+    func testDamagedBucketsAreAnsweredFromTheIndexFilesAndTheTableRebuilt() throws {
         let packs = [pack(10, first: 0, count: 300), pack(12, first: 1000, count: 300)]
         try save(packs)
         _ = try reader()
         var bytes = try Data(contentsOf: URL(fileURLWithPath: tablePath))
         bytes[IndexTableFormat.recordsOffset + 100] ^= 0x04  // record 2's ID
+        bytes[IndexTableFormat.recordsOffset + 48 * 400 + 40] ^= 0x01  // record 400's offset
         try bytes.write(to: URL(fileURLWithPath: tablePath))
         let damaged = try reader()
         XCTAssertTrue(damaged.index.isMapped)
-        let found = packs.flatMap(\.entries).filter { damaged.index.contains($0.id) }.count
+        for p in packs {
+            for e in p.entries {
+                let location = try XCTUnwrap(damaged.index.lookup(e.id))
+                XCTAssertEqual(location.pack, p.id)
+                XCTAssertEqual(location.entry, e)
+            }
+        }
+        XCTAssertTrue(try XCTUnwrap(damaged.index.mappedTable).isDamaged)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tablePath))
+        assertHolds(damaged, exactly: packs)
+        assertHolds(try reader(), exactly: packs)
+    }
+
+    // Where the file cannot be deleted (a read-only cache folder), every command meets the
+    // damage again, and every command still finds every blob.
+    func testADamagedTableThatCannotBeDeletedStillFindsEveryBlob() throws {
+        let packs = [pack(10, first: 0, count: 300), pack(12, first: 1000, count: 300)]
+        try save(packs)
+        _ = try reader()
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: tablePath))
+        bytes[IndexTableFormat.recordsOffset + 100] ^= 0x04
+        try bytes.write(to: URL(fileURLWithPath: tablePath))
+        // Another link keeps the damaged file where the table is deleted: what a read-only
+        // folder does (root ignores the folder's mode, so the test cannot rely on chmod).
+        let kept = folder.appending("kept-table")
+        XCTAssertEqual(link(tablePath, kept), 0)
+        for _ in 0..<2 {
+            let repository = try reader()
+            assertHolds(repository, exactly: packs)
+            XCTAssertTrue(try XCTUnwrap(repository.index.mappedTable).isDamaged)
+            XCTAssertEqual(rename(kept, tablePath), 0)
+            XCTAssertEqual(link(tablePath, kept), 0)
+        }
+    }
+
+    // When the index files cannot be read again either, the damaged bucket looks empty: its
+    // blobs look unindexed (a backup stores them again), and nothing else is lost.
+    func testADamagedBucketThatCannotBeReadAgainLooksEmpty() throws {
+        let packs = [pack(10, first: 0, count: 300), pack(12, first: 1000, count: 300)]
+        let id = try save(packs)
+        _ = try reader()
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: tablePath))
+        bytes[IndexTableFormat.recordsOffset + 100] ^= 0x04
+        try bytes.write(to: URL(fileURLWithPath: tablePath))
+        let repository = try reader()
+        try backend.delete(FileName(.index, id.hex))
+        let found = packs.flatMap(\.entries).filter { repository.index.contains($0.id) }.count
         XCTAssertLessThan(found, 600)
         XCTAssertGreaterThanOrEqual(found, 590, "only the damaged bucket is left out")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: tablePath))
-        assertHolds(try reader(), exactly: packs)
     }
 
     // Below the threshold the index stays in memory and no table is written.

@@ -8,9 +8,12 @@ import Synchronization
 /// Opening checks the header, the section sizes against the file size, and a checksum of
 /// everything but the records (directory, pack table, file lists): a truncated or garbled
 /// file is rejected. The records are checked one bucket at a time, the first time a bucket
-/// is searched: its checksum, order, bucket and pack numbers. A bucket that fails is treated
-/// as empty (its blobs look unindexed, so a backup stores them again rather than trusting a
-/// damaged location) and the file is deleted so that the next command rebuilds it.
+/// is searched: its checksum, order, bucket and pack numbers. When one fails, the file is
+/// deleted so that the next command rebuilds it, every other bucket is checked, and the
+/// damaged buckets' records are read again from the index files the table was built from
+/// (`BucketSource`) and answered from memory: a damaged cache file never makes a blob look
+/// missing. A damaged bucket that cannot be read again is treated as empty (its blobs look
+/// unindexed, so a backup stores them again rather than trusting a damaged location).
 ///
 /// Resident memory: the pages a command touches count in its resident size, although the
 /// page cache keeps them. Once the buckets searched since the last time add up to
@@ -56,17 +59,32 @@ final class MappedIndexTable: @unchecked Sendable {
         var residentAfterRelease: Int?
         var releases = 0
         var damaged = false
+        /// The records of damaged buckets, read again from the index files, by bucket.
+        var replaced: [Int: [Record]] = [:]
     }
     private let checks = Mutex(Checks())
+
+    /// Reads the index files `files` again and gives their entries, with their packs, whose
+    /// blob IDs fall in `buckets`; `nil` when a file cannot be read. Answers damaged buckets.
+    typealias BucketSource = @Sendable (_ files: Set<IndexID>, _ buckets: Set<Int>) -> [(pack: PackID, entry: PackEntry)]?
+    private let bucketSource: BucketSource?
+
+    /// How a search may use a bucket: through the file, from records read again, or not at all.
+    private enum BucketUse {
+        case table
+        case replaced([Record])
+        case damaged
+    }
 
     /// Maps the table at `path` and checks everything but the records.
     ///
     /// - Parameter residentBudget: record bytes searched before the pages are given back.
     /// - Throws: `IndexTableError.system` when the file cannot be opened or mapped,
     ///   `.malformed` when it is not a complete, consistent table.
-    init(path: String, residentBudget: Int = 64 << 20) throws(IndexTableError) {
+    init(path: String, residentBudget: Int = 64 << 20, bucketSource: BucketSource? = nil) throws(IndexTableError) {
         self.path = path
         self.residentBudget = residentBudget
+        self.bucketSource = bucketSource
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .system(call: "open", path: path, errno: errno) }
         self.fd = fd
@@ -255,7 +273,17 @@ final class MappedIndexTable: @unchecked Sendable {
     private func locate(_ id: RawID) -> (position: Int, record: Record)? {
         guard mayContain(id) else { return nil }
         let b = IndexTableFormat.bucket(of: id)
-        guard use(bucket: b, mapped: !searchesByRead) else { return nil }
+        switch use(bucket: b, mapped: !searchesByRead) {
+        case .damaged: return nil
+        case let .replaced(records):
+            var low = 0, high = records.count
+            while low < high {
+                let mid = (low + high) / 2
+                if records[mid].id < id { low = mid + 1 } else { high = mid }
+            }
+            return low < records.count && records[low].id == id ? (bucketStart(b) + low, records[low]) : nil
+        case .table: break
+        }
         if searchesByRead { return searchByRead(id, bucket: b) }
         return searchMapped(id, in: bucketStart(b)..<bucketStart(b + 1)).map { ($0, record($0)) }
     }
@@ -309,7 +337,7 @@ final class MappedIndexTable: @unchecked Sendable {
         case .found(let position, let record): return (position, record)
         case .absent: return nil
         case .below, .above, .failed:  // a read error (the whole bucket is never outside)
-            guard use(bucket: b) else { return nil }
+            guard case .table = use(bucket: b) else { return nil }
             return searchMapped(id, in: start..<end).map { ($0, self.record($0)) }
         }
     }
@@ -355,8 +383,14 @@ final class MappedIndexTable: @unchecked Sendable {
     func forEachPosition(_ body: (Int, Record) throws -> Void) rethrows -> Bool {
         var sound = true
         for b in 0..<IndexTableFormat.bucketCount {
-            guard use(bucket: b) else { sound = false; continue }
-            for i in bucketStart(b)..<bucketStart(b + 1) { try body(i, record(i)) }
+            switch use(bucket: b) {
+            case .damaged: sound = false
+            case let .replaced(records):
+                let start = bucketStart(b)
+                for (k, r) in records.enumerated() { try body(start + k, r) }
+            case .table:
+                for i in bucketStart(b)..<bucketStart(b + 1) { try body(i, record(i)) }
+            }
         }
         return sound
     }
@@ -376,7 +410,7 @@ final class MappedIndexTable: @unchecked Sendable {
     /// Checks bucket `b` the first time it is used (through the mapping, or with `pread`
     /// when `mapped` is false), and for a use through the mapping counts it as touched and
     /// gives the record pages back when the touched buckets exceed the budget.
-    private func use(bucket b: Int, mapped: Bool = true) -> Bool {
+    private func use(bucket b: Int, mapped: Bool = true) -> BucketUse {
         let word = b / 64, bit = UInt64(1) << UInt64(b % 64)
         return checks.withLock { c in
             if c.verified[word] & bit == 0 {
@@ -384,10 +418,12 @@ final class MappedIndexTable: @unchecked Sendable {
                 if !verify(bucket: b, mapped: mapped) {
                     c.bad[word] |= bit
                     if !c.damaged { c.damaged = true; discardFile() }
+                    replaceDamagedBuckets(&c)
                 }
             }
-            if c.bad[word] & bit != 0 { return false }
-            guard mapped, c.touched[word] & bit == 0 else { return true }
+            if c.bad[word] & bit != 0 { return .damaged }
+            if !c.replaced.isEmpty, let records = c.replaced[b] { return .replaced(records) }
+            guard mapped, c.touched[word] & bit == 0 else { return .table }
             c.touched[word] |= bit
             c.touchedBytes += mappedBytes(bucket: b, counted: &c.touchedWindows)
             c.touchedSinceSample += 1
@@ -399,7 +435,36 @@ final class MappedIndexTable: @unchecked Sendable {
                 c.touchedBytes = 0
                 c.residentAfterRelease = ResidentSize.fileBacked()
             }
-            return true
+            return .table
+        }
+    }
+
+    /// Checks every bucket not checked yet (with `pread`, so nothing stays resident), then
+    /// reads the records of the damaged ones again from the index files the table holds. A
+    /// bucket that gets back exactly as many records as the directory gives it (one per ID,
+    /// as the table keeps them) is answered from them from then on, at the same positions;
+    /// the others stay damaged. Runs once, when the first damaged bucket is found.
+    private func replaceDamagedBuckets(_ c: inout Checks) {
+        guard let bucketSource else { return }
+        for b in 0..<IndexTableFormat.bucketCount {
+            let word = b / 64, bit = UInt64(1) << UInt64(b % 64)
+            guard c.verified[word] & bit == 0 else { continue }
+            c.verified[word] |= bit
+            if !verify(bucket: b, mapped: false) { c.bad[word] |= bit }
+        }
+        let damaged = Set((0..<IndexTableFormat.bucketCount).filter { c.bad[$0 / 64] & (UInt64(1) << UInt64($0 % 64)) != 0 })
+        guard !damaged.isEmpty, let entries = bucketSource(liveFiles, damaged) else { return }
+        var found: [Int: [Record]] = [:]
+        for (pack, entry) in entries {
+            guard let number = packNumber(of: pack) else { continue }
+            found[IndexTableFormat.bucket(of: entry.id.raw), default: []].append(BlobIndex.record(entry, pack: number))
+        }
+        for b in damaged {
+            var records = (found[b] ?? []).sorted { $0.id < $1.id }
+            records = records.enumerated().filter { $0.offset == 0 || records[$0.offset - 1].id != $0.element.id }.map(\.element)
+            guard records.count == bucketStart(b + 1) - bucketStart(b) else { continue }
+            c.replaced[b] = records
+            c.bad[b / 64] &= ~(UInt64(1) << UInt64(b % 64))
         }
     }
 
