@@ -9,6 +9,8 @@ enum FileSystem {
         let code: Int32
         /// A restore could not free the name for a new file: what was there is left as it was.
         var existingKept = false
+        /// The file could not be created: nothing was written, and nothing removed.
+        var creating = false
         var description: String { String(cString: strerror(code)) }
     }
 

@@ -117,7 +117,10 @@ final class MetadataWriter: Sendable {
                 phrases.append("cannot remove " + named(removals, "extended attribute", "extended attributes") + " the snapshot does not have")
             }
             var reason = String(cString: strerror(code))
-            if code == EPERM && geteuid() == 0 { reason += " (as root this usually means an immutable or append-only file: see lsattr)" }
+            if code == EPERM && geteuid() == 0 {
+                reason += " (as root this usually means an immutable or append-only file (see lsattr), "
+                    + "or a target file system without owners and modes, such as FAT or exFAT)"
+            }
             return phrases.joined(separator: "; ") + ": " + reason
         }
         return ["\(PathBytes.display(snapshotPath)): " + clauses.joined(separator: "; ")]

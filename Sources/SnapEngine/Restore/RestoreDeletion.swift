@@ -41,13 +41,33 @@ extension Restorer {
             return
         }
         let kept = Set(tree.nodes.map(\.name))
-        for name in names where !kept.contains(name) {
+        let extra = names.filter { !kept.contains($0) }
+        guard !extra.isEmpty else { return }
+        let aliases = Self.spellingsFoundElsewhere(of: kept.subtracting(names), in: directory)
+        for name in extra {
             let path = PathBytes.join(snapshotPath.isEmpty ? [PathBytes.slash] : snapshotPath, name)
             if let excludes, excludes.matches(path) { continue }
             guard selected || includes?.matches(path) != false else { continue }
+            // On a target that ignores case (exFAT, FAT, NTFS, APFS), the entry listed as
+            // `report.docx` is the one the snapshot's `Report.docx` was restored to.
+            if aliases.contains(Self.folded(name)) { continue }
             let isFolder = (try? directory.lstat(name)).map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
             deletions.append(Deletion(target: PathBytes.join(target, name), snapshotPath: path, isFolder: isFolder))
         }
+    }
+
+    /// Of the snapshot's `names` that the folder does not list, the ones it finds all the same
+    /// (a file system that ignores case finds `Report.docx` as the `report.docx` it lists),
+    /// folded (`folded(_:)`). Inode numbers cannot tell: exfat-fuse gives each spelling its own.
+    static func spellingsFoundElsewhere(of names: Set<[UInt8]>, in directory: FileSystem.Directory) -> Set<[UInt8]> {
+        Set(names.filter { (try? directory.lstat($0)) != nil }.map(folded))
+    }
+
+    /// `name` with its letters in lower case (Unicode's rules for a UTF-8 name, ASCII's
+    /// otherwise), to tell the spellings a case-insensitive file system takes as one.
+    static func folded(_ name: [UInt8]) -> [UInt8] {
+        if let text = String(validating: name, as: UTF8.self) { return Array(text.lowercased().utf8) }
+        return name.map { (65...90).contains($0) ? $0 + 32 : $0 }
     }
 
     /// Removes (or, in a dry run, only counts) the planned deletions.

@@ -192,7 +192,8 @@ extension Restorer {
             if let failure = targetFailure[i], !stopSignal.isRaised {
                 warn("\(PathBytes.display(plan[i].snapshotPath)): "
                      + (failure.existingKept ? "cannot replace the file there: \(failure) (it is left as it was)"
-                                             : "cannot write to the target: \(failure) (file removed)"))
+                        : failure.creating ? Self.cannotCreate(failure.code, plan[i].node.type)
+                        : "cannot write to the target: \(failure) (file removed)"))
             }
         }
         return content
@@ -345,7 +346,7 @@ extension Restorer {
             let fd = createNew(path, mode: modeIsFinal ? mode : 0o600)
             guard fd >= 0 else {
                 let code = errno
-                return .failure(FileSystem.Failure(code: code, existingKept: (try? FileSystem.lstat(file.path)) != nil))
+                return .failure(FileSystem.Failure(code: code, existingKept: (try? FileSystem.lstat(file.path)) != nil, creating: true))
             }
             var failure: FileSystem.Failure?
             switch writeSkippingZeros(data, fd: fd, at: 0) {

@@ -436,11 +436,14 @@ public final class Restorer {
                 }
             }
             if let failed {
-                if RestoreStop.stops(failed) {
+                // FUSE drivers of file systems without special files (exFAT, FAT) answer their
+                // creation with EIO: a failure of this entry, not of the target.
+                let special = ![.directory, .file, .hardlink].contains(e.node.type)
+                if RestoreStop.stops(failed) && !(special && failed == EIO) {
                     stopSignal.raise(code: failed, path: e.target)
                     break
                 }
-                record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))")
+                record("\(PathBytes.display(e.snapshotPath)): \(Self.cannotCreate(failed, e.node.type))")
                 if e.node.type == .directory { failedFolder = e.target }
                 continue
             }
@@ -481,6 +484,25 @@ public final class Restorer {
     /// Creates (or replaces) an empty file of `size` bytes to be written into later;
     /// `errno` on failure, with nothing left at the name (EFBIG from a file system or
     /// `ulimit -f` left an empty file that looked restored).
+    /// "cannot create: REASON", with what usually causes REASON on a target that is not a
+    /// POSIX file system (a USB disk formatted FAT, exFAT or NTFS).
+    static func cannotCreate(_ code: Int32, _ type: NodeType) -> String {
+        let reason = "cannot create: " + String(cString: strerror(code))
+        switch (code, type) {
+        case (EINVAL, .symlink):  // a target holding a NUL byte
+            return reason
+        case (ENOENT, _), (EINVAL, _), (EILSEQ, _):
+            return reason + " (the target file system may not allow this name: FAT, exFAT and NTFS refuse : * ? \" < > | \\ "
+                + "and control characters, and exFAT names that are not UTF-8)"
+        case (EIO, .symlink), (EPERM, .symlink), (ENOSYS, .symlink), (EOPNOTSUPP, .symlink):
+            return reason + " (the target file system may not hold symbolic links)"
+        case (EIO, _), (EPERM, _), (ENOSYS, _), (EOPNOTSUPP, _) where ![.directory, .file, .hardlink].contains(type):
+            return reason + " (the target file system may not hold fifos, sockets or devices)"
+        default:
+            return reason
+        }
+    }
+
     static func createSized(_ path: UnsafePointer<CChar>, size: UInt64) -> Int32? {
         let fd = createNew(path, mode: 0o600)
         guard fd >= 0 else { return errno }
