@@ -232,14 +232,17 @@ private struct OpeningContext {
                 if backend.listsKindsTogether {
                     return .opened(repository(keys: keys, config: config, keyFile: file, confirming: confirming, hint: copies))
                 }
-                // Where no listing confirms the key for free, a `stat` of it does, now: the
-                // request the first call would make anyway. A key file that is not there (a
+                // Where no listing confirms the key for free, a read of it does, now: the
+                // request the first call would make anyway. A read, not a `stat`: a server's
+                // object cache can answer HEAD for a file long deleted (rclone serve restic
+                // does, by default), and a backup would then "succeed" into a repository that
+                // is gone. A key file that is not there (a
                 // key removed elsewhere, or another repository at this location: rotated
                 // disks, one relative path used from two folders) sends the open down the
                 // usual path, which tries the key files the repository holds, rather than
                 // failing the command. The copies stay until that path opens the repository
                 // and replaces them (a drive not mounted now may be back tomorrow).
-                guard let info = try? backend.stat(file), info.size == copy.count else { return .unusable }
+                guard (try? backend.read(file)) == copy else { return .unusable }
                 return .opened(repository(keys: keys, config: config, keyFile: file))
             }
             // No usable copy of config: the key file is read from the repository before

@@ -9,7 +9,7 @@ import SnapTestSupport
 /// (`KeyHint`) with copies of it and of the config, opens from them next time, and confirms
 /// the key file against the repository before using it: along with the first listing where
 /// folders are listed together, as on S3 (`KeyConfirmingBackend`; most tests here), with a
-/// `stat` while it opens elsewhere.
+/// read of the key file while it opens elsewhere.
 final class KeyHintTests: CacheRootTestCase {
     /// A backend that says it lists folders together (as S3 does), so that `keys/` rides along.
     private final class ListsTogether: ForwardingBackend, @unchecked Sendable {
@@ -18,16 +18,16 @@ final class KeyHintTests: CacheRootTestCase {
 
     private func memory() -> Backend { ListsTogether(MemoryBackend()) }
 
-    // Where folders are listed one by one (local, SFTP, REST), the open asks for the key
-    // file's size (one request, no listing); another repository at the same location (backup
-    // disks rotated at one mount point) opens the usual way, with no error, and is remembered.
-    func testOneStatConfirmsAndAnotherRepositoryAtTheLocationOpens() throws {
+    // Where folders are listed one by one (local, SFTP, REST), the open reads the key file
+    // (one request, no listing); another repository at the same location (backup disks
+    // rotated at one mount point) opens the usual way, with no error, and is remembered.
+    func testOneReadConfirmsAndAnotherRepositoryAtTheLocationOpens() throws {
         let backend = MemoryBackend()
         try makeRepository(on: backend, password: "pw")
         _ = try open(backend, "pw")
         let (opened, counts) = try open(backend, "pw")
         XCTAssertEqual(counts.total, 1)
-        XCTAssertEqual(counts[.stat], 1)
+        XCTAssertEqual(counts[.read], 1)
         XCTAssertNil(opened.backend as? KeyConfirmingBackend, "confirmed already")
 
         let other = MemoryBackend(location: backend.location)
@@ -46,6 +46,34 @@ final class KeyHintTests: CacheRootTestCase {
             return XCTFail("expected wrongPassword")
         }
         XCTAssertEqual(try open(backend, "new").0.config.id, opened.config.id)
+    }
+
+    /// Answers `stat` for files it no longer has, as a server's object cache does for HEAD
+    /// (rclone serve restic, by default): reads and listings see what is really there.
+    private final class StaleStat: ForwardingBackend, @unchecked Sendable {
+        var remembered: [FileName: FileInfo] = [:]
+        override func stat(_ file: FileName) throws -> FileInfo {
+            if let info = try? base.stat(file) { remembered[file] = info; return info }
+            if let info = remembered[file] { return info }
+            return try base.stat(file)
+        }
+    }
+
+    // The repository removed from the server (a disk swapped, a folder deleted) while its HEAD
+    // answers stay cached: the copies must not open it, or a backup would "succeed" into a
+    // location that holds no config and no key.
+    func testARepositoryGoneIsNotOpenedFromTheCopiesWhateverAStatSays() throws {
+        let memory = MemoryBackend()
+        let backend = StaleStat(memory)
+        try makeRepository(on: backend, password: "pw")
+        _ = try open(backend, "pw")
+        let hinted = try XCTUnwrap(KeyHint(cacheRoot: cacheRoot, location: backend.location)?.remembered)
+        _ = try backend.stat(hinted)
+        for kind in FileKind.allCases { for info in try memory.list(kind) { try memory.delete(info.file) } }
+        XCTAssertNoThrow(try backend.stat(hinted), "the stale answer this test is about")
+        guard case .notARepository? = errorThrown(by: { _ = try self.open(backend, "pw") }) as? RepositoryError else {
+            return XCTFail("expected notARepository")
+        }
     }
 
     // The first open lists the key files and reads them and the config; the next opens from

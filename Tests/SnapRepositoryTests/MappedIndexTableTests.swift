@@ -1,4 +1,7 @@
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 import SnapCore
 import SnapStorage
 import SnapTestSupport
@@ -150,6 +153,10 @@ final class MappedIndexTableTests: XCTestCase {
             XCTAssertThrowsError(try MappedIndexTable(path: path), name)
         }
         XCTAssertThrowsError(try MappedIndexTable(path: folder.appending("missing")))
+        // A fifo in its place is refused at once: opening it must not wait for a writer.
+        try FileManager.default.removeItem(atPath: path)
+        XCTAssertEqual(mkfifo(path, 0o600), 0)
+        XCTAssertThrowsError(try MappedIndexTable(path: path), "fifo")
     }
 
     // A damaged record is found when its bucket is first searched: the bucket reads as empty,

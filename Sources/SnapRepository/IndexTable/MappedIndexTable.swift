@@ -85,16 +85,29 @@ final class MappedIndexTable: @unchecked Sendable {
         self.path = path
         self.residentBudget = residentBudget
         self.bucketSource = bucketSource
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a fifo planted in its place must not block the open forever (it is
+        // then refused as not a regular file, and the table rebuilt).
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW)
         guard fd >= 0 else { throw .system(call: "open", path: path, errno: errno) }
         self.fd = fd
         // No read-ahead for `pread` searches either: it would fill the page cache with large
         // folios, which a later fault maps whole.
         posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM)
         var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .system(call: "fstat", path: path, errno: errno) }
+        guard fstat(fd, &info) == 0 else {
+            let code = errno
+            close(fd)
+            throw .system(call: "fstat", path: path, errno: code)
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw .malformed(path: path, reason: "not a regular file")
+        }
         let size = Int(info.st_size)
-        guard size >= IndexTableFormat.recordsOffset else { throw .malformed(path: path, reason: "shorter than a table") }
+        guard size >= IndexTableFormat.recordsOffset else {
+            close(fd)
+            throw .malformed(path: path, reason: "shorter than a table")
+        }
         guard let mapped = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0), mapped != UnsafeMutableRawPointer(bitPattern: -1) else {
             close(fd)
             throw .system(call: "mmap", path: path, errno: errno)
