@@ -52,6 +52,11 @@ public final class Archiver {
     /// the outermost): with `--one-file-system`, a given path on another file system below
     /// another given path is backed up, not kept as an empty mount point.
     private var givenPaths: Set<[UInt8]> = []
+    /// The seconds during which the parent snapshot read its files, widened by a file
+    /// system's coarsest timestamp (`racyMargin`): `racy(_:)`.
+    private var parentReadWindow: ClosedRange<Int64>?
+    /// The coarsest timestamp step: FAT's 2 seconds.
+    static let racyMargin: Int64 = 2
 
     /// - Parameters:
     ///   - warn: messages for the user (entries that could not be read among them, unless `warnItem` takes those).
@@ -126,6 +131,7 @@ public final class Archiver {
         defer { uploads.stop() }
         let parent = try findParent(paths: paths, listed: locked?.listing.files[.snapshots])
         let parentRoot = options.force ? nil : parent.flatMap { loadTree($0.snapshot.tree) }
+        parentReadWindow = parent.map { Self.readWindow(of: $0.snapshot) }
 
         let context = BackupContext(repository: repository, saver: saver, uploads: uploads, progress: progress, record: record)
         let files = FileReader(context: context, threads: min(options.readers, BackupOptions.maximumReaders), segmentation: options.segmentation,
@@ -380,13 +386,36 @@ public final class Archiver {
         return .ready(node)
     }
 
+    /// Whether the parent snapshot may hold an older content of this file than its unchanged
+    /// times say. On a file system that keeps whole seconds (exFAT through FUSE, ext3, many
+    /// network shares) or 2-second steps (FAT), a file written again within the step in which
+    /// the parent read it, with the same size, shows the times the parent recorded, so its new
+    /// content would never be read. Such a file (times without a fraction, in the seconds the
+    /// parent backup ran) is read again, once: git's "racily clean" rule. Times with
+    /// nanoseconds come from a file system whose step is a clock tick, where the window is
+    /// too short to matter; files with times from other hours are not affected either.
+    private func racy(_ parent: Node) -> Bool {
+        guard let window = parentReadWindow, parent.mtime.nanoseconds == 0,
+              options.ignoreCtime || parent.ctime.nanoseconds == 0 else { return false }
+        return window.contains(parent.mtime.seconds) || (!options.ignoreCtime && window.contains(parent.ctime.seconds))
+    }
+
+    /// The seconds from the snapshot's time to its end (time + duration), widened by `racyMargin`.
+    static func readWindow(of snapshot: Snapshot) -> ClosedRange<Int64> {
+        let start = snapshot.timestamp.seconds
+        let duration = Int64(min(max(snapshot.summary?.durationSeconds ?? 0, 0), 1e9).rounded(.up))
+        return (start - racyMargin)...(start + duration + racyMargin)
+    }
+
     private func archiveFile(_ path: [UInt8], node: Node, parent: Node?, walk: Walk) -> PendingEntry {
         let key = HardLinkKey(device: node.device, inode: node.inode)
         let parentFile = parent.flatMap { $0.type == .file || $0.type == .hardlink ? $0 : nil }
-        let sameMetadata = parentFile.map { parent in
+        let timesMatch = parentFile.map { parent in
             parent.size == node.size && parent.mtime == node.mtime && (options.ignoreCtime || parent.ctime == node.ctime)
                 && (options.ignoreInode || parent.inode == node.inode)
         } ?? false
+        let reread = timesMatch && parentFile.map(racy) == true
+        let sameMetadata = timesMatch && !reread
         if node.links > 1, let first = hardLinks.furtherName(key) {
             let previous = parentFile.map { PreviousName(content: $0.content, sameMetadata: sameMetadata) }
             return .link(node, path: path, firstPath: first.firstPath, first: first.content, previous: previous)
@@ -407,7 +436,8 @@ public final class Archiver {
         let linked: Pending<LinkedContent?>? = node.links > 1 ? Pending() : nil
         if let linked { hardLinks.addFirst(key, path: path, links: node.links, pending: linked) }
         let pending = PendingFile(batch: batch.nodes, index: batch.files.count)
-        batch.files.append(FileReader.File(path: path, node: node, isChange: parent?.type == .file, linked: linked))
+        batch.files.append(FileReader.File(path: path, node: node, isChange: parent?.type == .file, linked: linked,
+                                           unchangedIf: reread ? parentFile?.content : nil))
         batch.bytes += node.size
         if batch.files.count >= Self.batchFiles || batch.bytes >= Self.batchBytes { sendBatch(walk) }
         return .file(pending)

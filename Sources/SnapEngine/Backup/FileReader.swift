@@ -56,6 +56,9 @@ final class FileReader: Sendable {
         let node: Node
         let isChange: Bool
         var linked: Pending<LinkedContent?>? = nil
+        /// The parent snapshot's content of a file read again only because its times fell in
+        /// the parent's read window (`Archiver.racy`): read as that, it counts as unchanged.
+        var unchangedIf: [BlobID]? = nil
     }
 
     /// Queues files to be read one after the other by one thread (a batch of small files
@@ -73,7 +76,7 @@ final class FileReader: Sendable {
             defer { ahead.closeAll() }
             do {
                 for (i, file) in files.enumerated() {
-                    let node = try self.read(file.path, opened: ahead.take(i), node: file.node, isChange: file.isChange, with: worker)
+                    let node = try self.read(file, opened: ahead.take(i), with: worker)
                     file.linked?.fulfil(.success(node.map { LinkedContent(content: $0.content, size: $0.size) }))
                     read.append(node)
                 }
@@ -100,9 +103,9 @@ final class FileReader: Sendable {
     }
 
     /// Reads one file from `opened`, and closes it.
-    private func read(_ path: [UInt8], opened: Result<Int32, FileSystem.Failure>, node: Node, isChange: Bool,
-                      with worker: Worker) throws -> Node? {
-        var node = node
+    private func read(_ file: File, opened: Result<Int32, FileSystem.Failure>, with worker: Worker) throws -> Node? {
+        let path = file.path
+        var node = file.node
         context.progress.setCurrent(path)
         let fd: Int32
         switch opened {
@@ -152,13 +155,14 @@ final class FileReader: Sendable {
         }
         node.size = total
         node.content = chunks.content
+        let unchanged = file.unchangedIf == chunks.content
         context.record.count {
             $0.bytesRead += total
             $0.bytesProcessed += total
-            if isChange { $0.filesChanged += 1 } else { $0.filesNew += 1 }
+            if unchanged { $0.filesUnchanged += 1 } else if file.isChange { $0.filesChanged += 1 } else { $0.filesNew += 1 }
         }
         context.progress.fileDone(bytes: 0)
-        context.progress.item(path, action: isChange ? .modified : .new, size: total, added: chunks.added)
+        context.progress.item(path, action: unchanged ? .unchanged : file.isChange ? .modified : .new, size: total, added: chunks.added)
         return node
     }
 
