@@ -98,35 +98,49 @@ enum FileSystem {
         return Array(buffer[..<n])
     }
 
-    /// Extended attributes of `path` (not following symlinks), sorted by name.
-    static func xattrs(_ path: [UInt8]) throws(Failure) -> [ExtendedAttribute] {
+    /// The extended attributes of an entry that could be read, sorted by name, and those
+    /// whose value could not be (with the `errno`), which the caller names in a warning.
+    struct ExtendedAttributes: Sendable {
+        var attributes: [ExtendedAttribute] = []
+        var unreadable: [(name: [UInt8], code: Int32)] = []
+    }
+
+    /// Extended attributes of `path` (not following symlinks). One removed between the
+    /// listing and its read is left out; one whose value cannot be read (larger than the
+    /// 64 KiB the system call gives, as an NTFS stream through ntfs-3g can be) is `unreadable`.
+    static func xattrs(_ path: [UInt8]) throws(Failure) -> ExtendedAttributes {
         let listSize = PathBytes.withCString(path) { llistxattr($0, nil, 0) }
         if listSize < 0 {
-            if errno == ENOTSUP || errno == ENODATA { return [] }
+            if errno == ENOTSUP || errno == ENODATA { return ExtendedAttributes() }
             throw Failure(code: errno)
         }
-        if listSize == 0 { return [] }
+        if listSize == 0 { return ExtendedAttributes() }
         var list = [UInt8](repeating: 0, count: listSize)
         let got = PathBytes.withCString(path) { p in
             list.withUnsafeMutableBufferPointer { llistxattr(p, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) }
         }
         guard got >= 0 else { throw Failure(code: errno) }
-        var result: [ExtendedAttribute] = []
+        var result = ExtendedAttributes()
         for name in list[..<got].split(separator: 0) {
             let nameBytes = Array(name)
-            let value: [UInt8]? = PathBytes.withCString(path) { p in
+            let value: Result<[UInt8], Failure> = PathBytes.withCString(path) { p in
                 PathBytes.withCString(nameBytes) { n in
                     let size = lgetxattr(p, n, nil, 0)
-                    guard size >= 0 else { return nil }
+                    guard size >= 0 else { return .failure(Failure(code: errno)) }
                     var v = [UInt8](repeating: 0, count: size + 1)
                     let read = v.withUnsafeMutableBytes { lgetxattr(p, n, $0.baseAddress, size + 1) }
-                    guard read >= 0 else { return nil }
-                    return Array(v[..<read])
+                    guard read >= 0 else { return .failure(Failure(code: errno)) }
+                    return .success(Array(v[..<read]))
                 }
             }
-            if let value { result.append(ExtendedAttribute(name: nameBytes, value: value)) }
+            switch value {
+            case .success(let bytes): result.attributes.append(ExtendedAttribute(name: nameBytes, value: bytes))
+            case .failure(let failure) where failure.code == ENODATA: break  // removed since the listing
+            case .failure(let failure): result.unreadable.append((nameBytes, failure.code))
+            }
         }
-        return result.sorted { $0.name.lexicographicallyPrecedes($1.name) }
+        result.attributes.sort { $0.name.lexicographicallyPrecedes($1.name) }
+        return result
     }
 
     static func nodeType(_ mode: mode_t) -> NodeType? {

@@ -342,7 +342,12 @@ public final class Archiver {
             node.xattrs = parent.xattrs
         } else {
             do {
-                node.xattrs = try examined.xattrs?.get() ?? FileSystem.xattrs(path)
+                let read = try examined.xattrs?.get() ?? FileSystem.xattrs(path)
+                node.xattrs = read.attributes
+                for (name, code) in read.unreadable {
+                    record.warn(path, "cannot read extended attribute \(PathBytes.display(name)): \(String(cString: strerror(code)))"
+                                + (code == E2BIG ? " (larger than the 64 KiB the system gives); left out" : "; left out"))
+                }
             } catch {
                 record.warn(path, "cannot read extended attributes: \(error)")
             }

@@ -28,7 +28,7 @@ final class EntryStats: Sendable {
         let lstat: Result<stat, FileSystem.Failure>
         /// Read only where `wantsXattrs` said so; `nil` otherwise (the walk reads them if it
         /// needs them: an entry changed since the parent snapshot).
-        let xattrs: Result<[ExtendedAttribute], FileSystem.Failure>?
+        let xattrs: Result<FileSystem.ExtendedAttributes, FileSystem.Failure>?
     }
 
     /// `lstat` of each of `names` in `directory` (the folder at `folder`), in their order, with
