@@ -60,6 +60,7 @@ public final class LocalBackend: Backend {
     /// by another replica is never shared with it through a hard link).
     public func write(_ file: FileName, staged: StagedFile) throws {
         if staged.linkableIn == folder(of: .data), try link(staged, as: file) { return }
+        if staged.namedAt?.hasPrefix(folder(of: .data) + "/") == true, try move(staged, as: file) { return }
         try writeAtomically(file) { fd in
             try staged.forEachPiece { try writeAll(fd, $0, file) }
         }
@@ -76,6 +77,18 @@ public final class LocalBackend: Backend {
             if errno == EXDEV || errno == EEXIST || errno == ENOENT || errno == EPERM { return false }
             throw fail("link", file, errno)
         }
+        if durable { try syncDirectory(dir, file: file) }
+        return true
+    }
+
+    /// Renames the named `staged` (a file system without `O_TMPFILE`) to `file`'s place;
+    /// `false` when it cannot be, so the caller copies instead.
+    private func move(_ staged: StagedFile, as file: FileName) throws -> Bool {
+        let target = path(of: file)
+        let dir = String(target[..<(target.lastIndex(of: "/") ?? target.endIndex)])
+        try makeDirectories(dir, file: file)
+        if durable { try staged.sync() }
+        guard staged.rename(to: target) else { return false }
         if durable { try syncDirectory(dir, file: file) }
         return true
     }

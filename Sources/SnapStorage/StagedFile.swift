@@ -3,15 +3,20 @@ import Glibc
 /// A file assembled on local disk before it is stored (a pack being filled), so that its
 /// bytes wait in the page cache rather than in the process's memory.
 ///
-/// It has no name (`O_TMPFILE`, or unlinked as soon as it is created), so a killed backup
-/// leaves nothing behind. One thread appends; once complete, any thread may read it, and a
-/// local backend in the same folder gives it a name instead of copying it.
+/// It has no name (`O_TMPFILE`), so a killed backup leaves nothing behind; on a file system
+/// without `O_TMPFILE` (FUSE ones: exFAT, NTFS, FAT) it is a hidden `.tmp-staged-…` file
+/// that a local backend in the same folder renames into place, removed when it is dropped
+/// unused (and, like other `.tmp-` files, left only by a killed process). One thread
+/// appends; once complete, any thread may read it, and a local backend in the same folder
+/// gives it its name instead of copying it.
 public final class StagedFile: @unchecked Sendable {
     /// The open file, for a backend that sends it itself; read it with `pread` only.
     public let descriptor: Int32
     /// The folder it was made in, when it can be linked into that file system
     /// (`O_TMPFILE`); `nil` for a file that can only be copied.
     let linkableIn: String?
+    /// Its path, where the file system has no `O_TMPFILE` (`nil` once renamed into place).
+    private(set) var namedAt: String?
     /// Where it lives, for messages.
     private let location: String
     /// The bytes appended so far.
@@ -20,27 +25,45 @@ public final class StagedFile: @unchecked Sendable {
     /// name), so that a backend that needs it (S3 signs it) does not hash the file again.
     public var sha256: [UInt8]?
 
-    private init(descriptor: Int32, linkableIn: String?, location: String) {
+    private init(descriptor: Int32, linkableIn: String?, namedAt: String? = nil, location: String) {
         self.descriptor = descriptor
         self.linkableIn = linkableIn
+        self.namedAt = namedAt
         self.location = location
+        if let namedAt { InFlightFiles.add(namedAt) }
     }
 
-    deinit { close(descriptor) }
+    deinit {
+        close(descriptor)
+        if let namedAt {
+            unlink(namedAt)
+            InFlightFiles.remove(namedAt)
+        }
+    }
+
+    /// Renames the named file to `target` (same file system); `false` when it has no name
+    /// or the rename fails for a reason a copy may not share.
+    func rename(to target: String) -> Bool {
+        guard let namedAt, Glibc.rename(namedAt, target) == 0 else { return false }
+        InFlightFiles.remove(namedAt)
+        self.namedAt = nil
+        return true
+    }
 
     /// An empty file in `directory`; linkable there when the file system supports `O_TMPFILE`.
     public static func create(in directory: String) throws -> StagedFile {
         let location = directory
         let fd = open(directory, oTmpfile | O_RDWR | O_CLOEXEC, 0o600)
         if fd >= 0 { return StagedFile(descriptor: fd, linkableIn: directory, location: location) }
-        // File systems without O_TMPFILE: a named file, unlinked at once.
+        // File systems without O_TMPFILE: a hidden named file, renamed into place when it is
+        // stored in this folder's repository (copying it would need its size twice over on a
+        // full USB disk, and some FUSE file systems cannot read an unlinked file back).
         guard errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL else { throw failure("create", location, errno) }
         let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
         let path = "\(directory)/.tmp-staged-\(suffix)"
         let named = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard named >= 0 else { throw failure("create", location, errno) }
-        unlink(path)
-        return StagedFile(descriptor: named, linkableIn: nil, location: location)
+        return StagedFile(descriptor: named, linkableIn: nil, namedAt: path, location: location)
     }
 
     /// An empty file in `$TMPDIR` (or `/tmp`), for backends that copy it elsewhere.
