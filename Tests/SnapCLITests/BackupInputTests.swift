@@ -173,6 +173,33 @@ final class BackupInputTests: XCTestCase {
         XCTAssertTrue(try files().contains("\(mountPoint)/inner.txt"), "without -x the mount is crossed")
     }
 
+    // -x on an overlayfs whose lower layer is another file system (a live system's root, a
+    // container's), backed up itself: its files carry their layer's device, its folders the
+    // overlay's. The files are in the overlay all the same, and are kept.
+    func testOneFileSystemKeepsTheFilesOfAnOverlay() throws {
+        let lower = "\(work)/lower", upper = "\(work)/upper", scratch = "\(work)/scratch", merged = "\(work)/src/merged"
+        for folder in [lower, upper, scratch, merged] { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: false) }
+        guard try runTool("/bin/mount", ["-t", "tmpfs", "snap-test", lower]).status == 0 else {
+            throw XCTSkip("cannot mount a tmpfs here (needs root and mount rights)")
+        }
+        addTeardownBlock { _ = try? runTool("/bin/umount", [lower]) }
+        try FileManager.default.createDirectory(atPath: "\(lower)/sub", withIntermediateDirectories: false)
+        try "lower\n".write(toFile: "\(lower)/f.txt", atomically: false, encoding: .utf8)
+        try "deeper\n".write(toFile: "\(lower)/sub/g.txt", atomically: false, encoding: .utf8)
+        guard try runTool("/bin/mount", ["-t", "overlay", "snap-test", "-o", "lowerdir=\(lower),upperdir=\(upper),workdir=\(scratch)", merged]).status == 0 else {
+            throw XCTSkip("cannot mount an overlay here")
+        }
+        addTeardownBlock { _ = try? runTool("/bin/umount", [merged]) }
+        try "upper\n".write(toFile: "\(merged)/new.txt", atomically: false, encoding: .utf8)
+        var folder = stat(), file = stat()
+        guard stat(merged, &folder) == 0, stat("\(merged)/f.txt", &file) == 0, folder.st_dev != file.st_dev else {
+            throw XCTSkip("this kernel gives an overlay's files the overlay's device")
+        }
+        try snap.expect(0, ["backup", "-x", merged])
+        let paths = Set(try lsNodes(try snap.expect(0, ["ls", "latest", "--recursive", "--json"]).stdout).compactMap { $0["path"] as? String })
+        XCTAssertTrue(paths.isSuperset(of: ["\(merged)/f.txt", "\(merged)/sub/g.txt", "\(merged)/new.txt"]), "\(paths.sorted())")
+    }
+
     // -x with the other file system given too (restic's `backup -x / /home`): the given
     // mount point is backed up with its contents, and a given path below another mount
     // point is backed up while that mount point's other entries are left out.

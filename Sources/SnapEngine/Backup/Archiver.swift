@@ -275,7 +275,7 @@ public final class Archiver {
                     paths.append(childPath)
                 }
                 let examined = walk.stats.examine(names, in: directory, folder: path,
-                                                  wantsXattrs: xattrsWanted(fresh: parent == nil, device: device))
+                                                  wantsXattrs: xattrsWanted(fresh: parent == nil))
                 for (i, entry) in examined.enumerated() { children.append((names[i], paths[i], entry)) }
             }
         } catch {
@@ -287,7 +287,7 @@ public final class Archiver {
             guard case .success(let st) = child.examined.lstat, st.st_mode & S_IFMT == S_IFDIR,
                   device.map({ UInt64(st.st_dev) == $0 }) ?? true else { return nil }
             let fresh = parent?.node(named: child.name)?.type != .directory
-            return (i, child.path, xattrsWanted(fresh: fresh, device: device))
+            return (i, child.path, xattrsWanted(fresh: fresh))
         })
         var entries: [PendingEntry] = []
         for (i, child) in children.enumerated() {
@@ -313,10 +313,10 @@ public final class Archiver {
     /// folder the parent snapshot does not have (`fresh`), every entry the walk may keep; in
     /// others none, since an unchanged entry takes them from the parent snapshot and the walk
     /// reads those of a changed one itself.
-    private func xattrsWanted(fresh: Bool, device: UInt64?) -> @Sendable (stat) -> Bool {
+    private func xattrsWanted(fresh: Bool) -> @Sendable (stat) -> Bool {
         guard fresh else { return { _ in false } }
-        // Entries on another file system are left out, folders but kept as mount points (`archiveEntry`).
-        return { st in device.map { UInt64(st.st_dev) == $0 || st.st_mode & S_IFMT == S_IFDIR } ?? true }
+        // Every entry is kept (a folder on another file system as an empty mount point: `archiveEntry`).
+        return { _ in true }
     }
 
     /// Backs up one entry, given what `lstat` said of it (and its extended attributes, where
@@ -330,8 +330,11 @@ public final class Archiver {
             return nil
         }
         if check?.excludedBySize(st) == true { return nil }
+        // With `--one-file-system` a folder on another file system is a mount point, kept
+        // empty. Anything else on another device lies in a folder on this one: an overlayfs
+        // gives each file its layer's device and its folders its own, so leaving those out
+        // would save a live system's overlay root without a file. It is kept.
         let otherFileSystem = device.map { UInt64(st.st_dev) != $0 } ?? false
-        if otherFileSystem && st.st_mode & S_IFMT != S_IFDIR { return nil }
         guard let type = FileSystem.nodeType(st.st_mode) else {
             record.warn(path, "unknown file type, skipped")
             return nil
