@@ -144,6 +144,19 @@ final class RestoreModeTests: XCTestCase {
         XCTAssertEqual(result.skipped, 3, "three.bin, and two.txt and four.txt with the same time")
     }
 
+    // On a target that keeps whole seconds (exFAT) or 2-second steps (FAT), a restored time
+    // loses its fraction: the snapshot's time must then be 2 s later to count as newer, or
+    // every rerun of if-newer would rewrite the file.
+    func testIfNewerAllowsForATargetThatKeepsWholeSeconds() {
+        func at(_ seconds: Int, _ nanoseconds: Int = 0) -> timespec { timespec(tv_sec: seconds, tv_nsec: nanoseconds) }
+        let stored = Timestamp(seconds: 1_000_001, nanoseconds: 500_000_000)
+        XCTAssertFalse(Restorer.isNewer(stored, than: at(1_000_001)), "exFAT cut 01.5 to 01")
+        XCTAssertFalse(Restorer.isNewer(stored, than: at(1_000_000)), "FAT cut 01.5 to 00")
+        XCTAssertTrue(Restorer.isNewer(stored, than: at(999_999)))
+        XCTAssertTrue(Restorer.isNewer(stored, than: at(1_000_001, 400_000_000)), "a target with fractions compares exactly")
+        XCTAssertFalse(Restorer.isNewer(stored, than: at(1_000_001, 500_000_000)))
+    }
+
     // A replaced file is a new file: another hard link to the old one, outside the target, keeps its content.
     func testReplacingNeverWritesThroughAHardLink() throws {
         XCTAssertTrue(try restore().succeeded)

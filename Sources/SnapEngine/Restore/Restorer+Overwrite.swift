@@ -66,11 +66,21 @@ extension Restorer {
         case .always: return .replace
         case .never: return .skip
         case .ifNewer:
-            let mtime = Timestamp(seconds: Int64(st.st_mtim.tv_sec), nanoseconds: UInt32(st.st_mtim.tv_nsec))
-            return node.mtime > mtime ? .replace : .skip
+            return Self.isNewer(node.mtime, than: st.st_mtim) ? .replace : .skip
         case .ifChanged:
             return isAlreadyRestored(node, path: path, existing: st) ? .keep : .replace
         }
+    }
+
+    /// Whether the snapshot's time `stored` is later than the target's `existing`, at the
+    /// target's precision. A time without a fraction of a second comes from a file system
+    /// that keeps whole seconds (exFAT through FUSE) or 2-second steps (FAT), which cut the
+    /// restored time down: only a snapshot time 2 s or more later counts as newer there, or
+    /// every rerun would rewrite every file whose time has a fraction.
+    static func isNewer(_ stored: Timestamp, than existing: timespec) -> Bool {
+        let target = Timestamp(seconds: Int64(existing.tv_sec), nanoseconds: UInt32(existing.tv_nsec))
+        guard existing.tv_nsec == 0 else { return stored > target }
+        return stored.seconds >= target.seconds + 2
     }
 
     /// Whether the entry at `path` already has `node`'s type and content (`if-changed`).
