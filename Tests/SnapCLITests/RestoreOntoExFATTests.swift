@@ -56,6 +56,24 @@ final class RestoreOntoExFATTests: XCTestCase {
         XCTAssertTrue(restore.stdout.contains("1 deleted"), restore.stdout)
     }
 
+    // `File` and `file` in one folder are one name on exFAT: the second is named as not
+    // restored (exit 1) instead of replacing the first without a word.
+    func testTwoNamesThatDifferOnlyInCaseAreNotLostSilently() throws {
+        let source = "\(work)/src"
+        try write("upper\n", "\(source)/File")
+        try write("lower!\n", "\(source)/file")
+        try snap.expect(0, ["backup", source])
+        let target = "\(mountPoint)/t"
+        let restore = try snap.run(["restore", "latest:\(source)", "--target", target])
+        XCTAssertEqual(restore.status, 1, restore.stderr)
+        XCTAssertTrue(restore.stderr.contains("cannot create: File exists (it was free when the restore began"), restore.stderr)
+        let names = try FileManager.default.contentsOfDirectory(atPath: target)
+        XCTAssertEqual(names.count, 1)
+        let kept = try XCTUnwrap(names.first)
+        XCTAssertEqual(read("\(target)/\(kept)"), kept == "File" ? "upper\n" : "lower!\n", "the one restored has its own content")
+        XCTAssertTrue(restore.stderr.contains(kept == "File" ? "/file: cannot create" : "/File: cannot create"), restore.stderr)
+    }
+
     // exfat-fuse answers the creation of a fifo with EIO: that entry is named, and every other
     // one is restored; a name exFAT refuses is said to be refused, not "removed".
     func testEntriesTheTargetCannotHoldAreNamedAndTheRestGoesOn() throws {

@@ -18,6 +18,8 @@ extension Restorer {
         let snapshotPath: [UInt8]
         let node: Node
         let isWholeBlob: Bool
+        /// Whether something was at `path` when the restore planned it (`EntryAction.replace`).
+        let replacing: Bool
     }
 
     /// What writing a batch's content left, by plan index.
@@ -135,7 +137,8 @@ extension Restorer {
                 return PackStretch(pack: pack, blobs: blobs, keep: Int(first.entry.offset)..<to)
             }
         }
-        let files = plan.map { FileTarget(path: $0.target, snapshotPath: $0.snapshotPath, node: $0.node, isWholeBlob: $0.isWholeBlob) }
+        let files = plan.map { FileTarget(path: $0.target, snapshotPath: $0.snapshotPath, node: $0.node, isWholeBlob: $0.isWholeBlob,
+                                          replacing: $0.replacing) }
         let outcomes = Mutex(PackOutcome(failed: missing.map { ($0, "is not in any index") }))
         let uses_ = uses
         let repository = self.repository
@@ -343,10 +346,11 @@ extension Restorer {
         let mode = mode_t(file.node.mode)
         let modeIsFinal = mode & ~mode_t(0o777) == 0 && mode & creation.umask == 0
         return PathBytes.withCString(file.path) { path in
-            let fd = createNew(path, mode: modeIsFinal ? mode : 0o600)
+            let fd = createNew(path, mode: modeIsFinal ? mode : 0o600, replacing: file.replacing)
             guard fd >= 0 else {
                 let code = errno
-                return .failure(FileSystem.Failure(code: code, existingKept: (try? FileSystem.lstat(file.path)) != nil, creating: true))
+                return .failure(FileSystem.Failure(code: code, existingKept: file.replacing && (try? FileSystem.lstat(file.path)) != nil,
+                                                   creating: true))
             }
             var failure: FileSystem.Failure?
             switch writeSkippingZeros(data, fd: fd, at: 0) {

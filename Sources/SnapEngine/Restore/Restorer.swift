@@ -134,6 +134,12 @@ public final class Restorer {
         var linkTo: [UInt8]?
         var created = false
         var action = EntryAction.create
+        /// Whether the planner could not tell that nothing has the name (its `lstat` failed
+        /// otherwise than `ENOENT`: a folder its user may not search yet).
+        var mayExist = false
+        /// Whether a name found taken at creation may be freed: something was there, or may
+        /// have been, when the restore planned it (`createNew`).
+        var replacing: Bool { action != .create || mayExist }
         /// A folder is where this non-folder entry goes: removed before it is created.
         var replacesFolder = false
 
@@ -234,8 +240,10 @@ public final class Restorer {
                 continue
             }
             guard chosen else { continue }
-            let existing = exists ? try? FileSystem.lstat(entryTarget) : nil
+            let lookedUp = exists ? Result { () throws(FileSystem.Failure) in try FileSystem.lstat(entryTarget) } : nil
+            let existing = try? lookedUp?.get()
             var entry = PlannedEntry(target: entryTarget, snapshotPath: path, node: node)
+            if case .failure(let failure)? = lookedUp, failure.code != ENOENT { entry.mayExist = true }
             var firstKept = false
             let firstName = linkName(node.linkTarget)
             if node.type == .hardlink, let first = links.linkTarget(forFurtherNameOf: firstName) {
@@ -416,7 +424,7 @@ public final class Restorer {
                     return unlink(path) == 0 && mkdir(path, 0o700) == 0 ? nil : errno
                 case .file, .hardlink:
                     // Size first: blobs that are all zeros are then simply not written (holes).
-                    return Self.createSized(path, size: e.node.size)
+                    return Self.createSized(path, size: e.node.size, replacing: e.replacing)
                 case .symlink:
                     // A target holding a NUL byte (possible in an imported tree) would be cut
                     // there and name something else: refused, as restic's restore refuses it.
@@ -491,6 +499,10 @@ public final class Restorer {
         switch (code, type) {
         case (EINVAL, .symlink):  // a target holding a NUL byte
             return reason
+        case (EEXIST, _):
+            return reason + " (it was free when the restore began: on a target that ignores case (exFAT, FAT, NTFS, APFS), "
+                + "another entry of this folder restored under another spelling; this one is not restored)"
+
         case (ENOENT, _), (EINVAL, _), (EILSEQ, _):
             return reason + " (the target file system may not allow this name: FAT, exFAT and NTFS refuse : * ? \" < > | \\ "
                 + "and control characters, and exFAT names that are not UTF-8)"
@@ -503,8 +515,8 @@ public final class Restorer {
         }
     }
 
-    static func createSized(_ path: UnsafePointer<CChar>, size: UInt64) -> Int32? {
-        let fd = createNew(path, mode: 0o600)
+    static func createSized(_ path: UnsafePointer<CChar>, size: UInt64, replacing: Bool = true) -> Int32? {
+        let fd = createNew(path, mode: 0o600, replacing: replacing)
         guard fd >= 0 else { return errno }
         defer { close(fd) }
         guard ftruncate(fd, off_t(size)) != 0 else { return nil }
@@ -516,10 +528,15 @@ public final class Restorer {
     /// Creates a new regular file with `mode`, replacing whatever non-folder has the name;
     /// -1 with `errno` on failure: `unlink`'s when what has the name cannot be removed (a
     /// folder that may not be written, an immutable file), which then stays as it was.
-    static func createNew(_ path: UnsafePointer<CChar>, mode: mode_t) -> Int32 {
+    ///
+    /// With `replacing` false (nothing had the name when the restore planned it), a name
+    /// taken since is not freed: `EEXIST`. On a file system that ignores case (exFAT, FAT,
+    /// NTFS, APFS) it is an entry this restore wrote under another spelling (`File` before
+    /// `file`), which must not be lost without a word.
+    static func createNew(_ path: UnsafePointer<CChar>, mode: mode_t, replacing: Bool = true) -> Int32 {
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
         let fd = open(path, flags, mode)
-        guard fd < 0 && errno == EEXIST else { return fd }
+        guard fd < 0 && errno == EEXIST && replacing else { return fd }
         guard unlink(path) == 0 || errno == ENOENT else { return -1 }
         return open(path, flags, mode)
     }
