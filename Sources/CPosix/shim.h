@@ -23,3 +23,16 @@ extern int pthread_setname_np(pthread_t thread, const char *name);
 // pipe2 is declared only under _GNU_SOURCE: a pipe whose ends are close-on-exec from the
 // start, so a child another thread spawns meanwhile does not inherit them.
 extern int pipe2(int pipefd[2], int flags);
+
+// openat2 (Linux 5.6) has no glibc wrapper here, and syscall() is variadic, which Swift
+// cannot call: opens `path` below `dirfd` following no symlink on the way and never leaving
+// `dirfd`'s tree (RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH). -1 with errno: ELOOP for a
+// symlink on the way, ENOSYS where the kernel (or gVisor) lacks the call.
+#include <linux/openat2.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static inline int cposix_open_beneath_without_symlinks(int dirfd, const char *path, int flags) {
+    struct open_how how = { .flags = (unsigned long long)(unsigned int)flags, .mode = 0,
+                            .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH };
+    return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
+}

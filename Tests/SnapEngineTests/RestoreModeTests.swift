@@ -331,6 +331,6 @@ final class RestoreModeTests: XCTestCase {
 /// Removing test folders with `FileSystem.removeAll` (which never follows symlinks).
 enum FileSystemCleanup {
     static func remove(_ path: [UInt8]) throws {
-        if let code = FileSystem.removeAll(path) { throw DiskError(call: "removeAll", path: path, code: code) }
+        if let code = FileSystem.removeAll(path, root: nil) { throw DiskError(call: "removeAll", path: path, code: code) }
     }
 }

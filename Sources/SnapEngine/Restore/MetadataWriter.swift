@@ -69,7 +69,12 @@ final class MetadataWriter: Sendable {
             if ok != 0 { problem(.attribute(PathBytes.display(x.name))) }
         }
         if !isLink && created?.modeIsFinal != true {
-            let ok = fd.map { fchmod($0, mode_t(node.mode)) } ?? chmod(path, mode_t(node.mode))
+            // Not `chmod`, which follows a symlink: what has the name may have been swapped
+            // for one since it was restored. (glibc needs /proc for this; without it, `chmod`.)
+            var ok = fd.map { fchmod($0, mode_t(node.mode)) } ?? fchmodat(AT_FDCWD, path, mode_t(node.mode), AT_SYMLINK_NOFOLLOW)
+            if ok != 0 && fd == nil && (errno == EOPNOTSUPP || errno == ENOSYS) && !Self.isSymlink(path) {
+                ok = chmod(path, mode_t(node.mode))
+            }
             if ok != 0 { problem(.mode) }
         }
         guard setsTimes else { return Self.message(failures, snapshotPath: snapshotPath) }
@@ -78,6 +83,12 @@ final class MetadataWriter: Sendable {
         let ok = fd.map { futimens($0, times) } ?? utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW)
         if ok != 0 { problem(.times) }
         return Self.message(failures, snapshotPath: snapshotPath)
+    }
+
+    /// Whether `path` names a symlink (not followed).
+    private static func isSymlink(_ path: UnsafePointer<CChar>) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0 && st.st_mode & S_IFMT == S_IFLNK
     }
 
     /// What could not be set on an entry.

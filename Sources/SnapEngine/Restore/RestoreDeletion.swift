@@ -74,7 +74,7 @@ extension Restorer {
     func carryOutDeletions() {
         for d in deletions {
             if stopSignal.isRaised { break }
-            if !options.dryRun, let code = FileSystem.removeAll(d.target) {
+            if !options.dryRun, let code = FileSystem.removeAll(d.target, root: targetRoot) {
                 if RestoreStop.stops(code) { stopSignal.raise(code: code, path: d.target); break }
                 record("\(PathBytes.display(d.snapshotPath)): cannot delete: \(String(cString: strerror(code)))")
                 continue
@@ -89,15 +89,21 @@ extension Restorer {
 
 extension FileSystem {
     /// Removes `path` and, when it is a folder, everything in it; never follows a symlink
-    /// (a symlink is removed itself), and works below the parent folder through descriptors
-    /// opened with `O_NOFOLLOW`, so a folder swapped for a symlink meanwhile is not
-    /// followed either. `nil` on success or when nothing is there, else the `errno`.
-    static func removeAll(_ path: [UInt8]) -> Int32? {
+    /// (a symlink is removed itself): its folder is reached through `root` (no symlink on the
+    /// way), and what it holds through descriptors opened with `O_NOFOLLOW`, so a folder
+    /// swapped for a symlink meanwhile is not followed either. `nil` on success or when
+    /// nothing is there, else the `errno`.
+    static func removeAll(_ path: [UInt8], root: TargetRoot?) -> Int32? {
         var parts = PathBytes.components(path)
         guard let name = parts.popLast() else { return EINVAL }
-        let parentPath = parts.reduce(path.first == PathBytes.slash ? [PathBytes.slash] : []) { PathBytes.join($0, $1) }
-        let parent = PathBytes.withCString(parentPath.isEmpty ? Array(".".utf8) : parentPath) {
-            open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        let parent: Int32
+        if let root {
+            parent = root.openFolder(of: path)
+        } else {
+            let parentPath = parts.reduce(path.first == PathBytes.slash ? [PathBytes.slash] : []) { PathBytes.join($0, $1) }
+            parent = PathBytes.withCString(parentPath.isEmpty ? Array(".".utf8) : parentPath) {
+                open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+            }
         }
         guard parent >= 0 else { return errno }
         defer { close(parent) }

@@ -145,7 +145,7 @@ extension Restorer {
         let stop = stopSignal
         let spool = self.spool
         let progress = options.progress
-        let creation = Creation(umask: umaskBits, groupMayBeInherited: groupMayBeInherited, metadata: metadata)
+        let creation = Creation(umask: umaskBits, groupMayBeInherited: groupMayBeInherited, metadata: metadata, root: targetRoot)
         ParallelWork.forEach(packs.count, workers: options.workers) { p in
             guard !stop.isRaised else { return }
             let outcome = Self.restorePack(packs[p], uses: uses_, files: files, repository: repository, spool: spool,
@@ -207,6 +207,14 @@ extension Restorer {
         let umask: mode_t
         let groupMayBeInherited: Bool
         let metadata: MetadataWriter
+        /// Through which files are reached (`TargetRoot`); `nil` in a dry run.
+        let root: TargetRoot?
+
+        /// `body` with a path for `target` that reaches its folder without following a symlink.
+        func atTarget<T>(_ target: [UInt8], failing: (Int32) -> T, _ body: (UnsafePointer<CChar>) -> T) -> T {
+            guard let root else { return PathBytes.withCString(target, body) }
+            return root.withPath(target, failing: failing, body)
+        }
     }
 
     /// The most one worker reads in one request: whole packs (16 MiB, and up to a largest
@@ -326,7 +334,7 @@ extension Restorer {
                     case .failure(let error):
                         unwritable(use.file, error)
                     }
-                } else if let error = write(plaintext, to: file.path, at: use.offset) {
+                } else if let error = write(plaintext, to: file.path, at: use.offset, creation: creation) {
                     unwritable(use.file, error)
                 } else {
                     progress?.wrote(plaintext.count)
@@ -345,7 +353,7 @@ extension Restorer {
         // Created with its final mode when the umask leaves it alone: no chmod afterwards.
         let mode = mode_t(file.node.mode)
         let modeIsFinal = mode & ~mode_t(0o777) == 0 && mode & creation.umask == 0
-        return PathBytes.withCString(file.path) { path in
+        return creation.atTarget(file.path, failing: { .failure(FileSystem.Failure(code: $0, creating: true)) }) { path in
             let fd = createNew(path, mode: modeIsFinal ? mode : 0o600, replacing: file.replacing)
             guard fd >= 0 else {
                 let code = errno
@@ -370,8 +378,8 @@ extension Restorer {
     }
 
     /// Writes `data` at `offset` of the file at `path` (already created at its full size).
-    static func write(_ data: [UInt8], to path: [UInt8], at offset: UInt64) -> FileSystem.Failure? {
-        let fd = PathBytes.withCString(path) { open($0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
+    static func write(_ data: [UInt8], to path: [UInt8], at offset: UInt64, creation: Creation) -> FileSystem.Failure? {
+        let fd = creation.atTarget(path, failing: { code -> Int32 in errno = code; return -1 }) { open($0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
         guard fd >= 0 else { return FileSystem.Failure(code: errno) }
         defer { close(fd) }
         if case .failure(let error) = writeSkippingZeros(data, fd: fd, at: offset) { return error }

@@ -126,9 +126,9 @@ extension Restorer {
     func clearFolder(in e: PlannedEntry) -> Bool {
         let code: Int32?
         if options.delete {
-            code = FileSystem.removeAll(e.target)
+            code = FileSystem.removeAll(e.target, root: targetRoot)
         } else {
-            code = PathBytes.withCString(e.target) { rmdir($0) } == 0 ? nil : errno
+            code = atTarget(e.target) { rmdir($0) == 0 ? nil : errno }
         }
         guard let code else { return true }
         if RestoreStop.stops(code) {

@@ -124,6 +124,8 @@ public final class Restorer {
     private var untold: [Int] = []
     /// Entries to remove at the end (`RestoreOptions.delete`).
     var deletions: [Deletion] = []
+    /// The target, open: entries are created and changed through it (`TargetRoot`).
+    var targetRoot: TargetRoot?
     let deleteScopes: [[UInt8]]
 
     struct PlannedEntry {
@@ -167,6 +169,7 @@ public final class Restorer {
         if !options.exclude.isEmpty { excludes = try PathFilter(options.exclude) }
         let target = SourceTrie.normalise(Array(options.target.utf8))
         let targetExists = try makeTarget(target)
+        targetRoot = options.dryRun ? nil : TargetRoot(target)
         if let st = try? FileSystem.lstat(target), st.st_mode & S_ISGID != 0 { groupMayBeInherited = true }
         umaskBits = umask(0o022)
         umask(umaskBits)
@@ -403,7 +406,7 @@ public final class Restorer {
                 if e.linkTo == nil || e.action == .keep { count(e, tellingOnceWritten: i) }
                 continue
             }
-            let failed: Int32? = PathBytes.withCString(e.target) { path in
+            let failed: Int32? = atTarget(e.target) { path in
                 switch e.node.type {
                 case .directory:
                     if mkdir(path, 0o700) == 0 { return nil }
@@ -492,11 +495,31 @@ public final class Restorer {
     /// Creates (or replaces) an empty file of `size` bytes to be written into later;
     /// `errno` on failure, with nothing left at the name (EFBIG from a file system or
     /// `ulimit -f` left an empty file that looked restored).
+    /// Runs `body` with a path for `target` that reaches its folder without following a
+    /// symlink (`TargetRoot`); the `errno` when that folder cannot be reached so.
+    func atTarget(_ target: [UInt8], _ body: (UnsafePointer<CChar>) -> Int32?) -> Int32? {
+        atTarget(target, failing: { $0 }, body)
+    }
+
+    func atTarget<T>(_ target: [UInt8], failing: (Int32) -> T, _ body: (UnsafePointer<CChar>) -> T) -> T {
+        guard let targetRoot else { return PathBytes.withCString(target, body) }
+        return targetRoot.withPath(target, failing: failing, body)
+    }
+
+    /// Why an entry's folder could not be reached: `ELOOP`, a folder on the way was swapped
+    /// for a symlink while the restore ran, is said so.
+    static func unreachable(_ code: Int32) -> String {
+        code == ELOOP ? "not restored: a folder on the way was replaced by a symbolic link while the restore ran"
+            : "cannot reach its folder: " + String(cString: strerror(code))
+    }
+
     /// "cannot create: REASON", with what usually causes REASON on a target that is not a
     /// POSIX file system (a USB disk formatted FAT, exFAT or NTFS).
     static func cannotCreate(_ code: Int32, _ type: NodeType) -> String {
         let reason = "cannot create: " + String(cString: strerror(code))
         switch (code, type) {
+        case (ELOOP, _):
+            return reason + " (a folder on the way was replaced by a symbolic link while the restore ran: nothing is written through it)"
         case (EINVAL, .symlink):  // a target holding a NUL byte
             return reason
         case (EEXIST, _):
@@ -548,7 +571,7 @@ public final class Restorer {
         for i in unwritten.sorted() {
             let e = plan[i]
             if !e.isWholeBlob {
-                let failed: Int32? = PathBytes.withCString(e.target) { path in
+                let failed: Int32? = atTarget(e.target) { path in
                     if unlink(path) == 0 || errno == ENOENT { return nil }
                     let code = errno
                     // Not removable: at least do not leave it at its final size.
@@ -580,7 +603,7 @@ public final class Restorer {
     func createDeferred(_ content: ContentOutcome) {
         for i in content.damagedWhole.sorted() {
             let e = plan[i]
-            let failed = PathBytes.withCString(e.target) { Self.createSized($0, size: e.node.size) }
+            let failed = atTarget(e.target) { Self.createSized($0, size: e.node.size) }
             guard let failed else { continue }
             if RestoreStop.stops(failed) { stopSignal.raise(code: failed, path: e.target) }
             record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))")
@@ -591,9 +614,9 @@ public final class Restorer {
                 result.unwritten.append(PathBytes.display(e.snapshotPath))
                 continue
             }
-            let failed: Int32? = PathBytes.withCString(e.target) { path in
+            let failed: Int32? = atTarget(e.target) { path in
                 unlink(path)
-                return PathBytes.withCString(first) { link($0, path) } == 0 ? nil : errno
+                return atTarget(first) { link($0, path) == 0 ? nil : errno }
             }
             guard let failed else {
                 count(e)
@@ -643,7 +666,7 @@ public final class Restorer {
     }
 
     func apply(_ e: PlannedEntry, times: Bool = true) {
-        let messages = PathBytes.withCString(e.target) {
+        let messages = atTarget(e.target, failing: { ["\(PathBytes.display(e.snapshotPath)): \(Self.unreachable($0))"] }) {
             metadata.apply(e.node, snapshotPath: e.snapshotPath, path: $0, fd: nil, wasThere: e.action == .keep, times: times)
         }
         for message in messages { record(message) }
