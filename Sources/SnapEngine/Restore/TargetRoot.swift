@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CPosix
+import Synchronization
 
 /// The restore target, held open, through which each entry's folder is reached without
 /// following a symlink.
@@ -18,63 +19,87 @@ import CPosix
 /// `/proc` is not mounted, paths are used as they are, as before.
 final class TargetRoot: Sendable {
     let path: [UInt8]
-    private let descriptor: Int32
+    private let root: OpenFolder
     /// Whether folders can be reached safely here (`openat2` and `/proc/self/fd`).
     let isGuarding: Bool
+    /// The folders opened last, most recent last: a restore creates a folder's entries one
+    /// after the other, so most entries find theirs here (one `openat2` a folder, not one an
+    /// entry). A folder swapped for a symlink after it was opened is still the folder,
+    /// renamed: what is created through it stays in the target.
+    private let recent = Mutex<[(relative: [UInt8], folder: OpenFolder)]>([])
+    private static let recentLimit = 16
+
+    /// A folder's descriptor, closed when the last user lets it go.
+    private final class OpenFolder: Sendable {
+        let descriptor: Int32
+        init(_ descriptor: Int32) { self.descriptor = descriptor }
+        deinit { close(descriptor) }
+    }
 
     /// Opens the target folder `path` (which must exist); `nil` when it cannot be opened.
     init?(_ path: [UInt8]) {
         let fd = PathBytes.withCString(path) { Glibc.open($0, oPath | O_DIRECTORY | O_CLOEXEC) }
         guard fd >= 0 else { return nil }
         self.path = path
-        descriptor = fd
+        root = OpenFolder(fd)
         let probe = cposix_open_beneath_without_symlinks(fd, ".", oPath | O_DIRECTORY | O_CLOEXEC)
         if probe >= 0 { close(probe) }
         isGuarding = probe >= 0 && access("/proc/self/fd/\(fd)", F_OK) == 0
     }
 
-    deinit { close(descriptor) }
+    /// Calls `body` with the folder of `target` (an entry below the root), reached without
+    /// following a symlink, and `target`'s name in it; `failing(errno)` when that folder
+    /// cannot be reached so (`ELOOP`: a folder on the way is a symlink now). Where nothing is
+    /// guarded, `body` gets `AT_FDCWD` and the whole path.
+    func withFolder<T>(_ target: [UInt8], failing: (Int32) -> T, _ body: (Int32, [UInt8]) -> T) -> T {
+        guard isGuarding, let (relative, name) = split(target) else { return body(AT_FDCWD, target) }
+        guard let folder = folder(relative) else { return failing(errno) }
+        return withExtendedLifetime(folder) { body(folder.descriptor, name) }
+    }
 
-    /// Calls `body` with a path for `target` (an entry below the root) that reaches its
-    /// folder without following a symlink; `failing(errno)` when that folder cannot be
-    /// reached so (`ELOOP`: a folder on the way is a symlink now).
+    /// Calls `body` with a path for `target` that reaches its folder without following a
+    /// symlink (`/proc/self/fd/N/NAME`), for calls that have no `…at` form; as `withFolder`.
     func withPath<T>(_ target: [UInt8], failing: (Int32) -> T, _ body: (UnsafePointer<CChar>) -> T) -> T {
-        guard isGuarding, let (relativeFolder, name) = split(target) else { return PathBytes.withCString(target, body) }
-        let folder = openRelative(relativeFolder)
-        guard folder >= 0 else { return failing(errno) }
-        defer { if folder != descriptor { close(folder) } }
-        return PathBytes.withCString(Array("/proc/self/fd/\(folder)/".utf8) + name, body)
+        withFolder(target, failing: failing) { folder, name in
+            PathBytes.withCString(folder == AT_FDCWD ? name : Array("/proc/self/fd/\(folder)/".utf8) + name, body)
+        }
     }
 
     /// The folder holding `target`, opened (`O_RDONLY`, for `unlinkat` and `openat`) without
     /// following a symlink on the way where the kernel can; -1 with `errno` when it cannot be.
     /// The caller closes it.
     func openFolder(of target: [UInt8]) -> Int32 {
-        guard isGuarding, let (relativeFolder, _) = split(target) else {
-            var parts = PathBytes.components(target)
-            parts.removeLast()
-            let folder = parts.reduce(target.first == PathBytes.slash ? [PathBytes.slash] : []) { PathBytes.join($0, $1) }
-            return PathBytes.withCString(folder.isEmpty ? Array(".".utf8) : folder) { Glibc.open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard isGuarding, let (relative, _) = split(target) else {
+            let folder = target[..<(target.lastIndex(of: PathBytes.slash) ?? target.startIndex)]
+            let path = folder.isEmpty ? (target.first == PathBytes.slash ? [PathBytes.slash] : Array(".".utf8)) : Array(folder)
+            return PathBytes.withCString(path) { Glibc.open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
         }
-        let path = relativeFolder.isEmpty ? Array(".".utf8) : relativeFolder
-        return PathBytes.withCString(path) { cposix_open_beneath_without_symlinks(descriptor, $0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        return PathBytes.withCString(relative.isEmpty ? Array(".".utf8) : relative) {
+            cposix_open_beneath_without_symlinks(root.descriptor, $0, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        }
     }
 
-    /// `target`'s folder relative to the root (empty: the root) and its last component;
-    /// `nil` when `target` is not below the root.
+    /// `target`'s folder relative to the root (empty: the root) and its name; `nil` when
+    /// `target` is not below the root. Targets are joined paths: no `//`, `.` or `..`.
     private func split(_ target: [UInt8]) -> (folder: [UInt8], name: [UInt8])? {
-        guard target.count > path.count, target.starts(with: path),
-              path == [PathBytes.slash] || target[path.count] == PathBytes.slash else { return nil }
-        var components = PathBytes.components(Array(target[path.count...]))
-        guard let name = components.popLast() else { return nil }
-        let folder = components.isEmpty ? [] : components.dropFirst().reduce(components[0]) { PathBytes.join($0, $1) }
-        return (folder, name)
+        let start = path == [PathBytes.slash] ? 1 : path.count + 1
+        guard target.count > start, target.starts(with: path), start == 1 || target[path.count] == PathBytes.slash,
+              let last = target.lastIndex(of: PathBytes.slash), last + 1 < target.count else { return nil }
+        return (last < start ? [] : Array(target[start..<last]), Array(target[(last + 1)...]))
     }
 
-    /// The folder `relative` to the root (empty: the root's own descriptor), as `oPath`.
-    private func openRelative(_ relative: [UInt8]) -> Int32 {
-        guard !relative.isEmpty else { return descriptor }
-        return PathBytes.withCString(relative) { cposix_open_beneath_without_symlinks(descriptor, $0, oPath | O_DIRECTORY | O_CLOEXEC) }
+    /// The folder `relative` to the root (empty: the root), as `O_PATH`; `nil` with `errno`.
+    private func folder(_ relative: [UInt8]) -> OpenFolder? {
+        if relative.isEmpty { return root }
+        if let found = recent.withLock({ list in list.last(where: { $0.relative == relative })?.folder }) { return found }
+        let fd = PathBytes.withCString(relative) { cposix_open_beneath_without_symlinks(root.descriptor, $0, oPath | O_DIRECTORY | O_CLOEXEC) }
+        guard fd >= 0 else { return nil }
+        let opened = OpenFolder(fd)
+        recent.withLock { list in
+            list.append((relative, opened))
+            if list.count > Self.recentLimit { list.removeFirst() }
+        }
+        return opened
     }
 }
 
