@@ -492,9 +492,6 @@ public final class Restorer {
         return existing.st_ino == there.st_ino && existing.st_dev == there.st_dev
     }
 
-    /// Creates (or replaces) an empty file of `size` bytes to be written into later;
-    /// `errno` on failure, with nothing left at the name (EFBIG from a file system or
-    /// `ulimit -f` left an empty file that looked restored).
     /// Runs `body` with a path for `target` that reaches its folder without following a
     /// symlink (`TargetRoot`); the `errno` when that folder cannot be reached so.
     func atTarget(_ target: [UInt8], _ body: (UnsafePointer<CChar>) -> Int32?) -> Int32? {
@@ -524,6 +521,7 @@ public final class Restorer {
     /// POSIX file system (a USB disk formatted FAT, exFAT or NTFS).
     static func cannotCreate(_ code: Int32, _ type: NodeType) -> String {
         let reason = "cannot create: " + String(cString: strerror(code))
+        let unsupported = [EIO, EPERM, ENOSYS, EOPNOTSUPP].contains(code)
         switch (code, type) {
         case (ELOOP, _):
             return reason + " (a folder on the way was replaced by a symbolic link while the restore ran: nothing is written through it)"
@@ -532,19 +530,22 @@ public final class Restorer {
         case (EEXIST, _):
             return reason + " (it was free when the restore began: on a target that ignores case (exFAT, FAT, NTFS, APFS), "
                 + "another entry of this folder restored under another spelling; this one is not restored)"
-
         case (ENOENT, _), (EINVAL, _), (EILSEQ, _):
             return reason + " (the target file system may not allow this name: FAT, exFAT and NTFS refuse : * ? \" < > | \\ "
                 + "and control characters, and exFAT names that are not UTF-8)"
-        case (EIO, .symlink), (EPERM, .symlink), (ENOSYS, .symlink), (EOPNOTSUPP, .symlink):
+        case (_, .symlink) where unsupported:
             return reason + " (the target file system may not hold symbolic links)"
-        case (EIO, _), (EPERM, _), (ENOSYS, _), (EOPNOTSUPP, _) where ![.directory, .file, .hardlink].contains(type):
+        case (_, .fifo) where unsupported, (_, .socket) where unsupported, (_, .characterDevice) where unsupported,
+             (_, .blockDevice) where unsupported:
             return reason + " (the target file system may not hold fifos, sockets or devices)"
         default:
             return reason
         }
     }
 
+    /// Creates (or replaces) an empty file `name` of `size` bytes in `folder` to be written
+    /// into later; `errno` on failure, with nothing left at the name (EFBIG from a file
+    /// system or `ulimit -f` left an empty file that looked restored).
     static func createSized(in folder: Int32, _ name: [UInt8], size: UInt64, replacing: Bool = true) -> Int32? {
         let fd = createNew(in: folder, name, mode: 0o600, replacing: replacing)
         guard fd >= 0 else { return errno }
