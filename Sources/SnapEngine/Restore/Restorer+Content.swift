@@ -209,12 +209,6 @@ extension Restorer {
         let metadata: MetadataWriter
         /// Through which files are reached (`TargetRoot`); `nil` in a dry run.
         let root: TargetRoot?
-
-        /// `body` with `target`'s folder, reached without following a symlink, and its name.
-        func atFolder<T>(_ target: [UInt8], failing: (Int32) -> T, _ body: (Int32, [UInt8]) -> T) -> T {
-            guard let root else { return body(AT_FDCWD, target) }
-            return root.withFolder(target, failing: failing, body)
-        }
     }
 
     /// The most one worker reads in one request: whole packs (16 MiB, and up to a largest
@@ -353,7 +347,7 @@ extension Restorer {
         // Created with its final mode when the umask leaves it alone: no chmod afterwards.
         let mode = mode_t(file.node.mode)
         let modeIsFinal = mode & ~mode_t(0o777) == 0 && mode & creation.umask == 0
-        return creation.atFolder(file.path, failing: { .failure(FileSystem.Failure(code: $0, creating: true)) }) { folder, name in
+        return creation.root.withFolder(file.path, failing: { .failure(FileSystem.Failure(code: $0, creating: true)) }) { folder, name in
             let fd = createNew(in: folder, name, mode: modeIsFinal ? mode : 0o600, replacing: file.replacing)
             guard fd >= 0 else {
                 let code = errno
@@ -382,7 +376,7 @@ extension Restorer {
 
     /// Writes `data` at `offset` of the file at `path` (already created at its full size).
     static func write(_ data: [UInt8], to path: [UInt8], at offset: UInt64, creation: Creation) -> FileSystem.Failure? {
-        let fd = creation.atFolder(path, failing: { code -> Int32 in errno = code; return -1 }) { folder, name in
+        let fd = creation.root.withFolder(path, failing: { code -> Int32 in errno = code; return -1 }) { folder, name in
             PathBytes.withCString(name) { openat(folder, $0, O_WRONLY | O_NOFOLLOW | O_CLOEXEC) }
         }
         guard fd >= 0 else { return FileSystem.Failure(code: errno) }

@@ -406,11 +406,12 @@ public final class Restorer {
                 if e.linkTo == nil || e.action == .keep { count(e, tellingOnceWritten: i) }
                 continue
             }
-            let failed: Int32? = atTarget(e.target) { path in
+            let failed: Int32? = atFolder(e.target) { folder, name in PathBytes.withCString(name) { path in
                 switch e.node.type {
                 case .directory:
-                    if mkdir(path, 0o700) == 0 { return nil }
-                    guard errno == EEXIST, let st = try? FileSystem.lstat(e.target) else { return errno }
+                    if mkdirat(folder, path, 0o700) == 0 { return nil }
+                    var st = stat()
+                    guard errno == EEXIST, fstatat(folder, path, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return errno }
                     if (st.st_mode & S_IFMT) == S_IFDIR {
                         if st.st_mode & S_ISGID != 0 { groupMayBeInherited = true }
                         // A folder there already that its owner may not fill (read-only, as
@@ -418,34 +419,34 @@ public final class Restorer {
                         // owner while it is filled, as a folder created here is (0700); its
                         // mode is set from the snapshot once it is done. Root needs neither.
                         if geteuid() != 0 && st.st_uid == geteuid() && st.st_mode & 0o300 != 0o300 {
-                            chmod(path, mode_t(st.st_mode & 0o7777) | 0o700)
+                            fchmodat(folder, path, mode_t(st.st_mode & 0o7777) | 0o700, 0)
                         }
                         return nil
                     }
                     // A symlink or file in the way, planned to be replaced: removed, not followed.
                     guard e.action == .replace else { return EEXIST }
-                    return unlink(path) == 0 && mkdir(path, 0o700) == 0 ? nil : errno
+                    return unlinkat(folder, path, 0) == 0 && mkdirat(folder, path, 0o700) == 0 ? nil : errno
                 case .file, .hardlink:
                     // Size first: blobs that are all zeros are then simply not written (holes).
-                    return atFolder(e.target) { Self.createSized(in: $0, $1, size: e.node.size, replacing: e.replacing) }
+                    return Self.createSized(in: folder, name, size: e.node.size, replacing: e.replacing)
                 case .symlink:
                     // A target holding a NUL byte (possible in an imported tree) would be cut
                     // there and name something else: refused, as restic's restore refuses it.
                     if e.node.linkTarget.contains(0) { return EINVAL }
-                    unlink(path)
-                    return PathBytes.withCString(e.node.linkTarget) { symlink($0, path) } == 0 ? nil : errno
+                    unlinkat(folder, path, 0)
+                    return PathBytes.withCString(e.node.linkTarget) { symlinkat($0, folder, path) } == 0 ? nil : errno
                 case .fifo:
-                    unlink(path)
-                    return mkfifo(path, 0o600) == 0 ? nil : errno
+                    unlinkat(folder, path, 0)
+                    return mkfifoat(folder, path, 0o600) == 0 ? nil : errno
                 case .socket:
-                    unlink(path)
-                    return mknod(path, S_IFSOCK | 0o600, 0) == 0 ? nil : errno
+                    unlinkat(folder, path, 0)
+                    return mknodat(folder, path, S_IFSOCK | 0o600, 0) == 0 ? nil : errno
                 case .characterDevice, .blockDevice:
-                    unlink(path)
+                    unlinkat(folder, path, 0)
                     let kind = e.node.type == .characterDevice ? S_IFCHR : S_IFBLK
-                    return mknod(path, kind | 0o600, dev_t(e.node.rdev)) == 0 ? nil : errno
+                    return mknodat(folder, path, kind | 0o600, dev_t(e.node.rdev)) == 0 ? nil : errno
                 }
-            }
+            } }
             if let failed {
                 // FUSE drivers of file systems without special files (exFAT, FAT) answer their
                 // creation with EIO: a failure of this entry, not of the target.
@@ -499,15 +500,13 @@ public final class Restorer {
     }
 
     func atTarget<T>(_ target: [UInt8], failing: (Int32) -> T, _ body: (UnsafePointer<CChar>) -> T) -> T {
-        guard let targetRoot else { return PathBytes.withCString(target, body) }
-        return targetRoot.withPath(target, failing: failing, body)
+        targetRoot.withPath(target, failing: failing, body)
     }
 
     /// Runs `body` with `target`'s folder and name (`TargetRoot.withFolder`); the `errno`
     /// when that folder cannot be reached without following a symlink.
     func atFolder(_ target: [UInt8], _ body: (Int32, [UInt8]) -> Int32?) -> Int32? {
-        guard let targetRoot else { return body(AT_FDCWD, target) }
-        return targetRoot.withFolder(target, failing: { $0 }, body)
+        targetRoot.withFolder(target, failing: { $0 }, body)
     }
 
     /// Why an entry's folder could not be reached: `ELOOP`, a folder on the way was swapped

@@ -103,6 +103,20 @@ final class TargetRoot: Sendable {
     }
 }
 
+extension Optional where Wrapped == TargetRoot {
+    /// `TargetRoot.withFolder`, or, without a root (a dry run), `AT_FDCWD` and the whole path.
+    func withFolder<T>(_ target: [UInt8], failing: (Int32) -> T, _ body: (Int32, [UInt8]) -> T) -> T {
+        guard let root = self else { return body(AT_FDCWD, target) }
+        return root.withFolder(target, failing: failing, body)
+    }
+
+    /// `TargetRoot.withPath`, or, without a root, the path itself.
+    func withPath<T>(_ target: [UInt8], failing: (Int32) -> T, _ body: (UnsafePointer<CChar>) -> T) -> T {
+        guard let root = self else { return PathBytes.withCString(target, body) }
+        return root.withPath(target, failing: failing, body)
+    }
+}
+
 /// `O_PATH`, which Glibc's Swift module leaves out (it needs `_GNU_SOURCE`): 0o10000000 in
 /// Linux's generic fcntl flags, used by x86-64 and arm64.
 private let oPath: Int32 = 0o10000000
