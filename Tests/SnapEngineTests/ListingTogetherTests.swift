@@ -47,6 +47,8 @@ final class ListingTogetherTests: XCTestCase {
         var options = CheckOptions()
         options.workers = 2
         options.lockHostname = "checker"
+        // These tests are about the lock's listing: no first look without it.
+        options.lookFirstWithoutLock = false
         return try Checker(repository: try Repository.open(backend: backend, password: testPassword), options: options).run()
     }
 
