@@ -32,6 +32,9 @@ public final class LocalBackend: Backend {
 
     private func folder(of kind: FileKind) -> String { "\(root)/\(kind.rawValue)" }
 
+    /// The folder part of `path` (all of it when it has no `/`).
+    private func parent(of path: String) -> String { String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)]) }
+
     private func fail(_ operation: String, _ file: FileName?, _ code: Int32) -> StorageError {
         // Only a missing file is "not found"; a folder vanishing under a write is a failure of the write.
         if code == ENOENT, let file, operation != "write" && operation != "rename" && operation != "fsync" {
@@ -69,26 +72,29 @@ public final class LocalBackend: Backend {
     /// Gives the unnamed `staged` the name of `file`; `false` when it cannot be linked here
     /// (another file system, or the name is taken), so the caller copies instead.
     private func link(_ staged: StagedFile, as file: FileName) throws -> Bool {
-        let target = path(of: file)
-        let dir = String(target[..<(target.lastIndex(of: "/") ?? target.endIndex)])
-        try makeDirectories(dir, file: file)
-        if durable { try staged.sync() }
-        guard linkat(AT_FDCWD, "/proc/self/fd/\(staged.descriptor)", AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0 else {
-            if errno == EXDEV || errno == EEXIST || errno == ENOENT || errno == EPERM { return false }
-            throw fail("link", file, errno)
+        try place(staged, as: file) { target in
+            guard linkat(AT_FDCWD, "/proc/self/fd/\(staged.descriptor)", AT_FDCWD, target, AT_SYMLINK_FOLLOW) == 0 else {
+                if errno == EXDEV || errno == EEXIST || errno == ENOENT || errno == EPERM { return false }
+                throw fail("link", file, errno)
+            }
+            return true
         }
-        if durable { try syncDirectory(dir, file: file) }
-        return true
     }
 
     /// Renames the named `staged` (a file system without `O_TMPFILE`) to `file`'s place;
     /// `false` when it cannot be, so the caller copies instead.
     private func move(_ staged: StagedFile, as file: FileName) throws -> Bool {
+        try place(staged, as: file) { staged.rename(to: $0) }
+    }
+
+    /// Puts `staged` at `file`'s path with `placing` (given that path), durably when the
+    /// backend is: the file synced before, its folder after. `false` when `placing` could not.
+    private func place(_ staged: StagedFile, as file: FileName, by placing: (String) throws -> Bool) throws -> Bool {
         let target = path(of: file)
-        let dir = String(target[..<(target.lastIndex(of: "/") ?? target.endIndex)])
+        let dir = parent(of: target)
         try makeDirectories(dir, file: file)
         if durable { try staged.sync() }
-        guard staged.rename(to: target) else { return false }
+        guard try placing(target) else { return false }
         if durable { try syncDirectory(dir, file: file) }
         return true
     }
@@ -97,7 +103,7 @@ public final class LocalBackend: Backend {
     /// and renames it into place.
     private func writeAtomically(_ file: FileName, fill: (Int32) throws -> Void) throws {
         let target = path(of: file)
-        let dir = String(target[..<(target.lastIndex(of: "/") ?? target.endIndex)])
+        let dir = parent(of: target)
         try makeDirectories(dir, file: file)
         let suffix = (0..<8).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
         let temp = "\(dir)/.tmp-\(file.name.prefix(16))-\(suffix)"
@@ -218,7 +224,7 @@ public final class LocalBackend: Backend {
         for prefix in prefixes {
             if mkdir(prefix, 0o700) == 0 {
                 // Make the new folder's entry durable, or a file in it could vanish on power loss.
-                if durable { try syncDirectory(String(prefix[..<(prefix.lastIndex(of: "/") ?? prefix.endIndex)]), file: file) }
+                if durable { try syncDirectory(parent(of: prefix), file: file) }
             } else if errno != EEXIST {
                 let code = errno
                 // Not "not found": the file was never there to find; say which folder could not be made.

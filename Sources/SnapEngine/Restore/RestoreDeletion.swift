@@ -94,17 +94,8 @@ extension FileSystem {
     /// swapped for a symlink meanwhile is not followed either. `nil` on success or when
     /// nothing is there, else the `errno`.
     static func removeAll(_ path: [UInt8], root: TargetRoot?) -> Int32? {
-        var parts = PathBytes.components(path)
-        guard let name = parts.popLast() else { return EINVAL }
-        let parent: Int32
-        if let root {
-            parent = root.openFolder(of: path)
-        } else {
-            let parentPath = parts.reduce(path.first == PathBytes.slash ? [PathBytes.slash] : []) { PathBytes.join($0, $1) }
-            parent = PathBytes.withCString(parentPath.isEmpty ? Array(".".utf8) : parentPath) {
-                open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-            }
-        }
+        guard let name = PathBytes.components(path).last else { return EINVAL }
+        let parent = root.openFolder(of: path)
         guard parent >= 0 else { return errno }
         defer { close(parent) }
         return removeAll(name, in: parent)

@@ -69,14 +69,17 @@ final class TargetRoot: Sendable {
     /// following a symlink on the way where the kernel can; -1 with `errno` when it cannot be.
     /// The caller closes it.
     func openFolder(of target: [UInt8]) -> Int32 {
-        guard isGuarding, let (relative, _) = split(target) else {
-            let folder = target[..<(target.lastIndex(of: PathBytes.slash) ?? target.startIndex)]
-            let path = folder.isEmpty ? (target.first == PathBytes.slash ? [PathBytes.slash] : Array(".".utf8)) : Array(folder)
-            return PathBytes.withCString(path) { Glibc.open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        }
+        guard isGuarding, let (relative, _) = split(target) else { return Self.openFolderByPath(of: target) }
         return PathBytes.withCString(relative.isEmpty ? Array(".".utf8) : relative) {
             cposix_open_beneath_without_symlinks(root.descriptor, $0, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         }
+    }
+
+    /// `target`'s folder opened by its path, as every path was before the guard.
+    static func openFolderByPath(of target: [UInt8]) -> Int32 {
+        let folder = target[..<(target.lastIndex(of: PathBytes.slash) ?? target.startIndex)]
+        let path = folder.isEmpty ? (target.first == PathBytes.slash ? [PathBytes.slash] : Array(".".utf8)) : Array(folder)
+        return PathBytes.withCString(path) { Glibc.open($0, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
     }
 
     /// `target`'s folder relative to the root (empty: the root) and its name; `nil` when
@@ -108,6 +111,12 @@ extension Optional where Wrapped == TargetRoot {
     func withFolder<T>(_ target: [UInt8], failing: (Int32) -> T, _ body: (Int32, [UInt8]) -> T) -> T {
         guard let root = self else { return body(AT_FDCWD, target) }
         return root.withFolder(target, failing: failing, body)
+    }
+
+    /// `TargetRoot.openFolder`, or, without a root, the folder opened by its path.
+    func openFolder(of target: [UInt8]) -> Int32 {
+        guard let root = self else { return TargetRoot.openFolderByPath(of: target) }
+        return root.openFolder(of: target)
     }
 
     /// `TargetRoot.withPath`, or, without a root, the path itself.
