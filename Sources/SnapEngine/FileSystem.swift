@@ -11,7 +11,12 @@ enum FileSystem {
         var existingKept = false
         /// The file could not be created: nothing was written, and nothing removed.
         var creating = false
-        var description: String { String(cString: strerror(code)) }
+        /// A folder opened by its path was not the one listed (`ListedEntry`).
+        var replaced = false
+        var description: String {
+            replaced ? "it was replaced by another folder after it was listed (renamed over, or a folder above it swapped for a symlink); "
+                + "its content is left out, the next backup reads it" : String(cString: strerror(code))
+        }
     }
 
     static func lstat(_ path: [UInt8]) throws(Failure) -> stat {
@@ -41,8 +46,19 @@ enum FileSystem {
     final class Directory {
         private let dir: OpaquePointer
 
-        init(_ path: [UInt8]) throws(Failure) {
+        /// - Parameter listed: the folder as its parent's listing saw it; opening a path that
+        ///   now leads to another folder throws a `replaced` failure.
+        init(_ path: [UInt8], listed: ListedEntry? = nil) throws(Failure) {
             guard let dir = PathBytes.withCString(path, { opendir($0) }) else { throw Failure(code: errno) }
+            if let listed {
+                var st = stat()
+                let statted = fstat(dirfd(dir), &st) == 0
+                let code = errno
+                guard statted, listed.isOpened(st) else {
+                    closedir(dir)
+                    throw statted ? Failure(code: ESTALE, replaced: true) : Failure(code: code)
+                }
+            }
             self.dir = dir
         }
 

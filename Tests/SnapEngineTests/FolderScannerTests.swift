@@ -36,7 +36,8 @@ final class FolderScannerTests: XCTestCase {
     }
 
     private func slot(_ name: String, xattrs: Bool = false) -> FolderScanSlot {
-        FolderScanSlot(path: PathBytes.join(root, Disk.bytes(name)), wantsXattrs: { _ in xattrs })
+        let path = PathBytes.join(root, Disk.bytes(name))
+        return FolderScanSlot(path: path, listed: ListedEntry((try? FileSystem.lstat(path)) ?? stat()), wantsXattrs: { _ in xattrs })
     }
 
     func testScannedFoldersComeBackListedInNameOrder() throws {
@@ -104,7 +105,7 @@ final class FolderScannerTests: XCTestCase {
         let scanner = FolderScanner(threads: 1, stats: stats)
         defer { scanner.close(); stats.close() }
         let children = [1, 2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 20]
-        var queue = FolderScanQueue(scanner: scanner, folders: children.map { ($0, Disk.bytes("/nonexistent/\($0)"), { _ in false }) })
+        var queue = FolderScanQueue(scanner: scanner, folders: children.map { ($0, Disk.bytes("/nonexistent/\($0)"), ListedEntry(stat()), { _ in false }) })
         for child in 0...21 {
             let slot = queue.slot(forChild: child)
             XCTAssertEqual(slot.map { PathBytes.display($0.path) }, children.contains(child) ? "/nonexistent/\(child)" : nil)

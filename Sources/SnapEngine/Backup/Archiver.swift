@@ -147,7 +147,7 @@ public final class Archiver {
                 root = try StreamArchiver(context: context, trees: trees, owners: owners).archive(stream)
             } else if trie.isTarget {
                 let device = options.exclusions.oneFileSystem ? try? FileSystem.lstat([PathBytes.slash]).st_dev : nil
-                root = try archiveDirectory([PathBytes.slash], parent: parentRoot, walk: walk, device: device.map(UInt64.init)).wait()
+                root = try archiveDirectory([PathBytes.slash], listed: nil, parent: parentRoot, walk: walk, device: device.map(UInt64.init)).wait()
             } else {
                 root = try archiveIntermediate(trie, path: [], parent: parentRoot, walk: walk).wait()
                 // As restic: a snapshot of nothing would become the group's latest and push a
@@ -253,7 +253,8 @@ public final class Archiver {
     ///     below: entries on another one are left out (folders kept empty).
     ///   - scanned: the folder as handed to `FolderScanner` ahead of the walk; listed here
     ///     when `nil` or when the scanner left it to the walk.
-    private func archiveDirectory(_ path: [UInt8], parent: Tree?, walk: Walk, device: UInt64?,
+    /// - Parameter listed: the folder as its parent's listing saw it; `nil` for `/`.
+    private func archiveDirectory(_ path: [UInt8], listed: ListedEntry?, parent: Tree?, walk: Walk, device: UInt64?,
                                   scanned: FolderScanSlot? = nil) throws -> Pending<BlobID> {
         var children: [(name: [UInt8], path: [UInt8], examined: EntryStats.Examined)] = []
         do {
@@ -266,7 +267,7 @@ public final class Archiver {
             } else {
                 // Every entry is looked at relative to the open folder first; the folder is closed
                 // before the walk descends, so a deep tree holds no descriptor per level.
-                let directory = try FileSystem.Directory(path)
+                let directory = try FileSystem.Directory(path, listed: listed)
                 var names: [[UInt8]] = []
                 var paths: [[UInt8]] = []
                 for name in try directory.names() {
@@ -287,7 +288,7 @@ public final class Archiver {
             guard case .success(let st) = child.examined.lstat, st.st_mode & S_IFMT == S_IFDIR,
                   device.map({ UInt64(st.st_dev) == $0 }) ?? true else { return nil }
             let fresh = parent?.node(named: child.name)?.type != .directory
-            return (i, child.path, xattrsWanted(fresh: fresh))
+            return (i, child.path, ListedEntry(st), xattrsWanted(fresh: fresh))
         })
         var entries: [PendingEntry] = []
         for (i, child) in children.enumerated() {
@@ -365,7 +366,7 @@ public final class Archiver {
                 // A path given to the backup, or a folder on the way to one: backed up, as
                 // restic backs up /home in `backup -x / /home`.
                 if givenPaths.contains(path) {
-                    let tree = try archiveDirectory(path, parent: loadTree(previous), walk: walk, device: UInt64(st.st_dev), scanned: scanned)
+                    let tree = try archiveDirectory(path, listed: ListedEntry(st), parent: loadTree(previous), walk: walk, device: UInt64(st.st_dev), scanned: scanned)
                     return .directory(node, tree: tree, path: path, previous: previous)
                 }
                 let below = givenPaths.filter { $0.count > path.count + 1 && $0.starts(with: path) && $0[path.count] == PathBytes.slash }
@@ -380,7 +381,7 @@ public final class Archiver {
                 record.count { $0.directories += 1 }
                 return .directory(node, tree: walk.trees.submit([]), path: path, previous: previous)
             }
-            let tree = try archiveDirectory(path, parent: parent?.type == .directory ? loadTree(parent?.subtree) : nil,
+            let tree = try archiveDirectory(path, listed: ListedEntry(st), parent: parent?.type == .directory ? loadTree(parent?.subtree) : nil,
                                             walk: walk, device: device, scanned: scanned)
             return .directory(node, tree: tree, path: path, previous: parent?.type == .directory ? parent?.subtree : nil)
         case .symlink:

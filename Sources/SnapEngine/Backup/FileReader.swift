@@ -124,11 +124,8 @@ final class FileReader: Sendable {
             context.record.warn(path, "was replaced by something that is not a regular file while being read")
             return nil
         }
-        // The file was listed through its folder's descriptor and is opened by its path: if a
-        // folder above it was swapped for a symlink meanwhile, or another file renamed over
-        // it, the path now leads elsewhere. Its content must never be stored under the listed
-        // file's owner and mode (a user's swap could hand root-only data to the user).
-        guard Self.isListed(st, node) else {
+        // Opened by its path, listed through its folder: the same file? (`ListedEntry`)
+        guard ListedEntry(node).isOpened(st) else {
             context.record.warn(path, "was replaced by another file after it was listed (renamed over, or a folder above it "
                                 + "swapped for a symlink); left out, the next backup reads it")
             return nil
@@ -164,17 +161,6 @@ final class FileReader: Sendable {
         context.progress.fileDone(bytes: 0)
         context.progress.item(path, action: unchanged ? .unchanged : file.isChange ? .modified : .new, size: total, added: chunks.added)
         return node
-    }
-
-    /// Whether `st`, of the file opened, is the file the walk listed as `node`: the same
-    /// device, and the same inode, or (for file systems whose inode numbers do not stay, as
-    /// FUSE ones may give a new number each time a name is looked up) the same owner, mode
-    /// and change time, which no other file can be made to share.
-    static func isListed(_ st: stat, _ node: Node) -> Bool {
-        guard UInt64(st.st_dev) == node.device else { return false }
-        if UInt64(st.st_ino) == node.inode { return true }
-        return st.st_uid == node.uid && st.st_gid == node.gid && UInt32(st.st_mode) & 0o7777 == node.mode
-            && Int64(st.st_ctim.tv_sec) == node.ctime.seconds && UInt32(st.st_ctim.tv_nsec) == node.ctime.nanoseconds
     }
 
     /// Reads a file on this thread, one chunk after the other.

@@ -16,13 +16,16 @@ struct FolderScan: Sendable {
 /// unchanged tree, a warm cache) never waits for a scan that has not begun.
 final class FolderScanSlot: Sendable {
     let path: [UInt8]
+    /// The folder as its parent's listing saw it (`FileSystem.Directory`).
+    let listed: ListedEntry
     let wantsXattrs: @Sendable (stat) -> Bool
     private enum State { case queued, scanning, claimed }
     private let state = Mutex(State.queued)
     fileprivate let result = Pending<FolderScan?>()
 
-    init(path: [UInt8], wantsXattrs: @escaping @Sendable (stat) -> Bool) {
+    init(path: [UInt8], listed: ListedEntry, wantsXattrs: @escaping @Sendable (stat) -> Bool) {
         self.path = path
+        self.listed = listed
         self.wantsXattrs = wantsXattrs
     }
 
@@ -107,7 +110,7 @@ final class FolderScanner: Sendable {
     var heldEntries: Int { held.withLock { $0 } }
 
     private func scan(_ slot: FolderScanSlot) throws(FileSystem.Failure) -> FolderScan? {
-        let directory = try FileSystem.Directory(slot.path)
+        let directory = try FileSystem.Directory(slot.path, listed: slot.listed)
         // A folder too large for the room left is not even read whole: the walk lists it.
         guard let names = try directory.names(atMost: limit - heldEntries) else { return nil }
         let admitted = held.withLock { count in
@@ -126,7 +129,7 @@ final class FolderScanner: Sendable {
 /// One folder's subfolders that the walk will enter, in order, handed to a `FolderScanner`
 /// `FolderScanner.group` at a time, `FolderScanner.groupsAhead` groups ahead of the walk.
 struct FolderScanQueue {
-    typealias Folder = (child: Int, path: [UInt8], wantsXattrs: @Sendable (stat) -> Bool)
+    typealias Folder = (child: Int, path: [UInt8], listed: ListedEntry, wantsXattrs: @Sendable (stat) -> Bool)
 
     private let scanner: FolderScanner
     private let folders: [Folder]
@@ -151,7 +154,7 @@ struct FolderScanQueue {
 
     private mutating func submit(group g: Int) {
         let range = min(folders.count, g * FolderScanner.group)..<min(folders.count, (g + 1) * FolderScanner.group)
-        let group = folders[range].map { FolderScanSlot(path: $0.path, wantsXattrs: $0.wantsXattrs) }
+        let group = folders[range].map { FolderScanSlot(path: $0.path, listed: $0.listed, wantsXattrs: $0.wantsXattrs) }
         for (folder, slot) in zip(folders[range], group) { slots[folder.child] = slot }
         scanner.scan(group)
     }
