@@ -12,8 +12,11 @@ import SnapTestSupport
 private final class WatchingBackend: ForwardingBackend, @unchecked Sendable {
     private let counts = Mutex<[String: Int]>([:])
     private let afterData = Mutex<(@Sendable () -> Void)?>(nil)
+    /// Refuses every write, as read-only storage does.
+    private let readOnly: Bool
 
-    init(_ base: Backend, afterData: (@Sendable () -> Void)? = nil) {
+    init(_ base: Backend, readOnly: Bool = false, afterData: (@Sendable () -> Void)? = nil) {
+        self.readOnly = readOnly
         self.afterData.withLock { $0 = afterData }
         super.init(base)
     }
@@ -24,6 +27,7 @@ private final class WatchingBackend: ForwardingBackend, @unchecked Sendable {
     override var listsKindsTogether: Bool { true }
     override func write(_ file: FileName, data: [UInt8]) throws {
         add("write \(file.kind.rawValue)")
+        if readOnly { throw StorageError.permanent(operation: "write", file: file, location: location, detail: "Read-only file system") }
         try base.write(file, data: data)
     }
     override func delete(_ file: FileName) throws {
@@ -97,6 +101,26 @@ final class CheckFirstLookTests: XCTestCase {
         XCTAssertEqual(watching.count("write locks"), 1)
         XCTAssertEqual(watching.count("delete locks"), 1)
         XCTAssertEqual(try f.backend.list(.locks).count, 0)
+    }
+
+    // On read-only storage the check runs without its lock and says so in an `info` finding,
+    // in the report of the check that wanted the lock (not lost when that check starts).
+    func testALockThatCannotBeWrittenIsReported() throws {
+        let f = try CheckFixture()
+        try f.buildSource()
+        let result = try f.backup()
+        let readOnly = WatchingBackend(f.backend, readOnly: true)
+        let healthy = try check(readOnly)
+        XCTAssertTrue(healthy.isHealthy, healthy.summary)
+        XCTAssertFalse(healthy.findings.contains { $0.kind == .lockUnavailable }, "a healthy first look wants no lock")
+        let reading = try check(readOnly, readData: .all)
+        XCTAssertTrue(reading.isHealthy, reading.summary)
+        XCTAssertTrue(reading.findings.contains { $0.kind == .lockUnavailable && $0.severity == .info }, reading.summary)
+
+        try f.delete(try f.location(of: try XCTUnwrap(result.snapshot.tree)).pack)
+        let damaged = try check(readOnly)
+        XCTAssertTrue(damaged.findings.contains { $0.kind == .packMissing }, damaged.summary)
+        XCTAssertTrue(damaged.findings.contains { $0.kind == .lockUnavailable }, damaged.summary)
     }
 
     /// Backs up twice (a new file between) and returns the second backup's files.

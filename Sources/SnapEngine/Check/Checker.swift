@@ -78,6 +78,8 @@ public final class Checker {
     var neededUnindexed: Set<PackID> = []
     /// `locks/` as scanned when the lock was written.
     private var lockScan: CoordinationScan?
+    /// Why the lock could not be written: an `info` finding of every check run after.
+    private var lockFailure: String?
     /// The index files listed, and the ones read whole while the index is small.
     private var indexFilesListed: [IndexID] = []
     private var indexFilesRead: [IndexID: IndexFile] = [:]
@@ -136,6 +138,7 @@ public final class Checker {
     /// by one when `listing` is `nil` or lacks them.
     private func check(lockScan: CoordinationScan?, listing: KindListing?, locateDamage: Bool = true) throws {
         report = CheckReport()
+        if let lockFailure { finding(.info, .lockUnavailable, FileName(.locks, ""), lockFailure) }
         indexedPacks = [:]; indexFileNumbers = []; survivingCopies = []; stored = [:]; wrongSize = []; unindexed = [:]; condemned = []
         neededUnindexed = []; missingPacks = []; lostWithPack = [:]; damage = [:]; snapshots = []; checkedTrees = BlobIDSet()
         indexFilesListed = []; indexFilesRead = [:]
@@ -166,8 +169,7 @@ public final class Checker {
             return try RepositoryLock.withListing(kind: .backup, repository: repository, hostname: hostname,
                                                   listing: [.snapshots, .index, .data])
         } catch {
-            finding(.info, .lockUnavailable, FileName(.locks, ""),
-                    "cannot write a lock (\(error)); if a prune runs meanwhile, packs it deletes may be reported missing")
+            lockFailure = "cannot write a lock (\(error)); if a prune runs meanwhile, packs it deletes may be reported missing"
             return nil
         }
     }
