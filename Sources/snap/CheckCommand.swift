@@ -132,7 +132,7 @@ enum CheckText {
         }
         let lost = report.damagedBlobs.filter { $0.isLost && !$0.uses.isEmpty }
         // Packs damaged in place: `repair packs` copies what still reads out of them.
-        let damagedPacks = (report.findings.filter { $0.kind == .packDamaged }.compactMap { PackID(hex: String($0.file.suffix(64))) }
+        let damagedPacks = (report.findings.filter { $0.kind == .packDamaged && $0.severity == .error }.compactMap { PackID(hex: String($0.file.suffix(64))) }
             + report.damagedBlobs.filter { $0.problem == .damaged }.compactMap(\.pack))
         let packs = Set(damagedPacks).sorted().map(\.short).joined(separator: " ")
         if !lost.isEmpty {

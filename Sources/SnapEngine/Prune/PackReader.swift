@@ -59,7 +59,8 @@ enum PackReader {
             for e in entries.sorted(by: { $0.offset < $1.offset }) { damaged(e, "the pack is missing") }
             return nil
         }
-        try decodeEach(entries, of: pack.id, salt: pack.salt, in: bytes, decoder: try BlobDecoder(keys: repository.keys), damaged: { e, failure in
+        try decodeEach(entries, of: pack.id, salt: pack.salt, in: bytes, decoder: try BlobDecoder(keys: repository.keys),
+                       rereading: repository.backend, damaged: { e, failure in
             switch failure {
             case let .pastEnd(end, size): damaged(e, "the pack ends at byte \(size), before the blob's end (\(end))")
             case let .undecodable(error): damaged(e, "\(error)")
@@ -68,26 +69,48 @@ enum PackReader {
         return bytes.count
     }
 
+    /// Blobs of one pack read again on their own (`decodeEach`) at most: a pack damaged
+    /// throughout costs no more requests than this.
+    static let secondChances = 256
+
     /// Decodes each of `entries`, in pack order, from `bytes` (the whole pack): `body` gets
     /// those that decode intact, `damaged` the others. The one loop behind check's diagnosis
     /// of a damaged pack and the repairs' salvage.
+    ///
+    /// With `rereading`, a blob that does not decode from `bytes` is read once more on its
+    /// own, by its range and with its authentication as the test (`Backend.read(_:range:isValid:)`):
+    /// a mirror then tries its other replicas, so a pack damaged on every replica, each at
+    /// another place, still gives every blob (a mirror's whole-file read can only offer one
+    /// copy, and none matches the name). Up to `secondChances` blobs a pack.
     static func decodeEach(_ entries: [PackEntry], of pack: PackID, salt: [UInt8], in bytes: [UInt8], decoder: BlobDecoder,
+                           rereading backend: Backend? = nil,
                            damaged: (PackEntry, BlobFailure) -> Void, _ body: (PackEntry, [UInt8]) throws -> Void) rethrows {
+        var chances = backend == nil ? 0 : secondChances
+        func readAgain(_ e: PackEntry) -> [UInt8]? {
+            guard let backend, chances > 0 else { return nil }
+            chances -= 1
+            var plaintext: [UInt8]?
+            let range = Int(e.offset)..<Int(e.offset) + Int(e.length)
+            _ = try? backend.read(FileName(.data, pack.hex), range: range, isValid: { sealed in
+                plaintext = sealed.count == range.count
+                    ? sealed.withUnsafeBytes { try? decoder.decode($0, entry: e, pack: pack, salt: salt) } : nil
+                return plaintext != nil
+            })
+            return plaintext
+        }
         try bytes.withUnsafeBytes { all in
             for e in entries.sorted(by: { $0.offset < $1.offset }) {
                 let end = Int(e.offset) + Int(e.length)
-                guard end <= all.count else {
-                    damaged(e, .pastEnd(blobEnd: end, packSize: all.count))
-                    continue
+                var plaintext: [UInt8]?
+                var failure = BlobFailure.pastEnd(blobEnd: end, packSize: all.count)
+                if end <= all.count {
+                    do {
+                        plaintext = try decoder.decode(UnsafeRawBufferPointer(rebasing: all[Int(e.offset)..<end]), entry: e, pack: pack, salt: salt)
+                    } catch {
+                        failure = .undecodable(error)
+                    }
                 }
-                let plaintext: [UInt8]
-                do {
-                    plaintext = try decoder.decode(UnsafeRawBufferPointer(rebasing: all[Int(e.offset)..<end]), entry: e, pack: pack, salt: salt)
-                } catch {
-                    damaged(e, .undecodable(error))
-                    continue
-                }
-                try body(e, plaintext)
+                if let intact = plaintext ?? readAgain(e) { try body(e, intact) } else { damaged(e, failure) }
             }
         }
     }

@@ -1,0 +1,76 @@
+import Foundation
+import SnapTestSupport
+import XCTest
+
+/// `check --read-data` and `repair packs` through a mirror of two local replicas whose copies
+/// of one pack are damaged: a mirror's other copy counts before anything is called lost.
+final class MirrorDamagedPackTests: XCTestCase {
+    private var work = ""
+    private let snap = SnapProcess(environment: ["SNAP_PASSWORD": "mirror pw"])
+    private var replicas: [String] { ["-r", "\(work)/A", "-r", "\(work)/B"] }
+
+    override func setUpWithError() throws {
+        work = try makeTemporaryFolder("mirror-damage")
+        try FileManager.default.createDirectory(atPath: "\(work)/src", withIntermediateDirectories: true)
+        for file in 0..<6 {
+            try Data(seededBytes(count: 700_000, seed: UInt64(7100 + file))).write(to: URL(fileURLWithPath: "\(work)/src/f\(file).bin"))
+        }
+        try snap.expect(0, ["init"] + replicas)
+        try snap.expect(0, ["backup", "\(work)/src", "-q"] + replicas)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: work) }
+
+    /// The largest pack (the file data), as its path below a replica.
+    private func largestPack() throws -> String {
+        let data = "\(work)/A/data"
+        let names = (FileManager.default.enumerator(atPath: data)?.compactMap { $0 as? String } ?? []).filter { $0.count == 67 }
+        let sized = try names.map { ($0, try FileManager.default.attributesOfItem(atPath: "\(data)/\($0)")[.size] as? Int ?? 0) }
+        return "data/" + (try XCTUnwrap(sized.max { $0.1 < $1.1 }).0)
+    }
+
+    /// Flips one bit of `replica`'s copy of `pack` at `fraction` of its length.
+    private func flip(_ pack: String, on replica: String, at fraction: Double) throws {
+        let path = "\(work)/\(replica)/\(pack)"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[Int(Double(bytes.count) * fraction)] ^= 0x10
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    private func restoredMatches() throws {
+        let target = "\(work)/out-\(UUID().uuidString.prefix(6))"
+        try snap.expect(0, ["restore", "latest", "--target", target, "-q", "--no-cache"] + replicas)
+        var comparison = TreeComparison()
+        comparison.compare(Array("\(work)/src".utf8), Array("\(target)\(work)/src".utf8), compareOwners: false)
+        XCTAssertEqual(comparison.differences, [])
+    }
+
+    // One replica's copy is damaged: the check reads the other copy, which replaces it, and
+    // finds nothing wrong (it says, in a warning, what happened).
+    func testAPackDamagedOnOneReplicaIsNoError() throws {
+        let pack = try largestPack()
+        try flip(pack, on: "A", at: 0.25)
+        let check = try snap.expect(0, ["check", "--read-data", "--no-cache"] + replicas)
+        XCTAssertTrue(check.stdout.contains("no errors were found"), check.stdout)
+        XCTAssertTrue((check.stdout + check.stderr).contains("read again, it is intact"), check.stdout + check.stderr)
+        try snap.expect(0, ["check", "--read-data", "--no-cache", "-r", "\(work)/A"])
+    }
+
+    // Both copies are damaged, each at another blob: every blob is intact on one replica. No
+    // blob is called lost; `repair packs` rewrites them all into a new pack, and nothing is lost.
+    func testAPackDamagedOnEveryReplicaAtDifferentBlobsLosesNothing() throws {
+        let pack = try largestPack()
+        try flip(pack, on: "A", at: 0.25)
+        try flip(pack, on: "B", at: 0.75)
+        try restoredMatches()
+        let check = try snap.run(["check", "--read-data", "--no-cache"] + replicas)
+        XCTAssertEqual(check.status, 1, check.stdout + check.stderr)
+        XCTAssertTrue(check.stdout.contains("every blob read intact on its own"), check.stdout)
+        XCTAssertFalse(check.stdout.contains("--forget"), "no blob is lost: \(check.stdout)")
+        let id = String(pack.suffix(64).prefix(8))
+        let repair = try snap.expect(0, ["repair", "packs", id, "--no-cache"] + replicas)
+        XCTAssertFalse((repair.stdout + repair.stderr).contains("not copied"), repair.stdout + repair.stderr)
+        try snap.expect(0, ["check", "--read-data", "--no-cache"] + replicas)
+        try restoredMatches()
+    }
+}
