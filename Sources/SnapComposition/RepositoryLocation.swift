@@ -81,6 +81,16 @@ public enum RepositoryLocation {
         !["s3:", "sftp:", "rest:", "rclone:"].contains { location.hasPrefix($0) }
     }
 
+    /// A spelling of `location` that two spellings of one place share: for a folder on this
+    /// machine its absolute path with `.`, `..` and symlinks resolved; otherwise the location
+    /// without a trailing `/`. Used to refuse one place given twice as two mirror replicas.
+    public static func canonical(_ location: String) -> String {
+        guard isLocal(location) else { return location.hasSuffix("/") ? String(location.dropLast()) : location }
+        let path = location.hasPrefix("local:") ? String(location.dropFirst(6)) : location
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return URL(fileURLWithPath: absolute).standardizedFileURL.resolvingSymlinksInPath().path
+    }
+
     /// Hides credentials embedded in a location (`user:password@`) for messages.
     public static func redacted(_ location: String) -> String {
         guard let schemeEnd = location.range(of: "://"), let at = location[schemeEnd.upperBound...].firstIndex(of: "@") else {

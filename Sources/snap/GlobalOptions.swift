@@ -111,13 +111,56 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// The repository file: `{"replicas": [{"location": "…", "env": {"AWS_ACCESS_KEY_ID": "VAR", …}}], "policy": "quorum"}`.
+    /// A key it does not know is refused, not passed over: the file sets the write policy, and
+    /// a misspelt `"polcy"` must not silently mean the default.
     private struct RepositoryFile: Decodable {
         struct Entry: Decodable {
             let location: String
             let env: [String: String]?
+
+            init(location: String, env: [String: String]?) {
+                self.location = location
+                self.env = env
+            }
+
+            init(from decoder: Decoder) throws {
+                try refuseUnknownKeys(decoder, known: ["location", "env"])
+                let c = try decoder.container(keyedBy: Key.self)
+                location = try c.decode(String.self, forKey: Key("location"))
+                env = try c.decodeIfPresent([String: String].self, forKey: Key("env"))
+            }
         }
         let replicas: [Entry]
         let policy: MirrorPolicy?
+
+        init(replicas: [Entry], policy: MirrorPolicy?) {
+            self.replicas = replicas
+            self.policy = policy
+        }
+
+        init(from decoder: Decoder) throws {
+            try refuseUnknownKeys(decoder, known: ["replicas", "policy"])
+            let c = try decoder.container(keyedBy: Key.self)
+            replicas = try c.decode([Entry].self, forKey: Key("replicas"))
+            policy = try c.decodeIfPresent(MirrorPolicy.self, forKey: Key("policy"))
+        }
+    }
+
+    /// Any key of a JSON object, by name.
+    private struct Key: CodingKey {
+        let stringValue: String
+        init(_ name: String) { stringValue = name }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
+    }
+
+    private static func refuseUnknownKeys(_ decoder: Decoder, known: Set<String>) throws {
+        let c = try decoder.container(keyedBy: Key.self)
+        if let unknown = c.allKeys.map(\.stringValue).sorted().first(where: { !known.contains($0) }) {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
+                                                    debugDescription: "unknown key \"\(unknown)\" (known here: \(known.sorted().joined(separator: ", ")))"))
+        }
     }
 
     /// What is wrong with a JSON document, in a few words (not `DecodingError`'s debug text).
@@ -126,6 +169,10 @@ struct GlobalOptions: ParsableArguments {
         case DecodingError.keyNotFound(let key, _): return "no \"\(key.stringValue)\""
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
             return "\"\(context.codingPath.map(\.stringValue).joined(separator: "."))\" has the wrong type"
+        case DecodingError.dataCorrupted(let context) where context.codingPath.last?.stringValue == "policy":
+            return "\"policy\" must be one of \(MirrorPolicy.allCases.map(\.rawValue).joined(separator: ", "))"
+        case DecodingError.dataCorrupted(let context) where context.debugDescription.hasPrefix("unknown key"):
+            return context.debugDescription
         default: return "not JSON"
         }
     }
@@ -167,6 +214,17 @@ struct GlobalOptions: ParsableArguments {
         }
         guard !specs.isEmpty else {
             throw CLIError("no repository given: use -r/--repo or --repo-file, or set SNAP_REPOSITORY or SNAP_REPOSITORY_FILE")
+        }
+        // One place counted as two replicas would meet `quorum` or `all` with a single copy.
+        var seen: [String: String] = [:]
+        for spec in specs {
+            let place = RepositoryLocation.canonical(spec.location)
+            if let first = seen[place] {
+                let spelled = first == spec.location ? "" : " (as \(RepositoryLocation.redacted(first)) and \(RepositoryLocation.redacted(spec.location)))"
+                throw CLIError("\(RepositoryLocation.redacted(spec.location)) is given twice\(spelled): each replica of a mirror must be "
+                               + "another place; give each location once")
+            }
+            seen[place] = spec.location
         }
         return specs
     }

@@ -122,13 +122,31 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(try noRepo.run(["snapshots"], extraEnvironment: ["SNAP_REPOSITORY_FILE": "\(work)/repofile"]).status, 0)
         try "\(work)/repo\n\(work)/other\n".write(toFile: "\(work)/two", atomically: false, encoding: .utf8)
         try "{\"repo\": \"\(work)/repo\"}".write(toFile: "\(work)/json", atomically: false, encoding: .utf8)
-        for (file, reason) in [("two", "holds more than one line"), ("json", "no \"replicas\"")] {
+        // A misspelt key is refused, not passed over (a "polcy" would silently mean quorum).
+        try "{\"replicas\": [{\"location\": \"\(work)/repo\"}], \"polcy\": \"all\"}".write(toFile: "\(work)/typo", atomically: false, encoding: .utf8)
+        try "{\"replicas\": [{\"location\": \"\(work)/repo\"}], \"policy\": \"majority\"}".write(toFile: "\(work)/policy", atomically: false, encoding: .utf8)
+        try "{\"replicas\": [{\"locaton\": \"\(work)/repo\"}]}".write(toFile: "\(work)/entry", atomically: false, encoding: .utf8)
+        for (file, reason) in [("two", "holds more than one line"), ("json", "unknown key \"repo\""), ("typo", "unknown key \"polcy\""),
+                               ("policy", "\"policy\" must be one of all, quorum, any"), ("entry", "unknown key \"locaton\"")] {
             let refused = try noRepo.run(["--repo-file", "\(work)/\(file)", "snapshots"])
             XCTAssertEqual(refused.status, 1, refused.stderr)
             XCTAssertTrue(refused.stderr.contains(reason) && refused.stderr.contains("docs/mirroring.md"), refused.stderr)
             XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
             XCTAssertFalse(refused.stderr.contains("Debug description"), refused.stderr)
         }
+    }
+
+    /// One place given twice is not two replicas: refused, however it is spelt.
+    func testOneLocationGivenTwiceIsRefused() throws {
+        let noRepo = SnapProcess(environment: ["SNAP_PASSWORD": "right"])
+        for second in ["\(work)/repo", "\(work)/repo/", "\(work)/src/../repo", "local:\(work)/repo"] {
+            let refused = try noRepo.run(["-r", "\(work)/repo", "-r", second, "snapshots"])
+            XCTAssertEqual(refused.status, 1, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("is given twice"), refused.stderr)
+            XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+        }
+        try "{\"replicas\": [{\"location\": \"\(work)/repo\"}]}".write(toFile: "\(work)/file", atomically: false, encoding: .utf8)
+        XCTAssertEqual(try noRepo.run(["--repo-file", "\(work)/file", "-r", "\(work)/repo", "snapshots"]).status, 1)
     }
 
     /// A copy without the source's password names the source's options, not the
