@@ -183,10 +183,13 @@ final class MirrorSyncTests: XCTestCase {
 
     // Files the first replica lacks are copied to it by default; with deleteExtra they are deleted
     // from the others instead, snapshots before index files before packs. Keys are never deleted.
+    // (The first replica went through a prune the other missed: it holds the prune's new index file.)
     func testDeleteExtraFollowsTheFirstReplica() throws {
         let repo = SmallRepository(seed: 120)
         let aStore = MemoryBackend(), bStore = MemoryBackend()
         try repo.write(to: aStore, bStore)
+        let pruned = namedFile(.index, seed: 139)
+        try aStore.write(pruned.file, data: pruned.bytes)
         let extras = [namedFile(.data, seed: 130), namedFile(.index, seed: 131), namedFile(.snapshots, seed: 132),
                       namedFile(.keys, seed: 133)]
         for (file, bytes) in extras { try bStore.write(file, data: bytes) }
@@ -200,13 +203,32 @@ final class MirrorSyncTests: XCTestCase {
         let result = try MirrorSync.run(replicas([aStore, b]), options: .init(deleteExtra: true), verifyName: verifyChecksum)
         XCTAssertEqual(result.problems, [])
         XCTAssertEqual(b.deletes, [extras[2].file, extras[1].file, extras[0].file])
-        XCTAssertEqual(result.actions.filter { $0.action == .copy }.map(\.file), [extras[3].file.description])
+        XCTAssertEqual(result.actions.filter { $0.action == .copy }.map(\.file), [extras[3].file.description, pruned.file.description])
         XCTAssertEqual(try fileSet(aStore), try fileSet(bStore))
 
         let plain = MemoryBackend(), other = MemoryBackend()
         try other.write(extras[0].file, data: extras[0].bytes)
         _ = try MirrorSync.run(replicas([plain, other]), verifyName: verifyChecksum)
         XCTAssertTrue(try plain.exists(extras[0].file), "without deleteExtra, a file the first replica lacks is copied to it")
+    }
+
+    // A replica holds a snapshot (with its index file and pack) that the first lacks, and the
+    // first went through no prune it missed: a backup the first replica missed. deleteExtra
+    // refuses and changes nothing; a plain sync copies the backup to the first replica.
+    func testDeleteExtraRefusesToDeleteABackupTheFirstReplicaMissed() throws {
+        let repo = SmallRepository(seed: 150)
+        let aStore = MemoryBackend(), bStore = MemoryBackend()
+        try repo.write(to: aStore, bStore)
+        let backup = [namedFile(.data, seed: 160), namedFile(.index, seed: 161), namedFile(.snapshots, seed: 162)]
+        for (file, bytes) in backup { try bStore.write(file, data: bytes) }
+        let before = try fileSet(bStore)
+        XCTAssertThrowsError(try MirrorSync.run(replicas([aStore, bStore]), options: .init(deleteExtra: true), verifyName: verifyChecksum)) {
+            XCTAssertTrue("\($0)".contains("look like backups"), "\($0)")
+        }
+        XCTAssertThrowsError(try MirrorSync.run(replicas([aStore, bStore]), options: .init(dryRun: true, deleteExtra: true), verifyName: verifyChecksum))
+        XCTAssertEqual(try fileSet(bStore), before)
+        _ = try MirrorSync.run(replicas([aStore, bStore]), verifyName: verifyChecksum)
+        XCTAssertEqual(try fileSet(aStore), before)
     }
 
     // deleteExtra refuses to run when the first replica cannot be listed.

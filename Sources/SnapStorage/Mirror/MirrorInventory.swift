@@ -57,13 +57,29 @@ struct MirrorInventory: Sendable {
         }
     }
 
+    /// Replicas holding snapshots the first replica lacks, while the first holds no index
+    /// file they lack: it went through no prune they missed, so those snapshots look like
+    /// backups the first replica missed (it was down, or a write policy let it lag), not
+    /// snapshots forgotten there. `--delete-extra` would lose them. With the count of such
+    /// snapshots on each.
+    var unexplainedExtraSnapshots: [(replica: Int, snapshots: Int)] {
+        guard let first = files[0] else { return [] }
+        return reachable.filter { $0 != 0 }.compactMap { i in
+            guard let theirs = files[i] else { return nil }
+            let extra = theirs.keys.filter { $0.kind == .snapshots && first[$0] == nil }.count
+            guard extra > 0, !first.keys.contains(where: { $0.kind == .index && theirs[$0] == nil }) else { return nil }
+            return (i, extra)
+        }
+    }
+
     /// The advice for `divergentIndexes`, naming the replicas.
     func divergenceWarning(_ replicas: [Int]) -> String? {
         guard !replicas.isEmpty else { return nil }
         return "the index files of \(replicas.map { self.replicas[$0].name }.joined(separator: ", ")) have gone separate ways: "
             + "a forget or prune probably ran while one of them was down. A plain `snap mirror sync` copies back what it removed, "
             + "and the snapshots it brings back stay unreadable until `snap repair index`; instead run `snap mirror sync "
-            + "--delete-extra` with a replica that took part in the prune named first (--dry-run first)"
+            + "--delete-extra` with a replica that took part in the prune named first (--dry-run first: it also deletes "
+            + "snapshots that only the other replicas hold, such as a backup that reached only them)"
     }
 
     /// The files of the union, in dependency order of kinds and then by name.

@@ -103,6 +103,17 @@ public enum MirrorSync {
         if let conflict = check.configConflict {
             throw StorageError.permanent(operation: "sync", file: nil, location: "mirror", detail: conflict + "; nothing was copied")
         }
+        if options.deleteExtra {
+            let unexplained = inventory.unexplainedExtraSnapshots.filter { run.isTarget($0.replica) }
+            if let (i, count) = unexplained.first {
+                throw StorageError.permanent(operation: "sync", file: nil, location: replicas[i].name, detail:
+                    "--delete-extra would delete \(count) snapshot\(count == 1 ? "" : "s") that \(replicas[i].name) holds and "
+                    + "\(replicas[0].name) lacks, but \(replicas[0].name) went through no prune that \(replicas[i].name) missed (each "
+                    + "of its index files is there too): they look like backups \(replicas[0].name) missed, not forgotten ones. "
+                    + "Run `snap mirror sync` without --delete-extra to copy them to \(replicas[0].name), or forget them first; "
+                    + "nothing was changed")
+            }
+        }
         check.unreadable.forEach(run.problem)
         for (file, bad) in check.bad.sorted(by: { $0.key.description < $1.key.description }) {
             for i in bad.sorted() { report("replica \(replicas[i].name) has a damaged copy of \(file)") }
