@@ -4,6 +4,7 @@ import XCTest
 
 /// `check --read-data` and `repair packs` through a mirror of two local replicas whose copies
 /// of one pack are damaged: a mirror's other copy counts before anything is called lost.
+/// And a replica that holds no repository at all (a disk not mounted) is not written to.
 final class MirrorDamagedPackTests: XCTestCase {
     private var work = ""
     private let snap = SnapProcess(environment: ["SNAP_PASSWORD": "mirror pw"])
@@ -72,5 +73,21 @@ final class MirrorDamagedPackTests: XCTestCase {
         XCTAssertFalse((repair.stdout + repair.stderr).contains("not copied"), repair.stdout + repair.stderr)
         try snap.expect(0, ["check", "--read-data", "--no-cache"] + replicas)
         try restoredMatches()
+    }
+
+    // A replica folder that is empty (the mount point of a disk that is not mounted) or gone
+    // gets no packs: the backup says no repository is there and succeeds on the others.
+    func testAReplicaWithoutARepositoryIsNotFilledByABackup() throws {
+        let three = replicas + ["-r", "\(work)/C"]
+        try snap.expect(0, ["mirror", "sync", "-q"] + three)
+        try FileManager.default.moveItem(atPath: "\(work)/B", toPath: "\(work)/B.away")
+        try FileManager.default.createDirectory(atPath: "\(work)/B", withIntermediateDirectories: false)
+        try Data(seededBytes(count: 300_000, seed: 7200)).write(to: URL(fileURLWithPath: "\(work)/src/new.bin"))
+        let backup = try snap.expect(0, ["backup", "\(work)/src"] + three)
+        XCTAssertTrue(backup.stderr.contains("holds no key files, so no repository is there"), backup.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/B"), [], "nothing written to the empty folder")
+        try FileManager.default.removeItem(atPath: "\(work)/B")
+        try snap.expect(0, ["backup", "\(work)/src", "-q"] + three)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/B"), "a missing replica folder is not made")
     }
 }

@@ -76,6 +76,10 @@ extension MirrorBackend {
             case let .success(infos):
                 let missing = union.subtracting(infos.map(\.file))
                 guard !missing.isEmpty else { continue }
+                if kind == .keys && infos.isEmpty {
+                    setAside(i)
+                    continue
+                }
                 let sample = missing.sorted { $0.name < $1.name }.prefix(3)
                 let confirmed = sample.filter { file in (try? replicas[i].backend.stat(file)) == nil }
                 guard let example = confirmed.first else { continue }
@@ -84,6 +88,24 @@ extension MirrorBackend {
                                 + "file\(missing.count == 1 ? "" : "s") that other replicas have (for example \(example))")
             }
         }
+    }
+
+    /// Sets replica `i` aside for this run, with a warning: it holds no key file where the
+    /// others do, so no repository is there. Most likely a disk that is not mounted (its
+    /// mount point is an empty folder) or a wrong location: writing packs there would fill
+    /// the wrong disk, so it gets no writes; `snap mirror add` or `sync` fills a new replica.
+    private func setAside(_ i: Int) {
+        let warning = health.withLock { all -> String? in
+            guard !all[i].state.down else { return nil }
+            all[i].state.down = true
+            all[i].state.lagging = true
+            all[i].state.lagReason = "it holds no repository"
+            all[i].downReason = "it holds no repository (no key files)"
+            all[i].readLast = true
+            return "replica \(replicas[i].name) holds no key files, so no repository is there (a disk that is not mounted, or a "
+                + "wrong location?): it gets nothing in this run. Mount it, or fill a new replica with `snap mirror sync`."
+        }
+        if let warning { report(warning) }
     }
 
     /// The replicas in the order reads try them: as given, but those whose reads failed
