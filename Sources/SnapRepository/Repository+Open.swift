@@ -271,7 +271,9 @@ private struct OpeningContext {
     func readConfig(keys: MasterKeys) throws -> ConfigRead {
         let sealed: [UInt8]
         do {
-            sealed = try backend.read(.config)
+            // A mirror tries its next replica when a copy does not open with the key (one
+            // replica's config damaged); a single backend reads once.
+            sealed = try backend.read(.config, range: nil, isValid: { (try? EncryptedFile.open($0, file: .config, keys: keys)) != nil })
         } catch StorageError.notFound {
             return .missing
         }

@@ -141,7 +141,8 @@ public final class Repository: Sendable {
 
     /// The decrypted `config` file as stored (for `snap cat config`).
     public func loadConfigPlaintext() throws -> [UInt8] {
-        try EncryptedFile.open(try backend.read(.config), file: .config, keys: keys)
+        try EncryptedFile.open(try backend.read(.config, range: nil, isValid: { [keys] in (try? EncryptedFile.open($0, file: .config, keys: keys)) != nil }),
+                               file: .config, keys: keys)
     }
 
     // MARK: Index

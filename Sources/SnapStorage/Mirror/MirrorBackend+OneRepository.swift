@@ -27,11 +27,19 @@ extension MirrorBackend {
                 return (i, error)
             }
             noteFailures(unreachable, file: FileName.config, operation: "read", served: unreachable.count < replicas.count)
-            var first: (name: String, bytes: [UInt8])?
+            var first: (index: Int, name: String, bytes: [UInt8])?
             var outcome: Result<Void, StorageError> = .success(())
             for (i, result) in configs.enumerated() {
                 guard case .success(let bytes) = result else { continue }
-                guard let seen = first else { first = (replicas[i].name, bytes); continue }
+                guard let seen = first else { first = (i, replicas[i].name, bytes); continue }
+                if seen.bytes != bytes && shareKeyFiles(seen.index, i) {
+                    // One repository (key files are random: two never share one) whose config is
+                    // damaged on one of them: reads take the copy that authenticates.
+                    report("the config files of \(seen.name) and \(replicas[i].name) differ, though they share key files: one "
+                           + "repository, one config damaged; the copy that opens with the key is used. `snap mirror sync` "
+                           + "replaces it when most replicas agree; otherwise copy the one that opens (snap -r LOCATION cat config) over it")
+                    continue
+                }
                 if seen.bytes != bytes {
                     outcome = .failure(.permanent(
                         operation: "open", file: nil, location: location,
@@ -44,5 +52,11 @@ extension MirrorBackend {
             checked = outcome
             try outcome.get()
         }
+    }
+
+    /// Whether replicas `a` and `b` list a key file of the same name (`MirrorInventory.shareKeyFiles`).
+    private func shareKeyFiles(_ a: Int, _ b: Int) -> Bool {
+        guard let first = try? replicas[a].backend.list(.keys), let second = try? replicas[b].backend.list(.keys) else { return false }
+        return !Set(first.map(\.file)).isDisjoint(with: second.map(\.file))
     }
 }

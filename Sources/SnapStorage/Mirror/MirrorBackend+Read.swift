@@ -7,7 +7,7 @@ extension MirrorBackend {
         if file.kind == .config { try checkOneRepository() }
         let checksName = range == nil && file.kind.isContentNamed
         let what = range.map { "bytes \($0.lowerBound)..<\($0.upperBound) of \(file) that fail validation" }
-            ?? "a copy of \(file) whose content does not match its name"
+            ?? (checksName ? "a copy of \(file) whose content does not match its name" : "a copy of \(file) that fails validation")
         let outcome = try failingOver("read", file, what: what) { backend in
             try backend.read(file, range: range)
         } accept: { bytes in

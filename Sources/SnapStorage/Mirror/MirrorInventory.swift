@@ -36,6 +36,14 @@ struct MirrorInventory: Sendable {
         return MirrorInventory(replicas: replicas, files: files, errors: errors, union: union)
     }
 
+    /// Whether every two of `replicas` hold a key file of the same name. Key files are named
+    /// by the hash of their random content, so two repositories never share one: replicas
+    /// that do are copies of one repository, whatever their `config` copies say.
+    func shareKeyFiles(_ replicas: [Int]) -> Bool {
+        let keys = replicas.map { i in Set((files[i] ?? [:]).keys.filter { $0.kind == .keys }) }
+        return keys.indices.allSatisfy { a in keys.indices.allSatisfy { b in a == b || !keys[a].isDisjoint(with: keys[b]) } }
+    }
+
     /// The replicas that could be listed.
     var reachable: [Int] { replicas.indices.filter { files[$0] != nil } }
 
@@ -145,9 +153,22 @@ struct CopyCheck: Sendable {
         }
         let configSizes = inventory.union[.config] ?? [:]
         if Set(configSizes.values).count > 1 || Set(configs.map(\.1)).count > 1 {
-            let names = configSizes.keys.sorted().map { "\(replicas[$0].name) (\(configSizes[$0] ?? 0) bytes)" }
-            check.configConflict = "the replicas hold different config files (\(names.joined(separator: ", "))): "
-                + "they are different repositories; open each alone (snap -r LOCATION snapshots) to see which is which"
+            let holders = configs.map(\.0)
+            if !inventory.shareKeyFiles(holders) {
+                let names = configSizes.keys.sorted().map { "\(replicas[$0].name) (\(configSizes[$0] ?? 0) bytes)" }
+                check.configConflict = "the replicas hold different config files (\(names.joined(separator: ", "))): "
+                    + "they are different repositories; open each alone (snap -r LOCATION snapshots) to see which is which"
+            } else if let majority = Dictionary(grouping: configs, by: \.1).values.first(where: { $0.count * 2 > configs.count }) {
+                // One repository (they share key files, which are random), and most copies agree:
+                // the others are damaged. Two copies spoilt the same way are not a risk worth naming.
+                let good = Set(majority.map(\.0))
+                for i in holders where !good.contains(i) { check.bad[.config, default: []].insert(i) }
+            } else {
+                let names = holders.map { replicas[$0].name }.joined(separator: ", ")
+                check.configConflict = "the config files of \(names) differ, though these replicas share key files: they are one "
+                    + "repository whose config is damaged on some of them, and no copy is held by most. Without the password sync "
+                    + "cannot tell which is intact: see which opens (snap -r LOCATION cat config) and copy that file over the others"
+            }
         }
         return check
     }

@@ -4,8 +4,9 @@ import XCTest
 
 /// `check --read-data` and `repair packs` through a mirror of two local replicas whose copies
 /// of one pack are damaged: a mirror's other copy counts before anything is called lost.
-/// And a replica that holds no repository at all (a disk not mounted) is not written to.
-final class MirrorDamagedPackTests: XCTestCase {
+/// A damaged `config` on one replica does not stop the mirror, and a replica that holds no
+/// repository at all (a disk not mounted) is not written to.
+final class MirrorDamageTests: XCTestCase {
     private var work = ""
     private let snap = SnapProcess(environment: ["SNAP_PASSWORD": "mirror pw"])
     private var replicas: [String] { ["-r", "\(work)/A", "-r", "\(work)/B"] }
@@ -38,9 +39,9 @@ final class MirrorDamagedPackTests: XCTestCase {
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
-    private func restoredMatches() throws {
+    private func restoredMatches(_ through: [String]? = nil) throws {
         let target = "\(work)/out-\(UUID().uuidString.prefix(6))"
-        try snap.expect(0, ["restore", "latest", "--target", target, "-q", "--no-cache"] + replicas)
+        try snap.expect(0, ["restore", "latest", "--target", target, "-q", "--no-cache"] + (through ?? replicas))
         var comparison = TreeComparison()
         comparison.compare(Array("\(work)/src".utf8), Array("\(target)\(work)/src".utf8), compareOwners: false)
         XCTAssertEqual(comparison.differences, [])
@@ -89,5 +90,33 @@ final class MirrorDamagedPackTests: XCTestCase {
         try FileManager.default.removeItem(atPath: "\(work)/B")
         try snap.expect(0, ["backup", "\(work)/src", "-q"] + three)
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/B"), "a missing replica folder is not made")
+    }
+
+    // One replica's config is damaged: the replicas share key files, so they are one
+    // repository, and the copy that opens with the key is used. With three replicas, two
+    // agree and sync replaces the third; with two, sync cannot tell which and says so.
+    func testADamagedConfigOnOneReplicaDoesNotStopTheMirror() throws {
+        let three = replicas + ["-r", "\(work)/C"]
+        try snap.expect(0, ["mirror", "sync", "-q"] + three)
+        let good = try Data(contentsOf: URL(fileURLWithPath: "\(work)/A/config"))
+        var damaged = [UInt8](good)
+        damaged[damaged.count / 2] ^= 0x01
+        try Data(damaged).write(to: URL(fileURLWithPath: "\(work)/C/config"))
+        try restoredMatches(three)
+        let listed = try snap.expect(0, ["snapshots", "--no-cache"] + ["-r", "\(work)/C"] + replicas)
+        XCTAssertTrue(listed.stderr.contains("share key files"), listed.stderr)
+        try snap.expect(0, ["mirror", "sync", "-q"] + three)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: "\(work)/C/config")), good, "sync put the copy most hold back")
+
+        try Data().write(to: URL(fileURLWithPath: "\(work)/B/config"))
+        try restoredMatches(["-r", "\(work)/B", "-r", "\(work)/A"])
+        let sync = try snap.run(["mirror", "sync"] + replicas)
+        XCTAssertEqual(sync.status, 1, sync.stderr)
+        XCTAssertTrue(sync.stderr.contains("no copy is held by most"), sync.stderr)
+        let other = try makeTemporaryFolder("mirror-other")
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        try snap.expect(0, ["init", "-r", "\(other)/D"])
+        let mixed = try snap.run(["snapshots", "-r", "\(work)/A", "-r", "\(other)/D"])
+        XCTAssertTrue(mixed.stderr.contains("hold different repositories"), "two repositories are still refused: \(mixed.stderr)")
     }
 }
