@@ -242,13 +242,20 @@ struct GlobalOptions: ParsableArguments {
     }
 
     /// One replica: its backend stack and its name for messages (the location without credentials).
-    func replica(_ spec: ReplicaSpec) throws -> Replica {
-        let backend = try RepositoryLocation.backend(for: spec.location, options: try backendOptions(for: spec))
+    /// - Parameter mirrored: one of several replicas: its reads are retried once, not five
+    ///   times, since the mirror moves on to the next replica (`RetryPolicy.readAttempts`).
+    func replica(_ spec: ReplicaSpec, mirrored: Bool = false) throws -> Replica {
+        var options = try backendOptions(for: spec)
+        if mirrored { options.retry.readAttempts = 2 }
+        let backend = try RepositoryLocation.backend(for: spec.location, options: options)
         return Replica(name: backend.location, backend: backend)
     }
 
     /// Every replica of the repository, in the order reads try them.
-    func replicas() throws -> [Replica] { try replicaSpecs().map(replica) }
+    func replicas() throws -> [Replica] {
+        let specs = try replicaSpecs()
+        return try specs.map { try replica($0, mirrored: specs.count > 1) }
+    }
 
     /// How many replicas must take each write: --mirror-policy, else the repository file's policy, else quorum.
     var mirrorPolicy: MirrorPolicy {

@@ -9,9 +9,15 @@ public struct RetryPolicy: Sendable {
     /// Delay before the first retry; doubles each time up to `maxDelay`.
     public var baseDelay: Double
     public var maxDelay: Double
+    /// Attempts for calls that only read (read, stat, list); `nil`: `attempts`. A replica of
+    /// a mirror reads with fewer, since the mirror moves on to the next replica: a dead or
+    /// hung server there should cost a retry, not six timeouts, while writes keep `attempts`
+    /// (a replica that misses one lags until `snap mirror sync`).
+    public var readAttempts: Int?
 
-    public init(attempts: Int = 6, baseDelay: Double = 0.5, maxDelay: Double = 30) {
+    public init(attempts: Int = 6, baseDelay: Double = 0.5, maxDelay: Double = 30, readAttempts: Int? = nil) {
         self.attempts = max(1, attempts); self.baseDelay = baseDelay; self.maxDelay = maxDelay
+        self.readAttempts = readAttempts.map { max(1, $0) }
     }
 
     /// The delay before retry number `retry` (1-based): exponential with full jitter,
@@ -40,14 +46,15 @@ public final class RetryingBackend: Backend {
 
     public var location: String { base.location }
 
-    private func retrying<T>(_ what: String, _ call: () throws -> T) throws -> T {
+    private func retrying<T>(_ what: String, reading: Bool = false, _ call: () throws -> T) throws -> T {
+        let attempts = reading ? policy.readAttempts ?? policy.attempts : policy.attempts
         var attempt = 1
         while true {
             do {
                 return try call()
-            } catch let error as StorageError where error.isTransient && attempt < policy.attempts {
+            } catch let error as StorageError where error.isTransient && attempt < attempts {
                 let wait = policy.delay(beforeRetry: attempt)
-                report("\(what) failed (\(error)); retry \(attempt) of \(policy.attempts - 1) in \((wait * 10).rounded() / 10) s")
+                report("\(what) failed (\(error)); retry \(attempt) of \(attempts - 1) in \((wait * 10).rounded() / 10) s")
                 usleep(useconds_t(wait * 1_000_000))
                 attempt += 1
             }
@@ -65,21 +72,21 @@ public final class RetryingBackend: Backend {
     }
 
     public func read(_ file: FileName, range: Range<Int>?) throws -> [UInt8] {
-        try retrying("read \(file)") { try base.read(file, range: range) }
+        try retrying("read \(file)", reading: true) { try base.read(file, range: range) }
     }
 
     public func stat(_ file: FileName) throws -> FileInfo {
-        try retrying("stat \(file)") { try base.stat(file) }
+        try retrying("stat \(file)", reading: true) { try base.stat(file) }
     }
 
     public func list(_ kind: FileKind) throws -> [FileInfo] {
-        try retrying("list \(kind.rawValue)") { try base.list(kind) }
+        try retrying("list \(kind.rawValue)", reading: true) { try base.list(kind) }
     }
 
     public var listsKindsTogether: Bool { base.listsKindsTogether }
 
     public func list(kinds: [FileKind]) throws -> KindListing {
-        try retrying("list \(kinds.map(\.rawValue).joined(separator: ", "))") { try base.list(kinds: kinds) }
+        try retrying("list \(kinds.map(\.rawValue).joined(separator: ", "))", reading: true) { try base.list(kinds: kinds) }
     }
 
     public func delete(_ file: FileName) throws {

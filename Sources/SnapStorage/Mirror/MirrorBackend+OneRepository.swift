@@ -18,8 +18,17 @@ extension MirrorBackend {
         try oneRepository.withLock { checked in
             if let checked { return try checked.get() }
             let replicas = self.replicas
+            // One found unreachable earlier in this run (reading a key file) is not asked again:
+            // a dead server costs one call's retries, not one more round for `config`.
+            let unreachableBefore = health.withLock { all in all.map(\.unreachable) }
             let configs = Parallel.map(replicas.count, width: replicas.count) { i in
-                Result { try replicas[i].backend.read(FileName.config, range: nil) }
+                Result {
+                    guard !unreachableBefore[i] else {
+                        throw StorageError.transient(operation: "read", file: FileName.config, location: replicas[i].backend.location,
+                                                     detail: "not asked: it could not be reached earlier in this run")
+                    }
+                    return try replicas[i].backend.read(FileName.config, range: nil)
+                }
             }
             // One that cannot be reached is marked so now, before any write waits for its retries.
             let unreachable = configs.indices.compactMap { i -> (Int, Error)? in
