@@ -142,16 +142,39 @@ public enum Coordination {
         ownLocks.withLock { _ = $0.removeValue(forKey: OwnLock(repository, id)) }
     }
 
-    /// Reads every file in `locks/`. A file deleted between listing and reading (a refreshed
-    /// or released lock) is left out; one that cannot be read, authenticated or decoded is
+    /// Reads every file in `locks/`. One that cannot be read, authenticated or decoded is
     /// returned as unreadable, never skipped. Listing errors are thrown.
+    ///
+    /// A file deleted between listing and reading may have been replaced rather than
+    /// released: a prune settling a deletion mark writes the settled copy and then deletes
+    /// the first, and a lock's refresh writes its new file before deleting the old. The
+    /// replacement was written before the deletion, so `locks/` is listed again and read
+    /// anew until no file vanishes (at most `rescans` times; after that a vanished file is
+    /// taken as released). Skipping a vanished mark instead let a backup that listed the
+    /// unsettled copy, and read it after the settle, deduplicate against condemned packs
+    /// that the prune then deleted (campaign 16, F2).
     ///
     /// With `times`, each file's storage modification time is filled in (from the listing,
     /// or a `stat` where the listing has none), for judging whether locks are alive.
     /// - Parameter listed: `locks/` as already listed; listed here when `nil`.
     public static func scan(_ repository: Repository, times: Bool = false, listed: [FileInfo]? = nil) throws -> CoordinationScan {
+        var listing = try listed ?? repository.backend.list(.locks)
+        var round = 1
+        while true {
+            var vanished = false
+            let result = try scanOnce(repository, times: times, listing: listing, vanished: &vanished)
+            if !vanished || round >= rescans { return result }
+            listing = try repository.backend.list(.locks)
+            round += 1
+        }
+    }
+
+    /// Listings of `locks/` a scan makes at most when files vanish as it reads them.
+    static let rescans = 5
+
+    private static func scanOnce(_ repository: Repository, times: Bool, listing: [FileInfo], vanished: inout Bool) throws -> CoordinationScan {
         var result = CoordinationScan()
-        for info in try listed ?? repository.backend.list(.locks) {
+        for info in listing {
             guard let id = RawID(hex: info.file.name) else { continue }  // not a coordination file's name
             guard info.size <= largestFile else {
                 result.unreadable.append(UnreadableCoordinationFile(file: info.file, reason: "\(info.size) bytes, too large for a lock or mark"))
@@ -169,7 +192,7 @@ public enum Coordination {
                 result.files.append(CoordinationFile(id: id, record: record, modified: modified))
                 }
             } catch StorageError.notFound {
-                continue
+                vanished = true
             } catch {
                 result.unreadable.append(UnreadableCoordinationFile(file: info.file, reason: "\(error)"))
             }
