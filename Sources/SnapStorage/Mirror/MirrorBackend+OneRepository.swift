@@ -38,12 +38,15 @@ extension MirrorBackend {
             noteFailures(unreachable, file: FileName.config, operation: "read", served: unreachable.count < replicas.count)
             var first: (index: Int, name: String, bytes: [UInt8])?
             var outcome: Result<Void, StorageError> = .success(())
+            var warnedOfDamage = false
             for (i, result) in configs.enumerated() {
                 guard case .success(let bytes) = result else { continue }
                 guard let seen = first else { first = (i, replicas[i].name, bytes); continue }
                 if seen.bytes != bytes && shareKeyFiles(seen.index, i) {
                     // One repository (key files are random: two never share one) whose config is
                     // damaged on one of them: reads take the copy that authenticates.
+                    if warnedOfDamage { continue }
+                    warnedOfDamage = true
                     report("the config files of \(seen.name) and \(replicas[i].name) differ, though they share key files: one "
                            + "repository, one config damaged; the copy that opens with the key is used. `snap mirror sync` "
                            + "replaces it when most replicas agree; otherwise copy the one that opens (snap -r LOCATION cat config) over it")
