@@ -35,13 +35,23 @@ public enum CacheLocation {
     /// used for `staleAfterDays`; a command touches its repository's folder when it opens it.
     /// Likewise the key hints of locations (`key-hints/`, a name and two copies each) that
     /// no command has opened from for as long: a command that opens from one touches it.
-    /// Anything else in `root` is left alone.
+    /// And the temporary files of hints whose writer was killed, after an hour. Anything
+    /// else in `root` is left alone.
     public static func removeStale(in root: String, now: Date) {
         let limit = now.addingTimeInterval(-Double(staleAfterDays) * 86_400)
         for name in staleEntries(in: root, before: limit) { try? FileManager.default.removeItem(atPath: "\(root)/\(name)") }
         let hints = root + "/key-hints"
         for name in staleEntries(in: hints, before: limit) {
             for suffix in ["", ".key", ".config"] { try? FileManager.default.removeItem(atPath: "\(hints)/\(name)\(suffix)") }
+        }
+        // Foundation's atomic writes stage a hint in `.dat.nosync…` beside it; a command killed
+        // meanwhile leaves that file, which nothing reads. One an hour old is nobody's.
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: hints)) ?? [] where name.hasPrefix(".dat.nosync") {
+            let path = "\(hints)/\(name)"
+            if let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < now.addingTimeInterval(-3600) {
+                try? fm.removeItem(atPath: path)
+            }
         }
     }
 
