@@ -84,7 +84,7 @@ final class StatusLine: Sendable {
     }
 
     static func checkText(_ c: CheckProgress.Counts, elapsed: Double) -> String {
-        var text = "[\(Output.duration(elapsed))] \(c.phase.rawValue)"
+        var text = "[\(Output.duration(elapsed))] \(c.again ? "found a problem; checking again under a lock: " : "")\(c.phase.rawValue)"
         let packs = "\(c.packsRead)/\(c.packTotal), \(Output.bytes(c.bytes))"
         if c.phase == .readData { return text + " " + packs }
         if c.total > 0 { text += " \(c.done)/\(c.total)" } else if c.done > 0 { text += " \(c.done)" }

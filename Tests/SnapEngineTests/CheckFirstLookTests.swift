@@ -48,12 +48,13 @@ private final class WatchingBackend: ForwardingBackend, @unchecked Sendable {
 /// A check that reads no packs in full looks first without a lock, and takes its lock only
 /// to check again when that look finds an error (`Checker.run`).
 final class CheckFirstLookTests: XCTestCase {
-    private func check(_ backend: Backend, readData: PackSubset? = nil) throws -> CheckReport {
+    private func check(_ backend: Backend, readData: PackSubset? = nil, progress: CheckProgress = CheckProgress()) throws -> CheckReport {
         var options = CheckOptions()
         options.workers = 2
         options.lockHostname = "checker"
         options.readData = readData
-        return try Checker(repository: try Repository.open(backend: backend, password: testPassword), options: options).run()
+        return try Checker(repository: try Repository.open(backend: backend, password: testPassword), options: options,
+                           progress: progress).run()
     }
 
     // A healthy repository is checked with one listing and nothing written: no lock is
@@ -63,8 +64,10 @@ final class CheckFirstLookTests: XCTestCase {
         try f.buildSource()
         try f.backup()
         let watching = WatchingBackend(f.backend)
-        let report = try check(watching)
+        let progress = CheckProgress()
+        let report = try check(watching, progress: progress)
         XCTAssertTrue(report.isHealthy, report.summary)
+        XCTAssertFalse(progress.snapshot.again)
         XCTAssertEqual(watching.count("listing"), 1)
         XCTAssertEqual(watching.count("write locks"), 0)
         XCTAssertEqual(watching.count("delete locks"), 0)
@@ -92,8 +95,10 @@ final class CheckFirstLookTests: XCTestCase {
         let result = try f.backup()
         try f.delete(try f.location(of: try XCTUnwrap(result.snapshot.tree)).pack)
         let watching = WatchingBackend(f.backend)
-        let report = try check(watching)
+        let progress = CheckProgress()
+        let report = try check(watching, progress: progress)
         XCTAssertFalse(report.isHealthy)
+        XCTAssertTrue(progress.snapshot.again, "the progress line says the check runs again")
         XCTAssertTrue(report.findings.contains { $0.kind == .packMissing }, report.summary)
         XCTAssertFalse(report.damagedBlobs.isEmpty)
         XCTAssertTrue(report.damagedBlobs.contains { !$0.uses.isEmpty }, "the damage is located")

@@ -22,6 +22,8 @@ public final class CheckProgress: Sendable {
         public var packsRead = 0
         public var packTotal = 0
         public var bytes: UInt64 = 0
+        /// The check runs again, under its lock, after a first look found an error.
+        public var again = false
     }
 
     private let counts = Mutex(Counts())
@@ -34,6 +36,7 @@ public final class CheckProgress: Sendable {
         counts.withLock { $0.phase = phase; $0.done = 0; $0.total = total }
     }
     func step() { counts.withLock { $0.done += 1 } }
+    func checkingAgain() { counts.withLock { $0.again = true; $0.packsRead = 0; $0.packTotal = 0; $0.bytes = 0 } }
     func startReadingPacks(total: Int) { counts.withLock { $0.packTotal = total } }
     func packRead(bytes: UInt64) { counts.withLock { $0.packsRead += 1; $0.bytes += bytes } }
 }

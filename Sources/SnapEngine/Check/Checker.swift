@@ -110,6 +110,7 @@ public final class Checker {
         if options.lockHostname != nil && options.lookFirstWithoutLock && options.readData == nil {
             try lookWithoutLock()
             if report.isHealthy { return report }
+            progress.checkingAgain()
         }
         let locked = takeLock()
         defer { locked?.lock.release() }
