@@ -229,8 +229,8 @@ public final class MirrorBackend: Backend {
         guard !health.state.lagging else { return nil }
         health.state.lagging = true
         health.state.lagReason = reason
-        return message + ", so it is lagging: it gets no index, snapshot, key or config files in this run. "
-            + "Run `snap mirror sync` once it is reachable to bring it up to date."
+        return message + ", so it is lagging (what this command writes gives it packs and locks only, no index, snapshot, key "
+            + "or config files). Run `snap mirror sync` once it is reachable to bring it up to date."
     }
 
     private func policyFailure(_ operation: String, _ file: FileName, successes: Int, skips: [String?], outcomes: [Error?],
