@@ -48,6 +48,10 @@ public final class BlobIndex: Sendable {
         /// Packs not in the mapped table: pack number `tablePacks + i` is `packs[i]`.
         var packs: [Pack] = []
         var packNumbers: [PackID: UInt32] = [:]
+        /// Every pack `exclude(condemned:)` was given: forgotten again whenever the index is
+        /// loaded anew (a reader's reload after a prune), so that a backup never comes to
+        /// deduplicate against a condemned pack it had set aside.
+        var excluded: Set<PackID> = []
 
         var tablePacks: Int { table?.packCount ?? 0 }
     }
@@ -65,7 +69,11 @@ public final class BlobIndex: Sendable {
         var fresh = State()
         fresh.sorted.reserve(files.reduce(0) { $0 + $1.packs.reduce(0) { $0 + $1.entries.count } })
         Self.append(files, to: &fresh)
-        state.withLock { $0 = fresh }
+        state.withLock { s in
+            fresh.excluded = s.excluded
+            Self.forget(s.excluded, in: &fresh)
+            s = fresh
+        }
     }
 
     /// Replaces the contents with a mapped table and the packs of `extra` (live index files
@@ -74,7 +82,11 @@ public final class BlobIndex: Sendable {
         var fresh = State()
         fresh.table = table
         Self.append(extra, to: &fresh)
-        state.withLock { $0 = fresh }
+        state.withLock { s in
+            fresh.excluded = s.excluded
+            Self.forget(s.excluded, in: &fresh)
+            s = fresh
+        }
     }
 
     /// Appends the records of `files` that the mapped table does not hold, then sorts and
@@ -115,18 +127,33 @@ public final class BlobIndex: Sendable {
     /// The mapped table is not rewritten: its forgotten packs are skipped on every lookup.
     public func remove(packs: Set<PackID>) {
         guard !packs.isEmpty else { return }
+        state.withLock { s in Self.forget(packs, in: &s) }
+    }
+
+    /// Like `remove(packs:)` for packs a prune condemned, which stay forgotten when the
+    /// index is loaded again: a backup (or copy, import, rewrite) must never deduplicate
+    /// against them, and a reload after a pack went missing (`Repository.relocate`) would
+    /// otherwise bring them back.
+    public func exclude(condemned packs: Set<PackID>) {
+        guard !packs.isEmpty else { return }
         state.withLock { s in
-            let numbers = Set(packs.compactMap { Self.packNumber(of: $0, in: s) })
-            guard !numbers.isEmpty else { return }
-            if let table = s.table {
-                for n in numbers where Int(n) < table.packCount && s.removedTablePacks.insert(n).inserted {
-                    s.removedTableRecords += table.packRow(Int(n)).records
-                }
-            }
-            let inRemoved = { (r: Record) in numbers.contains(r.packNumber) }
-            s.sorted.removeAll(where: inRemoved)
-            s.added = s.added.filter { !inRemoved($0.value) }
+            s.excluded.formUnion(packs)
+            Self.forget(packs, in: &s)
         }
+    }
+
+    /// Forgets the records of `packs` in `s`.
+    private static func forget(_ packs: Set<PackID>, in s: inout State) {
+        let numbers = Set(packs.compactMap { packNumber(of: $0, in: s) })
+        guard !numbers.isEmpty else { return }
+        if let table = s.table {
+            for n in numbers where Int(n) < table.packCount && s.removedTablePacks.insert(n).inserted {
+                s.removedTableRecords += table.packRow(Int(n)).records
+            }
+        }
+        let inRemoved = { (r: Record) in numbers.contains(r.packNumber) }
+        s.sorted.removeAll(where: inRemoved)
+        s.added = s.added.filter { !inRemoved($0.value) }
     }
 
     /// The pack that held `id` in the mapped table before `remove(packs:)` forgot that pack;

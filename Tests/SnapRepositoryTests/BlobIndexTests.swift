@@ -53,6 +53,29 @@ final class BlobIndexTests: XCTestCase {
         XCTAssertFalse(index.contains(BlobID(raw: RawID(w0: .max, w1: .max, w2: .max, w3: .max))))
     }
 
+    // Packs excluded as condemned stay out of the index when it is loaded again (a reload after
+    // a pack went missing must not hand a backup the condemned packs back); packs merely
+    // removed (check's missing packs) come back with a reload.
+    func testExcludedPacksStayOutAcrossReloads() {
+        let condemned = syntheticPack(11, firstSeed: 300, count: 10)
+        let missing = syntheticPack(13, firstSeed: 400, count: 10)
+        let kept = syntheticPack(15, firstSeed: 500, count: 10)
+        let files = [IndexFile(packs: [condemned, missing, kept])]
+        let index = BlobIndex()
+        index.load(files)
+        index.exclude(condemned: [condemned.id])
+        index.remove(packs: [missing.id])
+        XCTAssertNil(index.lookup(condemned.entries[0].id))
+        XCTAssertNil(index.lookup(missing.entries[0].id))
+        index.load(files)
+        XCTAssertNil(index.lookup(condemned.entries[0].id), "still excluded after a reload")
+        XCTAssertFalse(condemned.entries.contains { index.contains($0.id) })
+        XCTAssertEqual(index.lookup(missing.entries[0].id)?.pack, missing.id, "a removed pack comes back")
+        XCTAssertEqual(index.lookup(kept.entries[3].id)?.pack, kept.id)
+        index.load(files)
+        XCTAssertNil(index.lookup(condemned.entries[0].id), "and after every reload")
+    }
+
     // add() after load makes new blobs findable without moving loaded ones; the next load drops what add() put in.
     func testAddAfterLoad() {
         let loaded = syntheticPack(1, firstSeed: 100, count: 50)

@@ -112,7 +112,7 @@ public final class Archiver {
         try repository.loadIndex(listed: locked?.listing.files[.index].map(IndexID.all)) { id, error in
             self.record.report("index \(id.short) skipped: \(error)")
         }
-        repository.index.remove(packs: condemned)
+        repository.index.exclude(condemned: condemned)
         if let lock {
             if scan.hasDeadWriter(timing: options.lockTiming, now: lock.storageNow, measured: lock.clockOffset != nil,
                                   localHost: options.hostname) {

@@ -125,7 +125,7 @@ public final class SnapshotCopier {
         // Blobs in packs a prune condemned are not reused, as in a backup.
         let condemned = try locked.scan.condemnedPacks(action: "copy not started")
         try destination.loadIndex(listed: IndexID.all(in: locked.listing[.index]), skipped: indexSkipped)
-        destination.index.remove(packs: condemned)
+        destination.index.exclude(condemned: condemned)
         var present: [SnapshotID: [Snapshot]] = [:]
         for held in try SnapshotStore.all(in: destination, listed: locked.listing[.snapshots]) {
             if let line = held.snapshot.original { present[line, default: []].append(held.snapshot) }

@@ -65,7 +65,7 @@ public final class SnapshotRewriter {
         // A dry run writes nothing, so it needs neither the lock nor the marks.
         let condemned = try locked?.scan.condemnedPacks(action: "rewrite not started") ?? []
         try repository.loadIndex(listed: locked.map { IndexID.all(in: $0.listing[.index]) }, skipped: indexSkipped)
-        repository.index.remove(packs: condemned)
+        repository.index.exclude(condemned: condemned)
         saver = dryRun ? nil : BlobSaver(repository: repository)
         var changed: [(RewrittenSnapshot, Snapshot)] = []
         for record in records {

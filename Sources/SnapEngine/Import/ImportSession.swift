@@ -38,7 +38,7 @@ public final class ImportSession {
         do {
             let condemned = try scan.condemnedPacks(action: "import not started")
             try repository.loadIndex { id, error in warn("index \(id.short) skipped: \(error)") }
-            repository.index.remove(packs: condemned)
+            repository.index.exclude(condemned: condemned)
             if scan.hasDeadWriter(timing: options.lockTiming, now: lock.storageNow, measured: lock.clockOffset != nil,
                                   localHost: options.lockHostname) {
                 try repository.indexUnindexedPacks(excluding: condemned)
