@@ -46,22 +46,24 @@ public enum CacheLocation {
         }
         // Foundation's atomic writes stage a hint in `.dat.nosync…` beside it; a command killed
         // meanwhile leaves that file, which nothing reads. One an hour old is nobody's.
-        let fm = FileManager.default
-        for name in (try? fm.contentsOfDirectory(atPath: hints)) ?? [] where name.hasPrefix(".dat.nosync") {
-            let path = "\(hints)/\(name)"
-            if let modified = (try? fm.attributesOfItem(atPath: path))?[.modificationDate] as? Date, modified < now.addingTimeInterval(-3600) {
-                try? fm.removeItem(atPath: path)
-            }
+        for name in entries(in: hints, before: now.addingTimeInterval(-3600), named: { $0.hasPrefix(".dat.nosync") }) {
+            try? FileManager.default.removeItem(atPath: "\(hints)/\(name)")
         }
     }
 
     /// The entries of `folder` named by 64 hex digits and last modified before `limit`.
     private static func staleEntries(in folder: String, before limit: Date) -> [String] {
+        entries(in: folder, before: limit, named: { $0.count == 64 && $0.allSatisfy(\.isHexDigit) })
+    }
+
+    /// The entries of `folder` whose names `named` accepts, last modified before `limit`.
+    private static func entries(in folder: String, before limit: Date, named: (String) -> Bool) -> [String] {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: folder) else { return [] }
         return names.filter { name in
-            guard name.count == 64, name.allSatisfy(\.isHexDigit),
-                  let modified = (try? fm.attributesOfItem(atPath: "\(folder)/\(name)"))?[.modificationDate] as? Date else { return false }
+            guard named(name), let modified = (try? fm.attributesOfItem(atPath: "\(folder)/\(name)"))?[.modificationDate] as? Date else {
+                return false
+            }
             return modified < limit
         }
     }

@@ -36,12 +36,9 @@ private final class WatchingBackend: ForwardingBackend, @unchecked Sendable {
     }
     override func list(kinds: [FileKind]) throws -> KindListing {
         add("listing")
-        var files: [FileKind: [FileInfo]] = [:]
-        for kind in Set(kinds).sorted(by: { $0.rawValue < $1.rawValue }) {
-            files[kind] = try base.list(kind)
+        return try KindListing.inKeyOrder(kinds, from: base) { kind in
             if kind == .data { afterData.withLock { hook in hook?(); hook = nil } }
         }
-        return KindListing(files: files, inRequestedOrder: false)
     }
 }
 

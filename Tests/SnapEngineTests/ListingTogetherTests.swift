@@ -31,12 +31,7 @@ private final class TogetherListingBackend: ForwardingBackend, @unchecked Sendab
     }
     override func list(kinds: [FileKind]) throws -> KindListing {
         add("together")
-        var files: [FileKind: [FileInfo]] = [:]
-        for kind in Set(kinds).sorted(by: { $0.rawValue < $1.rawValue }) {
-            files[kind] = try base.list(kind)
-            between(kind)
-        }
-        return KindListing(files: files, inRequestedOrder: false, began: began)
+        return try KindListing.inKeyOrder(kinds, from: base, began: began, between: between)
     }
 }
 

@@ -107,6 +107,8 @@ struct PackVerifier: Sendable {
         } catch {
             problems.append("header: \(Self.reason(error))")
         }
+        let headerAgrees = problems.count == 1
+        var blobsExamined = false
         do {
             let decoder = try BlobDecoder(keys: repository.keys)
             PackReader.decodeEach(indexed.entries, of: indexed.id, salt: indexed.salt, in: bytes, decoder: decoder,
@@ -119,17 +121,19 @@ struct PackVerifier: Sendable {
                 }
             }) { _, _ in }
             problems.append("\(verdict.damaged.count) of \(indexed.entries.count) blobs damaged")
+            blobsExamined = true
         } catch {
             problems.append("its blobs could not be examined: \(error)")
         }
-        if problems.count == 2 && verdict.damaged.isEmpty && SHA256.hash(bytes) == indexed.id.raw.bytes {
+        let everyBlobIntact = headerAgrees && blobsExamined && verdict.damaged.isEmpty
+        if everyBlobIntact && SHA256.hash(bytes) == indexed.id.raw.bytes {
             // Read again whole, the pack is intact: a mirror served another replica's copy (and
             // replaced the damaged one), or the first read was spoilt on its way.
             verdict.findings.append(.init(severity: .info, kind: .packDamaged, file: file.description,
                                           message: "\(problems[0]) when first read; read again, it is intact (on a mirror: another replica's copy, which replaced the damaged one)"))
             return verdict
         }
-        if problems.count == 2 && verdict.damaged.isEmpty {
+        if everyBlobIntact {
             problems.append("every blob read intact on its own, from another replica of a mirror: 'snap repair packs \(indexed.id.short)' rewrites them into a new pack")
         }
         verdict.findings.append(.init(severity: .error, kind: .packDamaged, file: file.description, message: problems.joined(separator: "; ")))

@@ -69,6 +69,6 @@ extension MirrorBackend {
     /// Whether replicas `a` and `b` list a key file of the same name (`MirrorInventory.shareKeyFiles`).
     private func shareKeyFiles(_ a: Int, _ b: Int) -> Bool {
         guard let first = try? replicas[a].backend.list(.keys), let second = try? replicas[b].backend.list(.keys) else { return false }
-        return !Set(first.map(\.file)).isDisjoint(with: second.map(\.file))
+        return MirrorInventory.shareAKeyFile(Set(first.map(\.file)), Set(second.map(\.file)))
     }
 }

@@ -41,8 +41,11 @@ struct MirrorInventory: Sendable {
     /// that do are copies of one repository, whatever their `config` copies say.
     func shareKeyFiles(_ replicas: [Int]) -> Bool {
         let keys = replicas.map { i in Set((files[i] ?? [:]).keys.filter { $0.kind == .keys }) }
-        return keys.indices.allSatisfy { a in keys.indices.allSatisfy { b in a == b || !keys[a].isDisjoint(with: keys[b]) } }
+        return keys.indices.allSatisfy { a in keys.indices.allSatisfy { b in a == b || Self.shareAKeyFile(keys[a], keys[b]) } }
     }
+
+    /// Whether two replicas' key files (`keys/…` names) include one of the same name.
+    static func shareAKeyFile(_ a: Set<FileName>, _ b: Set<FileName>) -> Bool { !a.isDisjoint(with: b) }
 
     /// The replicas that could be listed.
     var reachable: [Int] { replicas.indices.filter { files[$0] != nil } }
