@@ -95,7 +95,9 @@ struct MirrorSyncCommand: ParsableCommand {
 
     @Flag(name: .customLong("delete-extra"), help: """
         Delete snapshots, index files and packs that the first replica lacks from the other replicas, \
-        instead of copying them to it. Only when the first replica is known to be complete.
+        instead of copying them to it. Only when the first replica is known to be complete. Refused \
+        when another replica holds snapshots the first lacks and the first went through no prune \
+        it missed (backups the first replica missed).
         """)
     var deleteExtra = false
 
