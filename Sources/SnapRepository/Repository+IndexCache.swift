@@ -51,17 +51,36 @@ extension Repository {
     /// writes) is passed to `skipped` and left out: its packs then look unindexed, so a
     /// backup stores their blobs again and a restore names what it cannot find.
     ///
+    /// An index file listed but gone when read was superseded meanwhile: a prune (or `repair
+    /// index`) writes the files that replace it before it deletes it. Read without it, the
+    /// index would lack its blobs ("not in any index"), so `index/` is listed again and the
+    /// index loaded from the new listing, up to `relistings` times.
+    ///
     /// - Parameters:
     ///   - listed: the index files, when the caller has just listed them (`check`); `nil` lists them.
     ///   - preloaded: files the caller has already read and verified, used instead of reading them again.
+    ///   - relistings: how often to list `index/` again when a listed file is gone; 0 for a
+    ///     caller that must see exactly its own listing (`check`, which reports such files).
     public func loadIndex(policy: IndexCachePolicy = IndexCachePolicy(), listed: [IndexID]? = nil,
-                          preloaded: [IndexID: IndexFile] = [:], skipped: (IndexID, Error) -> Void = { _, _ in }) throws {
-        let listed = try listed ?? IndexID.all(in: backend.list(.index))
+                          preloaded: [IndexID: IndexFile] = [:], relistings: Int = 4,
+                          skipped: (IndexID, Error) -> Void = { _, _ in }) throws {
+        var listed = try listed ?? IndexID.all(in: backend.list(.index))
         var complete = true
+        var preloaded = preloaded
+        var relisted = 0
+        var reported: Set<IndexID> = []
         try withoutActuallyEscaping(skipped) { skipped in
-            var reader = IndexFileReader(repository: self, skipped: { id, error in complete = false; skipped(id, error) },
-                                         preloaded: preloaded)
-            try loadIndex(listed, policy: policy, reader: &reader)
+            while true {
+                var reader = IndexFileReader(repository: self, skipped: { id, error in
+                    complete = false
+                    if reported.insert(id).inserted { skipped(id, error) }
+                }, preloaded: preloaded)
+                try loadIndex(listed, policy: policy, reader: &reader)
+                guard reader.vanished, relisted < relistings else { break }
+                relisted += 1
+                preloaded = [:]
+                listed = try IndexID.all(in: backend.list(.index))
+            }
         }
         // Copies of tree packs a prune elsewhere repacked or deleted are of no use: dropped
         // here, as restic does, so that a machine that only backs up or restores does not keep
@@ -214,6 +233,8 @@ private struct IndexFileReader {
     /// Files read before, each handed out once (a rebuild after a failed table write reads again).
     var preloaded: [IndexID: IndexFile]
     var reported: Set<IndexID> = []
+    /// Whether a listed file was gone when read.
+    var vanished = false
 
     /// The file, or `nil` when it is damaged (reported) or was deleted since it was listed.
     mutating func read(_ id: IndexID) throws -> IndexFile? {
@@ -224,6 +245,7 @@ private struct IndexFileReader {
             if reported.insert(id).inserted { skipped(id, error) }
             return nil
         } catch StorageError.notFound {
+            vanished = true
             return nil
         }
     }

@@ -68,7 +68,7 @@ final class PruneTests: XCTestCase {
         let other = CoordinationRecord(kind: .prune, hostname: "other-host", pid: 4242, created: WallClock.nowText, refreshed: WallClock.nowText)
         _ = try Coordination.write(other, in: repository)
         XCTAssertThrowsError(try Pruner(repository: repository, options: PruneTesting.pruneOptions()).run()) { error in
-            XCTAssertTrue("\(error)".contains("another prune is running"), "\(error)")
+            XCTAssertTrue("\(error)".contains("another prune or a 'repair index' is running"), "\(error)")
         }
     }
 

@@ -322,7 +322,8 @@ public final class Checker {
     /// their blobs and the unindexed packs for blobs no index has. Index files that cannot
     /// be read are left out, as `checkIndexFiles` reported.
     private func loadBlobIndex() throws {
-        try repository.loadIndex(policy: options.indexPolicy, listed: indexFilesListed, preloaded: indexFilesRead) { _, _ in }
+        try repository.loadIndex(policy: options.indexPolicy, listed: indexFilesListed, preloaded: indexFilesRead,
+                                   relistings: 0) { _, _ in }
         indexFilesRead = [:]
         if !missingPacks.isEmpty {
             let lost = missingPacks.reduce(0) { $0 + (indexedPacks[$1]?.count ?? 0) }

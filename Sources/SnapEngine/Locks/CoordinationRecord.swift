@@ -88,6 +88,17 @@ public struct CoordinationScan: Sendable {
         if let first = unreadable.first { throw CoordinationError.unreadable(first, action: action, others: unreadable.count - 1) }
         return Set(marks.flatMap { $0.record.packs ?? [] })
     }
+
+    /// A live `prune` lock that this process did not write, if any. Prune and `repair index`
+    /// both hold one: each rewrites the whole index from a listing of packs, so they run one
+    /// at a time. Both write their lock before scanning, so of two that start together
+    /// each sees the other and neither runs.
+    public func otherPruneLock(now: Timestamp, measured: Bool, localHost: String, timing: LockTiming) -> CoordinationFile? {
+        files.first { file in
+            file.record.kind == .prune && !(file.record.pid == getpidValue() && file.record.hostname == localHost)
+                && timing.isAlive(file, now: now, measured: measured, localHost: localHost)
+        }
+    }
 }
 
 /// Failures of the lock protocol.

@@ -76,7 +76,7 @@ public enum PruneError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case let .anotherPruneRunning(host, pid):
-            return "another prune is running (host \(host), pid \(pid)); wait for it, or, if that process is gone, remove its lock with 'snap unlock' (once stale) or 'snap unlock --remove-all' (when no snap command runs on any host)"
+            return "another prune or a 'repair index' is running (host \(host), pid \(pid)); wait for it, or, if that process is gone, remove its lock with 'snap unlock' (once stale) or 'snap unlock --remove-all' (when no snap command runs on any host)"
         case let .snapshotUnreadable(detail):
             return "cannot read every snapshot (\(detail)); prune needs them all to know what is used: run 'snap check' and 'snap repair snapshots' ('snap forget ID' removes a snapshot file that cannot be read at all)"
         case let .blobsMissing(count, example):

@@ -127,12 +127,11 @@ public final class Pruner {
         return current
     }
 
-    /// Refuses to run beside another live prune, removes dead locks, reports files that
+    /// Refuses to run beside another live prune (or `repair index`), removes dead locks, reports files that
     /// cannot be read (kept, and taken for live locks), and returns the deletion marks.
     private func checkLocks(_ coordination: CoordinationScan, now: Timestamp, measured: Bool) throws -> [CoordinationFile] {
         let alive = { (f: CoordinationFile) in self.options.timing.isAlive(f, now: now, measured: measured, localHost: self.options.hostname) }
-        let mine = { (f: CoordinationFile) in f.record.pid == getpidValue() && f.record.hostname == self.options.hostname }
-        if let other = coordination.files.first(where: { $0.record.kind == .prune && alive($0) && !mine($0) }) {
+        if let other = coordination.otherPruneLock(now: now, measured: measured, localHost: options.hostname, timing: options.timing) {
             throw PruneError.anotherPruneRunning(host: other.record.hostname, pid: other.record.pid)
         }
         for file in coordination.unreadable {

@@ -49,6 +49,9 @@ extension Repairer {
     /// backup would). When the readable index files already name exactly these packs with
     /// these entries, nothing is written: running it twice changes nothing.
     ///
+    /// Holds a `prune` lock (unless `dryRun`), so that no prune runs meanwhile, and refuses to
+    /// start beside a live one (`RepairError.pruneRunning`).
+    ///
     /// Write order: new index files first, the superseding one last, then the deletions.
     /// Killed before the last file, old and new files coexist (duplicates are harmless);
     /// after it, the old files are ignored even if their deletion was interrupted.
@@ -58,8 +61,15 @@ extension Repairer {
     public func repairIndex(dryRun: Bool) throws -> IndexRepairResult {
         var result = IndexRepairResult()
         result.dryRun = dryRun
-        let lock = try lock(unless: dryRun)
-        defer { lock?.release() }
+        // A `prune` lock, not a backup's: a prune beside would delete packs this listing
+        // holds after it wrote its own index, and the index written here would name them.
+        let locked = dryRun ? nil : try RepositoryLock.withScan(kind: .prune, repository: repository, hostname: hostname, timing: timing)
+        defer { locked?.lock.release() }
+        let scan = try locked?.scan ?? Coordination.scan(repository)
+        if let locked, let other = scan.otherPruneLock(now: locked.lock.storageNow, measured: locked.lock.clockOffset != nil,
+                                                       localHost: hostname, timing: timing) {
+            throw RepairError.pruneRunning(host: other.record.hostname, pid: other.record.pid)
+        }
 
         // Index files are listed before packs: any pack an index file names was uploaded
         // before that file was written, so it is in the pack listing that follows.
@@ -68,7 +78,7 @@ extension Repairer {
         result.unreadableIndexFiles = files.unreadable.map(\.id)
         var live: [PackID: [IndexedPack]] = [:]
         for (_, file) in files.active { for pack in file.packs { live[pack.id, default: []].append(pack) } }
-        let condemned = try condemnedPacks()
+        let condemned = try scan.condemnedPacks(action: "repair not started")
 
         progress.start(.packs)
         var listed: [(id: PackID, size: Int)] = []
@@ -126,6 +136,11 @@ extension Repairer {
         result.supersededFiles = files.all
         result.indexFiles = max(1, (packs.count + Self.packsPerIndexFile - 1) / Self.packsPerIndexFile)
         if dryRun { return result }
+        if let lock = locked?.lock {
+            // Silent that long, the lock may have looked dead to a prune, which then ran.
+            let quiet = lock.longestSilence
+            if quiet > timing.staleAfter - timing.refreshInterval { throw RepairError.lockStale(seconds: Int(quiet)) }
+        }
 
         var start = 0
         repeat {

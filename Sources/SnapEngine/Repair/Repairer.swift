@@ -6,8 +6,9 @@ import SnapStorage
 /// `repairSnapshots` rewrites snapshots whose trees need blobs that are lost.
 ///
 /// Both are idempotent: run again on the result, they change nothing. Unless `dryRun` is
-/// set, both hold a `backup` lock while they run, so that a prune running meanwhile keeps
-/// the packs they rely on (FORMAT.md, "Locks and deletion marks").
+/// set, `repairSnapshots` holds a `backup` lock while it runs, so that a prune running
+/// meanwhile keeps the packs it relies on, and `repairIndex` a `prune` lock, so that no
+/// prune runs beside it (FORMAT.md, "Locks and deletion marks").
 public struct Repairer {
     let repository: Repository
     let hostname: String
@@ -37,16 +38,14 @@ public struct Repairer {
         dryRun ? nil : try RepositoryLock(kind: .backup, repository: repository, hostname: hostname, timing: timing)
     }
 
-    /// Packs named by deletion marks; throws when a file that may be a mark cannot be read.
-    func condemnedPacks() throws -> Set<PackID> {
-        try Coordination.scan(repository).condemnedPacks(action: "repair not started")
-    }
 }
 
 /// Why a repair stopped without changing anything.
 public enum RepairError: Error, CustomStringConvertible {
     /// Index files cannot be read: the blobs they name would look lost.
     case indexUnreadable([IndexID])
+    /// A prune (or another `repair index`) holds a live lock: both rewrite the whole index.
+    case pruneRunning(host: String, pid: Int32)
     /// The lock could not be refreshed for so long that a prune may have taken it for dead.
     case lockStale(seconds: Int)
     /// Storage failed while reading packs or trees, so what is lost is not known.
@@ -60,9 +59,12 @@ public enum RepairError: Error, CustomStringConvertible {
         case let .readFailed(messages):
             return "storage failed while reading (\(messages.first ?? "")\(messages.count > 1 ? "; and \(messages.count - 1) more" : "")); "
                 + "what is lost is not known, so nothing was changed: try again"
+        case let .pruneRunning(host, pid):
+            return "a prune or another 'repair index' is running (host \(host), pid \(pid)); wait for it and run the repair again, or, "
+                + "if that process is gone, remove its lock with 'snap unlock' (once stale) or 'snap unlock --remove-all' (when no snap command runs on any host)"
         case let .lockStale(seconds):
-            return "the repair's lock could not be refreshed for \(seconds) s, so a prune may have deleted data it relies on; nothing was written "
-                + "except unreferenced packs; run the repair again"
+            return "the repair's lock could not be refreshed for \(seconds) s, so a prune may have run beside it and deleted data it relies on; "
+                + "it stopped before writing what would depend on that: run the repair again"
         }
     }
 }
