@@ -77,6 +77,36 @@ public enum SnapshotStore {
         return records.sorted(by: SnapshotRecord.chronologically)
     }
 
+    /// Every readable snapshot, as `all`, but when a listed snapshot is gone by the time it
+    /// is read, `snapshots/` is listed again and the snapshots new to that listing are read
+    /// too, until a round finds none gone. A command replacing a snapshot (`tag`, `rewrite
+    /// --forget`, `repair snapshots --forget`) writes the new file before it deletes the old
+    /// one, so a listing taken after the old one was found gone holds the new one. Prune
+    /// needs this: the replacement may use blobs of packs a mark condemned, which it must not
+    /// take for unused.
+    ///
+    /// - Returns: `nil` when snapshots were still vanishing after `rounds` listings.
+    public static func allFollowingReplacements(in repository: Repository, rounds: Int = 8,
+                                                skipped: (SnapshotID, Error) -> Void) throws -> [SnapshotRecord]? {
+        var records: [SnapshotRecord] = []
+        var tried: Set<SnapshotID> = []
+        for _ in 0..<rounds {
+            var vanished = false
+            for info in try repository.backend.list(.snapshots) {
+                guard let id = SnapshotID(hex: info.file.name), tried.insert(id).inserted else { continue }
+                do {
+                    records.append(SnapshotRecord(id: id, snapshot: try load(id, from: repository)))
+                } catch let error as RepositoryError {
+                    skipped(id, error)
+                } catch StorageError.notFound {
+                    vanished = true
+                }
+            }
+            if !vanished { return records.sorted(by: SnapshotRecord.chronologically) }
+        }
+        return nil
+    }
+
     /// Resolves what a user typed: a full ID, a unique prefix of one, or `latest`.
     ///
     /// With `at`, picks the newest snapshot taken at or before that time. Filters apply to

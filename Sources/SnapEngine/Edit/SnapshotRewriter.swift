@@ -17,8 +17,14 @@ public struct RewrittenSnapshot: Sendable {
 /// blobs stay for prune to judge. Write order as a backup's: new trees' packs, their index,
 /// the new snapshots, and only then, with `forget`, the old snapshots are deleted. Runs
 /// under a `backup` lock, taken before the index is read, so a prune waits for it before
-/// deleting what the new trees use, and a new tree is never taken for stored because a
-/// pack a prune condemned holds it.
+/// deleting what the new trees use.
+///
+/// Packs that a prune condemned before the lock was taken (deletion marks) can be deleted
+/// while the rewrite runs, so, as a backup, a new snapshot names no blob that only such a
+/// pack holds: a new tree is never taken for stored because one holds it, and a blob the
+/// new snapshot keeps from the old one (a subtree, a file's content) that one holds is
+/// copied into a new pack. The old snapshot can hold such blobs when a backup that a
+/// prune's mark waited for deduplicated against the pack; they are still read from there.
 public final class SnapshotRewriter {
     private let repository: Repository
     private let excludes: PathFilter
@@ -28,6 +34,8 @@ public final class SnapshotRewriter {
     private let dryRun: Bool
     private var saver: BlobSaver?
     private var written: Set<BlobID> = []
+    /// Packs named by deletion marks when the lock was taken.
+    private var condemned: Set<PackID> = []
     private let walker: TreeWalker
 
     /// - Parameter exclude: entries matching these (restic's `--exclude` rules, against
@@ -50,6 +58,11 @@ public final class SnapshotRewriter {
     /// Patterns that matched no entry in the snapshots rewritten so far.
     public var unmatchedPatterns: [UnmatchedPattern] { excludes.unmatched }
 
+    /// Snapshots given to `rewrite` that were no longer stored when it took its lock: a
+    /// `forget` elsewhere deleted them after they were selected, and a prune may have
+    /// condemned the packs only they used. They are not rewritten.
+    public private(set) var vanished: [SnapshotID] = []
+
     /// Rewrites each snapshot that has excluded entries; returns those it changed. Loads the
     /// index after taking the lock, as a backup does, without the packs of deletion marks.
     ///
@@ -63,9 +76,14 @@ public final class SnapshotRewriter {
                                                                     listing: [.index, .snapshots])
         defer { locked?.lock.release() }
         // A dry run writes nothing, so it needs neither the lock nor the marks.
-        let condemned = try locked?.scan.condemnedPacks(action: "rewrite not started") ?? []
+        condemned = try locked?.scan.condemnedPacks(action: "rewrite not started") ?? []
         try repository.loadIndex(listed: locked.map { IndexID.all(in: $0.listing[.index]) }, skipped: indexSkipped)
-        repository.index.exclude(condemned: condemned)
+        var records = records
+        if let locked {
+            let stored = Set(locked.listing[.snapshots].compactMap { SnapshotID(hex: $0.file.name) })
+            vanished = records.filter { !stored.contains($0.id) }.map(\.id)
+            records.removeAll { !stored.contains($0.id) }
+        }
         saver = dryRun ? nil : BlobSaver(repository: repository)
         var changed: [(RewrittenSnapshot, Snapshot)] = []
         for record in records {
@@ -117,13 +135,35 @@ public final class SnapshotRewriter {
             }
             nodes.append(kept)
         }
+        // A new snapshot would name every blob named here (changed or not, this tree is
+        // named by its parent's new tree unless nothing in the snapshot changes).
+        for node in nodes {
+            if let subtree = node.subtree { try keepOutOfCondemnedPacks(subtree, .tree) }
+            for blob in node.content { try keepOutOfCondemnedPacks(blob, .data) }
+        }
         guard changed else { return id }
         let bytes = Tree(nodes: nodes).encoded()
         let newID = repository.keys.blobID(of: bytes)
-        if let saver, !repository.index.contains(newID), written.insert(newID).inserted {
+        if let saver, !isStoredOutsideCondemnedPacks(newID), written.insert(newID).inserted {
             try saver.save(.tree, id: newID, plaintext: bytes)
         }
         return newID
+    }
+
+    /// Whether the index names `id` in a pack that no deletion mark names.
+    private func isStoredOutsideCondemnedPacks(_ id: BlobID) -> Bool {
+        guard let location = repository.index.lookup(id) else { return false }
+        return !condemned.contains(location.pack)
+    }
+
+    /// Copies a blob that a new tree keeps from the old one into a new pack when the index
+    /// names it only in a condemned pack (one record per blob: a copy elsewhere is not known).
+    private func keepOutOfCondemnedPacks(_ id: BlobID, _ type: BlobType) throws {
+        guard let saver, !condemned.isEmpty, !written.contains(id),
+              let location = repository.index.lookup(id), condemned.contains(location.pack) else { return }
+        let plaintext = try repository.loadBlob(id)
+        written.insert(id)
+        try saver.save(type, id: id, plaintext: plaintext)
     }
 
     private func count(_ node: Node, path: [UInt8], into result: inout RewrittenSnapshot) throws {

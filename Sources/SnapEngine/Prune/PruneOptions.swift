@@ -72,6 +72,9 @@ public enum PruneError: Error, CustomStringConvertible {
     case snapshotUnreadable(String)
     case blobsMissing(count: Int, example: String)
     case indexUnreadable(String)
+    /// Snapshots kept vanishing between listing and reading (other commands replacing or
+    /// forgetting them): what is used cannot be known.
+    case snapshotsChanging
 
     public var description: String {
         switch self {
@@ -81,6 +84,8 @@ public enum PruneError: Error, CustomStringConvertible {
             return "cannot read every snapshot (\(detail)); prune needs them all to know what is used: run 'snap check' and 'snap repair snapshots' ('snap forget ID' removes a snapshot file that cannot be read at all)"
         case let .blobsMissing(count, example):
             return "\(count) blobs used by snapshots are in no pack (e.g. \(example)); run 'snap check' and 'snap repair'"
+        case .snapshotsChanging:
+            return "snapshots kept being replaced or forgotten while prune read them, so it cannot tell what is used; it deleted nothing: run it again"
         case let .indexUnreadable(detail):
             return "cannot read the index (\(detail)); run 'snap repair index', then 'snap check'"
         }

@@ -17,13 +17,18 @@ struct Reachability {
     ///
     /// Snapshots are listed first and the index loaded after: a snapshot is written only
     /// after the index files naming its blobs, so every listed snapshot's blobs are found.
+    /// A snapshot replaced while it was listed is followed to its replacement
+    /// (`SnapshotStore.allFollowingReplacements`), still before the index is loaded.
     /// - Throws: `PruneError.snapshotUnreadable` when a snapshot or one of its trees cannot
     ///   be read: without it prune cannot know what is used.
     /// - Parameter ignoring: snapshots left out, as if forgotten (a dry run's assumption).
     mutating func add(snapshotsOf repository: Repository, ignoring: Set<SnapshotID> = [], report: (String) -> Void) throws {
         var skipped: [String] = []
-        let records = try SnapshotStore.all(in: repository) { id, error in skipped.append("snapshot \(id.short): \(error)") }
+        let records = try SnapshotStore.allFollowingReplacements(in: repository) { id, error in
+            skipped.append("snapshot \(id.short): \(error)")
+        }
         if let first = skipped.first { throw PruneError.snapshotUnreadable(first) }
+        guard let records else { throw PruneError.snapshotsChanging }
         var skippedIndex: [String] = []
         try repository.loadIndex { id, error in
             skippedIndex.append("index \(id.short): \(error)")
