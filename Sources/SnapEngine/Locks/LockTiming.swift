@@ -13,6 +13,10 @@ public struct LockTiming: Sendable {
     /// an hour, and five minutes for the measurement. A writer whose clock is further off
     /// refuses to run; readers count a lock alive this much longer than `staleAfter`.
     public var clockSkew: Double = 65 * 60
+    /// How long a command waits for its lock's removal once its work is done. A server that
+    /// stops answering would otherwise hold the result back for every retry of the removal
+    /// (minutes); past this the lock is left to go stale, as a killed command's lock does.
+    public var releaseWait: Double = 20
 
     public init() {}
 

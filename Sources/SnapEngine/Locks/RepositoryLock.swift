@@ -112,7 +112,9 @@ public final class RepositoryLock: Sendable {
         return Timestamp(seconds: Int64(seconds.rounded(.down)), nanoseconds: 0)
     }
 
-    /// Stops refreshing and removes the lock.
+    /// Stops refreshing and removes the lock, waiting for the removal at most
+    /// `LockTiming.releaseWait` seconds: past that, the removal goes on while the command
+    /// finishes, and a lock it does not remove before the process ends goes stale.
     public func release() {
         let id: RawID? = state.withLock { s in
             guard !s.released else { return nil }
@@ -122,7 +124,13 @@ public final class RepositoryLock: Sendable {
         guard let id else { return }
         ActiveLocks.remove(self)
         stopped.signal()
-        try? Coordination.remove(id, in: repository)
+        let removed = DispatchSemaphore(value: 0)
+        let repository = self.repository
+        Thread.detachNewThread {
+            try? Coordination.remove(id, in: repository)
+            removed.signal()
+        }
+        _ = removed.wait(timeout: .now() + timing.releaseWait)
     }
 
     deinit { release() }
