@@ -52,6 +52,44 @@ final class CondemnedPackReuseTests: XCTestCase {
         XCTAssertEqual(files, 3)
     }
 
+    // `repair snapshots` (without --forget) of a snapshot that lost a pack, while every other
+    // pack is condemned: the replacement's intact blobs are copied into new packs, so it
+    // restores once the condemned packs, their index and the original are gone.
+    func testRepairCopiesWhatTheReplacementKeepsOutOfCondemnedPacks() throws {
+        let f = try CheckFixture()
+        try f.buildSource()
+        let backup = try f.backup()
+        let index = try f.openWithIndex().index
+        let entries = try f.entries(backup.snapshot.tree)
+        let small = try XCTUnwrap(entries[f.at("small.txt")])
+        let lostPack = try XCTUnwrap(small.content.first.flatMap { index.lookup($0)?.pack })
+        try f.delete(lostPack)
+        let oldIndex = try f.backend.list(.index).map(\.file)
+        let repository = try f.open()
+        let condemned = try f.backend.list(.data).compactMap { PackID(hex: $0.file.name) }
+        _ = try Coordination.write(CoordinationRecord(kind: .deletion, hostname: "prune-host", pid: 77, created: WallClock.nowText,
+                                                      refreshed: WallClock.nowText, packs: condemned), in: repository)
+
+        let result = try f.repairer().repairSnapshots(SnapshotRepairOptions())
+        let replacement = try XCTUnwrap(result.repaired.first?.replacement)
+        XCTAssertGreaterThan(result.treesWritten, 0)
+
+        for pack in condemned { try f.delete(pack) }
+        for file in oldIndex { try f.backend.delete(file) }
+        try f.backend.delete(FileName(.snapshots, backup.id.hex))
+        let report = try f.check()
+        XCTAssertTrue(report.isHealthy, report.summary)
+        let tree = try SnapshotStore.load(replacement, from: try f.open()).tree
+        let restore = try f.restore(tree)
+        XCTAssertTrue(restore.succeeded, "\(restore.errors) \(restore.damagedBlobs)")
+        var intactFiles = 0
+        for (path, node) in entries where node.type == .file && !node.content.contains(where: { index.lookup($0)?.pack == lostPack }) {
+            XCTAssertEqual(try Disk.read(f.restored(path)), try Disk.read(path), PathBytes.display(path))
+            intactFiles += 1
+        }
+        XCTAssertGreaterThan(intactFiles, 0)
+    }
+
     /// Lists snapshots without `hidden` the first time (a prune's first phase that listed
     /// before a backup wrote it), and replaces `hidden` the first time it is read, as `tag`
     /// does: the new file first, then the old one deleted.

@@ -33,9 +33,8 @@ public final class SnapshotRewriter {
     private let hostname: String
     private let dryRun: Bool
     private var saver: BlobSaver?
-    private var written: Set<BlobID> = []
-    /// Packs named by deletion marks when the lock was taken.
-    private var condemned: Set<PackID> = []
+    /// What the new trees keep out of packs named by deletion marks.
+    private var copies: CondemnedPackCopies?
     private let walker: TreeWalker
 
     /// - Parameter exclude: entries matching these (restic's `--exclude` rules, against
@@ -76,7 +75,7 @@ public final class SnapshotRewriter {
                                                                     listing: [.index, .snapshots])
         defer { locked?.lock.release() }
         // A dry run writes nothing, so it needs neither the lock nor the marks.
-        condemned = try locked?.scan.condemnedPacks(action: "rewrite not started") ?? []
+        let condemned = try locked?.scan.condemnedPacks(action: "rewrite not started") ?? []
         try repository.loadIndex(listed: locked.map { IndexID.all(in: $0.listing[.index]) }, skipped: indexSkipped)
         var records = records
         if let locked {
@@ -85,6 +84,7 @@ public final class SnapshotRewriter {
             records.removeAll { !stored.contains($0.id) }
         }
         saver = dryRun ? nil : BlobSaver(repository: repository)
+        copies = saver.map { CondemnedPackCopies(repository: repository, condemned: condemned, saver: $0) }
         var changed: [(RewrittenSnapshot, Snapshot)] = []
         for record in records {
             var result = RewrittenSnapshot(original: record.id)
@@ -137,33 +137,20 @@ public final class SnapshotRewriter {
         }
         // A new snapshot would name every blob named here (changed or not, this tree is
         // named by its parent's new tree unless nothing in the snapshot changes).
-        for node in nodes {
-            if let subtree = node.subtree { try keepOutOfCondemnedPacks(subtree, .tree) }
-            for blob in node.content { try keepOutOfCondemnedPacks(blob, .data) }
+        if let copies {
+            for node in nodes {
+                if let subtree = node.subtree { try copies.keep(subtree, .tree) }
+                for blob in node.content { try copies.keep(blob, .data) }
+            }
         }
         guard changed else { return id }
         let bytes = Tree(nodes: nodes).encoded()
         let newID = repository.keys.blobID(of: bytes)
-        if let saver, !isStoredOutsideCondemnedPacks(newID), written.insert(newID).inserted {
+        if let saver, let copies, !copies.isStored(newID) {
+            copies.record(newID)
             try saver.save(.tree, id: newID, plaintext: bytes)
         }
         return newID
-    }
-
-    /// Whether the index names `id` in a pack that no deletion mark names.
-    private func isStoredOutsideCondemnedPacks(_ id: BlobID) -> Bool {
-        guard let location = repository.index.lookup(id) else { return false }
-        return !condemned.contains(location.pack)
-    }
-
-    /// Copies a blob that a new tree keeps from the old one into a new pack when the index
-    /// names it only in a condemned pack (one record per blob: a copy elsewhere is not known).
-    private func keepOutOfCondemnedPacks(_ id: BlobID, _ type: BlobType) throws {
-        guard let saver, !condemned.isEmpty, !written.contains(id),
-              let location = repository.index.lookup(id), condemned.contains(location.pack) else { return }
-        let plaintext = try repository.loadBlob(id)
-        written.insert(id)
-        try saver.save(type, id: id, plaintext: plaintext)
     }
 
     private func count(_ node: Node, path: [UInt8], into result: inout RewrittenSnapshot) throws {

@@ -116,6 +116,7 @@ extension Repairer {
         // unless the pack is condemned (a prune may delete it before it learns of our snapshot).
         let unindexedPacks = Dictionary(uniqueKeysWithValues: check.unindexedPacks.map { ($0.id, $0) })
         let saver = options.dryRun ? nil : BlobSaver(repository: repository)
+        let copies = saver.map { CondemnedPackCopies(repository: repository, condemned: check.condemnedPacks, saver: $0) }
         var written: Set<BlobID> = []
         var reused: Set<PackID> = []
         let rewriter = TreeRewriter(repository: repository, lost: lost) { [repository] tree in
@@ -128,6 +129,7 @@ extension Repairer {
             }
             try saver.save(.tree, id: id, plaintext: bytes)
             written.insert(id)
+            copies?.record(id)
             return id
         }
 
@@ -153,6 +155,8 @@ extension Repairer {
             if !snapshot.tags.contains(Self.repairedTag) { snapshot.tags.append(Self.repairedTag) }
             snapshot.programVersion = snapVersion
             result.repaired.append(.init(original: record.id, snapshot: snapshot, replacement: nil, changes: changes))
+            // The replacement keeps every intact blob of the original (CondemnedPackCopies).
+            try copies?.keepAll(below: record.snapshot.tree) { lost[$0] != nil || !repository.index.contains($0) }
         }
         if options.dryRun || result.repaired.isEmpty {
             result.indexedPacks = check.neededUnindexedPacks.filter { !check.condemnedPacks.contains($0) }.sorted()
@@ -166,7 +170,7 @@ extension Repairer {
         // Packs first, then index files naming them, then the snapshots (FORMAT.md, "Write order").
         if let saver {
             let saved = try saver.finish()
-            result.treesWritten = saved.blobs
+            result.treesWritten = saved.blobs - (copies?.copied ?? 0)
             result.packsWritten = saved.packs
         }
         result.indexedPacks = check.neededUnindexedPacks.union(reused).filter { !check.condemnedPacks.contains($0) }.sorted()
