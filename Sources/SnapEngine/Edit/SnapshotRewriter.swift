@@ -62,13 +62,14 @@ public final class SnapshotRewriter {
     /// condemned the packs only they used. They are not rewritten.
     public private(set) var vanished: [SnapshotID] = []
 
-    /// Rewrites each snapshot that has excluded entries; returns those it changed. Loads the
-    /// index after taking the lock, as a backup does, without the packs of deletion marks.
-    ///
-    /// - Parameter indexSkipped: told about each index file that cannot be read.
     /// The tag a rewritten snapshot gets when its original is kept (not with `forget`).
     public static let tag = "rewrite"
 
+    /// Rewrites each snapshot that has excluded entries; returns those it changed. Loads the
+    /// index after taking the lock, as a backup does; blobs that only packs of deletion
+    /// marks hold are read from there and copied (`CondemnedPackCopies`).
+    ///
+    /// - Parameter indexSkipped: told about each index file that cannot be read.
     public func rewrite(_ records: [SnapshotRecord], forget: Bool,
                         indexSkipped: (IndexID, Error) -> Void = { _, _ in }) throws -> [RewrittenSnapshot] {
         let locked = dryRun ? nil : try RepositoryLock.withListing(kind: .backup, repository: repository, hostname: hostname,

@@ -127,8 +127,9 @@ public final class Pruner {
         return current
     }
 
-    /// Refuses to run beside another live prune (or `repair index`), removes dead locks, reports files that
-    /// cannot be read (kept, and taken for live locks), and returns the deletion marks.
+    /// Refuses to run beside another live prune (or `repair index`), removes dead locks,
+    /// reports files that cannot be read (kept, and taken for live locks), and returns the
+    /// deletion marks.
     private func checkLocks(_ coordination: CoordinationScan, now: Timestamp, measured: Bool) throws -> [CoordinationFile] {
         let alive = { (f: CoordinationFile) in self.options.timing.isAlive(f, now: now, measured: measured, localHost: self.options.hostname) }
         if let other = coordination.otherPruneLock(now: now, measured: measured, localHost: options.hostname, timing: options.timing) {

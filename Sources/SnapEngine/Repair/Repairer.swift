@@ -37,7 +37,6 @@ public struct Repairer {
     func lock(unless dryRun: Bool) throws -> RepositoryLock? {
         dryRun ? nil : try RepositoryLock(kind: .backup, repository: repository, hostname: hostname, timing: timing)
     }
-
 }
 
 /// Why a repair stopped without changing anything.
