@@ -31,7 +31,7 @@ enum Exit {
         case RepositoryError.notARepository: return noRepository
         // A withdrawn key: the key file this password opened is gone, so most likely it opens nothing now.
         case RepositoryError.wrongPassword, RepositoryError.keyWithdrawn: return wrongPassword
-        case is CoordinationError, PruneError.anotherPruneRunning: return lockFailed
+        case is CoordinationError, PruneError.anotherPruneRunning, RepairError.pruneRunning: return lockFailed
         case let error as CLIError: return error.exitCode
         default: return fatal
         }

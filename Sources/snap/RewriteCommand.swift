@@ -38,9 +38,6 @@ struct RewriteCommand: ParsableCommand {
             let results = try rewriter.rewrite(records, forget: forget) { id, error in
                 Output.error("warning: index \(id.short) skipped: \(error)")
             }
-            for id in rewriter.vanished {
-                Output.error("warning: snapshot \(id.short) was deleted by another command after it was selected; not rewritten")
-            }
             patterns.warn(rewriter.unmatchedPatterns)
             if global.json {
                 try Output.json(results.map { r in

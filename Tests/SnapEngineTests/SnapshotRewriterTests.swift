@@ -97,3 +97,38 @@ final class SnapshotRewriterTests: XCTestCase {
         XCTAssertEqual(try PruneTesting.problems(in: memory), [])
     }
 }
+
+/// Snapshots that another command deletes or replaces between their selection and the
+/// rewrite's lock (campaign 18, F2).
+final class SnapshotRewriterGoneTests: XCTestCase {
+    // A snapshot tagged (replaced) after it was selected is not rewritten: the rewrite
+    // rewrites the other, then fails naming it, so that a script does not take the tagged
+    // copy, which still holds the excluded file, for cleaned.
+    func testSnapshotReplacedAfterSelectionIsNamedInTheError() throws {
+        for forget in [false, true] {
+            let source = try TemporaryDirectory(prefix: "snap-rewrite-gone")
+            defer { source.remove() }
+            let memory = MemoryBackend()
+            let repository = try makeEngineRepository(on: memory)
+            try PruneTesting.writeFiles(source.appending("keep"), count: 1, seed: 62)
+            try "x".write(toFile: source.appending("keep/token.key"), atomically: false, encoding: .utf8)
+            let tagged = try PruneTesting.backup(repository, source.path, time: "2024-01-01T00:00:00Z")
+            let other = try PruneTesting.backup(repository, source.appending("keep"), time: "2024-01-02T00:00:00Z")
+            try repository.loadIndex()
+            let selected = try SnapshotStore.all(in: repository)
+            _ = try SnapshotTagger(repository: repository, hostname: "test-host")
+                .retag(selected.filter { $0.id == tagged }, TagChange(add: ["t"]))
+
+            XCTAssertThrowsError(try SnapshotRewriter(repository: repository, excludes: ["*.key"], hostname: "test-host", dryRun: false)
+                .rewrite(selected, forget: forget)) { error in
+                XCTAssertEqual("\(error)", "snapshot \(tagged.short) was changed or removed by another command while this rewrite ran, "
+                               + "so this rewrite left it as that command made it; run it again to apply this one's change")
+            }
+            let left = try SnapshotStore.all(in: repository)
+            XCTAssertEqual(left.filter { $0.snapshot.tags == ["t"] }.count, 1, "the tagged copy is left as the tag made it")
+            XCTAssertEqual(left.filter { $0.snapshot.original == other }.count, 1, "the other snapshot was rewritten")
+            XCTAssertEqual(left.contains { $0.id == other }, !forget)
+            XCTAssertEqual(try memory.list(.locks).count, 0)
+        }
+    }
+}

@@ -30,7 +30,10 @@ enum ConcurrentReplacement {
     /// withdraws the others; returns the replacements done.
     ///
     /// - Throws: `EngineError.repositoryChanged` naming the withdrawn ones, after the rest is done.
-    static func complete(_ written: [Replacement], locked: LockedListing, in repository: Repository, command: String) throws -> [Replacement] {
+    /// - Parameter gone: originals found gone before anything was written (selected, then
+    ///   deleted or replaced by another command before the lock): named in the same error.
+    static func complete(_ written: [Replacement], locked: LockedListing, in repository: Repository, command: String,
+                         gone: Set<SnapshotID> = []) throws -> [Replacement] {
         var withdrawn = try withdrawContested(written, locked: locked, in: repository)
         var done: [Replacement] = []
         for r in written where !withdrawn.contains(r.original) {
@@ -43,6 +46,7 @@ enum ConcurrentReplacement {
                 withdrawn.insert(r.original)
             }
         }
+        withdrawn.formUnion(gone)
         if !withdrawn.isEmpty { throw error(withdrawn, command: command) }
         return done
     }
@@ -71,9 +75,10 @@ enum ConcurrentReplacement {
     }
 
     /// The error for withdrawn replacements, naming them.
-    private static func error(_ withdrawn: Set<SnapshotID>, command: String) -> EngineError {
+    static func error(_ withdrawn: Set<SnapshotID>, command: String) -> EngineError {
         let names = withdrawn.map(\.short).sorted().joined(separator: ", ")
-        return .repositoryChanged("snapshot \(names) was changed or removed by another command while this \(command) ran, "
-            + "so this \(command) left it as that command made it; run it again to apply this one's change")
+        let (noun, verb, them) = withdrawn.count == 1 ? ("snapshot", "was", "it") : ("snapshots", "were", "them")
+        return .repositoryChanged("\(noun) \(names) \(verb) changed or removed by another command while this \(command) ran, "
+            + "so this \(command) left \(them) as that command made \(them); run it again to apply this one's change")
     }
 }

@@ -57,11 +57,6 @@ public final class SnapshotRewriter {
     /// Patterns that matched no entry in the snapshots rewritten so far.
     public var unmatchedPatterns: [UnmatchedPattern] { excludes.unmatched }
 
-    /// Snapshots given to `rewrite` that were no longer stored when it took its lock: a
-    /// `forget` elsewhere deleted them after they were selected, and a prune may have
-    /// condemned the packs only they used. They are not rewritten.
-    public private(set) var vanished: [SnapshotID] = []
-
     /// The tag a rewritten snapshot gets when its original is kept (not with `forget`).
     public static let tag = "rewrite"
 
@@ -78,11 +73,15 @@ public final class SnapshotRewriter {
         // A dry run writes nothing, so it needs neither the lock nor the marks.
         let condemned = try locked?.scan.condemnedPacks(action: "rewrite not started") ?? []
         try repository.loadIndex(listed: locked.map { IndexID.all(in: $0.listing[.index]) }, skipped: indexSkipped)
+        // Snapshots no longer stored when the lock was taken were forgotten or replaced (a
+        // `tag`) since they were selected, and a prune may have condemned the packs only they
+        // used: they are left out, and named in the error after the rest is done.
         var records = records
+        var gone: Set<SnapshotID> = []
         if let locked {
             let stored = Set(locked.listing[.snapshots].compactMap { SnapshotID(hex: $0.file.name) })
-            vanished = records.filter { !stored.contains($0.id) }.map(\.id)
-            records.removeAll { !stored.contains($0.id) }
+            gone = Set(records.map(\.id).filter { !stored.contains($0) })
+            records.removeAll { gone.contains($0.id) }
         }
         saver = dryRun ? nil : BlobSaver(repository: repository)
         copies = saver.map { CondemnedPackCopies(repository: repository, condemned: condemned, saver: $0) }
@@ -112,8 +111,11 @@ public final class SnapshotRewriter {
             results.append(result)
             written.append(.init(original: rewritten.original, line: snapshot.original ?? rewritten.original, new: id))
         }
-        guard forget else { return results }
-        _ = try ConcurrentReplacement.complete(written, locked: locked, in: repository, command: "rewrite")
+        if forget {
+            _ = try ConcurrentReplacement.complete(written, locked: locked, in: repository, command: "rewrite", gone: gone)
+        } else if !gone.isEmpty {
+            throw ConcurrentReplacement.error(gone, command: "rewrite")
+        }
         return results
     }
 
