@@ -105,7 +105,8 @@ struct BackupCommand: ParsableCommand {
             let result: BackupResult
             do {
                 let archiver = Archiver(repository: repository, options: options, progress: report.progress,
-                                        warn: { report.message($0) }, warnItem: { report.warn($0) })
+                                        warn: { report.message($0) }, warnItem: { report.warn($0) },
+                                        saved: { Interruption.setOutcome("snapshot \($0.short) was saved") })
                 result = try archiver.run()
                 // Its tables (an entry per multiply-linked file) take a tenth of a second to
                 // free on a large tree, and the process ends right after: leave that to exit.

@@ -51,6 +51,8 @@ extension BackupCommand {
             try TarImport.read(TarReader(fd: command?.fd ?? STDIN_FILENO), into: importer)
             try command?.finish()
             result = try importer.save(labels)
+            // Before the deferred closes remove the lock, which may wait on the storage.
+            Interruption.setOutcome("snapshot \(result.id.short) was saved")
         } catch {
             report.stop()
             throw error

@@ -4,6 +4,7 @@ import SnapEngine
 import SnapRepository
 import SnapStorage
 import SnapTestSupport
+import Synchronization
 import XCTest
 
 /// Removing a lock when the command is done (campaign 16, F4: a check whose lock could not be
@@ -36,6 +37,29 @@ final class LockReleaseTests: XCTestCase {
         let repository = try makeEngineRepository(on: memory)
         let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: "test-host")
         lock.release()
+        XCTAssertEqual(try memory.list(.locks), [])
+    }
+}
+
+/// A backup says it saved its snapshot before it waits for its lock's removal (campaign 19,
+/// F2: an interruption during that wait said "nothing was saved").
+final class BackupSavedBeforeReleaseTests: XCTestCase {
+    func testSavedIsToldBeforeTheLockRemovalEnds() throws {
+        let source = try TemporaryDirectory(prefix: "snap-saved-early")
+        defer { source.remove() }
+        try PruneTesting.writeFiles(source.appending("data"), count: 2, seed: 5)
+        let memory = MemoryBackend()
+        _ = try makeEngineRepository(on: memory)
+        let slow = FaultInjectingBackend(memory, rules: [FaultRule(.delete, .delay(1.5), probability: 1, kind: .locks)])
+        var options = BackupOptions(paths: [source.path], hostname: "test-host", username: "tester")
+        options.lockTiming.releaseWait = 10
+        let told = Mutex<(SnapshotID, Date)?>(nil)
+        let result = try Archiver(repository: try Repository.open(backend: slow, password: testPassword), options: options,
+                                  saved: { id in told.withLock { $0 = (id, Date()) } }).run()
+        let returned = Date()
+        let (id, at) = try XCTUnwrap(told.withLock { $0 })
+        XCTAssertEqual(id, result.id)
+        XCTAssertGreaterThan(returned.timeIntervalSince(at), 1.0, "told only after the lock's removal")
         XCTAssertEqual(try memory.list(.locks), [])
     }
 }

@@ -33,6 +33,7 @@ public final class Archiver {
 
     private let repository: Repository
     private let options: BackupOptions
+    private let saved: @Sendable (SnapshotID) -> Void
     private let progress: BackupProgress
     private let record: BackupRecord
     private let saver: BlobSaver
@@ -61,10 +62,14 @@ public final class Archiver {
     /// - Parameters:
     ///   - warn: messages for the user (entries that could not be read among them, unless `warnItem` takes those).
     ///   - warnItem: each entry that could not be read, with its path.
+    ///   - saved: called as soon as the snapshot is written, before the lock is removed (an
+    ///     interruption while that waits on the storage must not say nothing was saved).
     public init(repository: Repository, options: BackupOptions, progress: BackupProgress = BackupProgress(),
-                warn: @escaping @Sendable (String) -> Void = { _ in }, warnItem: (@Sendable (BackupWarning) -> Void)? = nil) {
+                warn: @escaping @Sendable (String) -> Void = { _ in }, warnItem: (@Sendable (BackupWarning) -> Void)? = nil,
+                saved: @escaping @Sendable (SnapshotID) -> Void = { _ in }) {
         self.repository = repository
         self.options = options
+        self.saved = saved
         self.progress = progress
         record = BackupRecord(report: warn, reportItem: warnItem, progress: progress)
         hardLinks = HardLinkTable(warn: warn)
@@ -174,6 +179,7 @@ public final class Archiver {
         }
         if let lock { try SnapshotDependencies.verify(root, in: repository, lock: lock, timing: options.lockTiming) }
         let id = try SnapshotStore.save(snapshot, in: repository)
+        saved(id)
         return result(.saved, id: id, snapshot: snapshot)
     }
 
