@@ -64,17 +64,27 @@ public enum SnapshotStore {
     public static func all(in repository: Repository, listed: [FileInfo]? = nil,
                            skipped: (SnapshotID, Error) -> Void = { _, _ in }) throws -> [SnapshotRecord] {
         var records: [SnapshotRecord] = []
-        for info in try listed ?? repository.backend.list(.snapshots) {
-            guard let id = SnapshotID(hex: info.file.name) else { continue }
+        var tried: Set<SnapshotID> = []
+        _ = try read(listed ?? repository.backend.list(.snapshots), from: repository, into: &records, tried: &tried, skipped: skipped)
+        return records.sorted(by: SnapshotRecord.chronologically)
+    }
+
+    /// Reads the listed snapshots not in `tried` into `records`; `true` when one of them was
+    /// gone by then (deleted or replaced since it was listed).
+    private static func read(_ listed: [FileInfo], from repository: Repository, into records: inout [SnapshotRecord],
+                             tried: inout Set<SnapshotID>, skipped: (SnapshotID, Error) -> Void) throws -> Bool {
+        var vanished = false
+        for info in listed {
+            guard let id = SnapshotID(hex: info.file.name), tried.insert(id).inserted else { continue }
             do {
                 records.append(SnapshotRecord(id: id, snapshot: try load(id, from: repository)))
             } catch let error as RepositoryError {
                 skipped(id, error)
             } catch StorageError.notFound {
-                continue  // deleted since it was listed
+                vanished = true
             }
         }
-        return records.sorted(by: SnapshotRecord.chronologically)
+        return vanished
     }
 
     /// Every readable snapshot, as `all`, but when a listed snapshot is gone by the time it
@@ -91,17 +101,7 @@ public enum SnapshotStore {
         var records: [SnapshotRecord] = []
         var tried: Set<SnapshotID> = []
         for _ in 0..<rounds {
-            var vanished = false
-            for info in try repository.backend.list(.snapshots) {
-                guard let id = SnapshotID(hex: info.file.name), tried.insert(id).inserted else { continue }
-                do {
-                    records.append(SnapshotRecord(id: id, snapshot: try load(id, from: repository)))
-                } catch let error as RepositoryError {
-                    skipped(id, error)
-                } catch StorageError.notFound {
-                    vanished = true
-                }
-            }
+            let vanished = try read(repository.backend.list(.snapshots), from: repository, into: &records, tried: &tried, skipped: skipped)
             if !vanished { return records.sorted(by: SnapshotRecord.chronologically) }
         }
         return nil

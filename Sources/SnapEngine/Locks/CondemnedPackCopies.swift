@@ -48,14 +48,17 @@ final class CondemnedPackCopies {
     }
 
     /// `keep` for every tree and content blob reachable from `root`, but `lost` ones and what
-    /// lies below a tree that cannot be read (a repair leaves those out).
+    /// lies below a tree that is damaged or missing (a repair leaves those out). Storage
+    /// failures are thrown: a blob passed over for one would stay in a condemned pack.
     func keepAll(below root: BlobID, except lost: (BlobID) -> Bool) throws {
         guard !condemned.isEmpty else { return }
         let walker = TreeWalker(repository: repository)
         var seen: Set<BlobID> = []
         var pending = [root]
         while let id = pending.popLast() {
-            guard !lost(id), seen.insert(id).inserted, let tree = try? walker.tree(id) else { continue }
+            guard !lost(id), seen.insert(id).inserted else { continue }
+            let tree: Tree
+            do { tree = try walker.tree(id) } catch where PackVerifier.isDamage(error) { continue }
             try keep(id, .tree)
             for node in tree.nodes {
                 for blob in node.content where !lost(blob) { try keep(blob, .data) }

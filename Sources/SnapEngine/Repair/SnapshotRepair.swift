@@ -156,7 +156,8 @@ extension Repairer {
             snapshot.programVersion = snapVersion
             result.repaired.append(.init(original: record.id, snapshot: snapshot, replacement: nil, changes: changes))
             // The replacement keeps every intact blob of the original (CondemnedPackCopies).
-            try copies?.keepAll(below: record.snapshot.tree) { lost[$0] != nil || !repository.index.contains($0) }
+            // Blobs no index names are passed over by `keep` (and trees by the walk) anyway.
+            try copies?.keepAll(below: record.snapshot.tree) { lost[$0] != nil }
         }
         if options.dryRun || result.repaired.isEmpty {
             result.indexedPacks = check.neededUnindexedPacks.filter { !check.condemnedPacks.contains($0) }.sorted()
