@@ -36,3 +36,26 @@ static inline int cposix_open_beneath_without_symlinks(int dirfd, const char *pa
                             .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH };
     return (int)syscall(SYS_openat2, dirfd, path, &how, sizeof how);
 }
+
+// listxattrat and getxattrat (Linux 6.13) have no glibc wrapper, nor numbers in these
+// kernel headers (6.1): the extended attributes of the entry `name` of the open folder
+// `dirfd`, not following a symlink, so that a folder swapped on the way after it was opened
+// cannot send the read elsewhere, as a path can. The numbers are those of every
+// architecture's table since 6.13 (checked on 6.18: 464 get, 465 list); <fcntl.h> is not
+// included for AT_SYMLINK_NOFOLLOW (0x100), as its mode macros would clash with Glibc's in
+// Swift. -1 with errno ENOSYS where the kernel (or gVisor) lacks them.
+#include <stdint.h>
+#ifndef SYS_getxattrat
+#define SYS_getxattrat 464
+#endif
+#ifndef SYS_listxattrat
+#define SYS_listxattrat 465
+#endif
+static inline long cposix_listxattrat(int dirfd, const char *name, char *list, size_t size) {
+    return syscall(SYS_listxattrat, dirfd, name, 0x100 /* AT_SYMLINK_NOFOLLOW */, list, size);
+}
+static inline long cposix_getxattrat(int dirfd, const char *name, const char *attribute, void *value, size_t size) {
+    // struct xattr_args of <linux/xattr.h> since 6.13: the value's buffer and size, and flags (0).
+    struct { uint64_t value; uint32_t size; uint32_t flags; } args = { (uint64_t)(uintptr_t)value, (uint32_t)size, 0 };
+    return syscall(SYS_getxattrat, dirfd, name, 0x100 /* AT_SYMLINK_NOFOLLOW */, attribute, &args, sizeof args);
+}

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import CPosix
+import Synchronization
 
 /// The POSIX calls the archiver and restorer make, with errors as messages.
 enum FileSystem {
@@ -125,29 +126,81 @@ enum FileSystem {
     /// listing and its read is left out; one whose value cannot be read (larger than the
     /// 64 KiB the system call gives, as an NTFS stream through ntfs-3g can be) is `unreadable`.
     static func xattrs(_ path: [UInt8]) throws(Failure) -> ExtendedAttributes {
-        let listSize = PathBytes.withCString(path) { llistxattr($0, nil, 0) }
+        try PathBytes.withCString(path) { p in
+            readXattrs(list: { llistxattr(p, $0, $1) }, get: { lgetxattr(p, $0, $1, $2) })
+        }.get()
+    }
+
+    /// Extended attributes of the entry `name` of the open folder `directory`, found by the
+    /// walk at `path`; as `xattrs(_:)`.
+    ///
+    /// Read relative to the open folder, not by `path`: a backup run as root reads a user's
+    /// folder, and the user could swap a folder on `path`'s way for a symlink between the
+    /// folder's listing and this read, so that a path read gave another file's attributes
+    /// (a root-only file's) under the user's name. `listxattrat`/`getxattrat` (Linux 6.13)
+    /// take the folder; before them `/proc/self/fd/N/NAME` reaches it the same way. Only
+    /// where neither can (no `/proc`) is `path` read, as before.
+    static func xattrs(_ name: [UInt8], in directory: Int32, path: [UInt8]) throws(Failure) -> ExtendedAttributes {
+        if XattrRoute.relativeCallsWork.load(ordering: .relaxed) {
+            let read = Result { () throws(Failure) in try xattrs(name, in: directory, path: path, through: .relativeCalls) }
+            // ENOSYS: an older kernel or gVisor; EPERM: a seccomp filter that does not know
+            // the calls (listing attributes never fails so otherwise). The next route says
+            // what a real failure is.
+            guard case .failure(let failure) = read, failure.code == ENOSYS || failure.code == EPERM else { return try read.get() }
+            XattrRoute.relativeCallsWork.store(false, ordering: .relaxed)
+        }
+        return try xattrs(name, in: directory, path: path, through: XattrRoute.procFolders ? .procFolder : .path)
+    }
+
+    /// The ways `xattrs(_:in:path:)` reads, best first.
+    enum XattrRoute {
+        /// `listxattrat` and `getxattrat` on the folder's descriptor.
+        case relativeCalls
+        /// `/proc/self/fd/N/NAME`, N the folder's descriptor.
+        case procFolder
+        /// The path, where `/proc` is not mounted.
+        case path
+
+        /// Whether the kernel has `listxattrat`, until a call says it has not.
+        static let relativeCallsWork = Atomic<Bool>(true)
+        static let procFolders = access("/proc/self/fd", F_OK) == 0
+    }
+
+    /// `xattrs(_:in:path:)` by the one route given (tests reach each).
+    static func xattrs(_ name: [UInt8], in directory: Int32, path: [UInt8], through route: XattrRoute) throws(Failure) -> ExtendedAttributes {
+        switch route {
+        case .relativeCalls:
+            return try PathBytes.withCString(name) { n in
+                readXattrs(list: { cposix_listxattrat(directory, n, $0, $1) }, get: { cposix_getxattrat(directory, n, $0, $1, $2) })
+            }.get()
+        case .procFolder: return try xattrs(Array("/proc/self/fd/\(directory)/".utf8) + name)
+        case .path: return try xattrs(path)
+        }
+    }
+
+    /// The listing and the reads every route shares: `list(buffer, size)` answers as
+    /// `llistxattr`, `get(attribute, buffer, size)` as `lgetxattr`.
+    private static func readXattrs(list: (UnsafeMutablePointer<CChar>?, Int) -> Int,
+                                   get: (UnsafePointer<CChar>, UnsafeMutableRawPointer?, Int) -> Int) -> Result<ExtendedAttributes, Failure> {
+        let listSize = list(nil, 0)
         if listSize < 0 {
-            if errno == ENOTSUP || errno == ENODATA { return ExtendedAttributes() }
-            throw Failure(code: errno)
+            if errno == ENOTSUP || errno == ENODATA { return .success(ExtendedAttributes()) }
+            return .failure(Failure(code: errno))
         }
-        if listSize == 0 { return ExtendedAttributes() }
-        var list = [UInt8](repeating: 0, count: listSize)
-        let got = PathBytes.withCString(path) { p in
-            list.withUnsafeMutableBufferPointer { llistxattr(p, UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) }
-        }
-        guard got >= 0 else { throw Failure(code: errno) }
+        if listSize == 0 { return .success(ExtendedAttributes()) }
+        var names = [UInt8](repeating: 0, count: listSize)
+        let got = names.withUnsafeMutableBufferPointer { list(UnsafeMutableRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), $0.count) }
+        guard got >= 0 else { return .failure(Failure(code: errno)) }
         var result = ExtendedAttributes()
-        for name in list[..<got].split(separator: 0) {
+        for name in names[..<got].split(separator: 0) {
             let nameBytes = Array(name)
-            let value: Result<[UInt8], Failure> = PathBytes.withCString(path) { p in
-                PathBytes.withCString(nameBytes) { n in
-                    let size = lgetxattr(p, n, nil, 0)
-                    guard size >= 0 else { return .failure(Failure(code: errno)) }
-                    var v = [UInt8](repeating: 0, count: size + 1)
-                    let read = v.withUnsafeMutableBytes { lgetxattr(p, n, $0.baseAddress, size + 1) }
-                    guard read >= 0 else { return .failure(Failure(code: errno)) }
-                    return .success(Array(v[..<read]))
-                }
+            let value: Result<[UInt8], Failure> = PathBytes.withCString(nameBytes) { n in
+                let size = get(n, nil, 0)
+                guard size >= 0 else { return .failure(Failure(code: errno)) }
+                var v = [UInt8](repeating: 0, count: size + 1)
+                let read = v.withUnsafeMutableBytes { get(n, $0.baseAddress, size + 1) }
+                guard read >= 0 else { return .failure(Failure(code: errno)) }
+                return .success(Array(v[..<read]))
             }
             switch value {
             case .success(let bytes): result.attributes.append(ExtendedAttribute(name: nameBytes, value: bytes))
@@ -156,7 +209,7 @@ enum FileSystem {
             }
         }
         result.attributes.sort { $0.name.lexicographicallyPrecedes($1.name) }
-        return result
+        return .success(result)
     }
 
     static func nodeType(_ mode: mode_t) -> NodeType? {

@@ -299,7 +299,8 @@ public final class Archiver {
         var entries: [PendingEntry] = []
         for (i, child) in children.enumerated() {
             if let entry = try archiveEntry(child.path, name: child.name, examined: child.examined, parent: parent?.node(named: child.name),
-                                            walk: walk, device: device, scanned: ahead.slot(forChild: i)) {
+                                            walk: walk, device: device, folder: ListedFolder(path: path, listed: listed),
+                                            scanned: ahead.slot(forChild: i)) {
                 entries.append(entry)
             }
         }
@@ -328,9 +329,10 @@ public final class Archiver {
 
     /// Backs up one entry, given what `lstat` said of it (and its extended attributes, where
     /// they were read with it); `nil` (with a warning) when it vanished or cannot be read.
+    /// `folder`: the folder it was listed in (`nil` for a path given to the backup);
     /// `scanned`: a folder's scan ahead of the walk (`archiveDirectory`).
     private func archiveEntry(_ path: [UInt8], name: [UInt8], examined: EntryStats.Examined, parent: Node?,
-                              walk: Walk, device: UInt64?, scanned: FolderScanSlot? = nil) throws -> PendingEntry? {
+                              walk: Walk, device: UInt64?, folder: ListedFolder? = nil, scanned: FolderScanSlot? = nil) throws -> PendingEntry? {
         let st: stat
         do { st = try examined.lstat.get() } catch {
             record.warn(path, error.code == ENOENT ? "vanished before it could be read" : "cannot stat: \(error)")
@@ -352,7 +354,7 @@ public final class Archiver {
             node.xattrs = parent.xattrs
         } else {
             do {
-                let read = try examined.xattrs?.get() ?? FileSystem.xattrs(path)
+                let read = try examined.xattrs?.get() ?? xattrs(of: name, at: path, in: folder)
                 node.xattrs = read.attributes
                 for (name, code) in read.unreadable {
                     record.warn(path, "cannot read extended attribute \(PathBytes.display(name)): \(String(cString: strerror(code)))"
@@ -399,6 +401,23 @@ public final class Archiver {
             break
         }
         return .ready(node)
+    }
+
+    /// A folder as the walk listed it: its path, and what its parent's listing saw of it
+    /// (`nil` for `/`).
+    private struct ListedFolder {
+        let path: [UInt8]
+        let listed: ListedEntry?
+    }
+
+    /// The extended attributes of an entry its folder's listing did not read them for (one
+    /// changed since the parent snapshot): relative to the folder, opened again and checked
+    /// to be the one listed, so that a folder swapped for a symlink since is not followed
+    /// (`FileSystem.xattrs(_:in:path:)`). A path given to the backup is read by its path.
+    private func xattrs(of name: [UInt8], at path: [UInt8], in folder: ListedFolder?) throws(FileSystem.Failure) -> FileSystem.ExtendedAttributes {
+        guard let folder else { return try FileSystem.xattrs(path) }
+        let directory = try FileSystem.Directory(folder.path, listed: folder.listed)
+        return try FileSystem.xattrs(name, in: directory.descriptor, path: path)
     }
 
     /// Whether the parent snapshot may hold an older content of this file than its unchanged

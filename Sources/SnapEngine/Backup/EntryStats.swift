@@ -40,7 +40,7 @@ final class EntryStats: Sendable {
             let st = Result { () throws(FileSystem.Failure) in try FileSystem.lstat(name, in: fd) }
             guard case .success(let info) = st, wantsXattrs(info) else { return Examined(lstat: st, xattrs: nil) }
             let path = PathBytes.join(folder, name)
-            return Examined(lstat: st, xattrs: Result { () throws(FileSystem.Failure) in try FileSystem.xattrs(path) })
+            return Examined(lstat: st, xattrs: Result { () throws(FileSystem.Failure) in try FileSystem.xattrs(name, in: fd, path: path) })
         }
         guard let pool, names.count >= 2 * Self.slice else { return names.map(one) }
         let results = Results(count: names.count)
