@@ -50,20 +50,26 @@ struct CheckCommand: ParsableCommand {
             options.trees.workers = global.connections
             let progress = CheckProgress()
             let line = StatusLine.check(progress, global: global)
-            let report: CheckReport
+            // Printed as soon as the report is final, before the lock's removal: an
+            // interruption while that waits on a storage that stopped answering keeps it.
+            var printing: Result<Void, any Error> = .success(())
             do {
-                report = try Checker(repository: repository, options: options, progress: progress).run()
+                let report = try Checker(repository: repository, options: options, progress: progress).run { report in
+                    line?.stop()
+                    printing = Result {
+                        if global.json {
+                            try Output.jsonSummary(CheckJSON(report))
+                        } else {
+                            CheckText.print(report, readData: options.readData, quiet: global.quiet)
+                        }
+                    }
+                }
+                healthy = report.isHealthy
             } catch {
                 line?.stop()
                 throw error
             }
-            line?.stop()
-            healthy = report.isHealthy
-            if global.json {
-                try Output.jsonSummary(CheckJSON(report))
-            } else {
-                CheckText.print(report, readData: options.readData, quiet: global.quiet)
-            }
+            try printing.get()
         }
         if !healthy { throw ExitCode(Exit.fatal) }
     }

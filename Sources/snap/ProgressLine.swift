@@ -41,9 +41,13 @@ final class StatusLine: Sendable {
         if redraw { StandardStreams.write("\r\u{1b}[2K", to: output) }
     }
 
-    /// Stops updating and clears a redrawn line.
+    /// Stops updating and clears a redrawn line; a second call does nothing.
     func stop() {
-        stopped.withLock { $0 = true }
+        let wasStopped = stopped.withLock { s in
+            defer { s = true }
+            return s
+        }
+        guard !wasStopped else { return }
         finished.wait()
         if redraw { StandardStreams.write("\r\u{1b}[2K", to: output) }
     }

@@ -55,7 +55,10 @@ struct Snap: ParsableCommand {
             var command = try parseAsRoot(arguments)
             let global = Mirror(reflecting: command).children.lazy.compactMap { ($0.value as? OptionGroup<GlobalOptions>)?.wrappedValue }.first
             Output.jsonErrors = global?.json == true
-            defer { RequestReport.printLines(verbose: global?.verbose == true, json: global?.json == true) }
+            defer {
+                RequestReport.printLines(verbose: global?.verbose == true, json: global?.json == true)
+                reportLocksLeft()
+            }
             if let combined = command as? CombinationValidating {
                 do {
                     try combined.validateCombination()
@@ -83,6 +86,16 @@ struct Snap: ParsableCommand {
             exit(withError: error)
         }
         if reportLostOutput() { exit(withError: ExitCode(Exit.fatal)) }
+    }
+
+    /// Says when a lock's removal was given up waiting for (`RepositoryLock.leftBehind`): the
+    /// command's result stands, but others may see the lock until it goes stale.
+    private static func reportLocksLeft() {
+        for lock in RepositoryLock.leftBehind {
+            Output.error("snap: warning: the storage did not answer in time while this command removed its lock \(lock.prefix(8)), "
+                         + "so it may be left in locks/; other commands pass over it once it is stale, "
+                         + "or 'snap unlock' on this host removes it now")
+        }
     }
 
     /// Says in one line when standard output could not be written (a full disk, a closed

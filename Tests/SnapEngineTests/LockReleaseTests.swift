@@ -19,6 +19,7 @@ final class LockReleaseTests: XCTestCase {
         var timing = LockTiming()
         timing.releaseWait = 0.3
         let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: "test-host", timing: timing)
+        let name = try XCTUnwrap(try memory.list(.locks).first?.file.name)
         XCTAssertEqual(try memory.list(.locks).count, 1)
         let start = Date()
         lock.release()
@@ -26,6 +27,7 @@ final class LockReleaseTests: XCTestCase {
         XCTAssertLessThan(waited, 2.5, "release waited for the hanging removal")
         XCTAssertGreaterThanOrEqual(waited, 0.25, "release did not wait for the removal at all")
         XCTAssertEqual(try memory.list(.locks).count, 1, "the removal is still under way")
+        XCTAssertTrue(RepositoryLock.leftBehind.contains(name), "the lock given up waiting for is named for the command to report")
         var polls = 0
         while try memory.list(.locks).count > 0 && polls < 100 { usleep(50_000); polls += 1 }
         XCTAssertEqual(try memory.list(.locks).count, 0, "the removal finished behind the command")
@@ -36,7 +38,33 @@ final class LockReleaseTests: XCTestCase {
         let memory = MemoryBackend()
         let repository = try makeEngineRepository(on: memory)
         let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: "test-host")
+        let name = try XCTUnwrap(try memory.list(.locks).first?.file.name)
         lock.release()
+        XCTAssertEqual(try memory.list(.locks), [])
+        XCTAssertFalse(RepositoryLock.leftBehind.contains(name))
+    }
+}
+
+/// A check hands its report over before it waits for its lock's removal, so that one
+/// interrupted during that wait still prints its result (campaign 19, F3).
+final class CheckReportedBeforeReleaseTests: XCTestCase {
+    func testReportIsHandedOverBeforeTheLockRemovalEnds() throws {
+        let memory = MemoryBackend()
+        _ = try makeEngineRepository(on: memory)
+        let slow = FaultInjectingBackend(memory, rules: [FaultRule(.delete, .delay(1.5), probability: 1, kind: .locks)])
+        var options = CheckOptions()
+        options.lockHostname = "test-host"
+        options.lookFirstWithoutLock = false
+        let handed = Mutex<(healthy: Bool, locks: Int, at: Date)?>(nil)
+        let report = try Checker(repository: try Repository.open(backend: slow, password: testPassword), options: options).run { report in
+            let locks = (try? memory.list(.locks).count) ?? -1
+            handed.withLock { $0 = (report.isHealthy, locks, Date()) }
+        }
+        let returned = Date()
+        let (healthy, locks, at) = try XCTUnwrap(handed.withLock { $0 })
+        XCTAssertTrue(healthy && report.isHealthy)
+        XCTAssertEqual(locks, 1, "handed over while the check's lock was still there")
+        XCTAssertGreaterThan(returned.timeIntervalSince(at), 1.0, "handed over only after the lock's removal")
         XCTAssertEqual(try memory.list(.locks), [])
     }
 }

@@ -105,11 +105,17 @@ public final class Checker {
 
     /// Runs the check. Problems found go into the report; only failures to list files throw.
     ///
+    /// - Parameter finished: called with the report once it is final, before the lock is
+    ///   removed (which may wait for a storage that stopped answering): a caller that prints
+    ///   it there has it printed even when it is interrupted during that wait.
     /// - Throws: `StorageError` when a folder cannot be listed (nothing can be checked then).
-    public func run() throws -> CheckReport {
+    public func run(finished: (CheckReport) -> Void = { _ in }) throws -> CheckReport {
         if options.lockHostname != nil && options.lookFirstWithoutLock && options.readData == nil {
             try lookWithoutLock()
-            if report.isHealthy { return report }
+            if report.isHealthy {
+                finished(report)
+                return report
+            }
             progress.checkingAgain()
         }
         let locked = takeLock()
@@ -121,6 +127,7 @@ public final class Checker {
         if !report.isHealthy, let locked, locked.mayBeTorn(by: [.snapshots, .index]) {
             try check(lockScan: locked.scan, listing: nil)
         }
+        finished(report)
         return report
     }
 

@@ -112,9 +112,15 @@ public final class RepositoryLock: Sendable {
         return Timestamp(seconds: Int64(seconds.rounded(.down)), nanoseconds: 0)
     }
 
+    /// The locks (file names in `locks/`) whose removal `release` stopped waiting for, in
+    /// this process: the command says it may have left them.
+    public static var leftBehind: [String] { unremoved.withLock { $0 } }
+    private static let unremoved = Mutex<[String]>([])
+
     /// Stops refreshing and removes the lock, waiting for the removal at most
     /// `LockTiming.releaseWait` seconds: past that, the removal goes on while the command
-    /// finishes, and a lock it does not remove before the process ends goes stale.
+    /// finishes, and a lock it does not remove before the process ends goes stale
+    /// (`leftBehind` names it).
     public func release() {
         let id: RawID? = state.withLock { s in
             guard !s.released else { return nil }
@@ -130,7 +136,9 @@ public final class RepositoryLock: Sendable {
             try? Coordination.remove(id, in: repository)
             removed.signal()
         }
-        _ = removed.wait(timeout: .now() + timing.releaseWait)
+        if removed.wait(timeout: .now() + timing.releaseWait) == .timedOut {
+            Self.unremoved.withLock { $0.append(id.hex) }
+        }
     }
 
     deinit { release() }
