@@ -88,7 +88,12 @@ enum Interruption {
     private static func finish(_ signal: Int32) {
         finishing.store(true, ordering: .releasing)
         let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "signal \(signal)"
-        func say(_ text: String) { _ = text.withCString { write(STDERR_FILENO, $0, strlen($0)) } }
+        // A line on standard error; under --json a JSON error object, as standard error then
+        // holds only JSON (docs/json.md).
+        func say(_ text: String) {
+            let line = (Output.jsonErrors ? Output.jsonText(ErrorMessageJSON(error: .init(message: text))) : text) + "\n"
+            _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+        }
         // The cleanup talks to the repository (the index of uploaded packs, the lock), which
         // may be a server that no longer answers: it runs on a thread of its own, and snap
         // says so when it takes long, and leaves without it after `cleanupLimit`.
@@ -99,17 +104,22 @@ enum Interruption {
             }
             ActiveLocks.releaseAll()
             InFlightFiles.removeAll()
+            // A removal the command started (`RepositoryLock.release`) may still be under way:
+            // leaving now would cut it off without a word. Bounded by `cleanupLimit` below.
+            _ = RepositoryLock.finishRemovals(within: cleanupLimit)
             done.signal()
         }
         if !DedicatedThread.start(name: "snap-cleanup", cleanup) { cleanup() }
         var unfinished = false
         if done.wait(timeout: .now() + cleanupNotice) == .timedOut {
-            say("snap: interrupted by \(name): removing the lock and indexing what was uploaded; interrupt again to leave at once\n")
+            say("snap: interrupted by \(name): removing the lock and indexing what was uploaded; interrupt again to leave at once")
             unfinished = done.wait(timeout: .now() + cleanupLimit) == .timedOut
         }
         if unfinished { InFlightFiles.removeAll() }
-        let left = unfinished ? " (the repository did not answer in time: a lock may be left, which goes stale and is then passed over)" : ""
-        say("snap: interrupted by \(name): \(outcome.withLock { $0 })\(left)\n")
+        let locksLeft = unfinished || !RepositoryLock.finishRemovals(within: 0).isEmpty
+        let left = locksLeft ? " (the repository did not answer in time: a lock may be left, which goes stale and is then passed over; "
+            + "'snap unlock' on this host removes it now)" : ""
+        say("snap: interrupted by \(name): \(outcome.withLock { $0 })\(left)")
         // `_exit`, not `exit`: the other threads are still running, and exit's teardown
         // under them can crash. Everything exit would do is done above.
         _exit(128 + signal)

@@ -38,6 +38,8 @@ struct Snap: ParsableCommand {
 
     /// Parses the command line and runs the command.
     private static func runCommand() {
+        // Every way out but an interruption's `_exit` (help, errors, the end) passes here.
+        atexit { Snap.finishLockRemovals() }
         var arguments = GlobalArguments.expandingVerbosity(Array(CommandLine.arguments.dropFirst()))
         switch GlobalArguments.reorder(arguments) {
         case let .arguments(reordered):
@@ -55,10 +57,7 @@ struct Snap: ParsableCommand {
             var command = try parseAsRoot(arguments)
             let global = Mirror(reflecting: command).children.lazy.compactMap { ($0.value as? OptionGroup<GlobalOptions>)?.wrappedValue }.first
             Output.jsonErrors = global?.json == true
-            defer {
-                RequestReport.printLines(verbose: global?.verbose == true, json: global?.json == true)
-                reportLocksLeft()
-            }
+            defer { RequestReport.printLines(verbose: global?.verbose == true, json: global?.json == true) }
             if let combined = command as? CombinationValidating {
                 do {
                     try combined.validateCombination()
@@ -88,10 +87,12 @@ struct Snap: ParsableCommand {
         if reportLostOutput() { exit(withError: ExitCode(Exit.fatal)) }
     }
 
-    /// Says when a lock's removal was given up waiting for (`RepositoryLock.leftBehind`): the
-    /// command's result stands, but others may see the lock until it goes stale.
-    private static func reportLocksLeft() {
-        for lock in RepositoryLock.leftBehind {
+    /// At the process's end, after the command printed its result: waits a while for lock
+    /// removals still under way (a storage that stopped answering; `RepositoryLock.release`
+    /// waited only `LockTiming.releaseWait`), and says which locks may be left. The command's
+    /// result stands, but other commands may see such a lock until it goes stale.
+    static func finishLockRemovals() {
+        for lock in RepositoryLock.finishRemovals(within: LockTiming.removalWaitAtExit) {
             Output.error("snap: warning: the storage did not answer in time while this command removed its lock \(lock.prefix(8)), "
                          + "so it may be left in locks/; other commands pass over it once it is stale, "
                          + "or 'snap unlock' on this host removes it now")

@@ -82,3 +82,42 @@ final class FolderRelativeXattrTests: XCTestCase {
         }
     }
 }
+
+/// An entry whose extended attributes cannot be read (its folder replaced during the walk,
+/// campaign 20 F1) must not be stored in a way the next backup takes as unchanged: stored
+/// without them, it kept lacking them in every later snapshot.
+final class UnreadableXattrsTests: XCTestCase {
+    private let replaced = FileSystem.Failure(code: ESTALE, replaced: true)
+    private let tag = [ExtendedAttribute(name: Array("user.who".utf8), value: Array("me".utf8))]
+
+    func testAFileIsLeftOutForTheNextBackupToRead() {
+        let parent = Node(name: [102], type: .file, inode: 7, xattrs: tag)
+        for type in [NodeType.file, .symlink, .fifo] {
+            guard case .leaveOut(let warning) = Archiver.unreadableXattrs(replaced, type: type, inode: 7, parent: parent) else {
+                return XCTFail("\(type) kept")
+            }
+            XCTAssertTrue(warning.contains("its folder was replaced after it was listed"), warning)
+            XCTAssertTrue(warning.hasSuffix("left out, the next backup reads it"), warning)
+        }
+        XCTAssertEqual(Archiver.unreadableXattrs(FileSystem.Failure(code: ENOENT), type: .file, inode: 7, parent: nil),
+                       .leaveOut(warning: "cannot read extended attributes: it vanished before they could be read; left out, the next backup reads it"))
+    }
+
+    func testAFolderKeepsThoseOfTheSameFolderInTheParentSnapshot() {
+        let same = Node(name: [100], type: .directory, inode: 7, xattrs: tag)
+        XCTAssertEqual(Archiver.unreadableXattrs(replaced, type: .directory, inode: 7, parent: same),
+                       .keep(tag, warning: "cannot read extended attributes: its folder was replaced after it was listed (renamed over, "
+                             + "or a folder above it swapped for a symlink); the folder keeps those of the parent snapshot"))
+        for other in [Node(name: [100], type: .directory, inode: 8, xattrs: tag), Node(name: [100], type: .file, inode: 7, xattrs: tag)] {
+            guard case .keep(let kept, let warning) = Archiver.unreadableXattrs(replaced, type: .directory, inode: 7, parent: other) else {
+                return XCTFail("folder left out")
+            }
+            XCTAssertEqual(kept, [], "another entry's attributes")
+            XCTAssertTrue(warning.hasSuffix("the folder is stored without them"), warning)
+        }
+        guard case .keep(let none, _) = Archiver.unreadableXattrs(replaced, type: .directory, inode: 7, parent: nil) else {
+            return XCTFail("folder left out")
+        }
+        XCTAssertEqual(none, [])
+    }
+}

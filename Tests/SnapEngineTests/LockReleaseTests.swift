@@ -27,10 +27,21 @@ final class LockReleaseTests: XCTestCase {
         XCTAssertLessThan(waited, 2.5, "release waited for the hanging removal")
         XCTAssertGreaterThanOrEqual(waited, 0.25, "release did not wait for the removal at all")
         XCTAssertEqual(try memory.list(.locks).count, 1, "the removal is still under way")
-        XCTAssertTrue(RepositoryLock.leftBehind.contains(name), "the lock given up waiting for is named for the command to report")
-        var polls = 0
-        while try memory.list(.locks).count > 0 && polls < 100 { usleep(50_000); polls += 1 }
+        XCTAssertTrue(RepositoryLock.finishRemovals(within: 0).contains(name), "a removal still under way is named at the process's end")
+        XCTAssertFalse(RepositoryLock.finishRemovals(within: 5).contains(name), "waited for at the process's end until it finished")
         XCTAssertEqual(try memory.list(.locks).count, 0, "the removal finished behind the command")
+    }
+
+    // A removal that fails (after its retries) leaves the lock: named at the process's end.
+    func testAFailedRemovalIsNamed() throws {
+        let memory = MemoryBackend()
+        let failing = FaultInjectingBackend(memory, rules: [FaultRule(.delete, .permanent, probability: 1, kind: .locks)])
+        let repository = try makeEngineRepository(on: failing)
+        let lock = try RepositoryLock(kind: .backup, repository: repository, hostname: "test-host")
+        let name = try XCTUnwrap(try memory.list(.locks).first?.file.name)
+        lock.release()
+        XCTAssertTrue(RepositoryLock.finishRemovals(within: 5).contains(name))
+        XCTAssertEqual(try memory.list(.locks).count, 1)
     }
 
     // A removal that answers at once is waited for: the lock is gone when release returns.
@@ -41,7 +52,7 @@ final class LockReleaseTests: XCTestCase {
         let name = try XCTUnwrap(try memory.list(.locks).first?.file.name)
         lock.release()
         XCTAssertEqual(try memory.list(.locks), [])
-        XCTAssertFalse(RepositoryLock.leftBehind.contains(name))
+        XCTAssertFalse(RepositoryLock.finishRemovals(within: 0).contains(name))
     }
 }
 

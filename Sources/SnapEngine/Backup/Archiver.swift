@@ -353,15 +353,22 @@ public final class Archiver {
             // Changing an extended attribute changes the ctime: the parent's are still right.
             node.xattrs = parent.xattrs
         } else {
-            do {
-                let read = try examined.xattrs?.get() ?? xattrs(of: name, at: path, in: folder)
+            do throws(FileSystem.Failure) {
+                let read = if let early = examined.xattrs { try early.get() } else { try xattrs(of: name, at: path, in: folder) }
                 node.xattrs = read.attributes
                 for (name, code) in read.unreadable {
                     record.warn(path, "cannot read extended attribute \(PathBytes.display(name)): \(String(cString: strerror(code)))"
                                 + (code == E2BIG ? " (larger than the 64 KiB the system gives); left out" : "; left out"))
                 }
             } catch {
-                record.warn(path, "cannot read extended attributes: \(error)")
+                switch Self.unreadableXattrs(error, type: type, inode: node.inode, parent: parent) {
+                case .leaveOut(let warning):
+                    record.warn(path, warning)
+                    return nil
+                case .keep(let attributes, let warning):
+                    node.xattrs = attributes
+                    record.warn(path, warning)
+                }
             }
         }
         switch type {
@@ -394,13 +401,38 @@ public final class Archiver {
             return .directory(node, tree: tree, path: path, previous: parent?.type == .directory ? parent?.subtree : nil)
         case .symlink:
             do { node.linkTarget = try FileSystem.readlink(path) } catch {
-                record.warn(path, "cannot read symlink: \(error)")
+                record.warn(path, error.code == EINVAL ? "it is no longer a symlink (replaced since it was listed); left out, the next backup reads it"
+                                  : error.code == ENOENT ? "vanished before it could be read" : "cannot read symlink: \(error)")
                 return nil
             }
         default:
             break
         }
         return .ready(node)
+    }
+
+    /// What becomes of an entry whose extended attributes could not be read.
+    enum UnreadableXattrs: Equatable {
+        case leaveOut(warning: String)
+        case keep([ExtendedAttribute], warning: String)
+    }
+
+    /// Stored without its attributes, an entry would look unchanged to the next backup (the
+    /// same inode and change time) and keep lacking them: an entry other than a folder is
+    /// left out, to be read whole by the next backup, as one whose content cannot be read is;
+    /// a folder (whose entries matter more) keeps those of the parent snapshot if it is the
+    /// same folder, since a folder's change time changes with every entry added or removed.
+    static func unreadableXattrs(_ error: FileSystem.Failure, type: NodeType, inode: UInt64, parent: Node?) -> UnreadableXattrs {
+        let reason = error.code == ENOENT ? "it vanished before they could be read"
+            : error.replaced ? "its folder was replaced after it was listed (renamed over, or a folder above it swapped for a symlink)"
+            : "\(error)"
+        guard type == .directory else {
+            return .leaveOut(warning: "cannot read extended attributes: \(reason); left out, the next backup reads it")
+        }
+        guard let parent, parent.type == .directory, parent.inode == inode else {
+            return .keep([], warning: "cannot read extended attributes: \(reason); the folder is stored without them")
+        }
+        return .keep(parent.xattrs, warning: "cannot read extended attributes: \(reason); the folder keeps those of the parent snapshot")
     }
 
     /// A folder as the walk listed it: its path, and what its parent's listing saw of it

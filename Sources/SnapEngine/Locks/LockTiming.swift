@@ -13,10 +13,15 @@ public struct LockTiming: Sendable {
     /// an hour, and five minutes for the measurement. A writer whose clock is further off
     /// refuses to run; readers count a lock alive this much longer than `staleAfter`.
     public var clockSkew: Double = 65 * 60
-    /// How long a command waits for its lock's removal once its work is done. A server that
-    /// stops answering would otherwise hold the result back for every retry of the removal
-    /// (minutes); past this the lock is left to go stale, as a killed command's lock does.
-    public var releaseWait: Double = 20
+    /// How long `RepositoryLock.release` waits for the lock's removal before the command goes
+    /// on (and prints its result). A server that stops answering would otherwise hold the
+    /// result back for every retry of the removal (minutes); the removal goes on behind, and
+    /// the end of the process waits for it a while longer (`removalWaitAtExit`).
+    public var releaseWait: Double = 2
+    /// How long the end of a process waits, in all, for lock removals still under way
+    /// (`RepositoryLock.finishRemovals`); a lock not removed by then is left to go stale, as
+    /// a killed command's lock is.
+    public static let removalWaitAtExit: Double = 18
 
     public init() {}
 

@@ -112,15 +112,30 @@ public final class RepositoryLock: Sendable {
         return Timestamp(seconds: Int64(seconds.rounded(.down)), nanoseconds: 0)
     }
 
-    /// The locks (file names in `locks/`) whose removal `release` stopped waiting for, in
-    /// this process: the command says it may have left them.
-    public static var leftBehind: [String] { unremoved.withLock { $0 } }
-    private static let unremoved = Mutex<[String]>([])
+    /// Removals `release` started in this process that have not finished, and those that
+    /// failed, by the lock's file name in `locks/`.
+    private struct Removals {
+        var running: Set<String> = []
+        var failed: Set<String> = []
+    }
+    private static let removals = Mutex(Removals())
+
+    /// Waits up to `seconds` for the lock removals `release` left running, and returns the
+    /// names of the locks they have not removed (still running, or failed): those may stay
+    /// in `locks/` until they go stale. The end of a process calls it, so that a removal cut
+    /// off by the exit is said.
+    public static func finishRemovals(within seconds: Double) -> [String] {
+        let deadline = Clock.now() + seconds
+        while true {
+            let left = removals.withLock { $0.running.union($0.failed) }
+            if removals.withLock({ $0.running.isEmpty }) || Clock.now() >= deadline { return left.sorted() }
+            usleep(20_000)
+        }
+    }
 
     /// Stops refreshing and removes the lock, waiting for the removal at most
     /// `LockTiming.releaseWait` seconds: past that, the removal goes on while the command
-    /// finishes, and a lock it does not remove before the process ends goes stale
-    /// (`leftBehind` names it).
+    /// finishes, and the process's end waits for it (`finishRemovals`).
     public func release() {
         let id: RawID? = state.withLock { s in
             guard !s.released else { return nil }
@@ -132,13 +147,17 @@ public final class RepositoryLock: Sendable {
         stopped.signal()
         let removed = DispatchSemaphore(value: 0)
         let repository = self.repository
+        let name = id.hex
+        Self.removals.withLock { _ = $0.running.insert(name) }
         Thread.detachNewThread {
-            try? Coordination.remove(id, in: repository)
+            let done = (try? Coordination.remove(id, in: repository)) != nil
+            Self.removals.withLock { r in
+                r.running.remove(name)
+                if !done { r.failed.insert(name) }
+            }
             removed.signal()
         }
-        if removed.wait(timeout: .now() + timing.releaseWait) == .timedOut {
-            Self.unremoved.withLock { $0.append(id.hex) }
-        }
+        _ = removed.wait(timeout: .now() + timing.releaseWait)
     }
 
     deinit { release() }
