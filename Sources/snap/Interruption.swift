@@ -76,6 +76,9 @@ enum Interruption {
     /// How long the cleanup may take before snap says it is waiting, and before it gives up.
     static let cleanupNotice = 2.0, cleanupLimit = 60.0
 
+    /// Whether an interruption's cleanup has begun.
+    static var isFinishing: Bool { finishing.load(ordering: .acquiring) }
+
     /// Called where a command fails, before it says so: a failure while snap is being
     /// interrupted is the interruption's doing (a child it ended, a lock it removed), so the
     /// failing thread waits for `finish` to exit with its line and 128 + the signal, rather
@@ -105,8 +108,8 @@ enum Interruption {
             ActiveLocks.releaseAll()
             InFlightFiles.removeAll()
             // A removal the command started (`RepositoryLock.release`) may still be under way:
-            // leaving now would cut it off without a word. Bounded by `cleanupLimit` below.
-            _ = RepositoryLock.finishRemovals(within: cleanupLimit)
+            // given as long as the end of a command gives it, then said to be left.
+            _ = RepositoryLock.finishRemovals(within: LockTiming.removalWaitAtExit)
             done.signal()
         }
         if !DedicatedThread.start(name: "snap-cleanup", cleanup) { cleanup() }

@@ -91,8 +91,11 @@ struct Snap: ParsableCommand {
     /// removals still under way (a storage that stopped answering; `RepositoryLock.release`
     /// waited only `LockTiming.releaseWait`), and says which locks may be left. The command's
     /// result stands, but other commands may see such a lock until it goes stale.
+    /// An interruption meanwhile ends the wait; its own cleanup then says what is left.
     static func finishLockRemovals() {
-        for lock in RepositoryLock.finishRemovals(within: LockTiming.removalWaitAtExit) {
+        let left = RepositoryLock.finishRemovals(within: LockTiming.removalWaitAtExit) { !Interruption.isFinishing }
+        Interruption.yieldIfInterrupted()
+        for lock in left {
             Output.error("snap: warning: the storage did not answer in time while this command removed its lock \(lock.prefix(8)), "
                          + "so it may be left in locks/; other commands pass over it once it is stale, "
                          + "or 'snap unlock' on this host removes it now")

@@ -124,11 +124,13 @@ public final class RepositoryLock: Sendable {
     /// names of the locks they have not removed (still running, or failed): those may stay
     /// in `locks/` until they go stale. The end of a process calls it, so that a removal cut
     /// off by the exit is said.
-    public static func finishRemovals(within seconds: Double) -> [String] {
+    ///
+    /// - Parameter keepWaiting: asked between looks; `false` stops the wait at once.
+    public static func finishRemovals(within seconds: Double, while keepWaiting: () -> Bool = { true }) -> [String] {
         let deadline = Clock.now() + seconds
         while true {
-            let left = removals.withLock { $0.running.union($0.failed) }
-            if removals.withLock({ $0.running.isEmpty }) || Clock.now() >= deadline { return left.sorted() }
+            let (running, left) = removals.withLock { (!$0.running.isEmpty, $0.running.union($0.failed)) }
+            if !running || Clock.now() >= deadline || !keepWaiting() { return left.sorted() }
             usleep(20_000)
         }
     }
