@@ -55,6 +55,13 @@ final class CheckRepairTests: XCTestCase {
         XCTAssertEqual(report["ok"] as? Bool, false)
         let affected = try XCTUnwrap(report["affected"] as? [[String: Any]])
         XCTAssertEqual(affected.flatMap { $0["paths"] as? [String] ?? [] }, ["\(work)/src/sub/victim.bin"])
+        // A failing command's last line under --json is an `exit_error` (docs/json.md).
+        let last = try XCTUnwrap(json.stderr.split(separator: "\n").last, json.stderr)
+        let exit = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+        XCTAssertEqual(exit["message_type"] as? String, "exit_error")
+        XCTAssertEqual(exit["code"] as? Int, 1)
+        let errors = try XCTUnwrap(report["errors"] as? Int)
+        XCTAssertTrue((exit["message"] as? String)?.hasPrefix("the repository has \(errors) error") == true, "\(exit)")
 
         // Repair: the replacement restores every intact file; the damaged one is marked.
         let repair = try snap.expect(0, ["repair", "snapshots", "--read-data", "--forget", "--json"])
