@@ -20,7 +20,8 @@ import Glibc
 enum Interruption {
     private static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
     /// What the running command has saved so far, for the interruption line.
-    private static let outcome = Mutex<String>("stopped; the repository stays consistent (its files are written whole or not at all)")
+    private static let outcome = Mutex<String>(stoppedOutcome)
+    private static let stoppedOutcome = "stopped; the repository stays consistent (its files are written whole or not at all)"
     private static let children = Mutex<[pid_t]>([])
     /// Set once the cleanup of `finish` has begun.
     private static let finishing = Atomic<Bool>(false)
@@ -37,6 +38,12 @@ enum Interruption {
 
     /// Sets the interruption line's account of what is saved, e.g. "nothing was saved".
     static func setOutcome(_ text: String) { outcome.withLock { $0 = text } }
+
+    /// The command has ended (only the wait for its lock's removal is left): an interruption
+    /// now says so, unless the command set an account of its own ("snapshot … was saved").
+    static func commandEnded() {
+        outcome.withLock { if $0 == stoppedOutcome { $0 = "the command had ended; its result stands" } }
+    }
 
     /// Makes the first signal call `body` (on a thread of its own) instead of the usual
     /// cleanup and exit: for a command whose normal end is being stopped, like `mount`.
@@ -60,7 +67,11 @@ enum Interruption {
         while true {
             var received: Int32 = 0
             guard sigwait(&set, &received) == 0 else { continue }
-            if first != nil { _exit(128 + received) }  // a second signal: leave now
+            if first != nil {  // a second signal: leave now
+                // The cleanup is cut short: a lock it was removing may stay.
+                say("snap: interrupted again by \(signalName(received)): leaving at once\(isFinishing ? locksLeftNote : "")")
+                _exit(128 + received)
+            }
             first = received
             let signal = received
             // On a thread of their own, so that a second signal is still taken; here, where
@@ -88,15 +99,23 @@ enum Interruption {
         while true { sleep(60) }  // `finish` ends the process within `cleanupLimit`
     }
 
+    private static func signalName(_ signal: Int32) -> String {
+        signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "signal \(signal)"
+    }
+
+    private static let locksLeftNote = " (the repository did not answer in time: a lock may be left, which goes stale and is then passed over; "
+        + "'snap unlock' on this host removes it now)"
+
+    /// A line on standard error, written at once (no lock another thread may hold); under
+    /// --json a JSON error object, as standard error then holds only JSON (docs/json.md).
+    private static func say(_ text: String) {
+        let line = (Output.jsonErrors ? Output.jsonText(ErrorMessageJSON(error: .init(message: text))) : text) + "\n"
+        _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
+    }
+
     private static func finish(_ signal: Int32) {
         finishing.store(true, ordering: .releasing)
-        let name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : signal == SIGHUP ? "SIGHUP" : "signal \(signal)"
-        // A line on standard error; under --json a JSON error object, as standard error then
-        // holds only JSON (docs/json.md).
-        func say(_ text: String) {
-            let line = (Output.jsonErrors ? Output.jsonText(ErrorMessageJSON(error: .init(message: text))) : text) + "\n"
-            _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
-        }
+        let name = signalName(signal)
         // The cleanup talks to the repository (the index of uploaded packs, the lock), which
         // may be a server that no longer answers: it runs on a thread of its own, and snap
         // says so when it takes long, and leaves without it after `cleanupLimit`.
@@ -107,9 +126,10 @@ enum Interruption {
             }
             ActiveLocks.releaseAll()
             InFlightFiles.removeAll()
-            // A removal the command started (`RepositoryLock.release`) may still be under way:
-            // given as long as the end of a command gives it, then said to be left.
-            _ = RepositoryLock.finishRemovals(within: LockTiming.removalWaitAtExit)
+            // A removal the command started (`RepositoryLock.release`) may still be under way
+            // (the interruption may have come during the end-of-process wait for it): given a
+            // moment more, then said to be left, since the signal asked snap to stop.
+            _ = RepositoryLock.finishRemovals(within: cleanupNotice)
             done.signal()
         }
         if !DedicatedThread.start(name: "snap-cleanup", cleanup) { cleanup() }
@@ -120,9 +140,7 @@ enum Interruption {
         }
         if unfinished { InFlightFiles.removeAll() }
         let locksLeft = unfinished || !RepositoryLock.finishRemovals(within: 0).isEmpty
-        let left = locksLeft ? " (the repository did not answer in time: a lock may be left, which goes stale and is then passed over; "
-            + "'snap unlock' on this host removes it now)" : ""
-        say("snap: interrupted by \(name): \(outcome.withLock { $0 })\(left)")
+        say("snap: interrupted by \(name): \(outcome.withLock { $0 })\(locksLeft ? locksLeftNote : "")")
         // `_exit`, not `exit`: the other threads are still running, and exit's teardown
         // under them can crash. Everything exit would do is done above.
         _exit(128 + signal)

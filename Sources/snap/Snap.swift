@@ -93,6 +93,7 @@ struct Snap: ParsableCommand {
     /// result stands, but other commands may see such a lock until it goes stale.
     /// An interruption meanwhile ends the wait; its own cleanup then says what is left.
     static func finishLockRemovals() {
+        Interruption.commandEnded()
         let left = RepositoryLock.finishRemovals(within: LockTiming.removalWaitAtExit) { !Interruption.isFinishing }
         Interruption.yieldIfInterrupted()
         for lock in left {
