@@ -109,7 +109,7 @@ final class BackupReport: Sendable {
         let verb = result.state == .dryRun ? "Would add:" : "Added:    "
         Output.line("\(verb)   \(Output.bytes(s.bytesAdded)) in \(s.blobsAdded) blobs, \(Output.bytes(s.bytesStored)) stored")
         if !result.warnings.isEmpty {
-            Output.line("Warnings:    \(result.warnings.count) entries could not be read (see above); the snapshot lacks them (a folder that could not be listed is kept, empty)")
+            Output.line("Warnings:    \(result.warnings.count) entries could not be read whole (see above); each warning says what the snapshot lacks")
         }
         switch result.state {
         case .saved: Output.line("snapshot \(result.id.short) saved")
