@@ -297,10 +297,10 @@ public final class Archiver {
             return (i, child.path, ListedEntry(st), xattrsWanted(fresh: fresh))
         })
         var entries: [PendingEntry] = []
+        let folder = ListedFolder(path: path, listed: listed)
         for (i, child) in children.enumerated() {
             if let entry = try archiveEntry(child.path, name: child.name, examined: child.examined, parent: parent?.node(named: child.name),
-                                            walk: walk, device: device, folder: ListedFolder(path: path, listed: listed),
-                                            scanned: ahead.slot(forChild: i)) {
+                                            walk: walk, device: device, folder: folder, scanned: ahead.slot(forChild: i)) {
                 entries.append(entry)
             }
         }
@@ -376,6 +376,7 @@ public final class Archiver {
             return archiveFile(path, node: node, parent: parent, walk: walk)
         case .directory:
             sendBatch(walk)
+            folder?.close()
             if otherFileSystem {
                 let previous = parent?.type == .directory ? parent?.subtree : nil
                 // A path given to the backup, or a folder on the way to one: backed up, as
@@ -436,10 +437,27 @@ public final class Archiver {
     }
 
     /// A folder as the walk listed it: its path, and what its parent's listing saw of it
-    /// (`nil` for `/`).
-    private struct ListedFolder {
+    /// (`nil` for `/`). Opened again, and checked to be the one listed, when the first of its
+    /// changed entries needs its extended attributes read; kept open for the others, and
+    /// closed before the walk descends, so that a deep tree holds no descriptor per level.
+    private final class ListedFolder {
         let path: [UInt8]
         let listed: ListedEntry?
+        private var opened: FileSystem.Directory?
+
+        init(path: [UInt8], listed: ListedEntry?) {
+            self.path = path
+            self.listed = listed
+        }
+
+        func directory() throws(FileSystem.Failure) -> FileSystem.Directory {
+            if let opened { return opened }
+            let directory = try FileSystem.Directory(path, listed: listed)
+            opened = directory
+            return directory
+        }
+
+        func close() { opened = nil }
     }
 
     /// The extended attributes of an entry its folder's listing did not read them for (one
@@ -448,8 +466,7 @@ public final class Archiver {
     /// (`FileSystem.xattrs(_:in:path:)`). A path given to the backup is read by its path.
     private func xattrs(of name: [UInt8], at path: [UInt8], in folder: ListedFolder?) throws(FileSystem.Failure) -> FileSystem.ExtendedAttributes {
         guard let folder else { return try FileSystem.xattrs(path) }
-        let directory = try FileSystem.Directory(folder.path, listed: folder.listed)
-        return try FileSystem.xattrs(name, in: directory.descriptor, path: path)
+        return try FileSystem.xattrs(name, in: folder.directory().descriptor, path: path)
     }
 
     /// Whether the parent snapshot may hold an older content of this file than its unchanged
