@@ -181,21 +181,38 @@ public enum RepositoryLocation {
     }
 }
 
-/// Parses `SNAP_FAULT_INJECTION` (for tests): `transient=0.2,seed=7[,methods=read+write]`.
+/// Parses `SNAP_FAULT_INJECTION` (for tests): `transient=0.2,seed=7[,methods=read+write]`
+/// fails that share of calls; `delay=25,methods=delete,kind=locks` makes each such call wait
+/// 25 s first (a storage that stopped answering some requests).
 enum FaultInjectionSetting {
     static func wrap(_ backend: Backend, setting: String) throws -> Backend {
         var probability = 0.0, seed: UInt64 = 1
+        var delay: Double?
+        var kind: FileKind?
         var methods = BackendMethod.allCases
+        func invalid(_ reason: String) -> RepositoryLocation.Invalid {
+            RepositoryLocation.Invalid(location: backend.location, reason: "\(reason) in SNAP_FAULT_INJECTION '\(setting)'")
+        }
         for part in setting.split(separator: ",") {
             let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
-            guard kv.count == 2 else { throw RepositoryLocation.Invalid(location: backend.location, reason: "bad SNAP_FAULT_INJECTION '\(setting)'") }
+            guard kv.count == 2 else { throw invalid("'\(part)' is not KEY=VALUE") }
             switch kv[0] {
             case "transient": probability = Double(kv[1]) ?? 0
             case "seed": seed = UInt64(kv[1]) ?? 1
             case "methods": methods = kv[1].split(separator: "+").compactMap { BackendMethod(rawValue: String($0)) }
-            default: throw RepositoryLocation.Invalid(location: backend.location, reason: "bad SNAP_FAULT_INJECTION key '\(kv[0])'")
+            case "delay":
+                guard let seconds = Double(kv[1]), seconds >= 0 else { throw invalid("bad delay '\(kv[1])'") }
+                delay = seconds
+            case "kind":
+                guard let named = FileKind(rawValue: kv[1]) else { throw invalid("unknown kind '\(kv[1])'") }
+                kind = named
+            default: throw invalid("unknown key '\(kv[0])'")
             }
         }
-        return FaultInjectingBackend(backend, rules: methods.map { FaultRule($0, .transient, probability: probability) }, seed: seed)
+        let rules = methods.map { method in
+            if let delay { FaultRule(method, .delay(delay), probability: 1, kind: kind) }
+            else { FaultRule(method, .transient, probability: probability, kind: kind) }
+        }
+        return FaultInjectingBackend(backend, rules: rules, seed: seed)
     }
 }

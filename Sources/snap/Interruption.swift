@@ -19,9 +19,13 @@ import Glibc
 /// with `sigwait`, so the cleanup runs as ordinary code rather than in a signal handler.
 enum Interruption {
     private static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
-    /// What the running command has saved so far, for the interruption line.
-    private static let outcome = Mutex<String>(stoppedOutcome)
+    /// What the running command has saved so far, for the interruption line (`stoppedOutcome`
+    /// while it has said nothing). Once the command has ended, `endedOutcome` replaces it.
+    private static let outcome = Mutex<String?>(nil)
     private static let stoppedOutcome = "stopped; the repository stays consistent (its files are written whole or not at all)"
+    private static let endedOutcome = "the command had ended; its result stands"
+    /// Set by `commandEnded`: only the wait for the lock's removal is left.
+    private static let ended = Atomic<Bool>(false)
     private static let children = Mutex<[pid_t]>([])
     /// Set once the cleanup of `finish` has begun.
     private static let finishing = Atomic<Bool>(false)
@@ -40,10 +44,9 @@ enum Interruption {
     static func setOutcome(_ text: String) { outcome.withLock { $0 = text } }
 
     /// The command has ended (only the wait for its lock's removal is left): an interruption
-    /// now says so, unless the command set an account of its own ("snapshot … was saved").
-    static func commandEnded() {
-        outcome.withLock { if $0 == stoppedOutcome { $0 = "the command had ended; its result stands" } }
-    }
+    /// now says so, in place of the account the command set while it ran ("restore
+    /// incomplete", "snapshot … was saved"), and its notice says what it waits for.
+    static func commandEnded() { ended.store(true, ordering: .releasing) }
 
     /// Makes the first signal call `body` (on a thread of its own) instead of the usual
     /// cleanup and exit: for a command whose normal end is being stopped, like `mount`.
@@ -135,12 +138,14 @@ enum Interruption {
         if !DedicatedThread.start(name: "snap-cleanup", cleanup) { cleanup() }
         var unfinished = false
         if done.wait(timeout: .now() + cleanupNotice) == .timedOut {
-            say("snap: interrupted by \(name): removing the lock and indexing what was uploaded; interrupt again to leave at once")
+            let work = ended.load(ordering: .acquiring) ? "waiting for the storage to remove the lock" : "removing the lock and indexing what was uploaded"
+            say("snap: interrupted by \(name): \(work); interrupt again to leave at once")
             unfinished = done.wait(timeout: .now() + cleanupLimit) == .timedOut
         }
         if unfinished { InFlightFiles.removeAll() }
         let locksLeft = unfinished || !RepositoryLock.finishRemovals(within: 0).isEmpty
-        say("snap: interrupted by \(name): \(outcome.withLock { $0 })\(locksLeft ? locksLeftNote : "")")
+        let saved = ended.load(ordering: .acquiring) ? endedOutcome : outcome.withLock { $0 } ?? stoppedOutcome
+        say("snap: interrupted by \(name): \(saved)\(locksLeft ? locksLeftNote : "")")
         // `_exit`, not `exit`: the other threads are still running, and exit's teardown
         // under them can crash. Everything exit would do is done above.
         _exit(128 + signal)

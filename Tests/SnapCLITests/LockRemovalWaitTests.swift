@@ -1,0 +1,114 @@
+import Foundation
+import SnapTestSupport
+import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A storage that stops answering when a command removes its lock (campaigns 16, 19–21):
+/// the command prints its result first, waits a bounded time for the removal at the process's
+/// end, and says which lock may be left; an interruption during that wait ends it at once.
+/// The storage is a local repository whose deletes in `locks/` wait 40 s
+/// (`SNAP_FAULT_INJECTION`, for tests); `check --read-data` always takes a lock (a plain
+/// check looks without one first).
+final class LockRemovalWaitTests: XCTestCase {
+    var work = ""
+    var snap = SnapProcess(environment: [:])
+    let hangingLockRemoval = ["SNAP_FAULT_INJECTION": "delay=40,methods=delete,kind=locks"]
+
+    override func setUpWithError() throws {
+        work = try makeTemporaryFolder("lockwait")
+        snap = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/repo", "SNAP_PASSWORD": "pw", "SNAP_CACHE_DIR": "\(work)/cache"])
+        try snap.expect(0, ["init"])
+        try FileManager.default.createDirectory(atPath: "\(work)/src", withIntermediateDirectories: false)
+        try Data("content".utf8).write(to: URL(fileURLWithPath: "\(work)/src/file"))
+        try snap.expect(0, ["backup", "\(work)/src"])
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    private var locks: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/locks")) ?? []).filter { !$0.hasPrefix(".") }
+    }
+
+    /// A running `snap ARGS` whose standard output and error are gathered as they come.
+    private final class Running: @unchecked Sendable {
+        let process = Process()
+        private let lock = NSLock()
+        private var out = Data(), err = Data()
+        var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
+        var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
+
+        init(_ arguments: [String], environment: [String: String]) throws {
+            process.executableURL = URL(fileURLWithPath: SnapProcess.binary)
+            process.arguments = arguments
+            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SNAP_") }.merging(environment) { $1 }
+            process.standardInput = FileHandle.nullDevice
+            let outPipe = Pipe(), errPipe = Pipe()
+            process.standardOutput = outPipe
+            process.standardError = errPipe
+            outPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                let data = handle.availableData
+                self?.lock.withLock { self?.out.append(data) }
+            }
+            errPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+                let data = handle.availableData
+                self?.lock.withLock { self?.err.append(data) }
+            }
+            try process.run()
+        }
+
+        /// Waits up to `seconds` for `condition`; whether it held.
+        func wait(_ seconds: Double, until condition: () -> Bool) -> Bool {
+            let end = Date().addingTimeInterval(seconds)
+            while !condition() && Date() < end { usleep(20_000) }
+            return condition()
+        }
+
+        /// Waits for the process's end and the last of its output.
+        func finish() {
+            process.waitUntilExit()
+            usleep(200_000)
+        }
+    }
+
+    // The report comes at once, the warning at the end of the bounded wait (2 + 18 s), and
+    // the exit code is the command's; the lock left is one `snap unlock` removes.
+    func testTheResultComesFirstAndTheLockLeftIsNamed() throws {
+        let started = Date()
+        let check = try Running(["check", "--read-data"], environment: snap.environment.merging(hangingLockRemoval) { $1 })
+        XCTAssertTrue(check.wait(10) { check.stdout.contains("no errors were found") }, "report: \(check.stdout) \(check.stderr)")
+        XCTAssertTrue(check.process.isRunning, "still waiting for the lock's removal once the report is out")
+        XCTAssertFalse(check.stderr.contains("did not answer in time"), check.stderr)
+        check.finish()
+        let elapsed = Date().timeIntervalSince(started)
+        XCTAssertEqual(check.process.terminationStatus, 0, check.stderr)
+        XCTAssertGreaterThan(elapsed, 15, "waited for the removal before exiting")
+        XCTAssertLessThan(elapsed, 35, "the wait is bounded")
+        let lockNames = locks
+        XCTAssertEqual(lockNames.count, 1, "the lock whose removal did not finish is left")
+        let warning = "snap: warning: the storage did not answer in time while this command removed its lock \(lockNames.first?.prefix(8) ?? "?")"
+        XCTAssertTrue(check.stderr.contains(warning), check.stderr)
+        try snap.expect(0, ["unlock"])
+        XCTAssertEqual(locks, [], "snap unlock on this host removes the lock of a process that is gone")
+    }
+
+    // A SIGINT during that wait ends it within the cleanup's 2 s, says the command had ended
+    // and a lock may be left, and exits 130; the report printed stands.
+    func testAnInterruptionDuringTheWaitEndsItAndSaysTheResultStands() throws {
+        let check = try Running(["check", "--read-data"], environment: snap.environment.merging(hangingLockRemoval) { $1 })
+        XCTAssertTrue(check.wait(10) { check.stdout.contains("no errors were found") }, "report: \(check.stdout) \(check.stderr)")
+        usleep(3_000_000)  // past `release`'s own 2 s wait, into the process's end
+        XCTAssertTrue(check.process.isRunning)
+        let signalled = Date()
+        kill(check.process.processIdentifier, SIGINT)
+        check.finish()
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 6, "the interruption ended the wait")
+        XCTAssertEqual(check.process.terminationStatus, 130, check.stderr)
+        XCTAssertTrue(check.stderr.contains("snap: interrupted by SIGINT: the command had ended; its result stands"), check.stderr)
+        XCTAssertTrue(check.stderr.contains("a lock may be left"), check.stderr)
+        XCTAssertFalse(check.stderr.contains("indexing what was uploaded"), "nothing is indexed once the command has ended: \(check.stderr)")
+    }
+}
