@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "SnapCoreTests", dependencies: ["SnapCore"]),
         .testTarget(name: "SnapChunkerTests", dependencies: ["SnapChunker", "SnapCore", "SnapTestSupport"]),
         .testTarget(name: "SnapStorageTests", dependencies: ["SnapStorage", "SnapCore", "SnapCrypto", "SnapTestSupport"]),
-        .testTarget(name: "SnapHTTPTests", dependencies: ["SnapHTTP", "CCurlShim"]),
+        .testTarget(name: "SnapHTTPTests", dependencies: ["SnapHTTP", "CCurlShim", "SnapTestSupport"]),
         .testTarget(name: "SnapRemoteTests", dependencies: ["SnapRemote", "SnapStorage", "SnapCrypto", "SnapTestSupport"]),
         .testTarget(name: "SnapRepositoryTests", dependencies: ["SnapRepository", "SnapStorage", "SnapCrypto", "SnapChunker", "SnapTestSupport"],
                     exclude: ["Fixtures"]),

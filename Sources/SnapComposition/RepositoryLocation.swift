@@ -9,6 +9,9 @@ import SnapStorage
 public struct BackendOptions: Sendable {
     /// Calls allowed at once per backend (`--connections`).
     public var connections = 5
+    /// Seconds a remote request may move less than 1 KiB/s before it fails as timed out
+    /// (`--stuck-request-timeout`).
+    public var stallSeconds = 60
     public var retry = RetryPolicy()
     /// S3: keep every object written locked for this many days (`--s3-object-lock-days`)…
     public var objectLockDays: Int?
@@ -101,6 +104,11 @@ public enum RepositoryLocation {
         return String(location[..<colon]) + ":***" + String(location[at...])
     }
 
+    /// The libcurl session of one provider: `options`' connections and stall time.
+    private static func session(_ options: BackendOptions, caBundle: String? = nil) -> CurlSession {
+        CurlSession(maxHandles: options.connections, caBundle: caBundle, stallSeconds: options.stallSeconds)
+    }
+
     private static func provider(for location: String, options: BackendOptions) throws -> Backend {
         let env = options.environment
         func invalid(_ reason: String) -> Invalid { Invalid(location: redacted(location), reason: reason) }
@@ -117,7 +125,7 @@ public enum RepositoryLocation {
                 s3Options.objectLock = options.objectLockDays.map { .init(mode: options.objectLockCompliance ? .compliance : .governance, days: $0) }
                 s3Options.storageClass = options.storageClass
                 return try S3Backend(location: s3, credentials: try S3Credentials.resolve(environment: env),
-                                     options: s3Options, session: CurlSession(maxHandles: options.connections, caBundle: env["SNAP_CA_BUNDLE"]))
+                                     options: s3Options, session: session(options, caBundle: env["SNAP_CA_BUNDLE"]))
             } catch let error as S3ConfigurationError {
                 throw invalid(error.description)
             }
@@ -126,7 +134,7 @@ public enum RepositoryLocation {
             let target: SFTPLocation
             do { target = try SFTPLocation(parsing: location) } catch { throw invalid("\(error)") }
             let (resolved, ssh) = try sshSettings(for: target, environment: env)
-            return try SFTPBackend(location: resolved, ssh: ssh, session: CurlSession(maxHandles: options.connections))
+            return try SFTPBackend(location: resolved, ssh: ssh, session: session(options))
         }
         if location.hasPrefix("rest:") {
             var url = String(location.dropFirst("rest:".count))
@@ -140,13 +148,13 @@ public enum RepositoryLocation {
                 password = parts.count > 1 ? parts[1] : password
                 url = String(url[..<schemeEnd.upperBound]) + String(url[url.index(after: at)...])
             }
-            return RESTBackend(url: url, username: username, password: password, session: CurlSession(maxHandles: options.connections))
+            return RESTBackend(url: url, username: username, password: password, session: session(options))
         }
         if location.hasPrefix("rclone:") {
             let remote = String(location.dropFirst("rclone:".count))
             guard remote.contains(":") || remote.hasPrefix("/") else { throw invalid("expected rclone:REMOTE:PATH") }
             let server = try RcloneServer(remote: remote, rclone: env["SNAP_RCLONE_PROGRAM"] ?? "rclone")
-            return RESTBackend(rclone: server, session: CurlSession(maxHandles: options.connections))
+            return RESTBackend(rclone: server, session: session(options))
         }
         return LocalBackend(root: location)
     }

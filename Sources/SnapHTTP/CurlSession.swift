@@ -9,10 +9,16 @@ public final class CurlSession: Sendable {
     private let maxHandles: Int
     /// CA bundle for TLS verification, or `nil` for the system default.
     private let caBundle: String?
+    /// Seconds a transfer may move less than 1 KiB/s before it is given up as stuck.
+    private let stallSeconds: Int
 
-    public init(maxHandles: Int = 8, caBundle: String? = nil) {
+    /// - Parameter stallSeconds: how long a transfer may stall (below 1 KiB/s) before it
+    ///   fails with `TransferError.Kind.timedOut` (`--stuck-request-timeout`), rather than
+    ///   hanging on a server that took the request and never answers.
+    public init(maxHandles: Int = 8, caBundle: String? = nil, stallSeconds: Int = 60) {
         self.maxHandles = maxHandles
         self.caBundle = caBundle
+        self.stallSeconds = max(1, stallSeconds)
     }
 
     /// Runs `transfer` and returns the response. HTTP error statuses are results, not errors.
@@ -24,7 +30,7 @@ public final class CurlSession: Sendable {
             handle.reset()
             idle.withLock { if $0.count < maxHandles { $0.append(handle) } }
         }
-        return try handle.perform(transfer, caBundle: caBundle)
+        return try handle.perform(transfer, caBundle: caBundle, stallSeconds: stallSeconds)
     }
 }
 
@@ -56,7 +62,7 @@ final class EasyHandle: @unchecked Sendable {
 
     private var raw: UnsafeMutableRawPointer { curl }
 
-    func perform(_ t: Transfer, caBundle: String?) throws -> TransferResult {
+    func perform(_ t: Transfer, caBundle: String?, stallSeconds: Int) throws -> TransferResult {
         let sink = ResponseSink()
         sink.requestedLength = t.range?.count
         let unmanaged = Unmanaged.passRetained(sink)
@@ -83,9 +89,9 @@ final class EasyHandle: @unchecked Sendable {
         try set(CURLOPT_NOSIGNAL, 1)
         try set(CURLOPT_CONNECTTIMEOUT, t.connectTimeout)
         if t.timeout > 0 { try set(CURLOPT_TIMEOUT, t.timeout) }
-        // Abort a transfer that stalls below 1 KiB/s for 60 s instead of hanging forever.
+        // Abort a transfer that stalls below 1 KiB/s for `stallSeconds` instead of hanging forever.
         try set(CURLOPT_LOW_SPEED_LIMIT, 1024)
-        try set(CURLOPT_LOW_SPEED_TIME, 60)
+        try set(CURLOPT_LOW_SPEED_TIME, stallSeconds)
         if let caBundle { try set(CURLOPT_CAINFO, caBundle) }
         try check(snap_curl_setopt_callback(raw, CURLOPT_WRITEFUNCTION, snapCurlWriteBody))
         try check(snap_curl_setopt_pointer(raw, CURLOPT_WRITEDATA, unmanaged.toOpaque()))
@@ -197,7 +203,9 @@ final class EasyHandle: @unchecked Sendable {
         let text = String(cString: snap_curl_easy_strerror(code))
         var kind: TransferError.Kind
         switch code {
-        case CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,
+        case CURLE_OPERATION_TIMEDOUT:
+            kind = .timedOut
+        case CURLE_COULDNT_CONNECT, CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING,
              CURLE_PARTIAL_FILE, CURLE_COULDNT_RESOLVE_HOST, CURLE_SSL_CONNECT_ERROR, CURLE_AGAIN, CURLE_HTTP2,
              CURLE_HTTP2_STREAM:
             kind = .transient
@@ -219,6 +227,11 @@ final class EasyHandle: @unchecked Sendable {
             } else {
                 message += " (\(stderr))"
             }
+        }
+        if code == CURLE_OPERATION_TIMEDOUT && !stderr.isEmpty {
+            // libcurl's own words say which limit: the connection, or a stall
+            // ("Operation too slow. Less than 1024 bytes/sec transferred the last 60 seconds").
+            message += " (\(stderr); --stuck-request-timeout sets how long a stall may last)"
         }
         if code == CURLE_PEER_FAILED_VERIFICATION {
             message += " (the server's host key or certificate does not match what is trusted)"

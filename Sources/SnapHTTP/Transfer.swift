@@ -81,8 +81,11 @@ public struct TransferResult: Sendable {
 /// A transfer that failed before a response, classified for retry decisions.
 public struct TransferError: Error, CustomStringConvertible, Sendable {
     public enum Kind: Sendable {
-        /// Connection refused, reset, timed out, or a partial transfer: may pass.
+        /// Connection refused or reset, or a partial transfer: may pass.
         case transient
+        /// No connection within the connect timeout, or a transfer that stalled (below
+        /// 1 KiB/s) for the session's stall time: the server may be hung. May pass.
+        case timedOut
         /// Authentication, host-key or TLS verification failure, bad URL: will not pass.
         case permanent
         /// The remote file does not exist (SFTP).

@@ -27,6 +27,7 @@ extension TransferError {
     func storageError(operation: String, file: FileName?, location: String) -> StorageError {
         switch kind {
         case .transient: return .transient(operation: operation, file: file, location: location, detail: message)
+        case .timedOut: return .timedOut(operation: operation, file: file, location: location, detail: message)
         case .notFound:
             if let file { return .notFound(file, location: location) }
             return .permanent(operation: operation, file: nil, location: location, detail: message)

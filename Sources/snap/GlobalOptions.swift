@@ -55,6 +55,12 @@ struct GlobalOptions: ParsableArguments {
     @Option(parsing: .unconditional, help: "Calls allowed at once per storage backend.")
     var connections = 5
 
+    @Option(name: .customLong("stuck-request-timeout"), parsing: .unconditional, help: ArgumentHelp(
+        "Give up on a request to a remote repository that moves less than 1 KiB/s for this long, e.g. 30s, 5m "
+            + "(default 60s); it is retried, except on a replica of a mirror, which moves on to the next replica.",
+        valueName: "duration"))
+    var stuckRequestTimeout: String?
+
     @Option(name: .customLong("s3-object-lock-days"), parsing: .unconditional, help: "S3: keep every object written locked against deletion for N days.")
     var objectLockDays: Int?
 
@@ -82,6 +88,9 @@ struct GlobalOptions: ParsableArguments {
         }
         if let text = maxKeyMemory { _ = try Self.keyMemory(text, from: "--max-key-memory") }
         guard connections >= 1 && connections <= 64 else { throw ValidationError("--connections must be between 1 and 64") }
+        if let text = stuckRequestTimeout, RequestTimeout.seconds(text) == nil {
+            throw ValidationError("--stuck-request-timeout '\(text)' is not a duration of at least a second, like 30s, 5m or 1m30s")
+        }
         if let days = objectLockDays, days < 1 { throw ValidationError("--s3-object-lock-days must be at least 1") }
         guard ["GOVERNANCE", "COMPLIANCE"].contains(objectLockMode.uppercased()) else {
             throw ValidationError("--s3-object-lock-mode must be GOVERNANCE or COMPLIANCE")
@@ -92,6 +101,7 @@ struct GlobalOptions: ParsableArguments {
     var backendOptions: BackendOptions {
         var options = BackendOptions()
         options.connections = connections
+        if let seconds = stuckRequestTimeout.flatMap(RequestTimeout.seconds) { options.stallSeconds = seconds }
         options.storageClass = storageClass
         options.objectLockDays = objectLockDays
         options.objectLockCompliance = objectLockMode.uppercased() == "COMPLIANCE"
@@ -243,10 +253,14 @@ struct GlobalOptions: ParsableArguments {
 
     /// One replica: its backend stack and its name for messages (the location without credentials).
     /// - Parameter mirrored: one of several replicas: its reads are retried once, not five
-    ///   times, since the mirror moves on to the next replica (`RetryPolicy.readAttempts`).
+    ///   times, and not at all after a timeout, since the mirror moves on to the next replica
+    ///   (`RetryPolicy.readAttempts`, `timedOutReadAttempts`).
     func replica(_ spec: ReplicaSpec, mirrored: Bool = false) throws -> Replica {
         var options = try backendOptions(for: spec)
-        if mirrored { options.retry.readAttempts = 2 }
+        if mirrored {
+            options.retry.readAttempts = 2
+            options.retry.timedOutReadAttempts = 1
+        }
         let backend = try RepositoryLocation.backend(for: spec.location, options: options)
         return Replica(name: backend.location, backend: backend)
     }

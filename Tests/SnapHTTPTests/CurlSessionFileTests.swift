@@ -1,5 +1,6 @@
 import Foundation
 import SnapHTTP
+import SnapTestSupport
 import XCTest
 
 /// The libcurl wrapper, exercised without a server through `file://` URLs and a closed port.
@@ -31,6 +32,17 @@ final class CurlSessionFileTests: XCTestCase {
         try Data("abc".utf8).write(to: URL(fileURLWithPath: "\(folder)/small"))
         let session = CurlSession(maxHandles: 1)
         for _ in 0..<50 { XCTAssertEqual(try session.perform(Transfer(url: "file://\(folder)/small")).body, Array("abc".utf8)) }
+    }
+
+    // A server that takes the connection and never answers: the transfer fails as timed out
+    // after the session's stall time, not libcurl's default of waiting for ever.
+    func testAStalledTransferTimesOut() throws {
+        let server = try SilentServer()
+        let started = Date()
+        XCTAssertThrowsError(try CurlSession(stallSeconds: 1).perform(Transfer(url: "http://127.0.0.1:\(server.port)/config"))) { error in
+            XCTAssertEqual((error as? TransferError)?.kind, .timedOut, "\(error)")
+        }
+        XCTAssertLessThan(Date().timeIntervalSince(started), 20, "gave up after the stall time")
     }
 
     // A missing file is classified as not found.

@@ -26,6 +26,24 @@ final class RetryingBackendTests: XCTestCase {
         XCTAssertEqual(faulty.calls(.write), 4)
     }
 
+    // A mirror's replica (`timedOutReadAttempts` 1): a read that timed out is not retried,
+    // one that failed otherwise is, and a write that timed out keeps every attempt.
+    func testTimedOutReadsGiveUpAfterTimedOutReadAttempts() throws {
+        let store = MemoryBackend()
+        try store.write(file, data: [6])
+        var policy = quick
+        policy.timedOutReadAttempts = 1
+        let timingOut = FaultInjectingBackend(store, rules: [FaultRule(.read, .timedOut, calls: [1]), FaultRule(.write, .timedOut, calls: [1, 2])])
+        let retrying = RetryingBackend(timingOut, policy: policy)
+        XCTAssertThrowsError(try retrying.read(file, range: nil)) { XCTAssertTrue(($0 as? StorageError)?.isTimeout == true, "\($0)") }
+        XCTAssertEqual(timingOut.calls(.read), 1, "no retry after a timeout")
+        try retrying.write(FileName(.data, String(repeating: "cd", count: 32)), data: [7])
+        XCTAssertEqual(timingOut.calls(.write), 3)
+        let failing = FaultInjectingBackend(store, rules: [FaultRule(.read, .transient, calls: [1])])
+        XCTAssertEqual(try RetryingBackend(failing, policy: policy).read(file, range: nil), [6])
+        XCTAssertEqual(failing.calls(.read), 2, "other transient failures keep readAttempts")
+    }
+
     func testWithoutReadAttemptsReadsRetryAsWritesDo() throws {
         let store = MemoryBackend()
         try store.write(file, data: [5])

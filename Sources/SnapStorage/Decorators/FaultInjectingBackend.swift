@@ -14,6 +14,8 @@ public enum Fault: Sendable, Equatable {
     case transient
     /// Throw a permanent error without calling the wrapped backend.
     case permanent
+    /// Throw a timeout (`StorageError.timedOut`) without calling the wrapped backend.
+    case timedOut
     /// Call the wrapped backend after waiting this many seconds.
     case delay(Double)
     /// Writes store only the first half of the data; reads return only the first half.
@@ -91,6 +93,8 @@ public final class FaultInjectingBackend: Backend {
             throw StorageError.transient(operation: method.rawValue, file: file, location: location, detail: "injected transient fault")
         case .permanent?:
             throw StorageError.permanent(operation: method.rawValue, file: file, location: location, detail: "injected permanent fault")
+        case .timedOut?:
+            throw StorageError.timedOut(operation: method.rawValue, file: file, location: location, detail: "injected timeout")
         case .delay(let seconds)?:
             usleep(useconds_t(seconds * 1_000_000))
         default:

@@ -14,10 +14,23 @@ public struct RetryPolicy: Sendable {
     /// hung server there should cost a retry, not six timeouts, while writes keep `attempts`
     /// (a replica that misses one lags until `snap mirror sync`).
     public var readAttempts: Int?
+    /// Attempts for reading calls that time out (`StorageError.timedOut`); `nil`: as other
+    /// reads. A mirror's replica takes 1: a server that takes requests and never answers
+    /// would cost a second stall timeout before the mirror reads another replica.
+    public var timedOutReadAttempts: Int?
 
-    public init(attempts: Int = 6, baseDelay: Double = 0.5, maxDelay: Double = 30, readAttempts: Int? = nil) {
+    public init(attempts: Int = 6, baseDelay: Double = 0.5, maxDelay: Double = 30, readAttempts: Int? = nil,
+                timedOutReadAttempts: Int? = nil) {
         self.attempts = max(1, attempts); self.baseDelay = baseDelay; self.maxDelay = maxDelay
         self.readAttempts = readAttempts.map { max(1, $0) }
+        self.timedOutReadAttempts = timedOutReadAttempts.map { max(1, $0) }
+    }
+
+    /// The attempts, in all, for a call that failed with `error`.
+    func attempts(reading: Bool, after error: StorageError) -> Int {
+        guard reading else { return attempts }
+        if error.isTimeout, let timedOutReadAttempts { return timedOutReadAttempts }
+        return readAttempts ?? attempts
     }
 
     /// The delay before retry number `retry` (1-based): exponential with full jitter,
@@ -47,12 +60,12 @@ public final class RetryingBackend: Backend {
     public var location: String { base.location }
 
     private func retrying<T>(_ what: String, reading: Bool = false, _ call: () throws -> T) throws -> T {
-        let attempts = reading ? policy.readAttempts ?? policy.attempts : policy.attempts
         var attempt = 1
         while true {
             do {
                 return try call()
-            } catch let error as StorageError where error.isTransient && attempt < attempts {
+            } catch let error as StorageError where error.isTransient && attempt < policy.attempts(reading: reading, after: error) {
+                let attempts = policy.attempts(reading: reading, after: error)
                 let wait = policy.delay(beforeRetry: attempt)
                 report("\(what) failed (\(error)); retry \(attempt) of \(attempts - 1) in \((wait * 10).rounded() / 10) s")
                 usleep(useconds_t(wait * 1_000_000))

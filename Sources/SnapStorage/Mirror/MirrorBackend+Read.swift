@@ -192,7 +192,7 @@ extension MirrorBackend {
                     all[i].state.failedReads += 1
                     all[i].state.lastError = "\(error)"
                     all[i].readLast = true
-                    if case StorageError.transient? = error as? StorageError { Self.goDown(&all[i], unreachable: subject) }
+                    if (error as? StorageError)?.isTransient == true { Self.goDown(&all[i], unreachable: subject) }
                     if served && !all[i].reportedUnreachable {
                         all[i].reportedUnreachable = true
                         messages.append("replica \(name) failed to \(subject) (\(error)); "
