@@ -22,6 +22,12 @@ public enum StorageError: Error, CustomStringConvertible {
         }
     }
 
+    /// Whether the file does not exist (`notFound`).
+    public var isNotFound: Bool {
+        if case .notFound = self { return true }
+        return false
+    }
+
     /// Whether the call got no answer in time (`timedOut`).
     public var isTimeout: Bool {
         if case .timedOut = self { return true }

@@ -39,17 +39,22 @@ final class MirrorReadRepairTests: XCTestCase {
         XCTAssertEqual(mirror.replicaStates()[0].repairedCopies, 1)
     }
 
-    // A missing pack is copied back; a missing index file is not (it may name packs the
-    // replica lacks: `mirror sync` copies those in order).
+    // A missing pack is copied back, with one warning that says so (not also advice to run
+    // `mirror sync` for it); a missing index file is not copied (it may name packs the
+    // replica lacks: `mirror sync` copies those in order), and the warning says to sync.
     func testMissingPackIsCopiedBackButMissingIndexIsNot() throws {
         let a = MemoryBackend(), b = MemoryBackend()
         let pack = namedFile(.data, seed: 13), index = namedFile(.index, seed: 14)
         for file in [pack, index] { try b.write(file.file, data: file.bytes) }
-        let mirror = MirrorBackend(replicas: replicas([a, b]), verifyName: verifyChecksum)
+        let warnings = Warnings()
+        let mirror = MirrorBackend(replicas: replicas([a, b]), verifyName: verifyChecksum, report: warnings.report)
         XCTAssertEqual(try mirror.read(pack.file), pack.bytes)
+        XCTAssertEqual(warnings.all, ["replica a lacked \(pack.file); wrote the verified copy from b there"])
         XCTAssertEqual(try mirror.read(index.file), index.bytes)
         XCTAssertEqual(try a.read(pack.file), pack.bytes)
         XCTAssertFalse(try a.exists(index.file))
+        XCTAssertEqual(warnings.all.count, 2, "\(warnings.all)")
+        XCTAssertTrue(warnings.contain("replica a lacks \(index.file), which another replica has; run `snap mirror sync`"), "\(warnings.all)")
     }
 
     // Without a copy that matches its name there is nothing to repair with.

@@ -8,7 +8,9 @@ extension MirrorBackend {
         let checksName = range == nil && file.kind.isContentNamed
         let what = range.map { "bytes \($0.lowerBound)..<\($0.upperBound) of \(file) that fail validation" }
             ?? (checksName ? "a copy of \(file) whose content does not match its name" : "a copy of \(file) that fails validation")
-        let outcome = try failingOver("read", file, what: what) { backend in
+        // A pack a replica lacks is copied back by read-repair below, which says so: the
+        // missing copy is not also reported with advice to run `mirror sync`.
+        let outcome = try failingOver("read", file, what: what, repairsMissing: file.kind == .data) { backend in
             try backend.read(file, range: range)
         } accept: { bytes in
             (!checksName || verifyName(file, bytes)) && isValid(bytes)
@@ -129,8 +131,10 @@ extension MirrorBackend {
     /// - Returns: the first accepted value; if none was accepted but some were returned, the
     ///   first returned (the caller reports the damage, as with a single backend).
     /// - Throws: `notFound` when every replica said so, else an error naming every replica's failure.
-    private func failingOver<T>(_ operation: String, _ file: FileName, what: String, _ call: (Backend) throws -> T,
-                                accept: (T) -> Bool) throws -> FailOver<T> {
+    /// - Parameter repairsMissing: the caller read-repairs replicas that lack the file
+    ///   (`repairCopies`), which reports them itself.
+    private func failingOver<T>(_ operation: String, _ file: FileName, what: String, repairsMissing: Bool = false,
+                                _ call: (Backend) throws -> T, accept: (T) -> Bool) throws -> FailOver<T> {
         var rejected: T?
         var entries: [MirrorFailure.Entry] = []
         var failed: [(Int, Error)] = []
@@ -140,7 +144,8 @@ extension MirrorBackend {
             do {
                 let value = try call(replica.backend)
                 if accept(value) {
-                    noteFailures(failed, file: file, operation: operation, served: true)
+                    let reported = failed.filter { !repairsMissing || ($0.1 as? StorageError)?.isNotFound != true }
+                    noteFailures(reported, file: file, operation: operation, served: true)
                     return FailOver(value: value, servedBy: i, badCopies: bad)
                 }
                 if rejected == nil { rejected = value }

@@ -13,10 +13,7 @@ enum MirrorFailure {
             return "\(replica): \(error)"
         }
 
-        var isNotFound: Bool {
-            if case StorageError.notFound? = error as? StorageError { return true }
-            return false
-        }
+        var isNotFound: Bool { (error as? StorageError)?.isNotFound ?? false }
 
         /// Whether trying again may help; a skipped replica stays skipped for the whole run.
         var isTransient: Bool { (error as? StorageError)?.isTransient ?? false }
