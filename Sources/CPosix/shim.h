@@ -59,3 +59,41 @@ static inline long cposix_getxattrat(int dirfd, const char *name, const char *at
     struct { uint64_t value; uint32_t size; uint32_t flags; } args = { (uint64_t)(uintptr_t)value, (uint32_t)size, 0 };
     return syscall(SYS_getxattrat, dirfd, name, 0x100 /* AT_SYMLINK_NOFOLLOW */, attribute, &args, sizeof args);
 }
+
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+// The line `cposix_sigbus_handler` writes: set once by `cposix_say_on_sigbus`, before the
+// handler is installed, and only read after that. Statics inside a function, since Swift's
+// importer emits a header's functions but not its variables.
+struct cposix_sigbus_line { char text[2048]; size_t length; };
+static inline struct cposix_sigbus_line *cposix_sigbus_storage(void) {
+    static struct cposix_sigbus_line line;
+    return &line;
+}
+
+// Written in C because a signal handler may only make async-signal-safe calls (write,
+// _exit): no allocation, no locks, nothing of Swift's runtime.
+static inline void cposix_sigbus_handler(int signal) {
+    struct cposix_sigbus_line *line = cposix_sigbus_storage();
+    ssize_t written = write(STDERR_FILENO, line->text, line->length);
+    (void)written;
+    _exit(128 + signal);
+}
+
+// Makes SIGBUS (a file mapped into memory cut short under the process) write `text` to
+// standard error and exit with 128 + SIGBUS, instead of ending the process without a word.
+// A longer text is cut at the buffer's size. Returns sigaction's result.
+static inline int cposix_say_on_sigbus(const char *text) {
+    struct cposix_sigbus_line *line = cposix_sigbus_storage();
+    size_t length = strlen(text);
+    if (length > sizeof line->text) length = sizeof line->text;
+    memcpy(line->text, text, length);
+    line->length = length;
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = cposix_sigbus_handler;
+    sigemptyset(&action.sa_mask);
+    return sigaction(SIGBUS, &action, NULL);
+}

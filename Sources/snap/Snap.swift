@@ -57,6 +57,7 @@ struct Snap: ParsableCommand {
             var command = try parseAsRoot(arguments)
             let global = Mirror(reflecting: command).children.lazy.compactMap { ($0.value as? OptionGroup<GlobalOptions>)?.wrappedValue }.first
             Output.jsonErrors = global?.json == true
+            sayOnSigbus(json: global?.json == true)
             defer { RequestReport.printLines(verbose: global?.verbose == true, json: global?.json == true) }
             if let combined = command as? CombinationValidating {
                 do {
@@ -85,6 +86,20 @@ struct Snap: ParsableCommand {
             exit(withError: error)
         }
         if reportLostOutput() { exit(withError: ExitCode(Exit.fatal)) }
+    }
+
+    /// The line a SIGBUS prints before snap exits with 135. The one file snap maps into memory
+    /// is the cache's blob index table (docs/cache.md), which snap only ever replaces by
+    /// renaming; another program that cuts it short in place under a running command makes
+    /// the next access to the lost pages raise SIGBUS, which would otherwise end snap without
+    /// a word. Nothing half-written is referenced (FORMAT.md, "Write order"); the command's
+    /// lock stays until it goes stale.
+    private static func sayOnSigbus(json: Bool) {
+        let text = "snap: the cache's blob index table was cut short by another program while this command read it (SIGBUS); "
+            + "run the command again, which rebuilds the table; this command's lock may be left until it goes stale, "
+            + "or 'snap unlock' on this host removes it"
+        let line = (json ? Output.jsonText(ExitErrorJSON(code: 128 + SIGBUS, message: text)) : text) + "\n"
+        _ = cposix_say_on_sigbus(line)
     }
 
     /// At the process's end, after the command printed its result: waits a while for lock
