@@ -95,10 +95,10 @@ struct Snap: ParsableCommand {
     /// a word. Nothing half-written is referenced (FORMAT.md, "Write order"); the command's
     /// lock stays until it goes stale.
     private static func sayOnSigbus(json: Bool) {
-        let text = "snap: the cache's blob index table was cut short by another program while this command read it (SIGBUS); "
+        let text = "the cache's blob index table was cut short by another program while this command read it (SIGBUS); "
             + "run the command again, which rebuilds the table; this command's lock may be left until it goes stale, "
             + "or 'snap unlock' on this host removes it"
-        let line = (json ? Output.jsonText(ExitErrorJSON(code: 128 + SIGBUS, message: text)) : text) + "\n"
+        let line = (json ? Output.jsonText(ExitErrorJSON(code: 128 + SIGBUS, message: text)) : "snap: " + text) + "\n"
         _ = cposix_say_on_sigbus(line)
     }
 
