@@ -20,6 +20,28 @@ enum FileSystem {
         }
     }
 
+    /// File system types (`statfs`'s `f_type`) whose inode numbers may change while a file
+    /// stays: FUSE (a file system may number each lookup anew; exfat-fuse does), FAT and
+    /// exFAT (numbers made up each time an inode is read into memory), and SMB without
+    /// server inode numbers.
+    private static let renumberingTypes: Set<Int> = [
+        0x6573_5546,  // FUSE_SUPER_MAGIC
+        0x4D44,  // MSDOS_SUPER_MAGIC (FAT, vfat)
+        0x2011_BAB0,  // EXFAT_SUPER_MAGIC
+        0xFF53_4D42, 0xFE53_4D42, 0x517B,  // CIFS_SUPER_MAGIC, SMB2_SUPER_MAGIC, SMB_SUPER_MAGIC
+    ]
+
+    /// Whether the file system holding `descriptor` keeps a file's inode number for as long
+    /// as the file exists (ext4, xfs, btrfs, tmpfs, NFS and most others), so that another
+    /// number means another file (`ListedEntry.isOpened`). Asked only when a number differs;
+    /// a file system that cannot be asked counts as keeping them, which leaves the entry out
+    /// with a warning rather than risk storing another file's content.
+    static func keepsInodeNumbers(_ descriptor: Int32) -> Bool {
+        var info = statfs()
+        guard fstatfs(descriptor, &info) == 0 else { return true }
+        return !renumberingTypes.contains(Int(info.f_type))
+    }
+
     static func lstat(_ path: [UInt8]) throws(Failure) -> stat {
         var st = stat()
         let ok = PathBytes.withCString(path) { Glibc.lstat($0, &st) }
@@ -55,7 +77,7 @@ enum FileSystem {
                 var st = stat()
                 let statted = fstat(dirfd(dir), &st) == 0
                 let code = errno
-                guard statted, listed.isOpened(st) else {
+                guard statted, listed.isOpened(st, renumbers: !FileSystem.keepsInodeNumbers(dirfd(dir))) else {
                     closedir(dir)
                     throw statted ? Failure(code: ESTALE, replaced: true) : Failure(code: code)
                 }

@@ -125,7 +125,7 @@ final class FileReader: Sendable {
             return nil
         }
         // Opened by its path, listed through its folder: the same file? (`ListedEntry`)
-        guard ListedEntry(node).isOpened(st) else {
+        guard ListedEntry(node).isOpened(st, renumbers: !FileSystem.keepsInodeNumbers(fd)) else {
             context.record.warn(path, "was replaced by another file after it was listed (renamed over, or a folder above it "
                                 + "swapped for a symlink); left out, the next backup reads it")
             return nil

@@ -30,12 +30,16 @@ struct ListedEntry: Sendable {
     }
 
     /// Whether `opened` (an `fstat` of what was opened) is this entry: the same device, and
-    /// the same inode or, for file systems whose inode numbers do not stay (FUSE ones may give
-    /// a new number each time a name is looked up), the same owner, mode and change time,
-    /// which no other entry can be made to share.
-    func isOpened(_ opened: stat) -> Bool {
+    /// the same inode or, only on a file system whose inode numbers do not stay (`renumbers`:
+    /// FUSE ones may give a new number each time a name is looked up, FAT and exFAT each time
+    /// an inode is read again; `FileSystem.keepsInodeNumbers`), the same owner, mode and change
+    /// time. Elsewhere another number is another entry: two files (or folders) of one owner
+    /// and mode changed within one clock tick share a change time, since ext4 and others
+    /// stamp times at the tick's granularity, so a swap of two such folders would pass.
+    func isOpened(_ opened: stat, renumbers: @autoclosure () -> Bool) -> Bool {
         guard UInt64(opened.st_dev) == device else { return false }
         if UInt64(opened.st_ino) == inode { return true }
+        guard renumbers() else { return false }
         return opened.st_uid == uid && opened.st_gid == gid && UInt32(opened.st_mode) & 0o7777 == mode
             && Int64(opened.st_ctim.tv_sec) == ctime.seconds && UInt32(opened.st_ctim.tv_nsec) == ctime.nanoseconds
     }
