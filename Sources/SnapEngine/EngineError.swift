@@ -14,6 +14,8 @@ public enum EngineError: Error, CustomStringConvertible {
     case nothingToBackUp
     /// A retention policy would remove every snapshot of the group named (`forget`).
     case wouldRemoveWholeGroup(String)
+    /// The command was asked to stop (an interruption) before it saved its snapshot.
+    case stopped
 
     public var description: String {
         switch self {
@@ -24,6 +26,8 @@ public enum EngineError: Error, CustomStringConvertible {
         case let .repositoryChanged(text): return text
         case let .wouldRemoveWholeGroup(group):
             return "refusing to delete last snapshot of snapshot group \"\(group)\": the policy keeps none of them; add a --keep-* rule that keeps one, or name the snapshots to remove by ID"
+        case .stopped:
+            return "stopped before the snapshot was saved"
         case .nothingToBackUp:
             return "nothing to back up: every path given was excluded or could not be read, so no snapshot was saved"
         }

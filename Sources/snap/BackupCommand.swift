@@ -92,6 +92,7 @@ struct BackupCommand: ParsableCommand {
             options.exclusions = try excludeMore.exclusions()
             options.exclusions.patterns = patterns.rules
             options.compressionLevel = compression
+            options.stopRequested = { Interruption.isFinishing }
             if let parent {
                 options.parent = try SnapshotStore.find(parent, in: repository, skipped: global.snapshotSkipped).id
             }
@@ -106,7 +107,7 @@ struct BackupCommand: ParsableCommand {
             do {
                 let archiver = Archiver(repository: repository, options: options, progress: report.progress,
                                         warn: { report.message($0) }, warnItem: { report.warn($0) },
-                                        saved: { Interruption.setOutcome("snapshot \($0.short) was saved") })
+                                        saved: { Interruption.setResult("snapshot \($0.short) was saved") })
                 result = try archiver.run()
                 // Its tables (an entry per multiply-linked file) take a tenth of a second to
                 // free on a large tree, and the process ends right after: leave that to exit.
@@ -116,7 +117,7 @@ struct BackupCommand: ParsableCommand {
                 throw error
             }
             report.stop()
-            Interruption.setOutcome(result.state == .saved ? "snapshot \(result.id.short) was saved" : "no snapshot was saved")
+            Interruption.setResult(result.state == .saved ? "snapshot \(result.id.short) was saved" : "no snapshot was saved")
             warned = !result.warnings.isEmpty
             try report.summary(result)
             patterns.warn(result.unmatchedPatterns)

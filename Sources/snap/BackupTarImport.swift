@@ -35,6 +35,7 @@ extension BackupCommand {
         let command = try sources.command.map(StreamCommand.init)
         var options = ImportOptions(lockHostname: Identity.hostname)
         options.compressionLevel = compression
+        options.stopRequested = { Interruption.isFinishing }
         let labels = ImportedSnapshot(time: time.flatMap(RFC3339.parse) ?? WallClock.now, hostname: host ?? Identity.hostname,
                                       username: Identity.username, paths: ["/"],
                                       tags: tags.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty },
@@ -52,13 +53,13 @@ extension BackupCommand {
             try command?.finish()
             result = try importer.save(labels)
             // Before the deferred closes remove the lock, which may wait on the storage.
-            Interruption.setOutcome("snapshot \(result.id.short) was saved")
+            Interruption.setResult("snapshot \(result.id.short) was saved")
         } catch {
             report.stop()
             throw error
         }
         report.stop()
-        Interruption.setOutcome("snapshot \(result.id.short) was saved")
+        Interruption.setResult("snapshot \(result.id.short) was saved")
         try report.summary(result)
         return !result.warnings.isEmpty
     }

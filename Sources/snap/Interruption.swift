@@ -20,8 +20,9 @@ import Glibc
 enum Interruption {
     private static let signals: [Int32] = [SIGINT, SIGTERM, SIGHUP]
     /// What the running command has saved so far, for the interruption line (`stoppedOutcome`
-    /// while it has said nothing). Once the command has ended, `endedOutcome` replaces it.
-    private static let outcome = Mutex<String?>(nil)
+    /// while it has said nothing), and whether it is a result that stands once the command
+    /// has ended (`setResult`); an account of work under way gives way to `endedOutcome` then.
+    private static let outcome = Mutex<(text: String, stands: Bool)?>(nil)
     private static let stoppedOutcome = "stopped; the repository stays consistent (its files are written whole or not at all)"
     private static let endedOutcome = "the command had ended; its result stands"
     /// Set by `commandEnded`: only the wait for the lock's removal is left.
@@ -41,11 +42,15 @@ enum Interruption {
     }
 
     /// Sets the interruption line's account of what is saved, e.g. "nothing was saved".
-    static func setOutcome(_ text: String) { outcome.withLock { $0 = text } }
+    static func setOutcome(_ text: String) { outcome.withLock { $0 = (text, false) } }
+
+    /// Sets the interruption line's account to a result that stands once the command has
+    /// ended, e.g. "snapshot 1a2b3c4d was saved".
+    static func setResult(_ text: String) { outcome.withLock { $0 = (text, true) } }
 
     /// The command has ended (only the wait for its lock's removal is left): an interruption
-    /// now says so, in place of the account the command set while it ran ("restore
-    /// incomplete", "snapshot … was saved"), and its notice says what it waits for.
+    /// now says so, with its result (`setResult`) in place of an account of work under way
+    /// ("restore incomplete"), and its notice says what it waits for.
     static func commandEnded() { ended.store(true, ordering: .releasing) }
 
     /// Makes the first signal call `body` (on a thread of its own) instead of the usual
@@ -144,7 +149,9 @@ enum Interruption {
         }
         if unfinished { InFlightFiles.removeAll() }
         let locksLeft = unfinished || !RepositoryLock.finishRemovals(within: 0).isEmpty
-        let saved = ended.load(ordering: .acquiring) ? endedOutcome : outcome.withLock { $0 } ?? stoppedOutcome
+        let account = outcome.withLock { $0 }
+        let saved = !ended.load(ordering: .acquiring) ? account?.text ?? stoppedOutcome
+            : account.map { $0.stands ? "\(endedOutcome): \($0.text)" : endedOutcome } ?? endedOutcome
         say("snap: interrupted by \(name): \(saved)\(locksLeft ? locksLeftNote : "")")
         // `_exit`, not `exit`: the other threads are still running, and exit's teardown
         // under them can crash. Everything exit would do is done above.

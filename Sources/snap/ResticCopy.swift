@@ -43,8 +43,9 @@ struct ResticCopy {
         }
         for problem in source.unreadableSnapshots { Output.error("warning: left out: \(problem)") }
         let selected = try select(source)
-        let session = try ImportSession(repository: try destination.get(), options: ImportOptions(lockHostname: Identity.hostname),
-                                        warn: { Output.error("warning: \($0)") })
+        var options = ImportOptions(lockHostname: Identity.hostname)
+        options.stopRequested = { Interruption.isFinishing }
+        let session = try ImportSession(repository: try destination.get(), options: options, warn: { Output.error("warning: \($0)") })
         defer { session.close() }
         let progress = TaskProgress()
         let line = StatusLine.task(progress, global: global)

@@ -41,11 +41,11 @@ final class LockRemovalWaitTests: XCTestCase {
         var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
         var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
 
-        init(_ arguments: [String], environment: [String: String]) throws {
+        init(_ arguments: [String], environment: [String: String], input: Pipe? = nil) throws {
             process.executableURL = URL(fileURLWithPath: SnapProcess.binary)
             process.arguments = arguments
             process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SNAP_") }.merging(environment) { $1 }
-            process.standardInput = FileHandle.nullDevice
+            process.standardInput = input ?? FileHandle.nullDevice
             let outPipe = Pipe(), errPipe = Pipe()
             process.standardOutput = outPipe
             process.standardError = errPipe
@@ -110,5 +110,44 @@ final class LockRemovalWaitTests: XCTestCase {
         XCTAssertTrue(check.stderr.contains("snap: interrupted by SIGINT: the command had ended; its result stands"), check.stderr)
         XCTAssertTrue(check.stderr.contains("a lock may be left"), check.stderr)
         XCTAssertFalse(check.stderr.contains("indexing what was uploaded"), "nothing is indexed once the command has ended: \(check.stderr)")
+    }
+
+    // A backup interrupted during that wait names the snapshot it saved.
+    func testAnInterruptedBackupThatHadEndedNamesItsSnapshot() throws {
+        try Data("more".utf8).write(to: URL(fileURLWithPath: "\(work)/src/more"))
+        let backup = try Running(["backup", "\(work)/src"], environment: snap.environment.merging(hangingLockRemoval) { $1 })
+        XCTAssertTrue(backup.wait(10) { backup.stdout.contains("saved") }, "summary: \(backup.stdout) \(backup.stderr)")
+        let id = try XCTUnwrap(backup.stdout.split(separator: "\n").first { $0.hasPrefix("snapshot ") }?.split(separator: " ").dropFirst().first)
+        usleep(1_000_000)
+        kill(backup.process.processIdentifier, SIGINT)
+        backup.finish()
+        XCTAssertEqual(backup.process.terminationStatus, 130, backup.stderr)
+        XCTAssertTrue(backup.stderr.contains("interrupted by SIGINT: the command had ended; its result stands: snapshot \(id) was saved"),
+                      backup.stderr)
+    }
+
+    // A backup interrupted while it still runs, which then finishes while the interruption
+    // waits for its lock's removal (campaign 22 F2): it stops before it writes its snapshot,
+    // as the signal asked, rather than saving one and exiting 130. Its standard input is
+    // held open until after the signal, so that it cannot finish before.
+    func testABackupInterruptedWhileItsLockRemovalWaitsSavesNoSnapshot() throws {
+        let slowRemoval = ["SNAP_FAULT_INJECTION": "delay=5,methods=delete,kind=locks"]
+        let input = Pipe()
+        let backup = try Running(["backup", "--stdin", "--stdin-filename", "streamed"],
+                                 environment: snap.environment.merging(slowRemoval) { $1 }, input: input)
+        input.fileHandleForWriting.write(Data(repeating: 7, count: 100_000))
+        XCTAssertTrue(backup.wait(20) { !locks.isEmpty }, "the backup took its lock: \(backup.stderr)")
+        kill(backup.process.processIdentifier, SIGINT)
+        usleep(500_000)
+        input.fileHandleForWriting.write(Data(repeating: 9, count: 100_000))
+        try input.fileHandleForWriting.close()  // the backup can finish now, within the lock's removal
+        backup.finish()
+        XCTAssertEqual(backup.process.terminationStatus, 130, backup.stderr)
+        XCTAssertFalse(backup.stdout.contains("saved"), backup.stdout)
+        XCTAssertTrue(backup.stderr.contains("interrupted by SIGINT: nothing was saved"), backup.stderr)
+        let listed = try snap.expect(0, ["snapshots", "--json"]).stdout
+        XCTAssertEqual(try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(listed.utf8)) as? [Any]).count, 1,
+                       "only the snapshot of setUp")
+        try snap.expect(0, ["check", "-q"])
     }
 }

@@ -178,6 +178,7 @@ public final class Archiver {
             return result(.unchanged, id: parent.id, snapshot: snapshot)
         }
         if let lock { try SnapshotDependencies.verify(root, in: repository, lock: lock, timing: options.lockTiming) }
+        guard !options.stopRequested() else { throw EngineError.stopped }
         let id = try SnapshotStore.save(snapshot, in: repository)
         saved(id)
         return result(.saved, id: id, snapshot: snapshot)

@@ -40,6 +40,10 @@ public struct BackupOptions: Sendable {
     public var ignoreCtime = false
     /// Lock lifetimes (FORMAT.md, "Locks and deletion marks").
     public var lockTiming = LockTiming()
+    /// Whether the backup has been asked to stop (an interruption, whose cleanup is removing
+    /// the lock): asked just before the snapshot is written, which then is not
+    /// (`EngineError.stopped`), since the user asked for no snapshot.
+    public var stopRequested: @Sendable () -> Bool = { false }
     /// Overrides the repository's compression level.
     public var compressionLevel: Int?
     /// Compression/encryption worker threads.

@@ -10,6 +10,8 @@ public struct ImportOptions: Sendable {
     public var compressionLevel: Int?
     /// Compression/encryption worker threads.
     public var workers = max(1, System.activeProcessorCount)
+    /// As `BackupOptions.stopRequested`: asked before each snapshot is written.
+    public var stopRequested: @Sendable () -> Bool = { false }
 
     public init(lockHostname: String) { self.lockHostname = lockHostname }
 }

@@ -167,6 +167,7 @@ public final class SnapshotImporter {
         snapshot.importedFrom = labels.origin
         let repository = session.repository
         try SnapshotDependencies.verify(root, in: repository, lock: session.lock, timing: session.options.lockTiming)
+        guard !session.options.stopRequested() else { throw EngineError.stopped }
         let id = try SnapshotStore.save(snapshot, in: repository)
         var result = BackupResult(state: .saved, id: id, snapshot: snapshot, warnings: record.warnings)
         result.directories = record.directories
