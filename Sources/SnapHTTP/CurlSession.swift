@@ -87,7 +87,9 @@ final class EasyHandle: @unchecked Sendable {
 
         try set(CURLOPT_URL, t.url)
         try set(CURLOPT_NOSIGNAL, 1)
-        try set(CURLOPT_CONNECTTIMEOUT, t.connectTimeout)
+        // A connection (with its TLS or SSH handshake) is a request that makes no progress
+        // until it is made: no longer than a stall may last either.
+        try set(CURLOPT_CONNECTTIMEOUT, min(t.connectTimeout, stallSeconds))
         if t.timeout > 0 { try set(CURLOPT_TIMEOUT, t.timeout) }
         // Abort a transfer that stalls below 1 KiB/s for `stallSeconds` instead of hanging forever.
         try set(CURLOPT_LOW_SPEED_LIMIT, 1024)
@@ -229,9 +231,9 @@ final class EasyHandle: @unchecked Sendable {
             }
         }
         if code == CURLE_OPERATION_TIMEDOUT && !stderr.isEmpty {
-            // libcurl's own words say which limit: the connection, or a stall
-            // ("Operation too slow. Less than 1024 bytes/sec transferred the last 60 seconds").
-            message += " (\(stderr); --stuck-request-timeout sets how long a stall may last)"
+            // libcurl's own words say which limit was reached: a stall ("Operation too slow.
+            // Less than 1024 bytes/sec transferred the last 60 seconds") or the connection.
+            message += " (\(stderr)" + (stderr.contains("too slow") ? "; --stuck-request-timeout sets how long a stall may last)" : ")")
         }
         if code == CURLE_PEER_FAILED_VERIFICATION {
             message += " (the server's host key or certificate does not match what is trusted)"

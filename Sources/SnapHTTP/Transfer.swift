@@ -25,7 +25,8 @@ public struct Transfer: Sendable {
     public var createMissingFolders = false
     /// SSH credentials and host-key pinning for SFTP.
     public var ssh: SSHOptions?
-    /// Seconds allowed for connecting, and for the whole transfer (0: no limit).
+    /// Seconds allowed for connecting (at most the session's stall time), and for the whole
+    /// transfer (0: no limit).
     public var connectTimeout = 30
     public var timeout = 0
 

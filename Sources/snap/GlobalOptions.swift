@@ -89,7 +89,7 @@ struct GlobalOptions: ParsableArguments {
         if let text = maxKeyMemory { _ = try Self.keyMemory(text, from: "--max-key-memory") }
         guard connections >= 1 && connections <= 64 else { throw ValidationError("--connections must be between 1 and 64") }
         if let text = stuckRequestTimeout, RequestTimeout.seconds(text) == nil {
-            throw ValidationError("--stuck-request-timeout '\(text)' is not a duration of at least a second, like 30s, 5m or 1m30s")
+            throw ValidationError("--stuck-request-timeout '\(text)' is not a duration from 1s to 168h, like 30s, 5m or 1m30s")
         }
         if let days = objectLockDays, days < 1 { throw ValidationError("--s3-object-lock-days must be at least 1") }
         guard ["GOVERNANCE", "COMPLIANCE"].contains(objectLockMode.uppercased()) else {

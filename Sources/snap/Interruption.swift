@@ -142,7 +142,10 @@ enum Interruption {
         }
         if !DedicatedThread.start(name: "snap-cleanup", cleanup) { cleanup() }
         var unfinished = false
-        if done.wait(timeout: .now() + cleanupNotice) == .timedOut {
+        // Once the command has ended, the cleanup only gives the lock's removal `cleanupNotice`
+        // more: a notice offering to leave at once would come as it ends anyway.
+        let notice = ended.load(ordering: .acquiring) ? cleanupNotice + 1 : cleanupNotice
+        if done.wait(timeout: .now() + notice) == .timedOut {
             let work = ended.load(ordering: .acquiring) ? "waiting for the storage to remove the lock" : "removing the lock and indexing what was uploaded"
             say("snap: interrupted by \(name): \(work); interrupt again to leave at once")
             unfinished = done.wait(timeout: .now() + cleanupLimit) == .timedOut

@@ -3,7 +3,7 @@
 /// timeouts take.
 enum RequestTimeout {
     /// Whole seconds (a fraction rounds up), or `nil` for text that is not such a duration or
-    /// is under a second: libcurl measures stalls in seconds.
+    /// lies outside 1 second to a week: libcurl measures stalls in seconds.
     static func seconds(_ text: String) -> Int? {
         if let plain = Double(text) { return whole(plain) }
         let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("h", 3600), ("m", 60), ("s", 1)]

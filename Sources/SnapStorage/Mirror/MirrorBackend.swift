@@ -215,7 +215,7 @@ public final class MirrorBackend: Backend {
         health.readLast = true
         guard !health.state.down else { return }
         health.state.down = true
-        health.downReason = "it could not be reached (\(what) failed after its retries)"
+        health.downReason = "it could not be reached (\(what) failed)"
     }
 
     /// Marks replica `i` lagging, with a warning, unless it already is.
@@ -229,8 +229,9 @@ public final class MirrorBackend: Backend {
         guard !health.state.lagging else { return nil }
         health.state.lagging = true
         health.state.lagReason = reason
-        return message + ", so it is lagging (what this command writes gives it packs and locks only, no index, snapshot, key "
-            + "or config files). Run `snap mirror sync` once it is reachable to bring it up to date."
+        let writes = health.state.down ? "it is sent nothing more in this run"
+            : "what this command writes gives it packs and locks only, no index, snapshot, key or config files"
+        return message + ", so it is lagging (\(writes)). Run `snap mirror sync` once it is reachable to bring it up to date."
     }
 
     private func policyFailure(_ operation: String, _ file: FileName, successes: Int, skips: [String?], outcomes: [Error?],
