@@ -153,8 +153,14 @@ enum Interruption {
         if unfinished { InFlightFiles.removeAll() }
         let locksLeft = unfinished || !RepositoryLock.finishRemovals(within: 0).isEmpty
         let account = outcome.withLock { $0 }
-        let saved = !ended.load(ordering: .acquiring) ? account?.text ?? stoppedOutcome
-            : account.map { $0.stands ? "\(endedOutcome): \($0.text)" : endedOutcome } ?? endedOutcome
+        let saved: String
+        if !ended.load(ordering: .acquiring) {
+            saved = account?.text ?? stoppedOutcome
+        } else if let account, account.stands {
+            saved = "\(endedOutcome): \(account.text)"
+        } else {
+            saved = endedOutcome
+        }
         say("snap: interrupted by \(name): \(saved)\(locksLeft ? locksLeftNote : "")")
         // `_exit`, not `exit`: the other threads are still running, and exit's teardown
         // under them can crash. Everything exit would do is done above.
