@@ -31,15 +31,25 @@ enum FileSystem {
         0xFF53_4D42, 0xFE53_4D42, 0x517B,  // CIFS_SUPER_MAGIC, SMB2_SUPER_MAGIC, SMB_SUPER_MAGIC
     ]
 
-    /// Whether the file system holding `descriptor` keeps a file's inode number for as long
-    /// as the file exists (ext4, xfs, btrfs, tmpfs, NFS and most others), so that another
-    /// number means another file (`ListedEntry.isOpened`). Asked only when a number differs;
-    /// a file system that cannot be asked counts as keeping them, which leaves the entry out
-    /// with a warning rather than risk storing another file's content.
-    static func keepsInodeNumbers(_ descriptor: Int32) -> Bool {
+    /// overlayfs: a folder's inode number does not persist when its layers lie on different
+    /// file systems and `xino` is off (the kernel's overlayfs.rst, "Inode properties"); a
+    /// file's does.
+    private static let overlayType = 0x794C_7630  // OVERLAYFS_SUPER_MAGIC
+
+    /// Whether the file system holding `descriptor` keeps the inode number of a file (or,
+    /// with `folder`, of a folder) for as long as it exists (ext4, xfs, btrfs, tmpfs, NFS and
+    /// most others), so that another number means another entry (`ListedEntry.isOpened`).
+    /// Asked only when a number differs; a file system that cannot be asked counts as keeping
+    /// them, which leaves the entry out with a warning rather than risk storing another's.
+    static func keepsInodeNumbers(_ descriptor: Int32, folder: Bool = false) -> Bool {
         var info = statfs()
         guard fstatfs(descriptor, &info) == 0 else { return true }
-        return !renumberingTypes.contains(Int(info.f_type))
+        return keepsInodeNumbers(fileSystemType: Int(info.f_type), folder: folder)
+    }
+
+    /// `keepsInodeNumbers` by `statfs`'s type.
+    static func keepsInodeNumbers(fileSystemType type: Int, folder: Bool) -> Bool {
+        !renumberingTypes.contains(type) && !(folder && type == overlayType)
     }
 
     static func lstat(_ path: [UInt8]) throws(Failure) -> stat {
@@ -77,7 +87,7 @@ enum FileSystem {
                 var st = stat()
                 let statted = fstat(dirfd(dir), &st) == 0
                 let code = errno
-                guard statted, listed.isOpened(st, renumbers: !FileSystem.keepsInodeNumbers(dirfd(dir))) else {
+                guard statted, listed.isOpened(st, renumbers: !FileSystem.keepsInodeNumbers(dirfd(dir), folder: true)) else {
                     closedir(dir)
                     throw statted ? Failure(code: ESTALE, replaced: true) : Failure(code: code)
                 }

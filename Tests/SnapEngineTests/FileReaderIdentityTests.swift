@@ -95,4 +95,17 @@ final class FileReaderIdentityTests: XCTestCase {
         defer { close(fd) }
         XCTAssertTrue(FileSystem.keepsInodeNumbers(fd), "a temporary folder (ext4 or tmpfs here) keeps inode numbers")
     }
+
+    // Which file systems renumber: FUSE, FAT and exFAT everything; overlayfs only folders
+    // (campaign 23 F1: layers on xfs and tmpfs gave folders new numbers after the kernel
+    // dropped its inode cache, and the new rule stored them empty); ext4 nothing.
+    func testWhichFileSystemsRenumber() {
+        let ext4 = 0xEF53, fuse = 0x6573_5546, vfat = 0x4D44, exfat = 0x2011_BAB0, overlay = 0x794C_7630
+        for folder in [false, true] {
+            XCTAssertTrue(FileSystem.keepsInodeNumbers(fileSystemType: ext4, folder: folder))
+            for type in [fuse, vfat, exfat] { XCTAssertFalse(FileSystem.keepsInodeNumbers(fileSystemType: type, folder: folder)) }
+        }
+        XCTAssertTrue(FileSystem.keepsInodeNumbers(fileSystemType: overlay, folder: false))
+        XCTAssertFalse(FileSystem.keepsInodeNumbers(fileSystemType: overlay, folder: true))
+    }
 }
