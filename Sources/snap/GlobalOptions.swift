@@ -57,7 +57,7 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(name: .customLong("stuck-request-timeout"), parsing: .unconditional, help: ArgumentHelp(
         "Give up on a request to a remote repository that moves less than 1 KiB/s for this long, e.g. 30s, 5m "
-            + "(default 60s); it is retried, except on a replica of a mirror, which moves on to the next replica.",
+            + "(default 60s); it is retried, but a read from a replica of a mirror moves on to the next replica.",
         valueName: "duration"))
     var stuckRequestTimeout: String?
 
