@@ -10,7 +10,8 @@ enum GlobalArguments {
     static let options: [String: Bool] = [
         "-r": true, "--repo": true, "--repo-file": true, "--mirror-policy": true,
         "--password-file": true, "--password-command": true, "--password-command-timeout": true,
-        "--max-key-memory": true, "--connections": true, "--stuck-request-timeout": true, "--progress-interval": true, "--s3-object-lock-days": true,
+        "--max-key-memory": true, "--connections": true, "--stuck-request-timeout": true, "--progress-interval": true,
+        "--s3-object-lock-days": true,
         "--s3-object-lock-mode": true, "--s3-storage-class": true, "--cache-dir": true,
         "--json": false, "-q": false, "--quiet": false, "-v": false, "-vv": false, "-vvv": false, "--verbose": false, "--no-cache": false,
     ]

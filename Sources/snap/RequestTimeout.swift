@@ -5,6 +5,7 @@ enum RequestTimeout {
     /// Whole seconds (a fraction rounds up), or `nil` for text that is not such a duration or
     /// lies outside 1 second to a week: libcurl measures stalls in seconds.
     static func seconds(_ text: String) -> Int? {
+        guard !text.isEmpty else { return nil }
         if let plain = Double(text) { return whole(plain) }
         let units: [(suffix: String, seconds: Double)] = [("ms", 0.001), ("h", 3600), ("m", 60), ("s", 1)]
         var total = 0.0
@@ -17,7 +18,7 @@ enum RequestTimeout {
             rest = rest.dropFirst(unit.suffix.count)
             total += value * unit.seconds
         }
-        return text.isEmpty ? nil : whole(total)
+        return whole(total)
     }
 
     private static func whole(_ seconds: Double) -> Int? {

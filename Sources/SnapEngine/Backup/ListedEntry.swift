@@ -33,9 +33,10 @@ struct ListedEntry: Sendable {
     /// the same inode or, only on a file system whose inode numbers do not stay (`renumbers`:
     /// FUSE ones may give a new number each time a name is looked up, FAT and exFAT each time
     /// an inode is read again, overlayfs a folder's across layers on two file systems;
-    /// `FileSystem.keepsInodeNumbers`), the same owner, mode and change time. Elsewhere another number is another entry: two files (or folders) of one owner
-    /// and mode changed within one clock tick share a change time, since ext4 and others
-    /// stamp times at the tick's granularity, so a swap of two such folders would pass.
+    /// `FileSystem.keepsInodeNumbers`), the same owner, mode and change time. Elsewhere
+    /// another number is another entry: two files (or folders) of one owner and mode changed
+    /// within one clock tick share a change time, since ext4 and others stamp times at the
+    /// tick's granularity, so a swap of two such folders would pass.
     func isOpened(_ opened: stat, renumbers: @autoclosure () -> Bool) -> Bool {
         guard UInt64(opened.st_dev) == device else { return false }
         if UInt64(opened.st_ino) == inode { return true }

@@ -64,8 +64,9 @@ public final class RetryingBackend: Backend {
         while true {
             do {
                 return try call()
-            } catch let error as StorageError where error.isTransient && attempt < policy.attempts(reading: reading, after: error) {
+            } catch let error as StorageError where error.isTransient {
                 let attempts = policy.attempts(reading: reading, after: error)
+                guard attempt < attempts else { throw error }
                 let wait = policy.delay(beforeRetry: attempt)
                 report("\(what) failed (\(error)); retry \(attempt) of \(attempts - 1) in \((wait * 10).rounded() / 10) s")
                 usleep(useconds_t(wait * 1_000_000))
