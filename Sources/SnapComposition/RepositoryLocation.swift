@@ -19,6 +19,17 @@ public struct BackendOptions: Sendable {
     public var objectLockCompliance = false
     /// S3: storage class for every object written (`--s3-storage-class`).
     public var storageClass: String?
+    /// PEM files of the certificate authorities that servers reached over TLS must chain to
+    /// (`--cacert`); empty: `SNAP_CACERT` (files separated by commas), else the system's.
+    public var certificateAuthorities: [String] = []
+    /// A PEM file with the certificate and key to show servers that ask (`--tls-client-cert`;
+    /// else `SNAP_TLS_CLIENT_CERT`).
+    public var clientCertificate: String?
+    /// Accept any server certificate (`--insecure-tls`).
+    public var insecureTLS = false
+    /// The rates remote transfers keep to (`--limit-upload`, `--limit-download`), shared by
+    /// every backend given the same limits.
+    public var limits = BandwidthLimits()
     /// Where credentials and settings are looked up.
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// Told about retries and other recoverable trouble, for warning lines.
@@ -104,9 +115,20 @@ public enum RepositoryLocation {
         return String(location[..<colon]) + ":***" + String(location[at...])
     }
 
-    /// The libcurl session of one provider: `options`' connections and stall time.
-    private static func session(_ options: BackendOptions, caBundle: String? = nil) -> CurlSession {
-        CurlSession(maxHandles: options.connections, caBundle: caBundle, stallSeconds: options.stallSeconds)
+    /// The libcurl session of one provider: `options`' connections, stall time, TLS
+    /// settings and rate limits.
+    /// - Throws: `TLSSettingsError` for a certificate file that cannot be used.
+    private static func session(_ options: BackendOptions) throws -> CurlSession {
+        let env = options.environment
+        var authorities = options.certificateAuthorities
+        if authorities.isEmpty {
+            // SNAP_CA_BUNDLE is the name S3 repositories used before --cacert.
+            let variable = env["SNAP_CACERT"].flatMap { $0.isEmpty ? nil : $0 } ?? env["SNAP_CA_BUNDLE"] ?? ""
+            authorities = variable.split(separator: ",").map(String.init)
+        }
+        let clientCertificate = options.clientCertificate ?? env["SNAP_TLS_CLIENT_CERT"].flatMap { $0.isEmpty ? nil : $0 }
+        let tls = try TLSSettings(authorityFiles: authorities, clientCertificate: clientCertificate, insecure: options.insecureTLS)
+        return CurlSession(maxHandles: options.connections, tls: tls, stallSeconds: options.stallSeconds, limits: options.limits)
     }
 
     private static func provider(for location: String, options: BackendOptions) throws -> Backend {
@@ -125,7 +147,7 @@ public enum RepositoryLocation {
                 s3Options.objectLock = options.objectLockDays.map { .init(mode: options.objectLockCompliance ? .compliance : .governance, days: $0) }
                 s3Options.storageClass = options.storageClass
                 return try S3Backend(location: s3, credentials: try S3Credentials.resolve(environment: env),
-                                     options: s3Options, session: session(options, caBundle: env["SNAP_CA_BUNDLE"]))
+                                     options: s3Options, session: try session(options))
             } catch let error as S3ConfigurationError {
                 throw invalid(error.description)
             }
@@ -134,7 +156,7 @@ public enum RepositoryLocation {
             let target: SFTPLocation
             do { target = try SFTPLocation(parsing: location) } catch { throw invalid("\(error)") }
             let (resolved, ssh) = try sshSettings(for: target, environment: env)
-            return try SFTPBackend(location: resolved, ssh: ssh, session: session(options))
+            return try SFTPBackend(location: resolved, ssh: ssh, session: try session(options))
         }
         if location.hasPrefix("rest:") {
             var url = String(location.dropFirst("rest:".count))
@@ -148,13 +170,14 @@ public enum RepositoryLocation {
                 password = parts.count > 1 ? parts[1] : password
                 url = String(url[..<schemeEnd.upperBound]) + String(url[url.index(after: at)...])
             }
-            return RESTBackend(url: url, username: username, password: password, session: session(options))
+            return RESTBackend(url: url, username: username, password: password, session: try session(options))
         }
         if location.hasPrefix("rclone:") {
             let remote = String(location.dropFirst("rclone:".count))
             guard remote.contains(":") || remote.hasPrefix("/") else { throw invalid("expected rclone:REMOTE:PATH") }
+            let session = try session(options)  // a certificate file refused before rclone starts
             let server = try RcloneServer(remote: remote, rclone: env["SNAP_RCLONE_PROGRAM"] ?? "rclone")
-            return RESTBackend(rclone: server, session: session(options))
+            return RESTBackend(rclone: server, session: session)
         }
         return LocalBackend(root: location)
     }

@@ -8,6 +8,7 @@ func snapCurlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ coun
     guard let data, let context else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(context).takeUnretainedValue()
     let n = size * count
+    sink.limit?.pace(n)
     if sink.body.isEmpty { sink.bodyStarts(with: n) }
     data.withMemoryRebound(to: UInt8.self, capacity: n) { sink.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: n)) }
     return n
@@ -32,6 +33,7 @@ func snapCurlReadBody(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ cou
     let source = Unmanaged<UploadSource>.fromOpaque(context).takeUnretainedValue()
     let n = min(size * count, source.bytes.count - source.offset)
     guard n > 0 else { return 0 }
+    source.limit?.pace(n)
     source.bytes.withUnsafeBytes { all in
         UnsafeMutableRawPointer(buffer).copyMemory(from: all.baseAddress! + source.offset, byteCount: n)  // n > 0, so non-empty
     }
@@ -47,6 +49,7 @@ func snapCurlReadFile(_ buffer: UnsafeMutablePointer<CChar>?, _ size: Int, _ cou
     let source = Unmanaged<FileUploadSource>.fromOpaque(context).takeUnretainedValue()
     let wanted = min(size * count, source.file.count - source.offset)
     guard wanted > 0 else { return 0 }
+    source.limit?.pace(wanted)
     while true {
         let n = pread(source.file.descriptor, buffer, wanted, off_t(source.offset))
         if n < 0 && errno == EINTR { continue }

@@ -7,18 +7,23 @@ import Synchronization
 public final class CurlSession: Sendable {
     private let idle = Mutex<[EasyHandle]>([])
     private let maxHandles: Int
-    /// CA bundle for TLS verification, or `nil` for the system default.
-    private let caBundle: String?
-    /// Seconds a transfer may move less than 1 KiB/s before it is given up as stuck.
-    private let stallSeconds: Int
+    private let settings: SessionSettings
 
-    /// - Parameter stallSeconds: how long a transfer may stall (below 1 KiB/s) before it
-    ///   fails with `TransferError.Kind.timedOut` (`--stuck-request-timeout`), rather than
-    ///   hanging on a server that took the request and never answers.
-    public init(maxHandles: Int = 8, caBundle: String? = nil, stallSeconds: Int = 60) {
+    /// - Parameters:
+    ///   - tls: which servers' certificates are trusted, and snap's own certificate.
+    ///   - stallSeconds: how long a transfer may stall (below 1 KiB/s) before it fails with
+    ///     `TransferError.Kind.timedOut` (`--stuck-request-timeout`), rather than hanging on a
+    ///     server that took the request and never answers.
+    ///   - limits: the rates that this session's transfers (with those of every other session
+    ///     given the same limits) keep to.
+    public init(maxHandles: Int = 8, tls: TLSSettings = TLSSettings(), stallSeconds: Int = 60,
+                limits: BandwidthLimits = BandwidthLimits()) {
         self.maxHandles = maxHandles
-        self.caBundle = caBundle
-        self.stallSeconds = max(1, stallSeconds)
+        // A transfer under a rate limit shares it with up to `maxHandles` others: its own
+        // share may be below 1 KiB/s without being stuck.
+        let shares = [limits.upload, limits.download].compactMap { $0.map { $0.bytesPerSecond / (2 * max(1, maxHandles)) } }
+        settings = SessionSettings(tls: tls, stallSeconds: max(1, stallSeconds),
+                                   slowestSpeed: max(1, ([1024] + shares).min() ?? 1024), limits: limits)
     }
 
     /// Runs `transfer` and returns the response. HTTP error statuses are results, not errors.
@@ -30,8 +35,18 @@ public final class CurlSession: Sendable {
             handle.reset()
             idle.withLock { if $0.count < maxHandles { $0.append(handle) } }
         }
-        return try handle.perform(transfer, caBundle: caBundle, stallSeconds: stallSeconds)
+        return try handle.perform(transfer, settings)
     }
+}
+
+/// What every transfer of a session is given.
+struct SessionSettings: Sendable {
+    let tls: TLSSettings
+    /// Seconds a transfer may move less than `slowestSpeed` bytes a second before it is
+    /// given up as stuck.
+    let stallSeconds: Int
+    let slowestSpeed: Int
+    let limits: BandwidthLimits
 }
 
 /// One libcurl easy handle. Used by one thread at a time (checked out of the pool).
@@ -62,8 +77,10 @@ final class EasyHandle: @unchecked Sendable {
 
     private var raw: UnsafeMutableRawPointer { curl }
 
-    func perform(_ t: Transfer, caBundle: String?, stallSeconds: Int) throws -> TransferResult {
+    func perform(_ t: Transfer, _ settings: SessionSettings) throws -> TransferResult {
+        let stallSeconds = settings.stallSeconds
         let sink = ResponseSink()
+        sink.limit = settings.limits.download
         sink.requestedLength = t.range?.count
         let unmanaged = Unmanaged.passRetained(sink)
         defer { unmanaged.release() }
@@ -92,9 +109,13 @@ final class EasyHandle: @unchecked Sendable {
         try set(CURLOPT_CONNECTTIMEOUT, min(t.connectTimeout, stallSeconds))
         if t.timeout > 0 { try set(CURLOPT_TIMEOUT, t.timeout) }
         // Abort a transfer that stalls below 1 KiB/s for `stallSeconds` instead of hanging forever.
-        try set(CURLOPT_LOW_SPEED_LIMIT, 1024)
+        try set(CURLOPT_LOW_SPEED_LIMIT, settings.slowestSpeed)
         try set(CURLOPT_LOW_SPEED_TIME, stallSeconds)
-        if let caBundle { try set(CURLOPT_CAINFO, caBundle) }
+        try apply(settings.tls)
+        if settings.limits.upload != nil {
+            // libcurl's smallest upload buffer: pieces of 16 KiB keep a limited upload steady.
+            try set(CURLOPT_UPLOAD_BUFFERSIZE, 16 << 10)
+        }
         try check(snap_curl_setopt_callback(raw, CURLOPT_WRITEFUNCTION, snapCurlWriteBody))
         try check(snap_curl_setopt_pointer(raw, CURLOPT_WRITEDATA, unmanaged.toOpaque()))
         try check(snap_curl_setopt_callback(raw, CURLOPT_HEADERFUNCTION, snapCurlWriteHeader))
@@ -131,10 +152,12 @@ final class EasyHandle: @unchecked Sendable {
 
         var fileFailure: String?
         let code: CURLcode
+        let uploadLimit = settings.limits.upload
         if let file = t.bodyFile {
-            code = try withBody(file, failure: &fileFailure) { snap_curl_easy_perform(raw) }
+            code = try withBody(file, limit: uploadLimit, failure: &fileFailure) { snap_curl_easy_perform(raw) }
         } else {
-            code = try withBody(t.body, isUpload: isSFTP) { snap_curl_easy_perform(raw) }
+            // Under an upload limit every body goes through the read callback, which keeps to it.
+            code = try withBody(t.body, isUpload: isSFTP || uploadLimit != nil, limit: uploadLimit) { snap_curl_easy_perform(raw) }
         }
         if let fileFailure {
             throw TransferError(kind: .permanent, code: Int(code.rawValue), message: "cannot read the file to upload: \(fileFailure)")
@@ -149,10 +172,10 @@ final class EasyHandle: @unchecked Sendable {
 
     /// Points libcurl at `body` for the duration of `perform`: as POST fields for HTTP
     /// (any method), or through the read callback for SFTP uploads.
-    private func withBody(_ body: [UInt8]?, isUpload: Bool, _ perform: () -> CURLcode) throws -> CURLcode {
+    private func withBody(_ body: [UInt8]?, isUpload: Bool, limit: BandwidthLimit?, _ perform: () -> CURLcode) throws -> CURLcode {
         guard let body else { return perform() }
         if isUpload {
-            let unmanaged = Unmanaged.passRetained(UploadSource(body))
+            let unmanaged = Unmanaged.passRetained(UploadSource(body, limit: limit))
             defer { unmanaged.release() }
             try setUpload(count: body.count, read: snapCurlReadBody, context: unmanaged.toOpaque())
             return perform()
@@ -169,8 +192,8 @@ final class EasyHandle: @unchecked Sendable {
 
     /// Has libcurl read the upload from `file` through the read and seek callbacks, for
     /// any method (HTTP PUT or POST, SFTP upload); `failure` says why the file could not be read.
-    private func withBody(_ file: FileBody, failure: inout String?, _ perform: () -> CURLcode) throws -> CURLcode {
-        let source = FileUploadSource(file)
+    private func withBody(_ file: FileBody, limit: BandwidthLimit?, failure: inout String?, _ perform: () -> CURLcode) throws -> CURLcode {
+        let source = FileUploadSource(file, limit: limit)
         let unmanaged = Unmanaged.passRetained(source)
         defer { unmanaged.release() }
         try setUpload(count: file.count, read: snapCurlReadFile, context: unmanaged.toOpaque())
@@ -189,6 +212,32 @@ final class EasyHandle: @unchecked Sendable {
         try check(snap_curl_setopt_pointer(raw, CURLOPT_READDATA, context))
     }
 
+    /// Which certificates the server's must chain to, whether it is checked at all, and
+    /// the client's own certificate.
+    private func apply(_ tls: TLSSettings) throws {
+        if !tls.authorities.isEmpty {
+            try tls.authorities.withUnsafeBytes { bytes in
+                // libcurl copies the bytes (CURL_BLOB_COPY) before this returns.
+                var blob = curl_blob(data: UnsafeMutableRawPointer(mutating: bytes.baseAddress), len: bytes.count,
+                                     flags: UInt32(CURL_BLOB_COPY))
+                try check(snap_curl_setopt_pointer(raw, CURLOPT_CAINFO_BLOB, &blob))
+            }
+            // Only the given authorities: not also the system's folder of them.
+            try check(snap_curl_setopt_pointer(raw, CURLOPT_CAPATH, nil))
+        }
+        if !tls.verifiesServer {
+            try set(CURLOPT_SSL_VERIFYPEER, 0)
+            try set(CURLOPT_SSL_VERIFYHOST, 0)
+        }
+        if let certificate = tls.clientCertificate {
+            // One PEM file holds both, as restic's --tls-client-cert takes them.
+            try set(CURLOPT_SSLCERT, certificate)
+            try set(CURLOPT_SSLCERTTYPE, "PEM")
+            try set(CURLOPT_SSLKEY, certificate)
+            try set(CURLOPT_SSLKEYTYPE, "PEM")
+        }
+    }
+
     private func set(_ option: CURLoption, _ value: Int) throws {
         try check(snap_curl_setopt_long(raw, option, value))
     }
@@ -200,6 +249,10 @@ final class EasyHandle: @unchecked Sendable {
     private func check(_ code: CURLcode) throws {
         guard code == CURLE_OK else { throw Self.classify(code, url: nil, stderr: "") }
     }
+
+    /// OpenSSL's words for a server's TLS alert about the client's certificate.
+    static let clientCertificateRefusals = ["alert certificate required", "alert bad certificate", "alert unknown ca",
+                                            "alert certificate unknown"]
 
     static func classify(_ code: CURLcode, url: String?, stderr: String) -> TransferError {
         let text = String(cString: snap_curl_easy_strerror(code))
@@ -235,8 +288,21 @@ final class EasyHandle: @unchecked Sendable {
             // Less than 1024 bytes/sec transferred the last 60 seconds") or the connection.
             message += " (\(stderr)" + (stderr.contains("too slow") ? "; --stuck-request-timeout sets how long a stall may last)" : ")")
         }
+        let isTLS = url?.hasPrefix("https://") ?? false
         if code == CURLE_PEER_FAILED_VERIFICATION {
-            message += " (the server's host key or certificate does not match what is trusted)"
+            message += isTLS
+                ? " (\(stderr.isEmpty ? "the server's certificate is not trusted" : stderr); to trust a private authority, give its certificate with --cacert FILE)"
+                : " (the server's host key or certificate does not match what is trusted)"
+        } else if isTLS, Self.clientCertificateRefusals.contains(where: stderr.contains) {
+            // The server ended the handshake over snap's certificate (or the lack of one),
+            // which no retry changes.
+            kind = .permanent
+            message += " (the server refused the connection over the client certificate: \(stderr); "
+                + "give one it accepts with --tls-client-cert FILE)"
+        } else if [CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CONNECT_ERROR, CURLE_SEND_ERROR, CURLE_RECV_ERROR].contains(code),
+                  !stderr.isEmpty {
+            // libcurl's detail (which TLS step failed, a reset connection) says more than its code.
+            message += " (\(stderr))"
         }
         return TransferError(kind: kind, code: Int(code.rawValue), message: message)
     }
@@ -249,6 +315,8 @@ final class ResponseSink {
     /// The body's size where the request fixes it (a ranged read), for protocols whose
     /// responses carry no `Content-Length` (SFTP).
     var requestedLength: Int?
+    /// The download limit each piece of the body waits for.
+    var limit: BandwidthLimit?
 
     /// The most `bodyStarts` reserves: the largest pack a repository may have (1 GiB), so that
     /// a header cannot make snap reserve more than any legitimate read needs.
@@ -271,12 +339,22 @@ final class FileUploadSource {
     var offset = 0
     /// Why reading failed, if it did.
     var failure: String?
-    init(_ file: FileBody) { self.file = file }
+    /// The upload limit each piece waits for.
+    let limit: BandwidthLimit?
+    init(_ file: FileBody, limit: BandwidthLimit? = nil) {
+        self.file = file
+        self.limit = limit
+    }
 }
 
 /// Feeds an upload body to libcurl's read callback.
 final class UploadSource {
     let bytes: [UInt8]
     var offset = 0
-    init(_ bytes: [UInt8]) { self.bytes = bytes }
+    /// The upload limit each piece waits for.
+    let limit: BandwidthLimit?
+    init(_ bytes: [UInt8], limit: BandwidthLimit? = nil) {
+        self.bytes = bytes
+        self.limit = limit
+    }
 }

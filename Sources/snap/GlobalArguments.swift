@@ -13,6 +13,7 @@ enum GlobalArguments {
         "--max-key-memory": true, "--connections": true, "--stuck-request-timeout": true, "--progress-interval": true,
         "--s3-object-lock-days": true,
         "--s3-object-lock-mode": true, "--s3-storage-class": true, "--cache-dir": true,
+        "--cacert": true, "--tls-client-cert": true, "--limit-upload": true, "--limit-download": true, "--insecure-tls": false,
         "--json": false, "-q": false, "--quiet": false, "-v": false, "-vv": false, "-vvv": false, "--verbose": false, "--no-cache": false,
     ]
 

@@ -61,6 +61,29 @@ struct GlobalOptions: ParsableArguments {
         valueName: "duration"))
     var stuckRequestTimeout: String?
 
+    @Option(name: .customLong("cacert"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "Trust the certificate authorities in this PEM file instead of the system's, for S3 and REST over https "
+            + "(repeatable; default: $SNAP_CACERT, files separated by commas).", valueName: "file"))
+    var certificateAuthorities: [String] = []
+
+    @Option(name: .customLong("tls-client-cert"), parsing: .unconditional, help: ArgumentHelp(
+        "Show this certificate to https servers that ask for one: a PEM file with the certificate and its "
+            + "unencrypted private key (default: $SNAP_TLS_CLIENT_CERT).", valueName: "file"))
+    var clientCertificate: String?
+
+    @Flag(name: .customLong("insecure-tls"), help: "Do not check the certificates of https servers. Anyone on the way can then read and change what snap sends and receives.")
+    var insecureTLS = false
+
+    @Option(name: .customLong("limit-upload"), parsing: .unconditional, help: ArgumentHelp(
+        "Send at most this many KiB/s to remote repositories, all connections and replicas together (0: no limit).",
+        valueName: "KiB/s"))
+    var limitUpload = 0
+
+    @Option(name: .customLong("limit-download"), parsing: .unconditional, help: ArgumentHelp(
+        "Receive at most this many KiB/s from remote repositories, all connections and replicas together (0: no limit).",
+        valueName: "KiB/s"))
+    var limitDownload = 0
+
     @Option(name: .customLong("s3-object-lock-days"), parsing: .unconditional, help: "S3: keep every object written locked against deletion for N days.")
     var objectLockDays: Int?
 
@@ -91,6 +114,9 @@ struct GlobalOptions: ParsableArguments {
         if let text = stuckRequestTimeout, RequestTimeout.seconds(text) == nil {
             throw ValidationError("--stuck-request-timeout '\(text)' is not a duration from 1s to 168h, like 30s, 5m or 1m30s")
         }
+        for (name, rate) in [("--limit-upload", limitUpload), ("--limit-download", limitDownload)] where !(0...(1 << 30)).contains(rate) {
+            throw ValidationError("\(name) must be a number of KiB/s from 0 (no limit) to \(1 << 30)")
+        }
         if let days = objectLockDays, days < 1 { throw ValidationError("--s3-object-lock-days must be at least 1") }
         guard ["GOVERNANCE", "COMPLIANCE"].contains(objectLockMode.uppercased()) else {
             throw ValidationError("--s3-object-lock-mode must be GOVERNANCE or COMPLIANCE")
@@ -106,6 +132,10 @@ struct GlobalOptions: ParsableArguments {
         options.objectLockDays = objectLockDays
         options.objectLockCompliance = objectLockMode.uppercased() == "COMPLIANCE"
         options.requestLog = RequestReport.log
+        options.certificateAuthorities = certificateAuthorities
+        options.clientCertificate = clientCertificate
+        options.insecureTLS = insecureTLS
+        options.limits = TransferLimits.shared(uploadKiB: limitUpload, downloadKiB: limitDownload)
         let quiet = self.quiet
         options.report = { message in if !quiet { Output.error("warning: \(message)") } }
         return options

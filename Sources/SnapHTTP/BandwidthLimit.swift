@@ -1,0 +1,64 @@
+import Glibc
+import Synchronization
+
+/// A rate in bytes per second shared by every transfer it is given to (`--limit-upload`,
+/// `--limit-download`): each transfer asks before it moves a piece of its body and waits
+/// its turn, so all of them together keep to the rate however many run at once, and the
+/// rate is kept within each transfer (the server sees a steady stream, not bursts).
+///
+/// Turns are handed out in the order asked, one piece after another: a piece may start once
+/// the pieces granted before it have had their time at the rate. Time not used (no transfer
+/// running) is not saved up for a later burst.
+public final class BandwidthLimit: Sendable {
+    /// The rate, in bytes per second.
+    public let bytesPerSecond: Int
+    /// When the pieces granted so far have used up their time, on `clock`'s scale.
+    private let due: Mutex<Double>
+    private let clock: @Sendable () -> Double
+
+    /// - Parameter clock: seconds on a monotonic scale; tests give their own.
+    public init(bytesPerSecond: Int, clock: @escaping @Sendable () -> Double = BandwidthLimit.monotonicSeconds) {
+        self.bytesPerSecond = max(1, bytesPerSecond)
+        self.clock = clock
+        due = Mutex(-Double.infinity)
+    }
+
+    /// Takes a turn for `count` bytes and returns how many seconds to wait before moving them.
+    public func reserve(_ count: Int) -> Double {
+        due.withLock { due in
+            let now = clock()
+            let start = max(due, now)
+            due = start + Double(count) / Double(bytesPerSecond)
+            return start - now
+        }
+    }
+
+    /// Waits for the turn of `count` bytes (blocking the calling thread, a transfer's own).
+    public func pace(_ count: Int) {
+        let wait = reserve(count)
+        guard wait > 0 else { return }
+        var time = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - wait.rounded(.down)) * 1e9))
+        var left = timespec()
+        while nanosleep(&time, &left) != 0 && errno == EINTR { time = left }
+    }
+
+    /// Seconds of `CLOCK_MONOTONIC`, which steps of the wall clock do not move.
+    @Sendable public static func monotonicSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+}
+
+/// The limits a session's transfers keep to; `nil`: no limit that way.
+public struct BandwidthLimits: Sendable {
+    /// Bytes sent (uploads).
+    public var upload: BandwidthLimit?
+    /// Bytes received (downloads).
+    public var download: BandwidthLimit?
+
+    public init(upload: BandwidthLimit? = nil, download: BandwidthLimit? = nil) {
+        self.upload = upload
+        self.download = download
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import SnapHTTP
+import Synchronization
+import XCTest
+
+/// The shared rate limit's arithmetic, on a clock the test moves: each piece waits until
+/// the pieces granted before it have had their time, and idle time buys no burst.
+final class BandwidthLimitTests: XCTestCase {
+    /// A clock that moves only when told.
+    private final class ManualClock: Sendable {
+        let now = Mutex(100.0)
+        func advance(_ seconds: Double) { now.withLock { $0 += seconds } }
+    }
+
+    func testPiecesWaitForTheirTurn() {
+        let clock = ManualClock()
+        let limit = BandwidthLimit(bytesPerSecond: 1000) { clock.now.withLock { $0 } }
+        XCTAssertEqual(limit.reserve(500), 0, accuracy: 1e-9, "the first piece goes at once")
+        XCTAssertEqual(limit.reserve(500), 0.5, accuracy: 1e-9, "the second after the first's 0.5 s")
+        clock.advance(0.1)
+        XCTAssertEqual(limit.reserve(1000), 0.9, accuracy: 1e-9, "the third after both, 1 s from the start")
+        clock.advance(0.9)
+        XCTAssertEqual(limit.reserve(1), 1.0, accuracy: 1e-9, "still queued behind the third's second")
+    }
+
+    func testIdleTimeIsNotSavedUp() {
+        let clock = ManualClock()
+        let limit = BandwidthLimit(bytesPerSecond: 1000) { clock.now.withLock { $0 } }
+        XCTAssertEqual(limit.reserve(100), 0, accuracy: 1e-9)
+        clock.advance(60)
+        XCTAssertEqual(limit.reserve(5000), 0, accuracy: 1e-9)
+        XCTAssertEqual(limit.reserve(1000), 5, accuracy: 1e-9, "a minute idle bought no more than the next piece")
+    }
+
+    // Many threads at once share the rate: together their waits line up end to end, as if
+    // one transfer had sent every byte.
+    func testConcurrentTransfersShareOneRate() {
+        let clock = ManualClock()
+        let limit = BandwidthLimit(bytesPerSecond: 4096) { clock.now.withLock { $0 } }
+        let waits = Mutex<[Double]>([])
+        DispatchQueue.concurrentPerform(iterations: 64) { _ in
+            let wait = limit.reserve(1024)
+            waits.withLock { $0.append(wait) }
+        }
+        let sorted = waits.withLock { $0.sorted() }
+        XCTAssertEqual(sorted.count, 64)
+        for (i, wait) in sorted.enumerated() {
+            XCTAssertEqual(wait, Double(i) * 0.25, accuracy: 1e-9, "the \(i)th piece waits for the \(i) before it")
+        }
+    }
+}
