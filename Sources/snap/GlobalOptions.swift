@@ -3,6 +3,7 @@ import Foundation
 import SnapComposition
 import SnapCore
 import SnapCrypto
+import SnapEngine
 import SnapRepository
 import SnapStorage
 
@@ -61,6 +62,11 @@ struct GlobalOptions: ParsableArguments {
         valueName: "duration"))
     var stuckRequestTimeout: String?
 
+    @Option(name: .customLong("retry-lock"), parsing: .unconditional, help: ArgumentHelp(
+        "When another prune or 'repair index' holds the repository, try again for this long, e.g. 10m, 2h "
+            + "(prune, forget --prune, repair index; default: give up at once).", valueName: "duration"))
+    var retryLock: String?
+
     @Option(name: .customLong("cacert"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Trust the certificate authorities in this PEM file instead of the system's, for S3 and REST over https "
             + "(repeatable; default: $SNAP_CACERT, files separated by commas).", valueName: "file"))
@@ -111,8 +117,11 @@ struct GlobalOptions: ParsableArguments {
         }
         if let text = maxKeyMemory { _ = try Self.keyMemory(text, from: "--max-key-memory") }
         guard connections >= 1 && connections <= 64 else { throw ValidationError("--connections must be between 1 and 64") }
-        if let text = stuckRequestTimeout, RequestTimeout.seconds(text) == nil {
+        if let text = stuckRequestTimeout, DurationOption.seconds(text) == nil {
             throw ValidationError("--stuck-request-timeout '\(text)' is not a duration from 1s to 168h, like 30s, 5m or 1m30s")
+        }
+        if let text = retryLock, DurationOption.seconds(text) == nil {
+            throw ValidationError("--retry-lock '\(text)' is not a duration from 1s to 168h, like 30s, 10m or 2h")
         }
         for (name, rate) in [("--limit-upload", limitUpload), ("--limit-download", limitDownload)] where !(0...(1 << 30)).contains(rate) {
             throw ValidationError("\(name) must be a number of KiB/s from 0 (no limit) to \(1 << 30)")
@@ -127,7 +136,7 @@ struct GlobalOptions: ParsableArguments {
     var backendOptions: BackendOptions {
         var options = BackendOptions()
         options.connections = connections
-        if let seconds = stuckRequestTimeout.flatMap(RequestTimeout.seconds) { options.stallSeconds = seconds }
+        if let seconds = stuckRequestTimeout.flatMap(DurationOption.seconds) { options.stallSeconds = seconds }
         options.storageClass = storageClass
         options.objectLockDays = objectLockDays
         options.objectLockCompliance = objectLockMode.uppercased() == "COMPLIANCE"
@@ -142,6 +151,18 @@ struct GlobalOptions: ParsableArguments {
     }
 
     var environment: [String: String] { ProcessInfo.processInfo.environment }
+
+    /// `--retry-lock`: how long a command that another prune's lock refuses tries again,
+    /// with a line (unless `-q`) when it starts waiting.
+    func retryingLock<T>(_ body: () throws -> T) throws -> T {
+        let retry = LockRetry(duration: Double(retryLock.flatMap(DurationOption.seconds) ?? 0))
+        return try retry.run(waiting: { error, left in
+            guard !quiet else { return }
+            let holder = LockRetry.holder(of: error).map { " (host \($0.host), pid \($0.pid))" } ?? ""
+            Output.error("note: another prune or 'repair index' holds the repository\(holder); "
+                         + "trying again for up to \(Int(left.rounded())) s (--retry-lock)")
+        }, body)
+    }
 
     /// One replica as named by `-r` or the repository file.
     struct ReplicaSpec {

@@ -100,7 +100,9 @@ func prune(repository: Repository, global: GlobalOptions, options: PruneOptions,
     let progress = TaskProgress()
     let line = StatusLine.task(progress, global: global)
     defer { line?.stop() }
-    return try Pruner(repository: repository, options: options, progress: progress) { message in
-        if !quiet { Output.error("\(messagesAreWarnings ? "warning" : "note"): \(message)") }
-    }.run()
+    return try global.retryingLock {
+        try Pruner(repository: repository, options: options, progress: progress) { message in
+            if !quiet { Output.error("\(messagesAreWarnings ? "warning" : "note"): \(message)") }
+        }.run()
+    }
 }

@@ -31,7 +31,9 @@ struct RepairIndexCommand: ParsableCommand {
             let line = global.json ? nil : StatusLine.check(progress, global: global)
             let result: IndexRepairResult
             do {
-                result = try Repairer(repository: repository, hostname: Identity.hostname, progress: progress).repairIndex(dryRun: dryRun)
+                result = try global.retryingLock {
+                    try Repairer(repository: repository, hostname: Identity.hostname, progress: progress).repairIndex(dryRun: dryRun)
+                }
             } catch {
                 line?.stop()
                 throw error

@@ -33,52 +33,11 @@ final class LockRemovalWaitTests: XCTestCase {
         ((try? FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/locks")) ?? []).filter { !$0.hasPrefix(".") }
     }
 
-    /// A running `snap ARGS` whose standard output and error are gathered as they come.
-    private final class Running: @unchecked Sendable {
-        let process = Process()
-        private let lock = NSLock()
-        private var out = Data(), err = Data()
-        var stdout: String { lock.withLock { String(decoding: out, as: UTF8.self) } }
-        var stderr: String { lock.withLock { String(decoding: err, as: UTF8.self) } }
-
-        init(_ arguments: [String], environment: [String: String], input: Pipe? = nil) throws {
-            process.executableURL = URL(fileURLWithPath: SnapProcess.binary)
-            process.arguments = arguments
-            process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SNAP_") }.merging(environment) { $1 }
-            process.standardInput = input ?? FileHandle.nullDevice
-            let outPipe = Pipe(), errPipe = Pipe()
-            process.standardOutput = outPipe
-            process.standardError = errPipe
-            outPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-                let data = handle.availableData
-                self?.lock.withLock { self?.out.append(data) }
-            }
-            errPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-                let data = handle.availableData
-                self?.lock.withLock { self?.err.append(data) }
-            }
-            try process.run()
-        }
-
-        /// Waits up to `seconds` for `condition`; whether it held.
-        func wait(_ seconds: Double, until condition: () -> Bool) -> Bool {
-            let end = Date().addingTimeInterval(seconds)
-            while !condition() && Date() < end { usleep(20_000) }
-            return condition()
-        }
-
-        /// Waits for the process's end and the last of its output.
-        func finish() {
-            process.waitUntilExit()
-            usleep(200_000)
-        }
-    }
-
     // The report comes at once, the warning at the end of the bounded wait (2 + 18 s), and
     // the exit code is the command's; the lock left is one `snap unlock` removes.
     func testTheResultComesFirstAndTheLockLeftIsNamed() throws {
         let started = Date()
-        let check = try Running(["check", "--read-data"], environment: snap.environment.merging(hangingLockRemoval) { $1 })
+        let check = try RunningSnap(["check", "--read-data"], environment: snap.environment.merging(hangingLockRemoval) { $1 })
         XCTAssertTrue(check.wait(10) { check.stdout.contains("no errors were found") }, "report: \(check.stdout) \(check.stderr)")
         XCTAssertTrue(check.process.isRunning, "still waiting for the lock's removal once the report is out")
         XCTAssertFalse(check.stderr.contains("did not answer in time"), check.stderr)
@@ -98,7 +57,7 @@ final class LockRemovalWaitTests: XCTestCase {
     // A SIGINT during that wait ends it within the cleanup's 2 s, says the command had ended
     // and a lock may be left, and exits 130; the report printed stands.
     func testAnInterruptionDuringTheWaitEndsItAndSaysTheResultStands() throws {
-        let check = try Running(["check", "--read-data"], environment: snap.environment.merging(hangingLockRemoval) { $1 })
+        let check = try RunningSnap(["check", "--read-data"], environment: snap.environment.merging(hangingLockRemoval) { $1 })
         XCTAssertTrue(check.wait(10) { check.stdout.contains("no errors were found") }, "report: \(check.stdout) \(check.stderr)")
         usleep(3_000_000)  // past `release`'s own 2 s wait, into the process's end
         XCTAssertTrue(check.process.isRunning)
@@ -115,7 +74,7 @@ final class LockRemovalWaitTests: XCTestCase {
     // A backup interrupted during that wait names the snapshot it saved.
     func testAnInterruptedBackupThatHadEndedNamesItsSnapshot() throws {
         try Data("more".utf8).write(to: URL(fileURLWithPath: "\(work)/src/more"))
-        let backup = try Running(["backup", "\(work)/src"], environment: snap.environment.merging(hangingLockRemoval) { $1 })
+        let backup = try RunningSnap(["backup", "\(work)/src"], environment: snap.environment.merging(hangingLockRemoval) { $1 })
         XCTAssertTrue(backup.wait(10) { backup.stdout.contains("saved") }, "summary: \(backup.stdout) \(backup.stderr)")
         let id = try XCTUnwrap(backup.stdout.split(separator: "\n").first { $0.hasPrefix("snapshot ") }?.split(separator: " ").dropFirst().first)
         usleep(1_000_000)
@@ -133,7 +92,7 @@ final class LockRemovalWaitTests: XCTestCase {
     func testABackupInterruptedWhileItsLockRemovalWaitsSavesNoSnapshot() throws {
         let slowRemoval = ["SNAP_FAULT_INJECTION": "delay=5,methods=delete,kind=locks"]
         let input = Pipe()
-        let backup = try Running(["backup", "--stdin", "--stdin-filename", "streamed"],
+        let backup = try RunningSnap(["backup", "--stdin", "--stdin-filename", "streamed"],
                                  environment: snap.environment.merging(slowRemoval) { $1 }, input: input)
         input.fileHandleForWriting.write(Data(repeating: 7, count: 100_000))
         XCTAssertTrue(backup.wait(20) { !locks.isEmpty }, "the backup took its lock: \(backup.stderr)")

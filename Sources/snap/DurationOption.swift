@@ -1,9 +1,9 @@
-/// `--stuck-request-timeout`'s durations: restic's (Go's) spelling of hours, minutes and
-/// seconds (`90s`, `5m`, `1m30s`, `1.5h`), or a bare number of seconds as snap's other
-/// timeouts take.
-enum RequestTimeout {
+/// The durations of `--stuck-request-timeout` and `--retry-lock`: restic's (Go's) spelling
+/// of hours, minutes and seconds (`90s`, `5m`, `1m30s`, `1.5h`), or a bare number of seconds
+/// as snap's other timeouts take.
+enum DurationOption {
     /// Whole seconds (a fraction rounds up), or `nil` for text that is not such a duration or
-    /// lies outside 1 second to a week: libcurl measures stalls in seconds.
+    /// lies outside 1 second to a week (libcurl measures stalls in seconds).
     static func seconds(_ text: String) -> Int? {
         guard !text.isEmpty else { return nil }
         if let plain = Double(text) { return whole(plain) }
