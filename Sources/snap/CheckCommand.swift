@@ -46,7 +46,8 @@ struct CheckCommand: ParsableCommand {
                                                        keyCopies: false)
             var options = CheckOptions()
             if let subset { options.readData = try PackSubset(parsing: subset) } else if readData { options.readData = .all }
-            options.lockHostname = Identity.hostname
+            // --no-lock: no lock at all, for storage this host may only read (restic's meaning).
+            options.lockHostname = global.noLock ? nil : Identity.hostname
             options.trees.workers = global.connections
             let progress = CheckProgress()
             let line = StatusLine.check(progress, global: global)

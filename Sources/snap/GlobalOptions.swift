@@ -63,9 +63,14 @@ struct GlobalOptions: ParsableArguments {
     var stuckRequestTimeout: String?
 
     @Option(name: .customLong("retry-lock"), parsing: .unconditional, help: ArgumentHelp(
-        "When another prune or 'repair index' holds the repository, try again for this long, e.g. 10m, 2h "
-            + "(prune, forget --prune, repair index; default: give up at once).", valueName: "duration"))
+        "When another prune or 'repair index' holds the repository, have prune, forget and repair index try again "
+            + "for this long, e.g. 10m, 2h (default: give up at once).", valueName: "duration"))
     var retryLock: String?
+
+    @Flag(name: .customLong("no-lock"), help: ArgumentHelp(
+        "check: write no lock, for storage this host may only read. Commands that only read (snapshots, ls, restore, "
+            + "find, diff, dump, mount, stats, cat) and dry runs of backup, rewrite and prune never write one; commands that write always do."))
+    var noLock = false
 
     @Option(name: .customLong("cacert"), parsing: .unconditionalSingleValue, help: ArgumentHelp(
         "Trust the certificate authorities in this PEM file instead of the system's, for S3 and REST over https "

@@ -144,7 +144,7 @@ struct Snap: ParsableCommand {
         Global options, before or after the command (see any command's --help): -r/--repo, \
         --repo-file, --mirror-policy, --password-file, --password-command, --password-command-timeout, \
         --max-key-memory, --json, -q/--quiet, -v/--verbose, --connections, --stuck-request-timeout, --cache-dir, --no-cache, \
-        --retry-lock, --limit-upload, --limit-download, --cacert, --tls-client-cert, --insecure-tls, \
+        --retry-lock, --no-lock, --limit-upload, --limit-download, --cacert, --tls-client-cert, --insecure-tls, \
         --s3-object-lock-days, --s3-object-lock-mode, --s3-storage-class.
         Exit codes: 0 success; 1 fatal error (nothing half-written is referenced); \
         3 backup saved but some files could not be read; 10 no repository at the location; \

@@ -2,11 +2,12 @@ import Foundation
 import SnapTestSupport
 import XCTest
 
-/// `--retry-lock`: a prune (or `repair index`) that finds another prune holding the
-/// repository gives up at once without it (exit 11), tries again for the given time with it,
-/// and goes ahead once the other is done. The other prune is a real one, kept busy by a
-/// storage whose listing of `data/` takes 8 s (`SNAP_FAULT_INJECTION`, for tests).
-final class RetryLockTests: XCTestCase {
+/// restic's lock options. `--retry-lock`: a prune (or `repair index`) that finds another
+/// prune holding the repository gives up at once without it (exit 11), tries again for the
+/// given time with it, and goes ahead once the other is done. The other prune is a real one,
+/// kept busy by a storage whose listing of `data/` takes 8 s (`SNAP_FAULT_INJECTION`, for
+/// tests). `--no-lock`: a check writes no lock.
+final class LockOptionTests: XCTestCase {
     var work = ""
     var snap = SnapProcess(environment: [:])
 
@@ -59,6 +60,26 @@ final class RetryLockTests: XCTestCase {
             let result = try snap.run(["prune", "--retry-lock", text])
             XCTAssertEqual(result.status, 64, text)
             XCTAssertTrue(result.stderr.contains("--retry-lock '\(text)' is not a duration"), result.stderr)
+        }
+    }
+
+    // check --read-data writes a lock while it reads packs, and none with --no-lock (for
+    // storage this host may only read). Pack reads take 3 s here, so the check is watched
+    // while it runs.
+    func testCheckWithNoLockWritesNone() throws {
+        let slowPacks = ["SNAP_FAULT_INJECTION": "delay=3,methods=read,kind=data"]
+        for noLock in [false, true] {
+            let check = try RunningSnap(["check", "--read-data"] + (noLock ? ["--no-lock"] : []),
+                                        environment: snap.environment.merging(slowPacks) { $1 })
+            var sawLock = false
+            while check.process.isRunning {
+                sawLock = sawLock || !locks.isEmpty
+                usleep(20_000)
+            }
+            check.finish()
+            XCTAssertEqual(check.process.terminationStatus, 0, check.stderr)
+            XCTAssertEqual(sawLock, !noLock, noLock ? "--no-lock: no lock" : "a lock while packs are read")
+            XCTAssertEqual(locks, [])
         }
     }
 }
