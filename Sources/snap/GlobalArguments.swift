@@ -9,7 +9,7 @@ enum GlobalArguments {
     /// checks each name against the command's help, so a new global option must be added here.
     static let options: [String: Bool] = [
         "-r": true, "--repo": true, "--repo-file": true, "--mirror-policy": true,
-        "--password-file": true, "--password-command": true, "--password-command-timeout": true,
+        "-p": true, "--password-file": true, "--password-command": true, "--password-command-timeout": true,
         "--max-key-memory": true, "--connections": true, "--stuck-request-timeout": true, "--progress-interval": true,
         "--s3-object-lock-days": true,
         "--s3-object-lock-mode": true, "--s3-storage-class": true, "--cache-dir": true,

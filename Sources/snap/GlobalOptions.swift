@@ -22,7 +22,7 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("mirror-policy"), parsing: .unconditional, help: "With several replicas, how many must take each write: all, quorum (a strict majority, the default) or any.")
     var mirrorPolicyOption: MirrorPolicy?
 
-    @Option(name: .customLong("password-file"), parsing: .unconditional, help: "Read the password from this file (default: $SNAP_PASSWORD_FILE).")
+    @Option(name: [.customShort("p", allowingJoined: true), .customLong("password-file")], parsing: .unconditional, help: "Read the password from this file (default: $SNAP_PASSWORD_FILE).")
     var passwordFile: String?
 
     @Option(name: .customLong("password-command"), parsing: .unconditional, help: "Run this shell command and use its output as the password (default: $SNAP_PASSWORD_COMMAND).")

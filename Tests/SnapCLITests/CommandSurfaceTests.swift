@@ -51,6 +51,19 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(try snap.run(["key", "list", "-r"]).status, 64)
     }
 
+    // restic's `-p FILE` (short for --password-file), before or after the command, and attached.
+    func testPasswordFileShortForm() throws {
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src", "-q"])
+        let password = try XCTUnwrap(snap.environment["SNAP_PASSWORD"])
+        try "\(password)\n".write(toFile: "\(work)/pw", atomically: false, encoding: .utf8)
+        try "wrong\n".write(toFile: "\(work)/wrong", atomically: false, encoding: .utf8)
+        let withoutVariable = SnapProcess(environment: ["SNAP_CACHE_DIR": "\(work)/cache"])
+        try withoutVariable.expect(0, ["-r", repo, "-p", "\(work)/pw", "snapshots", "-q"])
+        try withoutVariable.expect(0, ["snapshots", "-r", repo, "-p\(work)/pw", "-q"])
+        try withoutVariable.expect(12, ["-p", "\(work)/wrong", "-r", repo, "snapshots"])
+    }
+
     // As restic's flag parser, an option takes the next word as its value even when it
     // begins with `-` (a pattern, a tag, a host): `--exclude -x`, `-e -x`, `--tag -t`.
     func testOptionValuesMayBeginWithADash() throws {
