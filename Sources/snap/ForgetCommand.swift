@@ -20,6 +20,9 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
     @Argument(help: "Snapshots to remove: IDs, unique ID prefixes, or latest.")
     var snapshots: [String] = []
 
+    @Flag(name: [.customShort("c"), .customLong("compact")], help: "Leave out the paths column of the tables.")
+    var compact = false
+
     @Option(name: [.customShort("l"), .customLong("keep-last")], parsing: .unconditional,
             help: ArgumentHelp("Keep the N newest snapshots ('unlimited' keeps all).", valueName: "n"), transform: Self.count)
     var keepLast = 0
@@ -193,13 +196,13 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
             Output.line(group.key.map { "snapshots for (\($0)):" } ?? "snapshots:")
             if !group.keep.isEmpty {
                 Output.line("keep \(group.keep.count) snapshots:")
-                Table.print(Self.rows(group.keep.map { ($0.record, $0.reasons) }))
+                Table.print(Self.rows(group.keep.map { ($0.record, $0.reasons) }, compact: compact))
                 Output.line("\(group.keep.count) snapshots")
                 Output.line("")
             }
             if !group.remove.isEmpty {
                 Output.line("remove \(group.remove.count) snapshots:")
-                Table.print(Self.rows(group.remove.map { ($0, nil) }))
+                Table.print(Self.rows(group.remove.map { ($0, nil) }, compact: compact))
                 Output.line("\(group.remove.count) snapshots")
                 Output.line("")
             }
@@ -217,19 +220,19 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
         if !failed.isEmpty { throw CLIError("\(failed.count) of \(records.count) snapshots could not be removed") }
     }
 
-    /// Table rows: ID, time, host, tags, reasons (when given), paths; further reasons and
-    /// paths go on lines of their own.
-    private static func rows(_ entries: [(SnapshotRecord, [String]?)]) -> [[String]] {
+    /// Table rows: ID, time, host, tags, reasons (when given), paths (unless `compact`);
+    /// further reasons and paths go on lines of their own.
+    static func rows(_ entries: [(SnapshotRecord, [String]?)], compact: Bool = false) -> [[String]] {
         let withReasons = entries.contains { $0.1 != nil }
-        var rows = [["ID", "Time", "Host", "Tags"] + (withReasons ? ["Reasons"] : []) + ["Paths"]]
+        var rows = [["ID", "Time", "Host", "Tags"] + (withReasons ? ["Reasons"] : []) + (compact ? [] : ["Paths"])]
         for (record, reasons) in entries {
             let s = record.snapshot
             let reasons = reasons ?? []
-            for line in 0..<max(1, s.paths.count, withReasons ? reasons.count : 0) {
+            for line in 0..<max(1, compact ? 0 : s.paths.count, withReasons ? reasons.count : 0) {
                 var row = line == 0 ? [record.id.short, LocalTime.display(s.timestamp), s.hostname, s.tags.joined(separator: ",")]
                                     : ["", "", "", ""]
                 if withReasons { row.append(line < reasons.count ? reasons[line] : "") }
-                row.append(line < s.paths.count ? s.paths[line] : "")
+                if !compact { row.append(line < s.paths.count ? s.paths[line] : "") }
                 rows.append(row)
             }
         }

@@ -114,6 +114,20 @@ final class ForgetTests: XCTestCase {
 
     /// Days follow each snapshot's stored offset, not the zone of the machine running
     /// forget: 23:30 and 00:30 at +02:00 are two days, although both are 20 May in UTC.
+    // -c/--compact leaves the paths column out of both tables, reasons kept.
+    func testCompactTables() throws {
+        for time in ["2024-05-01T10:00:00Z", "2024-05-02T10:00:00Z"] {
+            try snap.expect(0, ["backup", "\(work)/data", "--time", time, "-q"])
+        }
+        let full = try snap.expect(0, ["forget", "--keep-last", "1", "--dry-run"]).stdout
+        XCTAssertTrue(full.contains("Paths") && full.contains("\(work)/data"), full)
+        let compact = try snap.expect(0, ["forget", "--keep-last", "1", "--dry-run", "-c"]).stdout
+        XCTAssertFalse(compact.contains("Paths") || compact.contains("\(work)/data\n"), compact)
+        XCTAssertTrue(compact.contains("Reasons") && compact.contains("last snapshot"), compact)
+        XCTAssertEqual(compact.components(separatedBy: "ID        Time").count, 3, "two tables: \(compact)")
+        XCTAssertTrue(compact.contains("would remove 1 snapshots (dry run)"), compact)
+    }
+
     func testDaysFollowTheSnapshotsOffset() throws {
         let berlin = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/repo", "SNAP_PASSWORD": "pw", "TZ": "CET-1CEST,M3.5.0,M10.5.0/3"])
         for time in ["2024-05-20T20:00:00Z", "2024-05-20T21:30:00Z", "2024-05-20T22:30:00Z"] {
