@@ -156,7 +156,7 @@ struct Snap: ParsableCommand {
         version: snapVersion,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self,
                       RestoreCommand.self, ForgetCommand.self, PruneCommand.self, MirrorCommand.self, CheckCommand.self, RepairCommand.self,
-                      CatCommand.self, CopyCommand.self, DiffCommand.self, DumpCommand.self, MountCommand.self, FindCommand.self, TagCommand.self, RewriteCommand.self, StatsCommand.self, KeyCommand.self, ListCommand.self, UnlockCommand.self, VersionCommand.self, GenerateCommand.self, BenchmarkCommand.self, IndexBenchmarkCommand.self]
+                      RecoverCommand.self, CatCommand.self, CopyCommand.self, DiffCommand.self, DumpCommand.self, MountCommand.self, FindCommand.self, TagCommand.self, RewriteCommand.self, StatsCommand.self, KeyCommand.self, ListCommand.self, UnlockCommand.self, VersionCommand.self, GenerateCommand.self, BenchmarkCommand.self, IndexBenchmarkCommand.self]
     )
 }
 
