@@ -413,6 +413,30 @@ final class CommandSurfaceTests: XCTestCase {
         try snap.expect(0, ["-r", repo, "check", "--read-data"])
     }
 
+    // restic 0.17's --new-host and --new-time: a snapshot with nothing to exclude is still
+    // rewritten when its host or time changes; one that already has them is left alone.
+    func testRewriteHostAndTime() throws {
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src", "--host", "old-name", "-q"])
+        let dry = try snap.expect(0, ["-r", repo, "rewrite", "-n", "--new-host", "new-name"]).stdout
+        XCTAssertTrue(dry.contains("would remove 0 entries (0 B) and set host new-name"), dry)
+        let out = try snap.expect(0, ["-r", repo, "rewrite", "--new-host", "new-name", "--new-time", "2020-02-03T04:05:06Z", "--forget"]).stdout
+        XCTAssertTrue(out.contains("1 snapshot rewritten"), out)
+        let listed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["-r", repo, "--json", "snapshots"]).stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(listed.count, 1)
+        XCTAssertEqual(listed.first?["hostname"] as? String, "new-name")
+        XCTAssertEqual((listed.first?["time"] as? String).flatMap { ISO8601DateFormatter().date(from: $0) },
+                       ISO8601DateFormatter().date(from: "2020-02-03T04:05:06Z"))
+        XCTAssertNotNil(listed.first?["original"] as? String)
+        let again = try snap.expect(0, ["-r", repo, "rewrite", "--new-host", "new-name"]).stdout
+        XCTAssertTrue(again.contains("0 snapshots rewritten"), again)
+        let refused = try snap.run(["-r", repo, "rewrite"])
+        XCTAssertEqual(refused.status, 64)
+        XCTAssertTrue(refused.stderr.contains("nothing to rewrite"), refused.stderr)
+        XCTAssertEqual(try snap.run(["-r", repo, "rewrite", "--new-time", "yesterday"]).status, 64)
+        try snap.expect(0, ["-r", repo, "check", "-q"])
+    }
+
     func testCopy() throws {
         let repo = "\(work)/repo", other = "\(work)/other"
         try snap.expect(0, ["-r", repo, "backup", "\(work)/src"])

@@ -10,6 +10,8 @@ public struct RewrittenSnapshot: Sendable {
     /// Entries left out (files and folders, each counted once, with what was below a folder).
     public var removedEntries = 0
     public var removedBytes: UInt64 = 0
+    /// Whether the host name or time was changed (`--new-host`, `--new-time`).
+    public var metadataChanged = false
 }
 
 /// Removes entries matching exclude patterns from snapshots (`snap rewrite`, as restic 0.17):
@@ -36,6 +38,10 @@ public final class SnapshotRewriter {
     /// What the new trees keep out of packs named by deletion marks.
     private var copies: CondemnedPackCopies?
     private let walker: TreeWalker
+    /// The host name every rewritten snapshot gets (restic's `--new-host`); `nil`: its own.
+    public var newHost: String?
+    /// The time every rewritten snapshot gets (restic's `--new-time`); `nil`: its own.
+    public var newTime: Timestamp?
 
     /// - Parameter exclude: entries matching these (restic's `--exclude` rules, against
     ///   each entry's path in the snapshot) are removed, with everything below them.
@@ -89,8 +95,13 @@ public final class SnapshotRewriter {
         for record in records {
             var result = RewrittenSnapshot(original: record.id)
             let root = try rewrite(tree: record.snapshot.tree, path: [], result: &result)
-            guard root != record.snapshot.tree else { continue }
             var snapshot = record.snapshot
+            if let newHost { snapshot.hostname = newHost }
+            if let newTime, newTime != snapshot.timestamp {
+                snapshot.time = RFC3339.format(newTime, utcOffset: RFC3339.localOffset(at: newTime.seconds))
+            }
+            result.metadataChanged = snapshot.hostname != record.snapshot.hostname || snapshot.time != record.snapshot.time
+            guard root != record.snapshot.tree || result.metadataChanged else { continue }
             snapshot.tree = root
             snapshot.original = record.snapshot.original ?? record.id
             snapshot.excludes += patterns.filter { !snapshot.excludes.contains($0) }
