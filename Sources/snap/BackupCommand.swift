@@ -38,8 +38,11 @@ struct BackupCommand: ParsableCommand {
     @Flag(help: "Save no snapshot when nothing changed since the parent.")
     var skipIfUnchanged = false
 
-    @Flag(help: "Read every file, even those the parent snapshot says are unchanged.")
+    @Flag(name: .shortAndLong, help: "Read every file, even those the parent snapshot says are unchanged.")
     var force = false
+
+    @Flag(name: .customLong("no-scan"), help: "Do not count the files first for the progress line's estimate of what is left.")
+    var noScan = false
 
     @Flag(help: "Leave the inode number out of change detection (for file systems without stable inodes).")
     var ignoreInode = false
@@ -98,7 +101,7 @@ struct BackupCommand: ParsableCommand {
             }
             Interruption.setOutcome("nothing was saved: no snapshot was written (data already uploaded is reused by the next backup)")
             let report = BackupReport(global: global)
-            if report.showsProgress && options.stream == nil {
+            if report.showsProgress && options.stream == nil && !noScan {
                 let (p, e, progress) = (options.paths, options.exclusions, report.progress)
                 Thread.detachNewThread { Scanner.scan(paths: p, exclusions: e, into: progress) }
             }

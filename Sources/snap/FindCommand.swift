@@ -33,6 +33,9 @@ struct FindCommand: ParsableCommand {
     @Flag(name: .shortAndLong, help: "Long listing: type, mode, owner, size, time.")
     var long = false
 
+    @Flag(name: .customLong("human-readable"), help: "With --long, print sizes in KiB, MiB, GiB.")
+    var humanReadable = false
+
     @Flag(help: "The arguments are data blob IDs (or unique prefixes of 8 or more digits): find the files using them.")
     var blob = false
 
@@ -98,7 +101,7 @@ struct FindCommand: ParsableCommand {
                     if hits == 1 {
                         out.line("Found matching entries in snapshot \(record.id.short) from \(LocalTime.display(record.snapshot.timestamp))")
                     }
-                    out.line(long ? LsCommand.longLine(node, path: path) : PathBytes.display(path))
+                    out.line(long ? LsCommand.longLine(node, path: path, humanReadable: humanReadable) : PathBytes.display(path))
                 }
                 guard hits > 0 else { continue }
                 groups += 1

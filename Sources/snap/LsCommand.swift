@@ -23,6 +23,9 @@ struct LsCommand: ParsableCommand {
     @Flag(help: "With paths, list everything below them, not only their entries.")
     var recursive = false
 
+    @Flag(name: .customLong("human-readable"), help: "With --long, print sizes in KiB, MiB, GiB.")
+    var humanReadable = false
+
     @OptionGroup(title: "Global options") var global: GlobalOptions
     /// `--host`, `--path`, `--tag`: which snapshot `latest` means, as in restic.
     @OptionGroup var filter: FilterOptions
@@ -46,7 +49,7 @@ struct LsCommand: ParsableCommand {
                 try walker.walk(reference.tree, under: wanted, levels: levels) { path, node in
                     found = true
                     if global.json { out.line(NodeJSON.text(node, path: path, marked: true)); return }
-                    out.line(long ? Self.longLine(node, path: path) : PathBytes.display(path))
+                    out.line(long ? Self.longLine(node, path: path, humanReadable: humanReadable) : PathBytes.display(path))
                 }
                 if !found && wanted != [PathBytes.slash] { throw CLIError("\(PathBytes.display(wanted)) is not in snapshot \(record.id.short)") }
             }
@@ -69,13 +72,14 @@ struct LsCommand: ParsableCommand {
 }
 
 extension LsCommand {
-    /// An `ls -l` style line: mode, owner, group, size, time, path, and `-> target` for a symlink.
-    static func longLine(_ node: Node, path: [UInt8]) -> String {
+    /// An `ls -l` style line: mode, owner, group, size (in bytes, or in KiB, MiB, … when
+    /// `humanReadable`), time, path, and `-> target` for a symlink.
+    static func longLine(_ node: Node, path: [UInt8], humanReadable: Bool = false) -> String {
         let owner = node.user.isEmpty ? String(node.uid) : node.user
         let group = node.group.isEmpty ? String(node.gid) : node.group
         let target = node.type == .symlink ? " -> " + PathBytes.display(node.linkTarget) : ""
         return "\(Mode.text(node)) \(owner.rightPad(8)) \(group.rightPad(8)) "
-            + "\(String(node.size).leftPad(12)) \(LocalTime.display(node.mtime)) \(PathBytes.display(path))\(target)"
+            + "\((humanReadable ? Output.bytes(node.size) : String(node.size)).leftPad(12)) \(LocalTime.display(node.mtime)) \(PathBytes.display(path))\(target)"
     }
 }
 

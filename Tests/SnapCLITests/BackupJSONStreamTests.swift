@@ -27,6 +27,22 @@ final class BackupJSONStreamTests: XCTestCase {
 
     private func messages(_ text: String) throws -> [[String: Any]] { try jsonMessages(text) }
 
+    // The status messages carry the scan's totals, and none with --no-scan (restic's
+    // option); -f is --force, so the file is read again each time and status comes.
+    func testNoScanLeavesTheTotalsOut() throws {
+        try Data(seededBytes(count: 12 << 20, seed: 3)).write(to: URL(fileURLWithPath: "\(work)/src/big"))
+        func statuses(_ extra: [String]) throws -> [[String: Any]] {
+            let out = try snap.expect(0, ["--json", "backup", "\(work)/src", "-f", "--progress-interval", "0.05"] + extra).stdout
+            return try messages(out).filter { $0["message_type"] as? String == "status" }
+        }
+        let scanned = try statuses([])
+        XCTAssertFalse(scanned.isEmpty)
+        XCTAssertEqual(scanned.last?["total_files"] as? Int, 3, "\(scanned.last ?? [:])")
+        let unscanned = try statuses(["--no-scan"])
+        XCTAssertFalse(unscanned.isEmpty)
+        XCTAssertTrue(unscanned.allSatisfy { $0["total_files"] as? Int == 0 }, "\(unscanned)")
+    }
+
     // A name with a newline is given exactly in backup's and restore's JSON `item` (JSON
     // escapes the control character), so it cannot be read as another name spelled `a\x0ab`.
     func testControlCharactersInItemsAreExact() throws {

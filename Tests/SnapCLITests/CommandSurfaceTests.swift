@@ -334,6 +334,15 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertTrue(long.contains("drwxrwxrwt"), long)
         XCTAssertTrue(long.contains("\(src)/sub/link -> tool"), long)
         if owned { XCTAssertTrue(long.contains(" 2147483648 3000000000 "), "owners are never cut: \(long)") }
+        try FileManager.default.createDirectory(atPath: "\(src)/large", withIntermediateDirectories: false)
+        try Data(count: 3 << 20).write(to: URL(fileURLWithPath: "\(src)/large/big"))
+        try snap.expect(0, ["-r", repo, "backup", src, "-q"])
+        let exact = try snap.expect(0, ["-r", repo, "ls", "-l", "latest", "\(src)/large/big"]).stdout
+        XCTAssertTrue(exact.contains(" 3145728 "), exact)
+        let human = try snap.expect(0, ["-r", repo, "ls", "-l", "--human-readable", "latest", "\(src)/large/big"]).stdout
+        XCTAssertTrue(human.contains(" 3.00 MiB ") && !human.contains("3145728"), human)
+        let found = try snap.expect(0, ["-r", repo, "find", "-l", "--human-readable", "big"]).stdout
+        XCTAssertTrue(found.contains(" 3.00 MiB "), found)
         let json = try snap.expect(0, ["-r", repo, "--json", "ls", "latest", "\(src)/sub"]).stdout
         let first = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(json.split(separator: "\n").first).utf8)) as? [String: Any])
         XCTAssertEqual(first["message_type"] as? String, "snapshot")
