@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages snap needs to build and test, if any are missing.
 set -euo pipefail
-packages=(libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libfuse3-dev fuse3 pkg-config attr acl util-linux faketime gcc zsh fish libarchive-tools restic borgbackup python3 exfat-fuse exfatprogs ntfs-3g)
+packages=(libzstd-dev zlib1g-dev libssl-dev libcurl4-openssl-dev libfuse3-dev fuse3 pkg-config attr acl util-linux faketime gcc zsh fish libarchive-tools restic borgbackup python3 exfat-fuse exfatprogs ntfs-3g ncdu)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

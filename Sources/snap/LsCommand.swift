@@ -26,9 +26,18 @@ struct LsCommand: ParsableCommand {
     @Flag(name: .customLong("human-readable"), help: "With --long, print sizes in KiB, MiB, GiB.")
     var humanReadable = false
 
+    @Flag(help: "Print the snapshot (or SNAPSHOT:subfolder) in ncdu's export format: snap ls latest --ncdu | ncdu -f -")
+    var ncdu = false
+
     @OptionGroup(title: "Global options") var global: GlobalOptions
     /// `--host`, `--path`, `--tag`: which snapshot `latest` means, as in restic.
     @OptionGroup var filter: FilterOptions
+
+    func validate() throws {
+        guard ncdu else { return }
+        if !paths.isEmpty { throw ValidationError("--ncdu exports the whole snapshot: give no paths (SNAPSHOT:subfolder picks a folder)") }
+        if long || recursive { throw ValidationError("--ncdu cannot be combined with --long or --recursive") }
+    }
 
     func run() throws {
         try reportingErrors {
@@ -38,9 +47,15 @@ struct LsCommand: ParsableCommand {
                 try global.loadIndex(repository, listed: $0)
             }[0]
             let record = reference.record
-            if global.json { try Output.jsonLine(SnapshotLine(record)) }
             let out = OutputBuffer()
             defer { out.flush() }
+            if ncdu {
+                let name = reference.subfolder.isEmpty ? [PathBytes.slash] : reference.subfolder
+                try NcduExport(repository: repository).write(root: reference.tree, rootName: name, time: WallClock.now.seconds,
+                                                             version: snapVersion) { out.append($0) }
+                return
+            }
+            if global.json { try Output.jsonLine(SnapshotLine(record)) }
             let walker = TreeWalker(repository: repository)
             // Each path's bytes as the shell passed them: a name need not be UTF-8.
             for wanted in paths.isEmpty ? [[PathBytes.slash]] : RawArguments.bytes(of: paths) {
