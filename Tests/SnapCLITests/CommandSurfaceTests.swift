@@ -295,7 +295,18 @@ final class CommandSurfaceTests: XCTestCase {
         let packs = try snap.expect(0, ["-r", repo, "list", "packs"]).stdout.split(separator: "\n")
         XCTAssertFalse(packs.isEmpty)
         XCTAssertEqual(try snap.expect(0, ["-r", repo, "list", "locks"]).stdout, "")
-        XCTAssertEqual(try snap.run(["-r", repo, "list", "blobs"]).status, 64)
+        XCTAssertEqual(try snap.run(["-r", repo, "list", "nonsense"]).status, 64)
+
+        // blobs: every blob of the index as restic prints it, the snapshot's root tree among them.
+        let blobs = try snap.expect(0, ["-r", repo, "list", "blobs"]).stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(blobs.allSatisfy { $0.range(of: "^(data|tree) [0-9a-f]{64}$", options: .regularExpression) != nil }, "\(blobs)")
+        XCTAssertEqual(Set(blobs).count, blobs.count)
+        let listed = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["-r", repo, "--json", "snapshots"]).stdout.utf8)) as? [[String: Any]])
+        let root = try XCTUnwrap(listed.first?["tree"] as? String)
+        XCTAssertTrue(blobs.contains("tree \(root)"), "\(blobs)")
+        XCTAssertTrue(blobs.contains { $0.hasPrefix("data ") })
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["-r", repo, "--json", "list", "blobs"]).stdout.utf8)) as? [[String: String]])
+        XCTAssertEqual(json.map { "\($0["type"] ?? "?") \($0["id"] ?? "?")" }, blobs)
     }
 
     func testStats() throws {
