@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SnapComposition
 import SnapEngine
 import SnapRepository
@@ -25,6 +26,11 @@ struct CopyCommand: ParsableCommand {
 
     @Option(name: .customLong("from-repo"), parsing: .unconditional, help: "The source repository's location (default: $SNAP_FROM_REPOSITORY).")
     var fromRepository: String?
+
+    @Option(name: .customLong("from-repository-file"), parsing: .unconditional, help: ArgumentHelp(
+        "Read the source repository's location from this file, as restic's option (default: $SNAP_FROM_REPOSITORY_FILE).",
+        valueName: "file"))
+    var fromRepositoryFile: String?
 
     @Option(name: .customLong("from-password-file"), parsing: .unconditional, help: "Read the source's password from this file (default: $SNAP_FROM_PASSWORD_FILE, else $SNAP_FROM_PASSWORD).")
     var fromPasswordFile: String?
@@ -58,11 +64,31 @@ struct CopyCommand: ParsableCommand {
                                             + "SNAP_FROM_PASSWORD_FILE, or use --from-password-file or --from-password-command")
     }
 
+    /// --from-repo, else the location in --from-repository-file (restic's file: the location
+    /// alone, white space around it removed), else the variables of the same names.
+    private func sourceLocation(_ env: [String: String]) throws -> String? {
+        if fromRepository != nil && fromRepositoryFile != nil {
+            throw CLIError("--from-repo and --from-repository-file are mutually exclusive; give one", exitCode: 64)
+        }
+        if let fromRepository { return fromRepository }
+        guard let path = fromRepositoryFile ?? env["SNAP_FROM_REPOSITORY_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            return env["SNAP_FROM_REPOSITORY"]
+        }
+        guard let data = FileManager.default.contents(atPath: path), data.count < 1 << 16 else {
+            throw CLIError("cannot read the source's repository file \(path): give a file holding its location")
+        }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty, !text.contains(where: \.isNewline) else {
+            throw CLIError("the source's repository file \(path) holds \(text.isEmpty ? "nothing" : "more than one line"): give one location")
+        }
+        return text
+    }
+
     func run() throws {
         try reportingErrors {
             let env = global.environment
-            guard let location = fromRepository ?? env["SNAP_FROM_REPOSITORY"], !location.isEmpty else {
-                throw CLIError("no source repository: use --from-repo or set SNAP_FROM_REPOSITORY")
+            guard let location = try sourceLocation(env), !location.isEmpty else {
+                throw CLIError("no source repository: use --from-repo or --from-repository-file, or set SNAP_FROM_REPOSITORY")
             }
             let password = try sourcePassword(env, restic: location.hasPrefix(ResticCopy.prefix))
             if location.hasPrefix(ResticCopy.prefix) {

@@ -469,6 +469,14 @@ final class CommandSurfaceTests: XCTestCase {
         let again = try snap.expect(0, ["-r", other, "--password-file", "\(work)/otherpw", "copy", "--from-repo", repo,
                                         "--from-password-command", "cat \(work)/pw"]).stdout
         XCTAssertTrue(again.contains("1 snapshots were already copied"), again)
+        // restic's --from-repository-file: the location alone, white space around it removed.
+        try "  \(repo)\n".write(toFile: "\(work)/from-location", atomically: false, encoding: .utf8)
+        let viaFile = try snap.expect(0, ["-r", other, "--password-file", "\(work)/otherpw", "copy", "--from-repository-file",
+                                          "\(work)/from-location", "--from-password-file", "\(work)/pw"]).stdout
+        XCTAssertTrue(viaFile.contains("1 snapshots were already copied"), viaFile)
+        let both = try snap.run(["-r", other, "--password-file", "\(work)/otherpw", "copy", "--from-repo", repo,
+                                 "--from-repository-file", "\(work)/from-location"])
+        XCTAssertEqual(both.status, 64, both.stderr)
         try snap.expect(0, ["-r", other, "--password-file", "\(work)/otherpw", "check", "--read-data"])
         try snap.expect(0, ["-r", other, "--password-file", "\(work)/otherpw", "restore", "latest", "--target", "\(work)/out"])
         XCTAssertEqual(try String(contentsOfFile: "\(work)/out\(work)/src/a.txt", encoding: .utf8), "hello\n")
