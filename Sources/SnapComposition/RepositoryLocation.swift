@@ -118,16 +118,22 @@ public enum RepositoryLocation {
     /// The libcurl session of one provider: `options`' connections, stall time, TLS
     /// settings and rate limits.
     /// - Throws: `TLSSettingsError` for a certificate file that cannot be used.
-    private static func session(_ options: BackendOptions) throws -> CurlSession {
+    /// - Parameter s3: an S3 provider's session, which also takes AWS's `AWS_CA_BUNDLE`.
+    private static func session(_ options: BackendOptions, s3: Bool = false) throws -> CurlSession {
         let env = options.environment
         var authorities = options.certificateAuthorities
+        var source = "--cacert"
         if authorities.isEmpty {
             // SNAP_CA_BUNDLE is the name S3 repositories used before --cacert.
-            let variable = env["SNAP_CACERT"].flatMap { $0.isEmpty ? nil : $0 } ?? env["SNAP_CA_BUNDLE"] ?? ""
-            authorities = variable.split(separator: ",").map(String.init)
+            let names = ["SNAP_CACERT", "SNAP_CA_BUNDLE"] + (s3 ? ["AWS_CA_BUNDLE"] : [])
+            if let name = names.first(where: { !(env[$0] ?? "").isEmpty }), let variable = env[name] {
+                authorities = variable.split(separator: ",").map(String.init)
+                source = "$\(name)"
+            }
         }
         let clientCertificate = options.clientCertificate ?? env["SNAP_TLS_CLIENT_CERT"].flatMap { $0.isEmpty ? nil : $0 }
-        let tls = try TLSSettings(authorityFiles: authorities, clientCertificate: clientCertificate, insecure: options.insecureTLS)
+        let tls = try TLSSettings(authorityFiles: authorities, clientCertificate: clientCertificate, insecure: options.insecureTLS,
+                                  authoritySource: source)
         return CurlSession(maxHandles: options.connections, tls: tls, stallSeconds: options.stallSeconds, limits: options.limits)
     }
 
@@ -147,7 +153,7 @@ public enum RepositoryLocation {
                 s3Options.objectLock = options.objectLockDays.map { .init(mode: options.objectLockCompliance ? .compliance : .governance, days: $0) }
                 s3Options.storageClass = options.storageClass
                 return try S3Backend(location: s3, credentials: try S3Credentials.resolve(environment: env),
-                                     options: s3Options, session: try session(options))
+                                     options: s3Options, session: try session(options, s3: true))
             } catch let error as S3ConfigurationError {
                 throw invalid(error.description)
             }

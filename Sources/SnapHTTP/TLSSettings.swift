@@ -21,12 +21,14 @@ public struct TLSSettings: Sendable, Equatable {
     ///   - authorityFiles: PEM files of certificate authorities (`--cacert`).
     ///   - clientCertificate: a PEM file with a certificate and its unencrypted private key.
     ///   - insecure: skip verifying the server's certificate and name.
+    ///   - authoritySource: where `authorityFiles` came from, for messages (`--cacert`, or
+    ///     the variable that named them).
     /// - Throws: `TLSSettingsError` naming the file that cannot be read or holds the wrong thing.
-    public init(authorityFiles: [String], clientCertificate: String?, insecure: Bool) throws {
+    public init(authorityFiles: [String], clientCertificate: String?, insecure: Bool, authoritySource: String = "--cacert") throws {
         for path in authorityFiles {
-            let text = try Self.contents(of: path, option: "--cacert")
+            let text = try Self.contents(of: path, option: authoritySource)
             guard Self.blocks(in: text).contains("CERTIFICATE") else {
-                throw TLSSettingsError(path: path, option: "--cacert", reason: "holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+                throw TLSSettingsError(path: path, option: authoritySource, reason: "holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
             }
             authorities += text
             if text.last != UInt8(ascii: "\n") { authorities.append(UInt8(ascii: "\n")) }

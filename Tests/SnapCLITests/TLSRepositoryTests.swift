@@ -134,5 +134,15 @@ final class TLSRepositoryTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains(expected), "\(arguments): \(result.stderr)")
             XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
         }
+        // A file named by a variable is named with the variable; AWS's AWS_CA_BUNDLE counts
+        // for S3 repositories only.
+        let variable = try snap(location, ["SNAP_CACERT": "\(work)/absent.pem"]).run(["snapshots"])
+        XCTAssertTrue(variable.stderr.contains("$SNAP_CACERT \(work)/absent.pem cannot be opened"), variable.stderr)
+        let aws = ["AWS_CA_BUNDLE": "\(work)/absent.pem", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"]
+        let s3 = try snap("s3:https://127.0.0.1:9/bucket", aws).run(["snapshots"])
+        XCTAssertTrue(s3.stderr.contains("$AWS_CA_BUNDLE \(work)/absent.pem cannot be opened"), s3.stderr)
+        let rest = try snap(try startServer() + "aws", aws).run(["init"])
+        XCTAssertEqual(rest.status, 1)
+        XCTAssertTrue(rest.stderr.contains("certificate") && !rest.stderr.contains("AWS_CA_BUNDLE"), rest.stderr)
     }
 }
