@@ -8,19 +8,25 @@ import SnapStorage
 struct CatCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cat", abstract: "Print a repository object, decrypted, as JSON.",
-        discussion: "Objects: config | snapshot ID | tree ID | index ID | pack ID. IDs may be unique prefixes; 'snapshot latest' works too.")
+        discussion: """
+        Objects: config | snapshot ID | tree ID | index ID | pack ID | key ID | lock ID | blob ID. IDs may be unique \
+        prefixes; 'snapshot latest' works too. 'blob' prints the blob's content as it is (a chunk of a file, or a tree's \
+        encoding); 'key' the key file as stored (its key is encrypted with the password).
+        """)
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
-    @Argument(help: "config, snapshot, tree, index or pack.")
+    static let kinds = ["config", "snapshot", "tree", "index", "pack", "key", "lock", "blob"]
+
+    @Argument(help: "config, snapshot, tree, index, pack, key, lock or blob.")
     var kind: String
 
     @Argument(help: "The object's ID (not for config).")
     var id: String?
 
     func validate() throws {
-        guard ["config", "snapshot", "tree", "index", "pack"].contains(kind) else {
-            throw ValidationError("unknown object '\(kind)': use config, snapshot, tree, index or pack")
+        guard Self.kinds.contains(kind) else {
+            throw ValidationError("unknown object '\(kind)': use config, snapshot, tree, index, pack, key, lock or blob")
         }
         if kind != "config" && id == nil { throw ValidationError("'cat \(kind)' needs an ID") }
     }
@@ -32,7 +38,7 @@ struct CatCommand: ParsableCommand {
             case "config":
                 let plaintext = try repository.loadConfigPlaintext()
                 let object = try JSONSerialization.jsonObject(with: Data(plaintext))
-                Output.line(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]), as: UTF8.self))
+                Output.line(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
             case "snapshot":
                 try Output.indentedJSON(SnapshotJSON(try SnapshotStore.find(id ?? "", in: repository, skipped: global.snapshotSkipped)))
             case "tree":
@@ -42,6 +48,28 @@ struct CatCommand: ParsableCommand {
                 // An array of the nodes, one compact object a line.
                 let nodes = tree.nodes.map { String(decoding: NodeJSON.text($0, path: nil), as: UTF8.self) }
                 Output.line("[\n" + nodes.joined(separator: ",\n") + "\n]")
+            case "blob":
+                try global.loadIndex(repository)
+                let blob = try IDPrefix.resolve(id ?? "", in: repository.index.blobIDs(withHexPrefix: id ?? ""), what: "blob",
+                                                parse: { BlobID(hex: $0) })
+                StandardStreams.out(try repository.loadBlob(blob))
+            case "key":
+                let names = try repository.backend.list(.keys).map(\.file.name).filter { $0.count == 64 && $0.allSatisfy(\.isHexDigit) }
+                let matches = names.filter { $0.hasPrefix((id ?? "").lowercased()) }
+                guard matches.count == 1, let name = matches.first else {
+                    throw CLIError(matches.isEmpty ? "no key \(id ?? "")" : "'\(id ?? "")' matches \(matches.count) keys; give more digits")
+                }
+                let bytes = try repository.backend.read(FileName(.keys, name))
+                let object = try JSONSerialization.jsonObject(with: Data(bytes))
+                Output.line(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]),
+                                   as: UTF8.self))
+            case "lock":
+                let scan = try Coordination.scan(repository)
+                let matches = scan.files.filter { $0.id.hex.hasPrefix((id ?? "").lowercased()) }
+                guard matches.count == 1, let file = matches.first else {
+                    throw CLIError(matches.isEmpty ? "no readable lock \(id ?? "")" : "'\(id ?? "")' matches \(matches.count) locks; give more digits")
+                }
+                try Output.indentedJSON(file.record)
             case "index":
                 let names = try repository.backend.list(.index).map(\.file.name)
                 let index = try IDPrefix.resolve(id ?? "", in: names.compactMap(IndexID.init(hex:)), what: "index", parse: { IndexID(hex: $0) })

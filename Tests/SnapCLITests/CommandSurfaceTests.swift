@@ -457,6 +457,24 @@ final class CommandSurfaceTests: XCTestCase {
         try snap.expect(0, ["-r", repo, "check", "-q"])
     }
 
+    // restic's `cat blob` (the content as it is) and `cat key` (the key file as stored).
+    func testCatBlobAndKey() throws {
+        let repo = "\(work)/repo"
+        try "only chunk of this file\n".write(toFile: "\(work)/src/one.txt", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["-r", repo, "backup", "\(work)/src", "-q"])
+        let node = try XCTUnwrap(try lsNodes(try snap.expect(0, ["-r", repo, "--json", "ls", "latest", "\(work)/src/one.txt"]).stdout).first)
+        let content = try XCTUnwrap((node["content"] as? [String])?.first)
+        XCTAssertEqual(try snap.expect(0, ["-r", repo, "cat", "blob", String(content.prefix(10))]).stdout, "only chunk of this file\n")
+        let key = try XCTUnwrap(try snap.expect(0, ["-r", repo, "list", "keys"]).stdout.split(separator: "\n").first)
+        let keyJSON = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["-r", repo, "cat", "key", String(key.prefix(8))]).stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(keyJSON["kdf"] as? String, "scrypt")
+        XCTAssertNotNil(keyJSON["data"] as? String)
+        let none = try snap.run(["-r", repo, "cat", "blob", "00000000000000"])
+        XCTAssertEqual(none.status, 1)
+        XCTAssertTrue(none.stderr.contains("no blob 00000000000000"), none.stderr)
+        XCTAssertEqual(try snap.run(["-r", repo, "cat", "masterkey"]).status, 64, "the master keys are not printed")
+    }
+
     func testCopy() throws {
         let repo = "\(work)/repo", other = "\(work)/other"
         try snap.expect(0, ["-r", repo, "backup", "\(work)/src"])

@@ -31,6 +31,11 @@ final class LockOptionTests: XCTestCase {
         let other = try RunningSnap(["prune"], environment: snap.environment.merging(slowListing) { $1 })
         XCTAssertTrue(other.wait(20) { !locks.isEmpty }, "the other prune took its lock: \(other.stderr)")
 
+        // restic's `cat lock`: the lock as JSON.
+        let lock = try XCTUnwrap(locks.first)
+        let record = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["cat", "lock", String(lock.prefix(8))]).stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(record["kind"] as? String, "prune", "\(record)")
+
         let refused = try snap.run(["prune"])
         XCTAssertEqual(refused.status, 11, refused.stderr)
         XCTAssertTrue(refused.stderr.contains("another prune or a 'repair index' is running"), refused.stderr)
