@@ -12,6 +12,9 @@ import Synchronization
 public final class BandwidthLimit: Sendable {
     /// The rate, in bytes per second.
     public let bytesPerSecond: Int
+    /// The most one transfer asks for at once: libcurl's upload buffer (16 KiB under a
+    /// limit) and its download buffer (16 KiB by default) hand over at most this much.
+    public static let largestPiece = 16 << 10
     /// When the pieces granted so far have used up their time, on `clock`'s scale.
     private let due: Mutex<Double>
     private let clock: @Sendable () -> Double

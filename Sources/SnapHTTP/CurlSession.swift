@@ -20,10 +20,14 @@ public final class CurlSession: Sendable {
                 limits: BandwidthLimits = BandwidthLimits()) {
         self.maxHandles = maxHandles
         // A transfer under a rate limit shares it with up to `maxHandles` others: its own
-        // share may be below 1 KiB/s without being stuck.
-        let shares = [limits.upload, limits.download].compactMap { $0.map { $0.bytesPerSecond / (2 * max(1, maxHandles)) } }
-        settings = SessionSettings(tls: tls, stallSeconds: max(1, stallSeconds),
-                                   slowestSpeed: max(1, ([1024] + shares).min() ?? 1024), limits: limits)
+        // share may be below 1 KiB/s, and it may wait for the others' pieces longer than a
+        // stall may last, without being stuck.
+        let rates = [limits.upload, limits.download].compactMap { $0?.bytesPerSecond }
+        let slowest = rates.map { $0 / (2 * max(1, maxHandles)) }
+        let longestTurn = rates.map { Int((Double(max(1, maxHandles) * BandwidthLimit.largestPiece) / Double($0)).rounded(.up)) }
+        settings = SessionSettings(tls: tls, stallSeconds: max(1, stallSeconds, 2 * (longestTurn.max() ?? 0)),
+                                   connectSeconds: max(1, stallSeconds), slowestSpeed: max(1, ([1024] + slowest).min() ?? 1024),
+                                   limits: limits)
     }
 
     /// Runs `transfer` and returns the response. HTTP error statuses are results, not errors.
@@ -43,8 +47,10 @@ public final class CurlSession: Sendable {
 struct SessionSettings: Sendable {
     let tls: TLSSettings
     /// Seconds a transfer may move less than `slowestSpeed` bytes a second before it is
-    /// given up as stuck.
+    /// given up as stuck (longer than asked under a rate limit, by twice the longest wait
+    /// for a turn), and seconds a connection may take.
     let stallSeconds: Int
+    let connectSeconds: Int
     let slowestSpeed: Int
     let limits: BandwidthLimits
 }
@@ -106,7 +112,7 @@ final class EasyHandle: @unchecked Sendable {
         try set(CURLOPT_NOSIGNAL, 1)
         // A connection (with its TLS or SSH handshake) is a request that makes no progress
         // until it is made: no longer than a stall may last either.
-        try set(CURLOPT_CONNECTTIMEOUT, min(t.connectTimeout, stallSeconds))
+        try set(CURLOPT_CONNECTTIMEOUT, min(t.connectTimeout, settings.connectSeconds))
         if t.timeout > 0 { try set(CURLOPT_TIMEOUT, t.timeout) }
         // Abort a transfer that stalls below 1 KiB/s for `stallSeconds` instead of hanging forever.
         try set(CURLOPT_LOW_SPEED_LIMIT, settings.slowestSpeed)
