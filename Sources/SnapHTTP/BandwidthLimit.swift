@@ -6,9 +6,11 @@ import Synchronization
 /// its turn, so all of them together keep to the rate however many run at once, and the
 /// rate is kept within each transfer (the server sees a steady stream, not bursts).
 ///
-/// Turns are handed out in the order asked, one piece after another: a piece may start once
-/// the pieces granted before it have had their time at the rate. Time not used (no transfer
-/// running) is not saved up for a later burst.
+/// Turns are handed out in the order asked, one piece after another: each piece waits until
+/// the pieces granted before it and itself have had their time at the rate (a piece
+/// received is handed on, a piece to send is sent, at the end of its time), so that no
+/// transfer, however short, goes faster than the rate. Time not used (no transfer running)
+/// is not saved up for a later burst.
 public final class BandwidthLimit: Sendable {
     /// The rate, in bytes per second.
     public let bytesPerSecond: Int
@@ -30,9 +32,8 @@ public final class BandwidthLimit: Sendable {
     public func reserve(_ count: Int) -> Double {
         due.withLock { due in
             let now = clock()
-            let start = max(due, now)
-            due = start + Double(count) / Double(bytesPerSecond)
-            return start - now
+            due = max(due, now) + Double(count) / Double(bytesPerSecond)
+            return due - now
         }
     }
 

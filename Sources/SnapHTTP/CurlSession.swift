@@ -236,7 +236,9 @@ final class EasyHandle: @unchecked Sendable {
             try set(CURLOPT_SSL_VERIFYHOST, 0)
         }
         if let certificate = tls.clientCertificate {
-            // One PEM file holds both, as restic's --tls-client-cert takes them.
+            // One PEM file holds both, as restic's --tls-client-cert takes them. An empty
+            // passphrase keeps OpenSSL from asking for one on the terminal.
+            try set(CURLOPT_KEYPASSWD, "")
             try set(CURLOPT_SSLCERT, certificate)
             try set(CURLOPT_SSLCERTTYPE, "PEM")
             try set(CURLOPT_SSLKEY, certificate)
@@ -254,6 +256,19 @@ final class EasyHandle: @unchecked Sendable {
 
     private func check(_ code: CURLcode) throws {
         guard code == CURLE_OK else { throw Self.classify(code, url: nil, stderr: "") }
+    }
+
+    /// What to do about a server certificate that failed verification, from OpenSSL's words:
+    /// `--cacert` only where the chain is what failed (a private or unknown authority).
+    static func certificateAdvice(_ stderr: String) -> String {
+        let detail = stderr.isEmpty ? "the server's certificate is not trusted" : stderr
+        if stderr.contains("expired") || stderr.contains("not yet valid") {
+            return "\(detail); the server's certificate must be renewed, or this host's clock set right"
+        }
+        if stderr.contains("subject name") || stderr.contains("host name") || stderr.contains("hostname") {
+            return "\(detail); the certificate is for another name than the one in the repository's location"
+        }
+        return "\(detail); to trust a private authority, give its certificate with --cacert FILE"
     }
 
     /// OpenSSL's words for a server's TLS alert about the client's certificate.
@@ -296,16 +311,19 @@ final class EasyHandle: @unchecked Sendable {
         }
         let isTLS = url?.hasPrefix("https://") ?? false
         if code == CURLE_PEER_FAILED_VERIFICATION {
-            message += isTLS
-                ? " (\(stderr.isEmpty ? "the server's certificate is not trusted" : stderr); to trust a private authority, give its certificate with --cacert FILE)"
-                : " (the server's host key or certificate does not match what is trusted)"
+            message += isTLS ? " (\(Self.certificateAdvice(stderr)))" : " (the server's host key or certificate does not match what is trusted)"
+        } else if code == CURLE_SSL_CERTPROBLEM {
+            message += " (\(stderr.isEmpty ? "" : stderr + "; ")the file of --tls-client-cert must hold a certificate and the private key that belongs to it)"
+        } else if code == CURLE_SSL_CACERT_BADFILE {
+            message = "the certificate authorities given cannot be used (\(stderr.isEmpty ? text : stderr)): a certificate in the files of "
+                + "--cacert (or of the variable that named them) is damaged or cut short"
         } else if isTLS, Self.clientCertificateRefusals.contains(where: stderr.contains) {
             // The server ended the handshake over snap's certificate (or the lack of one),
             // which no retry changes.
             kind = .permanent
             message += " (the server refused the connection over the client certificate: \(stderr); "
                 + "give one it accepts with --tls-client-cert FILE)"
-        } else if [CURLE_SSL_CERTPROBLEM, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CONNECT_ERROR, CURLE_SEND_ERROR, CURLE_RECV_ERROR].contains(code),
+        } else if [CURLE_SSL_CONNECT_ERROR, CURLE_SEND_ERROR, CURLE_RECV_ERROR].contains(code),
                   !stderr.isEmpty {
             // libcurl's detail (which TLS step failed, a reset connection) says more than its code.
             message += " (\(stderr))"

@@ -34,14 +34,19 @@ public struct TLSSettings: Sendable, Equatable {
             if text.last != UInt8(ascii: "\n") { authorities.append(UInt8(ascii: "\n")) }
         }
         if let clientCertificate {
-            let blocks = Self.blocks(in: try Self.contents(of: clientCertificate, option: "--tls-client-cert"))
+            let text = try Self.contents(of: clientCertificate, option: "--tls-client-cert")
+            let blocks = Self.blocks(in: text)
             guard blocks.contains("CERTIFICATE"), blocks.contains(where: { $0.hasSuffix("PRIVATE KEY") }) else {
                 throw TLSSettingsError(path: clientCertificate, option: "--tls-client-cert",
                                        reason: "must hold the client's certificate and its private key, both in PEM")
             }
-            guard !blocks.contains("ENCRYPTED PRIVATE KEY") else {
+            // PKCS#8's encrypted form, or the older one whose header says Proc-Type: 4,ENCRYPTED.
+            let encrypted = blocks.contains("ENCRYPTED PRIVATE KEY")
+                || String(decoding: text, as: UTF8.self).contains("Proc-Type: 4,ENCRYPTED")
+            guard !encrypted else {
                 throw TLSSettingsError(path: clientCertificate, option: "--tls-client-cert",
-                                       reason: "holds an encrypted private key; snap needs it unencrypted (openssl pkey -in FILE)")
+                                       reason: "holds an encrypted private key; snap needs it unencrypted: write the key with "
+                                        + "'openssl pkey -in FILE -out KEY' and give a file holding the certificate and KEY")
             }
             self.clientCertificate = clientCertificate
         }

@@ -28,7 +28,7 @@ final class TransferLimitTests: XCTestCase {
         return Date().timeIntervalSince(start)
     }
 
-    // 1 MiB of new data at 256 KiB/s takes 4 s to send (less the first 16 KiB piece), and
+    // 1 MiB of new data at 256 KiB/s takes 4 s to send, and
     // restoring it at 256 KiB/s as long to receive.
     func testUploadAndDownloadKeepToTheirLimits() throws {
         let snap = SnapProcess(environment: ["SNAP_REPOSITORY": try restLocation(), "SNAP_PASSWORD": "pw"])

@@ -15,21 +15,34 @@ final class BandwidthLimitTests: XCTestCase {
     func testPiecesWaitForTheirTurn() {
         let clock = ManualClock()
         let limit = BandwidthLimit(bytesPerSecond: 1000) { clock.now.withLock { $0 } }
-        XCTAssertEqual(limit.reserve(500), 0, accuracy: 1e-9, "the first piece goes at once")
-        XCTAssertEqual(limit.reserve(500), 0.5, accuracy: 1e-9, "the second after the first's 0.5 s")
+        XCTAssertEqual(limit.reserve(500), 0.5, accuracy: 1e-9, "even the first piece takes its time: no burst")
+        XCTAssertEqual(limit.reserve(500), 1.0, accuracy: 1e-9, "the second after the first's 0.5 s and its own")
         clock.advance(0.1)
-        XCTAssertEqual(limit.reserve(1000), 0.9, accuracy: 1e-9, "the third after both, 1 s from the start")
-        clock.advance(0.9)
-        XCTAssertEqual(limit.reserve(1), 1.0, accuracy: 1e-9, "still queued behind the third's second")
+        XCTAssertEqual(limit.reserve(1000), 1.9, accuracy: 1e-9, "the third after both, 2 s from the start")
+        clock.advance(1.9)
+        XCTAssertEqual(limit.reserve(1), 0.001, accuracy: 1e-9, "on time: only its own time")
+    }
+
+    // A short transfer keeps to the rate too: four pieces of 16 KiB at 1 KiB/s take 64 s.
+    func testAShortTransferTakesItsWholeTime() {
+        let clock = ManualClock()
+        let limit = BandwidthLimit(bytesPerSecond: 1024) { clock.now.withLock { $0 } }
+        var total = 0.0
+        for _ in 0..<4 {
+            let wait = limit.reserve(16 << 10)
+            clock.advance(wait)
+            total += wait
+        }
+        XCTAssertEqual(total, 64, accuracy: 1e-9)
     }
 
     func testIdleTimeIsNotSavedUp() {
         let clock = ManualClock()
         let limit = BandwidthLimit(bytesPerSecond: 1000) { clock.now.withLock { $0 } }
-        XCTAssertEqual(limit.reserve(100), 0, accuracy: 1e-9)
+        XCTAssertEqual(limit.reserve(100), 0.1, accuracy: 1e-9)
         clock.advance(60)
-        XCTAssertEqual(limit.reserve(5000), 0, accuracy: 1e-9)
-        XCTAssertEqual(limit.reserve(1000), 5, accuracy: 1e-9, "a minute idle bought no more than the next piece")
+        XCTAssertEqual(limit.reserve(5000), 5, accuracy: 1e-9)
+        XCTAssertEqual(limit.reserve(1000), 6, accuracy: 1e-9, "a minute idle bought nothing")
     }
 
     // Many threads at once share the rate: together their waits line up end to end, as if
@@ -45,7 +58,7 @@ final class BandwidthLimitTests: XCTestCase {
         let sorted = waits.withLock { $0.sorted() }
         XCTAssertEqual(sorted.count, 64)
         for (i, wait) in sorted.enumerated() {
-            XCTAssertEqual(wait, Double(i) * 0.25, accuracy: 1e-9, "the \(i)th piece waits for the \(i) before it")
+            XCTAssertEqual(wait, Double(i + 1) * 0.25, accuracy: 1e-9, "the \(i)th piece waits for the \(i) before it, and its own time")
         }
     }
 }

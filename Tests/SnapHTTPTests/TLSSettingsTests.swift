@@ -69,6 +69,11 @@ final class TLSSettingsTests: XCTestCase {
         let encrypted = try write("enc.pem", certificate + "\n-----BEGIN ENCRYPTED PRIVATE KEY-----\nMII\n-----END ENCRYPTED PRIVATE KEY-----\n")
         XCTAssertTrue(failure { try TLSSettings(authorityFiles: [], clientCertificate: encrypted, insecure: false) }
                         .contains("holds an encrypted private key"))
+        // OpenSSL's older form marks the encryption in a header, not the label (campaign 24 F1).
+        let legacy = try write("legacy.pem", certificate + "\n-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+                               + "DEK-Info: AES-256-CBC,00112233445566778899AABBCCDDEEFF\n\nMHc\n-----END EC PRIVATE KEY-----\n")
+        XCTAssertTrue(failure { try TLSSettings(authorityFiles: [], clientCertificate: legacy, insecure: false) }
+                        .contains("holds an encrypted private key"))
     }
 
     // A file far larger than any PEM file is refused without being read whole.
