@@ -132,8 +132,16 @@ public enum RepositoryLocation {
             }
         }
         let clientCertificate = options.clientCertificate ?? env["SNAP_TLS_CLIENT_CERT"].flatMap { $0.isEmpty ? nil : $0 }
-        let tls = try TLSSettings(authorityFiles: authorities, clientCertificate: clientCertificate, insecure: options.insecureTLS,
-                                  authoritySource: source)
+        func pem(_ path: String, _ option: String) throws -> TLSSettings.PEMFile {
+            do {
+                return (path, try SmallFile.read(path, limit: TLSSettings.largestFile))
+            } catch {
+                throw TLSSettingsError(path: path, option: option, reason: error.reason)
+            }
+        }
+        let tls = try TLSSettings(authorities: try authorities.map { try pem($0, source) },
+                                  clientCertificate: try clientCertificate.map { try pem($0, "--tls-client-cert") },
+                                  insecure: options.insecureTLS, authoritySource: source)
         return CurlSession(maxHandles: options.connections, tls: tls, stallSeconds: options.stallSeconds, limits: options.limits)
     }
 

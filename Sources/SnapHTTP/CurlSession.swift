@@ -222,12 +222,7 @@ final class EasyHandle: @unchecked Sendable {
     /// the client's own certificate.
     private func apply(_ tls: TLSSettings) throws {
         if !tls.authorities.isEmpty {
-            try tls.authorities.withUnsafeBytes { bytes in
-                // libcurl copies the bytes (CURL_BLOB_COPY) before this returns.
-                var blob = curl_blob(data: UnsafeMutableRawPointer(mutating: bytes.baseAddress), len: bytes.count,
-                                     flags: UInt32(CURL_BLOB_COPY))
-                try check(snap_curl_setopt_pointer(raw, CURLOPT_CAINFO_BLOB, &blob))
-            }
+            try setBlob(CURLOPT_CAINFO_BLOB, tls.authorities)
             // Only the given authorities: not also the system's folder of them.
             try check(snap_curl_setopt_pointer(raw, CURLOPT_CAPATH, nil))
         }
@@ -236,13 +231,22 @@ final class EasyHandle: @unchecked Sendable {
             try set(CURLOPT_SSL_VERIFYHOST, 0)
         }
         if let certificate = tls.clientCertificate {
-            // One PEM file holds both, as restic's --tls-client-cert takes them. An empty
+            // One PEM text holds both, as restic's --tls-client-cert takes them. An empty
             // passphrase keeps OpenSSL from asking for one on the terminal.
             try set(CURLOPT_KEYPASSWD, "")
-            try set(CURLOPT_SSLCERT, certificate)
+            try setBlob(CURLOPT_SSLCERT_BLOB, certificate)
             try set(CURLOPT_SSLCERTTYPE, "PEM")
-            try set(CURLOPT_SSLKEY, certificate)
+            try setBlob(CURLOPT_SSLKEY_BLOB, certificate)
             try set(CURLOPT_SSLKEYTYPE, "PEM")
+        }
+    }
+
+    /// Hands libcurl `bytes` for `option`; it copies them (CURL_BLOB_COPY) before this returns.
+    private func setBlob(_ option: CURLoption, _ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { buffer in
+            var blob = curl_blob(data: UnsafeMutableRawPointer(mutating: buffer.baseAddress), len: buffer.count,
+                                 flags: UInt32(CURL_BLOB_COPY))
+            try check(snap_curl_setopt_pointer(raw, option, &blob))
         }
     }
 

@@ -90,9 +90,13 @@ enum PasswordSource {
         }
     }
 
+    /// A file, or a pipe as `<(command)` gives (read until it ends).
     static func read(file: String, ending: Ending = .lineEnding) throws -> String {
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw CLIError("cannot read password file \(file): \(Unreadable.reason(file))")
+        let data: [UInt8]
+        do {
+            data = try SmallFile.read(file, limit: 1 << 20)
+        } catch {
+            throw CLIError("cannot read password file \(file): \(error.cause)")
         }
         return try nonEmpty(ending.strip(String(decoding: data, as: UTF8.self)), source: "password file \(file)")
     }

@@ -90,6 +90,12 @@ final class TLSRepositoryTests: XCTestCase {
         try snap(location).expect(0, ["--cacert", "\(work)/ca.pem", "restore", "latest", "--target", "\(work)/out", "-q"])
         XCTAssertEqual(FileManager.default.contents(atPath: "\(work)/out\(work)/src/data.bin"),
                        FileManager.default.contents(atPath: "\(work)/src/data.bin"))
+
+        // The authority and the password from pipes, as bash's <(command) gives them (campaign 24 F7).
+        let piped = try runTool("/bin/bash", ["-c", "'\(SnapProcess.binary)' -r '\(location)' snapshots -q "
+                                              + "--cacert <(cat '\(work)/ca.pem') --password-file <(echo 'tls pw')"],
+                                environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SNAP_") })
+        XCTAssertEqual(piped.status, 0)
     }
 
     // --insecure-tls reaches the server without its authority's certificate.
@@ -125,7 +131,8 @@ final class TLSRepositoryTests: XCTestCase {
         let cases: [([String], String)] = [
             (["--cacert", "\(work)/absent.pem"], "--cacert \(work)/absent.pem cannot be opened: No such file or directory"),
             (["--cacert", "\(work)/server.key"], "holds no PEM certificate"),
-            (["--cacert", "\(work)/fifo"], "is not a file"),
+            (["--cacert", "\(work)/fifo"], "--cacert \(work)/fifo holds no PEM certificate"),
+            (["--cacert", work], "--cacert \(work) is a folder"),
             (["--tls-client-cert", "\(work)/client.crt"], "must hold the client's certificate and its private key"),
         ]
         for (arguments, expected) in cases {

@@ -1,0 +1,64 @@
+import Glibc
+
+/// Reads a small file a user named (a password file, a certificate, a repository file): a
+/// regular file, or a pipe or fifo as the shell's `<(command)` gives, which restic users
+/// pass. A fifo that no one writes to, or a writer that never ends, must not hang the
+/// command: a pipe is read until it ends or `waitSeconds` pass without data.
+public enum SmallFile {
+    /// Why a file could not be read, in words for a message.
+    public struct Failure: Error, CustomStringConvertible, Sendable {
+        /// To follow the file's name: "cannot be opened: No such file or directory".
+        public let reason: String
+        /// To follow a colon: "No such file or directory", "it is a folder".
+        public let cause: String
+        public var description: String { reason }
+
+        init(reason: String, cause: String) {
+            self.reason = reason
+            self.cause = cause
+        }
+
+        /// A system call's failure: `verb` ("opened") and the error's text.
+        static func system(_ verb: String) -> Failure {
+            let text = String(cString: strerror(errno))
+            return Failure(reason: "cannot be \(verb): \(text)", cause: text)
+        }
+
+        /// A failure that reads the same both ways, with "it" before it for `cause`.
+        static func state(_ text: String) -> Failure { Failure(reason: text, cause: "it \(text)") }
+    }
+
+    /// The bytes of `path`, at most `limit` of them.
+    /// - Throws: `Failure` when the file cannot be opened or read, is a folder (or anything
+    ///   but a file, pipe or fifo), is larger than `limit`, or is a pipe that gave no data
+    ///   for `waitSeconds`.
+    public static func read(_ path: String, limit: Int, waitSeconds: Double = 10) throws(Failure) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // a fifo without a writer must not block the open
+        guard fd >= 0 else { throw Failure.system("opened") }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { throw Failure.system("read") }
+        let type = info.st_mode & S_IFMT
+        guard type != S_IFDIR else { throw Failure.state("is a folder") }
+        guard type == S_IFREG || type == S_IFIFO || type == S_IFCHR else { throw Failure.state("is not a file") }
+        if type == S_IFREG && Int(info.st_size) > limit { throw Failure.state("is \(info.st_size) bytes, more than such a file holds") }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while bytes.count <= limit {
+            let n = Glibc.read(fd, &chunk, chunk.count)
+            if n > 0 {
+                bytes += chunk[..<n]
+            } else if n == 0 {
+                return bytes
+            } else if errno == EAGAIN {
+                // A pipe whose writer has not written yet: wait for it, a while.
+                var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&waiting, 1, Int32(waitSeconds * 1000))
+                if ready == 0 { throw Failure.state("gave no data for \(Int(waitSeconds)) s (a pipe or fifo no one writes to?)") }
+            } else if errno != EINTR {
+                throw Failure.system("read")
+            }
+        }
+        throw Failure.state("holds more than \(limit) bytes, more than such a file holds")
+    }
+}
