@@ -70,7 +70,9 @@ struct RewriteCommand: ParsableCommand {
                     Output.line("snapshot \(r.original.short): would remove \(what)")
                 }
             }
-            Output.line("\(results.count) snapshot\(results.count == 1 ? "" : "s") \(dryRun ? "would be " : "")rewritten; run 'snap prune' to free the data")
+            let freed = results.contains { $0.removedEntries > 0 } && !dryRun
+            Output.line("\(results.count) snapshot\(results.count == 1 ? "" : "s") \(dryRun ? "would be " : "")rewritten"
+                        + (freed ? "; run 'snap prune' to free the data" : ""))
         }
     }
 }
