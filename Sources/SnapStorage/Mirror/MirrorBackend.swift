@@ -231,7 +231,7 @@ public final class MirrorBackend: Backend {
         health.state.lagReason = reason
         let writes = health.state.down ? "it is sent nothing more in this run"
             : "what this command writes gives it packs and locks only, no index, snapshot, key or config files"
-        return message + ", so it is lagging (\(writes)). Run `snap mirror sync` once it is reachable to bring it up to date."
+        return message + ", so it is lagging (\(writes)). Run `snap mirror sync` once what failed is mended (a server down, a certificate refused) to bring it up to date."
     }
 
     private func policyFailure(_ operation: String, _ file: FileName, successes: Int, skips: [String?], outcomes: [Error?],
