@@ -71,6 +71,8 @@ extension Repository {
     ///     `check` asks for `[.data]`: tree packs only).
     ///   - keyCopies: whether the copies of the key file and `config` may open the
     ///     repository; `check` reads both from the repository, whose state it reports.
+    ///   - keyHint: the start of a key file's ID (restic's `--key-hint`): the key files it
+    ///     names are tried before the others, whatever they cost.
     ///   - report: told about trouble with the cache, for warning lines.
     ///   - keySkipped: told about each key file left out, as it is left out.
     /// - Throws: `RepositoryError.notARepository` when there is no config or no key file;
@@ -85,7 +87,7 @@ extension Repository {
     public static func open(backend: Backend, password: String, keyLimits: Scrypt.Limits = Scrypt.Limits(),
                             cacheRoot: String? = nil, indexCacheRoot: String? = nil, hintRoot: String? = nil,
                             cachedKinds: Set<FileKind> = CachingBackend.cachedKinds, keyCopies: Bool = true,
-                            report: @escaping @Sendable (String) -> Void = { _ in },
+                            keyHint: String? = nil, report: @escaping @Sendable (String) -> Void = { _ in },
                             keySkipped: (SkippedKey) -> Void = { _ in }) throws -> Repository {
         let hint = KeyHint(cacheRoot: cacheRoot ?? hintRoot, location: backend.location)
         // Only a command that uses the cache writes into it, or uses the copies.
@@ -160,6 +162,10 @@ extension Repository {
             let ca = (a.key.cost.work ?? .max, a.key.cost.memoryBytes ?? .max)
             let cb = (b.key.cost.work ?? .max, b.key.cost.memoryBytes ?? .max)
             return ca != cb ? ca < cb : a.file.name < b.file.name
+        }
+        if let keyHint = keyHint?.lowercased(), !keyHint.isEmpty {
+            let named = candidates.filter { $0.file.name.hasPrefix(keyHint) }
+            candidates = named + candidates.filter { !$0.file.name.hasPrefix(keyHint) }
         }
 
         var refused = 0

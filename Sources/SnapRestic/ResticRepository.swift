@@ -33,9 +33,11 @@ public final class ResticRepository: Sendable {
     /// - Throws: `ResticError.noKeys` (not a restic repository), `.wrongPassword`,
     ///   `.exclusivelyLocked`, `.unsupportedVersion`, `.damaged` for any file that fails its
     ///   checks (but snapshot files: `unreadableSnapshots`), `.storage` when the backend fails.
-    public init(backend: Backend, password: String, keyLimits: Scrypt.Limits = Scrypt.Limits()) throws {
+    /// - Parameter keyHint: the start of a key file's ID (restic's `--key-hint`): those it
+    ///   names are tried first.
+    public init(backend: Backend, password: String, keyLimits: Scrypt.Limits = Scrypt.Limits(), keyHint: String? = nil) throws {
         self.backend = backend
-        key = try Self.openKey(backend: backend, password: Array(password.utf8), limits: keyLimits)
+        key = try Self.openKey(backend: backend, password: Array(password.utf8), limits: keyLimits, hint: keyHint?.lowercased() ?? "")
         let configJSON = try UnpackedFile.read(.config, from: backend, key: key)
         config = try UnpackedFile.decodeJSON(ResticConfig.self, configJSON, file: "config")
         guard config.version == 1 || config.version == 2 else { throw ResticError.unsupportedVersion(config.version) }
@@ -62,14 +64,16 @@ public final class ResticRepository: Sendable {
     }
 
     /// The key files' master keys under `password`: the first key file that opens.
-    private static func openKey(backend: Backend, password: [UInt8], limits: Scrypt.Limits) throws -> ResticCipherKey {
+    private static func openKey(backend: Backend, password: [UInt8], limits: Scrypt.Limits, hint: String) throws -> ResticCipherKey {
         let files: [FileInfo]
         do { files = try backend.list(.keys) } catch { throw ResticError.storage(file: "keys/", detail: "\(error)") }
         guard !files.isEmpty else { throw ResticError.noKeys(location: backend.location) }
         var firstDamage: ResticError?
         var untried: [String] = []
         var snapKeys = 0
-        for info in files.sorted(by: { $0.file.name < $1.file.name }) {
+        let sorted = files.sorted { $0.file.name < $1.file.name }
+        let ordered = hint.isEmpty ? sorted : sorted.filter { $0.file.name.hasPrefix(hint) } + sorted.filter { !$0.file.name.hasPrefix(hint) }
+        for info in ordered {
             do {
                 let bytes: [UInt8]
                 do { bytes = try backend.read(info.file) } catch { throw ResticError.storage(file: info.file.description, detail: "\(error)") }

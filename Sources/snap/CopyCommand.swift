@@ -32,6 +32,10 @@ struct CopyCommand: ParsableCommand {
         valueName: "file"))
     var fromRepositoryFile: String?
 
+    @Option(name: .customLong("from-key-hint"), parsing: .unconditional, help: ArgumentHelp(
+        "Try the source's key file whose ID begins so first (default: $SNAP_FROM_KEY_HINT).", valueName: "id"))
+    var fromKeyHint: String?
+
     @Option(name: .customLong("from-password-file"), parsing: .unconditional, help: "Read the source's password from this file (default: $SNAP_FROM_PASSWORD_FILE, else $SNAP_FROM_PASSWORD).")
     var fromPasswordFile: String?
 
@@ -93,7 +97,8 @@ struct CopyCommand: ParsableCommand {
             let password = try sourcePassword(env, restic: location.hasPrefix(ResticCopy.prefix))
             if location.hasPrefix(ResticCopy.prefix) {
                 try ResticCopy(location: String(location.dropFirst(ResticCopy.prefix.count)), password: password,
-                               ids: ids, filter: filter.snapshotFilter, global: global).run()
+                               ids: ids, keyHint: fromKeyHint ?? env["SNAP_FROM_KEY_HINT"], filter: filter.snapshotFilter,
+                               global: global).run()
                 return
             }
             try RepositoryLocation.checkLocal(location)
@@ -105,7 +110,7 @@ struct CopyCommand: ParsableCommand {
                 let folders = global.localFolders(for: [location])
                 source = try Repository.open(backend: sourceBackend, password: password, keyLimits: try global.keyLimits(),
                                              cacheRoot: folders.cache, indexCacheRoot: folders.index, hintRoot: folders.hint,
-                                             report: GlobalOptions.warn)
+                                             keyHint: fromKeyHint ?? env["SNAP_FROM_KEY_HINT"], report: GlobalOptions.warn)
             } catch {
                 throw CLIError("cannot open the source repository \(sourceBackend.location): \(error)", exitCode: Exit.code(for: error))
             }

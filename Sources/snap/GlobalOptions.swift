@@ -32,6 +32,10 @@ struct GlobalOptions: ParsableArguments {
         "Give up on the password command after this many seconds (default 60).", valueName: "seconds"))
     var passwordCommandTimeout: Double = 60
 
+    @Option(name: .customLong("key-hint"), parsing: .unconditional, help: ArgumentHelp(
+        "Try the key file whose ID begins so before the others (default: $SNAP_KEY_HINT).", valueName: "id"))
+    var keyHint: String?
+
     @Option(name: .customLong("max-key-memory"), parsing: .unconditional, help: ArgumentHelp(
         "The most memory scrypt may use to open a key file, e.g. 4G (default: $SNAP_MAX_KEY_MEMORY, else 1G). "
             + "Key files that need more, or more than four times its worth of work, are skipped.", valueName: "size"))
@@ -476,7 +480,8 @@ struct GlobalOptions: ParsableArguments {
         do {
             return try Repository.open(backend: backend, password: try given ?? password(), keyLimits: limits, cacheRoot: folders.cache,
                                        indexCacheRoot: folders.index, hintRoot: folders.hint,
-                                       cachedKinds: cachedKinds, keyCopies: keyCopies, report: warn) { key in
+                                       cachedKinds: cachedKinds, keyCopies: keyCopies, keyHint: keyHint ?? environment["SNAP_KEY_HINT"],
+                                       report: warn) { key in
                 // A key file above this machine's limit is another host's (quiet under -q);
                 // a damaged or foreign one in keys/ is worth a line even in a cron job.
                 if !quiet || !key.isAboveLimit { Output.error("warning: \(key)\(key.isAboveLimit ? hint : "")") }

@@ -13,6 +13,8 @@ struct ResticCopy {
     let location: String
     let password: String
     let ids: [String]
+    /// `--from-key-hint`: the restic key file to try first.
+    var keyHint: String? = nil
     let filter: SnapshotFilter
     let global: GlobalOptions
 
@@ -25,7 +27,10 @@ struct ResticCopy {
         let opening = Pending<ResticRepository>()
         let password = self.password
         let keyLimits = try global.keyLimits()
-        DispatchQueue.global().async { opening.fulfil(Result { try ResticRepository(backend: backend, password: password, keyLimits: keyLimits) }) }
+        let keyHint = self.keyHint
+        DispatchQueue.global().async {
+            opening.fulfil(Result { try ResticRepository(backend: backend, password: password, keyLimits: keyLimits, keyHint: keyHint) })
+        }
         let destination = Result { try global.openRepository() }
         let source: ResticRepository
         do {

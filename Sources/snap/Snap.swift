@@ -143,7 +143,7 @@ struct Snap: ParsableCommand {
         discussion: """
         Global options, before or after the command (see any command's --help): -r/--repo, \
         --repo-file, --mirror-policy, --password-file, --password-command, --password-command-timeout, \
-        --max-key-memory, --json, -q/--quiet, -v/--verbose, --connections, --stuck-request-timeout, --cache-dir, --no-cache, \
+        --key-hint, --max-key-memory, --json, -q/--quiet, -v/--verbose, --connections, --stuck-request-timeout, --cache-dir, --no-cache, \
         --retry-lock, --no-lock, --limit-upload, --limit-download, --cacert, --tls-client-cert, --insecure-tls, \
         --s3-object-lock-days, --s3-object-lock-mode, --s3-storage-class.
         Exit codes: 0 success; 1 fatal error (nothing half-written is referenced); \
@@ -151,7 +151,7 @@ struct Snap: ParsableCommand {
         11 a lock could not be taken; 12 wrong password; 64 invalid command-line usage; \
         130/143/129 interrupted by SIGINT/SIGTERM/SIGHUP.
         Environment: SNAP_REPOSITORY, SNAP_REPOSITORY_FILE, SNAP_PASSWORD, SNAP_PASSWORD_FILE, SNAP_PASSWORD_COMMAND, \
-        SNAP_MAX_KEY_MEMORY, SNAP_CACHE_DIR, SNAP_CACERT, SNAP_TLS_CLIENT_CERT; for copy: SNAP_FROM_REPOSITORY, SNAP_FROM_REPOSITORY_FILE, SNAP_FROM_PASSWORD_FILE, SNAP_FROM_PASSWORD_COMMAND, SNAP_FROM_PASSWORD.
+        SNAP_MAX_KEY_MEMORY, SNAP_KEY_HINT, SNAP_CACHE_DIR, SNAP_CACERT, SNAP_TLS_CLIENT_CERT; for copy: SNAP_FROM_REPOSITORY, SNAP_FROM_REPOSITORY_FILE, SNAP_FROM_PASSWORD_FILE, SNAP_FROM_PASSWORD_COMMAND, SNAP_FROM_PASSWORD.
         """,
         version: snapVersion,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self,

@@ -179,6 +179,26 @@ final class CommandSurfaceTests: XCTestCase {
     }
 
     // key add / list / passwd / remove, as restic's `key` command.
+    // restic's --key-hint: of two key files that the password opens, the one named opens
+    // the repository (key list marks it current), with the flag or SNAP_KEY_HINT.
+    func testKeyHintPicksTheKeyTriedFirst() throws {
+        let repo = "\(work)/repo"
+        try "pw\n".write(toFile: "\(work)/same", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["-r", repo, "key", "add", "--new-password-file", "\(work)/same"])
+        func current(_ extra: [String], environment: [String: String] = [:]) throws -> String {
+            let process = SnapProcess(environment: snap.environment.merging(environment) { $1 })
+            let keys = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try process.expect(0, ["-r", repo, "key", "list", "--json"] + extra).stdout.utf8)) as? [[String: Any]])
+            return try XCTUnwrap(keys.first { $0["current"] as? Bool == true }?["id"] as? String)
+        }
+        let ids = try snap.expect(0, ["-r", repo, "list", "keys"]).stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(ids.count, 2)
+        for id in ids {
+            XCTAssertEqual(try current(["--key-hint", String(id.prefix(6))]), id)
+            XCTAssertEqual(try current([], environment: ["SNAP_KEY_HINT": String(id.prefix(10))]), id)
+        }
+        XCTAssertTrue(ids.contains(try current(["--key-hint", "ffffffffff"])), "a hint that names no key changes nothing")
+    }
+
     func testKeyLifecycle() throws {
         let repo = "\(work)/repo"
         try "second\n".write(toFile: "\(work)/second", atomically: false, encoding: .utf8)
