@@ -1,6 +1,6 @@
 import Glibc
 
-/// Reads a small file a user named (a password file, a certificate, a repository file): a
+/// Reads a small file a user named (a password file, a certificate): a
 /// regular file, or a pipe or fifo as the shell's `<(command)` gives, which restic users
 /// pass. A fifo that no one writes to, or a writer that never ends, must not hang the
 /// command: a pipe is read until it ends or `waitSeconds` pass without data.

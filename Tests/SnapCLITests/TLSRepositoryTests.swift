@@ -98,6 +98,20 @@ final class TLSRepositoryTests: XCTestCase {
         XCTAssertEqual(piped.status, 0)
     }
 
+    // Each replica of a mirror makes its own connections, but a piped authority is read
+    // once and serves both.
+    func testMirrorOfTwoHTTPSReplicasReadsAPipedAuthorityOnce() throws {
+        let server = try startServer()
+        let command = "'\(SnapProcess.binary)' -r '\(server)one' -r '\(server)two' --cacert <(cat '\(work)/ca.pem') "
+            + "--password-file <(echo 'tls pw')"
+        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SNAP_") }
+        XCTAssertEqual(try runTool("/bin/bash", ["-c", command + " init -q"], environment: environment).status, 0)
+        XCTAssertEqual(try runTool("/bin/bash", ["-c", command + " backup -q '\(work)/src'"], environment: environment).status, 0)
+        for replica in ["one", "two"] {
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/served/\(replica)/snapshots").count, 1, replica)
+        }
+    }
+
     // --insecure-tls reaches the server without its authority's certificate.
     func testInsecureTLSSkipsVerification() throws {
         let location = try startServer() + "insecure"
