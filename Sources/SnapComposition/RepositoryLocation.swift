@@ -133,6 +133,7 @@ public enum RepositoryLocation {
             }
         }
         let clientCertificate = options.clientCertificate ?? env["SNAP_TLS_CLIENT_CERT"].flatMap { $0.isEmpty ? nil : $0 }
+        let clientSource = options.clientCertificate == nil ? "$SNAP_TLS_CLIENT_CERT" : "--tls-client-cert"
         func pem(_ path: String, _ option: String) throws -> TLSSettings.PEMFile {
             do {
                 return (path, try PEMFiles.read(path))
@@ -141,8 +142,8 @@ public enum RepositoryLocation {
             }
         }
         let tls = try TLSSettings(authorities: try authorities.map { try pem($0, source) },
-                                  clientCertificate: try clientCertificate.map { try pem($0, "--tls-client-cert") },
-                                  insecure: options.insecureTLS, authoritySource: source)
+                                  clientCertificate: try clientCertificate.map { try pem($0, clientSource) },
+                                  insecure: options.insecureTLS, authoritySource: source, clientSource: clientSource)
         return CurlSession(maxHandles: options.connections, tls: tls, stallSeconds: options.stallSeconds, limits: options.limits)
     }
 

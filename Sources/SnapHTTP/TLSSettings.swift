@@ -26,9 +26,10 @@ public struct TLSSettings: Sendable, Equatable {
     ///   - clientCertificate: a PEM file with a certificate and its unencrypted private key.
     ///   - insecure: skip verifying the server's certificate and name.
     ///   - authoritySource: where `authorities` came from, for messages (`--cacert`, or
-    ///     the variable that named them).
+    ///     the variable that named them); `clientSource` the same for `clientCertificate`.
     /// - Throws: `TLSSettingsError` naming the file that holds the wrong thing.
-    public init(authorities: [PEMFile], clientCertificate: PEMFile?, insecure: Bool, authoritySource: String = "--cacert") throws {
+    public init(authorities: [PEMFile], clientCertificate: PEMFile?, insecure: Bool, authoritySource: String = "--cacert",
+                clientSource: String = "--tls-client-cert") throws {
         for file in authorities {
             guard Self.blocks(in: file.bytes).contains("CERTIFICATE") else {
                 throw TLSSettingsError(path: file.name, option: authoritySource, reason: "holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
@@ -39,13 +40,13 @@ public struct TLSSettings: Sendable, Equatable {
         if let file = clientCertificate {
             let blocks = Self.blocks(in: file.bytes)
             guard blocks.contains("CERTIFICATE"), blocks.contains(where: { $0.hasSuffix("PRIVATE KEY") }) else {
-                throw TLSSettingsError(path: file.name, option: "--tls-client-cert",
+                throw TLSSettingsError(path: file.name, option: clientSource,
                                        reason: "must hold the client's certificate and its private key, both in PEM")
             }
             // PKCS#8's encrypted form, or the older one whose header says Proc-Type: 4,ENCRYPTED.
             let encrypted = blocks.contains("ENCRYPTED PRIVATE KEY") || String(decoding: file.bytes, as: UTF8.self).contains("Proc-Type: 4,ENCRYPTED")
             guard !encrypted else {
-                throw TLSSettingsError(path: file.name, option: "--tls-client-cert",
+                throw TLSSettingsError(path: file.name, option: clientSource,
                                        reason: "holds an encrypted private key; snap needs it unencrypted: write the key with "
                                         + "'openssl pkey -in FILE -out KEY' and give a file holding the certificate and KEY")
             }

@@ -159,6 +159,8 @@ final class TLSRepositoryTests: XCTestCase {
         // for S3 repositories only.
         let variable = try snap(location, ["SNAP_CACERT": "\(work)/absent.pem"]).run(["snapshots"])
         XCTAssertTrue(variable.stderr.contains("$SNAP_CACERT \(work)/absent.pem cannot be opened"), variable.stderr)
+        let client = try snap(location, ["SNAP_TLS_CLIENT_CERT": "\(work)/client.crt"]).run(["snapshots"])
+        XCTAssertTrue(client.stderr.contains("$SNAP_TLS_CLIENT_CERT \(work)/client.crt must hold"), client.stderr)
         let aws = ["AWS_CA_BUNDLE": "\(work)/absent.pem", "AWS_ACCESS_KEY_ID": "k", "AWS_SECRET_ACCESS_KEY": "s"]
         let s3 = try snap("s3:https://127.0.0.1:9/bucket", aws).run(["snapshots"])
         XCTAssertTrue(s3.stderr.contains("$AWS_CA_BUNDLE \(work)/absent.pem cannot be opened"), s3.stderr)
