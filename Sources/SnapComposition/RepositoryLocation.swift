@@ -136,7 +136,7 @@ public enum RepositoryLocation {
         let clientSource = options.clientCertificate == nil ? "$SNAP_TLS_CLIENT_CERT" : "--tls-client-cert"
         func pem(_ path: String, _ option: String) throws -> TLSSettings.PEMFile {
             do {
-                return (path, try PEMFiles.read(path))
+                return (path, try SmallFile.read(path, limit: TLSSettings.largestFile, keep: true))
             } catch {
                 throw TLSSettingsError(path: path, option: option, reason: error.reason)
             }
@@ -225,20 +225,6 @@ public enum RepositoryLocation {
         let user = target.user ?? config.user ?? localUser
         return (resolved, SSHOptions(user: user, privateKeyPath: key, publicKeyPath: publicKey, keyPassphrase: env["SNAP_SFTP_KEY_PASSPHRASE"],
                                      useAgent: agent, hostKeySHA256: env["SNAP_SFTP_HOST_KEY_SHA256"], knownHostsPath: knownHosts))
-    }
-}
-
-/// The certificate files this process has read, by path: each replica of a mirror (and
-/// `copy`'s source) makes its own session, and a pipe (`--cacert <(command)`) can be read
-/// only once.
-private enum PEMFiles {
-    private static let kept = Mutex<[String: [UInt8]]>([:])
-
-    static func read(_ path: String) throws(SmallFile.Failure) -> [UInt8] {
-        if let bytes = kept.withLock({ $0[path] }) { return bytes }
-        let bytes = try SmallFile.read(path, limit: TLSSettings.largestFile)
-        kept.withLock { $0[path] = bytes }
-        return bytes
     }
 }
 

@@ -1,10 +1,18 @@
 import Glibc
+import Synchronization
 
-/// Reads a small file a user named (a password file, a certificate): a
+/// Reads a small file a user named (a password file, a certificate, a repository file): a
 /// regular file, or a pipe or fifo as the shell's `<(command)` gives, which restic users
-/// pass. A fifo that no one writes to, or a writer that never ends, must not hang the
-/// command: a pipe is read until it ends or `waitSeconds` pass without data.
+/// pass. A fifo whose writer comes a moment later is waited for; one that no one writes
+/// to, or a writer that never ends, must not hang the command: a pipe is read until it
+/// ends or `waitSeconds` pass without data.
+///
+/// With `keep`, what was read is kept for the rest of the process, by path: a pipe can be
+/// read only once, and several parts of a command may ask for one file (each replica of a
+/// mirror its `--cacert`, the repository file for the replicas and the write policy).
 public enum SmallFile {
+    private static let kept = Mutex<[String: [UInt8]]>([:])
+
     /// Why a file could not be read, in words for a message.
     public struct Failure: Error, CustomStringConvertible, Sendable {
         /// To follow the file's name: "cannot be opened: No such file or directory".
@@ -28,11 +36,20 @@ public enum SmallFile {
         static func state(_ text: String) -> Failure { Failure(reason: text, cause: "it \(text)") }
     }
 
-    /// The bytes of `path`, at most `limit` of them.
+    /// The bytes of `path`, at most `limit` of them; with `keep`, those kept from an earlier
+    /// read of `path` in this process, if any.
     /// - Throws: `Failure` when the file cannot be opened or read, is a folder (or anything
     ///   but a file, pipe or fifo), is larger than `limit`, or is a pipe that gave no data
     ///   for `waitSeconds`.
-    public static func read(_ path: String, limit: Int, waitSeconds: Double = 10) throws(Failure) -> [UInt8] {
+    public static func read(_ path: String, limit: Int, waitSeconds: Double = 10, keep: Bool = false) throws(Failure) -> [UInt8] {
+        guard keep else { return try readNow(path, limit: limit, waitSeconds: waitSeconds) }
+        if let bytes = kept.withLock({ $0[path] }), bytes.count <= limit { return bytes }
+        let bytes = try readNow(path, limit: limit, waitSeconds: waitSeconds)
+        kept.withLock { $0[path] = bytes }
+        return bytes
+    }
+
+    private static func readNow(_ path: String, limit: Int, waitSeconds: Double) throws(Failure) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)  // a fifo without a writer must not block the open
         guard fd >= 0 else { throw Failure.system("opened") }
         defer { close(fd) }
@@ -49,7 +66,13 @@ public enum SmallFile {
             if n > 0 {
                 bytes += chunk[..<n]
             } else if n == 0 {
-                return bytes
+                // The end, unless a fifo's writer has not come yet: poll tells a pipe whose
+                // writer left (POLLHUP) from a fifo no writer has opened (nothing, until one does).
+                guard type == S_IFIFO, bytes.isEmpty else { return bytes }
+                var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+                let ready = poll(&waiting, 1, Int32(waitSeconds * 1000))
+                if ready == 0 { throw Failure.state("gave no data for \(Int(waitSeconds)) s (a fifo no one writes to?)") }
+                if ready > 0 && waiting.revents & Int16(POLLIN) == 0 { return bytes }  // the writer left without a word
             } else if errno == EAGAIN {
                 // A pipe whose writer has not written yet: wait for it, a while.
                 var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

@@ -168,7 +168,9 @@ final class EasyHandle: @unchecked Sendable {
         if let fileFailure {
             throw TransferError(kind: .permanent, code: Int(code.rawValue), message: "cannot read the file to upload: \(fileFailure)")
         }
-        guard code == CURLE_OK else { throw Self.classify(code, url: t.url, stderr: String(cString: errorBuffer)) }
+        guard code == CURLE_OK else {
+            throw Self.classify(code, url: t.url, stderr: String(cString: errorBuffer), authoritiesGiven: !settings.tls.authorities.isEmpty)
+        }
         var status = 0
         try check(snap_curl_getinfo_long(raw, CURLINFO_RESPONSE_CODE, &status))
         var length: curl_off_t = -1
@@ -264,13 +266,16 @@ final class EasyHandle: @unchecked Sendable {
 
     /// What to do about a server certificate that failed verification, from OpenSSL's words:
     /// `--cacert` only where the chain is what failed (a private or unknown authority).
-    static func certificateAdvice(_ stderr: String) -> String {
+    static func certificateAdvice(_ stderr: String, authoritiesGiven: Bool) -> String {
         let detail = stderr.isEmpty ? "the server's certificate is not trusted" : stderr
         if stderr.contains("expired") || stderr.contains("not yet valid") {
             return "\(detail); the server's certificate must be renewed, or this host's clock set right"
         }
         if stderr.contains("subject name") || stderr.contains("host name") || stderr.contains("hostname") {
             return "\(detail); the certificate is for another name than the one in the repository's location"
+        }
+        if authoritiesGiven {
+            return "\(detail); the server's certificate was not issued by the authorities given with --cacert"
         }
         return "\(detail); to trust a private authority, give its certificate with --cacert FILE"
     }
@@ -279,7 +284,9 @@ final class EasyHandle: @unchecked Sendable {
     static let clientCertificateRefusals = ["alert certificate required", "alert bad certificate", "alert unknown ca",
                                             "alert certificate unknown"]
 
-    static func classify(_ code: CURLcode, url: String?, stderr: String) -> TransferError {
+    /// - Parameter authoritiesGiven: whether `--cacert` (or its variable) named the
+    ///   authorities, for the advice on a certificate that failed verification.
+    static func classify(_ code: CURLcode, url: String?, stderr: String, authoritiesGiven: Bool = false) -> TransferError {
         let text = String(cString: snap_curl_easy_strerror(code))
         var kind: TransferError.Kind
         switch code {
@@ -315,7 +322,8 @@ final class EasyHandle: @unchecked Sendable {
         }
         let isTLS = url?.hasPrefix("https://") ?? false
         if code == CURLE_PEER_FAILED_VERIFICATION {
-            message += isTLS ? " (\(Self.certificateAdvice(stderr)))" : " (the server's host key or certificate does not match what is trusted)"
+            message += isTLS ? " (\(Self.certificateAdvice(stderr, authoritiesGiven: authoritiesGiven)))"
+                : " (the server's host key or certificate does not match what is trusted)"
         } else if code == CURLE_SSL_CERTPROBLEM {
             message += " (\(stderr.isEmpty ? "" : stderr + "; ")the file of --tls-client-cert must hold a certificate and the private key that belongs to it)"
         } else if code == CURLE_SSL_CACERT_BADFILE {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SnapComposition
+import SnapCore
 import SnapEngine
 import SnapRepository
 
@@ -78,8 +79,11 @@ struct CopyCommand: ParsableCommand {
         guard let path = fromRepositoryFile ?? env["SNAP_FROM_REPOSITORY_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) else {
             return env["SNAP_FROM_REPOSITORY"]
         }
-        guard let data = FileManager.default.contents(atPath: path), data.count < 1 << 16 else {
-            throw CLIError("cannot read the source's repository file \(path): give a file holding its location")
+        let data: [UInt8]
+        do {
+            data = try SmallFile.read(path, limit: 1 << 16, keep: true)
+        } catch {
+            throw CLIError("cannot read the source's repository file \(path): \(error.cause)")
         }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !text.isEmpty, !text.contains(where: \.isNewline) else {

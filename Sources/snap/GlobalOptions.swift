@@ -253,7 +253,12 @@ struct GlobalOptions: ParsableArguments {
         guard let path = repositoryFile ?? (repositories.isEmpty ? environment["SNAP_REPOSITORY_FILE"] : nil), !path.isEmpty else {
             return nil
         }
-        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError("cannot read repository file \(path)") }
+        let data: Data
+        do {
+            data = Data(try SmallFile.read(path, limit: 1 << 20, keep: true))
+        } catch {
+            throw CLIError("cannot read repository file \(path): \(error.cause)")
+        }
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         // restic's repository file: the location alone, white space around it removed.
         if !text.hasPrefix("{") {

@@ -94,7 +94,7 @@ enum PasswordSource {
     static func read(file: String, ending: Ending = .lineEnding) throws -> String {
         let data: [UInt8]
         do {
-            data = try SmallFile.read(file, limit: 1 << 20)
+            data = try SmallFile.read(file, limit: 1 << 20, keep: true)
         } catch {
             throw CLIError("cannot read password file \(file): \(error.cause)")
         }

@@ -138,14 +138,15 @@ final class TLSRepositoryTests: XCTestCase {
     }
 
     // Files that cannot serve are named before anything is sent: a missing file, a key
-    // given as an authority, a certificate without its key, a fifo (which must not hang).
+    // given as an authority, a certificate without its key, a fifo no one writes to (which
+    // must not hang: it is given 10 s).
     func testUnusableFilesAreNamed() throws {
         let location = "rest:https://127.0.0.1:9/never"
         XCTAssertEqual(mkfifo("\(work)/fifo", 0o600), 0)
         let cases: [([String], String)] = [
             (["--cacert", "\(work)/absent.pem"], "--cacert \(work)/absent.pem cannot be opened: No such file or directory"),
             (["--cacert", "\(work)/server.key"], "holds no PEM certificate"),
-            (["--cacert", "\(work)/fifo"], "--cacert \(work)/fifo holds no PEM certificate"),
+            (["--cacert", "\(work)/fifo"], "--cacert \(work)/fifo gave no data for 10 s"),
             (["--cacert", work], "--cacert \(work) is a folder"),
             (["--tls-client-cert", "\(work)/client.crt"], "must hold the client's certificate and its private key"),
         ]

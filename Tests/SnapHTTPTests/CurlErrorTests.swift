@@ -36,6 +36,9 @@ final class CurlErrorTests: XCTestCase {
         let name = EasyHandle.classify(CURLE_PEER_FAILED_VERIFICATION, url: "https://h/r",
                                        stderr: "SSL: no alternative certificate subject name matches target host name 'h'")
         XCTAssertTrue(name.message.contains("for another name") && !name.message.contains("--cacert"), name.message)
+        let given = EasyHandle.classify(CURLE_PEER_FAILED_VERIFICATION, url: "https://h/r",
+                                        stderr: "SSL certificate problem: unable to get local issuer certificate", authoritiesGiven: true)
+        XCTAssertTrue(given.message.contains("not issued by the authorities given with --cacert"), given.message)
         let ssh = EasyHandle.classify(CURLE_PEER_FAILED_VERIFICATION, url: "sftp://h/r", stderr: "")
         XCTAssertTrue(ssh.message.contains("host key or certificate does not match"), ssh.message)
     }
