@@ -512,6 +512,12 @@ final class CommandSurfaceTests: XCTestCase {
         let viaFile = try snap.expect(0, ["-r", other, "--password-file", "\(work)/otherpw", "copy", "--from-repository-file",
                                           "\(work)/from-location", "--from-password-file", "\(work)/pw"]).stdout
         XCTAssertTrue(viaFile.contains("1 snapshots were already copied"), viaFile)
+        // Both repository files as pipes, as bash's <(command) gives them (campaign 25 N2).
+        let piped = try runTool("/bin/bash", ["-c", "'\(SnapProcess.binary)' --repo-file <(echo '\(other)') --password-file '\(work)/otherpw' "
+                                              + "copy --from-repository-file <(echo '\(repo)') --from-password-file '\(work)/pw'"],
+                                environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SNAP_") })
+        XCTAssertEqual(piped.status, 0)
+        XCTAssertTrue(piped.stdout.contains("1 snapshots were already copied"), piped.stdout)
         let both = try snap.run(["-r", other, "--password-file", "\(work)/otherpw", "copy", "--from-repo", repo,
                                  "--from-repository-file", "\(work)/from-location"])
         XCTAssertEqual(both.status, 64, both.stderr)
