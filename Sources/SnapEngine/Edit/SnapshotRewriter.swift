@@ -158,13 +158,10 @@ public final class SnapshotRewriter {
             }
         }
         guard changed else { return id }
-        let bytes = Tree(nodes: nodes).encoded()
-        let newID = repository.keys.blobID(of: bytes)
-        if let saver, let copies, !copies.isStored(newID) {
-            copies.record(newID)
-            try saver.save(.tree, id: newID, plaintext: bytes)
-        }
-        return newID
+        let rewritten = Tree(nodes: nodes)
+        // A dry run has no saver: the new tree's ID, for the count, and nothing written.
+        guard let copies else { return repository.keys.blobID(of: rewritten.encoded()) }
+        return try copies.save(tree: rewritten)
     }
 
     private func count(_ node: Node, path: [UInt8], into result: inout RewrittenSnapshot) throws {

@@ -37,6 +37,18 @@ final class CondemnedPackCopies {
     /// Notes a blob the caller has just saved with the saver.
     func record(_ id: BlobID) { stored.insert(id) }
 
+    /// Saves a tree the command made, unless a new snapshot may already name it as it is
+    /// (`isStored`), and returns its ID.
+    func save(tree: Tree) throws -> BlobID {
+        let bytes = tree.encoded()
+        let id = repository.keys.blobID(of: bytes)
+        if !isStored(id) {
+            record(id)
+            try saver.save(.tree, id: id, plaintext: bytes)
+        }
+        return id
+    }
+
     /// Copies `id` into a new pack when the index names it in a condemned pack.
     func keep(_ id: BlobID, _ type: BlobType) throws {
         guard !condemned.isEmpty, !stored.contains(id), let location = repository.index.lookup(id),

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// restic's `--retry-lock`: a command that finds the repository held by another prune (or
 /// `repair index`) tries again for a while instead of giving up at once, as a nightly
@@ -14,8 +16,8 @@ public struct LockRetry {
     public var firstWait = 5.0
     public var longestWait = 60.0
     /// Seconds on a monotonic scale, and a way to wait; tests give their own.
-    var now: () -> Double = { ProcessInfo.processInfo.systemUptime }
-    var sleep: (Double) -> Void = { Thread.sleep(forTimeInterval: $0) }
+    var now: () -> Double = Clock.now
+    var sleep: (Double) -> Void = { seconds in usleep(UInt32(min(seconds, 3600) * 1_000_000)) }
     /// Each wait is stretched by this factor: two prunes that refused each other at the same
     /// instant (each saw the other's lock) must not try again at the same instant forever.
     var jitter: () -> Double = { Double.random(in: 0.5...1.5) }

@@ -96,9 +96,8 @@ public struct DanglingTreeRecovery {
         result.copiedFromCondemnedPacks = copies.copied
         let now = WallClock.now
         let folders = Self.folders(for: result.roots, time: now)
-        let recoverTree = try save(Tree(nodes: folders), saver: saver, copies: copies)
-        let top = try save(Tree(nodes: [Self.folder(named: Array("recover".utf8), subtree: recoverTree, time: now)]),
-                           saver: saver, copies: copies)
+        let recoverTree = try copies.save(tree: Tree(nodes: folders))
+        let top = try copies.save(tree: Tree(nodes: [Self.folder(named: Array("recover".utf8), subtree: recoverTree, time: now)]))
         _ = try saver.finish()  // packs, then their index, before the snapshot names them
         try SnapshotDependencies.verify(top, in: repository, lock: locked.lock, timing: LockTiming())
         let snapshot = Snapshot(time: RFC3339.format(now, utcOffset: RFC3339.localOffset(at: now.seconds)),
@@ -135,13 +134,4 @@ public struct DanglingTreeRecovery {
         Node(name: name, type: .directory, mode: 0o755, uid: getuid(), gid: getgid(), mtime: time, ctime: time, subtree: subtree)
     }
 
-    private func save(_ tree: Tree, saver: BlobSaver, copies: CondemnedPackCopies) throws -> BlobID {
-        let bytes = tree.encoded()
-        let id = repository.keys.blobID(of: bytes)
-        if !copies.isStored(id) {
-            copies.record(id)
-            try saver.save(.tree, id: id, plaintext: bytes)
-        }
-        return id
-    }
 }
