@@ -31,6 +31,22 @@ public struct JSONObjectWriter {
         Self.appendString(value, to: &bytes)
     }
 
+    /// A string field from raw bytes: escaped as above, every other byte written as it is,
+    /// so bytes that are not UTF-8 pass through (ncdu's export, which reads names as bytes).
+    public mutating func field(_ key: String, rawBytes value: [UInt8]) {
+        self.key(key)
+        bytes.append(UInt8(ascii: "\""))
+        for byte in value { Self.appendEscaped(byte, to: &bytes) }
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// A boolean field; none when `value` is `nil`.
+    public mutating func field(_ key: String, _ value: Bool?) {
+        guard let value else { return }
+        self.key(key)
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
     /// An integer field; none when `value` is `nil`.
     public mutating func field(_ key: String, _ value: UInt64?) {
         guard let value else { return }

@@ -61,4 +61,14 @@ final class JSONObjectWriterTests: XCTestCase {
     func testAnEmptyObject() {
         XCTAssertEqual(String(decoding: JSONObjectWriter().finished(), as: UTF8.self), "{}")
     }
+
+    // Raw bytes keep bytes that are not UTF-8 as they are and escape the rest as strings
+    // are escaped; booleans are true and false.
+    func testRawBytesAndBooleans() {
+        var writer = JSONObjectWriter()
+        writer.field("name", rawBytes: Array("a\"b\\c\n".utf8) + [0x01, 0xE9])
+        writer.field("hard", true)
+        writer.field("none", nil as Bool?)
+        XCTAssertEqual(writer.finished(), Array(#"{"name":"a\"b\\c\n\u0001"#.utf8) + [0xE9] + Array(#"","hard":true}"#.utf8))
+    }
 }

@@ -11,8 +11,8 @@ import SnapRepository
 /// sizes (`asize`; `dsize` the same, as a snapshot has no disk blocks); a hard-linked file
 /// carries ncdu's `hlnkc` with its device and inode, so that ncdu counts it once.
 ///
-/// Names are written as their bytes: ncdu reads names as bytes, and a name that is not UTF-8
-/// is shown as it was on disk. Control characters, `"` and `\` are escaped.
+/// Names are written as their bytes (`JSONObjectWriter.field(_:rawBytes:)`): ncdu reads names
+/// as bytes, and a name that is not UTF-8 is shown as it was on disk.
 public struct NcduExport {
     private let walker: TreeWalker
 
@@ -23,8 +23,11 @@ public struct NcduExport {
     /// - Parameter time: seconds since 1970, for the metadata's `timestamp`.
     public func write(root: BlobID, rootName: [UInt8], time: Int64, version: String,
                       to write: ([UInt8]) throws -> Void) throws {
-        try write(Array("[1,2,{\"progname\":\"snap\",\"progver\":".utf8) + Self.string(Array(version.utf8))
-                  + Array(",\"timestamp\":\(time)},\n[".utf8) + Self.rootInfo(rootName))
+        var metadata = JSONObjectWriter(capacity: 96)
+        metadata.field("progname", "snap")
+        metadata.field("progver", version)
+        metadata.field("timestamp", time)
+        try write(Array("[1,2,".utf8) + metadata.finished() + Array(",\n[".utf8) + Self.rootInfo(rootName))
         // Folders entered and not yet closed, by path: an entry closes those it is not below.
         var open: [[UInt8]] = [[]]
         try walker.walk(root) { path, node in
@@ -48,17 +51,34 @@ public struct NcduExport {
     }
 
     private static func rootInfo(_ name: [UInt8]) -> [UInt8] {
-        Array("{\"name\":".utf8) + string(name) + Array(",\"asize\":0,\"dsize\":0,\"mode\":\(0o040000 | 0o755)}".utf8)
+        var object = JSONObjectWriter(capacity: 96)
+        object.field("name", rawBytes: name)
+        object.field("asize", UInt64(0))
+        object.field("dsize", UInt64(0))
+        object.field("mode", UInt64(0o040000 | 0o755))
+        return object.finished()
     }
 
     /// One entry's info object, with ncdu's extended fields.
     static func info(_ node: Node) -> [UInt8] {
-        let size = node.type == .file || node.type == .hardlink ? node.size : 0
-        var text = ",\"asize\":\(size),\"dsize\":\(size),\"dev\":\(node.device),\"ino\":\(node.inode)"
-        if node.type == .file || node.type == .hardlink, node.links > 1 { text += ",\"hlnkc\":true,\"nlink\":\(node.links)" }
-        if node.type != .file && node.type != .directory && node.type != .hardlink { text += ",\"notreg\":true" }
-        text += ",\"uid\":\(node.uid),\"gid\":\(node.gid),\"mode\":\(typeBits(node.type) | node.mode),\"mtime\":\(max(0, node.mtime.seconds))}"
-        return Array("{\"name\":".utf8) + string(node.name) + Array(text.utf8)
+        let isFile = node.type == .file || node.type == .hardlink
+        let size = isFile ? node.size : 0
+        var object = JSONObjectWriter(capacity: 192)
+        object.field("name", rawBytes: node.name)
+        object.field("asize", size)
+        object.field("dsize", size)
+        object.field("dev", node.device)
+        object.field("ino", node.inode)
+        if isFile && node.links > 1 {
+            object.field("hlnkc", true)
+            object.field("nlink", node.links)
+        }
+        if !isFile && node.type != .directory { object.field("notreg", true) }
+        object.field("uid", UInt64(node.uid))
+        object.field("gid", UInt64(node.gid))
+        object.field("mode", UInt64(typeBits(node.type) | node.mode))
+        object.field("mtime", UInt64(max(0, node.mtime.seconds)))
+        return object.finished()
     }
 
     /// The `st_mode` file-type bits of a node type.
@@ -72,23 +92,5 @@ public struct NcduExport {
         case .blockDevice: return 0o060000
         case .socket: return 0o140000
         }
-    }
-
-    /// A JSON string of raw bytes: `"`, `\` and control characters escaped, every other byte
-    /// as it is.
-    static func string(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = [UInt8(ascii: "\"")]
-        out.reserveCapacity(bytes.count + 2)
-        for byte in bytes {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), byte]
-            case 0x0A: out += Array("\\n".utf8)
-            case 0x09: out += Array("\\t".utf8)
-            case 0..<0x20, 0x7F: out += Array("\\u00".utf8) + Array(Hex.encode([byte]).utf8)
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-        return out
     }
 }
