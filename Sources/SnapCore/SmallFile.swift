@@ -69,19 +69,30 @@ public enum SmallFile {
                 // The end, unless a fifo's writer has not come yet: poll tells a pipe whose
                 // writer left (POLLHUP) from a fifo no writer has opened (nothing, until one does).
                 guard type == S_IFIFO, bytes.isEmpty else { return bytes }
-                var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                let ready = poll(&waiting, 1, Int32(waitSeconds * 1000))
-                if ready == 0 { throw Failure.state("gave no data for \(Int(waitSeconds)) s (a fifo no one writes to?)") }
-                if ready > 0 && waiting.revents & Int16(POLLIN) == 0 { return bytes }  // the writer left without a word
+                guard let events = awaitData(fd, seconds: waitSeconds) else {
+                    throw Failure.state("gave no data for \(Int(waitSeconds)) s (a fifo no one writes to?)")
+                }
+                if events & Int16(POLLIN) == 0 { return bytes }  // the writer left without a word
             } else if errno == EAGAIN {
                 // A pipe whose writer has not written yet: wait for it, a while.
-                var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                let ready = poll(&waiting, 1, Int32(waitSeconds * 1000))
-                if ready == 0 { throw Failure.state("gave no data for \(Int(waitSeconds)) s (a pipe or fifo no one writes to?)") }
+                guard awaitData(fd, seconds: waitSeconds) != nil else {
+                    throw Failure.state("gave no data for \(Int(waitSeconds)) s (a pipe or fifo no one writes to?)")
+                }
             } else if errno != EINTR {
                 throw Failure.system("read")
             }
         }
         throw Failure.state("holds more than \(limit) bytes, more than such a file holds")
+    }
+
+    /// Waits up to `seconds` for data or a writer's end on `fd`: the events that came, or
+    /// `nil` when none did.
+    private static func awaitData(_ fd: Int32, seconds: Double) -> Int16? {
+        var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        while true {
+            let ready = poll(&waiting, 1, Int32(seconds * 1000))
+            if ready > 0 { return waiting.revents }
+            if ready == 0 || errno != EINTR { return nil }
+        }
     }
 }

@@ -36,9 +36,7 @@ struct CatCommand: ParsableCommand {
             let repository = try global.openRepository()
             switch kind {
             case "config":
-                let plaintext = try repository.loadConfigPlaintext()
-                let object = try JSONSerialization.jsonObject(with: Data(plaintext))
-                Output.line(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+                try Self.printIndented(try repository.loadConfigPlaintext())
             case "snapshot":
                 try Output.indentedJSON(SnapshotJSON(try SnapshotStore.find(id ?? "", in: repository, skipped: global.snapshotSkipped)))
             case "tree":
@@ -54,15 +52,9 @@ struct CatCommand: ParsableCommand {
                                                 parse: { BlobID(hex: $0) })
                 StandardStreams.out(try repository.loadBlob(blob))
             case "key":
-                let names = try repository.backend.list(.keys).map(\.file.name).filter { $0.count == 64 && $0.allSatisfy(\.isHexDigit) }
-                let matches = names.filter { $0.hasPrefix((id ?? "").lowercased()) }
-                guard matches.count == 1, let name = matches.first else {
-                    throw CLIError(matches.isEmpty ? "no key \(id ?? "")" : "'\(id ?? "")' matches \(matches.count) keys; give more digits")
-                }
-                let bytes = try repository.backend.read(FileName(.keys, name))
-                let object = try JSONSerialization.jsonObject(with: Data(bytes))
-                Output.line(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]),
-                                   as: UTF8.self))
+                let keys = try repository.backend.list(.keys).compactMap { KeyID(hex: $0.file.name) }
+                let key = try IDPrefix.resolve(id ?? "", in: keys, what: "key")
+                try Self.printIndented(try repository.backend.read(FileName(.keys, key.hex)))
             case "lock":
                 let scan = try Coordination.scan(repository)
                 let matches = scan.files.filter { $0.id.hex.hasPrefix((id ?? "").lowercased()) }
@@ -84,4 +76,11 @@ struct CatCommand: ParsableCommand {
         }
     }
 
+
+    /// A JSON document, indented and with its keys sorted, as `cat` prints them.
+    private static func printIndented(_ json: [UInt8]) throws {
+        let object = try JSONSerialization.jsonObject(with: Data(json))
+        let text = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+        Output.line(String(decoding: text, as: UTF8.self))
+    }
 }
