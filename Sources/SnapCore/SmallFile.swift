@@ -5,7 +5,8 @@ import Synchronization
 /// regular file, or a pipe or fifo as the shell's `<(command)` gives, which restic users
 /// pass. A fifo whose writer comes a moment later is waited for; one that no one writes
 /// to, or a writer that never ends, must not hang the command: a pipe is read until it
-/// ends or `waitSeconds` pass without data.
+/// ends or `waitSeconds` pass without data. Lists a command makes (`<(find …)`) may be
+/// silent for minutes; for them `waitSeconds` is `.infinity`, and Ctrl-C ends the wait.
 ///
 /// With `keep`, what was read is kept for the rest of the process, by path: a pipe can be
 /// read only once, and several parts of a command may ask for one file (each replica of a
@@ -40,7 +41,7 @@ public enum SmallFile {
     /// read of `path` in this process, if any.
     /// - Throws: `Failure` when the file cannot be opened or read, is a folder (or anything
     ///   but a file, pipe or fifo), is larger than `limit`, or is a pipe that gave no data
-    ///   for `waitSeconds`.
+    ///   for `waitSeconds` (never, when it is `.infinity`).
     public static func read(_ path: String, limit: Int, waitSeconds: Double = 10, keep: Bool = false) throws(Failure) -> [UInt8] {
         guard keep else { return try readNow(path, limit: limit, waitSeconds: waitSeconds) }
         if let bytes = kept.withLock({ $0[path] }), bytes.count <= limit { return bytes }
@@ -70,13 +71,13 @@ public enum SmallFile {
                 // writer left (POLLHUP) from a fifo no writer has opened (nothing, until one does).
                 guard type == S_IFIFO, bytes.isEmpty else { return bytes }
                 guard let events = awaitData(fd, seconds: waitSeconds) else {
-                    throw Failure.state("gave no data for \(Int(waitSeconds)) s (a fifo no one writes to?)")
+                    throw silence(waitSeconds, "a fifo no one writes to?")
                 }
                 if events & Int16(POLLIN) == 0 { return bytes }  // the writer left without a word
             } else if errno == EAGAIN {
                 // A pipe whose writer has not written yet: wait for it, a while.
                 guard awaitData(fd, seconds: waitSeconds) != nil else {
-                    throw Failure.state("gave no data for \(Int(waitSeconds)) s (a pipe or fifo no one writes to?)")
+                    throw silence(waitSeconds, "a pipe or fifo no one writes to?")
                 }
             } else if errno != EINTR {
                 throw Failure.system("read")
@@ -85,12 +86,19 @@ public enum SmallFile {
         throw Failure.state("holds more than \(limit) bytes, more than such a file holds")
     }
 
+    /// A pipe that gave nothing for the time allowed, or whose wait failed (only that, when
+    /// the time is not limited).
+    private static func silence(_ seconds: Double, _ guess: String) -> Failure {
+        guard seconds.isFinite else { return Failure.system("read") }
+        return Failure.state("gave no data for \(Int(seconds)) s (\(guess))")
+    }
+
     /// Waits up to `seconds` for data or a writer's end on `fd`: the events that came, or
     /// `nil` when none did.
     private static func awaitData(_ fd: Int32, seconds: Double) -> Int16? {
         var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         while true {
-            let ready = poll(&waiting, 1, Int32(seconds * 1000))
+            let ready = poll(&waiting, 1, seconds.isFinite ? Int32(min(seconds * 1000, Double(Int32.max))) : -1)
             if ready > 0 { return waiting.revents }
             if ready == 0 || errno != EINTR { return nil }
         }

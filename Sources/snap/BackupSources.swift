@@ -35,12 +35,15 @@ enum FileList {
         }
     }
 
+    /// The largest file list read: some 10 million paths.
+    private static let largestList = 1 << 30
+
+    /// A list's bytes; a pipe (`<(find …)`) is waited for as long as its command runs.
     private static func contents(of source: String) throws -> [UInt8] {
         if source == "-" { return try StandardStreams.readInput().get() }
-        guard let data = FileManager.default.contents(atPath: source) else {
-            throw CLIError("cannot read the file list \(source): \(Unreadable.reason(source))")
+        do { return try SmallFile.read(source, limit: largestList, waitSeconds: .infinity, keep: true) } catch {
+            throw CLIError("cannot read the file list \(source): \(error.cause)")
         }
-        return Array(data)
     }
 
     private static func trim(_ line: [UInt8]) -> [UInt8] {

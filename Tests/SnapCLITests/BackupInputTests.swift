@@ -141,6 +141,22 @@ final class BackupInputTests: XCTestCase {
         XCTAssertEqual(try snapshotCount(), 2)
     }
 
+    // Lists and pattern files given as `<(command)` are pipes, read once though the options
+    // are checked before they are used; a list whose command is silent a while is waited for.
+    func testListsAndPatternFilesFromPipes() throws {
+        let lists = try shell("\"$SNAP\" backup --files-from <(sleep 2; echo '\(work)/src/sub/*') --files-from-verbatim <(echo '\(work)/src/a.txt')"
+            + " --exclude-file <(echo '*.log')")
+        XCTAssertEqual(lists.status, 0, lists.stderr)
+        XCTAssertEqual(try files(), ["\(work)/src/a.txt", "\(work)/src/sub/b.txt"])
+        let raw = try shell("\"$SNAP\" backup --files-from-raw <(printf '\(work)/src/with space.txt\\0')")
+        XCTAssertEqual(raw.status, 0, raw.stderr)
+        XCTAssertEqual(try files(), ["\(work)/src/with space.txt"])
+        let restore = try shell("\"$SNAP\" backup -q \(work)/src && \"$SNAP\" restore latest --target \(work)/out --include-file <(echo '*.log')")
+        XCTAssertEqual(restore.status, 0, restore.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work)/out\(work)/src/sub/c.log"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out\(work)/src/a.txt"))
+    }
+
     // A path argument that is not UTF-8 is backed up (CommandLine.arguments alone would mangle it).
     func testNonUTF8PathArgument() throws {
         let result = try shell("printf x > $'\(work)/lat\\xe9' && \"$SNAP\" backup $'\(work)/lat\\xe9'")

@@ -24,8 +24,4 @@ extension FileSystem {
         return out
     }
 
-    /// The whole file at `path`, for small files such as pattern lists.
-    static func readAll(_ path: [UInt8]) throws(Failure) -> [UInt8] {
-        try readPrefix(path, limit: Int.max)
-    }
 }

@@ -1,3 +1,4 @@
+import SnapCore
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -17,12 +18,17 @@ public struct PatternFileError: Error, Equatable, Sendable, CustomStringConverti
 /// any other bytes are taken as they are, so a line may name a file whose name is not
 /// UTF-8 (Latin-1, say), as in restic.
 public enum PatternFile {
-    /// Reads the patterns of the file at `path`.
+    /// The largest pattern file read: far more than any list of patterns a person keeps.
+    public static let largestFile = 64 << 20
+
+    /// Reads the patterns of the file at `path`: a file, or a pipe such as `<(command)`
+    /// gives. What was read is kept for the process, since a pipe can be read only once and
+    /// a command gathers its patterns both to check them and to use them.
     /// - Throws: `PatternFileError` when it cannot be read, or claims UTF-16 and is not.
     public static func read(_ path: String, environment: [String: String]) throws(PatternFileError) -> [PatternText] {
         let bytes: [UInt8]
-        do { bytes = try FileSystem.readAll(Array(path.utf8)) } catch {
-            throw PatternFileError(path: path, reason: error.description)
+        do { bytes = try SmallFile.read(path, limit: largestFile, waitSeconds: .infinity, keep: true) } catch {
+            throw PatternFileError(path: path, reason: error.cause)
         }
         guard let text = decode(bytes) else { throw PatternFileError(path: path, reason: "it starts with a UTF-16 byte order mark but is not UTF-16 text") }
         return patterns(in: text, environment: environment)
