@@ -121,6 +121,12 @@ public enum RepositoryLocation {
     /// - Throws: `TLSSettingsError` for a certificate file that cannot be used.
     /// - Parameter s3: an S3 provider's session, which also takes AWS's `AWS_CA_BUNDLE`.
     private static func session(_ options: BackendOptions, s3: Bool = false) throws -> CurlSession {
+        CurlSession(maxHandles: options.connections, tls: try tlsSettings(options, s3: s3), stallSeconds: options.stallSeconds, limits: options.limits)
+    }
+
+    /// The certificate files the options and variables name, read and checked.
+    /// - Throws: `TLSSettingsError` for a certificate file that cannot be used.
+    private static func tlsSettings(_ options: BackendOptions, s3: Bool = false) throws -> TLSSettings {
         let env = options.environment
         var authorities = options.certificateAuthorities
         var source = "--cacert"
@@ -141,10 +147,22 @@ public enum RepositoryLocation {
                 throw TLSSettingsError(path: path, option: option, reason: error.reason)
             }
         }
-        let tls = try TLSSettings(authorities: try authorities.map { try pem($0, source) },
-                                  clientCertificate: try clientCertificate.map { try pem($0, clientSource) },
-                                  insecure: options.insecureTLS, authoritySource: source, clientSource: clientSource)
-        return CurlSession(maxHandles: options.connections, tls: tls, stallSeconds: options.stallSeconds, limits: options.limits)
+        return try TLSSettings(authorities: try authorities.map { try pem($0, source) },
+                               clientCertificate: try clientCertificate.map { try pem($0, clientSource) },
+                               insecure: options.insecureTLS, authoritySource: source, clientSource: clientSource)
+    }
+
+    /// A local repository: `--cacert` and `--tls-client-cert` files given on the command
+    /// line are still read and checked (as restic does), so one given by mistake is not
+    /// passed over in silence. The variables are not, since they may be set for other
+    /// repositories.
+    private static func local(_ path: String, options: BackendOptions) throws -> Backend {
+        if !options.certificateAuthorities.isEmpty || options.clientCertificate != nil {
+            var named = options
+            named.environment = [:]
+            _ = try tlsSettings(named)
+        }
+        return LocalBackend(root: path)
     }
 
     private static func provider(for location: String, options: BackendOptions) throws -> Backend {
@@ -154,7 +172,7 @@ public enum RepositoryLocation {
         if location.hasPrefix("local:") {
             let path = String(location.dropFirst("local:".count))
             guard !path.isEmpty else { throw invalid("no path after 'local:'") }
-            return LocalBackend(root: path)
+            return try local(path, options: options)
         }
         if location.hasPrefix("s3:") {
             do {
@@ -195,7 +213,7 @@ public enum RepositoryLocation {
             let server = try RcloneServer(remote: remote, rclone: env["SNAP_RCLONE_PROGRAM"] ?? "rclone")
             return RESTBackend(rclone: server, session: session)
         }
-        return LocalBackend(root: location)
+        return try local(location, options: options)
     }
 
     /// The server, port, user, key and host-key settings for an SFTP location: the

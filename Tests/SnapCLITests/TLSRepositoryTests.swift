@@ -156,6 +156,16 @@ final class TLSRepositoryTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains(expected), "\(arguments): \(result.stderr)")
             XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
         }
+        // A local repository has no use for them, but a file given on the command line is
+        // still checked (a mistake is not passed over); one a variable names is not.
+        let local = "\(work)/local-repo"
+        try snap(local).expect(0, ["init"])
+        let given = try snap(local).run(["snapshots", "--cacert", "\(work)/absent.pem"])
+        XCTAssertEqual(given.status, 1, given.stderr)
+        XCTAssertTrue(given.stderr.contains("--cacert \(work)/absent.pem cannot be opened"), given.stderr)
+        let keyless = try snap(local).run(["snapshots", "--tls-client-cert", "\(work)/client.crt"])
+        XCTAssertTrue(keyless.stderr.contains("must hold the client's certificate and its private key"), keyless.stderr)
+        try snap(local, ["SNAP_CACERT": "\(work)/absent.pem"]).expect(0, ["snapshots"])
         // A file named by a variable is named with the variable; AWS's AWS_CA_BUNDLE counts
         // for S3 repositories only.
         let variable = try snap(location, ["SNAP_CACERT": "\(work)/absent.pem"]).run(["snapshots"])
