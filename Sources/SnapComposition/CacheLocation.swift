@@ -13,19 +13,30 @@ public enum CacheLocation {
         if let explicit, !explicit.isEmpty { return explicit }
         if let dir = env["SNAP_CACHE_DIR"], !dir.isEmpty { return dir }
         guard locations.contains(where: { !RepositoryLocation.isLocal($0) }) else { return nil }
+        return standardRoot(environment: env)
+    }
+
+    /// `$XDG_CACHE_HOME/snap`, else `~/.cache/snap`; `nil` without either.
+    static func standardRoot(environment env: [String: String]) -> String? {
         if let xdg = env["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/snap" }
         guard let home = env["HOME"], home.hasPrefix("/") else { return nil }
         return home + "/.cache/snap"
+    }
+
+    /// The root whose folders `snap cache` lists: `--cache-dir`, else `$SNAP_CACHE_DIR`,
+    /// else the standard one, which also holds the blob index tables of repositories on
+    /// local disks.
+    public static func listedRoot(explicit: String?, environment env: [String: String]) -> String? {
+        if let explicit, !explicit.isEmpty { return explicit }
+        if let dir = env["SNAP_CACHE_DIR"], !dir.isEmpty { return dir }
+        return standardRoot(environment: env)
     }
 
     /// Where a repository that has no cache (one kept only on local disks) keeps its blob
     /// index's table file: `$XDG_CACHE_HOME/snap` (else `~/.cache/snap`), unless `--no-cache`.
     /// Only the table goes there; no copies of repository files.
     public static func indexRoot(disabled: Bool, environment env: [String: String]) -> String? {
-        if disabled { return nil }
-        if let xdg = env["XDG_CACHE_HOME"], xdg.hasPrefix("/") { return xdg + "/snap" }
-        guard let home = env["HOME"], home.hasPrefix("/") else { return nil }
-        return home + "/.cache/snap"
+        disabled ? nil : standardRoot(environment: env)
     }
 
     /// Repositories whose cache was not used for this long lose it (as with restic).
@@ -37,9 +48,16 @@ public enum CacheLocation {
     /// no command has opened from for as long: a command that opens from one touches it.
     /// And the temporary files of hints whose writer was killed, after an hour. Anything
     /// else in `root` is left alone.
-    public static func removeStale(in root: String, now: Date) {
-        let limit = now.addingTimeInterval(-Double(staleAfterDays) * 86_400)
-        for name in staleEntries(in: root, before: limit) { try? FileManager.default.removeItem(atPath: "\(root)/\(name)") }
+    ///
+    /// With `days`, folders and hints unused for that many days instead; returns the IDs of
+    /// the repositories whose folders were removed.
+    @discardableResult
+    public static func removeStale(in root: String, now: Date, days: Int = staleAfterDays) -> [String] {
+        let limit = now.addingTimeInterval(-Double(days) * 86_400)
+        var removed: [String] = []
+        for name in staleEntries(in: root, before: limit) where (try? FileManager.default.removeItem(atPath: "\(root)/\(name)")) != nil {
+            removed.append(name)
+        }
         let hints = root + "/key-hints"
         for name in staleEntries(in: hints, before: limit) {
             for suffix in ["", ".key", ".config"] { try? FileManager.default.removeItem(atPath: "\(hints)/\(name)\(suffix)") }
@@ -49,6 +67,43 @@ public enum CacheLocation {
         for name in entries(in: hints, before: now.addingTimeInterval(-3600), named: { $0.hasPrefix(".dat.nosync") }) {
             try? FileManager.default.removeItem(atPath: "\(hints)/\(name)")
         }
+        return removed
+    }
+
+    /// A repository's folder in a cache root, as `snap cache` lists it.
+    public struct Folder: Sendable, Equatable {
+        /// The repository's ID (its config's `id`), the folder's name.
+        public let repositoryID: String
+        /// When a command last opened the repository with this cache: the folder's time.
+        public let lastUsed: Date
+        /// The bytes of the files in it; `nil` when not counted.
+        public let size: UInt64?
+    }
+
+    /// The repositories' folders in `root` (named by 64 hex digits), most recently used
+    /// first; `countingSize` adds up their files' sizes (a walk of each folder).
+    public static func folders(in root: String, countingSize: Bool) -> [Folder] {
+        let fm = FileManager.default
+        let names = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).filter { $0.count == 64 && $0.allSatisfy(\.isHexDigit) }
+        return names.compactMap { name -> Folder? in
+            let path = "\(root)/\(name)"
+            guard let attributes = try? fm.attributesOfItem(atPath: path), attributes[.type] as? FileAttributeType == .typeDirectory,
+                  let modified = attributes[.modificationDate] as? Date else { return nil }
+            return Folder(repositoryID: name, lastUsed: modified, size: countingSize ? bytes(under: path) : nil)
+        }.sorted { ($0.lastUsed, $0.repositoryID) > ($1.lastUsed, $1.repositoryID) }
+    }
+
+    /// The sizes of the regular files below `path`, added up (symlinks not followed).
+    private static func bytes(under path: String) -> UInt64 {
+        guard let walk = FileManager.default.enumerator(at: URL(fileURLWithPath: path), includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey]) else {
+            return 0
+        }
+        var total: UInt64 = 0
+        for case let url as URL in walk {
+            guard let values = try? url.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey]), values.isRegularFile == true else { continue }
+            total += UInt64(values.fileSize ?? 0)
+        }
+        return total
     }
 
     /// The entries of `folder` named by 64 hex digits and last modified before `limit`.

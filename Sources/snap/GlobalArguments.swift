@@ -5,7 +5,7 @@ import ArgumentParser
 /// options given before the command are moved after its full name (`mirror status`,
 /// `key add`) before parsing. Options after the command are left where they are.
 enum GlobalArguments {
-    /// Every option of `GlobalOptions`, and whether it takes a value. `GlobalArgumentsTests`
+    /// Every option of `GlobalOptions`, and whether it takes a value. `CommandSurfaceTests`
     /// checks each name against the command's help, so a new global option must be added here.
     static let options: [String: Bool] = [
         "-r": true, "--repo": true, "--repo-file": true, "--mirror-policy": true,
@@ -14,8 +14,18 @@ enum GlobalArguments {
         "--s3-object-lock-days": true,
         "--s3-object-lock-mode": true, "--s3-storage-class": true, "--cache-dir": true,
         "--cacert": true, "--tls-client-cert": true, "--limit-upload": true, "--limit-download": true, "--insecure-tls": false,
-        "--retry-lock": true, "--no-lock": false, "--key-hint": true,
+        "--retry-lock": true, "--no-lock": false, "--key-hint": true, "--cleanup-cache": false,
         "--json": false, "-q": false, "--quiet": false, "-v": false, "-vv": false, "-vvv": false, "--verbose": false, "--no-cache": false,
+    ]
+
+    /// restic's names for commands snap has under another name (restic 0.14's
+    /// `rebuild-index`, which later restic calls `repair index` too), so scripts run as they are.
+    static let resticCommands: [String: [String]] = ["rebuild-index": ["repair", "index"]]
+
+    /// restic's commands snap has no use for, with what to do instead.
+    static let resticCommandsLeftOut: [String: String] = [
+        "migrate": "snap repositories need no migration (every snap reads every repository version it knows; FORMAT.md)",
+        "self-update": "update snap the way it was installed (the package manager, or a new binary)",
     ]
 
     /// What was found in front of the command.
@@ -38,6 +48,9 @@ enum GlobalArguments {
         // --help, --version (or an unknown option, which the parser names): the global
         // options before it do not apply to them.
         if first.hasPrefix("-") { return .arguments(Array(arguments[i...])) }
+        if let words = resticCommands[first] {
+            return reorder(Array(arguments[..<i]) + words + Array(arguments[(i + 1)...]), root: root)
+        }
         var command: ParsableCommand.Type = root
         var path: [String] = []
         while i < arguments.count {

@@ -116,6 +116,10 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .customLong("no-cache"), help: "Use no local cache: read all metadata from the repository.")
     var noCache = false
 
+    /// restic removes old cache folders only when asked; snap always does (docs/cache.md).
+    @Flag(name: .customLong("cleanup-cache"), help: "Accepted as restic's: snap always removes cache folders unused for 30 days (see 'snap cache').")
+    var cleanupCache = false
+
     func validate() throws {
         if quiet && verbosity > 0 { throw ValidationError("--quiet and --verbose cannot be given together") }
         if let progressInterval, !(progressInterval > 0 && progressInterval.isFinite) {

@@ -45,7 +45,8 @@ struct Snap: ParsableCommand {
         case let .arguments(reordered):
             arguments = reordered
         case let .unknownCommand(word):
-            let message = "snap: unknown command \"\(word)\"; the commands are: \(GlobalArguments.commandNames.joined(separator: ", ")) (see 'snap --help')"
+            let message = GlobalArguments.resticCommandsLeftOut[word].map { "snap: there is no \"\(word)\" command: \($0)" }
+                ?? "snap: unknown command \"\(word)\"; the commands are: \(GlobalArguments.commandNames.joined(separator: ", ")) (see 'snap --help')"
             if arguments.prefix(while: { $0 != "--" }).contains("--json") {
                 Output.jsonError(ExitErrorJSON(code: 64, message: message))
             } else {
@@ -144,7 +145,7 @@ struct Snap: ParsableCommand {
         Global options, before or after the command (see any command's --help): -r/--repo, \
         --repo-file, --mirror-policy, --password-file, --password-command, --password-command-timeout, \
         --key-hint, --max-key-memory, --json, -q/--quiet, -v/--verbose, --connections, --stuck-request-timeout, --cache-dir, --no-cache, \
-        --retry-lock, --no-lock, --limit-upload, --limit-download, --cacert, --tls-client-cert, --insecure-tls, \
+        --retry-lock, --no-lock, --cleanup-cache, --limit-upload, --limit-download, --cacert, --tls-client-cert, --insecure-tls, \
         --s3-object-lock-days, --s3-object-lock-mode, --s3-storage-class.
         Exit codes: 0 success; 1 fatal error (nothing half-written is referenced); \
         3 backup saved but some files could not be read; 10 no repository at the location; \
@@ -156,7 +157,7 @@ struct Snap: ParsableCommand {
         version: snapVersion,
         subcommands: [InitCommand.self, BackupCommand.self, SnapshotsCommand.self, LsCommand.self,
                       RestoreCommand.self, ForgetCommand.self, PruneCommand.self, MirrorCommand.self, CheckCommand.self, RepairCommand.self,
-                      RecoverCommand.self, CatCommand.self, CopyCommand.self, DiffCommand.self, DumpCommand.self, MountCommand.self, FindCommand.self, TagCommand.self, RewriteCommand.self, StatsCommand.self, KeyCommand.self, ListCommand.self, UnlockCommand.self, VersionCommand.self, GenerateCommand.self, BenchmarkCommand.self, IndexBenchmarkCommand.self]
+                      RecoverCommand.self, CatCommand.self, CopyCommand.self, DiffCommand.self, DumpCommand.self, MountCommand.self, FindCommand.self, TagCommand.self, RewriteCommand.self, StatsCommand.self, KeyCommand.self, ListCommand.self, CacheCommand.self, UnlockCommand.self, VersionCommand.self, GenerateCommand.self, BenchmarkCommand.self, IndexBenchmarkCommand.self]
     )
 }
 

@@ -1,0 +1,76 @@
+import Foundation
+import XCTest
+
+/// End-to-end: `snap cache` lists this machine's cache folders and removes old ones, as
+/// restic's `cache` does; restic's other command names and `--cleanup-cache` work in scripts.
+final class CacheCommandTests: XCTestCase {
+    var work = ""
+    var snap = SnapProcess(environment: [:])
+
+    override func setUpWithError() throws {
+        work = try makeTemporaryFolder("cache-command")
+        snap = SnapProcess(environment: ["SNAP_PASSWORD": "pw", "SNAP_REPOSITORY": "\(work)/repo", "SNAP_CACHE_DIR": "\(work)/cache"])
+        try snap.expect(0, ["init", "-q"])
+        try FileManager.default.createDirectory(atPath: "\(work)/src", withIntermediateDirectories: false)
+        try "content\n".write(toFile: "\(work)/src/a", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["backup", "-q", "\(work)/src"])
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: work)
+    }
+
+    /// The repository's own cache folder, and one of another repository last used 40 days ago.
+    private func folders() throws -> (used: String, old: String) {
+        let used = try FileManager.default.contentsOfDirectory(atPath: "\(work)/cache").filter { $0.count == 64 }
+        XCTAssertEqual(used.count, 1, "\(used)")
+        let old = String(repeating: "ab", count: 32)
+        try FileManager.default.createDirectory(atPath: "\(work)/cache/\(old)/index", withIntermediateDirectories: true)
+        try Data(repeating: 7, count: 5000).write(to: URL(fileURLWithPath: "\(work)/cache/\(old)/index/x"))
+        try FileManager.default.setAttributes([.modificationDate: Date().addingTimeInterval(-40 * 86_400)], ofItemAtPath: "\(work)/cache/\(old)")
+        return (try XCTUnwrap(used.first), old)
+    }
+
+    func testListsFoldersWithAgeAndSize() throws {
+        let (used, old) = try folders()
+        let lines = try snap.expect(0, ["cache"]).stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(lines.count, 4, "\(lines)")
+        XCTAssertTrue(lines[1].hasPrefix(used) && lines[1].contains("today") && !lines[1].contains("yes"), lines[1])
+        XCTAssertTrue(lines[2].hasPrefix(old) && lines[2].contains("40 days ago") && lines[2].contains("yes  4.88 KiB"), lines[2])
+        XCTAssertEqual(lines[3], "2 cache folders in \(work)/cache")
+        let json = try snap.expect(0, ["cache", "--json", "--max-age", "50"]).stdout
+        let entries = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        XCTAssertEqual(entries.map { $0["repository_id"] as? String }, [used, old])
+        XCTAssertEqual(entries.map { $0["old"] as? Bool }, [false, false], "40 days is not old with --max-age 50")
+        XCTAssertEqual(entries[1]["size"] as? Int, 5000)
+        let noSize = try snap.expect(0, ["cache", "--no-size"]).stdout
+        XCTAssertFalse(noSize.contains("KiB"), noSize)
+    }
+
+    func testCleanupRemovesOnlyOldFolders() throws {
+        let (used, old) = try folders()
+        let kept = try snap.expect(0, ["cache", "--cleanup", "--max-age", "45"]).stdout
+        XCTAssertTrue(kept.contains("removed 0 cache folders unused for 45 days"), kept)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work)/cache/\(old)"))
+        let removed = try snap.expect(0, ["cache", "--cleanup", "--max-age", "35"]).stdout
+        XCTAssertTrue(removed.contains("removed 1 cache folder unused for 35 days from \(work)/cache (4.88 KiB)"), removed)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/cache/\(old)"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work)/cache/\(used)"))
+        try snap.expect(0, ["snapshots", "-q"])
+        let off = try snap.run(["--no-cache", "cache"])
+        XCTAssertEqual(off.status, 1, off.stderr)
+        XCTAssertTrue(off.stderr.contains("--no-cache"), off.stderr)
+    }
+
+    func testResticCommandNamesAndCleanupCacheFlag() throws {
+        let rebuild = try snap.expect(0, ["rebuild-index"]).stdout
+        XCTAssertTrue(rebuild.contains("index"), rebuild)
+        try snap.expect(0, ["--cleanup-cache", "snapshots", "-q"])
+        try snap.expect(0, ["snapshots", "--cleanup-cache", "-q"])
+        for (word, text) in [("migrate", "need no migration"), ("self-update", "the way it was installed")] {
+            let result = try snap.run([word])
+            XCTAssertEqual(result.status, 64, result.stderr)
+            XCTAssertTrue(result.stderr.contains("there is no \"\(word)\" command: ") && result.stderr.contains(text), result.stderr)
+        }
+    }
+}
