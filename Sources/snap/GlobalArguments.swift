@@ -14,7 +14,7 @@ enum GlobalArguments {
         "--s3-object-lock-days": true,
         "--s3-object-lock-mode": true, "--s3-storage-class": true, "--cache-dir": true,
         "--cacert": true, "--tls-client-cert": true, "--limit-upload": true, "--limit-download": true, "--insecure-tls": false,
-        "--retry-lock": true, "--no-lock": false, "--key-hint": true, "--cleanup-cache": false,
+        "--retry-lock": true, "--no-lock": false, "--key-hint": true, "--cleanup-cache": false, "-o": true, "--option": true,
         "--json": false, "-q": false, "--quiet": false, "-v": false, "-vv": false, "-vvv": false, "--verbose": false, "--no-cache": false,
     ]
 

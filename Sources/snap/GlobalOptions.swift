@@ -108,6 +108,11 @@ struct GlobalOptions: ParsableArguments {
     @Option(name: .customLong("s3-storage-class"), parsing: .unconditional, help: "S3: storage class for objects written (e.g. STANDARD_IA).")
     var storageClass: String?
 
+    @Option(name: [.customShort("o"), .customLong("option")], parsing: .unconditionalSingleValue, help: ArgumentHelp(
+        "restic's backend settings (repeatable): *.connections, s3.storage-class, s3.region, rclone.program; "
+            + "others are refused with snap's way.", valueName: "key=value"))
+    var resticOptions: [String] = []
+
     @Option(name: .customLong("cache-dir"), parsing: .unconditional, help: ArgumentHelp(
         "Keep local copies of the repository's index, snapshots and trees here (default: $SNAP_CACHE_DIR, "
             + "else $XDG_CACHE_HOME/snap for repositories not on this machine); see docs/cache.md.", valueName: "dir"))
@@ -129,6 +134,7 @@ struct GlobalOptions: ParsableArguments {
             throw ValidationError("--password-command-timeout must be a positive number of seconds")
         }
         if let text = maxKeyMemory { _ = try Self.keyMemory(text, from: "--max-key-memory") }
+        for text in resticOptions { _ = try ResticBackendOption(parsing: text) }
         guard connections >= 1 && connections <= 64 else { throw ValidationError("--connections must be between 1 and 64") }
         if let text = stuckRequestTimeout, DurationOption.seconds(text) == nil {
             throw ValidationError("--stuck-request-timeout '\(text)' is not a duration from 1s to 168h, like 30s, 5m or 1m30s")
@@ -158,6 +164,7 @@ struct GlobalOptions: ParsableArguments {
         options.clientCertificate = clientCertificate
         options.insecureTLS = insecureTLS
         options.limits = TransferLimits.shared(uploadKiB: limitUpload, downloadKiB: limitDownload)
+        for option in resticOptions.compactMap({ try? ResticBackendOption(parsing: $0) }) { option.apply(to: &options) }
         let quiet = self.quiet
         options.report = { message in if !quiet { Output.error("warning: \(message)") } }
         return options

@@ -146,7 +146,7 @@ struct Snap: ParsableCommand {
         --repo-file, --mirror-policy, --password-file, --password-command, --password-command-timeout, \
         --key-hint, --max-key-memory, --json, -q/--quiet, -v/--verbose, --connections, --stuck-request-timeout, --cache-dir, --no-cache, \
         --retry-lock, --no-lock, --cleanup-cache, --limit-upload, --limit-download, --cacert, --tls-client-cert, --insecure-tls, \
-        --s3-object-lock-days, --s3-object-lock-mode, --s3-storage-class.
+        --s3-object-lock-days, --s3-object-lock-mode, --s3-storage-class, -o/--option.
         Exit codes: 0 success; 1 fatal error (nothing half-written is referenced); \
         3 backup saved but some files could not be read; 10 no repository at the location; \
         11 a lock could not be taken; 12 wrong password; 64 invalid command-line usage; \

@@ -37,6 +37,30 @@ final class CommandSurfaceTests: XCTestCase {
         try snap.expect(0, ["snapshots", "-r", repo])
     }
 
+    // restic's `-o KEY=VALUE`: settings snap has are taken (rclone.program is seen to start the
+    // program named); those it has not are refused before anything runs, naming snap's way.
+    func testResticBackendOptions() throws {
+        let program = "\(work)/rclone-wrapper"
+        try "#!/bin/sh\necho started >> '\(work)/wrapper.log'\nexec rclone \"$@\"\n".write(toFile: program, atomically: false, encoding: .utf8)
+        XCTAssertEqual(chmod(program, 0o755), 0)
+        try snap.expect(0, ["-o", "rclone.program=\(program)", "-o", "rclone.connections=2", "-r", "rclone:\(work)/viarclone", "init", "-q"])
+        XCTAssertTrue(try String(contentsOfFile: "\(work)/wrapper.log", encoding: .utf8).hasPrefix("started\n"))
+        try snap.expect(0, ["-r", "\(work)/repo", "--option=local.connections=1", "-o", "local.layout=default", "snapshots", "-q"])
+        let refused: [(String, String)] = [
+            ("sftp.command=ssh -p 2222 host", "-o sftp.command: snap speaks SFTP itself"),
+            ("s3.bucket-lookup=dns", "by path only"),
+            ("s3.connections=0", "'0' is not a number of connections"),
+            ("b2.account-id=x", "snap has no b2 backend"),
+            ("local.unknown=1", "snap has no such setting"),
+            ("nonsense", "is not KEY=VALUE"),
+        ]
+        for (value, text) in refused {
+            let result = try snap.run(["-r", "\(work)/repo", "-o", value, "snapshots"])
+            XCTAssertEqual(result.status, 64, "\(value): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("Error: ") && result.stderr.contains(text), "\(value): \(result.stderr)")
+        }
+    }
+
     // restic's parser also takes a global option between a command and its sub-command, and
     // a short option with its value attached.
     func testGlobalOptionsBetweenCommandWordsAndAttachedShortValues() throws {
