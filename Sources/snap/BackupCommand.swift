@@ -53,10 +53,10 @@ struct BackupCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Files read at once, at most \(BackupOptions.maximumReaders) (default: the usable cores plus one).", valueName: "n"))
     var readConcurrency: Int?
 
-    @Option(parsing: .unconditional, help: ArgumentHelp("zstd level for this backup, negative for speed (default: the repository's).",
-                                                        valueName: "level"),
-            transform: InputValidation.compressionLevel)
-    var compression: Int?
+    @Option(parsing: .unconditional, help: ArgumentHelp(
+        "zstd level for this backup, negative for speed, or restic's auto (the repository's, the default), max (11), off (1).",
+        valueName: "level"), transform: InputValidation.compression)
+    var compression: InputValidation.CompressionChoice?
 
     func validate() throws {
         try inputs.validate(paths: paths)
@@ -94,7 +94,7 @@ struct BackupCommand: ParsableCommand {
             let patterns = try exclude.gather()
             options.exclusions = try excludeMore.exclusions()
             options.exclusions.patterns = patterns.rules
-            options.compressionLevel = compression
+            options.compressionLevel = compression?.level
             options.stopRequested = { Interruption.isFinishing }
             if let parent {
                 options.parent = try SnapshotStore.find(parent, in: repository, skipped: global.snapshotSkipped).id

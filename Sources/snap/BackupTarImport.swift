@@ -34,7 +34,7 @@ extension BackupCommand {
         let repository = try global.openRepository()
         let command = try sources.command.map(StreamCommand.init)
         var options = ImportOptions(lockHostname: Identity.hostname)
-        options.compressionLevel = compression
+        options.compressionLevel = compression?.level
         options.stopRequested = { Interruption.isFinishing }
         let labels = ImportedSnapshot(time: time.flatMap(RFC3339.parse) ?? WallClock.now, hostname: host ?? Identity.hostname,
                                       username: Identity.username, paths: ["/"],

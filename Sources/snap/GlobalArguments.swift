@@ -37,10 +37,10 @@ enum GlobalArguments {
     }
 
     static func reorder(_ arguments: [String], root: ParsableCommand.Type = Snap.self) -> Outcome {
-        var moved: [String] = []
+        var moved: [[String]] = []
         var i = 0
         while i < arguments.count, let words = globalOptionWords(arguments, at: i) {
-            moved += arguments[i..<(i + words)]
+            moved.append(Array(arguments[i..<(i + words)]))
             i += words
         }
         guard i < arguments.count else { return .arguments(arguments) }  // no command: let the parser say so
@@ -61,7 +61,7 @@ enum GlobalArguments {
                 i += 1
             } else if !path.isEmpty, !subcommands.isEmpty, let words = globalOptionWords(arguments, at: i) {
                 // Between a command and its sub-command (`snap key -r REPO list`), as restic allows.
-                moved += arguments[i..<(i + words)]
+                moved.append(Array(arguments[i..<(i + words)]))
                 i += words
             } else {
                 break
@@ -72,9 +72,15 @@ enum GlobalArguments {
         }
         guard !moved.isEmpty else { return .arguments(arguments) }
         // A command without a repository (`version`) has no use for them: they are dropped,
-        // but for `--json` where the command has its own.
-        let kept = takesGlobalOptions(command) ? moved : moved.filter { $0 == "--json" && declaresJSON(command) }
-        return .arguments(path + kept + Array(arguments[i...]))
+        // but for `--json` where the command has its own. restic's global settings that are
+        // some commands' own options in snap go to those commands only.
+        let global = takesGlobalOptions(command)
+        let kept = moved.filter { group in
+            let name = optionName(group[0])
+            if let property = commandOptions[name] { return declares(command, property) }
+            return global || (name == "--json" && declaresJSON(command))
+        }
+        return .arguments(path + kept.flatMap { $0 } + Array(arguments[i...]))
     }
 
     /// How many words the global option at `arguments[i]` spans (1, or 2 when its value is
@@ -82,11 +88,27 @@ enum GlobalArguments {
     /// short option with its value attached (`-rR`, as restic's parser allows) are one word.
     static func globalOptionWords(_ arguments: [String], at i: Int) -> Int? {
         let word = arguments[i]
-        let name = word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
-        guard let takesValue = options[name] else {
+        let name = optionName(word)
+        guard let takesValue = options[name] ?? (commandOptions[name] != nil ? true : nil) else {
             return attachedShortValue(word) ? 1 : nil
         }
         return takesValue && !word.contains("=") && i + 1 < arguments.count ? 2 : 1
+    }
+
+    /// `--name` of `--name=value`.
+    private static func optionName(_ word: String) -> String {
+        word.split(separator: "=", maxSplits: 1).first.map(String.init) ?? word
+    }
+
+    /// restic's global options that are options of some commands in snap, each with the
+    /// property that declares it: before the command they go to the commands that have them
+    /// and are dropped for the others, as restic's are unused there (`--pack-size`: snap sets
+    /// it once, at `init`).
+    static let commandOptions: [String: String] = ["--compression": "compression", "--pack-size": "packSizeMiB"]
+
+    /// Whether `command` declares the option held in its property `property`.
+    private static func declares(_ command: ParsableCommand.Type, _ property: String) -> Bool {
+        Mirror(reflecting: command.init()).children.contains { $0.label == "_" + property }
     }
 
     /// Whether `word` is a short global option that takes a value with the value attached (`-r/srv/repo`).

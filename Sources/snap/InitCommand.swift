@@ -11,9 +11,10 @@ struct InitCommand: ParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     @Option(parsing: .unconditional, help: ArgumentHelp(
-        "Default zstd compression level for backups: zstd's range, negative for speed (\(ZstdCompressor.levels.lowerBound)…\(ZstdCompressor.levels.upperBound)).",
-        valueName: "level"), transform: InputValidation.compressionLevel)
-    var compression = 3
+        "Default zstd compression level for backups: zstd's range, negative for speed (\(ZstdCompressor.levels.lowerBound)…\(ZstdCompressor.levels.upperBound)), "
+            + "or restic's auto (3), max (11), off (1).",
+        valueName: "level"), transform: InputValidation.compression)
+    var compression: InputValidation.CompressionChoice?
 
     @Option(name: .customLong("pack-size"), parsing: .unconditional, help: "Target pack size in MiB (1…1024).")
     var packSizeMiB = 16
@@ -36,7 +37,7 @@ struct InitCommand: ParsableCommand {
             }
             let backend = try global.backend()
             var options = Repository.InitOptions()
-            options.compressionLevel = compression
+            options.compressionLevel = compression?.level ?? 3
             options.packSize = packSizeMiB << 20
             options.chunker = ChunkerParameters(minSize: chunkMin << 10, averageSize: chunkAverage << 10, maxSize: chunkMax << 10)
             let repository = try Repository.initialize(

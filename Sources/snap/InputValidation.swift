@@ -5,21 +5,35 @@ import SnapEngine
 /// Checks of option values shared by several commands, so that each option means the same
 /// wherever it appears. Each throws a `ValidationError` (exit 64) naming the option and the value.
 enum InputValidation {
-    /// `--compression LEVEL` (init, backup): a whole number in the linked zstd's range. A
-    /// transform for `@Option`: ArgumentParser names the option and the value around the message.
-    /// Its options use `parsing: .unconditional`, so that `--compression -5` reads `-5` as the
-    /// value instead of as an unknown option.
-    static func compressionLevel(_ text: String) throws -> Int {
+    /// `--compression LEVEL` (init, backup): a whole number in the linked zstd's range, or
+    /// restic's words: `auto` (the default: the repository's level for a backup, 3 for init),
+    /// `max` (level 11, about what restic's `max` gives) and `off` (snap always compresses:
+    /// level 1, zstd's fastest standard level; data that does not compress is stored as it
+    /// is by zstd). A `nil` level stands for `auto`. A transform for `@Option`: ArgumentParser names
+    /// the option and the value around the message. Its options use `parsing: .unconditional`,
+    /// so that `--compression -5` reads `-5` as the value instead of as an unknown option.
+    static func compression(_ text: String) throws -> CompressionChoice {
+        switch text {
+        case "auto": return CompressionChoice(level: nil)
+        case "max": return CompressionChoice(level: 11)
+        case "off": return CompressionChoice(level: 1)
+        default: break
+        }
         let range = ZstdCompressor.levels
         guard let level = Int(text) else {
-            throw ValidationError("'\(text)' is not a whole number (zstd levels \(range.lowerBound)…\(range.upperBound))")
+            throw ValidationError("'\(text)' is not a whole number (zstd levels \(range.lowerBound)…\(range.upperBound)) or auto, max or off")
         }
         do {
             try ZstdCompressor.validate(level: level)
         } catch {
             throw ValidationError("\(error)")
         }
-        return level
+        return CompressionChoice(level: level)
+    }
+
+    /// A `--compression` value: a zstd level, or `nil` for restic's `auto`.
+    struct CompressionChoice {
+        let level: Int?
     }
 
     /// Every pattern of `option` (`--exclude`, `--include`, `find`'s) can be parsed with

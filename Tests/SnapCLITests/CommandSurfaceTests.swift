@@ -61,6 +61,31 @@ final class CommandSurfaceTests: XCTestCase {
         }
     }
 
+    // restic's `--compression auto|max|off` and `--pack-size`, which restic users put before the
+    // command: init keeps them, backup takes --compression, other commands pass over them as
+    // restic's do.
+    func testResticCompressionWordsAndPackSizeBeforeTheCommand() throws {
+        func config(_ repo: String) throws -> (level: Int?, packSize: Int?) {
+            let text = try snap.expect(0, ["-r", repo, "cat", "config"]).stdout
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            return ((object["compression"] as? [String: Any])?["level"] as? Int, object["pack_size"] as? Int)
+        }
+        try snap.expect(0, ["--compression", "max", "--pack-size", "32", "-r", "\(work)/max", "init", "-q"])
+        XCTAssertEqual(try config("\(work)/max").level, 11)
+        XCTAssertEqual(try config("\(work)/max").packSize, 32 << 20)
+        try snap.expect(0, ["--compression=off", "-r", "\(work)/off", "init", "-q"])
+        XCTAssertEqual(try config("\(work)/off").level, 1)
+        try snap.expect(0, ["-r", "\(work)/auto", "init", "-q", "--compression", "auto"])
+        XCTAssertEqual(try config("\(work)/auto").level, 3)
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["--compression", "off", "-r", repo, "backup", "-q", "\(work)/src"])
+        try snap.expect(0, ["-r", repo, "backup", "-q", "--compression", "auto", "\(work)/src"])
+        try snap.expect(0, ["--compression", "max", "--pack-size=64", "-r", repo, "snapshots", "-q"])
+        let refused = try snap.run(["--compression", "best", "-r", repo, "backup", "\(work)/src"])
+        XCTAssertEqual(refused.status, 64, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("or auto, max or off"), refused.stderr)
+    }
+
     // restic's parser also takes a global option between a command and its sub-command, and
     // a short option with its value attached.
     func testGlobalOptionsBetweenCommandWordsAndAttachedShortValues() throws {
