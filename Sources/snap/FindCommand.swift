@@ -10,7 +10,8 @@ struct FindCommand: ParsableCommand {
         A pattern without / matches names (shell-style: *, ?, [...]); with / it matches the whole \
         absolute path. Matches are grouped by snapshot, oldest first. --blob and --tree find the \
         files that use a data blob or the folders that are a tree, --pack those using any blob of \
-        a pack, e.g. those a damage report names.
+        a pack, e.g. those a damage report names; each use is reported as restic reports it \
+        (--show-pack-id adds where each blob is stored).
         """)
 
     @Argument(help: "Name or path patterns.")
@@ -48,6 +49,9 @@ struct FindCommand: ParsableCommand {
     @Flag(help: "The arguments are pack IDs (or unique prefixes): find the files and folders using the blobs they hold.")
     var pack = false
 
+    @Flag(name: .customLong("show-pack-id"), help: "With --blob, --tree or --pack: also print the pack each blob found is stored in.")
+    var showPackID = false
+
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     func validate() throws {
@@ -55,6 +59,7 @@ struct FindCommand: ParsableCommand {
         guard [blob, tree, pack].filter({ $0 }).count <= 1 else { throw ValidationError("--blob, --tree and --pack exclude each other") }
         try InputValidation.time(oldest, option: "--oldest")
         try InputValidation.time(newest, option: "--newest")
+        if showPackID && !(blob || tree || pack) { throw ValidationError("--show-pack-id needs --blob, --tree or --pack") }
         if blob || tree || pack {
             for id in patterns where id.count < 8 || !id.allSatisfy(\.isHexDigit) {
                 throw ValidationError("'\(id)' is not a \(pack ? "pack" : "blob or tree") ID (8 to 64 hexadecimal digits)")
@@ -71,14 +76,13 @@ struct FindCommand: ParsableCommand {
             let records = try filter.select(snapshots, in: repository, global: global)
             let (from, until) = (oldest.flatMap(RFC3339.parse), newest.flatMap(RFC3339.parse))
             try global.loadIndex(repository)
-            let target: SnapshotSearch.Target
-            if pack {
-                target = .blobs(try blobsInPacks(repository))
-            } else if blob || tree {
-                target = .blobs(try resolveBlobs(repository))
-            } else {
-                target = try .patterns(parsing: patternTexts, ignoringCase: ignoreCase)
+            if blob || tree || pack {
+                let ids = pack ? try blobsInPacks(repository) : try resolveBlobs(repository)
+                let search = BlobUseSearch(repository: repository, ids: ids, modified: (from, until), json: global.json, showPackID: showPackID)
+                try search.run(records)
+                return
             }
+            let target = try SnapshotSearch.Target.patterns(parsing: patternTexts, ignoringCase: ignoreCase)
             let search = SnapshotSearch(repository: repository, target: target)
             let out = OutputBuffer()
             defer { out.flush() }

@@ -326,6 +326,47 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(try snap.run(["-r", repo, "diff", ids[0], "ffffffff"]).status, 1)
     }
 
+    // find --blob/--tree/--pack report each use in each snapshot as restic 0.14 does, in text
+    // and JSON; --show-pack-id adds where the blob is stored.
+    func testFindByIDReportsUsesAsResticDoes() throws {
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["-r", repo, "backup", "-q", "\(work)/src"])
+        try snap.expect(0, ["-r", repo, "backup", "-q", "--force", "\(work)/src"])
+        let file = try XCTUnwrap(try lsNodes(try snap.expect(0, ["-r", repo, "ls", "latest", "--json"]).stdout).first { $0["name"] as? String == "a.txt" })
+        let blob = try XCTUnwrap((file["content"] as? [String])?.first)
+        let snapshots = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["-r", repo, "--json", "snapshots"]).stdout.utf8)) as? [[String: Any]])
+        let shorts = snapshots.compactMap { ($0["id"] as? String)?.prefix(8) }
+        XCTAssertEqual(shorts.count, 2)
+
+        let json = try snap.expect(0, ["-r", repo, "--json", "find", "--blob", String(blob.prefix(10)), "--show-pack-id"]).stdout
+        let uses = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        XCTAssertEqual(uses.count, 2, "one use in each snapshot: \(json)")
+        for (use, short) in zip(uses, shorts) {
+            XCTAssertEqual(Set(use.keys), ["object_type", "id", "path", "parent_tree", "snapshot", "time", "pack_id"])
+            XCTAssertEqual(use["object_type"] as? String, "blob")
+            XCTAssertEqual(use["id"] as? String, blob)
+            XCTAssertEqual(use["path"] as? String, "\(work)/src/a.txt")
+            XCTAssertTrue((use["snapshot"] as? String)?.hasPrefix(short) == true)
+        }
+        let tree = try XCTUnwrap(uses.first?["parent_tree"] as? String)
+        let pack = try XCTUnwrap(uses.first?["pack_id"] as? String)
+        XCTAssertTrue(try snap.expect(0, ["-r", repo, "list", "packs"]).stdout.contains(pack))
+
+        let text = try snap.expect(0, ["-r", repo, "find", "--blob", blob, "--show-pack-id"]).stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(Array(text.prefix(4)), ["Found blob \(blob)", " ... in file \(work)/src/a.txt", "     (tree \(tree))", text[3]])
+        XCTAssertTrue(text[3].hasPrefix(" ... in snapshot \(shorts[0]) ("), text[3])
+        XCTAssertTrue(text[7].hasPrefix(" ... in snapshot \(shorts[1]) ("), "\(text)")
+        XCTAssertEqual(text[8], "Object belongs to pack \(pack)")
+        XCTAssertTrue(text[9].hasPrefix(" ... Pack \(pack.prefix(8)): <Blob (data) \(blob.prefix(8)), offset "), text[9])
+        XCTAssertEqual(text.count, 10, "\(text)")
+
+        let folder = try snap.expect(0, ["-r", repo, "find", "--tree", tree]).stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(Array(folder.prefix(2)), ["Found tree \(tree)", " ... path \(work)/src"])
+        XCTAssertEqual(folder.count, 6, "\(folder)")
+        let usage = try snap.run(["-r", repo, "find", "a.txt", "--show-pack-id"])
+        XCTAssertEqual(usage.status, 64, usage.stderr)
+    }
+
     func testTag() throws {
         let repo = "\(work)/repo"
         try snap.expect(0, ["-r", repo, "backup", "--tag", "a", "\(work)/src"])

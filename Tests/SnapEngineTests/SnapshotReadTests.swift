@@ -109,7 +109,12 @@ final class SnapshotReadTests: XCTestCase {
         try TreeWalker(repository: repository).walk(snapshot.tree) { path, node in
             if PathBytes.display(path).hasSuffix("y.log") { content = node.content.first }
         }
-        XCTAssertEqual(try run(.blobs([try XCTUnwrap(content)])), ["/c/y.log"])
+        var uses: [String] = []
+        try BlobUses(repository: repository, ids: [try XCTUnwrap(content)]).search(snapshot.tree) { use in
+            uses.append(String(PathBytes.display(use.path).dropFirst(source.path.count)))
+            XCTAssertFalse(use.isTree)
+        }
+        XCTAssertEqual(uses, ["/c/y.log"])
     }
 }
 

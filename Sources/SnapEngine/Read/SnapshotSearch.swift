@@ -1,8 +1,8 @@
 import SnapCore
 import SnapRepository
 
-/// Finds entries by name or path in snapshots (`snap find`), and the files that use a blob
-/// or tree (`snap find --blob/--tree`, for damage reports).
+/// Finds entries by name or path in snapshots (`snap find`); `BlobUses` finds the files
+/// and folders that use a blob (`snap find --blob/--tree/--pack`).
 ///
 /// Each snapshot's tree is walked once; a subtree already searched for another snapshot
 /// is not searched again when it has no match (its ID fixes its contents), so searching
@@ -14,24 +14,20 @@ public final class SnapshotSearch {
         /// entry below a matching folder is not a match by itself. With `ignoringCase`, the
         /// patterns are lower-case and names are lower-cased before matching (`find -i`).
         case patterns([FilterPattern], ignoringCase: Bool)
-        /// Entries whose content holds one of these blobs, or whose subtree is one of them.
-        case blobs(Set<BlobID>)
     }
 
     private let walker: TreeWalker
     private let target: Target
-    /// Subtrees known to hold no match whatever their path: only for targets that do not
-    /// depend on the path (blobs, and patterns that match names only).
+    /// Subtrees known to hold no match whatever their path: only for patterns that match
+    /// names only, which do not depend on the path.
     private var barren: Set<BlobID> = []
     private let pathFree: Bool
 
     public init(repository: Repository, target: Target) {
         walker = TreeWalker(repository: repository)
         self.target = target
-        if case let .patterns(patterns, _) = target {
-            pathFree = patterns.allSatisfy(\.isNamePattern)
-        } else {
-            pathFree = true
+        switch target {
+        case let .patterns(patterns, _): pathFree = patterns.allSatisfy(\.isNamePattern)
         }
     }
 
@@ -63,7 +59,6 @@ public final class SnapshotSearch {
             var components = pathFree ? [node.name] : FilterPattern.split(path)
             if ignoringCase { components = components.map(CaseFolding.lowercased) }
             return patterns.contains { $0.matchesEntry(components) }
-        case let .blobs(ids): return node.content.contains(where: ids.contains) || node.subtree.map(ids.contains) == true
         }
     }
 }
