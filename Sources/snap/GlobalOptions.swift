@@ -299,7 +299,8 @@ struct GlobalOptions: ParsableArguments {
             specs = [ReplicaSpec(location: location, env: [:])]
         }
         guard !specs.isEmpty else {
-            throw CLIError("no repository given: use -r/--repo or --repo-file, or set SNAP_REPOSITORY or SNAP_REPOSITORY_FILE")
+            throw CLIError("no repository given: use -r/--repo or --repo-file, or set SNAP_REPOSITORY or SNAP_REPOSITORY_FILE"
+                           + ResticVariables.note(["RESTIC_REPOSITORY", "RESTIC_REPOSITORY_FILE"], environment: environment))
         }
         // One place counted as two replicas would meet `quorum` or `all` with a single copy.
         var seen: [String: String] = [:]

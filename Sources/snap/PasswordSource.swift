@@ -102,10 +102,15 @@ enum PasswordSource {
     }
 
     /// Asks on the terminal with echo off; without a terminal, fails with `refusal`, which
-    /// says which password is missing and how to give it.
+    /// says which password is missing and how to give it (by default the repository's, and
+    /// a restic variable set in place of snap's is named).
     static func prompt(confirm: Bool, label: String = "enter password for repository: ",
-                       refusal: String = "no password given: set SNAP_PASSWORD or SNAP_PASSWORD_FILE, or use --password-file or --password-command") throws -> String {
-        guard isatty(STDIN_FILENO) == 1 else { throw CLIError(refusal) }
+                       refusal: String? = nil) throws -> String {
+        guard isatty(STDIN_FILENO) == 1 else {
+            throw CLIError(refusal ?? "no password given: set SNAP_PASSWORD or SNAP_PASSWORD_FILE, or use --password-file or --password-command"
+                           + ResticVariables.note(["RESTIC_PASSWORD", "RESTIC_PASSWORD_FILE", "RESTIC_PASSWORD_COMMAND"],
+                                                  environment: ProcessInfo.processInfo.environment))
+        }
         let first = try ask(label)
         if confirm, try ask("enter password again: ") != first { throw CLIError("passwords do not match") }
         return try nonEmpty(first, source: "password")

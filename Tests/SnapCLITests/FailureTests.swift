@@ -162,6 +162,21 @@ final class FailureTests: XCTestCase {
         XCTAssertTrue(zip.stdout.hasPrefix("PK"), "a zip archive")
     }
 
+    /// restic's variables are not read (a RESTIC_REPOSITORY is a restic repository), but a
+    /// missing setting names the one set in its place.
+    func testMissingSettingsNameResticVariablesSetInstead() throws {
+        let restic = SnapProcess(environment: ["RESTIC_REPOSITORY": "\(work)/repo", "RESTIC_PASSWORD_FILE": "\(work)/pw"])
+        let noRepo = try restic.run(["snapshots"])
+        XCTAssertEqual(noRepo.status, 1)
+        XCTAssertTrue(noRepo.stderr.hasSuffix("or SNAP_REPOSITORY_FILE; RESTIC_REPOSITORY is set, but snap reads SNAP_REPOSITORY (docs/from-restic.md)\n"),
+                      noRepo.stderr)
+        let noPassword = try restic.run(["-r", "\(work)/repo", "snapshots"])
+        XCTAssertEqual(noPassword.status, 1)
+        XCTAssertTrue(noPassword.stderr.contains("; RESTIC_PASSWORD_FILE is set, but snap reads SNAP_PASSWORD_FILE"), noPassword.stderr)
+        let plain = try SnapProcess(environment: [:]).run(["-r", "\(work)/repo", "snapshots"])
+        XCTAssertFalse(plain.stderr.contains("RESTIC_"), plain.stderr)
+    }
+
     /// Where the system refuses every new thread (`ulimit -u` reached), snap says so in one
     /// line and exits 1, instead of commands that wait on a worker (`check`) hanging, deaf
     /// to SIGTERM. Needs root, to run as another user under a process limit of 1.
