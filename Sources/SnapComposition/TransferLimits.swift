@@ -20,4 +20,10 @@ public enum TransferLimits {
         }
         return BandwidthLimits(upload: limit("up", uploadKiB), download: limit("down", downloadKiB))
     }
+
+    /// Lifts every limit made (`BandwidthLimit.lift`): an interrupted command's last requests
+    /// go at full speed.
+    public static func liftAll() {
+        for limit in made.withLock({ Array($0.values) }) { limit.lift() }
+    }
 }

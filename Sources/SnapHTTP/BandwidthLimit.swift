@@ -20,6 +20,8 @@ public final class BandwidthLimit: Sendable {
     /// When the pieces granted so far have used up their time, on `clock`'s scale.
     private let due: Mutex<Double>
     private let clock: @Sendable () -> Double
+    /// Set by `lift`: turns are no longer waited for.
+    private let lifted = Atomic<Bool>(false)
 
     /// - Parameter clock: seconds on a monotonic scale; tests give their own.
     public init(bytesPerSecond: Int, clock: @escaping @Sendable () -> Double = BandwidthLimit.monotonicSeconds) {
@@ -28,23 +30,41 @@ public final class BandwidthLimit: Sendable {
         due = Mutex(-Double.infinity)
     }
 
-    /// Takes a turn for `count` bytes and returns how many seconds to wait before moving them.
+    /// Takes a turn for `count` bytes and returns how many seconds to wait before moving them
+    /// (none once the limit is lifted).
     public func reserve(_ count: Int) -> Double {
-        due.withLock { due in
+        guard !isLifted else { return 0 }
+        return due.withLock { due in
             let now = clock()
             due = max(due, now) + Double(count) / Double(bytesPerSecond)
             return due - now
         }
     }
 
-    /// Waits for the turn of `count` bytes (blocking the calling thread, a transfer's own).
+    /// Waits for the turn of `count` bytes (blocking the calling thread, a transfer's own),
+    /// or until the limit is lifted.
     public func pace(_ count: Int) {
-        let wait = reserve(count)
-        guard wait > 0 else { return }
-        var time = timespec(tv_sec: Int(wait), tv_nsec: Int((wait - wait.rounded(.down)) * 1e9))
-        var left = timespec()
-        while nanosleep(&time, &left) != 0 && errno == EINTR { time = left }
+        var wait = reserve(count)
+        while wait > 0 && !isLifted {
+            // In slices, so that a lift ends the wait at once.
+            let slice = min(wait, Self.slice)
+            var time = timespec(tv_sec: Int(slice), tv_nsec: Int((slice - slice.rounded(.down)) * 1e9))
+            var left = timespec()
+            while nanosleep(&time, &left) != 0 && errno == EINTR { time = left }
+            wait -= slice
+        }
     }
+
+    /// The longest a wait for a turn sleeps before it looks whether the limit was lifted.
+    static let slice = 0.1
+
+    /// Ends the limit for the rest of the process: the transfers under way and those after
+    /// go at full speed. For an interrupted command, whose last requests (the index of what
+    /// was uploaded, the lock's removal) must not wait behind turns at a low rate.
+    public func lift() { lifted.store(true, ordering: .releasing) }
+
+    /// Whether `lift` was called.
+    public var isLifted: Bool { lifted.load(ordering: .acquiring) }
 
     /// Seconds of `CLOCK_MONOTONIC`, which steps of the wall clock do not move.
     @Sendable public static func monotonicSeconds() -> Double {

@@ -1,4 +1,5 @@
 import Foundation
+import SnapComposition
 import SnapCore
 import SnapEngine
 import SnapStorage
@@ -129,6 +130,9 @@ enum Interruption {
         // says so when it takes long, and leaves without it after `cleanupLimit`.
         let done = DispatchSemaphore(value: 0)
         let cleanup: @Sendable () -> Void = {
+            // What is left to send (the index of uploaded packs, the lock's removal) must not
+            // wait its turn behind transfers at a `--limit-upload` of a few KiB/s.
+            TransferLimits.liftAll()
             for pid in children.withLock({ $0 }) {
                 for p in [pid] + ProcessTree.descendants(of: pid) { kill(p, SIGTERM) }
             }

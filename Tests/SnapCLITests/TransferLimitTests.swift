@@ -1,6 +1,9 @@
 import Foundation
 import SnapTestSupport
 import XCTest
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `--limit-upload` and `--limit-download` against the real REST server. Each test asserts
 /// only a lower bound on the time taken (the least the limit allows): a busy machine makes
@@ -49,6 +52,27 @@ final class TransferLimitTests: XCTestCase {
         try snap.expect(0, ["init", "-q", "-r", first, "-r", second])
         let upload = try timed(snap, ["backup", "\(work)/src", "-q", "-r", first, "-r", second, "--limit-upload", "512"])
         XCTAssertGreaterThan(upload, 3.5, "2 MiB sent at 512 KiB/s")
+    }
+
+    // An interrupted backup under a limit of 1 KiB/s does not wait for turns at that rate
+    // before it removes its lock: the limit is lifted for the last requests, so it ends at
+    // once, its lock removed (before, the removal waited behind the upload under way).
+    func testInterruptionDoesNotWaitForTurns() throws {
+        let location = try restLocation()
+        let snap = SnapProcess(environment: ["SNAP_REPOSITORY": location, "SNAP_PASSWORD": "pw"])
+        try snap.expect(0, ["init", "-q"])
+        let running = try RunningSnap(["backup", "\(work)/src", "--limit-upload", "1", "--connections", "1"],
+                                      environment: ["SNAP_REPOSITORY": location, "SNAP_PASSWORD": "pw"])
+        XCTAssertTrue(running.wait(30) { (try? snap.run(["list", "locks", "--no-lock"]).stdout.isEmpty) == false }, "the backup holds its lock")
+        usleep(1_500_000)  // its pack upload is under way, a KiB a second
+        let start = Date()
+        kill(running.process.processIdentifier, SIGINT)
+        running.finish()
+        let took = Date().timeIntervalSince(start)
+        XCTAssertEqual(running.process.terminationStatus, 130, running.stderr)
+        XCTAssertFalse(running.stderr.contains("a lock may be left"), running.stderr)
+        XCTAssertLessThan(took, 20, "no wait for turns at 1 KiB/s: \(running.stderr)")
+        XCTAssertEqual(try snap.expect(0, ["list", "locks"]).stdout, "", "its lock is removed")
     }
 
     func testLimitMustBeARate() throws {

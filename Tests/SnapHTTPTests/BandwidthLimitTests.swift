@@ -61,4 +61,20 @@ final class BandwidthLimitTests: XCTestCase {
             XCTAssertEqual(wait, Double(i + 1) * 0.25, accuracy: 1e-9, "the \(i)th piece waits for the \(i) before it, and its own time")
         }
     }
+
+    // A lifted limit grants every turn at once, and a transfer already waiting for a long turn
+    // stops waiting (an interrupted command's last requests must not queue behind turns).
+    func testLiftEndsWaitsUnderWay() {
+        let limit = BandwidthLimit(bytesPerSecond: 1)
+        XCTAssertGreaterThan(limit.reserve(1), 0)
+        let ended = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            limit.pace(3600)  // an hour's turn at 1 byte/s
+            ended.signal()
+        }
+        XCTAssertEqual(ended.wait(timeout: .now() + 0.5), .timedOut, "it waits its turn")
+        limit.lift()
+        XCTAssertEqual(ended.wait(timeout: .now() + 30), .success, "the lift ended the wait")
+        XCTAssertEqual(limit.reserve(1 << 20), 0)
+    }
 }
