@@ -16,7 +16,8 @@ struct BackupCommand: ParsableCommand {
     @Option(name: .customLong("tag"), parsing: .unconditionalSingleValue, help: "Tag the snapshot (repeatable; commas separate several).")
     var tags: [String] = []
 
-    @Option(name: [.customShort("H"), .long], parsing: .unconditional, help: "Host name recorded in the snapshot (default: this host's).")
+    @Option(name: [.customShort("H"), .long, .customLong("hostname")], parsing: .unconditional,
+            help: "Host name recorded in the snapshot (default: this host's; --hostname is restic 0.14's older name).")
     var host: String?
 
     @Option(parsing: .unconditional, help: "Snapshot time, RFC 3339 or YYYY-MM-DD[ HH:MM[:SS]] local time (default: now).")

@@ -291,5 +291,8 @@ final class BackupInputTests: XCTestCase {
         XCTAssertEqual(try snapshotCount(), 1)
         try snap.expect(0, ["backup", "-H", "elsewhere", "--group-by", "host", "\(quiet)/q.txt"])
         XCTAssertEqual(try snapshotCount(), 2)
+        // restic 0.14's older name for --host.
+        try snap.expect(0, ["backup", "--hostname", "older", "\(quiet)/q.txt"])
+        XCTAssertTrue(try snap.expect(0, ["snapshots", "--host", "older"]).stdout.contains("1 snapshots"))
     }
 }
