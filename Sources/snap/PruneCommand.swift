@@ -51,6 +51,7 @@ struct PruneCommand: ParsableCommand {
 
     /// `5%`, `0.5%`, `0` → a fraction.
     static func fraction(_ text: String) -> Double? {
+        if text == "unlimited" { return 1 }  // restic's word: no pack is repacked for its unused space
         let number = text.hasSuffix("%") ? String(text.dropLast()) : text
         guard let v = Double(number), v >= 0, v <= 100 else { return nil }
         return v / 100
@@ -66,14 +67,15 @@ struct PruneCommand: ParsableCommand {
 
 /// `--max-unused` and `--max-repack-size`, of `prune` and of `forget --prune`, as restic's.
 struct RepackOptions: ParsableArguments {
-    @Option(name: .customLong("max-unused"), parsing: .unconditional, help: "Repack packs with more than this share unused, e.g. 5% (the default) or 0.")
+    @Option(name: .customLong("max-unused"), parsing: .unconditional,
+            help: "Repack packs with more than this share unused, e.g. 5% (the default), 0, or unlimited (restic's word: none).")
     var maxUnused: String?
 
     @Option(name: .customLong("max-repack-size"), parsing: .unconditional, help: "Repack at most this much per run, e.g. 2G or 500M.")
     var maxRepackSize: String?
 
     func validate() throws {
-        guard maxUnused.map(PruneCommand.fraction) != .some(nil) else { throw ValidationError("--max-unused must be a percentage from 0% to 100%") }
+        guard maxUnused.map(PruneCommand.fraction) != .some(nil) else { throw ValidationError("--max-unused must be a percentage from 0% to 100%, or unlimited (snap's limit is a share of each pack, so restic's sizes such as 1G do not apply)") }
         if let size = maxRepackSize, PruneCommand.bytes(size) == nil { throw ValidationError("--max-repack-size must be a size like 500M or 2G") }
     }
 

@@ -112,6 +112,25 @@ final class ForgetTests: XCTestCase {
         XCTAssertEqual(repositoryFiles(), before, "a dry run changes nothing")
     }
 
+    /// restic's `--max-unused unlimited`: a pack half unused is kept as it is, where `0`
+    /// repacks it; restic's byte sizes are refused, since snap's limit is a share of each pack.
+    func testMaxUnusedUnlimitedRepacksNothing() throws {
+        try Data(seededBytes(count: 300_000, seed: 1)).write(to: URL(fileURLWithPath: "\(work)/data/gone.bin"))
+        try snap.expect(0, ["backup", "\(work)/data", "-q"])
+        try FileManager.default.removeItem(atPath: "\(work)/data/gone.bin")
+        try snap.expect(0, ["backup", "\(work)/data", "-q"])
+        try snap.expect(0, ["forget", "--keep-last", "1", "-q"])
+        func repacked(_ limit: String) throws -> Int? {
+            let json = try snap.expect(0, ["prune", "--dry-run", "--json", "--max-unused", limit]).stdout
+            return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])["packs_repacked"] as? Int
+        }
+        XCTAssertEqual(try repacked("0"), 1, "the pack holding file.txt and the forgotten gone.bin")
+        XCTAssertEqual(try repacked("unlimited"), 0)
+        let size = try snap.run(["prune", "--max-unused", "1G"])
+        XCTAssertEqual(size.status, 64, size.stderr)
+        XCTAssertTrue(size.stderr.contains("a share of each pack"), size.stderr)
+    }
+
     /// Days follow each snapshot's stored offset, not the zone of the machine running
     /// forget: 23:30 and 00:30 at +02:00 are two days, although both are 20 May in UTC.
     // -c/--compact leaves the paths column out of both tables, reasons kept.
