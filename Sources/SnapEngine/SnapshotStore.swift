@@ -37,7 +37,8 @@ public struct SnapshotFilter: Sendable {
         if !tags.isEmpty {
             // As in restic, an empty tag group ("--tag ''") matches snapshots without tags.
             let any = tags.contains { group in
-                group.isEmpty ? snapshotTags.isEmpty : group.split(separator: ",").allSatisfy { snapshotTags.contains(String($0)) }
+                let wanted = TagList.parse(group)
+                return wanted.isEmpty ? snapshotTags.isEmpty : wanted.allSatisfy(snapshotTags.contains)
             }
             if !any { return false }
         }

@@ -90,7 +90,7 @@ struct BackupCommand: ParsableCommand {
             options.ignoreCtime = ignoreCtime
             if let groupBy { options.groupBy = groupBy }
             if let readConcurrency { options.readers = readConcurrency }
-            options.tags = tags.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+            options.tags = TagList.parse(tags)
             options.time = time.flatMap(RFC3339.parse)
             let patterns = try exclude.gather()
             options.exclusions = try excludeMore.exclusions()

@@ -38,7 +38,7 @@ extension BackupCommand {
         options.stopRequested = { Interruption.isFinishing }
         let labels = ImportedSnapshot(time: time.flatMap(RFC3339.parse) ?? WallClock.now, hostname: host ?? Identity.hostname,
                                       username: Identity.username, paths: ["/"],
-                                      tags: tags.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty },
+                                      tags: TagList.parse(tags),
                                       origin: SnapshotOrigin(format: "tar", id: ""))
         Interruption.setOutcome("nothing was saved: no snapshot was written (data already uploaded is reused by the next backup)")
         let report = BackupReport(global: global)

@@ -27,7 +27,7 @@ struct TagCommand: ParsableCommand {
     @OptionGroup(title: "Global options") var global: GlobalOptions
 
     private static func split(_ values: [String]) -> [String] {
-        values.flatMap { $0.split(separator: ",").map(String.init) }.filter { !$0.isEmpty }
+        TagList.parse(values)
     }
 
     func validate() throws {

@@ -112,6 +112,21 @@ final class ForgetTests: XCTestCase {
         XCTAssertEqual(repositoryFiles(), before, "a dry run changes nothing")
     }
 
+    /// Tags are trimmed as restic trims them, in backup, tag, the filters and `--keep-tag`:
+    /// `--keep-tag 'monthly, yearly'` keeps the snapshots tagged so (it looked for " yearly").
+    func testTagsWithSpacesAfterCommas() throws {
+        try snap.expect(0, ["backup", "\(work)/data", "-q", "--tag", "monthly, yearly"])
+        try snap.expect(0, ["backup", "\(work)/data", "-q", "--force"])
+        try snap.expect(0, ["tag", "--add", " extra , more", "latest"])
+        let tags = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["snapshots", "--json"]).stdout.utf8)) as? [[String: Any]])
+            .map { $0["tags"] as? [String] ?? [] }
+        XCTAssertEqual(tags, [["monthly", "yearly"], ["extra", "more"]])
+        XCTAssertTrue(try snap.expect(0, ["snapshots", "--tag", "yearly, monthly"]).stdout.contains("1 snapshots"))
+        let plan = try snap.expect(0, ["forget", "--keep-tag", "monthly, yearly", "--keep-last", "1", "--dry-run", "--json"]).stdout
+        let groups = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(plan.utf8)) as? [[String: Any]])
+        XCTAssertEqual(groups.flatMap { $0["remove"] as? [[String: Any]] ?? [] }.count, 0, "the tagged snapshot is kept: \(plan)")
+    }
+
     /// restic's `--max-unused unlimited`: a pack half unused is kept as it is, where `0`
     /// repacks it; restic's byte sizes are refused, since snap's limit is a share of each pack.
     func testMaxUnusedUnlimitedRepacksNothing() throws {

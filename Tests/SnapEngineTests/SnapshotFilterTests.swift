@@ -1,4 +1,5 @@
 import XCTest
+import SnapCore
 import SnapEngine
 
 final class SnapshotFilterTests: XCTestCase {
@@ -16,6 +17,24 @@ final class SnapshotFilterTests: XCTestCase {
         XCTAssertFalse(filter.matches(snapshot(tags: ["b"])))
         XCTAssertFalse(filter.matches(snapshot(tags: [])))
         XCTAssertFalse(filter.matches(snapshot(tags: ["a,b"])), "a tag is not split on commas")
+    }
+
+    // Tags are read as restic reads them: white space around each trimmed, empty ones
+    // dropped, so `--tag 'a, b'` asks for "b", not " b"; only blanks mean untagged.
+    func testTagListsAreTrimmed() {
+        XCTAssertEqual(TagList.parse("daily, weekly"), ["daily", "weekly"])
+        XCTAssertEqual(TagList.parse(" x ,y,"), ["x", "y"])
+        XCTAssertEqual(TagList.parse("a,,b"), ["a", "b"])
+        XCTAssertEqual(TagList.parse([" ", "p,\tq "]), ["p", "q"])
+        XCTAssertEqual(TagList.parse("two words"), ["two words"], "inner spaces stay")
+        XCTAssertTrue(SnapshotFilter(tags: ["a, b"]).matches(snapshot(tags: ["a", "b"])))
+        XCTAssertTrue(SnapshotFilter(tags: [" "]).matches(snapshot(tags: [])))
+        XCTAssertFalse(SnapshotFilter(tags: [" "]).matches(snapshot(tags: ["a"])))
+        let retained = RetentionSnapshot(id: retentionTestID(1),
+                                         time: ZonedTimestamp(instant: Timestamp(seconds: 0, nanoseconds: 0), utcOffset: 0),
+                                         hostname: "alpha", paths: ["/home"], tags: ["monthly", "yearly"])
+        XCTAssertTrue(retained.hasAllTags("monthly, yearly"))
+        XCTAssertFalse(retained.hasAllTags("monthly, daily"))
     }
 
     // Several groups match when any one group matches.

@@ -30,7 +30,7 @@ public struct RetentionSnapshot: Sendable, Hashable {
     /// Whether the snapshot has every tag of the comma-separated set `tagSet`; an empty set
     /// matches a snapshot without tags.
     public func hasAllTags(_ tagSet: String) -> Bool {
-        let wanted = tagSet.split(separator: ",", omittingEmptySubsequences: true).map(String.init)
+        let wanted = TagList.parse(tagSet)
         return wanted.isEmpty ? tags.isEmpty : wanted.allSatisfy(tags.contains)
     }
 }
