@@ -36,9 +36,10 @@ public struct SnapshotFilter: Sendable {
         if !paths.isEmpty && !Set(paths).isSubset(of: snapshotPaths) { return false }
         if !tags.isEmpty {
             // As in restic, an empty tag group ("--tag ''") matches snapshots without tags.
+            let stored = TagList.stored(snapshotTags)
             let any = tags.contains { group in
                 let wanted = TagList.parse(group)
-                return wanted.isEmpty ? snapshotTags.isEmpty : wanted.allSatisfy(snapshotTags.contains)
+                return wanted.isEmpty ? snapshotTags.isEmpty : wanted.allSatisfy(stored.contains)
             }
             if !any { return false }
         }

@@ -35,6 +35,8 @@ final class SnapshotFilterTests: XCTestCase {
                                          hostname: "alpha", paths: ["/home"], tags: ["monthly", "yearly"])
         XCTAssertTrue(retained.hasAllTags("monthly, yearly"))
         XCTAssertFalse(retained.hasAllTags("monthly, daily"))
+        // Tags an older snap stored untrimmed still match.
+        XCTAssertTrue(SnapshotFilter(tags: ["a, b"]).matches(snapshot(tags: ["a", " b"])))
     }
 
     // Several groups match when any one group matches.

@@ -13,10 +13,11 @@ public struct TagChange: Sendable {
         self.set = set; self.add = add; self.remove = remove
     }
 
-    /// The tags after the change, in first-seen order without duplicates.
+    /// The tags after the change, in first-seen order without duplicates; tags kept from the
+    /// snapshot are trimmed (`TagList.stored`), so `--remove b` removes a " b" an older snap stored.
     public func apply(to tags: [String]) -> [String] {
         var result: [String] = []
-        for tag in (set ?? tags) + add where !remove.contains(tag) && !result.contains(tag) { result.append(tag) }
+        for tag in (set ?? tags.map(TagList.trimmed)) + add where !remove.contains(tag) && !result.contains(tag) { result.append(tag) }
         return result
     }
 }

@@ -31,7 +31,7 @@ public struct RetentionSnapshot: Sendable, Hashable {
     /// matches a snapshot without tags.
     public func hasAllTags(_ tagSet: String) -> Bool {
         let wanted = TagList.parse(tagSet)
-        return wanted.isEmpty ? tags.isEmpty : wanted.allSatisfy(tags.contains)
+        return wanted.isEmpty ? tags.isEmpty : wanted.allSatisfy(TagList.stored(tags).contains)
     }
 }
 
