@@ -10,11 +10,21 @@ import Glibc
 /// `#` comments, trims spaces and expands glob patterns (one that matches nothing is
 /// skipped with a warning); `--files-from-verbatim` takes each non-empty line as it is;
 /// `--files-from-raw` takes NUL-terminated names, so any byte but NUL may be in a name.
+/// The first two read text as restic does: a UTF-8 byte order mark is dropped, UTF-16 with
+/// one decoded.
 enum FileList {
     enum Kind { case patterns, verbatim, raw }
 
     static func read(_ source: String, kind: Kind, warn: (String) -> Void) throws -> [[UInt8]] {
-        let bytes = try contents(of: source)
+        var bytes = try contents(of: source)
+        if kind != .raw {
+            // As restic's `textfile.Read`: a UTF-8 byte order mark dropped, UTF-16 decoded
+            // (lists written by Windows tools), or the first path would not be found.
+            guard let text = PatternFile.decode(bytes) else {
+                throw CLIError("cannot read the file list \(source): it starts with a UTF-16 byte order mark but is not UTF-16 text")
+            }
+            bytes = text
+        }
         switch kind {
         case .raw:
             return bytes.split(separator: 0).map(Array.init)

@@ -157,6 +157,23 @@ final class BackupInputTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: "\(work)/out\(work)/src/a.txt"))
     }
 
+    // Lists from Windows tools: a UTF-8 byte order mark is dropped and UTF-16 decoded, as
+    // restic reads them (the first path was silently left out); -raw lists stay bytes.
+    func testFileListsWithByteOrderMarks() throws {
+        let utf8 = try shell("\"$SNAP\" backup -q --files-from <(printf '\\xef\\xbb\\xbf\(work)/src/a.txt\\n\(work)/src/sub/b.txt\\n')")
+        XCTAssertEqual(utf8.status, 0, utf8.stderr)
+        XCTAssertEqual(try files(), ["\(work)/src/a.txt", "\(work)/src/sub/b.txt"])
+        var utf16: [UInt8] = [0xFF, 0xFE]
+        for unit in "\(work)/src/with space.txt\r\n".utf16 { utf16 += [UInt8(unit & 0xFF), UInt8(unit >> 8)] }
+        try Data(utf16).write(to: URL(fileURLWithPath: "\(work)/list16"))
+        try snap.expect(0, ["backup", "-q", "--files-from-verbatim", "\(work)/list16"])
+        XCTAssertEqual(try files(), ["\(work)/src/with space.txt"])
+        try Data([0xFF, 0xFE, 0x41]).write(to: URL(fileURLWithPath: "\(work)/bad16"))
+        let bad = try snap.run(["backup", "--files-from", "\(work)/bad16"])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("cannot read the file list \(work)/bad16: it starts with a UTF-16 byte order mark"), bad.stderr)
+    }
+
     // A path argument that is not UTF-8 is backed up (CommandLine.arguments alone would mangle it).
     func testNonUTF8PathArgument() throws {
         let result = try shell("printf x > $'\(work)/lat\\xe9' && \"$SNAP\" backup $'\(work)/lat\\xe9'")

@@ -135,7 +135,7 @@ public enum PatternFile {
     /// The file's bytes as restic's `textfile.Read` gives them: without a UTF-8 byte order
     /// mark, UTF-16 with a byte order mark decoded to UTF-8, anything else as it is. `nil`
     /// when a UTF-16 byte order mark is followed by what is not UTF-16.
-    static func decode(_ bytes: [UInt8]) -> [UInt8]? {
+    public static func decode(_ bytes: [UInt8]) -> [UInt8]? {
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { return Array(bytes.dropFirst(3)) }
         let littleEndian = bytes.starts(with: [0xFF, 0xFE])
         if littleEndian || bytes.starts(with: [0xFE, 0xFF]) {
