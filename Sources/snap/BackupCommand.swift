@@ -45,7 +45,7 @@ struct BackupCommand: ParsableCommand {
     @Flag(name: .customLong("no-scan"), help: "Do not count the files first for the progress line's estimate of what is left.")
     var noScan = false
 
-    @Flag(help: "Leave the inode number out of change detection (for file systems without stable inodes).")
+    @Flag(help: "Leave the inode number, and the ctime, out of change detection (for file systems without stable inodes: FUSE, NFS).")
     var ignoreInode = false
 
     @Flag(help: "Leave the status-change time (ctime) out of change detection.")
@@ -87,7 +87,9 @@ struct BackupCommand: ParsableCommand {
             options.skipIfUnchanged = skipIfUnchanged
             options.force = force
             options.ignoreInode = ignoreInode
-            options.ignoreCtime = ignoreCtime
+            // As restic's: --ignore-inode implies --ignore-ctime, since the file systems whose
+            // inodes change between mounts (FUSE, network ones) change ctimes with them.
+            options.ignoreCtime = ignoreCtime || ignoreInode
             if let groupBy { options.groupBy = groupBy }
             if let readConcurrency { options.readers = readConcurrency }
             options.tags = TagList.parse(tags)

@@ -174,6 +174,20 @@ final class BackupInputTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("cannot read the file list \(work)/bad16: it starts with a UTF-16 byte order mark"), bad.stderr)
     }
 
+    // As restic's, --ignore-inode leaves the ctime out too: a file replaced by a copy (new
+    // inode, new ctime, same size and mtime), as some FUSE and network file systems show
+    // files after a remount, is not read again.
+    func testIgnoreInodeImpliesIgnoreCtime() throws {
+        try snap.expect(0, ["backup", "-q", "\(work)/src"])
+        let copy = try shell("cp -p '\(work)/src/a.txt' '\(work)/a.copy' && mv '\(work)/a.copy' '\(work)/src/a.txt'")
+        XCTAssertEqual(copy.status, 0, copy.stderr)
+        let summary = try XCTUnwrap(try snap.expect(0, ["backup", "--json", "--ignore-inode", "\(work)/src"]).stdout
+            .split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .first { $0["message_type"] as? String == "summary" })
+        XCTAssertEqual(summary["files_changed"] as? Int, 0, "\(summary)")
+        XCTAssertEqual(summary["files_unmodified"] as? Int, 4, "\(summary)")
+    }
+
     // A path argument that is not UTF-8 is backed up (CommandLine.arguments alone would mangle it).
     func testNonUTF8PathArgument() throws {
         let result = try shell("printf x > $'\(work)/lat\\xe9' && \"$SNAP\" backup $'\(work)/lat\\xe9'")
