@@ -81,6 +81,13 @@ final class BackupInputTests: XCTestCase {
         XCTAssertTrue(missing.stderr.contains("not found"), missing.stderr)
         XCTAssertEqual(try snap.run(["backup", "--stdin-from-command"]).status, 64, "the command is missing")
         XCTAssertEqual(try snap.run(["backup", "--stdin", "\(work)/src"]).status, 64, "--stdin takes no paths")
+        // An empty stream (a producer that died before writing) saves nothing, as in restic.
+        for arguments in [["backup", "--stdin"], ["backup", "--stdin-from-command", "--", "true"]] {
+            let empty = try snap.run(arguments)
+            XCTAssertEqual(empty.status, 1, "\(arguments): \(empty.stderr)")
+            XCTAssertTrue(empty.stderr.contains("the stream gave no data, so no snapshot was saved"), empty.stderr)
+        }
+        XCTAssertEqual(try snapshotCount(), 1)
     }
 
     // The command runs with no signal blocked and SIGINT, SIGTERM, SIGHUP and SIGPIPE at their

@@ -30,7 +30,7 @@ public struct StreamSource: Sendable {
 }
 
 /// Backs up a `StreamSource` through the same chunker, hasher and upload queue as files:
-/// one chunk buffer at a time, whatever the stream's size. The file is owned by the backing-up
+/// one chunk buffer at a time, whatever the stream's size. An empty stream is an error. The file is owned by the backing-up
 /// user, mode 0644 (folders on its path 0755), and timed when the stream ended.
 struct StreamArchiver {
     let context: BackupContext
@@ -59,6 +59,11 @@ struct StreamArchiver {
             throw EngineError.sourceUnavailable(path: PathBytes.display(stream.path), reason: "cannot read the stream: \(failure)")
         }
         try stream.finished()
+        // As restic: an empty stream is most often a producer that died before writing
+        // (`pg_dump … | snap backup --stdin`); saved, it would be the group's latest snapshot.
+        guard size > 0 else {
+            throw EngineError.sourceUnavailable(path: PathBytes.display(stream.path), reason: "the stream gave no data, so no snapshot was saved")
+        }
         let now = WallClock.now
         let (uid, gid) = (getuid(), getgid())
         func node(_ name: [UInt8], type: NodeType, mode: UInt32) -> Node {
