@@ -252,6 +252,30 @@ final class FailureTests: XCTestCase {
         XCTAssertFalse(list.contains("unreadable.txt"))
     }
 
+    /// A path given that cannot be looked at (a folder above it closed to the user) is
+    /// skipped with a warning, the other paths are saved, exit 3, as in restic; given alone,
+    /// it is an error and nothing is saved.
+    func testUnreachablePathArgumentGivesWarningAndExitThree() throws {
+        try FileManager.default.createDirectory(atPath: "\(work)/closed", withIntermediateDirectories: false)
+        try "y".write(toFile: "\(work)/closed/y", atomically: false, encoding: .utf8)
+        XCTAssertEqual(chmod("\(work)/closed", 0), 0)
+        defer { chmod("\(work)/closed", 0o755) }
+        var runner = snap
+        var prefix: [String] = []
+        if getuid() == 0 {
+            XCTAssertEqual(chownTree("\(work)/repo", uid: 65534, gid: 65534), 0)
+            prefix = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
+            runner = SnapProcess(environment: snap.environment.merging(["HOME": work]) { $1 })
+        }
+        let result = try runner.run(["backup", "\(work)/closed/y", "\(work)/src"], prefix: prefix)
+        XCTAssertEqual(result.status, 3, result.stderr)
+        XCTAssertTrue(result.stderr.contains("\(work)/closed/y: Permission denied"), result.stderr)
+        XCTAssertTrue(try runner.run(["ls", "latest"], prefix: prefix).stdout.contains("f0.txt"))
+        let alone = try runner.run(["backup", "\(work)/closed/y"], prefix: prefix)
+        XCTAssertEqual(alone.status, 1, alone.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/snapshots").count, 1)
+    }
+
     /// A flipped byte in a pack: restore names the damaged file, restores the others, exits non-zero.
     func testDamagedPackIsReportedWithFileName() throws {
         try String(repeating: "damaged-to-be\n", count: 10_000).write(toFile: "\(work)/src/victim.txt", atomically: false, encoding: .utf8)

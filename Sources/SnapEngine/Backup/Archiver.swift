@@ -87,13 +87,28 @@ public final class Archiver {
         let record = self.record
         check = try ExclusionCheck(options.exclusions) { record.report($0) }
         // A stream's snapshot path is its components' (`/db//x.sql/` → `/db/x.sql`), as its tree holds it.
-        let sources = options.stream.map { [SourceTrie.normalise([PathBytes.slash] + $0.path)] } ?? options.paths.map(SourceTrie.normalise)
+        var sources = options.stream.map { [SourceTrie.normalise([PathBytes.slash] + $0.path)] } ?? options.paths.map(SourceTrie.normalise)
         if options.stream == nil {
+            // A path that does not exist is a mistake in the command: nothing is saved. One
+            // that exists but cannot be looked at (a folder above it closed to this user) is
+            // an unreadable entry like any other, as in restic: a warning, the other paths
+            // saved, exit 3.
+            var usable: [[UInt8]] = []
+            var unreadable: (given: [UInt8], reason: String)?
             for (given, path) in zip(options.paths, sources) {
-                do { _ = try FileSystem.lstat(path) } catch {
-                    throw EngineError.sourceUnavailable(path: PathBytes.display(given), reason: error.code == ENOENT ? "does not exist" : error.description)
+                do {
+                    _ = try FileSystem.lstat(path)
+                    usable.append(path)
+                } catch {
+                    if error.code == ENOENT { throw EngineError.sourceUnavailable(path: PathBytes.display(given), reason: "does not exist") }
+                    unreadable = unreadable ?? (given, error.description)
+                    record.warn(given, error.description)
                 }
             }
+            if usable.isEmpty, let unreadable {
+                throw EngineError.sourceUnavailable(path: PathBytes.display(unreadable.given), reason: unreadable.reason)
+            }
+            sources = usable
         }
         let trie = SourceTrie()
         for path in sources { trie.insert(path) }
