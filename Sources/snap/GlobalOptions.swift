@@ -293,6 +293,12 @@ struct GlobalOptions: ParsableArguments {
     /// The replicas, in the order reads try them: the repository file's, then each -r;
     /// SNAP_REPOSITORY only when neither is given.
     func replicaSpecs() throws -> [ReplicaSpec] {
+        // Neither variable beats the other, so with no option to decide, both set is refused
+        // (as restic refuses its two).
+        if repositoryFile == nil && repositories.isEmpty, !(environment["SNAP_REPOSITORY"] ?? "").isEmpty,
+           !(environment["SNAP_REPOSITORY_FILE"] ?? "").isEmpty {
+            throw CLIError("SNAP_REPOSITORY and SNAP_REPOSITORY_FILE are both set: unset one, or give -r or --repo-file")
+        }
         var specs = try repositoryFileContents()?.replicas.map { ReplicaSpec(location: $0.location, env: $0.env ?? [:]) } ?? []
         specs += repositories.map { ReplicaSpec(location: $0, env: [:]) }
         if specs.isEmpty, let location = environment["SNAP_REPOSITORY"], !location.isEmpty {

@@ -175,6 +175,13 @@ final class FailureTests: XCTestCase {
         XCTAssertTrue(noPassword.stderr.contains("; RESTIC_PASSWORD_FILE is set, but snap reads SNAP_PASSWORD_FILE"), noPassword.stderr)
         let plain = try SnapProcess(environment: [:]).run(["-r", "\(work)/repo", "snapshots"])
         XCTAssertFalse(plain.stderr.contains("RESTIC_"), plain.stderr)
+        // Both of snap's variables set, with no option to choose: refused, not one picked.
+        try "\(work)/repo\n".write(toFile: "\(work)/repo-file", atomically: false, encoding: .utf8)
+        let both = SnapProcess(environment: ["SNAP_REPOSITORY": "\(work)/repo", "SNAP_REPOSITORY_FILE": "\(work)/repo-file", "SNAP_PASSWORD": "right"])
+        let refused = try both.run(["snapshots"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("SNAP_REPOSITORY and SNAP_REPOSITORY_FILE are both set"), refused.stderr)
+        try both.expect(0, ["snapshots", "-r", "\(work)/repo"])
     }
 
     /// Where the system refuses every new thread (`ulimit -u` reached), snap says so in one
