@@ -56,6 +56,12 @@ struct LsCommand: ParsableCommand {
                 return
             }
             if global.json { try Output.jsonLine(SnapshotLine(record)) }
+            // restic's first line (its verbose output, on standard output), so that scripts
+            // that skip it (`| tail -n +2`) do not lose the first entry; not with -q, as restic.
+            if !global.json && !global.quiet {
+                out.line("snapshot \(record.id.short) of [\(record.snapshot.paths.joined(separator: " "))] filtered by "
+                         + "[\(paths.joined(separator: " "))] at \(LocalTime.display(record.snapshot.timestamp)):")
+            }
             let walker = TreeWalker(repository: repository)
             // Each path's bytes as the shell passed them: a name need not be UTF-8.
             for wanted in paths.isEmpty ? [[PathBytes.slash]] : RawArguments.bytes(of: paths) {
