@@ -367,6 +367,17 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(usage.status, 64, usage.stderr)
     }
 
+    // ls starts with restic's line naming the snapshot, so `| tail -n +2` keeps every entry;
+    // -q and --json leave it out.
+    func testLsStartsWithTheSnapshotLine() throws {
+        let repo = "\(work)/repo"
+        try snap.expect(0, ["-r", repo, "backup", "-q", "\(work)/src"])
+        let lines = try snap.expect(0, ["-r", repo, "ls", "latest", "\(work)/src"]).stdout.split(separator: "\n").map(String.init)
+        XCTAssertTrue(lines.first?.hasPrefix("snapshot ") == true && lines.first?.contains(" of [\(work)/src] filtered by [\(work)/src] at ") == true, "\(lines)")
+        XCTAssertEqual(Array(lines.dropFirst()), ["\(work)/src", "\(work)/src/a.txt"])
+        XCTAssertEqual(try snap.expect(0, ["-r", repo, "ls", "-q", "latest", "\(work)/src"]).stdout, "\(work)/src\n\(work)/src/a.txt\n")
+    }
+
     func testTag() throws {
         let repo = "\(work)/repo"
         try snap.expect(0, ["-r", repo, "backup", "--tag", "a", "\(work)/src"])
@@ -446,7 +457,7 @@ final class CommandSurfaceTests: XCTestCase {
         try FileManager.default.createSymbolicLink(atPath: "\(src)/sub/link", withDestinationPath: "tool")
         let owned = lchown("\(src)/sub/link", 2_147_483_648, 3_000_000_000) == 0  // as root
         try snap.expect(0, ["-r", repo, "backup", src])
-        let plain = try snap.expect(0, ["-r", repo, "ls", "latest", "\(src)/sub", "\(src)/a.txt"]).stdout.split(separator: "\n").map(String.init)
+        let plain = try snap.expect(0, ["-r", repo, "ls", "-q", "latest", "\(src)/sub", "\(src)/a.txt"]).stdout.split(separator: "\n").map(String.init)
         XCTAssertEqual(plain, ["\(src)/sub", "\(src)/sub/deeper", "\(src)/sub/link", "\(src)/sub/tool", "\(src)/a.txt"])
         let deep = try snap.expect(0, ["-r", repo, "ls", "--recursive", "latest", "\(src)/sub"]).stdout
         XCTAssertTrue(deep.contains("\(src)/sub/deeper/g"), deep)
@@ -649,7 +660,7 @@ final class CommandSurfaceTests: XCTestCase {
         try snap.expect(0, ["-r", repo, "backup", src])
         try "changed\n".write(toFile: "\(src)/sub/in.txt", atomically: false, encoding: .utf8)
         try snap.expect(0, ["-r", repo, "backup", src])
-        XCTAssertEqual(try snap.expect(0, ["-r", repo, "ls", "latest:\(src)"]).stdout, "/a.txt\n/sub\n/sub/in.txt\n")
+        XCTAssertEqual(try snap.expect(0, ["-r", repo, "ls", "-q", "latest:\(src)"]).stdout, "/a.txt\n/sub\n/sub/in.txt\n")
         XCTAssertEqual(try snap.expect(0, ["-r", repo, "dump", "latest:\(src)/sub", "/in.txt"]).stdout, "changed\n")
         try snap.expect(0, ["-r", repo, "restore", "latest:\(src)", "--target", "\(work)/only"])
         XCTAssertEqual(try String(contentsOfFile: "\(work)/only/sub/in.txt", encoding: .utf8), "changed\n")
