@@ -33,7 +33,7 @@ struct SnapshotsCommand: ParsableCommand {
             let repository = try global.openRepository()
             let groups = grouped(try selected(in: repository))
             if global.json {
-                if groupBy == nil {
+                if grouping == nil {
                     try Output.json(groups.flatMap(\.records).map(SnapshotJSON.init))
                 } else {
                     try Output.json(groups.map { SnapshotGroupJSON(key: $0.key, snapshots: $0.records.map(SnapshotJSON.init)) })
@@ -41,7 +41,7 @@ struct SnapshotsCommand: ParsableCommand {
                 return
             }
             for (n, group) in groups.enumerated() {
-                if groupBy != nil {
+                if grouping != nil {
                     if n > 0 { Output.line("") }
                     Output.line("snapshots for \(group.key):")
                 }
@@ -56,20 +56,30 @@ struct SnapshotsCommand: ParsableCommand {
         }
     }
 
-    /// The snapshots by `--group-by` group (one group without it), each oldest first and cut
-    /// to its last `--latest` (whose groups are host and paths without `--group-by`, as in restic).
+    /// `--group-by`, unless it names nothing (`--group-by ''`: one list, as restic prints it).
+    private var grouping: SnapshotGrouping? {
+        guard let groupBy, groupBy != SnapshotGrouping() else { return nil }
+        return groupBy
+    }
+
+    /// The snapshots by `--group-by` group (one group without it), each oldest first. As in
+    /// restic, `--latest N` keeps the last N of each host and paths, whatever the grouping
+    /// they are then listed by.
     private func grouped(_ records: [SnapshotRecord]) -> [(key: SnapshotGroupKey, records: [SnapshotRecord])] {
-        let grouping = groupBy ?? (latest == nil ? SnapshotGrouping() : .hostAndPaths)
+        var records = records
+        if let latest {
+            records = Dictionary(grouping: records) {
+                SnapshotGrouping.hostAndPaths.key(hostname: $0.snapshot.hostname, paths: $0.snapshot.paths, tags: $0.snapshot.tags)
+            }.values.flatMap { $0.sorted(by: SnapshotRecord.chronologically).suffix(latest) }
+        }
+        guard let grouping else {
+            // One list, oldest first, as without --latest.
+            return [(SnapshotGroupKey(), records.sorted(by: SnapshotRecord.chronologically))]
+        }
         let byKey = Dictionary(grouping: records) {
             grouping.key(hostname: $0.snapshot.hostname, paths: $0.snapshot.paths, tags: $0.snapshot.tags)
         }
-        var groups = byKey.map { (key: $0.key, records: Array($0.value.sorted(by: SnapshotRecord.chronologically).suffix(latest ?? .max))) }
-        guard groupBy != nil else {
-            // One list, oldest first, as without --latest.
-            return [(SnapshotGroupKey(), groups.flatMap(\.records).sorted(by: SnapshotRecord.chronologically))]
-        }
-        groups.sort { $0.key < $1.key }
-        return groups
+        return byKey.map { (key: $0.key, records: $0.value.sorted(by: SnapshotRecord.chronologically)) }.sorted { $0.key < $1.key }
     }
 
     /// Every snapshot the filters match, or the ones named, oldest first.

@@ -65,6 +65,19 @@ final class SnapshotsListingTests: XCTestCase {
         XCTAssertEqual(try snap.run(["snapshots", "--group-by", "colour"]).status, 64)
     }
 
+    // As restic's, --latest N keeps the last N of each host and paths whatever --group-by
+    // lists them by: grouped by tags, the untagged group holds host one's last 2 and host
+    // two's last 2 (before: 2 in all). `--group-by ''` lists one plain array, as restic.
+    func testLatestCountsHostAndPathsUnderAnyGrouping() throws {
+        try snap.expect(0, ["tag", "--remove", "t", "--host", "two", "-q"])
+        let groups = try XCTUnwrap(try json(["--group-by", "tags", "--latest", "2"]) as? [[String: Any]])
+        XCTAssertEqual(groups.count, 1)
+        let hosts = ((groups.first?["snapshots"] as? [[String: Any]]) ?? []).compactMap { $0["hostname"] as? String }
+        XCTAssertEqual(hosts.sorted(), ["one", "one", "two", "two"])
+        let plain = try XCTUnwrap(try json(["--group-by", "", "--latest", "1"]) as? [[String: Any]])
+        XCTAssertEqual(plain.compactMap { $0["hostname"] as? String }, ["one", "two"])
+    }
+
     // ls and dump take --host/--path/--tag to choose which snapshot `latest` is, as restic's.
     func testLatestOfAHostForLsAndDump() throws {
         let listed = try snap.expect(0, ["ls", "latest", "--host", "one"]).stdout
