@@ -88,6 +88,12 @@ final class BackupInputTests: XCTestCase {
             XCTAssertTrue(empty.stderr.contains("the stream gave no data, so no snapshot was saved"), empty.stderr)
         }
         XCTAssertEqual(try snapshotCount(), 1)
+        // The excludes apply to the stream's name, as restic's: left out, nothing is saved.
+        let excluded = try shell("echo x | \"$SNAP\" backup --stdin --stdin-filename db/a.log -e '*.log'")
+        XCTAssertEqual(excluded.status, 1, excluded.stderr)
+        XCTAssertTrue(excluded.stderr.contains("/db/a.log: is left out by the exclude patterns, so no snapshot was saved"), excluded.stderr)
+        XCTAssertEqual(try shell("echo x | \"$SNAP\" backup -q --stdin --stdin-filename db/a.sql -e '*.log'").status, 0)
+        XCTAssertEqual(try snapshotCount(), 2)
     }
 
     // The command runs with no signal blocked and SIGINT, SIGTERM, SIGHUP and SIGPIPE at their

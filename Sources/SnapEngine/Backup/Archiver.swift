@@ -88,6 +88,10 @@ public final class Archiver {
         check = try ExclusionCheck(options.exclusions) { record.report($0) }
         // A stream's snapshot path is its components' (`/db//x.sql/` → `/db/x.sql`), as its tree holds it.
         var sources = options.stream.map { [SourceTrie.normalise([PathBytes.slash] + $0.path)] } ?? options.paths.map(SourceTrie.normalise)
+        if options.stream != nil, let path = sources.first, check?.excludedByName(path) == true {
+            // As restic: the excludes apply to the stream's name too, and leave nothing to save.
+            throw EngineError.sourceUnavailable(path: PathBytes.display(path), reason: "is left out by the exclude patterns, so no snapshot was saved")
+        }
         if options.stream == nil {
             // A path that does not exist is a mistake in the command: nothing is saved. One
             // that exists but cannot be looked at (a folder above it closed to this user) is
