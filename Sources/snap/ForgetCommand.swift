@@ -15,7 +15,7 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
         """)
 
     @OptionGroup(title: "Global options") var global: GlobalOptions
-    @OptionGroup var filter: FilterOptions
+    @OptionGroup var filter: ForgetFilterOptions
 
     @Argument(help: "Snapshots to remove: IDs, unique ID prefixes, or latest.")
     var snapshots: [String] = []

@@ -70,7 +70,7 @@ enum GlobalArguments {
         if path.isEmpty {
             return first == "help" ? .arguments(arguments) : .unknownCommand(first)
         }
-        guard !moved.isEmpty else { return .arguments(arguments) }
+        guard !moved.isEmpty else { return .arguments(path + splittingAttachedValues(Array(arguments[i...]), of: command)) }
         // A command without a repository (`version`) has no use for them: they are dropped,
         // but for `--json` where the command has its own. restic's global settings that are
         // some commands' own options in snap go to those commands only.
@@ -80,7 +80,42 @@ enum GlobalArguments {
             if let property = commandOptions[name] { return declares(command, property) }
             return global || (name == "--json" && declaresJSON(command))
         }
-        return .arguments(path + kept.flatMap { $0 } + Array(arguments[i...]))
+        return .arguments(path + kept.flatMap { $0 } + splittingAttachedValues(Array(arguments[i...]), of: command))
+    }
+
+    /// restic's parser takes a short option's value attached (`-e'*.log'`, `-Hhost`);
+    /// ArgumentParser takes it as a word of its own or after `=`. Such words, for the
+    /// command's short options that take a value (read from its help), are split in two.
+    /// Words after `--` are left alone.
+    static func splittingAttachedValues(_ words: [String], of command: ParsableCommand.Type) -> [String] {
+        func attached(_ word: String) -> Bool {
+            word.count > 2 && word.hasPrefix("-") && !word.hasPrefix("--") && word.dropFirst(2).first != "="
+        }
+        let end = words.firstIndex(of: "--") ?? words.endIndex
+        guard words[..<end].contains(where: attached) else { return words }
+        let taking = shortOptionsTakingValues(of: command)
+        var result: [String] = []
+        for (n, word) in words.enumerated() {
+            if n < end, attached(word), taking.contains(String(word.prefix(2))) {
+                result += [String(word.prefix(2)), String(word.dropFirst(2))]
+            } else {
+                result.append(word)
+            }
+        }
+        return result
+    }
+
+    /// The short options (`-e`) of `command` that take a value, as its help lists them
+    /// (`  -e, --exclude <pattern>  …`).
+    private static func shortOptionsTakingValues(of command: ParsableCommand.Type) -> Set<String> {
+        var found: Set<String> = []
+        for line in Snap.helpMessage(for: command, columns: 400).split(separator: "\n") {
+            let spec = line.drop { $0 == " " }
+            guard spec.hasPrefix("-"), !spec.hasPrefix("--") else { continue }
+            let names = spec.range(of: "  ").map { spec[..<$0.lowerBound] } ?? spec
+            if names.contains("<") { found.insert(String(spec.prefix(2))) }
+        }
+        return found
     }
 
     /// How many words the global option at `arguments[i]` spans (1, or 2 when its value is

@@ -199,8 +199,22 @@ struct SnapshotJSON: Encodable {
     }
 }
 
-/// `--host/--path/--tag` filters.
-struct FilterOptions: ParsableArguments {
+/// `-H/--host`, `--path` and `--tag` filters, as restic's commands take them.
+struct FilterOptions: ParsableArguments, SnapshotFiltering {
+    @Option(name: [.customShort("H"), .customLong("host")], parsing: .unconditionalSingleValue, help: "Only snapshots of this host (repeatable).")
+    var hosts: [String] = []
+    @Option(name: .customLong("path"), parsing: .unconditionalSingleValue, help: "Only snapshots that include this path (repeatable: all of them).")
+    var paths: [String] = []
+    @Option(name: .customLong("tag"), parsing: .unconditionalSingleValue, help: "Only snapshots with these tags (repeatable; a,b means both).")
+    var tags: [String] = []
+
+    func validate() throws {
+        try InputValidation.hosts(hosts)
+    }
+}
+
+/// `forget`'s filters: the same without `-H`, which restic's forget spends on `--keep-hourly`.
+struct ForgetFilterOptions: ParsableArguments, SnapshotFiltering {
     @Option(name: .customLong("host"), parsing: .unconditionalSingleValue, help: "Only snapshots of this host (repeatable).")
     var hosts: [String] = []
     @Option(name: .customLong("path"), parsing: .unconditionalSingleValue, help: "Only snapshots that include this path (repeatable: all of them).")
@@ -208,6 +222,19 @@ struct FilterOptions: ParsableArguments {
     @Option(name: .customLong("tag"), parsing: .unconditionalSingleValue, help: "Only snapshots with these tags (repeatable; a,b means both).")
     var tags: [String] = []
 
+    func validate() throws {
+        try InputValidation.hosts(hosts)
+    }
+}
+
+/// What the filter options give, whichever declares them.
+protocol SnapshotFiltering {
+    var hosts: [String] { get }
+    var paths: [String] { get }
+    var tags: [String] { get }
+}
+
+extension SnapshotFiltering {
     var snapshotFilter: SnapshotFilter { SnapshotFilter(hosts: hosts, paths: paths, tags: tags) }
 
     /// restic's way of choosing snapshots for tag, rewrite, stats, copy: every snapshot the
@@ -224,10 +251,6 @@ struct FilterOptions: ParsableArguments {
         var seen = Set<SnapshotID>()
         return try ids.compactMap { try global.namedSnapshot($0, filter: snapshotFilter, in: repository, listed: listed) }
             .filter { seen.insert($0.id).inserted }
-    }
-
-    func validate() throws {
-        try InputValidation.hosts(hosts)
     }
 }
 

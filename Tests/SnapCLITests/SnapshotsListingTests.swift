@@ -78,6 +78,21 @@ final class SnapshotsListingTests: XCTestCase {
         XCTAssertEqual(plain.compactMap { $0["hostname"] as? String }, ["one", "two"])
     }
 
+    // restic's short forms: -H for --host in the commands that filter snapshots (forget keeps
+    // -H for --keep-hourly, as restic's), and a short option's value attached (-Hone).
+    func testShortHostAndAttachedValues() throws {
+        let list = try XCTUnwrap(try json(["-H", "one"]) as? [[String: Any]])
+        XCTAssertEqual(Set(list.compactMap { $0["hostname"] as? String }), ["one"])
+        let attached = try XCTUnwrap(try json(["-Htwo"]) as? [[String: Any]])
+        XCTAssertEqual(Set(attached.compactMap { $0["hostname"] as? String }), ["two"])
+        XCTAssertEqual(try snap.expect(0, ["ls", "-q", "-Hone", "latest", "\(work)/a/file"]).stdout, "\(work)/a/file\n")
+        let hourly = try snap.expect(0, ["forget", "-H", "1", "--dry-run", "--json"]).stdout
+        XCTAssertTrue(hourly.contains("hourly snapshot"), "-H is --keep-hourly in forget: \(hourly)")
+        try snap.expect(0, ["backup", "-q", "\(work)/a", "-efi*", "-Hthree"])
+        let three = try snap.expect(0, ["ls", "-q", "latest", "--host", "three"]).stdout
+        XCTAssertTrue(three.hasSuffix("\(work)/a\n"), "backed up as host three, file left out by -efi*: \(three)")
+    }
+
     // ls and dump take --host/--path/--tag to choose which snapshot `latest` is, as restic's.
     func testLatestOfAHostForLsAndDump() throws {
         let listed = try snap.expect(0, ["ls", "latest", "--host", "one"]).stdout
