@@ -66,7 +66,7 @@ struct ForgetCommand: ParsableCommand, CombinationValidating {
     @Option(name: .customLong("keep-tag"), parsing: .unconditionalSingleValue, help: ArgumentHelp("Keep snapshots with these tags (repeatable; a,b means both; '' means untagged).", valueName: "tags"))
     var keepTags: [String] = []
 
-    @Option(name: .customLong("group-by"), parsing: .unconditional, help: ArgumentHelp("Group by host, paths and/or tags, comma-separated; '' for one group (default: host,paths).", valueName: "group"),
+    @Option(name: [.customShort("g"), .customLong("group-by")], parsing: .unconditional, help: ArgumentHelp("Group by host, paths and/or tags, comma-separated; '' for one group (default: host,paths).", valueName: "group"),
             transform: Self.grouping)
     var groupBy: SnapshotGrouping?
 

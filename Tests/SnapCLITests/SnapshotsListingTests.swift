@@ -88,6 +88,8 @@ final class SnapshotsListingTests: XCTestCase {
         XCTAssertEqual(try snap.expect(0, ["ls", "-q", "-Hone", "latest", "\(work)/a/file"]).stdout, "\(work)/a/file\n")
         let hourly = try snap.expect(0, ["forget", "-H", "1", "--dry-run", "--json"]).stdout
         XCTAssertTrue(hourly.contains("hourly snapshot"), "-H is --keep-hourly in forget: \(hourly)")
+        let oneGroup = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["forget", "-l", "1", "-g", "", "-n", "--json"]).stdout.utf8)) as? [[String: Any]])
+        XCTAssertEqual(oneGroup.count, 1, "forget -g is --group-by, as restic's")
         try snap.expect(0, ["backup", "-q", "\(work)/a", "-efi*", "-Hthree"])
         let three = try snap.expect(0, ["ls", "-q", "latest", "--host", "three"]).stdout
         XCTAssertTrue(three.hasSuffix("\(work)/a\n"), "backed up as host three, file left out by -efi*: \(three)")
