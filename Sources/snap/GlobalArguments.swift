@@ -28,12 +28,28 @@ enum GlobalArguments {
         "self-update": "update snap the way it was installed (the package manager, or a new binary)",
     ]
 
+    /// restic's options that snap's commands do not have, by command, with why: named in
+    /// the refusal instead of a bare "Unknown option".
+    static let resticOptionsLeftOut: [String: [String: String]] = [
+        "backup": ["--with-atime": "snap stores no access times (a backup's reads would change them anyway)",
+                   "--use-fs-snapshot": "it is a Windows option (volume shadow copies)"],
+        "prune": ["--repack-cacheable-only": "snap repacks by each pack's unused share alone (--max-unused, --max-repack-size)",
+                  "--repack-small": "snap repacks by each pack's unused share alone (--max-unused, --max-repack-size)",
+                  "--repack-uncompressed": "every snap blob is compressed",
+                  "--unsafe-recover-no-free-space": "snap's prune writes its new packs before it deletes any; free some space first"],
+        "init": ["--copy-chunker-params": "snap copy keeps the source's chunks whatever the destination's settings",
+                 "--from-repo": "give it to 'snap copy' instead", "--repository-version": "snap has one repository format (FORMAT.md)"],
+        "mount": ["--owner-root": "snap's mount shows the owners the snapshot stores", "--path-template": "snap's mount lists snapshots by ID, host, tag and time (docs/mount.md)"],
+    ]
+
     /// What was found in front of the command.
     enum Outcome: Equatable {
         /// The arguments to parse.
         case arguments([String])
         /// The first word is not a command.
         case unknownCommand(String)
+        /// A restic option snap's command does not have, with the line that says why.
+        case resticOptionLeftOut(String)
     }
 
     static func reorder(_ arguments: [String], root: ParsableCommand.Type = Snap.self) -> Outcome {
@@ -69,6 +85,11 @@ enum GlobalArguments {
         }
         if path.isEmpty {
             return first == "help" ? .arguments(arguments) : .unknownCommand(first)
+        }
+        let leftOut = (resticOptionsLeftOut[path.joined(separator: " ")] ?? [:]).merging(path == ["forget"] ? resticOptionsLeftOut["prune"] ?? [:] : [:]) { a, _ in a }
+        let given = arguments[i...].prefix { $0 != "--" }
+        if let option = given.lazy.map(optionName).first(where: { leftOut[$0] != nil }), let why = leftOut[option] {
+            return .resticOptionLeftOut("snap: restic's \(path.joined(separator: " ")) \(option) has no equivalent: \(why)")
         }
         guard !moved.isEmpty else { return .arguments(path + splittingAttachedValues(Array(arguments[i...]), of: command)) }
         // A command without a repository (`version`) has no use for them: they are dropped,

@@ -24,6 +24,9 @@ struct RepairIndexCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Only report what would be done.")
     var dryRun = false
 
+    @Flag(name: .customLong("read-all-packs"), help: "Accepted as restic's: snap always reads every pack's header.")
+    var readAllPacks = false
+
     func run() throws {
         try reportingErrors {
             let repository = try global.openRepository(cache: false)

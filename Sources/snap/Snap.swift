@@ -44,6 +44,13 @@ struct Snap: ParsableCommand {
         switch GlobalArguments.reorder(arguments) {
         case let .arguments(reordered):
             arguments = reordered
+        case let .resticOptionLeftOut(message):
+            if arguments.prefix(while: { $0 != "--" }).contains("--json") {
+                Output.jsonError(ExitErrorJSON(code: 64, message: message))
+            } else {
+                Output.error(message)
+            }
+            Self.exit(withError: ExitCode(64))
         case let .unknownCommand(word):
             let message = GlobalArguments.resticCommandsLeftOut[word].map { "snap: there is no \"\(word)\" command: \($0)" }
                 ?? "snap: unknown command \"\(word)\"; the commands are: \(GlobalArguments.commandNames.joined(separator: ", ")) (see 'snap --help')"

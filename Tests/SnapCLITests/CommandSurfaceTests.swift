@@ -186,6 +186,23 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(tried, 15, section)
     }
 
+    // restic's options that snap has no equivalent for are refused with the reason, not a bare
+    // "Unknown option"; one whose behaviour snap always has is accepted.
+    func testResticOptionsLeftOutSayWhy() throws {
+        let repo = "\(work)/repo"
+        for (arguments, why) in [(["backup", "--with-atime", "\(work)/src"], "snap stores no access times"),
+                                 (["forget", "-l", "1", "--repack-uncompressed"], "every snap blob is compressed"),
+                                 (["init", "--repository-version", "2"], "one repository format")] {
+            let result = try snap.run(["-r", repo] + arguments)
+            XCTAssertEqual(result.status, 64, result.stderr)
+            XCTAssertTrue(result.stderr.hasPrefix("snap: restic's \(arguments[0]) \(arguments[arguments[0] == "forget" ? 3 : 1]) has no equivalent: "), result.stderr)
+            XCTAssertTrue(result.stderr.contains(why), result.stderr)
+        }
+        let json = try snap.run(["-r", repo, "--json", "prune", "--repack-small"])
+        XCTAssertTrue(json.stderr.contains("\"message_type\":\"exit_error\""), json.stderr)
+        try snap.expect(0, ["-r", repo, "rebuild-index", "--read-all-packs", "-q"])
+    }
+
     func testUnknownCommandNamesTheCommands() throws {
         let result = try snap.run(["-r", "\(work)/repo", "frobnicate"])
         XCTAssertEqual(result.status, 64)
