@@ -8,7 +8,7 @@ enum GlobalArguments {
     /// Every option of `GlobalOptions`, and whether it takes a value. `CommandSurfaceTests`
     /// checks each name against the command's help, so a new global option must be added here.
     static let options: [String: Bool] = [
-        "-r": true, "--repo": true, "--repo-file": true, "--mirror-policy": true,
+        "-r": true, "--repo": true, "--repo-file": true, "--repository-file": true, "--mirror-policy": true,
         "-p": true, "--password-file": true, "--password-command": true, "--password-command-timeout": true,
         "--max-key-memory": true, "--connections": true, "--stuck-request-timeout": true, "--progress-interval": true,
         "--s3-object-lock-days": true,

@@ -14,9 +14,9 @@ struct GlobalOptions: ParsableArguments {
             + "Repeat to keep the repository at several locations (a mirror).", valueName: "location"))
     var repositories: [String] = []
 
-    @Option(name: .customLong("repo-file"), parsing: .unconditional, help: ArgumentHelp(
-        "A JSON file naming the repository's replicas and where their credentials come from "
-            + "(default: $SNAP_REPOSITORY_FILE); see docs/mirroring.md.", valueName: "file"))
+    @Option(name: [.customLong("repo-file"), .customLong("repository-file")], parsing: .unconditional, help: ArgumentHelp(
+        "A JSON file naming the repository's replicas and where their credentials come from, or restic's file "
+            + "holding one location (default: $SNAP_REPOSITORY_FILE); see docs/mirroring.md.", valueName: "file"))
     var repositoryFile: String?
 
     @Option(name: .customLong("mirror-policy"), parsing: .unconditional, help: "With several replicas, how many must take each write: all, quorum (a strict majority, the default) or any.")

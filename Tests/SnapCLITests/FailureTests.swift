@@ -119,6 +119,7 @@ final class FailureTests: XCTestCase {
         let noRepo = SnapProcess(environment: ["SNAP_PASSWORD": "right"])
         try "  \(work)/repo\n".write(toFile: "\(work)/repofile", atomically: false, encoding: .utf8)
         try noRepo.expect(0, ["--repo-file", "\(work)/repofile", "snapshots"])
+        try noRepo.expect(0, ["--repository-file", "\(work)/repofile", "snapshots"])  // restic's name
         XCTAssertEqual(try noRepo.run(["snapshots"], extraEnvironment: ["SNAP_REPOSITORY_FILE": "\(work)/repofile"]).status, 0)
         try "\(work)/repo\n\(work)/other\n".write(toFile: "\(work)/two", atomically: false, encoding: .utf8)
         try "{\"repo\": \"\(work)/repo\"}".write(toFile: "\(work)/json", atomically: false, encoding: .utf8)
