@@ -203,38 +203,37 @@ struct SnapshotJSON: Encodable {
 struct FilterOptions: ParsableArguments, SnapshotFiltering {
     @Option(name: [.customShort("H"), .customLong("host")], parsing: .unconditionalSingleValue, help: "Only snapshots of this host (repeatable).")
     var hosts: [String] = []
-    @Option(name: .customLong("path"), parsing: .unconditionalSingleValue, help: "Only snapshots that include this path (repeatable: all of them).")
-    var paths: [String] = []
-    @Option(name: .customLong("tag"), parsing: .unconditionalSingleValue, help: "Only snapshots with these tags (repeatable; a,b means both).")
-    var tags: [String] = []
+    @OptionGroup var pathsAndTags: PathTagFilterOptions
 
-    func validate() throws {
-        try InputValidation.hosts(hosts)
-    }
+    func validate() throws { try InputValidation.hosts(hosts) }
 }
 
 /// `forget`'s filters: the same without `-H`, which restic's forget spends on `--keep-hourly`.
 struct ForgetFilterOptions: ParsableArguments, SnapshotFiltering {
     @Option(name: .customLong("host"), parsing: .unconditionalSingleValue, help: "Only snapshots of this host (repeatable).")
     var hosts: [String] = []
+    @OptionGroup var pathsAndTags: PathTagFilterOptions
+
+    func validate() throws { try InputValidation.hosts(hosts) }
+}
+
+/// `--path` and `--tag`, shared by both.
+struct PathTagFilterOptions: ParsableArguments {
     @Option(name: .customLong("path"), parsing: .unconditionalSingleValue, help: "Only snapshots that include this path (repeatable: all of them).")
     var paths: [String] = []
     @Option(name: .customLong("tag"), parsing: .unconditionalSingleValue, help: "Only snapshots with these tags (repeatable; a,b means both).")
     var tags: [String] = []
-
-    func validate() throws {
-        try InputValidation.hosts(hosts)
-    }
 }
 
 /// What the filter options give, whichever declares them.
 protocol SnapshotFiltering {
     var hosts: [String] { get }
-    var paths: [String] { get }
-    var tags: [String] { get }
+    var pathsAndTags: PathTagFilterOptions { get }
 }
 
 extension SnapshotFiltering {
+    var paths: [String] { pathsAndTags.paths }
+    var tags: [String] { pathsAndTags.tags }
     var snapshotFilter: SnapshotFilter { SnapshotFilter(hosts: hosts, paths: paths, tags: tags) }
 
     /// restic's way of choosing snapshots for tag, rewrite, stats, copy: every snapshot the

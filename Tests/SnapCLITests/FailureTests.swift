@@ -239,19 +239,21 @@ final class FailureTests: XCTestCase {
         XCTAssertTrue(onFile.stderr.contains("is a regular file: a snap repository is a folder"), onFile.stderr)
     }
 
+    /// snap, and the words to run it with, as a user that permissions hold back: as root
+    /// (who reads anything), nobody, who is given this test's repository.
+    private func withoutRoot() throws -> (SnapProcess, [String]) {
+        guard getuid() == 0 else { return (snap, []) }
+        XCTAssertEqual(chownTree("\(work)/repo", uid: 65534, gid: 65534), 0)
+        return (SnapProcess(environment: snap.environment.merging(["HOME": work]) { $1 }),
+                ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+    }
+
     /// An unreadable file is skipped with a warning naming it; the snapshot is saved and the exit code is 3.
     func testUnreadableFileGivesWarningAndExitThree() throws {
         let secret = "\(work)/src/unreadable.txt"
         try "secret".write(toFile: secret, atomically: false, encoding: .utf8)
         XCTAssertEqual(chmod(secret, 0), 0)
-        var runner = snap
-        var prefix: [String] = []
-        if getuid() == 0 {
-            // Root reads anything: run snap as nobody, who can write this test's repository.
-            XCTAssertEqual(chownTree("\(work)/repo", uid: 65534, gid: 65534), 0)
-            prefix = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
-            runner = SnapProcess(environment: snap.environment.merging(["HOME": work]) { $1 })
-        }
+        let (runner, prefix) = try withoutRoot()
         let result = try runner.run(["backup", "\(work)/src"], prefix: prefix)
         XCTAssertEqual(result.status, 3, result.stderr)
         XCTAssertTrue(result.stderr.contains("unreadable.txt"), result.stderr)
@@ -268,13 +270,7 @@ final class FailureTests: XCTestCase {
         try "y".write(toFile: "\(work)/closed/y", atomically: false, encoding: .utf8)
         XCTAssertEqual(chmod("\(work)/closed", 0), 0)
         defer { chmod("\(work)/closed", 0o755) }
-        var runner = snap
-        var prefix: [String] = []
-        if getuid() == 0 {
-            XCTAssertEqual(chownTree("\(work)/repo", uid: 65534, gid: 65534), 0)
-            prefix = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
-            runner = SnapProcess(environment: snap.environment.merging(["HOME": work]) { $1 })
-        }
+        let (runner, prefix) = try withoutRoot()
         let result = try runner.run(["backup", "\(work)/closed/y", "\(work)/src"], prefix: prefix)
         XCTAssertEqual(result.status, 3, result.stderr)
         XCTAssertTrue(result.stderr.contains("\(work)/closed/y: Permission denied"), result.stderr)
