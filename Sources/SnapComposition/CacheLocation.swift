@@ -47,24 +47,27 @@ public enum CacheLocation {
     /// Likewise the key hints of locations (`key-hints/`, a name and two copies each) that
     /// no command has opened from for as long: a command that opens from one touches it.
     /// And the temporary files of hints whose writer was killed, after an hour. Anything
-    /// else in `root` is left alone.
+    /// else in `root` is left alone: only folders are removed from it (only files from
+    /// `key-hints/`), never a symlink, and nothing at all from a root that is a repository
+    /// or one of its folders (a `--cache-dir` given by mistake).
     ///
     /// With `days`, folders and hints unused for that many days instead; returns the IDs of
     /// the repositories whose folders were removed.
     @discardableResult
     public static func removeStale(in root: String, now: Date, days: Int = staleAfterDays) -> [String] {
+        guard !isRepository(root) else { return [] }
         let limit = now.addingTimeInterval(-Double(days) * 86_400)
         var removed: [String] = []
-        for name in staleEntries(in: root, before: limit) where (try? FileManager.default.removeItem(atPath: "\(root)/\(name)")) != nil {
+        for name in staleEntries(in: root, before: limit, type: .typeDirectory) where (try? FileManager.default.removeItem(atPath: "\(root)/\(name)")) != nil {
             removed.append(name)
         }
         let hints = root + "/key-hints"
-        for name in staleEntries(in: hints, before: limit) {
+        for name in staleEntries(in: hints, before: limit, type: .typeRegular) {
             for suffix in ["", ".key", ".config"] { try? FileManager.default.removeItem(atPath: "\(hints)/\(name)\(suffix)") }
         }
         // Foundation's atomic writes stage a hint in `.dat.nosync…` beside it; a command killed
         // meanwhile leaves that file, which nothing reads. One an hour old is nobody's.
-        for name in entries(in: hints, before: now.addingTimeInterval(-3600), named: { $0.hasPrefix(".dat.nosync") }) {
+        for name in entries(in: hints, before: now.addingTimeInterval(-3600), type: .typeRegular, named: { $0.hasPrefix(".dat.nosync") }) {
             try? FileManager.default.removeItem(atPath: "\(hints)/\(name)")
         }
         return removed
@@ -81,10 +84,14 @@ public enum CacheLocation {
     }
 
     /// The repositories' folders in `root` (named by 64 hex digits), most recently used
-    /// first; `countingSize` adds up their files' sizes (a walk of each folder).
-    public static func folders(in root: String, countingSize: Bool) -> [Folder] {
+    /// first; `countingSize` adds up their files' sizes (a walk of each folder). None when
+    /// `root` does not exist.
+    /// - Throws: `CocoaError` when `root` exists but cannot be listed (not a folder, no permission).
+    public static func folders(in root: String, countingSize: Bool) throws -> [Folder] {
         let fm = FileManager.default
-        let names = ((try? fm.contentsOfDirectory(atPath: root)) ?? []).filter { $0.count == 64 && $0.allSatisfy(\.isHexDigit) }
+        var isFolder: ObjCBool = false
+        guard fm.fileExists(atPath: root, isDirectory: &isFolder) else { return [] }
+        let names = try fm.contentsOfDirectory(atPath: root).filter { $0.count == 64 && $0.allSatisfy(\.isHexDigit) }
         return names.compactMap { name -> Folder? in
             let path = "\(root)/\(name)"
             guard let attributes = try? fm.attributesOfItem(atPath: path), attributes[.type] as? FileAttributeType == .typeDirectory,
@@ -106,27 +113,44 @@ public enum CacheLocation {
         return total
     }
 
-    /// The entries of `folder` named by 64 hex digits and last modified before `limit`.
-    private static func staleEntries(in folder: String, before limit: Date) -> [String] {
-        entries(in: folder, before: limit, named: { $0.count == 64 && $0.allSatisfy(\.isHexDigit) })
+    /// The entries of `folder` of type `type` (a symlink is never one) named by 64 hex
+    /// digits and last modified before `limit`.
+    private static func staleEntries(in folder: String, before limit: Date, type: FileAttributeType) -> [String] {
+        entries(in: folder, before: limit, type: type, named: { $0.count == 64 && $0.allSatisfy(\.isHexDigit) })
     }
 
-    /// The entries of `folder` whose names `named` accepts, last modified before `limit`.
-    private static func entries(in folder: String, before limit: Date, named: (String) -> Bool) -> [String] {
+    /// The entries of `folder` of type `type` whose names `named` accepts, last modified
+    /// before `limit`. Only that type: a cache root given by mistake as a repository's
+    /// `snapshots/` or `keys/` holds files named by 64 hex digits, which are not the cache's.
+    private static func entries(in folder: String, before limit: Date, type: FileAttributeType, named: (String) -> Bool) -> [String] {
         let fm = FileManager.default
         guard let names = try? fm.contentsOfDirectory(atPath: folder) else { return [] }
         return names.filter { name in
-            guard named(name), let modified = (try? fm.attributesOfItem(atPath: "\(folder)/\(name)"))?[.modificationDate] as? Date else {
+            guard named(name), let attributes = try? fm.attributesOfItem(atPath: "\(folder)/\(name)"),
+                  attributes[.type] as? FileAttributeType == type, let modified = attributes[.modificationDate] as? Date else {
                 return false
             }
             return modified < limit
         }
     }
 
+    /// Whether `folder` is a repository (or one of a repository's folders), which a cache
+    /// root given by mistake may be: nothing is removed from it.
+    private static func isRepository(_ folder: String) -> Bool {
+        let fm = FileManager.default
+        func has(_ path: String) -> Bool { fm.fileExists(atPath: path) }
+        let parent = (folder as NSString).deletingLastPathComponent
+        return [folder, parent].contains { has("\($0)/config") && has("\($0)/keys") }
+    }
+
     /// Creates `root` with a `CACHEDIR.TAG`, so that backup tools that honour the tag
     /// (restic, borg, tar) skip it. Returns `false`, with the reason in `report`, when it cannot.
     public static func prepare(_ root: String, report: (String) -> Void) -> Bool {
         let fm = FileManager.default
+        guard !isRepository(root) else {
+            report("the cache folder \(root) is a repository or one of its folders; going on without a cache")
+            return false
+        }
         do {
             if let code = makeFolders(root) {
                 report("cannot use the cache folder \(root) (\(String(cString: strerror(code)))); going on without a cache")

@@ -38,7 +38,7 @@ struct CacheCommand: ParsableCommand {
             }
             let now = Date()
             if cleanup {
-                let old = CacheLocation.folders(in: root, countingSize: !noSize).filter { isOld($0, now: now) }
+                let old = try listed(root).filter { isOld($0, now: now) }
                 let removed = Set(CacheLocation.removeStale(in: root, now: now, days: maxAge))
                 let freed = old.filter { removed.contains($0.repositoryID) }.compactMap(\.size).reduce(0, +)
                 if global.json {
@@ -46,12 +46,13 @@ struct CacheCommand: ParsableCommand {
                 } else if !global.quiet {
                     Output.line("removed \(Self.folders(removed.count)) unused for \(maxAge) days from \(root)" + (noSize ? "" : " (\(Output.bytes(freed)))"))
                 }
-                for folder in old where !removed.contains(folder.repositoryID) {
-                    Output.error("snap: warning: cannot remove the old cache folder \(root)/\(folder.repositoryID)")
+                let left = old.filter { !removed.contains($0.repositoryID) }.map { "\(root)/\($0.repositoryID)" }
+                if !left.isEmpty {
+                    throw CLIError("cannot remove \(left.count == 1 ? "the old cache folder" : "\(left.count) old cache folders"): \(left.joined(separator: ", "))")
                 }
                 return
             }
-            let folders = CacheLocation.folders(in: root, countingSize: !noSize)
+            let folders = try listed(root)
             if global.json {
                 try Output.json(folders.map { FolderJSON($0, old: isOld($0, now: now)) })
                 return
@@ -60,14 +61,21 @@ struct CacheCommand: ParsableCommand {
                 Output.line("no cache folders in \(root)")
                 return
             }
-            Output.line("repository ID" + String(repeating: " ", count: 53) + "last used      old  size")
+            Output.line("repository ID" + String(repeating: " ", count: 53) + "last used      old" + (noSize ? "" : "  size"))
             for folder in folders {
                 let age = Self.age(now.timeIntervalSince(folder.lastUsed))
-                let size = folder.size.map { Output.bytes($0) } ?? "-"
+                let size = folder.size.map { "  " + Output.bytes($0) } ?? ""
                 Output.line("\(folder.repositoryID)  \(age.padding(toLength: 13, withPad: " ", startingAt: 0))  "
-                            + "\(isOld(folder, now: now) ? "yes" : "   ")  \(size)")
+                            + (isOld(folder, now: now) ? "yes" : noSize ? "" : "   ") + size)
             }
             Output.line("\(Self.folders(folders.count)) in \(root)")
+        }
+    }
+
+    /// The root's folders; a root that cannot be listed is an error, not an empty cache.
+    private func listed(_ root: String) throws -> [CacheLocation.Folder] {
+        do { return try CacheLocation.folders(in: root, countingSize: !noSize) } catch {
+            throw CLIError("cannot list the cache folder \(root): \(ErrorText.of(error))")
         }
     }
 

@@ -62,6 +62,32 @@ final class CacheCommandTests: XCTestCase {
         XCTAssertTrue(off.stderr.contains("--no-cache"), off.stderr)
     }
 
+    // Only folders are removed, never files or symlinks named so, and nothing from a
+    // repository given by mistake as the cache folder (its snapshots/ and keys/ hold files
+    // named by 64 hex digits).
+    func testCleanupRemovesOnlyCacheFolders() throws {
+        let old = Date().addingTimeInterval(-40 * 86_400)
+        let file = "\(work)/cache/" + String(repeating: "cd", count: 32), link = "\(work)/cache/" + String(repeating: "ef", count: 32)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: file))
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "\(work)/src")
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: file)
+        try snap.expect(0, ["cache", "--cleanup", "--max-age", "0"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: file))
+        XCTAssertNotNil(try? FileManager.default.destinationOfSymbolicLink(atPath: link))
+        for folder in ["snapshots", "keys"] {
+            let before = try FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/\(folder)").sorted()
+            for name in before { try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: "\(work)/repo/\(folder)/\(name)") }
+            try snap.expect(0, ["cache", "--cleanup", "--max-age", "0", "--cache-dir", "\(work)/repo/\(folder)"])
+            let listed = try snap.run(["snapshots", "-q", "--cache-dir", "\(work)/repo/\(folder)"])
+            XCTAssertEqual(listed.status, 0, listed.stderr)
+            XCTAssertTrue(listed.stderr.contains("is a repository or one of its folders; going on without a cache"), listed.stderr)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/\(folder)").sorted(), before)
+        }
+        let notFolder = try snap.run(["cache", "--cache-dir", "\(work)/src/a"])
+        XCTAssertEqual(notFolder.status, 1, notFolder.stderr)
+        XCTAssertTrue(notFolder.stderr.contains("cannot list the cache folder \(work)/src/a"), notFolder.stderr)
+    }
+
     func testResticCommandNamesAndCleanupCacheFlag() throws {
         let rebuild = try snap.expect(0, ["rebuild-index"]).stdout
         XCTAssertTrue(rebuild.contains("index"), rebuild)
