@@ -63,13 +63,13 @@ struct SnapshotsCommand: ParsableCommand {
     }
 
     /// The snapshots by `--group-by` group (one group without it), each oldest first. As in
-    /// restic, `--latest N` keeps the last N of each host and paths, whatever the grouping
-    /// they are then listed by.
+    /// restic, `--latest N` keeps the last N of each host and paths within each group.
     private func grouped(_ records: [SnapshotRecord]) -> [(key: SnapshotGroupKey, records: [SnapshotRecord])] {
         var records = records
         if let latest {
+            let within = SnapshotGrouping(byHost: true, byPaths: true, byTags: grouping?.byTags ?? false)
             records = Dictionary(grouping: records) {
-                SnapshotGrouping.hostAndPaths.key(hostname: $0.snapshot.hostname, paths: $0.snapshot.paths, tags: $0.snapshot.tags)
+                within.key(hostname: $0.snapshot.hostname, paths: $0.snapshot.paths, tags: $0.snapshot.tags)
             }.values.flatMap { $0.sorted(by: SnapshotRecord.chronologically).suffix(latest) }
         }
         guard let grouping else {

@@ -69,6 +69,13 @@ final class SnapshotsListingTests: XCTestCase {
     // lists them by: grouped by tags, the untagged group holds host one's last 2 and host
     // two's last 2 (before: 2 in all). `--group-by ''` lists one plain array, as restic.
     func testLatestCountsHostAndPathsUnderAnyGrouping() throws {
+        // Within each tags group: host two's oldest snapshot, tagged t and x, is the last of
+        // its own group as well as the newest t-only one is of its.
+        let oldest = try XCTUnwrap((try json(["--host", "two"]) as? [[String: Any]])?.first?["id"] as? String)
+        try snap.expect(0, ["tag", "--add", "x", oldest, "-q"])
+        let byTags = try XCTUnwrap(try json(["--group-by", "tags", "--latest", "1"]) as? [[String: Any]])
+        XCTAssertEqual(byTags.map { (($0["snapshots"] as? [[String: Any]]) ?? []).count }, [1, 1, 1], "untagged, [t], [t, x]")
+        try snap.expect(0, ["tag", "--set", "t", "--host", "two", "-q"])
         try snap.expect(0, ["tag", "--remove", "t", "--host", "two", "-q"])
         let groups = try XCTUnwrap(try json(["--group-by", "tags", "--latest", "2"]) as? [[String: Any]])
         XCTAssertEqual(groups.count, 1)
