@@ -35,8 +35,12 @@ final class SnapshotFilterTests: XCTestCase {
                                          hostname: "alpha", paths: ["/home"], tags: ["monthly", "yearly"])
         XCTAssertTrue(retained.hasAllTags("monthly, yearly"))
         XCTAssertFalse(retained.hasAllTags("monthly, daily"))
-        // Tags an older snap stored untrimmed still match.
+        // Tags an older snap stored untrimmed still match, and tag changes compare them
+        // trimmed without rewriting the ones they do not touch.
         XCTAssertTrue(SnapshotFilter(tags: ["a, b"]).matches(snapshot(tags: ["a", " b"])))
+        XCTAssertEqual(TagChange(remove: ["b"]).apply(to: ["a", " b"]), ["a"])
+        XCTAssertEqual(TagChange(remove: ["x"]).apply(to: ["b ", "c"]), ["b ", "c"], "unchanged, so not rewritten")
+        XCTAssertEqual(TagChange(add: ["b"]).apply(to: [" b"]), [" b"])
     }
 
     // Several groups match when any one group matches.

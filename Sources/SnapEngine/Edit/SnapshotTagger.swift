@@ -13,11 +13,18 @@ public struct TagChange: Sendable {
         self.set = set; self.add = add; self.remove = remove
     }
 
-    /// The tags after the change, in first-seen order without duplicates; tags kept from the
-    /// snapshot are trimmed (`TagList.stored`), so `--remove b` removes a " b" an older snap stored.
+    /// The tags after the change, in first-seen order without duplicates. A tag is compared
+    /// trimmed (`TagList.stored`), so `--remove b` removes a " b" an older snap stored, and
+    /// `--add b` adds nothing to it; tags kept are kept as stored, so a snapshot the change
+    /// does not touch comes out the same (and is not rewritten).
     public func apply(to tags: [String]) -> [String] {
         var result: [String] = []
-        for tag in (set ?? tags.map(TagList.trimmed)) + add where !remove.contains(tag) && !result.contains(tag) { result.append(tag) }
+        var seen: Set<String> = []
+        for tag in (set ?? tags) + add {
+            let name = TagList.trimmed(tag)
+            guard !remove.contains(name), seen.insert(name).inserted else { continue }
+            result.append(tag)
+        }
         return result
     }
 }
