@@ -8,7 +8,7 @@ import Synchronization
 /// ends or `waitSeconds` pass without data. Lists a command makes (`<(find …)`) may be
 /// silent for minutes; for them `waitSeconds` is `.infinity`, and Ctrl-C ends the wait.
 ///
-/// With `keep`, what was read is kept for the rest of the process, by path: a pipe can be
+/// With `keep`, what was read is kept for the rest of the process, by file: a pipe can be
 /// read only once, and several parts of a command may ask for one file (each replica of a
 /// mirror its `--cacert`, the repository file for the replicas and the write policy).
 public enum SmallFile {
@@ -44,10 +44,20 @@ public enum SmallFile {
     ///   for `waitSeconds` (never, when it is `.infinity`).
     public static func read(_ path: String, limit: Int, waitSeconds: Double = 10, keep: Bool = false) throws(Failure) -> [UInt8] {
         guard keep else { return try readNow(path, limit: limit, waitSeconds: waitSeconds) }
-        if let bytes = kept.withLock({ $0[path] }), bytes.count <= limit { return bytes }
+        let key = identity(path)
+        if let bytes = kept.withLock({ $0[key] }), bytes.count <= limit { return bytes }
         let bytes = try readNow(path, limit: limit, waitSeconds: waitSeconds)
-        kept.withLock { $0[path] = bytes }
+        kept.withLock { $0[key] = bytes }
         return bytes
+    }
+
+    /// What `keep` remembers a file by: its device and inode, so that one fifo named two ways
+    /// (`ff`, `./ff`, a symlink to it) is read once, as a second read would wait for a writer
+    /// that has gone; the path where it cannot be looked at.
+    private static func identity(_ path: String) -> String {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return path }
+        return "\(info.st_dev):\(info.st_ino)"
     }
 
     private static func readNow(_ path: String, limit: Int, waitSeconds: Double) throws(Failure) -> [UInt8] {

@@ -87,5 +87,9 @@ final class SmallFileTests: XCTestCase {
         XCTAssertEqual(try SmallFile.read(path, limit: 100, waitSeconds: 5, keep: true), Array("once\n".utf8))
         XCTAssertEqual(try SmallFile.read(path, limit: 100, keep: true), Array("once\n".utf8))
         XCTAssertNotNil(failure(path, wait: 0.2), "read again, not kept")
+        // Named another way (./, a symlink), it is the same file, kept.
+        XCTAssertEqual(symlink(path, "\(folder)/alias"), 0)
+        XCTAssertEqual(try SmallFile.read("\(folder)/./once", limit: 100, waitSeconds: 0.2, keep: true), Array("once\n".utf8))
+        XCTAssertEqual(try SmallFile.read("\(folder)/alias", limit: 100, waitSeconds: 0.2, keep: true), Array("once\n".utf8))
     }
 }
