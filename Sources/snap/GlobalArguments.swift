@@ -48,8 +48,9 @@ enum GlobalArguments {
         case arguments([String])
         /// The first word is not a command.
         case unknownCommand(String)
-        /// A restic option snap's command does not have, with the line that says why.
-        case resticOptionLeftOut(String)
+        /// The line that says why the command line is refused (a restic option snap's command
+        /// does not have, a value that is not one).
+        case refused(String)
     }
 
     static func reorder(_ arguments: [String], root: ParsableCommand.Type = Snap.self) -> Outcome {
@@ -89,12 +90,13 @@ enum GlobalArguments {
         let leftOut = (resticOptionsLeftOut[path.joined(separator: " ")] ?? [:]).merging(path == ["forget"] ? resticOptionsLeftOut["prune"] ?? [:] : [:]) { a, _ in a }
         let given = arguments[i...].prefix { $0 != "--" }
         if let option = given.lazy.map(optionName).first(where: { leftOut[$0] != nil }), let why = leftOut[option] {
-            return .resticOptionLeftOut("snap: restic's \(path.joined(separator: " ")) \(option) has no equivalent: \(why)")
+            return .refused("snap: restic's \(path.joined(separator: " ")) \(option) has no equivalent: \(why)")
         }
         guard !moved.isEmpty else { return .arguments(path + splittingAttachedValues(Array(arguments[i...]), of: command)) }
         // A command without a repository (`version`) has no use for them: they are dropped,
         // but for `--json` where the command has its own. restic's global settings that are
         // some commands' own options in snap go to those commands only.
+        if let bad = moved.lazy.compactMap(invalidDroppedValue).first { return .refused(bad) }
         let global = takesGlobalOptions(command)
         let kept = moved.filter { group in
             let name = optionName(group[0])
@@ -161,6 +163,21 @@ enum GlobalArguments {
     /// and are dropped for the others, as restic's are unused there (`--pack-size`: snap sets
     /// it once, at `init`).
     static let commandOptions: [String: String] = ["--compression": "compression", "--pack-size": "packSizeMiB"]
+
+    /// Why the value of a `commandOptions` option before the command is not one (restic
+    /// refuses it for every command, including those that pass over it), or `nil`.
+    private static func invalidDroppedValue(_ group: [String]) -> String? {
+        let name = optionName(group[0])
+        guard commandOptions[name] != nil else { return nil }
+        let value = group[0].contains("=") ? String(group[0].drop { $0 != "=" }.dropFirst()) : group.count > 1 ? group[1] : ""
+        switch name {
+        case "--compression":
+            do { _ = try InputValidation.compression(value) } catch { return "Error: --compression '\(value)': \(error)" }
+        default:
+            guard let mib = Int(value), (1...1024).contains(mib) else { return "Error: --pack-size '\(value)' is not a number of MiB from 1 to 1024" }
+        }
+        return nil
+    }
 
     /// Whether `command` declares the option held in its property `property`.
     private static func declares(_ command: ParsableCommand.Type, _ property: String) -> Bool {

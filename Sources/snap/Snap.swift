@@ -44,7 +44,7 @@ struct Snap: ParsableCommand {
         switch GlobalArguments.reorder(arguments) {
         case let .arguments(reordered):
             arguments = reordered
-        case let .resticOptionLeftOut(message):
+        case let .refused(message):
             if arguments.prefix(while: { $0 != "--" }).contains("--json") {
                 Output.jsonError(ExitErrorJSON(code: 64, message: message))
             } else {

@@ -84,6 +84,12 @@ final class CommandSurfaceTests: XCTestCase {
         let refused = try snap.run(["--compression", "best", "-r", repo, "backup", "\(work)/src"])
         XCTAssertEqual(refused.status, 64, refused.stderr)
         XCTAssertTrue(refused.stderr.contains("or auto, max or off"), refused.stderr)
+        // A bad value is refused also where the command passes over the option, as restic's.
+        for (option, value) in [("--compression", "bogus"), ("--pack-size", "abc"), ("--pack-size", "5000")] {
+            let result = try snap.run([option, value, "-r", repo, "snapshots"])
+            XCTAssertEqual(result.status, 64, "\(option) \(value): \(result.stderr)")
+            XCTAssertTrue(result.stderr.hasPrefix("Error: \(option) '\(value)'"), result.stderr)
+        }
     }
 
     // restic's parser also takes a global option between a command and its sub-command, and
