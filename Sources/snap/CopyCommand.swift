@@ -76,6 +76,9 @@ struct CopyCommand: ParsableCommand {
             throw CLIError("--from-repo and --from-repository-file are mutually exclusive; give one", exitCode: 64)
         }
         if let fromRepository { return fromRepository }
+        if fromRepositoryFile == nil, !(env["SNAP_FROM_REPOSITORY"] ?? "").isEmpty, !(env["SNAP_FROM_REPOSITORY_FILE"] ?? "").isEmpty {
+            throw CLIError("SNAP_FROM_REPOSITORY and SNAP_FROM_REPOSITORY_FILE are both set: unset one, or give --from-repo or --from-repository-file")
+        }
         guard let path = fromRepositoryFile ?? env["SNAP_FROM_REPOSITORY_FILE"].flatMap({ $0.isEmpty ? nil : $0 }) else {
             return env["SNAP_FROM_REPOSITORY"]
         }

@@ -183,6 +183,9 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(refused.status, 1)
         XCTAssertTrue(refused.stderr.contains("SNAP_REPOSITORY and SNAP_REPOSITORY_FILE are both set"), refused.stderr)
         try both.expect(0, ["snapshots", "-r", "\(work)/repo"])
+        let copy = try both.run(["copy", "-r", "\(work)/repo"], extraEnvironment: ["SNAP_FROM_REPOSITORY": "\(work)/repo", "SNAP_FROM_REPOSITORY_FILE": "\(work)/repo-file"])
+        XCTAssertEqual(copy.status, 1)
+        XCTAssertTrue(copy.stderr.contains("SNAP_FROM_REPOSITORY and SNAP_FROM_REPOSITORY_FILE are both set"), copy.stderr)
     }
 
     /// Where the system refuses every new thread (`ulimit -u` reached), snap says so in one
