@@ -16,13 +16,14 @@ import SnapRepository
 struct BlobUseSearch {
     let repository: Repository
     let ids: Set<BlobID>
+    let kinds: BlobUses.Kinds
     /// `-O` and `-N`: uses by files or folders modified outside these times are left out.
     let modified: (from: Timestamp?, until: Timestamp?)
     let json: Bool
     let showPackID: Bool
 
     func run(_ records: [SnapshotRecord]) throws {
-        let search = BlobUses(repository: repository, ids: ids)
+        let search = BlobUses(repository: repository, ids: ids, kinds: kinds)
         let out = OutputBuffer()
         defer { out.flush() }
         var found: [BlobID] = []

@@ -388,6 +388,14 @@ final class CommandSurfaceTests: XCTestCase {
         XCTAssertEqual(folder.count, 6, "\(folder)")
         let usage = try snap.run(["-r", repo, "find", "a.txt", "--show-pack-id"])
         XCTAssertEqual(usage.status, 64, usage.stderr)
+        // As restic's: --tree finds folders only, --blob files only; an ID found nowhere is
+        // an empty result (a full ID is searched even when the index lacks it, as one `check`
+        // reports missing); a prefix the index does not know is a warning.
+        XCTAssertEqual(try snap.expect(0, ["-r", repo, "find", "--tree", blob]).stdout, "")
+        XCTAssertEqual(try snap.expect(0, ["-r", repo, "find", "--blob", tree]).stdout, "")
+        XCTAssertEqual(try snap.expect(0, ["-r", repo, "--json", "find", "--blob", String(repeating: "0", count: 64)]).stdout, "[]\n")
+        let unknown = try snap.expect(0, ["-r", repo, "find", "--blob", "00000000"])
+        XCTAssertTrue(unknown.stderr.contains("no blob or tree in the index begins with 00000000"), unknown.stderr)
     }
 
     // ls starts with restic's line naming the snapshot, so `| tail -n +2` keeps every entry;

@@ -22,20 +22,31 @@ public final class BlobUses {
         public let node: Node?
     }
 
+    /// Which uses count: `find --blob` looks for data blobs in files' content, `--tree` for
+    /// folders' trees, as restic's; `--pack` for both.
+    public struct Kinds: OptionSet, Sendable {
+        public let rawValue: Int
+        public init(rawValue: Int) { self.rawValue = rawValue }
+        public static let data = Kinds(rawValue: 1)
+        public static let tree = Kinds(rawValue: 2)
+    }
+
     private let walker: TreeWalker
     private let ids: Set<BlobID>
+    private let kinds: Kinds
     private var barren: Set<BlobID> = []
 
-    public init(repository: Repository, ids: Set<BlobID>) {
+    public init(repository: Repository, ids: Set<BlobID>, kinds: Kinds = [.data, .tree]) {
         walker = TreeWalker(repository: repository)
         self.ids = ids
+        self.kinds = kinds
     }
 
     /// Calls `found` for every use in the tree `root`, in path order: each distinct blob
     /// searched for in a file's content once, and each folder that is a tree searched for
     /// (the root too, with path `/`).
     public func search(_ root: BlobID, found: (Use) throws -> Void) throws {
-        if ids.contains(root) { try found(Use(id: root, isTree: true, path: [PathBytes.slash], parentTree: root, node: nil)) }
+        if kinds.contains(.tree) && ids.contains(root) { try found(Use(id: root, isTree: true, path: [PathBytes.slash], parentTree: root, node: nil)) }
         _ = try search(tree: root, path: [], found: found)
     }
 
@@ -46,12 +57,12 @@ public final class BlobUses {
         for node in try walker.tree(id).nodes {
             let full = PathBytes.join(path.isEmpty ? [PathBytes.slash] : path, node.name)
             var reported: Set<BlobID> = []
-            for blob in node.content where ids.contains(blob) && reported.insert(blob).inserted {
+            for blob in node.content where kinds.contains(.data) && ids.contains(blob) && reported.insert(blob).inserted {
                 try found(Use(id: blob, isTree: false, path: full, parentTree: id, node: node))
                 any = true
             }
             if let subtree = node.subtree {
-                if ids.contains(subtree) {
+                if kinds.contains(.tree) && ids.contains(subtree) {
                     try found(Use(id: subtree, isTree: true, path: full, parentTree: id, node: node))
                     any = true
                 }
