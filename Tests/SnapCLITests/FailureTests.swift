@@ -278,8 +278,11 @@ final class FailureTests: XCTestCase {
         XCTAssertEqual(result.status, 3, result.stderr)
         XCTAssertTrue(result.stderr.contains("\(work)/closed/y: Permission denied"), result.stderr)
         XCTAssertTrue(try runner.run(["ls", "latest"], prefix: prefix).stdout.contains("f0.txt"))
+        let paths = try runner.run(["snapshots", "--json"], prefix: prefix).stdout
+        XCTAssertTrue(paths.contains("\(work)/closed/y"), "still among the snapshot's paths, as restic: \(paths)")
         let alone = try runner.run(["backup", "\(work)/closed/y"], prefix: prefix)
         XCTAssertEqual(alone.status, 1, alone.stderr)
+        XCTAssertEqual(alone.stderr.split(separator: "\n").count, 1, "one line: \(alone.stderr)")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/snapshots").count, 1)
     }
 

@@ -87,37 +87,39 @@ public final class Archiver {
         let record = self.record
         check = try ExclusionCheck(options.exclusions) { record.report($0) }
         // A stream's snapshot path is its components' (`/db//x.sql/` → `/db/x.sql`), as its tree holds it.
-        var sources = options.stream.map { [SourceTrie.normalise([PathBytes.slash] + $0.path)] } ?? options.paths.map(SourceTrie.normalise)
+        var sources: [[UInt8]] = options.stream.map { [SourceTrie.normalise([PathBytes.slash] + $0.path)] } ?? options.paths.map(SourceTrie.normalise)
         if options.stream != nil, let path = sources.first, check?.excludedByName(path) == true {
             // As restic: the excludes apply to the stream's name too, and leave nothing to save.
             throw EngineError.sourceUnavailable(path: PathBytes.display(path), reason: "is left out by the exclude patterns, so no snapshot was saved")
         }
+        let named = sources  // the snapshot's paths: the ones given, readable or not
         if options.stream == nil {
             // A path that does not exist is a mistake in the command: nothing is saved. One
             // that exists but cannot be looked at (a folder above it closed to this user) is
             // an unreadable entry like any other, as in restic: a warning, the other paths
-            // saved, exit 3.
+            // saved, exit 3; it stays among the snapshot's paths, so the next backup finds
+            // its parent (restic keeps it too).
             var usable: [[UInt8]] = []
-            var unreadable: (given: [UInt8], reason: String)?
+            var unreadable: [(given: [UInt8], reason: String)] = []
             for (given, path) in zip(options.paths, sources) {
                 do {
                     _ = try FileSystem.lstat(path)
                     usable.append(path)
                 } catch {
                     if error.code == ENOENT { throw EngineError.sourceUnavailable(path: PathBytes.display(given), reason: "does not exist") }
-                    unreadable = unreadable ?? (given, error.description)
-                    record.warn(given, error.description)
+                    unreadable.append((given, error.description))
                 }
             }
-            if usable.isEmpty, let unreadable {
-                throw EngineError.sourceUnavailable(path: PathBytes.display(unreadable.given), reason: unreadable.reason)
+            if usable.isEmpty, let first = unreadable.first {
+                throw EngineError.sourceUnavailable(path: PathBytes.display(first.given), reason: first.reason)
             }
+            for (given, reason) in unreadable { record.warn(given, reason) }
             sources = usable
         }
         let trie = SourceTrie()
         for path in sources { trie.insert(path) }
         givenPaths = Set(sources)
-        let paths = Set(sources.map { String(decoding: $0, as: UTF8.self) }).sorted()
+        let paths = Set(named.map { String(decoding: $0, as: UTF8.self) }).sorted()
 
         // The lock comes before the index is read: a prune that condemns packs after this
         // moment waits for this backup before deleting them. A dry run writes nothing, not even a lock.
