@@ -61,6 +61,13 @@ struct BackupCommand: ParsableCommand {
 
     func validate() throws {
         try inputs.validate(paths: paths)
+        if inputs.stdin || inputs.stdinTar && !inputs.stdinFromCommand {
+            // One stream cannot be both the data and a list: the list's read would take it all.
+            for (option, file) in exclude.excludeFiles.map({ ("--exclude-file", $0) }) + exclude.insensitiveExcludeFiles.map({ ("--iexclude-file", $0) })
+                where StandardStreams.isStandardInput(file) {
+                throw ValidationError("\(option) \(file) is standard input, which --stdin backs up: give the patterns in a file or with --exclude")
+            }
+        }
         if let readConcurrency, !(1...BackupOptions.maximumReaders).contains(readConcurrency) {
             throw ValidationError("--read-concurrency must be from 1 to \(BackupOptions.maximumReaders)")
         }

@@ -25,7 +25,7 @@ struct SnapshotsCommand: ParsableCommand {
     var compact = false
 
     func validate() throws {
-        if let latest, latest < 1 { throw ValidationError("--latest takes a number of snapshots, 1 or more") }
+        if let latest, latest < 0 { throw ValidationError("--latest takes a number of snapshots (0, as in restic, for all)") }
     }
 
     func run() throws {
@@ -66,7 +66,7 @@ struct SnapshotsCommand: ParsableCommand {
     /// restic, `--latest N` keeps the last N of each host and paths within each group.
     private func grouped(_ records: [SnapshotRecord]) -> [(key: SnapshotGroupKey, records: [SnapshotRecord])] {
         var records = records
-        if let latest {
+        if let latest, latest > 0 {
             let within = SnapshotGrouping(byHost: true, byPaths: true, byTags: grouping?.byTags ?? false)
             records = Dictionary(grouping: records) {
                 within.key(hostname: $0.snapshot.hostname, paths: $0.snapshot.paths, tags: $0.snapshot.tags)

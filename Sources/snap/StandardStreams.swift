@@ -32,6 +32,14 @@ enum StandardStreams {
         if fd == STDOUT_FILENO { out(Array(text.utf8)) } else { err(Array(text.utf8)) }
     }
 
+    /// Whether `path` names standard input (`/dev/stdin`, `/proc/self/fd/0`, or any name for
+    /// the same pipe or file).
+    static func isStandardInput(_ path: String) -> Bool {
+        var named = stat(), input = stat()
+        guard stat(path, &named) == 0, fstat(STDIN_FILENO, &input) == 0 else { return false }
+        return named.st_dev == input.st_dev && named.st_ino == input.st_ino
+    }
+
     /// All of standard input (`--files-from -`), or the `errno` of a failed read.
     static func readInput() -> Result<[UInt8], CLIError> {
         var all: [UInt8] = []

@@ -88,6 +88,10 @@ final class BackupInputTests: XCTestCase {
             XCTAssertTrue(empty.stderr.contains("the stream gave no data, so no snapshot was saved"), empty.stderr)
         }
         XCTAssertEqual(try snapshotCount(), 1)
+        // A pattern file that is standard input too is refused: its read would take the stream.
+        let both = try shell("echo x | \"$SNAP\" backup --stdin --exclude-file /dev/stdin")
+        XCTAssertEqual(both.status, 64, both.stderr)
+        XCTAssertTrue(both.stderr.contains("--exclude-file /dev/stdin is standard input, which --stdin backs up"), both.stderr)
         // The excludes apply to the stream's name, as restic's: left out, nothing is saved.
         let excluded = try shell("echo x | \"$SNAP\" backup --stdin --stdin-filename db/a.log -e '*.log'")
         XCTAssertEqual(excluded.status, 1, excluded.stderr)

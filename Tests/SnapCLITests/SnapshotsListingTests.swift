@@ -31,7 +31,8 @@ final class SnapshotsListingTests: XCTestCase {
         let list = try XCTUnwrap(try json(["--latest", "1"]) as? [[String: Any]])
         XCTAssertEqual(list.map { "\($0["hostname"] as? String ?? "") \(($0["time"] as? String ?? "").prefix(10))" },
                        ["one 2024-01-03", "two 2024-02-03"])
-        XCTAssertEqual(try snap.run(["snapshots", "--latest", "0"]).status, 64)
+        XCTAssertEqual(try XCTUnwrap(try json(["--latest", "0"]) as? [[String: Any]]).count, 6, "0: all, as restic")
+        XCTAssertEqual(try snap.run(["snapshots", "--latest", "-1"]).status, 64)
     }
 
     // The summary carries restic 0.17's names beside snap's: the first backup of `a` read
