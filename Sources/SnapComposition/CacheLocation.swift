@@ -79,7 +79,8 @@ public enum CacheLocation {
         public let repositoryID: String
         /// When a command last opened the repository with this cache: the folder's time.
         public let lastUsed: Date
-        /// The bytes of the files in it; `nil` when not counted.
+        /// The bytes of the files in it; `nil` when not counted, or when some of it could not
+        /// be read (an unreadable folder is not an empty one).
         public let size: UInt64?
     }
 
@@ -100,17 +101,21 @@ public enum CacheLocation {
         }.sorted { ($0.lastUsed, $0.repositoryID) > ($1.lastUsed, $1.repositoryID) }
     }
 
-    /// The sizes of the regular files below `path`, added up (symlinks not followed).
-    private static func bytes(under path: String) -> UInt64 {
-        guard let walk = FileManager.default.enumerator(at: URL(fileURLWithPath: path), includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey]) else {
-            return 0
+    /// The sizes of the regular files below `path`, added up (symlinks not followed); `nil`
+    /// when part of it cannot be read.
+    private static func bytes(under path: String) -> UInt64? {
+        guard access(path, R_OK | X_OK) == 0 else { return nil }
+        var failed = false
+        guard let walk = FileManager.default.enumerator(at: URL(fileURLWithPath: path), includingPropertiesForKeys: [.fileSizeKey, .isRegularFileKey],
+                                                        options: [], errorHandler: { _, _ in failed = true; return true }) else {
+            return nil
         }
         var total: UInt64 = 0
         for case let url as URL in walk {
             guard let values = try? url.resourceValues(forKeys: [.fileSizeKey, .isRegularFileKey]), values.isRegularFile == true else { continue }
             total += UInt64(values.fileSize ?? 0)
         }
-        return total
+        return failed ? nil : total
     }
 
     /// The entries of `folder` of type `type` (a symlink is never one) named by 64 hex

@@ -64,9 +64,10 @@ struct CacheCommand: ParsableCommand {
             Output.line("repository ID" + String(repeating: " ", count: 53) + "last used      old" + (noSize ? "" : "  size"))
             for folder in folders {
                 let age = Self.age(now.timeIntervalSince(folder.lastUsed))
-                let size = folder.size.map { "  " + Output.bytes($0) } ?? ""
-                Output.line("\(folder.repositoryID)  \(age.padding(toLength: 13, withPad: " ", startingAt: 0))  "
-                            + (isOld(folder, now: now) ? "yes" : noSize ? "" : "   ") + size)
+                let size = noSize ? "" : "  " + (folder.size.map(Output.bytes) ?? "? (cannot be read)")
+                let line = "\(folder.repositoryID)  \(age.padding(toLength: 13, withPad: " ", startingAt: 0))  "
+                    + (isOld(folder, now: now) ? "yes" : "   ") + size
+                Output.line(String(line.reversed().drop { $0 == " " }.reversed()))
             }
             Output.line("\(Self.folders(folders.count)) in \(root)")
         }
