@@ -77,7 +77,7 @@ public final class RcloneServer: Sendable {
                 ?? "no output within \(Int(timeout)) s"
             let missing = child.wait() == .exited(127)
             throw StorageError.permanent(operation: "start rclone", file: nil, location: location,
-                                         detail: missing ? "cannot run \(rclone) (\(tail)); install it (apt-get install rclone) or name it with SNAP_RCLONE_PROGRAM" : tail)
+                                         detail: missing ? "cannot run \(rclone) (\(tail)); install it (apt-get install rclone) or name it with -o rclone.program=PATH or SNAP_RCLONE_PROGRAM" : tail)
         }
         self.url = url.hasSuffix("/") ? url : url + "/"
     }
