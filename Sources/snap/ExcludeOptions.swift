@@ -23,7 +23,8 @@ struct GatheredPatterns {
             do {
                 all += try PatternFile.read(file, environment: ProcessInfo.processInfo.environment).map { ($0, "--\(option)-file \(file)") }
             } catch {
-                throw ValidationError("--\(option)-file: \(error)")
+                // As restic's, `-` is a file of that name; say where standard input is.
+                throw ValidationError("--\(option)-file: \(error)" + (file == "-" ? " (for standard input, give /dev/stdin)" : ""))
             }
         }
         for (pattern, origin) in all {

@@ -44,6 +44,7 @@ final class BadInputTests: XCTestCase {
         try expectUsageError(["backup", "--exclude-file", "\(work)/missing", "\(work)/src"], ["--exclude-file", "\(work)/missing"])
         try expectUsageError(["restore", "--target", "\(work)/out", "--iinclude-file", "\(work)/missing"], ["--iinclude-file"])
         try expectUsageError(["rewrite", "--exclude-file", "\(work)/missing"], ["--exclude-file"])
+        try expectUsageError(["backup", "--exclude-file", "-", "\(work)/src"], ["--exclude-file", "for standard input, give /dev/stdin"])
         try expectUsageError(["backup", "--exclude-larger-than", "12q", "\(work)/src"], ["--exclude-larger-than", "'12q'"])
         try expectUsageError(["backup", "--exclude-if-present", ":x", "\(work)/src"], ["--exclude-if-present"])
     }
