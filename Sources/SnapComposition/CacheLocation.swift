@@ -58,7 +58,8 @@ public enum CacheLocation {
         guard !isRepository(root) else { return [] }
         let limit = now.addingTimeInterval(-Double(days) * 86_400)
         var removed: [String] = []
-        for name in staleEntries(in: root, before: limit, type: .typeDirectory) where (try? FileManager.default.removeItem(atPath: "\(root)/\(name)")) != nil {
+        // A repository named by 64 hex digits kept in the cache root is not a cache folder.
+        for name in staleEntries(in: root, before: limit, type: .typeDirectory) where !holdsRepository("\(root)/\(name)") && (try? FileManager.default.removeItem(atPath: "\(root)/\(name)")) != nil {
             removed.append(name)
         }
         let hints = root + "/key-hints"
@@ -96,7 +97,7 @@ public enum CacheLocation {
         return names.compactMap { name -> Folder? in
             let path = "\(root)/\(name)"
             guard let attributes = try? fm.attributesOfItem(atPath: path), attributes[.type] as? FileAttributeType == .typeDirectory,
-                  let modified = attributes[.modificationDate] as? Date else { return nil }
+                  let modified = attributes[.modificationDate] as? Date, !holdsRepository(path) else { return nil }
             return Folder(repositoryID: name, lastUsed: modified, size: countingSize ? bytes(under: path) : nil)
         }.sorted { ($0.lastUsed, $0.repositoryID) > ($1.lastUsed, $1.repositoryID) }
     }
@@ -139,13 +140,25 @@ public enum CacheLocation {
         }
     }
 
-    /// Whether `folder` is a repository (or one of a repository's folders), which a cache
-    /// root given by mistake may be: nothing is removed from it.
+    /// Whether `folder` is a repository or lies inside one (a cache root given by mistake as
+    /// `REPO/keys`, `REPO/data/51`, `REPO/keys/.` or a symlink to one): it is not used, and
+    /// nothing is removed from it. Symlinks are resolved where the folder exists.
     private static func isRepository(_ folder: String) -> Bool {
-        let fm = FileManager.default
-        func has(_ path: String) -> Bool { fm.fileExists(atPath: path) }
-        let parent = (folder as NSString).deletingLastPathComponent
-        return [folder, parent].contains { has("\($0)/config") && has("\($0)/keys") }
+        var path = folder.hasPrefix("/") ? folder : FileManager.default.currentDirectoryPath + "/" + folder
+        if let real = realpath(path, nil) {
+            path = String(cString: real)
+            free(real)
+        }
+        while true {
+            if holdsRepository(path) { return true }
+            guard path != "/", let slash = path.lastIndex(of: "/") else { return false }
+            path = slash == path.startIndex ? "/" : String(path[..<slash])
+        }
+    }
+
+    /// Whether `path` holds a repository's `config` and `keys`.
+    private static func holdsRepository(_ path: String) -> Bool {
+        FileManager.default.fileExists(atPath: path + "/config") && FileManager.default.fileExists(atPath: path + "/keys")
     }
 
     /// Creates `root` with a `CACHEDIR.TAG`, so that backup tools that honour the tag

@@ -75,6 +75,10 @@ struct CacheCommand: ParsableCommand {
 
     /// The root's folders; a root that cannot be listed is an error, not an empty cache.
     private func listed(_ root: String) throws -> [CacheLocation.Folder] {
+        var isFolder: ObjCBool = false
+        if FileManager.default.fileExists(atPath: root, isDirectory: &isFolder), !isFolder.boolValue {
+            throw CLIError("cannot list the cache folder \(root): it is not a folder")
+        }
         do { return try CacheLocation.folders(in: root, countingSize: !noSize) } catch {
             throw CLIError("cannot list the cache folder \(root): \(ErrorText.of(error))")
         }

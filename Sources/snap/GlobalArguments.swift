@@ -109,34 +109,44 @@ enum GlobalArguments {
     /// restic's parser takes a short option's value attached (`-e'*.log'`, `-Hhost`);
     /// ArgumentParser takes it as a word of its own or after `=`. Such words, for the
     /// command's short options that take a value (read from its help), are split in two.
-    /// Words after `--` are left alone.
+    /// The word after an option that takes a value is that value, whatever it looks like
+    /// (`--exclude -Hx` excludes `-Hx`), and words after `--` are left alone.
     static func splittingAttachedValues(_ words: [String], of command: ParsableCommand.Type) -> [String] {
         func attached(_ word: String) -> Bool {
             word.count > 2 && word.hasPrefix("-") && !word.hasPrefix("--") && word.dropFirst(2).first != "="
         }
         let end = words.firstIndex(of: "--") ?? words.endIndex
         guard words[..<end].contains(where: attached) else { return words }
-        let taking = shortOptionsTakingValues(of: command)
+        let taking = optionsTakingValues(of: command)
         var result: [String] = []
-        for (n, word) in words.enumerated() {
+        var n = 0
+        while n < words.count {
+            let word = words[n]
+            if n < end, taking.contains(word), n + 1 < end {
+                result += [word, words[n + 1]]  // an option and its value, as they are
+                n += 2
+                continue
+            }
             if n < end, attached(word), taking.contains(String(word.prefix(2))) {
                 result += [String(word.prefix(2)), String(word.dropFirst(2))]
             } else {
                 result.append(word)
             }
+            n += 1
         }
         return result
     }
 
-    /// The short options (`-e`) of `command` that take a value, as its help lists them
-    /// (`  -e, --exclude <pattern>  …`).
-    private static func shortOptionsTakingValues(of command: ParsableCommand.Type) -> Set<String> {
+    /// The options of `command` (`-e`, `--exclude`, and the global ones) that take a value,
+    /// as its help lists them (`  -e, --exclude <pattern>  …`).
+    private static func optionsTakingValues(of command: ParsableCommand.Type) -> Set<String> {
         var found: Set<String> = []
         for line in Snap.helpMessage(for: command, columns: 400).split(separator: "\n") {
             let spec = line.drop { $0 == " " }
-            guard spec.hasPrefix("-"), !spec.hasPrefix("--") else { continue }
+            guard spec.hasPrefix("-") else { continue }
             let names = spec.range(of: "  ").map { spec[..<$0.lowerBound] } ?? spec
-            if names.contains("<") { found.insert(String(spec.prefix(2))) }
+            guard names.contains("<") else { continue }
+            for name in names.split(whereSeparator: { $0 == "," || $0 == " " }) where name.hasPrefix("-") { found.insert(String(name)) }
         }
         return found
     }

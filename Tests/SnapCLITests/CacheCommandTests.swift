@@ -74,7 +74,7 @@ final class CacheCommandTests: XCTestCase {
         try snap.expect(0, ["cache", "--cleanup", "--max-age", "0"])
         XCTAssertTrue(FileManager.default.fileExists(atPath: file))
         XCTAssertNotNil(try? FileManager.default.destinationOfSymbolicLink(atPath: link))
-        for folder in ["snapshots", "keys"] {
+        for folder in ["snapshots", "keys", "keys/.", "data"] {
             let before = try FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/\(folder)").sorted()
             for name in before { try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: "\(work)/repo/\(folder)/\(name)") }
             try snap.expect(0, ["cache", "--cleanup", "--max-age", "0", "--cache-dir", "\(work)/repo/\(folder)"])
@@ -83,9 +83,19 @@ final class CacheCommandTests: XCTestCase {
             XCTAssertTrue(listed.stderr.contains("is a repository or one of its folders; going on without a cache"), listed.stderr)
             XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: "\(work)/repo/\(folder)").sorted(), before)
         }
+        // A repository named by 64 hex digits in a cache root is not a cache folder.
+        let kept = "\(work)/cache/" + String(repeating: "9", count: 64)
+        try snap.expect(0, ["init", "-q", "-r", kept])
+        try FileManager.default.setAttributes([.modificationDate: old], ofItemAtPath: kept)
+        try snap.expect(0, ["cache", "--cleanup", "--max-age", "0"])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(kept)/config"))
+        // A one-letter relative cache folder (Foundation's path functions trapped on it).
+        let relative = try snap.run(["snapshots", "-q", "--cache-dir", "Q"], prefix: ["/bin/sh", "-c", "cd '\(work)' && exec \"$0\" \"$@\""])
+        XCTAssertEqual(relative.status, 0, relative.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(work)/Q/CACHEDIR.TAG"))
         let notFolder = try snap.run(["cache", "--cache-dir", "\(work)/src/a"])
         XCTAssertEqual(notFolder.status, 1, notFolder.stderr)
-        XCTAssertTrue(notFolder.stderr.contains("cannot list the cache folder \(work)/src/a"), notFolder.stderr)
+        XCTAssertTrue(notFolder.stderr.contains("cannot list the cache folder \(work)/src/a: it is not a folder"), notFolder.stderr)
     }
 
     func testResticCommandNamesAndCleanupCacheFlag() throws {

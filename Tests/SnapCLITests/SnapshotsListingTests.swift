@@ -99,6 +99,14 @@ final class SnapshotsListingTests: XCTestCase {
         let oneGroup = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try snap.expect(0, ["forget", "-l", "1", "-g", "", "-n", "--json"]).stdout.utf8)) as? [[String: Any]])
         XCTAssertEqual(oneGroup.count, 1, "forget -g is --group-by, as restic's")
         try snap.expect(0, ["backup", "-q", "\(work)/a", "-efi*", "-Hthree"])
+        // The word after an option that takes a value is its value, whatever it looks like.
+        try "h".write(toFile: "\(work)/a/-Hx", atomically: false, encoding: .utf8)
+        try snap.expect(0, ["backup", "-q", "\(work)/a", "--exclude", "-Hx", "--tag", "-Hfoo", "--host", "four"])
+        let four = try XCTUnwrap(try json(["--host", "four"]) as? [[String: Any]]).first
+        XCTAssertEqual(four?["paths"] as? [String], ["\(work)/a"])
+        XCTAssertEqual(four?["tags"] as? [String], ["-Hfoo"])
+        XCTAssertFalse(try snap.expect(0, ["ls", "-q", "latest", "--host", "four"]).stdout.contains("-Hx"), "excluded")
+        try FileManager.default.removeItem(atPath: "\(work)/a/-Hx")
         let three = try snap.expect(0, ["ls", "-q", "latest", "--host", "three"]).stdout
         XCTAssertTrue(three.hasSuffix("\(work)/a\n"), "backed up as host three, file left out by -efi*: \(three)")
     }
