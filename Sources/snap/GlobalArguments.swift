@@ -46,10 +46,8 @@ enum GlobalArguments {
     enum Outcome: Equatable {
         /// The arguments to parse.
         case arguments([String])
-        /// The first word is not a command.
-        case unknownCommand(String)
-        /// The line that says why the command line is refused (a restic option snap's command
-        /// does not have, a value that is not one).
+        /// The line that says why the command line is refused (a word that is not a command,
+        /// a restic option snap's command does not have, a value that is not one).
         case refused(String)
     }
 
@@ -85,7 +83,9 @@ enum GlobalArguments {
             }
         }
         if path.isEmpty {
-            return first == "help" ? .arguments(arguments) : .unknownCommand(first)
+            guard first != "help" else { return .arguments(arguments) }
+            return .refused(resticCommandsLeftOut[first].map { "snap: there is no \"\(first)\" command: \($0)" }
+                ?? "snap: unknown command \"\(first)\"; the commands are: \(commandNames.joined(separator: ", ")) (see 'snap --help')")
         }
         let leftOut = (resticOptionsLeftOut[path.joined(separator: " ")] ?? [:]).merging(path == ["forget"] ? resticOptionsLeftOut["prune"] ?? [:] : [:]) { a, _ in a }
         let given = arguments[i...].prefix { $0 != "--" }

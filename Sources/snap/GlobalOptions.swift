@@ -121,6 +121,12 @@ struct GlobalOptions: ParsableArguments {
     @Flag(name: .customLong("no-cache"), help: "Use no local cache: read all metadata from the repository.")
     var noCache = false
 
+    /// The `-o` settings, parsed.
+    /// - Throws: `ValidationError` for the first that snap does not take.
+    private func parsedResticOptions() throws -> [ResticBackendOption] {
+        try resticOptions.map(ResticBackendOption.init(parsing:))
+    }
+
     /// restic removes old cache folders only when asked; snap always does (docs/cache.md).
     @Flag(name: .customLong("cleanup-cache"), help: "Accepted as restic's: snap always removes cache folders unused for 30 days (see 'snap cache').")
     var cleanupCache = false
@@ -134,7 +140,7 @@ struct GlobalOptions: ParsableArguments {
             throw ValidationError("--password-command-timeout must be a positive number of seconds")
         }
         if let text = maxKeyMemory { _ = try Self.keyMemory(text, from: "--max-key-memory") }
-        for text in resticOptions { _ = try ResticBackendOption(parsing: text) }
+        _ = try parsedResticOptions()
         guard connections >= 1 && connections <= 64 else { throw ValidationError("--connections must be between 1 and 64") }
         if let text = stuckRequestTimeout, DurationOption.seconds(text) == nil {
             throw ValidationError("--stuck-request-timeout '\(text)' is not a duration from 1s to 168h, like 30s, 5m or 1m30s")
@@ -164,7 +170,8 @@ struct GlobalOptions: ParsableArguments {
         options.clientCertificate = clientCertificate
         options.insecureTLS = insecureTLS
         options.limits = TransferLimits.shared(uploadKiB: limitUpload, downloadKiB: limitDownload)
-        for option in resticOptions.compactMap({ try? ResticBackendOption(parsing: $0) }) { option.apply(to: &options) }
+        // `validate` refused any that does not parse.
+        for option in (try? parsedResticOptions()) ?? [] { option.apply(to: &options) }
         let quiet = self.quiet
         options.report = { message in if !quiet { Output.error("warning: \(message)") } }
         return options

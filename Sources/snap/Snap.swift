@@ -45,16 +45,7 @@ struct Snap: ParsableCommand {
         case let .arguments(reordered):
             arguments = reordered
         case let .refused(message):
-            if arguments.prefix(while: { $0 != "--" }).contains("--json") {
-                Output.jsonError(ExitErrorJSON(code: 64, message: message))
-            } else {
-                Output.error(message)
-            }
-            Self.exit(withError: ExitCode(64))
-        case let .unknownCommand(word):
-            let message = GlobalArguments.resticCommandsLeftOut[word].map { "snap: there is no \"\(word)\" command: \($0)" }
-                ?? "snap: unknown command \"\(word)\"; the commands are: \(GlobalArguments.commandNames.joined(separator: ", ")) (see 'snap --help')"
-            if arguments.prefix(while: { $0 != "--" }).contains("--json") {
+            if wantsJSON(arguments) {
                 Output.jsonError(ExitErrorJSON(code: 64, message: message))
             } else {
                 Output.error(message)
@@ -87,13 +78,18 @@ struct Snap: ParsableCommand {
             reportLostOutput()
             // Under --json, standard error holds only JSON (docs/json.md), usage errors too.
             let code = exitCode(for: error)
-            if !(error is ExitCode), arguments.prefix(while: { $0 != "--" }).contains("--json") {
+            if !(error is ExitCode), wantsJSON(arguments) {
                 Output.jsonError(ExitErrorJSON(code: code.rawValue, message: message(for: error)))
                 Self.exit(withError: ExitCode(code.rawValue))
             }
             exit(withError: error)
         }
         if reportLostOutput() { exit(withError: ExitCode(Exit.fatal)) }
+    }
+
+    /// Whether `--json` is among the options (before any `--`): errors are then JSON too.
+    private static func wantsJSON(_ arguments: [String]) -> Bool {
+        arguments.prefix(while: { $0 != "--" }).contains("--json")
     }
 
     /// The line a SIGBUS prints before snap exits with 135. The one file snap maps into memory
